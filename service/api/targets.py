@@ -1,0 +1,66 @@
+"""The target catalog: GET /api/v1/targets."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from service.api.deps import SessionDep
+from service.domain.targets import TargetFilter, target_records
+
+router = APIRouter(tags=["catalog"])
+
+MAX_LIMIT = 500
+
+
+class TargetRecord(BaseModel):
+    id: str
+    plan: str
+    plan_code: str
+    region: str
+    region_code: str
+    indicator_code: str
+    indicator: str
+    unit: str
+    comparator: str
+    value: float | None
+    low: float | None
+    high: float | None
+    stretch_value: float | None
+    tolerance: float | None
+    target_year: int
+    reference_year: int | None
+    declared_form: str
+    baseline_value: float | None
+    baseline_year: int | None
+    source_document: str
+    source_quote: str
+    chapter: str | None
+    confidence: str
+    note: str | None
+    version: int
+
+
+class TargetPage(BaseModel):
+    items: list[TargetRecord]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.get("/targets", response_model=TargetPage, summary="Catalog targets with filters and pagination")
+def list_targets(
+    session: SessionDep,
+    plan: Annotated[str | None, Query(max_length=80, description="plan code")] = None,
+    region: Annotated[str | None, Query(max_length=120, description="region code or Chinese name")] = None,
+    indicator: Annotated[str | None, Query(max_length=80, description="indicator code")] = None,
+    year: Annotated[int | None, Query(ge=1900, le=2200, description="target year")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> dict[str, Any]:
+    items, total = target_records(
+        session, TargetFilter(plan, region, indicator, year), limit=limit, offset=offset
+    )
+    return {"items": items, "total": total, "limit": limit, "offset": offset}

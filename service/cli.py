@@ -1,0 +1,214 @@
+"""The `yrdmon` console script: init, serve, scheduler, users, targets."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import logging
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from service.config import Settings, get_settings
+from service.db.models import Role
+from service.db.session import make_engine, make_sessionmaker, transaction
+from service.domain.errors import DomainError
+
+app = typer.Typer(help="yrdmon — 长三角规划目标监测 / YRD plan-target monitoring", no_args_is_help=True)
+users_app = typer.Typer(help="Manage users and API tokens", no_args_is_help=True)
+targets_app = typer.Typer(help="The target catalog", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(targets_app, name="targets")
+
+
+def fail(message: str) -> NoReturn:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+def load_settings() -> Settings:
+    try:
+        get_settings.cache_clear()
+        return get_settings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "YRDMON_" + str(err["loc"][0]).upper() if err["loc"] else "settings"
+        fail(f"{name}: {err['msg']}")
+
+
+def open_database(settings: Settings) -> Engine:
+    """An engine that has been shown to connect, or a one-line error naming the setting."""
+    if not settings.database_url:
+        var = settings.var_dir
+        try:
+            var.mkdir(parents=True, exist_ok=True)
+            probe = var / ".write-test"
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as exc:
+            fail(f"YRDMON_VAR_DIR: directory {str(var)!r} is not writable ({exc.strerror or exc})")
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        reason = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        fail(f"YRDMON_DATABASE_URL: cannot connect to the database ({reason})")
+    return engine
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@app.command()
+def init(
+    catalog: Annotated[Path | None, typer.Option(help="catalog directory (default: indicators/)")] = None,
+) -> None:
+    """Migrate the database to the newest schema and load the catalog (safe to run again)."""
+    from service.db.migrate import upgrade_to_head
+    from service.domain.catalog import apply_catalog, read_catalog
+
+    settings = load_settings()
+    engine = open_database(settings)
+    try:
+        upgrade_to_head(engine)
+        parsed = read_catalog(catalog or settings.catalog_dir)
+        with transaction(make_sessionmaker(engine)) as session:
+            report = apply_catalog(session, parsed, now=now())
+    except DomainError as exc:
+        fail(exc.en)
+    except SQLAlchemyError as exc:
+        fail(f"database error during init: {str(exc).splitlines()[0]}")
+    finally:
+        engine.dispose()
+    if report.changed:
+        parts = [f"{k} +{v}" for k, v in report.created.items()] + [
+            f"{k} ~{v}" for k, v in report.updated.items()
+        ]
+        parts += [f"{k} -{v}" for k, v in report.retired.items()]
+        typer.echo("catalog loaded: " + ", ".join(parts))
+    else:
+        typer.echo("catalog unchanged")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (YRDMON_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (YRDMON_PORT)")] = None,
+    scheduler: Annotated[
+        bool | None, typer.Option("--scheduler/--no-scheduler", help="also run the scheduler in this process")
+    ] = None,
+) -> None:
+    """Run the web service (and, by default, the scheduler in the same process)."""
+    import uvicorn
+
+    from service.main import create_app
+
+    settings = load_settings()
+    open_database(settings).dispose()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    application = create_app(settings, start_scheduler=scheduler)
+    uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+@app.command("scheduler")
+def run_scheduler() -> None:
+    """Run the scheduler alone (deployments with several web processes)."""
+    from service.scheduler.runner import SchedulerRunner
+
+    settings = load_settings()
+    engine = open_database(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runner = SchedulerRunner(settings, engine)
+    typer.echo(f"scheduler {runner.holder} waiting for the lease")
+    try:
+        runner.run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runner.stop()
+        engine.dispose()
+
+
+class RoleOption(StrEnum):
+    admin = "admin"
+    editor = "editor"
+    viewer = "viewer"
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Annotated[RoleOption, typer.Option(help="admin, editor or viewer")] = RoleOption.viewer,
+    region: Annotated[
+        list[str] | None, typer.Option(help="region code an editor may write (repeatable)")
+    ] = None,
+    email: Annotated[str | None, typer.Option()] = None,
+    name: Annotated[str | None, typer.Option(help="display name")] = None,
+    password: Annotated[
+        bool, typer.Option("--password/--no-password", help="prompt for a web login password")
+    ] = False,
+) -> None:
+    """Create a user and print a new API token once (it is stored only as a hash)."""
+    from service.domain.users import create_user, issue_token
+
+    settings = load_settings()
+    engine = open_database(settings)
+    secret = typer.prompt("password", hide_input=True, confirmation_prompt=True) if password else None
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            user = create_user(
+                session, username=username, role=Role(role.value), region_codes=region or [], email=email,
+                display_name=name, password=secret, now=now(),
+            )  # fmt: skip
+            token = issue_token(session, user, now=now())
+    except DomainError as exc:
+        fail(exc.en)
+    finally:
+        engine.dispose()
+    typer.echo(f"created {role.value} {username}")
+    typer.echo(f"API token (shown once, keep it safe): {token}")
+
+
+class ExportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+
+
+@targets_app.command("export")
+def targets_export(
+    format: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.json,
+    plan: Annotated[str | None, typer.Option(help="plan code")] = None,
+    region: Annotated[str | None, typer.Option(help="region code or name")] = None,
+    indicator: Annotated[str | None, typer.Option(help="indicator code")] = None,
+    year: Annotated[int | None, typer.Option(help="target year")] = None,
+) -> None:
+    """Print every current target as JSON or CSV."""
+    from service.domain.targets import EXPORT_FIELDS, TargetFilter, target_records
+
+    settings = load_settings()
+    engine = open_database(settings)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            records, _ = target_records(session, TargetFilter(plan, region, indicator, year))
+    finally:
+        engine.dispose()
+    if format is ExportFormat.json:
+        json.dump(records, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS)
+        writer.writeheader()
+        writer.writerows(records)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,69 @@
+"""Settings from the environment (prefix ``YRDMON_``); one object, validated once."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="YRDMON_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means a SQLite file under var_dir.",
+    )
+    var_dir: Path = Field(default=Path("var"), description="Where the embedded database and files live.")
+    catalog_dir: Path = Field(default=PROJECT_ROOT / "indicators")
+    secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Signs session cookies and unsubscribe links; generated into var/ when empty.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str = "http://127.0.0.1:8000"
+    run_scheduler: bool = Field(default=True, description="serve also runs the scheduler (embedded default).")
+    scheduler_lease_seconds: int = 30
+    nightly_run_hour: int = 2
+    recompute_debounce_seconds: int = 20
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_security: str = Field(default="none", pattern="^(none|starttls|tls)$")
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    mail_from: str = "yrdmon@localhost"
+    max_upload_bytes: int = 20 * 1024 * 1024
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL ({exc})") from None
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError("only sqlite and postgresql URLs are supported")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            url = make_url(self.database_url)
+            if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
+                url = url.set(drivername="postgresql+psycopg")
+            return url.render_as_string(hide_password=False)
+        return f"sqlite:///{(self.var_dir / 'yrdmon.sqlite3').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,465 @@
+"""The data model: catalog, observations, users, reports, e-mail and scheduling.
+
+Observations are append-only: a correction or retraction is a new row that points at the row it
+supersedes, so any "as of" view can be rebuilt from ``reported_at``. Catalog targets are versioned the
+same way (``version`` / ``valid_from`` / ``valid_to``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    Unicode,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.db.base import Base, BigId, utcnow
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(
+        cls,
+        native_enum=False,
+        length=24,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class Direction(enum.StrEnum):
+    UP = "up"
+    DOWN = "down"
+
+
+class IndicatorKind(enum.StrEnum):
+    LEVEL = "level"
+    SHARE = "share"
+    COUNT = "count"
+    RATIO = "ratio"
+    GROWTH_RATE = "growth_rate"
+    INDEX = "index"
+
+
+class Aggregation(enum.StrEnum):
+    SUM = "sum"
+    RATIO = "ratio"
+    NONE = "none"
+
+
+class Comparator(enum.StrEnum):
+    GE = ">="
+    LE = "<="
+    EQ = "="
+    ABOUT = "~"
+    RANGE = "range"
+
+
+class DeclaredForm(enum.StrEnum):
+    LEVEL = "level"
+    SHARE = "share"
+    RATIO = "ratio"
+    AVG_ANNUAL_GROWTH = "avg_annual_growth"
+    ANNUAL_GROWTH = "annual_growth"
+    RELATIVE_CHANGE = "relative_change"
+    MULTIPLE = "multiple"
+    CUMULATIVE = "cumulative"
+    FULL_COVERAGE = "full_coverage"
+
+
+class Confidence(enum.StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class ObservationStatus(enum.StrEnum):
+    PLAN_BASELINE = "plan_baseline"
+    PRELIMINARY = "preliminary"
+    FINAL = "final"
+    REVISED = "revised"
+    RETRACTED = "retracted"
+
+
+class Qualifier(enum.StrEnum):
+    """How the published figure relates to the true value (超过 = lower bound, 左右/预计 = approximate)."""
+
+    EXACT = "exact"
+    APPROXIMATE = "approximate"
+    LOWER_BOUND = "lower_bound"
+    UPPER_BOUND = "upper_bound"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    EDITOR = "editor"
+    VIEWER = "viewer"
+
+
+class WritePath(enum.StrEnum):
+    API = "api"
+    WEB = "web"
+    CLI = "cli"
+    CATALOG = "catalog"
+    SCHEDULER = "scheduler"
+
+
+# --- catalog -----------------------------------------------------------------------------------
+
+
+class Plan(Base):
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True)
+    title_zh: Mapped[str] = mapped_column(Unicode(300))
+    title_en: Mapped[str] = mapped_column(Unicode(300))
+    issuer: Mapped[str | None] = mapped_column(Unicode(300))
+    issued: Mapped[str | None] = mapped_column(String(10), comment="YYYY, YYYY-MM or YYYY-MM-DD")
+    base_year: Mapped[int | None]
+    horizon_years: Mapped[list[Any]] = mapped_column(default=list)
+    source_document: Mapped[str] = mapped_column(String(200))
+    document_title: Mapped[str | None] = mapped_column(Unicode(300))
+    note: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+region_members = Table(
+    "region_members",
+    Base.metadata,
+    Column("zone_id", ForeignKey("regions.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", ForeignKey("regions.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Region(Base):
+    __tablename__ = "regions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_zh: Mapped[str] = mapped_column(Unicode(120))
+    name_en: Mapped[str] = mapped_column(Unicode(200))
+    level: Mapped[str] = mapped_column(String(20))
+    admin_code: Mapped[str | None] = mapped_column(String(12), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    aliases: Mapped[list[Any]] = mapped_column(default=list)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+    members: Mapped[list[Region]] = relationship(
+        secondary=region_members,
+        primaryjoin=lambda: Region.id == region_members.c.zone_id,
+        secondaryjoin=lambda: Region.id == region_members.c.member_id,
+        lazy="raise",
+        order_by=lambda: Region.code,
+    )
+
+    @property
+    def is_zone(self) -> bool:
+        return self.level == "zone"
+
+
+class Indicator(Base):
+    __tablename__ = "indicators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True)
+    name_zh: Mapped[str] = mapped_column(Unicode(200))
+    name_en: Mapped[str] = mapped_column(Unicode(300))
+    unit: Mapped[str] = mapped_column(Unicode(40))
+    direction: Mapped[Direction] = mapped_column(_enum(Direction))
+    kind: Mapped[IndicatorKind] = mapped_column(_enum(IndicatorKind))
+    aggregation: Mapped[Aggregation] = mapped_column(_enum(Aggregation))
+    numerator_id: Mapped[int | None] = mapped_column(ForeignKey("indicators.id"))
+    denominator_id: Mapped[int | None] = mapped_column(ForeignKey("indicators.id"))
+    scale: Mapped[Decimal | None]
+    category: Mapped[str] = mapped_column(String(40), default="other")
+    synonyms: Mapped[list[Any]] = mapped_column(default=list)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Target(Base):
+    """One version of one catalog target; the current version has ``valid_to`` NULL."""
+
+    __tablename__ = "targets"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "key", "version"),
+        Index("ix_targets_current", "plan_id", "key", "valid_to"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    key: Mapped[str] = mapped_column(String(120))
+    version: Mapped[int] = mapped_column(default=1)
+    valid_from: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    valid_to: Mapped[dt.datetime | None]
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    chapter: Mapped[str | None] = mapped_column(Unicode(200))
+    unit: Mapped[str] = mapped_column(Unicode(40), comment="unit as written in the plan")
+    comparator: Mapped[Comparator] = mapped_column(_enum(Comparator))
+    value: Mapped[Decimal | None]
+    low: Mapped[Decimal | None]
+    high: Mapped[Decimal | None]
+    stretch_value: Mapped[Decimal | None]
+    tolerance: Mapped[Decimal | None]
+    target_year: Mapped[int]
+    reference_year: Mapped[int | None]
+    declared_form: Mapped[DeclaredForm] = mapped_column(_enum(DeclaredForm))
+    baseline_value: Mapped[Decimal | None]
+    baseline_year: Mapped[int | None]
+    source_document: Mapped[str] = mapped_column(String(200))
+    source_quote: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[Confidence] = mapped_column(_enum(Confidence), default=Confidence.HIGH)
+    note: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+    plan: Mapped[Plan] = relationship(lazy="raise")
+    indicator: Mapped[Indicator] = relationship(lazy="raise")
+    region: Mapped[Region] = relationship(lazy="raise")
+
+
+# --- observations ------------------------------------------------------------------------------
+
+
+class ImportBatch(Base):
+    """One write of observations (a single API call, a form, a file, the catalog's baselines)."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    path: Mapped[WritePath] = mapped_column(_enum(WritePath))
+    filename: Mapped[str | None] = mapped_column(Unicode(300))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    added: Mapped[int] = mapped_column(default=0)
+    revised: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    response: Mapped[dict[str, Any] | None]
+
+    __table_args__ = (UniqueConstraint("user_id", "idempotency_key"),)
+
+
+class Observation(Base):
+    """A value of an indicator for a region and year, as known from ``reported_at`` on (a vintage)."""
+
+    __tablename__ = "observations"
+    __table_args__ = (
+        Index("ix_observations_series", "indicator_id", "region_id", "period", "reported_at"),
+        Index("ix_observations_reported_at", "reported_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id"))
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    period: Mapped[int] = mapped_column(comment="calendar year the figure describes")
+    value: Mapped[Decimal | None] = mapped_column(
+        comment="in the indicator's canonical unit; NULL if retracted"
+    )
+    value_as_entered: Mapped[str | None] = mapped_column(Unicode(60))
+    unit_as_entered: Mapped[str | None] = mapped_column(Unicode(40))
+    status: Mapped[ObservationStatus] = mapped_column(_enum(ObservationStatus))
+    qualifier: Mapped[Qualifier] = mapped_column(_enum(Qualifier), default=Qualifier.EXACT)
+    series_break: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str | None] = mapped_column(Unicode(400))
+    source_url: Mapped[str | None] = mapped_column(String(1000))
+    note: Mapped[str | None] = mapped_column(Text)
+    revision_reason: Mapped[str | None] = mapped_column(Text)
+    reported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id"))
+
+
+# --- people and access -------------------------------------------------------------------------
+
+user_regions = Table(
+    "user_regions",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("region_id", ForeignKey("regions.id", ondelete="CASCADE"), primary_key=True),
+)
+
+user_indicators = Table(
+    "user_indicators",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("indicator_id", ForeignKey("indicators.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str | None] = mapped_column(Unicode(120))
+    email: Mapped[str | None] = mapped_column(String(254))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    regions: Mapped[list[Region]] = relationship(secondary=user_regions, lazy="raise")
+    indicators: Mapped[list[Indicator]] = relationship(secondary=user_indicators, lazy="raise")
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(Unicode(120), default="default")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, comment="sha256 of the token")
+    prefix: Mapped[str] = mapped_column(String(16), comment="first characters, to tell tokens apart")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    path: Mapped[WritePath] = mapped_column(_enum(WritePath))
+    action: Mapped[str] = mapped_column(String(60))
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str | None] = mapped_column(String(80))
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+
+class ReportRun(Base):
+    __tablename__ = "report_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[dt.datetime] = mapped_column(index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    trigger: Mapped[str] = mapped_column(String(20), default="manual")
+    method_version: Mapped[str] = mapped_column(String(20))
+    threshold_profile: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[dict[str, Any] | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Assessment(Base):
+    """The judgement of one target version in one run, with the exact inputs it used."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (UniqueConstraint("run_id", "target_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("report_runs.id", ondelete="CASCADE"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"), index=True)
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    latest_year: Mapped[int | None]
+    latest_value: Mapped[float | None] = mapped_column(Float)
+    base_year: Mapped[int | None]
+    base_value: Mapped[float | None] = mapped_column(Float)
+    target_level: Mapped[float | None] = mapped_column(Float)
+    pace_ratio: Mapped[float | None] = mapped_column(Float)
+    completion: Mapped[float | None] = mapped_column(Float)
+    score: Mapped[float | None] = mapped_column(Float)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    inputs: Mapped[list[Any]] = mapped_column(default=list, comment="observation ids used")
+
+
+# --- e-mail ------------------------------------------------------------------------------------
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    plan_codes: Mapped[list[Any]] = mapped_column(default=list)
+    region_codes: Mapped[list[Any]] = mapped_column(default=list)
+    indicator_codes: Mapped[list[Any]] = mapped_column(default=list)
+    cadence: Mapped[str] = mapped_column(String(20), default="after_run")
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_sent_at: Mapped[dt.datetime | None]
+    last_run_id: Mapped[int | None] = mapped_column(ForeignKey("report_runs.id", ondelete="SET NULL"))
+
+
+class OutboxMessage(Base):
+    __tablename__ = "email_outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_key: Mapped[str] = mapped_column(String(200), unique=True)
+    to_addr: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(Unicode(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id", ondelete="SET NULL"))
+
+
+class DeliveryLog(Base):
+    __tablename__ = "email_delivery_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("email_outbox.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+# --- scheduling --------------------------------------------------------------------------------
+
+
+class SchedulerLease(Base):
+    """Who may run scheduled jobs: one row per lease name, held until ``expires_at``."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    acquired_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+
+
+# APScheduler 3's SQLAlchemyJobStore table, declared here so migrations own it and `alembic check` sees it.
+apscheduler_jobs = Table(
+    "apscheduler_jobs",
+    Base.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)

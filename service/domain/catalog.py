@@ -1,0 +1,601 @@
+"""Reading, validating and loading the catalog in ``indicators/``.
+
+``read_catalog`` parses and cross-checks every file and reports *all* problems at once (file, entry,
+reason); ``apply_catalog`` writes a validated catalog idempotently in the caller's transaction: an
+unchanged file changes nothing, a changed target becomes a new version, a plan baseline becomes an
+observation with status ``plan_baseline``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db.models import (
+    AuditEntry,
+    DeclaredForm,
+    ImportBatch,
+    Indicator,
+    Observation,
+    ObservationStatus,
+    Plan,
+    Region,
+    Target,
+    WritePath,
+    region_members,
+)
+from service.domain import units
+from service.domain.catalog_schema import (
+    IndicatorEntry,
+    PlanFile,
+    RegionEntry,
+    StandaloneBaseline,
+    TargetEntry,
+)
+from service.domain.errors import Invalid
+
+# Target forms whose value is in the indicator's own unit (the others are rates, multiples or counts
+# of change and are normalised by the progress engine).
+LEVEL_FORMS = {DeclaredForm.LEVEL, DeclaredForm.SHARE, DeclaredForm.RATIO, DeclaredForm.FULL_COVERAGE}
+
+
+@dataclass(frozen=True)
+class CatalogIssue:
+    file: str
+    entry: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.entry}: {self.reason}"
+
+
+class CatalogError(Invalid):
+    def __init__(self, issues: list[CatalogIssue]) -> None:
+        self.issues = issues
+        listing = "; ".join(str(i) for i in issues[:20])
+        more = f" (+{len(issues) - 20} more)" if len(issues) > 20 else ""
+        super().__init__(
+            f"目录文件有 {len(issues)} 处错误，未加载任何内容：{listing}{more}",
+            f"The catalog has {len(issues)} error(s); nothing was loaded: {listing}{more}",
+            details=[i.__dict__ for i in issues],
+        )
+
+
+@dataclass
+class Catalog:
+    regions: list[RegionEntry]
+    indicators: list[IndicatorEntry]
+    plans: list[tuple[str, PlanFile]]  # (file name, content)
+
+
+@dataclass
+class ApplyReport:
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    retired: dict[str, int] = field(default_factory=dict)
+
+    def bump(self, bucket: dict[str, int], kind: str) -> None:
+        bucket[kind] = bucket.get(kind, 0) + 1
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.retired)
+
+
+def content_hash(model: BaseModel | dict[str, Any]) -> str:
+    data = model.model_dump(mode="json") if isinstance(model, BaseModel) else model
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def _load_yaml(path: Path, issues: list[CatalogIssue]) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        issues.append(CatalogIssue(path.name, "-", f"not readable YAML: {exc}".replace("\n", " ")))
+        return None
+
+
+def _validation_reason(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{loc}: {err['msg']}" if loc else err["msg"])
+    return "; ".join(parts)
+
+
+def _parse_list(path: Path, model: type[BaseModel], issues: list[CatalogIssue]) -> list[Any]:
+    if not path.exists():
+        issues.append(CatalogIssue(path.name, "-", "file is missing"))
+        return []
+    data = _load_yaml(path, issues)
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        issues.append(CatalogIssue(path.name, "-", "expected a YAML list of entries"))
+        return []
+    out = []
+    for i, raw in enumerate(data):
+        label = f"#{i + 1}" + (f" ({raw.get('code')})" if isinstance(raw, dict) and raw.get("code") else "")
+        try:
+            out.append(model.model_validate(raw))
+        except ValidationError as exc:
+            issues.append(CatalogIssue(path.name, label, _validation_reason(exc)))
+    return out
+
+
+def read_catalog(directory: Path) -> Catalog:
+    """Parse and cross-check the catalog; raise CatalogError listing every problem found."""
+    issues: list[CatalogIssue] = []
+    if not directory.is_dir():
+        raise CatalogError([CatalogIssue(str(directory), "-", "catalog directory not found")])
+    regions: list[RegionEntry] = _parse_list(directory / "regions.yaml", RegionEntry, issues)
+    indicators: list[IndicatorEntry] = _parse_list(directory / "indicators.yaml", IndicatorEntry, issues)
+    plans: list[tuple[str, PlanFile]] = []
+    for path in sorted((directory / "plans").glob("*.yaml")):
+        data = _load_yaml(path, issues)
+        if data is None:
+            continue
+        try:
+            plans.append((path.name, PlanFile.model_validate(data)))
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = err["loc"]
+                entry = "-"
+                if len(loc) >= 2 and loc[0] in ("targets", "baselines") and isinstance(loc[1], int):
+                    items = data.get(loc[0]) if isinstance(data, dict) else None
+                    key = (
+                        items[loc[1]].get("key")
+                        if isinstance(items, list) and isinstance(items[loc[1]], dict)
+                        else None
+                    )
+                    entry = f"{loc[0]}#{loc[1] + 1}" + (f" ({key})" if key else "")
+                    loc = loc[2:]
+                issues.append(CatalogIssue(path.name, entry, f"{'.'.join(map(str, loc))}: {err['msg']}"))
+    catalog = Catalog(regions, indicators, plans)
+    issues.extend(cross_check(catalog))
+    if issues:
+        raise CatalogError(issues)
+    return catalog
+
+
+def _duplicates(codes: Iterable[str]) -> set[str]:
+    seen: set[str] = set()
+    dup: set[str] = set()
+    for c in codes:
+        (dup if c in seen else seen).add(c)
+    return dup
+
+
+def cross_check(catalog: Catalog) -> list[CatalogIssue]:
+    issues: list[CatalogIssue] = []
+    region_codes = {r.code for r in catalog.regions}
+    for code in _duplicates(r.code for r in catalog.regions):
+        issues.append(CatalogIssue("regions.yaml", code, "duplicate region code"))
+    for code in _duplicates(r.admin_code for r in catalog.regions if r.admin_code):
+        issues.append(CatalogIssue("regions.yaml", code, "duplicate administrative code"))
+    for r in catalog.regions:
+        if r.parent and r.parent not in region_codes:
+            issues.append(CatalogIssue("regions.yaml", r.code, f"unknown parent region {r.parent!r}"))
+        for m in r.members:
+            if m not in region_codes:
+                issues.append(CatalogIssue("regions.yaml", r.code, f"unknown member region {m!r}"))
+    ind = {i.code: i for i in catalog.indicators}
+    for code in _duplicates(i.code for i in catalog.indicators):
+        issues.append(CatalogIssue("indicators.yaml", code, "duplicate indicator code"))
+    for i in catalog.indicators:
+        for part in (i.numerator, i.denominator):
+            if part and part not in ind:
+                issues.append(
+                    CatalogIssue("indicators.yaml", i.code, f"unknown component indicator {part!r}")
+                )
+    for code in _duplicates(p.plan.code for _, p in catalog.plans):
+        issues.append(CatalogIssue("plans/", code, "plan code used by more than one file"))
+    for fname, pf in catalog.plans:
+        for key in _duplicates(t.key for t in pf.targets):
+            issues.append(CatalogIssue(fname, key, "duplicate target key"))
+        for n, t in enumerate(pf.targets, 1):
+            label = f"targets#{n} ({t.key})"
+            issues.extend(_check_refs(fname, label, t.indicator, t.region, ind, region_codes))
+            indicator = ind.get(t.indicator)
+            if (
+                indicator
+                and t.declared_form in LEVEL_FORMS
+                and units.conversion_factor(t.unit, indicator.unit) is None
+            ):
+                issues.append(
+                    CatalogIssue(
+                        fname,
+                        label,
+                        f"unit {t.unit!r} cannot be converted to the indicator's {indicator.unit!r}",
+                    )
+                )
+            if (
+                indicator
+                and t.baseline
+                and units.conversion_factor(_baseline_unit(t), indicator.unit) is None
+            ):
+                issues.append(
+                    CatalogIssue(
+                        fname,
+                        label,
+                        f"baseline unit {_baseline_unit(t)!r} cannot be converted to {indicator.unit!r}; give baseline.unit",
+                    )
+                )
+        for n, b in enumerate(pf.baselines, 1):
+            label = f"baselines#{n} ({b.indicator}/{b.region})"
+            issues.extend(_check_refs(fname, label, b.indicator, b.region, ind, region_codes))
+            indicator = ind.get(b.indicator)
+            if indicator and units.conversion_factor(b.unit, indicator.unit) is None:
+                issues.append(
+                    CatalogIssue(
+                        fname,
+                        label,
+                        f"unit {b.unit!r} cannot be converted to the indicator's {indicator.unit!r}",
+                    )
+                )
+    return issues
+
+
+def _check_refs(
+    fname: str, label: str, indicator: str, region: str, ind: dict[str, IndicatorEntry], regions: set[str]
+) -> list[CatalogIssue]:
+    out = []
+    if indicator not in ind:
+        out.append(CatalogIssue(fname, label, f"unknown indicator {indicator!r}"))
+    if region not in regions:
+        out.append(CatalogIssue(fname, label, f"unknown region {region!r}"))
+    return out
+
+
+def _baseline_unit(t: TargetEntry) -> str:
+    assert t.baseline is not None
+    return t.baseline.unit or t.unit
+
+
+# --- applying ----------------------------------------------------------------------------------
+
+
+def _audit(
+    session: Session, action: str, entity: str, entity_id: str, before: Any, after: Any, now: dt.datetime
+) -> None:
+    session.add(
+        AuditEntry(
+            at=now,
+            user_id=None,
+            path=WritePath.CATALOG,
+            action=action,
+            entity_type=entity,
+            entity_id=entity_id,
+            before=before,
+            after=after,
+        )
+    )
+
+
+def _dec(v: Decimal | None) -> Decimal | None:
+    return None if v is None else Decimal(v)
+
+
+def apply_catalog(session: Session, catalog: Catalog, *, now: dt.datetime) -> ApplyReport:
+    """Write the catalog; only what differs from the stored catalog is written."""
+    report = ApplyReport()
+    regions = _apply_regions(session, catalog.regions, report, now)
+    indicators = _apply_indicators(session, catalog.indicators, report, now)
+    batch: ImportBatch | None = None
+    for _fname, pf in catalog.plans:
+        plan = _apply_plan(session, pf, report, now)
+        _apply_targets(session, plan, pf.targets, indicators, regions, report, now)
+        baselines = list(_baselines_of(pf))
+        if baselines:
+            if batch is None:
+                batch = ImportBatch(path=WritePath.CATALOG, filename="indicators/", created_at=now)
+                session.add(batch)
+                session.flush()
+            _apply_baselines(session, plan, pf, baselines, indicators, regions, batch, report, now)
+    if batch is not None and batch.added == 0 and batch.revised == 0:
+        session.delete(batch)
+    session.flush()
+    return report
+
+
+def _apply_regions(
+    session: Session, entries: list[RegionEntry], report: ApplyReport, now: dt.datetime
+) -> dict[str, Region]:
+    existing = {r.code: r for r in session.scalars(select(Region))}
+    for e in entries:
+        h = content_hash(e)
+        row = existing.get(e.code)
+        fields = dict(
+            name_zh=e.name_zh,
+            name_en=e.name_en,
+            level=e.level,
+            admin_code=e.admin_code,
+            aliases=list(e.aliases),
+            content_hash=h,
+        )
+        if row is None:
+            row = Region(code=e.code, **fields)
+            session.add(row)
+            existing[e.code] = row
+            report.bump(report.created, "regions")
+            _audit(session, "create", "region", e.code, None, e.model_dump(mode="json"), now)
+        elif row.content_hash != h:
+            before = {k: getattr(row, k) for k in ("name_zh", "name_en", "level", "admin_code")}
+            for k, v in fields.items():
+                setattr(row, k, v)
+            report.bump(report.updated, "regions")
+            _audit(session, "update", "region", e.code, before, e.model_dump(mode="json"), now)
+    session.flush()
+    members_now = {
+        (z, m) for z, m in session.execute(select(region_members.c.zone_id, region_members.c.member_id))
+    }
+    for e in entries:
+        row = existing[e.code]
+        parent_id = existing[e.parent].id if e.parent else None
+        if row.parent_id != parent_id:
+            row.parent_id = parent_id
+        wanted = {(row.id, existing[m].id) for m in e.members}
+        have = {p for p in members_now if p[0] == row.id}
+        for z, m in wanted - have:
+            session.execute(region_members.insert().values(zone_id=z, member_id=m))
+        for z, m in have - wanted:
+            session.execute(
+                region_members.delete().where(
+                    (region_members.c.zone_id == z) & (region_members.c.member_id == m)
+                )
+            )
+    session.flush()
+    return existing
+
+
+def _apply_indicators(
+    session: Session, entries: list[IndicatorEntry], report: ApplyReport, now: dt.datetime
+) -> dict[str, Indicator]:
+    existing = {i.code: i for i in session.scalars(select(Indicator))}
+    for e in entries:
+        h = content_hash(e)
+        row = existing.get(e.code)
+        fields = dict(
+            name_zh=e.name_zh,
+            name_en=e.name_en,
+            unit=e.unit,
+            direction=e.direction,
+            kind=e.kind,
+            aggregation=e.aggregation,
+            scale=e.scale,
+            category=e.category,
+            synonyms=list(e.synonyms),
+            content_hash=h,
+        )
+        if row is None:
+            row = Indicator(code=e.code, **fields)
+            session.add(row)
+            existing[e.code] = row
+            report.bump(report.created, "indicators")
+            _audit(session, "create", "indicator", e.code, None, e.model_dump(mode="json"), now)
+        elif row.content_hash != h:
+            if row.unit != e.unit:
+                # Stored observations are in the old canonical unit; changing it would silently rescale them.
+                raise CatalogError(
+                    [
+                        CatalogIssue(
+                            "indicators.yaml",
+                            e.code,
+                            f"canonical unit changed from {row.unit!r} to {e.unit!r}; add a new indicator instead",
+                        )
+                    ]
+                )
+            before = {"name_zh": row.name_zh, "name_en": row.name_en, "kind": str(row.kind)}
+            for k, v in fields.items():
+                setattr(row, k, v)
+            report.bump(report.updated, "indicators")
+            _audit(session, "update", "indicator", e.code, before, e.model_dump(mode="json"), now)
+    session.flush()
+    for e in entries:
+        row = existing[e.code]
+        row.numerator_id = existing[e.numerator].id if e.numerator else None
+        row.denominator_id = existing[e.denominator].id if e.denominator else None
+    session.flush()
+    return existing
+
+
+def _apply_plan(session: Session, pf: PlanFile, report: ApplyReport, now: dt.datetime) -> Plan:
+    meta = pf.plan
+    h = content_hash(meta)
+    row = session.scalar(select(Plan).where(Plan.code == meta.code))
+    fields = dict(
+        title_zh=meta.title_zh,
+        title_en=meta.title_en,
+        issuer=meta.issuer,
+        issued=meta.issued,
+        base_year=meta.base_year,
+        horizon_years=list(meta.horizon_years),
+        source_document=meta.source_document,
+        document_title=meta.document_title,
+        note=meta.note,
+        content_hash=h,
+    )
+    if row is None:
+        row = Plan(code=meta.code, created_at=now, updated_at=now, **fields)
+        session.add(row)
+        session.flush()
+        report.bump(report.created, "plans")
+        _audit(session, "create", "plan", meta.code, None, meta.model_dump(mode="json"), now)
+    elif row.content_hash != h:
+        before = {"title_zh": row.title_zh, "issued": row.issued, "base_year": row.base_year}
+        for k, v in fields.items():
+            setattr(row, k, v)
+        row.updated_at = now
+        report.bump(report.updated, "plans")
+        _audit(session, "update", "plan", meta.code, before, meta.model_dump(mode="json"), now)
+    return row
+
+
+def _target_fields(
+    t: TargetEntry, plan: Plan, indicators: dict[str, Indicator], regions: dict[str, Region]
+) -> dict[str, Any]:
+    return dict(
+        indicator_id=indicators[t.indicator].id,
+        region_id=regions[t.region].id,
+        chapter=t.chapter,
+        unit=t.unit,
+        comparator=t.comparator,
+        value=_dec(t.value),
+        low=_dec(t.low),
+        high=_dec(t.high),
+        stretch_value=_dec(t.stretch_value),
+        tolerance=_dec(t.tolerance),
+        target_year=t.target_year,
+        reference_year=t.reference_year,
+        declared_form=t.declared_form,
+        baseline_value=t.baseline.value if t.baseline else None,
+        baseline_year=(t.baseline.year or (t.baseline.period[1] if t.baseline.period else None))
+        if t.baseline
+        else None,
+        source_document=plan.source_document,
+        source_quote=t.quote,
+        confidence=t.confidence,
+        note=t.note,
+    )
+
+
+def _apply_targets(
+    session: Session,
+    plan: Plan,
+    entries: list[TargetEntry],
+    indicators: dict[str, Indicator],
+    regions: dict[str, Region],
+    report: ApplyReport,
+    now: dt.datetime,
+) -> None:
+    current = {
+        t.key: t
+        for t in session.scalars(select(Target).where(Target.plan_id == plan.id, Target.valid_to.is_(None)))
+    }
+    seen = set()
+    for e in entries:
+        seen.add(e.key)
+        h = content_hash({"entry": e.model_dump(mode="json"), "document": plan.source_document})
+        row = current.get(e.key)
+        if row is not None and row.content_hash == h:
+            continue
+        version = 1
+        if row is not None:
+            row.valid_to = now
+            version = row.version + 1
+            session.flush()
+        session.add(
+            Target(
+                plan_id=plan.id,
+                key=e.key,
+                version=version,
+                valid_from=now,
+                content_hash=h,
+                **_target_fields(e, plan, indicators, regions),
+            )
+        )
+        report.bump(report.created if row is None else report.updated, "targets")
+        _audit(
+            session,
+            "create" if row is None else "new_version",
+            "target",
+            f"{plan.code}/{e.key}",
+            None if row is None else {"version": row.version, "hash": row.content_hash},
+            {"version": version, **e.model_dump(mode="json")},
+            now,
+        )
+    for key, row in current.items():
+        if key not in seen:
+            row.valid_to = now
+            report.bump(report.retired, "targets")
+            _audit(session, "retire", "target", f"{plan.code}/{key}", {"version": row.version}, None, now)
+
+
+def _baselines_of(pf: PlanFile) -> Iterable[StandaloneBaseline]:
+    for t in pf.targets:
+        if t.baseline is not None:
+            yield StandaloneBaseline(
+                indicator=t.indicator,
+                region=t.region,
+                unit=_baseline_unit(t),
+                value=t.baseline.value,
+                year=t.baseline.year,
+                period=t.baseline.period,
+                quote=t.baseline.quote or t.quote,
+                confidence=t.confidence,
+            )
+    yield from pf.baselines
+
+
+def _apply_baselines(
+    session: Session,
+    plan: Plan,
+    pf: PlanFile,
+    baselines: list[StandaloneBaseline],
+    indicators: dict[str, Indicator],
+    regions: dict[str, Region],
+    batch: ImportBatch,
+    report: ApplyReport,
+    now: dt.datetime,
+) -> None:
+    source = f"{plan.title_zh}（{plan.source_document}）"
+    done: set[tuple[int, int, int]] = set()
+    for b in baselines:
+        ind, reg = indicators[b.indicator], regions[b.region]
+        year = b.year if b.year is not None else b.period[1]  # type: ignore[index]
+        key = (ind.id, reg.id, year)
+        if key in done:  # the same baseline stated twice in one plan: keep the first
+            continue
+        done.add(key)
+        value = units.convert(b.value, b.unit, ind.unit)
+        previous = session.scalar(
+            select(Observation)
+            .where(
+                Observation.indicator_id == ind.id,
+                Observation.region_id == reg.id,
+                Observation.period == year,
+                Observation.status == ObservationStatus.PLAN_BASELINE,
+                Observation.source == source,
+            )
+            .order_by(Observation.reported_at.desc(), Observation.id.desc())
+            .limit(1)
+        )
+        if previous is not None and previous.value is not None and Decimal(previous.value) == value:
+            continue
+        session.add(
+            Observation(
+                indicator_id=ind.id,
+                region_id=reg.id,
+                period=year,
+                value=value,
+                value_as_entered=str(b.value),
+                unit_as_entered=b.unit,
+                status=ObservationStatus.PLAN_BASELINE,
+                source=source,
+                note=b.quote,
+                reported_at=now,
+                batch_id=batch.id,
+                supersedes_id=previous.id if previous is not None else None,
+                revision_reason="catalog baseline changed" if previous is not None else None,
+            )
+        )
+        if previous is None:
+            batch.added += 1
+            report.bump(report.created, "baseline_observations")
+        else:
+            batch.revised += 1
+            report.bump(report.updated, "baseline_observations")

@@ -1,0 +1,161 @@
+"""The schema of the catalog files in ``indicators/`` (see indicators/SCHEMA.md)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from service.db.models import Aggregation, Comparator, Confidence, DeclaredForm, Direction, IndicatorKind
+
+Code = str
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=False)
+
+
+class RegionEntry(_Strict):
+    code: Code = Field(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z][0-9A-Za-z_.\-]*$")
+    name_zh: str = Field(min_length=1, max_length=120)
+    name_en: str = Field(min_length=1, max_length=200)
+    level: Literal["country", "province", "city", "district", "county", "zone", "area"]
+    admin_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    parent: Code | None = None
+    members: list[Code] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _zone_members(self) -> RegionEntry:
+        if self.level == "zone" and len(self.members) < 2:
+            raise ValueError("a zone needs at least two members")
+        if self.level != "zone" and self.members:
+            raise ValueError("only a zone may have members")
+        return self
+
+
+class IndicatorEntry(_Strict):
+    code: Code = Field(min_length=1, max_length=80, pattern=r"^[a-z][a-z0-9_]*$")
+    name_zh: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(min_length=1, max_length=300)
+    unit: str = Field(min_length=1, max_length=40)
+    direction: Direction
+    kind: IndicatorKind
+    aggregation: Aggregation
+    numerator: Code | None = None
+    denominator: Code | None = None
+    scale: Decimal | None = None
+    category: Literal[
+        "economy",
+        "innovation",
+        "industry",
+        "infrastructure",
+        "environment",
+        "public_service",
+        "people",
+        "openness",
+        "other",
+    ] = "other"
+    synonyms: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _ratio_components(self) -> IndicatorEntry:
+        if self.aggregation is Aggregation.RATIO and not (self.numerator and self.denominator):
+            raise ValueError("aggregation 'ratio' needs a numerator and a denominator indicator")
+        if self.aggregation is not Aggregation.RATIO and (self.numerator or self.denominator):
+            raise ValueError("numerator/denominator are only for aggregation 'ratio'")
+        return self
+
+
+class BaselineRef(_Strict):
+    value: Decimal
+    year: int | None = Field(default=None, ge=1949, le=2100)
+    period: tuple[int, int] | None = None
+    unit: str | None = None
+    quote: str | None = Field(default=None, max_length=400)
+
+    @model_validator(mode="after")
+    def _when(self) -> BaselineRef:
+        if self.year is None and self.period is None:
+            raise ValueError("a baseline needs a year or a period")
+        return self
+
+
+class TargetEntry(_Strict):
+    key: str = Field(min_length=1, max_length=120, pattern=r"^[0-9A-Za-z][0-9A-Za-z_.\-]*$")
+    chapter: str | None = None
+    indicator: Code
+    region: Code
+    unit: str = Field(min_length=1, max_length=40)
+    comparator: Comparator
+    value: Decimal | None = None
+    low: Decimal | None = None
+    high: Decimal | None = None
+    stretch_value: Decimal | None = None
+    tolerance: Decimal | None = Field(default=None, gt=0, lt=1)
+    target_year: int = Field(ge=2000, le=2100)
+    reference_year: int | None = Field(default=None, ge=1949, le=2100)
+    declared_form: DeclaredForm
+    baseline: BaselineRef | None = None
+    quote: str = Field(min_length=2, max_length=400)
+    confidence: Confidence = Confidence.HIGH
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TargetEntry:
+        if self.comparator is Comparator.RANGE:
+            if self.low is None or self.high is None:
+                raise ValueError("comparator 'range' needs low and high")
+            if self.low > self.high:
+                raise ValueError("low is above high")
+        elif self.value is None:
+            raise ValueError(f"comparator {self.comparator.value!r} needs a value")
+        if self.tolerance is not None and self.comparator is not Comparator.ABOUT:
+            raise ValueError("tolerance is only for comparator '~'")
+        if (
+            self.declared_form in (DeclaredForm.RELATIVE_CHANGE, DeclaredForm.MULTIPLE)
+            and not self.reference_year
+        ):
+            raise ValueError(f"declared_form {self.declared_form.value!r} needs a reference_year")
+        if self.reference_year is not None and self.reference_year >= self.target_year:
+            raise ValueError("reference_year must be before target_year")
+        return self
+
+
+class StandaloneBaseline(_Strict):
+    indicator: Code
+    region: Code
+    unit: str = Field(min_length=1, max_length=40)
+    value: Decimal
+    year: int | None = Field(default=None, ge=1949, le=2100)
+    period: tuple[int, int] | None = None
+    quote: str = Field(min_length=2, max_length=400)
+    confidence: Confidence = Confidence.HIGH
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _when(self) -> StandaloneBaseline:
+        if self.year is None and self.period is None:
+            raise ValueError("a baseline needs a year or a period")
+        return self
+
+
+class PlanMeta(_Strict):
+    code: Code = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    title_zh: str = Field(min_length=1, max_length=300)
+    title_en: str = Field(min_length=1, max_length=300)
+    issuer: str | None = None
+    issued: str | None = Field(default=None, pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")
+    base_year: int | None = Field(default=None, ge=1949, le=2100)
+    horizon_years: list[int] = Field(default_factory=list)
+    source_document: str = Field(min_length=1, max_length=200)
+    document_title: str | None = None
+    note: str | None = None
+
+
+class PlanFile(_Strict):
+    plan: PlanMeta
+    targets: list[TargetEntry] = Field(default_factory=list)
+    baselines: list[StandaloneBaseline] = Field(default_factory=list)

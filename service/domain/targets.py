@@ -1,0 +1,98 @@
+"""Reading the catalog's current targets as flat records (export, API)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from service.db.models import Indicator, Plan, Region, Target
+
+EXPORT_FIELDS = [
+    "id", "plan", "plan_code", "region", "region_code", "indicator_code", "indicator", "unit", "comparator",
+    "value", "low", "high", "stretch_value", "tolerance", "target_year", "reference_year", "declared_form",
+    "baseline_value", "baseline_year", "source_document", "source_quote", "chapter", "confidence", "note",
+    "version",
+]  # fmt: skip
+
+
+def figure(value: Decimal | None) -> int | float | None:
+    """A stored figure as a JSON number without trailing zeros (3.70000000 -> 3.7, 5000.0 -> 5000)."""
+    if value is None:
+        return None
+    d = Decimal(value).normalize()
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+@dataclass(frozen=True)
+class TargetFilter:
+    plan: str | None = None
+    region: str | None = None
+    indicator: str | None = None
+    year: int | None = None
+
+
+def _filtered(stmt: Select[Any], f: TargetFilter, region_alias: Any) -> Select[Any]:
+    if f.plan:
+        stmt = stmt.where(Plan.code == f.plan)
+    if f.region:
+        stmt = stmt.where(or_(region_alias.code == f.region, region_alias.name_zh == f.region))
+    if f.indicator:
+        stmt = stmt.where(Indicator.code == f.indicator)
+    if f.year is not None:
+        stmt = stmt.where(Target.target_year == f.year)
+    return stmt
+
+
+def target_records(
+    session: Session, f: TargetFilter = TargetFilter(), *, limit: int | None = None, offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
+    """Current targets as export records, ordered by plan, then key; and the total count."""
+    region = aliased(Region)
+    base = (
+        select(Target, Plan, Indicator, region)
+        .join(Plan, Target.plan_id == Plan.id)
+        .join(Indicator, Target.indicator_id == Indicator.id)
+        .join(region, Target.region_id == region.id)
+        .where(Target.valid_to.is_(None))
+    )
+    base = _filtered(base, f, region)
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    stmt = base.order_by(Plan.code, Target.key).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    records = []
+    for t, p, ind, reg in session.execute(stmt):
+        records.append(
+            {
+                "id": f"{p.code}/{t.key}",
+                "plan": p.title_zh,
+                "plan_code": p.code,
+                "region": reg.name_zh,
+                "region_code": reg.code,
+                "indicator_code": ind.code,
+                "indicator": ind.name_zh,
+                "unit": t.unit,
+                "comparator": t.comparator.value,
+                "value": figure(t.value),
+                "low": figure(t.low),
+                "high": figure(t.high),
+                "stretch_value": figure(t.stretch_value),
+                "tolerance": figure(t.tolerance),
+                "target_year": t.target_year,
+                "reference_year": t.reference_year,
+                "declared_form": t.declared_form.value,
+                "baseline_value": figure(t.baseline_value),
+                "baseline_year": t.baseline_year,
+                "source_document": t.source_document,
+                "source_quote": t.source_quote,
+                "chapter": t.chapter,
+                "confidence": t.confidence.value,
+                "note": t.note,
+                "version": t.version,
+            }
+        )
+    return records, total

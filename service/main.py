@@ -1,0 +1,94 @@
+"""create_app(): lifespan, routers and exception handlers; no logic here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service import __version__
+from service.api import health, targets
+from service.config import Settings, get_settings
+from service.db.session import make_engine, make_sessionmaker
+from service.domain.errors import DomainError
+
+PROBLEM = "application/problem+json"
+
+
+def _problem(status: int, title: str, zh: str, en: str, errors: object = None) -> JSONResponse:
+    body: dict[str, object] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": f"{zh} / {en}",
+        "detail_zh": zh,
+        "detail_en": en,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def create_app(settings: Settings | None = None, *, start_scheduler: bool | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    run_scheduler = settings.run_scheduler if start_scheduler is None else start_scheduler
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.effective_database_url)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.settings = settings
+        runner = None
+        if run_scheduler:
+            from service.scheduler.runner import SchedulerRunner
+
+            runner = SchedulerRunner(settings, engine)
+            runner.start()
+        app.state.scheduler = runner
+        try:
+            yield
+        finally:
+            if runner is not None:
+                runner.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="yrdmon — 长三角规划目标监测 / YRD plan-target monitoring",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(exc.problem(), status_code=exc.status, media_type=PROBLEM)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
+        return _problem(
+            422, "Invalid input", f"请求内容有误：{where}", f"the request is invalid: {where}", errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        zh = {404: "找不到该地址", 405: "不支持该请求方法"}.get(exc.status_code, "请求无法处理")
+        return _problem(exc.status_code, str(exc.detail), zh, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        return _problem(500, "Internal error", "服务器内部错误，已记录", "internal error; it has been logged")
+
+    app.include_router(health.router)
+    app.include_router(targets.router, prefix="/api/v1")
+    return app
