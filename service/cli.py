@@ -59,7 +59,7 @@ def open_database(settings: Settings) -> Engine:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        reason = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         fail(f"YRDMON_DATABASE_URL: cannot connect to the database ({reason})")
     return engine
 

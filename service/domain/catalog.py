@@ -39,6 +39,7 @@ from service.domain import units
 from service.domain.catalog_schema import (
     IndicatorEntry,
     PlanFile,
+    PlanMeta,
     RegionEntry,
     StandaloneBaseline,
     TargetEntry,
@@ -146,30 +147,54 @@ def read_catalog(directory: Path) -> Catalog:
     indicators: list[IndicatorEntry] = _parse_list(directory / "indicators.yaml", IndicatorEntry, issues)
     plans: list[tuple[str, PlanFile]] = []
     for path in sorted((directory / "plans").glob("*.yaml")):
-        data = _load_yaml(path, issues)
-        if data is None:
-            continue
-        try:
-            plans.append((path.name, PlanFile.model_validate(data)))
-        except ValidationError as exc:
-            for err in exc.errors():
-                loc = err["loc"]
-                entry = "-"
-                if len(loc) >= 2 and loc[0] in ("targets", "baselines") and isinstance(loc[1], int):
-                    items = data.get(loc[0]) if isinstance(data, dict) else None
-                    key = (
-                        items[loc[1]].get("key")
-                        if isinstance(items, list) and isinstance(items[loc[1]], dict)
-                        else None
-                    )
-                    entry = f"{loc[0]}#{loc[1] + 1}" + (f" ({key})" if key else "")
-                    loc = loc[2:]
-                issues.append(CatalogIssue(path.name, entry, f"{'.'.join(map(str, loc))}: {err['msg']}"))
+        parsed = _parse_plan_file(path, issues)
+        if parsed is not None:
+            plans.append((path.name, parsed))
     catalog = Catalog(regions, indicators, plans)
     issues.extend(cross_check(catalog))
     if issues:
         raise CatalogError(issues)
     return catalog
+
+
+def _parse_plan_file(path: Path, issues: list[CatalogIssue]) -> PlanFile | None:
+    """Validate a plan file entry by entry, so that one bad entry does not hide the others."""
+    data = _load_yaml(path, issues)
+    if data is None:
+        return None
+    if not isinstance(data, dict) or "plan" not in data:
+        issues.append(
+            CatalogIssue(path.name, "-", "expected a mapping with 'plan', 'targets' and 'baselines'")
+        )
+        return None
+    unknown = set(data) - {"plan", "targets", "baselines"}
+    if unknown:
+        issues.append(CatalogIssue(path.name, "-", f"unknown section(s): {', '.join(sorted(unknown))}"))
+    try:
+        meta = PlanMeta.model_validate(data["plan"])
+    except ValidationError as exc:
+        issues.append(CatalogIssue(path.name, "plan", _validation_reason(exc)))
+        return None
+    sections: dict[str, list[Any]] = {"targets": [], "baselines": []}
+    models: dict[str, type[TargetEntry] | type[StandaloneBaseline]] = {
+        "targets": TargetEntry,
+        "baselines": StandaloneBaseline,
+    }
+    for section, model in models.items():
+        raw_items = data.get(section) or []
+        if not isinstance(raw_items, list):
+            issues.append(CatalogIssue(path.name, section, "expected a list"))
+            continue
+        for n, raw in enumerate(raw_items, 1):
+            key = raw.get("key") if isinstance(raw, dict) else None
+            label = f"{section}#{n}" + (f" ({key})" if key else "")
+            try:
+                entry = model.model_validate(raw)
+                entry._pos = n
+                sections[section].append(entry)
+            except ValidationError as exc:
+                issues.append(CatalogIssue(path.name, label, _validation_reason(exc)))
+    return PlanFile(plan=meta, targets=sections["targets"], baselines=sections["baselines"])
 
 
 def _duplicates(codes: Iterable[str]) -> set[str]:
@@ -207,8 +232,8 @@ def cross_check(catalog: Catalog) -> list[CatalogIssue]:
     for fname, pf in catalog.plans:
         for key in _duplicates(t.key for t in pf.targets):
             issues.append(CatalogIssue(fname, key, "duplicate target key"))
-        for n, t in enumerate(pf.targets, 1):
-            label = f"targets#{n} ({t.key})"
+        for t in pf.targets:
+            label = f"targets#{t._pos} ({t.key})"
             issues.extend(_check_refs(fname, label, t.indicator, t.region, ind, region_codes))
             indicator = ind.get(t.indicator)
             if (
@@ -235,8 +260,8 @@ def cross_check(catalog: Catalog) -> list[CatalogIssue]:
                         f"baseline unit {_baseline_unit(t)!r} cannot be converted to {indicator.unit!r}; give baseline.unit",
                     )
                 )
-        for n, b in enumerate(pf.baselines, 1):
-            label = f"baselines#{n} ({b.indicator}/{b.region})"
+        for b in pf.baselines:
+            label = f"baselines#{b._pos} ({b.indicator}/{b.region})"
             issues.extend(_check_refs(fname, label, b.indicator, b.region, ind, region_codes))
             indicator = ind.get(b.indicator)
             if indicator and units.conversion_factor(b.unit, indicator.unit) is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from service.db.models import Aggregation, Comparator, Confidence, DeclaredForm, Direction, IndicatorKind
 
@@ -14,6 +14,8 @@ Code = str
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=False)
+    # 1-based position in its file, for error messages
+    _pos: int = PrivateAttr(default=0)
 
 
 class RegionEntry(_Strict):

@@ -1,0 +1,130 @@
+"""Test fixtures: the same suite runs on a SQLite file and on a real PostgreSQL server.
+
+Migrations run once per database per test session (never create_all); the catalog in indicators/
+is loaded once; each test runs inside a transaction that is rolled back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from service.api.deps import get_session
+from service.config import PROJECT_ROOT, Settings
+from service.db.migrate import upgrade_to_head
+from service.db.session import make_engine, make_sessionmaker, transaction
+from service.domain.catalog import apply_catalog, read_catalog
+from service.main import create_app
+from tests.pgcluster import PgCluster, find_bin_dir
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        default=os.environ.get("YRDMON_TEST_DB", "both"),
+        choices=["sqlite", "postgresql", "both"],
+        help="which database(s) the database tests run on",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "db_kind" in metafunc.fixturenames:
+        choice = metafunc.config.getoption("--db")
+        kinds = ["sqlite", "postgresql"] if choice == "both" else [choice]
+        metafunc.parametrize("db_kind", kinds, scope="session")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        message = "PostgreSQL server binaries not found (install Debian's postgresql or set YRDMON_PG_BIN)"
+        if IN_CI:
+            pytest.fail(message + "; CI requires the PostgreSQL run", pytrace=False)
+        pytest.skip(message)
+    cluster = PgCluster(bin_dir).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def fresh_db_url(request: pytest.FixtureRequest, db_kind: str, tmp_path_factory: pytest.TempPathFactory):
+    """A factory of new, empty databases of the kind under test."""
+    counter = iter(range(1, 10_000))
+
+    def make() -> str:
+        n = next(counter)
+        if db_kind == "sqlite":
+            return f"sqlite:///{tmp_path_factory.mktemp('db') / f'test{n}.sqlite3'}"
+        cluster: PgCluster = request.getfixturevalue("pg_cluster")
+        return cluster.create_database(f"yrdmon_test_{n}")
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def db_url(fresh_db_url) -> str:
+    return fresh_db_url()
+
+
+@pytest.fixture(scope="session")
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    upgrade_to_head(eng)
+    with transaction(make_sessionmaker(eng)) as session:
+        apply_catalog(
+            session, read_catalog(PROJECT_ROOT / "indicators"), now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        )
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back after the test; commits inside become savepoints."""
+    connection = engine.connect()
+    outer = connection.begin()
+    s = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield s
+    finally:
+        s.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(engine: Engine, session: Session, db_url: str) -> Iterator[TestClient]:
+    app = create_app(Settings(database_url=db_url), start_scheduler=False)
+
+    def _session() -> Iterator[Session]:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    app.dependency_overrides[get_session] = _session
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    env = os.environ.get("YRDMON_SEEDS_DIR")
+    path = Path(env) if env else PROJECT_ROOT.parent / "shared" / "seeds"
+    if not path.is_dir():
+        if IN_CI:
+            pytest.fail(f"seed documents not found at {path} (set YRDMON_SEEDS_DIR)", pytrace=False)
+        pytest.skip(f"seed documents not found at {path}")
+    return path

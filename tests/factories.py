@@ -1,0 +1,27 @@
+"""Plain factory functions for tests: create_x(session, **overrides)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from service.config import PROJECT_ROOT
+
+NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+
+
+def copy_catalog(dest: Path) -> Path:
+    """A writable copy of the project's catalog, for tests that edit it."""
+    target = dest / "indicators"
+    shutil.copytree(PROJECT_ROOT / "indicators", target)
+    return target
+
+
+def edit_yaml(path: Path, edit: Any) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -1,0 +1,157 @@
+"""The `yrdmon` console script, run as a user runs it (a subprocess with YRDMON_* settings)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import MetaData, select
+
+from service.db.session import make_engine
+
+YRDMON = [sys.executable, "-m", "service.cli"]
+
+
+def run(
+    args: list[str], env: dict[str, str], cwd: Path, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **env}
+    result = subprocess.run(YRDMON + args, env=full_env, cwd=cwd, capture_output=True, text=True, timeout=300)
+    if check and result.returncode != 0:
+        raise AssertionError(f"yrdmon {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def snapshot(url: str) -> dict[str, list[tuple]]:
+    engine = make_engine(url)
+    meta = MetaData()
+    meta.reflect(engine)
+    with engine.connect() as conn:
+        data = {
+            name: sorted(map(tuple, conn.execute(select(table)).all()), key=repr)
+            for name, table in meta.tables.items()
+        }
+    engine.dispose()
+    return data
+
+
+@pytest.fixture
+def cli_db(fresh_db_url, tmp_path: Path) -> tuple[dict[str, str], Path]:
+    return {"YRDMON_DATABASE_URL": fresh_db_url()}, tmp_path
+
+
+def test_init_twice_leaves_the_database_unchanged(cli_db: tuple[dict[str, str], Path]) -> None:
+    env, cwd = cli_db
+    first = run(["init"], env, cwd)
+    assert "catalog loaded" in first.stdout
+    before = snapshot(env["YRDMON_DATABASE_URL"])
+    second = run(["init"], env, cwd)
+    assert "catalog unchanged" in second.stdout
+    assert snapshot(env["YRDMON_DATABASE_URL"]) == before
+
+
+def test_export_json_and_csv_match_the_api(cli_db: tuple[dict[str, str], Path]) -> None:
+    env, cwd = cli_db
+    run(["init"], env, cwd)
+    records = json.loads(run(["targets", "export", "--format", "json"], env, cwd).stdout)
+    assert len(records) >= 50
+    required = {"id", "plan", "region", "region_code", "indicator_code", "indicator", "unit", "comparator", "value",
+                "low", "high", "stretch_value", "target_year", "reference_year", "declared_form", "baseline_value",
+                "baseline_year", "source_document", "source_quote"}  # fmt: skip
+    assert required <= set(records[0])
+    csv_text = run(["targets", "export", "--format", "csv"], env, cwd).stdout
+    assert csv_text.splitlines()[0].startswith("id,plan,plan_code,region,region_code")
+    assert len(csv_text.strip().splitlines()) == len(records) + 1 or csv_text.count("\n") > len(records)
+
+    from fastapi.testclient import TestClient
+
+    from service.config import Settings
+    from service.main import create_app
+
+    with TestClient(
+        create_app(Settings(database_url=env["YRDMON_DATABASE_URL"]), start_scheduler=False)
+    ) as c:
+        api = c.get("/api/v1/targets", params={"limit": 500}).json()["items"]
+    assert api == records
+
+
+def test_users_add_prints_a_token_once_and_stores_only_its_hash(cli_db: tuple[dict[str, str], Path]) -> None:
+    env, cwd = cli_db
+    run(["init"], env, cwd)
+    out = run(["users", "add", "jiashan", "--role", "editor", "--region", "330421"], env, cwd).stdout
+    token = out.strip().split()[-1]
+    assert token.startswith("yrd_") and len(token) > 30
+    dump = json.dumps(snapshot(env["YRDMON_DATABASE_URL"]), default=str)
+    assert token not in dump
+    again = run(["users", "add", "jiashan", "--role", "viewer"], env, cwd, check=False)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    no_region = run(["users", "add", "someone", "--role", "editor"], env, cwd, check=False)
+    assert no_region.returncode == 2 and "region" in no_region.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "setting"),
+    [
+        ({"YRDMON_DATABASE_URL": "not a url at all"}, "YRDMON_DATABASE_URL"),
+        ({"YRDMON_DATABASE_URL": "mysql://x@localhost/db"}, "YRDMON_DATABASE_URL"),
+        ({"YRDMON_DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none"}, "YRDMON_DATABASE_URL"),
+        ({"YRDMON_PORT": "eighty"}, "YRDMON_PORT"),
+    ],
+)
+def test_bad_settings_stop_with_one_line_naming_the_setting(
+    env: dict[str, str], setting: str, tmp_path: Path
+) -> None:
+    result = run(["init"], env, tmp_path, check=False)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and setting in lines[0] and "Traceback" not in result.stderr
+
+
+def test_a_var_dir_that_cannot_be_written_is_named(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = run(["init"], {"YRDMON_VAR_DIR": str(blocker / "var")}, tmp_path, check=False)
+    assert result.returncode == 2
+    assert "YRDMON_VAR_DIR" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_answers_healthz_and_docs_with_the_scheduler_running(
+    cli_db: tuple[dict[str, str], Path],
+) -> None:
+    env, cwd = cli_db
+    run(["init"], env, cwd)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [*YRDMON, "serve", "--port", str(port)], env={**os.environ, **env}, cwd=cwd,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError("service did not start") from None
+                time.sleep(0.3)
+        assert health.status_code == 200 and health.json()["targets"] >= 50
+        assert "/api/v1/targets" in httpx.get(f"http://127.0.0.1:{port}/openapi.json").text
+        time.sleep(1.5)
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=30)
+    assert "scheduler lease taken" in output
