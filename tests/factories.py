@@ -25,3 +25,16 @@ def edit_yaml(path: Path, edit: Any) -> None:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     edit(data)
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def create_user(
+    session, *, username: str = "editor", role: str = "editor", regions: tuple[str, ...] = ("330421",)
+):
+    """A user with an API token; returns (user, auth headers)."""
+    from service.db.models import Role
+    from service.domain import users
+
+    user = users.create_user(session, username=username, role=Role(role), region_codes=list(regions), now=NOW)
+    token = users.issue_token(session, user, now=NOW)
+    session.commit()  # only a savepoint inside the test's rolled-back transaction
+    return user, {"Authorization": f"Bearer {token}"}

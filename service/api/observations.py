@@ -1,0 +1,194 @@
+"""Statistics: submit (one, a batch, a file), list as of a date, and the history of one figure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Header, Query, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from service.api.deps import CurrentUser, SessionDep
+from service.db.models import Indicator, Observation, Region, User, WritePath
+from service.domain.errors import Invalid
+from service.domain.observations import BatchResult, ObservationInput, ingest
+from service.domain.tabular import read_table
+from service.domain.targets import figure
+
+router = APIRouter(tags=["observations"])
+
+
+class ObservationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    indicator: str = Field(min_length=1, max_length=200, description="indicator code or name")
+    region: str = Field(min_length=1, max_length=200, description="region code or name")
+    period: int | str = Field(description="year, e.g. 2024")
+    value: float | str = Field(description="the figure; text such as '3.7%' or '82,553' is understood")
+    unit: str | None = Field(default=None, max_length=40)
+    status: str | None = Field(
+        default=None, max_length=20, description="preliminary or final (default final)"
+    )
+    source: str | None = Field(default=None, max_length=2000)
+    source_url: str | None = Field(default=None, max_length=1000)
+    note: str | None = Field(default=None, max_length=2000)
+    revision_reason: str | None = Field(default=None, max_length=2000)
+    confirm: bool = Field(default=False, description="store a flagged (implausible-looking) value anyway")
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    observations: list[ObservationIn] = Field(min_length=1, max_length=50_000)
+    dry_run: bool = False
+    all_or_nothing: bool = True
+
+
+def _inputs(items: list[ObservationIn]) -> list[ObservationInput]:
+    return [ObservationInput(row=n, **item.model_dump()) for n, item in enumerate(items, start=1)]
+
+
+def _respond(result: BatchResult) -> JSONResponse:
+    body = result.as_dict()
+    if result.applied or result.dry_run:
+        return JSONResponse(
+            body, status_code=200 if result.dry_run or not result.counts.get("added") else 201
+        )
+    blocked = result.counts["rejected"] + result.counts["needs_confirmation"]
+    body.update({
+        "type": "about:blank", "title": "Batch refused", "status": 422,
+        "detail_zh": f"有 {blocked} 行未通过校验，本批次未写入任何数据",
+        "detail_en": f"{blocked} row(s) failed validation; nothing from this batch was stored",
+    })  # fmt: skip
+    body["detail"] = f"{body['detail_zh']} / {body['detail_en']}"
+    return JSONResponse(body, status_code=422, media_type="application/problem+json")
+
+
+def _submit(session: Any, user: User, inputs: list[ObservationInput], *, dry_run: bool, all_or_nothing: bool,
+            key: str | None, path: WritePath, filename: str | None = None) -> JSONResponse:  # fmt: skip
+    result = ingest(
+        session, user, inputs, path=path, now=dt.datetime.now(dt.UTC), dry_run=dry_run,
+        all_or_nothing=all_or_nothing, idempotency_key=key, filename=filename,
+    )  # fmt: skip
+    return _respond(result)
+
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+@router.post("/observations", summary="Submit one observation or a batch")
+def submit_observations(
+    body: ObservationIn | BatchIn,
+    session: SessionDep,
+    user: CurrentUser,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    if isinstance(body, BatchIn):
+        return _submit(session, user, _inputs(body.observations), dry_run=body.dry_run,
+                       all_or_nothing=body.all_or_nothing, key=idempotency_key, path=WritePath.API)  # fmt: skip
+    return _submit(session, user, _inputs([body]), dry_run=False, all_or_nothing=True, key=idempotency_key,
+                   path=WritePath.API)  # fmt: skip
+
+
+@router.post("/imports", summary="Upload a CSV (UTF-8 / GB18030) or XLSX file of observations")
+async def import_file(
+    session: SessionDep,
+    user: CurrentUser,
+    file: Annotated[UploadFile, File(description="CSV or XLSX with columns 指标/地区/年份/数值/...")],
+    dry_run: Annotated[bool, Form()] = False,
+    all_or_nothing: Annotated[bool, Form()] = True,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    from service.config import get_settings
+
+    limit = get_settings().max_upload_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise Invalid(f"文件超过 {limit // 2**20} MB 上限", f"the file exceeds the {limit // 2**20} MB limit")
+    inputs = read_table(file.filename or "upload", data)
+    if not inputs:
+        raise Invalid("文件中没有数据行", "the file has a header but no data rows")
+    return _submit(session, user, inputs, dry_run=dry_run, all_or_nothing=all_or_nothing, key=idempotency_key,
+                   path=WritePath.API, filename=file.filename)  # fmt: skip
+
+
+def _obs_record(o: Observation, ind: Indicator, reg: Region) -> dict[str, Any]:
+    return {
+        "id": o.id, "indicator_code": ind.code, "indicator": ind.name_zh, "region_code": reg.code,
+        "region": reg.name_zh, "period": o.period, "value": figure(o.value), "unit": ind.unit,
+        "value_as_entered": o.value_as_entered, "unit_as_entered": o.unit_as_entered, "status": o.status.value,
+        "qualifier": o.qualifier.value, "source": o.source, "source_url": o.source_url, "note": o.note,
+        "revision_reason": o.revision_reason, "reported_at": o.reported_at.isoformat(),
+        "entered_by": o.entered_by_id, "batch_id": o.batch_id, "supersedes": o.supersedes_id,
+    }  # fmt: skip
+
+
+@router.get("/observations", summary="Observations as known at a date (the latest version of each)")
+def list_observations(
+    session: SessionDep,
+    indicator: Annotated[str | None, Query(max_length=80)] = None,
+    region: Annotated[str | None, Query(max_length=120)] = None,
+    period: Annotated[int | None, Query(ge=1949, le=2100)] = None,
+    as_of: Annotated[dt.datetime | None, Query(description="ISO date-time; default now")] = None,
+    include_baselines: bool = True,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    when = as_of or dt.datetime.now(dt.UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    ranked = (
+        select(
+            Observation.id,
+            func.row_number().over(
+                partition_by=(Observation.indicator_id, Observation.region_id, Observation.period, Observation.source)
+                if include_baselines else (Observation.indicator_id, Observation.region_id, Observation.period),
+                order_by=(Observation.reported_at.desc(), Observation.id.desc()),
+            ).label("rn"),
+        )
+        .join(Indicator, Observation.indicator_id == Indicator.id)
+        .join(Region, Observation.region_id == Region.id)
+        .where(Observation.reported_at <= when)
+    )  # fmt: skip
+    if indicator:
+        ranked = ranked.where(Indicator.code == indicator)
+    if region:
+        ranked = ranked.where((Region.code == region) | (Region.name_zh == region))
+    if period is not None:
+        ranked = ranked.where(Observation.period == period)
+    if not include_baselines:
+        ranked = ranked.where(Observation.status != "plan_baseline")
+    sub = ranked.subquery()
+    reg = aliased(Region)
+    base = (
+        select(Observation, Indicator, reg)
+        .join(sub, (sub.c.id == Observation.id) & (sub.c.rn == 1))
+        .join(Indicator, Observation.indicator_id == Indicator.id)
+        .join(reg, Observation.region_id == reg.id)
+    )
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = session.execute(base.order_by(Indicator.code, reg.code, Observation.period, Observation.id)
+                           .limit(limit).offset(offset))  # fmt: skip
+    items = [_obs_record(o, i, r) for o, i, r in rows]
+    return {"items": items, "total": total, "limit": limit, "offset": offset, "as_of": when.isoformat()}
+
+
+@router.get("/observations/history", summary="Every version of one figure, oldest first")
+def observation_history(
+    session: SessionDep,
+    indicator: Annotated[str, Query(max_length=80)],
+    region: Annotated[str, Query(max_length=120)],
+    period: Annotated[int, Query(ge=1949, le=2100)],
+) -> dict[str, Any]:
+    rows = session.execute(
+        select(Observation, Indicator, Region)
+        .join(Indicator, Observation.indicator_id == Indicator.id)
+        .join(Region, Observation.region_id == Region.id)
+        .where(Indicator.code == indicator, (Region.code == region) | (Region.name_zh == region),
+               Observation.period == period)
+        .order_by(Observation.reported_at, Observation.id)
+    ).all()  # fmt: skip
+    return {"items": [_obs_record(o, i, r) for o, i, r in rows]}

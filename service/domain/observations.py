@@ -1,0 +1,483 @@
+"""Taking in statistics: resolve, validate, detect revisions and outliers, write append-only.
+
+One code path serves the API, the web form, file uploads and `yrdmon import`. A batch is
+all-or-nothing by default: any rejected row (or a flagged row without confirmation) means nothing is
+written, and every problem is reported with its row, column and reason in Chinese and English.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from service.db.models import (
+    AuditEntry,
+    ImportBatch,
+    Indicator,
+    Observation,
+    ObservationStatus,
+    Region,
+    Role,
+    User,
+    WritePath,
+    region_members,
+)
+from service.domain import units
+from service.domain.errors import Conflict, Forbidden
+from service.domain.values import ValueProblem, parse_value, parse_year
+
+CHUNK = 5000
+OUTLIER_FACTOR = Decimal(10)  # a jump of 10x against the neighbouring year is almost always a unit slip
+COMPONENT_TOLERANCE = Decimal("0.05")
+
+_STATUS_WORDS = {
+    "preliminary": ObservationStatus.PRELIMINARY, "初步": ObservationStatus.PRELIMINARY,
+    "初步核算": ObservationStatus.PRELIMINARY, "预计": ObservationStatus.PRELIMINARY,
+    "快报": ObservationStatus.PRELIMINARY, "final": ObservationStatus.FINAL, "最终": ObservationStatus.FINAL,
+    "正式": ObservationStatus.FINAL, "最终核实": ObservationStatus.FINAL, "年报": ObservationStatus.FINAL,
+}  # fmt: skip
+
+
+@dataclass
+class ObservationInput:
+    row: int
+    indicator: str
+    region: str
+    period: object
+    value: object
+    unit: str | None = None
+    status: str | None = None
+    source: str | None = None
+    source_url: str | None = None
+    note: str | None = None
+    revision_reason: str | None = None
+    confirm: bool = False
+
+
+@dataclass
+class RowProblem:
+    column: str
+    zh: str
+    en: str
+
+
+@dataclass
+class RowResult:
+    row: int
+    outcome: str  # added | revised | unchanged | rejected | needs_confirmation
+    indicator: str | None = None
+    region: str | None = None
+    period: int | None = None
+    value: float | None = None
+    previous_value: float | None = None
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+@dataclass
+class BatchResult:
+    dry_run: bool
+    applied: bool
+    batch_id: int | None
+    counts: dict[str, int]
+    rows: list[RowResult]
+
+    def as_dict(self, *, all_rows: bool = True) -> dict[str, Any]:
+        rows = self.rows if all_rows else [r for r in self.rows if r.problems]
+        return {
+            "dry_run": self.dry_run,
+            "applied": self.applied,
+            "batch_id": self.batch_id,
+            "counts": self.counts,
+            "rows": [asdict(r) for r in rows],
+        }
+
+
+class Resolver:
+    """Finds indicators and regions by code, name or synonym; suggests the nearest match otherwise."""
+
+    def __init__(self, session: Session) -> None:
+        self.indicators: dict[str, Indicator] = {}
+        for ind in session.scalars(select(Indicator)):
+            for name in (ind.code, ind.name_zh, ind.name_en, *ind.synonyms):
+                self.indicators.setdefault(name.strip().lower(), ind)
+        self.regions: dict[str, Region] = {}
+        for reg in session.scalars(select(Region)):
+            for name in (reg.code, reg.name_zh, reg.name_en, *(reg.aliases or [])):
+                self.regions.setdefault(name.strip().lower(), reg)
+        self.region_by_id = {r.id: r for r in self.regions.values()}
+        self.indicator_by_id = {i.id: i for i in self.indicators.values()}
+
+    @staticmethod
+    def _suggest(text: str, names: Iterable[str]) -> str | None:
+        close = difflib.get_close_matches(text.strip().lower(), list(names), n=1, cutoff=0.5)
+        return close[0] if close else None
+
+    def indicator(self, text: str) -> Indicator | RowProblem:
+        found = self.indicators.get(str(text).strip().lower())
+        if found is not None:
+            return found
+        hint = self._suggest(str(text), self.indicators)
+        tip_zh = (
+            f"，是否为“{self.indicators[hint].name_zh}”（{self.indicators[hint].code}）？" if hint else ""
+        )
+        tip_en = (
+            f"; did you mean {self.indicators[hint].code} ({self.indicators[hint].name_en})?" if hint else ""
+        )
+        return RowProblem("indicator", f"未知指标“{text}”{tip_zh}", f"unknown indicator {text!r}{tip_en}")
+
+    def region(self, text: str) -> Region | RowProblem:
+        found = self.regions.get(str(text).strip().lower())
+        if found is not None:
+            return found
+        hint = self._suggest(str(text), self.regions)
+        tip_zh = f"，是否为“{self.regions[hint].name_zh}”（{self.regions[hint].code}）？" if hint else ""
+        tip_en = f"; did you mean {self.regions[hint].code} ({self.regions[hint].name_en})?" if hint else ""
+        return RowProblem("region", f"未知地区“{text}”{tip_zh}", f"unknown region {text!r}{tip_en}")
+
+
+def writable_region_ids(session: Session, user: User, resolver: Resolver) -> set[int] | None:
+    """Region ids a user may write (None = all).
+
+    Editors may write their regions, the members of zones in their scope, and the regions below those.
+    """
+    if user.role is Role.ADMIN:
+        return None
+    if user.role is not Role.EDITOR:
+        return set()
+    allowed = {r.id for r in user.regions}
+    allowed |= {
+        member for zone, member in session.execute(select(region_members.c.zone_id, region_members.c.member_id))
+        if zone in allowed
+    }  # fmt: skip
+    changed = True
+    while changed:
+        changed = False
+        for region in resolver.region_by_id.values():
+            if region.id not in allowed and region.parent_id in allowed:
+                allowed.add(region.id)
+                changed = True
+    return allowed
+
+
+def request_fingerprint(inputs: list[ObservationInput], options: dict[str, Any]) -> str:
+    payload = json.dumps(
+        [asdict(i) for i in inputs] + [options], sort_keys=True, default=str, ensure_ascii=False
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass
+class _Prepared:
+    result: RowResult
+    indicator: Indicator
+    region: Region
+    period: int
+    value: Decimal
+    raw_value: str
+    raw_unit: str | None
+    status: ObservationStatus
+    input: ObservationInput
+    previous: Observation | None = None
+
+
+def _chunks(items: Iterable[ObservationInput]) -> Iterator[list[ObservationInput]]:
+    chunk: list[ObservationInput] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _prepare_row(
+    item: ObservationInput, resolver: Resolver, writable: set[int] | None, user: User
+) -> _Prepared | RowResult:
+    result = RowResult(row=item.row, outcome="pending")
+    problems = result.problems
+    indicator = resolver.indicator(item.indicator) if str(item.indicator or "").strip() else RowProblem(
+        "indicator", "缺少指标", "the indicator is missing")  # fmt: skip
+    region = resolver.region(item.region) if str(item.region or "").strip() else RowProblem(
+        "region", "缺少地区", "the region is missing")  # fmt: skip
+    for p in (indicator, region):
+        if isinstance(p, RowProblem):
+            problems.append(p)
+    period: int | None = None
+    try:
+        period = parse_year(item.period)
+    except ValueProblem as exc:
+        problems.append(RowProblem("period", exc.zh, exc.en))
+    value: Decimal | None = None
+    if isinstance(indicator, Indicator):
+        result.indicator = indicator.code
+        try:
+            parsed = parse_value(item.value)
+            written_unit = units.normalise_unit(item.unit) if item.unit else None
+            glued = units.normalise_unit(parsed.unit) if parsed.unit else None
+            if written_unit and glued and written_unit != glued:
+                raise ValueProblem(
+                    f"数值中的单位“{glued}”与单位列“{written_unit}”不一致",
+                    f"the unit in the value ({glued}) differs from the unit column ({written_unit})",
+                )
+            unit = written_unit or glued or indicator.unit
+            value = units.convert(parsed.value, unit, indicator.unit)
+        except ValueProblem as exc:
+            problems.append(RowProblem("value", exc.zh, exc.en))
+        except ValueError:
+            problems.append(RowProblem(
+                "unit", f"单位“{item.unit}”无法换算为该指标的单位“{indicator.unit}”",
+                f"unit {item.unit!r} cannot be converted to the indicator's unit {indicator.unit!r}",
+            ))  # fmt: skip
+    if isinstance(region, Region):
+        result.region = region.code
+        if writable is not None and region.id not in writable:
+            problems.append(RowProblem(
+                "region", f"您（{user.username}）无权填报“{region.name_zh}”的数据",
+                f"you ({user.username}) may not write data for {region.name_en} ({region.code})",
+            ))  # fmt: skip
+    status_text = (item.status or "final").strip().lower()
+    status = _STATUS_WORDS.get(status_text)
+    if status is None:
+        problems.append(RowProblem(
+            "status", f"状态“{item.status}”无效，应为 preliminary（初步）或 final（最终）",
+            f"status {item.status!r} is invalid; use preliminary or final",
+        ))  # fmt: skip
+    for column in ("source", "note", "revision_reason"):
+        text = getattr(item, column)
+        if text is not None and len(str(text)) > 2000:
+            problems.append(
+                RowProblem(column, "文本过长（最多 2000 字）", "text too long (at most 2000 characters)")
+            )
+    result.period = period
+    if problems or not isinstance(indicator, Indicator) or not isinstance(region, Region):
+        result.outcome = "rejected"
+        return result
+    assert period is not None and value is not None and status is not None
+    result.value = float(value)
+    return _Prepared(result, indicator, region, period, value, str(item.value), item.unit, status, item)
+
+
+def _latest(
+    session: Session, keys: set[tuple[int, int, int]], as_of: dt.datetime
+) -> dict[tuple[int, int, int], Observation]:
+    """The current (latest reported) statistic for each (indicator, region, period); plan baselines excluded."""
+    if not keys:
+        return {}
+    ind_ids = {k[0] for k in keys}
+    reg_ids = {k[1] for k in keys}
+    rows = session.scalars(
+        select(Observation)
+        .where(
+            Observation.indicator_id.in_(ind_ids),
+            Observation.region_id.in_(reg_ids),
+            Observation.status != ObservationStatus.PLAN_BASELINE,
+            Observation.reported_at <= as_of,
+        )
+        .order_by(Observation.reported_at, Observation.id)
+    )
+    latest: dict[tuple[int, int, int], Observation] = {}
+    for obs in rows:
+        latest[(obs.indicator_id, obs.region_id, obs.period)] = obs
+    return latest
+
+
+def _check_plausibility(
+    p: _Prepared, series: dict[tuple[int, int, int], Decimal], resolver: Resolver
+) -> None:
+    """Flag a figure far from its neighbouring years or inconsistent with its components."""
+    if p.input.confirm:
+        return
+    ind, reg = p.indicator, p.region
+    neighbours = [
+        series[(ind.id, reg.id, y)] for y in (p.period - 1, p.period + 1) if (ind.id, reg.id, y) in series
+    ]
+    for other in neighbours:
+        if (
+            other
+            and p.value
+            and (abs(p.value / other) >= OUTLIER_FACTOR or abs(other / p.value) >= OUTLIER_FACTOR)
+        ):
+            p.result.problems.append(RowProblem(
+                "value", f"数值 {p.value} 与相邻年份的 {other} 相差 10 倍以上（单位是否有误？），确认无误请勾选确认",
+                f"value {p.value} is more than 10x away from the neighbouring year's {other} (unit slip?); "
+                "confirm it to store it",
+            ))  # fmt: skip
+            p.result.outcome = "needs_confirmation"
+            return
+    if ind.numerator_id and ind.denominator_id:
+        num = series.get((ind.numerator_id, reg.id, p.period))
+        den = series.get((ind.denominator_id, reg.id, p.period))
+        if num is not None and den:
+            num_unit = resolver.indicator_by_id[ind.numerator_id].unit
+            den_unit = resolver.indicator_by_id[ind.denominator_id].unit
+            factor = units.conversion_factor(den_unit, num_unit)
+            if factor is not None:
+                implied = (ind.scale or Decimal(1)) * num / (den * factor)
+                if implied and abs(p.value - implied) / abs(implied) > COMPONENT_TOLERANCE:
+                    p.result.problems.append(RowProblem(
+                        "value",
+                        f"数值 {p.value} 与分项计算值 {implied:.4g} 不一致（相差超过 5%），确认无误请勾选确认",
+                        f"value {p.value} disagrees with {implied:.4g} computed from its components (>5%); "
+                        "confirm it to store it",
+                    ))  # fmt: skip
+                    p.result.outcome = "needs_confirmation"
+
+
+def ingest(
+    session: Session,
+    user: User,
+    inputs: Iterable[ObservationInput],
+    *,
+    path: WritePath,
+    now: dt.datetime,
+    dry_run: bool = False,
+    all_or_nothing: bool = True,
+    idempotency_key: str | None = None,
+    filename: str | None = None,
+) -> BatchResult:
+    """Validate and (unless dry_run or refused) write a batch of observations in the caller's transaction."""
+    if user.role not in (Role.ADMIN, Role.EDITOR):
+        raise Forbidden(
+            "只读用户不能填报数据", "viewers cannot write data; ask an administrator for an editor role"
+        )
+    items = list(inputs)
+    fingerprint = request_fingerprint(items, {"dry_run": dry_run, "all_or_nothing": all_or_nothing})
+    if idempotency_key and not dry_run:
+        earlier = session.scalar(
+            select(ImportBatch).where(
+                ImportBatch.user_id == user.id, ImportBatch.idempotency_key == idempotency_key
+            )
+        )
+        if earlier is not None:
+            if earlier.request_hash != fingerprint:
+                raise Conflict(
+                    "该幂等键已用于内容不同的请求",
+                    "this Idempotency-Key was already used for a different request",
+                )
+            stored = dict(earlier.response or {})
+            return BatchResult(
+                dry_run=False, applied=bool(stored.get("applied")), batch_id=earlier.id,
+                counts=stored.get("counts", {}), rows=[],
+            )  # fmt: skip
+    resolver = Resolver(session)
+    writable = writable_region_ids(session, user, resolver)
+    results: list[RowResult] = []
+    prepared: list[_Prepared] = []
+    seen: dict[tuple[int, int, int], int] = {}
+    for chunk in _chunks(items):
+        chunk_prepared: list[_Prepared] = []
+        for item in chunk:
+            p = _prepare_row(item, resolver, writable, user)
+            if isinstance(p, RowResult):
+                results.append(p)
+                continue
+            key = (p.indicator.id, p.region.id, p.period)
+            if key in seen:
+                p.result.outcome = "rejected"
+                p.result.problems.append(RowProblem(
+                    "period", f"与第 {seen[key]} 行重复（同一指标、地区、年份）",
+                    f"duplicate of row {seen[key]} (same indicator, region and year)",
+                ))  # fmt: skip
+                results.append(p.result)
+                continue
+            seen[key] = item.row
+            chunk_prepared.append(p)
+        keys = {(p.indicator.id, p.region.id, p.period) for p in chunk_prepared}
+        neighbour_keys = set(keys)
+        for ind_id, reg_id, year in keys:
+            neighbour_keys |= {(ind_id, reg_id, year - 1), (ind_id, reg_id, year + 1)}
+        for p in chunk_prepared:
+            if p.indicator.numerator_id and p.indicator.denominator_id:
+                neighbour_keys.add((p.indicator.numerator_id, p.region.id, p.period))
+                neighbour_keys.add((p.indicator.denominator_id, p.region.id, p.period))
+        latest = _latest(session, neighbour_keys, now)
+        series = {k: Decimal(o.value) for k, o in latest.items() if o.value is not None}
+        series.update({(p.indicator.id, p.region.id, p.period): p.value for p in chunk_prepared})
+        for p in chunk_prepared:
+            key = (p.indicator.id, p.region.id, p.period)
+            previous = latest.get(key)
+            p.previous = previous
+            if previous is not None and previous.value is not None:
+                p.result.previous_value = float(previous.value)
+                if Decimal(previous.value) == p.value and previous.status == p.status:
+                    p.result.outcome = "unchanged"
+                    results.append(p.result)
+                    continue
+                if Decimal(previous.value) != p.value and not (p.input.revision_reason or "").strip():
+                    p.result.outcome = "rejected"
+                    p.result.problems.append(RowProblem(
+                        "revision_reason",
+                        f"该年份已有数值 {previous.value.normalize()}，修订需填写修订原因",
+                        f"a value ({previous.value.normalize()}) is already stored for this year; "
+                        "a revision needs a reason",
+                    ))  # fmt: skip
+                    results.append(p.result)
+                    continue
+                p.result.outcome = "revised"
+            else:
+                p.result.outcome = "added"
+            _check_plausibility(p, series, resolver)
+            results.append(p.result)
+            prepared.append(p)
+    results.sort(key=lambda r: r.row)
+    counts = {k: 0 for k in ("added", "revised", "unchanged", "rejected", "needs_confirmation")}
+    for r in results:
+        counts[r.outcome] += 1
+    blocked = counts["rejected"] + counts["needs_confirmation"] > 0
+    to_write = [p for p in prepared if p.result.outcome in ("added", "revised")]
+    applied = not dry_run and not (blocked and all_or_nothing) and bool(to_write or not blocked)
+    batch_id: int | None = None
+    if applied:
+        batch = ImportBatch(
+            created_at=now, user_id=user.id, path=path, filename=filename, idempotency_key=idempotency_key,
+            request_hash=fingerprint, added=counts["added"], revised=counts["revised"], unchanged=counts["unchanged"],
+        )  # fmt: skip
+        session.add(batch)
+        session.flush()
+        batch_id = batch.id
+        _write(session, to_write, batch, user, path, now)
+        batch.response = {"applied": True, "counts": counts}
+        session.add(AuditEntry(
+            at=now, user_id=user.id, path=path, action="import", entity_type="import_batch", entity_id=str(batch.id),
+            after={"counts": counts, "filename": filename},
+        ))  # fmt: skip
+    return BatchResult(dry_run=dry_run, applied=applied, batch_id=batch_id, counts=counts, rows=results)
+
+
+def _write(
+    session: Session, rows: list[_Prepared], batch: ImportBatch, user: User, path: WritePath, now: dt.datetime
+) -> None:
+    payload = []
+    for p in rows:
+        revised = p.result.outcome == "revised"
+        status = ObservationStatus.REVISED if revised and p.status is ObservationStatus.FINAL and p.previous is not None \
+            and p.previous.status is ObservationStatus.FINAL else p.status  # fmt: skip
+        payload.append({
+            "indicator_id": p.indicator.id, "region_id": p.region.id, "period": p.period, "value": p.value,
+            "value_as_entered": p.raw_value[:60], "unit_as_entered": (p.raw_unit or None),
+            "status": status, "qualifier": parse_value(p.input.value).qualifier,
+            "source": p.input.source, "source_url": p.input.source_url, "note": p.input.note,
+            "revision_reason": p.input.revision_reason if revised else None, "reported_at": now,
+            "entered_by_id": user.id, "batch_id": batch.id,
+            "supersedes_id": p.previous.id if revised and p.previous is not None else None,
+            "series_break": False,
+        })  # fmt: skip
+        if revised and p.previous is not None:
+            session.add(AuditEntry(
+                at=now, user_id=user.id, path=path, action="revise", entity_type="observation",
+                entity_id=f"{p.indicator.code}/{p.region.code}/{p.period}",
+                before={"value": str(p.previous.value), "status": p.previous.status.value, "id": p.previous.id},
+                after={"value": str(p.value), "status": status.value, "reason": p.input.revision_reason},
+            ))  # fmt: skip
+    for start in range(0, len(payload), CHUNK):
+        session.execute(insert(Observation), payload[start : start + CHUNK])

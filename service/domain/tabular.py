@@ -1,0 +1,157 @@
+"""Reading uploaded tables (CSV in UTF-8 / UTF-8 with BOM / GB18030, and XLSX) into observation rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+from service.domain.errors import Invalid
+from service.domain.observations import ObservationInput
+
+# header (lower-cased, Chinese or English) -> field
+HEADERS = {
+    "indicator": "indicator", "indicator_code": "indicator", "指标": "indicator", "指标代码": "indicator",
+    "指标名称": "indicator",
+    "region": "region", "region_code": "region", "地区": "region", "地区代码": "region", "地区名称": "region",
+    "period": "period", "year": "period", "年份": "period", "年度": "period",
+    "value": "value", "数值": "value", "值": "value",
+    "unit": "unit", "单位": "unit",
+    "status": "status", "状态": "status", "数据状态": "status",
+    "source": "source", "来源": "source", "数据来源": "source",
+    "source_url": "source_url", "来源链接": "source_url",
+    "note": "note", "备注": "note", "说明": "note",
+    "revision_reason": "revision_reason", "修订原因": "revision_reason",
+    "confirm": "confirm", "确认": "confirm",
+}  # fmt: skip
+REQUIRED = ("indicator", "region", "period", "value")
+TRUE_WORDS = {"1", "true", "yes", "y", "是", "确认", "√", "x"}
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise Invalid(
+            "文件编码无法识别：请保存为 UTF-8 或 GB18030 编码的 CSV，或 XLSX",
+            "the file's encoding is not recognised: save it as CSV in UTF-8 or GB18030, or as XLSX",
+        ) from None
+
+
+def _map_header(header: list[str]) -> dict[int, str]:
+    mapping: dict[int, str] = {}
+    unknown = []
+    for i, name in enumerate(header):
+        key = str(name or "").strip().lower()
+        if not key:
+            continue
+        if key in HEADERS:
+            mapping[i] = HEADERS[key]
+        else:
+            unknown.append(str(name))
+    missing = [f for f in REQUIRED if f not in mapping.values()]
+    if missing or unknown:
+        raise Invalid(
+            f"表头有误：缺少列 {', '.join(missing) or '无'}；无法识别的列 {', '.join(unknown) or '无'}。"
+            "可用列：指标、地区、年份、数值、单位、状态、来源、备注、修订原因、确认",
+            f"bad header: missing column(s) {', '.join(missing) or 'none'}; unknown column(s) "
+            f"{', '.join(unknown) or 'none'}. Columns: indicator, region, period, value, unit, status, source, "
+            "note, revision_reason, confirm",
+        )
+    return mapping
+
+
+def _row_to_input(row_number: int, cells: list[Any], mapping: dict[int, str]) -> ObservationInput | None:
+    values: dict[str, Any] = {}
+    for i, field in mapping.items():
+        cell = cells[i] if i < len(cells) else None
+        values[field] = cell.strip() if isinstance(cell, str) else cell
+    if all(v in (None, "") for v in values.values()):
+        return None
+    text = {
+        k: (None if v in (None, "") else str(v)) for k, v in values.items() if k not in ("value", "period")
+    }
+    return ObservationInput(
+        row=row_number, indicator=text.get("indicator") or "", region=text.get("region") or "",
+        period=values.get("period"), value=values.get("value"), unit=text.get("unit"), status=text.get("status"),
+        source=text.get("source"), source_url=text.get("source_url"), note=text.get("note"),
+        revision_reason=text.get("revision_reason"),
+        confirm=str(values.get("confirm") or "").strip().lower() in TRUE_WORDS,
+    )  # fmt: skip
+
+
+def read_csv(data: bytes) -> Iterator[ObservationInput]:
+    reader = csv.reader(io.StringIO(_decode(data), newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise Invalid("文件为空", "the file is empty") from None
+    except csv.Error as exc:
+        raise Invalid(f"CSV 格式有误：{exc}", f"malformed CSV: {exc}") from None
+    mapping = _map_header(header)
+    try:
+        for n, cells in enumerate(reader, start=2):
+            item = _row_to_input(n, cells, mapping)
+            if item is not None:
+                yield item
+    except csv.Error as exc:
+        raise Invalid(
+            f"CSV 第 {reader.line_num} 行格式有误：{exc}", f"malformed CSV at line {reader.line_num}: {exc}"
+        ) from None
+
+
+def read_xlsx(data: bytes) -> Iterator[ObservationInput]:
+    import openpyxl
+
+    if not data.startswith(b"PK\x03\x04"):
+        raise Invalid("文件不是有效的 XLSX 表格", "the file is not a valid XLSX workbook")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+            if total > 200 * 1024 * 1024:
+                raise Invalid("XLSX 解压后过大", "the XLSX expands to more than 200 MB; split it")
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Invalid:
+        raise
+    except Exception:  # openpyxl raises many kinds on a damaged file
+        raise Invalid("XLSX 文件已损坏或无法读取", "the XLSX file is damaged or cannot be read") from None
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    try:
+        header = [str(c) if c is not None else "" for c in next(rows)]
+    except StopIteration:
+        raise Invalid("表格为空", "the sheet is empty") from None
+    mapping = _map_header(header)
+    for n, cells in enumerate(rows, start=2):
+        # data_only=False: a formula arrives as its text ("=B2*2") and parse_value refuses it clearly
+        item = _row_to_input(n, list(cells), mapping)
+        if item is not None:
+            yield item
+    workbook.close()
+
+
+def read_table(filename: str, data: bytes) -> list[ObservationInput]:
+    """Rows of an uploaded file; the type is taken from the content, checked against the name."""
+    if not data.strip():
+        raise Invalid("文件为空", "the file is empty")
+    lower = filename.lower()
+    is_zip = data.startswith(b"PK\x03\x04")
+    if lower.endswith(".xlsx") or is_zip:
+        if not lower.endswith(".xlsx"):
+            raise Invalid(
+                "文件内容是 XLSX，但扩展名不是 .xlsx", "the file is an XLSX workbook but is not named .xlsx"
+            )
+        return list(read_xlsx(data))
+    if lower.endswith((".csv", ".txt")):
+        if b"\x00" in data[:4096]:
+            raise Invalid("文件不是文本 CSV", "the file is not a text CSV (binary content)")
+        return list(read_csv(data))
+    raise Invalid("仅支持 CSV 和 XLSX 文件", "only CSV and XLSX files are accepted")

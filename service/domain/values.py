@@ -1,0 +1,93 @@
+"""Reading figures as officials write them (pure functions).
+
+Full-width digits, thousands separators, a unit glued to the number ("3.7%", "82,553亿元"),
+a leading qualifier word (约, 超过) or trailing one (左右): all are understood; anything else is
+refused with a message that says what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from service.db.models import Qualifier
+
+_NUMBER = re.compile(r"^([+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(.*)$")
+_PREFIX_QUALIFIERS = {"约": Qualifier.APPROXIMATE, "超过": Qualifier.LOWER_BOUND, "逾": Qualifier.LOWER_BOUND,
+                      "突破": Qualifier.LOWER_BOUND, "不足": Qualifier.UPPER_BOUND}  # fmt: skip
+_SUFFIX_QUALIFIERS = {
+    "左右": Qualifier.APPROXIMATE,
+    "以上": Qualifier.LOWER_BOUND,
+    "多": Qualifier.LOWER_BOUND,
+}
+
+
+class ValueProblem(ValueError):
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.zh = zh
+        self.en = en
+
+
+@dataclass(frozen=True)
+class ParsedValue:
+    value: Decimal
+    unit: str | None  # unit written with the number, if any
+    qualifier: Qualifier
+
+
+def parse_value(raw: object) -> ParsedValue:
+    """Parse one cell or JSON value into a number, the unit written beside it and a qualifier."""
+    if isinstance(raw, bool) or raw is None:
+        raise ValueProblem("数值为空", "the value is empty")
+    if isinstance(raw, int | float | Decimal):
+        try:
+            value = Decimal(str(raw))
+        except InvalidOperation:
+            raise ValueProblem("数值无法识别", f"{raw!r} is not a number") from None
+        if not value.is_finite():
+            raise ValueProblem("数值必须是有限数字", "the value must be a finite number")
+        return ParsedValue(value, None, Qualifier.EXACT)
+    if not isinstance(raw, str):
+        raise ValueProblem(
+            "数值必须是数字或文本", f"the value must be a number or text, not {type(raw).__name__}"
+        )
+    text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
+    if not text:
+        raise ValueProblem("数值为空", "the value is empty")
+    if text.startswith("="):
+        raise ValueProblem("不接受公式，请填写数值", "formulas are not accepted; enter the value itself")
+    qualifier = Qualifier.EXACT
+    for word, q in _PREFIX_QUALIFIERS.items():
+        if text.startswith(word):
+            text, qualifier = text[len(word) :], q
+            break
+    for word, q in _SUFFIX_QUALIFIERS.items():
+        if text.endswith(word):
+            text, qualifier = text[: -len(word)], q
+            break
+    text = re.sub(r"(?<=\d),(?=\d{3}(\D|$))", "", text)
+    match = _NUMBER.match(text)
+    if not match:
+        raise ValueProblem(f"“{raw}”不是数值", f"{raw!r} is not a number")
+    value = Decimal(match.group(1))
+    if not value.is_finite() or abs(value) > Decimal("1e18"):
+        raise ValueProblem("数值超出范围", "the value is out of range")
+    unit = match.group(2) or None
+    return ParsedValue(value, unit, qualifier)
+
+
+def parse_year(raw: object) -> int:
+    text = unicodedata.normalize("NFKC", str(raw)).strip().removesuffix("年")
+    if isinstance(raw, float) and raw.is_integer():
+        text = str(int(raw))
+    if not re.fullmatch(r"\d{4}", text):
+        raise ValueProblem(
+            f"年份“{raw}”无效，应为四位数字如 2024", f"period {raw!r} is not a year such as 2024"
+        )
+    year = int(text)
+    if not 1949 <= year <= 2100:
+        raise ValueProblem("年份超出范围（1949–2100）", "the year must be between 1949 and 2100")
+    return year
