@@ -110,7 +110,7 @@ def test_gb18030_csv_with_chinese_headers_and_unit_conversion(client: TestClient
     item = client.get(
         "/api/v1/observations", params={"indicator": "gdp", "region": "嘉善县", "period": 2022}
     ).json()
-    obs = [i for i in item["items"] if i["status"] == "preliminary"][0]
+    obs = next(i for i in item["items"] if i["status"] == "preliminary")
     assert obs["value"] == 880.5 and obs["unit"] == "亿元" and obs["value_as_entered"] == "８,805,000"
 
 
