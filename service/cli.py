@@ -178,6 +178,53 @@ def users_add(
     typer.echo(f"API token (shown once, keep it safe): {token}")
 
 
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or XLSX")],
+    user: Annotated[str, typer.Option("--user", "-u", help="the user the figures are entered for")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="report what would change; write nothing")
+    ] = False,
+    partial: Annotated[
+        bool, typer.Option("--partial", help="store the valid rows even if some are rejected")
+    ] = False,
+) -> None:
+    """Import a file of observations through the same checks as the API (all-or-nothing by default)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from service.db.models import User, WritePath
+    from service.domain.observations import ingest
+    from service.domain.tabular import read_table
+
+    settings = load_settings()
+    engine = open_database(settings)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            account = session.scalar(
+                select(User).where(User.username == user).options(selectinload(User.regions))
+            )
+            if account is None:
+                fail(f"unknown user {user!r} (create one with `yrdmon users add`)")
+            rows = read_table(file.name, file.read_bytes())
+            result = ingest(
+                session, account, rows, path=WritePath.CLI, now=now(), dry_run=dry_run,
+                all_or_nothing=not partial, filename=file.name,
+            )  # fmt: skip
+    except DomainError as exc:
+        fail(exc.en)
+    finally:
+        engine.dispose()
+    for row in result.rows:
+        for p in row.problems:
+            typer.echo(f"row {row.row}: {p.column}: {p.en} / {p.zh}", err=True)
+    counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
+    verdict = "dry run" if dry_run else ("stored" if result.applied else "REFUSED, nothing stored")
+    typer.echo(f"{file.name}: {counts} ({verdict})")
+    if not result.applied and not dry_run:
+        raise typer.Exit(1)
+
+
 class ExportFormat(StrEnum):
     json = "json"
     csv = "csv"

@@ -155,3 +155,19 @@ def test_serve_answers_healthz_and_docs_with_the_scheduler_running(
         proc.terminate()
         output, _ = proc.communicate(timeout=30)
     assert "scheduler lease taken" in output
+
+
+def test_import_command_uses_the_same_checks(cli_db: tuple[dict[str, str], Path]) -> None:
+    env, cwd = cli_db
+    run(["init"], env, cwd)
+    run(["users", "add", "js", "--role", "editor", "--region", "330421"], env, cwd)
+    good = cwd / "good.csv"
+    good.write_text("indicator,region,year,value,unit\ngdp,嘉善县,2024,880.5,亿元\n", encoding="utf-8-sig")
+    dry = run(["import", str(good), "--user", "js", "--dry-run"], env, cwd)
+    assert "added 1" in dry.stdout and "dry run" in dry.stdout
+    assert "added 1" in run(["import", str(good), "--user", "js"], env, cwd).stdout
+    assert "unchanged 1" in run(["import", str(good), "--user", "js"], env, cwd).stdout
+    bad = cwd / "bad.csv"
+    bad.write_text("indicator,region,year,value\ngdp,青浦区,2024,1400\n", encoding="utf-8")
+    refused = run(["import", str(bad), "--user", "js"], env, cwd, check=False)
+    assert refused.returncode == 1 and "row 2: region" in refused.stderr and "REFUSED" in refused.stdout
