@@ -1,0 +1,732 @@
+"""Progress and gap of a plan target (METHODOLOGY.md), as pure functions: no database, no clock.
+
+The caller passes the target (``TargetSpec``, values already in the indicator's canonical unit), one
+vintage of the series (``Point`` per year) and the "as of" year; ``assess`` returns every metric of
+METHODOLOGY §2 (absent metrics are ``None``, never invented) and the status of §3. Rates (CAGR,
+``r_remain``, the strict rate test) are fractions: ``0.0145`` is 1.45 %/yr.
+
+Decisions where METHODOLOGY leaves room (``METHOD_VERSION`` changes when any of them does):
+
+- Window. ``t`` is the latest year with a value in ``[b, min(as_of, T)]``: values after the target
+  year never count towards it (a 2020 target is judged on 2020, not on 2023), and the note says so.
+- Base. ``b`` is the target's reference year, else the plan's base year. If ``b`` has no value the
+  nearest later year is used and recorded, except for ``relative_change``, ``multiple`` and
+  ``cumulative`` (stock), whose target level is defined by the reference value itself: a later
+  value would move the target, so they are INSUFFICIENT_DATA instead. A level target with neither
+  year uses the earliest observation (recorded); a growth target without one has no period and is
+  INSUFFICIENT_DATA.
+- Completion share. Geometric for ``avg_annual_growth``, ``annual_growth``, ``multiple`` and for
+  growth-rate indicators; linear for the rest. ``relative_change`` is linear: with ``b`` the
+  reference year, ``P`` is then exactly the change achieved over the change promised. The straight
+  reference path (``ref_value``) and the least-squares trend use the same geometry (the trend is
+  log-linear for geometric targets).
+- ``~`` and ``=`` (``=`` is ``~`` with no tolerance): the band is the declared value ±tolerance
+  (relative, default 0.02) mapped to levels by the form (for a growth target the band is on the
+  rate). Inside the band is achieved; beyond the band on the indicator's better side (``direction``)
+  is also achieved and noted, because 左右 qualifies a figure to reach ("达到3000家左右") and 3100
+  firms is not a failure. The binding edge is therefore the band's edge on the worse side.
+- ``range``: for a higher-is-better indicator achieved at ``>= low`` with ``high`` as the stretch
+  line (SCHEMA.md); for a lower-is-better one mirrored (``<= high``, stretch ``low``).
+- Growth-rate indicators (``indicator_kind`` growth_rate) are never fed to a CAGR: the annual rates
+  of ``b+1..t`` are chained into an index (``b`` = 100, consecutive years only) and the target rate
+  becomes ``100(1+g)^(T-b)``; the index's CAGR is the geometric mean of the rates, which is what is
+  compared with ``g``. ``level``/``share`` targets on such an indicator ("增速6%左右") are read as the
+  period's mean rate; other forms are not defined for rates.
+- ``annual_growth`` ("每年增长g"): status on the compounded level like an average rate, but it
+  cannot be achieved early (every year counts); ``strict_pass`` is "every year's growth meets g".
+  ``strict_pass`` for ``avg_annual_growth`` (and rate-indicator targets) is ``CAGR_a`` against ``g``;
+  only for ``>=``/``<=``/``range`` targets.
+- ``cumulative``: the series is a stock and ``x_T = x_b + value``, unless ``series_is_flow`` says
+  it holds yearly additions, which are summed from ``b+1`` (``x_b`` = 0).
+- Status order: 1 data, 2 achieved, 3 missed, then "met at the base but not now" is REGRESSING
+  (before the pace rules, whose ratio is meaningless once the base was already past the target),
+  then 4–7 on the pace ratio ``R``. Where ``R`` needs a logarithm of a value <= 0 it is absent and
+  the status uses the linear schedule ratio ``P/τ`` instead (``status_basis`` says which).
+- ``projection`` and ``r_remain`` are absent once ``t >= T`` (nothing left to project).
+- ``p_meet``: random walk with drift in logs on the ``>= 5`` points of ``[b, t]``: drift = total log
+  change / years, σ = residual standard deviation of the yearly log changes, floored at
+  ``SIGMA_FLOOR`` (1 %/yr) so a short smooth series cannot claim certainty. The predictive variance
+  at ``T`` adds the drift's own uncertainty. ``p_meet_interval`` is the range of the probability
+  when the drift is moved ±1.645 standard errors (a 90 % interval).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, NamedTuple, TypeVar
+
+from service.db.models import Aggregation, Comparator, DeclaredForm, Direction, IndicatorKind
+from service.domain.statuses import Status, worst
+
+METHOD_VERSION = "1.0"
+DEFAULT_TOLERANCE = 0.02
+SIGMA_FLOOR = 0.01
+TREND_MIN_POINTS = 3
+P_MEET_MIN_POINTS = 5
+P_MEET_INTERVAL_Z = 1.6448536269514722  # two-sided 90 %
+SCORE_MIN_ASSESSABLE_SHARE = 0.6
+_REL_EPS = 1e-9  # float noise allowed when comparing with a target (3.4 * 1.1 ...)
+
+
+class Thresholds(NamedTuple):
+    """Cuts on the pace ratio R (§3 rules 4–7)."""
+
+    on_track: float  # R >= on_track: ON_TRACK
+    needs_acceleration: float  # R >= this: NEEDS_ACCELERATION
+    regressing_below: float  # R >= this: OFF_TRACK; below: REGRESSING
+
+
+PROFILES: dict[str, Thresholds] = {
+    "eurostat": Thresholds(0.95, 0.60, 0.0),
+    # UNSD progress-chart cuts 0.95 / 0.5 / 0.1 / -0.1 on four statuses: substantial progress
+    # (>= 0.95) ON_TRACK; fair progress (0.5 to 0.95) NEEDS_ACCELERATION; limited progress (0.1 to
+    # 0.5) and stagnation (-0.1 to 0.1) both OFF_TRACK; deterioration (< -0.1) REGRESSING.
+    "unsd": Thresholds(0.95, 0.50, -0.10),
+}
+
+Mode = Literal["level", "rate_index", "flow_sum"]
+StatusBasis = Literal["pace_ratio", "schedule_ratio"]
+
+_LEVEL_FORMS = {DeclaredForm.LEVEL, DeclaredForm.SHARE, DeclaredForm.RATIO, DeclaredForm.FULL_COVERAGE}
+_GROWTH_FORMS = {DeclaredForm.AVG_ANNUAL_GROWTH, DeclaredForm.ANNUAL_GROWTH}
+# Forms whose target level is defined by the reference value itself (no later-year substitute).
+_FIXED_BASE_FORMS = {DeclaredForm.RELATIVE_CHANGE, DeclaredForm.MULTIPLE, DeclaredForm.CUMULATIVE}
+_RATE_INDICATOR_FORMS = {
+    DeclaredForm.LEVEL,
+    DeclaredForm.SHARE,
+    DeclaredForm.AVG_ANNUAL_GROWTH,
+    DeclaredForm.ANNUAL_GROWTH,
+}
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """A target as declared, with its figures in the indicator's canonical unit.
+
+    ``value``/``low``/``high``/``stretch_value`` mean what ``declared_form`` says (indicators/SCHEMA.md):
+    a level, a rate in % (25 for 25 %/yr), a signed % change (-10 for 下降10%), a multiple (2 for
+    翻一番) or a count of additions. ``tolerance`` is relative (0.02 = ±2 %), for ``~`` only.
+    """
+
+    comparator: Comparator
+    value: float | None
+    target_year: int
+    declared_form: DeclaredForm
+    direction: Direction = Direction.UP
+    indicator_kind: IndicatorKind = IndicatorKind.LEVEL
+    low: float | None = None
+    high: float | None = None
+    stretch_value: float | None = None
+    tolerance: float | None = None
+    reference_year: int | None = None
+    plan_base_year: int | None = None
+    series_is_flow: bool = False  # cumulative targets: the series holds yearly additions
+
+
+@dataclass(frozen=True)
+class Point:
+    """One year of one vintage. ``value`` None = retracted; ``series_break`` = not comparable with
+    the years before it."""
+
+    year: int
+    value: float | None
+    series_break: bool = False
+    observation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """A target reduced to a level on the scale of ``window`` (METHODOLOGY §1).
+
+    ``comparator`` is the binding one (``range`` resolved to ``>=``/``<=``); ``sense`` is +1 when
+    higher is better for this target; ``edge`` is the level ``x_t`` must reach (``>=``) or stay
+    within (``<=``), for ``~``/``=`` the band's edge on the worse side. ``window`` holds the points of
+    ``[b, t]`` (for growth-rate indicators the chained index, for flows their running sum).
+    ``problem`` says why the target cannot be assessed, if it cannot.
+    """
+
+    mode: Mode
+    comparator: Comparator | None = None
+    sense: int = 1
+    target_level: float | None = None
+    edge: float | None = None
+    band: tuple[float, float] | None = None
+    stretch_level: float | None = None
+    base_year: int | None = None
+    base_value: float | None = None
+    compounding: bool = False
+    early_achievement: bool = True
+    rate: float | None = None
+    window: tuple[Point, ...] = ()
+    notes: tuple[str, ...] = ()
+    problem: str | None = None
+
+    def satisfied_by(self, x: float) -> bool:
+        if self.edge is None:
+            return False
+        return self.sense * (x - self.edge) >= -_REL_EPS * max(1.0, abs(self.edge))
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The result for one target (METHODOLOGY §2–3). Rates are fractions; levels in the window's unit."""
+
+    status: Status
+    profile: str
+    target_year: int
+    method_version: str = METHOD_VERSION
+    comparator: Comparator | None = None
+    target_level: float | None = None
+    band: tuple[float, float] | None = None
+    stretch_level: float | None = None
+    stretch_met: bool | None = None
+    base_year: int | None = None
+    base_value: float | None = None
+    latest_year: int | None = None
+    latest_value: float | None = None
+    tau: float | None = None
+    completion: float | None = None
+    schedule_ratio: float | None = None
+    schedule_gap: float | None = None
+    ref_value: float | None = None
+    cagr_actual: float | None = None
+    cagr_required: float | None = None
+    pace_ratio: float | None = None
+    r_remain: float | None = None
+    gap: float | None = None
+    gap_share: float | None = None
+    shortfall: float | None = None
+    projection: float | None = None
+    projection_trend: float | None = None
+    p_meet: float | None = None
+    p_meet_interval: tuple[float, float] | None = None
+    strict_pass: bool | None = None
+    status_basis: StatusBasis | None = None
+    notes: tuple[str, ...] = ()
+    observation_ids: tuple[int, ...] = ()
+
+    @property
+    def score(self) -> int | None:
+        return self.status.score
+
+    @property
+    def label_zh(self) -> str:
+        return self.status.label_zh
+
+    @property
+    def label_en(self) -> str:
+        return self.status.label_en
+
+
+# --- normalisation (§1) ------------------------------------------------------------------------
+
+
+def _clean(series: Iterable[Point]) -> list[Point]:
+    seen: set[int] = set()
+    out = []
+    for p in series:
+        if p.year in seen:
+            raise ValueError(f"two values for {p.year}: pass one vintage, one value per year")
+        seen.add(p.year)
+        if p.value is not None:
+            out.append(p)
+    return sorted(out, key=lambda p: p.year)
+
+
+def _binding(spec: TargetSpec) -> tuple[Comparator, float | None, float | None, int]:
+    """(binding comparator, binding declared value, stretch declared value, sense)."""
+    if spec.declared_form is DeclaredForm.FULL_COVERAGE:
+        return Comparator.GE, 100.0, None, 1
+    d = 1 if spec.direction is Direction.UP else -1
+    match spec.comparator:
+        case Comparator.RANGE:
+            if d == 1:
+                return Comparator.GE, spec.low, spec.high, 1
+            return Comparator.LE, spec.high, spec.low, -1
+        case Comparator.GE:
+            return Comparator.GE, spec.value, spec.stretch_value, 1
+        case Comparator.LE:
+            return Comparator.LE, spec.value, spec.stretch_value, -1
+        case _:
+            return spec.comparator, spec.value, spec.stretch_value, d
+
+
+def _compound(x: float, g: float, years: int) -> float | None:
+    return x * (1 + g) ** years if 1 + g > 0 else None
+
+
+def _level(spec: TargetSpec, mode: Mode, v: float, b: int, xb: float) -> float | None:
+    """The level a declared figure ``v`` means, given the base (b, x_b)."""
+    n = spec.target_year - b
+    if mode == "rate_index":
+        return _compound(100.0, v / 100, n)
+    if mode == "flow_sum":
+        return v
+    form = spec.declared_form
+    if form is DeclaredForm.FULL_COVERAGE:
+        return 100.0
+    if form in _LEVEL_FORMS:
+        return v
+    if form is DeclaredForm.CUMULATIVE:
+        return xb + v
+    if xb <= 0:  # a change, multiple or growth of a value <= 0 has no meaning
+        return None
+    if form is DeclaredForm.RELATIVE_CHANGE:
+        return xb * (1 + v / 100)
+    if form is DeclaredForm.MULTIPLE:
+        return xb * v
+    return _compound(xb, v / 100, n)
+
+
+def _chain(mode: Mode, b: int, usable: list[Point], notes: list[str]) -> tuple[Point, ...]:
+    """Annual rates chained into an index (b = 100), or yearly additions summed (b = 0)."""
+    level = 100.0 if mode == "rate_index" else 0.0
+    out = [Point(b, level)]
+    year = b
+    for p in usable:
+        if p.year <= b:
+            continue
+        assert p.value is not None
+        if p.year != year + 1:
+            notes.append(f"no value for {year + 1}; the chain stops at {year}")
+            break
+        if mode == "rate_index":
+            if p.value <= -100:
+                notes.append(f"rate {p.value} % in {p.year} cannot be chained; the chain stops at {year}")
+                break
+            level *= 1 + p.value / 100
+        else:
+            level += p.value
+        out.append(Point(p.year, level, p.series_break, p.observation_id))
+        year = p.year
+    return tuple(out)
+
+
+def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None = None) -> Normalised:
+    """Reduce a target to a level ``x_T`` with its binding comparator and base ``(b, x_b)``.
+
+    Only points up to ``min(as_of_year, target_year)`` are used. Raises ValueError when the series
+    has two values for one year.
+    """
+    points = _clean(series)
+    T = spec.target_year
+    horizon = T if as_of_year is None else min(T, as_of_year)
+    notes: list[str] = []
+    if any(p.year > T and (as_of_year is None or p.year <= as_of_year) for p in points):
+        notes.append(f"values after the target year {T} are not used")
+    usable = [p for p in points if p.year <= horizon]
+    comparator, v, stretch_v, sense = _binding(spec)
+    form = spec.declared_form
+
+    mode: Mode = "level"
+    if spec.indicator_kind is IndicatorKind.GROWTH_RATE:
+        mode = "rate_index"
+    elif form is DeclaredForm.CUMULATIVE and spec.series_is_flow:
+        mode = "flow_sum"
+
+    def unassessable(reason: str, b: int | None = None, xb: float | None = None) -> Normalised:
+        return Normalised(
+            mode=mode,
+            comparator=comparator,
+            sense=sense,
+            base_year=b,
+            base_value=xb,
+            notes=(*notes, reason),
+            problem=reason,
+        )
+
+    if v is None:
+        return unassessable("the target has no binding value")
+    if mode == "rate_index" and form not in _RATE_INDICATOR_FORMS:
+        return unassessable(f"declared form {form.value!r} is not defined for a growth-rate indicator")
+
+    b0 = spec.reference_year if spec.reference_year is not None else spec.plan_base_year
+    if b0 is not None and b0 >= T:
+        return unassessable(f"base year {b0} is not before the target year {T}")
+
+    if mode != "level":
+        if b0 is None:
+            return unassessable("no reference year or plan base year: the period is unknown")
+        b = b0
+        window = _chain(mode, b, usable, notes)
+        if mode == "rate_index":
+            notes.append(f"annual rates chained into an index ({b} = 100); rates are never fed to a CAGR")
+        else:
+            notes.append(f"yearly additions summed from {b + 1} ({b} = 0)")
+    else:
+        if b0 is None:
+            if form in _FIXED_BASE_FORMS or form in _GROWTH_FORMS:
+                return unassessable("no reference year or plan base year: the target level is undefined")
+            if not usable:
+                return unassessable("no data")
+            b = usable[0].year
+            notes.append(f"no base year; the earliest observation ({b}) is used as the base")
+        else:
+            later = [p for p in usable if p.year >= b0]
+            if not later:
+                return unassessable(f"no value in or after the base year {b0}")
+            b = later[0].year
+            if b != b0:
+                if form in _FIXED_BASE_FORMS:
+                    return unassessable(
+                        f"no value for the reference year {b0}; the target level cannot be derived"
+                    )
+                notes.append(f"base year {b0} has no value; the nearest later year {b} is used")
+        if b >= T:
+            return unassessable(f"no value before the target year {T}")
+        window = tuple(p for p in usable if p.year >= b)
+
+    xb = window[0].value
+    assert xb is not None
+    x_T = _level(spec, mode, v, b, xb)
+    if x_T is None:
+        return unassessable(f"the target level needs a positive base value (x_{b} = {xb})", b=b, xb=xb)
+
+    band: tuple[float, float] | None = None
+    edge = x_T
+    if comparator in (Comparator.ABOUT, Comparator.EQ):
+        tol = 0.0 if comparator is Comparator.EQ else spec.tolerance or DEFAULT_TOLERANCE
+        lo, hi = _level(spec, mode, v - tol * abs(v), b, xb), _level(spec, mode, v + tol * abs(v), b, xb)
+        if lo is None or hi is None:
+            return unassessable("the tolerance band has no level", b=b, xb=xb)
+        band = (min(lo, hi), max(lo, hi))
+        edge = band[0] if sense > 0 else band[1]
+    stretch = _level(spec, mode, stretch_v, b, xb) if stretch_v is not None else None
+
+    is_growth = form in _GROWTH_FORMS or mode == "rate_index"
+    return Normalised(
+        mode=mode,
+        comparator=comparator,
+        sense=sense,
+        target_level=x_T,
+        edge=edge,
+        band=band,
+        stretch_level=stretch,
+        base_year=b,
+        base_value=xb,
+        compounding=is_growth or form is DeclaredForm.MULTIPLE,
+        early_achievement=not (
+            form is DeclaredForm.ANNUAL_GROWTH or (mode == "rate_index" and form not in _GROWTH_FORMS)
+        ),
+        rate=v / 100 if is_growth else None,
+        window=window,
+        notes=tuple(notes),
+    )
+
+
+# --- metrics (§2) ------------------------------------------------------------------------------
+
+
+def _pos(*xs: float) -> bool:
+    return all(x > 0 for x in xs)
+
+
+def _trend(window: Sequence[Point], year: int, logs: bool) -> float | None:
+    """Least-squares line through the window (in logs for geometric targets), evaluated at ``year``."""
+    xs = [float(p.year) for p in window]
+    ys = [p.value for p in window if p.value is not None]
+    if logs:
+        if not _pos(*ys):
+            return None
+        ys = [math.log(y) for y in ys]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
+    fit = my + slope * (year - mx)
+    return math.exp(fit) if logs else fit
+
+
+def _phi(z: float) -> float:
+    return 0.5 * (1 + math.erf(z / math.sqrt(2)))
+
+
+def _p_meet(
+    window: Sequence[Point], target_year: int, edge: float, sense: int
+) -> tuple[float, tuple[float, float]] | None:
+    """P(x_T on the right side of ``edge``) under a random walk with drift in logs (see module doc)."""
+    values = [p.value for p in window if p.value is not None]
+    if len(values) < P_MEET_MIN_POINTS or not _pos(edge, *values):
+        return None
+    years = [p.year for p in window]
+    logs = [math.log(x) for x in values]
+    span = years[-1] - years[0]
+    drift = (logs[-1] - logs[0]) / span
+    steps = list(zip(itertools.pairwise(years), itertools.pairwise(logs), strict=True))
+    var = sum(((l1 - l0) - drift * (y1 - y0)) ** 2 / (y1 - y0) for (y0, y1), (l0, l1) in steps)
+    sigma = max(math.sqrt(var / (len(steps) - 1)), SIGMA_FLOOR)
+    h = target_year - years[-1]
+    threshold = math.log(edge)
+
+    def prob(mu: float, variance: float) -> float:
+        z = (threshold - (logs[-1] + mu * h)) / math.sqrt(variance)
+        return 1 - _phi(z) if sense > 0 else _phi(z)
+
+    p = prob(drift, sigma**2 * h + sigma**2 * h**2 / span)
+    se = sigma / math.sqrt(span)
+    ends = [prob(drift + k * P_MEET_INTERVAL_Z * se, sigma**2 * h) for k in (-1, 1)]
+    return p, (min(ends), max(ends))
+
+
+def _annual_rates(window: Sequence[Point]) -> list[float] | None:
+    rates = []
+    for p0, p1 in itertools.pairwise(window):
+        assert p0.value is not None and p1.value is not None
+        if not _pos(p0.value, p1.value):
+            return None
+        rates.append((p1.value / p0.value) ** (1 / (p1.year - p0.year)) - 1)
+    return rates
+
+
+def classify(ratio: float, thresholds: Thresholds) -> Status:
+    """§3 rules 4–7: the status for a pace ratio."""
+    if ratio >= thresholds.on_track:
+        return Status.ON_TRACK
+    if ratio >= thresholds.needs_acceleration:
+        return Status.NEEDS_ACCELERATION
+    if ratio >= thresholds.regressing_below:
+        return Status.OFF_TRACK
+    return Status.REGRESSING
+
+
+def assess(
+    spec: TargetSpec, series: Iterable[Point], as_of_year: int | None = None, profile: str = "eurostat"
+) -> Assessment:
+    """Metrics (§2) and status (§3) of one target on one vintage of its series, as of a year.
+
+    Raises ValueError for an unknown profile or a series with two values for one year.
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"unknown threshold profile {profile!r}; known: {', '.join(PROFILES)}")
+    norm = normalise(spec, series, as_of_year)
+    T = spec.target_year
+    notes = list(norm.notes)
+    window = norm.window
+    ids = tuple(p.observation_id for p in window if p.observation_id is not None)
+
+    def insufficient(reason: str | None = None) -> Assessment:
+        last = window[-1] if window else None
+        return Assessment(
+            status=Status.INSUFFICIENT_DATA,
+            profile=profile,
+            target_year=T,
+            comparator=norm.comparator,
+            target_level=norm.target_level,
+            band=norm.band,
+            stretch_level=norm.stretch_level,
+            base_year=norm.base_year,
+            base_value=norm.base_value,
+            latest_year=last.year if last else None,
+            latest_value=last.value if last else None,
+            notes=(*notes, reason) if reason else tuple(notes),
+            observation_ids=ids,
+        )
+
+    if norm.problem is not None:
+        return insufficient()
+    if len(window) < 2:
+        return insufficient(f"fewer than 2 points in [{norm.base_year}, {min(as_of_year or T, T)}]")
+    breaks = [p.year for p in window[1:] if p.series_break]
+    if breaks:
+        return insufficient(f"series break in {', '.join(map(str, breaks))} inside the window")
+
+    assert norm.target_level is not None and norm.edge is not None
+    b, xb = window[0].year, window[0].value
+    t, xt = window[-1].year, window[-1].value
+    assert xb is not None and xt is not None
+    x_T = norm.target_level
+
+    tau = (t - b) / (T - b)
+    p_lin = (xt - xb) / (x_T - xb) if x_T != xb else None
+    p_geo = math.log(xt / xb) / math.log(x_T / xb) if _pos(xb, xt, x_T) and x_T != xb else None
+    completion = p_geo if norm.compounding else p_lin
+    if norm.compounding:
+        ref_value = xb * (x_T / xb) ** tau if _pos(xb, x_T) else None
+    else:
+        ref_value = xb + tau * (x_T - xb)
+    cagr_a = (xt / xb) ** (1 / (t - b)) - 1 if _pos(xb, xt) else None
+    cagr_r = (x_T / xb) ** (1 / (T - b)) - 1 if _pos(xb, x_T) else None
+    pace = cagr_a / cagr_r if cagr_a is not None and cagr_r else None
+    ahead = t < T
+    r_remain = (x_T / xt) ** (1 / (T - t)) - 1 if ahead and _pos(xt, x_T) else None
+    projection = xt * (1 + cagr_a) ** (T - t) if ahead and cagr_a is not None else None
+    trend = _trend(window, T, logs=norm.compounding) if ahead and len(window) >= TREND_MIN_POINTS else None
+    meet = _p_meet(window, T, norm.edge, norm.sense) if ahead else None
+
+    met_now = norm.satisfied_by(xt)
+    if met_now and norm.band is not None and not norm.band[0] <= xt <= norm.band[1]:
+        notes.append(f"x_t = {xt:g} is beyond the band on the better side: counted as achieved")
+    strict: bool | None = None
+    if norm.rate is not None and norm.comparator in (Comparator.GE, Comparator.LE):
+        g = norm.rate
+        if spec.declared_form is DeclaredForm.ANNUAL_GROWTH:
+            rates = _annual_rates(window)
+            if rates is not None:
+                strict = all(norm.sense * (r - g) >= -_REL_EPS for r in rates)
+        elif cagr_a is not None:
+            strict = norm.sense * (cagr_a - g) >= -_REL_EPS
+
+    basis: StatusBasis | None = None
+    if met_now and (t >= T or norm.early_achievement):
+        status = Status.ACHIEVED if t >= T else Status.ACHIEVED_EARLY
+    elif t >= T:
+        status = Status.MISSED
+    elif not met_now and norm.satisfied_by(xb):
+        status = Status.REGRESSING
+        notes.append(f"met at the base year {b} but not at {t}")
+    else:
+        ratio: float | None = pace
+        basis = "pace_ratio"
+        if ratio is None and p_lin is not None:
+            ratio, basis = p_lin / tau, "schedule_ratio"
+            notes.append("pace ratio needs values > 0; status from the linear schedule ratio P/τ")
+        if ratio is None:
+            return insufficient("no pace measure: the target level equals the base value")
+        status = classify(ratio, PROFILES[profile])
+
+    return Assessment(
+        status=status,
+        profile=profile,
+        target_year=T,
+        comparator=norm.comparator,
+        target_level=x_T,
+        band=norm.band,
+        stretch_level=norm.stretch_level,
+        stretch_met=(
+            norm.sense * (xt - norm.stretch_level) >= -_REL_EPS * max(1.0, abs(norm.stretch_level))
+            if norm.stretch_level is not None
+            else None
+        ),
+        base_year=b,
+        base_value=xb,
+        latest_year=t,
+        latest_value=xt,
+        tau=tau,
+        completion=completion,
+        schedule_ratio=completion / tau if completion is not None else None,
+        schedule_gap=completion - tau if completion is not None else None,
+        ref_value=ref_value,
+        cagr_actual=cagr_a,
+        cagr_required=cagr_r,
+        pace_ratio=pace,
+        r_remain=r_remain,
+        gap=x_T - xt,
+        gap_share=(x_T - xt) / (x_T - xb) if x_T != xb else None,
+        shortfall=None if met_now else abs(norm.edge - xt),
+        projection=projection,
+        projection_trend=trend,
+        p_meet=meet[0] if meet else None,
+        p_meet_interval=meet[1] if meet else None,
+        strict_pass=strict,
+        status_basis=basis,
+        notes=tuple(notes),
+        observation_ids=ids,
+    )
+
+
+# --- across targets (§5) -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts per status and the mean score of a set of targets (a plan, a chapter, a region).
+
+    ``total`` counts summary units: targets sharing a key (one indicator in one region) are one unit
+    with their worst status. ``mean_score`` is None unless ``>= 60 %`` of the units are assessable.
+    """
+
+    counts: Mapping[Status, int]
+    total: int
+    assessable: int
+    targets: int
+    mean_score: float | None
+
+    @property
+    def assessable_share(self) -> float | None:
+        return self.assessable / self.total if self.total else None
+
+
+def summarise(items: Iterable[tuple[Hashable, Assessment]]) -> Summary:
+    """Summarise ``(key, assessment)`` pairs; the key identifies the indicator (and region) a target
+    measures, so that where one indicator carries several targets the worst status wins.
+
+    Pass ``enumerate(assessments)`` to count every target on its own.
+    """
+    groups: dict[Hashable, list[Status]] = {}
+    targets = 0
+    for key, a in items:
+        groups.setdefault(key, []).append(a.status)
+        targets += 1
+    statuses = [worst(s) for s in groups.values()]
+    counts = dict.fromkeys(Status, 0)
+    for s in statuses:
+        counts[s] += 1
+    scores = [s.score for s in statuses if s.score is not None]
+    total = len(statuses)
+    mean = sum(scores) / len(scores) if total and len(scores) / total >= SCORE_MIN_ASSESSABLE_SHARE else None
+    return Summary(counts=counts, total=total, assessable=len(scores), targets=targets, mean_score=mean)
+
+
+# --- across regions (§5) -----------------------------------------------------------------------
+
+K = TypeVar("K", bound=Hashable)
+
+
+def _complete(values: Mapping[K, float | None], members: Iterable[K] | None) -> list[float] | None:
+    keys = list(values) if members is None else list(members)
+    if not keys:
+        return None
+    out = []
+    for k in keys:
+        x = values.get(k)
+        if x is None:
+            return None
+        out.append(x)
+    return out
+
+
+def aggregate_sum(
+    member_values: Mapping[K, float | None], members: Iterable[K] | None = None
+) -> float | None:
+    """Sum of a count or amount over a composite region; None unless every member has a value.
+
+    ``members`` lists the zone's members (a member absent from ``member_values`` is missing);
+    without it the keys of ``member_values`` are the members.
+    """
+    values = _complete(member_values, members)
+    return sum(values) if values is not None else None
+
+
+def aggregate_ratio(
+    numerators: Mapping[K, float | None],
+    denominators: Mapping[K, float | None],
+    scale: float = 1.0,
+    members: Iterable[K] | None = None,
+) -> float | None:
+    """A ratio recomputed from summed components (Σ numerator / Σ denominator × scale), never an
+    average of the members' ratios; None unless every member has both, or when Σ denominator is 0."""
+    keys = list(members) if members is not None else list(dict.fromkeys([*numerators, *denominators]))
+    num = _complete(numerators, keys)
+    den = _complete(denominators, keys)
+    if num is None or den is None or sum(den) == 0:
+        return None
+    return scale * sum(num) / sum(den)
+
+
+def aggregate(
+    rule: Aggregation,
+    member_values: Mapping[K, float | None] | None = None,
+    *,
+    numerators: Mapping[K, float | None] | None = None,
+    denominators: Mapping[K, float | None] | None = None,
+    scale: float | None = None,
+    members: Iterable[K] | None = None,
+) -> float | None:
+    """A composite region's value by the indicator's aggregation rule. Rules ``none`` (rates and
+    indices without components) give None: they are shown per member instead."""
+    if rule is Aggregation.SUM:
+        return aggregate_sum(member_values or {}, members)
+    if rule is Aggregation.RATIO:
+        return aggregate_ratio(numerators or {}, denominators or {}, 1.0 if scale is None else scale, members)
+    return None

@@ -1,0 +1,82 @@
+"""Target statuses (METHODOLOGY §3): labels, scores and the worst-first order used in summaries."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+
+class Status(enum.StrEnum):
+    INSUFFICIENT_DATA = "insufficient_data"
+    ACHIEVED = "achieved"
+    ACHIEVED_EARLY = "achieved_early"
+    MISSED = "missed"
+    ON_TRACK = "on_track"
+    NEEDS_ACCELERATION = "needs_acceleration"
+    OFF_TRACK = "off_track"
+    REGRESSING = "regressing"
+
+    @property
+    def label_zh(self) -> str:
+        return STATUS_LABELS[self][0]
+
+    @property
+    def label_en(self) -> str:
+        return STATUS_LABELS[self][1]
+
+    @property
+    def score(self) -> int | None:
+        """The status's score on [-5, 5]; None when the target cannot be assessed."""
+        return STATUS_SCORES[self]
+
+    @property
+    def assessable(self) -> bool:
+        return self is not Status.INSUFFICIENT_DATA
+
+
+STATUS_LABELS: dict[Status, tuple[str, str]] = {
+    Status.INSUFFICIENT_DATA: ("数据不足", "Insufficient data"),
+    Status.ACHIEVED: ("已实现", "Achieved"),
+    Status.ACHIEVED_EARLY: ("提前实现", "Achieved early"),
+    Status.MISSED: ("未实现", "Missed"),
+    Status.ON_TRACK: ("符合序时进度", "On track"),
+    Status.NEEDS_ACCELERATION: ("略滞后", "Needs acceleration"),
+    Status.OFF_TRACK: ("明显滞后", "Off track"),
+    Status.REGRESSING: ("逆向变化", "Regressing"),
+}
+
+# Score per status on [-5, 5] (METHODOLOGY §5, averaged with equal weight across targets).
+# Achieved either way is the top; a moving-but-slow target (R in [0.60, 0.95)) is still on the
+# positive side; "off track" (moving the right way at under 60 % of the needed pace) is negative;
+# a target that has run out of time without being met is -4; moving away from the target is the
+# bottom (-5), because it is the only status where each further year makes things worse.
+STATUS_SCORES: dict[Status, int | None] = {
+    Status.INSUFFICIENT_DATA: None,
+    Status.ACHIEVED: 5,
+    Status.ACHIEVED_EARLY: 5,
+    Status.ON_TRACK: 3,
+    Status.NEEDS_ACCELERATION: 1,
+    Status.OFF_TRACK: -2,
+    Status.MISSED: -4,
+    Status.REGRESSING: -5,
+}
+
+# Worst first; used where one indicator carries several targets and the worst status wins.
+WORST_FIRST: tuple[Status, ...] = (
+    Status.REGRESSING,
+    Status.MISSED,
+    Status.OFF_TRACK,
+    Status.NEEDS_ACCELERATION,
+    Status.ON_TRACK,
+    Status.ACHIEVED,
+    Status.ACHIEVED_EARLY,
+)
+
+
+def worst(statuses: Iterable[Status]) -> Status:
+    """The worst assessable status; INSUFFICIENT_DATA only when none of them is assessable."""
+    present = set(statuses)
+    for status in WORST_FIRST:
+        if status in present:
+            return status
+    return Status.INSUFFICIENT_DATA
