@@ -26,6 +26,8 @@ users_app = typer.Typer(help="Manage users and API tokens", no_args_is_help=True
 targets_app = typer.Typer(help="The target catalog", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(targets_app, name="targets")
+report_app = typer.Typer(help="Progress reports: run, show, evaluate", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 
 
 def fail(message: str) -> NoReturn:
@@ -223,6 +225,103 @@ def import_file(
     typer.echo(f"{file.name}: {counts} ({verdict})")
     if not result.applied and not dry_run:
         raise typer.Exit(1)
+
+
+def _parse_as_of(text: str | None) -> dt.datetime:
+    if text is None:
+        return now()
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--as-of: {text!r} is not a date such as 2026-10-31 or 2026-10-31T12:00")
+    if value.tzinfo is None:
+        # a bare date means the end of that day (everything reported that day counts)
+        value = value.replace(tzinfo=dt.UTC) + (
+            dt.timedelta(days=1, microseconds=-1) if len(text) <= 10 else dt.timedelta()
+        )
+    return value
+
+
+@report_app.command("run")
+def report_run(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="vintage date (default now)")] = None,
+    profile: Annotated[str, typer.Option(help="threshold profile: eurostat or unsd")] = "eurostat",
+) -> None:
+    """Assess every target on the data known at --as-of and store the run."""
+    from service.reports.engine import run_report
+
+    when = _parse_as_of(as_of)
+    settings = load_settings()
+    engine = open_database(settings)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            run = run_report(session, as_of=when, now=now(), trigger="cli", profile=profile)
+            summary = run.summary or {}
+    except ValueError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.get("counts", {}).items()))
+    typer.echo(f"run {run.id} as of {when.isoformat()}: {summary.get('targets', 0)} targets ({counts})")
+
+
+class ReportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+    html = "html"
+
+
+@report_app.command("show")
+def report_show(
+    run: Annotated[int | None, typer.Option("--run", help="run id (default: the latest)")] = None,
+    format: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.json,
+    plan: Annotated[str | None, typer.Option(help="only this plan")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write to a file (needed for xlsx)")
+    ] = None,
+) -> None:
+    """Print or save a run's assessments as JSON, CSV, XLSX or HTML."""
+    from service.api.reports import export_run
+    from service.reports.queries import get_run
+
+    settings = load_settings()
+    engine = open_database(settings)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            body = export_run(session, get_run(session, run), format.value, plan)
+    except DomainError as exc:
+        fail(exc.en)
+    finally:
+        engine.dispose()
+    if output is not None:
+        output.write_bytes(body)
+        typer.echo(f"wrote {output} ({len(body)} bytes)")
+    elif format is ReportFormat.xlsx:
+        fail("--format xlsx needs --output FILE")
+    else:
+        sys.stdout.write(body.decode("utf-8-sig"))
+
+
+@report_app.command("evaluate")
+def report_evaluate(
+    plan: Annotated[str, typer.Option(help="plan code")],
+    run: Annotated[int | None, typer.Option("--run", help="run id (default: the latest)")] = None,
+) -> None:
+    """End-of-term (末期) and mid-term (中期) evaluation of a plan, as JSON."""
+    from service.reports.queries import evaluation, get_run
+
+    settings = load_settings()
+    engine = open_database(settings)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            result = evaluation(session, get_run(session, run), plan)
+    except DomainError as exc:
+        fail(exc.en)
+    finally:
+        engine.dispose()
+    json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
 
 
 class ExportFormat(StrEnum):

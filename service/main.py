@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import __version__
-from service.api import health, observations, targets
+from service.api import health, observations, reports, targets
 from service.config import Settings, get_settings
 from service.db.session import make_engine, make_sessionmaker
 from service.domain.errors import DomainError
@@ -92,4 +92,5 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
     app.include_router(health.router)
     app.include_router(targets.router, prefix="/api/v1")
     app.include_router(observations.router, prefix="/api/v1")
+    app.include_router(reports.router, prefix="/api/v1")
     return app

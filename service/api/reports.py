@@ -1,0 +1,126 @@
+"""Report runs, assessments, changes since the previous run, and plan evaluations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from sqlalchemy import func, select
+
+from service.api.deps import CurrentUser, SessionDep
+from service.db.models import ReportRun, Role
+from service.domain.errors import Forbidden
+from service.domain.statuses import Status
+from service.reports import render
+from service.reports.engine import run_report
+from service.reports.queries import AssessmentFilter, assessment_records, changes, evaluation, get_run
+
+router = APIRouter(tags=["reports"])
+
+
+def _run_record(run: ReportRun) -> dict[str, Any]:
+    return {
+        "id": run.id, "as_of": run.as_of.isoformat(), "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None, "status": run.status,
+        "trigger": run.trigger, "method_version": run.method_version, "threshold_profile": run.threshold_profile,
+        "summary": run.summary,
+    }  # fmt: skip
+
+
+@router.get("/runs", summary="Report runs, newest first")
+def list_runs(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    total = session.scalar(select(func.count()).select_from(ReportRun)) or 0
+    runs = session.scalars(select(ReportRun).order_by(ReportRun.id.desc()).limit(limit).offset(offset))
+    return {"items": [_run_record(r) for r in runs], "total": total, "limit": limit, "offset": offset}
+
+
+@router.post("/runs", status_code=201, summary="Start a report run now (administrators)")
+def create_run(
+    session: SessionDep,
+    user: CurrentUser,
+    as_of: Annotated[dt.datetime | None, Query(description="vintage date; default now")] = None,
+    profile: Annotated[str, Query(pattern="^(eurostat|unsd)$")] = "eurostat",
+) -> dict[str, Any]:
+    if user.role is not Role.ADMIN:
+        raise Forbidden("只有管理员可以启动报告运行", "only administrators can start a report run")
+    now = dt.datetime.now(dt.UTC)
+    when = (as_of.replace(tzinfo=dt.UTC) if as_of and as_of.tzinfo is None else as_of) or now
+    return _run_record(run_report(session, as_of=when, now=now, trigger="api", profile=profile))
+
+
+@router.get("/runs/{run_id}", summary="One run with its summary by plan, chapter and region")
+def show_run(session: SessionDep, run_id: int) -> dict[str, Any]:
+    return _run_record(get_run(session, run_id))
+
+
+@router.get("/runs/{run_id}/changes", summary="What changed since the previous run, and why")
+def run_changes(session: SessionDep, run_id: int) -> dict[str, Any]:
+    run = get_run(session, run_id)
+    return {"run_id": run.id, "items": changes(session, run)}
+
+
+@router.get("/assessments", summary="Assessments of a run (default: the latest)")
+def list_assessments(
+    session: SessionDep,
+    run: Annotated[int | None, Query(ge=1)] = None,
+    plan: Annotated[str | None, Query(max_length=80)] = None,
+    region: Annotated[str | None, Query(max_length=120)] = None,
+    indicator: Annotated[str | None, Query(max_length=80)] = None,
+    status: Annotated[Status | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    the_run = get_run(session, run)
+    records = assessment_records(
+        session, the_run, AssessmentFilter(plan, region, indicator, status.value if status else None)
+    )
+    return {"run_id": the_run.id, "items": records[offset : offset + limit], "total": len(records),
+            "limit": limit, "offset": offset}  # fmt: skip
+
+
+@router.get("/evaluations/{plan_code}", summary="End-of-term (末期) and mid-term (中期) evaluation of a plan")
+def plan_evaluation(
+    session: SessionDep, plan_code: str, run: Annotated[int | None, Query(ge=1)] = None
+) -> dict[str, Any]:
+    return evaluation(session, get_run(session, run), plan_code)
+
+
+MEDIA = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "html": "text/html; charset=utf-8",
+}
+
+
+def export_run(session: Any, run: ReportRun, fmt: str, plan: str | None = None) -> bytes:
+    records = assessment_records(session, run, AssessmentFilter(plan=plan))
+    if fmt == "json":
+        return render.to_json(records).encode()
+    if fmt == "csv":
+        return ("\ufeff" + render.to_csv(records)).encode()
+    if fmt == "xlsx":
+        return render.to_xlsx(records)
+    return render.to_html(records, run_id=run.id, as_of=run.as_of.isoformat(), method=run.method_version,
+                          profile=run.threshold_profile).encode()  # fmt: skip
+
+
+@router.get("/runs/{run_id}/export", summary="A run as JSON, CSV, XLSX or HTML")
+def export(
+    session: SessionDep,
+    run_id: int,
+    format: Annotated[str, Query(pattern="^(json|csv|xlsx|html)$")] = "xlsx",
+    plan: Annotated[str | None, Query(max_length=80)] = None,
+) -> Response:
+    run = get_run(session, run_id)
+    body = export_run(session, run, format, plan)
+    name = f"report-{run.id}-{run.as_of.date().isoformat()}.{format}"
+    return Response(
+        body, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
