@@ -1,18 +1,95 @@
 """The scheduled jobs. Each job is idempotent and opens its own transaction.
 
-Jobs are module-level functions (APScheduler stores them by reference in the database job store).
-Later work registers the report runs and e-mail jobs in ``JOBS``.
+APScheduler keeps jobs in the service's database by reference (module:function), so jobs are
+module-level functions; they reach the database through the context the runner installs.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import Settings
+from service.db.models import ImportBatch, ReportRun, Target
+from service.db.session import transaction
+
+log = logging.getLogger("yrdmon.jobs")
+
+
+@dataclass
+class JobContext:
+    sessions: sessionmaker[Session]
+    settings: Settings
+
+
+_context: JobContext | None = None
+# Called with (session, run) after every scheduled report run; the e-mail work registers here.
+AFTER_RUN_HOOKS: list[Callable[[Session, ReportRun], None]] = []
+
+
+def install_context(context: JobContext | None) -> None:
+    global _context
+    _context = context
+
+
+def _ctx() -> JobContext:
+    if _context is None:
+        raise RuntimeError("job context not installed (jobs run inside SchedulerRunner)")
+    return _context
+
+
+def _report(trigger: str) -> int:
+    from service.reports.engine import run_report
+
+    now = dt.datetime.now(dt.UTC)
+    with transaction(_ctx().sessions) as session:
+        run = run_report(session, as_of=now, now=now, trigger=trigger)
+        for hook in AFTER_RUN_HOOKS:
+            hook(session, run)
+        log.info("report run %s (%s): %s targets", run.id, trigger, (run.summary or {}).get("targets"))
+        return run.id
+
+
+def nightly_report() -> None:
+    """The nightly run: everything as known now."""
+    _report("nightly")
+
+
+def latest_change(session: Session) -> dt.datetime | None:
+    """When data or the catalog last changed (an import, a new or retired target version)."""
+    candidates = [
+        session.scalar(select(func.max(ImportBatch.created_at))),
+        session.scalar(select(func.max(Target.valid_from))),
+        session.scalar(select(func.max(Target.valid_to))),
+    ]
+    present = [c if c.tzinfo else c.replace(tzinfo=dt.UTC) for c in candidates if c is not None]
+    return max(present) if present else None
+
+
+def recompute_if_changed() -> int | None:
+    """Run a report once data has changed and then stayed quiet for the debounce period.
+
+    However many batches a large import writes, the run starts after the last one, once.
+    """
+    ctx = _ctx()
+    now = dt.datetime.now(dt.UTC)
+    with transaction(ctx.sessions) as session:
+        changed = latest_change(session)
+        last_run = session.scalar(select(func.max(ReportRun.started_at)))
+    if changed is None:
+        return None
+    if last_run is not None and last_run.replace(tzinfo=last_run.tzinfo or dt.UTC) >= changed:
+        return None
+    if now - changed < dt.timedelta(seconds=ctx.settings.recompute_debounce_seconds):
+        return None
+    return _report("data")
 
 
 @dataclass(frozen=True)
@@ -24,14 +101,34 @@ class JobSpec:
 
 
 def job_specs(settings: Settings) -> list[JobSpec]:
-    """The jobs this service schedules; extended as features land."""
-    return []
+    """The jobs this service schedules."""
+    return [
+        JobSpec("nightly_report", nightly_report, "cron", {"hour": settings.nightly_run_hour, "minute": 0}),
+        JobSpec(
+            "recompute_if_changed",
+            recompute_if_changed,
+            "interval",
+            {"seconds": settings.recompute_check_seconds},
+        ),
+    ]
 
 
 def register(scheduler: BaseScheduler, specs: list[JobSpec]) -> None:
-    wanted = {s.id for s in specs}
+    """Make the job store hold exactly these jobs.
+
+    A job already stored with the same trigger is kept as it is, so that a run missed while every
+    process was down is still due (and, coalesced, runs once) when a scheduler comes back.
+    """
+    wanted = {s.id: s for s in specs}
     for job in scheduler.get_jobs():
         if job.id not in wanted:
             job.remove()
     for s in specs:
+        existing = scheduler.get_job(s.id)
+        if existing is not None:
+            probe = scheduler.add_job(s.func, s.trigger, id=f"{s.id}.probe", **s.trigger_args)
+            same = str(probe.trigger) == str(existing.trigger) and existing.func_ref == probe.func_ref
+            probe.remove()
+            if same:
+                continue
         scheduler.add_job(s.func, s.trigger, id=s.id, replace_existing=True, **s.trigger_args)

@@ -54,6 +54,7 @@ class SchedulerRunner:
             held = False
         if held and self.scheduler is None:
             log.info("scheduler lease taken by %s; starting jobs", self.holder)
+            jobs.install_context(jobs.JobContext(self.sessions, self.settings))
             self.scheduler = self._make_scheduler()
             self.scheduler.start(paused=True)
             jobs.register(self.scheduler, self.specs)
