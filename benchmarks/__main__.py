@@ -7,6 +7,7 @@ import sys
 
 BENCHMARKS = {
     "catalog_load": "benchmarks.catalog_load",
+    "report_run": "benchmarks.report_run",
 }
 
 

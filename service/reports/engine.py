@@ -13,11 +13,10 @@ import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import Float, String, insert, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from service.db.models import (
@@ -42,17 +41,14 @@ from service.domain.statuses import Status
 SeriesKey = tuple[int, int]  # (indicator_id, region_id)
 
 
-@dataclass(frozen=True)
-class Obs:
+class Obs(NamedTuple):
     id: int
-    period: int
     value: float | None
-    status: ObservationStatus
+    status: str
     series_break: bool
 
 
-@dataclass(frozen=True)
-class SeriesPoint:
+class SeriesPoint(NamedTuple):
     year: int
     value: float
     inputs: tuple[int, ...]  # observation ids behind this value (several for an aggregate)
@@ -82,23 +78,27 @@ def load_vintage(
     for ind, reg in wanted:
         by_indicator[ind].add(reg)
     out: dict[SeriesKey, dict[int, Obs]] = defaultdict(dict)
-    baseline = ObservationStatus.PLAN_BASELINE
+    baseline = ObservationStatus.PLAN_BASELINE.value
+    connection = session.connection()
     for ind_id, reg_ids in by_indicator.items():
+        # plain floats and strings: the figures are only read here, and Decimal/enum conversion of
+        # millions of rows would cost more than the assessment itself
         stmt = (
             select(
                 Observation.id,
                 Observation.region_id,
                 Observation.period,
-                Observation.value,
-                Observation.status,
+                type_coerce(Observation.value, Float),
+                type_coerce(Observation.status, String),
                 Observation.series_break,
             )
             .where(Observation.indicator_id == ind_id, Observation.reported_at <= as_of)
-            .order_by(Observation.reported_at, Observation.id)
+            # the order of the series index: no sort; within a year the latest report comes last
+            .order_by(Observation.region_id, Observation.period, Observation.reported_at, Observation.id)
         )
         if len(reg_ids) < 500:
             stmt = stmt.where(Observation.region_id.in_(reg_ids))
-        for oid, reg_id, period, value, status, brk in session.execute(stmt):
+        for oid, reg_id, period, value, status, brk in connection.execute(stmt).all():
             if reg_id not in reg_ids:
                 continue
             years = out[(ind_id, reg_id)]
@@ -106,7 +106,7 @@ def load_vintage(
             # a plan baseline never displaces an official statistic for the same year
             if current is not None and status == baseline and current.status != baseline:
                 continue
-            years[period] = Obs(oid, period, None if value is None else float(value), status, bool(brk))
+            years[period] = Obs(oid, value, status, bool(brk))
     return out
 
 
@@ -213,12 +213,14 @@ def first_met_year(spec: TargetSpec, points: list[Point], as_of_year: int) -> in
     return None
 
 
+_RESULT_FIELDS = [f.name for f in dataclasses.fields(Result) if f.name != "observation_ids"]
+
+
 def _metrics(result: Result, extra: dict[str, Any]) -> dict[str, Any]:
-    data = dataclasses.asdict(result)
+    data = {name: getattr(result, name) for name in _RESULT_FIELDS}
     for k in ("status", "profile", "comparator"):
         data[k] = None if data[k] is None else str(data[k])
     data["notes"] = list(result.notes)
-    data.pop("observation_ids")
     data["label_zh"], data["label_en"], data["score"] = result.label_zh, result.label_en, result.score
     data.update(extra)
     return data
@@ -265,8 +267,9 @@ def run_report(
         inputs = sorted({oid for i in used if i is not None for oid in series[i].inputs})
         extra: dict[str, Any] = {
             "aggregation": how,
-            "first_met_year": first_met_year(spec, points, as_of_year),
-            "series": [[p.year, p.value] for p in series],
+            "first_met_year": first_met_year(spec, points, as_of_year)
+            if result.status in (Status.ACHIEVED, Status.ACHIEVED_EARLY)
+            else None,
         }
         if how and not series:
             extra["notes_extra"] = how
