@@ -65,6 +65,22 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.var_dir / 'yrdmon.sqlite3').resolve()}"
 
 
+def secret_key(settings: Settings) -> bytes:
+    """The key that signs cookies and unsubscribe links: the setting, else one generated once into var/."""
+    if settings.secret_key.get_secret_value():
+        return settings.secret_key.get_secret_value().encode()
+    path = settings.var_dir / "secret.key"
+    if not path.exists():
+        import os
+        import secrets
+
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
 @lru_cache
 def get_settings() -> Settings:
     return Settings()

@@ -441,6 +441,25 @@ class DeliveryLog(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+class ReportingDeadline(Base):
+    """When each year's figure is due: by default the year's statistics by a day of a later year.
+
+    The most specific row wins: (indicator, region) over (indicator, any region) over (any, region)
+    over the default row with neither.
+    """
+
+    __tablename__ = "reporting_deadlines"
+    __table_args__ = (UniqueConstraint("indicator_id", "region_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int | None] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"))
+    due_month: Mapped[int] = mapped_column(default=3)
+    due_day: Mapped[int] = mapped_column(default=31)
+    lag_years: Mapped[int] = mapped_column(default=1, comment="the figure for year Y is due in year Y + lag")
+    remind_days_before: Mapped[int] = mapped_column(default=14)
+
+
 # --- scheduling --------------------------------------------------------------------------------
 
 
