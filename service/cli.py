@@ -76,7 +76,7 @@ def init(
 ) -> None:
     """Migrate the database to the newest schema and load the catalog (safe to run again)."""
     from service.db.migrate import upgrade_to_head
-    from service.domain.catalog import apply_catalog, read_catalog
+    from service.domain.catalog import apply_catalog, load_observation_files, read_catalog
 
     settings = load_settings()
     engine = open_database(settings)
@@ -85,12 +85,16 @@ def init(
         parsed = read_catalog(catalog or settings.catalog_dir)
         with transaction(make_sessionmaker(engine)) as session:
             report = apply_catalog(session, parsed, now=now())
+            loaded = load_observation_files(session, catalog or settings.catalog_dir, now=now())
     except DomainError as exc:
         fail(exc.en)
     except SQLAlchemyError as exc:
         fail(f"database error during init: {str(exc).splitlines()[0]}")
     finally:
         engine.dispose()
+    for name, counts in loaded.items():
+        if counts.get("added") or counts.get("revised"):
+            typer.echo(f"{name}: added {counts.get('added', 0)}, revised {counts.get('revised', 0)}")
     if report.changed:
         parts = [f"{k} +{v}" for k, v in report.created.items()] + [
             f"{k} ~{v}" for k, v in report.updated.items()

@@ -177,3 +177,20 @@ def test_malformed_json_is_a_4xx_problem(client: TestClient, session: Session) -
     assert response.status_code == 422 and response.headers["content-type"].startswith(
         "application/problem+json"
     )
+
+
+def test_a_later_row_with_a_reason_revises_an_earlier_row_of_the_same_batch(
+    client: TestClient, session: Session
+) -> None:
+    _, headers = create_user(session)
+    batch = {"observations": [gdp(value=880, status="preliminary"),
+                              gdp(value=884, status="final", revision_reason="年报"), gdp(year=2023, value=850)]}  # fmt: skip
+    response = client.post("/api/v1/observations", json=batch, headers=headers)
+    assert response.status_code == 201 and response.json()["counts"]["revised"] == 1
+    versions = client.get("/api/v1/observations/history",
+                          params={"indicator": "gdp", "region": "330421", "period": 2024}).json()["items"]  # fmt: skip
+    assert [v["value"] for v in versions] == [880, 884] and versions[1]["supersedes"] == versions[0]["id"]
+    latest = client.get(
+        "/api/v1/observations", params={"indicator": "gdp", "region": "330421", "period": 2024}
+    )
+    assert [i["value"] for i in latest.json()["items"]] == [884]

@@ -144,3 +144,30 @@ def test_a_changed_baseline_is_a_new_observation_not_an_overwrite(session: Sessi
     ).all()  # fmt: skip
     assert [float(r.value) for r in rows] == [3.4, 3.41]
     assert rows[1].supersedes_id == rows[0].id
+
+
+def test_published_statistics_load_through_the_import_path_once(session: Session) -> None:
+    from service.db.models import Qualifier
+    from service.domain.catalog import load_observation_files
+
+    counts = load_observation_files(session, PROJECT_ROOT / "indicators", now=NOW)
+    loaded = counts["published_stats.csv"]
+    assert loaded["added"] > 200 and loaded["rejected"] == 0
+    again = load_observation_files(session, PROJECT_ROOT / "indicators", now=NOW + dt.timedelta(days=1))
+    assert again["published_stats.csv"] == loaded  # the same file is not applied twice
+    zj = session.scalars(
+        select(Observation).join(Indicator).join(Region, Observation.region_id == Region.id)
+        .where(Indicator.code == "gdp", Region.code == "330000", Observation.period == 2023)
+        .order_by(Observation.id)
+    ).all()  # fmt: skip
+    assert [float(o.value) for o in zj] == [82553, 85620] and zj[1].supersedes_id == zj[0].id
+    assert zj[0].status is ObservationStatus.PRELIMINARY
+    qualifiers = {q for (q,) in session.execute(select(Observation.qualifier))}
+    assert {Qualifier.LOWER_BOUND, Qualifier.APPROXIMATE} <= qualifiers
+    # two offices' figures for the YRD's 2023 R&D intensity both stay visible
+    rd = session.scalars(
+        select(Observation.value).join(Indicator).join(Region, Observation.region_id == Region.id)
+        .where(Indicator.code == "rd_intensity", Region.code == "Z-YRD", Observation.period == 2023,
+               Observation.status != ObservationStatus.PLAN_BASELINE)
+    ).all()  # fmt: skip
+    assert sorted(float(v) for v in rd) == [3.33, 3.34]

@@ -624,3 +624,52 @@ def _apply_baselines(
         else:
             batch.revised += 1
             report.bump(report.updated, "baseline_observations")
+
+
+# --- published statistics shipped with the catalog ------------------------------------------------
+
+SYSTEM_USER = "catalog"
+
+
+def system_user(session: Session, now: dt.datetime) -> Any:
+    """The account that loads the catalog's data files (administrator scope, can never log in)."""
+    from service.db.models import Role, User
+
+    user = session.scalar(select(User).where(User.username == SYSTEM_USER))
+    if user is None:
+        user = User(username=SYSTEM_USER, display_name="目录数据文件 / catalog data files", role=Role.ADMIN,
+                    password_hash=None, is_active=False, created_at=now)  # fmt: skip
+        session.add(user)
+        session.flush()
+    return user
+
+
+def load_observation_files(
+    session: Session, directory: Path, *, now: dt.datetime
+) -> dict[str, dict[str, int]]:
+    """Load ``observations/*.csv|xlsx`` through the same import path as uploads, each file once.
+
+    A file is identified by its content: loading it again is a no-op (idempotency key), a changed file is
+    a new batch whose changed figures are revisions. A file with a rejected row is refused whole.
+    """
+    from service.domain.observations import ingest
+    from service.domain.tabular import read_table
+
+    folder = directory / "observations"
+    if not folder.is_dir():
+        return {}
+    user = system_user(session, now)
+    out: dict[str, dict[str, int]] = {}
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in (".csv", ".xlsx")):
+        content = path.read_bytes()
+        key = "catalog-file:" + hashlib.sha256(content).hexdigest()
+        result = ingest(session, user, read_table(path.name, content), path=WritePath.CATALOG, now=now,
+                        idempotency_key=key, filename=f"indicators/observations/{path.name}")  # fmt: skip
+        if not result.applied:
+            issues = [
+                CatalogIssue(f"observations/{path.name}", f"row {r.row}", f"{p.column}: {p.en}")
+                for r in result.rows for p in r.problems
+            ]  # fmt: skip
+            raise CatalogError(issues or [CatalogIssue(path.name, "-", "refused")])
+        out[path.name] = result.counts
+    return out

@@ -187,6 +187,7 @@ class _Prepared:
     status: ObservationStatus
     input: ObservationInput
     previous: Observation | None = None
+    stage: int = 0  # > 0: revises an earlier row of the same batch (written after it)
 
 
 def _chunks(items: Iterable[ObservationInput]) -> Iterator[list[ObservationInput]]:
@@ -374,6 +375,7 @@ def ingest(
     results: list[RowResult] = []
     prepared: list[_Prepared] = []
     seen: dict[tuple[int, int, int], int] = {}
+    in_batch: dict[tuple[int, int, int], _Prepared] = {}
     for chunk in _chunks(items):
         chunk_prepared: list[_Prepared] = []
         for item in chunk:
@@ -382,6 +384,17 @@ def ingest(
                 results.append(p)
                 continue
             key = (p.indicator.id, p.region.id, p.period)
+            if key in seen and (item.revision_reason or "").strip():
+                # a later row of the same batch with a reason revises the earlier one: both are kept
+                prior = in_batch[key]
+                p.stage = prior.stage + 1
+                p.result.previous_value = float(prior.value)
+                p.result.outcome = "unchanged" if p.value == prior.value else "revised"
+                results.append(p.result)
+                if p.result.outcome == "revised":
+                    prepared.append(p)
+                    in_batch[key] = p
+                continue
             if key in seen:
                 p.result.outcome = "rejected"
                 p.result.problems.append(RowProblem(
@@ -391,6 +404,7 @@ def ingest(
                 results.append(p.result)
                 continue
             seen[key] = item.row
+            in_batch[key] = p
             chunk_prepared.append(p)
         keys = {(p.indicator.id, p.region.id, p.period) for p in chunk_prepared}
         neighbour_keys = set(keys)
@@ -479,5 +493,19 @@ def _write(
                 before={"value": str(p.previous.value), "status": p.previous.status.value, "id": p.previous.id},
                 after={"value": str(p.value), "status": status.value, "reason": p.input.revision_reason},
             ))  # fmt: skip
-    for start in range(0, len(payload), CHUNK):
-        session.execute(insert(Observation), payload[start : start + CHUNK])
+    first = [row for row, p in zip(payload, rows, strict=True) if p.stage == 0]
+    for start in range(0, len(first), CHUNK):
+        session.execute(insert(Observation), first[start : start + CHUNK])
+    # rows revising an earlier row of this batch: written after it, pointing at it
+    for row, p in sorted(
+        ((row, p) for row, p in zip(payload, rows, strict=True) if p.stage > 0), key=lambda rp: rp[1].stage
+    ):
+        row["supersedes_id"] = session.scalar(
+            select(Observation.id)
+            .where(Observation.indicator_id == p.indicator.id, Observation.region_id == p.region.id,
+                   Observation.period == p.period)
+            .order_by(Observation.reported_at.desc(), Observation.id.desc())
+            .limit(1)
+        )  # fmt: skip
+        row["revision_reason"] = p.input.revision_reason
+        session.execute(insert(Observation), [row])
