@@ -7,14 +7,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import __version__
-from service.api import health, observations, reports, targets
+from service.api import audit, health, observations, reports, targets, templates
 from service.config import Settings, get_settings
 from service.db.session import make_engine, make_sessionmaker
 from service.domain.errors import DomainError
+from service.web import routes as web_routes
 
 PROBLEM = "application/problem+json"
 
@@ -65,6 +67,9 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
         openapi_url="/openapi.json",
     )
 
+    # Plotly's 4.8 MB script goes out as about 1.4 MB; pages and JSON shrink likewise.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+
     @app.exception_handler(DomainError)
     async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(exc.problem(), status_code=exc.status, media_type=PROBLEM)
@@ -90,7 +95,10 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
         return _problem(500, "Internal error", "服务器内部错误，已记录", "internal error; it has been logged")
 
     app.include_router(health.router)
+    app.include_router(web_routes.router)
     app.include_router(targets.router, prefix="/api/v1")
     app.include_router(observations.router, prefix="/api/v1")
+    app.include_router(audit.router, prefix="/api/v1")
+    app.include_router(templates.router, prefix="/api/v1")
     app.include_router(reports.router, prefix="/api/v1")
     return app

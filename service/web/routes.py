@@ -1,0 +1,342 @@
+"""Server-rendered pages (zh-CN by default, ?lang=en): overview, target, indicator, evaluation,
+data entry and upload, login. Charts are drawn by the Plotly.js this service serves itself."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import plotly
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from service.api.deps import SessionDep
+from service.config import secret_key
+from service.db.models import Plan, Region, Role, User, WritePath
+from service.domain.errors import DomainError, NotFound
+from service.domain.observations import ObservationInput, Resolver, ingest, writable_region_ids
+from service.domain.tabular import read_table
+from service.domain.users import verify_password
+from service.reports.render import STATUS_COLOURS, STATUS_ICONS, target_text
+from service.web import charts, data
+from service.web.i18n import t
+from service.web.session import COOKIE, MAX_AGE, check_csrf, csrf_token, make_cookie, read_cookie
+
+router = APIRouter(include_in_schema=False)
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+STATIC = Path(__file__).parent / "static"
+
+
+def language(request: Request) -> str:
+    lang = request.query_params.get("lang") or request.cookies.get("yrdmon_lang") or "zh"
+    return "en" if lang == "en" else "zh"
+
+
+Lang = Annotated[str, Depends(language)]
+
+
+def web_user(request: Request, session: SessionDep) -> User | None:
+    user_id = read_cookie(secret_key(request.app.state.settings), request.cookies.get(COOKIE))
+    if user_id is None:
+        return None
+    return session.scalar(
+        select(User).where(User.id == user_id, User.is_active.is_(True)).options(selectinload(User.regions))
+    )
+
+
+WebUser = Annotated[User | None, Depends(web_user)]
+
+
+def render(
+    request: Request, name: str, lang: str, user: User | None, status_code: int = 200, **ctx: Any
+) -> HTMLResponse:
+    cookie = request.cookies.get(COOKIE)
+    ctx.update(
+        lang=lang, t=lambda k: t(k, lang), user=user, colours=STATUS_COLOURS, icons=STATUS_ICONS,
+        csrf=csrf_token(secret_key(request.app.state.settings), cookie) if cookie else "",
+        other_lang="en" if lang == "zh" else "zh", path=request.url.path, query=request.url.query,
+        target_text=target_text, tojson=lambda v: json.dumps(v, ensure_ascii=False),
+    )  # fmt: skip
+    response = TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)
+    if request.query_params.get("lang") in ("zh", "en"):
+        response.set_cookie("yrdmon_lang", lang, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def csv_response(rows: list[dict[str, Any]], fields: list[str], filename: str) -> Response:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})  # fmt: skip
+
+
+@router.get("/static/plotly.min.js")
+def plotly_js() -> FileResponse:
+    return FileResponse(PLOTLY_JS, media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=31536000, immutable"})  # fmt: skip
+
+
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#12324f"/>'
+    '<path d="M3 12l3-4 3 2 4-6" stroke="#56B4E9" stroke-width="2" fill="none"/></svg>'
+)
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    return Response(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/static/app.css")
+def app_css() -> FileResponse:
+    return FileResponse(
+        STATIC / "app.css", media_type="text/css", headers={"Cache-Control": "public, max-age=3600"}
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(
+    request: Request, session: SessionDep, lang: Lang, user: WebUser,
+    plan: Annotated[str | None, Query(max_length=80)] = None,
+    region: Annotated[str | None, Query(max_length=120)] = None,
+    category: Annotated[str | None, Query(max_length=40)] = None,
+    year: Annotated[str | None, Query(max_length=4)] = None,
+) -> HTMLResponse:  # fmt: skip
+    run = data.latest_run(session)
+    if run is None:
+        return render(request, "overview.html", lang, user, run=None)
+    target_year = int(year) if year and year.isdigit() else None
+    d = data.overview(session, run, lang, plan=plan or None, region=region or None, category=category or None,
+                      year=target_year)  # fmt: skip
+    figure = charts.status_counts(d["plans"], lang)
+    return render(request, "overview.html", lang, user, run=run, d=d, figure=figure,
+                  filters={"plan": plan or "", "region": region or "", "category": category or "",
+                           "year": year or ""})  # fmt: skip
+
+
+@router.get("/overview.csv")
+def overview_csv(session: SessionDep) -> Response:
+    run = data.latest_run(session)
+    rows = data.assessment_records(session, run) if run else []
+    return csv_response(rows, ["id", "plan", "region", "indicator", "target_year", "status", "status_zh", "latest_year",
+                               "latest_value", "target_level", "pace_ratio"], "overview.csv")  # fmt: skip
+
+
+def _require_run(session: Session) -> Any:
+    run = data.latest_run(session)
+    if run is None:
+        raise NotFound("还没有报告运行", "no report run yet")
+    return run
+
+
+@router.get("/targets/{plan_code}/{key}", response_class=HTMLResponse)
+def target_page(
+    request: Request, session: SessionDep, lang: Lang, user: WebUser, plan_code: str, key: str
+) -> HTMLResponse:
+    run = _require_run(session)
+    d = data.target_page(session, run, plan_code, key)
+    figure = charts.target_chart(d["chart"], lang)
+    return render(
+        request, "target.html", lang, user, run=run, d=d, r=d["record"], m=d["metrics"], figure=figure
+    )
+
+
+@router.get("/targets/{plan_code}/{key}/data.csv")
+def target_csv(session: SessionDep, plan_code: str, key: str) -> Response:
+    d = data.target_page(session, _require_run(session), plan_code, key)
+    c = d["chart"]
+    rows = [{"series": "observation", "year": y, "value": v} for y, v in c["series"]]
+    rows += [{"series": "revised", "year": y, "value": v} for y, v in c["revised"]]
+    for name in ("reference", "required", "projection"):
+        rows += [{"series": name, "year": y, "value": v} for y, v in c[name]]
+    if c["target_level"] is not None:
+        rows.append({"series": "target", "year": c["target_year"], "value": c["target_level"]})
+    return csv_response(rows, ["series", "year", "value"], f"{plan_code}_{key}.csv")
+
+
+@router.get("/indicators/{code}", response_class=HTMLResponse)
+def indicator_page(
+    request: Request, session: SessionDep, lang: Lang, user: WebUser, code: str
+) -> HTMLResponse:
+    run = _require_run(session)
+    d = data.indicator_page(session, run, code, lang)
+    name = d["indicator"].name_zh if lang == "zh" else d["indicator"].name_en
+    figure = charts.regions_chart(d["rows"], name, d["indicator"].unit, lang)
+    return render(request, "indicator.html", lang, user, run=run, d=d, figure=figure)
+
+
+@router.get("/indicators/{code}/data.csv")
+def indicator_csv(session: SessionDep, code: str) -> Response:
+    d = data.indicator_page(session, _require_run(session), code, "zh")
+    return csv_response(d["rows"], ["id", "region", "target_year", "status", "latest_year", "latest_value",
+                                    "target_level", "unit"], f"{code}.csv")  # fmt: skip
+
+
+@router.get("/plans/{code}/evaluation", response_class=HTMLResponse)
+def evaluation_page(
+    request: Request, session: SessionDep, lang: Lang, user: WebUser, code: str
+) -> HTMLResponse:
+    run = _require_run(session)
+    d = data.evaluation_page(session, run, code)
+    labels = {
+        k: t("status_" + k, lang) for k in ("achieved_early", "achieved", "missed", "insufficient_data")
+    }
+    figure = charts.verdict_chart(d["end_of_term_counts"], labels, lang)
+    return render(request, "evaluation.html", lang, user, run=run, d=d, figure=figure, labels=labels)
+
+
+@router.get("/plans/{code}/evaluation.csv")
+def evaluation_csv(session: SessionDep, code: str) -> Response:
+    d = data.evaluation_page(session, _require_run(session), code)
+    return csv_response(d["end_of_term"] + d["mid_term"], ["id", "region", "indicator", "target_year", "verdict",
+                        "status", "latest_year", "latest_value", "target_level", "shortfall", "evidence"],
+                        f"{code}_evaluation.csv")  # fmt: skip
+
+
+# --- login, entry, upload ------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, lang: Lang, user: WebUser, next: str = "/") -> HTMLResponse:
+    return render(request, "login.html", lang, user, next=next if next.startswith("/") else "/", error=None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request, session: SessionDep, lang: Lang,
+    username: Annotated[str, Form(max_length=80)], password: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:  # fmt: skip
+    user = session.scalar(select(User).where(User.username == username, User.is_active.is_(True)))
+    if user is None or not verify_password(password, user.password_hash):
+        return render(
+            request, "login.html", lang, None, status_code=401, next=next, error=t("bad_login", lang)
+        )
+    response = RedirectResponse(
+        next if next.startswith("/") and not next.startswith("//") else "/", status_code=303
+    )
+    cookie = make_cookie(secret_key(request.app.state.settings), user.id)
+    response.set_cookie(COOKIE, cookie, max_age=MAX_AGE, httponly=True, samesite="lax")
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+def _editor(request: Request, user: User | None, lang: str) -> User | Response:
+    if user is None:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    if user.role not in (Role.ADMIN, Role.EDITOR):
+        return render(request, "message.html", lang, user, status_code=403, message=t("forbidden", lang))
+    return user
+
+
+def _csrf_ok(request: Request, token: str | None) -> bool:
+    return check_csrf(secret_key(request.app.state.settings), request.cookies.get(COOKIE), token)
+
+
+def _entry_regions(session: Session, user: User) -> list[Region]:
+    writable = writable_region_ids(session, user, Resolver(session))
+    regions = session.scalars(select(Region).order_by(Region.code)).all()
+    return [r for r in regions if writable is None or r.id in writable]
+
+
+@router.get("/entry", response_class=HTMLResponse)
+def entry_form(
+    request: Request, session: SessionDep, lang: Lang, user: WebUser,
+    region: Annotated[str | None, Query(max_length=40)] = None,
+    year: Annotated[int | None, Query(ge=1949, le=2100)] = None,
+) -> Response:  # fmt: skip
+    checked = _editor(request, user, lang)
+    if isinstance(checked, Response):
+        return checked
+    regions = _entry_regions(session, checked)
+    chosen = next((r for r in regions if r.code == region), regions[0] if regions else None)
+    the_year = year or dt.date.today().year - 1
+    rows = data.entry_rows(session, chosen, the_year) if chosen else []
+    return render(request, "entry.html", lang, checked, regions=regions, region=chosen, year=the_year, rows=rows,
+                  result=None)  # fmt: skip
+
+
+@router.post("/entry", response_class=HTMLResponse)
+async def entry_submit(request: Request, session: SessionDep, lang: Lang, user: WebUser) -> Response:
+    checked = _editor(request, user, lang)
+    if isinstance(checked, Response):
+        return checked
+    form = await request.form()
+    if not _csrf_ok(request, str(form.get("csrf") or "")):
+        return render(request, "message.html", lang, checked, status_code=403, message="CSRF")
+    region_code, year = str(form.get("region") or ""), str(form.get("year") or "")
+    inputs, n = [], 0
+    for name, value in form.multi_items():
+        if not name.startswith("value_") or not str(value).strip():
+            continue
+        code = name.removeprefix("value_")
+        n += 1
+        inputs.append(ObservationInput(
+            row=n, indicator=code, region=region_code, period=year, value=str(value),
+            status=str(form.get("status") or "final"), source=str(form.get("source") or "") or None,
+            revision_reason=str(form.get(f"reason_{code}") or "") or None, confirm=bool(form.get(f"confirm_{code}")),
+        ))  # fmt: skip
+    result = ingest(session, checked, inputs, path=WritePath.WEB, now=dt.datetime.now(dt.UTC),
+                    dry_run=bool(form.get("dry_run")))  # fmt: skip
+    regions = _entry_regions(session, checked)
+    chosen = next((r for r in regions if r.code == region_code), None)
+    the_year = int(year) if year.isdigit() else dt.date.today().year - 1
+    rows = data.entry_rows(session, chosen, the_year) if chosen else []
+    status = 200 if result.applied or result.dry_run else 422
+    return render(request, "entry.html", lang, checked, status_code=status, regions=regions, region=chosen,
+                  year=the_year, rows=rows, result=result)  # fmt: skip
+
+
+@router.get("/upload", response_class=HTMLResponse)
+def upload_form(request: Request, session: SessionDep, lang: Lang, user: WebUser) -> Response:
+    checked = _editor(request, user, lang)
+    if isinstance(checked, Response):
+        return checked
+    return render(request, "upload.html", lang, checked, result=None, error=None,
+                  plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
+                  regions=_entry_regions(session, checked))  # fmt: skip
+
+
+@router.post("/upload", response_class=HTMLResponse)
+async def upload_submit(
+    request: Request, session: SessionDep, lang: Lang, user: WebUser,
+    file: Annotated[UploadFile, File()], csrf: Annotated[str, Form()] = "",
+    dry_run: Annotated[bool, Form()] = False,
+) -> Response:  # fmt: skip
+    checked = _editor(request, user, lang)
+    if isinstance(checked, Response):
+        return checked
+    if not _csrf_ok(request, csrf):
+        return render(request, "message.html", lang, checked, status_code=403, message="CSRF")
+    limit = request.app.state.settings.max_upload_bytes
+    content = await file.read(limit + 1)
+    result, error = None, None
+    try:
+        if len(content) > limit:
+            raise DomainError(f"文件超过 {limit // 2**20} MB 上限", f"the file exceeds {limit // 2**20} MB")
+        rows = read_table(file.filename or "upload", content)
+        result = ingest(session, checked, rows, path=WritePath.WEB, now=dt.datetime.now(dt.UTC), dry_run=dry_run,
+                        filename=file.filename)  # fmt: skip
+    except DomainError as exc:
+        error = exc.zh if lang == "zh" else exc.en
+    status = 200 if result is not None and (result.applied or result.dry_run) else 422
+    return render(request, "upload.html", lang, checked, status_code=status, result=result, error=error,
+                  plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
+                  regions=_entry_regions(session, checked))  # fmt: skip

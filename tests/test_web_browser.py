@@ -1,0 +1,141 @@
+"""The pages in a real headless Chromium (Debian's), driven by Playwright: no console errors, Plotly
+draws its traces, the language toggle and filters work, phone width fits. Screenshots are saved
+to test-artifacts/screens/."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from service.config import PROJECT_ROOT
+from tests.conftest import IN_CI
+from tests.test_cli import YRDMON, run
+
+CHROMIUM = os.environ.get("YRDMON_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run"]  # fmt: skip
+SHOTS = PROJECT_ROOT / "test-artifacts" / "screens"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        if IN_CI:
+            pytest.fail(f"Chromium not found at {CHROMIUM}; CI installs Debian's chromium", pytrace=False)
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def server(fresh_db_url, tmp_path: Path) -> Iterator[str]:
+    env = {"YRDMON_DATABASE_URL": fresh_db_url()}
+    run(["init"], env, tmp_path)
+    run(["report", "run"], env, tmp_path)
+    port = _free_port()
+    proc = subprocess.Popen([*YRDMON, "serve", "--no-scheduler", "--port", str(port)], env={**os.environ, **env},
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(base + "/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError("service did not start") from None
+                time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def open_page(browser, url: str, width: int = 1280):  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    return page, errors
+
+
+def rendered_traces(page, chart_id: str) -> int:  # type: ignore[no-untyped-def]
+    page.wait_for_selector(f"#{chart_id}[data-rendered=true]", timeout=20_000)
+    return int(page.evaluate(f"document.getElementById('{chart_id}').data.length"))
+
+
+PAGES = [
+    ("overview", "/", "status-counts"),
+    ("target", "/targets/yrd-outline-2019/rd-intensity-2025", "target-chart"),
+    ("indicator", "/indicators/rd_intensity", "regions-chart"),
+    ("evaluation", "/plans/yrd-outline-2019/evaluation", "verdict-chart"),
+]
+
+
+def test_every_page_draws_its_charts_without_console_errors(browser, server: str, db_kind: str) -> None:  # type: ignore[no-untyped-def]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for name, path, chart in PAGES:
+        page, errors = open_page(browser, server + path)
+        assert rendered_traces(page, chart) >= 1, name
+        svg_traces = page.evaluate(f"document.querySelectorAll('#{chart} .trace').length")
+        assert svg_traces >= 1, f"{name}: no trace drawn in the SVG"
+        assert page.locator(f"#{chart} ~ a.dl").count() == 1, f"{name}: no download link beside the chart"
+        page.screenshot(path=str(SHOTS / f"{name}-{db_kind}.png"), full_page=True)
+        assert errors == [], f"{name}: console errors {errors}"
+        page.close()
+
+
+def test_target_chart_shows_path_target_and_assessment(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    page, errors = open_page(browser, server + "/targets/yrd-outline-2019/rd-intensity-2025")
+    rendered_traces(page, "target-chart")
+    names = page.evaluate("document.getElementById('target-chart').data.map(t => t.name)")
+    assert {"观测值", "目标值", "序时进度参考路径", "基期值"} <= set(names)
+    assert "研发投入强度达到3%以上" in page.inner_text("blockquote")
+    assert page.inner_text("#status").strip() != ""
+    assert errors == []
+
+
+def test_language_toggle_and_filters(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    page, errors = open_page(browser, server + "/")
+    assert page.inner_text("h1") == "总览"
+    page.click("#lang-toggle")
+    page.wait_for_load_state()
+    assert page.inner_text("h1") == "Overview"
+    names = page.evaluate("document.getElementById('status-counts').layout.title.text")
+    assert names == "Targets by status, per plan"
+    before = page.locator("#grid td.cell").count()
+    page.select_option("select[name=plan]", "sh-new-cities-industry-2021")
+    page.click("#filters button")
+    page.wait_for_load_state()
+    assert "plan=sh-new-cities-industry-2021" in page.url
+    after = page.locator("#grid td.cell").count()
+    assert 0 < after < before
+    assert page.inner_text("h1") == "Overview"  # the language choice is remembered
+    assert errors == []
+
+
+def test_phone_width_has_no_sideways_scroll(browser, server: str, db_kind: str) -> None:  # type: ignore[no-untyped-def]
+    page, errors = open_page(browser, server + "/targets/yrd-outline-2019/rd-intensity-2025", width=390)
+    rendered_traces(page, "target-chart")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    page.screenshot(path=str(SHOTS / f"target-phone-{db_kind}.png"), full_page=True)
+    assert overflow <= 1 and errors == []
