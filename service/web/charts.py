@@ -16,11 +16,11 @@ def _layout(title: str, y_title: str, x_title: str | None = None, **extra: Any) 
         "font": FONT,
         "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
         "yaxis": {"title": {"text": y_title}, "zeroline": False},
-        "legend": {"orientation": "h", "y": -0.25, "yanchor": "top"},
+        "legend": {"orientation": "h", "y": -0.3, "yanchor": "top"},
         "hovermode": "closest",
     }
     if x_title:
-        layout["xaxis"] = {"title": {"text": x_title}, "dtick": 1}
+        layout["xaxis"] = {"title": {"text": x_title}, "tickformat": "d"}
     layout.update(extra)
     return layout
 
