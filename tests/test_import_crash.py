@@ -41,16 +41,21 @@ def test_killed_import_leaves_nothing(fresh_db_url, tmp_path) -> None:
     env = {"YRDMON_DATABASE_URL": url}
     run(["init"], env, tmp_path)
     run(["users", "add", "admin", "--role", "admin"], env, tmp_path)
+
+    def stored() -> int:
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            n = conn.scalar(
+                select(func.count())
+                .select_from(Observation)
+                .where(Observation.status != ObservationStatus.PLAN_BASELINE)
+            )
+        engine.dispose()
+        return int(n or 0)
+
+    before = stored()  # init loads the published statistics
     proc = subprocess.run([sys.executable, "-c", SCRIPT, url], capture_output=True, text=True, timeout=120,
                           env={**os.environ, **env})  # fmt: skip
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert "inserted 140" in proc.stdout
-    engine = make_engine(url)
-    with engine.connect() as conn:
-        count = conn.scalar(
-            select(func.count())
-            .select_from(Observation)
-            .where(Observation.status != ObservationStatus.PLAN_BASELINE)
-        )
-    engine.dispose()
-    assert count == 0
+    assert stored() == before

@@ -29,6 +29,9 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
+# PostgreSQL refuses NUL in text parameters (a 500 otherwise); no code or name contains one.
+NO_NUL = r"^[^\x00]*$"
+
 
 def get_current_user(request: Request, session: SessionDep) -> User:
     header = request.headers.get("authorization", "")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from service.api.deps import CurrentUser, SessionDep
+from service.api.deps import NO_NUL, CurrentUser, SessionDep
 from service.db.models import Indicator, Observation, Region, User, WritePath
 from service.domain.errors import Invalid
 from service.domain.observations import BatchResult, ObservationInput, ingest
@@ -32,7 +32,7 @@ class ObservationIn(BaseModel):
     status: str | None = Field(
         default=None, max_length=20, description="preliminary or final (default final)"
     )
-    source: str | None = Field(default=None, max_length=2000)
+    source: str | None = Field(default=None, max_length=400)
     source_url: str | None = Field(default=None, max_length=1000)
     note: str | None = Field(default=None, max_length=2000)
     revision_reason: str | None = Field(default=None, max_length=2000)
@@ -111,8 +111,10 @@ async def import_file(
     inputs = read_table(file.filename or "upload", data)
     if not inputs:
         raise Invalid("文件中没有数据行", "the file has a header but no data rows")
+    # kept for the record only: it must fit import_batches.filename (VARCHAR 300) and hold no NUL
+    name = (file.filename or "").replace("\x00", "")[:300] or None
     return _submit(session, user, inputs, dry_run=dry_run, all_or_nothing=all_or_nothing, key=idempotency_key,
-                   path=WritePath.API, filename=file.filename)  # fmt: skip
+                   path=WritePath.API, filename=name)  # fmt: skip
 
 
 def _obs_record(o: Observation, ind: Indicator, reg: Region) -> dict[str, Any]:
@@ -129,17 +131,21 @@ def _obs_record(o: Observation, ind: Indicator, reg: Region) -> dict[str, Any]:
 @router.get("/observations", summary="Observations as known at a date (the latest version of each)")
 def list_observations(
     session: SessionDep,
-    indicator: Annotated[str | None, Query(max_length=80)] = None,
-    region: Annotated[str | None, Query(max_length=120)] = None,
+    indicator: Annotated[str | None, Query(max_length=80, pattern=NO_NUL)] = None,
+    region: Annotated[str | None, Query(max_length=120, pattern=NO_NUL)] = None,
     period: Annotated[int | None, Query(ge=1949, le=2100)] = None,
     as_of: Annotated[dt.datetime | None, Query(description="ISO date-time; default now")] = None,
     include_baselines: bool = True,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     when = as_of or dt.datetime.now(dt.UTC)
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
+    try:
+        when.astimezone(dt.UTC)  # what the UTC column type does when binding it
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 is before the first representable instant
+        raise Invalid("as_of 时间超出范围", "as_of is out of the representable range") from None
     ranked = (
         select(
             Observation.id,
@@ -179,8 +185,8 @@ def list_observations(
 @router.get("/observations/history", summary="Every version of one figure, oldest first")
 def observation_history(
     session: SessionDep,
-    indicator: Annotated[str, Query(max_length=80)],
-    region: Annotated[str, Query(max_length=120)],
+    indicator: Annotated[str, Query(max_length=80, pattern=NO_NUL)],
+    region: Annotated[str, Query(max_length=120, pattern=NO_NUL)],
     period: Annotated[int, Query(ge=1949, le=2100)],
 ) -> dict[str, Any]:
     rows = session.execute(

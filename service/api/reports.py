@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
@@ -33,7 +33,7 @@ def _run_record(run: ReportRun) -> dict[str, Any]:
 def list_runs(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     total = session.scalar(select(func.count()).select_from(ReportRun)) or 0
     runs = session.scalars(select(ReportRun).order_by(ReportRun.id.desc()).limit(limit).offset(offset))
@@ -55,12 +55,12 @@ def create_run(
 
 
 @router.get("/runs/{run_id}", summary="One run with its summary by plan, chapter and region")
-def show_run(session: SessionDep, run_id: int) -> dict[str, Any]:
+def show_run(session: SessionDep, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
     return _run_record(get_run(session, run_id))
 
 
 @router.get("/runs/{run_id}/changes", summary="What changed since the previous run, and why")
-def run_changes(session: SessionDep, run_id: int) -> dict[str, Any]:
+def run_changes(session: SessionDep, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
     run = get_run(session, run_id)
     return {"run_id": run.id, "items": changes(session, run)}
 
@@ -68,13 +68,13 @@ def run_changes(session: SessionDep, run_id: int) -> dict[str, Any]:
 @router.get("/assessments", summary="Assessments of a run (default: the latest)")
 def list_assessments(
     session: SessionDep,
-    run: Annotated[int | None, Query(ge=1)] = None,
+    run: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     plan: Annotated[str | None, Query(max_length=80)] = None,
     region: Annotated[str | None, Query(max_length=120)] = None,
     indicator: Annotated[str | None, Query(max_length=80)] = None,
     status: Annotated[Status | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     the_run = get_run(session, run)
     records = assessment_records(
@@ -86,7 +86,7 @@ def list_assessments(
 
 @router.get("/evaluations/{plan_code}", summary="End-of-term (末期) and mid-term (中期) evaluation of a plan")
 def plan_evaluation(
-    session: SessionDep, plan_code: str, run: Annotated[int | None, Query(ge=1)] = None
+    session: SessionDep, plan_code: str, run: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
 ) -> dict[str, Any]:
     return evaluation(session, get_run(session, run), plan_code)
 
@@ -114,7 +114,7 @@ def export_run(session: Any, run: ReportRun, fmt: str, plan: str | None = None) 
 @router.get("/runs/{run_id}/export", summary="A run as JSON, CSV, XLSX or HTML")
 def export(
     session: SessionDep,
-    run_id: int,
+    run_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     format: Annotated[str, Query(pattern="^(json|csv|xlsx|html)$")] = "xlsx",
     plan: Annotated[str | None, Query(max_length=80)] = None,
 ) -> Response:

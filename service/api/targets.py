@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from service.api.deps import SessionDep
+from service.api.deps import NO_NUL, SessionDep
 from service.domain.targets import TargetFilter, target_records
 
 router = APIRouter(tags=["catalog"])
@@ -53,9 +53,13 @@ class TargetPage(BaseModel):
 @router.get("/targets", response_model=TargetPage, summary="Catalog targets with filters and pagination")
 def list_targets(
     session: SessionDep,
-    plan: Annotated[str | None, Query(max_length=80, description="plan code")] = None,
-    region: Annotated[str | None, Query(max_length=120, description="region code or Chinese name")] = None,
-    indicator: Annotated[str | None, Query(max_length=80, description="indicator code")] = None,
+    plan: Annotated[str | None, Query(max_length=80, pattern=NO_NUL, description="plan code")] = None,
+    region: Annotated[
+        str | None, Query(max_length=120, pattern=NO_NUL, description="region code or name")
+    ] = None,
+    indicator: Annotated[
+        str | None, Query(max_length=80, pattern=NO_NUL, description="indicator code")
+    ] = None,
     year: Annotated[int | None, Query(ge=1900, le=2200, description="target year")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,

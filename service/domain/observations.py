@@ -33,11 +33,13 @@ from service.db.models import (
 )
 from service.domain import units
 from service.domain.errors import Conflict, Forbidden
-from service.domain.values import ValueProblem, parse_value, parse_year
+from service.domain.values import MAX_ABS, ValueProblem, parse_value, parse_year
 
 CHUNK = 5000
 OUTLIER_FACTOR = Decimal(10)  # a jump of 10x against the neighbouring year is almost always a unit slip
 COMPONENT_TOLERANCE = Decimal("0.05")
+# the observation columns' sizes (source and unit are VARCHARs that PostgreSQL enforces)
+TEXT_LIMITS = {"unit": 40, "source": 400, "source_url": 1000, "note": 2000, "revision_reason": 2000}
 
 _STATUS_WORDS = {
     "preliminary": ObservationStatus.PRELIMINARY, "初步": ObservationStatus.PRELIMINARY,
@@ -231,7 +233,16 @@ def _prepare_row(
                     f"the unit in the value ({glued}) differs from the unit column ({written_unit})",
                 )
             unit = written_unit or glued or indicator.unit
-            value = units.convert(parsed.value, unit, indicator.unit)
+            try:
+                value = units.convert(parsed.value, unit, indicator.unit)
+                too_large = abs(value) > MAX_ABS
+            except ArithmeticError:  # decimal overflow, e.g. 1e18 万亿元 for an indicator counted in 元
+                too_large = True
+            if too_large:
+                raise ValueProblem(
+                    f"换算为指标单位（{indicator.unit}）后数值超出范围",
+                    f"the value is out of range once converted to the indicator's unit ({indicator.unit})",
+                )
         except ValueProblem as exc:
             problems.append(RowProblem("value", exc.zh, exc.en))
         except ValueError:
@@ -253,12 +264,16 @@ def _prepare_row(
             "status", f"状态“{item.status}”无效，应为 preliminary（初步）或 final（最终）",
             f"status {item.status!r} is invalid; use preliminary or final",
         ))  # fmt: skip
-    for column in ("source", "note", "revision_reason"):
+    for column, limit in TEXT_LIMITS.items():
         text = getattr(item, column)
-        if text is not None and len(str(text)) > 2000:
+        if text is not None and len(str(text)) > limit:
             problems.append(
-                RowProblem(column, "文本过长（最多 2000 字）", "text too long (at most 2000 characters)")
+                RowProblem(
+                    column, f"文本过长（最多 {limit} 字）", f"text too long (at most {limit} characters)"
+                )
             )
+        elif text is not None and "\x00" in str(text):  # PostgreSQL cannot store NUL in text
+            problems.append(RowProblem(column, "文本含有空字符（NUL）", "the text contains a NUL character"))
     result.period = period
     if problems or not isinstance(indicator, Indicator) or not isinstance(region, Region):
         result.outcome = "rejected"

@@ -27,6 +27,8 @@ HEADERS = {
     "confirm": "confirm", "确认": "confirm",
 }  # fmt: skip
 REQUIRED = ("indicator", "region", "period", "value")
+DAMAGED_ZH = "XLSX 文件已损坏或无法读取"
+DAMAGED_EN = "the XLSX file is damaged or cannot be read"
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "确认", "√", "x"}
 
 
@@ -76,6 +78,8 @@ def _row_to_input(row_number: int, cells: list[Any], mapping: dict[int, str]) ->
         values[field] = cell.strip() if isinstance(cell, str) else cell
     if all(v in (None, "") for v in values.values()):
         return None
+    if values.get("value") in (None, "") and not values.get("revision_reason"):
+        return None  # a template row left empty: not reported (an empty value never erases a figure)
     text = {
         k: (None if v in (None, "") else str(v)) for k, v in values.items() if k not in ("value", "period")
     }
@@ -122,9 +126,11 @@ def read_xlsx(data: bytes) -> Iterator[ObservationInput]:
     except Invalid:
         raise
     except Exception:  # openpyxl raises many kinds on a damaged file
-        raise Invalid("XLSX 文件已损坏或无法读取", "the XLSX file is damaged or cannot be read") from None
+        raise Invalid(DAMAGED_ZH, DAMAGED_EN) from None
+    if not workbook.worksheets:
+        raise Invalid("XLSX 中没有工作表", "the XLSX workbook has no worksheet")
     sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
+    rows = _sheet_rows(sheet)
     try:
         header = [str(c) if c is not None else "" for c in next(rows)]
     except StopIteration:
@@ -136,6 +142,19 @@ def read_xlsx(data: bytes) -> Iterator[ObservationInput]:
         if item is not None:
             yield item
     workbook.close()
+
+
+def _sheet_rows(sheet: Any) -> Iterator[tuple[Any, ...]]:
+    """The sheet's rows; read-only mode parses lazily, so a damaged sheet only fails while iterating."""
+    rows = sheet.iter_rows(values_only=True)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception:  # XML ParseError, bad cell references, ...
+            raise Invalid(DAMAGED_ZH, DAMAGED_EN) from None
+        yield row
 
 
 def read_table(filename: str, data: bytes) -> list[ObservationInput]:

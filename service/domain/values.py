@@ -14,6 +14,11 @@ from decimal import Decimal, InvalidOperation
 
 from service.db.models import Qualifier
 
+# Far beyond any official figure; a figure stays within it after conversion to the indicator's unit too,
+# which keeps it inside the Numeric(28, 8) column (and inside Decimal's 28-digit precision).
+MAX_ABS = Decimal("1e18")
+OUT_OF_RANGE_ZH = "数值超出范围（绝对值不能超过 10^18）"
+OUT_OF_RANGE_EN = "the value is out of range (at most 1e18 in absolute value)"
 _NUMBER = re.compile(r"^([+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(.*)$")
 _PREFIX_QUALIFIERS = {"约": Qualifier.APPROXIMATE, "超过": Qualifier.LOWER_BOUND, "逾": Qualifier.LOWER_BOUND,
                       "突破": Qualifier.LOWER_BOUND, "不足": Qualifier.UPPER_BOUND}  # fmt: skip
@@ -49,6 +54,8 @@ def parse_value(raw: object) -> ParsedValue:
             raise ValueProblem("数值无法识别", f"{raw!r} is not a number") from None
         if not value.is_finite():
             raise ValueProblem("数值必须是有限数字", "the value must be a finite number")
+        if abs(value) > MAX_ABS:
+            raise ValueProblem(OUT_OF_RANGE_ZH, OUT_OF_RANGE_EN)
         return ParsedValue(value, None, Qualifier.EXACT)
     if not isinstance(raw, str):
         raise ValueProblem(
@@ -73,8 +80,8 @@ def parse_value(raw: object) -> ParsedValue:
     if not match:
         raise ValueProblem(f"“{raw}”不是数值", f"{raw!r} is not a number")
     value = Decimal(match.group(1))
-    if not value.is_finite() or abs(value) > Decimal("1e18"):
-        raise ValueProblem("数值超出范围", "the value is out of range")
+    if not value.is_finite() or abs(value) > MAX_ABS:
+        raise ValueProblem(OUT_OF_RANGE_ZH, OUT_OF_RANGE_EN)
     unit = match.group(2) or None
     return ParsedValue(value, unit, qualifier)
 
