@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.config import Settings
 from service.db.models import ImportBatch, ReportRun, Target
 from service.db.session import transaction
+from service.notify import jobs as notify_jobs
 
 log = logging.getLogger("yrdmon.jobs")
 
@@ -31,7 +32,7 @@ class JobContext:
 
 _context: JobContext | None = None
 # Called with (session, run) after every scheduled report run; the e-mail work registers here.
-AFTER_RUN_HOOKS: list[Callable[[Session, ReportRun], None]] = []
+AFTER_RUN_HOOKS: list[Callable[[Session, ReportRun], None]] = [notify_jobs.after_run_digests]
 
 
 def install_context(context: JobContext | None) -> None:
@@ -109,6 +110,21 @@ def job_specs(settings: Settings) -> list[JobSpec]:
             recompute_if_changed,
             "interval",
             {"seconds": settings.recompute_check_seconds},
+        ),
+        JobSpec(
+            "send_outbox", notify_jobs.send_outbox, "interval", {"seconds": notify_jobs.SEND_INTERVAL_SECONDS}
+        ),
+        JobSpec(
+            "periodic_digests",
+            notify_jobs.periodic_digests,
+            "cron",
+            {"hour": notify_jobs.DIGEST_HOUR_UTC, "minute": 0},
+        ),
+        JobSpec(
+            "data_reminders",
+            notify_jobs.data_reminders,
+            "cron",
+            {"hour": notify_jobs.REMINDER_HOUR_UTC, "minute": 0},
         ),
     ]
 

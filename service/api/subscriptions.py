@@ -1,0 +1,163 @@
+"""Digest subscriptions: POST/GET/DELETE /api/v1/subscriptions, a preview, and one-click unsubscribe."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from pydantic import BaseModel, Field
+
+from service.api.deps import CurrentUser, SessionDep
+from service.config import Settings
+from service.db.models import WritePath
+from service.notify import subscriptions as subs
+from service.notify.digest import preview_digest
+from service.notify.render import CADENCE_WORDS, render
+
+router = APIRouter(tags=["subscriptions"])
+
+Code = Annotated[str, Field(min_length=1, max_length=120)]
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+class SubscriptionIn(BaseModel):
+    email: str | None = Field(None, max_length=254, description="default: the address on your account")
+    plan_codes: list[Code] = Field(default_factory=list, max_length=500, description="empty: every plan")
+    region_codes: list[Code] = Field(
+        default_factory=list, max_length=500, description="codes or Chinese names; empty: every region"
+    )
+    indicator_codes: list[Code] = Field(
+        default_factory=list, max_length=500, description="empty: every indicator"
+    )
+    cadence: Literal["after_run", "weekly", "monthly"] = "after_run"
+    language: Literal["zh", "en"] = "zh"
+    user: str | None = Field(None, max_length=80, description="administrators: the account it belongs to")
+
+
+class SubscriptionOut(BaseModel):
+    id: int
+    email: str
+    user_id: int | None
+    plan_codes: list[str]
+    region_codes: list[str]
+    indicator_codes: list[str]
+    cadence: str
+    language: str
+    active: bool
+    created_at: str
+    last_sent_at: str | None
+    last_run_id: int | None
+    unsubscribe_url: str
+
+
+class SubscriptionPage(BaseModel):
+    items: list[SubscriptionOut]
+    total: int
+    limit: int
+    offset: int
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@router.post(
+    "/subscriptions", status_code=201, response_model=SubscriptionOut, summary="Subscribe to digests"
+)
+def create(
+    body: SubscriptionIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> dict[str, Any]:
+    req = subs.SubscriptionRequest(
+        email=body.email, plan_codes=body.plan_codes, region_codes=body.region_codes,
+        indicator_codes=body.indicator_codes, cadence=body.cadence, language=body.language, username=body.user,
+    )  # fmt: skip
+    sub = subs.create_subscription(session, user, req, now=_now(), path=WritePath.API)
+    return subs.subscription_record(sub, settings)
+
+
+@router.get(
+    "/subscriptions", response_model=SubscriptionPage, summary="Your subscriptions (administrators: all)"
+)
+def list_subscriptions(
+    session: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    email: Annotated[str | None, Query(max_length=254)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    items, total = subs.visible_subscriptions(session, user, email=email, limit=limit, offset=offset)
+    return {"items": [subs.subscription_record(s, settings) for s in items], "total": total, "limit": limit,
+            "offset": offset}  # fmt: skip
+
+
+@router.get("/subscriptions/{sub_id}", response_model=SubscriptionOut, summary="One subscription")
+def show(sub_id: int, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> dict[str, Any]:
+    return subs.subscription_record(subs.get_subscription(session, user, sub_id), settings)
+
+
+@router.delete("/subscriptions/{sub_id}", status_code=204, summary="Delete a subscription")
+def delete(sub_id: int, session: SessionDep, user: CurrentUser) -> Response:
+    subs.delete_subscription(session, user, sub_id, now=_now(), path=WritePath.API)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/subscriptions/{sub_id}/preview",
+    summary="The digest this subscription would get now (HTML, or the plain-text part); nothing is sent",
+    response_class=HTMLResponse,
+)
+def preview(
+    sub_id: int,
+    session: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    format: Annotated[Literal["html", "text"], Query()] = "html",
+) -> Response:
+    digest = preview_digest(session, subs.get_subscription(session, user, sub_id), settings)
+    if format == "text":
+        return PlainTextResponse(digest.text)
+    return HTMLResponse(digest.html)
+
+
+def _page(state: str, sub: Any = None, status: int = 200) -> HTMLResponse:
+    cadence = CADENCE_WORDS.get(sub.cadence, ("", "")) if sub is not None else ("", "")
+    html = render("unsubscribe.html", state=state, email=sub.email if sub is not None else "",
+                  cadence_zh=cadence[0], cadence_en=cadence[1])  # fmt: skip
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/unsubscribe/{token}", response_class=HTMLResponse, summary="Unsubscribe link: a confirmation page"
+)
+def unsubscribe_page(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    # a GET never unsubscribes: mail scanners follow links
+    sub = subs.subscription_for_token(session, settings, token)
+    if sub is None:
+        return _page("invalid", status=404)
+    # the form posts back to this same address (no action attribute: right behind any proxy prefix)
+    return _page("confirm" if sub.active else "already", sub)
+
+
+@router.post(
+    "/unsubscribe/{token}",
+    response_class=HTMLResponse,
+    summary="Unsubscribe (the confirmation form, and RFC 8058 List-Unsubscribe=One-Click); no login",
+)
+def unsubscribe(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    sub = subs.subscription_for_token(session, settings, token)
+    if sub is None:
+        return _page("invalid", status=404)
+    changed = subs.unsubscribe(session, sub, now=_now(), path=WritePath.WEB)
+    return _page("done" if changed else "already", sub)

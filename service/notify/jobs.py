@@ -1,0 +1,87 @@
+"""The e-mail work the scheduler runs: the after-run digest hook, periodic digests, reminders, the sender.
+
+These are module-level functions (APScheduler stores jobs by reference) that reach the database through
+the context the scheduler runner installs (``service.scheduler.jobs``). They read the clock; the
+functions they call take ``now``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from service.db.models import ReportRun
+from service.db.session import transaction
+
+if TYPE_CHECKING:
+    from service.scheduler.jobs import JobContext
+
+log = logging.getLogger("yrdmon.mail")
+
+SEND_INTERVAL_SECONDS = 15
+DIGEST_HOUR_UTC = 1  # 09:00 in China: weekly and monthly digests
+REMINDER_HOUR_UTC = 0  # 08:00 in China: data-due reminders
+
+
+def _context() -> JobContext:
+    from service.scheduler import jobs  # imported late: the scheduler's job list imports this module
+
+    return jobs._ctx()
+
+
+def after_run_digests(session: Session, run: ReportRun) -> None:
+    """After-run hook: queue the digests of ``run`` in the run's own transaction.
+
+    A savepoint keeps a failure here from losing the run: the digests are then simply not queued, and
+    the next run's digests cover the changes since each subscriber's last digest.
+    """
+    from service.notify.digest import queue_after_run_digests
+
+    now = run.finished_at or run.started_at
+    try:
+        with session.begin_nested():
+            queued = queue_after_run_digests(session, run, _context().settings, now=now)
+    except Exception:
+        log.exception("digests of run %s could not be queued", run.id)
+        return
+    if queued:
+        log.info("run %s: %s digests queued", run.id, queued)
+
+
+def periodic_digests() -> None:
+    from service.notify.digest import queue_periodic_digests
+
+    ctx = _context()
+    with transaction(ctx.sessions) as session:
+        queued = queue_periodic_digests(session, ctx.settings, now=dt.datetime.now(dt.UTC))
+    if queued:
+        log.info("%s weekly/monthly digests queued", queued)
+
+
+def data_reminders() -> None:
+    from service.notify.reminders import queue_reminders
+
+    ctx = _context()
+    with transaction(ctx.sessions) as session:
+        report = queue_reminders(session, ctx.settings, now=dt.datetime.now(dt.UTC))
+    if report.keys:
+        log.info("reminders queued: %s due, %s overdue, %s summaries", report.reminders, report.overdue,
+                 report.summaries)  # fmt: skip
+
+
+def send_outbox() -> None:
+    from service.notify.sender import SmtpTransport, deliver_due
+
+    ctx = _context()
+    transport = SmtpTransport(ctx.settings)
+    try:
+        report = deliver_due(
+            lambda: transaction(ctx.sessions), transport, ctx.settings, clock=lambda: dt.datetime.now(dt.UTC)
+        )
+    finally:
+        transport.close()
+    if report.attempted:
+        log.info("outbox: %s sent, %s deferred, %s failed", report.sent, report.deferred, report.failed)

@@ -1,0 +1,118 @@
+"""Templates (Jinja2, HTML autoescaped), labels in Chinese and English, and number formatting for e-mail."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from service.domain.statuses import Status
+from service.reports.render import STATUS_COLOURS, STATUS_ICONS
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+LANGUAGES = ("zh", "en")
+
+# The order statuses are listed in a summary: best first, "no data" last.
+SUMMARY_ORDER: tuple[Status, ...] = (
+    Status.ACHIEVED_EARLY,
+    Status.ACHIEVED,
+    Status.ON_TRACK,
+    Status.NEEDS_ACCELERATION,
+    Status.OFF_TRACK,
+    Status.REGRESSING,
+    Status.MISSED,
+    Status.INSUFFICIENT_DATA,
+)
+
+REASONS: dict[str, tuple[str, str]] = {
+    "new_data": ("新数据", "new data"),
+    "revised": ("数据修订", "revised data"),
+    "target_changed": ("目标调整", "target changed"),
+    "data_withdrawn": ("数据撤回", "data withdrawn"),
+    "recomputed": ("按新日期重新评估", "re-assessed at a later date"),
+    "target_added": ("新增目标", "new target"),
+    "target_removed": ("目标取消", "target removed"),
+}
+
+CADENCE_WORDS: dict[str, tuple[str, str]] = {
+    "after_run": ("每次报告运行后（有变化时）", "after each report run that changes something"),
+    "weekly": ("每周", "weekly"),
+    "monthly": ("每月", "monthly"),
+}
+
+
+def lang_of(value: str | None) -> str:
+    return value if value in LANGUAGES else "zh"
+
+
+def pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[0] if lang == "zh" else pair[1]
+
+
+def status_chip(status: str | None, lang: str) -> dict[str, str] | None:
+    """A status as the three things every reader gets: an icon, a word and a colour."""
+    if status is None:
+        return None
+    try:
+        s = Status(status)
+    except ValueError:
+        return {"word": status, "colour": "#BBBBBB", "icon": "?", "status": status}
+    return {
+        "status": s.value,
+        "word": s.label_zh if lang == "zh" else s.label_en,
+        "colour": STATUS_COLOURS[s.value],
+        "icon": STATUS_ICONS[s.value],
+    }
+
+
+def number(value: float | None) -> str:
+    """A figure as people write it: 3.12, 69.1, 5,000 (no float noise, no needless zeros)."""
+    if value is None:
+        return "—"
+    a = abs(value)
+    if a >= 1000:
+        text = f"{value:,.0f}"
+    elif a >= 100:
+        text = f"{value:.1f}"
+    elif a >= 1:
+        text = f"{value:.2f}"
+    else:
+        text = f"{value:.3f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def percent(fraction: float | None, digits: int = 0) -> str:
+    if fraction is None:
+        return "—"
+    return f"{fraction * 100:.{digits}f}%"
+
+
+def bar_width(fraction: float | None) -> int:
+    """Width in per cent of a progress bar's filled part (clamped; the number beside it is exact)."""
+    if fraction is None:
+        return 0
+    return max(0, min(100, round(fraction * 100)))
+
+
+@lru_cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True, default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["number"] = number
+    env.filters["percent"] = percent
+    env.filters["bar"] = bar_width
+    return env
+
+
+def render(name: str, **context: Any) -> str:
+    return environment().get_template(name).render(**context)

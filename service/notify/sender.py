@@ -1,0 +1,325 @@
+"""SMTP delivery of the outbox: claim a message, send it, record the outcome; retry with back-off.
+
+Each message goes through three short transactions: the claim (status ``sending``, ``attempts`` + 1,
+``next_attempt_at`` = the claim's expiry), the SMTP transaction, and the record of its outcome with a
+delivery-log row. A sender that dies between the claim and the record leaves the message ``sending``;
+once the claim expires any sender takes it again, logs the unfinished attempt as ``interrupted`` and
+sends it again, with the same Message-ID and the same bytes. So a message is never lost, and it is
+handed to the SMTP server twice only if the sender died after the server accepted it and before the
+outcome was committed, and then as the same message (one Message-ID), never as a second one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+import ssl
+from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
+
+from service.config import Settings
+from service.db.models import DeliveryLog, OutboxMessage
+from service.notify.outbox import FAILED, QUEUED, SENDING, SENT, envelope_sender, to_mime
+
+log = logging.getLogger("yrdmon.mail")
+
+UnitOfWork = Callable[[], AbstractContextManager[Session]]
+Clock = Callable[[], dt.datetime]
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """Retry and claim rules. The claim must outlast one SMTP transaction (a few timeouts)."""
+
+    backoff_base: dt.timedelta = dt.timedelta(minutes=1)
+    backoff_cap: dt.timedelta = dt.timedelta(hours=2)
+    max_attempts: int = 24  # about two days of retries at the cap
+    claim_ttl: dt.timedelta = dt.timedelta(minutes=5)
+    batch_size: int = 100
+
+
+def backoff(attempts: int, policy: DeliveryPolicy) -> dt.timedelta:
+    """Wait before the next attempt after ``attempts`` failed ones: base, 2×base, 4×base, … up to the cap."""
+    return min(policy.backoff_base * (2 ** min(max(attempts - 1, 0), 30)), policy.backoff_cap)
+
+
+class SmtpUnavailable(Exception):
+    """The SMTP server could not be reached or would not start a session (connect, TLS, login)."""
+
+
+class SmtpTransport:
+    """One SMTP connection, opened on first use and reused for a batch (STARTTLS or TLS, login if set)."""
+
+    def __init__(
+        self, settings: Settings, *, timeout: float = 30.0, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        self.settings = settings
+        self.timeout = timeout
+        self.ssl_context = ssl_context
+        self._conn: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        context = self.ssl_context or ssl.create_default_context()
+        conn: smtplib.SMTP
+        try:
+            if s.smtp_security == "tls":
+                conn = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=self.timeout, context=context)
+            else:
+                conn = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=self.timeout)
+            try:
+                if s.smtp_security == "starttls":
+                    conn.starttls(context=context)
+                if s.smtp_user:
+                    conn.login(s.smtp_user, s.smtp_password.get_secret_value())
+            except BaseException:
+                conn.close()
+                raise
+        except (OSError, smtplib.SMTPException) as exc:
+            where = f"{s.smtp_host}:{s.smtp_port} ({s.smtp_security})"
+            raise SmtpUnavailable(f"SMTP server {where} unavailable: {_describe(exc)}") from exc
+        return conn
+
+    def send(self, mime: EmailMessage, sender: str, recipient: str) -> str:
+        if self._conn is None:
+            self._conn = self._connect()
+        try:
+            self._conn.send_message(mime, from_addr=sender, to_addrs=[recipient])
+        except BaseException:
+            self.close()
+            raise
+        return f"accepted by {self.settings.smtp_host}:{self.settings.smtp_port}"
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.quit()
+        except (OSError, smtplib.SMTPException):
+            conn.close()
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        message = (
+            exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        )
+        return f"{exc.smtp_code} {message}".strip()
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            f"{addr}: {code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
+            for addr, (code, msg) in exc.recipients.items()
+        )
+    return f"{type(exc).__name__}: {exc}".strip()
+
+
+def classify(exc: BaseException) -> tuple[bool, str]:
+    """(permanent?, description). Only a 5xx about this message itself is permanent; a server that is
+    down, refuses our sender address or our login is a problem of the service, so the message waits."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(500 <= c < 600 for c in codes), _describe(exc)
+    if isinstance(exc, smtplib.SMTPDataError):
+        return 500 <= exc.smtp_code < 600, _describe(exc)
+    if isinstance(exc, UnicodeError):
+        return True, _describe(exc)
+    return False, str(exc) if isinstance(exc, SmtpUnavailable) else _describe(exc)
+
+
+@dataclass(frozen=True)
+class Claim:
+    message_id: int
+    attempt: int
+    key: str
+    mime: EmailMessage
+    sender: str
+    recipient: str
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.deferred + self.failed
+
+
+def due_message_ids(
+    session: Session, now: dt.datetime, limit: int, only: Collection[int] | None = None
+) -> list[int]:
+    """Queued messages whose time has come, and ``sending`` ones whose claim has expired; oldest first."""
+    stmt = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status.in_((QUEUED, SENDING)), OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    if only is not None:
+        stmt = stmt.where(OutboxMessage.id.in_(list(only)))
+    return list(session.scalars(stmt))
+
+
+def _rowcount(result: Any) -> int:
+    return cast(CursorResult[Any], result).rowcount
+
+
+def claim(
+    session: Session, message_id: int, settings: Settings, *, now: dt.datetime, policy: DeliveryPolicy
+) -> Claim | None:
+    """Take one due message for this sender (compare-and-set on status and attempts); None if not ours."""
+    row = session.execute(
+        select(OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.next_attempt_at).where(
+            OutboxMessage.id == message_id
+        )
+    ).one_or_none()
+    if row is None or row.status not in (QUEUED, SENDING) or row.next_attempt_at > now:
+        return None
+    attempt = row.attempts + 1
+    taken = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status == row.status,
+            OutboxMessage.attempts == row.attempts,
+        )
+        .values(status=SENDING, attempts=attempt, next_attempt_at=now + policy.claim_ttl)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(taken) != 1:
+        return None
+    if row.status == SENDING:
+        session.add(DeliveryLog(
+            message_id=message_id, at=now, outcome="interrupted",
+            detail=f"attempt {row.attempts} did not finish (its claim expired); its outcome is unknown, "
+            "so the message is sent again with the same Message-ID",
+        ))  # fmt: skip
+    message = session.get(OutboxMessage, message_id, populate_existing=True)
+    assert message is not None
+    return Claim(message_id, attempt, message.message_key, to_mime(message),
+                 envelope_sender(message, settings), message.to_addr)  # fmt: skip
+
+
+def record_sent(session: Session, claimed: Claim, *, now: dt.datetime, detail: str) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == claimed.message_id, OutboxMessage.status != SENT)
+        .values(status=SENT, sent_at=now, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.add(DeliveryLog(message_id=claimed.message_id, at=now, outcome="sent",
+                            detail=f"attempt {claimed.attempt}: {detail}"))  # fmt: skip
+
+
+def record_failure(
+    session: Session,
+    claimed: Claim,
+    *,
+    now: dt.datetime,
+    error: str,
+    permanent: bool,
+    policy: DeliveryPolicy,
+) -> str:
+    """Put the message back in the queue after its back-off, or give up on it; returns the outcome."""
+    give_up = permanent or claimed.attempt >= policy.max_attempts
+    if give_up:
+        values: dict[str, Any] = {"status": FAILED, "last_error": error}
+        detail = f"attempt {claimed.attempt}: {error}; " + (
+            "permanent error, not retried" if permanent else f"gave up after {claimed.attempt} attempts"
+        )
+    else:
+        when = now + backoff(claimed.attempt, policy)
+        values = {"status": QUEUED, "next_attempt_at": when, "last_error": error}
+        detail = f"attempt {claimed.attempt}: {error}; next attempt at {when.isoformat()}"
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == claimed.message_id,
+            OutboxMessage.status == SENDING,
+            OutboxMessage.attempts == claimed.attempt,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    outcome = "failed" if give_up else "deferred"
+    session.add(DeliveryLog(message_id=claimed.message_id, at=now, outcome=outcome, detail=detail))
+    return outcome
+
+
+def deliver_due(
+    unit: UnitOfWork,
+    transport: SmtpTransport,
+    settings: Settings,
+    *,
+    clock: Clock,
+    policy: DeliveryPolicy = DeliveryPolicy(),
+    only: Collection[int] | None = None,
+) -> DeliveryReport:
+    """Deliver one batch of due messages. ``unit()`` opens one committed transaction.
+
+    Once the server proves unreachable in a batch the remaining messages are not tried again (each
+    still records a deferred attempt with its back-off), so an outage costs one connect timeout.
+    """
+    report = DeliveryReport()
+    with unit() as session:
+        ids = due_message_ids(session, clock(), policy.batch_size, only)
+    unreachable: str | None = None
+    for message_id in ids:
+        with unit() as session:
+            claimed = claim(session, message_id, settings, now=clock(), policy=policy)
+        if claimed is None:
+            report.skipped += 1
+            continue
+        try:
+            if unreachable is not None:
+                raise SmtpUnavailable(f"not tried: {unreachable}")
+            detail = transport.send(claimed.mime, claimed.sender, claimed.recipient)
+        except Exception as exc:
+            permanent, error = classify(exc)
+            if isinstance(exc, SmtpUnavailable) and unreachable is None:
+                unreachable = error
+            with unit() as session:
+                outcome = record_failure(session, claimed, now=clock(), error=error, permanent=permanent,
+                                         policy=policy)  # fmt: skip
+            log.warning("message %s (%s) %s: %s", message_id, claimed.key, outcome, error)
+            if outcome == "failed":
+                report.failed += 1
+            else:
+                report.deferred += 1
+        else:
+            with unit() as session:
+                record_sent(session, claimed, now=clock(), detail=detail)
+            report.sent += 1
+    return report
+
+
+def drain(
+    unit: UnitOfWork,
+    transport: SmtpTransport,
+    settings: Settings,
+    *,
+    clock: Clock,
+    policy: DeliveryPolicy = DeliveryPolicy(),
+    only: Collection[int] | None = None,
+) -> DeliveryReport:
+    """Deliver batches until nothing is due (failed messages wait for their back-off, so this ends)."""
+    total = DeliveryReport()
+    while True:
+        batch = deliver_due(unit, transport, settings, clock=clock, policy=policy, only=only)
+        total.sent += batch.sent
+        total.deferred += batch.deferred
+        total.failed += batch.failed
+        total.skipped += batch.skipped
+        if batch.attempted == 0 or batch.deferred:
+            return total

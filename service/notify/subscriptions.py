@@ -1,0 +1,299 @@
+"""Subscriptions to progress digests: scope, cadence, language, ownership, and one-click unsubscribe.
+
+A scope is three lists of codes (plans, regions, indicators); an empty list means all. People manage
+their own subscriptions (for the address on their account); administrators and the command line manage
+anyone's. The unsubscribe link carries an HMAC of the subscription (the service's secret key), so it
+works without a login and cannot be forged for another subscription.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from service.config import Settings, secret_key
+from service.db.models import (
+    AuditEntry,
+    DeliveryLog,
+    Indicator,
+    OutboxMessage,
+    Plan,
+    Region,
+    ReportRun,
+    Role,
+    Subscription,
+    User,
+    WritePath,
+)
+from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from service.notify.outbox import CANCELLED, QUEUED
+
+CADENCES = ("after_run", "weekly", "monthly")
+LANGUAGES = ("zh", "en")
+MAX_CODES = 500
+_EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class SubscriptionRequest:
+    email: str | None = None
+    plan_codes: Sequence[str] = ()
+    region_codes: Sequence[str] = ()
+    indicator_codes: Sequence[str] = ()
+    cadence: str = "after_run"
+    language: str = "zh"
+    username: str | None = None  # administrators: the account the subscription belongs to
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a subscription covers; an empty set means everything of that kind."""
+
+    plans: frozenset[str] = field(default_factory=frozenset)
+    regions: frozenset[str] = field(default_factory=frozenset)
+    indicators: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def of(cls, sub: Subscription) -> Scope:
+        return cls(frozenset(sub.plan_codes or ()), frozenset(sub.region_codes or ()),
+                   frozenset(sub.indicator_codes or ()))  # fmt: skip
+
+    def contains(self, plan: str | None, region: str | None, indicator: str | None) -> bool:
+        return (
+            (not self.plans or plan in self.plans)
+            and (not self.regions or region in self.regions)
+            and (not self.indicators or indicator in self.indicators)
+        )
+
+
+def normalise_email(text: str) -> str:
+    address = text.strip()
+    if len(address) > 254 or not _EMAIL.match(address):
+        raise Invalid(f"“{text}”不是有效的电子邮件地址", f"{text!r} is not a valid e-mail address")
+    local, _, domain = address.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _resolve(session: Session, req: SubscriptionRequest) -> tuple[list[str], list[str], list[str]]:
+    """The scope as canonical codes; regions and indicators may also be given by their Chinese name."""
+    problems: list[dict[str, str]] = []
+
+    def check(kind: str, given: Sequence[str], lookup: dict[str, str]) -> list[str]:
+        if len(given) > MAX_CODES:
+            problems.append({"field": kind, "zh": f"最多 {MAX_CODES} 个", "en": f"at most {MAX_CODES} codes"})
+            return []
+        out = []
+        for text in given:
+            code = lookup.get(text.strip().lower())
+            if code is None:
+                problems.append({"field": kind, "zh": f"未知代码“{text}”", "en": f"unknown code {text!r}"})
+            elif code not in out:
+                out.append(code)
+        return sorted(out)
+
+    plans = {c.lower(): c for c in session.scalars(select(Plan.code))}
+    regions: dict[str, str] = {}
+    for code, name in session.execute(select(Region.code, Region.name_zh)):
+        regions.setdefault(code.lower(), code)
+        regions.setdefault(name.lower(), code)
+    indicators: dict[str, str] = {}
+    for code, name in session.execute(select(Indicator.code, Indicator.name_zh)):
+        indicators.setdefault(code.lower(), code)
+        indicators.setdefault(name.lower(), code)
+    result = (
+        check("plan_codes", req.plan_codes, plans),
+        check("region_codes", req.region_codes, regions),
+        check("indicator_codes", req.indicator_codes, indicators),
+    )
+    if req.cadence not in CADENCES:
+        problems.append({"field": "cadence", "zh": "频率应为 after_run、weekly 或 monthly",
+                         "en": "cadence must be after_run, weekly or monthly"})  # fmt: skip
+    if req.language not in LANGUAGES:
+        problems.append({"field": "language", "zh": "语言应为 zh 或 en", "en": "language must be zh or en"})
+    if problems:
+        zh = "；".join(f"{p['field']}：{p['zh']}" for p in problems)
+        en = "; ".join(f"{p['field']}: {p['en']}" for p in problems)
+        raise Invalid(f"订阅内容有误：{zh}", f"the subscription is invalid: {en}", details=problems)
+    return result
+
+
+def _audit(session: Session, actor: User | None, path: WritePath, action: str, sub: Subscription,
+           before: dict[str, Any] | None, after: dict[str, Any] | None, now: dt.datetime) -> None:  # fmt: skip
+    session.add(AuditEntry(at=now, user_id=actor.id if actor else None, path=path, action=action,
+                           entity_type="subscription", entity_id=str(sub.id), before=before, after=after))  # fmt: skip
+
+
+def _snapshot(sub: Subscription) -> dict[str, Any]:
+    return {
+        "email": sub.email, "plan_codes": sub.plan_codes, "region_codes": sub.region_codes,
+        "indicator_codes": sub.indicator_codes, "cadence": sub.cadence, "language": sub.language,
+        "active": sub.active, "user_id": sub.user_id,
+    }  # fmt: skip
+
+
+def create_subscription(
+    session: Session,
+    actor: User | None,
+    req: SubscriptionRequest,
+    *,
+    now: dt.datetime,
+    path: WritePath = WritePath.API,
+) -> Subscription:
+    """Subscribe an address. ``actor`` None is the operator at the command line (like an administrator)."""
+    is_admin = actor is None or actor.role is Role.ADMIN
+    owner: User | None = None
+    if req.username:
+        if not is_admin:
+            raise Forbidden("只有管理员可以为其他用户订阅", "only administrators can subscribe other users")
+        owner = session.scalar(select(User).where(User.username == req.username))
+        if owner is None:
+            raise NotFound(f"用户 {req.username} 不存在", f"user {req.username!r} does not exist")
+    elif actor is not None:
+        owner = actor
+    wanted = normalise_email(req.email) if req.email else None
+    own = normalise_email(owner.email) if owner is not None and owner.email else None
+    if not is_admin:
+        if own is None:
+            raise Invalid("您的账户没有电子邮件地址，请联系管理员添加",
+                          "your account has no e-mail address; ask an administrator to add one")  # fmt: skip
+        if wanted is not None and wanted.lower() != own.lower():
+            raise Forbidden(
+                "只能订阅本人账户的电子邮件地址", "you can only subscribe your own account's address"
+            )
+    email = wanted or own
+    if email is None:
+        raise Invalid("请提供电子邮件地址", "an e-mail address is required")
+    if owner is not None and not req.username and own is not None and own.lower() != email.lower():
+        owner = None  # an administrator subscribing someone else's address
+    plans, regions, indicators = _resolve(session, req)
+    scope = Scope(frozenset(plans), frozenset(regions), frozenset(indicators))
+    for other in session.scalars(
+        select(Subscription).where(
+            func.lower(Subscription.email) == email.lower(),
+            Subscription.active.is_(True),
+            Subscription.cadence == req.cadence,
+            Subscription.language == req.language,
+        )
+    ):
+        if Scope.of(other) == scope:  # JSON lists do not compare portably in SQL
+            raise Conflict(f"该地址已有相同的订阅（编号 {other.id}）",
+                           f"this address already has the same subscription (id {other.id})")  # fmt: skip
+    # the first digest reports what changed since the run current when they subscribed
+    latest = session.scalar(select(func.max(ReportRun.id)).where(ReportRun.status == "finished"))
+    sub = Subscription(
+        user_id=owner.id if owner else None, email=email, plan_codes=plans, region_codes=regions,
+        indicator_codes=indicators, cadence=req.cadence, language=req.language, active=True, created_at=now,
+        last_run_id=latest,
+    )  # fmt: skip
+    session.add(sub)
+    session.flush()
+    _audit(session, actor, path, "subscribe", sub, None, _snapshot(sub), now)
+    return sub
+
+
+def visible_subscriptions(
+    session: Session, actor: User | None, *, email: str | None = None, limit: int = 100, offset: int = 0
+) -> tuple[list[Subscription], int]:
+    stmt = select(Subscription)
+    if actor is not None and actor.role is not Role.ADMIN:
+        stmt = stmt.where(Subscription.user_id == actor.id)
+    if email:
+        stmt = stmt.where(func.lower(Subscription.email) == email.strip().lower())
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    items = list(session.scalars(stmt.order_by(Subscription.id).limit(limit).offset(offset)))
+    return items, total
+
+
+def get_subscription(session: Session, actor: User | None, sub_id: int) -> Subscription:
+    sub = session.get(Subscription, sub_id)
+    if sub is None:
+        raise NotFound(f"订阅 {sub_id} 不存在", f"subscription {sub_id} does not exist")
+    if actor is not None and actor.role is not Role.ADMIN and sub.user_id != actor.id:
+        raise Forbidden("这不是您的订阅", "this subscription belongs to someone else")
+    return sub
+
+
+def _cancel_queued(session: Session, sub: Subscription, now: dt.datetime, why: str) -> int:
+    ids = list(session.scalars(
+        select(OutboxMessage.id).where(OutboxMessage.subscription_id == sub.id, OutboxMessage.status == QUEUED)
+    ))  # fmt: skip
+    if not ids:
+        return 0
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == QUEUED)
+        .values(status=CANCELLED, last_error=why)
+        .execution_options(synchronize_session=False)
+    )
+    session.add_all(DeliveryLog(message_id=i, at=now, outcome="cancelled", detail=why) for i in ids)
+    return len(ids)
+
+
+def delete_subscription(
+    session: Session, actor: User | None, sub_id: int, *, now: dt.datetime, path: WritePath = WritePath.API
+) -> None:
+    sub = get_subscription(session, actor, sub_id)
+    _cancel_queued(session, sub, now, "subscription deleted")
+    _audit(session, actor, path, "delete", sub, _snapshot(sub), None, now)
+    session.delete(sub)
+    session.flush()
+
+
+# --- one-click unsubscribe ---------------------------------------------------------------------
+
+
+def _mac(key: bytes, sub_id: int, email: str) -> str:
+    digest = hmac.new(key, f"unsubscribe:{sub_id}:{email.lower()}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+def unsubscribe_token(settings: Settings, sub: Subscription) -> str:
+    return f"{sub.id}.{_mac(secret_key(settings), sub.id, sub.email)}"
+
+
+def unsubscribe_url(settings: Settings, sub: Subscription) -> str:
+    return f"{settings.base_url.rstrip('/')}/api/v1/unsubscribe/{unsubscribe_token(settings, sub)}"
+
+
+def subscription_for_token(session: Session, settings: Settings, token: str) -> Subscription | None:
+    """The subscription a well-signed token names, or None (unknown, deleted, or a forged signature)."""
+    sub_id, _, mac = token.partition(".")
+    if not sub_id.isdigit() or not mac or len(token) > 100:
+        return None
+    sub = session.get(Subscription, int(sub_id))
+    if sub is None or not hmac.compare_digest(_mac(secret_key(settings), sub.id, sub.email), mac):
+        return None
+    return sub
+
+
+def unsubscribe(
+    session: Session, sub: Subscription, *, now: dt.datetime, path: WritePath = WritePath.WEB
+) -> bool:
+    """Stop a subscription and cancel its digests not yet sent; False if it was already stopped."""
+    if not sub.active:
+        return False
+    before = _snapshot(sub)
+    sub.active = False
+    _cancel_queued(session, sub, now, "unsubscribed")
+    _audit(session, None, path, "unsubscribe", sub, before, _snapshot(sub), now)
+    session.flush()
+    return True
+
+
+def subscription_record(sub: Subscription, settings: Settings) -> dict[str, Any]:
+    return {
+        "id": sub.id, "email": sub.email, "user_id": sub.user_id, "plan_codes": sub.plan_codes,
+        "region_codes": sub.region_codes, "indicator_codes": sub.indicator_codes, "cadence": sub.cadence,
+        "language": sub.language, "active": sub.active, "created_at": sub.created_at.isoformat(),
+        "last_sent_at": sub.last_sent_at.isoformat() if sub.last_sent_at else None,
+        "last_run_id": sub.last_run_id, "unsubscribe_url": unsubscribe_url(settings, sub),
+    }  # fmt: skip

@@ -1,0 +1,271 @@
+"""Progress digests end to end on both databases: subscribe through the API, enter data, run reports, queue
+in the after-run hook, deliver to a real SMTP server, read the MIME, and unsubscribe by the link."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import EmailMessage
+from urllib.parse import urlparse
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.api.deps import get_session
+from service.config import Settings
+from service.db.models import DeliveryLog, OutboxMessage, Subscription, User, WritePath
+from service.domain.observations import ObservationInput, ingest
+from service.main import create_app
+from service.notify.digest import queue_after_run_digests, queue_periodic_digests
+from service.notify.example import build_example
+from service.notify.sender import SmtpTransport, deliver_due
+from service.reports.engine import run_report
+from tests.factories import create_user
+from tests.test_notify_delivery import Inbox, smtp_server
+
+T1 = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+T2 = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+T3 = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
+BASE = "https://yrdmon.test"
+RD = "yrd-outline-2019/rd-intensity-2025"
+
+
+def settings_for(db_url: str, port: int = 1) -> Settings:
+    return Settings(database_url=db_url, secret_key="digest-test-key", base_url=BASE, smtp_host="127.0.0.1",
+                    smtp_port=port, mail_from="规划目标监测 <yrdmon@yrdmon.test>")  # fmt: skip
+
+
+@contextmanager
+def client_for(session: Session, db_url: str) -> Iterator[TestClient]:
+    """The real app on the test's session (requests commit savepoints of its rolled-back transaction)."""
+    app = create_app(settings_for(db_url), start_scheduler=False)
+
+    def _session() -> Iterator[Session]:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    app.dependency_overrides[get_session] = _session
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def app_client(session: Session, db_url: str) -> Iterator[TestClient]:
+    with client_for(session, db_url) as c:
+        yield c
+
+
+@contextmanager
+def unit(session: Session) -> Iterator[Session]:
+    """The sender's transactions, as savepoints of the test's rolled-back transaction."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def deliver(session: Session, settings: Settings) -> None:
+    transport = SmtpTransport(settings, timeout=5)
+    try:
+        deliver_due(lambda: unit(session), transport, settings, clock=lambda: T3 + dt.timedelta(days=1))
+    finally:
+        transport.close()
+
+
+def enter(session: Session, user: User, rows: list[tuple], when: dt.datetime) -> None:
+    inputs = [ObservationInput(row=n, indicator=i, region=r, period=y, value=v, unit=u, confirm=True)
+              for n, (i, r, y, v, u) in enumerate(rows, 1)]  # fmt: skip
+    assert ingest(session, user, inputs, path=WritePath.API, now=when).applied
+
+
+def person(
+    session: Session, username: str, role: str, address: str, regions: tuple[str, ...] = ()
+) -> tuple[User, dict[str, str]]:
+    user, headers = create_user(session, username=username, role=role, regions=regions)
+    user.email = address
+    session.commit()
+    return user, headers
+
+
+def parts(message: EmailMessage) -> tuple[str, str]:
+    assert message.get_content_type() == "multipart/alternative"
+    plain, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert plain is not None and html is not None
+    return plain.get_content(), html.get_content()
+
+
+def test_a_digest_after_a_run_reaches_the_subscriber_and_unsubscribing_stops_them(
+    session: Session, app_client: TestClient, db_url: str
+) -> None:
+    admin, _ = person(session, "admin", "admin", "admin@example.org")
+    _, headers = person(session, "leader", "viewer", "leader@example.org")
+    created = app_client.post("/api/v1/subscriptions", headers=headers,
+                              json={"plan_codes": ["yrd-outline-2019"], "region_codes": ["长三角"]})  # fmt: skip
+    assert created.status_code == 201, created.text
+    sub_id = created.json()["id"]
+    assert created.json()["region_codes"] == ["Z-YRD"] and created.json()["language"] == "zh"
+    enter(session, admin, [("rd_intensity", "Z-YRD", y, v, "%") for y, v in ((2018, 2.75), (2020, 2.88), (2022, 2.97))]
+          + [("rd_intensity", "Z-DEMO", 2023, 3.52, "%")], T1)  # fmt: skip
+    first = run_report(session, as_of=T1, now=T1, trigger="nightly")
+    # the first run ever: nothing to compare with, so nothing changed
+    assert queue_after_run_digests(session, first, settings_for(db_url), now=T1) == 0
+    enter(
+        session,
+        admin,
+        [("rd_intensity", "Z-YRD", 2024, 3.08, "%"), ("rd_intensity", "Z-DEMO", 2024, 3.55, "%")],
+        T2,
+    )
+    second = run_report(session, as_of=T2, now=T2, trigger="nightly")
+    inbox = Inbox()
+    with smtp_server(inbox) as port:
+        settings = settings_for(db_url, port)
+        assert queue_after_run_digests(session, second, settings, now=T2) == 1
+        assert queue_after_run_digests(session, second, settings, now=T2) == 0  # once per run
+        queued = session.scalars(select(OutboxMessage).where(OutboxMessage.subscription_id == sub_id)).one()
+        assert queued.message_key == f"digest:{sub_id}:run:{second.id}" and queued.status == "queued"
+        deliver(session, settings)
+    (message,) = inbox.messages
+    assert message["To"] == "leader@example.org" and str(message["From"]).endswith("<yrdmon@yrdmon.test>")
+    assert message["Subject"] == "【规划目标监测】1项目标有变化 · 截至2026-06-01"
+    assert message["Message-ID"] == queued.headers["Message-ID"]
+    link = re.fullmatch(r"<(\S+)>", str(message["List-Unsubscribe"]).strip())
+    assert link is not None and link.group(1).startswith(f"{BASE}/api/v1/unsubscribe/{sub_id}.")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text, html = parts(message)
+    # what changed first, with the reason in words, then the summary, then every target in scope
+    assert text.index("自上次摘要以来的变化") < text.index("按状态汇总") < text.index("各项目标")
+    assert "新实现的目标（1）" in text and "▲ 符合序时进度 → ★ 提前实现；原因：新数据" in text
+    assert "2022年 2.97% → 2024年 3.08%" in text and f"{BASE}/targets/{RD}" in text
+    assert "最新值：2024年 3.08%；目标：≥3%（2025年）" in text and "所需增速：已实现，无需追赶" in text
+    assert "demo-zone" not in text and "长三角中心区" not in text  # out of scope: other plan, other region
+    assert link.group(1) in text and link.group(1) in html
+    # the HTML part: colour and word together, progress bars as inline-styled tables, nothing external
+    assert "background:#009E73" in html and "★ 提前实现" in html and "序时进度" in html
+    assert re.search(r'<td width="\d+" height="10" bgcolor="#009E73"', html)  # a progress bar
+    assert f'href="{BASE}/targets/{RD}"' in html
+    for banned in ("<script", "<img", "<style", "<link", "src=", "url("):
+        assert banned not in html
+    session.expire_all()
+    sent = session.get(OutboxMessage, queued.id)
+    assert sent is not None and sent.status == "sent"
+    assert [
+        e.outcome for e in session.scalars(select(DeliveryLog).where(DeliveryLog.message_id == queued.id))
+    ] == ["sent"]
+    # the link from the e-mail, without logging in: a confirmation page, then the unsubscribe itself
+    path = urlparse(link.group(1)).path
+    page = app_client.get(path)
+    assert page.status_code == 200 and "确认停止向" in page.text and 'method="post"' in page.text
+    assert session.get(Subscription, sub_id).active  # type: ignore[union-attr]  # a GET changes nothing
+    done = app_client.post(path)
+    assert done.status_code == 200 and "已退订" in done.text
+    session.expire_all()
+    assert not session.get(Subscription, sub_id).active  # type: ignore[union-attr]
+    assert "已经退订" in app_client.get(path).text
+    enter(session, admin, [("rd_intensity", "Z-YRD", 2025, 3.12, "%")], T3)
+    third = run_report(session, as_of=T3, now=T3, trigger="nightly")
+    assert queue_after_run_digests(session, third, settings_for(db_url), now=T3) == 0
+    assert session.scalars(
+        select(OutboxMessage).where(OutboxMessage.to_addr == "leader@example.org")
+    ).all() == [sent]
+
+
+def test_one_click_unsubscribe_and_forged_links(session: Session, app_client: TestClient) -> None:
+    _, headers = person(session, "reader", "viewer", "reader@example.org")
+    url = app_client.post("/api/v1/subscriptions", headers=headers, json={"cadence": "weekly"}).json()[
+        "unsubscribe_url"
+    ]
+    path = urlparse(url).path
+    sub_id = int(path.rsplit("/", 1)[1].split(".")[0])
+    forged = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
+    for bad in (forged, "/api/v1/unsubscribe/999999.abc", "/api/v1/unsubscribe/nonsense"):
+        assert app_client.post(bad).status_code == 404
+    assert session.get(Subscription, sub_id).active  # type: ignore[union-attr]
+    # RFC 8058: the mail client POSTs List-Unsubscribe=One-Click, with no cookie and no login
+    response = app_client.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    session.expire_all()
+    assert not session.get(Subscription, sub_id).active  # type: ignore[union-attr]
+
+
+def test_no_email_when_nothing_changed_but_weekly_digests_still_go(session: Session, db_url: str) -> None:
+    admin, _ = person(session, "admin", "admin", "admin@example.org")
+    from service.notify.subscriptions import SubscriptionRequest, create_subscription
+
+    def subscribe(address: str, **kw: object) -> Subscription:
+        return create_subscription(session, None, SubscriptionRequest(email=address, **kw), now=T1)  # type: ignore[arg-type]
+
+    everything = subscribe("all@example.org")
+    demo = subscribe("demo@example.org", plan_codes=["demo-zone-industry-2023"])
+    weekly = subscribe("weekly@example.org", cadence="weekly", language="en")
+    enter(session, admin, [("rd_intensity", "Z-YRD", y, v, "%") for y, v in ((2018, 2.75), (2020, 2.88), (2022, 2.97))],
+          T1)  # fmt: skip
+    settings = settings_for(db_url)
+    first = run_report(session, as_of=T1, now=T1, trigger="nightly")
+    again = run_report(session, as_of=T1, now=T2, trigger="nightly")  # same data: nothing changed
+    assert queue_after_run_digests(session, again, settings, now=T2) == 0
+    enter(session, admin, [("rd_intensity", "Z-YRD", 2024, 3.08, "%")], T2)
+    changed = run_report(session, as_of=T2, now=T2, trigger="nightly")
+    # only the subscriber whose scope changed
+    assert queue_after_run_digests(session, changed, settings, now=T2) == 1
+    to = {m.to_addr for m in session.scalars(select(OutboxMessage))}
+    assert to == {"all@example.org"} and everything.last_run_id == changed.id
+    assert demo.last_run_id == first.id  # its next digest will report everything since then
+    # weekly: once per week, changes or not; the first compares with the run before
+    monday = dt.datetime(2026, 6, 8, 1, tzinfo=dt.UTC)
+    assert queue_periodic_digests(session, settings, now=monday) == 1
+    assert queue_periodic_digests(session, settings, now=monday + dt.timedelta(days=3)) == 0
+    assert queue_periodic_digests(session, settings, now=monday + dt.timedelta(days=7)) == 1
+    keys = sorted(m.message_key for m in session.scalars(select(OutboxMessage).where(
+        OutboxMessage.subscription_id == weekly.id)))  # fmt: skip
+    assert keys == [f"digest:{weekly.id}:weekly:2026-W24", f"digest:{weekly.id}:weekly:2026-W25"]
+    first, second = sorted(session.scalars(select(OutboxMessage).where(OutboxMessage.subscription_id == weekly.id)),
+                           key=lambda m: m.message_key)  # fmt: skip
+    assert (
+        first.subject.startswith("[YRD plan monitoring] 1 targets changed")
+        and "Newly achieved" in first.body_text
+    )
+    assert "Nothing in your scope has changed since your last digest." in second.body_text
+    assert second.subject == "[YRD plan monitoring] Progress digest · as of 2026-06-01"
+    assert "Achieved early" in second.body_text and "List-Unsubscribe" in second.headers
+
+
+def test_preview_renders_without_sending(session: Session, app_client: TestClient) -> None:
+    admin, admin_headers = person(session, "admin", "admin", "admin@example.org")
+    _, headers = person(session, "leader", "viewer", "leader@example.org")
+    _, other = person(session, "other", "viewer", "other@example.org")
+    sub_id = app_client.post("/api/v1/subscriptions", headers=headers, json={"language": "en"}).json()["id"]
+    preview = f"/api/v1/subscriptions/{sub_id}/preview"
+    assert app_client.get(preview, headers=headers).status_code == 404  # no run yet
+    enter(session, admin, [("rd_intensity", "Z-YRD", y, v, "%") for y, v in ((2018, 2.75), (2022, 2.97))], T1)
+    run_report(session, as_of=T1, now=T1)
+    session.commit()
+    page = app_client.get(preview, headers=headers)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Plan-target monitoring · progress digest" in page.text and "On track" in page.text
+    text = app_client.get(preview, params={"format": "text"}, headers=headers)
+    assert text.headers["content-type"].startswith("text/plain") and "Summary by status" in text.text
+    assert app_client.get(preview, headers=other).status_code == 403
+    assert app_client.get(preview, headers=admin_headers).status_code == 200
+    assert session.scalars(select(OutboxMessage)).all() == []
+    assert session.get(Subscription, sub_id).last_run_id is None  # type: ignore[union-attr]
+
+
+def test_the_example_digest_shows_every_kind_of_change(session: Session, db_url: str) -> None:
+    digest = build_example(session, settings_for(db_url))
+    text, html = digest.text, digest.html
+    assert digest.subject == "【规划目标监测】6项目标有变化 · 截至2026-06-01" and digest.targets == 21
+    for words in ("新实现的目标（2）", "新落后于序时进度的目标（2）", "其他状态变化（1）", "其他更新（状态未变）（1）",
+                  "原因：新数据", "原因：目标调整、数据修订", "时间进度 67%，完成进度 50%（慢于序时进度 17 个百分点）",
+                  "今后每年需增长 4.2%（此前实际年均 2.2%）"):  # fmt: skip
+        assert words in text, words
+    assert "◆ 略滞后" in html and "background:#F0E442" in html and "<script" not in html
