@@ -231,9 +231,82 @@ class Target(Base):
     note: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
 
+    # provenance of a target accepted from the plan reader (NULL for targets loaded from indicators/)
+    quote_position: Mapped[int | None] = mapped_column(
+        comment="character offset of the quote in the document"
+    )
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    accepted_at: Mapped[dt.datetime | None]
+
     plan: Mapped[Plan] = relationship(lazy="raise")
     indicator: Mapped[Indicator] = relationship(lazy="raise")
     region: Mapped[Region] = relationship(lazy="raise")
+
+
+class PlanReading(Base):
+    """A plan document read by the plan reader; its proposals wait for an administrator's review."""
+
+    __tablename__ = "plan_readings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(Unicode(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    plan_code: Mapped[str] = mapped_column(String(80))
+    plan_title: Mapped[str] = mapped_column(Unicode(300))
+    issued: Mapped[str | None] = mapped_column(String(10))
+    region_code: Mapped[str | None] = mapped_column(String(40))
+    chars: Mapped[int] = mapped_column(default=0)
+    text: Mapped[str] = mapped_column(Text, comment="the document's text, for showing the quotes in context")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PlanProposal(Base):
+    """One target or baseline the plan reader proposes, and what the reviewer decided."""
+
+    __tablename__ = "plan_proposals"
+    __table_args__ = (
+        UniqueConstraint("reading_id", "seq"),
+        CheckConstraint("status IN ('pending', 'accepted', 'rejected')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reading_id: Mapped[int] = mapped_column(ForeignKey("plan_readings.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(10), comment="target or baseline")
+    indicator_code: Mapped[str | None] = mapped_column(
+        String(80), comment="NULL: a new indicator is proposed"
+    )
+    indicator_name: Mapped[str] = mapped_column(Unicode(200))
+    region_code: Mapped[str | None] = mapped_column(String(40))
+    comparator: Mapped[str] = mapped_column(String(8))
+    value: Mapped[Decimal | None]
+    low: Mapped[Decimal | None]
+    high: Mapped[Decimal | None]
+    stretch_value: Mapped[Decimal | None]
+    unit: Mapped[str] = mapped_column(Unicode(40))
+    target_year: Mapped[int | None] = mapped_column(comment="for a baseline: the year the figure describes")
+    period_start: Mapped[int | None]
+    reference_year: Mapped[int | None]
+    declared_form: Mapped[str] = mapped_column(String(24))
+    baseline_value: Mapped[Decimal | None]
+    baseline_year: Mapped[int | None]
+    quote: Mapped[str] = mapped_column(Text)
+    quote_start: Mapped[int]
+    quote_end: Mapped[int]
+    line: Mapped[int]
+    sentence: Mapped[str] = mapped_column(Text)
+    chapter: Mapped[str | None] = mapped_column(Unicode(200))
+    confidence: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text)
+    duplicate_of: Mapped[str | None] = mapped_column(
+        String(200), comment="plan/key of the same catalog target"
+    )
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None]
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("targets.id"))
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 # --- observations ------------------------------------------------------------------------------

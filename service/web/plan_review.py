@@ -1,0 +1,240 @@
+"""Pages for administrators: upload a plan, review the reader's proposals beside their sentences, accept /
+edit / reject each, and download the plan's catalog data file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+
+from service.api.deps import SessionDep
+from service.config import secret_key
+from service.db.models import DeclaredForm, Indicator, PlanProposal, PlanReading, Region, Role, User
+from service.domain import plan_review
+from service.domain.errors import DomainError
+from service.domain.plan_reader import figure
+from service.web.routes import Lang, WebUser, render
+from service.web.session import COOKIE, check_csrf
+
+router = APIRouter(include_in_schema=False)
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "title": ("规划读取", "Plan reader"),
+    "intro": ("上传新规划（TXT、DOCX 或带文字层的 PDF），系统提出其中的量化目标和基期值，由管理员逐条核对后写入目标库。",
+              "Upload a new plan (TXT, DOCX or a PDF with a text layer): the reader proposes its quantitative targets "
+              "and baselines, and an administrator reviews each before it enters the catalog."),
+    "file": ("规划文件", "Plan file"),
+    "plan_code": ("规划代码（小写字母、数字、连字符）", "Plan code (lower-case letters, digits, hyphens)"),
+    "plan_title": ("规划名称", "Plan title"),
+    "issued": ("印发时间（如 2026 或 2026-03）", "Issued (e.g. 2026 or 2026-03)"),
+    "region": ("规划地区代码（可空，默认从名称识别）", "Region code of the plan (optional; read from the title)"),
+    "read": ("读取", "Read"),
+    "readings": ("已读取的规划", "Plans read"),
+    "proposals": ("建议", "Proposals"),
+    "sentence": ("原文", "Sentence"),
+    "proposal": ("建议内容", "Proposal"),
+    "accept": ("接受", "Accept"),
+    "reject": ("拒绝", "Reject"),
+    "pending": ("待审核", "pending"),
+    "accepted": ("已接受", "accepted"),
+    "rejected": ("已拒绝", "rejected"),
+    "duplicate": ("目录中已有相同目标", "already in the catalog as"),
+    "new_indicator": ("新指标：填写指标代码后接受", "New indicator: give it a code, then accept"),
+    "download": ("下载该规划的目录数据文件（YAML）", "Download the plan's catalog data file (YAML)"),
+    "line": ("行", "line"),
+    "confidence": ("置信度", "Confidence"),
+    "kind_target": ("目标", "target"),
+    "kind_baseline": ("基期值", "baseline"),
+    "none": ("未发现量化目标。", "No quantitative targets found."),
+    "back": ("返回", "Back"),
+    "note": ("备注", "Note"),
+}  # fmt: skip
+
+
+def pt(key: str, lang: str) -> str:
+    zh, en = TEXTS.get(key, (key, key))
+    return en if lang == "en" else zh
+
+
+def _admin(request: Request, user: User | None, lang: str) -> User | Response:
+    if user is None:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    if user.role is not Role.ADMIN:
+        msg = (
+            "只有管理员可以审核规划读取结果"
+            if lang == "zh"
+            else "Only administrators may review plan readings"
+        )
+        return render(request, "message.html", lang, user, status_code=403, message=msg)
+    return user
+
+
+def _csrf_ok(request: Request, token: str | None) -> bool:
+    return check_csrf(secret_key(request.app.state.settings), request.cookies.get(COOKIE), token)
+
+
+def _page(
+    request: Request, name: str, lang: str, user: User, status_code: int = 200, **ctx: Any
+) -> HTMLResponse:
+    return render(
+        request, name, lang, user, status_code=status_code, pt=lambda k: pt(k, lang), fig=_fig, **ctx
+    )
+
+
+def _fig(value: Any) -> str:
+    shown = figure(value)
+    return "" if shown is None else str(shown)
+
+
+def _readings(session: SessionDep) -> list[dict[str, Any]]:
+    pending = session.execute(
+        select(PlanProposal.reading_id, func.count())
+        .where(PlanProposal.status == "pending")
+        .group_by(PlanProposal.reading_id)
+    ).all()
+    counts: dict[int, int] = {reading_id: n for reading_id, n in pending}
+    rows = session.scalars(select(PlanReading).order_by(PlanReading.id.desc()).limit(50))
+    return [{"r": r, "pending": counts.get(r.id, 0)} for r in rows]
+
+
+@router.get("/plan-reader", response_class=HTMLResponse)
+def reader_form(request: Request, session: SessionDep, lang: Lang, user: WebUser) -> Response:
+    checked = _admin(request, user, lang)
+    if isinstance(checked, Response):
+        return checked
+    return _page(
+        request, "plans_upload.html", lang, checked, error=None, readings=_readings(session), form={}
+    )
+
+
+@router.post("/plan-reader", response_class=HTMLResponse)
+async def reader_upload(
+    request: Request, session: SessionDep, lang: Lang, user: WebUser,
+    file: Annotated[UploadFile, File()], plan_code: Annotated[str, Form(max_length=80)] = "",
+    plan_title: Annotated[str, Form(max_length=300)] = "", issued: Annotated[str, Form(max_length=10)] = "",
+    region: Annotated[str, Form(max_length=40)] = "", csrf: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    checked = _admin(request, user, lang)
+    if isinstance(checked, Response):
+        return checked
+    if not _csrf_ok(request, csrf):
+        return render(request, "message.html", lang, checked, status_code=403, message="CSRF")
+    form = {"plan_code": plan_code, "plan_title": plan_title, "issued": issued, "region": region}
+    limit = request.app.state.settings.max_upload_bytes
+    content = await file.read(limit + 1)
+    if len(content) > limit:
+        error = (f"文件超过 {limit // 2**20} MB 上限，未作任何更改" if lang == "zh"
+                 else f"the file exceeds {limit // 2**20} MB; nothing was changed")  # fmt: skip
+        return _page(request, "plans_upload.html", lang, checked, status_code=413, error=error,
+                     readings=_readings(session), form=form)  # fmt: skip
+    try:
+        reading = plan_review.create_reading(
+            session, checked, filename=file.filename or "upload.txt", content=content, plan_code=plan_code,
+            plan_title=plan_title, issued=issued or None, region_code=region or None, now=dt.datetime.now(dt.UTC),
+        )  # fmt: skip
+    except DomainError as exc:
+        return _page(request, "plans_upload.html", lang, checked, status_code=exc.status,
+                     error=exc.zh if lang == "zh" else exc.en, readings=_readings(session), form=form)  # fmt: skip
+    return RedirectResponse(f"/plan-reader/{reading.id}?lang={lang}", status_code=303)
+
+
+def _review(
+    request: Request, session: SessionDep, lang: str, user: User, reading_id: int, status_code: int = 200,
+    error: str | None = None, error_for: int | None = None,
+) -> Response:  # fmt: skip
+    reading = plan_review.get_reading(session, reading_id)
+    proposals = plan_review.proposals_of(session, reading_id)
+    rows = []
+    for p in proposals:
+        at = p.sentence.find(p.quote)
+        parts = (
+            (p.sentence[:at], p.quote, p.sentence[at + len(p.quote) :]) if at >= 0 else (p.sentence, "", "")
+        )
+        rows.append({"p": p, "parts": parts})
+    indicators = session.execute(select(Indicator.code, Indicator.name_zh).order_by(Indicator.code)).all()
+    regions = session.execute(select(Region.code, Region.name_zh).order_by(Region.code)).all()
+    plan_exists = bool(session.scalar(select(func.count()).select_from(PlanProposal).where(
+        PlanProposal.reading_id == reading_id, PlanProposal.status == "accepted")))  # fmt: skip
+    return _page(request, "plans_review.html", lang, user, status_code=status_code, reading=reading, rows=rows,
+                 indicators=indicators, regions=regions, forms=[f.value for f in DeclaredForm],
+                 comparators=[">=", "<=", "=", "~", "range"], error=error, error_for=error_for,
+                 plan_exists=plan_exists)  # fmt: skip
+
+
+@router.get("/plan-reader/{reading_id}", response_class=HTMLResponse)
+def reader_review(
+    request: Request, session: SessionDep, lang: Lang, user: WebUser, reading_id: int
+) -> Response:
+    checked = _admin(request, user, lang)
+    if isinstance(checked, Response):
+        return checked
+    try:
+        return _review(request, session, lang, checked, reading_id)
+    except DomainError as exc:
+        return render(request, "message.html", lang, checked, status_code=exc.status,
+                      message=exc.zh if lang == "zh" else exc.en)  # fmt: skip
+
+
+@router.post("/plan-reader/{reading_id}/proposals/{proposal_id}", response_class=HTMLResponse)
+async def reader_decide(
+    request: Request, session: SessionDep, lang: Lang, user: WebUser, reading_id: int, proposal_id: int
+) -> Response:
+    checked = _admin(request, user, lang)
+    if isinstance(checked, Response):
+        return checked
+    form = await request.form()
+    if not _csrf_ok(request, str(form.get("csrf") or "")):
+        return render(request, "message.html", lang, checked, status_code=403, message="CSRF")
+    proposal = session.get(PlanProposal, proposal_id)
+    if proposal is None or proposal.reading_id != reading_id:
+        return render(request, "message.html", lang, checked, status_code=404, message=pt("none", lang))
+    action = str(form.get("action") or "")
+    now = dt.datetime.now(dt.UTC)
+
+    def field(name: str) -> str | None:
+        value = form.get(name)
+        return str(value)[:200] if value is not None else None
+
+    edits = plan_review.Edits(
+        indicator_code=field("indicator_code"), new_indicator_name=field("indicator_name"),
+        region_code=field("region_code"), comparator=field("comparator"), value=field("value"), low=field("low"),
+        high=field("high"), stretch_value=field("stretch_value"), unit=field("unit"),
+        target_year=field("target_year"), reference_year=field("reference_year"),
+        declared_form=field("declared_form"), note=field("note"),
+    )  # fmt: skip
+    try:
+        with session.begin_nested():
+            if action == "accept":
+                plan_review.accept(session, checked, proposal_id, edits, now=now)
+            elif action == "reject":
+                plan_review.reject(session, checked, proposal_id, now=now)
+            else:
+                return render(request, "message.html", lang, checked, status_code=400, message="action?")
+    except DomainError as exc:
+        session.expire_all()
+        return _review(request, session, lang, checked, reading_id, status_code=exc.status,
+                       error=exc.zh if lang == "zh" else exc.en, error_for=proposal_id)  # fmt: skip
+    return RedirectResponse(f"/plan-reader/{reading_id}?lang={lang}#p{proposal_id}", status_code=303)
+
+
+@router.get("/plan-reader/{reading_id}/catalog.yaml")
+def reader_export(
+    request: Request, session: SessionDep, lang: Lang, user: WebUser, reading_id: int
+) -> Response:
+    checked = _admin(request, user, lang)
+    if isinstance(checked, Response):
+        return checked
+    try:
+        reading = plan_review.get_reading(session, reading_id)
+        name, text = plan_review.export_plan_file(
+            session, reading.plan_code, request.app.state.settings.catalog_dir
+        )
+    except DomainError as exc:
+        return render(request, "message.html", lang, checked, status_code=exc.status,
+                      message=exc.zh if lang == "zh" else exc.en)  # fmt: skip
+    return Response(text, media_type="application/yaml; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})  # fmt: skip
