@@ -8,6 +8,8 @@ import sys
 BENCHMARKS = {
     "catalog_load": "benchmarks.catalog_load",
     "report_run": "benchmarks.report_run",
+    "plan_reader": "benchmarks.plan_reader",
+    "ingest": "benchmarks.ingest",
 }
 
 

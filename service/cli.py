@@ -20,6 +20,8 @@ from service.config import Settings, get_settings
 from service.db.models import Role
 from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain.errors import DomainError
+from service.notify.cli import email_app, subscriptions_app
+from service.plans_cli import plans_app
 
 app = typer.Typer(help="yrdmon — 长三角规划目标监测 / YRD plan-target monitoring", no_args_is_help=True)
 users_app = typer.Typer(help="Manage users and API tokens", no_args_is_help=True)
@@ -28,6 +30,9 @@ app.add_typer(users_app, name="users")
 app.add_typer(targets_app, name="targets")
 report_app = typer.Typer(help="Progress reports: run, show, evaluate", no_args_is_help=True)
 app.add_typer(report_app, name="report")
+app.add_typer(plans_app, name="plans")
+app.add_typer(subscriptions_app, name="subscriptions")
+app.add_typer(email_app, name="email")
 
 
 def fail(message: str) -> NoReturn:

@@ -12,10 +12,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import __version__
-from service.api import audit, health, observations, reports, targets, templates
+from service.api import audit, health, observations, reports, subscriptions, targets, templates
 from service.config import Settings, get_settings
 from service.db.session import make_engine, make_sessionmaker
 from service.domain.errors import DomainError
+from service.web import plan_review as web_plan_review
 from service.web import routes as web_routes
 
 PROBLEM = "application/problem+json"
@@ -96,9 +97,11 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
 
     app.include_router(health.router)
     app.include_router(web_routes.router)
+    app.include_router(web_plan_review.router)
     app.include_router(targets.router, prefix="/api/v1")
     app.include_router(observations.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
     app.include_router(templates.router, prefix="/api/v1")
     app.include_router(reports.router, prefix="/api/v1")
+    app.include_router(subscriptions.router, prefix="/api/v1")
     return app

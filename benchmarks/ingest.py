@@ -1,0 +1,158 @@
+"""Issue 4: bulk import through the service's own path against the database's own bulk load.
+
+A CSV of N observations (synthetic regions and indicators) is imported exactly as `yrdmon import`
+does it (parsing, validation, unit conversion, revision detection, insert) and, in the same run on
+the same rows, loaded by the database's own bulk path (sqlite3 executemany; psycopg COPY). Peak
+memory of the import is measured in a child process for two file sizes, to show whether it grows
+with the file. Goal: service rate >= 1/3 of the bulk rate; memory flat in the file size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from benchmarks.harness import Measurement, databases, measure, report
+from benchmarks.synthetic import build
+from service.db.models import Observation, ObservationStatus, Qualifier, Role, User, WritePath
+from service.db.session import make_engine, make_sessionmaker, transaction
+
+ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
+REGIONS = 3000
+
+
+def write_csv(path: Path, rows: int, indicators: int) -> None:
+    years = 20
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("indicator,region,period,value,unit\n")
+        n = 0
+        for k in range(indicators):
+            for r in range(REGIONS):
+                for y in range(2006, 2006 + years):
+                    if n == rows:
+                        return
+                    fh.write(f"syn_{k},S{r:05d},{y},{100 + (n % 997) * 0.37:.2f},万元\n")
+                    n += 1
+
+
+def _service_import(url: str, csv_path: Path) -> int:
+    from service.domain.observations import ingest
+    from service.domain.tabular import read_table
+
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    with transaction(sessions) as s:
+        admin = s.scalar(select(User).where(User.username == "bench").options(selectinload(User.regions)))
+        if admin is None:
+            admin = User(username="bench", role=Role.ADMIN, created_at=dt.datetime.now(dt.UTC))
+            s.add(admin)
+            s.flush()
+        result = ingest(s, admin, read_table(csv_path.name, csv_path.read_bytes()), path=WritePath.CLI,
+                        now=dt.datetime.now(dt.UTC))  # fmt: skip
+        assert result.applied, result.counts
+    engine.dispose()
+    return result.counts["added"]
+
+
+def _bulk_reference(url: str, csv_path: Path) -> int:
+    """The database's own bulk load of the same rows (already parsed: codes -> ids, 万元 -> 亿元)."""
+    import csv
+
+    now = dt.datetime.now(dt.UTC)
+    rows = []
+    with csv_path.open(encoding="utf-8") as fh:
+        for rec in csv.DictReader(fh):
+            ind = 100_000 + int(rec["indicator"].removeprefix("syn_"))
+            reg = 100_000 + int(rec["region"].removeprefix("S"))
+            rows.append((ind, reg, int(rec["period"]), float(rec["value"]) / 10_000, ObservationStatus.FINAL.value,
+                         Qualifier.EXACT.value, False, now))  # fmt: skip
+    engine = make_engine(url)
+    cols = "indicator_id, region_id, period, value, status, qualifier, series_break, reported_at"
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        if engine.dialect.name == "postgresql":
+            with cur.copy(f"COPY observations ({cols}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for r in rows:
+                    copy.write_row(r)
+        else:
+            cur.execute("BEGIN")
+            cur.executemany(f"INSERT INTO observations ({cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            [(*r[:7], r[7].isoformat(sep=' ')) for r in rows])  # fmt: skip
+        raw.commit()
+    finally:
+        raw.close()
+        engine.dispose()
+    return len(rows)
+
+
+def _child_peak(url: str, csv_path: Path) -> int:
+    """Peak RSS (bytes) of a child process that does only the service import."""
+    code = (
+        "import sys, resource; from pathlib import Path; from benchmarks.ingest import _service_import; "
+        "_service_import(sys.argv[1], Path(sys.argv[2])); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, url, str(csv_path)], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parent.parent)  # fmt: skip
+    return int(out.stdout.strip().splitlines()[-1]) * 1024
+
+
+def run() -> None:
+    indicators = -(-ROWS // (REGIONS * 20))
+    with tempfile.TemporaryDirectory(prefix="yrdmon-ingest-") as tmp:
+        big, small = Path(tmp) / "big.csv", Path(tmp) / "small.csv"
+        write_csv(big, ROWS, indicators)
+        write_csv(small, ROWS // 4, indicators)
+        with databases() as dbs:
+            for kind, url in dbs:
+                engine = make_engine(url)
+                build(engine, targets=REGIONS * indicators, regions=REGIONS, years=0)
+                engine.dispose()
+                service = measure("service import (parse, validate, convert, insert)",
+                                  lambda: _service_import(url, big), rows=ROWS)  # fmt: skip
+                wipe(url)
+                reference: Measurement = measure(
+                    "database bulk load of the same rows (" + ("COPY" if kind == "postgresql" else "executemany") + ")",
+                    lambda: _bulk_reference(url, big), rows=ROWS,
+                )  # fmt: skip
+                report(
+                    f"ingest on {kind}: {ROWS:,} rows",
+                    service,
+                    reference,
+                    "goal: service rate >= 1/3 of bulk",
+                )
+                wipe(url)
+                small_peak = _child_peak(url, small)
+                wipe(url)
+                big_peak = _child_peak(url, big)
+                wipe(url)
+                print(f"  peak RSS of the import: {small_peak / 2**20:.0f} MiB for {ROWS // 4:,} rows, "
+                      f"{big_peak / 2**20:.0f} MiB for {ROWS:,} rows")  # fmt: skip
+
+
+def wipe(url: str) -> None:
+    """Empty the tables the import wrote, between measurements (the service never deletes)."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+        else:
+            conn.exec_driver_sql("SET session_replication_role = replica")
+        conn.execute(Observation.__table__.delete())
+        conn.exec_driver_sql("DELETE FROM audit_log")
+        conn.exec_driver_sql("DELETE FROM import_batches")
+    engine.dispose()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(json.dumps({"rows": ROWS, "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
