@@ -46,7 +46,7 @@ def write_csv(path: Path, rows: int, indicators: int) -> None:
 
 def _service_import(url: str, csv_path: Path) -> int:
     from service.domain.observations import ingest
-    from service.domain.tabular import read_table
+    from service.domain.tabular import iter_file
 
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
@@ -56,7 +56,7 @@ def _service_import(url: str, csv_path: Path) -> int:
             admin = User(username="bench", role=Role.ADMIN, created_at=dt.datetime.now(dt.UTC))
             s.add(admin)
             s.flush()
-        result = ingest(s, admin, read_table(csv_path.name, csv_path.read_bytes()), path=WritePath.CLI,
+        result = ingest(s, admin, iter_file(csv_path), path=WritePath.CLI,
                         now=dt.datetime.now(dt.UTC))  # fmt: skip
         assert result.applied, result.counts
     engine.dispose()

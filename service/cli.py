@@ -206,7 +206,7 @@ def import_file(
 
     from service.db.models import User, WritePath
     from service.domain.observations import ingest
-    from service.domain.tabular import read_table
+    from service.domain.tabular import iter_file
 
     settings = load_settings()
     engine = open_database(settings)
@@ -217,9 +217,8 @@ def import_file(
             )
             if account is None:
                 fail(f"unknown user {user!r} (create one with `yrdmon users add`)")
-            rows = read_table(file.name, file.read_bytes())
             result = ingest(
-                session, account, rows, path=WritePath.CLI, now=now(), dry_run=dry_run,
+                session, account, iter_file(file), path=WritePath.CLI, now=now(), dry_run=dry_run,
                 all_or_nothing=not partial, filename=file.name,
             )  # fmt: skip
     except DomainError as exc:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from service.db.models import (
@@ -25,6 +25,7 @@ from service.db.models import (
     Indicator,
     Observation,
     ObservationStatus,
+    Qualifier,
     Region,
     Role,
     User,
@@ -36,6 +37,7 @@ from service.domain.errors import Conflict, Forbidden
 from service.domain.values import MAX_ABS, ValueProblem, parse_value, parse_year
 
 CHUNK = 5000
+OBSERVATIONS: Table = Observation.__table__  # type: ignore[assignment]  # Core inserts: no ORM bookkeeping per row
 OUTLIER_FACTOR = Decimal(10)  # a jump of 10x against the neighbouring year is almost always a unit slip
 COMPONENT_TOLERANCE = Decimal("0.05")
 # the observation columns' sizes (source and unit are VARCHARs that PostgreSQL enforces)
@@ -188,6 +190,7 @@ class _Prepared:
     raw_unit: str | None
     status: ObservationStatus
     input: ObservationInput
+    qualifier: Qualifier = Qualifier.EXACT
     previous: Observation | None = None
     stage: int = 0  # > 0: revises an earlier row of the same batch (written after it)
 
@@ -221,10 +224,12 @@ def _prepare_row(
     except ValueProblem as exc:
         problems.append(RowProblem("period", exc.zh, exc.en))
     value: Decimal | None = None
+    qualifier = Qualifier.EXACT
     if isinstance(indicator, Indicator):
         result.indicator = indicator.code
         try:
             parsed = parse_value(item.value)
+            qualifier = parsed.qualifier
             written_unit = units.normalise_unit(item.unit) if item.unit else None
             glued = units.normalise_unit(parsed.unit) if parsed.unit else None
             if written_unit and glued and written_unit != glued:
@@ -280,7 +285,9 @@ def _prepare_row(
         return result
     assert period is not None and value is not None and status is not None
     result.value = float(value)
-    return _Prepared(result, indicator, region, period, value, str(item.value), item.unit, status, item)
+    return _Prepared(
+        result, indicator, region, period, value, str(item.value), item.unit, status, item, qualifier
+    )
 
 
 def _latest(
@@ -349,6 +356,10 @@ def _check_plausibility(
                     p.result.outcome = "needs_confirmation"
 
 
+KEEP_ALL_ROWS = 10_000  # beyond this many rows a result lists only the rows with problems
+OUTCOMES = ("added", "revised", "unchanged", "rejected", "needs_confirmation")
+
+
 def ingest(
     session: Session,
     user: User,
@@ -361,14 +372,20 @@ def ingest(
     idempotency_key: str | None = None,
     filename: str | None = None,
 ) -> BatchResult:
-    """Validate and (unless dry_run or refused) write a batch of observations in the caller's transaction."""
+    """Validate and (unless dry_run or refused) write a batch of observations in the caller's transaction.
+
+    Rows stream through in chunks: each valid chunk is written at once inside a savepoint, which is
+    released when the whole batch is accepted and rolled back otherwise, so memory does not grow with
+    the file and a refused batch leaves nothing behind.
+    """
     if user.role not in (Role.ADMIN, Role.EDITOR):
         raise Forbidden(
             "只读用户不能填报数据", "viewers cannot write data; ask an administrator for an editor role"
         )
-    items = list(inputs)
-    fingerprint = request_fingerprint(items, {"dry_run": dry_run, "all_or_nothing": all_or_nothing})
+    fingerprint: str | None = None
     if idempotency_key and not dry_run:
+        items = list(inputs)  # keyed requests are API-sized; the key must match the whole request
+        fingerprint = request_fingerprint(items, {"dry_run": dry_run, "all_or_nothing": all_or_nothing})
         earlier = session.scalar(
             select(ImportBatch).where(
                 ImportBatch.user_id == user.id, ImportBatch.idempotency_key == idempotency_key
@@ -385,41 +402,65 @@ def ingest(
                 dry_run=False, applied=bool(stored.get("applied")), batch_id=earlier.id,
                 counts=stored.get("counts", {}), rows=[],
             )  # fmt: skip
+        inputs = items
     resolver = Resolver(session)
     writable = writable_region_ids(session, user, resolver)
-    results: list[RowResult] = []
-    prepared: list[_Prepared] = []
+    counts = dict.fromkeys(OUTCOMES, 0)
+    kept: list[RowResult] = []
+    seen_rows = 0
+    # keys of this batch: all of them for a dry run (nothing reaches the database); for a real run the
+    # rows of earlier chunks are found in the database with this batch's id
     seen: dict[tuple[int, int, int], int] = {}
-    in_batch: dict[tuple[int, int, int], _Prepared] = {}
-    for chunk in _chunks(items):
+    savepoint = None if dry_run else session.begin_nested()
+    batch: ImportBatch | None = None
+
+    def record(result: RowResult) -> None:
+        nonlocal kept
+        counts[result.outcome] += 1
+        if result.problems or seen_rows <= KEEP_ALL_ROWS:
+            kept.append(result)
+
+    def blocked() -> bool:
+        return counts["rejected"] + counts["needs_confirmation"] > 0
+
+    for chunk in _chunks(inputs):
+        seen_rows += len(chunk)
+        if seen_rows > KEEP_ALL_ROWS and len(kept) > 0 and not kept[-1].problems:
+            kept = [r for r in kept if r.problems]
+        if not dry_run:
+            seen = {}
+        in_chunk: dict[tuple[int, int, int], _Prepared] = {}
         chunk_prepared: list[_Prepared] = []
+        later: list[_Prepared] = []  # rows revising an earlier row of this chunk
         for item in chunk:
             p = _prepare_row(item, resolver, writable, user)
             if isinstance(p, RowResult):
-                results.append(p)
+                record(p)
                 continue
             key = (p.indicator.id, p.region.id, p.period)
-            if key in seen and (item.revision_reason or "").strip():
-                # a later row of the same batch with a reason revises the earlier one: both are kept
-                prior = in_batch[key]
+            if key in in_chunk and (item.revision_reason or "").strip():
+                prior = in_chunk[key]
                 p.stage = prior.stage + 1
                 p.result.previous_value = float(prior.value)
                 p.result.outcome = "unchanged" if p.value == prior.value else "revised"
-                results.append(p.result)
                 if p.result.outcome == "revised":
-                    prepared.append(p)
-                    in_batch[key] = p
+                    later.append(p)
+                    in_chunk[key] = p
+                else:
+                    record(p.result)
                 continue
-            if key in seen:
+            if key in seen or key in in_chunk:
                 p.result.outcome = "rejected"
+                first = seen.get(key) or in_chunk[key].input.row
                 p.result.problems.append(RowProblem(
-                    "period", f"与第 {seen[key]} 行重复（同一指标、地区、年份）",
-                    f"duplicate of row {seen[key]} (same indicator, region and year)",
+                    "period", f"与第 {first} 行重复（同一指标、地区、年份）",
+                    f"duplicate of row {first} (same indicator, region and year)",
                 ))  # fmt: skip
-                results.append(p.result)
+                record(p.result)
                 continue
-            seen[key] = item.row
-            in_batch[key] = p
+            if dry_run:
+                seen[key] = item.row
+            in_chunk[key] = p
             chunk_prepared.append(p)
         keys = {(p.indicator.id, p.region.id, p.period) for p in chunk_prepared}
         neighbour_keys = set(keys)
@@ -432,15 +473,25 @@ def ingest(
         latest = _latest(session, neighbour_keys, now)
         series = {k: Decimal(o.value) for k, o in latest.items() if o.value is not None}
         series.update({(p.indicator.id, p.region.id, p.period): p.value for p in chunk_prepared})
+        to_write: list[_Prepared] = []
         for p in chunk_prepared:
             key = (p.indicator.id, p.region.id, p.period)
             previous = latest.get(key)
             p.previous = previous
+            in_this_batch = previous is not None and batch is not None and previous.batch_id == batch.id
+            if in_this_batch and not (p.input.revision_reason or "").strip():
+                p.result.outcome = "rejected"
+                p.result.problems.append(RowProblem(
+                    "period", "与本批次前面的一行重复（同一指标、地区、年份）",
+                    "duplicate of an earlier row of this batch (same indicator, region and year)",
+                ))  # fmt: skip
+                record(p.result)
+                continue
             if previous is not None and previous.value is not None:
                 p.result.previous_value = float(previous.value)
                 if Decimal(previous.value) == p.value and previous.status == p.status:
                     p.result.outcome = "unchanged"
-                    results.append(p.result)
+                    record(p.result)
                     continue
                 if Decimal(previous.value) != p.value and not (p.input.revision_reason or "").strip():
                     p.result.outcome = "rejected"
@@ -450,37 +501,51 @@ def ingest(
                         f"a value ({previous.value.normalize()}) is already stored for this year; "
                         "a revision needs a reason",
                     ))  # fmt: skip
-                    results.append(p.result)
+                    record(p.result)
                     continue
                 p.result.outcome = "revised"
             else:
                 p.result.outcome = "added"
             _check_plausibility(p, series, resolver)
-            results.append(p.result)
-            prepared.append(p)
-    results.sort(key=lambda r: r.row)
-    counts = {k: 0 for k in ("added", "revised", "unchanged", "rejected", "needs_confirmation")}
-    for r in results:
-        counts[r.outcome] += 1
-    blocked = counts["rejected"] + counts["needs_confirmation"] > 0
-    to_write = [p for p in prepared if p.result.outcome in ("added", "revised")]
-    applied = not dry_run and not (blocked and all_or_nothing) and bool(to_write or not blocked)
+            record(p.result)
+            if p.result.outcome in ("added", "revised"):
+                to_write.append(p)
+        for p in later:
+            record(p.result)
+        to_write.extend(later)
+        if savepoint is not None and to_write and not (blocked() and all_or_nothing):
+            if batch is None:
+                batch = ImportBatch(created_at=now, user_id=user.id, path=path, filename=filename,
+                                    idempotency_key=idempotency_key, request_hash=fingerprint)  # fmt: skip
+                session.add(batch)
+                session.flush()
+            _write(session, to_write, batch, user, path, now)
+    kept.sort(key=lambda r: r.row)
+    wrote = counts["added"] + counts["revised"] > 0
+    applied = not dry_run and not (blocked() and all_or_nothing) and (wrote or not blocked())
     batch_id: int | None = None
-    if applied:
-        batch = ImportBatch(
-            created_at=now, user_id=user.id, path=path, filename=filename, idempotency_key=idempotency_key,
-            request_hash=fingerprint, added=counts["added"], revised=counts["revised"], unchanged=counts["unchanged"],
-        )  # fmt: skip
-        session.add(batch)
-        session.flush()
-        batch_id = batch.id
-        _write(session, to_write, batch, user, path, now)
-        batch.response = {"applied": True, "counts": counts}
-        session.add(AuditEntry(
-            at=now, user_id=user.id, path=path, action="import", entity_type="import_batch", entity_id=str(batch.id),
-            after={"counts": counts, "filename": filename},
-        ))  # fmt: skip
-    return BatchResult(dry_run=dry_run, applied=applied, batch_id=batch_id, counts=counts, rows=results)
+    if savepoint is not None:
+        if not applied:
+            savepoint.rollback()
+        else:
+            if batch is None:
+                batch = ImportBatch(created_at=now, user_id=user.id, path=path, filename=filename,
+                                    idempotency_key=idempotency_key, request_hash=fingerprint)  # fmt: skip
+                session.add(batch)
+            batch.added, batch.revised, batch.unchanged = (
+                counts["added"],
+                counts["revised"],
+                counts["unchanged"],
+            )
+            batch.response = {"applied": True, "counts": counts}
+            session.flush()
+            batch_id = batch.id
+            session.add(AuditEntry(
+                at=now, user_id=user.id, path=path, action="import", entity_type="import_batch",
+                entity_id=str(batch.id), after={"counts": counts, "filename": filename},
+            ))  # fmt: skip
+            savepoint.commit()
+    return BatchResult(dry_run=dry_run, applied=applied, batch_id=batch_id, counts=counts, rows=kept)
 
 
 def _write(
@@ -494,7 +559,7 @@ def _write(
         payload.append({
             "indicator_id": p.indicator.id, "region_id": p.region.id, "period": p.period, "value": p.value,
             "value_as_entered": p.raw_value[:60], "unit_as_entered": (p.raw_unit or None),
-            "status": status, "qualifier": parse_value(p.input.value).qualifier,
+            "status": status, "qualifier": p.qualifier,
             "source": p.input.source, "source_url": p.input.source_url, "note": p.input.note,
             "revision_reason": p.input.revision_reason if revised else None, "reported_at": now,
             "entered_by_id": user.id, "batch_id": batch.id,
@@ -510,7 +575,7 @@ def _write(
             ))  # fmt: skip
     first = [row for row, p in zip(payload, rows, strict=True) if p.stage == 0]
     for start in range(0, len(first), CHUNK):
-        session.execute(insert(Observation), first[start : start + CHUNK])
+        session.execute(insert(OBSERVATIONS), first[start : start + CHUNK])
     # rows revising an earlier row of this batch: written after it, pointing at it
     for row, p in sorted(
         ((row, p) for row, p in zip(payload, rows, strict=True) if p.stage > 0), key=lambda rp: rp[1].stage
@@ -523,4 +588,4 @@ def _write(
             .limit(1)
         )  # fmt: skip
         row["revision_reason"] = p.input.revision_reason
-        session.execute(insert(Observation), [row])
+        session.execute(insert(OBSERVATIONS), [row])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from service.domain.errors import Invalid
@@ -92,8 +94,8 @@ def _row_to_input(row_number: int, cells: list[Any], mapping: dict[int, str]) ->
     )  # fmt: skip
 
 
-def read_csv(data: bytes) -> Iterator[ObservationInput]:
-    reader = csv.reader(io.StringIO(_decode(data), newline=""))
+def _read_csv_text(stream: Any) -> Iterator[ObservationInput]:
+    reader = csv.reader(stream)
     try:
         header = next(reader)
     except StopIteration:
@@ -110,6 +112,54 @@ def read_csv(data: bytes) -> Iterator[ObservationInput]:
         raise Invalid(
             f"CSV 第 {reader.line_num} 行格式有误：{exc}", f"malformed CSV at line {reader.line_num}: {exc}"
         ) from None
+
+
+def read_csv(data: bytes) -> Iterator[ObservationInput]:
+    return _read_csv_text(io.StringIO(_decode(data), newline=""))
+
+
+def _file_encoding(path: Path) -> str:
+    """utf-8-sig, utf-8 or gb18030, found by decoding the file once in pieces (never all in memory)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with path.open("rb") as fh:
+                while piece := fh.read(1 << 20):
+                    decoder.decode(piece)
+                decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    raise Invalid(
+        "文件编码无法识别：请保存为 UTF-8 或 GB18030 编码的 CSV，或 XLSX",
+        "the file's encoding is not recognised: save it as CSV in UTF-8 or GB18030, or as XLSX",
+    )
+
+
+def iter_file(path: Path) -> Iterator[ObservationInput]:
+    """Rows of a CSV or XLSX file on disk, streamed: memory does not grow with the file."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    if not head.strip():
+        raise Invalid("文件为空", "the file is empty")
+    if head.startswith(b"PK\x03\x04") or path.suffix.lower() == ".xlsx":
+        # openpyxl's read-only mode streams the sheet from the archive
+        yield from (
+            read_table(path.name, path.read_bytes()) if path.stat().st_size < (64 << 20) else _xlsx_too_big()
+        )
+        return
+    if path.suffix.lower() not in (".csv", ".txt"):
+        raise Invalid("仅支持 CSV 和 XLSX 文件", "only CSV and XLSX files are accepted")
+    if b"\x00" in head:
+        raise Invalid("文件不是文本 CSV", "the file is not a text CSV (binary content)")
+    with path.open(encoding=_file_encoding(path), newline="") as stream:
+        yield from _read_csv_text(stream)
+
+
+def _xlsx_too_big() -> Iterator[ObservationInput]:
+    raise Invalid(
+        "XLSX 文件超过 64 MB，请拆分或另存为 CSV", "the XLSX file exceeds 64 MB; split it or save it as CSV"
+    )
 
 
 def read_xlsx(data: bytes) -> Iterator[ObservationInput]:

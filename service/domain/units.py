@@ -7,6 +7,7 @@ conversion is only allowed inside a family. Unknown units convert only to themse
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 # unit -> (family, factor to the family's base unit)
 _UNITS: dict[str, tuple[str, Decimal]] = {
@@ -85,6 +86,7 @@ _ALIASES = {
 }
 
 
+@lru_cache(maxsize=1024)
 def normalise_unit(unit: str | None) -> str:
     """Canonical spelling of a unit as written (full-width %, English aliases, surrounding spaces)."""
     if unit is None:
@@ -97,6 +99,7 @@ def is_known(unit: str) -> bool:
     return normalise_unit(unit) in _UNITS
 
 
+@lru_cache(maxsize=4096)
 def conversion_factor(from_unit: str, to_unit: str) -> Decimal | None:
     """Factor f so that value_in_to = value_in_from * f, or None if the units are not convertible."""
     a, b = normalise_unit(from_unit), normalise_unit(to_unit)
