@@ -360,7 +360,7 @@ class Observation(Base):
     reported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id"))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id"), index=True)
 
 
 # --- people and access -------------------------------------------------------------------------
