@@ -91,3 +91,21 @@ def test_viewers_cannot_open_the_entry_form(client: TestClient, session: Session
     assert client.get("/entry").status_code == 403
     bad = client.post("/login", data={"username": "v", "password": "wrong"})
     assert bad.status_code == 401 and "用户名或密码错误" in bad.text
+
+
+def test_subscriptions_page_subscribes_and_unsubscribes(client: TestClient, session: Session) -> None:
+    users.create_user(session, username="lead", role=Role.VIEWER, email="lead@example.gov.cn", password="pw-123456",
+                      now=NOW)  # fmt: skip
+    session.commit()
+    client.post("/login", data={"username": "lead", "password": "pw-123456"})
+    page = client.get("/subscriptions?lang=zh")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    created = client.post("/subscriptions", data={"csrf": csrf, "plan": "yrd-outline-2019", "regions": "Z-YRD",
+                                                  "cadence": "weekly", "language": "zh"})  # fmt: skip
+    assert created.status_code == 200 and "lead@example.gov.cn" in created.text and "每周" in created.text
+    bad = client.post("/subscriptions", data={"csrf": csrf, "regions": "NOWHERE"})
+    assert bad.status_code == 422 and 'id="subscription-error"' in bad.text
+    sub_id = re.search(r'name="delete" value="(\d+)"', created.text).group(1)  # type: ignore[union-attr]
+    gone = client.post("/subscriptions", data={"csrf": csrf, "delete": sub_id})
+    assert gone.status_code == 200 and "lead@example.gov.cn</td>" not in gone.text
+    assert client.post("/subscriptions", data={"csrf": "forged", "regions": "Z-YRD"}).status_code == 403

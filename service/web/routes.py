@@ -340,3 +340,52 @@ async def upload_submit(
     return render(request, "upload.html", lang, checked, status_code=status, result=result, error=error,
                   plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
                   regions=_entry_regions(session, checked))  # fmt: skip
+
+
+# --- subscriptions ---------------------------------------------------------------------------------
+
+
+def _subscription_page(request: Request, session: Session, lang: str, user: User, status_code: int = 200,
+                       error: str | None = None) -> HTMLResponse:  # fmt: skip
+    from service.notify.subscriptions import visible_subscriptions
+
+    subs, _ = visible_subscriptions(session, user)
+    return render(request, "subscriptions.html", lang, user, status_code=status_code, subs=subs, error=error,
+                  plans=session.scalars(select(Plan).order_by(Plan.code)).all())  # fmt: skip
+
+
+@router.get("/subscriptions", response_class=HTMLResponse)
+def subscriptions_page(request: Request, session: SessionDep, lang: Lang, user: WebUser) -> Response:
+    if user is None:
+        return RedirectResponse("/login?next=/subscriptions", status_code=303)
+    return _subscription_page(request, session, lang, user)
+
+
+@router.post("/subscriptions", response_class=HTMLResponse)
+async def subscriptions_submit(request: Request, session: SessionDep, lang: Lang, user: WebUser) -> Response:
+    from service.notify.subscriptions import SubscriptionRequest, create_subscription, delete_subscription
+
+    if user is None:
+        return RedirectResponse("/login?next=/subscriptions", status_code=303)
+    form = await request.form()
+    if not _csrf_ok(request, str(form.get("csrf") or "")):
+        return render(request, "message.html", lang, user, status_code=403, message="CSRF")
+    now = dt.datetime.now(dt.UTC)
+
+    def codes(name: str) -> list[str]:
+        return [c.strip() for c in str(form.get(name) or "").replace("，", ",").split(",") if c.strip()]
+
+    try:
+        if form.get("delete"):
+            delete_subscription(session, user, int(str(form.get("delete"))), now=now, path=WritePath.WEB)
+        else:
+            create_subscription(session, user, SubscriptionRequest(
+                email=str(form.get("email") or "") or None, plan_codes=[str(p) for p in form.getlist("plan") if p],
+                region_codes=codes("regions"), indicator_codes=codes("indicators"),
+                cadence=str(form.get("cadence") or "after_run"), language=str(form.get("language") or "zh"),
+            ), now=now, path=WritePath.WEB)  # fmt: skip
+    except (DomainError, ValueError) as exc:
+        message = (exc.zh if lang == "zh" else exc.en) if isinstance(exc, DomainError) else str(exc)
+        session.rollback()
+        return _subscription_page(request, session, lang, user, status_code=422, error=message)
+    return RedirectResponse(f"/subscriptions?lang={lang}", status_code=303)
