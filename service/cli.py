@@ -162,6 +162,9 @@ def users_add(
     region: Annotated[
         list[str] | None, typer.Option(help="region code an editor may write (repeatable)")
     ] = None,
+    indicator: Annotated[
+        list[str] | None, typer.Option(help="limit an editor to these indicator codes (repeatable)")
+    ] = None,
     email: Annotated[str | None, typer.Option()] = None,
     name: Annotated[str | None, typer.Option(help="display name")] = None,
     password: Annotated[
@@ -177,7 +180,8 @@ def users_add(
     try:
         with transaction(make_sessionmaker(engine)) as session:
             user = create_user(
-                session, username=username, role=Role(role.value), region_codes=region or [], email=email,
+                session, username=username, role=Role(role.value), region_codes=region or [],
+                indicator_codes=indicator or [], email=email,
                 display_name=name, password=secret, now=now(),
             )  # fmt: skip
             token = issue_token(session, user, now=now())

@@ -194,3 +194,18 @@ def test_a_later_row_with_a_reason_revises_an_earlier_row_of_the_same_batch(
         "/api/v1/observations", params={"indicator": "gdp", "region": "330421", "period": 2024}
     )
     assert [i["value"] for i in latest.json()["items"]] == [884]
+
+
+def test_an_editor_limited_to_indicators_cannot_write_others(client: TestClient, session: Session) -> None:
+    from service.db.models import Role
+    from service.domain import users
+    from tests.factories import NOW
+
+    user = users.create_user(session, username="gdp-only", role=Role.EDITOR, region_codes=["330421"],
+                             indicator_codes=["gdp"], now=NOW)  # fmt: skip
+    headers = {"Authorization": f"Bearer {users.issue_token(session, user, now=NOW)}"}
+    session.commit()
+    assert client.post("/api/v1/observations", json=gdp(), headers=headers).status_code == 201
+    other = client.post("/api/v1/observations", json=gdp(indicator="rd_intensity", value=3.1, unit="%"),
+                        headers=headers)  # fmt: skip
+    assert other.status_code == 422 and "may not write the indicator rd_intensity" in other.text

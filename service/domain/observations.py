@@ -31,6 +31,7 @@ from service.db.models import (
     User,
     WritePath,
     region_members,
+    user_indicators,
 )
 from service.domain import units
 from service.domain.errors import Conflict, Forbidden
@@ -172,6 +173,16 @@ def writable_region_ids(session: Session, user: User, resolver: Resolver) -> set
     return allowed
 
 
+def writable_indicator_ids(session: Session, user: User) -> set[int] | None:
+    """Indicator ids an editor is limited to (None = no limit: administrators, editors without a list)."""
+    if user.role is not Role.EDITOR:
+        return None
+    ids = set(
+        session.scalars(select(user_indicators.c.indicator_id).where(user_indicators.c.user_id == user.id))
+    )
+    return ids or None
+
+
 def request_fingerprint(inputs: list[ObservationInput], options: dict[str, Any]) -> str:
     payload = json.dumps(
         [asdict(i) for i in inputs] + [options], sort_keys=True, default=str, ensure_ascii=False
@@ -207,7 +218,11 @@ def _chunks(items: Iterable[ObservationInput]) -> Iterator[list[ObservationInput
 
 
 def _prepare_row(
-    item: ObservationInput, resolver: Resolver, writable: set[int] | None, user: User
+    item: ObservationInput,
+    resolver: Resolver,
+    writable: set[int] | None,
+    user: User,
+    indicators_allowed: set[int] | None = None,
 ) -> _Prepared | RowResult:
     result = RowResult(row=item.row, outcome="pending")
     problems = result.problems
@@ -227,6 +242,11 @@ def _prepare_row(
     qualifier = Qualifier.EXACT
     if isinstance(indicator, Indicator):
         result.indicator = indicator.code
+        if indicators_allowed is not None and indicator.id not in indicators_allowed:
+            problems.append(RowProblem(
+                "indicator", f"您（{user.username}）无权填报指标“{indicator.name_zh}”",
+                f"you ({user.username}) may not write the indicator {indicator.code}",
+            ))  # fmt: skip
         try:
             parsed = parse_value(item.value)
             qualifier = parsed.qualifier
@@ -405,6 +425,7 @@ def ingest(
         inputs = items
     resolver = Resolver(session)
     writable = writable_region_ids(session, user, resolver)
+    indicators_allowed = writable_indicator_ids(session, user)
     counts = dict.fromkeys(OUTCOMES, 0)
     kept: list[RowResult] = []
     seen_rows = 0
@@ -433,7 +454,7 @@ def ingest(
         chunk_prepared: list[_Prepared] = []
         later: list[_Prepared] = []  # rows revising an earlier row of this chunk
         for item in chunk:
-            p = _prepare_row(item, resolver, writable, user)
+            p = _prepare_row(item, resolver, writable, user, indicators_allowed)
             if isinstance(p, RowResult):
                 record(p)
                 continue

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from service.db.models import ApiToken, AuditEntry, Region, Role, User, WritePath
+from service.db.models import ApiToken, AuditEntry, Indicator, Region, Role, User, WritePath
 from service.domain.errors import Conflict, Invalid, NotFound
 
 TOKEN_PREFIX = "yrd_"
@@ -42,6 +42,7 @@ def create_user(
     username: str,
     role: Role,
     region_codes: Sequence[str] = (),
+    indicator_codes: Sequence[str] = (),
     email: str | None = None,
     display_name: str | None = None,
     password: str | None = None,
@@ -71,6 +72,17 @@ def create_user(
         created_at=now,
     )
     user.regions = regions
+    if indicator_codes:
+        found_ind = {
+            i.code: i for i in session.scalars(select(Indicator).where(Indicator.code.in_(indicator_codes)))
+        }
+        missing_ind = [c for c in indicator_codes if c not in found_ind]
+        if missing_ind:
+            raise NotFound(
+                f"未知指标代码：{', '.join(missing_ind)}",
+                f"unknown indicator code(s): {', '.join(missing_ind)}",
+            )
+        user.indicators = [found_ind[c] for c in indicator_codes]
     session.add(user)
     session.flush()
     session.add(
@@ -81,7 +93,13 @@ def create_user(
             action="create",
             entity_type="user",
             entity_id=str(user.id),
-            after={"username": username, "role": role.value, "regions": list(region_codes), "email": email},
+            after={
+                "username": username,
+                "role": role.value,
+                "regions": list(region_codes),
+                "indicators": list(indicator_codes),
+                "email": email,
+            },
         )
     )
     return user
