@@ -209,3 +209,22 @@ def test_an_editor_limited_to_indicators_cannot_write_others(client: TestClient,
     other = client.post("/api/v1/observations", json=gdp(indicator="rd_intensity", value=3.1, unit="%"),
                         headers=headers)  # fmt: skip
     assert other.status_code == 422 and "may not write the indicator rd_intensity" in other.text
+
+
+def test_a_retraction_is_a_new_version_without_a_value(client: TestClient, session: Session) -> None:
+    _, headers = create_user(session)
+    client.post("/api/v1/observations", json=gdp(value=880), headers=headers)
+    no_reason = client.post(
+        "/api/v1/observations", json={**gdp(value=None), "status": "retracted"}, headers=headers
+    )
+    assert no_reason.status_code == 422 and "needs a reason" in no_reason.text
+    retracted = client.post("/api/v1/observations",
+                            json={**gdp(value=None), "status": "retracted", "revision_reason": "口径错误"},
+                            headers=headers)  # fmt: skip
+    assert retracted.status_code == 200 and retracted.json()["counts"]["revised"] == 1
+    versions = client.get("/api/v1/observations/history",
+                          params={"indicator": "gdp", "region": "330421", "period": 2024}).json()["items"]  # fmt: skip
+    assert [(v["value"], v["status"]) for v in versions] == [(880, "final"), (None, "retracted")]
+    nothing = client.post("/api/v1/observations", json={**gdp(year=2001, value=None), "status": "retracted",
+                                                        "revision_reason": "x"}, headers=headers)  # fmt: skip
+    assert nothing.status_code == 422 and "no stored value" in nothing.text

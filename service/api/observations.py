@@ -27,10 +27,12 @@ class ObservationIn(BaseModel):
     indicator: str = Field(min_length=1, max_length=200, description="indicator code or name")
     region: str = Field(min_length=1, max_length=200, description="region code or name")
     period: int | str = Field(description="year, e.g. 2024")
-    value: float | str = Field(description="the figure; text such as '3.7%' or '82,553' is understood")
+    value: float | str | None = Field(
+        default=None, description="the figure ('3.7%', '82,553' are understood); empty for a retraction"
+    )
     unit: str | None = Field(default=None, max_length=40)
     status: str | None = Field(
-        default=None, max_length=20, description="preliminary or final (default final)"
+        default=None, max_length=20, description="preliminary, final (default) or retracted"
     )
     source: str | None = Field(default=None, max_length=400)
     source_url: str | None = Field(default=None, max_length=1000)

@@ -49,6 +49,7 @@ _STATUS_WORDS = {
     "初步核算": ObservationStatus.PRELIMINARY, "预计": ObservationStatus.PRELIMINARY,
     "快报": ObservationStatus.PRELIMINARY, "final": ObservationStatus.FINAL, "最终": ObservationStatus.FINAL,
     "正式": ObservationStatus.FINAL, "最终核实": ObservationStatus.FINAL, "年报": ObservationStatus.FINAL,
+    "retracted": ObservationStatus.RETRACTED, "撤回": ObservationStatus.RETRACTED, "撤销": ObservationStatus.RETRACTED,
 }  # fmt: skip
 
 
@@ -203,7 +204,8 @@ class _Prepared:
     input: ObservationInput
     qualifier: Qualifier = Qualifier.EXACT
     previous: Observation | None = None
-    stage: int = 0  # > 0: revises an earlier row of the same batch (written after it)
+    stage: int = 0
+    retract: bool = False  # a retraction: a new version without a value  # > 0: revises an earlier row of the same batch (written after it)
 
 
 def _chunks(items: Iterable[ObservationInput]) -> Iterator[list[ObservationInput]]:
@@ -240,6 +242,13 @@ def _prepare_row(
         problems.append(RowProblem("period", exc.zh, exc.en))
     value: Decimal | None = None
     qualifier = Qualifier.EXACT
+    retract = _STATUS_WORDS.get((item.status or "").strip().lower()) is ObservationStatus.RETRACTED
+    if retract:
+        value = Decimal(0)  # not stored: a retraction has no value
+        if not (item.revision_reason or "").strip():
+            problems.append(
+                RowProblem("revision_reason", "撤回数据需填写原因", "a retraction needs a reason")
+            )
     if isinstance(indicator, Indicator):
         result.indicator = indicator.code
         if indicators_allowed is not None and indicator.id not in indicators_allowed:
@@ -247,6 +256,7 @@ def _prepare_row(
                 "indicator", f"您（{user.username}）无权填报指标“{indicator.name_zh}”",
                 f"you ({user.username}) may not write the indicator {indicator.code}",
             ))  # fmt: skip
+    if isinstance(indicator, Indicator) and not retract:
         try:
             parsed = parse_value(item.value)
             qualifier = parsed.qualifier
@@ -304,9 +314,19 @@ def _prepare_row(
         result.outcome = "rejected"
         return result
     assert period is not None and value is not None and status is not None
-    result.value = float(value)
+    result.value = None if retract else float(value)
     return _Prepared(
-        result, indicator, region, period, value, str(item.value), item.unit, status, item, qualifier
+        result,
+        indicator,
+        region,
+        period,
+        value,
+        str(item.value or ""),
+        item.unit,
+        status,
+        item,
+        qualifier,
+        retract=retract,
     )
 
 
@@ -508,6 +528,18 @@ def ingest(
                 ))  # fmt: skip
                 record(p.result)
                 continue
+            if p.retract:
+                if previous is None or previous.value is None:
+                    p.result.outcome = "rejected"
+                    p.result.problems.append(RowProblem(
+                        "status", "该年份没有可撤回的数值", "there is no stored value for this year to retract"
+                    ))  # fmt: skip
+                else:
+                    p.result.previous_value = float(previous.value)
+                    p.result.outcome = "revised"
+                    to_write.append(p)
+                record(p.result)
+                continue
             if previous is not None and previous.value is not None:
                 p.result.previous_value = float(previous.value)
                 if Decimal(previous.value) == p.value and previous.status == p.status:
@@ -578,7 +610,8 @@ def _write(
         status = ObservationStatus.REVISED if revised and p.status is ObservationStatus.FINAL and p.previous is not None \
             and p.previous.status is ObservationStatus.FINAL else p.status  # fmt: skip
         payload.append({
-            "indicator_id": p.indicator.id, "region_id": p.region.id, "period": p.period, "value": p.value,
+            "indicator_id": p.indicator.id, "region_id": p.region.id, "period": p.period,
+            "value": None if p.retract else p.value,
             "value_as_entered": p.raw_value[:60], "unit_as_entered": (p.raw_unit or None),
             "status": status, "qualifier": p.qualifier,
             "source": p.input.source, "source_url": p.input.source_url, "note": p.input.note,
