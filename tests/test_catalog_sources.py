@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,55 +10,13 @@ import pytest
 import yaml
 
 from service.config import PROJECT_ROOT
+from service.domain.plan_reader import numbers_in
 
 PLAN_FILES = sorted((PROJECT_ROOT / "indicators" / "plans").glob("*.yaml"))
-_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_UNITS = {"十": 10, "百": 100, "千": 1000}
-# Words that carry a number without writing it.
-_WORD_VALUES = {"全覆盖": 100, "全面实现": 100, "全部": 100, "翻一番": 2, "倍增": 2, "翻番": 2}
 
 
 def squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
-
-
-def chinese_numeral(text: str) -> int | None:
-    total, current = 0, 0
-    for ch in text:
-        if ch in _DIGITS:
-            current = _DIGITS[ch]
-        elif ch in _UNITS:
-            total += (current or 1) * _UNITS[ch]
-            current = 0
-        else:
-            return None
-    return total + current
-
-
-def numbers_in(quote: str) -> set[Decimal]:
-    text = unicodedata.normalize("NFKC", quote)
-    found = {Decimal(m.replace(",", "")) for m in re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", text)}
-    for run in re.findall(r"[零〇一二两三四五六七八九十百千]+", text):
-        value = chinese_numeral(run)
-        if value is not None:
-            found.add(Decimal(value))
-    for word, value in _WORD_VALUES.items():
-        if word in text:
-            found.add(Decimal(value))
-    return found
 
 
 def entries(path: Path) -> list[tuple[str, dict]]:
