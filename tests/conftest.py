@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -102,9 +103,10 @@ def session(engine: Engine) -> Iterator[Session]:
         connection.close()
 
 
-@pytest.fixture
-def client(engine: Engine, session: Session, db_url: str) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=db_url), start_scheduler=False)
+@contextmanager
+def client_for(session: Session, settings: Settings) -> Iterator[TestClient]:
+    """The real app on the test's session (requests commit savepoints of its rolled-back transaction)."""
+    app = create_app(settings, start_scheduler=False)
 
     def _session() -> Iterator[Session]:
         try:
@@ -116,6 +118,12 @@ def client(engine: Engine, session: Session, db_url: str) -> Iterator[TestClient
 
     app.dependency_overrides[get_session] = _session
     with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def client(engine: Engine, session: Session, db_url: str) -> Iterator[TestClient]:
+    with client_for(session, Settings(database_url=db_url)) as c:
         yield c
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from email.message import EmailMessage
 from urllib.parse import urlparse
 
@@ -15,15 +15,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.api.deps import get_session
 from service.config import Settings
 from service.db.models import DeliveryLog, OutboxMessage, Subscription, User, WritePath
 from service.domain.observations import ObservationInput, ingest
-from service.main import create_app
 from service.notify.digest import queue_after_run_digests, queue_periodic_digests
 from service.notify.example import build_example
 from service.notify.sender import SmtpTransport, deliver_due
 from service.reports.engine import run_report
+from tests.conftest import client_for as conftest_client_for
 from tests.factories import create_user
 from tests.test_notify_delivery import Inbox, smtp_server
 
@@ -39,22 +38,9 @@ def settings_for(db_url: str, port: int = 1) -> Settings:
                     smtp_port=port, mail_from="规划目标监测 <yrdmon@yrdmon.test>")  # fmt: skip
 
 
-@contextmanager
-def client_for(session: Session, db_url: str) -> Iterator[TestClient]:
-    """The real app on the test's session (requests commit savepoints of its rolled-back transaction)."""
-    app = create_app(settings_for(db_url), start_scheduler=False)
-
-    def _session() -> Iterator[Session]:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-    app.dependency_overrides[get_session] = _session
-    with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
+def client_for(session: Session, db_url: str) -> AbstractContextManager[TestClient]:
+    """The real app on the test's session, with this module's e-mail settings."""
+    return conftest_client_for(session, settings_for(db_url))
 
 
 @pytest.fixture
