@@ -97,10 +97,11 @@ def _bulk_reference(url: str, csv_path: Path) -> int:
 
 def _child_peak(url: str, csv_path: Path) -> int:
     """Peak RSS (bytes) of a child process that does only the service import."""
+    # VmHWM belongs to the process's own address space (ru_maxrss would carry the parent's peak over exec)
     code = (
-        "import sys, resource; from pathlib import Path; from benchmarks.ingest import _service_import; "
+        "import sys; from pathlib import Path; from benchmarks.ingest import _service_import; "
         "_service_import(sys.argv[1], Path(sys.argv[2])); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')))"
     )
     out = subprocess.run([sys.executable, "-c", code, url, str(csv_path)], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parent.parent)  # fmt: skip
