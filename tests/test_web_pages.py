@@ -73,6 +73,12 @@ def test_entry_needs_login_and_csrf_and_respects_regions(client: TestClient, ses
     assert ok.status_code == 200 and "added 1" in ok.text
     other = client.post("/entry", data={**form, "region": "310118"})
     assert other.status_code == 422 and "无权填报" in other.text
+    revised = client.post("/entry", data={**form, "value_gdp": "884", "reason_gdp": "年报数据"})
+    assert revised.status_code == 200 and "revised 1" in revised.text
+    assert "/entry/history?indicator=gdp&region=330421&year=2024" in revised.text
+    history = client.get("/entry/history", params={"indicator": "gdp", "region": "330421", "year": 2024})
+    rows = history.text.split('id="history"')[1]
+    assert rows.index("880.5") < rows.index("884") and "年报数据" in rows and rows.count(">js<") == 2
 
 
 def test_what_users_typed_is_escaped(client: TestClient, session: Session) -> None:

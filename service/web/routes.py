@@ -389,3 +389,29 @@ async def subscriptions_submit(request: Request, session: SessionDep, lang: Lang
         session.rollback()
         return _subscription_page(request, session, lang, user, status_code=422, error=message)
     return RedirectResponse(f"/subscriptions?lang={lang}", status_code=303)
+
+
+@router.get("/entry/history", response_class=HTMLResponse)
+def entry_history(
+    request: Request, session: SessionDep, lang: Lang, user: WebUser,
+    indicator: Annotated[str, Query(max_length=80)], region: Annotated[str, Query(max_length=40)],
+    year: Annotated[int, Query(ge=1949, le=2100)],
+) -> Response:  # fmt: skip
+    """Every version of one figure with who entered it, when, from where and why."""
+    from service.db.models import ImportBatch, Indicator, Observation
+
+    checked = _editor(request, user, lang)
+    if isinstance(checked, Response):
+        return checked
+    rows = session.execute(
+        select(Observation, User.username, ImportBatch.path, ImportBatch.filename)
+        .join(Indicator, Observation.indicator_id == Indicator.id)
+        .join(Region, Observation.region_id == Region.id)
+        .outerjoin(User, Observation.entered_by_id == User.id)
+        .outerjoin(ImportBatch, Observation.batch_id == ImportBatch.id)
+        .where(Indicator.code == indicator, Region.code == region, Observation.period == year)
+        .order_by(Observation.reported_at, Observation.id)
+    ).all()  # fmt: skip
+    return render(
+        request, "history.html", lang, checked, rows=rows, indicator=indicator, region=region, year=year
+    )
