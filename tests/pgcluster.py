@@ -27,7 +27,7 @@ def find_bin_dir() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -38,7 +38,7 @@ class PgCluster:
         self.bin_dir = bin_dir
         self.root = Path(tempfile.mkdtemp(prefix="yrdmon-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.as_root = os.geteuid() == 0
 
     def _run(self, *args: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import pytest
 from sqlalchemy import MetaData, select
 
 from service.db.session import make_engine
+from tests.pgcluster import free_port
 
 YRDMON = [sys.executable, "-m", "service.cli"]
 
@@ -122,18 +122,12 @@ def test_a_var_dir_that_cannot_be_written_is_named(tmp_path: Path) -> None:
     assert "YRDMON_VAR_DIR" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_answers_healthz_and_docs_with_the_scheduler_running(
     cli_db: tuple[dict[str, str], Path],
 ) -> None:
     env, cwd = cli_db
     run(["init"], env, cwd)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [*YRDMON, "serve", "--port", str(port)], env={**os.environ, **env}, cwd=cwd,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

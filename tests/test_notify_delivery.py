@@ -13,7 +13,6 @@ import email.policy
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import threading
@@ -44,6 +43,7 @@ from service.notify.sender import (
     classify,
     deliver_due,
 )
+from tests.pgcluster import free_port
 from tests.test_cli import YRDMON
 
 T0 = dt.datetime(2026, 6, 1, 1, 0, tzinfo=dt.UTC)
@@ -53,12 +53,6 @@ FAST = DeliveryPolicy(
 
 
 # --- a real SMTP server on loopback ------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Inbox:

@@ -5,7 +5,6 @@ to test-artifacts/screens/."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,18 +15,13 @@ import pytest
 
 from service.config import PROJECT_ROOT
 from tests.conftest import IN_CI
+from tests.pgcluster import free_port
 from tests.test_cli import YRDMON, run
 
 CHROMIUM = os.environ.get("YRDMON_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run"]  # fmt: skip
 SHOTS = PROJECT_ROOT / "test-artifacts" / "screens"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +43,7 @@ def server(fresh_db_url, tmp_path: Path) -> Iterator[str]:
     env = {"YRDMON_DATABASE_URL": fresh_db_url()}
     run(["init"], env, tmp_path)
     run(["report", "run"], env, tmp_path)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([*YRDMON, "serve", "--no-scheduler", "--port", str(port)], env={**os.environ, **env},
                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     base = f"http://127.0.0.1:{port}"

@@ -10,21 +10,14 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from service.db.models import User
+from service.db.session import transaction
 from service.domain.errors import Unauthorized
 from service.domain.users import user_for_token
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    factory = request.app.state.sessionmaker
-    session: Session = factory()
-    try:
+    with transaction(request.app.state.sessionmaker) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

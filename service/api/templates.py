@@ -17,13 +17,14 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api.deps import NO_NUL, SessionDep
-from service.db.models import Indicator, Plan, Region, Target, region_members
+from service.db.models import Indicator, Plan, Region
 from service.domain.errors import NotFound
 from service.domain.observations import Resolver
+from service.domain.regions import expected_indicators
 
 router = APIRouter(tags=["observations"])
 
@@ -36,42 +37,6 @@ MEDIA = {
 }
 # China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact.
 CHINA = dt.timezone(dt.timedelta(hours=8))
-
-
-def expected_indicators(session: Session, region: Region, plan: Plan | None) -> list[Indicator]:
-    """Indicators of the current targets set for the region or a zone containing it, then ratio components.
-
-    Ordered as the catalog lists the targets (plan, key); each ratio's numerator and denominator follow it.
-    """
-    zones = select(region_members.c.zone_id).where(region_members.c.member_id == region.id)
-    stmt = (
-        select(Target.indicator_id)
-        .join(Plan, Target.plan_id == Plan.id)
-        .where(Target.valid_to.is_(None), or_(Target.region_id == region.id, Target.region_id.in_(zones)))
-        .order_by(Plan.code, Target.key)
-    )
-    if plan is not None:
-        stmt = stmt.where(Target.plan_id == plan.id)
-    target_ids = list(session.scalars(stmt))
-    if not target_ids:
-        return []
-    by_id = {i.id: i for i in session.scalars(select(Indicator))}
-    ordered: list[Indicator] = []
-    seen: set[int] = set()
-
-    def add(indicator_id: int | None) -> None:
-        if indicator_id is None or indicator_id in seen:
-            return
-        seen.add(indicator_id)
-        indicator = by_id[indicator_id]
-        ordered.append(indicator)
-        if indicator.numerator_id and indicator.denominator_id:
-            add(indicator.numerator_id)
-            add(indicator.denominator_id)
-
-    for indicator_id in target_ids:
-        add(indicator_id)
-    return ordered
 
 
 def template_rows(

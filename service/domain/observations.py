@@ -30,11 +30,11 @@ from service.db.models import (
     Role,
     User,
     WritePath,
-    region_members,
     user_indicators,
 )
 from service.domain import units
 from service.domain.errors import Conflict, Forbidden
+from service.domain.regions import zone_members
 from service.domain.values import MAX_ABS, ValueProblem, parse_value, parse_year
 
 CHUNK = 5000
@@ -160,10 +160,8 @@ def writable_region_ids(session: Session, user: User, resolver: Resolver) -> set
     if user.role is not Role.EDITOR:
         return set()
     allowed = {r.id for r in user.regions}
-    allowed |= {
-        member for zone, member in session.execute(select(region_members.c.zone_id, region_members.c.member_id))
-        if zone in allowed
-    }  # fmt: skip
+    members = zone_members(session)
+    allowed |= {m for zone in list(allowed) for m in members.get(zone, ())}
     changed = True
     while changed:
         changed = False

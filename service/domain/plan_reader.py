@@ -361,25 +361,7 @@ class Vocabulary:
         return self.regions[code].name if code and code in self.regions else None
 
 
-_COUNT_UNITS = {
-    "家",
-    "个",
-    "项",
-    "所",
-    "座",
-    "条",
-    "件",
-    "户",
-    "张",
-    "台",
-    "套",
-    "处",
-    "名",
-    "位",
-    "批",
-    "种",
-    "次",
-}
+_COUNT_UNITS = units.COUNT_WORDS
 
 
 # --- proposals ----------------------------------------------------------------------------------

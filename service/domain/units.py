@@ -65,6 +65,7 @@ _COUNT_WORDS = (
     "位",
     "名",
 )
+COUNT_WORDS = frozenset(_COUNT_WORDS)
 for _word in _COUNT_WORDS:
     _UNITS[_word] = ("count", Decimal(1))
     _UNITS["万" + _word] = ("count", Decimal(10_000))

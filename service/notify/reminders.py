@@ -36,6 +36,7 @@ from service.db.models import (
     User,
     region_members,
 )
+from service.domain.regions import zone_members
 from service.notify.digest import CHINA
 from service.notify.outbox import enqueue
 from service.notify.render import bar_width, lang_of, render
@@ -238,9 +239,7 @@ def queue_reminders(session: Session, settings: Settings, *, now: dt.datetime) -
     today = now.astimezone(CHINA).date()
     regions = {r.id: r for r in session.scalars(select(Region))}
     indicators = {i.id: i for i in session.scalars(select(Indicator))}
-    members: dict[int, list[int]] = defaultdict(list)
-    for zone, member in session.execute(select(region_members.c.zone_id, region_members.c.member_id)):
-        members[zone].append(member)
+    members = zone_members(session)
     people = list(session.scalars(
         select(User)
         .where(User.is_active.is_(True), User.email.is_not(None), User.role.in_((Role.EDITOR, Role.ADMIN)))

@@ -30,12 +30,12 @@ from service.db.models import (
     Region,
     ReportRun,
     Target,
-    region_members,
 )
 from service.domain import units
 from service.domain.catalog import LEVEL_FORMS
 from service.domain.progress import METHOD_VERSION, PROFILES, Point, TargetSpec, assess, normalise, summarise
 from service.domain.progress import Assessment as Result
+from service.domain.regions import zone_members
 from service.domain.statuses import Status
 
 SeriesKey = tuple[int, int]  # (indicator_id, region_id)
@@ -246,9 +246,7 @@ def run_report(
     indicators = {i.id: i for i in session.scalars(select(Indicator))}
     plans = {p.id: p for p in session.scalars(select(Plan))}
     regions = {r.id: r for r in session.scalars(select(Region))}
-    members: dict[int, list[int]] = defaultdict(list)
-    for zone, member in session.execute(select(region_members.c.zone_id, region_members.c.member_id)):
-        members[zone].append(member)
+    members = zone_members(session)
     builder = SeriesBuilder(session, indicators, members)
     keys: set[SeriesKey] = set()
     for t in targets:

@@ -18,9 +18,9 @@ from service.db.models import (
     Region,
     ReportRun,
     Target,
-    region_members,
 )
 from service.domain.errors import NotFound
+from service.domain.regions import expected_indicators, zone_members
 from service.reports.engine import SeriesBuilder, load_vintage
 from service.reports.queries import AssessmentFilter, assessment_records, evaluation
 from service.web.i18n import t
@@ -123,9 +123,7 @@ def target_page(session: Session, run: ReportRun, plan_code: str, key: str) -> d
     region = session.get(Region, target.region_id)
     assert indicator is not None and region is not None
     indicators = {i.id: i for i in session.scalars(select(Indicator))}
-    members: dict[int, list[int]] = defaultdict(list)
-    for zone, member in session.execute(select(region_members.c.zone_id, region_members.c.member_id)):
-        members[zone].append(member)
+    members = zone_members(session)
     builder = SeriesBuilder(session, indicators, members)
     vintage = load_vintage(session, builder.needed_keys(indicator.id, region.id), run.as_of)
     series, how = builder.series(vintage, indicator.id, region.id)
@@ -205,20 +203,9 @@ def evaluation_page(session: Session, run: ReportRun, plan_code: str) -> dict[st
 def entry_rows(session: Session, region: Region, year: int) -> list[dict[str, Any]]:
     """Indicators a region is expected to report (its targets' and its zones' targets'), with last
     year's value and the value already entered for ``year``."""
-    zone_ids = [
-        z
-        for (z,) in session.execute(
-            select(region_members.c.zone_id).where(region_members.c.member_id == region.id)
-        )
-    ]
-    ind_ids = set(session.scalars(
-        select(Target.indicator_id).where(Target.valid_to.is_(None), Target.region_id.in_([region.id, *zone_ids]))
-    ))  # fmt: skip
-    indicators = {i.id: i for i in session.scalars(select(Indicator))}
-    for i in list(ind_ids):
-        ind = indicators[i]
-        if ind.numerator_id and ind.denominator_id:
-            ind_ids |= {ind.numerator_id, ind.denominator_id}
+    expected = expected_indicators(session, region)
+    ind_ids = {i.id for i in expected}
+    indicators = {i.id: i for i in expected}
     vintage = load_vintage(session, {(i, region.id) for i in ind_ids}, dt.datetime.now(dt.UTC))
     rows = []
     for i in sorted(ind_ids, key=lambda i: indicators[i].code):
