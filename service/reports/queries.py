@@ -16,15 +16,18 @@ from service.domain.targets import figure
 ACHIEVED = {Status.ACHIEVED.value, Status.ACHIEVED_EARLY.value}
 
 
+def latest_finished_run(session: Session) -> ReportRun | None:
+    return session.scalar(
+        select(ReportRun).where(ReportRun.status == "finished").order_by(ReportRun.id.desc()).limit(1)
+    )
+
+
 def get_run(session: Session, run_id: int | None) -> ReportRun:
     """A finished run by id, or the latest finished run."""
-    stmt = select(ReportRun).where(ReportRun.status == "finished")
-    stmt = (
-        stmt.where(ReportRun.id == run_id)
-        if run_id is not None
-        else stmt.order_by(ReportRun.id.desc()).limit(1)
-    )
-    run = session.scalar(stmt)
+    if run_id is None:
+        run = latest_finished_run(session)
+    else:
+        run = session.scalar(select(ReportRun).where(ReportRun.status == "finished", ReportRun.id == run_id))
     if run is None:
         if run_id is None:
             raise NotFound("还没有已完成的报告运行，请先运行 yrdmon report run",

@@ -22,16 +22,14 @@ from service.db.models import (
 from service.domain.errors import NotFound
 from service.domain.regions import expected_indicators, zone_members
 from service.reports.engine import SeriesBuilder, load_vintage
-from service.reports.queries import AssessmentFilter, assessment_records, evaluation
+from service.reports.queries import AssessmentFilter, assessment_records, evaluation, latest_finished_run
 from service.web.i18n import t
 
 COMPOUNDING_FORMS = {"avg_annual_growth", "annual_growth", "multiple"}
 
 
 def latest_run(session: Session) -> ReportRun | None:
-    return session.scalar(
-        select(ReportRun).where(ReportRun.status == "finished").order_by(ReportRun.id.desc()).limit(1)
-    )
+    return latest_finished_run(session)
 
 
 def status_label(status: str, lang: str) -> str:
@@ -40,7 +38,11 @@ def status_label(status: str, lang: str) -> str:
 
 def overview(session: Session, run: ReportRun, lang: str, *, plan: str | None, region: str | None,
              category: str | None, year: int | None) -> dict[str, Any]:  # fmt: skip
-    records = assessment_records(session, run, AssessmentFilter(plan=plan, region=region))
+    everything = assessment_records(session, run)  # read once: the filter menus list every value
+    records = [
+        r for r in everything
+        if (not plan or r["plan_code"] == plan) and (not region or region in (r["region_code"], r["region"]))
+    ]  # fmt: skip
     categories = {i.code: i.category for i in session.scalars(select(Indicator))}
     if category:
         records = [r for r in records if categories.get(r["indicator_code"]) == category]
@@ -80,9 +82,9 @@ def overview(session: Session, run: ReportRun, lang: str, *, plan: str | None, r
             (p.code, p.title_zh if lang != "en" else p.title_en)
             for p in session.scalars(select(Plan).order_by(Plan.code))
         ],
-        "all_regions": sorted({(r["region_code"], r["region"]) for r in assessment_records(session, run)}),
+        "all_regions": sorted({(r["region_code"], r["region"]) for r in everything}),
         "all_categories": sorted(set(categories.values())),
-        "all_years": sorted({r["target_year"] for r in assessment_records(session, run)}),
+        "all_years": sorted({r["target_year"] for r in everything}),
     }
 
 
