@@ -16,9 +16,10 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from service.db.bulk import bulk_insert
 from service.db.models import (
     AuditEntry,
     ImportBatch,
@@ -53,7 +54,7 @@ _STATUS_WORDS = {
 }  # fmt: skip
 
 
-@dataclass
+@dataclass(slots=True)
 class ObservationInput:
     row: int
     indicator: str
@@ -76,7 +77,7 @@ class RowProblem:
     en: str
 
 
-@dataclass
+@dataclass(slots=True)
 class RowResult:
     row: int
     outcome: str  # added | revised | unchanged | rejected | needs_confirmation
@@ -107,6 +108,31 @@ class BatchResult:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class IndicatorRef:
+    """The few facts about an indicator that ingestion needs, as plain values (no ORM per-row cost)."""
+
+    id: int
+    code: str
+    unit: str
+    name_zh: str
+    name_en: str
+    numerator_id: int | None
+    denominator_id: int | None
+    scale: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class RegionRef:
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+
+
+RESOLVE_CACHE = 50_000  # texts remembered per resolver (a file names the same codes over and over)
+
+
 class Resolver:
     """Finds indicators and regions by code, name or synonym; suggests the nearest match otherwise."""
 
@@ -121,6 +147,17 @@ class Resolver:
                 self.regions.setdefault(name.strip().lower(), reg)
         self.region_by_id = {r.id: r for r in self.regions.values()}
         self.indicator_by_id = {i.id: i for i in self.indicators.values()}
+        self.indicator_refs = {
+            i.id: IndicatorRef(
+                i.id, i.code, i.unit, i.name_zh, i.name_en, i.numerator_id, i.denominator_id, i.scale
+            )
+            for i in self.indicator_by_id.values()
+        }
+        self.region_refs = {
+            r.id: RegionRef(r.id, r.code, r.name_zh, r.name_en) for r in self.region_by_id.values()
+        }
+        self._indicator_texts: dict[str, IndicatorRef | RowProblem] = {}
+        self._region_texts: dict[str, RegionRef | RowProblem] = {}
 
     @staticmethod
     def _suggest(text: str, names: Iterable[str]) -> str | None:
@@ -139,6 +176,25 @@ class Resolver:
             f"; did you mean {self.indicators[hint].code} ({self.indicators[hint].name_en})?" if hint else ""
         )
         return RowProblem("indicator", f"未知指标“{text}”{tip_zh}", f"unknown indicator {text!r}{tip_en}")
+
+    def indicator_ref(self, text: str) -> IndicatorRef | RowProblem:
+        """Like ``indicator``, as plain values, remembered per text."""
+        found = self._indicator_texts.get(text)
+        if found is None:
+            hit = self.indicator(text)
+            found = hit if isinstance(hit, RowProblem) else self.indicator_refs[hit.id]
+            if len(self._indicator_texts) < RESOLVE_CACHE:
+                self._indicator_texts[text] = found
+        return found
+
+    def region_ref(self, text: str) -> RegionRef | RowProblem:
+        found = self._region_texts.get(text)
+        if found is None:
+            hit = self.region(text)
+            found = hit if isinstance(hit, RowProblem) else self.region_refs[hit.id]
+            if len(self._region_texts) < RESOLVE_CACHE:
+                self._region_texts[text] = found
+        return found
 
     def region(self, text: str) -> Region | RowProblem:
         found = self.regions.get(str(text).strip().lower())
@@ -189,21 +245,22 @@ def request_fingerprint(inputs: list[ObservationInput], options: dict[str, Any])
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Prepared:
     result: RowResult
-    indicator: Indicator
-    region: Region
+    indicator: IndicatorRef
+    region: RegionRef
     period: int
     value: Decimal
     raw_value: str
     raw_unit: str | None
     status: ObservationStatus
     input: ObservationInput
+    key: tuple[int, int, int]  # (indicator id, region id, period)
     qualifier: Qualifier = Qualifier.EXACT
-    previous: Observation | None = None
-    stage: int = 0
-    retract: bool = False  # a retraction: a new version without a value  # > 0: revises an earlier row of the same batch (written after it)
+    previous: Any = None  # the stored row this one follows (id, value, status, batch_id), if any
+    stage: int = 0  # > 0: revises an earlier row of the same batch (written after it)
+    retract: bool = False  # a retraction: a new version without a value
 
 
 def _chunks(items: Iterable[ObservationInput]) -> Iterator[list[ObservationInput]]:
@@ -217,86 +274,8 @@ def _chunks(items: Iterable[ObservationInput]) -> Iterator[list[ObservationInput
         yield chunk
 
 
-def _prepare_row(
-    item: ObservationInput,
-    resolver: Resolver,
-    writable: set[int] | None,
-    user: User,
-    indicators_allowed: set[int] | None = None,
-) -> _Prepared | RowResult:
-    result = RowResult(row=item.row, outcome="pending")
-    problems = result.problems
-    indicator = resolver.indicator(item.indicator) if str(item.indicator or "").strip() else RowProblem(
-        "indicator", "缺少指标", "the indicator is missing")  # fmt: skip
-    region = resolver.region(item.region) if str(item.region or "").strip() else RowProblem(
-        "region", "缺少地区", "the region is missing")  # fmt: skip
-    for p in (indicator, region):
-        if isinstance(p, RowProblem):
-            problems.append(p)
-    period: int | None = None
-    try:
-        period = parse_year(item.period)
-    except ValueProblem as exc:
-        problems.append(RowProblem("period", exc.zh, exc.en))
-    value: Decimal | None = None
-    qualifier = Qualifier.EXACT
-    retract = _STATUS_WORDS.get((item.status or "").strip().lower()) is ObservationStatus.RETRACTED
-    if retract:
-        value = Decimal(0)  # not stored: a retraction has no value
-        if not (item.revision_reason or "").strip():
-            problems.append(
-                RowProblem("revision_reason", "撤回数据需填写原因", "a retraction needs a reason")
-            )
-    if isinstance(indicator, Indicator):
-        result.indicator = indicator.code
-        if indicators_allowed is not None and indicator.id not in indicators_allowed:
-            problems.append(RowProblem(
-                "indicator", f"您（{user.username}）无权填报指标“{indicator.name_zh}”",
-                f"you ({user.username}) may not write the indicator {indicator.code}",
-            ))  # fmt: skip
-    if isinstance(indicator, Indicator) and not retract:
-        try:
-            parsed = parse_value(item.value)
-            qualifier = parsed.qualifier
-            written_unit = units.normalise_unit(item.unit) if item.unit else None
-            glued = units.normalise_unit(parsed.unit) if parsed.unit else None
-            if written_unit and glued and written_unit != glued:
-                raise ValueProblem(
-                    f"数值中的单位“{glued}”与单位列“{written_unit}”不一致",
-                    f"the unit in the value ({glued}) differs from the unit column ({written_unit})",
-                )
-            unit = written_unit or glued or indicator.unit
-            try:
-                value = units.convert(parsed.value, unit, indicator.unit)
-                too_large = abs(value) > MAX_ABS
-            except ArithmeticError:  # decimal overflow, e.g. 1e18 万亿元 for an indicator counted in 元
-                too_large = True
-            if too_large:
-                raise ValueProblem(
-                    f"换算为指标单位（{indicator.unit}）后数值超出范围",
-                    f"the value is out of range once converted to the indicator's unit ({indicator.unit})",
-                )
-        except ValueProblem as exc:
-            problems.append(RowProblem("value", exc.zh, exc.en))
-        except ValueError:
-            problems.append(RowProblem(
-                "unit", f"单位“{item.unit}”无法换算为该指标的单位“{indicator.unit}”",
-                f"unit {item.unit!r} cannot be converted to the indicator's unit {indicator.unit!r}",
-            ))  # fmt: skip
-    if isinstance(region, Region):
-        result.region = region.code
-        if writable is not None and region.id not in writable:
-            problems.append(RowProblem(
-                "region", f"您（{user.username}）无权填报“{region.name_zh}”的数据",
-                f"you ({user.username}) may not write data for {region.name_en} ({region.code})",
-            ))  # fmt: skip
-    status_text = (item.status or "final").strip().lower()
-    status = _STATUS_WORDS.get(status_text)
-    if status is None:
-        problems.append(RowProblem(
-            "status", f"状态“{item.status}”无效，应为 preliminary（初步）或 final（最终）",
-            f"status {item.status!r} is invalid; use preliminary or final",
-        ))  # fmt: skip
+def _text_problems(item: ObservationInput) -> list[RowProblem]:
+    problems = []
     for column, limit in TEXT_LIMITS.items():
         text = getattr(item, column)
         if text is not None and len(str(text)) > limit:
@@ -307,8 +286,101 @@ def _prepare_row(
             )
         elif text is not None and "\x00" in str(text):  # PostgreSQL cannot store NUL in text
             problems.append(RowProblem(column, "文本含有空字符（NUL）", "the text contains a NUL character"))
+    return problems
+
+
+def _convert(item: ObservationInput, indicator: IndicatorRef) -> tuple[Decimal, Qualifier]:
+    """The row's value in the indicator's unit, and how exact the written figure is."""
+    parsed = parse_value(item.value)
+    written_unit = units.normalise_unit(item.unit) if item.unit else None
+    glued = units.normalise_unit(parsed.unit) if parsed.unit else None
+    if written_unit and glued and written_unit != glued:
+        raise ValueProblem(
+            f"数值中的单位“{glued}”与单位列“{written_unit}”不一致",
+            f"the unit in the value ({glued}) differs from the unit column ({written_unit})",
+        )
+    unit = written_unit or glued or indicator.unit
+    try:
+        value = units.convert(parsed.value, unit, indicator.unit)
+        too_large = abs(value) > MAX_ABS
+    except ArithmeticError:  # decimal overflow, e.g. 1e18 万亿元 for an indicator counted in 元
+        too_large = True
+    if too_large:
+        raise ValueProblem(
+            f"换算为指标单位（{indicator.unit}）后数值超出范围",
+            f"the value is out of range once converted to the indicator's unit ({indicator.unit})",
+        )
+    return value, parsed.qualifier
+
+
+def _prepare_row(
+    item: ObservationInput,
+    resolver: Resolver,
+    writable: set[int] | None,
+    user: User,
+    indicators_allowed: set[int] | None = None,
+) -> _Prepared | RowResult:
+    result = RowResult(row=item.row, outcome="pending")
+    problems = result.problems
+    text = item.indicator if type(item.indicator) is str else str(item.indicator or "")
+    indicator = resolver.indicator_ref(text) if text.strip() else RowProblem(
+        "indicator", "缺少指标", "the indicator is missing")  # fmt: skip
+    text = item.region if type(item.region) is str else str(item.region or "")
+    region = resolver.region_ref(text) if text.strip() else RowProblem(
+        "region", "缺少地区", "the region is missing")  # fmt: skip
+    if type(indicator) is RowProblem:
+        problems.append(indicator)
+    if type(region) is RowProblem:
+        problems.append(region)
+    period: int | None = None
+    try:
+        period = parse_year(item.period)
+    except ValueProblem as exc:
+        problems.append(RowProblem("period", exc.zh, exc.en))
+    status_text = item.status.strip().lower() if item.status else "final"
+    status = _STATUS_WORDS.get(status_text)
+    if status is None:
+        problems.append(RowProblem(
+            "status", f"状态“{item.status}”无效，应为 preliminary（初步）或 final（最终）",
+            f"status {item.status!r} is invalid; use preliminary or final",
+        ))  # fmt: skip
+    retract = status is ObservationStatus.RETRACTED
+    value: Decimal | None = None
+    qualifier = Qualifier.EXACT
+    if retract:
+        value = Decimal(0)  # not stored: a retraction has no value
+        if not (item.revision_reason or "").strip():
+            problems.append(
+                RowProblem("revision_reason", "撤回数据需填写原因", "a retraction needs a reason")
+            )
+    if type(indicator) is IndicatorRef:
+        result.indicator = indicator.code
+        if indicators_allowed is not None and indicator.id not in indicators_allowed:
+            problems.append(RowProblem(
+                "indicator", f"您（{user.username}）无权填报指标“{indicator.name_zh}”",
+                f"you ({user.username}) may not write the indicator {indicator.code}",
+            ))  # fmt: skip
+        if not retract:
+            try:
+                value, qualifier = _convert(item, indicator)
+            except ValueProblem as exc:
+                problems.append(RowProblem("value", exc.zh, exc.en))
+            except ValueError:
+                problems.append(RowProblem(
+                    "unit", f"单位“{item.unit}”无法换算为该指标的单位“{indicator.unit}”",
+                    f"unit {item.unit!r} cannot be converted to the indicator's unit {indicator.unit!r}",
+                ))  # fmt: skip
+    if type(region) is RegionRef:
+        result.region = region.code
+        if writable is not None and region.id not in writable:
+            problems.append(RowProblem(
+                "region", f"您（{user.username}）无权填报“{region.name_zh}”的数据",
+                f"you ({user.username}) may not write data for {region.name_en} ({region.code})",
+            ))  # fmt: skip
+    if item.unit or item.source or item.source_url or item.note or item.revision_reason:
+        problems.extend(_text_problems(item))
     result.period = period
-    if problems or not isinstance(indicator, Indicator) or not isinstance(region, Region):
+    if problems or type(indicator) is not IndicatorRef or type(region) is not RegionRef:
         result.outcome = "rejected"
         return result
     assert period is not None and value is not None and status is not None
@@ -319,34 +391,48 @@ def _prepare_row(
         region,
         period,
         value,
-        str(item.value or ""),
+        "" if item.value is None else str(item.value),
         item.unit,
         status,
         item,
+        (indicator.id, region.id, period),
         qualifier,
         retract=retract,
     )
 
 
+_LATEST_COLUMNS = (
+    Observation.id,
+    Observation.indicator_id,
+    Observation.region_id,
+    Observation.period,
+    Observation.value,
+    Observation.status,
+    Observation.batch_id,
+)
+
+
 def _latest(
-    session: Session, keys: set[tuple[int, int, int]], as_of: dt.datetime
-) -> dict[tuple[int, int, int], Observation]:
-    """The current (latest reported) statistic for each (indicator, region, period); plan baselines excluded."""
-    if not keys:
+    session: Session, ind_ids: set[int], reg_ids: set[int], periods: set[int], as_of: dt.datetime
+) -> dict[tuple[int, int, int], Any]:
+    """The current (latest reported) statistic for each (indicator, region, period); plan baselines excluded.
+
+    Rows (id, value, status, batch_id, ...) for the given indicators, regions and years.
+    """
+    if not ind_ids or not reg_ids:
         return {}
-    ind_ids = {k[0] for k in keys}
-    reg_ids = {k[1] for k in keys}
-    rows = session.scalars(
-        select(Observation)
+    rows = session.execute(
+        select(*_LATEST_COLUMNS)
         .where(
             Observation.indicator_id.in_(ind_ids),
             Observation.region_id.in_(reg_ids),
+            Observation.period.in_(periods),
             Observation.status != ObservationStatus.PLAN_BASELINE,
             Observation.reported_at <= as_of,
         )
         .order_by(Observation.reported_at, Observation.id)
     )
-    latest: dict[tuple[int, int, int], Observation] = {}
+    latest: dict[tuple[int, int, int], Any] = {}
     for obs in rows:
         latest[(obs.indicator_id, obs.region_id, obs.period)] = obs
     return latest
@@ -358,37 +444,32 @@ def _check_plausibility(
     """Flag a figure far from its neighbouring years or inconsistent with its components."""
     if p.input.confirm:
         return
-    ind, reg = p.indicator, p.region
-    neighbours = [
-        series[(ind.id, reg.id, y)] for y in (p.period - 1, p.period + 1) if (ind.id, reg.id, y) in series
-    ]
-    for other in neighbours:
-        if (
-            other
-            and p.value
-            and (abs(p.value / other) >= OUTLIER_FACTOR or abs(other / p.value) >= OUTLIER_FACTOR)
-        ):
+    ind, reg_id, year = p.indicator, p.region.id, p.period
+    value = p.value
+    for y in (year - 1, year + 1):
+        other = series.get((ind.id, reg_id, y))
+        if other and value and (abs(value / other) >= OUTLIER_FACTOR or abs(other / value) >= OUTLIER_FACTOR):
             p.result.problems.append(RowProblem(
-                "value", f"数值 {p.value} 与相邻年份的 {other} 相差 10 倍以上（单位是否有误？），确认无误请勾选确认",
-                f"value {p.value} is more than 10x away from the neighbouring year's {other} (unit slip?); "
+                "value", f"数值 {value} 与相邻年份的 {other} 相差 10 倍以上（单位是否有误？），确认无误请勾选确认",
+                f"value {value} is more than 10x away from the neighbouring year's {other} (unit slip?); "
                 "confirm it to store it",
             ))  # fmt: skip
             p.result.outcome = "needs_confirmation"
             return
     if ind.numerator_id and ind.denominator_id:
-        num = series.get((ind.numerator_id, reg.id, p.period))
-        den = series.get((ind.denominator_id, reg.id, p.period))
+        num = series.get((ind.numerator_id, reg_id, year))
+        den = series.get((ind.denominator_id, reg_id, year))
         if num is not None and den:
-            num_unit = resolver.indicator_by_id[ind.numerator_id].unit
-            den_unit = resolver.indicator_by_id[ind.denominator_id].unit
+            num_unit = resolver.indicator_refs[ind.numerator_id].unit
+            den_unit = resolver.indicator_refs[ind.denominator_id].unit
             factor = units.conversion_factor(den_unit, num_unit)
             if factor is not None:
                 implied = (ind.scale or Decimal(1)) * num / (den * factor)
-                if implied and abs(p.value - implied) / abs(implied) > COMPONENT_TOLERANCE:
+                if implied and abs(value - implied) / abs(implied) > COMPONENT_TOLERANCE:
                     p.result.problems.append(RowProblem(
                         "value",
-                        f"数值 {p.value} 与分项计算值 {implied:.4g} 不一致（相差超过 5%），确认无误请勾选确认",
-                        f"value {p.value} disagrees with {implied:.4g} computed from its components (>5%); "
+                        f"数值 {value} 与分项计算值 {implied:.4g} 不一致（相差超过 5%），确认无误请勾选确认",
+                        f"value {value} disagrees with {implied:.4g} computed from its components (>5%); "
                         "confirm it to store it",
                     ))  # fmt: skip
                     p.result.outcome = "needs_confirmation"
@@ -476,7 +557,7 @@ def ingest(
             if isinstance(p, RowResult):
                 record(p)
                 continue
-            key = (p.indicator.id, p.region.id, p.period)
+            key = p.key
             if key in in_chunk and (item.revision_reason or "").strip():
                 prior = in_chunk[key]
                 p.stage = prior.stage + 1
@@ -501,23 +582,29 @@ def ingest(
                 seen[key] = item.row
             in_chunk[key] = p
             chunk_prepared.append(p)
-        keys = {(p.indicator.id, p.region.id, p.period) for p in chunk_prepared}
-        neighbour_keys = set(keys)
-        for ind_id, reg_id, year in keys:
-            neighbour_keys |= {(ind_id, reg_id, year - 1), (ind_id, reg_id, year + 1)}
-        for p in chunk_prepared:
-            if p.indicator.numerator_id and p.indicator.denominator_id:
-                neighbour_keys.add((p.indicator.numerator_id, p.region.id, p.period))
-                neighbour_keys.add((p.indicator.denominator_id, p.region.id, p.period))
-        latest = _latest(session, neighbour_keys, now)
+        # what is stored for these rows, their neighbouring years and their components
+        ind_ids = {p.indicator for p in chunk_prepared}
+        components = {i.numerator_id for i in ind_ids if i.numerator_id and i.denominator_id} | {
+            i.denominator_id for i in ind_ids if i.numerator_id and i.denominator_id
+        }
+        years = {p.period for p in chunk_prepared}
+        latest = _latest(
+            session,
+            {i.id for i in ind_ids} | {c for c in components if c is not None},
+            {p.region.id for p in chunk_prepared},
+            years | {y - 1 for y in years} | {y + 1 for y in years},
+            now,
+        )
         series = {k: Decimal(o.value) for k, o in latest.items() if o.value is not None}
-        series.update({(p.indicator.id, p.region.id, p.period): p.value for p in chunk_prepared})
+        series.update({p.key: p.value for p in chunk_prepared})
         to_write: list[_Prepared] = []
+        batch_id_so_far = batch.id if batch is not None else None
         for p in chunk_prepared:
-            key = (p.indicator.id, p.region.id, p.period)
-            previous = latest.get(key)
+            previous = latest.get(p.key)
             p.previous = previous
-            in_this_batch = previous is not None and batch is not None and previous.batch_id == batch.id
+            in_this_batch = (
+                previous is not None and batch_id_so_far is not None and previous.batch_id == batch_id_so_far
+            )
             if in_this_batch and not (p.input.revision_reason or "").strip():
                 p.result.outcome = "rejected"
                 p.result.problems.append(RowProblem(
@@ -599,45 +686,57 @@ def ingest(
     return BatchResult(dry_run=dry_run, applied=applied, batch_id=batch_id, counts=counts, rows=kept)
 
 
+_WRITE_COLUMNS = (
+    "indicator_id", "region_id", "period", "value", "value_as_entered", "unit_as_entered", "status", "qualifier",
+    "source", "source_url", "note", "revision_reason", "reported_at", "entered_by_id", "batch_id", "supersedes_id",
+    "series_break",
+)  # fmt: skip
+_SUPERSEDES = _WRITE_COLUMNS.index("supersedes_id")
+_REASON = _WRITE_COLUMNS.index("revision_reason")
+
+
 def _write(
     session: Session, rows: list[_Prepared], batch: ImportBatch, user: User, path: WritePath, now: dt.datetime
 ) -> None:
-    payload = []
+    """Append the rows (the database's bulk path: executemany / COPY) and audit each revision."""
+    batch_id, user_id = batch.id, user.id
+    first: list[tuple[Any, ...]] = []
+    later: list[tuple[list[Any], _Prepared]] = []
     for p in rows:
         revised = p.result.outcome == "revised"
-        status = ObservationStatus.REVISED if revised and p.status is ObservationStatus.FINAL and p.previous is not None \
-            and p.previous.status is ObservationStatus.FINAL else p.status  # fmt: skip
-        payload.append({
-            "indicator_id": p.indicator.id, "region_id": p.region.id, "period": p.period,
-            "value": None if p.retract else p.value,
-            "value_as_entered": p.raw_value[:60], "unit_as_entered": (p.raw_unit or None),
-            "status": status, "qualifier": p.qualifier,
-            "source": p.input.source, "source_url": p.input.source_url, "note": p.input.note,
-            "revision_reason": p.input.revision_reason if revised else None, "reported_at": now,
-            "entered_by_id": user.id, "batch_id": batch.id,
-            "supersedes_id": p.previous.id if revised and p.previous is not None else None,
-            "series_break": False,
-        })  # fmt: skip
-        if revised and p.previous is not None:
+        previous = p.previous
+        status = p.status
+        if revised and status is ObservationStatus.FINAL and previous is not None \
+                and previous.status is ObservationStatus.FINAL:  # fmt: skip
+            status = ObservationStatus.REVISED
+        item = p.input
+        row = (
+            p.indicator.id, p.region.id, p.period, None if p.retract else p.value, p.raw_value[:60],
+            p.raw_unit or None, status, p.qualifier, item.source, item.source_url, item.note,
+            item.revision_reason if revised else None, now, user_id, batch_id,
+            previous.id if revised and previous is not None else None, False,
+        )  # fmt: skip
+        if p.stage == 0:
+            first.append(row)
+        else:
+            later.append((list(row), p))
+        if revised and previous is not None:
             session.add(AuditEntry(
-                at=now, user_id=user.id, path=path, action="revise", entity_type="observation",
+                at=now, user_id=user_id, path=path, action="revise", entity_type="observation",
                 entity_id=f"{p.indicator.code}/{p.region.code}/{p.period}",
-                before={"value": str(p.previous.value), "status": p.previous.status.value, "id": p.previous.id},
-                after={"value": str(p.value), "status": status.value, "reason": p.input.revision_reason},
+                before={"value": str(previous.value), "status": previous.status.value, "id": previous.id},
+                after={"value": str(p.value), "status": status.value, "reason": item.revision_reason},
             ))  # fmt: skip
-    first = [row for row, p in zip(payload, rows, strict=True) if p.stage == 0]
-    for start in range(0, len(first), CHUNK):
-        session.execute(insert(OBSERVATIONS), first[start : start + CHUNK])
+    connection = session.connection()
+    bulk_insert(connection, OBSERVATIONS, _WRITE_COLUMNS, first)
     # rows revising an earlier row of this batch: written after it, pointing at it
-    for row, p in sorted(
-        ((row, p) for row, p in zip(payload, rows, strict=True) if p.stage > 0), key=lambda rp: rp[1].stage
-    ):
-        row["supersedes_id"] = session.scalar(
+    for values, p in sorted(later, key=lambda vp: vp[1].stage):
+        values[_SUPERSEDES] = session.scalar(
             select(Observation.id)
             .where(Observation.indicator_id == p.indicator.id, Observation.region_id == p.region.id,
                    Observation.period == p.period)
             .order_by(Observation.reported_at.desc(), Observation.id.desc())
             .limit(1)
         )  # fmt: skip
-        row["revision_reason"] = p.input.revision_reason
-        session.execute(insert(OBSERVATIONS), [row])
+        values[_REASON] = p.input.revision_reason
+        bulk_insert(connection, OBSERVATIONS, _WRITE_COLUMNS, [values])

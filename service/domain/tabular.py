@@ -6,7 +6,7 @@ import codecs
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,25 +73,36 @@ def _map_header(header: list[str]) -> dict[int, str]:
     return mapping
 
 
-def _row_to_input(row_number: int, cells: list[Any], mapping: dict[int, str]) -> ObservationInput | None:
-    values: dict[str, Any] = {}
-    for i, field in mapping.items():
-        cell = cells[i] if i < len(cells) else None
-        values[field] = cell.strip() if isinstance(cell, str) else cell
-    if all(v in (None, "") for v in values.values()):
-        return None
-    if values.get("value") in (None, "") and not values.get("revision_reason"):
-        return None  # a template row left empty: not reported (an empty value never erases a figure)
-    text = {
-        k: (None if v in (None, "") else str(v)) for k, v in values.items() if k not in ("value", "period")
-    }
-    return ObservationInput(
-        row=row_number, indicator=text.get("indicator") or "", region=text.get("region") or "",
-        period=values.get("period"), value=values.get("value"), unit=text.get("unit"), status=text.get("status"),
-        source=text.get("source"), source_url=text.get("source_url"), note=text.get("note"),
-        revision_reason=text.get("revision_reason"),
-        confirm=str(values.get("confirm") or "").strip().lower() in TRUE_WORDS,
-    )  # fmt: skip
+_FIELDS = ("indicator", "region", "period", "value", "unit", "status", "source", "source_url", "note",
+           "revision_reason", "confirm")  # fmt: skip
+
+
+def _text(v: Any) -> str | None:
+    return None if v is None or v == "" else v if type(v) is str else str(v)
+
+
+def _row_reader(mapping: dict[int, str]) -> Callable[[int, Sequence[Any]], ObservationInput | None]:
+    """A function turning one row's cells into an input (None for an empty or unfilled template row)."""
+    index = {field: i for i, field in mapping.items()}
+    positions = tuple(index.get(f, -1) for f in _FIELDS)
+
+    def read(row_number: int, cells: Sequence[Any]) -> ObservationInput | None:
+        n = len(cells)
+        vals = [cells[i] if 0 <= i < n else None for i in positions]
+        vals = [v.strip() if type(v) is str else v for v in vals]
+        if all(v is None or v == "" for v in vals):
+            return None
+        indicator, region, period, value, unit, status, source, source_url, note, reason, confirm = vals
+        if (value is None or value == "") and not reason:
+            return None  # a template row left empty: not reported (an empty value never erases a figure)
+        return ObservationInput(
+            row=row_number, indicator=_text(indicator) or "", region=_text(region) or "", period=period,
+            value=value, unit=_text(unit), status=_text(status), source=_text(source),
+            source_url=_text(source_url), note=_text(note), revision_reason=_text(reason),
+            confirm=str(confirm or "").strip().lower() in TRUE_WORDS,
+        )  # fmt: skip
+
+    return read
 
 
 def _read_csv_text(stream: Any) -> Iterator[ObservationInput]:
@@ -102,10 +113,10 @@ def _read_csv_text(stream: Any) -> Iterator[ObservationInput]:
         raise Invalid("文件为空", "the file is empty") from None
     except csv.Error as exc:
         raise Invalid(f"CSV 格式有误：{exc}", f"malformed CSV: {exc}") from None
-    mapping = _map_header(header)
+    read = _row_reader(_map_header(header))
     try:
         for n, cells in enumerate(reader, start=2):
-            item = _row_to_input(n, cells, mapping)
+            item = read(n, cells)
             if item is not None:
                 yield item
     except csv.Error as exc:
@@ -185,10 +196,10 @@ def read_xlsx(data: bytes) -> Iterator[ObservationInput]:
         header = [str(c) if c is not None else "" for c in next(rows)]
     except StopIteration:
         raise Invalid("表格为空", "the sheet is empty") from None
-    mapping = _map_header(header)
+    read = _row_reader(_map_header(header))
     for n, cells in enumerate(rows, start=2):
         # data_only=False: a formula arrives as its text ("=B2*2") and parse_value refuses it clearly
-        item = _row_to_input(n, list(cells), mapping)
+        item = read(n, cells)
         if item is not None:
             yield item
     workbook.close()

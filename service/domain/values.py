@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from service.db.models import Qualifier
 
@@ -19,6 +19,9 @@ from service.db.models import Qualifier
 MAX_ABS = Decimal("1e18")
 OUT_OF_RANGE_ZH = "数值超出范围（绝对值不能超过 10^18）"
 OUT_OF_RANGE_EN = "the value is out of range (at most 1e18 in absolute value)"
+_PLAIN = re.compile(
+    r"[+-]?[0-9]{1,18}(?:\.[0-9]{1,12})?"
+)  # an ASCII number well inside MAX_ABS: no work to do
 _NUMBER = re.compile(r"^([+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(.*)$")
 _PREFIX_QUALIFIERS = {"约": Qualifier.APPROXIMATE, "超过": Qualifier.LOWER_BOUND, "逾": Qualifier.LOWER_BOUND,
                       "突破": Qualifier.LOWER_BOUND, "不足": Qualifier.UPPER_BOUND}  # fmt: skip
@@ -36,8 +39,7 @@ class ValueProblem(ValueError):
         self.en = en
 
 
-@dataclass(frozen=True)
-class ParsedValue:
+class ParsedValue(NamedTuple):
     value: Decimal
     unit: str | None  # unit written with the number, if any
     qualifier: Qualifier
@@ -45,6 +47,8 @@ class ParsedValue:
 
 def parse_value(raw: object) -> ParsedValue:
     """Parse one cell or JSON value into a number, the unit written beside it and a qualifier."""
+    if type(raw) is str and _PLAIN.fullmatch(raw):  # the common case, e.g. "1234.5": skip the slow path
+        return ParsedValue(Decimal(raw), None, Qualifier.EXACT)
     if isinstance(raw, bool) or raw is None:
         raise ValueProblem("数值为空", "the value is empty")
     if isinstance(raw, int | float | Decimal):
@@ -87,6 +91,12 @@ def parse_value(raw: object) -> ParsedValue:
 
 
 def parse_year(raw: object) -> int:
+    if type(raw) is str and len(raw) == 4 and raw.isascii() and raw.isdigit():  # the common case: "2024"
+        year = int(raw)
+        if 1949 <= year <= 2100:
+            return year
+    elif type(raw) is int and 1949 <= raw <= 2100:
+        return raw
     text = unicodedata.normalize("NFKC", str(raw)).strip().removesuffix("年")
     if isinstance(raw, float) and raw.is_integer():
         text = str(int(raw))
