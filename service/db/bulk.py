@@ -49,7 +49,12 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: It
                     if memo is None:
                         out[i] = proc(value)
                         continue
-                    done = memo.get(value, _MISSING)
+                    try:
+                        done = memo.get(value, _MISSING)
+                    except TypeError:  # unhashable (a JSON document): never memoised
+                        active[n] = (i, proc, None)
+                        out[i] = proc(value)
+                        continue
                     if done is _MISSING:
                         done = memo[value] = proc(value)
                         if len(memo) > MEMO_LIMIT:

@@ -73,9 +73,15 @@ WORST_FIRST: tuple[Status, ...] = (
 )
 
 
+_WORST_FIRST_SET = frozenset(WORST_FIRST)
+
+
 def worst(statuses: Iterable[Status]) -> Status:
     """The worst assessable status; INSUFFICIENT_DATA only when none of them is assessable."""
     present = set(statuses)
+    if len(present) == 1:  # the usual case: one target per indicator and region
+        only = next(iter(present))
+        return only if only in _WORST_FIRST_SET else Status.INSUFFICIENT_DATA
     for status in WORST_FIRST:
         if status in present:
             return status

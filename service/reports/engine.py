@@ -16,9 +16,10 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import Float, String, Table, insert, or_, select, type_coerce
+from sqlalchemy import Float, Integer, String, Table, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
+from service.db.bulk import bulk_insert
 from service.db.models import (
     Aggregation,
     Assessment,
@@ -33,20 +34,21 @@ from service.db.models import (
 )
 from service.domain import units
 from service.domain.catalog import LEVEL_FORMS
-from service.domain.progress import METHOD_VERSION, PROFILES, Point, TargetSpec, assess, normalise, summarise
+from service.domain.progress import (
+    METHOD_VERSION,
+    PROFILES,
+    Point,
+    TargetSpec,
+    evaluate,
+    first_met_year,
+    summarise,
+)
 from service.domain.progress import Assessment as Result
 from service.domain.regions import zone_members
 from service.domain.statuses import Status
 
 SeriesKey = tuple[int, int]  # (indicator_id, region_id)
 ASSESSMENTS: Table = Assessment.__table__  # type: ignore[assignment]  # Core executemany: no ORM bookkeeping
-
-
-class Obs(NamedTuple):
-    id: int
-    value: float | None
-    status: str
-    series_break: bool
 
 
 class SeriesPoint(NamedTuple):
@@ -56,29 +58,44 @@ class SeriesPoint(NamedTuple):
     series_break: bool = False
 
 
-def targets_as_of(session: Session, as_of: dt.datetime) -> list[Target]:
+_TARGET_COLUMNS = (
+    Target.id, Target.plan_id, Target.indicator_id, Target.region_id, Target.chapter, Target.unit,
+    Target.comparator, Target.value, Target.low, Target.high, Target.stretch_value, Target.tolerance,
+    Target.target_year, Target.reference_year, Target.declared_form,
+)  # fmt: skip
+
+
+def _in_force(as_of: dt.datetime) -> tuple[Any, ...]:
     """Target versions in force at ``as_of``; a first version counts from before it was catalogued."""
-    return list(
-        session.scalars(
-            select(Target)
-            .where(
-                or_(Target.valid_from <= as_of, Target.version == 1),
-                or_(Target.valid_to.is_(None), Target.valid_to > as_of),
-            )
-            .order_by(Target.id)
-        )
+    return (
+        or_(Target.valid_from <= as_of, Target.version == 1),
+        or_(Target.valid_to.is_(None), Target.valid_to > as_of),
     )
+
+
+def targets_as_of(session: Session, as_of: dt.datetime) -> list[Target]:
+    """Target versions in force at ``as_of`` (ORM objects)."""
+    return list(session.scalars(select(Target).where(*_in_force(as_of)).order_by(Target.id)))
+
+
+def target_rows_as_of(session: Session, as_of: dt.datetime) -> list[Any]:
+    """The same targets as plain rows with the columns a run needs (a run may assess 100,000s)."""
+    return list(session.execute(select(*_TARGET_COLUMNS).where(*_in_force(as_of)).order_by(Target.id)))
 
 
 def load_vintage(
     session: Session, keys: Iterable[SeriesKey], as_of: dt.datetime
-) -> dict[SeriesKey, dict[int, Obs]]:
-    """The value of each year of each series as known at ``as_of`` (one vintage)."""
+) -> dict[SeriesKey, dict[int, Any]]:
+    """The value of each year of each series as known at ``as_of`` (one vintage).
+
+    Each year maps to a row with ``id``, ``value`` (float or None), ``status`` (text) and
+    ``series_break``; the years of a series are in ascending order.
+    """
     wanted = set(keys)
     by_indicator: dict[int, set[int]] = defaultdict(set)
     for ind, reg in wanted:
         by_indicator[ind].add(reg)
-    out: dict[SeriesKey, dict[int, Obs]] = defaultdict(dict)
+    out: dict[SeriesKey, dict[int, Any]] = {}
     baseline = ObservationStatus.PLAN_BASELINE.value
     connection = session.connection()
     for ind_id, reg_ids in by_indicator.items():
@@ -89,9 +106,9 @@ def load_vintage(
                 Observation.id,
                 Observation.region_id,
                 Observation.period,
-                type_coerce(Observation.value, Float),
-                type_coerce(Observation.status, String),
-                Observation.series_break,
+                type_coerce(Observation.value, Float).label("value"),
+                type_coerce(Observation.status, String).label("status"),
+                type_coerce(Observation.series_break, Integer).label("series_break"),
             )
             .where(Observation.indicator_id == ind_id, Observation.reported_at <= as_of)
             # the order of the series index: no sort; within a year the latest report comes last
@@ -99,22 +116,26 @@ def load_vintage(
         )
         if len(reg_ids) < 500:
             stmt = stmt.where(Observation.region_id.in_(reg_ids))
-        for oid, reg_id, period, value, status, brk in connection.execute(stmt).all():
-            if reg_id not in reg_ids:
+        current_region: int | None = None
+        years: dict[int, Any] | None = None
+        for row in connection.execute(stmt).all():  # fetchall: far cheaper than row-by-row
+            reg_id, period = row[1], row[2]
+            if reg_id != current_region:
+                current_region = reg_id
+                years = out.setdefault((ind_id, reg_id), {}) if reg_id in reg_ids else None
+            if years is None:
                 continue
-            years = out[(ind_id, reg_id)]
-            current = years.get(period)
             # a plan baseline never displaces an official statistic for the same year
-            if current is not None and status == baseline and current.status != baseline:
+            if row[4] == baseline and period in years and years[period][4] != baseline:
                 continue
-            years[period] = Obs(oid, value, status, bool(brk))
+            years[period] = row
     return out
 
 
-def _series(years: dict[int, Obs]) -> list[SeriesPoint]:
+def _series(years: dict[int, Any]) -> list[SeriesPoint]:
     return [
-        SeriesPoint(y, o.value, (o.id,), o.series_break)
-        for y, o in sorted(years.items())
+        SeriesPoint(y, o.value, (o.id,), bool(o.series_break))
+        for y, o in years.items()
         if o.value is not None
     ]
 
@@ -144,8 +165,30 @@ class SeriesBuilder:
                 keys |= {(ind.numerator_id, m), (ind.denominator_id, m)}
         return keys
 
+    def points(
+        self, vintage: dict[SeriesKey, dict[int, Any]], ind_id: int, reg_id: int
+    ) -> tuple[list[Point], list[tuple[int, ...]] | None, str | None]:
+        """The series as methodology points, with how it was formed.
+
+        For a region's own figures each point's ``observation_id`` is the observation's id and the
+        second item is None; for an aggregate it is an index into the second item, the ids behind
+        each point.
+        """
+        years = vintage.get((ind_id, reg_id))
+        has_members = bool(self.members.get(reg_id))
+        if years:
+            # rows are (id, region_id, period, value, status, series_break); read by position: millions of them
+            own = [Point(y, o[3], bool(o[5]), o[0]) for y, o in years.items() if o[3] is not None]
+            if own or not has_members:
+                return own, None, None
+        elif not has_members:
+            return [], None, None
+        series, how = self.series(vintage, ind_id, reg_id)
+        points = [Point(p.year, p.value, p.series_break, i) for i, p in enumerate(series)]
+        return points, [p.inputs for p in series], how
+
     def series(
-        self, vintage: dict[SeriesKey, dict[int, Obs]], ind_id: int, reg_id: int
+        self, vintage: dict[SeriesKey, dict[int, Any]], ind_id: int, reg_id: int
     ) -> tuple[list[SeriesPoint], str | None]:
         own = _series(vintage.get((ind_id, reg_id), {}))
         members = self.members.get(reg_id)
@@ -181,39 +224,35 @@ class SeriesBuilder:
         return points, f"ratio of summed {num_ind.code} to summed {den_ind.code} over {len(members)} members"
 
 
-def target_spec(target: Target, indicator: Indicator, plan: Plan) -> TargetSpec:
-    """The declared target with its figures in the indicator's canonical unit."""
-    convertible = target.declared_form in LEVEL_FORMS or target.declared_form is DeclaredForm.CUMULATIVE
+def target_spec(target: Any, indicator: Indicator, plan: Plan) -> TargetSpec:
+    """The declared target (a Target or a row with its columns) with figures in the indicator's unit."""
+    form = target.declared_form
+    convertible = form in LEVEL_FORMS or form is DeclaredForm.CUMULATIVE
+    factor = units.conversion_factor(target.unit, indicator.unit) if convertible else None
 
     def fig(v: Decimal | None) -> float | None:
         if v is None:
             return None
-        if convertible:
-            return float(units.convert(Decimal(v), target.unit, indicator.unit))
-        return float(v)
+        if not convertible or factor == 1:
+            return float(v)
+        return float(units.convert(Decimal(v), target.unit, indicator.unit))
 
-    flow = target.declared_form is DeclaredForm.CUMULATIVE and (
+    flow = form is DeclaredForm.CUMULATIVE and (
         indicator.code.endswith("_added") or "新增" in indicator.name_zh
     )
     return TargetSpec(
         comparator=target.comparator, value=fig(target.value), target_year=target.target_year,
-        declared_form=target.declared_form, direction=indicator.direction, indicator_kind=indicator.kind,
+        declared_form=form, direction=indicator.direction, indicator_kind=indicator.kind,
         low=fig(target.low), high=fig(target.high), stretch_value=fig(target.stretch_value),
         tolerance=float(target.tolerance) if target.tolerance is not None else None,
         reference_year=target.reference_year, plan_base_year=plan.base_year, series_is_flow=flow,
     )  # fmt: skip
 
 
-def first_met_year(spec: TargetSpec, points: list[Point], as_of_year: int) -> int | None:
-    norm = normalise(spec, points, as_of_year)
-    if norm.problem is not None or norm.mode != "level":
-        return None
-    for p in norm.window:
-        if p.value is not None and norm.satisfied_by(p.value):
-            return p.year
-    return None
-
-
+_ASSESSMENT_COLUMNS = (
+    "run_id", "target_id", "status", "latest_year", "latest_value", "base_year", "base_value", "target_level",
+    "pace_ratio", "completion", "score", "metrics", "inputs",
+)  # fmt: skip
 _RESULT_FIELDS = [f.name for f in dataclasses.fields(Result) if f.name != "observation_ids"]
 
 
@@ -242,55 +281,58 @@ def run_report(
                     threshold_profile=profile, status="running")  # fmt: skip
     session.add(run)
     session.flush()
-    targets = targets_as_of(session, as_of)
+    targets = target_rows_as_of(session, as_of)
     indicators = {i.id: i for i in session.scalars(select(Indicator))}
     plans = {p.id: p for p in session.scalars(select(Plan))}
-    regions = {r.id: r for r in session.scalars(select(Region))}
+    region_groups = {rid: f"region:{code}" for rid, code in session.execute(select(Region.id, Region.code))}
+    plan_groups = {pid: f"plan:{p.code}" for pid, p in plans.items()}
     members = zone_members(session)
     builder = SeriesBuilder(session, indicators, members)
     keys: set[SeriesKey] = set()
     for t in targets:
         keys |= builder.needed_keys(t.indicator_id, t.region_id)
     vintage = load_vintage(session, keys, as_of)
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
+    statuses: list[str] = []
     summary_items: dict[str, list[tuple[Any, Result]]] = defaultdict(list)
     as_of_year = as_of.year
+    run_id = run.id
+    achieved = (Status.ACHIEVED, Status.ACHIEVED_EARLY)
     for t in targets:
         indicator, plan = indicators[t.indicator_id], plans[t.plan_id]
-        series, how = builder.series(vintage, t.indicator_id, t.region_id)
-        points = [Point(p.year, p.value, p.series_break, i) for i, p in enumerate(series)]
+        points, inputs_of, how = builder.points(vintage, t.indicator_id, t.region_id)
         spec = target_spec(t, indicator, plan)
-        result = assess(spec, points, as_of_year=as_of_year, profile=profile)
-        used = {p.observation_id for p in points if p.year >= (result.base_year or 0)
-                and p.year <= (result.latest_year or -1)}  # fmt: skip
-        inputs = sorted({oid for i in used if i is not None for oid in series[i].inputs})
+        result, norm = evaluate(spec, points, as_of_year=as_of_year, profile=profile)
+        first, last = result.base_year or 0, result.latest_year or -1
+        ids = [p.observation_id for p in points if first <= p.year <= last]
+        if inputs_of is None:
+            inputs = sorted(i for i in ids if i is not None)
+        else:  # an aggregate: each point stands for the ids behind it
+            inputs = sorted({oid for i in ids if i is not None for oid in inputs_of[i]})
         extra: dict[str, Any] = {
             "aggregation": how,
-            "first_met_year": first_met_year(spec, points, as_of_year)
-            if result.status in (Status.ACHIEVED, Status.ACHIEVED_EARLY)
-            else None,
+            "first_met_year": first_met_year(norm) if result.status in achieved else None,
         }
-        if how and not series:
+        if how and not points:
             extra["notes_extra"] = how
-        rows.append({
-            "run_id": run.id, "target_id": t.id, "status": str(result.status),
-            "latest_year": result.latest_year, "latest_value": result.latest_value,
-            "base_year": result.base_year, "base_value": result.base_value, "target_level": result.target_level,
-            "pace_ratio": result.pace_ratio, "completion": result.completion,
-            "score": float(result.score) if result.score is not None else None,
-            "metrics": _metrics(result, extra), "inputs": inputs,
-        })  # fmt: skip
+        status = str(result.status)
+        statuses.append(status)
+        score = result.score
+        rows.append((
+            run_id, t.id, status, result.latest_year, result.latest_value, result.base_year, result.base_value,
+            result.target_level, result.pace_ratio, result.completion, float(score) if score is not None else None,
+            _metrics(result, extra), inputs,
+        ))  # fmt: skip
         unit_key = (t.indicator_id, t.region_id)
-        summary_items[f"plan:{plan.code}"].append((unit_key, result))
-        summary_items[f"region:{regions[t.region_id].code}"].append((unit_key, result))
+        summary_items[plan_groups[t.plan_id]].append((unit_key, result))
+        summary_items[region_groups[t.region_id]].append((unit_key, result))
         if t.chapter:
             summary_items[f"chapter:{plan.code}:{t.chapter}"].append((unit_key, result))
-    for start in range(0, len(rows), 5000):
-        session.execute(insert(ASSESSMENTS), rows[start : start + 5000])
+    bulk_insert(session.connection(), ASSESSMENTS, _ASSESSMENT_COLUMNS, rows)
     summary: dict[str, Any] = {"targets": len(rows), "groups": {}}
     overall: dict[str, int] = defaultdict(int)
-    for r in rows:
-        overall[r["status"]] += 1
+    for status in statuses:
+        overall[status] += 1
     summary["counts"] = dict(overall)
     for group, items in summary_items.items():
         s = summarise(items)
