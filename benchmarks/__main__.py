@@ -10,6 +10,7 @@ BENCHMARKS = {
     "report_run": "benchmarks.report_run",
     "plan_reader": "benchmarks.plan_reader",
     "ingest": "benchmarks.ingest",
+    "web_pages": "benchmarks.web_pages",
 }
 
 

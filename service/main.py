@@ -18,6 +18,7 @@ from service.db.session import make_engine, make_sessionmaker
 from service.domain.errors import DomainError
 from service.web import plan_review as web_plan_review
 from service.web import routes as web_routes
+from service.web.data import RunCache
 
 PROBLEM = "application/problem+json"
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.settings = settings
+        app.state.run_cache = RunCache()  # figures over a whole finished run, for the overview
         runner = None
         if run_scheduler:
             from service.scheduler.runner import SchedulerRunner

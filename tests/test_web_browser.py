@@ -38,14 +38,11 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-@pytest.fixture
-def server(fresh_db_url, tmp_path: Path) -> Iterator[str]:
-    env = {"YRDMON_DATABASE_URL": fresh_db_url()}
-    run(["init"], env, tmp_path)
-    run(["report", "run"], env, tmp_path)
+def serve(env: dict[str, str], cwd: Path) -> Iterator[str]:
+    """``yrdmon serve`` on a free port until the test is done; yields its base URL."""
     port = free_port()
     proc = subprocess.Popen([*YRDMON, "serve", "--no-scheduler", "--port", str(port)], env={**os.environ, **env},
-                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                            cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -61,6 +58,30 @@ def server(fresh_db_url, tmp_path: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture
+def server(fresh_db_url, tmp_path: Path) -> Iterator[str]:
+    env = {"YRDMON_DATABASE_URL": fresh_db_url()}
+    run(["init"], env, tmp_path)
+    run(["report", "run"], env, tmp_path)
+    yield from serve(env, tmp_path)
+
+
+@pytest.fixture
+def province_server(fresh_db_url, tmp_path: Path) -> Iterator[str]:
+    """The catalog plus a synthetic plan over 300 counties (the benchmarks' generator), assessed."""
+    from benchmarks.synthetic import build
+    from service.db.session import make_engine
+
+    url = fresh_db_url()
+    env = {"YRDMON_DATABASE_URL": url}
+    run(["init"], env, tmp_path)
+    engine = make_engine(url)
+    build(engine, targets=600, regions=300, years=8)
+    engine.dispose()
+    run(["report", "run"], env, tmp_path)
+    yield from serve(env, tmp_path)
 
 
 def open_page(browser, url: str, width: int = 1280):  # type: ignore[no-untyped-def]
@@ -133,3 +154,37 @@ def test_phone_width_has_no_sideways_scroll(browser, server: str, db_kind: str) 
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     page.screenshot(path=str(SHOTS / f"target-phone-{db_kind}.png"), full_page=True)
     assert overflow <= 1 and errors == []
+
+
+def test_overview_pages_and_searches_many_regions(browser, province_server: str, db_kind: str) -> None:  # type: ignore[no-untyped-def]
+    from service.web.data import REGIONS_PER_PAGE
+
+    page, errors = open_page(browser, province_server + "/")
+    assert rendered_traces(page, "status-counts") >= 1
+    heads = page.locator("#grid thead th")
+    assert heads.count() == REGIONS_PER_PAGE + 1
+    assert "共 310 个" in page.inner_text("#grid-range")  # 300 synthetic counties and the catalog's 10
+    assert page.locator("#region-list option").count() == 310
+    first_region = heads.nth(1).inner_text()
+    page.click("#grid-pager a[rel=next]")
+    page.wait_for_load_state()
+    assert "page=2" in page.url and page.inner_text("#grid-pager .current") == "2"
+    assert heads.nth(1).inner_text() != first_region
+    rendered_traces(page, "status-counts")
+    page.fill("#grid-pager input[name=page]", "26")  # the last page
+    page.click("#grid-pager form button")
+    page.wait_for_load_state()
+    assert page.locator("#grid thead th").count() == 310 - 25 * REGIONS_PER_PAGE + 1
+    page.fill("input[name=region]", "合成地区42")  # the search box (suggestions from the datalist)
+    page.click("#filters button")
+    page.wait_for_load_state()
+    assert "page=" not in page.url and [h.strip() for h in page.locator("#grid thead th").all_inner_texts()] == [
+        "指标", "合成地区42"]  # fmt: skip
+    assert page.locator("#grid td.cell").count() == 2  # its two synthetic targets
+    page.screenshot(path=str(SHOTS / f"overview-province-{db_kind}.png"), full_page=True)
+    page.click("#lang-toggle")
+    page.wait_for_load_state()
+    assert page.inner_text("h1") == "Overview" and page.input_value("input[name=region]") == "合成地区42"
+    assert page.locator("#grid thead th").all_inner_texts()[1].strip() == "Synthetic 42"
+    rendered_traces(page, "status-counts")
+    assert errors == []

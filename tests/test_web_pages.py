@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 from fastapi.testclient import TestClient
@@ -115,3 +116,123 @@ def test_subscriptions_page_subscribes_and_unsubscribes(client: TestClient, sess
     gone = client.post("/subscriptions", data={"csrf": csrf, "delete": sub_id})
     assert gone.status_code == 200 and "lead@example.gov.cn</td>" not in gone.text
     assert client.post("/subscriptions", data={"csrf": "forged", "regions": "Z-YRD"}).status_code == 403
+
+
+def add_many_regions(session: Session, n: int) -> None:
+    """``n`` counties, each with one 2035 GDP target of a plan of its own (no data: insufficient)."""
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from service.db.models import Comparator, DeclaredForm, Indicator, Plan, Region, Target
+
+    gdp = session.scalar(select(Indicator).where(Indicator.code == "gdp"))
+    assert gdp is not None
+    plan = Plan(code="paging-test", title_zh="分页测试规划", title_en="Paging test plan", source_document="test",
+                horizon_years=[2035], content_hash="x")  # fmt: skip
+    regions = [Region(code=f"P{i:04d}", name_zh=f"测试地区{i}", name_en=f"Test county {i}", level="county",
+                      aliases=[], content_hash="x") for i in range(n)]  # fmt: skip
+    session.add_all([plan, *regions])
+    session.flush()
+    session.add_all([
+        Target(plan_id=plan.id, key=f"gdp-{r.code}", indicator_id=gdp.id, region_id=r.id, unit="亿元",
+               comparator=Comparator.GE, value=Decimal(100), target_year=2035, declared_form=DeclaredForm.LEVEL,
+               source_document="test", source_quote="测试", content_hash="x", valid_from=NOW - dt.timedelta(days=1))
+        for r in regions
+    ])  # fmt: skip
+    session.commit()
+
+
+def grid_columns(html: str) -> list[str]:
+    head = html.split('id="grid"')[1].split("</thead>")[0]
+    return re.findall(r"<th>([^<]*)</th>", head)[1:]
+
+
+def test_overview_grid_pages_through_many_regions(client: TestClient, session: Session) -> None:
+    from sqlalchemy import distinct, func, select
+
+    from service.db.models import Target
+    from service.web.data import REGION_SELECT_MAX, REGIONS_PER_PAGE
+
+    n = REGION_SELECT_MAX + 40
+    add_many_regions(session, n)
+    with_run(session)
+    total = session.scalar(select(func.count(distinct(Target.region_id))).where(Target.valid_to.is_(None)))
+    assert total is not None and total > n
+    first = client.get("/?lang=zh")
+    assert first.status_code == 200 and len(grid_columns(first.text)) == REGIONS_PER_PAGE
+    assert f"地区 1–{REGIONS_PER_PAGE}，共 {total} 个" in first.text
+    assert 'href="/?lang=zh&amp;page=2#grid-title"' in first.text
+    assert f">{-(-total // REGIONS_PER_PAGE)}</a>" in first.text  # the last page's link
+    # so many regions: the region filter is a search box with suggestions, not a menu
+    assert 'type="search" name="region" list="region-list"' in first.text
+    assert first.text.count('<option value="测试地区') == n
+    # the chart counts every target of the run, not only those on the page
+    figure = json.loads(first.text.split('id="status-counts-data">')[1].split("</script>")[0])
+    bars = [dict(zip(trace["y"], trace["x"], strict=True)) for trace in figure["data"]]
+    assert sum(b.get("分页测试规划", 0) for b in bars) == n
+    # page 2 of one plan, in English: the links keep the filter and the language
+    second = client.get("/", params={"plan": "paging-test", "page": "2", "lang": "en"})
+    columns = grid_columns(second.text)
+    assert columns[0] == f"Test county {REGIONS_PER_PAGE}" and len(columns) == REGIONS_PER_PAGE
+    assert f"Regions {REGIONS_PER_PAGE + 1}–{2 * REGIONS_PER_PAGE} of {n}" in second.text
+    assert 'href="/?plan=paging-test&amp;lang=en&amp;page=3#grid-title"' in second.text
+    assert 'aria-current="page">2<' in second.text
+    # past the end: the last page; not a number: the first
+    last = client.get("/", params={"plan": "paging-test", "page": "9999", "lang": "zh"})
+    assert grid_columns(last.text)[-1] == f"测试地区{n - 1}"
+    assert f'aria-current="page">{-(-n // REGIONS_PER_PAGE)}<' in last.text
+    assert grid_columns(client.get("/?page=abc&lang=zh").text) == grid_columns(first.text)
+    # one region, by name or by code: one column, no pages
+    for region in ("测试地区7", "P0007", "Test county 7"):
+        one = client.get("/", params={"region": region, "lang": "zh"})
+        assert (
+            grid_columns(one.text) == ["测试地区7"] and "共 1 个" in one.text and 'rel="next"' not in one.text
+        )
+    none = client.get("/", params={"region": "nowhere", "lang": "zh"})
+    assert none.status_code == 200 and 'id="grid-empty"' in none.text and 'id="grid"' not in none.text
+
+
+def test_target_page_of_a_large_plan(client: TestClient, session: Session) -> None:
+    add_many_regions(session, 30)
+    with_run(session)
+    page = client.get("/targets/paging-test/gdp-P0003?lang=zh")
+    assert page.status_code == 200 and "测试地区3" in page.text and "测试地区4" not in page.text
+
+
+def test_overview_counts_are_kept_per_run(client: TestClient, session: Session) -> None:
+    with_run(session)
+    before = client.get("/?lang=zh").text
+    add_many_regions(session, 5)
+    assert client.get("/?lang=zh").text.count("测试地区") == before.count("测试地区") == 0  # not assessed yet
+    with_run(session)  # a new run: the overview counts it afresh
+    after = client.get("/?lang=zh").text
+    total = int(re.search(r"共 (\d+) 个", before).group(1))  # type: ignore[union-attr]
+    assert f"共 {total + 5} 个" in after and "分页测试规划" in after
+
+
+def test_page_window() -> None:
+    from service.web.data import page_window
+
+    assert page_window(1, 1) == [1]
+    assert page_window(2, 4) == [1, 2, 3, 4]
+    assert page_window(7, 251) == [1, None, 5, 6, 7, 8, 9, None, 251]
+    assert page_window(251, 251) == [1, None, 249, 250, 251]
+
+
+def test_plotly_is_sent_compressed_once_and_versioned(client: TestClient, session: Session) -> None:
+    import plotly
+
+    from service.web.routes import PLOTLY_JS
+
+    with_run(session)
+    assert f'src="/static/plotly.min.js?v={plotly.__version__}"' in client.get("/").text
+    script = PLOTLY_JS.read_bytes()
+    for _ in range(2):
+        gz = client.get(f"/static/plotly.min.js?v={plotly.__version__}", headers={"Accept-Encoding": "gzip"})
+        assert gz.headers["content-encoding"] == "gzip" and gz.content == script  # httpx decompresses
+        assert (
+            int(gz.headers["content-length"]) < len(script) / 2 and "immutable" in gz.headers["cache-control"]
+        )
+    plain = client.get("/static/plotly.min.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == script

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from typing import Any
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Float, select, type_coerce
+from sqlalchemy import Float, and_, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from service.db.models import (
+    Assessment,
     Indicator,
     IndicatorKind,
     Observation,
@@ -21,11 +25,13 @@ from service.db.models import (
 )
 from service.domain.errors import NotFound
 from service.domain.regions import expected_indicators, zone_members
+from service.domain.statuses import WORST_FIRST, Status
 from service.reports.engine import SeriesBuilder, load_vintage
 from service.reports.queries import AssessmentFilter, assessment_records, evaluation, latest_finished_run
 from service.web.i18n import t
 
 COMPOUNDING_FORMS = {"avg_annual_growth", "annual_growth", "multiple"}
+T = TypeVar("T")
 
 
 def latest_run(session: Session) -> ReportRun | None:
@@ -36,56 +42,168 @@ def status_label(status: str, lang: str) -> str:
     return t("status_" + status, lang)
 
 
-def overview(session: Session, run: ReportRun, lang: str, *, plan: str | None, region: str | None,
-             category: str | None, year: int | None) -> dict[str, Any]:  # fmt: skip
-    everything = assessment_records(session, run)  # read once: the filter menus list every value
-    records = [
-        r for r in everything
-        if (not plan or r["plan_code"] == plan) and (not region or region in (r["region_code"], r["region"]))
-    ]  # fmt: skip
-    categories = {i.code: i.category for i in session.scalars(select(Indicator))}
-    if category:
-        records = [r for r in records if categories.get(r["indicator_code"]) == category]
-    if year:
-        records = [r for r in records if r["target_year"] == year]
-    plans: dict[str, dict[str, Any]] = {}
-    for r in records:
-        p = plans.setdefault(
-            r["plan_code"], {"code": r["plan_code"], "title": r["plan"], "counts": defaultdict(int)}
-        )
-        p["counts"][r["status"]] += 1
-    # the grid: indicators x regions, worst status of the targets in the cell
-    from service.domain.statuses import WORST_FIRST, Status
+REGIONS_PER_PAGE = 12  # regions (columns) of the attainment grid per page
+REGION_SELECT_MAX = 200  # beyond this many regions the region filter is a search box with suggestions
 
+
+@dataclass(frozen=True)
+class OverviewFilter:
+    plan: str | None = None
+    region: str | None = None  # a region's code or name (Chinese or English)
+    category: str | None = None
+    year: int | None = None
+
+
+class RunCache:
+    """Figures computed over a whole report run, kept while it is the latest run seen: a finished run's
+    assessments never change. A bounded number of entries (the totals, and the regions each filter
+    keeps, which paging through a filtered grid asks for again and again); one per app and process."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._lock = threading.Lock()
+        self._run: tuple[Any, ...] | None = None
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
+        self._size = size
+
+    def get(self, run: ReportRun, key: Hashable, compute: Callable[[], T]) -> T:
+        run_key = (run.id, run.started_at, run.finished_at)
+        with self._lock:
+            if self._run != run_key:
+                self._run = run_key
+                self._values.clear()
+            elif key in self._values:
+                self._values.move_to_end(key)
+                return cast(T, self._values[key])
+        value = compute()
+        with self._lock:
+            if self._run == run_key:
+                self._values[key] = value
+                while len(self._values) > self._size:
+                    self._values.popitem(last=False)
+        return value
+
+
+def overview(session: Session, run: ReportRun, lang: str, f: OverviewFilter, page: int = 1,
+             cache: RunCache | None = None) -> dict[str, Any]:  # fmt: skip
+    """Targets by status per plan, and one page of the attainment grid (indicators x regions, the worst
+    status of the targets in a cell). A province-wide run holds 100,000s of assessments: they are
+    counted in the database, once per run (``cache``), and only the regions on the page are read."""
+    cache = cache or RunCache()
+    en = lang == "en"
+    plans = {p.id: p for p in session.scalars(select(Plan).order_by(Plan.code))}
+    indicators = {i.id: i for i in session.scalars(select(Indicator))}
+    regions = {
+        r.id: r for r in session.execute(select(Region.id, Region.code, Region.name_zh, Region.name_en))
+    }
+    plan_id = next((p.id for p in plans.values() if p.code == f.plan), -1) if f.plan else None
+    indicator_ids = (
+        frozenset(i.id for i in indicators.values() if i.category == f.category) if f.category else None
+    )
+    region_ids = {
+        r.id for r in regions.values() if f.region in (r.code, r.name_zh, r.name_en)
+    } if f.region else None  # fmt: skip
+
+    def wanted(pid: int, iid: int, year: int) -> bool:  # the filters but the region's
+        return (plan_id in (None, pid) and (indicator_ids is None or iid in indicator_ids)
+                and f.year in (None, year))  # fmt: skip
+
+    in_run = and_(Assessment.target_id == Target.id, Assessment.run_id == run.id)
+
+    def of_regions(ids: Iterable[int]) -> Any:
+        """The run's assessments of the targets of a few regions: said so, SQLite finds those targets
+        through their region index first instead of walking every assessment of the run."""
+        return Assessment.target_id.in_(select(Target.id).where(Target.region_id.in_(ids)))
+
+    # status counts per (plan, indicator, target year); the regions with a target in the run (the
+    # filter's menu) and those the filters keep (the grid's columns, in pages)
+    grouping = (Target.plan_id, Target.indicator_id, Target.target_year, Assessment.status)
+    everything: list[tuple[int, int, int, str, int]] = cache.get(run, "totals", lambda: [
+        (pid, iid, year, status, n)
+        for pid, iid, year, status, n in session.execute(
+            select(*grouping, func.count()).join(Assessment, in_run).group_by(*grouping))
+    ])  # fmt: skip
+    with_targets = select(Target.region_id).join(Assessment, in_run).distinct()
+    all_region_ids: set[int] = cache.get(run, "regions", lambda: set(session.scalars(with_targets)))
+    rows: Iterable[tuple[int, int, int, str, int]] = everything
+    kept = all_region_ids
+    if region_ids is not None:  # a few regions: count their targets here
+        by_region = session.execute(select(Target.region_id, *grouping, func.count()).join(Assessment, in_run)
+                                    .where(of_regions(region_ids)).group_by(Target.region_id, *grouping)).all()  # fmt: skip
+        rows = [(pid, iid, year, status, n) for _, pid, iid, year, status, n in by_region]
+        kept = {rid for rid, pid, iid, year, _, _ in by_region if wanted(pid, iid, year)}
+    elif plan_id is not None or indicator_ids is not None or f.year is not None:
+        narrowing = [Target.plan_id == plan_id] if plan_id is not None else []
+        if indicator_ids is not None:
+            narrowing.append(Target.indicator_id.in_(indicator_ids))
+        if f.year is not None:
+            narrowing.append(Target.target_year == f.year)
+        kept = cache.get(run, ("regions", plan_id, indicator_ids, f.year),
+                         lambda: set(session.scalars(with_targets.where(*narrowing))))  # fmt: skip
+    counts: dict[int, dict[str, int]] = {}
+    for pid, iid, year, status, n in rows:
+        if wanted(pid, iid, year):
+            by_status = counts.setdefault(pid, defaultdict(int))
+            by_status[status] += n
+    ordered = sorted(kept, key=lambda i: regions[i].code)
+    pages = max(1, -(-len(ordered) // REGIONS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    shown = ordered[(page - 1) * REGIONS_PER_PAGE : page * REGIONS_PER_PAGE]
+
+    # the cells of the regions on this page
     rank = {s.value: i for i, s in enumerate(WORST_FIRST)}
     rank[Status.INSUFFICIENT_DATA.value] = len(rank)
-    cells: dict[tuple[str, str], dict[str, Any]] = {}
-    indicator_names: dict[str, str] = {}
-    region_names: dict[str, str] = {}
-    for r in records:
-        key = (r["indicator_code"], r["region_code"])
-        indicator_names[r["indicator_code"]] = r["indicator"]
-        region_names[r["region_code"]] = r["region"]
-        cell = cells.get(key)
-        if cell is None or rank[r["status"]] < rank[cell["status"]]:
-            cells[key] = {"status": r["status"], "label": status_label(r["status"], lang), "link": r["id"],
-                          "count": (cell or {}).get("count", 0) + 1}  # fmt: skip
+    cells: dict[str, dict[str, Any]] = {}
+    grid_indicators: dict[str, str] = {}
+    in_page = (
+        select(Target.plan_id, Target.key, Target.indicator_id, Target.region_id, Target.target_year,
+               Assessment.status)
+        .join(Assessment, in_run)
+        .where(of_regions(shown))
+        .order_by(Target.plan_id, Target.key)
+    )  # fmt: skip
+    for pid, key, iid, rid, year, status in session.execute(in_page) if shown else ():
+        if not wanted(pid, iid, year):
+            continue
+        ind = indicators[iid]
+        grid_indicators[ind.code] = ind.name_en if en else ind.name_zh
+        cell_key = f"{ind.code}|{regions[rid].code}"
+        cell = cells.get(cell_key)
+        if cell is None or rank[status] < rank[cell["status"]]:
+            cells[cell_key] = {"status": status, "label": status_label(status, lang),
+                               "link": f"{plans[pid].code}/{key}", "count": (cell or {}).get("count", 0) + 1}  # fmt: skip
         else:
             cell["count"] += 1
+
+    def region(rid: int) -> tuple[str, str]:
+        r = regions[rid]
+        return r.code, r.name_en if en else r.name_zh
+
+    first = (page - 1) * REGIONS_PER_PAGE
     return {
-        "records": records,
-        "plans": list(plans.values()),
-        "grid_indicators": sorted(indicator_names.items(), key=lambda kv: kv[1]),
-        "grid_regions": sorted(region_names.items()),
-        "cells": {f"{k[0]}|{k[1]}": v for k, v in cells.items()},
-        "all_plans": [
-            (p.code, p.title_zh if lang != "en" else p.title_en)
-            for p in session.scalars(select(Plan).order_by(Plan.code))
-        ],
-        "all_regions": sorted({(r["region_code"], r["region"]) for r in everything}),
-        "all_categories": sorted(set(categories.values())),
-        "all_years": sorted({r["target_year"] for r in everything}),
-    }
+        "plans": [{"code": p.code, "title": p.title_en if en else p.title_zh, "counts": counts[p.id]}
+                  for p in plans.values() if p.id in counts],
+        "grid_indicators": sorted(grid_indicators.items(), key=lambda kv: kv[1]),
+        "grid_regions": [region(i) for i in shown],
+        "cells": cells,
+        "grid_page": {"page": page, "pages": pages, "total": len(ordered), "first": first + 1 if shown else 0,
+                      "last": first + len(shown), "window": page_window(page, pages)},
+        "all_plans": [(p.code, p.title_en if en else p.title_zh) for p in plans.values()],
+        "all_regions": sorted(region(i) for i in all_region_ids),
+        "region_menu": "select" if len(all_region_ids) <= REGION_SELECT_MAX else "search",
+        "all_categories": sorted({i.category for i in indicators.values()}),
+        "all_years": sorted({year for _, _, year, _, _ in everything}),
+    }  # fmt: skip
+
+
+def page_window(page: int, pages: int, around: int = 2) -> list[int | None]:
+    """Page numbers to link: the first, the last and those around ``page``; None marks a gap."""
+    keep = sorted({1, pages, *range(max(1, page - around), min(pages, page + around) + 1)})
+    out: list[int | None] = []
+    for n in keep:
+        if out and n - (out[-1] or 0) > 1:
+            out.append(None)
+        out.append(n)
+    return out
 
 
 def _path(
@@ -110,20 +228,19 @@ def target_page(session: Session, run: ReportRun, plan_code: str, key: str) -> d
     )
     if target is None:
         raise NotFound(f"目标 {plan_code}/{key} 不存在", f"target {plan_code}/{key} does not exist")
-    records = [
-        r
-        for r in assessment_records(session, run, AssessmentFilter(plan=plan_code))
-        if r["id"] == f"{plan_code}/{key}"
-    ]
+    indicator = session.get(Indicator, target.indicator_id)
+    region = session.get(Region, target.region_id)
+    assert indicator is not None and region is not None
+    # the run's assessments of this region and indicator (a few), not of the whole plan (100,000s in a
+    # province-wide one); without a plan in the filter SQLite goes through the indicator's index
+    narrow = AssessmentFilter(region=region.code, indicator=indicator.code)
+    records = [r for r in assessment_records(session, run, narrow) if r["id"] == f"{plan_code}/{key}"]
     if not records:
         raise NotFound(
             "该目标尚未评估，请等待下一次报告运行",
             "this target has not been assessed yet; wait for the next run",
         )
     r = records[0]
-    indicator = session.get(Indicator, target.indicator_id)
-    region = session.get(Region, target.region_id)
-    assert indicator is not None and region is not None
     indicators = {i.id: i for i in session.scalars(select(Indicator))}
     members = zone_members(session)
     builder = SeriesBuilder(session, indicators, members)
@@ -179,8 +296,6 @@ def target_page(session: Session, run: ReportRun, plan_code: str, key: str) -> d
 
 
 def _assessment_row(session: Session, run: ReportRun, target_id: int) -> dict[str, Any]:
-    from service.db.models import Assessment
-
     row = session.scalar(
         select(Assessment).where(Assessment.run_id == run.id, Assessment.target_id == target_id)
     )
