@@ -430,7 +430,15 @@ def _latest(
             Observation.status != ObservationStatus.PLAN_BASELINE,
             Observation.reported_at <= as_of,
         )
-        .order_by(Observation.reported_at, Observation.id)
+        # the series index's order (latest report last per key): ordering by reported_at alone lets
+        # PostgreSQL walk the reported_at index over every row of a growing import
+        .order_by(
+            Observation.indicator_id,
+            Observation.region_id,
+            Observation.period,
+            Observation.reported_at,
+            Observation.id,
+        )
     )
     latest: dict[tuple[int, int, int], Any] = {}
     for obs in rows:

@@ -52,6 +52,7 @@ Decisions where METHODOLOGY leaves room (``METHOD_VERSION`` changes when any of 
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -318,9 +319,11 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
     T = spec.target_year
     horizon = T if as_of_year is None else min(T, as_of_year)
     notes: list[str] = []
-    if any(p.year > T and (as_of_year is None or p.year <= as_of_year) for p in points):
+    years = [p.year for p in points]  # ascending (``_clean`` sorts)
+    cut = bisect.bisect_right(years, T)
+    if cut < len(points) and (as_of_year is None or years[cut] <= as_of_year):
         notes.append(f"values after the target year {T} are not used")
-    usable = [p for p in points if p.year <= horizon]
+    usable = points[: bisect.bisect_right(years, horizon)]
     comparator, v, stretch_v, sense = _binding(spec)
     form = spec.declared_form
 
@@ -368,10 +371,10 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
             b = usable[0].year
             notes.append(f"no base year; the earliest observation ({b}) is used as the base")
         else:
-            later = [p for p in usable if p.year >= b0]
-            if not later:
+            start = bisect.bisect_left(years, b0, hi=len(usable))
+            if start == len(usable):
                 return unassessable(f"no value in or after the base year {b0}")
-            b = later[0].year
+            b = usable[start].year
             if b != b0:
                 if form in _FIXED_BASE_FORMS:
                     return unassessable(
@@ -380,7 +383,7 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
                 notes.append(f"base year {b0} has no value; the nearest later year {b} is used")
         if b >= T:
             return unassessable(f"no value before the target year {T}")
-        window = tuple(p for p in usable if p.year >= b)
+        window = tuple(usable[bisect.bisect_left(years, b, hi=len(usable)) :])
 
     xb = window[0].value
     assert xb is not None

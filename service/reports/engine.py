@@ -166,25 +166,29 @@ class SeriesBuilder:
         return keys
 
     def points(
-        self, vintage: dict[SeriesKey, dict[int, Any]], ind_id: int, reg_id: int
+        self, vintage: dict[SeriesKey, dict[int, Any]], ind_id: int, reg_id: int, since: int | None = None
     ) -> tuple[list[Point], list[tuple[int, ...]] | None, str | None]:
         """The series as methodology points, with how it was formed.
 
         For a region's own figures each point's ``observation_id`` is the observation's id and the
         second item is None; for an aggregate it is an index into the second item, the ids behind
-        each point.
+        each point. ``since``: the target's declared base year, before which the methodology uses no
+        value (it starts at the base year or the nearest later one), so no point is made for them.
         """
         years = vintage.get((ind_id, reg_id))
         has_members = bool(self.members.get(reg_id))
+        first = -1 if since is None else since
         if years:
-            # rows are (id, region_id, period, value, status, series_break); read by position: millions of them
-            own = [Point(y, o[3], bool(o[5]), o[0]) for y, o in years.items() if o[3] is not None]
-            if own or not has_members:
+            # rows are (id, region_id, period, value, status, series_break); by position: millions of them
+            own = [
+                Point(y, o[3], bool(o[5]), o[0]) for y, o in years.items() if y >= first and o[3] is not None
+            ]
+            if own or not has_members or any(o[3] is not None for o in years.values()):
                 return own, None, None
         elif not has_members:
             return [], None, None
         series, how = self.series(vintage, ind_id, reg_id)
-        points = [Point(p.year, p.value, p.series_break, i) for i, p in enumerate(series)]
+        points = [Point(p.year, p.value, p.series_break, i) for i, p in enumerate(series) if p.year >= first]
         return points, [p.inputs for p in series], how
 
     def series(
@@ -290,7 +294,10 @@ def run_report(
     builder = SeriesBuilder(session, indicators, members)
     keys: set[SeriesKey] = set()
     for t in targets:
-        keys |= builder.needed_keys(t.indicator_id, t.region_id)
+        if t.region_id in members:
+            keys |= builder.needed_keys(t.indicator_id, t.region_id)
+        else:
+            keys.add((t.indicator_id, t.region_id))
     vintage = load_vintage(session, keys, as_of)
     rows: list[tuple[Any, ...]] = []
     statuses: list[str] = []
@@ -298,24 +305,28 @@ def run_report(
     as_of_year = as_of.year
     run_id = run.id
     achieved = (Status.ACHIEVED, Status.ACHIEVED_EARLY)
+    chapter_groups: dict[tuple[int, str], str] = {}
     for t in targets:
-        indicator, plan = indicators[t.indicator_id], plans[t.plan_id]
-        points, inputs_of, how = builder.points(vintage, t.indicator_id, t.region_id)
+        ind_id, reg_id, plan_id = t.indicator_id, t.region_id, t.plan_id
+        indicator, plan = indicators[ind_id], plans[plan_id]
+        base = t.reference_year if t.reference_year is not None else plan.base_year
+        points, inputs_of, how = builder.points(vintage, ind_id, reg_id, since=base)
         spec = target_spec(t, indicator, plan)
         result, norm = evaluate(spec, points, as_of_year=as_of_year, profile=profile)
         first, last = result.base_year or 0, result.latest_year or -1
-        ids = [p.observation_id for p in points if first <= p.year <= last]
+        ids = [p.observation_id for p in points if first <= p.year <= last and p.observation_id is not None]
         if inputs_of is None:
-            inputs = sorted(i for i in ids if i is not None)
+            ids.sort()
+            inputs = ids
         else:  # an aggregate: each point stands for the ids behind it
-            inputs = sorted({oid for i in ids if i is not None for oid in inputs_of[i]})
+            inputs = sorted({oid for i in ids for oid in inputs_of[i]})
         extra: dict[str, Any] = {
             "aggregation": how,
             "first_met_year": first_met_year(norm) if result.status in achieved else None,
         }
         if how and not points:
             extra["notes_extra"] = how
-        status = str(result.status)
+        status = result.status.value
         statuses.append(status)
         score = result.score
         rows.append((
@@ -323,11 +334,14 @@ def run_report(
             result.target_level, result.pace_ratio, result.completion, float(score) if score is not None else None,
             _metrics(result, extra), inputs,
         ))  # fmt: skip
-        unit_key = (t.indicator_id, t.region_id)
-        summary_items[plan_groups[t.plan_id]].append((unit_key, result))
-        summary_items[region_groups[t.region_id]].append((unit_key, result))
-        if t.chapter:
-            summary_items[f"chapter:{plan.code}:{t.chapter}"].append((unit_key, result))
+        item = ((ind_id, reg_id), result)
+        summary_items[plan_groups[plan_id]].append(item)
+        summary_items[region_groups[reg_id]].append(item)
+        if chapter := t.chapter:
+            group = chapter_groups.get((plan_id, chapter))
+            if group is None:
+                group = chapter_groups[(plan_id, chapter)] = f"chapter:{plan.code}:{chapter}"
+            summary_items[group].append(item)
     bulk_insert(session.connection(), ASSESSMENTS, _ASSESSMENT_COLUMNS, rows)
     summary: dict[str, Any] = {"targets": len(rows), "groups": {}}
     overall: dict[str, int] = defaultdict(int)
