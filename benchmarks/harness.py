@@ -29,13 +29,16 @@ class Measurement:
 
 
 def measure(
-    label: str, fn: Callable[[], object], rows: int | None = None, trace_memory: bool = False
+    label: str, fn: Callable[[], object], rows: int | None = None, trace_memory: bool = False, repeat: int = 1
 ) -> Measurement:
+    """Time ``fn``; with ``repeat`` > 1 the best of that many runs (the first warms caches)."""
     if trace_memory:
         tracemalloc.start()
-    start = time.perf_counter()
-    fn()
-    seconds = time.perf_counter() - start
+    seconds = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        seconds = min(seconds, time.perf_counter() - start)
     peak = None
     if trace_memory:
         peak = tracemalloc.get_traced_memory()[1]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import operator
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -78,9 +79,28 @@ def targets_as_of(session: Session, as_of: dt.datetime) -> list[Target]:
     return list(session.scalars(select(Target).where(*_in_force(as_of)).order_by(Target.id)))
 
 
-def target_rows_as_of(session: Session, as_of: dt.datetime) -> list[Any]:
-    """The same targets as plain rows with the columns a run needs (a run may assess 100,000s)."""
-    return list(session.execute(select(*_TARGET_COLUMNS).where(*_in_force(as_of)).order_by(Target.id)))
+class TargetRow(NamedTuple):
+    id: int
+    plan_id: int
+    indicator_id: int
+    region_id: int
+    chapter: str | None
+    unit: str
+    comparator: Any
+    value: Decimal | None
+    low: Decimal | None
+    high: Decimal | None
+    stretch_value: Decimal | None
+    tolerance: Decimal | None
+    target_year: int
+    reference_year: int | None
+    declared_form: Any
+
+
+def target_rows_as_of(session: Session, as_of: dt.datetime) -> list[TargetRow]:
+    """The same targets as plain tuples with the columns a run needs (a run may assess 100,000s)."""
+    stmt = select(*_TARGET_COLUMNS).where(*_in_force(as_of)).order_by(Target.id)
+    return [TargetRow._make(row) for row in session.execute(stmt)]
 
 
 def load_vintage(
@@ -228,28 +248,47 @@ class SeriesBuilder:
         return points, f"ratio of summed {num_ind.code} to summed {den_ind.code} over {len(members)} members"
 
 
-def target_spec(target: Any, indicator: Indicator, plan: Plan) -> TargetSpec:
-    """The declared target (a Target or a row with its columns) with figures in the indicator's unit."""
+class SpecContext(NamedTuple):
+    """What a target's spec takes from its indicator and plan (read once per pair in a run)."""
+
+    unit: str
+    direction: Any
+    kind: Any
+    flow_named: bool  # the indicator counts yearly additions (新增 / *_added)
+    base_year: int | None
+
+
+def spec_context(indicator: Indicator, plan: Plan) -> SpecContext:
+    flow_named = indicator.code.endswith("_added") or "新增" in indicator.name_zh
+    return SpecContext(indicator.unit, indicator.direction, indicator.kind, flow_named, plan.base_year)
+
+
+_CONVERTIBLE_FORMS = frozenset({*LEVEL_FORMS, DeclaredForm.CUMULATIVE})
+
+
+def target_spec(target: Any, indicator: Indicator | SpecContext, plan: Plan | None = None) -> TargetSpec:
+    """The declared target (a Target or a row with its columns) with figures in the indicator's unit.
+
+    Pass the indicator and plan, or their ``SpecContext``."""
+    ctx = indicator if isinstance(indicator, SpecContext) else spec_context(indicator, plan)  # type: ignore[arg-type]
     form = target.declared_form
-    convertible = form in LEVEL_FORMS or form is DeclaredForm.CUMULATIVE
-    factor = units.conversion_factor(target.unit, indicator.unit) if convertible else None
+    convertible = form in _CONVERTIBLE_FORMS
+    unit = target.unit
+    plain = not convertible or unit == ctx.unit or units.conversion_factor(unit, ctx.unit) == 1
 
     def fig(v: Decimal | None) -> float | None:
         if v is None:
             return None
-        if not convertible or factor == 1:
+        if plain:
             return float(v)
-        return float(units.convert(Decimal(v), target.unit, indicator.unit))
+        return float(units.convert(Decimal(v), unit, ctx.unit))
 
-    flow = form is DeclaredForm.CUMULATIVE and (
-        indicator.code.endswith("_added") or "新增" in indicator.name_zh
-    )
+    tolerance = target.tolerance
     return TargetSpec(
-        comparator=target.comparator, value=fig(target.value), target_year=target.target_year,
-        declared_form=form, direction=indicator.direction, indicator_kind=indicator.kind,
-        low=fig(target.low), high=fig(target.high), stretch_value=fig(target.stretch_value),
-        tolerance=float(target.tolerance) if target.tolerance is not None else None,
-        reference_year=target.reference_year, plan_base_year=plan.base_year, series_is_flow=flow,
+        target.comparator, fig(target.value), target.target_year, form, ctx.direction, ctx.kind,
+        fig(target.low), fig(target.high), fig(target.stretch_value),
+        float(tolerance) if tolerance is not None else None, target.reference_year, ctx.base_year,
+        form is DeclaredForm.CUMULATIVE and ctx.flow_named,
     )  # fmt: skip
 
 
@@ -260,8 +299,11 @@ _ASSESSMENT_COLUMNS = (
 _RESULT_FIELDS = [f.name for f in dataclasses.fields(Result) if f.name != "observation_ids"]
 
 
+_RESULT_VALUES = operator.attrgetter(*_RESULT_FIELDS)
+
+
 def _metrics(result: Result, extra: dict[str, Any]) -> dict[str, Any]:
-    data = {name: getattr(result, name) for name in _RESULT_FIELDS}
+    data = dict(zip(_RESULT_FIELDS, _RESULT_VALUES(result), strict=True))
     for k in ("status", "profile", "comparator"):
         data[k] = None if data[k] is None else str(data[k])
     data["notes"] = list(result.notes)
@@ -306,12 +348,16 @@ def run_report(
     run_id = run.id
     achieved = (Status.ACHIEVED, Status.ACHIEVED_EARLY)
     chapter_groups: dict[tuple[int, str], str] = {}
+    contexts: dict[tuple[int, int], SpecContext] = {}
     for t in targets:
         ind_id, reg_id, plan_id = t.indicator_id, t.region_id, t.plan_id
         indicator, plan = indicators[ind_id], plans[plan_id]
         base = t.reference_year if t.reference_year is not None else plan.base_year
         points, inputs_of, how = builder.points(vintage, ind_id, reg_id, since=base)
-        spec = target_spec(t, indicator, plan)
+        ctx = contexts.get((ind_id, plan_id))
+        if ctx is None:
+            ctx = contexts[(ind_id, plan_id)] = spec_context(indicator, plan)
+        spec = target_spec(t, ctx)
         result, norm = evaluate(spec, points, as_of_year=as_of_year, profile=profile)
         first, last = result.base_year or 0, result.latest_year or -1
         ids = [p.observation_id for p in points if first <= p.year <= last and p.observation_id is not None]
