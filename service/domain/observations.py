@@ -377,7 +377,11 @@ def _prepare_row(
                 "region", f"您（{user.username}）无权填报“{region.name_zh}”的数据",
                 f"you ({user.username}) may not write data for {region.name_en} ({region.code})",
             ))  # fmt: skip
-    if item.unit or item.source or item.source_url or item.note or item.revision_reason:
+    unit = item.unit
+    if (
+        item.source or item.source_url or item.note or item.revision_reason
+        or (unit and (len(unit) > TEXT_LIMITS["unit"] or "\x00" in unit))
+    ):  # fmt: skip
         problems.extend(_text_problems(item))
     result.period = period
     if problems or type(indicator) is not IndicatorRef or type(region) is not RegionRef:
