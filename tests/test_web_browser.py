@@ -188,3 +188,44 @@ def test_overview_pages_and_searches_many_regions(browser, province_server: str,
     assert page.locator("#grid thead th").all_inner_texts()[1].strip() == "Synthetic 42"
     rendered_traces(page, "status-counts")
     assert errors == []
+
+
+def test_province_evaluation_and_indicator(browser, province_server: str, db_kind: str) -> None:  # type: ignore[no-untyped-def]
+    from service.web.data import INDICATOR_REGIONS_PER_PAGE, ROWS_PER_PAGE
+
+    page, errors = open_page(browser, province_server + "/plans/synthetic/evaluation")
+    assert rendered_traces(page, "verdict-chart") >= 1
+    bars = page.evaluate("document.getElementById('verdict-chart').data[0].y.reduce((a, b) => a + b, 0)")
+    assert bars == 200  # every third synthetic target is due in 2025: all counted, not only a page's
+    assert page.locator("#end-of-term tbody tr").count() == ROWS_PER_PAGE
+    assert page.locator("#mid-term tbody tr").count() == ROWS_PER_PAGE
+    assert "共 200 条" in page.inner_text("#eot-pager") and "共 400 条" in page.inner_text("#mid-pager")
+    page.click("#mid-pager a[rel=next]")
+    page.wait_for_load_state()
+    page.click("#eot-pager a[rel=next]")
+    page.wait_for_load_state()
+    assert "eot_page=2" in page.url and "mid_page=2" in page.url
+    assert page.inner_text("#eot-pager .current") == "2" and page.inner_text("#mid-pager .current") == "2"
+    page.fill("#mid-pager input[name=mid_page]", "8")  # the last page
+    page.click("#mid-pager form button")
+    page.wait_for_load_state()
+    assert page.inner_text("#mid-pager .current") == "8" and page.inner_text("#eot-pager .current") == "2"
+    page.click("#lang-toggle")
+    page.wait_for_load_state()
+    assert "Rows 351–400 of 400" in page.inner_text("#mid-pager") and page.inner_text("h1").startswith("Plan")
+    rendered_traces(page, "verdict-chart")
+    page.close()
+    assert errors == []
+    for path in ("/plans/synthetic/evaluation?eot_page=4", "/indicators/syn_0?page=3"):
+        page, errors = open_page(browser, province_server + path, width=390)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        name = "evaluation" if "plans" in path else "indicator"
+        page.screenshot(path=str(SHOTS / f"{name}-province-phone-{db_kind}.png"), full_page=True)
+        assert overflow <= 1 and errors == [], path
+        page.close()
+    page, errors = open_page(browser, province_server + "/indicators/syn_0?page=2")
+    assert rendered_traces(page, "regions-chart") >= 1
+    shown = page.evaluate("document.getElementById('regions-chart').data[0].x.length")
+    assert shown == page.locator("#regions tbody tr").count() == INDICATOR_REGIONS_PER_PAGE
+    assert "51–100" in page.inner_text("#chart-note") and "共 300 个" in page.inner_text("#regions-pager")
+    assert errors == []

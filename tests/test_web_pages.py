@@ -118,8 +118,9 @@ def test_subscriptions_page_subscribes_and_unsubscribes(client: TestClient, sess
     assert client.post("/subscriptions", data={"csrf": "forged", "regions": "Z-YRD"}).status_code == 403
 
 
-def add_many_regions(session: Session, n: int) -> None:
-    """``n`` counties, each with one 2035 GDP target of a plan of its own (no data: insufficient)."""
+def add_many_regions(session: Session, n: int, ended: bool = False) -> None:
+    """``n`` counties, each with one 2035 GDP target of a plan of its own (no data: insufficient);
+    with ``ended`` each has a 2020 one too (its year has passed: end-of-term, insufficient data)."""
     from decimal import Decimal
 
     from sqlalchemy import select
@@ -140,6 +141,14 @@ def add_many_regions(session: Session, n: int) -> None:
                source_document="test", source_quote="测试", content_hash="x", valid_from=NOW - dt.timedelta(days=1))
         for r in regions
     ])  # fmt: skip
+    if ended:
+        session.add_all([
+            Target(plan_id=plan.id, key=f"old-{r.code}", indicator_id=gdp.id, region_id=r.id, unit="亿元",
+                   comparator=Comparator.GE, value=Decimal(100), target_year=2020, declared_form=DeclaredForm.LEVEL,
+                   source_document="test", source_quote="测试", content_hash="x",
+                   valid_from=NOW - dt.timedelta(days=1))
+            for r in regions
+        ])  # fmt: skip
     session.commit()
 
 
@@ -236,3 +245,131 @@ def test_plotly_is_sent_compressed_once_and_versioned(client: TestClient, sessio
         )
     plain = client.get("/static/plotly.min.js", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers and plain.content == script
+
+
+def table_rows(html: str, table_id: str) -> list[str]:
+    """The target links of a table's rows (``plan/key``)."""
+    if f'id="{table_id}"' not in html:
+        return []
+    body = html.split(f'id="{table_id}"')[1].split("</table>")[0]
+    return re.findall(r'<tr><td><a href="/targets/([^"?]+)\?', body)
+
+
+def chart_figure(html: str, chart_id: str) -> dict:  # type: ignore[type-arg]
+    return json.loads(html.split(f'id="{chart_id}-data">')[1].split("</script>")[0])  # type: ignore[no-any-return]
+
+
+def test_evaluation_pages_each_table_of_a_large_plan(client: TestClient, session: Session) -> None:
+    from service.web.data import ROWS_PER_PAGE
+
+    n = 2 * ROWS_PER_PAGE + 30
+    add_many_regions(session, n, ended=True)
+    with_run(session)
+    base = "/plans/paging-test/evaluation"
+    first = client.get(base, params={"lang": "zh"})
+    assert first.status_code == 200
+    ended, later = table_rows(first.text, "end-of-term"), table_rows(first.text, "mid-term")
+    assert ended == [f"paging-test/old-P{i:04d}" for i in range(ROWS_PER_PAGE)]
+    assert later == [f"paging-test/gdp-P{i:04d}" for i in range(ROWS_PER_PAGE)]
+    assert first.text.count(f"第 1–{ROWS_PER_PAGE} 条，共 {n} 条") == 2
+    # the chart counts every end-of-term target, not only those on the page
+    figure = chart_figure(first.text, "verdict-chart")
+    assert sum(figure["data"][0]["y"]) == n and figure["data"][0]["x"] == ["数据不足"]
+    # each table's links keep the language and the other table's page
+    assert f'href="{base}?lang=zh&amp;mid_page=1&amp;eot_page=2#end-of-term-title"' in first.text
+    assert f'href="{base}?lang=zh&amp;eot_page=1&amp;mid_page=3#mid-term-title"' in first.text
+    second = client.get(base, params={"eot_page": "2", "mid_page": "3", "lang": "en"})
+    ended, later = table_rows(second.text, "end-of-term"), table_rows(second.text, "mid-term")
+    assert ended[0] == f"paging-test/old-P{ROWS_PER_PAGE:04d}" and len(ended) == ROWS_PER_PAGE
+    assert later == [f"paging-test/gdp-P{i:04d}" for i in range(2 * ROWS_PER_PAGE, n)]
+    assert f"Rows {ROWS_PER_PAGE + 1}–{2 * ROWS_PER_PAGE} of {n}" in second.text
+    assert f"Rows {2 * ROWS_PER_PAGE + 1}–{n} of {n}" in second.text
+    assert f'href="{base}?lang=en&amp;mid_page=3&amp;eot_page=3#end-of-term-title"' in second.text
+    assert f'href="{base}?lang=en&amp;eot_page=2&amp;mid_page=1#mid-term-title"' in second.text
+    assert 'aria-current="page">2<' in second.text and 'aria-current="page">3<' in second.text
+    assert '<input type="hidden" name="mid_page" value="3">' in second.text  # the jump form keeps it too
+    assert "Plan evaluation" in second.text and "末期评估" not in second.text
+    # past the end: the last page; not a number: the first
+    last = client.get(base, params={"eot_page": "9999", "mid_page": "0", "lang": "zh"})
+    assert table_rows(last.text, "end-of-term")[-1] == f"paging-test/old-P{n - 1:04d}"
+    assert len(table_rows(last.text, "end-of-term")) == n - 2 * ROWS_PER_PAGE
+    assert table_rows(last.text, "mid-term")[0] == "paging-test/gdp-P0000"
+    assert f'aria-current="page">{-(-n // ROWS_PER_PAGE)}<' in last.text
+    assert table_rows(client.get(base, params={"eot_page": "abc"}).text, "end-of-term") == table_rows(
+        first.text, "end-of-term"
+    )
+    # filters: the links keep them; the chart still counts every target
+    missed = client.get(base, params={"verdict": "missed", "lang": "zh"})
+    assert 'id="end-of-term-empty"' in missed.text and "共 0 条" in missed.text
+    assert sum(chart_figure(missed.text, "verdict-chart")["data"][0]["y"]) == n
+    short = client.get(base, params={"verdict": "insufficient_data", "status": "insufficient_data",
+                                     "eot_page": "2", "lang": "zh"})  # fmt: skip
+    assert len(table_rows(short.text, "end-of-term")) == ROWS_PER_PAGE and f"共 {n} 条" in short.text
+    assert (f'href="{base}?verdict=insufficient_data&amp;status=insufficient_data&amp;lang=zh&amp;mid_page=1'
+            f'&amp;eot_page=3#end-of-term-title"') in short.text  # fmt: skip
+    assert '<option value="insufficient_data" selected>' in short.text
+    for region in ("P0007", "测试地区7", "Test county 7"):
+        one = client.get(base, params={"region": region, "lang": "zh", "eot_page": "5"})
+        assert table_rows(one.text, "end-of-term") == ["paging-test/old-P0007"]
+        assert table_rows(one.text, "mid-term") == ["paging-test/gdp-P0007"]
+        assert one.text.count("第 1–1 条，共 1 条") == 2 and 'rel="next"' not in one.text
+    evil = client.get(base, params={"region": "<b>x</b>", "lang": "zh"})
+    assert evil.status_code == 200 and "<b>x</b>" not in evil.text and "&lt;b&gt;x&lt;/b&gt;" in evil.text
+    # the CSV still has every target
+    csv_text = client.get(base + ".csv").text
+    ids = [line.split(",")[0] for line in csv_text.splitlines()[1:]]
+    assert len(ids) == 2 * n and "paging-test/old-P0000" in ids and f"paging-test/gdp-P{n - 1:04d}" in ids
+    assert client.get("/plans/no-such-plan/evaluation").status_code == 404
+
+
+def test_evaluation_of_a_small_plan_has_one_page(client: TestClient, session: Session) -> None:
+    from service.reports.queries import evaluation, latest_finished_run
+
+    with_run(session)
+    page = client.get("/plans/yrd-outline-2019/evaluation?lang=zh")
+    run = latest_finished_run(session)
+    assert run is not None
+    d = evaluation(session, run, "yrd-outline-2019")
+    assert table_rows(page.text, "end-of-term") == [r["id"] for r in d["end_of_term"]]
+    assert table_rows(page.text, "mid-term") == [r["id"] for r in d["mid_term"]]
+    figure = chart_figure(page.text, "verdict-chart")
+    labels = {"提前实现": "achieved_early", "已实现": "achieved", "未实现": "missed", "数据不足": "insufficient_data"}  # fmt: skip
+    counts = {labels[x]: y for x, y in zip(figure["data"][0]["x"], figure["data"][0]["y"], strict=True)}
+    assert counts == d["end_of_term_counts"]
+    assert 'rel="next"' not in page.text and "jump" not in page.text
+
+
+def test_indicator_page_pages_its_regions(client: TestClient, session: Session) -> None:
+    from sqlalchemy import distinct, func, select
+
+    from service.db.models import Assessment, Indicator, Target
+    from service.web.data import INDICATOR_REGIONS_PER_PAGE as PER_PAGE
+
+    n = 2 * PER_PAGE + 20
+    add_many_regions(session, n)
+    with_run(session)
+    in_run = (Assessment.target_id == Target.id, Target.indicator_id == Indicator.id, Indicator.code == "gdp")
+    regions = session.scalar(select(func.count(distinct(Target.region_id))).where(*in_run))
+    targets = session.scalar(select(func.count(Assessment.id)).where(*in_run, Assessment.run_id == session.scalar(
+        select(func.max(Assessment.run_id)))))  # fmt: skip
+    assert regions is not None and regions >= n and targets is not None and targets >= n
+    first = client.get("/indicators/gdp?lang=zh")
+    assert first.status_code == 200
+    rows = table_rows(first.text, "regions")
+    figure = chart_figure(first.text, "regions-chart")
+    assert 0 < len(rows) == len(figure["data"][0]["x"]) and len(set(figure["data"][0]["x"])) <= len(rows)
+    assert f"地区 1–{PER_PAGE}，共 {regions} 个" in first.text and 'id="chart-note"' in first.text
+    assert 'href="/indicators/gdp?lang=zh&amp;page=2#regions-title"' in first.text
+    pages = -(-regions // PER_PAGE)
+    last = client.get("/indicators/gdp", params={"page": "9999", "lang": "en"})
+    assert f'aria-current="page">{pages}<' in last.text
+    assert f"Regions {(pages - 1) * PER_PAGE + 1}–{regions} of {regions}" in last.text
+    assert f"The chart shows this page&#39;s regions {(pages - 1) * PER_PAGE + 1}–{regions}" in last.text
+    shown = table_rows(last.text, "regions")
+    assert len(chart_figure(last.text, "regions-chart")["data"][0]["x"]) == len(shown) > 0
+    every = [table_rows(client.get("/indicators/gdp", params={"page": str(p)}).text, "regions")
+             for p in range(1, pages + 1)]  # fmt: skip
+    assert sum(len(rows) for rows in every) == targets and len({r for rows in every for r in rows}) == targets
+    assert f"paging-test/gdp-P{n - 1:04d}" in every[-1]
+    csv_rows = client.get("/indicators/gdp/data.csv").text.splitlines()[1:]
+    assert len(csv_rows) == targets

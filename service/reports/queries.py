@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, not_, select
 from sqlalchemy.orm import Session, aliased
 
 from service.db.models import Assessment, Indicator, Observation, Plan, Region, ReportRun, Target
@@ -56,6 +56,10 @@ class AssessmentFilter:
 def assessment_records(
     session: Session, run: ReportRun, f: AssessmentFilter = AssessmentFilter()
 ) -> list[dict[str, Any]]:
+    return assessment_records_where(session, run, f)
+
+
+def _records_stmt(run: ReportRun, f: AssessmentFilter, where: tuple[Any, ...]) -> Any:
     region = aliased(Region)
     stmt = (
         select(Assessment, Target, Plan, Indicator, region)
@@ -63,7 +67,7 @@ def assessment_records(
         .join(Plan, Target.plan_id == Plan.id)
         .join(Indicator, Target.indicator_id == Indicator.id)
         .join(region, Target.region_id == region.id)
-        .where(Assessment.run_id == run.id)
+        .where(Assessment.run_id == run.id, *where)
     )
     if f.plan:
         stmt = stmt.where(Plan.code == f.plan)
@@ -73,8 +77,22 @@ def assessment_records(
         stmt = stmt.where(Indicator.code == f.indicator)
     if f.status:
         stmt = stmt.where(Assessment.status == f.status)
+    return stmt
+
+
+def assessment_records_where(
+    session: Session, run: ReportRun, f: AssessmentFilter = AssessmentFilter(), *where: Any,
+    offset: int | None = None, limit: int | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """The records ``f`` and the further SQL conditions ``where`` keep, ordered by plan and key; with
+    ``offset``/``limit`` only that slice is read from the database (a page of a large plan)."""
+    stmt = _records_stmt(run, f, where).order_by(Plan.code, Target.key)
+    if offset:
+        stmt = stmt.offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
     out = []
-    for a, t, p, ind, reg in session.execute(stmt.order_by(Plan.code, Target.key)):
+    for a, t, p, ind, reg in session.execute(stmt):
         m = a.metrics
         out.append({
             "run_id": run.id, "as_of": run.as_of.isoformat(), "id": f"{p.code}/{t.key}", "target_version": t.version,
@@ -95,6 +113,13 @@ def assessment_records(
             "source_document": t.source_document, "source_quote": t.source_quote,
         })  # fmt: skip
     return out
+
+
+def count_records_where(session: Session, run: ReportRun, f: AssessmentFilter = AssessmentFilter(),
+                        *where: Any) -> int:  # fmt: skip
+    """How many records ``assessment_records_where`` would give, counted in the database."""
+    inner = _records_stmt(run, f, where).with_only_columns(Assessment.id).subquery()
+    return session.scalar(select(func.count()).select_from(inner)) or 0
 
 
 def changes(session: Session, run: ReportRun, before: ReportRun | None = None) -> list[dict[str, Any]]:
@@ -148,6 +173,87 @@ def changes(session: Session, run: ReportRun, before: ReportRun | None = None) -
     return out
 
 
+VERDICTS = ("achieved_early", "achieved", "missed", "insufficient_data")
+VERDICT_LABELS = {"achieved_early": ("提前实现", "Achieved early"), "achieved": ("已实现", "Achieved"),
+                  "missed": ("未实现", "Missed"), "insufficient_data": ("数据不足", "Insufficient data")}  # fmt: skip
+
+
+def verdict_of(status: str, first_met_year: float | None, target_year: int) -> str:
+    """The end-of-term verdict of a target whose year has passed."""
+    if status in ACHIEVED:
+        early = first_met_year is not None and first_met_year < target_year
+        return "achieved_early" if early else "achieved"
+    if status == Status.MISSED.value:
+        return "missed"
+    return "insufficient_data"
+
+
+def with_verdict(r: dict[str, Any]) -> dict[str, Any]:
+    """An end-of-term record with its verdict (and labels) and the evidence for it."""
+    verdict = verdict_of(r["status"], r["first_met_year"], r["target_year"])
+    evidence = (
+        f"{r['latest_year']}年 {r['latest_value']:g}{r['unit']}"
+        if r["latest_value"] is not None
+        else "无数据"
+    )
+    return {**r, "verdict": verdict, "verdict_zh": VERDICT_LABELS[verdict][0],
+            "verdict_en": VERDICT_LABELS[verdict][1], "evidence": evidence}  # fmt: skip
+
+
+def _first_met_year() -> Any:
+    return Assessment.metrics["first_met_year"].as_float()
+
+
+def end_of_term_condition(year: int) -> Any:
+    """The SQL condition of ``evaluation``'s end-of-term targets (target year before ``year``)."""
+    return Target.target_year < year
+
+
+def verdict_condition(verdict: str) -> Any:
+    """The SQL condition of an end-of-term verdict (``verdict_of`` in the database)."""
+    achieved = Assessment.status.in_(sorted(ACHIEVED))
+    early = and_(_first_met_year().is_not(None), _first_met_year() < Target.target_year)
+    if verdict == "achieved_early":
+        return and_(achieved, early)
+    if verdict == "achieved":
+        return and_(achieved, not_(early))
+    if verdict == "missed":
+        return Assessment.status == Status.MISSED.value
+    if verdict == "insufficient_data":
+        return Assessment.status.not_in([*sorted(ACHIEVED), Status.MISSED.value])
+    raise ValueError(verdict)
+
+
+def evaluation_counts(session: Session, run: ReportRun, plan_code: str, *where: Any) -> dict[str, Any]:
+    """``evaluation``'s figures without its records, counted in the database (a province-wide plan
+    has 100,000s of targets): the end-of-term verdict counts and the mid-term status counts."""
+    plan = session.scalar(select(Plan).where(Plan.code == plan_code))
+    if plan is None:
+        raise NotFound(f"规划 {plan_code} 不存在", f"plan {plan_code!r} does not exist")
+    year = run.as_of.year
+    ended = end_of_term_condition(year)
+    early = and_(ended, _first_met_year().is_not(None), _first_met_year() < Target.target_year)
+    is_ended, is_early = case((ended, 1), else_=0), case((early, 1), else_=0)
+    grouped = (
+        select(Assessment.status, is_ended, is_early, func.count())
+        .join(Target, Assessment.target_id == Target.id)
+        .where(Assessment.run_id == run.id, Target.plan_id == plan.id, *where)
+        .group_by(Assessment.status, is_ended, is_early)
+    )
+    end_counts: dict[str, int] = {}
+    mid_counts: dict[str, int] = {}
+    for status, ended_, early_, n in session.execute(grouped):
+        if ended_:
+            verdict = "achieved_early" if early_ and status in ACHIEVED else verdict_of(status, None, 0)
+            end_counts[verdict] = end_counts.get(verdict, 0) + n
+        else:
+            mid_counts[status] = mid_counts.get(status, 0) + n
+    return {
+        "plan_code": plan.code, "plan": plan.title_zh, "plan_en": plan.title_en, "run_id": run.id,
+        "as_of": run.as_of.isoformat(), "end_of_term_counts": end_counts, "mid_term_counts": mid_counts,
+    }  # fmt: skip
+
+
 def evaluation(session: Session, run: ReportRun, plan_code: str) -> dict[str, Any]:
     """End-of-term (末期, target year reached) and mid-term (中期) evaluation of one plan's targets."""
     plan = session.scalar(select(Plan).where(Plan.code == plan_code))
@@ -157,22 +263,7 @@ def evaluation(session: Session, run: ReportRun, plan_code: str) -> dict[str, An
     end_term, mid_term = [], []
     for r in assessment_records(session, run, AssessmentFilter(plan=plan_code)):
         if r["target_year"] < year:
-            first = r["first_met_year"]
-            if r["status"] in ACHIEVED:
-                verdict = "achieved_early" if first is not None and first < r["target_year"] else "achieved"
-            elif r["status"] == Status.MISSED.value:
-                verdict = "missed"
-            else:
-                verdict = "insufficient_data"
-            labels = {"achieved_early": ("提前实现", "Achieved early"), "achieved": ("已实现", "Achieved"),
-                      "missed": ("未实现", "Missed"), "insufficient_data": ("数据不足", "Insufficient data")}  # fmt: skip
-            evidence = (
-                f"{r['latest_year']}年 {r['latest_value']:g}{r['unit']}"
-                if r["latest_value"] is not None
-                else "无数据"
-            )
-            end_term.append({**r, "verdict": verdict, "verdict_zh": labels[verdict][0],
-                             "verdict_en": labels[verdict][1], "evidence": evidence})  # fmt: skip
+            end_term.append(with_verdict(r))
         else:
             mid_term.append(r)
     counts: dict[str, int] = {}

@@ -9,7 +9,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Float, and_, func, select, type_coerce
+from sqlalchemy import Float, and_, func, not_, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from service.db.models import (
@@ -27,7 +27,19 @@ from service.domain.errors import NotFound
 from service.domain.regions import expected_indicators, zone_members
 from service.domain.statuses import WORST_FIRST, Status
 from service.reports.engine import SeriesBuilder, load_vintage
-from service.reports.queries import AssessmentFilter, assessment_records, evaluation, latest_finished_run
+from service.reports.queries import (
+    VERDICTS,
+    AssessmentFilter,
+    assessment_records,
+    assessment_records_where,
+    count_records_where,
+    end_of_term_condition,
+    evaluation,
+    evaluation_counts,
+    latest_finished_run,
+    verdict_condition,
+    with_verdict,
+)
 from service.web.i18n import t
 
 COMPOUNDING_FORMS = {"avg_annual_growth", "annual_growth", "multiple"}
@@ -302,19 +314,111 @@ def _assessment_row(session: Session, run: ReportRun, target_id: int) -> dict[st
     return dict(row.metrics) if row is not None else {}
 
 
-def indicator_page(session: Session, run: ReportRun, code: str, lang: str) -> dict[str, Any]:
+ROWS_PER_PAGE = 50  # rows of each evaluation table per page
+INDICATOR_REGIONS_PER_PAGE = 50  # regions of the indicator page's table and chart per page
+
+
+def _page_of(total: int, page: int, size: int) -> dict[str, Any]:
+    """Where page ``page`` (clamped into range) of ``total`` items lies, and the links around it."""
+    pages = max(1, -(-total // size))
+    page = min(max(page, 1), pages)
+    first = (page - 1) * size
+    last = min(total, first + size)
+    return {"page": page, "pages": pages, "total": total, "first": first + 1 if total else 0, "last": last,
+            "offset": first, "size": size, "window": page_window(page, pages)}  # fmt: skip
+
+
+def indicator_page(session: Session, run: ReportRun, code: str, lang: str,
+                   page: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """An indicator's targets across regions, ordered by region. With ``page`` only the targets of that
+    page's regions (``INDICATOR_REGIONS_PER_PAGE`` of them) are read; without it, every one (the CSV)."""
     indicator = session.scalar(select(Indicator).where(Indicator.code == code))
     if indicator is None:
         raise NotFound(f"指标 {code} 不存在", f"indicator {code} does not exist")
-    rows = assessment_records(session, run, AssessmentFilter(indicator=code))
+    out: dict[str, Any] = {"indicator": indicator}
+    if page is None:
+        rows = assessment_records(session, run, AssessmentFilter(indicator=code))
+    else:
+        in_run = and_(Assessment.target_id == Target.id, Assessment.run_id == run.id)
+        regions = session.execute(
+            select(Region.id, Region.code, Region.name_zh, Region.name_en)
+            .where(Region.id.in_(select(Target.region_id).join(Assessment, in_run)
+                                 .where(Target.indicator_id == indicator.id)))
+            .order_by(Region.code)
+        ).all()  # fmt: skip
+        g = _page_of(len(regions), page, INDICATOR_REGIONS_PER_PAGE)
+        shown = regions[g["offset"] : g["offset"] + g["size"]]
+        rows = assessment_records_where(
+            session, run, AssessmentFilter(indicator=code), Target.region_id.in_([r.id for r in shown])
+        ) if shown else []  # fmt: skip
+        names = [r.name_en if lang == "en" else r.name_zh for r in shown]
+        out["region_page"] = {
+            **g,
+            "first_region": names[0] if names else "",
+            "last_region": names[-1] if names else "",
+        }
     for r in rows:
         r["status_label"] = status_label(r["status"], lang)
     rows.sort(key=lambda r: (r["region_code"], r["target_year"]))
-    return {"indicator": indicator, "rows": rows}
+    out["rows"] = rows
+    return out
 
 
 def evaluation_page(session: Session, run: ReportRun, plan_code: str) -> dict[str, Any]:
+    """Every record of the plan's evaluation (the CSV)."""
     return evaluation(session, run, plan_code)
+
+
+@dataclass(frozen=True)
+class EvaluationFilter:
+    verdict: str | None = None  # of the end-of-term table
+    status: str | None = None  # of the mid-term table
+    region: str | None = None  # a region's code or name (Chinese or English)
+
+
+def evaluation_view(session: Session, run: ReportRun, plan_code: str, lang: str, f: EvaluationFilter,
+                    eot_page: int = 1, mid_page: int = 1, cache: RunCache | None = None) -> dict[str, Any]:  # fmt: skip
+    """A plan's evaluation: the counts over all its targets (counted in the database, once per run)
+    and one page of each table (end-of-term, mid-term), read from the database page by page."""
+    cache = cache or RunCache()
+    d = cache.get(run, ("evaluation", plan_code), lambda: evaluation_counts(session, run, plan_code))
+    ended = end_of_term_condition(run.as_of.year)
+    region_where: list[Any] = []
+    if f.region:
+        ids = select(Region.id).where(or_(Region.code == f.region, Region.name_zh == f.region,
+                                          Region.name_en == f.region))  # fmt: skip
+        region_where.append(Target.region_id.in_(ids))
+    plan = AssessmentFilter(plan=plan_code)
+    eot_where = [ended, *region_where]
+    if f.verdict in VERDICTS:
+        eot_where.append(verdict_condition(f.verdict))
+    mid_where = [not_(ended), *region_where]
+    if f.status:
+        mid_where.append(Assessment.status == f.status)
+    if region_where:
+        eot_total = count_records_where(session, run, plan, *eot_where)
+        mid_total = count_records_where(session, run, plan, *mid_where)
+    else:  # from the counts
+        eot_counts, mid_counts = d["end_of_term_counts"], d["mid_term_counts"]
+        eot_total = eot_counts.get(f.verdict, 0) if f.verdict in VERDICTS else sum(eot_counts.values())
+        mid_total = mid_counts.get(f.status, 0) if f.status else sum(mid_counts.values())
+    eot = _page_of(eot_total, eot_page, ROWS_PER_PAGE)
+    mid = _page_of(mid_total, mid_page, ROWS_PER_PAGE)
+
+    def rows(where: list[Any], g: dict[str, Any]) -> list[dict[str, Any]]:
+        if not g["total"]:
+            return []
+        return assessment_records_where(session, run, plan, *where, offset=g["offset"], limit=g["size"])
+
+    return {
+        **d, "plan_title": d["plan_en"] if lang == "en" else d["plan"],
+        "end_of_term": [with_verdict(r) for r in rows(eot_where, eot)], "eot_page": eot,
+        "mid_term": rows(mid_where, mid), "mid_page": mid,
+        "end_of_term_total": sum(d["end_of_term_counts"].values()),
+        "mid_term_total": sum(d["mid_term_counts"].values()),
+        "verdicts": [v for v in VERDICTS if d["end_of_term_counts"].get(v)],
+        "statuses": [s.value for s in Status if d["mid_term_counts"].get(s.value)],
+    }  # fmt: skip
 
 
 def entry_rows(session: Session, region: Region, year: int) -> list[dict[str, Any]]:

@@ -189,15 +189,21 @@ def target_csv(session: SessionDep, plan_code: str, key: str) -> Response:
     return csv_response(rows, ["series", "year", "value"], f"{plan_code}_{key}.csv")
 
 
+def _page_number(value: str | None) -> int:
+    return int(value) if value and value.isdigit() else 1
+
+
 @router.get("/indicators/{code}", response_class=HTMLResponse)
 def indicator_page(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser, code: str
-) -> HTMLResponse:
+    request: Request, session: SessionDep, lang: Lang, user: WebUser, code: str,
+    page: Annotated[str | None, Query(max_length=9)] = None,
+) -> HTMLResponse:  # fmt: skip
     run = _require_run(session)
-    d = data.indicator_page(session, run, code, lang)
+    d = data.indicator_page(session, run, code, lang, page=_page_number(page))
     name = d["indicator"].name_zh if lang == "zh" else d["indicator"].name_en
     figure = charts.regions_chart(d["rows"], name, d["indicator"].unit, lang)
-    return render(request, "indicator.html", lang, user, run=run, d=d, figure=figure)
+    return render(request, "indicator.html", lang, user, run=run, d=d, figure=figure,
+                  paging=urlencode({"lang": lang}))  # fmt: skip
 
 
 @router.get("/indicators/{code}/data.csv")
@@ -209,15 +215,31 @@ def indicator_csv(session: SessionDep, code: str) -> Response:
 
 @router.get("/plans/{code}/evaluation", response_class=HTMLResponse)
 def evaluation_page(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser, code: str
-) -> HTMLResponse:
+    request: Request, session: SessionDep, lang: Lang, user: WebUser, code: str,
+    verdict: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[str | None, Query(max_length=40)] = None,
+    region: Annotated[str | None, Query(max_length=120)] = None,
+    eot_page: Annotated[str | None, Query(max_length=9)] = None,
+    mid_page: Annotated[str | None, Query(max_length=9)] = None,
+) -> HTMLResponse:  # fmt: skip
     run = _require_run(session)
-    d = data.evaluation_page(session, run, code)
+    filters = {"verdict": verdict or "", "status": status or "", "region": (region or "").strip()}
+    f = data.EvaluationFilter(
+        verdict=verdict or None, status=status or None, region=filters["region"] or None
+    )
+    d = data.evaluation_view(session, run, code, lang, f, eot_page=_page_number(eot_page),
+                             mid_page=_page_number(mid_page), cache=getattr(request.app.state, "run_cache", None))  # fmt: skip
     labels = {
         k: t("status_" + k, lang) for k in ("achieved_early", "achieved", "missed", "insufficient_data")
     }
     figure = charts.verdict_chart(d["end_of_term_counts"], labels, lang)
-    return render(request, "evaluation.html", lang, user, run=run, d=d, figure=figure, labels=labels)
+    # each table's page links keep the filters, the language and the other table's page
+    kept = {k: v for k, v in filters.items() if v}
+    eot_keep = {**kept, "lang": lang, "mid_page": str(d["mid_page"]["page"])}
+    mid_keep = {**kept, "lang": lang, "eot_page": str(d["eot_page"]["page"])}
+    return render(request, "evaluation.html", lang, user, run=run, d=d, figure=figure, labels=labels,
+                  filters=filters, eot_keep=eot_keep, mid_keep=mid_keep, eot_paging=urlencode(eot_keep),
+                  mid_paging=urlencode(mid_keep))  # fmt: skip
 
 
 @router.get("/plans/{code}/evaluation.csv")
