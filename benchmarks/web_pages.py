@@ -23,18 +23,13 @@ import gzip
 import json
 import os
 import statistics
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
-
-import httpx
 
 from benchmarks.harness import Measurement, databases, report
 from benchmarks.synthetic import build
@@ -158,28 +153,10 @@ class BareServer:
 @contextlib.contextmanager
 def service(url: str) -> Iterator[str]:
     """``yrdmon serve`` (no scheduler) on a free port against ``url``."""
-    from tests.pgcluster import free_port
+    from tests.servers import serve
 
-    port = free_port()
     with TemporaryDirectory(prefix="yrdmon-web-") as tmp:
-        env = {**os.environ, "YRDMON_DATABASE_URL": url, "YRDMON_VAR_DIR": tmp}
-        proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--no-scheduler", "--port", str(port)],
-                                env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(base + "/healthz", timeout=2)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise RuntimeError("the service did not start") from None
-                    time.sleep(0.3)
-            yield base
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+        yield from serve({"YRDMON_DATABASE_URL": url, "YRDMON_VAR_DIR": tmp}, Path(tmp))
 
 
 @dataclass

@@ -5,18 +5,15 @@ to test-artifacts/screens/."""
 from __future__ import annotations
 
 import os
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from service.config import PROJECT_ROOT
 from tests.conftest import IN_CI
-from tests.pgcluster import free_port
-from tests.test_cli import YRDMON, run
+from tests.servers import serve
+from tests.test_cli import run
 
 CHROMIUM = os.environ.get("YRDMON_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -36,28 +33,6 @@ def browser() -> Iterator[object]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
-
-
-def serve(env: dict[str, str], cwd: Path) -> Iterator[str]:
-    """``yrdmon serve`` on a free port until the test is done; yields its base URL."""
-    port = free_port()
-    proc = subprocess.Popen([*YRDMON, "serve", "--no-scheduler", "--port", str(port)], env={**os.environ, **env},
-                            cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise AssertionError("service did not start") from None
-                time.sleep(0.3)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture
