@@ -8,7 +8,7 @@ million-row import that is most of the time. Here the column types' own bind pro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -26,12 +26,23 @@ def _processors(conn: Connection, table: Table, columns: Sequence[str]) -> list[
     return procs
 
 
-def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+def bulk_insert(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    ready: Collection[str] = (),
+) -> int:
     """Insert ``rows`` (tuples in the order of ``columns``) into ``table``; returns the number inserted.
 
-    Runs on the connection's current transaction (and savepoint): nothing is committed here.
+    ``ready`` names columns whose values are already in the driver's form (e.g. JSON text made with
+    ``service.db.session.json_dumps``, the engine's own serializer), which are passed through as they
+    are. Runs on the connection's current transaction (and savepoint): nothing is committed here.
     """
-    procs = _processors(conn, table, columns)
+    procs = [
+        None if name in ready else p
+        for name, p in zip(columns, _processors(conn, table, columns), strict=True)
+    ]
     # (column index, processor, memo): a column of few distinct values (status, timestamp of the batch)
     # is converted once per value; the memo is dropped once a column shows many distinct values
     active: list[tuple[int, Callable[[Any], Any], dict[Any, Any] | None]] = [

@@ -439,7 +439,12 @@ def _trend(window: Sequence[Point], year: int, logs: bool) -> float | None:
             return None
         ys = [math.log(y) for y in ys]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
+    sxy = sxx = 0.0  # (one loop, same order of additions as two sums)
+    for x, y in zip(xs, ys, strict=True):
+        dx = x - mx
+        sxy += dx * (y - my)
+        sxx += dx**2
+    slope = sxy / sxx
     fit = my + slope * (year - mx)
     return math.exp(fit) if logs else fit
 
@@ -456,12 +461,14 @@ def _p_meet(
     if len(values) < P_MEET_MIN_POINTS or not _pos(edge, *values):
         return None
     years = [p.year for p in window]
-    logs = [math.log(x) for x in values]
+    logs = list(map(math.log, values))
     span = years[-1] - years[0]
     drift = (logs[-1] - logs[0]) / span
-    steps = list(zip(itertools.pairwise(years), itertools.pairwise(logs), strict=True))
-    var = sum(((l1 - l0) - drift * (y1 - y0)) ** 2 / (y1 - y0) for (y0, y1), (l0, l1) in steps)
-    sigma = max(math.sqrt(var / (len(steps) - 1)), SIGMA_FLOOR)
+    var = 0.0  # squared deviations of the yearly log changes from the drift, per year of each step
+    for i in range(1, len(years)):
+        dy = years[i] - years[i - 1]
+        var += ((logs[i] - logs[i - 1]) - drift * dy) ** 2 / dy
+    sigma = max(math.sqrt(var / (len(years) - 2)), SIGMA_FLOOR)
     h = target_year - years[-1]
     threshold = math.log(edge)
 

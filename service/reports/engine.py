@@ -33,6 +33,7 @@ from service.db.models import (
     ReportRun,
     Target,
 )
+from service.db.session import json_dumps
 from service.domain import units
 from service.domain.catalog import LEVEL_FORMS
 from service.domain.progress import (
@@ -378,7 +379,7 @@ def run_report(
         rows.append((
             run_id, t.id, status, result.latest_year, result.latest_value, result.base_year, result.base_value,
             result.target_level, result.pace_ratio, result.completion, float(score) if score is not None else None,
-            _metrics(result, extra), inputs,
+            json_dumps(_metrics(result, extra)), json_dumps(inputs),
         ))  # fmt: skip
         item = ((ind_id, reg_id), result)
         summary_items[plan_groups[plan_id]].append(item)
@@ -388,7 +389,7 @@ def run_report(
             if group is None:
                 group = chapter_groups[(plan_id, chapter)] = f"chapter:{plan.code}:{chapter}"
             summary_items[group].append(item)
-    bulk_insert(session.connection(), ASSESSMENTS, _ASSESSMENT_COLUMNS, rows)
+    bulk_insert(session.connection(), ASSESSMENTS, _ASSESSMENT_COLUMNS, rows, ready=("metrics", "inputs"))
     summary: dict[str, Any] = {"targets": len(rows), "groups": {}}
     overall: dict[str, int] = defaultdict(int)
     for status in statuses:
