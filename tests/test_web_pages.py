@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from html import escape
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -337,6 +338,14 @@ def test_evaluation_of_a_small_plan_has_one_page(client: TestClient, session: Se
     counts = {labels[x]: y for x, y in zip(figure["data"][0]["x"], figure["data"][0]["y"], strict=True)}
     assert counts == d["end_of_term_counts"]
     assert 'rel="next"' not in page.text and "jump" not in page.text
+    # in English the tables name indicators and regions in English
+    english = client.get("/plans/yrd-outline-2019/evaluation?lang=en").text
+    first = (d["end_of_term"] or d["mid_term"])[0]
+    assert (
+        f">{escape(first['indicator_en'])}</a>" in english
+        and f"<td>{escape(first['region_en'])}</td>" in english
+    )
+    assert f">{escape(first['indicator'])}</a>" not in english
 
 
 def test_indicator_page_pages_its_regions(client: TestClient, session: Session) -> None:

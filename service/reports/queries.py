@@ -96,8 +96,9 @@ def assessment_records_where(
         m = a.metrics
         out.append({
             "run_id": run.id, "as_of": run.as_of.isoformat(), "id": f"{p.code}/{t.key}", "target_version": t.version,
-            "plan_code": p.code, "plan": p.title_zh, "chapter": t.chapter, "region_code": reg.code,
-            "region": reg.name_zh, "indicator_code": ind.code, "indicator": ind.name_zh, "unit": ind.unit,
+            "plan_code": p.code, "plan": p.title_zh, "plan_en": p.title_en, "chapter": t.chapter,
+            "region_code": reg.code, "region": reg.name_zh, "region_en": reg.name_en, "indicator_code": ind.code,
+            "indicator": ind.name_zh, "indicator_en": ind.name_en, "unit": ind.unit,
             "comparator": t.comparator.value, "value": figure(t.value), "low": figure(t.low), "high": figure(t.high),
             "stretch_value": figure(t.stretch_value), "target_unit": t.unit, "target_year": t.target_year,
             "declared_form": t.declared_form.value, "status": a.status, "status_zh": m.get("label_zh"),
