@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from html import escape
 
 from fastapi.testclient import TestClient
+from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from service.db.models import Role
@@ -382,3 +382,26 @@ def test_indicator_page_pages_its_regions(client: TestClient, session: Session) 
     assert f"paging-test/gdp-P{n - 1:04d}" in every[-1]
     csv_rows = client.get("/indicators/gdp/data.csv").text.splitlines()[1:]
     assert len(csv_rows) == targets
+
+
+def test_plans_page_lists_every_plan_with_its_evaluation(client: TestClient, session: Session) -> None:
+    from sqlalchemy import func, select
+
+    from service.db.models import Plan, Target
+
+    plans = session.scalars(select(Plan).order_by(Plan.code)).all()
+    with_targets = set(session.scalars(select(Plan.code).join(Target, Target.plan_id == Plan.id)
+                                       .where(Target.valid_to.is_(None)).group_by(Plan.code)
+                                       .having(func.count() > 0)))  # fmt: skip
+    zh = client.get("/plans?lang=zh")
+    assert zh.status_code == 200 and 'href="/plans"' in zh.text  # the menu leads here
+    rows = zh.text.split('id="plans"')[1].split("</tbody>")[0].split("<tr>")[2:]
+    assert len(rows) == len(plans)
+    for plan, row in zip(plans, rows, strict=True):
+        assert escape(plan.title_zh) in row
+        linked = f'href="/plans/{plan.code}/evaluation?lang=zh"' in row
+        assert linked == (plan.code in with_targets), plan.code
+        if plan.code not in with_targets:
+            assert "无量化目标" in row  # the research article and the proposal: baselines only
+    en = client.get("/plans?lang=en").text
+    assert all(escape(p.title_en) in en for p in plans) and "Targets by target year" in en

@@ -437,3 +437,21 @@ def entry_rows(session: Session, region: Region, year: int) -> list[dict[str, An
             "current": current.value if current else None,
         })  # fmt: skip
     return rows
+
+
+def plan_list(session: Session, lang: str) -> list[dict[str, Any]]:
+    """The catalog's plans with how many targets (in force) each has per target year."""
+    per_year: dict[int, dict[int, int]] = defaultdict(dict)
+    counted = (
+        select(Target.plan_id, Target.target_year, func.count())
+        .where(Target.valid_to.is_(None))
+        .group_by(Target.plan_id, Target.target_year)
+    )
+    for plan_id, year, n in session.execute(counted):
+        per_year[plan_id][year] = n
+    return [
+        {"code": p.code, "title": p.title_en if lang == "en" else p.title_zh, "issuer": p.issuer,
+         "issued": p.issued, "base_year": p.base_year, "document": p.document_title or p.source_document,
+         "years": sorted(per_year[p.id].items()), "targets": sum(per_year[p.id].values())}
+        for p in session.scalars(select(Plan).order_by(Plan.code))
+    ]  # fmt: skip

@@ -213,6 +213,12 @@ def indicator_csv(session: SessionDep, code: str) -> Response:
                                     "target_level", "unit"], f"{code}.csv")  # fmt: skip
 
 
+@router.get("/plans", response_class=HTMLResponse)
+def plans_page(request: Request, session: SessionDep, lang: Lang, user: WebUser) -> HTMLResponse:
+    """Every plan in the catalog with its targets by target year, linking to its evaluation."""
+    return render(request, "plans.html", lang, user, plans=data.plan_list(session, lang))
+
+
 @router.get("/plans/{code}/evaluation", response_class=HTMLResponse)
 def evaluation_page(
     request: Request, session: SessionDep, lang: Lang, user: WebUser, code: str,
