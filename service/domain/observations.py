@@ -180,20 +180,28 @@ class Resolver:
     def indicator_ref(self, text: str) -> IndicatorRef | RowProblem:
         """Like ``indicator``, as plain values, remembered per text."""
         found = self._indicator_texts.get(text)
-        if found is None:
-            hit = self.indicator(text)
-            found = hit if isinstance(hit, RowProblem) else self.indicator_refs[hit.id]
-            if len(self._indicator_texts) < RESOLVE_CACHE:
-                self._indicator_texts[text] = found
-        return found
+        return (
+            found
+            if found is not None
+            else self._remember(self._indicator_texts, text, self.indicator, self.indicator_refs)
+        )
 
     def region_ref(self, text: str) -> RegionRef | RowProblem:
+        """Like ``region``, as plain values, remembered per text."""
         found = self._region_texts.get(text)
-        if found is None:
-            hit = self.region(text)
-            found = hit if isinstance(hit, RowProblem) else self.region_refs[hit.id]
-            if len(self._region_texts) < RESOLVE_CACHE:
-                self._region_texts[text] = found
+        return (
+            found
+            if found is not None
+            else self._remember(self._region_texts, text, self.region, self.region_refs)
+        )
+
+    @staticmethod
+    def _remember(texts: dict[str, Any], text: str, find: Any, refs: dict[int, Any]) -> Any:
+        """Resolve a text not seen before, and remember the answer (up to RESOLVE_CACHE texts)."""
+        hit = find(text)
+        found = hit if isinstance(hit, RowProblem) else refs[hit.id]
+        if len(texts) < RESOLVE_CACHE:
+            texts[text] = found
         return found
 
     def region(self, text: str) -> Region | RowProblem:
