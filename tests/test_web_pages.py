@@ -405,3 +405,12 @@ def test_plans_page_lists_every_plan_with_its_evaluation(client: TestClient, ses
             assert "无量化目标" in row  # the research article and the proposal: baselines only
     en = client.get("/plans?lang=en").text
     assert all(escape(p.title_en) in en for p in plans) and "Targets by target year" in en
+
+
+def test_status_chart_counts_whole_targets_on_a_short_axis() -> None:
+    from service.web.charts import status_counts
+
+    few = status_counts([{"title": "甲", "counts": {"missed": 2}}], "zh")["layout"]["xaxis"]
+    many = status_counts([{"title": "甲", "counts": {"missed": 2, "on_track": 40}}], "zh")["layout"]["xaxis"]
+    assert few["dtick"] == 1 and few["rangemode"] == "tozero"
+    assert "dtick" not in many  # a long axis keeps Plotly's own ticks

@@ -42,7 +42,9 @@ def status_counts(plans: list[dict[str, Any]], lang: str) -> dict[str, Any]:
             "hovertemplate": "%{y}<br>" + label + ": %{x}<extra></extra>",
         })  # fmt: skip
     layout = _layout(t("status_counts", lang), "", barmode="stack", height=120 + 60 * max(1, len(plans)))
-    layout["xaxis"] = {"title": {"text": t("targets_count", lang)}}
+    layout["xaxis"] = {"title": {"text": t("targets_count", lang)}, "rangemode": "tozero"}
+    if max((sum(p["counts"].values()) for p in plans), default=0) <= 10:
+        layout["xaxis"]["dtick"] = 1  # counts of targets: no half steps on a short axis
     layout["yaxis"] = {"automargin": True}
     return {"data": traces, "layout": layout}
 
