@@ -283,6 +283,11 @@ def _chunks(items: Iterable[ObservationInput]) -> Iterator[list[ObservationInput
 
 
 def _text_problems(item: ObservationInput) -> list[RowProblem]:
+    unit = item.unit
+    if not (item.source or item.source_url or item.note or item.revision_reason) and (
+        not unit or (len(unit) <= TEXT_LIMITS["unit"] and "\x00" not in unit)
+    ):
+        return []  # the usual file row: no text beyond a short unit
     problems = []
     for column, limit in TEXT_LIMITS.items():
         text = getattr(item, column)
@@ -385,12 +390,7 @@ def _prepare_row(
                 "region", f"您（{user.username}）无权填报“{region.name_zh}”的数据",
                 f"you ({user.username}) may not write data for {region.name_en} ({region.code})",
             ))  # fmt: skip
-    unit = item.unit
-    if (
-        item.source or item.source_url or item.note or item.revision_reason
-        or (unit and (len(unit) > TEXT_LIMITS["unit"] or "\x00" in unit))
-    ):  # fmt: skip
-        problems.extend(_text_problems(item))
+    problems.extend(_text_problems(item))
     result.period = period
     if problems or type(indicator) is not IndicatorRef or type(region) is not RegionRef:
         result.outcome = "rejected"

@@ -67,19 +67,6 @@ _TARGET_COLUMNS = (
 )  # fmt: skip
 
 
-def _in_force(as_of: dt.datetime) -> tuple[Any, ...]:
-    """Target versions in force at ``as_of``; a first version counts from before it was catalogued."""
-    return (
-        or_(Target.valid_from <= as_of, Target.version == 1),
-        or_(Target.valid_to.is_(None), Target.valid_to > as_of),
-    )
-
-
-def targets_as_of(session: Session, as_of: dt.datetime) -> list[Target]:
-    """Target versions in force at ``as_of`` (ORM objects)."""
-    return list(session.scalars(select(Target).where(*_in_force(as_of)).order_by(Target.id)))
-
-
 class TargetRow(NamedTuple):
     id: int
     plan_id: int
@@ -99,8 +86,13 @@ class TargetRow(NamedTuple):
 
 
 def target_rows_as_of(session: Session, as_of: dt.datetime) -> list[TargetRow]:
-    """The same targets as plain tuples with the columns a run needs (a run may assess 100,000s)."""
-    stmt = select(*_TARGET_COLUMNS).where(*_in_force(as_of)).order_by(Target.id)
+    """Target versions in force at ``as_of`` (a first version counts from before it was catalogued),
+    as plain tuples of the columns a run needs: a run may assess 100,000s."""
+    in_force = (
+        or_(Target.valid_from <= as_of, Target.version == 1),
+        or_(Target.valid_to.is_(None), Target.valid_to > as_of),
+    )
+    stmt = select(*_TARGET_COLUMNS).where(*in_force).order_by(Target.id)
     return [TargetRow._make(row) for row in session.execute(stmt)]
 
 
@@ -179,8 +171,11 @@ class SeriesBuilder:
 
     def needed_keys(self, ind_id: int, reg_id: int) -> set[SeriesKey]:
         keys = {(ind_id, reg_id)}
+        members = self.members.get(reg_id)
+        if not members:  # a plain region (nearly every target): its own series only
+            return keys
         ind = self.indicators[ind_id]
-        for m in self.members.get(reg_id, []):
+        for m in members:
             keys.add((ind_id, m))
             if ind.aggregation is Aggregation.RATIO and ind.numerator_id and ind.denominator_id:
                 keys |= {(ind.numerator_id, m), (ind.denominator_id, m)}
@@ -267,11 +262,9 @@ def spec_context(indicator: Indicator, plan: Plan) -> SpecContext:
 _CONVERTIBLE_FORMS = frozenset({*LEVEL_FORMS, DeclaredForm.CUMULATIVE})
 
 
-def target_spec(target: Any, indicator: Indicator | SpecContext, plan: Plan | None = None) -> TargetSpec:
-    """The declared target (a Target or a row with its columns) with figures in the indicator's unit.
-
-    Pass the indicator and plan, or their ``SpecContext``."""
-    ctx = indicator if isinstance(indicator, SpecContext) else spec_context(indicator, plan)  # type: ignore[arg-type]
+def target_spec(target: Any, ctx: SpecContext) -> TargetSpec:
+    """The declared target (a Target or a row with its columns) with figures in the indicator's unit;
+    ``ctx`` is ``spec_context`` of its indicator and plan."""
     form = target.declared_form
     convertible = form in _CONVERTIBLE_FORMS
     unit = target.unit
@@ -337,10 +330,7 @@ def run_report(
     builder = SeriesBuilder(session, indicators, members)
     keys: set[SeriesKey] = set()
     for t in targets:
-        if t.region_id in members:
-            keys |= builder.needed_keys(t.indicator_id, t.region_id)
-        else:
-            keys.add((t.indicator_id, t.region_id))
+        keys |= builder.needed_keys(t.indicator_id, t.region_id)
     vintage = load_vintage(session, keys, as_of)
     rows: list[tuple[Any, ...]] = []
     statuses: list[str] = []
@@ -352,12 +342,12 @@ def run_report(
     contexts: dict[tuple[int, int], SpecContext] = {}
     for t in targets:
         ind_id, reg_id, plan_id = t.indicator_id, t.region_id, t.plan_id
-        indicator, plan = indicators[ind_id], plans[plan_id]
-        base = t.reference_year if t.reference_year is not None else plan.base_year
-        points, inputs_of, how = builder.points(vintage, ind_id, reg_id, since=base)
+        plan = plans[plan_id]
         ctx = contexts.get((ind_id, plan_id))
         if ctx is None:
-            ctx = contexts[(ind_id, plan_id)] = spec_context(indicator, plan)
+            ctx = contexts[(ind_id, plan_id)] = spec_context(indicators[ind_id], plan)
+        base = t.reference_year if t.reference_year is not None else ctx.base_year
+        points, inputs_of, how = builder.points(vintage, ind_id, reg_id, since=base)
         spec = target_spec(t, ctx)
         result, norm = evaluate(spec, points, as_of_year=as_of_year, profile=profile)
         first, last = result.base_year or 0, result.latest_year or -1
