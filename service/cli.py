@@ -260,14 +260,18 @@ def report_run(
     profile: Annotated[str, typer.Option(help="threshold profile: eurostat or unsd")] = "eurostat",
 ) -> None:
     """Assess every target on the data known at --as-of and store the run."""
-    from service.reports.engine import run_report
+    from service.reports.engine import run_report, run_report_now
 
-    when = _parse_as_of(as_of)
+    when = _parse_as_of(as_of) if as_of else None
     settings = load_settings()
     engine = open_database(settings)
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            run = run_report(session, as_of=when, now=now(), trigger="cli", profile=profile)
+            if when is None:  # as of now: it covers the changes waiting for a run, as a scheduled run would
+                run = run_report_now(session, trigger="cli", profile=profile)
+            else:
+                run = run_report(session, as_of=when, now=now(), trigger="cli", profile=profile)
+            when = run.as_of
             summary = run.summary or {}
     except ValueError as exc:
         fail(str(exc))

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     Unicode,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -339,6 +340,19 @@ class Observation(Base):
     __table_args__ = (
         Index("ix_observations_series", "indicator_id", "region_id", "period", "reported_at"),
         Index("ix_observations_reported_at", "reported_at"),
+        # A figure's history is one line: one original per (indicator, region, year) (plan baselines,
+        # quoted per plan, keep their own chains) and no version superseded twice. Concurrent writers
+        # of the same figure meet here; the loser re-reads and becomes a revision (see ingest).
+        Index(
+            "uq_observations_original",
+            "indicator_id",
+            "region_id",
+            "period",
+            unique=True,
+            sqlite_where=text("supersedes_id IS NULL AND status <> 'plan_baseline'"),
+            postgresql_where=text("supersedes_id IS NULL AND status <> 'plan_baseline'"),
+        ),
+        Index("uq_observations_supersedes_id", "supersedes_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -360,7 +374,7 @@ class Observation(Base):
     reported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id"), index=True)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id"))
 
 
 # --- people and access -------------------------------------------------------------------------
@@ -545,6 +559,26 @@ class SchedulerLease(Base):
     holder: Mapped[str] = mapped_column(String(120))
     acquired_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
+    epoch: Mapped[int] = mapped_column(
+        default=1, server_default="1", comment="fencing token: +1 each time another holder takes the lease"
+    )
+
+
+class DataChange(Base):
+    """A committed change that report runs have not yet covered (data imported, catalog changed).
+
+    Written in the same transaction as the change; a run deletes the rows it read, in its own
+    transaction. Unlike a timestamp watermark, this cannot miss a long transaction that commits after
+    a run started: its row simply is not there yet, and the next run picks it up.
+    """
+
+    __tablename__ = "data_changes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(20), comment="observations | catalog")
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="SET NULL"))
+    indicator_ids: Mapped[list[Any] | None] = mapped_column(comment="indicators touched, if known")
 
 
 # APScheduler 3's SQLAlchemyJobStore table, declared here so migrations own it and `alembic check` sees it.

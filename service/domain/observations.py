@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.db.bulk import bulk_insert
@@ -33,7 +34,7 @@ from service.db.models import (
     WritePath,
     user_indicators,
 )
-from service.domain import units
+from service.domain import changes, units
 from service.domain.errors import Conflict, Forbidden
 from service.domain.regions import zone_members
 from service.domain.values import MAX_ABS, ValueProblem, parse_value, parse_year
@@ -495,6 +496,127 @@ def _check_plausibility(
                     p.result.outcome = "needs_confirmation"
 
 
+FORK_RETRIES = 5
+
+
+def _new_batch(
+    session: Session,
+    user: User,
+    path: WritePath,
+    filename: str | None,
+    idempotency_key: str | None,
+    fingerprint: str | None,
+    now: dt.datetime,
+) -> ImportBatch:
+    batch = ImportBatch(created_at=now, user_id=user.id, path=path, filename=filename,
+                        idempotency_key=idempotency_key, request_hash=fingerprint)  # fmt: skip
+    session.add(batch)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # the same key, sent again while its first request was being written
+        session.expunge(batch)
+        raise Conflict(
+            "使用该幂等键的请求刚刚处理完毕或正在处理，请稍后用同一键重试以取得其结果",
+            "a request with this Idempotency-Key was just processed or is in progress; "
+            "retry with the same key shortly to get its result",
+        ) from None
+    return batch
+
+
+def concurrent_write_conflict(exc: BaseException) -> bool:
+    """True when ``exc`` says another transaction wrote a version of the same figure first: a unique
+    index of the history refused a fork, or PostgreSQL broke a deadlock between two such writers."""
+    orig = getattr(exc, "orig", None) or exc
+    state = getattr(orig, "sqlstate", None)
+    if state == "40P01":  # deadlock_detected
+        return True
+    text = str(orig)
+    if state == "23505":  # unique_violation
+        return "uq_observations_" in text
+    return type(orig).__name__ == "IntegrityError" and "UNIQUE constraint failed: observations." in text
+
+
+def _decide_chunk(
+    session: Session,
+    chunk_prepared: list[_Prepared],
+    later: list[_Prepared],
+    resolver: Resolver,
+    batch_id: int | None,
+    now: dt.datetime,
+) -> tuple[list[RowResult], list[_Prepared]]:
+    """Each prepared row's outcome against what is stored now: the results and the rows to write."""
+    decided: list[RowResult] = []
+    for p in chunk_prepared:
+        p.result.outcome, p.result.problems, p.result.previous_value = "pending", [], None
+    # what is stored for these rows, their neighbouring years and their components
+    ind_ids = {p.indicator for p in chunk_prepared}
+    components = {i.numerator_id for i in ind_ids if i.numerator_id and i.denominator_id} | {
+        i.denominator_id for i in ind_ids if i.numerator_id and i.denominator_id
+    }
+    years = {p.period for p in chunk_prepared}
+    latest = _latest(
+        session,
+        {i.id for i in ind_ids} | {c for c in components if c is not None},
+        {p.region.id for p in chunk_prepared},
+        years | {y - 1 for y in years} | {y + 1 for y in years},
+        now,
+    )
+    series = {k: Decimal(o.value) for k, o in latest.items() if o.value is not None}
+    series.update({p.key: p.value for p in chunk_prepared})
+    to_write: list[_Prepared] = []
+    for p in chunk_prepared:
+        previous = latest.get(p.key)
+        p.previous = previous
+        in_this_batch = previous is not None and batch_id is not None and previous.batch_id == batch_id
+        if in_this_batch and not (p.input.revision_reason or "").strip():
+            p.result.outcome = "rejected"
+            p.result.problems.append(RowProblem(
+                "period", "与本批次前面的一行重复（同一指标、地区、年份）",
+                "duplicate of an earlier row of this batch (same indicator, region and year)",
+            ))  # fmt: skip
+            decided.append(p.result)
+            continue
+        if p.retract:
+            if previous is None or previous.value is None:
+                p.result.outcome = "rejected"
+                p.result.problems.append(RowProblem(
+                    "status", "该年份没有可撤回的数值", "there is no stored value for this year to retract"
+                ))  # fmt: skip
+            else:
+                p.result.previous_value = float(previous.value)
+                p.result.outcome = "revised"
+                to_write.append(p)
+            decided.append(p.result)
+            continue
+        if previous is not None and previous.value is not None:
+            p.result.previous_value = float(previous.value)
+            if Decimal(previous.value) == p.value and previous.status == p.status:
+                p.result.outcome = "unchanged"
+                decided.append(p.result)
+                continue
+            if Decimal(previous.value) != p.value and not (p.input.revision_reason or "").strip():
+                p.result.outcome = "rejected"
+                p.result.problems.append(RowProblem(
+                    "revision_reason",
+                    f"该年份已有数值 {previous.value.normalize()}，修订需填写修订原因",
+                    f"a value ({previous.value.normalize()}) is already stored for this year; "
+                    "a revision needs a reason",
+                ))  # fmt: skip
+                decided.append(p.result)
+                continue
+            p.result.outcome = "revised"
+        else:
+            p.result.outcome = "added"
+        _check_plausibility(p, series, resolver)
+        decided.append(p.result)
+        if p.result.outcome in ("added", "revised"):
+            to_write.append(p)
+    decided.extend(p.result for p in later)
+    to_write.extend(later)
+    return decided, to_write
+
+
 KEEP_ALL_ROWS = 10_000  # beyond this many rows a result lists only the rows with problems
 OUTCOMES = ("added", "revised", "unchanged", "rejected", "needs_confirmation")
 
@@ -553,6 +675,7 @@ def ingest(
     seen: dict[tuple[int, int, int], int] = {}
     savepoint = None if dry_run else session.begin_nested()
     batch: ImportBatch | None = None
+    touched: set[int] = set()  # indicators written to
 
     def record(result: RowResult) -> None:
         nonlocal kept
@@ -602,82 +725,33 @@ def ingest(
                 seen[key] = item.row
             in_chunk[key] = p
             chunk_prepared.append(p)
-        # what is stored for these rows, their neighbouring years and their components
-        ind_ids = {p.indicator for p in chunk_prepared}
-        components = {i.numerator_id for i in ind_ids if i.numerator_id and i.denominator_id} | {
-            i.denominator_id for i in ind_ids if i.numerator_id and i.denominator_id
-        }
-        years = {p.period for p in chunk_prepared}
-        latest = _latest(
-            session,
-            {i.id for i in ind_ids} | {c for c in components if c is not None},
-            {p.region.id for p in chunk_prepared},
-            years | {y - 1 for y in years} | {y + 1 for y in years},
-            now,
-        )
-        series = {k: Decimal(o.value) for k, o in latest.items() if o.value is not None}
-        series.update({p.key: p.value for p in chunk_prepared})
-        to_write: list[_Prepared] = []
-        batch_id_so_far = batch.id if batch is not None else None
-        for p in chunk_prepared:
-            previous = latest.get(p.key)
-            p.previous = previous
-            in_this_batch = (
-                previous is not None and batch_id_so_far is not None and previous.batch_id == batch_id_so_far
+        if savepoint is not None and batch is None and chunk_prepared:
+            batch = _new_batch(session, user, path, filename, idempotency_key, fingerprint, now)
+        # The chunk is decided against what is stored and then written, in a savepoint of its own. On
+        # PostgreSQL another transaction may commit a version of one of these figures in between; the
+        # unique indexes on the history refuse the fork, and the chunk is decided again on what is
+        # stored now (the loser of a race becomes a revision, or is told a revision needs a reason).
+        for attempt in range(FORK_RETRIES + 1):
+            decided, to_write = _decide_chunk(
+                session, chunk_prepared, later, resolver, batch.id if batch is not None else None, now
             )
-            if in_this_batch and not (p.input.revision_reason or "").strip():
-                p.result.outcome = "rejected"
-                p.result.problems.append(RowProblem(
-                    "period", "与本批次前面的一行重复（同一指标、地区、年份）",
-                    "duplicate of an earlier row of this batch (same indicator, region and year)",
-                ))  # fmt: skip
-                record(p.result)
-                continue
-            if p.retract:
-                if previous is None or previous.value is None:
-                    p.result.outcome = "rejected"
-                    p.result.problems.append(RowProblem(
-                        "status", "该年份没有可撤回的数值", "there is no stored value for this year to retract"
-                    ))  # fmt: skip
-                else:
-                    p.result.previous_value = float(previous.value)
-                    p.result.outcome = "revised"
-                    to_write.append(p)
-                record(p.result)
-                continue
-            if previous is not None and previous.value is not None:
-                p.result.previous_value = float(previous.value)
-                if Decimal(previous.value) == p.value and previous.status == p.status:
-                    p.result.outcome = "unchanged"
-                    record(p.result)
-                    continue
-                if Decimal(previous.value) != p.value and not (p.input.revision_reason or "").strip():
-                    p.result.outcome = "rejected"
-                    p.result.problems.append(RowProblem(
-                        "revision_reason",
-                        f"该年份已有数值 {previous.value.normalize()}，修订需填写修订原因",
-                        f"a value ({previous.value.normalize()}) is already stored for this year; "
-                        "a revision needs a reason",
-                    ))  # fmt: skip
-                    record(p.result)
-                    continue
-                p.result.outcome = "revised"
-            else:
-                p.result.outcome = "added"
-            _check_plausibility(p, series, resolver)
-            record(p.result)
-            if p.result.outcome in ("added", "revised"):
-                to_write.append(p)
-        for p in later:
-            record(p.result)
-        to_write.extend(later)
-        if savepoint is not None and to_write and not (blocked() and all_or_nothing):
-            if batch is None:
-                batch = ImportBatch(created_at=now, user_id=user.id, path=path, filename=filename,
-                                    idempotency_key=idempotency_key, request_hash=fingerprint)  # fmt: skip
-                session.add(batch)
-                session.flush()
-            _write(session, to_write, batch, user, path, now)
+            stops = any(r.outcome in ("rejected", "needs_confirmation") for r in decided)
+            if savepoint is None or not to_write or ((blocked() or stops) and all_or_nothing):
+                break
+            assert batch is not None
+            chunk_savepoint = session.begin_nested()
+            try:
+                _write(session, to_write, batch, user, path, now)
+                chunk_savepoint.commit()
+                touched.update(p.indicator.id for p in to_write)
+                break
+            except Exception as exc:
+                chunk_savepoint.rollback()
+                if attempt == FORK_RETRIES or not concurrent_write_conflict(exc):
+                    raise
+                now = max(now, dt.datetime.now(dt.UTC))  # after the other writer's commit
+        for result in decided:
+            record(result)
     kept.sort(key=lambda r: r.row)
     wrote = counts["added"] + counts["revised"] > 0
     applied = not dry_run and not (blocked() and all_or_nothing) and (wrote or not blocked())
@@ -687,9 +761,7 @@ def ingest(
             savepoint.rollback()
         else:
             if batch is None:
-                batch = ImportBatch(created_at=now, user_id=user.id, path=path, filename=filename,
-                                    idempotency_key=idempotency_key, request_hash=fingerprint)  # fmt: skip
-                session.add(batch)
+                batch = _new_batch(session, user, path, filename, idempotency_key, fingerprint, now)
             batch.added, batch.revised, batch.unchanged = (
                 counts["added"],
                 counts["revised"],
@@ -702,6 +774,8 @@ def ingest(
                 at=now, user_id=user.id, path=path, action="import", entity_type="import_batch",
                 entity_id=str(batch.id), after={"counts": counts, "filename": filename},
             ))  # fmt: skip
+            if touched:  # report runs learn of it by this row, committed with the figures
+                changes.record(session, "observations", now=now, batch_id=batch.id, indicator_ids=touched)
             savepoint.commit()
     return BatchResult(dry_run=dry_run, applied=applied, batch_id=batch_id, counts=counts, rows=kept)
 

@@ -40,6 +40,7 @@ from service.db.models import (
     region_members,
 )
 from service.domain import catalog as catalog_mod
+from service.domain import changes
 from service.domain.catalog import content_hash
 from service.domain.catalog_schema import PlanFile, PlanMeta, StandaloneBaseline, TargetEntry
 from service.domain.errors import Conflict, Invalid, NotFound
@@ -290,6 +291,7 @@ def accept(
     else:
         p.target_id = _accept_target(session, p, plan, indicators, regions, user, now, path).id
     p.status, p.decided_by_id, p.decided_at = "accepted", user.id, now
+    changes.record(session, "catalog", now=now, indicator_ids=[indicators[p.indicator_code].id])
     session.add(AuditEntry(at=now, user_id=user.id, path=path, action="accept", entity_type="plan_proposal",
                            entity_id=str(p.id), before=None, after={"target_id": p.target_id, "kind": p.kind}))  # fmt: skip
     session.flush()

@@ -8,7 +8,7 @@ import hmac
 import secrets
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from service.db.models import ApiToken, AuditEntry, Indicator, Region, Role, User, WritePath
@@ -115,8 +115,18 @@ def issue_token(session: Session, user: User, *, name: str = "default", now: dt.
     return token
 
 
-def user_for_token(session: Session, token: str, *, now: dt.datetime) -> User | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=5)
+
+
+def user_for_token(session: Session, token: str, *, now: dt.datetime) -> tuple[User, int | None] | None:
+    """The active user a token belongs to, and the token's id when its "last used" time is older than
+    ``TOKEN_TOUCH_INTERVAL`` (for the caller to record with ``touch_token``); None if unknown/revoked.
+    Reads only, so that it can run in a read-only request."""
+    row = session.execute(
+        select(ApiToken.id, ApiToken.user_id, ApiToken.revoked_at, ApiToken.last_used_at).where(
+            ApiToken.token_hash == hash_token(token)
+        )
+    ).one_or_none()
     if row is None or row.revoked_at is not None:
         return None
     user = session.scalar(
@@ -124,6 +134,18 @@ def user_for_token(session: Session, token: str, *, now: dt.datetime) -> User | 
         .where(User.id == row.user_id, User.is_active.is_(True))
         .options(selectinload(User.regions), selectinload(User.indicators))
     )
-    if user is not None and (row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5)):
-        row.last_used_at = now
-    return user
+    if user is None:
+        return None
+    last = row.last_used_at
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=dt.UTC)
+    return user, (row.id if last is None or now - last > TOKEN_TOUCH_INTERVAL else None)
+
+
+def touch_token(session: Session, token_id: int, *, now: dt.datetime) -> None:
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id)
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
