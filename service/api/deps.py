@@ -61,9 +61,12 @@ def get_current_user(request: Request, session: SessionDep, side_writes: SideWri
         raise Unauthorized("令牌无效或已撤销", "the token is unknown or revoked")
     user, stale_token_id = found
     if stale_token_id is not None:
-        # "last used" is bookkeeping: recorded in its own short write, so that a GET stays read-only
-        with side_writes() as own:
-            touch_token(own, stale_token_id, now=now)
+        if request.method in READ_METHODS:
+            # "last used" is bookkeeping: recorded in its own short write, so that a GET stays read-only
+            with side_writes() as own:
+                touch_token(own, stale_token_id, now=now)
+        else:  # in the request's own unit of work, which already holds the write lock on SQLite
+            touch_token(session, stale_token_id, now=now)
     return user
 
 

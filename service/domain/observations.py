@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -496,7 +496,28 @@ def _check_plausibility(
                     p.result.outcome = "needs_confirmation"
 
 
-FORK_RETRIES = 5
+FORK_RETRIES = 20
+LOCK_KEYS_LIMIT = 1000  # chunks with more figures than this are not locked figure by figure
+ALL_FIGURES_LOCK = 0x79726D6F6E  # a transaction-level advisory lock for writers that lost a race
+
+
+def _lock_figures(session: Session, keys: list[tuple[int, int, int]], *, everything: bool = False) -> None:
+    """PostgreSQL: queue writers of the same figures behind each other (transaction advisory locks,
+    taken in one order so two writers cannot deadlock), so a small batch (an entry form, an API call)
+    decides against the latest committed version and does not lose a race. Large imports are not
+    locked row by row; they rely on the history's unique indexes and redo a chunk that lost a race,
+    then queue behind one lock shared by every writer in that situation. SQLite needs none of this:
+    a writing transaction holds the database's single write lock from its start."""
+    if session.get_bind().dialect.name != "postgresql" or not keys:
+        return
+    if everything or len(keys) > LOCK_KEYS_LIMIT:
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ALL_FIGURES_LOCK})
+        return
+    for indicator_id, region_id, period in sorted(set(keys)):
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:a, :b)"),
+            {"a": indicator_id, "b": (region_id * 4099 + period) % 2_147_483_647},
+        )
 
 
 def _new_batch(
@@ -731,6 +752,8 @@ def ingest(
         # PostgreSQL another transaction may commit a version of one of these figures in between; the
         # unique indexes on the history refuse the fork, and the chunk is decided again on what is
         # stored now (the loser of a race becomes a revision, or is told a revision needs a reason).
+        if savepoint is not None:
+            _lock_figures(session, [p.key for p in chunk_prepared])
         for attempt in range(FORK_RETRIES + 1):
             decided, to_write = _decide_chunk(
                 session, chunk_prepared, later, resolver, batch.id if batch is not None else None, now
@@ -750,6 +773,7 @@ def ingest(
                 if attempt == FORK_RETRIES or not concurrent_write_conflict(exc):
                     raise
                 now = max(now, dt.datetime.now(dt.UTC))  # after the other writer's commit
+                _lock_figures(session, [p.key for p in chunk_prepared], everything=True)
         for result in decided:
             record(result)
     kept.sort(key=lambda r: r.row)
