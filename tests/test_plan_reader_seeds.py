@@ -12,7 +12,7 @@ from benchmarks.plan_reader import DocResult, evaluate
 
 @pytest.fixture(scope="module")
 def results(seeds_dir: Path) -> list[DocResult]:
-    return evaluate(seeds=seeds_dir)
+    return evaluate(seeds=seeds_dir, include_plans=False)
 
 
 def test_recall_and_precision_against_the_reviewed_catalog(results: list[DocResult]) -> None:

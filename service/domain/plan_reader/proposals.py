@@ -54,6 +54,10 @@ class Proposal:
     baseline_value: Decimal | None = None
     baseline_year: int | None = None
     duplicate_of: str | None = None
+    attribute: str | None = None  # binding (约束性) | anticipatory (预期性), when the plan says
+    period_start: int | None = None  # first year of the period a value applies over (每年 / 年均 / 累计)
+    suggested_code: str | None = None  # a new indicator's suggested catalog code (indicator_code is None)
+    quotes: list[str] = field(default_factory=list)  # further quotes restating the same target
 
     @property
     def values(self) -> set[Decimal]:
