@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from service.domain.plan_reader.proposals import PlanHints, Proposal, Reading, _dedupe, _link_baselines
@@ -15,6 +16,7 @@ from service.domain.plan_reader.sentences import (
     _read_sentence,
     _scope_region,
     _sentences,
+    _fyp_period,
     _year_marks,
 )
 from service.domain.plan_reader.tables import _read_tables
@@ -58,8 +60,9 @@ def read_plan(text: str, vocab: Vocabulary, hints: PlanHints | None = None) -> R
         for m in _PLAN_HEADING.finditer(clean)
         if _own_line(ct, m.start(), m.end())
     ]
+    period = _plan_period(hints.title, clean, issued)
     ctx = _Ctx(vocab, ct, issued, horizon, scope, marks, [m.start for m in marks], headings,
-               [h.start for h in headings], plan_titles)  # fmt: skip
+               [h.start for h in headings], plan_titles, period)  # fmt: skip
     proposals: list[Proposal] = []
     for a, b in _sentences(clean):
         proposals.extend(_read_sentence(ctx, a, b))
@@ -72,3 +75,21 @@ def read_plan(text: str, vocab: Vocabulary, hints: PlanHints | None = None) -> R
     if issued is None:
         notes.append("issue year unknown: past and future years told apart by wording only")
     return Reading(proposals, len(text), issued, horizon, scope, notes)
+
+
+_CN_ORDINAL = {"十一": 11, "十二": 12, "十三": 13, "十四": 14, "十五": 15, "十六": 16, "十七": 17}
+
+
+def _plan_period(title: str | None, clean: str, issued: int | None) -> tuple[int, int] | None:
+    """The plan's own five-year period: from its title (第十五个五年 / 十五五), else the five-year plan named
+    most often in its text that has not ended before the plan was issued."""
+    for text in (title or "", clean[:600]):
+        m = re.search(r"第(十[一二三四五六七])个五年|[“\"]?(十[一二三四五六七])五[”\"]?(?:规划|时期)", text)
+        if m:
+            n = _CN_ORDINAL[m.group(1) or m.group(2)]
+            return _fyp_period(n)
+    counts = Counter(_CN_ORDINAL[m] for m in re.findall(r"(十[一二三四五六七])五", clean))
+    candidates = [n for n in counts if issued is None or _fyp_period(n)[1] > issued]
+    if candidates:
+        return _fyp_period(max(candidates, key=lambda n: counts[n]))
+    return None

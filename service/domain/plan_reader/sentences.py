@@ -115,6 +115,7 @@ class _Ctx:
     headings: list[_Heading]
     heading_starts: list[int]
     plan_titles: list[tuple[int, str, str | None]]  # (start, title, region)
+    period: tuple[int, int] | None = None  # the plan's own period (第十五个五年 -> 2026-2030)
 
 
 def _own_line(ct: CleanText, start: int, end: int) -> bool:
