@@ -29,9 +29,17 @@ _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 
 
 def chinese_number(text: str) -> int | None:
-    """A Chinese numeral below 10,000 (三千五百, 二十, 十一, 两), or None if it is not a well-formed one."""
+    """A Chinese numeral below 100,000,000 (三千五百, 二十, 十一, 两, 一万四千), or None if it is not a
+    well-formed one."""
     if not text:
         return None
+    if "万" in text:
+        high, _, low = text.partition("万")
+        h = chinese_number(high) if high else 1
+        lo = chinese_number(low) if low else 0
+        if h is None or lo is None or lo >= 10_000:
+            return None
+        return h * 10_000 + lo
     if all(ch in _CN_DIGITS for ch in text):  # 二〇二五 style: digit by digit
         return int("".join(str(_CN_DIGITS[ch]) for ch in text)) if len(text) > 1 else _CN_DIGITS[text]
     total, current, last_unit = 0, None, 10_000
@@ -86,7 +94,7 @@ def numbers_in(quote: str) -> set[Decimal]:
 _WORD_VALUES = {"全覆盖": 100, "全面实现": 100, "全部": 100, "翻一番": 2, "倍增": 2, "翻番": 2}
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
-_CNUM = r"[零〇一二两三四五六七八九十百千]+(?:点[零〇一二两三四五六七八九]+)?"
+_CNUM = r"[零〇一二两三四五六七八九十百千]+(?:万[零〇一二两三四五六七八九十百千]+)?(?:点[零〇一二两三四五六七八九]+)?"
 _BASE_UNITS = [
     "公里/万平方公里", "公里/百平方公里", "微克/立方米", "吨标准煤/万元", "个百分点", "平方公里", "平方米",
     "立方米", "标准箱", "吨标准煤", "千瓦时", "人次", "千瓦", "兆瓦", "美元", "元", "人", "家", "个", "件",
@@ -100,7 +108,7 @@ _UNIT = "|".join(
 )
 _VALUE_RE = re.compile(
     rf"(?<![A-Za-z\d.])(?:"
-    rf"百分之(?P<pct>{_NUM}|{_CNUM})"
+    rf"百分之(?P<pct>{_NUM}|{_CNUM})|千分之(?P<permille>{_NUM}|{_CNUM})"
     rf"|(?P<rnum>{_NUM})[∶:](?P<rden>{_NUM})(?![\d.])"
     rf"|(?P<lo>{_NUM}|{_CNUM})(?:—|–|-|~|～|至|到)(?P<hi>{_NUM}|{_CNUM})(?P<runit>{_UNIT})"
     rf"|(?P<lv>{_CNUM}|\d+)(?P<lvunit>万亿|亿)级"
@@ -136,6 +144,10 @@ def _mentions(clean: str, a: int, b: int) -> list[_Mention]:
             v = to_decimal(m.group("pct"))
             if v is not None:
                 out.append(_Mention(st, en, v, None, None, "%"))
+        elif m.group("permille") is not None:
+            v = to_decimal(m.group("permille"))
+            if v is not None:
+                out.append(_Mention(st, en, v, None, None, "‰"))
         elif m.group("rnum") is not None:
             if m.group("rden") not in ("1", "1.0"):
                 continue

@@ -210,7 +210,7 @@ def _section(ctx: _Ctx, pos: int) -> tuple[str | None, str | None, str | None, i
             if start is None:
                 start = h.start
             if kind is None:
-                if _PAST_SECTION.search(h.title[:14]):
+                if _PAST_SECTION.search(h.title[:14]) or _earlier_plan(ctx, h.title):
                     kind = "past"
                 elif _GOAL_SECTION.search(h.title[:8]):
                     kind = "goal"
@@ -679,7 +679,7 @@ def _year_for(ctx: _Ctx, a: int, pos: int) -> tuple[str | None, int | None, tupl
         return "baseline", mk.year, mk.period, f"year from '{said}' in the sentence", 2
     # a governing year heading in the sentences before, within the same section
     section_kind, _region, _chapter, section_start = _section(ctx, pos)
-    j = i
+    j = i if section_kind != "past" else -1  # a review section's figures are results, not goals
     while j >= 0:
         mk = ctx.marks[j]
         if pos - mk.end > 1500 or (section_start is not None and mk.start < section_start):
@@ -872,3 +872,11 @@ def _per_member(ctx: _Ctx, a: int, cl: _Clause, mt: _Mention) -> list[Proposal]:
         )
         for member in zone.members
     ]  # fmt: skip
+
+
+def _earlier_plan(ctx: _Ctx, title: str) -> bool:
+    """A heading about the plan period before this plan's ("十四五"发展目标顺利实现, "十四五"时期…取得…成就)."""
+    m = re.search(r"十([一二三四五六七八九])五", title)
+    if not m or ctx.period is None:
+        return False
+    return _fyp_period(10 + _CN_SMALL[m.group(1)])[1] < ctx.period[0] and not re.search(r"展望|面临|形势", title)

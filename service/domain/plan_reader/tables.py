@@ -241,7 +241,7 @@ def _rows(body: list[tuple[int, str]]) -> tuple[list[list[_Cell]], str]:
         )
         if at_start and _SERIAL.match(c.text) and int(c.text) in (expected, expected + 1):
             expected = int(c.text) + 1
-            if rows and k > 0 and cells[k - 1].line_start and _CATEGORY.match(cells[k - 1].text):
+            if rows and k > 0 and not c.line_start and cells[k - 1].line_start and _CATEGORY.match(cells[k - 1].text):
                 if rows[-1] and rows[-1][-1] is cells[k - 1]:
                     rows[-1].pop()
             rows.append([c])
@@ -293,18 +293,22 @@ def _row_parts(cells: list[_Cell], has_unit: bool, spaced: bool) -> list[_Row]:
             body.pop()
     rows: list[_Row] = []
     row = _Row()
+    name_done = False
     for c in body:
-        t = c.text
-        if _ATTR.match(t.replace(" ", "")):
+        t = c.text.replace(" ", "") if not _VALUE.match(c.text.strip()) else c.text.strip()
+        if _ATTR.match(t):
             row.attribute = "binding" if "约束" in t else "anticipatory"
+            name_done = bool(row.names)
             continue
-        if not row.values and not c.gap and not _value_like(t) and not (has_unit and row.names and _UNIT_CELL.match(t)):
-            if row.unit is None:
-                row.names.append(c)
+        if not name_done and not c.gap and not _value_like(t):
+            if has_unit and row.names and _UNIT_CELL.match(t):
+                row.unit, name_done = t, True
                 continue
-        if has_unit and row.names and row.unit is None and not row.values and _UNIT_CELL.match(t.replace(" ", "")):
-            row.unit = t.replace(" ", "")
+            row.names.append(c)
+            paren = _UNIT_PAREN.search(t)
+            name_done = bool(paren and _unit_in_paren(paren.group(1)))
             continue
+        name_done = name_done or bool(row.names)
         if row.values and not c.gap and _UNIT_PAREN.search(t) and not _value_like(t) and re.search(r"[\u4e00-\u9fff]", t):
             rows.append(row)  # a sub-row: 注册护士数（人）
             row = _Row(names=[c], attribute=None)
