@@ -79,7 +79,8 @@ def numbers_in(quote: str) -> set[Decimal]:
     """Every number a quote states, however written (full-width, 1,500, 三千, 百分之五, 全覆盖 = 100)."""
     text = unicodedata.normalize("NFKC", quote)
     found = {Decimal(m.replace(",", "")) for m in re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", text)}
-    for run in re.findall(r"[零〇一二两三四五六七八九十百千]+", text):
+    for run in re.findall(r"[零〇一二两三四五六七八九十百千万]+", text):
+        run = run.rstrip("万")  # 两万亿元: 万 is the unit's
         value = chinese_number(run)
         if value is None and len(run) > 1:  # 十百千亿级: a run of several numerals
             found.update(Decimal(v) for ch in run if (v := chinese_number(ch)) is not None)

@@ -85,8 +85,12 @@ class Reading:
 
 
 def _dedupe(proposals: list[Proposal]) -> list[Proposal]:
+    """One proposal per target: an exact repeat is dropped; a restatement (a table row and a sentence, or a
+    专栏, stating the same indicator, year and figures) becomes one proposal with both quotes, the table's
+    (which carries the 属性) first."""
     seen: set[tuple[Any, ...]] = set()
-    out = []
+    by_identity: dict[tuple[Any, ...], Proposal] = {}
+    out: list[Proposal] = []
     for p in proposals:
         key = (
             p.kind,
@@ -101,6 +105,21 @@ def _dedupe(proposals: list[Proposal]) -> list[Proposal]:
         if key in seen:
             continue
         seen.add(key)
+        ident = p.indicator_code or p.suggested_code
+        figures = frozenset(abs(v) for v in p.values)
+        same = (p.kind, ident, p.region_code, p.target_year, figures, p.comparator == "qualitative")
+        first = by_identity.get(same) if ident else None
+        if first is not None:
+            keep, other = (p, first) if p.attribute and not first.attribute else (first, p)
+            if keep is p:
+                out[out.index(first)] = p
+                by_identity[same] = p
+            keep.quotes.append(other.quote)
+            keep.reason += f"; restated at line {other.line}: '{other.quote[:60]}'"
+            keep.attribute = keep.attribute or other.attribute
+            continue
+        if ident:
+            by_identity[same] = p
         out.append(p)
     return out
 

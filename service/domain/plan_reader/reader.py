@@ -9,6 +9,7 @@ from service.domain.plan_reader.proposals import PlanHints, Proposal, Reading, _
 from service.domain.plan_reader.sentences import (
     _Ctx,
     _first_region,
+    _fyp_period,
     _governs,
     _headings,
     _infer_issued,
@@ -16,7 +17,6 @@ from service.domain.plan_reader.sentences import (
     _read_sentence,
     _scope_region,
     _sentences,
-    _fyp_period,
     _year_marks,
 )
 from service.domain.plan_reader.tables import _read_tables

@@ -11,7 +11,7 @@ from decimal import Decimal
 from service.domain.plan_reader.numbers import _VALUE_RE, _Mention, _mentions, to_decimal
 from service.domain.plan_reader.proposals import Proposal, figure
 from service.domain.plan_reader.text import CleanText
-from service.domain.plan_reader.vocabulary import IndicatorTerm, Vocabulary, _norm_term
+from service.domain.plan_reader.vocabulary import IndicatorTerm, Vocabulary, _norm_term, suggest_indicator
 from service.domain.plan_reader.words import (
     _ATTRIBUTIVE_NEXT,
     _CLAUSE_SEP,
@@ -583,6 +583,9 @@ def _build(
         reasons.append("region unknown")
         strength = min(strength, 1)
     confidence = ("low", "medium", "high")[max(0, min(2, strength))]
+    suggested = suggest_indicator(new_name, mt.unit) if matched is None and new_name else None
+    if suggested:
+        new_name = suggested[0]
     quote_start = _after_heading(clean, quote_start, mt.start)
     o_start, o_end = ctx.text.original_span(quote_start, quote_end)
     quote = ctx.text.quote(quote_start, quote_end)
@@ -595,6 +598,8 @@ def _build(
             sentence=sentence, confidence=confidence, reason="; ".join(r for r in reasons if r), low=mt.low,
             high=mt.high, reference_year=reference_year if kind == "target" else None,
             period=period if kind == "baseline" else None, chapter=chapter, plan_title=_plan_title_at(ctx, mt.start),
+            suggested_code=suggested[1] if suggested else None,
+            period_start=(period[0] if period else None) if kind == "target" and form in ("avg_annual_growth", "cumulative") else None,
         )
         for region in _or_none(regions)
     ]  # fmt: skip
@@ -879,4 +884,6 @@ def _earlier_plan(ctx: _Ctx, title: str) -> bool:
     m = re.search(r"十([一二三四五六七八九])五", title)
     if not m or ctx.period is None:
         return False
-    return _fyp_period(10 + _CN_SMALL[m.group(1)])[1] < ctx.period[0] and not re.search(r"展望|面临|形势", title)
+    return _fyp_period(10 + _CN_SMALL[m.group(1)])[1] < ctx.period[0] and not re.search(
+        r"展望|面临|形势", title
+    )

@@ -26,15 +26,17 @@ from decimal import Decimal
 from service.domain.plan_reader.numbers import _NUM, to_decimal
 from service.domain.plan_reader.proposals import Proposal
 from service.domain.plan_reader.sentences import _Ctx, _plan_title_at, _section
-from service.domain.plan_reader.vocabulary import suggest_indicator
 from service.domain.plan_reader.text import _DASH_PAGE as DASH_PAGE
+from service.domain.plan_reader.vocabulary import suggest_indicator
 
 _TITLE = re.compile(r"主要指标|指标体系|指标完成情况|主要目标指标|指标表")
 _HEADER_WORDS = re.compile(r"指\s*标|属\s*性|序\s*号|单\s*位")
 _YEAR_COL = re.compile(r"((?:19|20)\d\d)\s*年")
 _SERIAL = re.compile(r"^\d{1,2}$")
 _ATTR = re.compile(r"^(约束性|预期性)$")
-_CATEGORY = re.compile(r"^(?:[一二三四五六七八九十]+[、.]\s*)?[\u4e00-\u9fff“”]{2,10}\s*(?:[（(]\s*\d+\s*项\s*[)）])?$")
+_CATEGORY = re.compile(
+    r"^(?:[一二三四五六七八九十]+[、.]\s*)?[\u4e00-\u9fff“”]{2,10}\s*(?:[（(]\s*\d+\s*项\s*[)）])?$"
+)
 _COUNT_NOTE = re.compile(r"^[（(]\s*\d+\s*项\s*[)）]$")
 _DASH = re.compile(r"^[—\-–－*＊/／]*$")
 _OPEN, _CLOSE = "〔［[【", "〕］]】"
@@ -43,7 +45,9 @@ _VALUE = re.compile(
     rf"(?P<force>力争|争取)?(?:达到)?\s*(?P<num>{_NUM})(?:\s*[—\-–~～]\s*(?P<hi>{_NUM}))?\s*(?P<unit>%|‰)?\s*"
     rf"(?P<q>左右|以上|以内|以下)?\s*(?P<close>[{_CLOSE}])?$"
 )
-_POINTS = re.compile(rf"^(?P<verb>提高|提升|增加|下降|降低|减少)\s*(?P<num>{_NUM})\s*个?\s*百分点\s*(?P<q>以上|左右)?$")
+_POINTS = re.compile(
+    rf"^(?P<verb>提高|提升|增加|下降|降低|减少)\s*(?P<num>{_NUM})\s*个?\s*百分点\s*(?P<q>以上|左右)?$"
+)
 _UNIT_PAREN = re.compile(r"[（(]\s*([^（()）]{1,14}?)\s*[)）]\s*$")
 _UNIT_CELL = re.compile(
     r"^(?:%|‰|[万亿千百]*(?:元|美元|人|人次|吨|件|个|家|套|间|户|张|床|项|座|所|岁|年|分|斤|平方米|平方公里|公里|千瓦|"
@@ -90,7 +94,7 @@ def _read_tables(ctx: _Ctx) -> list[Proposal]:
     out: list[Proposal] = []
     i = 0
     while i < len(lines):
-        raw = lines[i][1].strip()
+        lines[i][1].strip()
         if _starts_table(lines, i):
             end = _table_end(lines, i)
             out.extend(_read_table(ctx, lines[i:end]))
@@ -108,8 +112,10 @@ def _starts_table(lines: list[tuple[int, str]], i: int) -> bool:
         return True
     # a header line of its own: 指标 with a year, 属性 or 单位 column (a .docx table has no title before it)
     cells = re.split(r"\t| {2,}", raw)
-    return len(cells) >= 3 and bool(re.search(r"指\s*标", raw)) and bool(
-        _YEAR_COL.search(raw) or re.search(r"属\s*性|单\s*位", raw)
+    return (
+        len(cells) >= 3
+        and bool(re.search(r"指\s*标", raw))
+        and bool(_YEAR_COL.search(raw) or re.search(r"属\s*性|单\s*位", raw))
     )
 
 
@@ -118,7 +124,11 @@ def _table_end(lines: list[tuple[int, str]], i: int) -> int:
     seen_serial = False
     while j < len(lines):
         raw = lines[j][1].strip()
-        if _prose(raw) or raw.startswith(("注：", "注:", "说明：")) or re.match(r"^第[一二三四五六七八九十]+[章节篇]", raw):
+        if (
+            _prose(raw)
+            or raw.startswith(("注：", "注:", "说明："))
+            or re.match(r"^第[一二三四五六七八九十]+[章节篇]", raw)
+        ):
             break
         if re.match(r"^\d{1,2}(?:\s|$)", raw):
             seen_serial = True
@@ -136,7 +146,11 @@ def _read_table(ctx: _Ctx, block: list[tuple[int, str]]) -> list[Proposal]:
     body = [(o, ln) for o, ln in block if not DASH_PAGE.match(ln.strip() or "x")]
     first_row = next((k for k, (_, ln) in enumerate(body) if k > 0 and _is_row_start(ln)), None)
     if first_row is None:
-        return []
+        # a .docx table without serial numbers: the rows follow its header line
+        tabbed = [k for k, (_, ln) in enumerate(body[:3]) if "\t" in ln]
+        if not tabbed:
+            return []
+        first_row = tabbed[0] + 1
     header_text = " ".join(ln.strip() for _, ln in body[:first_row])
     columns, has_unit = _columns(header_text)
     if not columns:
@@ -241,9 +255,18 @@ def _rows(body: list[tuple[int, str]]) -> tuple[list[list[_Cell]], str]:
         )
         if at_start and _SERIAL.match(c.text) and int(c.text) in (expected, expected + 1):
             expected = int(c.text) + 1
-            if rows and k > 0 and not c.line_start and cells[k - 1].line_start and _CATEGORY.match(cells[k - 1].text):
-                if rows[-1] and rows[-1][-1] is cells[k - 1]:
-                    rows[-1].pop()
+            if (
+                (
+                    rows
+                    and k > 0
+                    and not c.line_start
+                    and cells[k - 1].line_start
+                    and _CATEGORY.match(cells[k - 1].text)
+                )
+                and rows[-1]
+                and rows[-1][-1] is cells[k - 1]
+            ):
+                rows[-1].pop()
             rows.append([c])
         elif rows:
             rows[-1].append(c)
@@ -279,7 +302,7 @@ def _join_spaced(cells: list[_Cell]) -> list[_Cell]:
     return out
 
 
-def _CATEGORY_NOTE(text: str) -> bool:  # noqa: N802 - reads as the pattern it is
+def _CATEGORY_NOTE(text: str) -> bool:
     return bool(_COUNT_NOTE.match(text))
 
 
@@ -287,9 +310,16 @@ def _row_parts(cells: list[_Cell], has_unit: bool, spaced: bool) -> list[_Row]:
     """A row's cells as name / unit / values / attribute; a row may hold sub-rows (执业医师数, 注册护士数)."""
     body = _join_spaced(cells[1:]) if spaced else cells[1:]
     # a category header at the end of the row (创新驱动（4项）) belongs to the next one
-    while body and (_COUNT_NOTE.match(body[-1].text) or (_CATEGORY.match(body[-1].text) and "（" in body[-1].text)):
+    while body and (
+        _COUNT_NOTE.match(body[-1].text) or (_CATEGORY.match(body[-1].text) and "（" in body[-1].text)
+    ):
         body.pop()
-        if body and _CATEGORY.match(body[-1].text) and not _ATTR.match(body[-1].text) and not _value_like(body[-1].text):
+        if (
+            body
+            and _CATEGORY.match(body[-1].text)
+            and not _ATTR.match(body[-1].text)
+            and not _value_like(body[-1].text)
+        ):
             body.pop()
     rows: list[_Row] = []
     row = _Row()
@@ -309,7 +339,13 @@ def _row_parts(cells: list[_Cell], has_unit: bool, spaced: bool) -> list[_Row]:
             name_done = bool(paren and _unit_in_paren(paren.group(1)))
             continue
         name_done = name_done or bool(row.names)
-        if row.values and not c.gap and _UNIT_PAREN.search(t) and not _value_like(t) and re.search(r"[\u4e00-\u9fff]", t):
+        if (
+            row.values
+            and not c.gap
+            and _UNIT_PAREN.search(t)
+            and not _value_like(t)
+            and re.search(r"[\u4e00-\u9fff]", t)
+        ):
             rows.append(row)  # a sub-row: 注册护士数（人）
             row = _Row(names=[c], attribute=None)
             continue
@@ -355,9 +391,6 @@ def _merge_values(values: list[_Cell], n: int) -> list[_Cell | None]:
     return out
 
 
-
-
-
 def _proposals_of_row(ctx: _Ctx, row: _Row, columns: list[_Column]) -> list[Proposal]:
     name = "".join(c.text for c in row.names).replace(" ", "")
     name = re.sub(r"^(?:[一二三四五六七八九十]+[、.])?[\u4e00-\u9fff]{2,8}[（(]\d+项[)）]", "", name)
@@ -385,8 +418,13 @@ def _proposals_of_row(ctx: _Ctx, row: _Row, columns: list[_Column]) -> list[Prop
 
 def _unit_in_paren(text: str) -> bool:
     t = text.replace(" ", "")
-    return bool(_UNIT_CELL.match(t)) or t in ("%", "‰") or bool(re.fullmatch(r"[\u4e00-\u9fff/%‰·（）()]{1,10}", t)) and not re.search(
-        r"PM|GDP|R&D|按|计算", t
+    return (
+        bool(_UNIT_CELL.match(t))
+        or t in ("%", "‰")
+        or (
+            bool(re.fullmatch(r"[\u4e00-\u9fff/%‰·（）()]{1,10}", t))
+            and not re.search(r"PM|GDP|R&D|按|计算", t)
+        )
     )
 
 
@@ -407,7 +445,11 @@ def _cell_proposal(
         year = col.year
         role = col.role
         if role is None:
-            role = "baseline" if (period and year < period[0]) or (ctx.issued and year <= ctx.issued - 1) else "target"
+            role = (
+                "baseline"
+                if (period and year < period[0]) or (ctx.issued and year <= ctx.issued - 1)
+                else "target"
+            )
         kind = role
         if year_note:
             year = year_note
@@ -438,7 +480,9 @@ def _cell_proposal(
             comparator = "range"
         elif q == "左右":
             comparator = "~"
-        elif op[:1] in ("<", "≤", "＜") or op in ("不高于", "不超过", "低于", "小于") or q in ("以内", "以下"):
+        elif (
+            op[:1] in ("<", "≤", "＜") or op in ("不高于", "不超过", "低于", "小于") or q in ("以内", "以下")
+        ):
             comparator = "<="
         elif op or q == "以上":
             comparator = ">="
@@ -462,19 +506,28 @@ def _cell_proposal(
     if comparator != "qualitative":
         if col.kind == "period" or growth_name:
             if cumulative or (col.kind == "period" and decrease_name):
-                form = "relative_change" if decrease_name or (unit == "%" and not growth_name) else "cumulative"
+                form = (
+                    "relative_change" if decrease_name or (unit == "%" and not growth_name) else "cumulative"
+                )
             elif form != "avg_annual_growth":
-                form = "avg_annual_growth" if growth_name or unit == "%" else "each_year"
+                form = "avg_annual_growth" if growth_name else "each_year"
         elif cumulative:
             form = "relative_change" if decrease_name else "cumulative"
         elif decrease_name and unit == "%":
             form = "relative_change"
-        if form == "relative_change" and value is not None and value > 0 and (decrease_name or cumulative and "降" in name):
+        if (
+            form == "relative_change"
+            and value is not None
+            and value > 0
+            and (decrease_name or (cumulative and "降" in name))
+        ):
             value = -value
             if comparator == ">=":
                 comparator = "<="
-        if form not in ("relative_change", "avg_annual_growth", "cumulative", "each_year") and (unit == "%") and re.search(
-            r"率|比重|占比|比例|份额|覆盖", name
+        if (
+            form not in ("relative_change", "avg_annual_growth", "cumulative", "each_year")
+            and (unit == "%")
+            and re.search(r"率|比重|占比|比例|份额|覆盖", name)
         ):
             form = "share"
     elif col.kind == "period" or growth_name:
@@ -483,30 +536,53 @@ def _cell_proposal(
         form = "relative_change"
     # the indicator
     vocab = ctx.vocab
-    matched = vocab.match_indicator(name, None if form in ("avg_annual_growth", "relative_change") else unit)
-    if matched is None and form in ("avg_annual_growth",):
+    matched = None
+    if kind == "baseline" and form == "avg_annual_growth":  # a growth observation: the growth-rate indicator
+        matched = vocab.match_indicator(name, None, growth=True) or vocab.match_indicator(
+            re.sub(r"年均.*$", "", name) + "增速", None, growth=True
+        )
+    matched = matched or vocab.match_indicator(
+        name, None if form in ("avg_annual_growth", "relative_change") else unit
+    )
+    if matched is None and form in ("avg_annual_growth",) and suggest_indicator(name, unit) is None:
         matched = vocab.match_indicator(re.sub(r"年均.*$|增长.*$|增速.*$", "", name), None)
     ind = vocab.indicators[matched[0]] if matched else None
     suggested = None if ind else suggest_indicator(name, unit)
     if comparator == "=" and kind == "target":
-        comparator = "<=" if (ind and ind.direction == "down") or (suggested and suggested[2] == "down") else ">="
+        comparator = (
+            "<=" if (ind and ind.direction == "down") or (suggested and suggested[2] == "down") else ">="
+        )
     if kind == "baseline":
-        comparator = "=" if comparator in (">=", "<=") and not (vm and (vm.group("op") or vm.group("q"))) else comparator
+        comparator = (
+            "="
+            if comparator in (">=", "<=") and not (vm and (vm.group("op") or vm.group("q")))
+            else comparator
+        )
     # the quote: from the name to the value cell
     clean_a = bisect.bisect_left(ctx.text.pos, row.names[0].start)
     clean_b = bisect.bisect_left(ctx.text.pos, cell.end)
     if clean_b <= clean_a:
         return None
-    quote = ctx.text.quote(clean_a, clean_b)
+    quote = _row_quote(ctx.text.original[row.names[0].start : cell.end])
     o_start, o_end = ctx.text.original_span(clean_a, clean_b)
-    section_kind, section_region, chapter, _ = _section(ctx, clean_a)
+    _section_kind, section_region, chapter, _ = _section(ctx, clean_a)
     region = section_region or ctx.scope
     reference_year = None
     period_start = None
-    if form in ("relative_change", "avg_annual_growth", "cumulative", "each_year") and kind == "target" and period:
+    if (
+        form in ("relative_change", "avg_annual_growth", "cumulative", "each_year")
+        and kind == "target"
+        and period
+    ):
         period_start = period[0]
-        reference_year = period[0] - 1 if form in ("relative_change", "avg_annual_growth", "multiple") else None
-    how = f"indicator matched by {matched[1]}" if matched else f"new indicator proposed: '{suggested[0] if suggested else name}'"
+        reference_year = (
+            period[0] - 1 if form in ("relative_change", "avg_annual_growth", "multiple") else None
+        )
+    how = (
+        f"indicator matched by {matched[1]}"
+        if matched
+        else f"new indicator proposed: '{suggested[0] if suggested else name}'"
+    )
     col_said = f"{col.year}年" if col.kind != "period" else "年均/累计"
     reason = [f"a row of an indicator table; {how}; year {year} from the column '{col_said}'", *reason]
     if row.attribute:
@@ -524,3 +600,23 @@ def _cell_proposal(
         suggested_code=suggested[1] if suggested else None,
         period=(period_start, year) if kind == "baseline" and form == "avg_annual_growth" and period_start else None,
     )  # fmt: skip
+
+
+def _row_quote(raw: str) -> str:
+    """A row's text from its name to a value cell: the lines of the original, page footers left out, a space
+    between two cells (where a line ends at a figure, a bracket or a unit) and none inside a wrapped name."""
+    parts = [re.sub(r"\s+", " ", ln.strip()) for ln in raw.splitlines()]
+    parts = [x for x in parts if x and not DASH_PAGE.match(x)]
+    out = ""
+    for x in parts:
+        if out and (
+            _UNIT_CELL.match(x)
+            or re.search(r"[\d%)）>＞<＜≥≤—\]］〕性]$", out)
+            or re.match(r"^[\d—<>＜＞≥≤\[［〔（(]", x)
+            or not re.search(r"[\u4e00-\u9fff]$", out)
+            or _ATTR.match(x)
+            or _VALUE.match(x)
+        ):
+            out += " "
+        out += x
+    return out

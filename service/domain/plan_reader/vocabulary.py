@@ -251,7 +251,9 @@ class Vocabulary:
         if found:
             better = suggest_term(p)
             if better and len(better[0]) > len(found[2]):
-                return None  # a longer name of an indicator the catalog lacks (数字经济核心产业增加值占GDP比重)
+                return (
+                    None  # a longer name of an indicator the catalog lacks (数字经济核心产业增加值占GDP比重)
+                )
         if found and (not whole or len(found[2]) >= 0.4 * len(p)):
             return found
         # the phrase is a shortened name: 产值 -> 工业产值 (weak)
