@@ -136,6 +136,14 @@ def create_reading(
     session.add(row)
     session.flush()
     for n, p in enumerate(reading.proposals, 1):
+        # TODO(plans branch): PlanProposal has no `attribute` (binding/anticipatory) column yet, and its
+        # `period_start` holds a baseline's period only; until the model lands, a target's attribute and the
+        # first year it applies over (each_year / avg_annual_growth / cumulative) are kept in `reason`.
+        extra = [f"attribute: {p.attribute}"] if p.attribute else []
+        if p.kind == "target" and p.period_start:
+            extra.append(f"period_start: {p.period_start}")
+        if p.suggested_code:
+            extra.append(f"suggested indicator code: {p.suggested_code}")
         session.add(
             PlanProposal(
                 reading_id=row.id, seq=n, kind=p.kind, indicator_code=p.indicator_code, indicator_name=p.indicator[:200],
@@ -144,7 +152,7 @@ def create_reading(
                 period_start=p.period[0] if p.period else None, reference_year=p.reference_year,
                 declared_form=p.declared_form, baseline_value=p.baseline_value, baseline_year=p.baseline_year,
                 quote=p.quote, quote_start=p.start, quote_end=p.end, line=p.line, sentence=p.sentence,
-                chapter=(p.chapter or "")[:200] or None, confidence=p.confidence, reason=p.reason,
+                chapter=(p.chapter or "")[:200] or None, confidence=p.confidence, reason="; ".join([p.reason, *extra]),
                 duplicate_of=p.duplicate_of, status="pending",
             )
         )  # fmt: skip
