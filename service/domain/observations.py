@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, select, text
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,10 +34,10 @@ from service.db.models import (
     WritePath,
     user_indicators,
 )
-from service.domain import changes, units
+from service.domain import changes, plausibility, units
 from service.domain.errors import Conflict, Forbidden
 from service.domain.regions import zone_members
-from service.domain.values import MAX_ABS, ValueProblem, parse_value, parse_year
+from service.domain.values import MAX_ABS, ValueProblem, parse_value, parse_year, to_column
 
 CHUNK = 5000
 OBSERVATIONS: Table = Observation.__table__  # type: ignore[assignment]  # Core inserts: no ORM bookkeeping per row
@@ -121,6 +121,7 @@ class IndicatorRef:
     numerator_id: int | None
     denominator_id: int | None
     scale: Decimal | None
+    kind: str  # level | share | count | ratio | growth_rate | index: which plausibility rules apply
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,8 @@ class Resolver:
     """Finds indicators and regions by code, name or synonym; suggests the nearest match otherwise."""
 
     def __init__(self, session: Session) -> None:
+        self._session = session
+        self._largest: dict[int, Decimal | None] = {}
         self.indicators: dict[str, Indicator] = {}
         for ind in session.scalars(select(Indicator)):
             for name in (ind.code, ind.name_zh, ind.name_en, *ind.synonyms):
@@ -150,7 +153,15 @@ class Resolver:
         self.indicator_by_id = {i.id: i for i in self.indicators.values()}
         self.indicator_refs = {
             i.id: IndicatorRef(
-                i.id, i.code, i.unit, i.name_zh, i.name_en, i.numerator_id, i.denominator_id, i.scale
+                i.id,
+                i.code,
+                i.unit,
+                i.name_zh,
+                i.name_en,
+                i.numerator_id,
+                i.denominator_id,
+                i.scale,
+                str(i.kind),
             )
             for i in self.indicator_by_id.values()
         }
@@ -204,6 +215,19 @@ class Resolver:
         if len(texts) < RESOLVE_CACHE:
             texts[text] = found
         return found
+
+    def largest(self, indicator_id: int) -> Decimal | None:
+        """The largest |value| stored for an indicator (any region, year, version), read once per batch:
+        the yardstick of ``plausibility.judge_scale``. None when nothing is stored."""
+        if indicator_id not in self._largest:
+            high, low = self._session.execute(
+                select(func.max(Observation.value), func.min(Observation.value)).where(
+                    Observation.indicator_id == indicator_id
+                )
+            ).one()
+            known = [abs(Decimal(v)) for v in (high, low) if v is not None]
+            self._largest[indicator_id] = max(known) if known else None
+        return self._largest[indicator_id]
 
     def region(self, text: str) -> Region | RowProblem:
         found = self.regions.get(str(text).strip().lower())
@@ -268,6 +292,7 @@ class _Prepared:
     key: tuple[int, int, int]  # (indicator id, region id, period)
     qualifier: Qualifier = Qualifier.EXACT
     previous: Any = None  # the stored row this one follows (id, value, status, batch_id), if any
+    doubt: plausibility.Verdict | None = None  # an implausible-looking value, held unless confirmed
     stage: int = 0  # > 0: revises an earlier row of the same batch (written after it)
     retract: bool = False  # a retraction: a new version without a value
 
@@ -314,9 +339,11 @@ def _convert(item: ObservationInput, indicator: IndicatorRef) -> tuple[Decimal, 
             f"the unit in the value ({glued}) differs from the unit column ({written_unit})",
         )
     unit = written_unit or glued or indicator.unit
+    factor = units.conversion_factor(unit, indicator.unit)
+    if factor is None:
+        raise ValueError(f"cannot convert {unit!r} to {indicator.unit!r}")
     try:
-        value = units.convert(parsed.value, unit, indicator.unit)
-        too_large = abs(value) > MAX_ABS
+        too_large = abs(parsed.value * factor) > MAX_ABS
     except ArithmeticError:  # decimal overflow, e.g. 1e18 万亿元 for an indicator counted in 元
         too_large = True
     if too_large:
@@ -324,7 +351,8 @@ def _convert(item: ObservationInput, indicator: IndicatorRef) -> tuple[Decimal, 
             f"换算为指标单位（{indicator.unit}）后数值超出范围",
             f"the value is out of range once converted to the indicator's unit ({indicator.unit})",
         )
-    return value, parsed.qualifier
+    # exactly as stored, or refused: never a digit rounded away (1e-30 is not 0)
+    return to_column(parsed.value, factor, indicator.unit), parsed.qualifier
 
 
 def _prepare_row(
@@ -333,6 +361,7 @@ def _prepare_row(
     writable: set[int] | None,
     user: User,
     indicators_allowed: set[int] | None = None,
+    latest_year: int = 2100,
 ) -> _Prepared | RowResult:
     result = RowResult(row=item.row, outcome="pending")
     problems = result.problems
@@ -348,7 +377,7 @@ def _prepare_row(
         problems.append(region)
     period: int | None = None
     try:
-        period = parse_year(item.period)
+        period = parse_year(item.period, latest=latest_year)
     except ValueProblem as exc:
         problems.append(RowProblem("period", exc.zh, exc.en))
     status_text = item.status.strip().lower() if item.status else "final"
@@ -361,6 +390,7 @@ def _prepare_row(
     retract = status is ObservationStatus.RETRACTED
     value: Decimal | None = None
     qualifier = Qualifier.EXACT
+    doubt: plausibility.Verdict | None = None
     if retract:
         value = Decimal(0)  # not stored: a retraction has no value
         if not (item.revision_reason or "").strip():
@@ -384,6 +414,11 @@ def _prepare_row(
                     "unit", f"单位“{item.unit}”无法换算为该指标的单位“{indicator.unit}”",
                     f"unit {item.unit!r} cannot be converted to the indicator's unit {indicator.unit!r}",
                 ))  # fmt: skip
+            else:
+                doubt = plausibility.judge(value, indicator)
+                if doubt is not None and doubt.impossible:  # refused whatever the person confirms
+                    problems.append(RowProblem("value", doubt.zh, doubt.en))
+                    doubt = None
     if type(region) is RegionRef:
         result.region = region.code
         if writable is not None and region.id not in writable:
@@ -411,6 +446,7 @@ def _prepare_row(
         (indicator.id, region.id, period),
         qualifier,
         retract=retract,
+        doubt=doubt,
     )
 
 
@@ -462,11 +498,22 @@ def _latest(
 def _check_plausibility(
     p: _Prepared, series: dict[tuple[int, int, int], Decimal], resolver: Resolver
 ) -> None:
-    """Flag a figure far from its neighbouring years or inconsistent with its components."""
-    if p.input.confirm:
-        return
+    """Refuse a figure beyond any scale of its indicator; flag one implausible for its kind, far from its
+    neighbouring years, or inconsistent with its components."""
     ind, reg_id, year = p.indicator, p.region.id, p.period
     value = p.value
+    if value and ind.kind in plausibility.MAGNITUDE_KINDS:
+        scale = plausibility.judge_scale(value, resolver.largest(ind.id), ind)
+        if scale is not None and (scale.impossible or not p.input.confirm):
+            p.result.problems.append(RowProblem("value", scale.zh, scale.en))
+            p.result.outcome = "rejected" if scale.impossible else "needs_confirmation"
+            return
+    if p.input.confirm:
+        return
+    if p.doubt is not None:
+        p.result.problems.append(RowProblem("value", p.doubt.zh, p.doubt.en))
+        p.result.outcome = "needs_confirmation"
+        return
     for y in (year - 1, year + 1):
         other = series.get((ind.id, reg_id, y))
         if other and value and (abs(value / other) >= OUTLIER_FACTOR or abs(other / value) >= OUTLIER_FACTOR):
@@ -717,7 +764,7 @@ def ingest(
         chunk_prepared: list[_Prepared] = []
         later: list[_Prepared] = []  # rows revising an earlier row of this chunk
         for item in chunk:
-            p = _prepare_row(item, resolver, writable, user, indicators_allowed)
+            p = _prepare_row(item, resolver, writable, user, indicators_allowed, now.year)
             if isinstance(p, RowResult):
                 record(p)
                 continue
