@@ -143,7 +143,7 @@ def _client_work(
                 if n % 3 == 0:
                     r = client.get("/api/v1/observations", params={"indicator": "gdp", "region": region})
                 elif n % 3 == 1:
-                    year = 1900 + me * 40 + n // 3  # a figure only this client writes
+                    year = 1949 + n // 3  # a figure only this client writes (its own region, a past year)
                     r = client.post("/api/v1/observations", json={
                         "indicator": "resident_population", "region": region, "period": year,
                         "value": 500 + n % 5, "confirm": True,
