@@ -21,6 +21,9 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+# The exit of a request-scoped dependency runs after the response has been sent; with this one the
+# transaction commits before, for writes the client's very next request relies on (a new login session).
+CommittedSessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 # PostgreSQL refuses NUL in text parameters (a 500 otherwise); no code or name contains one.
 NO_NUL = r"^[^\x00]*$"

@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -63,3 +64,25 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def write_if_free(session: Session) -> Iterator[None]:
+    """Optional bookkeeping writes (a "last seen" time) that are skipped rather than waited for.
+
+    On SQLite a transaction that has read cannot start writing while another process writes (it would
+    wait up to the busy timeout, behind a whole report run) nor after one has committed ("database is
+    locked" at once). Inside this block SQLite does not wait, and a refused write is rolled back to a
+    savepoint, leaving the request's own work intact."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    waited = session.execute(text("PRAGMA busy_timeout")).scalar() if sqlite else None
+    try:
+        if sqlite:
+            session.execute(text("PRAGMA busy_timeout = 0"))
+        with session.begin_nested():
+            yield
+    except OperationalError:
+        pass
+    finally:
+        if sqlite:
+            session.execute(text(f"PRAGMA busy_timeout = {int(waited or 0)}"))
