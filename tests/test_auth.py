@@ -19,10 +19,11 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from service.config import Settings
-from service.db.migrate import alembic_config
+from service.db.migrate import alembic_config, upgrade_to_head
 from service.db.models import LoginAttempt, Observation, Role, User, WebSession
-from service.db.session import make_engine
+from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain import users
+from service.domain.auth import session_user, start_session
 from service.main import create_app
 from service.web.session import COOKIE
 from tests.conftest import client_for
@@ -308,3 +309,35 @@ def test_the_session_cookie_flags(engine: Engine, session: Session, db_url: str,
         c.cookies.set(COOKIE, response.cookies[COOKIE])
         gone = c.post("/logout", follow_redirects=False).headers["set-cookie"]
         assert gone.startswith(f"{COOKIE}=") and ("Secure" in gone) is secure
+
+
+def test_a_stale_last_seen_never_makes_a_page_wait_or_fail(fresh_db_url, db_kind: str) -> None:
+    """On SQLite a request that has read cannot write after another process committed, and would wait
+    behind one that is writing: the session's last-seen time is then left for a later request."""
+    if db_kind != "sqlite":
+        pytest.skip("about SQLite's single writer")
+    eng = make_engine(fresh_db_url())
+    upgrade_to_head(eng)
+    long_ago = NOW - dt.timedelta(hours=1)
+    with transaction(make_sessionmaker(eng)) as s:
+        token = start_session(s, add_user(s, "js", Role.VIEWER), now=long_ago)
+    try:
+        with Session(eng) as request, eng.connect() as other:
+            request.scalar(select(User.id))  # the request's transaction has begun reading
+            other.execute(text("UPDATE users SET language = 'en'"))
+            other.commit()  # another process commits in between
+            assert session_user(request, token, now=NOW) is not None
+            request.commit()
+        with Session(eng) as request, eng.connect() as other:
+            other.execute(text("UPDATE users SET language = 'zh'"))  # another process is writing now
+            start = time.perf_counter()
+            assert session_user(request, token, now=NOW) is not None
+            assert time.perf_counter() - start < 1  # not the 30 s busy timeout
+            request.commit()
+            other.rollback()
+        with Session(eng) as request:
+            assert session_user(request, token, now=NOW) is not None
+            request.commit()
+            assert request.scalar(select(WebSession.last_seen_at)) == NOW
+    finally:
+        eng.dispose()

@@ -93,7 +93,12 @@ def authenticate(
     if user is None or not user.is_active or not ok:
         attempt.outcome = "failed"
         session.flush()
-        session.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - policy.window))
+        # Rows that no longer count; those another login is deleting are skipped (PostgreSQL), so two
+        # failed logins never wait on each other here nor deadlock.
+        stale = select(LoginAttempt.id).where(LoginAttempt.at <= now - policy.window)
+        session.execute(
+            delete(LoginAttempt).where(LoginAttempt.id.in_(stale.with_for_update(skip_locked=True)))
+        )
         ends = _lock_ends(session, username, address, policy, now)
         return LoginResult(None, _seconds(ends, now) if ends is not None else None)
     session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
