@@ -11,6 +11,7 @@ import secrets
 import statistics
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from alembic import command
@@ -339,5 +340,39 @@ def test_a_stale_last_seen_never_makes_a_page_wait_or_fail(fresh_db_url, db_kind
             assert session_user(request, token, now=NOW) is not None
             request.commit()
             assert request.scalar(select(WebSession.last_seen_at)) == NOW
+    finally:
+        eng.dispose()
+
+
+def test_the_limit_holds_across_processes_under_concurrent_attempts(fresh_db_url) -> None:
+    """Two app instances, each with its own engine (as two `serve` processes), on one database; 100
+    wrong passwords sent 8 at a time to both: exactly 5 are checked, the rest are refused unchecked."""
+    url = fresh_db_url()
+    eng = make_engine(url)
+    upgrade_to_head(eng)
+    with transaction(make_sessionmaker(eng)) as s:
+        add_user(s, "target", Role.VIEWER)
+    try:
+        with TestClient(create_app(settings_for(url), start_scheduler=False)) as one, \
+                TestClient(create_app(settings_for(url), start_scheduler=False)) as two:  # fmt: skip
+
+            def attempt(i: int) -> int:
+                client = one if i % 2 else two
+                return client.post(
+                    "/login", data={"username": "target", "password": f"guess-{i}"}
+                ).status_code
+
+            with ThreadPoolExecutor(8) as pool:
+                statuses = list(pool.map(attempt, range(100)))
+            assert statuses.count(401) == 4 and statuses.count(429) == 96  # the 5th failure answers 429
+            right = two.post(
+                "/login", data={"username": "target", "password": PASSWORD}, follow_redirects=False
+            )
+            assert right.status_code == 429
+        with eng.connect() as conn:
+            checked = conn.scalar(
+                select(func.count()).select_from(LoginAttempt).where(LoginAttempt.outcome == "failed")
+            )
+        assert checked == 5
     finally:
         eng.dispose()
