@@ -406,6 +406,7 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(8), default="zh")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[dt.datetime | None]
 
     regions: Mapped[list[Region]] = relationship(secondary=user_regions, lazy="raise")
     indicators: Mapped[list[Indicator]] = relationship(secondary=user_indicators, lazy="raise")
@@ -422,6 +423,35 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+
+
+class WebSession(Base):
+    """A browser login. The cookie holds a random value; only its hash is stored, so a leaked table
+    opens no session. Logout, disabling the user or changing their password or role sets revoked_at."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, comment="sha256 of the cookie value")
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class LoginAttempt(Base):
+    """A refused web login, counted per submitted username and per client address within the lock window
+    (in the database, so that the limit holds across several web processes). Rows older than the window
+    are deleted; a successful login deletes its username's rows."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    address: Mapped[str | None] = mapped_column(String(64), index=True)
+    outcome: Mapped[str] = mapped_column(String(10), comment="failed (counts) or locked (refused unchecked)")
 
 
 class AuditEntry(Base):
