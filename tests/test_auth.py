@@ -290,6 +290,14 @@ def test_users_and_hashes_survive_the_migration(fresh_db_url) -> None:
             ok = c.post("/login", data={"username": "veteran", "password": PASSWORD}, follow_redirects=False)
             assert ok.status_code == 303 and sessions_when_sent == [1]
             assert c.get("/plan-reader", follow_redirects=False).status_code == 200
+            # A form sent after a while: recording "last seen" must not wait on the request's own write.
+            with eng.begin() as conn:
+                conn.execute(text("UPDATE web_sessions SET last_seen_at = :t"), {"t": NOW})
+            start = time.perf_counter()
+            assert c.post("/entry", data={"csrf": "forged"}, follow_redirects=False).status_code == 403
+            assert time.perf_counter() - start < 5
+            with eng.connect() as conn:
+                assert conn.scalar(select(WebSession.last_seen_at)) > NOW
         with eng.connect() as conn:
             stored = conn.scalar(select(User.password_hash).where(User.username == "veteran"))
         assert stored is not None and stored.startswith("$argon2id$")
