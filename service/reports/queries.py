@@ -12,6 +12,7 @@ from service.db.models import Assessment, Indicator, Observation, Plan, Region, 
 from service.domain.errors import NotFound
 from service.domain.statuses import Status
 from service.domain.targets import figure
+from service.reports.evidence import add_evidence
 
 ACHIEVED = {Status.ACHIEVED.value, Status.ACHIEVED_EARLY.value}
 
@@ -112,6 +113,9 @@ def assessment_records_where(
             "strict_pass": m.get("strict_pass"), "first_met_year": m.get("first_met_year"),
             "aggregation": m.get("aggregation"), "notes": m.get("notes", []), "inputs": a.inputs,
             "source_document": t.source_document, "source_quote": t.source_quote,
+            "gap_share": m.get("gap_share"), "p_meet_interval": m.get("p_meet_interval"),
+            "stretch_level": m.get("stretch_level"), "stretch_met": m.get("stretch_met"),
+            "reference_year": t.reference_year,
         })  # fmt: skip
     return out
 
@@ -270,6 +274,7 @@ def evaluation(session: Session, run: ReportRun, plan_code: str) -> dict[str, An
     counts: dict[str, int] = {}
     for r in end_term:
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    add_evidence(session, [*end_term, *mid_term])
     return {
         "plan_code": plan.code, "plan": plan.title_zh, "run_id": run.id, "as_of": run.as_of.isoformat(),
         "end_of_term": end_term, "end_of_term_counts": counts, "mid_term": mid_term,
