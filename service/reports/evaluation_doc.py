@@ -1,0 +1,576 @@
+"""A plan's evaluation as a document: what the Word, Excel and HTML files say, in one place.
+
+``build`` reads the stored run's evaluation (``queries.evaluation``: the assessments, their verdicts
+and the observations behind them) and turns it into texts and figures for people: a title, the
+summary counts, tables by chapter, charts of the key targets and the sources. Nothing is recomputed:
+every figure is one of the run's. The renderers (``evaluation_docx``, ``evaluation_files``) only lay
+it out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.db.models import Plan, ReportRun, Target
+from service.domain.statuses import STATUS_LABELS, Status
+from service.reports.queries import VERDICT_LABELS, evaluation
+
+QUALITATIVE = "qualitative"  # the status and verdict of a target without a number (branch plans)
+ACHIEVED = ("achieved", "achieved_early")
+MID_TERM_ORDER = ["achieved_early", "achieved", "on_track", "needs_acceleration", "off_track", "regressing",
+                  "missed", "insufficient_data", QUALITATIVE]  # fmt: skip
+KEY_CHARTS = 12  # at most this many charts: a report, not an atlas
+
+
+def _zh_en(lang: str, zh: str, en: str) -> str:
+    return en if lang == "en" else zh
+
+
+# --- numbers and targets in words --------------------------------------------------------------------
+
+
+def fmt_number(v: float | int | None) -> str:
+    """A figure for people: 3.7, 5000, 0.9, 37987.55, 0.0123; never 4.10000000 or 1e-05."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return ""
+    x = float(v)
+    if x == 0:
+        return "0"
+    digits = 2 if abs(x) >= 1 else max(2, 2 - math.floor(math.log10(abs(x))))
+    text = f"{x:.{min(digits, 6)}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def fmt_value(v: float | int | None, unit: str | None) -> str:
+    """A figure with its unit: 3.7%, 5000亿元, 2.2 (a ratio has no unit)."""
+    if v is None:
+        return ""
+    return f"{fmt_number(v)}{unit or ''}"
+
+
+def fmt_difference(v: float | int | None, unit: str | None, lang: str) -> str:
+    """A difference in the indicator's unit: for a % indicator, percentage points (0.9个百分点)."""
+    if v is None:
+        return ""
+    if unit == "%":
+        return f"{fmt_number(v)} pp" if lang == "en" else f"{fmt_number(v)}个百分点"
+    return fmt_value(v, unit)
+
+
+def _multiple_words(m: float, year: int | None, lang: str) -> str:
+    ref = (f" (vs {year})" if lang == "en" else f"（较{year}年）") if year else ""
+    if lang == "en":
+        named = {2.0: "double", 4.0: "quadruple"}.get(m)
+        return (named or f"{fmt_number(m)} times the base") + ref
+    named = {2.0: "翻一番", 4.0: "翻两番", 8.0: "翻三番"}.get(m)
+    return (named or f"达到基期的{fmt_number(m)}倍") + ref
+
+
+def target_words(r: dict[str, Any], lang: str = "zh") -> str:
+    """The target as the plan declares it: ≥3.7%, 翻一番（较2018年）, 较2017年下降10%, 2–3个, 约3000家,
+    年均增长≥25%, （力争8%）; a qualitative target in its own words."""
+    en = lang == "en"
+    unit = r.get("target_unit") or ""
+    comparator, form = r.get("comparator"), r.get("declared_form")
+    value, ref = r.get("value"), r.get("reference_year")
+    if comparator == QUALITATIVE or (value is None and r.get("low") is None and r.get("high") is None):
+        return r.get("source_quote") or ""
+    if comparator == "range":
+        text = f"{fmt_number(r.get('low'))}–{fmt_number(r.get('high'))}{unit}"
+    elif form == "multiple" and value is not None:
+        text = _multiple_words(float(value), ref, lang)
+    elif form == "relative_change" and value is not None:
+        v = float(value)
+        amount = fmt_value(abs(v), unit or "%")
+        sign = {">=": "≥", "<=": "≤"}.get(str(comparator), "")
+        if en:
+            text = f"{'down' if v < 0 else 'up'} {sign}{amount}" + (f" vs {ref}" if ref else "")
+        else:
+            moved = "下降" if v < 0 else "增长"
+            # 下降10%: ≤ on the level is "at least 10% down", which is how the plans say it
+            text = (f"较{ref}年" if ref else "") + f"{moved}{amount}"
+            if (v < 0 and comparator == ">=") or (v > 0 and comparator == "<="):
+                text += "以内"
+    elif form == "full_coverage":
+        text = "full coverage (100%)" if en else "全覆盖（100%）"
+    else:
+        if comparator == "~":
+            text = f"about {fmt_number(value)}{unit}" if en else f"{fmt_number(value)}{unit}左右"
+        else:
+            sign = {">=": "≥", "<=": "≤", "=": "="}.get(str(comparator), str(comparator or ""))
+            text = f"{sign}{fmt_number(value)}{unit}"
+    start = r.get("period_start")
+    if form == "avg_annual_growth":
+        span = f"{ref}–{r['target_year']}" if ref else ""
+        text = (f"average annual growth {text}" + (f" ({span})" if span else "")) if en else (
+            f"年均增长{text}" + (f"（{span}年）" if span else ""))  # fmt: skip
+    elif form == "annual_growth":
+        text = f"growth {text} each year" if en else f"每年增长{text}"
+    elif form == "each_year":
+        period = f"{start}–{r['target_year']}" if start else ""
+        text = f"{text} each year" + (f" of {period}" if period else "") if en else f"{period}每年{text}"
+    elif form == "cumulative":
+        period = f"{start}–{r['target_year']}" if start else ""
+        text = (f"{text} in total" + (f" over {period}" if period else "")) if en else (
+            (f"{period}年" if period else "") + f"累计{text}")  # fmt: skip
+    if r.get("stretch_value") is not None:
+        stretch = fmt_number(r["stretch_value"]) + unit
+        text += f" (stretch {stretch})" if en else f"（力争{stretch}）"
+    return text
+
+
+# --- the document --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One target in the tables: texts for the page, figures for the spreadsheet."""
+
+    id: str
+    chapter: str
+    indicator: str
+    region: str
+    attribute: str  # binding / anticipatory / "" (unknown)
+    attribute_text: str
+    target: str
+    target_year: int
+    baseline: str
+    latest: str
+    verdict: str  # the key: achieved_early, achieved, missed, insufficient_data, qualitative, or a status
+    verdict_text: str
+    shortfall: str
+    notes: list[str]
+    unit: str
+    base_value: float | None
+    base_year: int | None
+    latest_value: float | None
+    latest_year: int | None
+    shortfall_value: float | None
+    preliminary: bool
+    index_values: bool  # base/latest are a chained index (b = 100), not in the unit
+    stretch_met: bool | None
+    p_meet: float | None
+    p_meet_interval: tuple[float, float] | None
+    source_quote: str
+    record: dict[str, Any] = field(repr=False)
+
+
+@dataclass
+class Section:
+    key: str  # end_of_term / mid_term
+    title: str
+    verdict_header: str
+    shortfall_header: str
+    chapters: list[tuple[str, list[Row]]]
+
+    @property
+    def rows(self) -> list[Row]:
+        return [r for _, rows in self.chapters for r in rows]
+
+
+@dataclass
+class Chart:
+    row: Row
+    title: str
+    caption: str
+    png: bytes
+
+
+@dataclass
+class EvaluationDocument:
+    lang: str
+    plan_code: str
+    plan_title: str
+    title: str
+    as_of: str  # the run's as-of date (YYYY-MM-DD)
+    computed_at: str  # when the run was computed (YYYY-MM-DD HH:MM UTC)
+    run_id: int
+    method_version: str
+    profile: str
+    end_of_term_counts: dict[str, int]
+    mid_term_counts: dict[str, int]
+    summary: list[str]
+    sections: list[Section]
+    charts: list[Chart]
+    documents: list[dict[str, Any]]  # the plan documents the targets come from
+    statistics: list[dict[str, Any]]  # the statistics sources, numbered as the notes cite them
+    labels: dict[str, str]
+    evaluation: dict[str, Any] = field(repr=False)
+
+    @property
+    def rows(self) -> list[Row]:
+        return [r for s in self.sections for r in s.rows]
+
+    def filename(self, ext: str) -> tuple[str, str]:
+        """(a safe ASCII file name, the same in words for filename*=UTF-8'')."""
+        code = re.sub(r"[^A-Za-z0-9._-]+", "-", self.plan_code).strip("-.") or "plan"
+        ascii_name = f"{code}_evaluation_run{self.run_id}_{self.as_of}.{ext}"
+        words = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", f"{self.title}_{self.as_of}")
+        return ascii_name, f"{words}.{ext}"
+
+
+LABELS = {
+    "indicator": ("指标（地区）", "Indicator (region)"),
+    "target": ("目标", "Target"),
+    "baseline": ("基期值（年份）", "Baseline (year)"),
+    "latest": ("最新值（年份）", "Latest value (year)"),
+    "verdict": ("结论", "Verdict"),
+    "status": ("进展状态", "Status"),
+    "shortfall": ("差额", "Shortfall"),
+    "gap": ("距目标差距", "Gap to target"),
+    "notes": ("备注", "Notes"),
+    "as_of": ("数据截至", "Data as of"),
+    "computed": ("计算时间", "Computed"),
+    "run": ("报告运行", "Report run"),
+    "method": ("方法版本", "Method version"),
+    "summary": ("总体情况", "Summary"),
+    "charts": ("重点目标走势", "Key targets"),
+    "sources": ("资料来源", "Sources"),
+    "chart_intro": ("下列图表取自本次报告运行所用的数据。", "The charts show the data the report run used."),
+    "documents": ("规划文件", "Plan documents"),
+    "statistics": ("统计数据来源", "Statistics sources"),
+    "chapter": ("章节", "Chapter"),
+    "region": ("地区", "Region"),
+    "attribute": ("属性", "Attribute"),
+    "target_year": ("目标年", "Target year"),
+    "unit": ("单位", "Unit"),
+    "base_value": ("基期值", "Baseline"),
+    "base_year": ("基期年", "Base year"),
+    "latest_value": ("最新值", "Latest value"),
+    "latest_year": ("最新年份", "Latest year"),
+    "preliminary": ("初步数据", "Preliminary"),
+    "stretch_met": ("力争目标实现", "Stretch met"),
+    "p_meet": ("实现概率", "P(meet)"),
+    "source_quote": ("规划原文", "Plan sentence"),
+    "count": ("项数", "Targets"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "legend": ("实线：实际值（空心点为初步数据）；虚线：基期至目标的序时路径；◆：目标值。",
+               "Solid line: actual values (hollow point: preliminary); dashed: the straight path from the "
+               "base to the target; ◆: the target."),
+    "chart_note": ("图中数值单位：", "Unit of the figures: "),
+    "generated": ("本报告由长三角规划目标监测系统根据报告运行的存储结果生成，数值均取自该次运行。",
+                  "Generated by the YRD plan-target monitoring service from the stored report run; every "
+                  "figure is the run's."),
+}  # fmt: skip
+ATTRIBUTES = {"binding": ("约束性", "Binding"), "anticipatory": ("预期性", "Anticipatory")}
+
+
+def verdict_label(key: str, lang: str) -> str:
+    if key in VERDICT_LABELS:
+        zh, en = VERDICT_LABELS[key]
+    elif key == QUALITATIVE:
+        zh, en = "定性目标", "Qualitative target"
+    else:
+        try:
+            zh, en = STATUS_LABELS[Status(key)]
+        except ValueError:
+            zh, en = key, key
+    return en if lang == "en" else zh
+
+
+def _year(y: Any, lang: str) -> str:
+    return f"{y}" if lang == "en" else f"{y}年"
+
+
+def _value_year(
+    v: float | None, y: int | None, unit: str, lang: str, index: bool, prelim: bool = False
+) -> str:
+    if v is None:
+        return ""
+    shown = f"{fmt_number(v)}" + ("" if index else unit)
+    extra = [_year(y, lang)] if y is not None else []
+    if prelim:
+        extra.append(_zh_en(lang, "初步", "preliminary"))
+    if lang == "en":
+        return f"{shown}\n({', '.join(extra)})"
+    return f"{shown}\n（{'，'.join(extra)}）"
+
+
+_SUBSTITUTED = re.compile(r"base year (\d{4}) has no value; the nearest later year (\d{4}) is used")
+
+
+def _row(
+    r: dict[str, Any], lang: str, end_of_term: bool, source_no: dict[tuple[str, str | None], int]
+) -> Row:
+    en = lang == "en"
+    unit = r.get("unit") or ""
+    notes_in = r.get("notes") or []
+    index = any("chained into an index" in n for n in notes_in)
+    key = r["verdict"] if end_of_term else r["status"]
+    prelim = bool(r.get("preliminary"))
+    verdict_text = verdict_label(key, lang)
+    if prelim and key != QUALITATIVE and r.get("latest_value") is not None:
+        verdict_text += " (preliminary)" if en else "（初步）"
+    shortfall_value: float | None = None
+    if end_of_term and key == "missed":
+        shortfall_value = r.get("shortfall")
+    elif not end_of_term and key not in (*ACHIEVED, QUALITATIVE, "insufficient_data"):
+        shortfall_value = r.get("gap")
+    if shortfall_value is not None and index:
+        shortfall_value = None  # a gap on a chained index is not in the indicator's unit
+    notes: list[str] = []
+    if prelim:
+        notes.append(_zh_en(lang, "最新值为初步数据", "latest value is preliminary"))
+    if r.get("series_break"):
+        notes.append(_zh_en(lang, "统计口径有调整（序列断点）", "series break"))
+    if index:
+        notes.append(_zh_en(lang, f"增速连乘为指数（{r.get('base_year')}年=100）",
+                            f"annual rates chained into an index ({r.get('base_year')} = 100)"))  # fmt: skip
+        if r.get("cagr_actual") is not None:
+            rate = fmt_number(100 * r["cagr_actual"]) + "%"
+            notes.append(_zh_en(lang, f"实际年均增长{rate}", f"actual average growth {rate}/yr"))
+    if (
+        end_of_term and r.get("latest_year") and r["latest_year"] > r["target_year"]
+        and key in ("achieved", "missed")
+    ):  # fmt: skip
+        notes.append(_zh_en(lang, f"按{r['latest_year']}年数据", f"based on {r['latest_year']} data"))
+    for n in notes_in:
+        if m := _SUBSTITUTED.search(n):
+            notes.append(
+                _zh_en(lang, f"基期{m[1]}年无数据，以{m[2]}年代替", f"no {m[1]} value; {m[2]} used as base")
+            )
+    if r.get("stretch_value") is not None and r.get("stretch_met") is not None:
+        met = r["stretch_met"]
+        notes.append(_zh_en(lang, "力争目标" + ("已实现" if met else "未实现"),
+                            "stretch target " + ("met" if met else "not met")))  # fmt: skip
+    if r.get("p_meet") is not None and not end_of_term:
+        p = f"{round(100 * r['p_meet'])}%"
+        iv = r.get("p_meet_interval")
+        if iv:
+            p += (
+                f"（{round(100 * iv[0])}%–{round(100 * iv[1])}%）"
+                if not en
+                else f" ({round(100 * iv[0])}–{round(100 * iv[1])}%)"
+            )
+        notes.append(_zh_en(lang, f"实现概率{p}", f"P(meet) {p}"))
+    if r.get("aggregation") and r.get("latest_value") is not None:
+        notes.append(_zh_en(lang, "由成员地区数据汇总", "aggregated from member regions"))
+    cited = sorted({source_no[(s["source"], s["url"])] for s in r.get("sources") or []
+                    if (s["source"], s["url"]) in source_no})  # fmt: skip
+    if cited:
+        notes.append(_zh_en(lang, "来源", "sources ") + "".join(f"[{n}]" for n in cited))
+    attribute = r.get("attribute") or ""
+    return Row(
+        id=r["id"], chapter=r.get("chapter") or "", region=(r.get("region_en") if en else None) or r["region"],
+        indicator=(r.get("indicator_en") if en else None) or r["indicator"], attribute=attribute,
+        attribute_text=_zh_en(lang, *ATTRIBUTES[attribute]) if attribute in ATTRIBUTES else "",
+        target=target_words(r, lang), target_year=r["target_year"],
+        baseline=_value_year(r.get("base_value"), r.get("base_year"), unit, lang, index),
+        latest=_value_year(r.get("latest_value"), r.get("latest_year"), unit, lang, index, prelim)
+        or _zh_en(lang, "无数据", "no data"),
+        verdict=key, verdict_text=verdict_text,
+        shortfall=fmt_difference(shortfall_value, unit, lang) if shortfall_value is not None else "",
+        notes=notes, unit=unit, base_value=r.get("base_value"), base_year=r.get("base_year"),
+        latest_value=r.get("latest_value"), latest_year=r.get("latest_year"), shortfall_value=shortfall_value,
+        preliminary=prelim, index_values=index, stretch_met=r.get("stretch_met"), p_meet=r.get("p_meet"),
+        p_meet_interval=(r["p_meet_interval"][0], r["p_meet_interval"][1]) if r.get("p_meet_interval") else None,
+        source_quote=r.get("source_quote") or "", record=r,
+    )  # fmt: skip
+
+
+def _count_phrase(counts: dict[str, int], lang: str) -> str:
+    """已实现X项（其中提前实现Y项），未实现Z项，数据不足W项 — every figure from ``counts``."""
+    early = counts.get("achieved_early", 0)
+    achieved = counts.get("achieved", 0) + early
+    missed, none = counts.get("missed", 0), counts.get("insufficient_data", 0)
+    if lang == "en":
+        return f"achieved {achieved} (of them early {early}); not achieved {missed}; insufficient data {none}"
+    return f"已实现{achieved}项（其中提前实现{early}项），未实现{missed}项，数据不足{none}项"
+
+
+def _summary(ev: dict[str, Any], end_rows: list[Row], mid_rows: list[Row], lang: str) -> list[str]:
+    en = lang == "en"
+    out: list[str] = []
+    counts = ev["end_of_term_counts"]
+    qualitative = counts.get(QUALITATIVE, 0)
+    judged = sum(n for k, n in counts.items() if k != QUALITATIVE)
+    if end_rows:
+        binding = [r for r in end_rows if r.attribute == "binding"]
+        if binding:  # binding (约束性) targets first where the plan says which they are
+            b_counts: dict[str, int] = {}
+            for r in binding:
+                b_counts[r.verdict] = b_counts.get(r.verdict, 0) + 1
+            b_judged = sum(n for k, n in b_counts.items() if k != QUALITATIVE)
+            out.append(
+                f"Of the {b_judged} binding targets whose target year has passed: {_count_phrase(b_counts, lang)}."
+                if en else f"目标年已到的约束性目标{b_judged}项：{_count_phrase(b_counts, lang)}。"
+            )  # fmt: skip
+        text = (
+            f"{judged} targets have reached their target year: {_count_phrase(counts, lang)}."
+            if en else f"截至{ev['as_of'][:10]}，本规划目标年已到的目标共{judged}项：{_count_phrase(counts, lang)}。"
+        )  # fmt: skip
+        if binding:
+            text = text.replace("目标共", "全部目标共") if not en else "All told, " + text
+        out.append(text)
+        if qualitative:
+            out.append(f"{qualitative} qualitative targets are listed with their words and not judged." if en
+                       else f"另有定性目标{qualitative}项，列出规划原文，不作判断。")  # fmt: skip
+    if mid_rows:
+        mid: dict[str, int] = {}
+        for r in mid_rows:
+            mid[r.verdict] = mid.get(r.verdict, 0) + 1
+        parts = [f"{verdict_label(k, lang)} {mid[k]}" if en else f"{verdict_label(k, lang)}{mid[k]}项"
+                 for k in MID_TERM_ORDER if mid.get(k)]  # fmt: skip
+        parts += [f"{k} {n}" for k, n in mid.items() if k not in MID_TERM_ORDER]
+        out.append(
+            f"{len(mid_rows)} targets are for later years (mid-term evaluation): {'; '.join(parts)}."
+            if en else f"目标年未到的目标{len(mid_rows)}项（中期评估）：{'，'.join(parts)}。"
+        )  # fmt: skip
+    if not end_rows and not mid_rows:
+        out.append("The run has no assessed target of this plan." if en else "该次报告运行没有本规划的目标。")
+    return out
+
+
+def _title(plan_title: str, has_end: bool, has_mid: bool, lang: str) -> str:
+    if lang == "en":
+        kind = (
+            ("end-of-term" if has_end else "mid-term") if has_end != has_mid else "end-of-term and mid-term"
+        )
+        return f"{plan_title}: {kind} evaluation report"
+    kind = ("末期评估" if has_end else "中期评估") if has_end != has_mid else "末期及中期评估"
+    return f"《{plan_title}》{kind}报告"
+
+
+def _key_rows(rows: list[Row]) -> list[Row]:
+    """The targets that get a chart: binding ones where the plan says which, else every target with a
+    base and a latest value; missed ones first, at most ``KEY_CHARTS``."""
+    drawable = [r for r in rows if r.base_value is not None and r.latest_value is not None
+                and r.record.get("target_level") is not None]  # fmt: skip
+    binding = [r for r in drawable if r.attribute == "binding"]
+    chosen = binding or drawable
+    order = {"missed": 0, "off_track": 1, "regressing": 1, "needs_acceleration": 2}
+    return sorted(chosen, key=lambda r: order.get(r.verdict, 3))[:KEY_CHARTS]
+
+
+def build(
+    session: Session, run: ReportRun, plan_code: str, lang: str = "zh", charts: bool = True
+) -> EvaluationDocument:
+    """The evaluation of ``plan_code`` in ``run`` as a document in ``lang`` (zh or en)."""
+    from service.reports.evaluation_chart import line_chart  # Pillow only when a document is made
+
+    en = lang == "en"
+    ev = evaluation(session, run, plan_code)
+    plan = session.scalar(select(Plan).where(Plan.code == plan_code))
+    assert plan is not None  # evaluation() raised NotFound otherwise
+    # catalog order (the YAML's order is the plan's order) for chapters and rows
+    order: dict[str, int] = {key: first for key, first in session.execute(
+        select(Target.key, func.min(Target.id)).where(Target.plan_id == plan.id).group_by(Target.key)
+    )}  # fmt: skip
+    records = [*ev["end_of_term"], *ev["mid_term"]]
+    # statistics sources, numbered by first use; plan baselines are the plan documents, listed apart
+    source_no: dict[tuple[str, str | None], int] = {}
+    statistics: list[dict[str, Any]] = []
+    for r in sorted(records, key=lambda r: order.get(r["id"].split("/", 1)[1], 0)):
+        for s in r.get("sources") or []:
+            k = (s["source"], s["url"])
+            if k not in source_no and not s["baseline"]:
+                source_no[k] = len(source_no) + 1
+                statistics.append({"no": source_no[k], **s})
+
+    def section(key: str, items: list[dict[str, Any]]) -> Section | None:
+        if not items:
+            return None
+        rows = [_row(r, lang, key == "end_of_term", source_no) for r in items]
+        rank = {"binding": 0, "anticipatory": 1}
+        chapters: dict[str, list[Row]] = {}
+        first: dict[str, int] = {}
+        for row in sorted(rows, key=lambda x: order.get(x.id.split("/", 1)[1], 0)):
+            chapters.setdefault(row.chapter, []).append(row)
+            first.setdefault(row.chapter, order.get(row.id.split("/", 1)[1], 0))
+        ordered = [(c, sorted(rs, key=lambda x: rank.get(x.attribute, 2))) for c, rs in
+                   sorted(chapters.items(), key=lambda kv: first[kv[0]])]  # fmt: skip
+        end = key == "end_of_term"
+        title = _zh_en(lang, "末期评估（目标年已到）" if end else "中期评估（目标年未到）",
+                       "End-of-term evaluation (target year reached)" if end else "Mid-term evaluation (later targets)")  # fmt: skip
+        return Section(key, title, _zh_en(lang, *LABELS["verdict" if end else "status"]),
+                       _zh_en(lang, *LABELS["shortfall" if end else "gap"]), ordered)  # fmt: skip
+
+    sections = [
+        s for s in (section("end_of_term", ev["end_of_term"]), section("mid_term", ev["mid_term"])) if s
+    ]
+    end_rows = sections[0].rows if sections and sections[0].key == "end_of_term" else []
+    mid_rows = next((s.rows for s in sections if s.key == "mid_term"), [])
+    plan_title = plan.title_en if en else plan.title_zh
+    chart_list: list[Chart] = []
+    if charts:
+        for n, row in enumerate(_key_rows(end_rows + mid_rows), start=1):
+            chart_list.append(_chart(session, row, n, lang, line_chart))
+    # the documents the targets come from
+    files = list(dict.fromkeys(r.get("source_document") for r in records if r.get("source_document")))
+    known = (
+        {p.source_document: p for p in session.scalars(select(Plan).where(Plan.source_document.in_(files)))}
+        if files
+        else {}
+    )
+    if plan.source_document in files:
+        known[plan.source_document] = plan
+    documents = [
+        {"file": f, "title": (known[f].document_title or known[f].title_zh) if f in known else f,
+         "issuer": known[f].issuer if f in known else None, "issued": known[f].issued if f in known else None,
+         "targets": sum(1 for r in records if r.get("source_document") == f)}
+        for f in files
+    ]  # fmt: skip
+    finished = run.finished_at or run.started_at
+    computed = finished.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if finished else ""
+    return EvaluationDocument(
+        lang=lang, plan_code=plan.code, plan_title=plan_title,
+        title=_title(plan_title, bool(ev["end_of_term"]), bool(ev["mid_term"]), lang),
+        as_of=run.as_of.date().isoformat(), computed_at=computed, run_id=run.id,
+        method_version=run.method_version, profile=run.threshold_profile,
+        end_of_term_counts=dict(ev["end_of_term_counts"]),
+        mid_term_counts={k: sum(1 for r in mid_rows if r.verdict == k) for k in {r.verdict for r in mid_rows}},
+        summary=_summary(ev, end_rows, mid_rows, lang), sections=sections, charts=chart_list,
+        documents=documents, statistics=statistics, labels={k: _zh_en(lang, *v) for k, v in LABELS.items()},
+        evaluation=ev,
+    )  # fmt: skip
+
+
+def _chart(session: Session, row: Row, n: int, lang: str, draw: Any) -> Chart:
+    """A key target's line: the run's own points (the observations it used, where they are the series
+    itself), its base and latest value, the straight path to the target and the target."""
+    from service.db.models import Observation
+
+    r = row.record
+    b, t, T = r["base_year"], r["latest_year"], r["target_year"]
+    points = {b: r["base_value"], t: r["latest_value"]}
+    ids = [int(i) for i in r.get("inputs") or []]
+    if ids and not r.get("aggregation") and not row.index_values:
+        obs: dict[int, Any] = {year: value for year, value in session.execute(
+            select(Observation.period, Observation.value).where(Observation.id.in_(ids[:500]))
+        )}  # fmt: skip
+        # the observations are the series only where they give the run's own base and latest values
+        same = all(
+            obs.get(y) is not None and math.isclose(float(obs[y]), v, rel_tol=1e-9) for y, v in points.items()
+        )
+        if same:
+            points = {int(y): float(v) for y, v in obs.items() if v is not None and b <= y <= t}
+    series = sorted(points.items())
+    png = draw(
+        series, base=(b, r["base_value"]), target=(T, r["target_level"]), preliminary_last=row.preliminary
+    )
+    unit = "" if row.index_values else row.unit
+    title = f"{_zh_en(lang, '图', 'Figure ')}{n}  {row.indicator}（{row.region}）" if lang != "en" else (
+        f"Figure {n}  {row.indicator} ({row.region})")  # fmt: skip
+    caption = f"{row.target}（{_year(T, lang)}）；{row.verdict_text}" if lang != "en" else (
+        f"{row.target} ({T}); {row.verdict_text}")  # fmt: skip
+    if unit:
+        caption += ("；" if lang != "en" else "; ") + LABELS["chart_note"][1 if lang == "en" else 0] + unit
+    return Chart(row, title, caption, png)
+
+
+ZH_NUMERALS = "一二三四五六七八九十"
+
+
+def heading_number(n: int, lang: str) -> str:
+    """一、 二、 … in Chinese, 1. 2. … in English (n from 1)."""
+    return f"{n}. " if lang == "en" else f"{ZH_NUMERALS[n - 1]}、"
