@@ -274,25 +274,51 @@ def report_show(
         sys.stdout.write(body.decode("utf-8-sig"))
 
 
+class EvaluationFormat(StrEnum):
+    json = "json"
+    docx = "docx"
+    xlsx = "xlsx"
+    html = "html"
+
+
+class Language(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
 @report_app.command("evaluate")
 def report_evaluate(
     plan: Annotated[str, typer.Option(help="plan code")],
     run: Annotated[int | None, typer.Option("--run", help="run id (default: the latest)")] = None,
+    format: Annotated[EvaluationFormat, typer.Option("--format", "-f")] = EvaluationFormat.json,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file")] = None,
+    lang: Annotated[Language, typer.Option("--lang", help="language of the document")] = Language.zh,
 ) -> None:
-    """End-of-term (末期) and mid-term (中期) evaluation of a plan, as JSON."""
-    from service.reports.queries import evaluation, get_run
+    """End-of-term (末期) and mid-term (中期) evaluation of a plan: JSON, or a Word, Excel or HTML report.
+
+    Without --output, JSON and HTML go to standard output; a .docx or .xlsx is written to the current
+    directory under the report's file name."""
+    from service.reports.evaluation_files import document
+    from service.reports.queries import get_run
 
     settings = load_settings()
     engine = open_database(settings)
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            result = evaluation(session, get_run(session, run), plan)
+            made = document(session, get_run(session, run), plan, format.value, lang.value)
     except DomainError as exc:
         fail(exc.en)
     finally:
         engine.dispose()
-    json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    if output is None and format in (EvaluationFormat.json, EvaluationFormat.html):
+        sys.stdout.write(made.body.decode("utf-8"))
+        return
+    target = output if output is not None else Path(made.filename)
+    try:
+        target.write_bytes(made.body)
+    except OSError as exc:
+        fail(f"--output {target}: {exc.strerror or exc}")
+    typer.echo(f"wrote {target} ({len(made.body)} bytes)")
 
 
 class ExportFormat(StrEnum):

@@ -1,0 +1,276 @@
+"""The evaluation report as an Excel workbook and as a standalone printable HTML page, and the one entry
+point that makes any of the report's files (``document``), for the CLI and the web downloads alike."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment, select_autoescape
+from sqlalchemy.orm import Session
+
+from service.db.models import ReportRun
+from service.reports.evaluation_doc import (
+    MID_TERM_ORDER,
+    EvaluationDocument,
+    build,
+    heading_number,
+    verdict_label,
+)
+from service.reports.queries import VERDICTS, evaluation
+from service.reports.render import STATUS_COLOURS, STATUS_ICONS
+
+FORMATS = ("docx", "xlsx", "html", "json")
+MEDIA_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "html": "text/html; charset=utf-8",
+    "json": "application/json",
+}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    body: bytes
+    media_type: str
+    filename: str  # safe ASCII
+    filename_words: str  # the title in words, for filename*=UTF-8''
+
+
+def document(session: Session, run: ReportRun, plan_code: str, fmt: str, lang: str = "zh") -> ReportFile:
+    """The evaluation of ``plan_code`` in ``run`` as a docx, xlsx, html or json file."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    if fmt == "json":  # the evaluation query's result, as `report evaluate` has always printed it
+        body = (json.dumps(evaluation(session, run, plan_code), ensure_ascii=False, indent=2) + "\n").encode()
+        name = f"{plan_code}_evaluation_run{run.id}.json"
+        return ReportFile(body, MEDIA_TYPES["json"], name, name)
+    d = build(session, run, plan_code, lang, charts=fmt != "xlsx")
+    if fmt == "docx":
+        from service.reports.evaluation_docx import to_docx
+
+        body = to_docx(d)
+    elif fmt == "xlsx":
+        body = to_xlsx(d)
+    else:
+        body = to_html(d).encode()
+    ascii_name, words = d.filename(fmt)
+    return ReportFile(body, MEDIA_TYPES[fmt], ascii_name, words)
+
+
+# --- XLSX ----------------------------------------------------------------------------------------------
+
+
+def _display_width(text: Any) -> int:
+    """Columns a text needs in a spreadsheet: a Chinese character takes two."""
+    lines = str(text).split("\n") if text is not None else [""]
+    return max(sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line) for line in lines)
+
+
+def _safe(cell: Any) -> None:
+    """Text that a spreadsheet would take for a formula (= + - @) stays text: stored as a string with
+    Excel's quote prefix, the way a person types '=… (openpyxl would store "=…" as a live formula)."""
+    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def _append(ws: Any, values: list[Any]) -> None:
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        _safe(cell)
+
+
+def _fit(ws: Any, widest: int = 60, narrowest: int = 6) -> None:
+    widths: dict[str, int] = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value is None or type(cell).__name__ == "MergedCell":
+                continue
+            letter = cell.column_letter
+            widths[letter] = max(widths.get(letter, 0), _display_width(cell.value))
+    for letter, w in widths.items():
+        ws.column_dimensions[letter].width = max(narrowest, min(widest, w + 2))
+
+
+def _percent(unit: str, index: bool) -> bool:
+    return unit == "%" and not index
+
+
+def to_xlsx(d: EvaluationDocument) -> bytes:
+    """A summary sheet first, then one table per part (end-of-term, mid-term): number formats by unit
+    (a % indicator as percentages), an autofilter, a frozen header, widths that fit Chinese names."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    en, labels = d.lang == "en", d.labels
+    bold = Font(bold=True)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Summary" if en else "摘要"
+    _append(ws, [d.title])
+    ws["A1"].font = Font(bold=True, size=14)
+    for key, value in (("as_of", d.as_of), ("computed", d.computed_at), ("run", d.run_id),
+                       ("method", d.method_version)):  # fmt: skip
+        _append(ws, [labels[key], value])
+    _append(ws, [])
+    for text in d.summary:
+        _append(ws, [text])
+        ws.cell(row=ws.max_row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=6)
+        ws.row_dimensions[ws.max_row].height = 15 * (1 + _display_width(text) // 90)
+    if d.end_of_term_counts:
+        _append(ws, [])
+        _append(ws, [labels["verdict"], labels["count"]])
+        for cell in ws[ws.max_row]:
+            cell.font = bold
+        for v in VERDICTS + tuple(k for k in d.end_of_term_counts if k not in VERDICTS):
+            if d.end_of_term_counts.get(v):
+                _append(ws, [verdict_label(v, d.lang), d.end_of_term_counts[v]])
+        _append(ws, ["Total" if en else "合计", sum(d.end_of_term_counts.values())])
+        ws.cell(row=ws.max_row, column=1).font = bold
+    if d.mid_term_counts:
+        _append(ws, [])
+        _append(ws, [labels["status"], labels["count"]])
+        for cell in ws[ws.max_row]:
+            cell.font = bold
+        for s in sorted(
+            d.mid_term_counts, key=lambda k: MID_TERM_ORDER.index(k) if k in MID_TERM_ORDER else 99
+        ):
+            _append(ws, [verdict_label(s, d.lang), d.mid_term_counts[s]])
+    _append(ws, [])
+    _append(ws, [labels["documents"]])
+    ws.cell(row=ws.max_row, column=1).font = bold
+    for item in d.documents:
+        _append(ws, [item["title"], ", ".join(x for x in (item.get("issuer"), item.get("issued")) if x)])
+    if d.statistics:
+        _append(ws, [])
+        _append(ws, [labels["statistics"]])
+        ws.cell(row=ws.max_row, column=1).font = bold
+        for src in d.statistics:
+            _append(ws, [f"[{src['no']}] {src['source']}", src.get("published") or "", src.get("url") or ""])
+    ws.column_dimensions["A"].width = 60
+    ws.column_dimensions["B"].width = 24
+
+    yes, no = labels["yes"], labels["no"]
+    pp = '0.0##" pp"' if en else '0.0##"个百分点"'
+    for section in d.sections:
+        end = section.key == "end_of_term"
+        sheet = wb.create_sheet(
+            ("End of term" if end else "Mid term") if en else ("末期评估" if end else "中期评估")
+        )
+        columns = ["chapter", "indicator", "region", "attribute", "target", "target_year", "base_value", "base_year",
+                   "latest_value", "latest_year", "unit", "verdict", "preliminary", "shortfall", "stretch_met",
+                   "p_meet", "notes", "source_quote", "id"]  # fmt: skip
+        header = {**labels, "verdict": section.verdict_header, "shortfall": section.shortfall_header,
+                  "id": "Target id" if en else "目标编号"}  # fmt: skip
+        _append(sheet, [header[c] for c in columns])
+        for cell in sheet[1]:
+            cell.font = bold
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+            cell.fill = PatternFill("solid", start_color="E7E6E6", end_color="E7E6E6")
+        col = {c: i + 1 for i, c in enumerate(columns)}
+        for r in section.rows:
+            pct = _percent(r.unit, r.index_values)
+            scale = 0.01 if pct else 1.0
+            values = {
+                "chapter": r.chapter, "indicator": r.indicator, "region": r.region, "attribute": r.attribute_text,
+                "target": r.target, "target_year": r.target_year,
+                "base_value": r.base_value * scale if r.base_value is not None else None, "base_year": r.base_year,
+                "latest_value": r.latest_value * scale if r.latest_value is not None else None,
+                "latest_year": r.latest_year, "unit": "" if r.index_values else r.unit,
+                "verdict": r.verdict_text, "preliminary": yes if r.preliminary else "",
+                "shortfall": r.shortfall_value,
+                "stretch_met": "" if r.stretch_met is None else (yes if r.stretch_met else no),
+                "p_meet": r.p_meet, "notes": "；".join(r.notes) if not en else "; ".join(r.notes),
+                "source_quote": r.source_quote, "id": r.id,
+            }  # fmt: skip
+            _append(sheet, [values[c] for c in columns])
+            n = sheet.max_row
+            for key in ("base_value", "latest_value"):
+                sheet.cell(row=n, column=col[key]).number_format = "0.0##%" if pct else "General"
+            if r.shortfall_value is not None:
+                sheet.cell(row=n, column=col["shortfall"]).number_format = pp if pct else "General"
+            sheet.cell(row=n, column=col["p_meet"]).number_format = "0%"
+            fill = STATUS_COLOURS.get(r.verdict, "#FFFFFF").lstrip("#")
+            sheet.cell(row=n, column=col["verdict"]).fill = PatternFill(
+                "solid", start_color=fill, end_color=fill
+            )
+            for key in ("notes", "source_quote", "target", "indicator"):
+                sheet.cell(row=n, column=col[key]).alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.freeze_panes = "C2"  # the header row, and the chapter and indicator while scrolling right
+        sheet.auto_filter.ref = sheet.dimensions
+        _fit(sheet, widest=50)
+        for key, width in (("notes", 40), ("source_quote", 50), ("chapter", 30)):
+            letter = sheet.cell(row=1, column=col[key]).column_letter
+            sheet.column_dimensions[letter].width = min(width, sheet.column_dimensions[letter].width or width)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+# --- HTML ----------------------------------------------------------------------------------------------
+
+_HTML = """<!doctype html>
+<html lang="{{ 'en' if en else 'zh-CN' }}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ d.title }}</title>
+<style>
+@page{size:A4;margin:18mm 15mm}
+body{font-family:"SimSun","Songti SC","Noto Serif CJK SC","Noto Sans CJK SC",serif;font-size:10.5pt;line-height:1.5;
+color:#111;max-width:190mm;margin:1.5rem auto;padding:0 1rem}
+h1,h2,h3,.fig-title{font-family:"SimHei","Heiti SC","Noto Sans CJK SC",sans-serif}
+h1{font-size:18pt;text-align:center;margin:.5rem 0}h2{font-size:15pt;margin:1.2rem 0 .4rem}h3{font-size:12pt;margin:1rem 0 .3rem}
+.meta{text-align:center;color:#555;font-size:9pt}.summary p{text-indent:2em;margin:.3rem 0}
+table{border-collapse:collapse;width:100%;font-size:9pt;margin:.3rem 0 .8rem}
+th,td{border:1px solid #777;padding:3px 4px;vertical-align:top;text-align:left}
+th{background:#e7e6e6;text-align:center}tr{break-inside:avoid}thead{display:table-header-group}
+td.num{text-align:right;white-space:nowrap}.sub{color:#555;font-size:8pt}.verdict{font-weight:bold;white-space:nowrap}
+td.notes{font-size:8pt}figure{margin:.8rem 0;break-inside:avoid;text-align:center}
+figure img{width:100%;max-width:160mm}figcaption{font-size:9pt}.fig-title{text-align:left;font-weight:bold}
+.sources li{margin:.15rem 0}.small{font-size:8pt;color:#555}.url{color:#555;font-size:8pt;word-break:break-all}
+</style></head><body>
+<h1>{{ d.title }}</h1>
+<p class="meta">{{ d.labels.as_of }} {{ d.as_of }} · {{ d.labels.computed }} {{ d.computed_at }} · {{ d.labels.run }} #{{ d.run_id }} · {{ d.labels.method }} {{ d.method_version }}</p>
+<h2>{{ num(1) }}{{ d.labels.summary }}</h2>
+<div class="summary">{% for p in d.summary %}<p>{{ p }}</p>{% endfor %}</div>
+{% for s in d.sections %}
+<h2>{{ num(loop.index + 1) }}{{ s.title }}</h2>
+{% for chapter, rows in s.chapters %}{% if chapter %}<h3>{{ chapter }}</h3>{% endif %}
+<table><thead><tr><th>{{ d.labels.indicator }}</th><th>{{ d.labels.target }}</th><th>{{ d.labels.baseline }}</th>
+<th>{{ d.labels.latest }}</th><th>{{ s.verdict_header }}</th><th>{{ s.shortfall_header }}</th><th>{{ d.labels.notes }}</th></tr></thead><tbody>
+{% for r in rows %}<tr><td>{{ r.indicator }}<br><span class="sub">{{ r.region }}{% if r.attribute_text %} · {{ r.attribute_text }}{% endif %}</span></td>
+<td>{{ r.target }}{{ year(r.target_year) }}</td><td>{{ lines(r.baseline or '—') }}</td><td>{{ lines(r.latest) }}</td>
+<td class="verdict" style="background:{{ colours.get(r.verdict, '#fff') }}">{{ icons.get(r.verdict, '') }} {{ r.verdict_text }}</td>
+<td class="num">{{ r.shortfall }}</td><td class="notes">{{ notes(r.notes) }}</td></tr>
+{% endfor %}</tbody></table>{% endfor %}{% endfor %}
+{% set n = d.sections | length + 2 %}
+{% if d.charts %}<h2>{{ num(n) }}{{ d.labels.charts }}</h2><p class="small">{{ d.labels.legend }}</p>
+{% for c in d.charts %}<figure><div class="fig-title">{{ c.title }}</div><img alt="{{ c.title }}" src="data:image/png;base64,{{ b64(c.png) }}">
+<figcaption>{{ c.caption }}</figcaption></figure>{% endfor %}{% set n = n + 1 %}{% endif %}
+<h2>{{ num(n) }}{{ d.labels.sources }}</h2>
+<h3>{{ d.labels.documents }}</h3><ul class="sources">{% for item in d.documents %}<li>{{ item.title if en else '《' ~ item.title ~ '》' }}{% for x in [item.issuer, item.issued] if x %}{{ ', ' if en else '，' }}{{ x }}{% endfor %}</li>{% endfor %}</ul>
+{% if d.statistics %}<h3>{{ d.labels.statistics }}</h3><ul class="sources">{% for s in d.statistics %}<li>[{{ s.no }}] {{ s.source }}{% if s.published and s.published not in s.source %} ({{ s.published }}){% endif %}{% if s.url %}<br><span class="url">{{ s.url }}</span>{% endif %}</li>{% endfor %}</ul>{% endif %}
+<p class="small">{{ d.labels.generated }}</p>
+</body></html>
+"""
+
+
+def to_html(d: EvaluationDocument) -> str:
+    """A standalone page of the same content: inline CSS only, no script, charts as data: images."""
+    from markupsafe import Markup, escape
+
+    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+    en = d.lang == "en"
+    return env.from_string(_HTML).render(
+        d=d, en=en, colours=STATUS_COLOURS, icons=STATUS_ICONS,
+        num=lambda n: heading_number(n, d.lang), b64=lambda b: base64.b64encode(b).decode("ascii"),
+        year=lambda y: f" ({y})" if en else f"（{y}年）",
+        lines=lambda text: Markup("<br>").join(escape(x) for x in str(text).split("\n")),
+        notes=lambda items: Markup("<br>").join(escape(x) for x in items),
+    )  # fmt: skip
