@@ -27,6 +27,7 @@ from service.domain.errors import NotFound
 from service.domain.regions import expected_indicators, zone_members
 from service.domain.statuses import WORST_FIRST, Status
 from service.reports.engine import SeriesBuilder, load_vintage
+from service.reports.evidence import add_evidence
 from service.reports.queries import (
     VERDICTS,
     AssessmentFilter,
@@ -408,7 +409,10 @@ def evaluation_view(session: Session, run: ReportRun, plan_code: str, lang: str,
     def rows(where: list[Any], g: dict[str, Any]) -> list[dict[str, Any]]:
         if not g["total"]:
             return []
-        return assessment_records_where(session, run, plan, *where, offset=g["offset"], limit=g["size"])
+        # with what the figures rest on (preliminary, sources), as the downloaded reports show them
+        return add_evidence(
+            session, assessment_records_where(session, run, plan, *where, offset=g["offset"], limit=g["size"])
+        )
 
     return {
         **d, "plan_title": d["plan_en"] if lang == "en" else d["plan"],

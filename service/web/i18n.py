@@ -74,6 +74,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "verdict": ("结论", "Verdict"),
     "evidence": ("依据", "Evidence"),
     "shortfall": ("差额", "Shortfall"),
+    "download_report": ("下载评估报告：", "Download the report:"),
+    "preliminary_mark": ("（初步）", " (preliminary)"),
     "regions_vs_targets": ("各地区与目标对比", "Regions against their targets"),
     "pick_year": ("填报年份", "Year to report"),
     "save": ("保存", "Save"),

@@ -245,9 +245,12 @@ def evaluation_page(
     region: Annotated[str | None, Query(max_length=120)] = None,
     eot_page: Annotated[str | None, Query(max_length=9)] = None,
     mid_page: Annotated[str | None, Query(max_length=9)] = None,
+    run_id: Annotated[str | None, Query(alias="run", max_length=12)] = None,
 ) -> HTMLResponse:  # fmt: skip
-    run = _require_run(session)
+    run = _evaluation_run(session, run_id)
     filters = {"verdict": verdict or "", "status": status or "", "region": (region or "").strip()}
+    if run_id and run_id.isdigit():
+        filters["run"] = str(run.id)
     f = data.EvaluationFilter(
         verdict=verdict or None, status=status or None, region=filters["region"] or None
     )
@@ -267,11 +270,44 @@ def evaluation_page(
 
 
 @router.get("/plans/{code}/evaluation.csv")
-def evaluation_csv(session: SessionDep, code: str) -> Response:
-    d = data.evaluation_page(session, _require_run(session), code)
+def evaluation_csv(
+    session: SessionDep, code: str, run_id: Annotated[str | None, Query(alias="run", max_length=12)] = None
+) -> Response:
+    d = data.evaluation_page(session, _evaluation_run(session, run_id), code)
     return csv_response(d["end_of_term"] + d["mid_term"], ["id", "region", "indicator", "target_year", "verdict",
                         "status", "latest_year", "latest_value", "target_level", "shortfall", "evidence"],
                         f"{code}_evaluation.csv")  # fmt: skip
+
+
+def _evaluation_run(session: Session, run_id: str | None) -> Any:
+    """The run an evaluation page or download shows: ``?run=ID`` (a past run), else the latest."""
+    from service.reports.queries import get_run
+
+    if run_id and run_id.isdigit():
+        return get_run(session, int(run_id))
+    return _require_run(session)
+
+
+def attachment(filename: str, words: str) -> str:
+    """A Content-Disposition that every browser saves under a good name: a safe ASCII ``filename``
+    and the name in words as ``filename*`` (RFC 6266 / 5987)."""
+    return f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(words, safe='')}"
+
+
+@router.get("/plans/{code}/evaluation.{fmt}")
+def evaluation_download(
+    session: SessionDep, lang: Lang, code: str, fmt: str,
+    run_id: Annotated[str | None, Query(alias="run", max_length=12)] = None,
+) -> Response:  # fmt: skip
+    """The evaluation report as a Word, Excel or standalone HTML file (the same as `yrdmon report
+    evaluate --format ...`), of the latest run or of ``?run=ID``."""
+    from service.reports.evaluation_files import document
+
+    if fmt not in ("docx", "xlsx", "html"):
+        raise NotFound(f"没有 .{fmt[:10]} 格式的评估报告", f"no evaluation report as .{fmt[:10]}")
+    made = document(session, _evaluation_run(session, run_id), code, fmt, lang)
+    return Response(made.body, media_type=made.media_type,
+                    headers={"Content-Disposition": attachment(made.filename, made.filename_words)})  # fmt: skip
 
 
 # --- login, entry, upload ------------------------------------------------------------------------
