@@ -116,9 +116,8 @@ def line_chart(
         lx, ly = pts[-1]
         text = _label(series[-1][1])
         draw.text((lx - draw.textlength(text, font=font) / 2, ly - 40 * SCALE), text, fill=BLUE, font=font)
-    text = _label(target[1])
-    draw.text((tx - draw.textlength(text, font=font) - 18 * SCALE, ty + 10 * SCALE), text, fill=VERMILION,
-              font=font)  # fmt: skip
+    # the target's value at the left end of its line, away from the latest value near the target year
+    draw.text((left + 10 * SCALE, ty - 30 * SCALE), _label(target[1]), fill=VERMILION, font=font)
     out = io.BytesIO()
     img.resize(size, Image.Resampling.LANCZOS).save(out, format="PNG", optimize=True)
     return out.getvalue()

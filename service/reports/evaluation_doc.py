@@ -285,15 +285,13 @@ def _year(y: Any, lang: str) -> str:
 def _value_year(
     v: float | None, y: int | None, unit: str, lang: str, index: bool, prelim: bool = False
 ) -> str:
+    """ "3.2%（初步）" over "2025年": a table cell's two lines."""
     if v is None:
         return ""
     shown = f"{fmt_number(v)}" + ("" if index else unit)
-    extra = [_year(y, lang)] if y is not None else []
     if prelim:
-        extra.append(_zh_en(lang, "初步", "preliminary"))
-    if lang == "en":
-        return f"{shown}\n({', '.join(extra)})"
-    return f"{shown}\n（{'，'.join(extra)}）"
+        shown += " (preliminary)" if lang == "en" else "（初步）"
+    return shown if y is None else f"{shown}\n{_year(y, lang)}"
 
 
 _SUBSTITUTED = re.compile(r"base year (\d{4}) has no value; the nearest later year (\d{4}) is used")

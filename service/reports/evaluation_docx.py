@@ -24,6 +24,7 @@ from service.reports.render import STATUS_COLOURS, STATUS_ICONS
 BODY_LATIN, BODY_CJK, HEAD_CJK = "Times New Roman", "SimSun", "SimHei"
 # indicator, target, baseline, latest, verdict, shortfall, notes: 17 cm between the margins
 WIDTHS_CM = (3.1, 2.7, 2.1, 2.4, 2.1, 1.7, 2.9)
+WIDTHS_CM_EN = (3.2, 2.5, 1.9, 2.0, 2.8, 1.6, 3.0)  # English verdicts are longer words
 PALE = {"achieved": "D9F0E9", "achieved_early": "D9F0E9", "on_track": "DDF0FB", "needs_acceleration": "FBF8D0",
         "off_track": "FBEBCC", "missed": "F7DDCC", "regressing": "F4E4EE", "insufficient_data": "EEEEEE",
         "qualitative": "F4F4F4"}  # fmt: skip
@@ -121,8 +122,8 @@ def _table(doc: Any, section: Section, rows: list[Any], labels: dict[str, str]) 
         cells = table.add_row().cells
         attribute = f"{r.region}" + (f" · {r.attribute_text}" if r.attribute_text else "")
         _cell_text(cells[0], f"{r.indicator}\n{attribute}", grey="595959")
-        year = f"（{r.target_year}年）" if labels["yes"] == "是" else f" ({r.target_year})"
-        _cell_text(cells[1], r.target + year)
+        year = f"{r.target_year}年" if labels["yes"] == "是" else f"by {r.target_year}"
+        _cell_text(cells[1], f"{r.target}\n{year}", grey="595959")
         _cell_text(cells[2], r.baseline or "—")
         _cell_text(cells[3], r.latest)
         _cell_text(cells[4], f"{STATUS_ICONS.get(r.verdict, '')} {r.verdict_text}".strip(), bold=True)
@@ -134,10 +135,11 @@ def _table(doc: Any, section: Section, rows: list[Any], labels: dict[str, str]) 
     layout = OxmlElement("w:tblLayout")
     layout.set(qn("w:type"), "fixed")
     table._tbl.tblPr.append(layout)
-    for column, width in zip(table.columns, WIDTHS_CM, strict=True):
+    widths = WIDTHS_CM if labels["yes"] == "是" else WIDTHS_CM_EN
+    for column, width in zip(table.columns, widths, strict=True):
         column.width = Cm(width)
     for row in table.rows:
-        for cell, width in zip(row.cells, WIDTHS_CM, strict=True):
+        for cell, width in zip(row.cells, widths, strict=True):
             cell.width = Cm(width)
 
 
