@@ -28,7 +28,7 @@ from service.domain import users
 from service.domain.catalog import apply_catalog, read_catalog
 from service.domain.observations import ObservationInput, ingest
 from service.reports.engine import run_report
-from service.reports.evaluation_doc import build, fmt_number, target_words
+from service.reports.evaluation_doc import _summary, build, fmt_number, target_words
 from service.reports.evaluation_files import document, to_xlsx
 from service.reports.queries import evaluation
 from tests.conftest import IN_CI
@@ -115,6 +115,11 @@ def test_the_document_shows_the_runs_figures(session: Session) -> None:
     assert d.charts and all(c.png.startswith(b"\x89PNG") for c in d.charts)
     # binding targets first where attributes are known: none in this catalog yet, so no binding sentence
     assert not any("约束性" in p for p in d.summary)
+    for r in d.rows:
+        r.attribute = "binding" if r.id.endswith(("urbanization-rate-2025", "rd-intensity-2025")) else ""
+    first, everything = _summary(ev, d.rows, [], "zh")[:2]
+    assert first == "目标年已到的约束性目标2项：已实现1项（其中提前实现1项），未实现1项，数据不足0项。"
+    assert everything.startswith("截至2026-09-01，本规划目标年已到的全部目标共15项")
     # mid-term: the same plan before its target year
     mid = build(session, run_report(session, as_of=MID, now=END), PLAN, "en")
     assert mid.title.endswith("mid-term evaluation report") and mid.sections[0].key == "mid_term"

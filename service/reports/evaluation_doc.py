@@ -26,6 +26,11 @@ QUALITATIVE = "qualitative"  # the status and verdict of a target without a numb
 ACHIEVED = ("achieved", "achieved_early")
 MID_TERM_ORDER = ["achieved_early", "achieved", "on_track", "needs_acceleration", "off_track", "regressing",
                   "missed", "insufficient_data", QUALITATIVE]  # fmt: skip
+# pale tints of the status colours (service.reports.render) for printed tables, where the word and its
+# icon carry the meaning and the text must stay readable in black and white
+PALE = {"achieved": "D9F0E9", "achieved_early": "D9F0E9", "on_track": "DDF0FB", "needs_acceleration": "FBF8D0",
+        "off_track": "FBEBCC", "missed": "F7DDCC", "regressing": "F4E4EE", "insufficient_data": "EEEEEE",
+        "qualitative": "F4F4F4"}  # fmt: skip
 KEY_CHARTS = 12  # at most this many charts: a report, not an atlas
 
 

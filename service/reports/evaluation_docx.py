@@ -18,16 +18,13 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from service.reports.evaluation_doc import EvaluationDocument, Section, heading_number
+from service.reports.evaluation_doc import PALE, EvaluationDocument, Section, heading_number
 from service.reports.render import STATUS_COLOURS, STATUS_ICONS
 
 BODY_LATIN, BODY_CJK, HEAD_CJK = "Times New Roman", "SimSun", "SimHei"
 # indicator, target, baseline, latest, verdict, shortfall, notes: 17 cm between the margins
 WIDTHS_CM = (3.1, 2.7, 2.1, 2.4, 2.1, 1.7, 2.9)
 WIDTHS_CM_EN = (3.2, 2.5, 1.9, 2.0, 2.8, 1.6, 3.0)  # English verdicts are longer words
-PALE = {"achieved": "D9F0E9", "achieved_early": "D9F0E9", "on_track": "DDF0FB", "needs_acceleration": "FBF8D0",
-        "off_track": "FBEBCC", "missed": "F7DDCC", "regressing": "F4E4EE", "insufficient_data": "EEEEEE",
-        "qualitative": "F4F4F4"}  # fmt: skip
 
 
 def _fonts(target: Any, cjk: str, latin: str = BODY_LATIN) -> None:

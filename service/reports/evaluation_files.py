@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from service.db.models import ReportRun
 from service.reports.evaluation_doc import (
     MID_TERM_ORDER,
+    PALE,
     EvaluationDocument,
     build,
     heading_number,
@@ -98,6 +99,11 @@ def _fit(ws: Any, widest: int = 60, narrowest: int = 6) -> None:
         ws.column_dimensions[letter].width = max(narrowest, min(widest, w + 2))
 
 
+def _figure(v: float | None, scale: float = 1.0) -> float | None:
+    """A stored figure for a cell: scaled (3.7 % -> 0.037) without binary noise (0.7409999999999999)."""
+    return None if v is None else float(f"{v * scale:.12g}")
+
+
 def _percent(unit: str, index: bool) -> bool:
     return unit == "%" and not index
 
@@ -168,6 +174,7 @@ def to_xlsx(d: EvaluationDocument) -> bytes:
                    "latest_value", "latest_year", "unit", "verdict", "preliminary", "shortfall", "stretch_met",
                    "p_meet", "notes", "source_quote", "id"]  # fmt: skip
         header = {**labels, "verdict": section.verdict_header, "shortfall": section.shortfall_header,
+                  "indicator": "Indicator" if en else "指标",
                   "id": "Target id" if en else "目标编号"}  # fmt: skip
         _append(sheet, [header[c] for c in columns])
         for cell in sheet[1]:
@@ -181,11 +188,11 @@ def to_xlsx(d: EvaluationDocument) -> bytes:
             values = {
                 "chapter": r.chapter, "indicator": r.indicator, "region": r.region, "attribute": r.attribute_text,
                 "target": r.target, "target_year": r.target_year,
-                "base_value": r.base_value * scale if r.base_value is not None else None, "base_year": r.base_year,
-                "latest_value": r.latest_value * scale if r.latest_value is not None else None,
+                "base_value": _figure(r.base_value, scale), "base_year": r.base_year,
+                "latest_value": _figure(r.latest_value, scale),
                 "latest_year": r.latest_year, "unit": "" if r.index_values else r.unit,
                 "verdict": r.verdict_text, "preliminary": yes if r.preliminary else "",
-                "shortfall": r.shortfall_value,
+                "shortfall": _figure(r.shortfall_value),
                 "stretch_met": "" if r.stretch_met is None else (yes if r.stretch_met else no),
                 "p_meet": r.p_meet, "notes": "；".join(r.notes) if not en else "; ".join(r.notes),
                 "source_quote": r.source_quote, "id": r.id,
@@ -227,10 +234,10 @@ color:#111;max-width:190mm;margin:1.5rem auto;padding:0 1rem}
 h1,h2,h3,.fig-title{font-family:"SimHei","Heiti SC","Noto Sans CJK SC",sans-serif}
 h1{font-size:18pt;text-align:center;margin:.5rem 0}h2{font-size:15pt;margin:1.2rem 0 .4rem}h3{font-size:12pt;margin:1rem 0 .3rem}
 .meta{text-align:center;color:#555;font-size:9pt}.summary p{text-indent:2em;margin:.3rem 0}
-table{border-collapse:collapse;width:100%;font-size:9pt;margin:.3rem 0 .8rem}
+table{border-collapse:collapse;width:100%;table-layout:fixed;font-size:9pt;margin:.3rem 0 .8rem}
 th,td{border:1px solid #777;padding:3px 4px;vertical-align:top;text-align:left}
 th{background:#e7e6e6;text-align:center}tr{break-inside:avoid}thead{display:table-header-group}
-td.num{text-align:right;white-space:nowrap}.sub{color:#555;font-size:8pt}.verdict{font-weight:bold;white-space:nowrap}
+td.num{text-align:right}.sub{color:#555;font-size:8pt}.verdict{font-weight:bold}
 td.notes{font-size:8pt}figure{margin:.8rem 0;break-inside:avoid;text-align:center}
 figure img{width:100%;max-width:160mm}figcaption{font-size:9pt}.fig-title{text-align:left;font-weight:bold}
 .sources li{margin:.15rem 0}.small{font-size:8pt;color:#555}.url{color:#555;font-size:8pt;word-break:break-all}
@@ -242,11 +249,11 @@ figure img{width:100%;max-width:160mm}figcaption{font-size:9pt}.fig-title{text-a
 {% for s in d.sections %}
 <h2>{{ num(loop.index + 1) }}{{ s.title }}</h2>
 {% for chapter, rows in s.chapters %}{% if chapter %}<h3>{{ chapter }}</h3>{% endif %}
-<table><thead><tr><th>{{ d.labels.indicator }}</th><th>{{ d.labels.target }}</th><th>{{ d.labels.baseline }}</th>
+<table><colgroup><col style="width:18%"><col style="width:16%"><col style="width:12%"><col style="width:13%"><col style="width:13%"><col style="width:10%"><col style="width:18%"></colgroup><thead><tr><th>{{ d.labels.indicator }}</th><th>{{ d.labels.target }}</th><th>{{ d.labels.baseline }}</th>
 <th>{{ d.labels.latest }}</th><th>{{ s.verdict_header }}</th><th>{{ s.shortfall_header }}</th><th>{{ d.labels.notes }}</th></tr></thead><tbody>
 {% for r in rows %}<tr><td>{{ r.indicator }}<br><span class="sub">{{ r.region }}{% if r.attribute_text %} · {{ r.attribute_text }}{% endif %}</span></td>
-<td>{{ r.target }}{{ year(r.target_year) }}</td><td>{{ lines(r.baseline or '—') }}</td><td>{{ lines(r.latest) }}</td>
-<td class="verdict" style="background:{{ colours.get(r.verdict, '#fff') }}">{{ icons.get(r.verdict, '') }} {{ r.verdict_text }}</td>
+<td>{{ r.target }}<br><span class="sub">{{ year(r.target_year) }}</span></td><td>{{ lines(r.baseline or '—') }}</td><td>{{ lines(r.latest) }}</td>
+<td class="verdict" style="background:#{{ pale.get(r.verdict, 'FFFFFF') }}">{{ icons.get(r.verdict, '') }} {{ r.verdict_text }}</td>
 <td class="num">{{ r.shortfall }}</td><td class="notes">{{ notes(r.notes) }}</td></tr>
 {% endfor %}</tbody></table>{% endfor %}{% endfor %}
 {% set n = d.sections | length + 2 %}
@@ -268,9 +275,9 @@ def to_html(d: EvaluationDocument) -> str:
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     en = d.lang == "en"
     return env.from_string(_HTML).render(
-        d=d, en=en, colours=STATUS_COLOURS, icons=STATUS_ICONS,
+        d=d, en=en, pale=PALE, icons=STATUS_ICONS,
         num=lambda n: heading_number(n, d.lang), b64=lambda b: base64.b64encode(b).decode("ascii"),
-        year=lambda y: f" ({y})" if en else f"（{y}年）",
+        year=lambda y: f"by {y}" if en else f"{y}年",
         lines=lambda text: Markup("<br>").join(escape(x) for x in str(text).split("\n")),
         notes=lambda items: Markup("<br>").join(escape(x) for x in items),
     )  # fmt: skip
