@@ -85,6 +85,8 @@ def target_words(r: dict[str, Any], lang: str = "zh") -> str:
     年均增长≥25%, （力争8%）; a qualitative target in its own words."""
     en = lang == "en"
     unit = r.get("target_unit") or ""
+    if en and unit == "倍":  # a multiple or a ratio such as 2.2∶1
+        unit = "×"
     comparator, form = r.get("comparator"), r.get("declared_form")
     value, ref = r.get("value"), r.get("reference_year")
     if comparator == QUALITATIVE or (value is None and r.get("low") is None and r.get("high") is None):
@@ -295,7 +297,7 @@ def _value_year(
         return ""
     shown = f"{fmt_number(v)}" + ("" if index else unit)
     if prelim:
-        shown += " (preliminary)" if lang == "en" else "（初步）"
+        shown += " (prelim.)" if lang == "en" else "（初步）"
     return shown if y is None else f"{shown}\n{_year(y, lang)}"
 
 
@@ -313,7 +315,7 @@ def _row(
     prelim = bool(r.get("preliminary"))
     verdict_text = verdict_label(key, lang)
     if prelim and key != QUALITATIVE and r.get("latest_value") is not None:
-        verdict_text += " (preliminary)" if en else "（初步）"
+        verdict_text += " (prelim.)" if en else "（初步）"
     shortfall_value: float | None = None
     if end_of_term and key == "missed":
         shortfall_value = r.get("shortfall")

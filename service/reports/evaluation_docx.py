@@ -24,7 +24,7 @@ from service.reports.render import STATUS_COLOURS, STATUS_ICONS
 BODY_LATIN, BODY_CJK, HEAD_CJK = "Times New Roman", "SimSun", "SimHei"
 # indicator, target, baseline, latest, verdict, shortfall, notes: 17 cm between the margins
 WIDTHS_CM = (3.1, 2.7, 2.1, 2.4, 2.1, 1.7, 2.9)
-WIDTHS_CM_EN = (3.2, 2.5, 1.9, 2.0, 2.8, 1.6, 3.0)  # English verdicts are longer words
+WIDTHS_CM_EN = (3.0, 2.2, 2.0, 2.0, 2.7, 2.1, 3.0)  # English verdicts are longer words
 
 
 def _fonts(target: Any, cjk: str, latin: str = BODY_LATIN) -> None:
