@@ -239,6 +239,7 @@ def test_evaluation_page_downloads(client: TestClient, session: Session) -> None
     session.commit()
     page = client.get(f"/plans/{PLAN}/evaluation?lang=zh").text
     assert f'href="/plans/{PLAN}/evaluation.docx?run={latest.id}&amp;lang=zh"' in page
+    assert f'<option value="{past.id}" >' in page and f'<option value="{latest.id}" selected>' in page
     types = {"docx": "wordprocessingml.document", "xlsx": "spreadsheetml.sheet", "html": "text/html"}
     for fmt, media in types.items():
         got = client.get(f"/plans/{PLAN}/evaluation.{fmt}", params={"run": latest.id, "lang": "zh"})

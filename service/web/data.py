@@ -51,6 +51,13 @@ def latest_run(session: Session) -> ReportRun | None:
     return latest_finished_run(session)
 
 
+def recent_runs(session: Session, limit: int = 30) -> list[ReportRun]:
+    """The latest finished runs, newest first: the runs a page offers to show instead of the latest."""
+    return list(session.scalars(
+        select(ReportRun).where(ReportRun.status == "finished").order_by(ReportRun.id.desc()).limit(limit)
+    ))  # fmt: skip
+
+
 def status_label(status: str, lang: str) -> str:
     return t("status_" + status, lang)
 

@@ -76,6 +76,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "shortfall": ("差额", "Shortfall"),
     "download_report": ("下载评估报告：", "Download the report:"),
     "preliminary_mark": ("（初步）", " (preliminary)"),
+    "latest_run": ("最新", "latest"),
     "regions_vs_targets": ("各地区与目标对比", "Regions against their targets"),
     "pick_year": ("填报年份", "Year to report"),
     "save": ("保存", "Save"),

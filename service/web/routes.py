@@ -264,9 +264,12 @@ def evaluation_page(
     kept = {k: v for k, v in filters.items() if v}
     eot_keep = {**kept, "lang": lang, "mid_page": str(d["mid_page"]["page"])}
     mid_keep = {**kept, "lang": lang, "eot_page": str(d["eot_page"]["page"])}
+    runs = data.recent_runs(session)  # a past run's evaluation and its downloads
+    if run.id not in {r.id for r in runs}:
+        runs.append(run)
     return render(request, "evaluation.html", lang, user, run=run, d=d, figure=figure, labels=labels,
                   filters=filters, eot_keep=eot_keep, mid_keep=mid_keep, eot_paging=urlencode(eot_keep),
-                  mid_paging=urlencode(mid_keep))  # fmt: skip
+                  mid_paging=urlencode(mid_keep), runs=runs)  # fmt: skip
 
 
 @router.get("/plans/{code}/evaluation.csv")
