@@ -128,10 +128,7 @@ def _table(doc: Any, section: Section, rows: list[Any], labels: dict[str, str]) 
         _cell_text(cells[5], r.shortfall, align=WD_ALIGN_PARAGRAPH.RIGHT)
         _cell_text(cells[6], sep.join(r.notes), size=8)
         _no_split(table.rows[-1])
-    # Word reads the cells' widths, LibreOffice the grid's: set both, and a fixed layout
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    table._tbl.tblPr.append(layout)
+    # Word reads the cells' widths, LibreOffice the grid's: set both (autofit False is a fixed layout)
     widths = WIDTHS_CM if labels["yes"] == "是" else WIDTHS_CM_EN
     for column, width in zip(table.columns, widths, strict=True):
         column.width = Cm(width)
