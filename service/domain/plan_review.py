@@ -389,7 +389,7 @@ def _accept_target(
                 f"单位 {entry.unit} 无法换算为指标单位 {indicator.unit}",
                 f"unit {entry.unit!r} cannot be converted to the indicator's {indicator.unit!r}",
             )
-    h = content_hash({"entry": entry.model_dump(mode="json"), "document": plan.source_document})
+    h = content_hash({"entry": catalog_mod.hashed_dump(entry), "document": plan.source_document})
     row = Target(
         plan_id=plan.id, key=key, version=1, valid_from=now, content_hash=h,
         quote_position=p.quote_start, accepted_by_id=user.id, accepted_at=now,
