@@ -78,6 +78,13 @@ def downgrade() -> None:
         raise RuntimeError(
             f"{new_kinds} qualitative or each_year target(s) or proposal(s) exist; remove them before downgrading"
         )
+    if conn.dialect.name == "sqlite":
+        # Recreating these tables (batch mode) would drop tables other rows point at while SQLite enforces
+        # foreign keys; SQLite >= 3.35 drops a plain column in place, and does not enforce VARCHAR lengths.
+        for table, column in (("targets", "attribute"), ("targets", "period_start"), ("plans", "period_end"),
+                              ("plans", "period_start"), ("plan_proposals", "attribute")):  # fmt: skip
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        return
     with op.batch_alter_table("targets", schema=None) as batch_op:
         batch_op.drop_column("attribute")
         batch_op.drop_column("period_start")

@@ -141,7 +141,8 @@ def create_reading(
                 region_code=p.region_code, comparator=p.comparator, value=p.value, low=p.low, high=p.high,
                 stretch_value=p.stretch_value, unit=p.unit, target_year=p.target_year,
                 period_start=p.period[0] if p.period else None, reference_year=p.reference_year,
-                declared_form=p.declared_form, baseline_value=p.baseline_value, baseline_year=p.baseline_year,
+                declared_form=p.declared_form, attribute=getattr(p, "attribute", None),
+                baseline_value=p.baseline_value, baseline_year=p.baseline_year,
                 quote=p.quote, quote_start=p.start, quote_end=p.end, line=p.line, sentence=p.sentence,
                 chapter=(p.chapter or "")[:200] or None, confidence=p.confidence, reason=p.reason,
                 duplicate_of=p.duplicate_of, status="pending",
@@ -363,6 +364,10 @@ def target_entry(p: PlanProposal, key: str) -> TargetEntry:
         "declared_form": p.declared_form, "quote": p.quote[:400], "confidence": p.confidence,
         "note": p.note or None,
     }  # fmt: skip
+    if p.attribute:
+        data["attribute"] = p.attribute
+    if p.period_start is not None:  # a target stated for the plan period (每年…, 累计…, 〔〕)
+        data["period_start"] = p.period_start
     if p.baseline_value is not None and p.baseline_year is not None:
         data["baseline"] = {"value": figure(p.baseline_value), "year": p.baseline_year}
     try:
