@@ -197,3 +197,39 @@ def test_a_qualitative_target_is_not_assessed() -> None:
         assess(spec, years(2025, 1, 2, 3))
     with pytest.raises(ValueError, match="qualitative"):
         normalise(spec, [])
+
+
+# --- end of term with only the target year's value (the 十四五 results restated in 2026) ------------
+
+
+def plan_2025(**overrides: Any) -> TargetSpec:
+    """常住人口城镇化率 85 % by 2025, plan base year 2020 (no 2020 value known)."""
+    fields: dict[str, Any] = {"comparator": Comparator.GE, "value": 85.0, "target_year": 2025,
+                              "declared_form": DeclaredForm.SHARE, "plan_base_year": 2020}  # fmt: skip
+    fields.update(overrides)
+    return TargetSpec(**fields)
+
+
+def test_after_the_term_a_level_target_is_judged_on_the_target_years_value_alone() -> None:
+    a, norm = evaluate(plan_2025(), [Point(2025, 87.5, observation_id=7)], as_of_year=2026)
+    assert a.status is Status.ACHIEVED
+    assert (a.latest_year, a.latest_value, a.target_level) == (2025, 87.5, 85.0)
+    assert a.base_year is None and a.tau is None and a.pace_ratio is None and a.completion is None
+    assert a.observation_ids == (7,) and any("on the 2025 value alone" in n for n in a.notes)
+    assert first_met_year(norm) == 2025  # not an early achievement
+    missed = assess(
+        plan_2025(value=30.0, declared_form=DeclaredForm.LEVEL), [Point(2025, 23.7)], as_of_year=2026
+    )
+    assert missed.status is Status.MISSED and missed.shortfall == pytest.approx(6.3)
+    # lower is better, within a band (约): 4 左右 met by 4.0
+    about = plan_2025(comparator=Comparator.ABOUT, value=4.0)
+    assert assess(about, [Point(2025, 4.0)], as_of_year=2026).status is Status.ACHIEVED
+
+
+def test_one_value_is_still_not_enough_before_the_term_ends_or_for_a_change() -> None:
+    assert assess(plan_2025(), [Point(2025, 87.5)], as_of_year=2025).status is Status.INSUFFICIENT_DATA
+    change = plan_2025(declared_form=DeclaredForm.RELATIVE_CHANGE, value=-20.0, comparator=Comparator.LE,
+                       reference_year=2020, direction=Direction.DOWN)  # fmt: skip
+    assert assess(change, [Point(2025, 0.5)], as_of_year=2026).status is Status.INSUFFICIENT_DATA
+    growth = plan_2025(declared_form=DeclaredForm.AVG_ANNUAL_GROWTH, value=6.5)
+    assert assess(growth, [Point(2025, 19428.78)], as_of_year=2026).status is Status.INSUFFICIENT_DATA

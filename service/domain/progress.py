@@ -54,6 +54,11 @@ Decisions where METHODOLOGY leaves room (``METHOD_VERSION`` changes when any of 
   one year fell short (the shortfall is the worst year's); otherwise INSUFFICIENT_DATA, naming the
   years without data. ``completion`` is the share of the period's years met so far, ``tau`` the
   share of its years with data.
+- End of term with only the target year's value. A ``level``/``share``/``ratio``/``full_coverage``
+  target whose window holds nothing but ``T`` (no value for its base year or any year before ``T``),
+  judged after ``T``, gets its verdict on ``x_T`` alone (METHODOLOGY §3: the verdict rests on the value
+  for ``T``): ACHIEVED or MISSED, without pace metrics. Before the end of the term, or for a target
+  whose level depends on its base, one point remains INSUFFICIENT_DATA (rule 1).
 - Qualitative targets (comparator ``qualitative``: 完成省定目标, 基本稳定, 与经济增长同步) have no
   number: they are never assessed here (``normalise`` refuses them); the report run lists them with
   a status of their own (``statuses.QUALITATIVE``).
@@ -192,6 +197,7 @@ class Normalised:
     window: tuple[Point, ...] = ()
     notes: tuple[str, ...] = ()
     problem: str | None = None
+    verdict_only: bool = False  # after the target year with only its value: ACHIEVED or MISSED on it
 
     def satisfied_by(self, x: float) -> bool:
         if self.edge is None:
@@ -362,6 +368,7 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
         return _normalise_each_year(spec, points, usable, comparator, v, stretch_v, sense, notes)
 
     mode: Mode = "level"
+    verdict_only = False
     if spec.indicator_kind is IndicatorKind.GROWTH_RATE:
         mode = "rate_index"
     elif form is DeclaredForm.CUMULATIVE and spec.series_is_flow:
@@ -415,9 +422,14 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
                         f"no value for the reference year {b0}; the target level cannot be derived"
                     )
                 notes.append(f"base year {b0} has no value; the nearest later year {b} is used")
-        if b >= T:
+        if b >= T and not (form in _LEVEL_FORMS and b == T and as_of_year is not None and as_of_year > T):
             return unassessable(f"no value before the target year {T}")
         window = tuple(usable[bisect.bisect_left(years, b, hi=len(usable)) :])
+        if b == T:  # the term is over and only the target year has a value: a level needs no base
+            verdict_only = True
+            notes.append(
+                f"end-of-term verdict on the {T} value alone: no value for {b0 or 'a base year'} or later before {T}"
+            )
 
     xb = window[0].value
     assert xb is not None
@@ -454,6 +466,7 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
         rate=v / 100 if is_growth else None,
         window=window,
         notes=tuple(notes),
+        verdict_only=verdict_only,
     )
 
 
@@ -645,6 +658,8 @@ def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile:
         return insufficient()
     if norm.mode == "each_year":
         return _assess_each_year(spec, norm, as_of_year, profile, insufficient)
+    if norm.verdict_only:
+        return _verdict_on_the_target_year(spec, norm, profile)
     if len(window) < 2:
         return insufficient(f"fewer than 2 points in [{norm.base_year}, {min(as_of_year or T, T)}]")
     breaks = [p.year for p in window[1:] if p.series_break]
@@ -742,6 +757,35 @@ def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile:
         status_basis=basis,
         notes=tuple(notes),
         observation_ids=ids,
+    )
+
+
+def _verdict_on_the_target_year(spec: TargetSpec, norm: Normalised, profile: str) -> Assessment:
+    """§3 after the target year for a level, share, ratio or coverage target whose only value in its
+    window is the target year's: the verdict rests on it (no base, so no pace metrics)."""
+    assert norm.target_level is not None and norm.edge is not None
+    point = norm.window[-1]
+    assert point.value is not None
+    xt, met = point.value, norm.satisfied_by(point.value)
+    return Assessment(
+        status=Status.ACHIEVED if met else Status.MISSED,
+        profile=profile,
+        target_year=spec.target_year,
+        comparator=norm.comparator,
+        target_level=norm.target_level,
+        band=norm.band,
+        stretch_level=norm.stretch_level,
+        stretch_met=(
+            norm.sense * (xt - norm.stretch_level) >= -_REL_EPS * max(1.0, abs(norm.stretch_level))
+            if norm.stretch_level is not None
+            else None
+        ),
+        latest_year=point.year,
+        latest_value=xt,
+        gap=norm.target_level - xt,
+        shortfall=None if met else abs(norm.edge - xt),
+        notes=norm.notes,
+        observation_ids=(point.observation_id,) if point.observation_id is not None else (),
     )
 
 
