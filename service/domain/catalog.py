@@ -55,6 +55,9 @@ LEVEL_FORMS = {
     DeclaredForm.FULL_COVERAGE,
     DeclaredForm.EACH_YEAR,
 }
+# Forms whose figures the report run converts to the indicator's unit: a cumulative target adds to
+# (or sums) the indicator's own figures.
+CONVERTED_FORMS = frozenset({*LEVEL_FORMS, DeclaredForm.CUMULATIVE})
 
 
 @dataclass(frozen=True)
@@ -254,7 +257,7 @@ def cross_check(catalog: Catalog) -> list[CatalogIssue]:
             indicator = ind.get(t.indicator)
             if (
                 indicator
-                and t.declared_form in LEVEL_FORMS
+                and t.declared_form in CONVERTED_FORMS
                 and not t.is_qualitative  # no number to convert
                 and units.conversion_factor(t.unit, indicator.unit) is None
             ):
@@ -263,6 +266,14 @@ def cross_check(catalog: Catalog) -> list[CatalogIssue]:
                         fname,
                         label,
                         f"unit {t.unit!r} cannot be converted to the indicator's {indicator.unit!r}",
+                    )
+                )
+            if t.declared_form is DeclaredForm.RELATIVE_CHANGE and units.normalise_unit(t.unit) != "%":
+                issues.append(
+                    CatalogIssue(
+                        fname,
+                        label,
+                        f"a relative change is in %, not {t.unit!r}; a change in 百分点 is declared_form cumulative",
                     )
                 )
             if (

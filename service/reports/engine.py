@@ -36,7 +36,7 @@ from service.db.models import (
 )
 from service.db.session import json_dumps
 from service.domain import units
-from service.domain.catalog import LEVEL_FORMS
+from service.domain.catalog import CONVERTED_FORMS
 from service.domain.progress import (
     METHOD_VERSION,
     PROFILES,
@@ -261,14 +261,11 @@ def spec_context(indicator: Indicator, plan: Plan) -> SpecContext:
     return SpecContext(indicator.unit, indicator.direction, indicator.kind, flow_named, plan.base_year)
 
 
-_CONVERTIBLE_FORMS = frozenset({*LEVEL_FORMS, DeclaredForm.CUMULATIVE})
-
-
 def target_spec(target: Any, ctx: SpecContext) -> TargetSpec:
     """The declared target (a Target or a row with its columns) with figures in the indicator's unit;
     ``ctx`` is ``spec_context`` of its indicator and plan."""
     form = target.declared_form
-    convertible = form in _CONVERTIBLE_FORMS
+    convertible = form in CONVERTED_FORMS
     unit = target.unit
     plain = not convertible or unit == ctx.unit or units.conversion_factor(unit, ctx.unit) == 1
 
