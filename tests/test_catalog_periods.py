@@ -194,8 +194,12 @@ def test_a_run_lists_qualitative_targets_and_judges_yearly_ones(session: Session
     assert summary["counts"]["qualitative"] >= 1
     group = summary["groups"]["plan:test-15th-outline"]
     assert group["counts"]["qualitative"] == 1 and group["units"] == 3  # not a unit of progress
-    stored = session.scalar(select(Assessment).where(Assessment.run_id == run.id, Assessment.target_id == select(
-        Target.id).where(Target.key == "pm25-2030").scalar_subquery()))  # fmt: skip
+    pm25_id = select(Target.id).join(Plan).where(Plan.code == "test-15th-outline", Target.key == "pm25-2030")
+    stored = session.scalar(
+        select(Assessment).where(
+            Assessment.run_id == run.id, Assessment.target_id == pm25_id.scalar_subquery()
+        )
+    )
     assert stored is not None and stored.metrics["notes"]
 
 
