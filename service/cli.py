@@ -17,14 +17,13 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.config import Settings, get_settings
-from service.db.models import Role
 from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain.errors import DomainError
 from service.notify.cli import email_app, subscriptions_app
 from service.plans_cli import plans_app
+from service.users_cli import users_app
 
 app = typer.Typer(help="yrdmon — 长三角规划目标监测 / YRD plan-target monitoring", no_args_is_help=True)
-users_app = typer.Typer(help="Manage users and API tokens", no_args_is_help=True)
 targets_app = typer.Typer(help="The target catalog", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(targets_app, name="targets")
@@ -149,50 +148,6 @@ def run_scheduler() -> None:
         engine.dispose()
 
 
-class RoleOption(StrEnum):
-    admin = "admin"
-    editor = "editor"
-    viewer = "viewer"
-
-
-@users_app.command("add")
-def users_add(
-    username: str,
-    role: Annotated[RoleOption, typer.Option(help="admin, editor or viewer")] = RoleOption.viewer,
-    region: Annotated[
-        list[str] | None, typer.Option(help="region code an editor may write (repeatable)")
-    ] = None,
-    indicator: Annotated[
-        list[str] | None, typer.Option(help="limit an editor to these indicator codes (repeatable)")
-    ] = None,
-    email: Annotated[str | None, typer.Option()] = None,
-    name: Annotated[str | None, typer.Option(help="display name")] = None,
-    password: Annotated[
-        bool, typer.Option("--password/--no-password", help="prompt for a web login password")
-    ] = False,
-) -> None:
-    """Create a user and print a new API token once (it is stored only as a hash)."""
-    from service.domain.users import create_user, issue_token
-
-    settings = load_settings()
-    engine = open_database(settings)
-    secret = typer.prompt("password", hide_input=True, confirmation_prompt=True) if password else None
-    try:
-        with transaction(make_sessionmaker(engine)) as session:
-            user = create_user(
-                session, username=username, role=Role(role.value), region_codes=region or [],
-                indicator_codes=indicator or [], email=email,
-                display_name=name, password=secret, now=now(),
-            )  # fmt: skip
-            token = issue_token(session, user, now=now())
-    except DomainError as exc:
-        fail(exc.en)
-    finally:
-        engine.dispose()
-    typer.echo(f"created {role.value} {username}")
-    typer.echo(f"API token (shown once, keep it safe): {token}")
-
-
 @app.command("import")
 def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or XLSX")],
@@ -260,14 +215,18 @@ def report_run(
     profile: Annotated[str, typer.Option(help="threshold profile: eurostat or unsd")] = "eurostat",
 ) -> None:
     """Assess every target on the data known at --as-of and store the run."""
-    from service.reports.engine import run_report
+    from service.reports.engine import run_report, run_report_now
 
-    when = _parse_as_of(as_of)
+    when = _parse_as_of(as_of) if as_of else None
     settings = load_settings()
     engine = open_database(settings)
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            run = run_report(session, as_of=when, now=now(), trigger="cli", profile=profile)
+            if when is None:  # as of now: it covers the changes waiting for a run, as a scheduled run would
+                run = run_report_now(session, trigger="cli", profile=profile)
+            else:
+                run = run_report(session, as_of=when, now=now(), trigger="cli", profile=profile)
+            when = run.as_of
             summary = run.summary or {}
     except ValueError as exc:
         fail(str(exc))

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     catalog_dir: Path = Field(default=PROJECT_ROOT / "indicators")
     secret_key: SecretStr = Field(
         default=SecretStr(""),
-        description="Signs session cookies and unsubscribe links; generated into var/ when empty.",
+        description="Signs CSRF tokens and unsubscribe links; generated into var/ when empty.",
     )
     host: str = "127.0.0.1"
     port: int = 8000
@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = SecretStr("")
     mail_from: str = "yrdmon@localhost"
     max_upload_bytes: int = 20 * 1024 * 1024
+    secure_cookies: bool = Field(
+        default=False,
+        description="mark the session cookie Secure; set true in production behind HTTPS",
+    )
+    login_max_failures: int = Field(default=5, ge=1, description="failed logins per username per window")
+    login_max_failures_per_address: int = Field(
+        default=20, ge=1, description="failed logins per client address per window"
+    )
+    login_window_seconds: int = Field(default=900, ge=1, description="window (and longest lock) for both")
 
     @field_validator("database_url")
     @classmethod

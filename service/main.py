@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import __version__
@@ -21,6 +23,7 @@ from service.web import routes as web_routes
 from service.web.data import RunCache
 
 PROBLEM = "application/problem+json"
+log = logging.getLogger("yrdmon.web")
 
 
 def _problem(status: int, title: str, zh: str, en: str, errors: object = None) -> JSONResponse:
@@ -45,7 +48,8 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.effective_database_url)
         app.state.engine = engine
-        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.sessionmaker = make_sessionmaker(engine)  # units of work that write
+        app.state.read_sessionmaker = make_sessionmaker(engine, write=False)  # GET requests
         app.state.settings = settings
         app.state.run_cache = RunCache()  # figures over a whole finished run, for the overview
         runner = None
@@ -93,8 +97,21 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
         zh = {404: "找不到该地址", 405: "不支持该请求方法"}.get(exc.status_code, "请求无法处理")
         return _problem(exc.status_code, str(exc.detail), zh, str(exc.detail))
 
+    @app.exception_handler(OperationalError)
+    async def _database_busy(request: Request, exc: OperationalError) -> JSONResponse:
+        # the database did not answer in time (SQLite's write lock held past the busy timeout by a very
+        # long import, PostgreSQL restarting): nothing was written; the client can safely try again
+        log.warning("%s %s: database unavailable: %s", request.method, request.url.path, exc.orig)
+        response = _problem(
+            503, "Database busy", "数据库繁忙，本次请求未保存任何内容，请稍后重试",
+            "the database is busy; nothing from this request was saved; please try again shortly",
+        )  # fmt: skip
+        response.headers["Retry-After"] = "5"
+        return response
+
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
         return _problem(500, "Internal error", "服务器内部错误，已记录", "internal error; it has been logged")
 
     app.include_router(health.router)

@@ -26,8 +26,8 @@ SCRIPT = textwrap.dedent(
     engine = make_engine(sys.argv[1])
     session = make_sessionmaker(engine)()
     user = session.scalar(select(User).where(User.username == "admin").options(selectinload(User.regions)))
-    rows = [ObservationInput(row=n, indicator="gdp", region="330421", period=1950 + n % 140, value=n + 1,
-                             unit="亿元", confirm=True) for n in range(140)]
+    rows = [ObservationInput(row=n, indicator="gdp", region=("330421", "310000")[n // 70], period=1949 + n % 70,
+                             value=n + 1, unit="亿元", confirm=True) for n in range(140)]  # past years only
     result = ingest(session, user, rows, path=WritePath.CLI, now=dt.datetime.now(dt.UTC))
     session.flush()
     print("inserted", result.counts["added"], flush=True)

@@ -15,6 +15,7 @@ import shutil
 import signal
 import ssl
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -248,7 +249,9 @@ def test_a_claim_left_by_a_dead_sender_is_taken_over_after_it_expires(outbox) ->
         with transaction(sessions) as s:  # a sender claims it and dies before sending
             mid = s.scalar(select(OutboxMessage.id).where(OutboxMessage.message_key == key))
             assert mid is not None and claim(s, mid, settings, now=T0, policy=FAST) is not None
-        assert deliver(sessions, settings, T0 + dt.timedelta(minutes=4)).attempted == 0  # claim still held
+        assert (
+            deliver(sessions, settings, T0 + FAST.claim_ttl - dt.timedelta(seconds=1)).attempted == 0
+        )  # held
         assert deliver(sessions, settings, T0 + FAST.claim_ttl).sent == 1
     m = rows(sessions)[key]
     assert m.status == "sent" and m.attempts == 2
@@ -277,7 +280,7 @@ def test_a_sender_killed_mid_batch_loses_nothing_and_sends_no_second_message(out
         assert len(in_flight) == 1, {k: m.status for k, m in state.items()}
         assert sum(m.status == "sent" for m in state.values()) >= 3
         assert any(m.status == "queued" for m in state.values())
-        # the dead sender's claim expires (moved into the past here rather than waiting five minutes)
+        # the dead sender's claim expires (moved into the past here rather than waiting a minute)
         with engine.begin() as conn:
             conn.execute(
                 update(OutboxMessage)
@@ -358,3 +361,130 @@ def test_starttls_and_tls_with_login(security: str, certificate: tuple[Path, Pat
     assert rcpts == ["reader@example.org"] and message.get_content().strip() == "加密传输"
     assert facts == {"tls": True, "authenticated": True}
     assert "535" in str(refused.value) and classify(refused.value) == (False, str(refused.value))
+
+
+# --- claims renewed while a message is being delivered (issue 13, item 11) ----------------------------
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def test_the_claim_is_short_and_renewed_well_within_it() -> None:
+    policy = DeliveryPolicy()
+    assert policy.claim_ttl <= dt.timedelta(minutes=1)  # a dead sender's message waits a minute, not five
+    assert policy.heartbeat <= policy.claim_ttl / 3
+
+
+def test_a_delivery_slower_than_the_claim_is_sent_once_while_another_sender_polls(outbox) -> None:
+    _, _, sessions = outbox
+    short = DeliveryPolicy(claim_ttl=dt.timedelta(seconds=2), max_attempts=5)
+    inbox = Inbox(delay=5.0)  # the server takes 5 s to say 250: more than twice the claim
+    with smtp_server(inbox) as port:
+        settings = smtp_settings(port)
+        (key,) = queue(sessions, settings, 1)
+        first: dict[str, Any] = {}
+
+        def slow_sender() -> None:
+            transport = SmtpTransport(settings, timeout=30)
+            try:
+                first["report"] = deliver_due(lambda: transaction(sessions), transport, settings, clock=now_utc,
+                                              policy=short)  # fmt: skip
+            finally:
+                transport.close()
+
+        thread = threading.Thread(target=slow_sender)
+        thread.start()
+        inbox.wait_for(1)
+        polls = []
+        while thread.is_alive():  # a second sender polls every 0.1 s for due messages
+            transport = SmtpTransport(settings, timeout=30)
+            try:
+                polls.append(deliver_due(lambda: transaction(sessions), transport, settings, clock=now_utc,
+                                         policy=short))  # fmt: skip
+            finally:
+                transport.close()
+            time.sleep(0.1)
+        thread.join()
+    assert [p for p in polls if p.attempted or p.skipped] == [] and len(polls) > 5
+    assert first["report"].sent == 1
+    assert inbox.message_ids() == [message_id(key, settings.mail_from)]  # once
+    m = rows(sessions)[key]
+    assert m.status == "sent" and m.attempts == 1 and logs(sessions)[m.id] == ["sent"]
+
+
+class StallInData(Controller):
+    """An SMTP server that, on its first DATA, says 354 and then stops reading until the client is gone:
+    the client has sent the message but the server never finished taking it (it drops it on EOF)."""
+
+    def __init__(self, handler: Any, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.in_data = threading.Event()
+        self.stalls = 1
+
+    def factory(self) -> Any:
+        from aiosmtpd.smtp import SMTP
+
+        controller = self
+
+        class Stalling(SMTP):
+            async def push(self, status: Any) -> None:
+                await super().push(status)
+                if str(status).startswith("354") and controller.stalls > 0:
+                    controller.stalls -= 1
+                    controller.in_data.set()
+                    await asyncio.sleep(120)  # cancelled when the client's connection ends
+
+        return Stalling(self.handler, **self.SMTP_kwargs)
+
+
+SENDER = """
+import datetime as dt, sys
+from service.config import Settings
+from service.db.session import make_engine, make_sessionmaker, transaction
+from service.notify.sender import DeliveryPolicy, SmtpTransport, deliver_due
+
+url, port, ttl = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+settings = Settings(smtp_host="127.0.0.1", smtp_port=port, secret_key="test-secret-key",
+                    mail_from="规划目标监测 <yrdmon@yrdmon.test>", base_url="https://yrdmon.test")
+sessions = make_sessionmaker(make_engine(url))
+deliver_due(lambda: transaction(sessions), SmtpTransport(settings, timeout=300), settings,
+            clock=lambda: dt.datetime.now(dt.UTC), policy=DeliveryPolicy(claim_ttl=dt.timedelta(seconds=ttl)))
+"""
+
+
+def test_a_sender_killed_mid_data_leaves_the_message_due_within_the_claim(outbox, tmp_path: Path) -> None:
+    url, _, sessions = outbox
+    ttl = dt.timedelta(seconds=2)
+    inbox = Inbox()
+    port = free_port()
+    server = StallInData(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        settings = smtp_settings(port)
+        (key,) = queue(sessions, settings, 1)
+        sender = subprocess.Popen([sys.executable, "-c", SENDER, url, str(port), str(ttl.total_seconds())],
+                                  cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        try:
+            assert server.in_data.wait(60), sender.stderr.read() if sender.poll() is not None else "no DATA"
+            claimed_until = rows(sessions)[key].next_attempt_at
+            time.sleep(ttl.total_seconds() * 1.5)  # the delivery outlasts its first claim ...
+            renewed = rows(sessions)[key]
+            assert (
+                renewed.status == "sending" and renewed.next_attempt_at > claimed_until
+            )  # ... which is renewed
+        finally:
+            sender.send_signal(signal.SIGKILL)
+            sender.wait(timeout=10)
+        killed_at = now_utc()
+        dead = rows(sessions)[key]
+        assert dead.status == "sending" and dead.attempts == 1
+        assert dead.next_attempt_at <= killed_at + ttl  # due again within one claim of the kill
+        just_before = dead.next_attempt_at - dt.timedelta(milliseconds=1)
+        assert deliver(sessions, settings, just_before, FAST).attempted == 0  # not taken before it expires
+        assert deliver(sessions, settings, dead.next_attempt_at, FAST).sent == 1
+    finally:
+        server.stop()
+    m = rows(sessions)[key]
+    assert m.status == "sent" and m.attempts == 2 and logs(sessions)[m.id] == ["interrupted", "sent"]
+    assert inbox.message_ids() == [message_id(key, settings.mail_from)]  # the dropped DATA left no copy

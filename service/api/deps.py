@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,21 +13,41 @@ from sqlalchemy.orm import Session
 from service.db.models import User
 from service.db.session import transaction
 from service.domain.errors import Unauthorized
-from service.domain.users import user_for_token
+from service.domain.users import touch_token, user_for_token
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with transaction(request.app.state.sessionmaker) as session:
+    """The request's unit of work. It commits before the response is sent (the dependency's scope is
+    the endpoint function, see ``SessionDep``), so a client that got a 2xx can rely on the write.
+    GET requests read only; every other method may write and, on SQLite, takes the write lock first."""
+    state = request.app.state
+    factory = state.read_sessionmaker if request.method in READ_METHODS else state.sessionmaker
+    with transaction(factory) as session:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the transaction ends (commit or rollback) when the endpoint returns, before the
+# response goes out, not after it has been sent.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+UnitOfWork = Callable[[], AbstractContextManager[Session]]
+
+
+def get_side_writes(request: Request) -> UnitOfWork:
+    """A separate short write transaction for bookkeeping a read-only request must do (a token's "last
+    used" time), committed on its own. Tests replace it to stay inside their rolled-back transaction."""
+    return lambda: transaction(request.app.state.sessionmaker)
+
+
+SideWrites = Annotated[UnitOfWork, Depends(get_side_writes)]
 
 # PostgreSQL refuses NUL in text parameters (a 500 otherwise); no code or name contains one.
 NO_NUL = r"^[^\x00]*$"
 
 
-def get_current_user(request: Request, session: SessionDep) -> User:
+def get_current_user(request: Request, session: SessionDep, side_writes: SideWrites) -> User:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -34,9 +55,18 @@ def get_current_user(request: Request, session: SessionDep) -> User:
             "需要登录：请在 Authorization 头中提供 Bearer 令牌",
             "authentication required: send an 'Authorization: Bearer <token>' header",
         )
-    user = user_for_token(session, token.strip(), now=dt.datetime.now(dt.UTC))
-    if user is None:
+    now = dt.datetime.now(dt.UTC)
+    found = user_for_token(session, token.strip(), now=now)
+    if found is None:
         raise Unauthorized("令牌无效或已撤销", "the token is unknown or revoked")
+    user, stale_token_id = found
+    if stale_token_id is not None:
+        if request.method in READ_METHODS:
+            # "last used" is bookkeeping: recorded in its own short write, so that a GET stays read-only
+            with side_writes() as own:
+                touch_token(own, stale_token_id, now=now)
+        else:  # in the request's own unit of work, which already holds the write lock on SQLite
+            touch_token(session, stale_token_id, now=now)
     return user
 
 

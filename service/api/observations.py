@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Query, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
@@ -39,6 +39,14 @@ class ObservationIn(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
     revision_reason: str | None = Field(default=None, max_length=2000)
     confirm: bool = Field(default=False, description="store a flagged (implausible-looking) value anyway")
+
+    @field_validator("value", "period", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, raw: object) -> object:
+        # before Pydantic's coercion, which would read true as 1
+        if isinstance(raw, bool):
+            raise ValueError("不能是 true/false（布尔值），请填写数字 / must be a number, not true/false")
+        return raw
 
 
 class BatchIn(BaseModel):

@@ -14,7 +14,7 @@ from service.db.models import ReportRun, Role
 from service.domain.errors import Forbidden
 from service.domain.statuses import Status
 from service.reports import render
-from service.reports.engine import run_report
+from service.reports.engine import run_report, run_report_now
 from service.reports.queries import AssessmentFilter, assessment_records, changes, evaluation, get_run
 
 router = APIRouter(tags=["reports"])
@@ -49,8 +49,10 @@ def create_run(
 ) -> dict[str, Any]:
     if user.role is not Role.ADMIN:
         raise Forbidden("只有管理员可以启动报告运行", "only administrators can start a report run")
+    if as_of is None:
+        return _run_record(run_report_now(session, trigger="api", profile=profile))
     now = dt.datetime.now(dt.UTC)
-    when = (as_of.replace(tzinfo=dt.UTC) if as_of and as_of.tzinfo is None else as_of) or now
+    when = as_of.replace(tzinfo=dt.UTC) if as_of.tzinfo is None else as_of
     return _run_record(run_report(session, as_of=when, now=now, trigger="api", profile=profile))
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     Unicode,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -359,6 +360,19 @@ class Observation(Base):
     __table_args__ = (
         Index("ix_observations_series", "indicator_id", "region_id", "period", "reported_at"),
         Index("ix_observations_reported_at", "reported_at"),
+        # A figure's history is one line: one original per (indicator, region, year) (plan baselines,
+        # quoted per plan, keep their own chains) and no version superseded twice. Concurrent writers
+        # of the same figure meet here; the loser re-reads and becomes a revision (see ingest).
+        Index(
+            "uq_observations_original",
+            "indicator_id",
+            "region_id",
+            "period",
+            unique=True,
+            sqlite_where=text("supersedes_id IS NULL AND status <> 'plan_baseline'"),
+            postgresql_where=text("supersedes_id IS NULL AND status <> 'plan_baseline'"),
+        ),
+        Index("uq_observations_supersedes_id", "supersedes_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -380,7 +394,7 @@ class Observation(Base):
     reported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id"), index=True)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id"))
 
 
 # --- people and access -------------------------------------------------------------------------
@@ -412,6 +426,7 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(8), default="zh")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[dt.datetime | None]
 
     regions: Mapped[list[Region]] = relationship(secondary=user_regions, lazy="raise")
     indicators: Mapped[list[Indicator]] = relationship(secondary=user_indicators, lazy="raise")
@@ -428,6 +443,35 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+
+
+class WebSession(Base):
+    """A browser login. The cookie holds a random value; only its hash is stored, so a leaked table
+    opens no session. Logout, disabling the user or changing their password or role sets revoked_at."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, comment="sha256 of the cookie value")
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class LoginAttempt(Base):
+    """A refused web login, counted per submitted username and per client address within the lock window
+    (in the database, so that the limit holds across several web processes). Rows older than the window
+    are deleted; a successful login deletes its username's rows."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    address: Mapped[str | None] = mapped_column(String(64), index=True)
+    outcome: Mapped[str] = mapped_column(String(10), comment="failed (counts) or locked (refused unchecked)")
 
 
 class AuditEntry(Base):
@@ -565,6 +609,26 @@ class SchedulerLease(Base):
     holder: Mapped[str] = mapped_column(String(120))
     acquired_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
+    epoch: Mapped[int] = mapped_column(
+        default=1, server_default="1", comment="fencing token: +1 each time another holder takes the lease"
+    )
+
+
+class DataChange(Base):
+    """A committed change that report runs have not yet covered (data imported, catalog changed).
+
+    Written in the same transaction as the change; a run deletes the rows it read, in its own
+    transaction. Unlike a timestamp watermark, this cannot miss a long transaction that commits after
+    a run started: its row simply is not there yet, and the next run picks it up.
+    """
+
+    __tablename__ = "data_changes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(20), comment="observations | catalog")
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="SET NULL"))
+    indicator_ids: Mapped[list[Any] | None] = mapped_column(comment="indicators touched, if known")
 
 
 # APScheduler 3's SQLAlchemyJobStore table, declared here so migrations own it and `alembic check` sees it.

@@ -17,11 +17,17 @@ def json_dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+SQLITE_BEGIN = "yrdmon_sqlite_begin"
+BUSY_TIMEOUT_SECONDS = 60
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("json_serializer", json_dumps)
     kwargs.setdefault("json_deserializer", orjson.loads)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        engine = create_engine(
+            url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}, **kwargs
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -37,7 +43,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # A unit of work that writes takes the write lock up front (BEGIN IMMEDIATE), waiting up
+            # to the busy timeout for it. With a deferred BEGIN a transaction that had read would fail
+            # at its first write ("database is locked", no waiting) whenever another writer had
+            # committed since its snapshot. Readers stay deferred and never block anyone (WAL).
+            conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get(SQLITE_BEGIN, 'DEFERRED')}")
 
         return engine
     # No server-side prepared statements: psycopg prepares a query after 5 runs and PostgreSQL may then
@@ -47,7 +57,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+def make_sessionmaker(engine: Engine, *, write: bool = True) -> sessionmaker[Session]:
+    """Sessions for units of work that write (the default) or only read.
+
+    On SQLite a writing unit of work begins IMMEDIATE: writers queue for the lock (up to the busy
+    timeout) instead of failing, and a write never meets a stale snapshot. Read-only units (pages,
+    GET requests) must not write; on PostgreSQL both are the same.
+    """
+    if write and engine.dialect.name == "sqlite":
+        engine = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -35,7 +35,7 @@ from service.db.models import (
     WritePath,
     region_members,
 )
-from service.domain import units
+from service.domain import changes, units
 from service.domain.catalog_schema import (
     IndicatorEntry,
     PlanFile,
@@ -362,6 +362,8 @@ def apply_catalog(session: Session, catalog: Catalog, *, now: dt.datetime) -> Ap
     if batch is not None and batch.added == 0 and batch.revised == 0:
         session.delete(batch)
     session.flush()
+    if report.changed:
+        changes.record(session, "catalog", now=now)
     return report
 
 

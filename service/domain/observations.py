@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.db.bulk import bulk_insert
@@ -33,10 +34,10 @@ from service.db.models import (
     WritePath,
     user_indicators,
 )
-from service.domain import units
+from service.domain import changes, plausibility, units
 from service.domain.errors import Conflict, Forbidden
 from service.domain.regions import zone_members
-from service.domain.values import MAX_ABS, ValueProblem, parse_value, parse_year
+from service.domain.values import MAX_ABS, ValueProblem, parse_value, parse_year, to_column
 
 CHUNK = 5000
 OBSERVATIONS: Table = Observation.__table__  # type: ignore[assignment]  # Core inserts: no ORM bookkeeping per row
@@ -120,6 +121,7 @@ class IndicatorRef:
     numerator_id: int | None
     denominator_id: int | None
     scale: Decimal | None
+    kind: str  # level | share | count | ratio | growth_rate | index: which plausibility rules apply
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +139,8 @@ class Resolver:
     """Finds indicators and regions by code, name or synonym; suggests the nearest match otherwise."""
 
     def __init__(self, session: Session) -> None:
+        self._session = session
+        self._largest: dict[int, Decimal | None] = {}
         self.indicators: dict[str, Indicator] = {}
         for ind in session.scalars(select(Indicator)):
             for name in (ind.code, ind.name_zh, ind.name_en, *ind.synonyms):
@@ -149,7 +153,15 @@ class Resolver:
         self.indicator_by_id = {i.id: i for i in self.indicators.values()}
         self.indicator_refs = {
             i.id: IndicatorRef(
-                i.id, i.code, i.unit, i.name_zh, i.name_en, i.numerator_id, i.denominator_id, i.scale
+                i.id,
+                i.code,
+                i.unit,
+                i.name_zh,
+                i.name_en,
+                i.numerator_id,
+                i.denominator_id,
+                i.scale,
+                str(i.kind),
             )
             for i in self.indicator_by_id.values()
         }
@@ -203,6 +215,19 @@ class Resolver:
         if len(texts) < RESOLVE_CACHE:
             texts[text] = found
         return found
+
+    def largest(self, indicator_id: int) -> Decimal | None:
+        """The largest |value| stored for an indicator (any region, year, version), read once per batch:
+        the yardstick of ``plausibility.judge_scale``. None when nothing is stored."""
+        if indicator_id not in self._largest:
+            high, low = self._session.execute(
+                select(func.max(Observation.value), func.min(Observation.value)).where(
+                    Observation.indicator_id == indicator_id
+                )
+            ).one()
+            known = [abs(Decimal(v)) for v in (high, low) if v is not None]
+            self._largest[indicator_id] = max(known) if known else None
+        return self._largest[indicator_id]
 
     def region(self, text: str) -> Region | RowProblem:
         found = self.regions.get(str(text).strip().lower())
@@ -267,6 +292,7 @@ class _Prepared:
     key: tuple[int, int, int]  # (indicator id, region id, period)
     qualifier: Qualifier = Qualifier.EXACT
     previous: Any = None  # the stored row this one follows (id, value, status, batch_id), if any
+    doubt: plausibility.Verdict | None = None  # an implausible-looking value, held unless confirmed
     stage: int = 0  # > 0: revises an earlier row of the same batch (written after it)
     retract: bool = False  # a retraction: a new version without a value
 
@@ -313,9 +339,11 @@ def _convert(item: ObservationInput, indicator: IndicatorRef) -> tuple[Decimal, 
             f"the unit in the value ({glued}) differs from the unit column ({written_unit})",
         )
     unit = written_unit or glued or indicator.unit
+    factor = units.conversion_factor(unit, indicator.unit)
+    if factor is None:
+        raise ValueError(f"cannot convert {unit!r} to {indicator.unit!r}")
     try:
-        value = units.convert(parsed.value, unit, indicator.unit)
-        too_large = abs(value) > MAX_ABS
+        too_large = abs(parsed.value * factor) > MAX_ABS
     except ArithmeticError:  # decimal overflow, e.g. 1e18 万亿元 for an indicator counted in 元
         too_large = True
     if too_large:
@@ -323,7 +351,8 @@ def _convert(item: ObservationInput, indicator: IndicatorRef) -> tuple[Decimal, 
             f"换算为指标单位（{indicator.unit}）后数值超出范围",
             f"the value is out of range once converted to the indicator's unit ({indicator.unit})",
         )
-    return value, parsed.qualifier
+    # exactly as stored, or refused: never a digit rounded away (1e-30 is not 0)
+    return to_column(parsed.value, factor, indicator.unit), parsed.qualifier
 
 
 def _prepare_row(
@@ -332,6 +361,7 @@ def _prepare_row(
     writable: set[int] | None,
     user: User,
     indicators_allowed: set[int] | None = None,
+    latest_year: int = 2100,
 ) -> _Prepared | RowResult:
     result = RowResult(row=item.row, outcome="pending")
     problems = result.problems
@@ -347,7 +377,7 @@ def _prepare_row(
         problems.append(region)
     period: int | None = None
     try:
-        period = parse_year(item.period)
+        period = parse_year(item.period, latest=latest_year)
     except ValueProblem as exc:
         problems.append(RowProblem("period", exc.zh, exc.en))
     status_text = item.status.strip().lower() if item.status else "final"
@@ -360,6 +390,7 @@ def _prepare_row(
     retract = status is ObservationStatus.RETRACTED
     value: Decimal | None = None
     qualifier = Qualifier.EXACT
+    doubt: plausibility.Verdict | None = None
     if retract:
         value = Decimal(0)  # not stored: a retraction has no value
         if not (item.revision_reason or "").strip():
@@ -383,6 +414,11 @@ def _prepare_row(
                     "unit", f"单位“{item.unit}”无法换算为该指标的单位“{indicator.unit}”",
                     f"unit {item.unit!r} cannot be converted to the indicator's unit {indicator.unit!r}",
                 ))  # fmt: skip
+            else:
+                doubt = plausibility.judge(value, indicator)
+                if doubt is not None and doubt.impossible:  # refused whatever the person confirms
+                    problems.append(RowProblem("value", doubt.zh, doubt.en))
+                    doubt = None
     if type(region) is RegionRef:
         result.region = region.code
         if writable is not None and region.id not in writable:
@@ -410,6 +446,7 @@ def _prepare_row(
         (indicator.id, region.id, period),
         qualifier,
         retract=retract,
+        doubt=doubt,
     )
 
 
@@ -461,11 +498,22 @@ def _latest(
 def _check_plausibility(
     p: _Prepared, series: dict[tuple[int, int, int], Decimal], resolver: Resolver
 ) -> None:
-    """Flag a figure far from its neighbouring years or inconsistent with its components."""
-    if p.input.confirm:
-        return
+    """Refuse a figure beyond any scale of its indicator; flag one implausible for its kind, far from its
+    neighbouring years, or inconsistent with its components."""
     ind, reg_id, year = p.indicator, p.region.id, p.period
     value = p.value
+    if value and ind.kind in plausibility.MAGNITUDE_KINDS:
+        scale = plausibility.judge_scale(value, resolver.largest(ind.id), ind)
+        if scale is not None and (scale.impossible or not p.input.confirm):
+            p.result.problems.append(RowProblem("value", scale.zh, scale.en))
+            p.result.outcome = "rejected" if scale.impossible else "needs_confirmation"
+            return
+    if p.input.confirm:
+        return
+    if p.doubt is not None:
+        p.result.problems.append(RowProblem("value", p.doubt.zh, p.doubt.en))
+        p.result.outcome = "needs_confirmation"
+        return
     for y in (year - 1, year + 1):
         other = series.get((ind.id, reg_id, y))
         if other and value and (abs(value / other) >= OUTLIER_FACTOR or abs(other / value) >= OUTLIER_FACTOR):
@@ -493,6 +541,148 @@ def _check_plausibility(
                         "confirm it to store it",
                     ))  # fmt: skip
                     p.result.outcome = "needs_confirmation"
+
+
+FORK_RETRIES = 20
+LOCK_KEYS_LIMIT = 1000  # chunks with more figures than this are not locked figure by figure
+ALL_FIGURES_LOCK = 0x79726D6F6E  # a transaction-level advisory lock for writers that lost a race
+
+
+def _lock_figures(session: Session, keys: list[tuple[int, int, int]], *, everything: bool = False) -> None:
+    """PostgreSQL: queue writers of the same figures behind each other (transaction advisory locks,
+    taken in one order so two writers cannot deadlock), so a small batch (an entry form, an API call)
+    decides against the latest committed version and does not lose a race. Large imports are not
+    locked row by row; they rely on the history's unique indexes and redo a chunk that lost a race,
+    then queue behind one lock shared by every writer in that situation. SQLite needs none of this:
+    a writing transaction holds the database's single write lock from its start."""
+    if session.get_bind().dialect.name != "postgresql" or not keys:
+        return
+    if everything or len(keys) > LOCK_KEYS_LIMIT:
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ALL_FIGURES_LOCK})
+        return
+    for indicator_id, region_id, period in sorted(set(keys)):
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:a, :b)"),
+            {"a": indicator_id, "b": (region_id * 4099 + period) % 2_147_483_647},
+        )
+
+
+def _new_batch(
+    session: Session,
+    user: User,
+    path: WritePath,
+    filename: str | None,
+    idempotency_key: str | None,
+    fingerprint: str | None,
+    now: dt.datetime,
+) -> ImportBatch:
+    batch = ImportBatch(created_at=now, user_id=user.id, path=path, filename=filename,
+                        idempotency_key=idempotency_key, request_hash=fingerprint)  # fmt: skip
+    session.add(batch)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # the same key, sent again while its first request was being written
+        session.expunge(batch)
+        raise Conflict(
+            "使用该幂等键的请求刚刚处理完毕或正在处理，请稍后用同一键重试以取得其结果",
+            "a request with this Idempotency-Key was just processed or is in progress; "
+            "retry with the same key shortly to get its result",
+        ) from None
+    return batch
+
+
+def concurrent_write_conflict(exc: BaseException) -> bool:
+    """True when ``exc`` says another transaction wrote a version of the same figure first: a unique
+    index of the history refused a fork, or PostgreSQL broke a deadlock between two such writers."""
+    orig = getattr(exc, "orig", None) or exc
+    state = getattr(orig, "sqlstate", None)
+    if state == "40P01":  # deadlock_detected
+        return True
+    text = str(orig)
+    if state == "23505":  # unique_violation
+        return "uq_observations_" in text
+    return type(orig).__name__ == "IntegrityError" and "UNIQUE constraint failed: observations." in text
+
+
+def _decide_chunk(
+    session: Session,
+    chunk_prepared: list[_Prepared],
+    later: list[_Prepared],
+    resolver: Resolver,
+    batch_id: int | None,
+    now: dt.datetime,
+) -> tuple[list[RowResult], list[_Prepared]]:
+    """Each prepared row's outcome against what is stored now: the results and the rows to write."""
+    decided: list[RowResult] = []
+    for p in chunk_prepared:
+        p.result.outcome, p.result.problems, p.result.previous_value = "pending", [], None
+    # what is stored for these rows, their neighbouring years and their components
+    ind_ids = {p.indicator for p in chunk_prepared}
+    components = {i.numerator_id for i in ind_ids if i.numerator_id and i.denominator_id} | {
+        i.denominator_id for i in ind_ids if i.numerator_id and i.denominator_id
+    }
+    years = {p.period for p in chunk_prepared}
+    latest = _latest(
+        session,
+        {i.id for i in ind_ids} | {c for c in components if c is not None},
+        {p.region.id for p in chunk_prepared},
+        years | {y - 1 for y in years} | {y + 1 for y in years},
+        now,
+    )
+    series = {k: Decimal(o.value) for k, o in latest.items() if o.value is not None}
+    series.update({p.key: p.value for p in chunk_prepared})
+    to_write: list[_Prepared] = []
+    for p in chunk_prepared:
+        previous = latest.get(p.key)
+        p.previous = previous
+        in_this_batch = previous is not None and batch_id is not None and previous.batch_id == batch_id
+        if in_this_batch and not (p.input.revision_reason or "").strip():
+            p.result.outcome = "rejected"
+            p.result.problems.append(RowProblem(
+                "period", "与本批次前面的一行重复（同一指标、地区、年份）",
+                "duplicate of an earlier row of this batch (same indicator, region and year)",
+            ))  # fmt: skip
+            decided.append(p.result)
+            continue
+        if p.retract:
+            if previous is None or previous.value is None:
+                p.result.outcome = "rejected"
+                p.result.problems.append(RowProblem(
+                    "status", "该年份没有可撤回的数值", "there is no stored value for this year to retract"
+                ))  # fmt: skip
+            else:
+                p.result.previous_value = float(previous.value)
+                p.result.outcome = "revised"
+                to_write.append(p)
+            decided.append(p.result)
+            continue
+        if previous is not None and previous.value is not None:
+            p.result.previous_value = float(previous.value)
+            if Decimal(previous.value) == p.value and previous.status == p.status:
+                p.result.outcome = "unchanged"
+                decided.append(p.result)
+                continue
+            if Decimal(previous.value) != p.value and not (p.input.revision_reason or "").strip():
+                p.result.outcome = "rejected"
+                p.result.problems.append(RowProblem(
+                    "revision_reason",
+                    f"该年份已有数值 {previous.value.normalize()}，修订需填写修订原因",
+                    f"a value ({previous.value.normalize()}) is already stored for this year; "
+                    "a revision needs a reason",
+                ))  # fmt: skip
+                decided.append(p.result)
+                continue
+            p.result.outcome = "revised"
+        else:
+            p.result.outcome = "added"
+        _check_plausibility(p, series, resolver)
+        decided.append(p.result)
+        if p.result.outcome in ("added", "revised"):
+            to_write.append(p)
+    decided.extend(p.result for p in later)
+    to_write.extend(later)
+    return decided, to_write
 
 
 KEEP_ALL_ROWS = 10_000  # beyond this many rows a result lists only the rows with problems
@@ -553,6 +743,7 @@ def ingest(
     seen: dict[tuple[int, int, int], int] = {}
     savepoint = None if dry_run else session.begin_nested()
     batch: ImportBatch | None = None
+    touched: set[int] = set()  # indicators written to
 
     def record(result: RowResult) -> None:
         nonlocal kept
@@ -573,7 +764,7 @@ def ingest(
         chunk_prepared: list[_Prepared] = []
         later: list[_Prepared] = []  # rows revising an earlier row of this chunk
         for item in chunk:
-            p = _prepare_row(item, resolver, writable, user, indicators_allowed)
+            p = _prepare_row(item, resolver, writable, user, indicators_allowed, now.year)
             if isinstance(p, RowResult):
                 record(p)
                 continue
@@ -602,82 +793,36 @@ def ingest(
                 seen[key] = item.row
             in_chunk[key] = p
             chunk_prepared.append(p)
-        # what is stored for these rows, their neighbouring years and their components
-        ind_ids = {p.indicator for p in chunk_prepared}
-        components = {i.numerator_id for i in ind_ids if i.numerator_id and i.denominator_id} | {
-            i.denominator_id for i in ind_ids if i.numerator_id and i.denominator_id
-        }
-        years = {p.period for p in chunk_prepared}
-        latest = _latest(
-            session,
-            {i.id for i in ind_ids} | {c for c in components if c is not None},
-            {p.region.id for p in chunk_prepared},
-            years | {y - 1 for y in years} | {y + 1 for y in years},
-            now,
-        )
-        series = {k: Decimal(o.value) for k, o in latest.items() if o.value is not None}
-        series.update({p.key: p.value for p in chunk_prepared})
-        to_write: list[_Prepared] = []
-        batch_id_so_far = batch.id if batch is not None else None
-        for p in chunk_prepared:
-            previous = latest.get(p.key)
-            p.previous = previous
-            in_this_batch = (
-                previous is not None and batch_id_so_far is not None and previous.batch_id == batch_id_so_far
+        if savepoint is not None and batch is None and chunk_prepared:
+            batch = _new_batch(session, user, path, filename, idempotency_key, fingerprint, now)
+        # The chunk is decided against what is stored and then written, in a savepoint of its own. On
+        # PostgreSQL another transaction may commit a version of one of these figures in between; the
+        # unique indexes on the history refuse the fork, and the chunk is decided again on what is
+        # stored now (the loser of a race becomes a revision, or is told a revision needs a reason).
+        if savepoint is not None:
+            _lock_figures(session, [p.key for p in chunk_prepared])
+        for attempt in range(FORK_RETRIES + 1):
+            decided, to_write = _decide_chunk(
+                session, chunk_prepared, later, resolver, batch.id if batch is not None else None, now
             )
-            if in_this_batch and not (p.input.revision_reason or "").strip():
-                p.result.outcome = "rejected"
-                p.result.problems.append(RowProblem(
-                    "period", "与本批次前面的一行重复（同一指标、地区、年份）",
-                    "duplicate of an earlier row of this batch (same indicator, region and year)",
-                ))  # fmt: skip
-                record(p.result)
-                continue
-            if p.retract:
-                if previous is None or previous.value is None:
-                    p.result.outcome = "rejected"
-                    p.result.problems.append(RowProblem(
-                        "status", "该年份没有可撤回的数值", "there is no stored value for this year to retract"
-                    ))  # fmt: skip
-                else:
-                    p.result.previous_value = float(previous.value)
-                    p.result.outcome = "revised"
-                    to_write.append(p)
-                record(p.result)
-                continue
-            if previous is not None and previous.value is not None:
-                p.result.previous_value = float(previous.value)
-                if Decimal(previous.value) == p.value and previous.status == p.status:
-                    p.result.outcome = "unchanged"
-                    record(p.result)
-                    continue
-                if Decimal(previous.value) != p.value and not (p.input.revision_reason or "").strip():
-                    p.result.outcome = "rejected"
-                    p.result.problems.append(RowProblem(
-                        "revision_reason",
-                        f"该年份已有数值 {previous.value.normalize()}，修订需填写修订原因",
-                        f"a value ({previous.value.normalize()}) is already stored for this year; "
-                        "a revision needs a reason",
-                    ))  # fmt: skip
-                    record(p.result)
-                    continue
-                p.result.outcome = "revised"
-            else:
-                p.result.outcome = "added"
-            _check_plausibility(p, series, resolver)
-            record(p.result)
-            if p.result.outcome in ("added", "revised"):
-                to_write.append(p)
-        for p in later:
-            record(p.result)
-        to_write.extend(later)
-        if savepoint is not None and to_write and not (blocked() and all_or_nothing):
-            if batch is None:
-                batch = ImportBatch(created_at=now, user_id=user.id, path=path, filename=filename,
-                                    idempotency_key=idempotency_key, request_hash=fingerprint)  # fmt: skip
-                session.add(batch)
-                session.flush()
-            _write(session, to_write, batch, user, path, now)
+            stops = any(r.outcome in ("rejected", "needs_confirmation") for r in decided)
+            if savepoint is None or not to_write or ((blocked() or stops) and all_or_nothing):
+                break
+            assert batch is not None
+            chunk_savepoint = session.begin_nested()
+            try:
+                _write(session, to_write, batch, user, path, now)
+                chunk_savepoint.commit()
+                touched.update(p.indicator.id for p in to_write)
+                break
+            except Exception as exc:
+                chunk_savepoint.rollback()
+                if attempt == FORK_RETRIES or not concurrent_write_conflict(exc):
+                    raise
+                now = max(now, dt.datetime.now(dt.UTC))  # after the other writer's commit
+                _lock_figures(session, [p.key for p in chunk_prepared], everything=True)
+        for result in decided:
+            record(result)
     kept.sort(key=lambda r: r.row)
     wrote = counts["added"] + counts["revised"] > 0
     applied = not dry_run and not (blocked() and all_or_nothing) and (wrote or not blocked())
@@ -687,9 +832,7 @@ def ingest(
             savepoint.rollback()
         else:
             if batch is None:
-                batch = ImportBatch(created_at=now, user_id=user.id, path=path, filename=filename,
-                                    idempotency_key=idempotency_key, request_hash=fingerprint)  # fmt: skip
-                session.add(batch)
+                batch = _new_batch(session, user, path, filename, idempotency_key, fingerprint, now)
             batch.added, batch.revised, batch.unchanged = (
                 counts["added"],
                 counts["revised"],
@@ -702,6 +845,8 @@ def ingest(
                 at=now, user_id=user.id, path=path, action="import", entity_type="import_batch",
                 entity_id=str(batch.id), after={"counts": counts, "filename": filename},
             ))  # fmt: skip
+            if touched:  # report runs learn of it by this row, committed with the figures
+                changes.record(session, "observations", now=now, batch_id=batch.id, indicator_ids=touched)
             savepoint.commit()
     return BatchResult(dry_run=dry_run, applied=applied, batch_id=batch_id, counts=counts, rows=kept)
 

@@ -40,6 +40,7 @@ from service.db.models import (
     region_members,
 )
 from service.domain import catalog as catalog_mod
+from service.domain import changes
 from service.domain.catalog import content_hash
 from service.domain.catalog_schema import PlanFile, PlanMeta, StandaloneBaseline, TargetEntry
 from service.domain.errors import Conflict, Invalid, NotFound
@@ -135,6 +136,14 @@ def create_reading(
     session.add(row)
     session.flush()
     for n, p in enumerate(reading.proposals, 1):
+        # TODO(plans branch): PlanProposal has no `attribute` (binding/anticipatory) column yet, and its
+        # `period_start` holds a baseline's period only; until the model lands, a target's attribute and the
+        # first year it applies over (each_year / avg_annual_growth / cumulative) are kept in `reason`.
+        extra = [f"attribute: {p.attribute}"] if p.attribute else []
+        if p.kind == "target" and p.period_start:
+            extra.append(f"period_start: {p.period_start}")
+        if p.suggested_code:
+            extra.append(f"suggested indicator code: {p.suggested_code}")
         session.add(
             PlanProposal(
                 reading_id=row.id, seq=n, kind=p.kind, indicator_code=p.indicator_code, indicator_name=p.indicator[:200],
@@ -144,7 +153,7 @@ def create_reading(
                 declared_form=p.declared_form, attribute=getattr(p, "attribute", None),
                 baseline_value=p.baseline_value, baseline_year=p.baseline_year,
                 quote=p.quote, quote_start=p.start, quote_end=p.end, line=p.line, sentence=p.sentence,
-                chapter=(p.chapter or "")[:200] or None, confidence=p.confidence, reason=p.reason,
+                chapter=(p.chapter or "")[:200] or None, confidence=p.confidence, reason="; ".join([p.reason, *extra]),
                 duplicate_of=p.duplicate_of, status="pending",
             )
         )  # fmt: skip
@@ -291,6 +300,7 @@ def accept(
     else:
         p.target_id = _accept_target(session, p, plan, indicators, regions, user, now, path).id
     p.status, p.decided_by_id, p.decided_at = "accepted", user.id, now
+    changes.record(session, "catalog", now=now, indicator_ids=[indicators[p.indicator_code].id])
     session.add(AuditEntry(at=now, user_id=user.id, path=path, action="accept", entity_type="plan_proposal",
                            entity_id=str(p.id), before=None, after={"target_id": p.target_id, "kind": p.kind}))  # fmt: skip
     session.flush()

@@ -104,6 +104,11 @@ def normalise_unit(unit: str | None) -> str:
     return _ALIASES.get(text.lower(), _ALIASES.get(text, text))
 
 
+def family(unit: str | None) -> tuple[str, Decimal] | None:
+    """The unit's family and its factor to the family's base unit (None for a unit without a family)."""
+    return _UNITS.get(normalise_unit(unit))
+
+
 def is_known(unit: str) -> bool:
     return normalise_unit(unit) in _UNITS
 

@@ -32,6 +32,13 @@ _SUFFIX_QUALIFIERS = {
 }
 
 
+BOOLEAN_ZH = "数值不能是 true/false（布尔值），请填写数字"
+BOOLEAN_EN = "the value must be a number, not true/false"
+FIRST_YEAR = 1949  # the People's Republic's first year: no series in the catalog starts earlier
+SCALE = 8  # decimals of the value column (Numeric(28, 8), service.db.base.Figure)
+_QUANTUM = Decimal(1).scaleb(-SCALE)
+
+
 class ValueProblem(ValueError):
     def __init__(self, zh: str, en: str) -> None:
         super().__init__(en)
@@ -49,7 +56,9 @@ def parse_value(raw: object) -> ParsedValue:
     """Parse one cell or JSON value into a number, the unit written beside it and a qualifier."""
     if type(raw) is str and _PLAIN.fullmatch(raw):  # the common case, e.g. "1234.5": skip the slow path
         return ParsedValue(Decimal(raw), None, Qualifier.EXACT)
-    if isinstance(raw, bool) or raw is None:
+    if isinstance(raw, bool):  # JSON true/false: never 1/0
+        raise ValueProblem(BOOLEAN_ZH, BOOLEAN_EN)
+    if raw is None:
         raise ValueProblem("数值为空", "the value is empty")
     if isinstance(raw, int | float | Decimal):
         try:
@@ -90,13 +99,23 @@ def parse_value(raw: object) -> ParsedValue:
     return ParsedValue(value, unit, qualifier)
 
 
-def parse_year(raw: object) -> int:
+def parse_year(raw: object, *, latest: int = 2100) -> int:
+    """The calendar year a figure describes, between FIRST_YEAR and ``latest`` (the current year).
+
+    A statistic describes a year that has begun (the current year's preliminary figures included), so
+    ingest passes the current year: 2099 is a typing slip, not a forecast.
+    """
     if type(raw) is str and len(raw) == 4 and raw.isascii() and raw.isdigit():  # the common case: "2024"
         year = int(raw)
-        if 1949 <= year <= 2100:
+        if FIRST_YEAR <= year <= latest:
             return year
-    elif type(raw) is int and 1949 <= raw <= 2100:
+    elif type(raw) is int and FIRST_YEAR <= raw <= latest:
         return raw
+    if isinstance(raw, bool):
+        raise ValueProblem(
+            "年份不能是 true/false（布尔值），请填写如 2024",
+            "the year must be a year such as 2024, not true/false",
+        )
     text = unicodedata.normalize("NFKC", str(raw)).strip().removesuffix("年")
     if isinstance(raw, float) and raw.is_integer():
         text = str(int(raw))
@@ -105,6 +124,65 @@ def parse_year(raw: object) -> int:
             f"年份“{raw}”无效，应为四位数字如 2024", f"period {raw!r} is not a year such as 2024"
         )
     year = int(text)
-    if not 1949 <= year <= 2100:
-        raise ValueProblem("年份超出范围（1949–2100）", "the year must be between 1949 and 2100")
+    if not FIRST_YEAR <= year <= latest:
+        raise ValueProblem(
+            f"年份 {year} 超出范围，应在 {FIRST_YEAR}–{latest} 年之间（统计数据描述已开始的年份，最晚为今年）",
+            f"the year {year} is out of range: it must be between {FIRST_YEAR} and {latest} "
+            "(a statistic describes a year that has begun, this year at the latest)",
+        )
     return year
+
+
+def to_column(written: Decimal, factor: Decimal, unit: str) -> Decimal:
+    """The written figure times ``factor`` (into the indicator's ``unit``), as the value column keeps it.
+
+    Refused, never rounded away: a written digit that would fall beyond the column's SCALE decimals
+    (1e-30 must not become 0; 880.12345 万元 is 0.088012345 亿元, nine decimals), and a figure that
+    SQLite's REAL storage would not give back exactly (about 16 significant digits or more; the same
+    rule on PostgreSQL, so a figure is accepted or refused alike on both). A factor without a finite
+    decimal (亩 to 平方公里: 2/3) is rounded to the column, which keeps every written digit as long as
+    the written figure's last digit, converted, is not finer than the column.
+    """
+    value = written * factor
+    stored = value.quantize(_QUANTUM)  # within Decimal's precision: the caller keeps |value| <= MAX_ABS
+    if stored != value:  # the usual figure fits as it is
+        if written:
+            last_digit = Decimal(1).scaleb(written.normalize().as_tuple().exponent)  # type: ignore[arg-type]
+            if last_digit * abs(factor) < _QUANTUM:
+                shown = f"{written:f}" if abs(written.adjusted()) < 30 else str(written)
+                raise ValueProblem(
+                    f"数值 {shown} 换算为{unit}后小数位数超过可保存的 {SCALE} 位，会被舍入；请核对数值和单位，"
+                    f"或按{unit}保留至多 {SCALE} 位小数后填写",
+                    f"the value {shown} has more than the {SCALE} decimal places that can be stored once "
+                    f"expressed in {unit}, so it would be rounded; check the value and its unit, or enter it in "
+                    f"{unit} with at most {SCALE} decimals",
+                )
+        value = stored  # only digits beyond the written ones are dropped (a factor such as 2/3)
+    if not value:
+        return Decimal(0)
+    if abs(value) >= _EXACT_REAL and not _survives_real(value):
+        places = next(
+            (d for d in range(SCALE - 1, -1, -1) if _survives_real(value.quantize(Decimal(1).scaleb(-d)))),
+            None,
+        )
+        if places is None:
+            hint_zh = "请保留至多 15 位有效数字"
+            hint_en = "round it to at most 15 significant digits"
+        else:
+            example = value.quantize(Decimal(1).scaleb(-places))
+            hint_zh = f"请四舍五入到 {places} 位小数（如 {example}）"
+            hint_en = f"round it to {places} decimal places, e.g. {example}"
+        raise ValueProblem(
+            f"数值 {value.normalize():f} {unit} 的有效数字过多，数据库无法精确保存；{hint_zh}",
+            f"the value {value.normalize():f} {unit} has more digits than the database keeps exactly; {hint_en}",
+        )
+    return value.normalize()
+
+
+# Below 2^25 a double is within 2^-28 (< half of 1e-8) of any SCALE-decimal figure: SQLite returns it exactly.
+_EXACT_REAL = Decimal(2**25)
+
+
+def _survives_real(value: Decimal) -> bool:
+    """Whether SQLite gives ``value`` back unchanged: it stores a double, read back as a SCALE-decimal text."""
+    return Decimal(f"{float(value):.{SCALE}f}") == value

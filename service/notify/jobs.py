@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from service.db.models import ReportRun
-from service.db.session import transaction
 
 if TYPE_CHECKING:
     from service.scheduler.jobs import JobContext
@@ -29,7 +28,7 @@ REMINDER_HOUR_UTC = 0  # 08:00 in China: data-due reminders
 def _context() -> JobContext:
     from service.scheduler import jobs  # imported late: the scheduler's job list imports this module
 
-    return jobs._ctx()
+    return jobs.context()
 
 
 def after_run_digests(session: Session, run: ReportRun) -> None:
@@ -55,7 +54,7 @@ def periodic_digests() -> None:
     from service.notify.digest import queue_periodic_digests
 
     ctx = _context()
-    with transaction(ctx.sessions) as session:
+    with ctx.unit() as session:
         queued = queue_periodic_digests(session, ctx.settings, now=dt.datetime.now(dt.UTC))
     if queued:
         log.info("%s weekly/monthly digests queued", queued)
@@ -65,7 +64,7 @@ def data_reminders() -> None:
     from service.notify.reminders import queue_reminders
 
     ctx = _context()
-    with transaction(ctx.sessions) as session:
+    with ctx.unit() as session:
         report = queue_reminders(session, ctx.settings, now=dt.datetime.now(dt.UTC))
     if report.keys:
         log.info("reminders queued: %s due, %s overdue, %s summaries", report.reminders, report.overdue,
@@ -78,9 +77,9 @@ def send_outbox() -> None:
     ctx = _context()
     transport = SmtpTransport(ctx.settings)
     try:
-        report = deliver_due(
-            lambda: transaction(ctx.sessions), transport, ctx.settings, clock=lambda: dt.datetime.now(dt.UTC)
-        )
+        # claims and outcomes are fenced like every job's writes: a sender whose lease passed to
+        # another process claims nothing more
+        report = deliver_due(ctx.unit, transport, ctx.settings, clock=lambda: dt.datetime.now(dt.UTC))
     finally:
         transport.close()
     if report.attempted:

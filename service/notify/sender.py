@@ -2,11 +2,15 @@
 
 Each message goes through three short transactions: the claim (status ``sending``, ``attempts`` + 1,
 ``next_attempt_at`` = the claim's expiry), the SMTP transaction, and the record of its outcome with a
-delivery-log row. A sender that dies between the claim and the record leaves the message ``sending``;
-once the claim expires any sender takes it again, logs the unfinished attempt as ``interrupted`` and
-sends it again, with the same Message-ID and the same bytes. So a message is never lost, and it is
+delivery-log row. While the SMTP transaction runs, a heartbeat thread renews the claim every third of
+its length (compare-and-set on status and attempts, each renewal its own short transaction), so a slow
+server never lets another sender take the message and send it a second time, and the claim can be
+short: a sender that dies between the claim and the record leaves the message ``sending`` for at most
+one claim (a minute). Then any sender takes it again, logs the unfinished attempt as ``interrupted``
+and sends it again, with the same Message-ID and the same bytes. So a message is never lost, and it is
 handed to the SMTP server twice only if the sender died after the server accepted it and before the
-outcome was committed, and then as the same message (one Message-ID), never as a second one.
+outcome was committed (or could not reach the database for a whole claim), and then as the same
+message (one Message-ID), never as a second one.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import datetime as dt
 import logging
 import smtplib
 import ssl
+import threading
 from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -36,13 +41,20 @@ Clock = Callable[[], dt.datetime]
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
-    """Retry and claim rules. The claim must outlast one SMTP transaction (a few timeouts)."""
+    """Retry and claim rules. The claim is renewed every ``heartbeat`` while a message is delivered, so it
+    need only outlast a few renewals, not an SMTP transaction; it is how long a dead sender's message
+    waits before another sender takes it."""
 
     backoff_base: dt.timedelta = dt.timedelta(minutes=1)
     backoff_cap: dt.timedelta = dt.timedelta(hours=2)
     max_attempts: int = 24  # about two days of retries at the cap
-    claim_ttl: dt.timedelta = dt.timedelta(minutes=5)
+    claim_ttl: dt.timedelta = dt.timedelta(minutes=1)
     batch_size: int = 100
+
+    @property
+    def heartbeat(self) -> dt.timedelta:
+        """How often a claim is renewed: three renewals per claim, so one slow or failed renewal is harmless."""
+        return self.claim_ttl / 3
 
 
 def backoff(attempts: int, policy: DeliveryPolicy) -> dt.timedelta:
@@ -211,6 +223,63 @@ def claim(
                  envelope_sender(message, settings), message.to_addr)  # fmt: skip
 
 
+def renew(session: Session, claimed: Claim, *, now: dt.datetime, policy: DeliveryPolicy) -> bool:
+    """Extend this sender's claim to ``now`` + claim_ttl; False if the claim is no longer ours."""
+    kept = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == claimed.message_id,
+            OutboxMessage.status == SENDING,
+            OutboxMessage.attempts == claimed.attempt,
+        )
+        .values(next_attempt_at=now + policy.claim_ttl)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(kept) == 1
+
+
+class ClaimKeeper:
+    """Renews a claim every ``policy.heartbeat`` from its own thread while the ``with`` block delivers.
+
+    Each renewal is its own transaction from ``unit()`` (which must work from another thread: a session
+    factory, not a shared session). A renewal that fails (database unreachable) is tried again at the
+    next beat; one that finds the claim taken stops the beats and is logged.
+    """
+
+    def __init__(self, unit: UnitOfWork, claimed: Claim, *, clock: Clock, policy: DeliveryPolicy) -> None:
+        self.unit, self.claimed, self.clock, self.policy = unit, claimed, clock, policy
+        self.renewals = 0
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"claim-{claimed.message_id}", daemon=True)
+
+    def __enter__(self) -> ClaimKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()  # at most one renewal in flight: the outcome is recorded after it
+
+    def _beat(self) -> None:
+        interval = self.policy.heartbeat.total_seconds()
+        while not self._stop.wait(interval):
+            try:
+                with self.unit() as session:
+                    kept = renew(session, self.claimed, now=self.clock(), policy=self.policy)
+            except Exception:
+                log.warning(
+                    "message %s: claim not renewed, trying again", self.claimed.message_id, exc_info=True
+                )
+                continue
+            if not kept:
+                self.lost = True
+                log.warning("message %s (%s): claim of attempt %s was taken by another sender",
+                            self.claimed.message_id, self.claimed.key, self.claimed.attempt)  # fmt: skip
+                return
+            self.renewals += 1
+
+
 def record_sent(session: Session, claimed: Claim, *, now: dt.datetime, detail: str) -> None:
     session.execute(
         update(OutboxMessage)
@@ -284,7 +353,8 @@ def deliver_due(
         try:
             if unreachable is not None:
                 raise SmtpUnavailable(f"not tried: {unreachable}")
-            detail = transport.send(claimed.mime, claimed.sender, claimed.recipient)
+            with ClaimKeeper(unit, claimed, clock=clock, policy=policy):
+                detail = transport.send(claimed.mime, claimed.sender, claimed.recipient)
         except Exception as exc:
             permanent, error = classify(exc)
             if isinstance(exc, SmtpUnavailable) and unreachable is None:

@@ -35,7 +35,7 @@ from service.db.models import (
     Target,
 )
 from service.db.session import json_dumps
-from service.domain import units
+from service.domain import changes, units
 from service.domain.catalog import CONVERTED_FORMS
 from service.domain.progress import (
     METHOD_VERSION,
@@ -431,6 +431,19 @@ def run_report(
     run.status = "finished"
     run.finished_at = now
     session.flush()
+    return run
+
+
+def run_report_now(session: Session, *, trigger: str, profile: str = "eurostat") -> ReportRun:
+    """A run as of now that covers every change committed so far (see service.domain.changes).
+
+    The waiting changes are read first and "now" taken after: anything they stand for was committed
+    before that moment, so the run sees it; changes committed later stay waiting for the next run.
+    """
+    waiting = changes.pending_ids(session)
+    now = dt.datetime.now(dt.UTC)
+    run = run_report(session, as_of=now, now=now, trigger=trigger, profile=profile)
+    changes.mark_covered(session, waiting)
     return run
 
 

@@ -8,26 +8,41 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from apscheduler.schedulers.base import BaseScheduler
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import Settings
-from service.db.models import ImportBatch, ReportRun, Target
+from service.db.models import ReportRun
 from service.db.session import transaction
+from service.domain import changes
 from service.notify import jobs as notify_jobs
+from service.scheduler import lease
 
 log = logging.getLogger("yrdmon.jobs")
 
 
 @dataclass
 class JobContext:
+    """What jobs reach the database through: the sessions, the settings, and the lease they run under
+    (holder and epoch: the fencing token every job's transaction checks before it commits)."""
+
     sessions: sessionmaker[Session]
     settings: Settings
+    holder: str | None = None
+    epoch: int | None = None
+
+    @contextmanager
+    def unit(self) -> Iterator[Session]:
+        """A job's unit of work: commits only if the lease is still this process's at its epoch."""
+        with transaction(self.sessions) as session:
+            yield session
+            if self.holder is not None and self.epoch is not None:
+                lease.assert_held(session, self.holder, self.epoch, now=dt.datetime.now(dt.UTC))
 
 
 _context: JobContext | None = None
@@ -40,18 +55,17 @@ def install_context(context: JobContext | None) -> None:
     _context = context
 
 
-def _ctx() -> JobContext:
+def context() -> JobContext:
     if _context is None:
         raise RuntimeError("job context not installed (jobs run inside SchedulerRunner)")
     return _context
 
 
 def _report(trigger: str) -> int:
-    from service.reports.engine import run_report
+    from service.reports.engine import run_report_now
 
-    now = dt.datetime.now(dt.UTC)
-    with transaction(_ctx().sessions) as session:
-        run = run_report(session, as_of=now, now=now, trigger=trigger)
+    with context().unit() as session:
+        run = run_report_now(session, trigger=trigger)
         for hook in AFTER_RUN_HOOKS:
             hook(session, run)
         log.info("report run %s (%s): %s targets", run.id, trigger, (run.summary or {}).get("targets"))
@@ -63,32 +77,19 @@ def nightly_report() -> None:
     _report("nightly")
 
 
-def latest_change(session: Session) -> dt.datetime | None:
-    """When data or the catalog last changed (an import, a new or retired target version)."""
-    candidates = [
-        session.scalar(select(func.max(ImportBatch.created_at))),
-        session.scalar(select(func.max(Target.valid_from))),
-        session.scalar(select(func.max(Target.valid_to))),
-    ]
-    present = [c if c.tzinfo else c.replace(tzinfo=dt.UTC) for c in candidates if c is not None]
-    return max(present) if present else None
-
-
 def recompute_if_changed() -> int | None:
     """Run a report once data has changed and then stayed quiet for the debounce period.
 
-    However many batches a large import writes, the run starts after the last one, once.
+    Changes are the committed ``DataChange`` rows no run has covered yet (see service.domain.changes):
+    however many batches a large import writes, the run starts after the last one, once; and a batch
+    that commits while a run is under way is covered by the next run, not lost.
     """
-    ctx = _ctx()
-    now = dt.datetime.now(dt.UTC)
+    ctx = context()
     with transaction(ctx.sessions) as session:
-        changed = latest_change(session)
-        last_run = session.scalar(select(func.max(ReportRun.started_at)))
-    if changed is None:
+        waiting, newest = changes.newest_pending(session)
+    if not waiting or newest is None:
         return None
-    if last_run is not None and last_run.replace(tzinfo=last_run.tzinfo or dt.UTC) >= changed:
-        return None
-    if now - changed < dt.timedelta(seconds=ctx.settings.recompute_debounce_seconds):
+    if dt.datetime.now(dt.UTC) - newest < dt.timedelta(seconds=ctx.settings.recompute_debounce_seconds):
         return None
     return _report("data")
 

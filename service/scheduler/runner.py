@@ -31,6 +31,7 @@ class SchedulerRunner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.scheduler: BackgroundScheduler | None = None
+        self.context: jobs.JobContext | None = None
 
     @property
     def is_leader(self) -> bool:
@@ -48,19 +49,28 @@ class SchedulerRunner:
         now = dt.datetime.now(dt.UTC)
         try:
             with transaction(self.sessions) as session:
-                held = lease.try_acquire(session, self.holder, now=now, ttl=self.ttl)
+                epoch = lease.try_acquire(session, self.holder, now=now, ttl=self.ttl)
         except Exception:  # a database hiccup: act as if the lease was lost, retry next tick
             log.exception("lease renewal failed")
-            held = False
+            epoch = None
+        held = epoch is not None
+        if held and self.scheduler is not None and self.context is not None and self.context.epoch != epoch:
+            # the lease ran out and was taken again (by us): jobs started under the old epoch are
+            # fenced off; new ones run under the new epoch
+            log.warning("scheduler lease of %s renewed under a new epoch %s", self.holder, epoch)
+            self.context.epoch = epoch
         if held and self.scheduler is None:
-            log.info("scheduler lease taken by %s; starting jobs", self.holder)
-            jobs.install_context(jobs.JobContext(self.sessions, self.settings))
+            log.info("scheduler lease taken by %s (epoch %s); starting jobs", self.holder, epoch)
+            self.context = jobs.JobContext(self.sessions, self.settings, holder=self.holder, epoch=epoch)
+            jobs.install_context(self.context)
             self.scheduler = self._make_scheduler()
             self.scheduler.start(paused=True)
             jobs.register(self.scheduler, self.specs)
             self.scheduler.resume()
         elif not held and self.scheduler is not None:
             log.warning("scheduler lease lost by %s; stopping jobs", self.holder)
+            if self.context is not None:
+                self.context.epoch = -1  # whatever is still running commits nothing
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
         return held

@@ -88,6 +88,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "submit": ("提交", "Submit"),
     "login_needed": ("请先登录", "Please log in"),
     "bad_login": ("用户名或密码错误", "Wrong username or password"),
+    "login_locked": ("登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试。",
+                     "Too many failed logins: locked for now; try again in {minutes} min."),
     "forbidden": ("您无权访问此页面", "You may not open this page"),
     "language": ("English", "中文"),
     "not_found": ("找不到该页面", "Page not found"),

@@ -12,13 +12,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from service.api.deps import SessionDep
-from service.config import secret_key
 from service.db.models import DeclaredForm, Indicator, PlanProposal, PlanReading, Region, Role, User
 from service.domain import plan_review
 from service.domain.errors import DomainError
 from service.domain.plan_reader import figure
 from service.web.routes import Lang, WebUser, render
-from service.web.session import COOKIE, check_csrf
+from service.web.session import csrf_ok
 
 router = APIRouter(include_in_schema=False)
 
@@ -73,10 +72,6 @@ def _admin(request: Request, user: User | None, lang: str) -> User | Response:
     return user
 
 
-def _csrf_ok(request: Request, token: str | None) -> bool:
-    return check_csrf(secret_key(request.app.state.settings), request.cookies.get(COOKIE), token)
-
-
 def _page(
     request: Request, name: str, lang: str, user: User, status_code: int = 200, **ctx: Any
 ) -> HTMLResponse:
@@ -121,7 +116,7 @@ async def reader_upload(
     checked = _admin(request, user, lang)
     if isinstance(checked, Response):
         return checked
-    if not _csrf_ok(request, csrf):
+    if not csrf_ok(request, csrf):
         return render(request, "message.html", lang, checked, status_code=403, message="CSRF")
     form = {"plan_code": plan_code, "plan_title": plan_title, "issued": issued, "region": region}
     limit = request.app.state.settings.max_upload_bytes
@@ -187,7 +182,7 @@ async def reader_decide(
     if isinstance(checked, Response):
         return checked
     form = await request.form()
-    if not _csrf_ok(request, str(form.get("csrf") or "")):
+    if not csrf_ok(request, str(form.get("csrf") or "")):
         return render(request, "message.html", lang, checked, status_code=403, message="CSRF")
     proposal = session.get(PlanProposal, proposal_id)
     if proposal is None or proposal.reading_id != reading_id:

@@ -18,19 +18,31 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from service.api.deps import SessionDep
-from service.config import secret_key
+from service.api.deps import READ_METHODS, SessionDep, SideWrites
 from service.db.models import Plan, Region, Role, User, WritePath
+from service.domain.auth import (
+    LoginPolicy,
+    authenticate,
+    end_session,
+    session_user,
+    start_session,
+    touch_session,
+)
 from service.domain.errors import DomainError, NotFound
 from service.domain.observations import ObservationInput, Resolver, ingest, writable_region_ids
 from service.domain.tabular import read_table
-from service.domain.users import verify_password
 from service.reports.render import STATUS_COLOURS, STATUS_ICONS, attribute_text, target_text
 from service.web import charts, data
 from service.web.i18n import t
-from service.web.session import COOKIE, MAX_AGE, check_csrf, csrf_token, make_cookie, read_cookie
+from service.web.session import (
+    clear_session_cookie,
+    csrf_ok,
+    csrf_token,
+    session_cookie,
+    set_session_cookie,
+)
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -47,13 +59,20 @@ def language(request: Request) -> str:
 Lang = Annotated[str, Depends(language)]
 
 
-def web_user(request: Request, session: SessionDep) -> User | None:
-    user_id = read_cookie(secret_key(request.app.state.settings), request.cookies.get(COOKIE))
-    if user_id is None:
+def web_user(request: Request, session: SessionDep, side_writes: SideWrites) -> User | None:
+    now = dt.datetime.now(dt.UTC)
+    found = session_user(session, session_cookie(request), now=now)
+    if found is None:
         return None
-    return session.scalar(
-        select(User).where(User.id == user_id, User.is_active.is_(True)).options(selectinload(User.regions))
-    )
+    user, stale_session_id = found
+    if stale_session_id is not None:
+        if request.method in READ_METHODS:
+            # "last seen" is bookkeeping: recorded in its own short write, so that a GET stays read-only
+            with side_writes() as own:
+                touch_session(own, stale_session_id, now=now)
+        else:  # in the request's own unit of work, which already holds the write lock on SQLite
+            touch_session(session, stale_session_id, now=now)
+    return user
 
 
 WebUser = Annotated[User | None, Depends(web_user)]
@@ -62,10 +81,9 @@ WebUser = Annotated[User | None, Depends(web_user)]
 def render(
     request: Request, name: str, lang: str, user: User | None, status_code: int = 200, **ctx: Any
 ) -> HTMLResponse:
-    cookie = request.cookies.get(COOKIE)
     ctx.update(
         lang=lang, t=lambda k: t(k, lang), user=user, colours=STATUS_COLOURS, icons=STATUS_ICONS,
-        csrf=csrf_token(secret_key(request.app.state.settings), cookie) if cookie else "",
+        csrf=csrf_token(request),
         other_lang="en" if lang == "zh" else "zh", path=request.url.path, query=request.url.query,
         target_text=lambda r: target_text(r, lang), attribute_text=lambda a: attribute_text(a, lang),
         tojson=lambda v: json.dumps(v, ensure_ascii=False),
@@ -289,23 +307,34 @@ def login(
     username: Annotated[str, Form(max_length=80)], password: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:  # fmt: skip
-    user = session.scalar(select(User).where(User.username == username, User.is_active.is_(True)))
-    if user is None or not verify_password(password, user.password_hash):
+    settings = request.app.state.settings
+    policy = LoginPolicy(settings.login_max_failures, settings.login_max_failures_per_address,
+                         dt.timedelta(seconds=settings.login_window_seconds))  # fmt: skip
+    now = dt.datetime.now(dt.UTC)
+    address = request.client.host if request.client else None
+    result = authenticate(session, username, password, address=address, policy=policy, now=now)
+    if result.retry_after is not None:
+        minutes = max(1, -(-result.retry_after // 60))
+        response = render(request, "login.html", lang, None, status_code=429, next=next,
+                          error=t("login_locked", lang).format(minutes=minutes))  # fmt: skip
+        response.headers["Retry-After"] = str(result.retry_after)
+        return response
+    if result.user is None:
         return render(
             request, "login.html", lang, None, status_code=401, next=next, error=t("bad_login", lang)
         )
-    response = RedirectResponse(
+    redirect = RedirectResponse(
         next if next.startswith("/") and not next.startswith("//") else "/", status_code=303
     )
-    cookie = make_cookie(secret_key(request.app.state.settings), user.id)
-    response.set_cookie(COOKIE, cookie, max_age=MAX_AGE, httponly=True, samesite="lax")
-    return response
+    set_session_cookie(request, redirect, start_session(session, result.user, now=now))
+    return redirect
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request, session: SessionDep) -> Response:
+    end_session(session, session_cookie(request), now=dt.datetime.now(dt.UTC))
     response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(COOKIE)
+    clear_session_cookie(request, response)
     return response
 
 
@@ -315,10 +344,6 @@ def _editor(request: Request, user: User | None, lang: str) -> User | Response:
     if user.role not in (Role.ADMIN, Role.EDITOR):
         return render(request, "message.html", lang, user, status_code=403, message=t("forbidden", lang))
     return user
-
-
-def _csrf_ok(request: Request, token: str | None) -> bool:
-    return check_csrf(secret_key(request.app.state.settings), request.cookies.get(COOKIE), token)
 
 
 def _entry_regions(session: Session, user: User) -> list[Region]:
@@ -350,7 +375,7 @@ async def entry_submit(request: Request, session: SessionDep, lang: Lang, user: 
     if isinstance(checked, Response):
         return checked
     form = await request.form()
-    if not _csrf_ok(request, str(form.get("csrf") or "")):
+    if not csrf_ok(request, str(form.get("csrf") or "")):
         return render(request, "message.html", lang, checked, status_code=403, message="CSRF")
     region_code, year = str(form.get("region") or ""), str(form.get("year") or "")
     inputs, n = [], 0
@@ -394,7 +419,7 @@ async def upload_submit(
     checked = _editor(request, user, lang)
     if isinstance(checked, Response):
         return checked
-    if not _csrf_ok(request, csrf):
+    if not csrf_ok(request, csrf):
         return render(request, "message.html", lang, checked, status_code=403, message="CSRF")
     limit = request.app.state.settings.max_upload_bytes
     content = await file.read(limit + 1)
@@ -439,7 +464,7 @@ async def subscriptions_submit(request: Request, session: SessionDep, lang: Lang
     if user is None:
         return RedirectResponse("/login?next=/subscriptions", status_code=303)
     form = await request.form()
-    if not _csrf_ok(request, str(form.get("csrf") or "")):
+    if not csrf_ok(request, str(form.get("csrf") or "")):
         return render(request, "message.html", lang, user, status_code=403, message="CSRF")
     now = dt.datetime.now(dt.UTC)
 

@@ -1,15 +1,36 @@
-"""Web login: a signed session cookie and CSRF tokens derived from it (HMAC with the secret key)."""
+"""The web session cookie and CSRF tokens. The cookie holds a random value naming a server-side session
+(service.domain.auth); the CSRF token is an HMAC of that value, so it belongs to one session and dies
+with it."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-import secrets
-import time
+
+from fastapi import Request, Response
+
+from service.config import secret_key
+from service.domain.auth import SESSION_LIFETIME
 
 COOKIE = "yrdmon_session"
-MAX_AGE = 8 * 3600
+MAX_AGE = int(SESSION_LIFETIME.total_seconds())
+
+
+def session_cookie(request: Request) -> str | None:
+    return request.cookies.get(COOKIE)
+
+
+def set_session_cookie(request: Request, response: Response, value: str) -> None:
+    """HttpOnly and SameSite=Lax always; Secure when YRDMON_SECURE_COOKIES is set (behind HTTPS)."""
+    response.set_cookie(COOKIE, value, max_age=MAX_AGE, httponly=True, samesite="lax",
+                        secure=request.app.state.settings.secure_cookies)  # fmt: skip
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(
+        COOKIE, httponly=True, samesite="lax", secure=request.app.state.settings.secure_cookies
+    )
 
 
 def _sign(key: bytes, payload: str) -> str:
@@ -20,29 +41,12 @@ def _sign(key: bytes, payload: str) -> str:
     )
 
 
-def make_cookie(key: bytes, user_id: int, now: float | None = None) -> str:
-    expires = int((now or time.time()) + MAX_AGE)
-    nonce = secrets.token_urlsafe(12)
-    payload = f"{user_id}.{expires}.{nonce}"
-    return f"{payload}.{_sign(key, payload)}"
+def csrf_token(request: Request) -> str:
+    """The token for the forms of this request's session ("" without one)."""
+    cookie = session_cookie(request)
+    return _sign(secret_key(request.app.state.settings), "csrf:" + cookie) if cookie else ""
 
 
-def read_cookie(key: bytes, value: str | None, now: float | None = None) -> int | None:
-    """The user id of a valid, unexpired session cookie, else None."""
-    if not value or value.count(".") != 3:
-        return None
-    user_id, expires, nonce, signature = value.split(".")
-    payload = f"{user_id}.{expires}.{nonce}"
-    if not hmac.compare_digest(signature, _sign(key, payload)):
-        return None
-    if not (user_id.isdigit() and expires.isdigit()) or int(expires) < (now or time.time()):
-        return None
-    return int(user_id)
-
-
-def csrf_token(key: bytes, cookie: str) -> str:
-    return _sign(key, "csrf:" + cookie)
-
-
-def check_csrf(key: bytes, cookie: str | None, token: str | None) -> bool:
-    return bool(cookie and token) and hmac.compare_digest(csrf_token(key, cookie or ""), token or "")
+def csrf_ok(request: Request, token: str | None) -> bool:
+    expected = csrf_token(request)
+    return bool(expected and token) and hmac.compare_digest(expected, token or "")

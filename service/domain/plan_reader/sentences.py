@@ -1,0 +1,889 @@
+"""Sentence rules: clauses, subjects, years, sections and regions of figures in running text."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from service.domain.plan_reader.numbers import _VALUE_RE, _Mention, _mentions, to_decimal
+from service.domain.plan_reader.proposals import Proposal, figure
+from service.domain.plan_reader.text import CleanText
+from service.domain.plan_reader.vocabulary import IndicatorTerm, Vocabulary, _norm_term, suggest_indicator
+from service.domain.plan_reader.words import (
+    _ATTRIBUTIVE_NEXT,
+    _CLAUSE_SEP,
+    _FORECAST,
+    _GE,
+    _GOAL_MARK,
+    _GOAL_SECTION,
+    _GOAL_VERB,
+    _HEADING,
+    _LE,
+    _LEAD,
+    _OBJECT_VERBS,
+    _PAST_MARK,
+    _PAST_SECTION,
+    _PRE_RE,
+    _SENTENCE_END,
+    _SUFFIX_RE,
+    _YEAR_WORDS,
+)
+
+# --- the reader ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Heading:
+    start: int
+    level: int
+    title: str
+
+
+@dataclass
+class _YearMark:
+    start: int
+    end: int
+    year: int | None  # the year it points at
+    period: tuple[int, int] | None
+    future: bool | None  # True: a target year; False: a past year; None: decide by the issue year
+    relative: int | None = None  # N年内: N years from the issue year
+
+
+def _fyp_period(n: int) -> tuple[int, int]:
+    # the sixth five-year plan was 1981-1985, and every one since has followed the last
+    end = 1955 + 5 * n
+    return end - 4, end
+
+
+_CN_SMALL = {"三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _year_marks(clean: str) -> list[_YearMark]:
+    marks: list[_YearMark] = []
+    for m in _YEAR_WORDS.finditer(clean):
+        s = m.group()
+        fyp = re.search(r"十([三四五六七八九])五", s)
+        if fyp:
+            a, b = _fyp_period(10 + _CN_SMALL[fyp.group(1)])
+            marks.append(_YearMark(m.start(), m.end(), b, (a, b), None))
+            continue
+        rel = re.match(r"(\d+|[一二三四五六七八九十]+)年内", s)
+        if rel:
+            n = to_decimal(rel.group(1))
+            if n is not None and 0 < n <= 15:
+                marks.append(_YearMark(m.start(), m.end(), None, None, True, int(n)))
+            continue
+        years = [int(y) for y in re.findall(r"(?:19|20)\d\d", s)]
+        if len(years) == 2:
+            marks.append(_YearMark(m.start(), m.end(), years[1], (years[0], years[1]), False))
+            continue
+        future: bool | None = None
+        if re.match(r"(到|至)", s) or s.endswith("前"):
+            future = True
+        elif re.match(r"(截至|截止|于)", s) or s.endswith(("底", "末", "以来")):
+            future = None if s.startswith("到") else False
+        marks.append(_YearMark(m.start(), m.end(), years[0], None, future))
+    for m in re.finditer(r"(20\d\d)年远景目标|远景目标", clean):
+        marks.append(_YearMark(m.start(), m.end(), int(m.group(1)) if m.group(1) else 2035, None, True))
+    marks.sort(key=lambda x: x.start)
+    return marks
+
+
+def _infer_issued(clean: str, marks: list[_YearMark]) -> int | None:
+    head = clean[:400]
+    dated = re.search(r"((?:19|20)\d\d)年\d{1,2}月", head)
+    if dated:
+        return int(dated.group(1))
+    fyps = [mk for mk in marks if mk.period and mk.future is None]
+    if fyps:
+        return fyps[0].period[0] if fyps[0].period else None
+    return None
+
+
+@dataclass
+class _Ctx:
+    vocab: Vocabulary
+    text: CleanText
+    issued: int | None
+    horizon: int | None
+    scope: str | None
+    marks: list[_YearMark]
+    mark_starts: list[int]
+    headings: list[_Heading]
+    heading_starts: list[int]
+    plan_titles: list[tuple[int, str, str | None]]  # (start, title, region)
+    period: tuple[int, int] | None = None  # the plan's own period (第十五个五年 -> 2026-2030)
+
+
+def _own_line(ct: CleanText, start: int, end: int) -> bool:
+    """Whether a clean span stands on line(s) of its own in the original (a heading, not a citation)."""
+    a, b = ct.original_span(start, end)
+    before = ct.original[max(0, a - 40) : a]
+    after = ct.original[b : b + 40]
+    return (not before.strip(" \t\u3000") or before.rstrip(" \t\u3000").endswith("\n")) and (
+        not after.strip(" \t\u3000") or after.lstrip(" \t\u3000").startswith(("\n", "\r"))
+    )
+
+
+_LEVEL_RANK = {"area": 6, "district": 5, "county": 5, "city": 4, "province": 3, "zone": 2, "country": 1}
+
+
+def _first_region(vocab: Vocabulary, text: str | None) -> str | None:
+    """The most specific region a title names (杭州市落实长三角… -> 杭州市), the first one on a tie."""
+    if not text:
+        return None
+    found = list(dict.fromkeys(code for _, _, code in vocab.regions_in(_norm_term(text))))
+    if not found:
+        return None
+    # a region inside another one named (上海市五个新城 -> the five new cities) is the more specific
+    inner = [c for c in found if not any(vocab.within(o, c) for o in found)]
+    return max(inner or found, key=lambda c: (_LEVEL_RANK.get(vocab.regions[c].level, 0), -found.index(c)))
+
+
+def _scope_region(vocab: Vocabulary, title: str | None, clean: str) -> str | None:
+    return _first_region(vocab, title) or _first_region(vocab, clean[:300])
+
+
+def _sentences(clean: str) -> Iterable[tuple[int, int]]:
+    start = 0
+    for m in _SENTENCE_END.finditer(clean):
+        if m.end() - start > 1:
+            yield start, m.end()
+        start = m.end()
+    if start < len(clean):
+        yield start, len(clean)
+
+
+def _headings(ct: CleanText) -> list[_Heading]:
+    clean = ct.clean
+    out = []
+    for m in _HEADING.finditer(clean):
+        s = m.start()
+        line_start = (
+            not ct.original[max(0, ct.pos[s] - 20) : ct.pos[s]].strip(" \t\u3000").rpartition("\n")[2]
+        )
+        if (
+            s > 0
+            and not line_start
+            and clean[s - 1] not in '。；;！!？?■”"》:：'
+            and not _looks_like_heading_start(clean, s)
+        ):
+            continue
+        level = 0 if m.group("l0") else 1 if m.group("l1") else 2 if m.group("l2") else 3
+        # a heading's title is the rest of its line in the original (lines are joined in the clean text)
+        o_end = ct.pos[m.end() - 1] + 1
+        nl = ct.original.find("\n", o_end)
+        rest = re.sub(r"\s+", "", ct.original[o_end : nl if 0 <= nl < o_end + 60 else o_end + 60])
+        title = (
+            re.split(r"[，,。；;：:]", rest)[0][:30]
+            or re.split(r"[，,。；;：:]", clean[m.end() : m.end() + 30])[0]
+        )
+        if re.match(r"^[.…·]{3,}|.*\.{4,}", clean[m.end() : m.end() + 40]):  # table of contents
+            continue
+        out.append(_Heading(s, level, title))
+    return out
+
+
+def _looks_like_heading_start(clean: str, s: int) -> bool:
+    # a heading glued to the text before it when lines were joined: only after a heading-like word
+    return bool(
+        re.search(r"(目标|基础|重点|举措|原则|要求|背景|意义|发展|建设|任务)$", clean[max(0, s - 6) : s])
+    )
+
+
+def _section(ctx: _Ctx, pos: int) -> tuple[str | None, str | None, str | None, int | None]:
+    """(section kind 'past'/'goal', section region, chapter title, section start) at a position."""
+    i = bisect.bisect_right(ctx.heading_starts, pos) - 1
+    kind: str | None = None
+    region: str | None = None
+    chapter: list[str] = []
+    start: int | None = None
+    level_seen = 99
+    while i >= 0 and level_seen > 0:
+        h = ctx.headings[i]
+        if h.level < level_seen:
+            level_seen = h.level
+            chapter.insert(0, h.title[:20])
+            if start is None:
+                start = h.start
+            if kind is None:
+                if _PAST_SECTION.search(h.title[:14]) or _earlier_plan(ctx, h.title):
+                    kind = "past"
+                elif _GOAL_SECTION.search(h.title[:8]):
+                    kind = "goal"
+            if region is None:
+                found = ctx.vocab.regions_in(h.title[:10])
+                if found and found[0][0] == 0:
+                    region = found[0][2]
+        i -= 1
+    # a plan named in a heading (a magazine quoting several plans) starts a new section
+    for t_start, _title, t_region in reversed(ctx.plan_titles):
+        if t_start <= pos:
+            if start is None or t_start > start:
+                kind, chapter, start = None, [], t_start
+                region = region or t_region
+            elif region is None:
+                region = t_region
+            break
+    return kind, region, " / ".join(chapter) or None, start
+
+
+def _plan_title_at(ctx: _Ctx, pos: int) -> str | None:
+    for t_start, title, _ in reversed(ctx.plan_titles):
+        if t_start <= pos:
+            return title
+    return None
+
+
+def _clause_bounds(clean: str, a: int, b: int, pos: int) -> tuple[int, int]:
+    s = pos
+    while s > a and clean[s - 1] not in _CLAUSE_SEP:
+        s -= 1
+    e = pos
+    while e < b and clean[e] not in _CLAUSE_SEP and clean[e] not in "。！？!?；;":
+        e += 1
+    return s, e
+
+
+def _strip_lead(text: str) -> str:
+    # what stands before a year, a title or a heading's end is not part of the subject (lines were joined)
+    cut = max(
+        (
+            m.end()
+            for m in _YEAR_WORDS.finditer(text)
+            if m.start() == 0 or text[m.start() - 1] not in "较比与"
+        ),
+        default=0,
+    )
+    cut = max(cut, text.rfind("》") + 1)
+    text = text[cut:]
+    prev = None
+    while prev != text:
+        prev = text
+        text = _LEAD.sub("", text)
+        text = _YEAR_WORDS.sub("", text, count=1) if _YEAR_WORDS.match(text) else text
+        text = re.sub(r"^\(?[一二三四五六七八九十\d]{1,3}[)、.]", "", text)
+    return text
+
+
+def _remove_regions(vocab: Vocabulary, text: str) -> tuple[str, list[str]]:
+    found = vocab.regions_in(text)
+    codes = [c for _, _, c in found]
+    for s, e, _ in sorted(found, reverse=True):
+        text = text[:s] + text[e:]
+    if codes:
+        text = re.sub(
+            r"[、，,和及与]|等(?:\d+|[一二三四五六七八九十])?[座个]?(?:城市|地区|省市|区县)?", "", text
+        )
+        text = _LEAD.sub("", text)
+    text = re.sub(r"^(?:其他|其余|各|每个|全|全市|全省|全区|区域|地区|总体|全域)+", "", text)
+    text = re.sub(r"^\d+个|^[一二三四五六七八九十]个", "", text)
+    return text, codes
+
+
+_GROWTH_VERBS = {
+    "年均增长",
+    "年均提高",
+    "年均增速",
+    "年均下降",
+    "每年增长",
+    "年增长",
+    "增长",
+    "提高",
+    "下降",
+    "降低",
+    "减少",
+}
+_GROWTH_TAIL = re.compile(r"(年均增长|年均增速|年均提高|年均下降|每年增长|年增长|增速|增长)$")
+_WEAK_VERBS = {"为", "是", "有", "共有", "拥有", "各有", ""}
+_NEGATION = re.compile(r"未能|尚未|没有|未|不能|难以")
+
+
+@dataclass
+class _Clause:
+    cs: int  # clean offsets of the clause
+    ce: int
+    pre: str  # the clause's text before the figure
+    subject_raw: str  # pre without its predicate
+    verb: str
+    force: str
+    adv: str
+    suffix: str
+    post: str  # after the figure and its qualifier, to the end of the clause
+    growth: str  # 年均增长 / 增长 / … when the figure is a rate of growth
+    continuation: bool  # a further figure of a list in the same clause
+
+    @property
+    def evidence(self) -> bool:
+        """Whether the wording makes the figure a goal (达到, 以上, 力争, 年均增长 …) rather than a statement."""
+        return bool(
+            self.verb not in _WEAK_VERBS
+            or self.suffix
+            or self.force
+            or self.adv
+            or self.growth
+            or _GOAL_VERB.search(self.pre)
+        )
+
+
+@dataclass
+class _State:
+    """What the clauses of one sentence pass on to the next ones."""
+
+    subject: str | None = None
+    indicator: tuple[str, str, str] | None = None
+    distribute: list[str] = field(default_factory=list)
+    group: list[Proposal] = field(default_factory=list)
+    group_end: int = -1
+
+
+def _clause(ctx: _Ctx, a: int, b: int, mt: _Mention, state: _State) -> _Clause:
+    clean = ctx.text.clean
+    cs, ce = _clause_bounds(clean, a, b, mt.start)
+    pre = clean[cs : mt.start]
+    post = clean[mt.end : ce]
+    sm = _SUFFIX_RE.match(post)
+    suffix = sm.group() if sm else ""
+    continuation = False
+    soft = max(pre.rfind("、"), pre.rfind("和"), pre.rfind("及"))
+    if (
+        soft >= 0
+        and state.group
+        and state.group_end >= cs
+        and re.fullmatch(r"(?:力争|争取)?(?:达到|为)?(?:约|近)?", pre[soft + 1 :])
+    ):
+        continuation = True
+        pre = pre[soft + 1 :]
+    pm = _PRE_RE.search(pre)
+    assert pm is not None
+    verb = pm.group("verb") or ""
+    subject_raw = pre[: pm.start()]
+    growth = verb if verb in _GROWTH_VERBS else ""
+    if not growth and verb and verb not in _WEAK_VERBS:
+        gm = _GROWTH_TAIL.search(subject_raw)  # 年均增长不低于25%
+        if gm:
+            growth = gm.group()
+            subject_raw = subject_raw[: gm.start()]
+    return _Clause(cs, ce, pre, subject_raw, verb, pm.group("force") or "", pm.group("adv") or "", suffix,
+                   post[len(suffix) :], growth, continuation)  # fmt: skip
+
+
+def _read_sentence(ctx: _Ctx, a: int, b: int) -> list[Proposal]:
+    clean = ctx.text.clean
+    mentions = _mentions(clean, a, b)
+    if not mentions:
+        return []
+    out: list[Proposal] = []
+    state = _State()
+    for mt in mentions:
+        cl = _clause(ctx, a, b, mt, state)
+        if _NEGATION.search(cl.pre[-6:]) or _FORECAST.search(clean[cl.cs : mt.start]):
+            continue
+        if mt.word == "倍增":
+            props = _doubling(ctx, a, b, cl, mt)
+        elif mt.word == "一城一":
+            props = _per_member(ctx, a, cl, mt)
+        else:
+            props = _propose(ctx, a, b, cl, mt, state)
+        if props:
+            state.group = props
+            state.group_end = mt.end
+            out.extend(props)
+    return out
+
+
+def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State) -> list[Proposal]:
+    vocab = ctx.vocab
+    clean = ctx.text.clean
+    reasons: list[str] = []
+    quote_start, quote_end = cl.cs, mt.end + len(cl.suffix)
+    stretch_only = "力争" in cl.pre
+
+    if cl.continuation:
+        first = state.group[0]
+        if "力争" in cl.pre and mt.unit == first.unit and mt.value is not None:
+            # 年均增长6%以上、力争8%以上: the second figure is the stretch value of the first
+            for p in state.group:
+                p.stretch_value = mt.value
+                p.end = ctx.text.original_span(mt.start, quote_end)[1]
+                p.quote = ctx.text.quote(bisect.bisect_left(ctx.text.pos, p.start), quote_end)
+            state.group_end = mt.end
+            return []
+        if not state.distribute:
+            return []
+        listed = [state.distribute.pop(0)]
+        carried = state.indicator
+        quote_start = bisect.bisect_left(ctx.text.pos, first.start)
+        kind, year, period, year_reason, year_strength = _year_for(ctx, a, mt.start)
+        section_kind, _r, chapter, _s = _section(ctx, mt.start)
+        if kind is None:
+            kind = "baseline" if section_kind == "past" or not cl.evidence else "target"
+        if carried is None or year is None:
+            return []
+        reasons.append(f"one of a list of figures ({clean[a : cl.cs][-12:]}…分别); indicator {carried[1]}")
+        return _build(ctx, a, b, mt, cl, kind, carried, None, listed, year, period, year_reason,
+                      year_strength, reasons, quote_start, quote_end, chapter, inherited=True)  # fmt: skip
+
+    # figures that describe a noun (发布的45个集群名单, 3.7%的国土面积) state nothing
+    if not mt.word and (cl.post.startswith("的") or (
+        not cl.suffix and cl.verb in _WEAK_VERBS and _ATTRIBUTIVE_NEXT.match(cl.post)
+        and (cl.subject_raw.endswith("的") or not cl.subject_raw or cl.verb == "")
+    )):  # fmt: skip
+        return []
+
+    subject = _strip_lead(cl.subject_raw)
+    regions: list[str] = []
+    # regions sharing the figures: 江苏、浙江和安徽分别为…; 上海、苏州、无锡各有3个
+    dist = re.search(r"(?:等\d+座城市|等\d+个城市|等)?(分别|各)$", subject)
+    if dist or cl.verb == "各有":
+        head = subject[: dist.start()] if dist else subject
+        codes = [c for _, _, c in vocab.regions_in(head)]
+        if len(codes) >= 2 or (codes and cl.verb == "各有"):
+            if dist and dist.group(1) == "分别":
+                regions, state.distribute = [codes[0]], codes[1:]
+            else:
+                regions = codes
+            subject = _remove_regions(vocab, head)[0]
+    object_phrase = ""
+    if mt.word == "级":
+        if re.search(r"(一批|若干|多个|一系列|一些)$", cl.pre):
+            return []  # 形成一批千亿级产业集群: no one subject to measure
+        object_phrase = cl.post
+        quote_end = cl.ce
+    elif cl.verb in _OBJECT_VERBS and not _remove_regions(vocab, subject)[0].strip("每年"):
+        object_phrase = cl.post  # 打造15家以上国际知名的金融科技领军企业
+        quote_end = cl.ce
+    # -- year, and target or baseline
+    kind, year, period, year_reason, year_strength = _year_for(ctx, a, mt.start)
+    section_kind, _section_region, chapter, _ = _section(ctx, mt.start)
+    before_in_clause = clean[cl.cs : mt.start]
+    past = [m.end() for m in _PAST_MARK.finditer(clean, a, mt.start)]
+    if past and not _GOAL_MARK.search(before_in_clause):
+        # 目前… / 现状… after the last year stated: a figure of the present, not a goal
+        year_at = max((mk.end for mk in ctx.marks if a <= mk.start < mt.start), default=-1)
+        if past[-1] > year_at:
+            kind = "baseline"
+    if kind is None:
+        if section_kind == "past":
+            kind = "baseline"
+        elif cl.evidence or mt.word or _GOAL_MARK.search(before_in_clause) or section_kind == "goal":
+            kind = "target"
+        else:
+            return []
+    if kind == "target" and not (cl.evidence or mt.word or object_phrase):
+        return []  # 为 / 有 with a future year is a forecast or a statement, not a goal
+    if kind == "baseline" and re.search(r"季度|上半年|下半年|\d+月", before_in_clause):
+        return []  # a figure for part of a year is not a baseline of a yearly indicator
+    # -- the indicator
+    growth = bool(cl.growth)
+    phrase = object_phrase or subject
+    if mt.word == "全覆盖":
+        lead = re.sub(r"^(?:逐步|全面|基本|率先)?实现", "", subject)
+        if clean[mt.start : mt.end] == "全面实现":
+            quote_end = cl.ce
+        if lead:
+            phrase = lead + (clean[mt.end : cl.ce] if clean[mt.start : mt.end] == "全面实现" else "覆盖")
+        else:
+            phrase = ""
+    matched = None
+    inherited = False
+    unit = None if growth else mt.unit
+    own = _remove_regions(vocab, phrase)[0]
+    if own:
+        matched = vocab.match_indicator(phrase, unit, growth=growth and kind == "baseline")
+        if matched is None and growth and kind == "baseline":
+            matched = vocab.match_indicator(phrase + "增长", None, growth=True)
+    if matched is None and state.indicator is not None and (not own or object_phrase):
+        matched, inherited = state.indicator, True
+        phrase = state.subject or phrase
+        if growth and kind == "baseline":
+            matched = vocab.match_indicator(vocab.indicators[matched[0]].name + "增长", None, growth=True)
+    elif matched is None and (not own or object_phrase):
+        # the indicator is named in an earlier clause (开展园区循环化改造，逐步实现全覆盖)
+        earlier = clean[a : cl.cs]
+        matched = vocab.match_indicator(
+            earlier, None if growth else ("%" if mt.word else mt.unit), whole=False
+        )
+        if matched is not None:
+            inherited = True
+            at = earlier.rfind(matched[2])
+            if at >= 0 and mt.word:
+                quote_start = _clause_bounds(clean, a, b, a + at)[0]
+            reasons.append(f"indicator named earlier in the sentence ({matched[1]})")
+    new_name = None
+    if matched is None:
+        new_name = _new_indicator_name(phrase)
+        # a new indicator is proposed only for a dated goal in plain words
+        if not new_name or kind == "baseline" or year is None or year_strength < 1:
+            return []
+        if mt.word == "级" or clean[mt.start : mt.end] == "全面实现":
+            return []  # an order of magnitude, or 全面实现 (often qualitative), only for a known indicator
+    # (a growth goal stays on the level indicator, 产值年均增长25% -> industrial_output, as the catalog has it;
+    # a growth baseline is an observation, so it goes to the growth-rate indicator)
+    state.subject = phrase if not inherited else state.subject or phrase
+    state.indicator = matched
+    if not regions:
+        regions = _region_codes(ctx, a, cl, subject, mt)
+    return _build(ctx, a, b, mt, cl, kind, matched, new_name, regions, year, period, year_reason, year_strength,
+                  reasons, quote_start, quote_end, chapter, inherited=inherited, stretch_only=stretch_only)  # fmt: skip
+
+
+def _build(
+    ctx: _Ctx, a: int, b: int, mt: _Mention, cl: _Clause, kind: str, matched: tuple[str, str, str] | None,
+    new_name: str | None, regions: list[str], year: int | None, period: tuple[int, int] | None,
+    year_reason: str, year_strength: int, reasons: list[str], quote_start: int, quote_end: int,
+    chapter: str | None, *, inherited: bool = False, stretch_only: bool = False,
+) -> list[Proposal]:  # fmt: skip
+    vocab = ctx.vocab
+    clean = ctx.text.clean
+    if year is None and kind == "target" and ctx.horizon is not None:
+        year, year_reason, year_strength = ctx.horizon, f"no year stated; the plan's horizon {ctx.horizon}", 0
+    if year is None:
+        return []
+    ind = vocab.indicators[matched[0]] if matched else None
+    comparator = _comparator(cl.verb, cl.adv, cl.suffix, mt, bool(ind and ind.direction == "down"), kind)
+    form = _form(cl, mt, ind, kind)
+    value = mt.value
+    reference_year = None
+    rel = re.search(r"(?:较|比)((?:19|20)\d\d)年", clean[cl.cs : mt.start])
+    if rel and kind == "target":
+        reference_year = int(rel.group(1))
+        form = "relative_change"
+        if re.search(r"下降|降低|减少", cl.pre) and value is not None:
+            value = -value
+            comparator = "<=" if comparator in (">=", "=") else comparator
+    elif form in ("avg_annual_growth", "multiple"):
+        reference_year = _base_year(ctx, period)
+    if reference_year is not None and reference_year >= year:
+        reference_year = None
+    strength = 2
+    if matched is None:
+        reasons.append(f"new indicator proposed: '{new_name}'")
+        strength = 1
+    elif not inherited:
+        reasons.append(f"indicator matched by {matched[1]}")
+        if not matched[1].startswith(("name", "synonym", "share")):
+            strength = 1
+    elif not any("indicator" in r for r in reasons):
+        reasons.append(f"indicator carried over from the clause before ({matched[1]})")
+        strength = 1
+    reasons.append(year_reason)
+    strength = min(strength, year_strength + 1)
+    if stretch_only and kind == "target":
+        reasons.append("only a 力争 (stretch) figure is given")
+        strength = min(strength, 1)
+    if mt.word == "级":
+        comparator = ">="
+        reasons.append(f"'{clean[mt.start : mt.end]}' read as at least {figure(value)} 亿元")
+        strength = 0
+    if not regions:
+        reasons.append("region unknown")
+        strength = min(strength, 1)
+    confidence = ("low", "medium", "high")[max(0, min(2, strength))]
+    suggested = suggest_indicator(new_name, mt.unit) if matched is None and new_name else None
+    if suggested:
+        new_name = suggested[0]
+    quote_start = _after_heading(clean, quote_start, mt.start)
+    o_start, o_end = ctx.text.original_span(quote_start, quote_end)
+    quote = ctx.text.quote(quote_start, quote_end)
+    sentence = ctx.text.quote(a, b)
+    return [
+        Proposal(
+            kind=kind, indicator_code=ind.code if ind else None, indicator=ind.name if ind else (new_name or ""),
+            region_code=region, comparator=comparator, value=value, unit=mt.unit, target_year=year,
+            declared_form=form, quote=quote, start=o_start, end=o_end, line=ctx.text.line_of(o_start),
+            sentence=sentence, confidence=confidence, reason="; ".join(r for r in reasons if r), low=mt.low,
+            high=mt.high, reference_year=reference_year if kind == "target" else None,
+            period=period if kind == "baseline" else None, chapter=chapter, plan_title=_plan_title_at(ctx, mt.start),
+            suggested_code=suggested[1] if suggested else None,
+            period_start=(period[0] if period else None) if kind == "target" and form in ("avg_annual_growth", "cumulative") else None,
+        )
+        for region in _or_none(regions)
+    ]  # fmt: skip
+
+
+def _or_none(regions: list[str]) -> list[str | None]:
+    return list(regions) if regions else [None]
+
+
+def _new_indicator_name(phrase: str) -> str | None:
+    name = re.sub(r"^(?:的|了|在|为|和|与|及|对|使|将|把|其|该|各类|一批|若干|多个)+", "", phrase)
+    name = re.sub(r"[“”‘’\"'《》]", "", name)
+    name = re.split(r"(?:达到|超过|突破|不低于|控制在)", name)[0]
+    name = re.sub(r"(?:每年|年均|累计)$", "", name)
+    if len(name) < 2 or len(name) > 30 or not re.search(r"[\u4e00-\u9fff]", name):
+        return None
+    if re.search(r"\d", name) and not re.search(r"5G|PM2\.5|R&D", name):
+        return None
+    return name
+
+
+def _region_codes(ctx: _Ctx, a: int, cl: _Clause, subject: str, mt: _Mention) -> list[str]:
+    vocab = ctx.vocab
+    clean = ctx.text.clean
+    before = clean[a : cl.cs]
+    # 其他4个新城: the members of a zone not named before, when their number agrees
+    others = re.search(r"(?:其他|其余)(\d+|[一二三四五六七八九十])个(\S{2,4}?)(?:年均|$|达到|的)", subject)
+    if others:
+        zone = vocab.regions.get(vocab._region_by_name.get(others.group(2), ""))
+        if zone and zone.members:
+            named = {c for _, _, c in vocab.regions_in(before)}
+            rest = [m for m in zone.members if m not in named]
+            n = to_decimal(others.group(1))
+            if n is not None and len(rest) == int(n):
+                return rest
+    found = vocab.regions_in(subject)
+    if found:
+        return [found[0][2]]
+    # a clause of the sentence that names a region and states no figure is its topic (南汇新城按照…，产值达到…)
+    # (a later clause that names its own region and figure ends the topic's reach)
+    start = cl.cs
+    while start > a:
+        end = start - 1
+        start = _clause_bounds(clean, a, end, end)[0]
+        clause = _strip_lead(clean[start:end])
+        found = vocab.regions_in(clause)
+        at_start = bool(found and found[0][0] == 0) or bool(re.match(r"(?:其他|其余)", clause))
+        if _VALUE_RE.search(clause):
+            if at_start:
+                break
+            continue
+        if at_start and found:
+            return [found[0][2]]
+    _kind, section_region, _chapter, _ = _section(ctx, mt.start)
+    if section_region:
+        return [section_region]
+    return [ctx.scope] if ctx.scope else []
+
+
+def _year_for(ctx: _Ctx, a: int, pos: int) -> tuple[str | None, int | None, tuple[int, int] | None, str, int]:
+    """(kind, year, period, reason, strength 0..2) for a figure at ``pos`` in the sentence starting at ``a``."""
+    clean = ctx.text.clean
+    i = bisect.bisect_right(ctx.mark_starts, pos) - 1
+    # a year in the same sentence before the figure (较2017年 is a reference year, not the figure's year)
+    k = i
+    while k >= 0 and ctx.marks[k].start >= a:
+        mk = ctx.marks[k]
+        if (
+            clean[max(0, mk.start - 1) : mk.start] in ("较", "比", "与")
+            or clean[mk.end : mk.end + 2] == "相比"
+        ):
+            k -= 1
+            continue
+        # two year headings side by side (到2025年到2035年, two columns): the first governs the text below
+        if k > 0 and ctx.marks[k - 1].end == mk.start and ctx.marks[k - 1].future and mk.future:
+            mk = ctx.marks[k - 1]
+        if mk.year is None:
+            return None, None, None, "", 0
+        said = clean[mk.start : mk.end]
+        if mk.future:
+            return "target", mk.year, mk.period, f"year from '{said}' in the sentence", 2
+        return "baseline", mk.year, mk.period, f"year from '{said}' in the sentence", 2
+    # a governing year heading in the sentences before, within the same section
+    section_kind, _region, _chapter, section_start = _section(ctx, pos)
+    j = i if section_kind != "past" else -1  # a review section's figures are results, not goals
+    while j >= 0:
+        mk = ctx.marks[j]
+        if pos - mk.end > 1500 or (section_start is not None and mk.start < section_start):
+            break
+        if mk.future and mk.year and _governs(clean, mk):
+            if j > 0 and ctx.marks[j - 1].end == mk.start and ctx.marks[j - 1].future:
+                mk = ctx.marks[j - 1]
+            return "target", mk.year, mk.period, f"under the heading '{clean[mk.start : mk.end]}'", 1
+        j -= 1
+    # an undated figure of a 发展基础 section: the latest past year stated in that section
+    if section_kind == "past":
+        root = _section_root(ctx, pos)
+        j = i
+        while j >= 0 and ctx.marks[j].start >= root:
+            mk = ctx.marks[j]
+            if mk.future is False and mk.year:
+                return "baseline", mk.year, None, f"undated; the latest year in its section is {mk.year}", 1
+            j -= 1
+        if ctx.issued:
+            return (
+                "baseline",
+                ctx.issued - 1,
+                None,
+                f"undated; the year before the plan ({ctx.issued - 1})",
+                0,
+            )
+    return None, None, None, "", 0
+
+
+def _section_root(ctx: _Ctx, pos: int) -> int:
+    # the start of the level-1/2 section holding pos
+    i = bisect.bisect_right(ctx.heading_starts, pos) - 1
+    while i >= 0:
+        if ctx.headings[i].level <= 2:
+            return ctx.headings[i].start
+        i -= 1
+    return 0
+
+
+def _governs(clean: str, mk: _YearMark) -> bool:
+    # 到2025年， / "十四五"期间 / 2035年远景目标: worded as the horizon of what follows
+    said = clean[mk.start : mk.end]
+    if mk.period and mk.future is not False and "十" in said:
+        return True
+    if not (said.startswith(("到", "至")) or said.endswith("前") or "远景" in clean[mk.start : mk.end + 4]):
+        return False
+    return clean[mk.end : mk.end + 1] in ("，", ",", "：", ":", "", "到", "。") or "远景" in said
+
+
+def _base_year(ctx: _Ctx, period: tuple[int, int] | None) -> int | None:
+    if period:
+        return period[0] - 1
+    return ctx.issued - 1 if ctx.issued else None
+
+
+def _comparator(verb: str, adv: str, suffix: str, mt: _Mention, down: bool, kind: str) -> str:
+    if mt.low is not None:
+        return "range"
+    if mt.word == "全覆盖":
+        return ">="
+    if mt.word == "倍增":
+        return ">="
+    if suffix in ("左右", "上下") or adv in ("约", "大约", "近", "接近"):
+        return "~"
+    if suffix == "以上" or verb in _GE:
+        return ">="
+    if suffix in ("以内", "以下", "之内", "内") or verb in _LE:
+        return "<="
+    if kind == "baseline":
+        return "="
+    return "<=" if down else ">="
+
+
+def _form(cl: _Clause, mt: _Mention, ind: IndicatorTerm | None, kind: str) -> str:
+    if mt.word == "全覆盖":
+        return "full_coverage"
+    if mt.word == "倍增":
+        return "multiple"
+    if mt.ratio:
+        return "ratio"
+    if cl.growth and kind == "target" and mt.unit == "%":
+        if cl.growth.startswith("年均"):
+            return "avg_annual_growth"
+        if cl.growth in ("每年增长", "年增长"):
+            return "annual_growth"
+        return "relative_change"
+    subject = cl.subject_raw + cl.post
+    if mt.unit == "%" and (
+        (ind and ind.kind == "share") or re.search(r"(率|比重|占比|比例)", cl.subject_raw[-4:])
+    ):
+        return "share"
+    if (
+        kind == "target"
+        and re.search(r"新增|累计|创建|新建", cl.subject_raw + cl.verb)
+        and "每年" not in subject
+    ):
+        return "cumulative"
+    return "level"
+
+
+def _after_heading(clean: str, start: int, limit: int) -> int:
+    """Skip a heading glued in front of a quote (…建设1.推进“一城一名园”建设 -> 推进…)."""
+    last = None
+    for m in _HEADING.finditer(clean, start, limit):
+        last = m
+    return last.end() if last is not None else start
+
+
+def _doubling(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention) -> list[Proposal]:
+    """规上工业企业、…、新引进项目投资额“六倍增”: every subject of the list doubles."""
+    clean = ctx.text.clean
+    vocab = ctx.vocab
+    head = _strip_lead(clean[cl.cs : mt.start].rstrip("“\"'‘"))
+    items = [x for x in re.split(r"、|和|及|与", head) if x]
+    kind, year, _period, year_reason, _strength = _year_for(ctx, a, mt.start)
+    if not items or kind == "baseline" or _PAST_MARK.search(head):
+        return []
+    rel = re.search(r"(?:较|比)((?:19|20)\d\d)年", clean[a : mt.start])
+    if year is None:
+        year, year_reason = ctx.horizon, f"no year stated; the plan's horizon {ctx.horizon}"
+    if year is None:
+        return []
+    reference = int(rel.group(1)) if rel else _base_year(ctx, None)
+    count_ok = mt.times is None or mt.times == len(items)
+    q_end = mt.end + (3 if clean[mt.end : mt.end + 3] == "”计划" else 0)
+    out = []
+    for item in items:
+        matched = vocab.match_indicator(item, None)
+        if matched is None:
+            continue
+        ind = vocab.indicators[matched[0]]
+        item_pos = clean.find(item, cl.cs, mt.start)
+        item_pos = item_pos if item_pos >= 0 else cl.cs
+        reasons = [
+            f"indicator matched by {matched[1]}",
+            f"one of {len(items)} subjects of '{clean[mt.start : mt.end]}'",
+        ]
+        if not count_ok:
+            reasons.append(f"but {mt.times} were announced")
+        reasons.append(year_reason)
+        if reference and not rel:
+            reasons.append(f"reference year taken as the year before the plan ({reference})")
+        o_start, o_end = ctx.text.original_span(item_pos, q_end)
+        regions = _region_codes(ctx, a, cl, item, mt)
+        out.append(
+            Proposal(
+                kind="target", indicator_code=ind.code, indicator=ind.name, region_code=regions[0] if regions else None,
+                comparator=">=", value=Decimal(2), unit=ind.unit, target_year=year, declared_form="multiple",
+                quote=ctx.text.quote(item_pos, q_end), start=o_start, end=o_end, line=ctx.text.line_of(o_start),
+                sentence=ctx.text.quote(a, b), confidence="medium" if count_ok and rel else "low",
+                reason="; ".join(reasons), reference_year=reference if reference and reference < year else None,
+                chapter=_section(ctx, mt.start)[2], plan_title=_plan_title_at(ctx, mt.start),
+            )
+        )  # fmt: skip
+    return out
+
+
+def _per_member(ctx: _Ctx, a: int, cl: _Clause, mt: _Mention) -> list[Proposal]:
+    """一城一名园: one of something in every member of the plan's zone."""
+    vocab = ctx.vocab
+    clean = ctx.text.clean
+    matched = vocab.match_indicator(mt.what or "", None)
+    _k, section_region, chapter, _ = _section(ctx, mt.start)
+    zone = None
+    for code in (section_region, ctx.scope):
+        candidate = vocab.regions.get(code or "")
+        if candidate is not None and candidate.members:
+            zone = candidate
+            break
+    kind, year, _period, year_reason, _strength = _year_for(ctx, a, mt.start)
+    if matched is None or zone is None or kind == "baseline":
+        return []
+    if year is None:
+        year, year_reason = ctx.horizon, f"no year stated; the plan's horizon {ctx.horizon}"
+    if year is None:
+        return []
+    ind = vocab.indicators[matched[0]]
+    q_end = mt.end + (3 if clean[mt.end : mt.end + 3] == "”建设" else 0)
+    q_start = _after_heading(clean, cl.cs, mt.start)
+    o_start, o_end = ctx.text.original_span(q_start, q_end)
+    reason = (f"'{clean[mt.start : mt.end]}': one in each member of {zone.name}; indicator matched by {matched[1]}; "
+              f"{year_reason}")  # fmt: skip
+    return [
+        Proposal(
+            kind="target", indicator_code=ind.code, indicator=ind.name, region_code=member, comparator=">=",
+            value=Decimal(1), unit=ind.unit, target_year=year, declared_form="level",
+            quote=ctx.text.quote(q_start, q_end), start=o_start, end=o_end, line=ctx.text.line_of(o_start),
+            sentence=ctx.text.quote(a, cl.ce), confidence="medium", reason=reason, chapter=chapter,
+            plan_title=_plan_title_at(ctx, mt.start),
+        )
+        for member in zone.members
+    ]  # fmt: skip
+
+
+def _earlier_plan(ctx: _Ctx, title: str) -> bool:
+    """A heading about the plan period before this plan's ("十四五"发展目标顺利实现, "十四五"时期…取得…成就)."""
+    m = re.search(r"十([一二三四五六七八九])五", title)
+    if not m or ctx.period is None:
+        return False
+    return _fyp_period(10 + _CN_SMALL[m.group(1)])[1] < ctx.period[0] and not re.search(
+        r"展望|面临|形势", title
+    )
