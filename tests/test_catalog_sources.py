@@ -99,7 +99,8 @@ def implicit_numbers(quote: str, entry: dict) -> set[Decimal]:
     if re.search(r"(?<![0-9.０-９一二两三四五六七八九十])万亿", quote) and entry.get("unit") == "万亿元":
         found.add(Decimal(1))
     for m in re.finditer(r"[零一二两三四五六七八九十百千万亿]{2,}", quote):
-        for text in (m.group(0), m.group(0).rstrip("万亿")):  # 一万四千亿(元): the 亿 may be the unit's
+        span = m.group(0)  # its prefixes too: in 一万四千亿元 and 千万千瓦 the unit begins inside the span
+        for text in (span[:end] for end in range(1, len(span) + 1)):
             value = _chinese(text)
             if value is not None:
                 found.add(Decimal(value))
@@ -151,6 +152,7 @@ def test_implicit_numbers_cover_how_the_new_plans_write_numbers() -> None:
     assert Decimal(3) in implicit_numbers("太湖湖体水质稳定达到 III 类", {})
     assert Decimal(2) in implicit_numbers("长江干流水质稳定在Ⅱ类", {})
     assert Decimal(14000) in implicit_numbers("地区生产总值突破一万四千亿元", {})
+    assert Decimal(1000) in implicit_numbers("光伏总装机规模突破千万千瓦", {"unit": "万千瓦"})
     assert Decimal(1) in implicit_numbers("外贸进出口总额突破万亿元", {"unit": "万亿元"})
     assert Decimal(1) not in implicit_numbers("突破2万亿元", {"unit": "万亿元"})
     assert Decimal(2) in implicit_numbers("长江干流苏州段水质保持Ⅱ", {})  # 类 on the next line

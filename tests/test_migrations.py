@@ -45,6 +45,7 @@ def test_upgrading_a_database_with_data_keeps_it(fresh_db_url) -> None:  # type:
     from decimal import Decimal
 
     from alembic import command
+    from alembic.script import ScriptDirectory
     from sqlalchemy import delete, insert, select
 
     from service.db.migrate import alembic_config, upgrade_to_head
@@ -61,9 +62,11 @@ def test_upgrading_a_database_with_data_keeps_it(fresh_db_url) -> None:  # type:
     )
     from service.db.session import make_engine
 
-    before, now = "5667a2280018", dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     engine = make_engine(fresh_db_url())
     cfg = alembic_config(engine)
+    # the revision before this one, wherever it is chained
+    before = ScriptDirectory.from_config(cfg).get_revision("c14a00000003").down_revision
+    now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, before)

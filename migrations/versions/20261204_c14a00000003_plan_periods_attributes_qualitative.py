@@ -7,7 +7,7 @@ comparator ``qualitative`` and form ``each_year`` need no DDL (enums are stored 
 CHECK constraint). Every column is nullable: existing plans and targets keep their rows unchanged.
 
 Revision ID: c14a00000003
-Revises: 5667a2280018
+Revises: c13b00000002
 Create Date: 2026-12-04 17:04:35.944656
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c14a00000003"
-down_revision: str | None = "5667a2280018"
+down_revision: str | None = "c13b00000002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
