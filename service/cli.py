@@ -335,7 +335,7 @@ def targets_export(
     year: Annotated[int | None, typer.Option(help="target year")] = None,
 ) -> None:
     """Print every current target as JSON or CSV."""
-    from service.domain.targets import EXPORT_FIELDS, TargetFilter, target_records
+    from service.domain.targets import CATALOG_EXPORT_FIELDS, TargetFilter, target_records
 
     settings = load_settings()
     engine = open_database(settings)
@@ -348,7 +348,7 @@ def targets_export(
         json.dump(records, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS)
+        writer = csv.DictWriter(sys.stdout, fieldnames=CATALOG_EXPORT_FIELDS)
         writer.writeheader()
         writer.writerows(records)
 

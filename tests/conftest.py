@@ -133,12 +133,24 @@ def client(engine: Engine, session: Session, db_url: str) -> Iterator[TestClient
         yield c
 
 
-@pytest.fixture(scope="session")
-def seeds_dir() -> Path:
-    env = os.environ.get("YRDMON_SEEDS_DIR")
-    path = Path(env) if env else PROJECT_ROOT.parent / "shared" / "seeds"
+def _shared_dir(variable: str, name: str, what: str) -> Path:
+    """A folder of plan documents next to the repository (../shared/NAME), or where VARIABLE says."""
+    env = os.environ.get(variable)
+    path = Path(env) if env else PROJECT_ROOT.parent / "shared" / name
     if not path.is_dir():
         if IN_CI:
-            pytest.fail(f"seed documents not found at {path} (set YRDMON_SEEDS_DIR)", pytrace=False)
-        pytest.skip(f"seed documents not found at {path}")
+            pytest.fail(f"{what} not found at {path} (set {variable})", pytrace=False)
+        pytest.skip(f"{what} not found at {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    """The older plans' documents (../shared/seeds, or YRDMON_SEEDS_DIR)."""
+    return _shared_dir("YRDMON_SEEDS_DIR", "seeds", "seed documents")
+
+
+@pytest.fixture(scope="session")
+def plans_dir() -> Path:
+    """The 十五五 plans' documents (../shared/plans, or YRDMON_PLANS_DIR)."""
+    return _shared_dir("YRDMON_PLANS_DIR", "plans", "plan documents")

@@ -1,4 +1,8 @@
-"""Every catalog entry's quote occurs in its seed document, and carries the value recorded."""
+"""Every catalog entry's quote occurs in its source document, and carries the value recorded.
+
+A plan's ``source_document`` is a file in ``../shared/seeds/`` (the older plans, YRDMON_SEEDS_DIR) or in
+``../shared/plans/`` (the 十五五 plans, YRDMON_PLANS_DIR).
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,75 @@ def entries(path: Path) -> list[tuple[str, dict]]:
 
 
 ALL_ENTRIES = [e for path in PLAN_FILES for e in entries(path)]
+_TEXTS: dict[Path, str] = {}
+
+
+def squeezed_text(path: Path) -> str:
+    if path not in _TEXTS:
+        _TEXTS[path] = squeeze(path.read_text(encoding="utf-8"))
+    return _TEXTS[path]
+
+
+@pytest.fixture(scope="module")
+def documents(request: pytest.FixtureRequest) -> dict[str, Path]:
+    """Every source document by file name, from the seeds and the plans folders."""
+    found: dict[str, Path] = {}
+    for fixture in ("seeds_dir", "plans_dir"):
+        folder: Path = request.getfixturevalue(fixture)
+        found.update({p.name: p for p in folder.iterdir() if p.suffix == ".txt"})
+    return found
+
+
+_ROMAN = {"Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4, "Ⅴ": 5, "Ⅵ": 6, "I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
+_CN_DIGITS = {
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
+def _chinese(text: str) -> int | None:
+    """一万四千 -> 14000 (numbers written out in characters, up to 亿)."""
+    total = section = digit = 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            section += (digit or 1) * _CN_UNITS[ch]
+            digit = 0
+        elif ch in "万亿":
+            total += (section + digit) * (10_000 if ch == "万" else 100_000_000)
+            section = digit = 0
+    value = total + section + digit
+    return value or None
+
+
+def implicit_numbers(quote: str, entry: dict) -> set[Decimal]:
+    """Numbers a plan writes without digits: water classes (Ⅲ类), 突破万亿元 (one 万亿元), figures in
+    characters such as 一万四千亿元; and full coverage, which is 100 (%) by its form (SCHEMA.md)."""
+    found: set[Decimal] = set()
+    for m in re.finditer(r"([ⅠⅡⅢⅣⅤⅥ]|\b(?:VI|IV|V|I{1,3})\b)\s*(?:类|$)", quote):
+        found.add(Decimal(_ROMAN[m.group(1)]))
+    if entry.get("declared_form") == "full_coverage":
+        found.add(Decimal(100))
+    if re.search(r"(?<![0-9.０-９一二两三四五六七八九十])万亿", quote) and entry.get("unit") == "万亿元":
+        found.add(Decimal(1))
+    for m in re.finditer(r"[零一二两三四五六七八九十百千万亿]{2,}", quote):
+        span = m.group(0)  # its prefixes too: in 一万四千亿元 and 千万千瓦 the unit begins inside the span
+        for text in (span[:end] for end in range(1, len(span) + 1)):
+            value = _chinese(text)
+            if value is not None:
+                found.add(Decimal(value))
+    return found
 
 
 def test_the_catalog_has_entries() -> None:
@@ -40,13 +113,15 @@ def test_the_catalog_has_entries() -> None:
 
 
 @pytest.mark.parametrize(("label", "entry"), ALL_ENTRIES, ids=[label for label, _ in ALL_ENTRIES])
-def test_quote_is_in_its_document_and_carries_the_value(seeds_dir: Path, label: str, entry: dict) -> None:
-    document = seeds_dir / entry["_document"]
-    assert document.is_file(), f"{label}: source document {entry['_document']} not in {seeds_dir}"
-    assert squeeze(entry["quote"]) in squeeze(document.read_text(encoding="utf-8")), (
+def test_quote_is_in_its_document_and_carries_the_value(
+    documents: dict[str, Path], label: str, entry: dict
+) -> None:
+    document = documents.get(entry["_document"])
+    assert document is not None, f"{label}: source document {entry['_document']} in neither seeds nor plans"
+    assert squeeze(entry["quote"]) in squeezed_text(document), (
         f"{label}: quote not found in {document.name}: {entry['quote']}"
     )
-    numbers = numbers_in(entry["quote"])
+    numbers = numbers_in(entry["quote"]) | implicit_numbers(entry["quote"], entry)
     for field in ("value", "low", "high", "stretch_value"):
         if entry.get(field) is None:
             continue
@@ -54,6 +129,12 @@ def test_quote_is_in_its_document_and_carries_the_value(seeds_dir: Path, label: 
         assert value in numbers, (
             f"{label}: {field}={entry[field]} is not a number in the quote {entry['quote']!r}"
         )
+
+
+def test_the_new_round_is_quoted_from_the_plans_folder(documents: dict[str, Path], plans_dir: Path) -> None:
+    fifteenth = {e["_document"] for _, e in ALL_ENTRIES if "15th" in e["_document"]}
+    assert fifteenth, "no catalog entry quotes a 十五五 plan"
+    assert all(documents[name].parent == plans_dir for name in fifteenth)
 
 
 def test_numbers_in_understands_how_plans_write_numbers() -> None:
@@ -64,3 +145,16 @@ def test_numbers_in_understands_how_plans_write_numbers() -> None:
     assert Decimal(100) in numbers_in("5G网络全覆盖")
     assert Decimal(11) in numbers_in("十一个")
     assert Decimal(5) not in numbers_in("研发投入强度达到3.7%")
+    assert Decimal(20) in numbers_in("单位地区生产总值二氧化碳排放降低（%）    约束性    〔20〕")
+
+
+def test_implicit_numbers_cover_how_the_new_plans_write_numbers() -> None:
+    assert Decimal(3) in implicit_numbers("太湖湖体水质稳定达到 III 类", {})
+    assert Decimal(2) in implicit_numbers("长江干流水质稳定在Ⅱ类", {})
+    assert Decimal(14000) in implicit_numbers("地区生产总值突破一万四千亿元", {})
+    assert Decimal(1000) in implicit_numbers("光伏总装机规模突破千万千瓦", {"unit": "万千瓦"})
+    assert Decimal(1) in implicit_numbers("外贸进出口总额突破万亿元", {"unit": "万亿元"})
+    assert Decimal(1) not in implicit_numbers("突破2万亿元", {"unit": "万亿元"})
+    assert Decimal(2) in implicit_numbers("长江干流苏州段水质保持Ⅱ", {})  # 类 on the next line
+    assert Decimal(100) in implicit_numbers("开发区全面完成循环化改造", {"declared_form": "full_coverage"})
+    assert implicit_numbers("开发区全面完成循环化改造", {"declared_form": "level"}) == set()

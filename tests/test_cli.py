@@ -78,8 +78,71 @@ def test_export_json_and_csv_match_the_api(cli_db: tuple[dict[str, str], Path]) 
     with TestClient(
         create_app(Settings(database_url=env["YRDMON_DATABASE_URL"]), start_scheduler=False)
     ) as c:
-        api = c.get("/api/v1/targets", params={"limit": 500}).json()["items"]
+        api: list[dict] = []
+        while len(api) < len(records):  # the catalog has more targets than one page holds
+            page = c.get("/api/v1/targets", params={"limit": 500, "offset": len(api)}).json()
+            assert page["total"] == len(records) and page["items"]
+            api += page["items"]
     assert api == records
+
+
+NEW_ROUND = {  # plan code: (period, at least this many targets, of which qualitative at least)
+    "shanghai-15th-outline": ((2026, 2030), 60, 4),
+    "hangzhou-15th-outline": ((2026, 2030), 150, 5),
+    "suzhou-15th-outline": ((2026, 2030), 100, 5),
+    "nanjing-15th-outline": ((2026, 2030), 70, 5),
+    "hefei-15th-suggestion": ((2026, 2030), 10, 0),
+    "nanjing-14th-outline": ((2021, 2025), 25, 2),
+}
+
+
+def test_init_loads_the_new_round_of_plans(cli_db: tuple[dict[str, str], Path]) -> None:
+    """The 十五五 plans and Nanjing's restated 十四五 plan load on a fresh database, with their 2025
+    results (专栏1) as observations whose source is the outline, through the import path."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import func
+    from sqlalchemy.orm import Session
+
+    from service.config import Settings
+    from service.db.models import Comparator, Observation, Plan, Region, Target
+    from service.main import create_app
+
+    env, cwd = cli_db
+    out = run(["init"], env, cwd).stdout
+    assert "nanjing-15th-outline-2025.csv: added 20" in out
+    engine = make_engine(env["YRDMON_DATABASE_URL"])
+    with Session(engine) as session:
+        for code, (period, at_least, qualitative) in NEW_ROUND.items():
+            plan = session.scalar(select(Plan).where(Plan.code == code))
+            assert plan is not None and (plan.period_start, plan.period_end) == period, code
+            current = (Target.plan_id == plan.id, Target.valid_to.is_(None))
+            assert (session.scalar(select(func.count()).where(*current)) or 0) >= at_least, code
+            n_qualitative = session.scalar(
+                select(func.count()).where(*current, Target.comparator == Comparator.QUALITATIVE)
+            )
+            assert (n_qualitative or 0) >= qualitative, code
+            with_attribute = session.scalar(
+                select(func.count()).where(*current, Target.attribute.is_not(None))
+            )
+            assert bool(with_attribute) == (code != "hefei-15th-suggestion"), code
+        nanjing = session.scalar(select(Region.id).where(Region.code == "320100"))
+        results = session.scalars(
+            select(Observation).where(Observation.region_id == nanjing, Observation.period == 2025,
+                                      Observation.source == "南京市国民经济和社会发展第十五个五年规划纲要")
+        ).all()  # fmt: skip
+        assert len(results) == 20 and all(o.batch_id is not None for o in results)
+    engine.dispose()
+    with TestClient(
+        create_app(Settings(database_url=env["YRDMON_DATABASE_URL"]), start_scheduler=False)
+    ) as c:
+        page = c.get("/plans?lang=zh").text
+        for code in NEW_ROUND:
+            row = page.split(f'href="/plans/{code}?lang=zh"')[1].split("</tr>")[0]
+            year = 2025 if code == "nanjing-14th-outline" else 2030
+            assert f"{year}: " in row, code
+            assert ("约束性" in row) == (code != "hefei-15th-suggestion"), code  # a proposal has no 属性
+        english = c.get("/plans/nanjing-15th-outline?lang=en").text
+        assert "Binding" in english and "Qualitative target" in english
 
 
 def test_users_add_prints_a_token_once_and_stores_only_its_hash(cli_db: tuple[dict[str, str], Path]) -> None:

@@ -36,3 +36,99 @@ def test_core_tables_exist(engine: Engine, table: str) -> None:
     from sqlalchemy import inspect
 
     assert table in inspect(engine).get_table_names()
+
+
+def test_upgrading_a_database_with_data_keeps_it(fresh_db_url) -> None:  # type: ignore[no-untyped-def]
+    """c14a00000003 (plan periods, attributes, qualitative and yearly targets) on a database that already
+    holds a catalog: every row is kept as it was, the new columns are empty, and the new kinds fit."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import delete, insert, select
+
+    from service.db.migrate import alembic_config, upgrade_to_head
+    from service.db.models import (
+        Attribute,
+        Comparator,
+        DeclaredForm,
+        Indicator,
+        Plan,
+        PlanProposal,
+        PlanReading,
+        Region,
+        Target,
+    )
+    from service.db.session import make_engine
+
+    engine = make_engine(fresh_db_url())
+    cfg = alembic_config(engine)
+    # the revision before this one, wherever it is chained
+    before = ScriptDirectory.from_config(cfg).get_revision("c14a00000003").down_revision
+    now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, before)
+    # the rows as the older schema holds them (Core inserts name only the columns it had)
+    with engine.begin() as conn:
+        conn.execute(insert(Region.__table__).values(id=1, code="310000", name_zh="上海市", name_en="Shanghai",
+                                                     level="province", aliases=[], content_hash="r"))  # fmt: skip
+        conn.execute(insert(Indicator.__table__).values(
+            id=1, code="gdp", name_zh="地区生产总值", name_en="GDP", unit="亿元", direction="up", kind="level",
+            aggregation="sum", category="economy", synonyms=[], content_hash="i"))  # fmt: skip
+        conn.execute(insert(Plan.__table__).values(
+            id=1, code="old-plan", title_zh="旧规划", title_en="Old plan", horizon_years=[2025],
+            source_document="000.txt", content_hash="p", created_at=now, updated_at=now))  # fmt: skip
+        conn.execute(insert(Target.__table__).values(
+            id=1, plan_id=1, key="gdp-2025", version=1, valid_from=now, indicator_id=1, region_id=1, unit="亿元",
+            comparator=">=", value=Decimal("50000"), target_year=2025, reference_year=2020,
+            declared_form="level", source_document="000.txt", source_quote="GDP达到5万亿元", confidence="high",
+            content_hash="t"))  # fmt: skip
+        conn.execute(insert(PlanReading.__table__).values(
+            id=1, filename="a.txt", sha256="s", plan_code="old-plan", plan_title="旧规划", chars=1, text="x",
+            created_at=now))  # fmt: skip
+        conn.execute(insert(PlanProposal.__table__).values(
+            id=1, reading_id=1, seq=1, kind="target", indicator_name="GDP", comparator="~", unit="亿元",
+            declared_form="level", quote="q", quote_start=0, quote_end=1, line=1, sentence="s",
+            confidence="high", reason="r", status="pending"))  # fmt: skip
+
+    upgrade_to_head(engine)
+
+    with engine.begin() as conn:
+        target = conn.execute(select(Target.__table__).where(Target.id == 1)).mappings().one()
+        assert (target["key"], target["comparator"], Decimal(target["value"]), target["reference_year"]) == (
+            "gdp-2025", Comparator.GE, Decimal("50000"), 2020)  # fmt: skip
+        assert target["source_quote"] == "GDP达到5万亿元" and target["content_hash"] == "t"
+        assert target["period_start"] is None and target["attribute"] is None
+        plan = conn.execute(select(Plan.__table__)).mappings().one()
+        assert plan["code"] == "old-plan" and plan["period_start"] is None and plan["period_end"] is None
+        proposal = conn.execute(select(PlanProposal.__table__)).mappings().one()
+        assert proposal["comparator"] == "~" and proposal["attribute"] is None and proposal["quote"] == "q"
+        # what the 十五五 plans need now fits
+        conn.execute(insert(Target.__table__).values(
+            id=2, plan_id=1, key="forest-2030", version=1, valid_from=now, indicator_id=1, region_id=1, unit="%",
+            comparator=Comparator.QUALITATIVE, target_year=2030, period_start=2026,
+            declared_form=DeclaredForm.EACH_YEAR, attribute=Attribute.BINDING, source_document="000.txt",
+            source_quote="完成省定目标", confidence="high", content_hash="q"))  # fmt: skip
+        conn.execute(insert(PlanProposal.__table__).values(
+            id=2, reading_id=1, seq=2, kind="target", indicator_name="森林覆盖率", comparator="qualitative",
+            unit="%", declared_form="level", attribute="binding", quote="q", quote_start=0, quote_end=1, line=1,
+            sentence="s", confidence="high", reason="r", status="pending"))  # fmt: skip
+        new = conn.execute(select(Target.__table__).where(Target.id == 2)).mappings().one()
+        assert (new["comparator"], new["declared_form"], new["attribute"], new["period_start"]) == (
+            Comparator.QUALITATIVE, DeclaredForm.EACH_YEAR, Attribute.BINDING, 2026)  # fmt: skip
+
+    # going back refuses while the older schema could not read the rows; without them it keeps the rest
+    with pytest.raises(RuntimeError, match="qualitative or each_year"), engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, before)
+    with engine.begin() as conn:
+        conn.execute(delete(Target.__table__).where(Target.id == 2))
+        conn.execute(delete(PlanProposal.__table__).where(PlanProposal.id == 2))
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, before)
+    with engine.begin() as conn:
+        assert conn.execute(select(Target.__table__.c.key)).scalars().all() == ["gdp-2025"]
+    upgrade_to_head(engine)
+    engine.dispose()

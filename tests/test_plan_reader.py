@@ -42,9 +42,19 @@ PLAN = """某市国民经济和社会发展第十五个五年规划纲要
 """
 
 
+# The test plan's 农村生活污水治理 stands for a concept the catalog lacks (a new-indicator proposal); the
+# 十五五 plans brought it into the catalog (rural_sewage_treatment_coverage), so these tests leave it out.
+ABSENT = "rural_sewage_treatment_coverage"
+
+
+def without_absent(vocabulary: Vocabulary) -> Vocabulary:
+    kept = [i for i in vocabulary.indicators.values() if i.code != ABSENT]
+    return Vocabulary(kept, vocabulary.regions.values())
+
+
 @pytest.fixture(scope="module")
 def vocab() -> Vocabulary:
-    return Vocabulary.from_catalog_dir(PROJECT_ROOT / "indicators")
+    return without_absent(Vocabulary.from_catalog_dir(PROJECT_ROOT / "indicators"))
 
 
 def by(proposals: list[Proposal], indicator: str, **fields: object) -> Proposal:

@@ -33,10 +33,19 @@ from service.domain.errors import Conflict, Invalid
 from service.domain.plan_reader import RECORD_FIELDS, UnreadableDocument
 from service.domain.targets import EXPORT_FIELDS, TargetFilter, target_records
 from tests.factories import NOW, copy_catalog
-from tests.test_plan_reader import PLAN
+from tests.test_plan_reader import PLAN, without_absent
 from tests.test_web_pages import login
 
 CODE = "test-city-15th-fyp"
+
+
+@pytest.fixture(autouse=True)
+def _sewage_is_a_new_indicator(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in test_plan_reader: the test plan's 农村生活污水治理 is a concept the vocabulary lacks."""
+    read_catalog_vocabulary = plan_review.vocabulary
+    monkeypatch.setattr(
+        plan_review, "vocabulary", lambda session: without_absent(read_catalog_vocabulary(session))
+    )
 
 
 def admin(session: Session, username: str = "reviewer"):

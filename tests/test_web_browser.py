@@ -132,24 +132,29 @@ def test_phone_width_has_no_sideways_scroll(browser, server: str, db_kind: str) 
 
 
 def test_overview_pages_and_searches_many_regions(browser, province_server: str, db_kind: str) -> None:  # type: ignore[no-untyped-def]
+    from service.domain.catalog import read_catalog
     from service.web.data import REGIONS_PER_PAGE
 
+    # 300 synthetic counties and the regions the catalog's targets name
+    catalog = read_catalog(PROJECT_ROOT / "indicators")
+    regions = 300 + len({t.region for _, plan in catalog.plans for t in plan.targets})
+    pages = -(-regions // REGIONS_PER_PAGE)
     page, errors = open_page(browser, province_server + "/")
     assert rendered_traces(page, "status-counts") >= 1
     heads = page.locator("#grid thead th")
     assert heads.count() == REGIONS_PER_PAGE + 1
-    assert "共 310 个" in page.inner_text("#grid-range")  # 300 synthetic counties and the catalog's 10
-    assert page.locator("#region-list option").count() == 310
+    assert f"共 {regions} 个" in page.inner_text("#grid-range")
+    assert page.locator("#region-list option").count() == regions
     first_region = heads.nth(1).inner_text()
     page.click("#grid-pager a[rel=next]")
     page.wait_for_load_state()
     assert "page=2" in page.url and page.inner_text("#grid-pager .current") == "2"
     assert heads.nth(1).inner_text() != first_region
     rendered_traces(page, "status-counts")
-    page.fill("#grid-pager input[name=page]", "26")  # the last page
+    page.fill("#grid-pager input[name=page]", str(pages))  # the last page
     page.click("#grid-pager form button")
     page.wait_for_load_state()
-    assert page.locator("#grid thead th").count() == 310 - 25 * REGIONS_PER_PAGE + 1
+    assert page.locator("#grid thead th").count() == regions - (pages - 1) * REGIONS_PER_PAGE + 1
     page.fill("input[name=region]", "合成地区42")  # the search box (suggestions from the datalist)
     page.click("#filters button")
     page.wait_for_load_state()
@@ -204,3 +209,30 @@ def test_province_evaluation_and_indicator(browser, province_server: str, db_kin
     assert shown == page.locator("#regions tbody tr").count() == INDICATOR_REGIONS_PER_PAGE
     assert "51–100" in page.inner_text("#chart-note") and "共 300 个" in page.inner_text("#regions-pager")
     assert errors == []
+
+
+def test_the_new_round_on_the_plans_pages(browser, server: str, db_kind: str) -> None:  # type: ignore[no-untyped-def]
+    page, errors = open_page(browser, server + "/plans?lang=zh")
+    row = page.locator("#plans tr", has=page.locator('a[href="/plans/nanjing-15th-outline?lang=zh"]')).first
+    assert "2026–2030" in row.inner_text() and "约束性" in row.inner_text() and "定性目标" in row.inner_text()
+    row.locator("a", has_text="全部目标").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/plans/nanjing-15th-outline?lang=zh")
+    qualitative = page.locator("#plan-targets tr.qualitative").first
+    assert "完成省定目标" in qualitative.inner_text() and "约束性" in qualitative.inner_text()
+    page.screenshot(path=str(SHOTS / f"plan-nanjing-15th-{db_kind}.png"), full_page=True)
+    page.select_option("select[name=kind]", "binding")
+    page.click("#filters button")
+    page.wait_for_load_state()
+    kinds = page.locator("#plan-targets tbody td:nth-child(5)").all_inner_texts()
+    assert kinds and set(kinds) == {"约束性"}
+    page.click("#lang-toggle")
+    page.wait_for_load_state()
+    assert set(page.locator("#plan-targets tbody td:nth-child(5)").all_inner_texts()) == {"Binding"}
+    assert errors == []
+    phone, phone_errors = open_page(
+        browser, server + "/targets/nanjing-14th-outline/urbanization-rate-2025", width=390
+    )
+    assert "已实现" in phone.inner_text("#status")  # 87.5 % in 2025 against 85 %, from the outline's 专栏1
+    overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1 and phone_errors == []

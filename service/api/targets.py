@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from service.api.deps import NO_NUL, SessionDep
 from service.domain.targets import TargetFilter, target_records
@@ -41,6 +41,10 @@ class TargetRecord(BaseModel):
     confidence: str
     note: str | None
     version: int
+    period_start: int | None = Field(
+        None, description="first year of the period a yearly or cumulative target covers"
+    )
+    attribute: str | None = Field(None, description="binding (约束性) or anticipatory (预期性)")
 
 
 class TargetPage(BaseModel):

@@ -69,6 +69,7 @@ class Comparator(enum.StrEnum):
     EQ = "="
     ABOUT = "~"
     RANGE = "range"
+    QUALITATIVE = "qualitative"  # no number (完成省定目标, 基本稳定, 与经济增长同步): shown, never assessed
 
 
 class DeclaredForm(enum.StrEnum):
@@ -81,6 +82,14 @@ class DeclaredForm(enum.StrEnum):
     MULTIPLE = "multiple"
     CUMULATIVE = "cumulative"
     FULL_COVERAGE = "full_coverage"
+    EACH_YEAR = "each_year"  # the value holds in every year from period_start to target_year (每年…)
+
+
+class Attribute(enum.StrEnum):
+    """A plan indicator's 属性: binding (约束性) or anticipatory (预期性)."""
+
+    BINDING = "binding"
+    ANTICIPATORY = "anticipatory"
 
 
 class Confidence(enum.StrEnum):
@@ -134,6 +143,10 @@ class Plan(Base):
     issued: Mapped[str | None] = mapped_column(String(10), comment="YYYY, YYYY-MM or YYYY-MM-DD")
     base_year: Mapped[int | None]
     horizon_years: Mapped[list[Any]] = mapped_column(default=list)
+    period_start: Mapped[int | None] = mapped_column(
+        comment="first year of the plan period (2026 of 2026-2030)"
+    )
+    period_end: Mapped[int | None] = mapped_column(comment="last year of the plan period")
     source_document: Mapped[str] = mapped_column(String(200))
     document_title: Mapped[str | None] = mapped_column(Unicode(300))
     note: Mapped[str | None] = mapped_column(Text)
@@ -223,7 +236,13 @@ class Target(Base):
     tolerance: Mapped[Decimal | None]
     target_year: Mapped[int]
     reference_year: Mapped[int | None]
+    period_start: Mapped[int | None] = mapped_column(
+        comment="first year of the period a yearly or cumulative target covers (target_year is the last)"
+    )
     declared_form: Mapped[DeclaredForm] = mapped_column(_enum(DeclaredForm))
+    attribute: Mapped[Attribute | None] = mapped_column(
+        _enum(Attribute), comment="binding 约束性 / anticipatory 预期性"
+    )
     baseline_value: Mapped[Decimal | None]
     baseline_year: Mapped[int | None]
     source_document: Mapped[str] = mapped_column(String(200))
@@ -280,7 +299,7 @@ class PlanProposal(Base):
     )
     indicator_name: Mapped[str] = mapped_column(Unicode(200))
     region_code: Mapped[str | None] = mapped_column(String(40))
-    comparator: Mapped[str] = mapped_column(String(8))
+    comparator: Mapped[str] = mapped_column(String(16))
     value: Mapped[Decimal | None]
     low: Mapped[Decimal | None]
     high: Mapped[Decimal | None]
@@ -290,6 +309,7 @@ class PlanProposal(Base):
     period_start: Mapped[int | None]
     reference_year: Mapped[int | None]
     declared_form: Mapped[str] = mapped_column(String(24))
+    attribute: Mapped[str | None] = mapped_column(String(16), comment="binding / anticipatory")
     baseline_value: Mapped[Decimal | None]
     baseline_year: Mapped[int | None]
     quote: Mapped[str] = mapped_column(Text)

@@ -47,8 +47,17 @@ from service.domain.catalog_schema import (
 from service.domain.errors import Invalid
 
 # Target forms whose value is in the indicator's own unit (the others are rates, multiples or counts
-# of change and are normalised by the progress engine).
-LEVEL_FORMS = {DeclaredForm.LEVEL, DeclaredForm.SHARE, DeclaredForm.RATIO, DeclaredForm.FULL_COVERAGE}
+# of change and are normalised by the progress engine). ``each_year`` is a level each year must reach.
+LEVEL_FORMS = {
+    DeclaredForm.LEVEL,
+    DeclaredForm.SHARE,
+    DeclaredForm.RATIO,
+    DeclaredForm.FULL_COVERAGE,
+    DeclaredForm.EACH_YEAR,
+}
+# Forms whose figures the report run converts to the indicator's unit: a cumulative target adds to
+# (or sums) the indicator's own figures.
+CONVERTED_FORMS = frozenset({*LEVEL_FORMS, DeclaredForm.CUMULATIVE})
 
 
 @dataclass(frozen=True)
@@ -94,8 +103,18 @@ class ApplyReport:
         return bool(self.created or self.updated or self.retired)
 
 
+# Fields the schema gained after catalogs were first loaded (the 十五五 round): left out of a hash while
+# unset, so that the schema's extension does not make every stored plan and target a new version.
+_LATER_FIELDS = frozenset({"period", "period_start", "attribute"})
+
+
+def hashed_dump(model: BaseModel) -> dict[str, Any]:
+    """A plan's or target's fields as they enter its content hash."""
+    return {k: v for k, v in model.model_dump(mode="json").items() if not (k in _LATER_FIELDS and v is None)}
+
+
 def content_hash(model: BaseModel | dict[str, Any]) -> str:
-    data = model.model_dump(mode="json") if isinstance(model, BaseModel) else model
+    data = hashed_dump(model) if isinstance(model, BaseModel) else model
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -238,7 +257,8 @@ def cross_check(catalog: Catalog) -> list[CatalogIssue]:
             indicator = ind.get(t.indicator)
             if (
                 indicator
-                and t.declared_form in LEVEL_FORMS
+                and t.declared_form in CONVERTED_FORMS
+                and not t.is_qualitative  # no number to convert
                 and units.conversion_factor(t.unit, indicator.unit) is None
             ):
                 issues.append(
@@ -246,6 +266,14 @@ def cross_check(catalog: Catalog) -> list[CatalogIssue]:
                         fname,
                         label,
                         f"unit {t.unit!r} cannot be converted to the indicator's {indicator.unit!r}",
+                    )
+                )
+            if t.declared_form is DeclaredForm.RELATIVE_CHANGE and units.normalise_unit(t.unit) != "%":
+                issues.append(
+                    CatalogIssue(
+                        fname,
+                        label,
+                        f"a relative change is in %, not {t.unit!r}; a change in 百分点 is declared_form cumulative",
                     )
                 )
             if (
@@ -451,6 +479,8 @@ def _apply_plan(session: Session, pf: PlanFile, report: ApplyReport, now: dt.dat
         issued=meta.issued,
         base_year=meta.base_year,
         horizon_years=list(meta.horizon_years),
+        period_start=meta.period[0] if meta.period else None,
+        period_end=meta.period[1] if meta.period else None,
         source_document=meta.source_document,
         document_title=meta.document_title,
         note=meta.note,
@@ -488,7 +518,9 @@ def _target_fields(
         tolerance=_dec(t.tolerance),
         target_year=t.target_year,
         reference_year=t.reference_year,
+        period_start=t.period_start,
         declared_form=t.declared_form,
+        attribute=t.attribute,
         baseline_value=t.baseline.value if t.baseline else None,
         baseline_year=(t.baseline.year or (t.baseline.period[1] if t.baseline.period else None))
         if t.baseline
@@ -516,7 +548,7 @@ def _apply_targets(
     seen = set()
     for e in entries:
         seen.add(e.key)
-        h = content_hash({"entry": e.model_dump(mode="json"), "document": plan.source_document})
+        h = content_hash({"entry": hashed_dump(e), "document": plan.source_document})
         row = current.get(e.key)
         if row is not None and row.content_hash == h:
             continue

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from service.db.models import Aggregation, Comparator, Confidence, DeclaredForm, Direction, IndicatorKind
+from service.db.models import (
+    Aggregation,
+    Attribute,
+    Comparator,
+    Confidence,
+    DeclaredForm,
+    Direction,
+    IndicatorKind,
+)
 
 Code = str
 
@@ -99,15 +107,50 @@ class TargetEntry(_Strict):
     tolerance: Decimal | None = Field(default=None, gt=0, lt=1)
     target_year: int = Field(ge=2000, le=2100)
     reference_year: int | None = Field(default=None, ge=1949, le=2100)
+    # first year of the period a yearly or cumulative target covers (每年…, 年均…, 累计…, 〔〕); the
+    # period ends with target_year
+    period_start: int | None = Field(default=None, ge=1949, le=2100)
     declared_form: DeclaredForm
+    attribute: Attribute | None = None  # binding 约束性 / anticipatory 预期性
     baseline: BaselineRef | None = None
     quote: str = Field(min_length=2, max_length=400)
     confidence: Confidence = Confidence.HIGH
     note: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _qualitative_form(cls, data: Any) -> Any:
+        # a qualitative target has no number to normalise: its form defaults to a plain level
+        if (
+            isinstance(data, dict)
+            and data.get("comparator") == "qualitative"
+            and not data.get("declared_form")
+        ):
+            return {**data, "declared_form": "level"}
+        return data
+
+    @property
+    def is_qualitative(self) -> bool:
+        return self.comparator is Comparator.QUALITATIVE
+
+    @property
+    def base_year(self) -> int | None:
+        """The year the target is measured from: its reference year, else the year before its period."""
+        if self.reference_year is not None:
+            return self.reference_year
+        return self.period_start - 1 if self.period_start is not None else None
+
     @model_validator(mode="after")
     def _consistent(self) -> TargetEntry:
-        if self.comparator is Comparator.RANGE:
+        if self.comparator is Comparator.QUALITATIVE:
+            given = [
+                f
+                for f in ("value", "low", "high", "stretch_value", "tolerance")
+                if getattr(self, f) is not None
+            ]
+            if given:
+                raise ValueError(f"a qualitative target has no number; remove {', '.join(given)}")
+        elif self.comparator is Comparator.RANGE:
             if self.low is None or self.high is None:
                 raise ValueError("comparator 'range' needs low and high")
             if self.low > self.high:
@@ -118,11 +161,24 @@ class TargetEntry(_Strict):
             raise ValueError("tolerance is only for comparator '~'")
         if (
             self.declared_form in (DeclaredForm.RELATIVE_CHANGE, DeclaredForm.MULTIPLE)
-            and not self.reference_year
+            and self.base_year is None
+            and not self.is_qualitative
         ):
-            raise ValueError(f"declared_form {self.declared_form.value!r} needs a reference_year")
+            raise ValueError(
+                f"declared_form {self.declared_form.value!r} needs a reference_year or period_start"
+            )
+        if self.declared_form is DeclaredForm.EACH_YEAR and self.period_start is None:
+            raise ValueError("declared_form 'each_year' needs period_start (the first year it must hold)")
         if self.reference_year is not None and self.reference_year >= self.target_year:
             raise ValueError("reference_year must be before target_year")
+        if self.period_start is not None:
+            if self.period_start > self.target_year:
+                raise ValueError("period_start must not be after target_year")
+            if self.reference_year is not None and self.reference_year != self.period_start - 1:
+                raise ValueError(
+                    f"reference_year {self.reference_year} and period_start {self.period_start} disagree: "
+                    "a period starts the year after its reference year"
+                )
         return self
 
 
@@ -152,9 +208,18 @@ class PlanMeta(_Strict):
     issued: str | None = Field(default=None, pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")
     base_year: int | None = Field(default=None, ge=1949, le=2100)
     horizon_years: list[int] = Field(default_factory=list)
-    source_document: str = Field(min_length=1, max_length=200)
+    period: tuple[int, int] | None = None  # the plan period, e.g. [2026, 2030]
+    source_document: str = Field(min_length=1, max_length=200)  # a file in shared/seeds or shared/plans
     document_title: str | None = None
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _period(self) -> PlanMeta:
+        if self.period is not None:
+            start, end = self.period
+            if not 1949 <= start <= end <= 2100:
+                raise ValueError("period is [first year, last year], e.g. [2026, 2030]")
+        return self
 
 
 class PlanFile(_Strict):

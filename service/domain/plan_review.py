@@ -136,12 +136,10 @@ def create_reading(
     session.add(row)
     session.flush()
     for n, p in enumerate(reading.proposals, 1):
-        # TODO(plans branch): PlanProposal has no `attribute` (binding/anticipatory) column yet, and its
-        # `period_start` holds a baseline's period only; until the model lands, a target's attribute and the
-        # first year it applies over (each_year / avg_annual_growth / cumulative) are kept in `reason`.
-        extra = [f"attribute: {p.attribute}"] if p.attribute else []
-        if p.kind == "target" and p.period_start:
-            extra.append(f"period_start: {p.period_start}")
+        # period_start: a target's first year of the period it applies over (每年 / 年均 / 累计), a
+        # baseline's first year of the period it describes
+        period_start = p.period_start if p.kind == "target" else (p.period[0] if p.period else None)
+        extra = []
         if p.suggested_code:
             extra.append(f"suggested indicator code: {p.suggested_code}")
         session.add(
@@ -149,8 +147,9 @@ def create_reading(
                 reading_id=row.id, seq=n, kind=p.kind, indicator_code=p.indicator_code, indicator_name=p.indicator[:200],
                 region_code=p.region_code, comparator=p.comparator, value=p.value, low=p.low, high=p.high,
                 stretch_value=p.stretch_value, unit=p.unit, target_year=p.target_year,
-                period_start=p.period[0] if p.period else None, reference_year=p.reference_year,
-                declared_form=p.declared_form, baseline_value=p.baseline_value, baseline_year=p.baseline_year,
+                period_start=period_start, reference_year=p.reference_year,
+                declared_form=p.declared_form, attribute=p.attribute,
+                baseline_value=p.baseline_value, baseline_year=p.baseline_year,
                 quote=p.quote, quote_start=p.start, quote_end=p.end, line=p.line, sentence=p.sentence,
                 chapter=(p.chapter or "")[:200] or None, confidence=p.confidence, reason="; ".join([p.reason, *extra]),
                 duplicate_of=p.duplicate_of, status="pending",
@@ -373,6 +372,10 @@ def target_entry(p: PlanProposal, key: str) -> TargetEntry:
         "declared_form": p.declared_form, "quote": p.quote[:400], "confidence": p.confidence,
         "note": p.note or None,
     }  # fmt: skip
+    if p.attribute:
+        data["attribute"] = p.attribute
+    if p.period_start is not None:  # a target stated for the plan period (每年…, 累计…, 〔〕)
+        data["period_start"] = p.period_start
     if p.baseline_value is not None and p.baseline_year is not None:
         data["baseline"] = {"value": figure(p.baseline_value), "year": p.baseline_year}
     try:
@@ -399,7 +402,7 @@ def _accept_target(
                 f"单位 {entry.unit} 无法换算为指标单位 {indicator.unit}",
                 f"unit {entry.unit!r} cannot be converted to the indicator's {indicator.unit!r}",
             )
-    h = content_hash({"entry": entry.model_dump(mode="json"), "document": plan.source_document})
+    h = content_hash({"entry": catalog_mod.hashed_dump(entry), "document": plan.source_document})
     row = Target(
         plan_id=plan.id, key=key, version=1, valid_from=now, content_hash=h,
         quote_position=p.quote_start, accepted_by_id=user.id, accepted_at=now,

@@ -38,6 +38,30 @@ Decisions where METHODOLOGY leaves room (``METHOD_VERSION`` changes when any of 
   only for ``>=``/``<=``/``range`` targets.
 - ``cumulative``: the series is a stock and ``x_T = x_b + value``, unless ``series_is_flow`` says
   it holds yearly additions, which are summed from ``b+1`` (``x_b`` = 0).
+- Period. A target stated per year or over the plan period carries ``period_start`` (2026 of
+  2026–2030; ``target_year`` is the last year). Where it has no reference year its base is the year
+  before the period (``period_start - 1``): ``avg_annual_growth`` over 2026–2030 compounds from 2025,
+  a ``relative_change`` (〔20〕 = −20 % over 2026–2030) is against 2025, and a ``cumulative`` flow
+  (累计新增, 〔150〕万人) sums the yearly additions of 2026..T.
+- ``each_year`` ("每年新增城镇就业30万人", "十五五"时期每年…): the value is a level every year of
+  ``period_start..T`` must meet; the years are judged one by one, never chained or averaged. Before
+  the end: the latest year with data decides (met: ON_TRACK, since a yearly target cannot be achieved
+  early; short: NEEDS_ACCELERATION / OFF_TRACK / REGRESSING on ``R = x_t / x_T``, mirrored for
+  lower-is-better, one year short never counts as on track; met in the year before the period and
+  short now: REGRESSING); ``strict_pass`` says whether every year so far met it, and a year that fell
+  short is noted (the final verdict can no longer be ACHIEVED). End of term (``t >= T`` or as_of after
+  ``T``): ACHIEVED only when every year of the period has a value that meets it; MISSED as soon as
+  one year fell short (the shortfall is the worst year's); otherwise INSUFFICIENT_DATA, naming the
+  years without data. ``completion`` is the share of the period's years met so far, ``tau`` the
+  share of its years with data.
+- End of term with only the target year's value. A ``level``/``share``/``ratio``/``full_coverage``
+  target whose window holds nothing but ``T`` (no value for its base year or any year before ``T``),
+  judged after ``T``, gets its verdict on ``x_T`` alone (METHODOLOGY §3: the verdict rests on the value
+  for ``T``): ACHIEVED or MISSED, without pace metrics. Before the end of the term, or for a target
+  whose level depends on its base, one point remains INSUFFICIENT_DATA (rule 1).
+- Qualitative targets (comparator ``qualitative``: 完成省定目标, 基本稳定, 与经济增长同步) have no
+  number: they are never assessed here (``normalise`` refuses them); the report run lists them with
+  a status of their own (``statuses.QUALITATIVE``).
 - Status order: 1 data, 2 achieved, 3 missed, then "met at the base but not now" is REGRESSING
   (before the pace rules, whose ratio is meaningless once the base was already past the target),
   then 4–7 on the pace ratio ``R``. Where ``R`` needs a logarithm of a value <= 0 it is absent and
@@ -55,14 +79,14 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, TypeVar
 
 from service.db.models import Aggregation, Comparator, DeclaredForm, Direction, IndicatorKind
 from service.domain.statuses import Status, worst
 
-METHOD_VERSION = "1.0"
+METHOD_VERSION = "1.1"  # 1.1: period_start, each_year, qualitative targets
 DEFAULT_TOLERANCE = 0.02
 SIGMA_FLOOR = 0.01
 TREND_MIN_POINTS = 3
@@ -88,7 +112,7 @@ PROFILES: dict[str, Thresholds] = {
     "unsd": Thresholds(0.95, 0.50, -0.10),
 }
 
-Mode = Literal["level", "rate_index", "flow_sum"]
+Mode = Literal["level", "rate_index", "flow_sum", "each_year"]
 StatusBasis = Literal["pace_ratio", "schedule_ratio"]
 
 _LEVEL_FORMS = {DeclaredForm.LEVEL, DeclaredForm.SHARE, DeclaredForm.RATIO, DeclaredForm.FULL_COVERAGE}
@@ -125,6 +149,16 @@ class TargetSpec:
     reference_year: int | None = None
     plan_base_year: int | None = None
     series_is_flow: bool = False  # cumulative targets: the series holds yearly additions
+    period_start: int | None = None  # first year of a yearly / cumulative target's period
+
+    @property
+    def base_year(self) -> int | None:
+        """``b`` before data: the reference year, else the year before the period, else the plan's."""
+        if self.reference_year is not None:
+            return self.reference_year
+        if self.period_start is not None:
+            return self.period_start - 1
+        return self.plan_base_year
 
 
 class Point(NamedTuple):
@@ -163,6 +197,7 @@ class Normalised:
     window: tuple[Point, ...] = ()
     notes: tuple[str, ...] = ()
     problem: str | None = None
+    verdict_only: bool = False  # after the target year with only its value: ACHIEVED or MISSED on it
 
     def satisfied_by(self, x: float) -> bool:
         if self.edge is None:
@@ -327,7 +362,13 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
     comparator, v, stretch_v, sense = _binding(spec)
     form = spec.declared_form
 
+    if spec.comparator is Comparator.QUALITATIVE:
+        raise ValueError("a qualitative target has no number and is not assessed numerically")
+    if form is DeclaredForm.EACH_YEAR:
+        return _normalise_each_year(spec, points, usable, comparator, v, stretch_v, sense, notes)
+
     mode: Mode = "level"
+    verdict_only = False
     if spec.indicator_kind is IndicatorKind.GROWTH_RATE:
         mode = "rate_index"
     elif form is DeclaredForm.CUMULATIVE and spec.series_is_flow:
@@ -349,7 +390,7 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
     if mode == "rate_index" and form not in _RATE_INDICATOR_FORMS:
         return unassessable(f"declared form {form.value!r} is not defined for a growth-rate indicator")
 
-    b0 = spec.reference_year if spec.reference_year is not None else spec.plan_base_year
+    b0 = spec.base_year
     if b0 is not None and b0 >= T:
         return unassessable(f"base year {b0} is not before the target year {T}")
 
@@ -381,9 +422,14 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
                         f"no value for the reference year {b0}; the target level cannot be derived"
                     )
                 notes.append(f"base year {b0} has no value; the nearest later year {b} is used")
-        if b >= T:
+        if b >= T and not (form in _LEVEL_FORMS and b == T and as_of_year is not None and as_of_year > T):
             return unassessable(f"no value before the target year {T}")
         window = tuple(usable[bisect.bisect_left(years, b, hi=len(usable)) :])
+        if b == T:  # the term is over and only the target year has a value: a level needs no base
+            verdict_only = True
+            notes.append(
+                f"end-of-term verdict on the {T} value alone: no value for {b0 or 'a base year'} or later before {T}"
+            )
 
     xb = window[0].value
     assert xb is not None
@@ -420,6 +466,57 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
         rate=v / 100 if is_growth else None,
         window=window,
         notes=tuple(notes),
+        verdict_only=verdict_only,
+    )
+
+
+def _normalise_each_year(
+    spec: TargetSpec,
+    points: list[Point],
+    usable: list[Point],
+    comparator: Comparator,
+    v: float | None,
+    stretch_v: float | None,
+    sense: int,
+    notes: list[str],
+) -> Normalised:
+    """An ``each_year`` target: the window holds the values of ``period_start..min(as_of, T)``, each
+    judged on its own against the level ``v`` (in the indicator's unit, a rate for a rate indicator)."""
+    T = spec.target_year
+    first = spec.period_start
+    if first is None and spec.base_year is not None:
+        first = spec.base_year + 1
+    if v is None:
+        reason = "the target has no binding value"
+    elif first is None:
+        reason = "a yearly target needs period_start (the first year it must hold)"
+    elif first > T:
+        reason = f"period_start {first} is after the target year {T}"
+    else:
+        reason = ""
+    if reason or v is None or first is None:
+        return Normalised(mode="each_year", comparator=comparator, sense=sense, notes=(*notes, reason),
+                          problem=reason, early_achievement=False)  # fmt: skip
+    base = next((p for p in points if p.year == first - 1), None)
+    band: tuple[float, float] | None = None
+    edge = v
+    if comparator in (Comparator.ABOUT, Comparator.EQ):
+        tol = 0.0 if comparator is Comparator.EQ else spec.tolerance or DEFAULT_TOLERANCE
+        band = (v - tol * abs(v), v + tol * abs(v))
+        edge = band[0] if sense > 0 else band[1]
+    return Normalised(
+        mode="each_year",
+        comparator=comparator,
+        sense=sense,
+        target_level=v,
+        edge=edge,
+        band=band,
+        stretch_level=stretch_v,
+        base_year=first - 1,
+        base_value=base.value if base is not None else None,
+        early_achievement=False,
+        window=tuple(p for p in usable if p.year >= first),
+        notes=(*notes, f"each year of {first}–{T} must meet the value on its own"),
     )
 
 
@@ -559,6 +656,10 @@ def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile:
 
     if norm.problem is not None:
         return insufficient()
+    if norm.mode == "each_year":
+        return _assess_each_year(spec, norm, as_of_year, profile, insufficient)
+    if norm.verdict_only:
+        return _verdict_on_the_target_year(spec, norm, profile)
     if len(window) < 2:
         return insufficient(f"fewer than 2 points in [{norm.base_year}, {min(as_of_year or T, T)}]")
     breaks = [p.year for p in window[1:] if p.series_break]
@@ -653,6 +754,131 @@ def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile:
         p_meet=meet[0] if meet else None,
         p_meet_interval=meet[1] if meet else None,
         strict_pass=strict,
+        status_basis=basis,
+        notes=tuple(notes),
+        observation_ids=ids,
+    )
+
+
+def _verdict_on_the_target_year(spec: TargetSpec, norm: Normalised, profile: str) -> Assessment:
+    """§3 after the target year for a level, share, ratio or coverage target whose only value in its
+    window is the target year's: the verdict rests on it (no base, so no pace metrics)."""
+    assert norm.target_level is not None and norm.edge is not None
+    point = norm.window[-1]
+    assert point.value is not None
+    xt, met = point.value, norm.satisfied_by(point.value)
+    return Assessment(
+        status=Status.ACHIEVED if met else Status.MISSED,
+        profile=profile,
+        target_year=spec.target_year,
+        comparator=norm.comparator,
+        target_level=norm.target_level,
+        band=norm.band,
+        stretch_level=norm.stretch_level,
+        stretch_met=(
+            norm.sense * (xt - norm.stretch_level) >= -_REL_EPS * max(1.0, abs(norm.stretch_level))
+            if norm.stretch_level is not None
+            else None
+        ),
+        latest_year=point.year,
+        latest_value=xt,
+        gap=norm.target_level - xt,
+        shortfall=None if met else abs(norm.edge - xt),
+        notes=norm.notes,
+        observation_ids=(point.observation_id,) if point.observation_id is not None else (),
+    )
+
+
+def _assess_each_year(
+    spec: TargetSpec,
+    norm: Normalised,
+    as_of_year: int | None,
+    profile: str,
+    insufficient: Callable[[str | None], Assessment],
+) -> Assessment:
+    """§3 for a target every year of its period must meet (see the module doc)."""
+    T = spec.target_year
+    assert norm.edge is not None and norm.target_level is not None and norm.base_year is not None
+    first = norm.base_year + 1
+    window = norm.window
+    if not window:
+        return insufficient(f"no value yet for any year of {first}–{T}")
+    notes = list(norm.notes)
+    ids = tuple(p.observation_id for p in window if p.observation_id is not None)
+    edge, sense = norm.edge, norm.sense
+    t, xt = window[-1].year, window[-1].value
+    assert xt is not None
+    short = [p for p in window if p.value is not None and not norm.satisfied_by(p.value)]
+    met_years = len(window) - len(short)
+    period_years = T - first + 1
+    for p in short:
+        notes.append(f"{p.year}: {p.value:g} does not meet {edge:g}")
+    ended = t >= T or (as_of_year is not None and as_of_year > T)
+    met_now = norm.satisfied_by(xt)
+    ratio: float | None = None
+    if sense > 0 and edge > 0:
+        ratio = xt / edge
+    elif sense < 0 and _pos(edge, xt):
+        ratio = edge / xt
+    basis: StatusBasis | None = None
+    worst_point = min(short, key=lambda p: sense * ((p.value or 0.0) - edge)) if short else None
+    if ended:
+        missing = [y for y in range(first, T + 1) if y not in {p.year for p in window}]
+        if short:
+            status = Status.MISSED
+        elif missing:
+            return insufficient(
+                f"no value for {', '.join(map(str, missing))}: every year of {first}–{T} counts"
+            )
+        else:
+            status = Status.ACHIEVED
+    elif met_now:
+        status = Status.ON_TRACK  # a yearly target cannot be achieved before its last year
+        if short:
+            notes.append("a year of the period fell short: the end-of-term verdict can no longer be achieved")
+    elif norm.base_value is not None and norm.satisfied_by(norm.base_value):
+        status = Status.REGRESSING
+        notes.append(f"met in {norm.base_year} but not in {t}")
+    elif ratio is None:
+        status = Status.OFF_TRACK
+        notes.append("no ratio to the required level (values <= 0); the year is short of it")
+    else:
+        basis = "pace_ratio"
+        cuts = PROFILES[profile]
+        status = (
+            Status.NEEDS_ACCELERATION if ratio >= cuts.needs_acceleration
+            else Status.OFF_TRACK if ratio >= cuts.regressing_below
+            else Status.REGRESSING
+        )  # fmt: skip
+    shortfall_point = worst_point if ended and worst_point is not None else window[-1]
+    assert shortfall_point.value is not None
+    return Assessment(
+        status=status,
+        profile=profile,
+        target_year=T,
+        comparator=norm.comparator,
+        target_level=norm.target_level,
+        band=norm.band,
+        stretch_level=norm.stretch_level,
+        stretch_met=(
+            sense * (xt - norm.stretch_level) >= -_REL_EPS * max(1.0, abs(norm.stretch_level))
+            if norm.stretch_level is not None
+            else None
+        ),
+        base_year=norm.base_year,
+        base_value=norm.base_value,
+        latest_year=t,
+        latest_value=xt,
+        tau=len(window) / period_years,
+        completion=met_years / period_years,
+        schedule_ratio=met_years / len(window),
+        schedule_gap=(met_years - len(window)) / period_years,
+        pace_ratio=ratio,
+        gap=norm.target_level - xt,
+        shortfall=(
+            abs(edge - shortfall_point.value) if not norm.satisfied_by(shortfall_point.value) else None
+        ),
+        strict_pass=not short,
         status_basis=basis,
         notes=tuple(notes),
         observation_ids=ids,

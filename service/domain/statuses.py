@@ -73,6 +73,12 @@ WORST_FIRST: tuple[Status, ...] = (
 )
 
 
+# A target without a number (完成省定目标, 基本稳定, 与经济增长同步) is listed in a report run with this
+# status of its own: shown with its words, never assessed, no score. It is not one of the statuses of
+# METHODOLOGY §3 (not a ``Status``): summaries of progress leave it out.
+QUALITATIVE = "qualitative"
+QUALITATIVE_LABELS = ("定性目标", "Qualitative target")
+
 _WORST_FIRST_SET = frozenset(WORST_FIRST)
 
 

@@ -17,6 +17,9 @@ EXPORT_FIELDS = [
     "baseline_value", "baseline_year", "source_document", "source_quote", "chapter", "confidence", "note",
     "version",
 ]  # fmt: skip
+# What the 十五五 plans added (the plan reader's records carry EXPORT_FIELDS; the catalog's export both).
+PERIOD_FIELDS = ["period_start", "attribute"]
+CATALOG_EXPORT_FIELDS = [*EXPORT_FIELDS, *PERIOD_FIELDS]
 
 
 def figure(value: Decimal | None) -> int | float | None:
@@ -93,6 +96,8 @@ def target_records(
                 "confidence": t.confidence.value,
                 "note": t.note,
                 "version": t.version,
+                "period_start": t.period_start,
+                "attribute": t.attribute.value if t.attribute else None,
             }
         )
     return records, total

@@ -38,6 +38,9 @@ _UNITS: dict[str, tuple[str, Decimal]] = {
     "吨": ("mass", Decimal(1)),
     "万吨": ("mass", Decimal(10_000)),
     "亿吨": ("mass", Decimal(100_000_000)),
+    "斤": ("mass", Decimal("0.0005")),  # 市斤 = 0.5 kg (grain: 粮食产能19亿斤 = 95万吨)
+    "万斤": ("mass", Decimal(5)),
+    "亿斤": ("mass", Decimal(50_000)),
     "标准箱": ("teu", Decimal(1)),
     "万标准箱": ("teu", Decimal(10_000)),
     "吨标准煤/万元": ("energy_intensity", Decimal(1)),
@@ -81,6 +84,11 @@ _ALIASES = {
     "km": "公里",
     "km2": "平方公里",
     "平方千米": "平方公里",
+    "百分点": "%",  # a change of a share in percentage points is a change in % (cumulative targets)
+    "标箱": "标准箱",
+    "万标箱": "万标准箱",
+    "teu": "标准箱",
+    "万teu": "万标准箱",
     "10k persons": "万人",
     "persons": "人",
     "倍": "倍",

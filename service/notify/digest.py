@@ -40,7 +40,7 @@ from service.reports.render import target_text
 CHINA = zoneinfo.ZoneInfo("Asia/Shanghai")
 ACHIEVED = {Status.ACHIEVED.value, Status.ACHIEVED_EARLY.value}
 BEHIND = {Status.NEEDS_ACCELERATION.value, Status.OFF_TRACK.value, Status.REGRESSING.value}
-LEVEL_FORMS = {"level", "share", "ratio", "full_coverage"}
+LEVEL_FORMS = {"level", "share", "ratio", "full_coverage", "each_year"}
 _ORDER = {s.value: i for i, s in enumerate((*WORST_FIRST, Status.INSUFFICIENT_DATA))}
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -231,7 +231,7 @@ def _schedule(r: dict[str, Any], lang: str) -> str | None:
 
 def _target_item(r: dict[str, Any], names: Names, lang: str, base: str) -> dict[str, Any]:
     zh = lang == "zh"
-    target = target_text(r)
+    target = target_text(r, lang)
     target += f"（{r['target_year']}年）" if zh else f" by {r['target_year']}"
     if (
         r["declared_form"] not in LEVEL_FORMS

@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from service.domain.statuses import Status
+from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status
 from service.reports.render import STATUS_COLOURS, STATUS_ICONS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -55,6 +55,9 @@ def status_chip(status: str | None, lang: str) -> dict[str, str] | None:
     """A status as the three things every reader gets: an icon, a word and a colour."""
     if status is None:
         return None
+    if status == QUALITATIVE:
+        return {"status": status, "word": pick(QUALITATIVE_LABELS, lang), "colour": STATUS_COLOURS[status],
+                "icon": STATUS_ICONS[status]}  # fmt: skip
     try:
         s = Status(status)
     except ValueError:

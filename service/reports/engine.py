@@ -24,6 +24,7 @@ from service.db.bulk import bulk_insert
 from service.db.models import (
     Aggregation,
     Assessment,
+    Comparator,
     DeclaredForm,
     Indicator,
     Observation,
@@ -35,7 +36,7 @@ from service.db.models import (
 )
 from service.db.session import json_dumps
 from service.domain import changes, units
-from service.domain.catalog import LEVEL_FORMS
+from service.domain.catalog import CONVERTED_FORMS
 from service.domain.progress import (
     METHOD_VERSION,
     PROFILES,
@@ -47,7 +48,7 @@ from service.domain.progress import (
 )
 from service.domain.progress import Assessment as Result
 from service.domain.regions import zone_members
-from service.domain.statuses import Status
+from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status
 
 SeriesKey = tuple[int, int]  # (indicator_id, region_id)
 ASSESSMENTS: Table = Assessment.__table__  # type: ignore[assignment]  # Core executemany: no ORM bookkeeping
@@ -63,7 +64,7 @@ class SeriesPoint(NamedTuple):
 _TARGET_COLUMNS = (
     Target.id, Target.plan_id, Target.indicator_id, Target.region_id, Target.chapter, Target.unit,
     Target.comparator, Target.value, Target.low, Target.high, Target.stretch_value, Target.tolerance,
-    Target.target_year, Target.reference_year, Target.declared_form,
+    Target.target_year, Target.reference_year, Target.declared_form, Target.period_start,
 )  # fmt: skip
 
 
@@ -83,6 +84,7 @@ class TargetRow(NamedTuple):
     target_year: int
     reference_year: int | None
     declared_form: Any
+    period_start: int | None
 
 
 def target_rows_as_of(session: Session, as_of: dt.datetime) -> list[TargetRow]:
@@ -259,14 +261,11 @@ def spec_context(indicator: Indicator, plan: Plan) -> SpecContext:
     return SpecContext(indicator.unit, indicator.direction, indicator.kind, flow_named, plan.base_year)
 
 
-_CONVERTIBLE_FORMS = frozenset({*LEVEL_FORMS, DeclaredForm.CUMULATIVE})
-
-
 def target_spec(target: Any, ctx: SpecContext) -> TargetSpec:
     """The declared target (a Target or a row with its columns) with figures in the indicator's unit;
     ``ctx`` is ``spec_context`` of its indicator and plan."""
     form = target.declared_form
-    convertible = form in _CONVERTIBLE_FORMS
+    convertible = form in CONVERTED_FORMS
     unit = target.unit
     plain = not convertible or unit == ctx.unit or units.conversion_factor(unit, ctx.unit) == 1
 
@@ -282,7 +281,7 @@ def target_spec(target: Any, ctx: SpecContext) -> TargetSpec:
         target.comparator, fig(target.value), target.target_year, form, ctx.direction, ctx.kind,
         fig(target.low), fig(target.high), fig(target.stretch_value),
         float(tolerance) if tolerance is not None else None, target.reference_year, ctx.base_year,
-        form is DeclaredForm.CUMULATIVE and ctx.flow_named,
+        form is DeclaredForm.CUMULATIVE and ctx.flow_named, target.period_start,
     )  # fmt: skip
 
 
@@ -304,6 +303,22 @@ def _metrics(result: Result, extra: dict[str, Any]) -> dict[str, Any]:
     data["label_zh"], data["label_en"], data["score"] = result.label_zh, result.label_en, result.score
     data.update(extra)
     return data
+
+
+def _qualitative_metrics(target_year: int, profile: str, points: list[Point], as_of_year: int,
+                         how: str | None) -> tuple[Point | None, dict[str, Any]]:  # fmt: skip
+    """A qualitative target's entry in a run: no judgement, its latest figure (if any) for context."""
+    shown = [p for p in points if p.year <= as_of_year]
+    last = shown[-1] if shown else None
+    data: dict[str, Any] = dict.fromkeys(_RESULT_FIELDS)
+    data.update(
+        status=QUALITATIVE, profile=profile, target_year=target_year, method_version=METHOD_VERSION,
+        comparator=Comparator.QUALITATIVE.value, latest_year=last.year if last else None,
+        latest_value=last.value if last else None, label_zh=QUALITATIVE_LABELS[0], label_en=QUALITATIVE_LABELS[1],
+        score=None, aggregation=how, first_met_year=None,
+        notes=["定性目标，不作数值评估 / qualitative target: shown with its words, not assessed numerically"],
+    )  # fmt: skip
+    return last, data
 
 
 def run_report(
@@ -335,6 +350,7 @@ def run_report(
     rows: list[tuple[Any, ...]] = []
     statuses: list[str] = []
     summary_items: dict[str, list[tuple[Any, Result]]] = defaultdict(list)
+    qualitative: dict[str, int] = defaultdict(int)  # per group: listed, not part of the progress summary
     as_of_year = as_of.year
     run_id = run.id
     achieved = (Status.ACHIEVED, Status.ACHIEVED_EARLY)
@@ -346,11 +362,26 @@ def run_report(
         ctx = contexts.get((ind_id, plan_id))
         if ctx is None:
             ctx = contexts[(ind_id, plan_id)] = spec_context(indicators[ind_id], plan)
-        base = t.reference_year if t.reference_year is not None else ctx.base_year
-        points, inputs_of, how = builder.points(vintage, ind_id, reg_id, since=base)
         spec = target_spec(t, ctx)
+        points, inputs_of, how = builder.points(vintage, ind_id, reg_id, since=spec.base_year)
+        if spec.comparator is Comparator.QUALITATIVE:
+            shown, data = _qualitative_metrics(t.target_year, profile, points, as_of_year, how)
+            oids = [] if shown is None or shown.observation_id is None else [shown.observation_id]
+            inputs = sorted(oids if inputs_of is None else {o for i in oids for o in inputs_of[i]})
+            rows.append((
+                run_id, t.id, QUALITATIVE, data["latest_year"], data["latest_value"], None, None, None, None,
+                None, None, json_dumps(data), json_dumps(inputs),
+            ))  # fmt: skip
+            statuses.append(QUALITATIVE)
+            qualitative[plan_groups[plan_id]] += 1
+            qualitative[region_groups[reg_id]] += 1
+            if t.chapter:
+                qualitative[f"chapter:{plan.code}:{t.chapter}"] += 1
+            continue
         result, norm = evaluate(spec, points, as_of_year=as_of_year, profile=profile)
         first, last = result.base_year or 0, result.latest_year or -1
+        if norm.mode == "each_year" and norm.base_year is not None:
+            first = norm.base_year + 1  # the year before the period is shown, not used
         ids = [p.observation_id for p in points if first <= p.year <= last and p.observation_id is not None]
         if inputs_of is None:
             ids.sort()
@@ -391,6 +422,11 @@ def run_report(
             "counts": {str(k): v for k, v in s.counts.items() if v}, "units": s.total,
             "assessable": s.assessable, "mean_score": s.mean_score,
         }  # fmt: skip
+    for name, n in qualitative.items():
+        entry = summary["groups"].setdefault(
+            name, {"counts": {}, "units": 0, "assessable": 0, "mean_score": None}
+        )
+        entry["counts"][QUALITATIVE] = n
     run.summary = summary
     run.status = "finished"
     run.finished_at = now

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from service.db.models import Assessment, Indicator, Observation, Plan, Region, ReportRun, Target
 from service.domain.errors import NotFound
-from service.domain.statuses import Status
+from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status
 from service.domain.targets import figure
 from service.reports.evidence import add_evidence
 
@@ -102,7 +102,8 @@ def assessment_records_where(
             "indicator": ind.name_zh, "indicator_en": ind.name_en, "unit": ind.unit,
             "comparator": t.comparator.value, "value": figure(t.value), "low": figure(t.low), "high": figure(t.high),
             "stretch_value": figure(t.stretch_value), "target_unit": t.unit, "target_year": t.target_year,
-            "declared_form": t.declared_form.value, "status": a.status, "status_zh": m.get("label_zh"),
+            "declared_form": t.declared_form.value, "period_start": t.period_start,
+            "attribute": t.attribute.value if t.attribute else None, "status": a.status, "status_zh": m.get("label_zh"),
             "status_en": m.get("label_en"), "score": a.score, "target_level": a.target_level,
             "base_year": a.base_year, "base_value": a.base_value, "latest_year": a.latest_year,
             "latest_value": a.latest_value, "tau": m.get("tau"), "completion": a.completion,
@@ -178,9 +179,10 @@ def changes(session: Session, run: ReportRun, before: ReportRun | None = None) -
     return out
 
 
-VERDICTS = ("achieved_early", "achieved", "missed", "insufficient_data")
+VERDICTS = ("achieved_early", "achieved", "missed", "insufficient_data", QUALITATIVE)
 VERDICT_LABELS = {"achieved_early": ("提前实现", "Achieved early"), "achieved": ("已实现", "Achieved"),
-                  "missed": ("未实现", "Missed"), "insufficient_data": ("数据不足", "Insufficient data")}  # fmt: skip
+                  "missed": ("未实现", "Missed"), "insufficient_data": ("数据不足", "Insufficient data"),
+                  QUALITATIVE: QUALITATIVE_LABELS}  # fmt: skip
 
 
 def verdict_of(status: str, first_met_year: float | None, target_year: int) -> str:
@@ -190,6 +192,8 @@ def verdict_of(status: str, first_met_year: float | None, target_year: int) -> s
         return "achieved_early" if early else "achieved"
     if status == Status.MISSED.value:
         return "missed"
+    if status == QUALITATIVE:  # no number: listed with its words, no verdict on a figure
+        return QUALITATIVE
     return "insufficient_data"
 
 
@@ -201,6 +205,10 @@ def with_verdict(r: dict[str, Any]) -> dict[str, Any]:
         if r["latest_value"] is not None
         else "无数据"
     )
+    if verdict == QUALITATIVE:
+        evidence = f"定性目标：{r['source_quote']}" + (
+            f"（{evidence}）" if r["latest_value"] is not None else ""
+        )
     return {**r, "verdict": verdict, "verdict_zh": VERDICT_LABELS[verdict][0],
             "verdict_en": VERDICT_LABELS[verdict][1], "evidence": evidence}  # fmt: skip
 
@@ -225,7 +233,9 @@ def verdict_condition(verdict: str) -> Any:
     if verdict == "missed":
         return Assessment.status == Status.MISSED.value
     if verdict == "insufficient_data":
-        return Assessment.status.not_in([*sorted(ACHIEVED), Status.MISSED.value])
+        return Assessment.status.not_in([*sorted(ACHIEVED), Status.MISSED.value, QUALITATIVE])
+    if verdict == QUALITATIVE:
+        return Assessment.status == QUALITATIVE
     raise ValueError(verdict)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, select_autoescape
 
-from service.domain.statuses import STATUS_LABELS, Status
+from service.domain.statuses import QUALITATIVE, STATUS_LABELS, Status
 
 # Okabe–Ito colours (distinguishable with the common colour-vision deficiencies); always shown with a word.
 STATUS_COLOURS: dict[str, str] = {
@@ -21,10 +21,11 @@ STATUS_COLOURS: dict[str, str] = {
     Status.MISSED.value: "#D55E00",
     Status.REGRESSING.value: "#CC79A7",
     Status.INSUFFICIENT_DATA.value: "#BBBBBB",
+    QUALITATIVE: "#E4E4E4",  # not a judgement: a pale neutral, told apart by its word and icon
 }
 STATUS_ICONS: dict[str, str] = {
     "achieved": "✔", "achieved_early": "★", "on_track": "▲", "needs_acceleration": "◆", "off_track": "▼",
-    "missed": "✖", "regressing": "↘", "insufficient_data": "?",
+    "missed": "✖", "regressing": "↘", "insufficient_data": "?", QUALITATIVE: "≈",
 }  # fmt: skip
 
 COLUMNS: list[tuple[str, str, str]] = [
@@ -34,6 +35,7 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("target_text", "目标值", "Target value"),
     ("target_year", "目标年", "Target year"),
     ("status_zh", "状态", "Status"),
+    ("attribute", "属性", "Attribute"),
     ("latest_year", "最新年份", "Latest year"),
     ("latest_value", "最新值", "Latest value"),
     ("unit", "单位", "Unit"),
@@ -49,22 +51,51 @@ COLUMNS: list[tuple[str, str, str]] = [
 ]
 
 
-def target_text(r: dict[str, Any]) -> str:
+def target_text(r: dict[str, Any], lang: str = "zh") -> str:
+    """A target as a short phrase: ≥3.7%, 年均增长≥5%, 每年≥30万人, 2026–2030年累计≥150万人, 定性：…"""
+    en = lang == "en"
     unit = r.get("target_unit") or ""
+    if r["comparator"] == "qualitative":
+        return ("Qualitative: " if en else "定性：") + (r.get("source_quote") or "")
     if r["comparator"] == "range":
-        return f"{r['low']:g}–{r['high']:g}{unit}"
-    sign = {">=": "≥", "<=": "≤", "~": "约", "=": "="}.get(r["comparator"], r["comparator"])
-    text = f"{sign}{r['value']:g}{unit}" if r.get("value") is not None else ""
-    if r["declared_form"] == "avg_annual_growth":
-        text = f"年均增长{text}"
+        text = f"{r['low']:g}–{r['high']:g}{unit}"
+    else:
+        sign = {">=": "≥", "<=": "≤", "~": "about " if en else "约", "=": "="}.get(
+            r["comparator"], r["comparator"]
+        )
+        text = f"{sign}{r['value']:g}{unit}" if r.get("value") is not None else ""
+    form, start = r["declared_form"], r.get("period_start")
+    period = f"{start}–{r['target_year']}" if start else ""
+    if form == "avg_annual_growth":
+        text = f"average annual growth {text}" if en else f"年均增长{text}"
+    elif form == "each_year":
+        text = f"{text} each year" + (f" of {period}" if period else "") if en else f"{period}每年{text}"
+    elif form == "cumulative" and period:
+        text = f"{text} in total over {period}" if en else f"{period}年累计{text}"
     if r.get("stretch_value") is not None:
-        text += f"（力争{r['stretch_value']:g}{unit}）"
+        text += f" (stretch {r['stretch_value']:g}{unit})" if en else f"（力争{r['stretch_value']:g}{unit}）"
     return text
+
+
+ATTRIBUTE_LABELS: dict[str, tuple[str, str]] = {
+    "binding": ("约束性", "Binding"),
+    "anticipatory": ("预期性", "Anticipatory"),
+}
+
+
+def attribute_text(attribute: str | None, lang: str = "zh") -> str:
+    """约束性 / 预期性 (binding / anticipatory); empty when the plan gives none."""
+    if not attribute:
+        return ""
+    zh, en = ATTRIBUTE_LABELS.get(attribute, (attribute, attribute))
+    return en if lang == "en" else zh
 
 
 def _cell(r: dict[str, Any], key: str) -> Any:
     if key == "target_text":
         return target_text(r)
+    if key == "attribute":
+        return attribute_text(r.get("attribute"))
     v = r.get(key)
     if isinstance(v, float):
         return round(v, 4)
@@ -156,4 +187,13 @@ def to_html(records: list[dict[str, Any]], *, run_id: int, as_of: str, method: s
     )  # fmt: skip
 
 
-__all__ = ["STATUS_COLOURS", "STATUS_LABELS", "to_csv", "to_html", "to_json", "to_xlsx"]
+__all__ = [
+    "STATUS_COLOURS",
+    "STATUS_LABELS",
+    "attribute_text",
+    "target_text",
+    "to_csv",
+    "to_html",
+    "to_json",
+    "to_xlsx",
+]

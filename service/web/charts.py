@@ -140,9 +140,12 @@ def regions_chart(rows: list[dict[str, Any]], indicator: str, unit: str, lang: s
 
 
 def verdict_chart(counts: dict[str, int], labels: dict[str, str], lang: str) -> dict[str, Any]:
-    keys = [k for k in ("achieved_early", "achieved", "missed", "insufficient_data") if counts.get(k)]
-    colours = {"achieved_early": STATUS_COLOURS["achieved_early"], "achieved": STATUS_COLOURS["achieved"],
-               "missed": STATUS_COLOURS["missed"], "insufficient_data": STATUS_COLOURS["insufficient_data"]}  # fmt: skip
+    keys = [
+        k
+        for k in ("achieved_early", "achieved", "missed", "insufficient_data", "qualitative")
+        if counts.get(k)
+    ]
+    colours = {k: STATUS_COLOURS[k] for k in keys}
     trace = {
         "type": "bar", "x": [labels[k] for k in keys], "y": [counts[k] for k in keys],
         "marker": {"color": [colours[k] for k in keys], "line": {"color": "#333", "width": 0.5}},

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from service.db.models import (
     Assessment,
+    Attribute,
+    Comparator,
     Indicator,
     IndicatorKind,
     Observation,
@@ -25,7 +27,8 @@ from service.db.models import (
 )
 from service.domain.errors import NotFound
 from service.domain.regions import expected_indicators, zone_members
-from service.domain.statuses import WORST_FIRST, Status
+from service.domain.statuses import QUALITATIVE, WORST_FIRST, Status
+from service.domain.targets import figure
 from service.reports.engine import SeriesBuilder, load_vintage
 from service.reports.evidence import add_evidence
 from service.reports.queries import (
@@ -172,6 +175,7 @@ def overview(session: Session, run: ReportRun, lang: str, f: OverviewFilter, pag
     # the cells of the regions on this page
     rank = {s.value: i for i, s in enumerate(WORST_FIRST)}
     rank[Status.INSUFFICIENT_DATA.value] = len(rank)
+    rank[QUALITATIVE] = len(rank)  # a cell shows a qualitative target only when it has nothing else
     cells: dict[str, dict[str, Any]] = {}
     grid_indicators: dict[str, str] = {}
     in_page = (
@@ -428,7 +432,7 @@ def evaluation_view(session: Session, run: ReportRun, plan_code: str, lang: str,
         "end_of_term_total": sum(d["end_of_term_counts"].values()),
         "mid_term_total": sum(d["mid_term_counts"].values()),
         "verdicts": [v for v in VERDICTS if d["end_of_term_counts"].get(v)],
-        "statuses": [s.value for s in Status if d["mid_term_counts"].get(s.value)],
+        "statuses": [s for s in (*(s.value for s in Status), QUALITATIVE) if d["mid_term_counts"].get(s)],
     }  # fmt: skip
 
 
@@ -451,18 +455,87 @@ def entry_rows(session: Session, region: Region, year: int) -> list[dict[str, An
 
 
 def plan_list(session: Session, lang: str) -> list[dict[str, Any]]:
-    """The catalog's plans with how many targets (in force) each has per target year."""
-    per_year: dict[int, dict[int, int]] = defaultdict(dict)
+    """The catalog's plans with how many targets (in force) each has per target year, and how many are
+    binding, anticipatory and qualitative."""
+    per_year: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    kinds: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    qualitative = Target.comparator == Comparator.QUALITATIVE
     counted = (
-        select(Target.plan_id, Target.target_year, func.count())
+        select(Target.plan_id, Target.target_year, Target.attribute, qualitative, func.count())
         .where(Target.valid_to.is_(None))
-        .group_by(Target.plan_id, Target.target_year)
+        .group_by(Target.plan_id, Target.target_year, Target.attribute, qualitative)
     )
-    for plan_id, year, n in session.execute(counted):
-        per_year[plan_id][year] = n
+    for plan_id, year, attribute, is_qualitative, n in session.execute(counted):
+        per_year[plan_id][year] += n
+        if attribute is not None:
+            kinds[plan_id][attribute.value] += n
+        if is_qualitative:
+            kinds[plan_id]["qualitative"] += n
     return [
         {"code": p.code, "title": p.title_en if lang == "en" else p.title_zh, "issuer": p.issuer,
          "issued": p.issued, "base_year": p.base_year, "document": p.document_title or p.source_document,
-         "years": sorted(per_year[p.id].items()), "targets": sum(per_year[p.id].values())}
+         "period": (p.period_start, p.period_end) if p.period_start else None,
+         "years": sorted(per_year[p.id].items()), "targets": sum(per_year[p.id].values()),
+         "kinds": dict(kinds[p.id])}
         for p in session.scalars(select(Plan).order_by(Plan.code))
     ]  # fmt: skip
+
+
+PLAN_TARGETS_PER_PAGE = 100
+PLAN_TARGET_KINDS = ("binding", "anticipatory", "qualitative")
+
+
+@dataclass(frozen=True)
+class PlanTargetFilter:
+    year: int | None = None  # target year
+    kind: str | None = None  # binding | anticipatory | qualitative
+
+
+def plan_targets(session: Session, run: ReportRun | None, code: str, lang: str, f: PlanTargetFilter,
+                 page: int = 1) -> dict[str, Any]:  # fmt: skip
+    """A plan's targets in force, one page of them, with their attribute, period and (when the latest run
+    assessed them) status; qualitative targets with their words."""
+    plan = session.scalar(select(Plan).where(Plan.code == code))
+    if plan is None:
+        raise NotFound(f"规划 {code} 不存在", f"plan {code!r} does not exist")
+    en = lang == "en"
+    where: list[Any] = [Target.plan_id == plan.id, Target.valid_to.is_(None)]
+    if f.year is not None:
+        where.append(Target.target_year == f.year)
+    if f.kind == "qualitative":
+        where.append(Target.comparator == Comparator.QUALITATIVE)
+    elif f.kind in ("binding", "anticipatory"):
+        where.append(Target.attribute == Attribute(f.kind))
+    total = session.scalar(select(func.count()).select_from(Target).where(*where)) or 0
+    g = _page_of(total, page, PLAN_TARGETS_PER_PAGE)
+    run_id = run.id if run is not None else -1
+    stmt = (
+        select(Target, Indicator, Region, Assessment.status, Assessment.latest_year, Assessment.latest_value)
+        .join(Indicator, Target.indicator_id == Indicator.id)
+        .join(Region, Target.region_id == Region.id)
+        .outerjoin(Assessment, and_(Assessment.target_id == Target.id, Assessment.run_id == run_id))
+        .where(*where)
+        .order_by(Target.target_year, Target.key)
+        .offset(g["offset"])
+        .limit(g["size"])
+    )
+    rows = []
+    for tg, ind, reg, status, latest_year, latest_value in session.execute(stmt):
+        rec = {
+            "id": f"{plan.code}/{tg.key}", "key": tg.key, "chapter": tg.chapter,
+            "indicator": ind.name_en if en else ind.name_zh, "region": reg.name_en if en else reg.name_zh,
+            "unit": ind.unit, "target_unit": tg.unit, "comparator": tg.comparator.value,
+            "value": figure(tg.value), "low": figure(tg.low), "high": figure(tg.high),
+            "stretch_value": figure(tg.stretch_value), "declared_form": tg.declared_form.value,
+            "target_year": tg.target_year, "period_start": tg.period_start,
+            "attribute": tg.attribute.value if tg.attribute else None,
+            "qualitative": tg.comparator is Comparator.QUALITATIVE, "source_quote": tg.source_quote,
+            "baseline_value": figure(tg.baseline_value), "baseline_year": tg.baseline_year,
+            "status": status, "latest_year": latest_year, "latest_value": latest_value,
+        }  # fmt: skip
+        rows.append(rec)
+    years = sorted(set(session.scalars(
+        select(Target.target_year).where(Target.plan_id == plan.id, Target.valid_to.is_(None)).distinct()
+    )))  # fmt: skip
+    return {"plan": plan, "title": plan.title_en if en else plan.title_zh, "rows": rows, "page": g,
+            "years": years, "kinds": PLAN_TARGET_KINDS}  # fmt: skip

@@ -125,6 +125,22 @@ TEXTS: dict[str, tuple[str, str]] = {
     "status_needs_acceleration": ("略滞后", "Needs acceleration"),
     "status_off_track": ("明显滞后", "Off track"),
     "status_regressing": ("逆向变化", "Regressing"),
+    "status_qualitative": ("定性目标", "Qualitative target"),
+    "attribute": ("属性", "Attribute"),
+    "attribute_binding": ("约束性", "Binding"),
+    "attribute_anticipatory": ("预期性", "Anticipatory"),
+    "period": ("规划期", "Plan period"),
+    "target_period": ("适用期间", "Period"),
+    "qualitative_note": ("定性目标：规划未给出数值（如“完成省定目标”“基本稳定”“与经济增长同步”），按原文列示，不作数值评估。",
+                         "Qualitative target: the plan gives no number (e.g. “meet the province's target”, “basically stable”, “in step with economic growth”); shown with its words, not assessed numerically."),
+    "each_year_note": ("逐年目标：期间每一年都须达到该值；末期结论需要每一年的数据。",
+                       "Yearly target: every year of the period must meet the value; the end-of-term verdict needs every year's figure."),
+    "plan_targets": ("规划目标", "Plan targets"),
+    "targets_of_plan": ("目标（共 {total} 个：约束性 {binding} 个，预期性 {anticipatory} 个，定性 {qualitative} 个）",
+                        "Targets ({total}: {binding} binding, {anticipatory} anticipatory, {qualitative} qualitative)"),
+    "kinds": ("属性 / 定性", "Attribute / qualitative"),
+    "all_targets": ("全部目标", "All targets"),
+    "not_assessed_yet": ("尚未评估", "not assessed yet"),
 }  # fmt: skip
 
 

@@ -33,7 +33,7 @@ from service.domain.auth import (
 from service.domain.errors import DomainError, NotFound
 from service.domain.observations import ObservationInput, Resolver, ingest, writable_region_ids
 from service.domain.tabular import read_table
-from service.reports.render import STATUS_COLOURS, STATUS_ICONS, target_text
+from service.reports.render import STATUS_COLOURS, STATUS_ICONS, attribute_text, target_text
 from service.web import charts, data
 from service.web.i18n import t
 from service.web.session import (
@@ -85,7 +85,8 @@ def render(
         lang=lang, t=lambda k: t(k, lang), user=user, colours=STATUS_COLOURS, icons=STATUS_ICONS,
         csrf=csrf_token(request),
         other_lang="en" if lang == "zh" else "zh", path=request.url.path, query=request.url.query,
-        target_text=target_text, tojson=lambda v: json.dumps(v, ensure_ascii=False),
+        target_text=lambda r: target_text(r, lang), attribute_text=lambda a: attribute_text(a, lang),
+        tojson=lambda v: json.dumps(v, ensure_ascii=False),
     )  # fmt: skip
     response = TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)
     if request.query_params.get("lang") in ("zh", "en"):
@@ -237,6 +238,23 @@ def plans_page(request: Request, session: SessionDep, lang: Lang, user: WebUser)
     return render(request, "plans.html", lang, user, plans=data.plan_list(session, lang))
 
 
+@router.get("/plans/{code}", response_class=HTMLResponse)
+def plan_page(
+    request: Request, session: SessionDep, lang: Lang, user: WebUser, code: str,
+    year: Annotated[str | None, Query(max_length=4)] = None,
+    kind: Annotated[str | None, Query(max_length=20)] = None,
+    page: Annotated[str | None, Query(max_length=9)] = None,
+) -> HTMLResponse:  # fmt: skip
+    """One plan's targets: attribute (约束性 / 预期性), period, qualitative targets with their words, and
+    the latest run's status where there is one."""
+    f = data.PlanTargetFilter(year=int(year) if year and year.isdigit() else None,
+                              kind=kind if kind in data.PLAN_TARGET_KINDS else None)  # fmt: skip
+    d = data.plan_targets(session, data.latest_run(session), code, lang, f, page=_page_number(page))
+    filters = {"year": str(f.year or ""), "kind": f.kind or ""}
+    keep = {**{k: v for k, v in filters.items() if v}, "lang": lang}
+    return render(request, "plan.html", lang, user, d=d, filters=filters, keep=keep, paging=urlencode(keep))
+
+
 @router.get("/plans/{code}/evaluation", response_class=HTMLResponse)
 def evaluation_page(
     request: Request, session: SessionDep, lang: Lang, user: WebUser, code: str,
@@ -257,7 +275,8 @@ def evaluation_page(
     d = data.evaluation_view(session, run, code, lang, f, eot_page=_page_number(eot_page),
                              mid_page=_page_number(mid_page), cache=getattr(request.app.state, "run_cache", None))  # fmt: skip
     labels = {
-        k: t("status_" + k, lang) for k in ("achieved_early", "achieved", "missed", "insufficient_data")
+        k: t("status_" + k, lang)
+        for k in ("achieved_early", "achieved", "missed", "insufficient_data", "qualitative")
     }
     figure = charts.verdict_chart(d["end_of_term_counts"], labels, lang)
     # each table's page links keep the filters, the language and the other table's page
