@@ -4,15 +4,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install install-dev run test lint bench clean
 
+DEV_STAMP := $(VENV)/.installed-dev
+
+# running needs the service's own dependencies only; the test tools come with `make test`
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
 
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(DEV_STAMP)
+
 install: $(STAMP)
+
+install-dev: $(DEV_STAMP)
 
 ## run: migrate, load the catalog and serve on http://127.0.0.1:8000 (SQLite in var/, scheduler in-process)
 run: install
@@ -20,7 +29,7 @@ run: install
 	$(BIN)/yrdmon serve
 
 ## lint: ruff (lint + format check) and mypy
-lint: install
+lint: install-dev
 	$(BIN)/ruff check service tests benchmarks migrations
 	$(BIN)/ruff format --check service tests benchmarks migrations
 	$(BIN)/mypy
@@ -30,7 +39,7 @@ test: lint
 	$(BIN)/pytest
 
 ## bench: the performance runs in benchmarks/ (figures printed beside their references)
-bench: install
+bench: install-dev
 	$(BIN)/python -m benchmarks $(BENCH)
 
 clean:
