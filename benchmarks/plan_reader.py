@@ -1,7 +1,10 @@
 """The plan reader against reviewed targets: recall, precision, field agreement and time per document, over
 the seed documents (shared/seeds, reviewed catalog in indicators/plans/) and the new round of real plans
-(shared/plans: the reviewed catalog once it lands in indicators/plans/, until then the hand-read gold set
-in benchmarks/plan_gold/). Goal: recall ≥ 95 %, precision ≥ 90 % over all documents, each read in < 1 s.
+(shared/plans). For each document the reference is the first of: the reviewed catalog files in
+indicators/plans/ whose source_document is that document; the reviewed catalog files in catalog-staging/
+(``../catalog-staging`` beside the checkout, or YRDMON_CATALOG_STAGING_DIR) that name it; the hand-read
+gold set in benchmarks/plan_gold/. Goal: recall ≥ 95 %, precision ≥ 90 % over all documents, each read in
+< 1 s.
 
 A proposal matches a reviewed entry of the same document when the year agrees (target year; for a baseline
 the year it describes), the figures agree (value, or low and high; a target without a number matches a
@@ -61,7 +64,7 @@ class DocResult:
     unmatched: list[Proposal] = field(default_factory=list)
     disagreements: list[str] = field(default_factory=list)
     quotes_verbatim: bool = True
-    source: str = "catalog"  # catalog | gold
+    source: str = "catalog"  # catalog | staging | gold
 
     @property
     def recall(self) -> float | None:
@@ -86,16 +89,31 @@ def plans_dir() -> Path:
     return Path(env) if env else PROJECT_ROOT.parent / "shared" / "plans"
 
 
+def staging_dir() -> Path:
+    env = os.environ.get("YRDMON_CATALOG_STAGING_DIR")
+    return Path(env) if env else PROJECT_ROOT.parent / "catalog-staging"
+
+
 def _dec(v: Any) -> Decimal | None:
     return None if v is None else Decimal(str(v))
 
 
 def catalog_entries(directory: Path) -> tuple[dict[str, list[Entry]], dict[str, list[dict[str, Any]]]]:
     """Catalog targets and baselines per source document, and the plans' metadata per document."""
+    return plan_file_entries(sorted((directory / "plans").glob("*.yaml")))
+
+
+def plan_file_entries(
+    paths: list[Path],
+) -> tuple[dict[str, list[Entry]], dict[str, list[dict[str, Any]]]]:
+    """Targets and baselines of PlanFile YAML files per source document (files of another shape, such as a
+    list of new indicators, are passed over), and the plans' metadata per document."""
     entries: dict[str, list[Entry]] = {}
     plans: dict[str, list[dict[str, Any]]] = {}
-    for path in sorted((directory / "plans").glob("*.yaml")):
+    for path in paths:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or "plan" not in data:
+            continue
         doc = data["plan"]["source_document"]
         plans.setdefault(doc, []).append(data["plan"])
         bucket = entries.setdefault(doc, [])
@@ -280,7 +298,7 @@ def _evaluate_document(
 
 def evaluate(
     directory: Path | None = None, seeds: Path | None = None, plans: Path | None = None, *,
-    include_plans: bool = True,
+    include_plans: bool = True, staging: Path | None = None,
 ) -> list[DocResult]:  # fmt: skip
     directory = directory or PROJECT_ROOT / "indicators"
     seeds = seeds or seeds_dir()
@@ -297,6 +315,8 @@ def evaluate(
     if not include_plans:
         return results
     plans = plans or plans_dir()
+    staged = staging_dir() if staging is None else staging
+    staged_entries = plan_file_entries(sorted(staged.glob("*.yaml")))[0] if staged.is_dir() else {}
     gold = {}
     for g in sorted(GOLD_DIR.glob("*.yaml")):
         doc, doc_entries, covered = gold_entries(g)
@@ -306,6 +326,8 @@ def evaluate(
         hints = PlanHints(source_document=doc)  # what the document itself says: nothing typed in
         if any(e.kind == "target" for e in entries.get(doc, [])):
             results.append(_evaluate_document(path, vocab, entries[doc], hints, "catalog"))
+        elif any(e.kind == "target" for e in staged_entries.get(doc, [])):
+            results.append(_evaluate_document(path, vocab, staged_entries[doc], hints, "staging"))
         elif doc in gold:
             results.append(_evaluate_document(path, vocab, gold[doc][0], hints, "gold", gold[doc][1]))
     return results
