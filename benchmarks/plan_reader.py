@@ -195,10 +195,20 @@ def _overlap(p: Proposal, e: Entry) -> bool:
     return key in quote or quote in key or key[:8] in quote
 
 
+def _family(code: str) -> str:
+    # a growth goal is recorded on the level indicator (gdp) by some reviewers and on its growth-rate
+    # indicator (gdp_growth) by others: either is the same target
+    return code.removesuffix("_growth")
+
+
 def _matches(p: Proposal, e: Entry, codes: set[str]) -> bool:
     if p.target_year != e.year:
         return False
-    if p.indicator_code is not None and e.indicator in codes and p.indicator_code != e.indicator:
+    if (
+        p.indicator_code is not None
+        and e.indicator in codes
+        and _family(p.indicator_code) != _family(e.indicator)
+    ):
         return False
     if not e.values:  # a target without a number
         return p.value is None and p.low is None and _overlap(p, e)
@@ -234,6 +244,34 @@ def _agrees(f: str, got: Any, want: Any) -> bool:
     return bool(got == want)
 
 
+def _match_pass(
+    entries: list[Entry], proposals: list[Proposal], codes: set[str], used: set[int],
+    pairs: list[tuple[Entry, Proposal]], strict: bool,
+) -> list[Entry]:  # fmt: skip
+    """Pair entries with unused matching proposals (``strict``: only those whose quotes overlap); the
+    entries left unpaired."""
+    left = []
+    for e in entries:
+        candidates = [
+            i for i, p in enumerate(proposals)
+            if i not in used and _matches(p, e, codes) and (not strict or _overlap(p, e))
+        ]  # fmt: skip
+        candidates.sort(
+            key=lambda i: (
+                (proposals[i].kind == "target") != (e.kind == "target") and e.kind != "optional",
+                not _overlap(proposals[i], e),
+                proposals[i].region_code != e.region,
+                proposals[i].indicator_code != e.indicator,
+            )
+        )
+        if candidates:
+            used.add(candidates[0])
+            pairs.append((e, proposals[candidates[0]]))
+        else:
+            left.append(e)
+    return left
+
+
 def _evaluate_document(
     path: Path, vocab: Vocabulary, entries: list[Entry], hints: PlanHints, source: str,
     covered: list[tuple[int, int]] | None = None,
@@ -260,21 +298,12 @@ def _evaluate_document(
     used: set[int] = set()
     pairs: list[tuple[Entry, Proposal]] = []
     order = {"target": 0, "baseline": 1, "optional": 2}
-    for e in sorted(entries, key=lambda x: order[x.kind]):
-        candidates = [i for i, p in enumerate(proposals) if i not in used and _matches(p, e, codes)]
-        candidates.sort(
-            key=lambda i: (
-                (proposals[i].kind == "target") != (e.kind == "target") and e.kind != "optional",
-                not _overlap(proposals[i], e),
-                proposals[i].region_code != e.region,
-                proposals[i].indicator_code != e.indicator,
-            )
-        )
-        if candidates:
-            used.add(candidates[0])
-            pairs.append((e, proposals[candidates[0]]))
-        elif e.kind == "target":
-            res.missed.append(e.label)
+    # first the pairs whose quotes overlap, then the rest: an entry the reader missed must not take the
+    # proposal of another entry that states the same figures in the same year
+    pending = sorted(entries, key=lambda x: order[x.kind])
+    for strict in (True, False):
+        pending = _match_pass(pending, proposals, codes, used, pairs, strict)
+    res.missed = [e.label for e in pending if e.kind == "target"]
     res.found = sum(1 for e, _ in pairs if e.kind == "target")
     optional = sum(1 for e, _ in pairs if e.kind == "optional")
     res.proposals -= optional  # a reading an entry marks as either way counts neither way
