@@ -18,11 +18,13 @@ the seeds, the catalog's other fields) of every matched target.
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +143,32 @@ def plan_file_entries(
     return entries, plans
 
 
+def published_results(paths: list[Path], plans: dict[str, list[dict[str, Any]]]) -> dict[str, list[Entry]]:
+    """Results a document reports (a reviewer's CSV of observations: indicator, region, period, value, …,
+    source naming the document's title), as baselines of that document: a proposal stating one is right."""
+    titles = {p.get("document_title") or p["title_zh"]: doc for doc, ps in plans.items() for p in ps}
+    out: dict[str, list[Entry]] = {}
+    for path in paths:
+        with path.open(encoding="utf-8") as f:
+            for n, row in enumerate(csv.DictReader(f), 1):
+                doc = next((d for t, d in titles.items() if (row.get("source") or "").startswith(t)), None)
+                if doc is None or not row.get("value") or not (row.get("period") or "")[:4].isdigit():
+                    continue
+                out.setdefault(doc, []).append(
+                    Entry(
+                        doc,
+                        "baseline",
+                        f"{path.stem}#{n}",
+                        row["indicator"],
+                        row["region"],
+                        int(row["period"][:4]),
+                        frozenset({Decimal(row["value"])}),
+                        {},
+                    )
+                )
+    return out
+
+
 _GOLD_LINE = re.compile(
     r"^(?P<kind>[TBO]) (?P<year>\d{4}) (?P<cmp>\S+) (?P<value>\S+) (?P<unit>\S+) (?P<attr>[ab-]) (?P<form>\S+) "
     r"(?P<ind>\S+) \| (?P<key>.+)$"
@@ -192,7 +220,11 @@ def _overlap(p: Proposal, e: Entry) -> bool:
     if not e.key:
         return True
     key, quote = squeeze(e.key), squeeze(p.quote)
-    return key in quote or quote in key or key[:8] in quote
+    if key in quote or quote in key or key[:8] in quote:
+        return True
+    # a row quoted cell by cell from another cell (23 耕地保有量（万公顷） 约束性 完成省 | 耕地保有量… 完成省下达指标)
+    m = SequenceMatcher(None, key, quote, autojunk=False).find_longest_match(0, len(key), 0, len(quote))
+    return m.size >= min(10, len(key), len(quote))
 
 
 def _family(code: str) -> str:
@@ -254,7 +286,7 @@ def _match_pass(
     for e in entries:
         candidates = [
             i for i, p in enumerate(proposals)
-            if i not in used and _matches(p, e, codes) and (not strict or _overlap(p, e))
+            if i not in used and _matches(p, e, codes) and (not strict or (bool(e.key) and _overlap(p, e)))
         ]  # fmt: skip
         candidates.sort(
             key=lambda i: (
@@ -345,7 +377,11 @@ def evaluate(
         return results
     plans = plans or plans_dir()
     staged = staging_dir() if staging is None else staging
-    staged_entries = plan_file_entries(sorted(staged.glob("*.yaml")))[0] if staged.is_dir() else {}
+    staged_entries: dict[str, list[Entry]] = {}
+    if staged.is_dir():
+        staged_entries, staged_plans = plan_file_entries(sorted(staged.glob("*.yaml")))
+        for doc, items in published_results(sorted(staged.glob("*.csv")), staged_plans).items():
+            staged_entries.setdefault(doc, []).extend(items)
     gold = {}
     for g in sorted(GOLD_DIR.glob("*.yaml")):
         doc, doc_entries, covered = gold_entries(g)

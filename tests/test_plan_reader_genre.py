@@ -114,3 +114,37 @@ def test_a_pdf_table_row_per_line(vocab: Vocabulary) -> None:
     assert (box.comparator, box.value, box.unit) == (">=", Decimal(420), "万标箱")
     (forest,) = find(props, "森林覆盖率")
     assert forest.comparator == "qualitative"
+
+
+OLD_PLAN_TABLE = """某市国民经济和社会发展第十五个五年规划纲要
+第一章 发展基础
+专栏1 “十四五”规划主要指标完成情况
+序号\t指标\t属性\t规划目标\t2025年完成情况
+\t\t\t规划目标（2025年）\t年均增速〔累计〕\t
+1\t地区生产总值（亿元）\t预期性\t9000以上\t7%左右\t8800，年均增速5.1%
+2\t森林覆盖率（%）\t约束性\t26.5\t\t26.8
+3\t单位地区生产总值能源消耗降低（%）\t约束性\t\t〔14〕\t〔15.2〕
+第二章 主要目标
+"""
+
+
+def test_an_earlier_plans_table_states_its_own_targets(vocab: Vocabulary) -> None:
+    """A new plan restating the previous plan's indicators: its 规划目标 cells are that plan's targets for
+    its own end year (2025, not 2030), its 年均/累计 column runs over that plan's period, and the results
+    column gives 2025 baselines."""
+    props = read_plan(OLD_PLAN_TABLE, vocab, PlanHints()).proposals
+    assert not [p for p in props if p.target_year == 2030]
+    gdp = {p.declared_form: p for p in find(props, "地区生产总值", year=2025)}
+    assert (gdp["level"].comparator, gdp["level"].value) == (">=", Decimal(9000))
+    growth = gdp["avg_annual_growth"]
+    assert (growth.value, growth.unit, growth.comparator, growth.period_start) == (Decimal(7), "%", "~", 2021)
+    (forest,) = find(props, "森林覆盖率", year=2025)
+    assert (forest.value, forest.attribute) == (Decimal("26.5"), "binding")
+    (energy,) = find(props, "能源消耗", year=2025)
+    assert (energy.value, energy.declared_form, energy.period_start) == (
+        Decimal(-14),
+        "relative_change",
+        2021,
+    )
+    results = {p.value for p in find(props, "", kind="baseline", year=2025)}
+    assert {Decimal(8800), Decimal("26.8")} <= results

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 
@@ -31,7 +32,8 @@ def read_plan(text: str, vocab: Vocabulary, hints: PlanHints | None = None) -> R
     ct = CleanText(text)
     clean = ct.clean
     marks = _year_marks(clean)
-    issued = hints.issued_year or _infer_issued(clean, marks)
+    own = _plan_period(hints.title, clean, None, title_only=True)
+    issued = hints.issued_year or _infer_issued(clean, marks, own)
     for mk in marks:
         if mk.relative is not None and issued is not None:
             mk.year = issued + mk.relative
@@ -63,10 +65,14 @@ def read_plan(text: str, vocab: Vocabulary, hints: PlanHints | None = None) -> R
     period = _plan_period(hints.title, clean, issued)
     ctx = _Ctx(vocab, ct, issued, horizon, scope, marks, [m.start for m in marks], headings,
                [h.start for h in headings], plan_titles, period)  # fmt: skip
+    spans: list[tuple[int, int]] = []
+    table_proposals = _read_tables(ctx, spans)
+    # the text of a table read as one is not read again as running text
+    ctx.tables = [(bisect.bisect_left(ct.pos, s), bisect.bisect_left(ct.pos, e)) for s, e in spans]
     proposals: list[Proposal] = []
     for a, b in _sentences(clean):
         proposals.extend(_read_sentence(ctx, a, b))
-    proposals.extend(_read_tables(ctx))
+    proposals.extend(table_proposals)
     proposals = _dedupe(proposals)
     _link_baselines(proposals)
     for p in proposals:
@@ -80,7 +86,9 @@ def read_plan(text: str, vocab: Vocabulary, hints: PlanHints | None = None) -> R
 _CN_ORDINAL = {"十一": 11, "十二": 12, "十三": 13, "十四": 14, "十五": 15, "十六": 16, "十七": 17}
 
 
-def _plan_period(title: str | None, clean: str, issued: int | None) -> tuple[int, int] | None:
+def _plan_period(
+    title: str | None, clean: str, issued: int | None, *, title_only: bool = False
+) -> tuple[int, int] | None:
     """The plan's own five-year period: from its title (第十五个五年 / 十五五), else the five-year plan named
     most often in its text that has not ended before the plan was issued."""
     for text in (title or "", clean[:600]):
@@ -88,6 +96,8 @@ def _plan_period(title: str | None, clean: str, issued: int | None) -> tuple[int
         if m:
             n = _CN_ORDINAL[m.group(1) or m.group(2)]
             return _fyp_period(n)
+    if title_only:
+        return None
     counts = Counter(_CN_ORDINAL[m] for m in re.findall(r"(十[一二三四五六七])五", clean))
     candidates = [n for n in counts if issued is None or _fyp_period(n)[1] > issued]
     if candidates:

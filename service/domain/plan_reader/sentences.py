@@ -92,11 +92,15 @@ def _year_marks(clean: str) -> list[_YearMark]:
     return marks
 
 
-def _infer_issued(clean: str, marks: list[_YearMark]) -> int | None:
+def _infer_issued(
+    clean: str, marks: list[_YearMark], own_period: tuple[int, int] | None = None
+) -> int | None:
     head = clean[:400]
     dated = re.search(r"((?:19|20)\d\d)年\d{1,2}月", head)
     if dated:
         return int(dated.group(1))
+    if own_period is not None:  # a 十五五 plan named in its title is issued as its period begins
+        return own_period[0]
     fyps = [mk for mk in marks if mk.period and mk.future is None]
     if fyps:
         return fyps[0].period[0] if fyps[0].period else None
@@ -116,6 +120,7 @@ class _Ctx:
     heading_starts: list[int]
     plan_titles: list[tuple[int, str, str | None]]  # (start, title, region)
     period: tuple[int, int] | None = None  # the plan's own period (第十五个五年 -> 2026-2030)
+    tables: list[tuple[int, int]] = field(default_factory=list)  # clean spans of tables read as tables
 
 
 def _own_line(ct: CleanText, start: int, end: int) -> bool:
@@ -374,6 +379,8 @@ def _clause(ctx: _Ctx, a: int, b: int, mt: _Mention, state: _State) -> _Clause:
 def _read_sentence(ctx: _Ctx, a: int, b: int) -> list[Proposal]:
     clean = ctx.text.clean
     mentions = _mentions(clean, a, b)
+    if ctx.tables:
+        mentions = [mt for mt in mentions if not any(s <= mt.start < e for s, e in ctx.tables)]
     if not mentions:
         return []
     out: list[Proposal] = []

@@ -39,7 +39,7 @@ _CATEGORY = re.compile(
 )
 _COUNT_NOTE = re.compile(r"^[（(]\s*\d+\s*项\s*[)）]$")
 _DASH = re.compile(r"^[—\-–－*＊/／]*$")
-_OPEN, _CLOSE = "〔［[【", "〕］]】"
+_OPEN, _CLOSE = r"〔［\[【", r"〕］\]】"  # inside a character class: [ and ] escaped
 _VALUE = re.compile(
     rf"^(?P<open>[{_OPEN}])?\s*(?P<op>[<>≤≥＜＞]=?|不低于|不高于|不少于|不超过|超过|高于|低于|大于|小于)?\s*"
     rf"(?P<force>力争|争取)?(?:达到)?\s*(?P<num>{_NUM})(?:\s*[—\-–~～]\s*(?P<hi>{_NUM}))?\s*(?P<unit>%|‰)?\s*"
@@ -84,7 +84,8 @@ class _Row:
     attribute: str | None = None
 
 
-def _read_tables(ctx: _Ctx) -> list[Proposal]:
+def _read_tables(ctx: _Ctx, spans: list[tuple[int, int]] | None = None) -> list[Proposal]:
+    """The proposals of every indicator table; ``spans`` receives the original offsets of each table read."""
     original = ctx.text.original
     lines: list[tuple[int, str]] = []
     offset = 0
@@ -97,7 +98,10 @@ def _read_tables(ctx: _Ctx) -> list[Proposal]:
         lines[i][1].strip()
         if _starts_table(lines, i):
             end = _table_end(lines, i)
-            out.extend(_read_table(ctx, lines[i:end]))
+            found = _read_table(ctx, lines[i:end])
+            out.extend(found)
+            if found and spans is not None:
+                spans.append((lines[i][0], lines[end - 1][0] + len(lines[end - 1][1])))
             i = end
         else:
             i += 1
@@ -403,17 +407,26 @@ def _proposals_of_row(ctx: _Ctx, row: _Row, columns: list[_Column]) -> list[Prop
         name = name[: um.start()]
     if not re.search(r"[\u4e00-\u9fff]{2}", name):
         return []
-    period = ctx.period
+    period = _table_period(ctx, columns)
     values = _merge_values(row.values, len(columns))
     out: list[Proposal] = []
     for col, cell in zip(columns, values, strict=True):
-        if cell is None or col.kind == "old" or not cell.text.strip() or _DASH.match(cell.text.strip()):
+        if cell is None or not cell.text.strip() or _DASH.match(cell.text.strip()):
             continue
         for part in re.split(r"[，,]", cell.text):
             p = _cell_proposal(ctx, row, name, unit, col, cell, part.strip(), period)
             if p is not None:
                 out.append(p)
     return out
+
+
+def _table_period(ctx: _Ctx, columns: list[_Column]) -> tuple[int, int] | None:
+    """The five-year period a table's 年均/累计 column runs over: the plan's own, or, in a table restating
+    an earlier plan's targets (规划目标（2025年） beside 2025年完成情况), that plan's."""
+    old = next((c.year for c in columns if c.kind == "old" and c.year), None)
+    if old is not None and (ctx.period is None or old < ctx.period[0]):
+        return old - 4, old
+    return ctx.period
 
 
 def _unit_in_paren(text: str) -> bool:
@@ -440,6 +453,9 @@ def _cell_proposal(
         if period is None:
             return None
         year, kind = period[1], "target"
+    elif col.kind == "old":  # an earlier plan's target for its own end year
+        assert col.year is not None
+        year, kind = col.year, "target"
     else:
         assert col.year is not None
         year = col.year
@@ -488,6 +504,9 @@ def _cell_proposal(
             comparator = ">="
         else:
             comparator = "="
+        if col.kind == "period" and vm.group("unit") == "%" and unit not in (None, "%") and not cumulative:
+            # 6.5% in the 年均 column of a row measured in 亿元: the average growth of the level
+            unit, form = "%", "avg_annual_growth"
         unit = unit or (vm.group("unit") or None)
     elif pm:
         value = to_decimal(pm.group("num"))
