@@ -148,3 +148,47 @@ def test_an_earlier_plans_table_states_its_own_targets(vocab: Vocabulary) -> Non
     )
     results = {p.value for p in find(props, "", kind="baseline", year=2025)}
     assert {Decimal(8800), Decimal("26.8")} <= results
+
+
+UNDATED = """某市国民经济和社会发展第十五个五年规划纲要
+第一章 发展基础
+过去五年，全市建成数字农场40家。
+第六章 推进乡村全面振兴
+专栏9 乡村振兴重点工程
+1.智慧农业工程。建成数字农场60家，新增冷链仓储库容12万立方米以上。
+2.乡村人才工程。培育乡村工匠500名左右。
+"""
+
+
+def test_undated_goals_of_the_plans_own_period(vocab: Vocabulary) -> None:
+    """A 十五五 plan's 专栏 and task chapters state goals without a year: they are for the period's end
+    (2030); figures of the review section are not goals."""
+    props = read_plan(UNDATED, vocab, PlanHints()).proposals
+    (farms,) = find(props, "数字农场60家")
+    assert (farms.value, farms.unit, farms.comparator) == (Decimal(60), "家", ">=")
+    (craft,) = find(props, "乡村工匠")
+    assert (craft.value, craft.comparator) == (Decimal(500), "~")
+    assert not [p for p in props if p.kind == "target" and p.value == Decimal(40)]
+
+
+SCALE_CLASSES = """某市国民经济和社会发展第十五个五年规划纲要
+第一章 回顾与成就
+过去五年，常住人口城镇化率达到78.5%，较2020年提高2个百分点。
+第四章 构建现代化产业体系
+壮大新能源、新材料、高端装备等6个千亿级产业集群。新建两个千万千瓦级海上风电基地。培育五百亿级数字贸易产业集群。
+"""
+
+
+def test_a_count_before_a_scale_class_is_the_goal(vocab: Vocabulary) -> None:
+    """6个千亿级产业集群 is six clusters (not 1000 亿元); 千万千瓦级 is a class, not a figure; a 亿级 class
+    without a count reads as its scale. An undated figure of the review section is a 2025 result."""
+    props = read_plan(SCALE_CLASSES, vocab, PlanHints()).proposals
+    (clusters,) = find(props, "6个千亿级")
+    assert (clusters.value, clusters.unit) == (Decimal(6), "个")
+    (bases,) = find(props, "千万千瓦级")
+    assert (bases.value, bases.unit) == (Decimal(2), "个")
+    (trade,) = find(props, "五百亿级")
+    assert (trade.value, trade.unit, trade.comparator) == (Decimal(500), "亿元", ">=")
+    assert not [p for p in props if p.value == Decimal(1000) or p.unit == "万千瓦"]
+    (urban,) = find(props, "城镇化率", kind="baseline", year=2025)
+    assert (urban.indicator_code, urban.value) == ("urbanization_rate", Decimal("78.5"))

@@ -81,6 +81,8 @@ def numbers_in(quote: str) -> set[Decimal]:
     found = {Decimal(m.replace(",", "")) for m in re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", text)}
     for run in re.findall(r"[零〇一二两三四五六七八九十百千万]+", text):
         run = run.rstrip("万")  # 两万亿元: 万 is the unit's
+        if "万" in run and (head := chinese_number(run.partition("万")[0])) is not None:
+            found.add(Decimal(head))  # 千万千瓦: 1000 万千瓦
         value = chinese_number(run)
         if value is None and len(run) > 1:  # 十百千亿级: a run of several numerals
             found.update(Decimal(v) for ch in run if (v := chinese_number(ch)) is not None)
@@ -100,9 +102,9 @@ _BASE_UNITS = [
     "公里/万平方公里", "公里/百平方公里", "微克/立方米", "吨标准煤/万元", "个百分点", "平方公里", "平方米",
     "立方米", "标准箱", "吨标准煤", "千瓦时", "人次", "千瓦", "兆瓦", "美元", "元", "人", "家", "个", "件",
     "项", "所", "座", "条", "台", "套", "处", "张", "辆", "艘", "名", "位", "户", "岁", "年", "天", "倍",
-    "公里", "千米", "米", "吨", "亩", "床", "部", "种", "只", "支", "篇", "款", "%", "‰",
+    "公里", "千米", "米", "吨", "亩", "公顷", "标箱", "幢", "宗", "场", "床", "部", "种", "只", "支", "篇", "款", "%", "‰",
 ]  # fmt: skip
-_SCALABLE = {"元", "美元", "人", "人次", "吨", "亩", "千瓦", "平方米", "标准箱", "户", "辆", "件", "家", "个", "台", "套", "张", "床", "千瓦时", "公里", "项", "名"}  # fmt: skip
+_SCALABLE = {"元", "美元", "人", "人次", "吨", "亩", "立方米", "公顷", "标箱", "幢", "宗", "场", "千瓦", "平方米", "标准箱", "户", "辆", "件", "家", "个", "台", "套", "张", "床", "千瓦时", "公里", "项", "名"}  # fmt: skip
 _UNIT = "|".join(
     [f"(?:万亿|亿|万){re.escape(u)}" for u in sorted(_SCALABLE, key=len, reverse=True)]
     + [re.escape(u) for u in _BASE_UNITS]
@@ -174,7 +176,7 @@ def _mentions(clean: str, a: int, b: int) -> list[_Mention]:
                 v < 1
                 or (
                     len(raw) == 1
-                    and unit in ("年", "个", "家", "条", "项", "批", "种")
+                    and unit in ("年", "个", "家", "条", "项", "批", "种", "场", "宗", "幢", "支")
                     and not (
                         _SUFFIX_RE.match(s[m.end() :])
                         or _GOAL_VERB.search(s[max(0, m.start() - 3) : m.start()])
@@ -206,7 +208,17 @@ def _mentions(clean: str, a: int, b: int) -> list[_Mention]:
     words = [(mt.start, mt.end) for mt in out if mt.word and mt.word != "级"]
     out = [mt for mt in out if mt.word or not any(s0 < mt.end and mt.start < e0 for s0, e0 in words)]
     out.sort(key=lambda x: x.start)
-    return out
+    # a scale class (千万千瓦级基地, 4个万亿级产业) is not a figure of its own: the count before it is the
+    # goal (4个); a 亿级 class without a count (培育千亿级产业集群) reads as its scale
+    counted = {mt.end for mt in out if mt.unit in _COUNTS and not mt.word}
+    return [
+        mt for mt in out
+        if not (mt.word == "级" and mt.start in counted)
+        and not (mt.word is None and clean[mt.end : mt.end + 1] == "级")
+    ]  # fmt: skip
+
+
+_COUNTS = {"个", "家", "条", "座", "项", "所", "处", "支", "批"}
 
 
 def _is_year(v: Decimal, unit: str) -> bool:

@@ -434,8 +434,15 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
         return _build(ctx, a, b, mt, cl, kind, carried, None, listed, year, period, year_reason,
                       year_strength, reasons, quote_start, quote_end, chapter, inherited=True)  # fmt: skip
 
+    # 发展A、B等10个千亿级产业集群: the count closing a list of what a goal verb makes is the goal
+    enumerated = bool(
+        mt.unit in ("个", "家", "条", "座", "项", "所", "处")
+        and cl.pre.endswith("等")
+        and re.search(r"打造|培育|发展|建设|形成|建成|壮大|布局|引进", cl.pre)
+        and _ATTRIBUTIVE_NEXT.match(cl.post)
+    )
     # figures that describe a noun (发布的45个集群名单, 3.7%的国土面积) state nothing
-    if not mt.word and (cl.post.startswith("的") or (
+    if not mt.word and not enumerated and (cl.post.startswith("的") or (
         not cl.suffix and cl.verb in _WEAK_VERBS and _ATTRIBUTIVE_NEXT.match(cl.post)
         and (cl.subject_raw.endswith("的") or not cl.subject_raw or cl.verb == "")
     )):  # fmt: skip
@@ -460,6 +467,10 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
             return []  # 形成一批千亿级产业集群: no one subject to measure
         object_phrase = cl.post
         quote_end = cl.ce
+    elif enumerated:
+        object_phrase = cl.post
+        quote_end = cl.ce
+        quote_start = max(cl.cs, clean.rfind("、", cl.cs, mt.start) + 1)
     elif cl.verb in _OBJECT_VERBS and not _remove_regions(vocab, subject)[0].strip("每年"):
         object_phrase = cl.post  # 打造15家以上国际知名的金融科技领军企业
         quote_end = cl.ce
@@ -476,7 +487,13 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
     if kind is None:
         if section_kind == "past":
             kind = "baseline"
-        elif cl.evidence or mt.word or _GOAL_MARK.search(before_in_clause) or section_kind == "goal":
+        elif (
+            cl.evidence
+            or mt.word
+            or enumerated
+            or _GOAL_MARK.search(before_in_clause)
+            or section_kind == "goal"
+        ):
             kind = "target"
         else:
             return []
@@ -524,10 +541,14 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
     if matched is None:
         new_name = _new_indicator_name(phrase)
         # a new indicator is proposed only for a dated goal in plain words
-        if not new_name or kind == "baseline" or year is None or year_strength < 1:
+        if not new_name or kind == "baseline":
             return []
-        if mt.word == "级" or clean[mt.start : mt.end] == "全面实现":
-            return []  # an order of magnitude, or 全面实现 (often qualitative), only for a known indicator
+        if (year is None or year_strength < 1) and not (
+            _own_period_goal(ctx, section_kind) and (cl.evidence or object_phrase)
+        ):
+            return []
+        if clean[mt.start : mt.end] == "全面实现":
+            return []  # 全面实现 (often qualitative) only for a known indicator
     # (a growth goal stays on the level indicator, 产值年均增长25% -> industrial_output, as the catalog has it;
     # a growth baseline is an observation, so it goes to the growth-rate indicator)
     state.subject = phrase if not inherited else state.subject or phrase
@@ -546,8 +567,12 @@ def _build(
 ) -> list[Proposal]:  # fmt: skip
     vocab = ctx.vocab
     clean = ctx.text.clean
-    if year is None and kind == "target" and ctx.horizon is not None:
-        year, year_reason, year_strength = ctx.horizon, f"no year stated; the plan's horizon {ctx.horizon}", 0
+    if year is None and kind == "target" and _end_year(ctx) is not None:
+        year, year_reason, year_strength = (
+            _end_year(ctx),
+            f"no year stated; the plan's horizon {_end_year(ctx)}",
+            0,
+        )
     if year is None:
         return []
     ind = vocab.indicators[matched[0]] if matched else None
@@ -606,10 +631,37 @@ def _build(
             high=mt.high, reference_year=reference_year if kind == "target" else None,
             period=period if kind == "baseline" else None, chapter=chapter, plan_title=_plan_title_at(ctx, mt.start),
             suggested_code=suggested[1] if suggested else None,
-            period_start=(period[0] if period else None) if kind == "target" and form in ("avg_annual_growth", "cumulative") else None,
+            period_start=_period_start(ctx, kind, form, year, period),
         )
         for region in _or_none(regions)
     ]  # fmt: skip
+
+
+def _period_start(ctx: _Ctx, kind: str, form: str, year: int, period: tuple[int, int] | None) -> int | None:
+    """The first year of the period a target applies over (每年 / 年均 / 累计): the period stated, else the
+    plan's own when the target is for its end year."""
+    if kind != "target" or form not in ("avg_annual_growth", "cumulative", "each_year", "annual_growth"):
+        return None
+    if period:
+        return period[0]
+    if ctx.period is not None and year == ctx.period[1]:
+        return ctx.period[0]
+    return None
+
+
+def _end_year(ctx: _Ctx) -> int | None:
+    """The year an undated goal is for: the end of the plan's own five-year period when its title names one
+    (a goal of a 十五五 plan without a year is a goal for 2030), else the year most of its goals name."""
+    if ctx.period is not None and (ctx.issued is None or ctx.period[1] > ctx.issued):
+        return ctx.period[1]
+    return ctx.horizon
+
+
+def _own_period_goal(ctx: _Ctx, section_kind: str | None) -> bool:
+    """Whether an undated figure is read as a goal of the plan's own period: the plan names its five-year
+    period and the figure is not in a review section (a 十五五 plan's 专栏 and task chapters state their
+    goals without a year)."""
+    return ctx.period is not None and section_kind != "past" and not ctx.plan_titles
 
 
 def _or_none(regions: list[str]) -> list[str | None]:
@@ -618,6 +670,8 @@ def _or_none(regions: list[str]) -> list[str | None]:
 
 def _new_indicator_name(phrase: str) -> str | None:
     name = re.sub(r"^(?:的|了|在|为|和|与|及|对|使|将|把|其|该|各类|一批|若干|多个)+", "", phrase)
+    bare = re.sub(r"^(?:建成|建设|培育|打造|引进|创建|举办|实施|推动|开展|完成)(?=..)", "", name)
+    name = bare if re.search(r"[\u4e00-\u9fff]", bare) else name
     name = re.sub(r"[“”‘’\"'《》]", "", name)
     name = re.split(r"(?:达到|超过|突破|不低于|控制在)", name)[0]
     name = re.sub(r"(?:每年|年均|累计)$", "", name)
@@ -701,7 +755,11 @@ def _year_for(ctx: _Ctx, a: int, pos: int) -> tuple[str | None, int | None, tupl
                 mk = ctx.marks[j - 1]
             return "target", mk.year, mk.period, f"under the heading '{clean[mk.start : mk.end]}'", 1
         j -= 1
-    # an undated figure of a 发展基础 section: the latest past year stated in that section
+    # an undated figure of a 发展基础 section: the last year of the plan period before the plan's own (a
+    # 十五五 plan reviews 2021-2025: 2025), else the latest past year stated in that section
+    if section_kind == "past" and ctx.period is not None and not ctx.plan_titles:
+        end = ctx.period[0] - 1
+        return "baseline", end, None, f"undated in a review section: the end of the previous plan ({end})", 1
     if section_kind == "past":
         root = _section_root(ctx, pos)
         j = i
@@ -789,6 +847,8 @@ def _form(cl: _Clause, mt: _Mention, ind: IndicatorTerm | None, kind: str) -> st
         and "每年" not in subject
     ):
         return "cumulative"
+    if kind == "target" and re.search(r"每年|年均", cl.pre) and not cl.growth:
+        return "each_year"  # 每年完成改造1万幢 / 年均供应35平方公里: an amount that holds every year
     return "level"
 
 
