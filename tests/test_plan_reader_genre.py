@@ -192,3 +192,22 @@ def test_a_count_before_a_scale_class_is_the_goal(vocab: Vocabulary) -> None:
     assert not [p for p in props if p.value == Decimal(1000) or p.unit == "万千瓦"]
     (urban,) = find(props, "城镇化率", kind="baseline", year=2025)
     assert (urban.indicator_code, urban.value) == ("urbanization_rate", Decimal("78.5"))
+
+
+SHARED_VERB = """某市国民经济和社会发展第十五个五年规划纲要
+第七章 建设数字城市
+到2030年，累计建成市级智能工厂300家，省级智能工厂80家，国家级智能工厂12个。
+到2030年，建设市级数据实验室40家、数据赋能中心15家，争创国家级平台3个。
+推动百亿级数字产业项目落地见效。
+"""
+
+
+def test_items_of_a_list_share_the_verb_of_the_first(vocab: Vocabulary) -> None:
+    """X 300 家，Y 80 家，Z 12 个 and A 40 家、B 15 家: each item is a goal of its own, named by the words
+    after the figure before it; a 亿级 scale describing projects is no goal."""
+    props = read_plan(SHARED_VERB, vocab, PlanHints()).proposals
+    got = {(p.indicator, p.value, p.unit) for p in props if p.kind == "target" and p.target_year == 2030}
+    assert {("省级智能工厂", Decimal(80), "家"), ("国家级智能工厂", Decimal(12), "个"),
+            ("数据赋能中心", Decimal(15), "家"), ("市级数据实验室", Decimal(40), "家")} <= got  # fmt: skip
+    assert len([p for p in props if p.value == Decimal(300)]) == 1
+    assert not [p for p in props if p.value == Decimal(100)]

@@ -320,6 +320,7 @@ class _Clause:
     post: str  # after the figure and its qualifier, to the end of the clause
     growth: str  # 年均增长 / 增长 / … when the figure is a rate of growth
     continuation: bool  # a further figure of a list in the same clause
+    listed: bool = False  # an item of a list after another figure (its verb may be that figure's)
 
     @property
     def evidence(self) -> bool:
@@ -331,7 +332,15 @@ class _Clause:
             or self.adv
             or self.growth
             or _GOAL_VERB.search(self.pre)
+            or _ACTION_LEAD.match(_strip_lead(self.pre))
         )
+
+
+# a clause that opens with what is to be done (建设实验室40家, 实施攻关项目300个, 形成数据集800个)
+_ACTION_LEAD = re.compile(
+    r"(?:建设|实施|形成|争创|完成|开展|改造|举办|组织|招引|集聚|汇聚|提供|新改扩建|新改建|培养|遴选|开发|启动|"
+    r"盘活|推广|发布|新招引|谋划推进|计划改造|计划完成|滚动实施|接续实施|累计完成)"
+)
 
 
 @dataclass
@@ -343,6 +352,7 @@ class _State:
     distribute: list[str] = field(default_factory=list)
     group: list[Proposal] = field(default_factory=list)
     group_end: int = -1
+    last_end: int = -1  # where the sentence's last figure (with its qualifier) ends
 
 
 def _clause(ctx: _Ctx, a: int, b: int, mt: _Mention, state: _State) -> _Clause:
@@ -362,6 +372,15 @@ def _clause(ctx: _Ctx, a: int, b: int, mt: _Mention, state: _State) -> _Clause:
     ):
         continuation = True
         pre = pre[soft + 1 :]
+    listed = False
+    if not continuation and a_list_item(clean, state.last_end, cs, mt.start):
+        # 建设实验室50家、应用赋能中心20家 / 创建绿色工厂1200家，国家级绿色工厂150家: an item of a list
+        # names its own subject after the figure before it, and may share that figure's verb
+        listed = True
+        sep = _LIST_SEP.match(clean, state.last_end)
+        if state.last_end > cs and sep is not None:
+            cs = sep.end()
+            pre = clean[cs : mt.start]
     pm = _PRE_RE.search(pre)
     assert pm is not None
     verb = pm.group("verb") or ""
@@ -373,7 +392,23 @@ def _clause(ctx: _Ctx, a: int, b: int, mt: _Mention, state: _State) -> _Clause:
             growth = gm.group()
             subject_raw = subject_raw[: gm.start()]
     return _Clause(cs, ce, pre, subject_raw, verb, pm.group("force") or "", pm.group("adv") or "", suffix,
-                   post[len(suffix) :], growth, continuation)  # fmt: skip
+                   post[len(suffix) :], growth, continuation, listed)  # fmt: skip
+
+
+_LIST_SEP = re.compile(r"(?:以上|以内|以下|左右|上下)?[）)”]?[、，,和及与]")
+
+
+def a_list_item(clean: str, last_end: int, cs: int, start: int) -> bool:
+    """Whether the figure at ``start`` follows another one across a list separator: right after it in the
+    same clause (…50家、应用赋能中心20家) or at the start of the next clause (…1200家，国家级…150家)."""
+    if last_end < 0:
+        return False
+    m = _LIST_SEP.match(clean, last_end)
+    if m is None:
+        return False
+    if last_end >= cs:
+        return m.end() < start and not _LIST_SEP.search(clean, m.end(), start)
+    return m.end() == cs
 
 
 def _read_sentence(ctx: _Ctx, a: int, b: int) -> list[Proposal]:
@@ -399,6 +434,9 @@ def _read_sentence(ctx: _Ctx, a: int, b: int) -> list[Proposal]:
             state.group = props
             state.group_end = mt.end
             out.extend(props)
+        elif not cl.continuation:
+            state.group = []
+        state.last_end = mt.end + len(cl.suffix)
     return out
 
 
@@ -493,11 +531,13 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
             or enumerated
             or _GOAL_MARK.search(before_in_clause)
             or section_kind == "goal"
+            or (cl.listed and state.group and state.group[0].kind == "target")
         ):
             kind = "target"
         else:
             return []
-    if kind == "target" and not (cl.evidence or mt.word or object_phrase):
+    shared = cl.listed and bool(state.group) and state.group[0].kind == "target" and cl.verb in _WEAK_VERBS
+    if kind == "target" and not (cl.evidence or mt.word or object_phrase or shared):
         return []  # 为 / 有 with a future year is a forecast or a statement, not a goal
     if kind == "baseline" and re.search(r"季度|上半年|下半年|\d+月", before_in_clause):
         return []  # a figure for part of a year is not a baseline of a yearly indicator
@@ -549,6 +589,8 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
             return []
         if clean[mt.start : mt.end] == "全面实现":
             return []  # 全面实现 (often qualitative) only for a known indicator
+        if mt.word == "级" and not re.search(r"(?:集群|产业|产业链|基地|园区|企业)$", object_phrase):
+            return []  # 百亿级项目领跑…: a scale that describes, not a cluster or industry to be built
     # (a growth goal stays on the level indicator, 产值年均增长25% -> industrial_output, as the catalog has it;
     # a growth baseline is an observation, so it goes to the growth-rate indicator)
     state.subject = phrase if not inherited else state.subject or phrase
@@ -670,7 +712,9 @@ def _or_none(regions: list[str]) -> list[str | None]:
 
 def _new_indicator_name(phrase: str) -> str | None:
     name = re.sub(r"^(?:的|了|在|为|和|与|及|对|使|将|把|其|该|各类|一批|若干|多个)+", "", phrase)
-    bare = re.sub(r"^(?:建成|建设|培育|打造|引进|创建|举办|实施|推动|开展|完成)(?=..)", "", name)
+    bare = re.sub(
+        r"^(?:累计)?(?:建成|建设|培育|打造|引进|创建|举办|实施|推动|开展|完成|争创|形成)(?=..)", "", name
+    )
     name = bare if re.search(r"[\u4e00-\u9fff]", bare) else name
     name = re.sub(r"[“”‘’\"'《》]", "", name)
     name = re.split(r"(?:达到|超过|突破|不低于|控制在)", name)[0]
