@@ -18,6 +18,7 @@ the seeds, the catalog's other fields) of every matched target.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import os
 import re
@@ -219,7 +220,11 @@ def squeeze(text: str) -> str:
 def _overlap(p: Proposal, e: Entry) -> bool:
     if not e.key:
         return True
-    key, quote = squeeze(e.key), squeeze(p.quote)
+    return any(_overlaps(e.key, q) for q in (p.quote, *p.quotes))
+
+
+def _overlaps(entry_quote: str, proposal_quote: str) -> bool:
+    key, quote = squeeze(entry_quote), squeeze(proposal_quote)
     if key in quote or quote in key or key[:8] in quote:
         return True
     # a row quoted cell by cell from another cell (23 耕地保有量（万公顷） 约束性 完成省 | 耕地保有量… 完成省下达指标)
@@ -276,17 +281,51 @@ def _agrees(f: str, got: Any, want: Any) -> bool:
     return bool(got == want)
 
 
+NEAR_CHARS = 400  # how far (non-space characters) a proposal may be from the entry's quote it matches
+
+
+def _nearness(text: str) -> Any:
+    """A test of whether a proposal lies near an entry's quote in the text (an entry without a quote, or
+    whose quote is not found, is near everything)."""
+    keep = [i for i, ch in enumerate(text) if not ch.isspace()]
+    squeezed = "".join(text[i] for i in keep)
+    places: dict[str, list[int]] = {}
+
+    def where(key: str) -> list[int]:
+        if key not in places:
+            found, at = [], squeezed.find(key)
+            while at >= 0 and len(found) < 50:
+                found.append(at)
+                at = squeezed.find(key, at + 1)
+            places[key] = found
+        return places[key]
+
+    def near(p: Proposal, e: Entry) -> bool:
+        code = p.indicator_code or p.suggested_code
+        if code is not None and _family(code) == _family(e.indicator):
+            return True  # the same indicator restated elsewhere (a table row and its sentence)
+        key = squeeze(e.key)
+        spots = where(key) if key else []
+        if not spots:
+            return True
+        ats = [bisect.bisect_left(keep, p.start)] + [x for q in p.quotes for x in where(squeeze(q))]
+        return any(abs(at - s) <= NEAR_CHARS for s in spots for at in ats)
+
+    return near
+
+
 def _match_pass(
     entries: list[Entry], proposals: list[Proposal], codes: set[str], used: set[int],
-    pairs: list[tuple[Entry, Proposal]], strict: bool,
+    pairs: list[tuple[Entry, Proposal]], strict: bool, near: Any = None,
 ) -> list[Entry]:  # fmt: skip
-    """Pair entries with unused matching proposals (``strict``: only those whose quotes overlap); the
-    entries left unpaired."""
+    """Pair entries with unused matching proposals (``strict``: only those whose quotes overlap; else, where
+    ``near`` tells, only those within a few sentences of the entry's quote); the entries left unpaired."""
     left = []
     for e in entries:
         candidates = [
             i for i, p in enumerate(proposals)
-            if i not in used and _matches(p, e, codes) and (not strict or (bool(e.key) and _overlap(p, e)))
+            if i not in used and _matches(p, e, codes)
+            and ((bool(e.key) and _overlap(p, e)) if strict else (near is None or near(p, e)))
         ]  # fmt: skip
         candidates.sort(
             key=lambda i: (
@@ -333,8 +372,9 @@ def _evaluate_document(
     # first the pairs whose quotes overlap, then the rest: an entry the reader missed must not take the
     # proposal of another entry that states the same figures in the same year
     pending = sorted(entries, key=lambda x: order[x.kind])
+    near = _nearness(text)
     for strict in (True, False):
-        pending = _match_pass(pending, proposals, codes, used, pairs, strict)
+        pending = _match_pass(pending, proposals, codes, used, pairs, strict, near)
     res.missed = [e.label for e in pending if e.kind == "target"]
     res.found = sum(1 for e, _ in pairs if e.kind == "target")
     optional = sum(1 for e, _ in pairs if e.kind == "optional")

@@ -91,10 +91,12 @@ def numbers_in(quote: str) -> set[Decimal]:
     for word, value in _WORD_VALUES.items():
         if word in text:
             found.add(Decimal(value))
+    for cls in re.findall(r"(Ⅰ|Ⅱ|Ⅲ|Ⅳ|Ⅴ|III|II|IV|I|V)\s?类", text):
+        found.add(Decimal(_ROMAN[cls]))
     return found
 
 
-_WORD_VALUES = {"全覆盖": 100, "全面实现": 100, "全部": 100, "翻一番": 2, "倍增": 2, "翻番": 2}
+_WORD_VALUES = {"全覆盖": 100, "全面实现": 100, "全部": 100, "翻一番": 2, "倍增": 2, "翻番": 2, "清零": 0}
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _CNUM = r"[零〇一二两三四五六七八九十百千]+(?:万[零〇一二两三四五六七八九十百千]+)?(?:点[零〇一二两三四五六七八九]+)?"
@@ -105,8 +107,10 @@ _BASE_UNITS = [
     "公里", "千米", "米", "吨", "亩", "公顷", "标箱", "幢", "宗", "场", "床", "部", "种", "只", "支", "篇", "款", "%", "‰",
 ]  # fmt: skip
 _SCALABLE = {"元", "美元", "人", "人次", "吨", "亩", "立方米", "公顷", "标箱", "幢", "宗", "场", "千瓦", "平方米", "标准箱", "户", "辆", "件", "家", "个", "台", "套", "张", "床", "千瓦时", "公里", "项", "名"}  # fmt: skip
+_COMPOUND_UNITS = ["万元/人", "元/人", "人/亿元", "件/万人", "平方米/人", "吨/万元"]
 _UNIT = "|".join(
-    [f"(?:万亿|亿|万){re.escape(u)}" for u in sorted(_SCALABLE, key=len, reverse=True)]
+    [re.escape(u) for u in _COMPOUND_UNITS]
+    + [f"(?:万亿|亿|万){re.escape(u)}" for u in sorted(_SCALABLE, key=len, reverse=True)]
     + [re.escape(u) for u in _BASE_UNITS]
 )
 _VALUE_RE = re.compile(
@@ -118,8 +122,9 @@ _VALUE_RE = re.compile(
     rf"|(?P<num>{_NUM}|{_CNUM})(?P<unit>{_UNIT})"
     rf")"
 )
+_ROMAN = {"Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4, "Ⅴ": 5, "I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
 _WORD_RE = re.compile(
-    r"全覆盖|全面实现|(?P<times>[二两三四五六七八九十\d]*)倍增|翻一番|翻番|一(?P<per>[城区县市镇园])一(?P<what>[^，。,；;、”\"]{1,4}?)(?=[”\"」]|建设|$)"
+    r"(?P<cls>(?<![A-Za-z劣])(?:Ⅰ|Ⅱ|Ⅲ|Ⅳ|Ⅴ|III|II|IV|I|V)\s?类)|(?<![健齐完安])全覆盖|全面实现|(?:动态)?清零|(?P<times>[二两三四五六七八九十\d]*)倍增|翻一番|翻番|一(?P<per>[城区县市镇园])一(?P<what>[^，。,；;、”\"]{1,4}?)(?=[”\"」]|建设|$)"
 )
 
 
@@ -172,6 +177,12 @@ def _mentions(clean: str, a: int, b: int) -> list[_Mention]:
             if v is None or _is_year(v, unit):
                 continue
             # 一个 / 三年 / 五个新城: articles, durations and counts of places, unless a goal word is next to them
+            if (
+                raw == "一"
+                and unit in _COUNTS | {"人", "名", "种", "套"}
+                and not _SUFFIX_RE.match(s[m.end() :])
+            ):
+                continue  # 打造一支队伍 / 建设一个平台 / 一人公司: an article, not a count
             if not raw[0].isdigit() and (
                 v < 1
                 or (
@@ -180,6 +191,7 @@ def _mentions(clean: str, a: int, b: int) -> list[_Mention]:
                     and not (
                         _SUFFIX_RE.match(s[m.end() :])
                         or _GOAL_VERB.search(s[max(0, m.start() - 3) : m.start()])
+                        or s[max(0, m.start() - 1) : m.start()] in ("超", "逾", "达")
                     )
                 )
             ):
@@ -194,7 +206,12 @@ def _mentions(clean: str, a: int, b: int) -> list[_Mention]:
     for m in _WORD_RE.finditer(s):
         st, en = a + m.start(), a + m.end()
         word = m.group()
-        if word in ("全覆盖", "全面实现"):
+        if m.group("cls"):  # water quality class: Ⅲ类 (a lower class is cleaner)
+            out.append(_Mention(st, en, Decimal(_ROMAN[m.group("cls").rstrip("类").strip()]), None, None, "类",
+                                word="类"))  # fmt: skip
+        elif word.endswith("清零"):  # a count brought to zero (and kept there)
+            out.append(_Mention(st, en, Decimal(0), None, None, "个", word="清零"))
+        elif word in ("全覆盖", "全面实现"):
             out.append(_Mention(st, en, Decimal(100), None, None, "%", word="全覆盖"))
         elif m.group("per"):
             out.append(_Mention(st, en, Decimal(1), None, None, "个", word="一城一", per=m.group("per"),
@@ -205,7 +222,7 @@ def _mentions(clean: str, a: int, b: int) -> list[_Mention]:
             out.append(_Mention(st, en, Decimal(2), None, None, "倍", word="倍增",
                                 times=int(times) if times is not None else None))  # fmt: skip
     # a figure inside a word (the 六倍 of 六倍增) is dropped
-    words = [(mt.start, mt.end) for mt in out if mt.word and mt.word != "级"]
+    words = [(mt.start, mt.end) for mt in out if mt.word and mt.word not in ("级", "类")]
     out = [mt for mt in out if mt.word or not any(s0 < mt.end and mt.start < e0 for s0, e0 in words)]
     out.sort(key=lambda x: x.start)
     # a scale class (千万千瓦级基地, 4个万亿级产业) is not a figure of its own: the count before it is the

@@ -103,6 +103,17 @@ def _dedupe(proposals: list[Proposal]) -> list[Proposal]:
             p.declared_form,
         )
         if key in seen:
+            # an exact repeat: one proposal; the table's (which carries the 属性) is kept, with both quotes
+            earlier = next((x for x in out if _exact(x) == key), None)
+            if earlier is not None and p.quote != earlier.quote:
+                keep, other = (p, earlier) if p.attribute and not earlier.attribute else (earlier, p)
+                if keep is p:
+                    out[out.index(earlier)] = p
+                    for k, v in list(by_identity.items()):
+                        if v is earlier:
+                            by_identity[k] = p
+                keep.quotes.append(other.quote)
+                keep.reason += f"; restated at line {other.line}: '{other.quote[:60]}'"
             continue
         seen.add(key)
         ident = p.indicator_code or p.suggested_code
@@ -122,6 +133,11 @@ def _dedupe(proposals: list[Proposal]) -> list[Proposal]:
             by_identity[same] = p
         out.append(p)
     return out
+
+
+def _exact(p: Proposal) -> tuple[Any, ...]:
+    return (p.kind, p.indicator_code or p.indicator, p.region_code, p.target_year, p.value, p.low, p.high,
+            p.declared_form)  # fmt: skip
 
 
 def _link_baselines(proposals: list[Proposal]) -> None:

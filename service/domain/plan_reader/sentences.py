@@ -479,6 +479,24 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
         and re.search(r"打造|培育|发展|建设|形成|建成|壮大|布局|引进", cl.pre)
         and _ATTRIBUTIVE_NEXT.match(cl.post)
     )
+    # a qualifier (3岁以下婴幼儿, 出口额1000万美元以上数字贸易企业突破300家) states no goal of its own
+    if (
+        cl.suffix in ("以上", "以下")
+        and _ATTRIBUTIVE_NEXT.match(cl.post)
+        and not re.match(r"(?:的|和|及|或|与|等|并|且)", cl.post)
+        and (mt.unit in ("岁", "周岁") or _VALUE_RE.search(cl.post))
+    ):
+        return []
+    # inside a quoted name (打造“重点产业全覆盖”服务体系, “见底清零”行动): the name of a programme
+    if mt.word in ("全覆盖", "清零") and clean.count("“", a, mt.start) > clean.count("”", a, mt.start):
+        return []
+    # 构建…全覆盖的体系 / 健全…全覆盖 / 加强…全覆盖: a system described as covering all, not a goal of coverage
+    if mt.word == "全覆盖" and (
+        clean[mt.start - 1 : mt.start] == "、"
+        or cl.post.startswith("的")
+        or re.match(r"(?:构建|健全|完善|加强|深化|强化|建立|推进|加快推进)", _strip_lead(cl.pre))
+    ):
+        return []
     # figures that describe a noun (发布的45个集群名单, 3.7%的国土面积) state nothing
     if not mt.word and not enumerated and (cl.post.startswith("的") or (
         not cl.suffix and cl.verb in _WEAK_VERBS and _ATTRIBUTIVE_NEXT.match(cl.post)
@@ -544,6 +562,9 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
     # -- the indicator
     growth = bool(cl.growth)
     phrase = object_phrase or subject
+    if mt.word == "清零":  # 黑臭水体动态清零 / 动态清零城乡黑臭水体
+        phrase = re.sub(r"^(?:推进|推动|确保|实现|持续)+|(?:实现|持续|保持)+$", "", subject) or cl.post
+        quote_end = cl.ce if not subject else quote_end
     if mt.word == "全覆盖":
         lead = re.sub(r"^(?:逐步|全面|基本|率先)?实现", "", subject)
         if clean[mt.start : mt.end] == "全面实现":
@@ -584,7 +605,7 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
         if not new_name or kind == "baseline":
             return []
         if (year is None or year_strength < 1) and not (
-            _own_period_goal(ctx, section_kind) and (cl.evidence or object_phrase)
+            _own_period_goal(ctx, section_kind) and (cl.evidence or object_phrase or mt.word)
         ):
             return []
         if clean[mt.start : mt.end] == "全面实现":
@@ -721,7 +742,7 @@ def _new_indicator_name(phrase: str) -> str | None:
     name = re.sub(r"(?:每年|年均|累计)$", "", name)
     if len(name) < 2 or len(name) > 30 or not re.search(r"[\u4e00-\u9fff]", name):
         return None
-    if re.search(r"\d", name) and not re.search(r"5G|PM2\.5|R&D", name):
+    if re.search(r"\d", re.sub(r"5G|PM2\.5|R&D|\d+周?岁(?:以下|以上)?|\d+强|\d+分钟", "", name)):
         return None
     return name
 
@@ -856,6 +877,8 @@ def _comparator(verb: str, adv: str, suffix: str, mt: _Mention, down: bool, kind
         return ">="
     if mt.word == "倍增":
         return ">="
+    if mt.word in ("清零", "类"):
+        return "<="
     if suffix in ("左右", "上下") or adv in ("约", "大约", "近", "接近"):
         return "~"
     if suffix == "以上" or verb in _GE:

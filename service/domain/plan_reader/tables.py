@@ -143,7 +143,10 @@ def _table_end(lines: list[tuple[int, str]], i: int) -> int:
 
 
 def _prose(raw: str) -> bool:
-    return len(raw) > 45 and bool(re.search(r"[，。；]", raw)) and not re.search(r"\t| {3,}", raw)
+    if re.search(r"\t| {3,}", raw):
+        return False
+    # a long line with punctuation, or a sentence (a clause and a full stop) of any length
+    return (len(raw) > 45 and bool(re.search(r"[，。；]", raw))) or bool(re.search(r"[，,].*。$", raw))
 
 
 def _read_table(ctx: _Ctx, block: list[tuple[int, str]]) -> list[Proposal]:
@@ -292,6 +295,7 @@ def _join_spaced(cells: list[_Cell]) -> list[_Cell]:
             prev = out[-1]
             glue = (
                 re.match(r"^(左右|以上|以下|以内|%|‰|年|个|百分点\S*|个百分点\S*)$", c.text)
+                or (re.fullmatch(r"[<>≤≥＜＞]=?", prev.text) and re.match(r"^\d", c.text))  # ≥ 420
                 or (re.search(r"[（(][^）)]*$", prev.text))  # an open bracket
                 or (re.match(r"^[\u4e00-\u9fff（(]", c.text) and re.search(r"[\u4e00-\u9fff]$", prev.text)
                     and not _ATTR.match(c.text) and not _ATTR.match(prev.text) and not _CATEGORY_NOTE(c.text))
