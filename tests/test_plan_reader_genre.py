@@ -230,3 +230,16 @@ def test_goals_stated_in_words(vocab: Vocabulary) -> None:
     assert not [p for p in props if p.unit == "岁"]
     coverage = [p for p in props if p.declared_form == "full_coverage"]
     assert [p.quote for p in coverage] == ["推动村级便民服务中心全覆盖"]
+
+
+GLOSSES = """某市国民经济和社会发展第十五个五年规划纲要
+第八章 推进城乡融合
+建成数字农（牧、渔）场60家，全市累计建设完整社区（未来社区）400个左右，改造老旧管网（含燃气）300公里。
+"""
+
+
+def test_a_gloss_in_brackets_belongs_to_the_name(vocab: Vocabulary) -> None:
+    props = read_plan(GLOSSES, vocab, PlanHints()).proposals
+    got = {(p.value, p.unit, p.comparator) for p in props if p.kind == "target" and p.target_year == 2030}
+    assert got == {(Decimal(60), "家", ">="), (Decimal(400), "个", "~"), (Decimal(300), "公里", ">=")}
+    assert any("农（牧、渔）场" in p.quote for p in props)

@@ -12,6 +12,7 @@ from service.domain.plan_reader.sentences import (
     _first_region,
     _fyp_period,
     _governs,
+    _heading_breaks,
     _headings,
     _infer_issued,
     _own_line,
@@ -70,7 +71,7 @@ def read_plan(text: str, vocab: Vocabulary, hints: PlanHints | None = None) -> R
     # the text of a table read as one is not read again as running text
     ctx.tables = [(bisect.bisect_left(ct.pos, s), bisect.bisect_left(ct.pos, e)) for s, e in spans]
     proposals: list[Proposal] = []
-    for a, b in _sentences(clean):
+    for a, b in _sentences(clean, _heading_breaks(ct)):
         proposals.extend(_read_sentence(ctx, a, b))
     proposals.extend(table_proposals)
     proposals = _dedupe(proposals)

@@ -152,14 +152,37 @@ def _scope_region(vocab: Vocabulary, title: str | None, clean: str) -> str | Non
     return _first_region(vocab, title) or _first_region(vocab, clean[:300])
 
 
-def _sentences(clean: str) -> Iterable[tuple[int, int]]:
+def _sentences(clean: str, breaks: Iterable[int] = ()) -> Iterable[tuple[int, int]]:
+    """Sentences of the clean text: up to each full stop, and up to each of ``breaks`` (the end of a
+    heading's line)."""
+    ends = sorted(
+        {m.end() for m in _SENTENCE_END.finditer(clean)} | {b for b in breaks if 0 < b < len(clean)}
+    )
     start = 0
-    for m in _SENTENCE_END.finditer(clean):
-        if m.end() - start > 1:
-            yield start, m.end()
-        start = m.end()
+    for end in ends:
+        if end - start > 1:
+            yield start, end
+        start = end
     if start < len(clean):
         yield start, len(clean)
+
+
+_HEADING_LINE = re.compile(
+    r"^\s*(?:第[一二三四五六七八九十]+[章节篇]|[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[)）]|"
+    r"专栏\s*\d+|表\s*\d+|\d{1,2}\.(?!\d))"
+)
+
+
+def _heading_breaks(ct: CleanText) -> list[int]:
+    """Clean offsets where a heading's own line ends (第八章 推进城乡融合 / 专栏3 重点工程): what follows is a
+    new sentence even without a full stop."""
+    out = []
+    for k, start in enumerate(ct.line_starts):
+        end = ct.line_starts[k + 1] if k + 1 < len(ct.line_starts) else len(ct.original)
+        line = ct.original[start:end].strip()
+        if line and len(line) <= 40 and "。" not in line and "，" not in line and _HEADING_LINE.match(line):
+            out.append(bisect.bisect_left(ct.pos, start + len(ct.original[start:end].rstrip())))
+    return out
 
 
 def _headings(ct: CleanText) -> list[_Heading]:
@@ -243,12 +266,32 @@ def _plan_title_at(ctx: _Ctx, pos: int) -> str | None:
     return None
 
 
+_GLOSS = re.compile(r"[^，,；;：:。（）()\d]{1,12}")
+
+
 def _clause_bounds(clean: str, a: int, b: int, pos: int) -> tuple[int, int]:
+    # a short gloss in brackets inside a name (智慧农（牧、渔）场, 未来社区（完整社区）, 120条（段）) does not
+    # end the clause
     s = pos
-    while s > a and clean[s - 1] not in _CLAUSE_SEP:
+    while s > a:
+        if clean[s - 1] in "）)":
+            o = max(clean.rfind("（", max(a, s - 15), s - 1), clean.rfind("(", max(a, s - 15), s - 1))
+            if o >= a and _GLOSS.fullmatch(clean, o + 1, s - 1) and o > a and clean[o - 1] not in _CLAUSE_SEP:
+                s = o
+                continue
+        if clean[s - 1] in _CLAUSE_SEP:
+            break
         s -= 1
     e = pos
-    while e < b and clean[e] not in _CLAUSE_SEP and clean[e] not in "。！？!?；;":
+    while e < b and clean[e] not in "。！？!?；;":
+        if clean[e] in "（(":
+            c = min((x for x in (clean.find("）", e, min(b, e + 15)), clean.find(")", e, min(b, e + 15))) if x >= 0),
+                    default=-1)  # fmt: skip
+            if c > e and _GLOSS.fullmatch(clean, e + 1, c) and e > pos:
+                e = c + 1
+                continue
+        if clean[e] in _CLAUSE_SEP:
+            break
         e += 1
     return s, e
 
@@ -304,7 +347,7 @@ _GROWTH_VERBS = {
 }
 _GROWTH_TAIL = re.compile(r"(年均增长|年均增速|年均提高|年均下降|每年增长|年增长|增速|增长)$")
 _WEAK_VERBS = {"为", "是", "有", "共有", "拥有", "各有", ""}
-_NEGATION = re.compile(r"未能|尚未|没有|未|不能|难以")
+_NEGATION = re.compile(r"未能|尚未|没有|未(?!来)|不能|难以")
 
 
 @dataclass
@@ -338,7 +381,7 @@ class _Clause:
 
 # a clause that opens with what is to be done (建设实验室40家, 实施攻关项目300个, 形成数据集800个)
 _ACTION_LEAD = re.compile(
-    r"(?:建设|实施|形成|争创|完成|开展|改造|举办|组织|招引|集聚|汇聚|提供|新改扩建|新改建|培养|遴选|开发|启动|"
+    r"(?:全市|全省|全区|全县|各地)?(?:累计|新|分批|持续|力争|每年)?(?:建设|实施|形成|争创|完成|开展|改造|举办|组织|招引|集聚|汇聚|提供|新改扩建|新改建|培养|遴选|开发|启动|"
     r"盘活|推广|发布|新招引|谋划推进|计划改造|计划完成|滚动实施|接续实施|累计完成)"
 )
 
