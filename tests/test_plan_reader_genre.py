@@ -243,3 +243,39 @@ def test_a_gloss_in_brackets_belongs_to_the_name(vocab: Vocabulary) -> None:
     got = {(p.value, p.unit, p.comparator) for p in props if p.kind == "target" and p.target_year == 2030}
     assert got == {(Decimal(60), "家", ">="), (Decimal(400), "个", "~"), (Decimal(300), "公里", ">=")}
     assert any("农（牧、渔）场" in p.quote for p in props)
+
+
+BRACKET_CELLS = """某市国民经济和社会发展第十五个五年规划纲要
+“十五五”时期主要指标
+序号
+指标名称
+2025年
+2030年
+年均/累计
+属性
+1
+城镇新增就业人数（万人）
+18.2
+＞15
+[80]
+预期性
+
+2
+学前教育毛入园率提高（百分点）
+—
+—
+[3]
+预期性
+第三章 产业
+"""
+
+
+def test_bracketed_cells_of_a_table_one_cell_per_line(vocab: Vocabulary) -> None:
+    """[80] on a line of its own is the cumulative cell of the row, not a page mark; a 提高（百分点）row's
+    [3] is a rise of three points over the period."""
+    props = read_plan(BRACKET_CELLS, vocab, PlanHints()).proposals
+    jobs = {p.declared_form: p for p in find(props, "城镇新增就业人数")}
+    assert jobs["cumulative"].value == Decimal(80) and jobs["cumulative"].period_start == 2026
+    assert jobs["each_year"].value == Decimal(15)  # beside a five-year total, the 2030 cell is yearly
+    (rise,) = find(props, "入园率")
+    assert (rise.value, rise.unit, rise.period_start) == (Decimal(3), "百分点", 2026)

@@ -26,7 +26,7 @@ from decimal import Decimal
 from service.domain.plan_reader.numbers import _NUM, to_decimal
 from service.domain.plan_reader.proposals import Proposal
 from service.domain.plan_reader.sentences import _Ctx, _plan_title_at, _section
-from service.domain.plan_reader.text import _DASH_PAGE as DASH_PAGE
+from service.domain.plan_reader.text import _PAGE_FOOTER as DASH_PAGE
 from service.domain.plan_reader.vocabulary import suggest_indicator
 
 _TITLE = re.compile(r"主要指标|指标体系|指标完成情况|主要目标指标|指标表")
@@ -421,6 +421,11 @@ def _proposals_of_row(ctx: _Ctx, row: _Row, columns: list[_Column]) -> list[Prop
             p = _cell_proposal(ctx, row, name, unit, col, cell, part.strip(), period)
             if p is not None:
                 out.append(p)
+    # a flow (城镇新增就业) with a five-year total beside its 2030 cell: the 2030 cell is a yearly amount
+    if re.search(r"新增|新建|引进|培育", name) and any(p.declared_form == "cumulative" for p in out):
+        for p in out:
+            if p.kind == "target" and p.declared_form == "level" and period and p.target_year == period[1]:
+                p.declared_form, p.period_start = "each_year", period[0]
     return out
 
 

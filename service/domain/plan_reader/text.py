@@ -152,9 +152,9 @@ def _pdf_text(content: bytes) -> str:
 
 _FULLWIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20
-_DASH_PAGE = re.compile(
-    r"^\s*[-—–－]+\s*\d{1,4}\s*[-—–－]+\s*$|^\s*第\s*\d{1,4}\s*页\s*$|^\s*\[\d{1,3}\]\s*$"
-)
+_PAGE_FOOTER = re.compile(r"^\s*[-—–－]+\s*\d{1,4}\s*[-—–－]+\s*$|^\s*第\s*\d{1,4}\s*页\s*$")
+# in running text a bracketed number on its own line is a page or footnote mark; in a table it is a cell
+_DASH_PAGE = re.compile(_PAGE_FOOTER.pattern + r"|^\s*\[\d{1,3}\]\s*$")
 _PERIODICAL = re.compile(r"20\d\d\s*年\s*第\s*\d{1,2}\s*期")
 
 
