@@ -279,3 +279,24 @@ def test_bracketed_cells_of_a_table_one_cell_per_line(vocab: Vocabulary) -> None
     assert jobs["each_year"].value == Decimal(15)  # beside a five-year total, the 2030 cell is yearly
     (rise,) = find(props, "入园率")
     assert (rise.value, rise.unit, rise.period_start) == (Decimal(3), "百分点", 2026)
+
+
+OBJECTS = """某市国民经济和社会发展第十五个五年规划纲要
+第五章 建设创新城市
+壮大生物医药、高端装备、新能源3个万亿级产业和12个千亿级产业集群。
+每年为企业提供至少80个应用场景。接续实施2000万平方米城镇老旧小区改造。推进25个防洪排涝设施建设。
+港口集装箱吞吐量达到450万TEU，智能算力规模超过60EFLOPS。
+"""
+
+
+def test_counts_and_amounts_before_their_noun(vocab: Vocabulary) -> None:
+    """The number before its noun (提供至少80个场景 / 实施2000万平方米改造 / 3个万亿级产业和12个千亿级集群)
+    is the goal; 至少 is at least; TEU and EFLOPS are units; 创新城市 names no region (新城)."""
+    props = read_plan(OBJECTS, vocab, PlanHints()).proposals
+    got = {(p.value, p.unit, p.comparator) for p in props if p.kind == "target" and p.target_year == 2030}
+    assert {(Decimal(3), "个", ">="), (Decimal(12), "个", ">="), (Decimal(80), "个", ">="),
+            (Decimal(2000), "万平方米", ">="), (Decimal(25), "个", ">="), (Decimal(450), "万TEU", ">="),
+            (Decimal(60), "EFLOPS", ">=")} <= got  # fmt: skip
+    (scenes,) = find(props, "80个")
+    assert (scenes.indicator, scenes.declared_form) == ("应用场景", "each_year")
+    assert all(p.region_code is None for p in props)

@@ -364,6 +364,7 @@ class _Clause:
     growth: str  # 年均增长 / 增长 / … when the figure is a rate of growth
     continuation: bool  # a further figure of a list in the same clause
     listed: bool = False  # an item of a list after another figure (its verb may be that figure's)
+    object_item: bool = False  # 4个万亿级产业和15个千亿级产业集群: a count whose noun follows it, as before
 
     @property
     def evidence(self) -> bool:
@@ -381,7 +382,7 @@ class _Clause:
 
 # a clause that opens with what is to be done (建设实验室40家, 实施攻关项目300个, 形成数据集800个)
 _ACTION_LEAD = re.compile(
-    r"(?:全市|全省|全区|全县|各地)?(?:累计|新|分批|持续|力争|每年)?(?:建设|实施|形成|争创|完成|开展|改造|举办|组织|招引|集聚|汇聚|提供|新改扩建|新改建|培养|遴选|开发|启动|"
+    r"(?:全市|全省|全区|全县|各地)?(?:累计|新|分批|持续|力争|每年|有序)?(?:建设|推进|推动|实施|形成|争创|完成|开展|改造|举办|组织|招引|集聚|汇聚|提供|新改扩建|新改建|培养|遴选|开发|启动|"
     r"盘活|推广|发布|新招引|谋划推进|计划改造|计划完成|滚动实施|接续实施|累计完成)"
 )
 
@@ -396,6 +397,8 @@ class _State:
     group: list[Proposal] = field(default_factory=list)
     group_end: int = -1
     last_end: int = -1  # where the sentence's last figure (with its qualifier) ends
+    object_list: bool = False  # the last figure was a count with its noun after it (建设4个X)
+    object_phrase_used: bool = False
 
 
 def _clause(ctx: _Ctx, a: int, b: int, mt: _Mention, state: _State) -> _Clause:
@@ -406,17 +409,29 @@ def _clause(ctx: _Ctx, a: int, b: int, mt: _Mention, state: _State) -> _Clause:
     sm = _SUFFIX_RE.match(post)
     suffix = sm.group() if sm else ""
     continuation = False
+    # 建设4个X和15个Y: a count whose noun follows it, after another such count
+    counted_list = (
+        state.object_list
+        and 0 <= state.last_end <= mt.start
+        and re.fullmatch(r"[\u4e00-\u9fff“”]{1,14}[和及与、，,]", clean[state.last_end : mt.start])
+        is not None
+    )
     soft = max(pre.rfind("、"), pre.rfind("和"), pre.rfind("及"))
     if (
-        soft >= 0
+        not counted_list
+        and soft >= 0
         and state.group
         and state.group_end >= cs
         and re.fullmatch(r"(?:力争|争取)?(?:达到|为)?(?:约|近)?", pre[soft + 1 :])
     ):
         continuation = True
         pre = pre[soft + 1 :]
-    listed = False
-    if not continuation and a_list_item(clean, state.last_end, cs, mt.start):
+    listed = object_item = False
+    if counted_list:
+        listed = object_item = True
+        cs = mt.start
+        pre = ""
+    elif not continuation and a_list_item(clean, state.last_end, cs, mt.start):
         # 建设实验室50家、应用赋能中心20家 / 创建绿色工厂1200家，国家级绿色工厂150家: an item of a list
         # names its own subject after the figure before it, and may share that figure's verb
         listed = True
@@ -435,7 +450,7 @@ def _clause(ctx: _Ctx, a: int, b: int, mt: _Mention, state: _State) -> _Clause:
             growth = gm.group()
             subject_raw = subject_raw[: gm.start()]
     return _Clause(cs, ce, pre, subject_raw, verb, pm.group("force") or "", pm.group("adv") or "", suffix,
-                   post[len(suffix) :], growth, continuation, listed)  # fmt: skip
+                   post[len(suffix) :], growth, continuation, listed, object_item)  # fmt: skip
 
 
 _LIST_SEP = re.compile(r"(?:以上|以内|以下|左右|上下)?[）)”]?[、，,和及与]")
@@ -477,8 +492,10 @@ def _read_sentence(ctx: _Ctx, a: int, b: int) -> list[Proposal]:
             state.group = props
             state.group_end = mt.end
             out.extend(props)
+            state.object_list = state.object_phrase_used
         elif not cl.continuation:
             state.group = []
+            state.object_list = False
         state.last_end = mt.end + len(cl.suffix)
     return out
 
@@ -518,10 +535,16 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
     # 发展A、B等10个千亿级产业集群: the count closing a list of what a goal verb makes is the goal
     enumerated = bool(
         mt.unit in ("个", "家", "条", "座", "项", "所", "处")
-        and cl.pre.endswith("等")
-        and re.search(r"打造|培育|发展|建设|形成|建成|壮大|布局|引进", cl.pre)
+        and (
+            cl.pre.endswith("等")
+            or (
+                "、" in cl.pre
+                and re.match(r"[万千百十]+亿级|[\u4e00-\u9fff]{0,6}(?:产业|集群|基地|园区)", cl.post)
+            )
+        )
+        and re.search(r"打造|培育|发展|建设|形成|建成|壮大|布局|引进", clean[a : mt.start])
         and _ATTRIBUTIVE_NEXT.match(cl.post)
-    )
+    ) or (cl.object_item and _ATTRIBUTIVE_NEXT.match(cl.post) is not None)
     # a qualifier (3岁以下婴幼儿, 出口额1000万美元以上数字贸易企业突破300家) states no goal of its own
     if (
         cl.suffix in ("以上", "以下")
@@ -541,7 +564,7 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
     ):
         return []
     # figures that describe a noun (发布的45个集群名单, 3.7%的国土面积) state nothing
-    if not mt.word and not enumerated and (cl.post.startswith("的") or (
+    if not mt.word and not enumerated and not cl.post.startswith("覆盖") and (cl.post.startswith("的") or (
         not cl.suffix and cl.verb in _WEAK_VERBS and _ATTRIBUTIVE_NEXT.match(cl.post)
         and (cl.subject_raw.endswith("的") or not cl.subject_raw or cl.verb == "")
     )):  # fmt: skip
@@ -567,12 +590,17 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
         object_phrase = cl.post
         quote_end = cl.ce
     elif enumerated:
-        object_phrase = cl.post
-        quote_end = cl.ce
+        object_phrase = re.split(r"[和及与、]|\d", cl.post)[0]
+        quote_end = mt.end + len(cl.suffix) + len(object_phrase)
         quote_start = max(cl.cs, clean.rfind("、", cl.cs, mt.start) + 1)
-    elif cl.verb in _OBJECT_VERBS and not _remove_regions(vocab, subject)[0].strip("每年"):
+    elif cl.verb in _OBJECT_VERBS and not re.sub(
+        r"^(?:每年|年均|接续|滚动|持续|有序|分批|累计|全面|加快|积极|大力|重点|为企业)+",
+        "",
+        _remove_regions(vocab, subject)[0],
+    ):
         object_phrase = cl.post  # 打造15家以上国际知名的金融科技领军企业
         quote_end = cl.ce
+    state.object_phrase_used = bool(object_phrase)
     # -- year, and target or baseline
     kind, year, period, year_reason, year_strength = _year_for(ctx, a, mt.start)
     section_kind, _section_region, chapter, _ = _section(ctx, mt.start)
@@ -924,6 +952,8 @@ def _comparator(verb: str, adv: str, suffix: str, mt: _Mention, down: bool, kind
         return "<="
     if suffix in ("左右", "上下") or adv in ("约", "大约", "近", "接近"):
         return "~"
+    if adv == "至少":
+        return ">="
     if suffix == "以上" or verb in _GE:
         return ">="
     if suffix in ("以内", "以下", "之内", "内") or verb in _LE:
