@@ -223,6 +223,12 @@ def _overlap(p: Proposal, e: Entry) -> bool:
     return any(_overlaps(e.key, q) for q in (p.quote, *p.quotes))
 
 
+def _ends_with_cell(p: Proposal, e: Entry) -> bool:
+    # an entry quoting a table cell alone ("35", "＞25"): the proposal's row quote ends at that cell
+    key = squeeze(e.key)
+    return any(squeeze(q).endswith(key) for q in (p.quote, *p.quotes))
+
+
 def _overlaps(entry_quote: str, proposal_quote: str) -> bool:
     key, quote = squeeze(entry_quote), squeeze(proposal_quote)
     if key in quote or quote in key or key[:8] in quote:
@@ -325,14 +331,18 @@ def _match_pass(
         candidates = [
             i for i, p in enumerate(proposals)
             if i not in used and _matches(p, e, codes)
-            and ((bool(e.key) and _overlap(p, e)) if strict else (near is None or near(p, e)))
+            and (
+                (bool(e.key) and _overlap(p, e) and (len(squeeze(e.key)) >= 6 or _ends_with_cell(p, e)))
+                if strict else (near is None or near(p, e))
+            )
         ]  # fmt: skip
         candidates.sort(
             key=lambda i: (
                 (proposals[i].kind == "target") != (e.kind == "target") and e.kind != "optional",
                 not _overlap(proposals[i], e),
                 proposals[i].region_code != e.region,
-                proposals[i].indicator_code != e.indicator,
+                _family(proposals[i].indicator_code or proposals[i].suggested_code or "")
+                != _family(e.indicator),
             )
         )
         if candidates:
