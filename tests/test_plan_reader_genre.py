@@ -300,3 +300,21 @@ def test_counts_and_amounts_before_their_noun(vocab: Vocabulary) -> None:
     (scenes,) = find(props, "80个")
     assert (scenes.indicator, scenes.declared_form) == ("应用场景", "each_year")
     assert all(p.region_code is None for p in props)
+
+
+QUALITATIVE_TEXT = """某市国民经济和社会发展第十五个五年规划纲要
+第一章 发展基础
+过去五年，居民收入增长和经济增长基本同步。
+第二章 发展目标
+到2030年，城乡居民收入增长与经济增长同步，单位地区生产总值能耗降低完成省下达的目标任务。
+"""
+
+
+def test_goals_without_a_number_in_running_text(vocab: Vocabulary) -> None:
+    """与经济增长同步 and 完成省下达目标 are goals without a number (comparator qualitative) for the indicator
+    the clause names; said of the past, they are not goals."""
+    props = read_plan(QUALITATIVE_TEXT, vocab, PlanHints()).proposals
+    qual = {p.indicator_code or p.suggested_code: p for p in props if p.comparator == "qualitative"}
+    assert set(qual) == {"disposable_income_growth", "energy_intensity"}
+    assert all(p.target_year == 2030 and p.value is None for p in qual.values())
+    assert qual["energy_intensity"].quote == "单位地区生产总值能耗降低完成省下达的目标任务"

@@ -471,12 +471,16 @@ def a_list_item(clean: str, last_end: int, cs: int, start: int) -> bool:
 
 def _read_sentence(ctx: _Ctx, a: int, b: int) -> list[Proposal]:
     clean = ctx.text.clean
+    if ctx.tables and any(s <= a < e for s, e in ctx.tables):
+        qualitative: list[Proposal] = []
+    else:
+        qualitative = _qualitative(ctx, a, b)
     mentions = _mentions(clean, a, b)
     if ctx.tables:
         mentions = [mt for mt in mentions if not any(s <= mt.start < e for s, e in ctx.tables)]
     if not mentions:
-        return []
-    out: list[Proposal] = []
+        return qualitative
+    out: list[Proposal] = qualitative
     state = _State()
     for mt in mentions:
         cl = _clause(ctx, a, b, mt, state)
@@ -497,6 +501,58 @@ def _read_sentence(ctx: _Ctx, a: int, b: int) -> list[Proposal]:
             state.group = []
             state.object_list = False
         state.last_end = mt.end + len(cl.suffix)
+    return out
+
+
+# goals stated without a number: 居民收入增长和经济增长同步 / 能耗强度降低完成省下达目标
+_QUALITATIVE = re.compile(
+    r"(?P<subj>[^，,；;。：:、]{2,30}?)(?:增长)?(?:和|与|同)(?:经济增长|地区生产总值增长)(?:基本)?同步"
+    r"|(?P<subj2>[^，,；;。：:、]{2,30}?)(?:确保)?完成(?:国家|省|省级|上级)(?:下达|确定|核定)?的?(?:目标|指标)(?:任务)?"
+)
+
+
+def _qualitative(ctx: _Ctx, a: int, b: int) -> list[Proposal]:
+    """A goal without a number for an indicator the vocabulary knows (the indicator named in the clause)."""
+    clean = ctx.text.clean
+    out: list[Proposal] = []
+    for m in _QUALITATIVE.finditer(clean, a, b):
+        growth = m.group("subj") is not None
+        s_start = m.start("subj") if growth else m.start("subj2")
+        subj = _strip_lead(clean[s_start : m.end("subj") if growth else m.end("subj2")])
+        subj = re.sub(r"^(?:实现|推动|促进|保持|确保|力争)+", "", subj)
+        phrase = subj + ("增长" if growth and not subj.endswith("增长") else "")
+        matched = ctx.vocab.match_indicator(phrase, None, growth=True) if growth else None
+        suggested = None if matched else suggest_indicator(phrase, None)
+        if matched is None and suggested is None:
+            level = ctx.vocab.match_indicator(subj, None)
+            matched = level if level and level[1].startswith(("name", "synonym")) else None
+        if matched is None and suggested is None:
+            continue
+        kind, year, period, year_reason, _strength = _year_for(ctx, a, m.start())
+        section_kind, _region, chapter, _ = _section(ctx, m.start())
+        if kind == "baseline" or section_kind == "past" or _PAST_MARK.search(clean[a : m.start()]):
+            continue
+        if year is None:
+            year, year_reason = _end_year(ctx), "no year stated; the plan's horizon"
+        if year is None:
+            continue
+        ind = ctx.vocab.indicators[matched[0]] if matched else None
+        q_start = s_start + (clean[s_start : m.end()].find(subj) if subj else 0)
+        o_start, o_end = ctx.text.original_span(q_start, m.end())
+        regions = _region_codes(ctx, a, _Clause(q_start, m.end(), "", subj, "", "", "", "", "", "", False), subj,
+                                _Mention(m.start(), m.end(), None, None, None, ""))  # fmt: skip
+        out.append(
+            Proposal(
+                kind="target", indicator_code=ind.code if ind else None,
+                indicator=ind.name if ind else (suggested[0] if suggested else subj), region_code=regions[0] if regions else None,
+                comparator="qualitative", value=None, unit=ind.unit if ind else "%", target_year=year,
+                declared_form="avg_annual_growth" if growth else "level", quote=ctx.text.quote(q_start, m.end()),
+                start=o_start, end=o_end, line=ctx.text.line_of(o_start), sentence=ctx.text.quote(a, b),
+                confidence="medium", reason=f"a goal without a number: '{clean[m.start() : m.end()][-20:]}'; {year_reason}",
+                chapter=chapter, plan_title=_plan_title_at(ctx, m.start()), suggested_code=suggested[1] if suggested else None,
+                period_start=(period[0] if period else ctx.period[0] if ctx.period else None) if growth else None,
+            )
+        )  # fmt: skip
     return out
 
 
