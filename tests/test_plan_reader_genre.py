@@ -318,3 +318,19 @@ def test_goals_without_a_number_in_running_text(vocab: Vocabulary) -> None:
     assert set(qual) == {"disposable_income_growth", "energy_intensity"}
     assert all(p.target_year == 2030 and p.value is None for p in qual.values())
     assert qual["energy_intensity"].quote == "单位地区生产总值能耗降低完成省下达的目标任务"
+
+
+REGIONS = """上海市国民经济和社会发展第十五个五年规划纲要
+第六章 扩大开放
+2.中国（上海）数字贸易先行区。新增跨境电商产业园8个，培育进入全国百强的数字贸易企业20家。
+到2030年，浦东新区规上工业总产值突破2万亿元。
+"""
+
+
+def test_the_region_of_a_goal(vocab: Vocabulary) -> None:
+    """全国 / 中国 inside a city plan's heading or clause is no region of the goal; a district named in the
+    clause is."""
+    props = read_plan(REGIONS, vocab, PlanHints()).proposals
+    assert {p.region_code for p in find(props, "跨境电商产业园")} == {"310000"}
+    assert {p.region_code for p in find(props, "数字贸易企业")} == {"310000"}
+    assert {p.region_code for p in find(props, "浦东新区")} == {"310115"}

@@ -56,7 +56,7 @@ def read_plan(text: str, vocab: Vocabulary, hints: PlanHints | None = None) -> R
         and "远景" not in clean[mk.start : mk.end + 4]
     )
     horizon = min(governing, key=lambda y: (-governing[y], y)) if governing else None
-    scope = hints.region_code or _scope_region(vocab, hints.title, clean)
+    scope = hints.region_code or _scope_region(vocab, hints.title or _title_line(text), clean)
     headings = _headings(ct)
     plan_titles = [
         (m.start(), m.group("title"), _first_region(vocab, m.group("title")))
@@ -82,6 +82,15 @@ def read_plan(text: str, vocab: Vocabulary, hints: PlanHints | None = None) -> R
     if issued is None:
         notes.append("issue year unknown: past and future years told apart by wording only")
     return Reading(proposals, len(text), issued, horizon, scope, notes)
+
+
+def _title_line(text: str) -> str | None:
+    """The document's own title: its first line that names a plan (…规划纲要 / …的建议 / …方案)."""
+    for line in text.splitlines()[:15]:
+        line = line.strip()
+        if line and len(line) <= 80 and re.search(r"规划|纲要|建议|方案|计划|意见", line):
+            return line
+    return None
 
 
 _CN_ORDINAL = {"十一": 11, "十二": 12, "十三": 13, "十四": 14, "十五": 15, "十六": 16, "十七": 17}

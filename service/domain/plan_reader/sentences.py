@@ -243,7 +243,7 @@ def _section(ctx: _Ctx, pos: int) -> tuple[str | None, str | None, str | None, i
                 elif _GOAL_SECTION.search(h.title[:8]):
                     kind = "goal"
             if region is None:
-                found = ctx.vocab.regions_in(h.title[:10])
+                found = [f for f in ctx.vocab.regions_in(h.title[:10]) if not _wider_than_plan(ctx, f[2])]
                 if found and found[0][0] == 0:
                     region = found[0][2]
         i -= 1
@@ -766,7 +766,8 @@ def _build(
     if year is None:
         return []
     ind = vocab.indicators[matched[0]] if matched else None
-    comparator = _comparator(cl.verb, cl.adv, cl.suffix, mt, bool(ind and ind.direction == "down"), kind)
+    adv = "基本" if mt.word == "全覆盖" and "基本" in cl.pre else cl.adv  # 基本实现…全覆盖: about 100 %
+    comparator = _comparator(cl.verb, adv, cl.suffix, mt, bool(ind and ind.direction == "down"), kind)
     form = _form(cl, mt, ind, kind)
     value = mt.value
     reference_year = None
@@ -854,6 +855,14 @@ def _own_period_goal(ctx: _Ctx, section_kind: str | None) -> bool:
     return ctx.period is not None and section_kind != "past" and not ctx.plan_titles
 
 
+def _wider_than_plan(ctx: _Ctx, code: str) -> bool:
+    """全国 / 中国 inside a city plan's clause (全国文明城区, 中国制造业500强) names a ranking, not the region
+    the goal is for."""
+    region = ctx.vocab.regions.get(code)
+    scope = ctx.vocab.regions.get(ctx.scope or "")
+    return region is not None and region.level == "country" and (scope is None or scope.level != "country")
+
+
 def _or_none(regions: list[str]) -> list[str | None]:
     return list(regions) if regions else [None]
 
@@ -888,7 +897,7 @@ def _region_codes(ctx: _Ctx, a: int, cl: _Clause, subject: str, mt: _Mention) ->
             n = to_decimal(others.group(1))
             if n is not None and len(rest) == int(n):
                 return rest
-    found = vocab.regions_in(subject)
+    found = [f for f in vocab.regions_in(subject) if not _wider_than_plan(ctx, f[2])]
     if found:
         return [found[0][2]]
     # a clause of the sentence that names a region and states no figure is its topic (南汇新城按照…，产值达到…)
@@ -898,7 +907,7 @@ def _region_codes(ctx: _Ctx, a: int, cl: _Clause, subject: str, mt: _Mention) ->
         end = start - 1
         start = _clause_bounds(clean, a, end, end)[0]
         clause = _strip_lead(clean[start:end])
-        found = vocab.regions_in(clause)
+        found = [f for f in vocab.regions_in(clause) if not _wider_than_plan(ctx, f[2])]
         at_start = bool(found and found[0][0] == 0) or bool(re.match(r"(?:其他|其余)", clause))
         if _VALUE_RE.search(clause):
             if at_start:
@@ -1001,7 +1010,7 @@ def _comparator(verb: str, adv: str, suffix: str, mt: _Mention, down: bool, kind
     if mt.low is not None:
         return "range"
     if mt.word == "全覆盖":
-        return ">="
+        return "~" if adv == "基本" else ">="
     if mt.word == "倍增":
         return ">="
     if mt.word in ("清零", "类"):
@@ -1045,7 +1054,22 @@ def _form(cl: _Clause, mt: _Mention, ind: IndicatorTerm | None, kind: str) -> st
         return "cumulative"
     if kind == "target" and re.search(r"每年|年均", cl.pre) and not cl.growth:
         return "each_year"  # 每年完成改造1万幢 / 年均供应35平方公里: an amount that holds every year
+    if kind == "target" and ind is None:
+        if mt.unit == "%":
+            return "share"  # a new indicator stated in per cent is a share (覆盖70%的社区)
+        # what the period builds or carries out (建设50个 / 实施300个项目 / 改造600公里) adds up over it;
+        # what a stock reaches (达到 / 突破 / 总量 / 规模) is a level
+        if _BUILT.search(_strip_lead(cl.pre)[:8]) and not re.search(
+            r"达到|达|超过|突破|总量|规模|保有|稳定在", cl.pre
+        ):
+            return "cumulative"
     return "level"
+
+
+_BUILT = re.compile(
+    r"^(?:全市|累计|分批|接续|滚动|新)?(?:新建|建成|建设|实施|改造|新增|新培育|引进|招引|完成|新改扩建|新改建|创建|新扩|盘活|"
+    r"启动|打造|推进|开发)"
+)
 
 
 def _after_heading(clean: str, start: int, limit: int) -> int:

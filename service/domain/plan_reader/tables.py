@@ -580,6 +580,8 @@ def _cell_proposal(
         comparator = (
             "<=" if (ind and ind.direction == "down") or (suggested and suggested[2] == "down") else ">="
         )
+    if form == "relative_change" and value is not None and value < 0 and comparator == ">=":
+        comparator = "<="  # a decrease of at least X: the change is at most -X
     if kind == "baseline":
         comparator = (
             "="
