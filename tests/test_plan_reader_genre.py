@@ -334,3 +334,24 @@ def test_the_region_of_a_goal(vocab: Vocabulary) -> None:
     assert {p.region_code for p in find(props, "跨境电商产业园")} == {"310000"}
     assert {p.region_code for p in find(props, "数字贸易企业")} == {"310000"}
     assert {p.region_code for p in find(props, "浦东新区")} == {"310115"}
+
+
+ALL_OF_A_SET = """某市国民经济和社会发展第十五个五年规划纲要
+第四章 产业
+力争各县（市）全部达到五百亿元经济总量，把具备条件的耕地全部建成高标准农田。低空经济规模实现倍增。
+到2030年，实施关键技术攻关项目 120 个。支持“一区五园”建设。
+"""
+
+
+def test_all_of_a_set_doubling_and_names(vocab: Vocabulary) -> None:
+    """全部达到X / 全部建成 is full coverage (100 %), not the level X; a new indicator of a plan's own period
+    doubles (倍增); an action verb opens a goal; a numeral inside a quoted programme name is no figure."""
+    props = read_plan(ALL_OF_A_SET, vocab, PlanHints()).proposals
+    coverage = [p for p in props if p.declared_form == "full_coverage"]
+    assert len(coverage) == 2 and all(p.value == Decimal(100) for p in coverage)
+    assert not [p for p in props if p.value == Decimal(500)]
+    (double,) = [p for p in props if p.declared_form == "multiple"]
+    assert (double.indicator, double.value, double.target_year) == ("低空经济规模", Decimal(2), 2030)
+    (projects,) = find(props, "攻关项目")
+    assert projects.value == Decimal(120)
+    assert not [p for p in props if p.value == Decimal(5)]

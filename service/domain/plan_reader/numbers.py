@@ -124,7 +124,7 @@ _VALUE_RE = re.compile(
 )
 _ROMAN = {"Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4, "Ⅴ": 5, "I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
 _WORD_RE = re.compile(
-    r"(?P<cls>(?<![A-Za-z劣])(?:Ⅰ|Ⅱ|Ⅲ|Ⅳ|Ⅴ|III|II|IV|I|V)\s?类)|(?<![健齐完安])全覆盖|全面实现|(?:动态)?清零|(?P<times>[二两三四五六七八九十\d]*)倍增|翻一番|翻番|一(?P<per>[城区县市镇园])一(?P<what>[^，。,；;、”\"]{1,4}?)(?=[”\"」]|建设|$)"
+    r"(?P<cls>(?<![A-Za-z劣])(?:Ⅰ|Ⅱ|Ⅲ|Ⅳ|Ⅴ|III|II|IV|I|V)\s?类)|(?<![健齐完安])全覆盖|全面实现|全部(?:建成|达到|实现|完成)|(?:动态)?清零|(?P<times>[二两三四五六七八九十\d]*)倍增|翻一番|翻番|一(?P<per>[城区县市镇园])一(?P<what>[^，。,；;、”\"]{1,4}?)(?=[”\"」]|建设|$)"
 )
 
 
@@ -211,7 +211,7 @@ def _mentions(clean: str, a: int, b: int) -> list[_Mention]:
                                 word="类"))  # fmt: skip
         elif word.endswith("清零"):  # a count brought to zero (and kept there)
             out.append(_Mention(st, en, Decimal(0), None, None, "个", word="清零"))
-        elif word in ("全覆盖", "全面实现"):
+        elif word in ("全覆盖", "全面实现") or word.startswith("全部"):
             out.append(_Mention(st, en, Decimal(100), None, None, "%", word="全覆盖"))
         elif m.group("per"):
             out.append(_Mention(st, en, Decimal(1), None, None, "个", word="一城一", per=m.group("per"),
@@ -221,8 +221,10 @@ def _mentions(clean: str, a: int, b: int) -> list[_Mention]:
             times = to_decimal(times_s) if times_s else None
             out.append(_Mention(st, en, Decimal(2), None, None, "倍", word="倍增",
                                 times=int(times) if times is not None else None))  # fmt: skip
-    # a figure inside a word (the 六倍 of 六倍增) is dropped
-    words = [(mt.start, mt.end) for mt in out if mt.word and mt.word not in ("级", "类")]
+    # a figure inside a word (the 六倍 of 六倍增) is dropped, and so is the level that all members of a set
+    # reach (县区全部达到千亿元: the goal is that every one does, 100 %)
+    words = [(mt.start, mt.end + (3 if s[mt.start - a : mt.start - a + 2] == "全部" else 0))
+             for mt in out if mt.word and mt.word not in ("级", "类")]  # fmt: skip
     out = [mt for mt in out if mt.word or not any(s0 < mt.end and mt.start < e0 for s0, e0 in words)]
     out.sort(key=lambda x: x.start)
     # a scale class (千万千瓦级基地, 4个万亿级产业) is not a figure of its own: the count before it is the

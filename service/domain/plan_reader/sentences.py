@@ -376,6 +376,7 @@ class _Clause:
             or self.adv
             or self.growth
             or _GOAL_VERB.search(self.pre)
+            or _ACTION_LEAD.match(self.pre)
             or _ACTION_LEAD.match(_strip_lead(self.pre))
         )
 
@@ -598,7 +599,10 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
                 and re.match(r"[万千百十]+亿级|[\u4e00-\u9fff]{0,6}(?:产业|集群|基地|园区)", cl.post)
             )
         )
-        and re.search(r"打造|培育|发展|建设|形成|建成|壮大|布局|引进", clean[a : mt.start])
+        and (
+            re.search(r"打造|培育|发展|建设|形成|建成|壮大|布局|引进", clean[cl.cs : mt.start])
+            or state.object_list
+        )
         and _ATTRIBUTIVE_NEXT.match(cl.post)
     ) or (cl.object_item and _ATTRIBUTIVE_NEXT.match(cl.post) is not None)
     # a qualifier (3岁以下婴幼儿, 出口额1000万美元以上数字贸易企业突破300家) states no goal of its own
@@ -609,8 +613,8 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
         and (mt.unit in ("岁", "周岁") or _VALUE_RE.search(cl.post))
     ):
         return []
-    # inside a quoted name (打造“重点产业全覆盖”服务体系, “见底清零”行动): the name of a programme
-    if mt.word in ("全覆盖", "清零") and clean.count("“", a, mt.start) > clean.count("”", a, mt.start):
+    # inside a quoted name (打造“重点产业全覆盖”服务体系, “见底清零”行动, “一院五所”): the name of a programme
+    if mt.word in ("全覆盖", "清零", None) and clean.count("“", a, mt.start) > clean.count("”", a, mt.start):
         return []
     # 构建…全覆盖的体系 / 健全…全覆盖 / 加强…全覆盖: a system described as covering all, not a goal of coverage
     if mt.word == "全覆盖" and (
@@ -641,7 +645,7 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
             subject = _remove_regions(vocab, head)[0]
     object_phrase = ""
     if mt.word == "级":
-        if re.search(r"(一批|若干|多个|一系列|一些)$", cl.pre):
+        if re.search(r"(一批|若干|多个|一系列|一些|更多|多家)\S{0,4}$", cl.pre):
             return []  # 形成一批千亿级产业集群: no one subject to measure
         object_phrase = cl.post
         quote_end = cl.ce
@@ -694,10 +698,13 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
         quote_end = cl.ce if not subject else quote_end
     if mt.word == "全覆盖":
         lead = re.sub(r"^(?:逐步|全面|基本|率先)?实现", "", subject)
-        if clean[mt.start : mt.end] == "全面实现":
+        said = clean[mt.start : mt.end]
+        if said == "全面实现" or said.startswith("全部"):
             quote_end = cl.ce
         if lead:
-            phrase = lead + (clean[mt.end : cl.ce] if clean[mt.start : mt.end] == "全面实现" else "覆盖")
+            phrase = lead + (
+                clean[mt.end : cl.ce] if said == "全面实现" or said.startswith("全部") else "覆盖"
+            )
         else:
             phrase = ""
     matched = None
@@ -1091,7 +1098,7 @@ def _doubling(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention) -> list[Prop
         return []
     rel = re.search(r"(?:较|比)((?:19|20)\d\d)年", clean[a : mt.start])
     if year is None:
-        year, year_reason = ctx.horizon, f"no year stated; the plan's horizon {ctx.horizon}"
+        year, year_reason = _end_year(ctx), f"no year stated; the plan's horizon {_end_year(ctx)}"
     if year is None:
         return []
     reference = int(rel.group(1)) if rel else _base_year(ctx, None)
@@ -1100,13 +1107,17 @@ def _doubling(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention) -> list[Prop
     out = []
     for item in items:
         matched = vocab.match_indicator(item, None)
+        name = None
         if matched is None:
-            continue
-        ind = vocab.indicators[matched[0]]
+            # 未来产业规模实现倍增 in a plan of its own period: a new indicator, doubled by the period's end
+            name = _new_indicator_name(re.sub(r"(?:实现|推动|力争|推进)+$", "", item))
+            if name is None or not _own_period_goal(ctx, _section(ctx, mt.start)[0]) or len(items) > 1:
+                continue
+        ind = vocab.indicators[matched[0]] if matched else None
         item_pos = clean.find(item, cl.cs, mt.start)
         item_pos = item_pos if item_pos >= 0 else cl.cs
         reasons = [
-            f"indicator matched by {matched[1]}",
+            f"indicator matched by {matched[1]}" if matched else f"new indicator proposed: '{name}'",
             f"one of {len(items)} subjects of '{clean[mt.start : mt.end]}'",
         ]
         if not count_ok:
@@ -1118,8 +1129,10 @@ def _doubling(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention) -> list[Prop
         regions = _region_codes(ctx, a, cl, item, mt)
         out.append(
             Proposal(
-                kind="target", indicator_code=ind.code, indicator=ind.name, region_code=regions[0] if regions else None,
-                comparator=">=", value=Decimal(2), unit=ind.unit, target_year=year, declared_form="multiple",
+                kind="target", indicator_code=ind.code if ind else None, indicator=ind.name if ind else (name or item),
+                region_code=regions[0] if regions else None,
+                comparator=">=", value=Decimal(2), unit=ind.unit if ind else "倍", target_year=year,
+                declared_form="multiple",
                 quote=ctx.text.quote(item_pos, q_end), start=o_start, end=o_end, line=ctx.text.line_of(o_start),
                 sentence=ctx.text.quote(a, b), confidence="medium" if count_ok and rel else "low",
                 reason="; ".join(reasons), reference_year=reference if reference and reference < year else None,

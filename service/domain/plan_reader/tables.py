@@ -296,6 +296,7 @@ def _join_spaced(cells: list[_Cell]) -> list[_Cell]:
             glue = (
                 re.match(r"^(左右|以上|以下|以内|%|‰|年|个|百分点\S*|个百分点\S*)$", c.text)
                 or (re.fullmatch(r"[<>≤≥＜＞]=?", prev.text) and re.match(r"^\d", c.text))  # ≥ 420
+                or (re.fullmatch(r"\d{1,2}", prev.text) and re.match(r"^(?:周?岁|个月)", c.text))  # 3 岁以下…
                 or (re.search(r"[（(][^）)]*$", prev.text))  # an open bracket
                 or (re.match(r"^[\u4e00-\u9fff（(]", c.text) and re.search(r"[\u4e00-\u9fff]$", prev.text)
                     and not _ATTR.match(c.text) and not _ATTR.match(prev.text) and not _CATEGORY_NOTE(c.text))
