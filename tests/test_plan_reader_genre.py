@@ -355,3 +355,21 @@ def test_all_of_a_set_doubling_and_names(vocab: Vocabulary) -> None:
     (projects,) = find(props, "攻关项目")
     assert projects.value == Decimal(120)
     assert not [p for p in props if p.value == Decimal(5)]
+
+
+REVIEW_PASSAGE = """某市国民经济和社会发展第十五个五年规划纲要
+第一章 开启现代化新征程
+“十四五”时期，我市综合实力跃升，上市公司突破150家，常住人口城镇化率达到76%。
+“十五五”时期，全市上市公司突破200家。
+"""
+
+
+def test_a_passage_looking_back_states_results(vocab: Vocabulary) -> None:
+    """A passage that opens with "十四五"时期 / 过去五年 states the previous period's results (2025), under
+    whatever heading; the next one that opens with "十五五" states goals again."""
+    props = read_plan(REVIEW_PASSAGE, vocab, PlanHints()).proposals
+    assert not [p for p in props if p.value == Decimal(150) and p.kind == "target"]
+    (urban,) = [p for p in props if p.indicator_code == "urbanization_rate"]
+    assert (urban.kind, urban.target_year, urban.value) == ("baseline", 2025, Decimal(76))
+    (firms,) = find(props, "200家")
+    assert firms.target_year == 2030

@@ -953,6 +953,15 @@ def _year_for(ctx: _Ctx, a: int, pos: int) -> tuple[str | None, int | None, tupl
         return "baseline", mk.year, mk.period, f"year from '{said}' in the sentence", 2
     # a governing year heading in the sentences before, within the same section
     section_kind, _region, _chapter, section_start = _section(ctx, pos)
+    review = _in_review(ctx, pos, section_start)
+    if review is not None:
+        return (
+            "baseline",
+            review,
+            None,
+            f"in a passage reviewing the previous plan period (results of {review})",
+            1,
+        )
     j = i if section_kind != "past" else -1  # a review section's figures are results, not goals
     while j >= 0:
         mk = ctx.marks[j]
@@ -985,6 +994,35 @@ def _year_for(ctx: _Ctx, a: int, pos: int) -> tuple[str | None, int | None, tupl
                 0,
             )
     return None, None, None, "", 0
+
+
+_REVIEW_OPENING = re.compile(
+    r"(?:^|[。！？!?])\s*(?:[“\"]?十(?P<n>[一二三四五六七八九])五[”\"]?(?:时期|期间|以来|规划实施以来)|过去五年|五年来|近五年来)"
+)
+_FUTURE_MARK = re.compile(
+    r"[“\"]?十(?P<n>[一二三四五六七八九])五[”\"]?|(?:到|至)\s*20\d\d\s*年|展望|今后五年|未来五年"
+)
+
+
+def _in_review(ctx: _Ctx, pos: int, section_start: int | None) -> int | None:
+    """The end year of the previous plan period when ``pos`` lies in a passage that opens by looking back on
+    it ("十四五"时期，… / 过去五年，…) and names no future after that: its figures are results."""
+    if ctx.period is None or ctx.plan_titles:
+        return None
+    clean = ctx.text.clean
+    lo = max(section_start or 0, pos - 3000)
+    last = None
+    for m in _REVIEW_OPENING.finditer(clean, lo, pos):
+        n = m.group("n")
+        if n is None or _fyp_period(10 + _CN_SMALL[n])[1] < ctx.period[0]:
+            last = m
+    if last is None:
+        return None
+    for f in _FUTURE_MARK.finditer(clean, last.end(), pos):
+        n = f.group("n")
+        if n is None or _fyp_period(10 + _CN_SMALL[n])[1] >= ctx.period[0]:
+            return None
+    return ctx.period[0] - 1
 
 
 def _section_root(ctx: _Ctx, pos: int) -> int:
