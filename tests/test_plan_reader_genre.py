@@ -373,3 +373,27 @@ def test_a_passage_looking_back_states_results(vocab: Vocabulary) -> None:
     assert (urban.kind, urban.target_year, urban.value) == ("baseline", 2025, Decimal(76))
     (firms,) = find(props, "200家")
     assert firms.target_year == 2030
+
+
+LISTS_OF_EVENTS = """某市国民经济和社会发展第十五个五年规划纲要
+专栏8 文体旅融合工程
+1.赛事工程。每年举办2—4项国际赛事、30项以上全国性赛事。年营收5000万元以上文旅企业突破150家。
+2.乡村工程。建成数字渔场40家，生态茶园120家。力争旅游总收入突破万亿元。
+"""
+
+
+def test_lists_of_objects_and_bare_scales(vocab: Vocabulary) -> None:
+    """举办2—4项A、30项以上B: two goals, each named by its own noun; a qualifier with a figure inside a name
+    (年营收5000万元以上企业) leaves the count as the goal; the second item of X 40家，Y 120家 shares the verb;
+    突破万亿元 is one 万亿元."""
+    props = read_plan(LISTS_OF_EVENTS, vocab, PlanHints()).proposals
+    got = {(p.indicator, p.low or p.value, p.unit) for p in props if p.kind == "target"}
+    assert {
+        ("国际赛事", Decimal(2), "项"),
+        ("全国性赛事", Decimal(30), "项"),
+        ("生态茶园", Decimal(120), "家"),
+    } <= got
+    (firms,) = find(props, "文旅企业")
+    assert (firms.value, firms.unit) == (Decimal(150), "家")
+    (tourism,) = find(props, "万亿元")
+    assert (tourism.value, tourism.unit) == (Decimal(1), "万亿元")

@@ -88,6 +88,8 @@ def numbers_in(quote: str) -> set[Decimal]:
             found.update(Decimal(v) for ch in run if (v := chinese_number(ch)) is not None)
         elif value is not None:
             found.add(Decimal(value))
+    if re.search(r"(?<![零〇一二两三四五六七八九十百千\d.])万亿", text):
+        found.add(Decimal(1))  # 突破万亿元
     for word, value in _WORD_VALUES.items():
         if word in text:
             found.add(Decimal(value))
@@ -203,6 +205,8 @@ def _mentions(clean: str, a: int, b: int) -> list[_Mention]:
             if unit in ("个", "座", "所") and _REGION_NOUN.match(s[m.end() :]):
                 continue  # 4个新城: a count of regions
             out.append(_Mention(st, en, v, None, None, unit))
+    for m in _BARE_SCALE.finditer(s):  # 突破万亿元: one 万亿元
+        out.append(_Mention(a + m.start(), a + m.end(), Decimal(1), None, None, m.group()))
     for m in _WORD_RE.finditer(s):
         st, en = a + m.start(), a + m.end()
         word = m.group()
@@ -237,6 +241,7 @@ def _mentions(clean: str, a: int, b: int) -> list[_Mention]:
     ]  # fmt: skip
 
 
+_BARE_SCALE = re.compile(r"(?<=突破|超过|达到|迈上|跨越)万亿(?:元|美元)|(?<=[超达])万亿(?:元|美元)")
 _COUNTS = {"个", "家", "条", "座", "项", "所", "处", "支", "批"}
 
 

@@ -149,7 +149,13 @@ def _first_region(vocab: Vocabulary, text: str | None) -> str | None:
 
 
 def _scope_region(vocab: Vocabulary, title: str | None, clean: str) -> str | None:
-    return _first_region(vocab, title) or _first_region(vocab, clean[:300])
+    found = _first_region(vocab, title)
+    if found:
+        return found
+    found = _first_region(vocab, clean[:300])
+    if found and vocab.regions[found].level == "country":
+        return None  # 全国性赛事 near the top of the text names no plan region
+    return found
 
 
 def _sentences(clean: str, breaks: Iterable[int] = ()) -> Iterable[tuple[int, int]]:
@@ -658,8 +664,9 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
         "",
         _remove_regions(vocab, subject)[0],
     ):
-        object_phrase = cl.post  # 打造15家以上国际知名的金融科技领军企业
-        quote_end = cl.ce
+        # 打造15家以上国际知名的金融科技领军企业 (up to the next item of a list: 、50项以上全国性赛事)
+        object_phrase = re.split(r"、|\d", cl.post)[0]
+        quote_end = mt.end + len(cl.suffix) + len(object_phrase)
     state.object_phrase_used = bool(object_phrase)
     # -- year, and target or baseline
     kind, year, period, year_reason, year_strength = _year_for(ctx, a, mt.start)
@@ -739,7 +746,7 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
         if not new_name or kind == "baseline":
             return []
         if (year is None or year_strength < 1) and not (
-            _own_period_goal(ctx, section_kind) and (cl.evidence or object_phrase or mt.word)
+            _own_period_goal(ctx, section_kind) and (cl.evidence or object_phrase or mt.word or shared)
         ):
             return []
         if clean[mt.start : mt.end] == "全面实现":
@@ -885,7 +892,8 @@ def _new_indicator_name(phrase: str) -> str | None:
     name = re.sub(r"(?:每年|年均|累计)$", "", name)
     if len(name) < 2 or len(name) > 30 or not re.search(r"[\u4e00-\u9fff]", name):
         return None
-    if re.search(r"\d", re.sub(r"5G|PM2\.5|R&D|\d+周?岁(?:以下|以上)?|\d+强|\d+分钟", "", name)):
+    qualifier = r"\d+(?:\.\d+)?(?:万|亿)?(?:元|美元|人|吨|平方米)?(?:以上|以下)"
+    if re.search(r"\d", re.sub(rf"5G|PM2\.5|R&D|\d+周?岁(?:以下|以上)?|\d+强|\d+分钟|{qualifier}", "", name)):
         return None
     return name
 
