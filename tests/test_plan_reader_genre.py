@@ -397,3 +397,21 @@ def test_lists_of_objects_and_bare_scales(vocab: Vocabulary) -> None:
     assert (firms.value, firms.unit) == (Decimal(150), "家")
     (tourism,) = find(props, "万亿元")
     assert (tourism.value, tourism.unit) == (Decimal(1), "万亿元")
+
+
+BARE_RATES = """某市国民经济和社会发展第十五个五年规划纲要
+第十章 民生
+到“十五五”末，社区儿童之家服务覆盖率100%。到2030年，每千名老年人拥有养老床位数45张。
+每年联合举办国际学术会议3—5个。实现装配式建筑100%覆盖。
+"""
+
+
+def test_rates_stated_under_a_target_year(vocab: Vocabulary) -> None:
+    """到2030年，X率100% (no verb) is a goal; 每千名 is a rate's denominator, not a figure; 未成年/未来 are
+    no negation; 联合举办 opens a goal; 100%覆盖 is a coverage."""
+    props = read_plan(BARE_RATES + "未成年人保护站覆盖率达到95%。\n", vocab, PlanHints()).proposals
+    got = {(p.value, p.low, p.unit) for p in props if p.kind == "target" and p.target_year == 2030}
+    assert {(Decimal(100), None, "%"), (Decimal(45), None, "张"), (None, Decimal(3), "个"),
+            (Decimal(95), None, "%")} <= got  # fmt: skip
+    assert not [p for p in props if p.value == Decimal(1000)]
+    assert len([p for p in props if p.value == Decimal(100)]) == 2

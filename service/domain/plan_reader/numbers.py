@@ -200,6 +200,8 @@ def _mentions(clean: str, a: int, b: int) -> list[_Mention]:
                 continue
             if s[max(0, m.start() - 1) : m.start()] == "第":
                 continue  # 第十五个五年规划: an ordinal
+            if s[max(0, m.start() - 1) : m.start()] == "每" and not raw[0].isdigit():
+                continue  # 每千名婴幼儿 / 每万人: the denominator of a rate
             if unit == "年" and re.match(r"^(内|来|间|前|后|多|期|以来|行动|计划)", s[m.end() :]):
                 continue
             if unit in ("个", "座", "所") and _REGION_NOUN.match(s[m.end() :]):

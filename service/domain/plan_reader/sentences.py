@@ -353,7 +353,7 @@ _GROWTH_VERBS = {
 }
 _GROWTH_TAIL = re.compile(r"(年均增长|年均增速|年均提高|年均下降|每年增长|年增长|增速|增长)$")
 _WEAK_VERBS = {"为", "是", "有", "共有", "拥有", "各有", ""}
-_NEGATION = re.compile(r"未能|尚未|没有|未(?!来)|不能|难以")
+_NEGATION = re.compile(r"未能|尚未|没有|未(?!来|成年)|不能|难以")
 
 
 @dataclass
@@ -389,7 +389,7 @@ class _Clause:
 
 # a clause that opens with what is to be done (建设实验室40家, 实施攻关项目300个, 形成数据集800个)
 _ACTION_LEAD = re.compile(
-    r"(?:全市|全省|全区|全县|各地)?(?:累计|新|分批|持续|力争|每年|有序)?(?:建设|推进|推动|实施|形成|争创|完成|开展|改造|举办|组织|招引|集聚|汇聚|提供|新改扩建|新改建|培养|遴选|开发|启动|"
+    r"(?:全市|全省|全区|全县|各地)?(?:累计|新|分批|持续|力争|每年|有序)?(?:合作|联合)?(?:建设|推进|推动|实施|形成|争创|完成|开展|改造|举办|组织|招引|集聚|汇聚|提供|新改扩建|新改建|培养|遴选|开发|启动|"
     r"盘活|推广|发布|新招引|谋划推进|计划改造|计划完成|滚动实施|接续实施|累计完成)"
 )
 
@@ -630,7 +630,8 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
     ):
         return []
     # figures that describe a noun (发布的45个集群名单, 3.7%的国土面积) state nothing
-    if not mt.word and not enumerated and not cl.post.startswith("覆盖") and (cl.post.startswith("的") or (
+    covering = cl.post.startswith("覆盖") or cl.pre.endswith("覆盖")  # 覆盖70%的社区 / 100%覆盖
+    if not mt.word and not enumerated and not covering and (cl.post.startswith("的") or (
         not cl.suffix and cl.verb in _WEAK_VERBS and _ATTRIBUTIVE_NEXT.match(cl.post)
         and (cl.subject_raw.endswith("的") or not cl.subject_raw or cl.verb == "")
     )):  # fmt: skip
@@ -660,7 +661,7 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
         quote_end = mt.end + len(cl.suffix) + len(object_phrase)
         quote_start = max(cl.cs, clean.rfind("、", cl.cs, mt.start) + 1)
     elif cl.verb in _OBJECT_VERBS and not re.sub(
-        r"^(?:每年|年均|接续|滚动|持续|有序|分批|累计|全面|加快|积极|大力|重点|为企业)+",
+        r"^(?:每年|年均|接续|滚动|持续|有序|分批|累计|全面|加快|积极|大力|重点|为企业|合作|联合|全市|全区)+",
         "",
         _remove_regions(vocab, subject)[0],
     ):
@@ -693,6 +694,12 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
         else:
             return []
     shared = cl.listed and bool(state.group) and state.group[0].kind == "target" and cl.verb in _WEAK_VERBS
+    # 到2030年，X覆盖率100% / 实现绿色建筑100%覆盖: a rate stated under an explicit target year, or a coverage
+    dated = (
+        kind == "target" and year_strength == 2 and re.search(r"'(?:到|至)|五[”\"]?末'", year_reason) is not None
+        and bool(re.search(r"(?:率|比例|比重|占比|数|量)$", cl.subject_raw))
+    ) or (covering and mt.unit == "%")  # fmt: skip
+    shared = shared or dated
     if kind == "target" and not (cl.evidence or mt.word or object_phrase or shared):
         return []  # 为 / 有 with a future year is a forecast or a statement, not a goal
     if kind == "baseline" and re.search(r"季度|上半年|下半年|\d+月", before_in_clause):
