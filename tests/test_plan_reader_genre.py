@@ -415,3 +415,23 @@ def test_rates_stated_under_a_target_year(vocab: Vocabulary) -> None:
             (Decimal(95), None, "%")} <= got  # fmt: skip
     assert not [p for p in props if p.value == Decimal(1000)]
     assert len([p for p in props if p.value == Decimal(100)]) == 2
+
+
+FOOTER_INSIDE = """某市国民经济和社会发展第十五个五年规划纲要
+第四章 产业
+到2030年，规上工业增加值率提高到24%，规上工业增加值达到9000亿元，全市研发投入强度达到
+— 41 —
+3.8%①。
+"""
+
+
+def test_a_page_footer_inside_a_sentence_and_a_rate_beside_its_level(vocab: Vocabulary) -> None:
+    """A page footer between two lines of a sentence is left out of the quote; 规上工业增加值率 (a rate) is not
+    the level 规上工业增加值."""
+    props = read_plan(FOOTER_INSIDE, vocab, PlanHints()).proposals
+    (rd,) = [p for p in props if p.indicator_code == "rd_intensity"]
+    assert rd.quote == "全市研发投入强度达到3.8%" and rd.value == Decimal("3.8")
+    (rate,) = find(props, "增加值率")
+    assert rate.indicator_code is None and rate.declared_form == "share"
+    (level,) = find(props, "9000亿元")
+    assert level.indicator_code == "industrial_value_added"
