@@ -66,6 +66,7 @@ class DocResult:
     missed: list[str] = field(default_factory=list)
     unmatched: list[Proposal] = field(default_factory=list)
     disagreements: list[str] = field(default_factory=list)
+    by_field: dict[str, list[int]] = field(default_factory=dict)  # field -> [agree, compared]
     quotes_verbatim: bool = True
     source: str = "catalog"  # catalog | staging | gold
 
@@ -402,8 +403,11 @@ def _evaluate_document(
             if want is None and f in ("indicator", "unit", "attribute"):
                 continue  # the gold set leaves it open
             res.compared += 1
+            counts = res.by_field.setdefault(f, [0, 0])
+            counts[1] += 1
             if _agrees(f, got[f], want):
                 res.agree += 1
+                counts[0] += 1
             else:
                 res.disagreements.append(f"{e.label}: {f} {got[f]!r} != {want!r}")
     return res
@@ -473,6 +477,9 @@ def run(verbose: bool = False) -> None:
     print(
         f"  every quote found verbatim (whitespace aside) and stating its figures: {all(r.quotes_verbatim for r in results)}"
     )
+    per_field = {f: [sum(r.by_field.get(f, [0, 0])[k] for r in results) for k in (0, 1)] for f in FIELDS}
+    print("  field agreement of matched targets: " + ", ".join(
+        f"{f} {_pct(a / n if n else None).strip()}" for f, (a, n) in per_field.items()))  # fmt: skip
     print("  goal: recall ≥ 95 %, precision ≥ 90 %, each document < 1 s")
     for r in results:
         if verbose or os.environ.get("PLAN_READER_VERBOSE"):
