@@ -32,7 +32,15 @@ from typing import Any
 import yaml
 
 from service.config import PROJECT_ROOT
-from service.domain.plan_reader import CleanText, PlanHints, Proposal, Vocabulary, numbers_in, read_plan
+from service.domain.plan_reader import (
+    CleanText,
+    IndicatorTerm,
+    PlanHints,
+    Proposal,
+    Vocabulary,
+    numbers_in,
+    read_plan,
+)
 
 FIELDS = ("indicator", "region", "year", "comparator", "figures", "unit", "attribute", "declared_form")
 GOLD_DIR = Path(__file__).parent / "plan_gold"
@@ -96,6 +104,21 @@ def plans_dir() -> Path:
 def staging_dir() -> Path:
     env = os.environ.get("YRDMON_CATALOG_STAGING_DIR")
     return Path(env) if env else PROJECT_ROOT.parent / "catalog-staging"
+
+
+def with_staged_indicators(vocab: Vocabulary, directory: Path) -> Vocabulary:
+    """The vocabulary with the indicators the staged catalogs add (``*-new-indicators.yaml``): how the reader
+    does once those catalogs are merged with their indicators (PLAN_READER_STAGED_INDICATORS=1)."""
+    terms = list(vocab.indicators.values())
+    seen = set(vocab.indicators)
+    for path in sorted(directory.glob("*-new-indicators.yaml")) if directory.is_dir() else []:
+        for i in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            if isinstance(i, dict) and i.get("code") and i["code"] not in seen:
+                seen.add(i["code"])
+                terms.append(IndicatorTerm(i["code"], i.get("name_zh") or i["code"], i.get("unit") or "",
+                                           i.get("kind") or "level", i.get("direction") or "up",
+                                           tuple(i.get("synonyms") or ())))  # fmt: skip
+    return Vocabulary(terms, vocab.regions.values())
 
 
 def _dec(v: Any) -> Decimal | None:
@@ -420,6 +443,8 @@ def evaluate(
     directory = directory or PROJECT_ROOT / "indicators"
     seeds = seeds or seeds_dir()
     vocab = Vocabulary.from_catalog_dir(directory)
+    if os.environ.get("PLAN_READER_STAGED_INDICATORS"):
+        vocab = with_staged_indicators(vocab, staging_dir() if staging is None else staging)
     entries, metas = catalog_entries(directory)
     results = []
     for path in sorted(seeds.glob("*.txt")):
