@@ -435,3 +435,23 @@ def test_a_page_footer_inside_a_sentence_and_a_rate_beside_its_level(vocab: Voca
     assert rate.indicator_code is None and rate.declared_form == "share"
     (level,) = find(props, "9000亿元")
     assert level.indicator_code == "industrial_value_added"
+
+
+MEASURED_SUBJECTS = """某市国民经济和社会发展第十五个五年规划纲要
+第七章 城市
+到2030年约600平方公里建成区达到海绵城市建设要求。新增百亿元数字贸易产业集群4个。
+加快推进城中村改造，基本完成项目前期工作，接续实施1500万平方米老旧小区改造。
+"""
+
+
+def test_figures_that_measure_or_describe_a_noun(vocab: Vocabulary) -> None:
+    """约600平方公里建成区达到… measures its subject (a goal of 600); 百亿元 describing clusters that a count
+    measures is no goal of its own; 项目前期 holds no 目前."""
+    props = read_plan(MEASURED_SUBJECTS, vocab, PlanHints()).proposals
+    (area,) = find(props, "600平方公里")
+    assert (area.value, area.comparator, area.unit) == (Decimal(600), "~", "平方公里")
+    assert not [p for p in props if p.value == Decimal(100)]
+    (clusters,) = find(props, "集群4个")
+    assert clusters.value == Decimal(4)
+    (renewal,) = find(props, "1500万平方米")
+    assert renewal.kind == "target"

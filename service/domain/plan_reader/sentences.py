@@ -631,7 +631,18 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
         return []
     # figures that describe a noun (发布的45个集群名单, 3.7%的国土面积) state nothing
     covering = cl.post.startswith("覆盖") or cl.pre.endswith("覆盖")  # 覆盖70%的社区 / 100%覆盖
-    if not mt.word and not enumerated and not covering and (cl.post.startswith("的") or (
+    # 新增百亿元跨境电商产业集群5个: an amount describing the noun that a later count measures
+    if (
+        not mt.word and not cl.suffix and mt.unit.endswith("元")
+        and re.match(r"[\u4e00-\u9fff“”]{2,16}(?:\d+|[一二三四五六七八九十百千]+)(?:个|家|座|条|项|所|处)", cl.post)
+    ):  # fmt: skip
+        return []
+    # 约1000平方公里建成区达到海绵城市要求: the figure measures the subject that follows it
+    quantified = bool(
+        not mt.word and not _strip_lead(cl.subject_raw) and mt.unit not in ("%", "‰")
+        and re.match(r"[\u4e00-\u9fff]{1,10}?(?:达到|实现|完成|建成|纳入|具备)", cl.post)
+    )  # fmt: skip
+    if not mt.word and not enumerated and not covering and not quantified and (cl.post.startswith("的") or (
         not cl.suffix and cl.verb in _WEAK_VERBS and _ATTRIBUTIVE_NEXT.match(cl.post)
         and (cl.subject_raw.endswith("的") or not cl.subject_raw or cl.verb == "")
     )):  # fmt: skip
@@ -654,6 +665,9 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
     if mt.word == "级":
         if re.search(r"(一批|若干|多个|一系列|一些|更多|多家)\S{0,4}$", cl.pre):
             return []  # 形成一批千亿级产业集群: no one subject to measure
+        object_phrase = cl.post
+        quote_end = cl.ce
+    elif quantified:
         object_phrase = cl.post
         quote_end = cl.ce
     elif enumerated:
@@ -890,12 +904,12 @@ def _or_none(regions: list[str]) -> list[str | None]:
 
 def _new_indicator_name(phrase: str) -> str | None:
     name = re.sub(r"^(?:的|了|在|为|和|与|及|对|使|将|把|其|该|各类|一批|若干|多个)+", "", phrase)
+    name = re.sub(r"[“”‘’\"'《》]", "", name)
+    name = re.split(r"(?:达到|超过|突破|不低于|控制在)", name)[0]
     bare = re.sub(
         r"^(?:累计)?(?:建成|建设|培育|打造|引进|创建|举办|实施|推动|开展|完成|争创|形成)(?=..)", "", name
     )
     name = bare if re.search(r"[\u4e00-\u9fff]", bare) else name
-    name = re.sub(r"[“”‘’\"'《》]", "", name)
-    name = re.split(r"(?:达到|超过|突破|不低于|控制在)", name)[0]
     name = re.sub(r"(?:每年|年均|累计)$", "", name)
     if len(name) < 2 or len(name) > 30 or not re.search(r"[\u4e00-\u9fff]", name):
         return None
