@@ -455,3 +455,19 @@ def test_figures_that_measure_or_describe_a_noun(vocab: Vocabulary) -> None:
     assert clusters.value == Decimal(4)
     (renewal,) = find(props, "1500万平方米")
     assert renewal.kind == "target"
+
+
+COMPLETIONS = """某市国民经济和社会发展第十五个五年规划纲要
+第十章 乡村
+7.集体经济工程。市级重点支持建设共享农园200家，力争实现村集体经济“20100”目标全覆盖。
+省级以上工业园区全面完成污水零直排改造。全面完成省下达的目标任务。
+"""
+
+
+def test_completions_and_quoted_targets(vocab: Vocabulary) -> None:
+    """全面完成X改造 is full coverage; a quoted target name may hold digits; 市级重点支持建设 opens a goal."""
+    props = read_plan(COMPLETIONS, vocab, PlanHints()).proposals
+    cover = {p.quote for p in props if p.declared_form == "full_coverage"}
+    assert cover == {"力争实现村集体经济“20100”目标全覆盖", "省级以上工业园区全面完成污水零直排改造"}
+    (parks,) = find(props, "200家")
+    assert parks.value == Decimal(200)

@@ -98,7 +98,16 @@ def numbers_in(quote: str) -> set[Decimal]:
     return found
 
 
-_WORD_VALUES = {"全覆盖": 100, "全面实现": 100, "全部": 100, "翻一番": 2, "倍增": 2, "翻番": 2, "清零": 0}
+_WORD_VALUES = {
+    "全覆盖": 100,
+    "全面实现": 100,
+    "全面完成": 100,
+    "全部": 100,
+    "翻一番": 2,
+    "倍增": 2,
+    "翻番": 2,
+    "清零": 0,
+}
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _CNUM = r"[零〇一二两三四五六七八九十百千]+(?:万[零〇一二两三四五六七八九十百千]+)?(?:点[零〇一二两三四五六七八九]+)?"
@@ -126,7 +135,7 @@ _VALUE_RE = re.compile(
 )
 _ROMAN = {"Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4, "Ⅴ": 5, "I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
 _WORD_RE = re.compile(
-    r"(?P<cls>(?<![A-Za-z劣])(?:Ⅰ|Ⅱ|Ⅲ|Ⅳ|Ⅴ|III|II|IV|I|V)\s?类)|(?<![健齐完安])全覆盖|全面实现|全部(?:建成|达到|实现|完成)|(?:动态)?清零|(?P<times>[二两三四五六七八九十\d]*)倍增|翻一番|翻番|一(?P<per>[城区县市镇园])一(?P<what>[^，。,；;、”\"]{1,4}?)(?=[”\"」]|建设|$)"
+    r"(?P<cls>(?<![A-Za-z劣])(?:Ⅰ|Ⅱ|Ⅲ|Ⅳ|Ⅴ|III|II|IV|I|V)\s?类)|(?<![健齐完安])全覆盖|全面实现|全部(?:建成|达到|实现|完成)|全面完成(?=[^，。；]{2,20}?(?:改造|整治|治理)(?:[，。；]|$))|(?:动态)?清零|(?P<times>[二两三四五六七八九十\d]*)倍增|翻一番|翻番|一(?P<per>[城区县市镇园])一(?P<what>[^，。,；;、”\"]{1,4}?)(?=[”\"」]|建设|$)"
 )
 
 
@@ -217,7 +226,7 @@ def _mentions(clean: str, a: int, b: int) -> list[_Mention]:
                                 word="类"))  # fmt: skip
         elif word.endswith("清零"):  # a count brought to zero (and kept there)
             out.append(_Mention(st, en, Decimal(0), None, None, "个", word="清零"))
-        elif word in ("全覆盖", "全面实现") or word.startswith("全部"):
+        elif word in ("全覆盖", "全面实现", "全面完成") or word.startswith("全部"):
             out.append(_Mention(st, en, Decimal(100), None, None, "%", word="全覆盖"))
         elif m.group("per"):
             out.append(_Mention(st, en, Decimal(1), None, None, "个", word="一城一", per=m.group("per"),

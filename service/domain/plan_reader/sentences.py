@@ -389,7 +389,8 @@ class _Clause:
 
 # a clause that opens with what is to be done (建设实验室40家, 实施攻关项目300个, 形成数据集800个)
 _ACTION_LEAD = re.compile(
-    r"(?:全市|全省|全区|全县|各地)?(?:累计|新|分批|持续|力争|每年|有序)?(?:合作|联合)?(?:建设|推进|推动|实施|形成|争创|完成|开展|改造|举办|组织|招引|集聚|汇聚|提供|新改扩建|新改建|培养|遴选|开发|启动|"
+    r"(?:全市|全省|全区|全县|各地)?(?:市级|区级|县级|省级)?(?:重点)?(?:累计|新|分批|持续|力争|每年|有序)?(?:合作|联合|支持)?"
+    r"(?:建设|推进|推动|实施|形成|争创|完成|开展|改造|举办|组织|招引|集聚|汇聚|提供|新改扩建|新改建|培养|遴选|开发|启动|"
     r"盘活|推广|发布|新招引|谋划推进|计划改造|计划完成|滚动实施|接续实施|累计完成)"
 )
 
@@ -727,14 +728,10 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
     if mt.word == "全覆盖":
         lead = re.sub(r"^(?:逐步|全面|基本|率先)?实现", "", subject)
         said = clean[mt.start : mt.end]
-        if said == "全面实现" or said.startswith("全部"):
+        whole = said in ("全面实现", "全面完成") or said.startswith("全部")
+        if whole:
             quote_end = cl.ce
-        if lead:
-            phrase = lead + (
-                clean[mt.end : cl.ce] if said == "全面实现" or said.startswith("全部") else "覆盖"
-            )
-        else:
-            phrase = ""
+        phrase = lead + (clean[mt.end : cl.ce] if whole else "覆盖") if lead else ""
     matched = None
     inherited = False
     unit = None if growth else mt.unit
@@ -902,6 +899,11 @@ def _or_none(regions: list[str]) -> list[str | None]:
     return list(regions) if regions else [None]
 
 
+def phrase_quoted(phrase: str, name: str) -> str:
+    """The name with the quotation marks it had in the phrase (they are removed from names)."""
+    return phrase if re.sub(r"[“”‘’\"'《》]", "", phrase).startswith(name) and len(phrase) < 40 else name
+
+
 def _new_indicator_name(phrase: str) -> str | None:
     name = re.sub(r"^(?:的|了|在|为|和|与|及|对|使|将|把|其|该|各类|一批|若干|多个)+", "", phrase)
     name = re.sub(r"[“”‘’\"'《》]", "", name)
@@ -914,7 +916,9 @@ def _new_indicator_name(phrase: str) -> str | None:
     if len(name) < 2 or len(name) > 30 or not re.search(r"[\u4e00-\u9fff]", name):
         return None
     qualifier = r"\d+(?:\.\d+)?(?:万|亿)?(?:元|美元|人|吨|平方米)?(?:以上|以下)"
-    if re.search(r"\d", re.sub(rf"5G|PM2\.5|R&D|\d+周?岁(?:以下|以上)?|\d+强|\d+分钟|{qualifier}", "", name)):
+    quoted = r"“[^”]{1,12}”"  # a quoted name (村集体经济“10080”目标) may hold digits
+    if re.search(r"\d", re.sub(rf"5G|PM2\.5|R&D|\d+周?岁(?:以下|以上)?|\d+强|\d+分钟|{qualifier}",
+                               "", re.sub(quoted, "", phrase_quoted(phrase, name)))):  # fmt: skip
         return None
     return name
 
