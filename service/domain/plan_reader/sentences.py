@@ -664,7 +664,7 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
             subject = _remove_regions(vocab, head)[0]
     object_phrase = ""
     if mt.word == "级":
-        if re.search(r"(一批|若干|多个|一系列|一些|更多|多家)\S{0,4}$", cl.pre):
+        if re.search(r"(一批|若干|多个|一系列|一些|更多|多家)\S{0,7}$", cl.pre):
             return []  # 形成一批千亿级产业集群: no one subject to measure
         object_phrase = cl.post
         quote_end = cl.ce
@@ -683,6 +683,8 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
         # 打造15家以上国际知名的金融科技领军企业 (up to the next item of a list: 、50项以上全国性赛事)
         object_phrase = re.split(r"、|\d", cl.post)[0]
         quote_end = mt.end + len(cl.suffix) + len(object_phrase)
+    if object_phrase and re.search(r"(?:计划|行动|工程)$", object_phrase) and not cl.suffix:
+        return []  # 实施百名企业家培养计划: a number in a programme's name
     state.object_phrase_used = bool(object_phrase)
     # -- year, and target or baseline
     kind, year, period, year_reason, year_strength = _year_for(ctx, a, mt.start)
