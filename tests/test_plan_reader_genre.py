@@ -475,14 +475,15 @@ def test_completions_and_quoted_targets(vocab: Vocabulary) -> None:
 
 PROGRAMME_NAMES = """某市国民经济和社会发展第十五个五年规划纲要
 第八章 人才
-实施百名青年企业家培养计划，培育青年企业家200名。
+实施百名青年企业家培养计划，培育青年企业家200名。推动24小时“青年驿站”建设。
 第一章 回顾
 过去五年，形成1个万亿级、2个千亿级和一批300—500亿级的产业集群。
 """
 
 
 def test_numbers_in_programme_names_and_classes(vocab: Vocabulary) -> None:
-    """百名…培养计划 is a programme's name, 200名 the goal; 一批300—500亿级 is no figure."""
+    """百名…培养计划 is a programme's name, 200名 the goal; 24小时“驿站” a duration describing a noun;
+    一批300—500亿级 is no figure."""
     props = read_plan(PROGRAMME_NAMES, vocab, PlanHints()).proposals
     assert [p.value for p in props if p.kind == "target"] == [Decimal(200)]
     assert not [p for p in props if p.value in (Decimal(300), Decimal(500))]

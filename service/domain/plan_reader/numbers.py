@@ -215,6 +215,12 @@ def _mentions(clean: str, a: int, b: int) -> list[_Mention]:
                 continue
             if unit in ("个", "座", "所") and _REGION_NOUN.match(s[m.end() :]):
                 continue  # 4个新城: a count of regions
+            if (
+                unit in ("小时", "天")
+                and re.match(r"[\u4e00-\u9fff“\"]", s[m.end() :])
+                and not _SUFFIX_RE.match(s[m.end() :])
+            ):
+                continue  # 24小时“年轻力”单元 / 7天无理由: a duration describing what follows
             out.append(_Mention(st, en, v, None, None, unit))
     for m in _BARE_SCALE.finditer(s):  # 突破万亿元: one 万亿元
         out.append(_Mention(a + m.start(), a + m.end(), Decimal(1), None, None, m.group()))
