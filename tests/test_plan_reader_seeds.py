@@ -64,6 +64,6 @@ def test_the_new_plans_against_their_reviewed_targets(plan_results: list[DocResu
     proposals = sum(r.proposals for r in plan_results)
     real = sum(r.real for r in plan_results)
     assert found / targets >= 0.94, [m for r in plan_results for m in r.missed]
-    assert real / proposals >= 0.9
+    assert real / proposals >= 0.93
     assert all(r.quotes_verbatim for r in plan_results)
     assert all(r.seconds < 1.0 for r in plan_results), [(r.document, r.seconds) for r in plan_results]
