@@ -1113,6 +1113,8 @@ def _form(cl: _Clause, mt: _Mention, ind: IndicatorTerm | None, kind: str) -> st
         return "full_coverage"
     if mt.word == "倍增":
         return "multiple"
+    if mt.word in ("级", "类", "清零"):
+        return "level"  # a scale (千亿级), a water class (Ⅲ类), zero: levels to reach
     if mt.ratio:
         return "ratio"
     if cl.growth and kind == "target" and mt.unit == "%":
@@ -1132,7 +1134,7 @@ def _form(cl: _Clause, mt: _Mention, ind: IndicatorTerm | None, kind: str) -> st
         and "每年" not in subject
     ):
         return "cumulative"
-    if kind == "target" and re.search(r"每年|年均", cl.pre) and not cl.growth:
+    if kind == "target" and re.search(r"每年|年均(?!值|浓度|水平)", cl.pre) and not cl.growth:
         return "each_year"  # 每年完成改造1万幢 / 年均供应35平方公里: an amount that holds every year
     if kind == "target" and ind is None:
         if mt.unit == "%":
