@@ -1141,16 +1141,16 @@ def _form(cl: _Clause, mt: _Mention, ind: IndicatorTerm | None, kind: str) -> st
             return "share"  # a new indicator stated in per cent is a share (覆盖70%的社区)
         # what the period builds or carries out (建设50个 / 实施300个项目 / 改造600公里) adds up over it;
         # what a stock reaches (达到 / 突破 / 总量 / 规模) is a level
-        if _BUILT.search(_strip_lead(cl.pre)[:8]) and not re.search(
-            r"达到|达|超过|突破|总量|规模|保有|稳定在", cl.pre
-        ):
+        flow = re.search(r"新增|新建|新扩|新引进|新培育|新招引|新\(改\)建", cl.pre)
+        built = _BUILT.search(cl.pre[:10]) or _BUILT.search(_strip_lead(cl.pre)[:8])
+        if flow or (built and not re.search(r"达到|达|超过|突破|总量|规模|保有|稳定在", cl.pre)):
             return "cumulative"
     return "level"
 
 
 _BUILT = re.compile(
-    r"^(?:全市|累计|分批|接续|滚动|新)?(?:新建|建成|建设|实施|改造|新增|新培育|引进|招引|完成|新改扩建|新改建|创建|新扩|盘活|"
-    r"启动|打造|推进|开发)"
+    r"^(?:全市|累计|分批|接续|滚动|新|谋划|计划)?(?:新建|建成|建设|实施|改造|新增|新培育|引进|招引|完成|新改扩建|新改建|创建|"
+    r"新扩|盘活|启动|打造|推进|开发|集聚|培育|培养)"
 )
 
 
