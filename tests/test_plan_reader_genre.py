@@ -487,3 +487,19 @@ def test_numbers_in_programme_names_and_classes(vocab: Vocabulary) -> None:
     props = read_plan(PROGRAMME_NAMES, vocab, PlanHints()).proposals
     assert [p.value for p in props if p.kind == "target"] == [Decimal(200)]
     assert not [p for p in props if p.value in (Decimal(300), Decimal(500))]
+
+
+EACH = """某市国民经济和社会发展第十五个五年规划纲要
+第十四章 开发区
+到2030年，开发区规上工业总产值和服务业营业收入占全市比重均超过75%。
+"""
+
+
+def test_a_figure_shared_by_subjects_with_jun(vocab: Vocabulary) -> None:
+    """A和B占…比重均超过X: one goal for each subject."""
+    props = read_plan(EACH, vocab, PlanHints()).proposals
+    assert sorted(p.indicator for p in props) == [
+        "开发区规上工业总产值占全市比重",
+        "服务业营业收入占全市比重",
+    ]
+    assert all(p.value == Decimal(75) and p.declared_form == "share" for p in props)

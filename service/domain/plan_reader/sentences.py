@@ -779,8 +779,35 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
     state.indicator = matched
     if not regions:
         regions = _region_codes(ctx, a, cl, subject, mt)
+    each = _each_of(vocab, phrase, mt.unit) if not inherited and mt.word is None else []
+    if each:
+        # A和B占全市比重均超过80%: one goal for each of the subjects the figure is shared by
+        out: list[Proposal] = []
+        for item_match, item_name in each:
+            out.extend(_build(ctx, a, b, mt, cl, kind, item_match, item_name, regions, year, period, year_reason,
+                              year_strength, [*reasons, "one of the subjects sharing the figure (均)"], quote_start,
+                              quote_end, chapter, stretch_only=stretch_only))  # fmt: skip
+        return out
     return _build(ctx, a, b, mt, cl, kind, matched, new_name, regions, year, period, year_reason, year_strength,
                   reasons, quote_start, quote_end, chapter, inherited=inherited, stretch_only=stretch_only)  # fmt: skip
+
+
+def _each_of(
+    vocab: Vocabulary, phrase: str, unit: str
+) -> list[tuple[tuple[str, str, str] | None, str | None]]:
+    """The subjects of 'A和B(占…比重)均…': each with its indicator (or a new name), or [] when not such a list."""
+    m = re.fullmatch(r"(?P<items>.+?[和、].+?)(?P<tail>占.{1,12}(?:比重|比例)|增速|增长)?均", phrase)
+    if m is None:
+        return []
+    items = [x for x in re.split(r"[和、]", m.group("items")) if len(x) >= 2]
+    if len(items) < 2 or len(items) > 5:
+        return []
+    out: list[tuple[tuple[str, str, str] | None, str | None]] = []
+    for item in items:
+        name = item + (m.group("tail") or "")
+        matched = vocab.match_indicator(name, unit)
+        out.append((matched, None if matched else _new_indicator_name(name)))
+    return out if all(mt or nm for mt, nm in out) else []
 
 
 def _build(
