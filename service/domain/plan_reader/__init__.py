@@ -13,6 +13,15 @@ figure is read as *subject* + *predicate* (达到 / 不低于 / 控制在 …) +
 到2025年 or "十四五" governs the sentences after it; section headings (发展基础 / 发展目标, or a region's
 name) set whether figures are baselines or targets and which region they are for.
 
+A plan that names its own five-year period (第十五个五年规划 / "十五五") states most goals without a year: in
+its task chapters and 专栏 an undated goal is for the period's end (2030), and what is built or carried out
+(建设50个 / 实施300个项目 / 每年…) adds up over the period or holds every year. A passage that opens by looking
+back ("十四五"时期，… / 过去五年，…) states the previous period's results (2025); a table restating the previous
+plan's indicators gives that plan's targets for its own end year. Items of a list share the verb of the first
+(X 300家，Y 80家 / A 40家、B 15家 / 4个万亿级产业和15个千亿级产业集群); a number describing a noun (3岁以下婴幼儿,
+千亿级, 百亿元集群5个, 24小时驿站, a numeral inside a quoted programme name) is no goal; 全覆盖 / 全部建成 /
+清零 / 倍增 / Ⅲ类 / 与经济增长同步 / 完成省下达目标 are goals stated in words.
+
 The package: ``text`` (reading the file, the clean text), ``numbers`` (numerals, units, figures), ``words``
 (verbs, qualifiers, years, headings), ``vocabulary`` (indicators, regions, the reader's synonyms), ``sentences``
 (rules for running text), ``tables`` (indicator tables), ``proposals`` (what is proposed, its records) and

@@ -81,18 +81,33 @@ def numbers_in(quote: str) -> set[Decimal]:
     found = {Decimal(m.replace(",", "")) for m in re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", text)}
     for run in re.findall(r"[零〇一二两三四五六七八九十百千万]+", text):
         run = run.rstrip("万")  # 两万亿元: 万 is the unit's
+        if "万" in run and (head := chinese_number(run.partition("万")[0])) is not None:
+            found.add(Decimal(head))  # 千万千瓦: 1000 万千瓦
         value = chinese_number(run)
         if value is None and len(run) > 1:  # 十百千亿级: a run of several numerals
             found.update(Decimal(v) for ch in run if (v := chinese_number(ch)) is not None)
         elif value is not None:
             found.add(Decimal(value))
+    if re.search(r"(?<![零〇一二两三四五六七八九十百千\d.])万亿", text):
+        found.add(Decimal(1))  # 突破万亿元
     for word, value in _WORD_VALUES.items():
         if word in text:
             found.add(Decimal(value))
+    for cls in re.findall(r"(Ⅰ|Ⅱ|Ⅲ|Ⅳ|Ⅴ|III|II|IV|I|V)\s?类", text):
+        found.add(Decimal(_ROMAN[cls]))
     return found
 
 
-_WORD_VALUES = {"全覆盖": 100, "全面实现": 100, "全部": 100, "翻一番": 2, "倍增": 2, "翻番": 2}
+_WORD_VALUES = {
+    "全覆盖": 100,
+    "全面实现": 100,
+    "全面完成": 100,
+    "全部": 100,
+    "翻一番": 2,
+    "倍增": 2,
+    "翻番": 2,
+    "清零": 0,
+}
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _CNUM = r"[零〇一二两三四五六七八九十百千]+(?:万[零〇一二两三四五六七八九十百千]+)?(?:点[零〇一二两三四五六七八九]+)?"
@@ -100,11 +115,13 @@ _BASE_UNITS = [
     "公里/万平方公里", "公里/百平方公里", "微克/立方米", "吨标准煤/万元", "个百分点", "平方公里", "平方米",
     "立方米", "标准箱", "吨标准煤", "千瓦时", "人次", "千瓦", "兆瓦", "美元", "元", "人", "家", "个", "件",
     "项", "所", "座", "条", "台", "套", "处", "张", "辆", "艘", "名", "位", "户", "岁", "年", "天", "倍",
-    "公里", "千米", "米", "吨", "亩", "床", "部", "种", "只", "支", "篇", "款", "%", "‰",
+    "公里", "千米", "米", "吨", "亩", "公顷", "小时", "标箱", "幢", "宗", "场", "床", "部", "种", "只", "支", "篇", "款", "%", "‰",
 ]  # fmt: skip
-_SCALABLE = {"元", "美元", "人", "人次", "吨", "亩", "千瓦", "平方米", "标准箱", "户", "辆", "件", "家", "个", "台", "套", "张", "床", "千瓦时", "公里", "项", "名"}  # fmt: skip
+_SCALABLE = {"元", "美元", "人", "人次", "吨", "亩", "立方米", "公顷", "标箱", "幢", "宗", "场", "千瓦", "平方米", "标准箱", "户", "辆", "件", "家", "个", "台", "套", "张", "床", "千瓦时", "公里", "项", "名"}  # fmt: skip
+_COMPOUND_UNITS = ["EFLOPS", "万TEU", "TEU", "万元/人", "元/人", "人/亿元", "件/万人", "平方米/人", "吨/万元"]
 _UNIT = "|".join(
-    [f"(?:万亿|亿|万){re.escape(u)}" for u in sorted(_SCALABLE, key=len, reverse=True)]
+    [re.escape(u) for u in _COMPOUND_UNITS]
+    + [f"(?:万亿|亿|万){re.escape(u)}" for u in sorted(_SCALABLE, key=len, reverse=True)]
     + [re.escape(u) for u in _BASE_UNITS]
 )
 _VALUE_RE = re.compile(
@@ -116,8 +133,9 @@ _VALUE_RE = re.compile(
     rf"|(?P<num>{_NUM}|{_CNUM})(?P<unit>{_UNIT})"
     rf")"
 )
+_ROMAN = {"Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4, "Ⅴ": 5, "I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
 _WORD_RE = re.compile(
-    r"全覆盖|全面实现|(?P<times>[二两三四五六七八九十\d]*)倍增|翻一番|翻番|一(?P<per>[城区县市镇园])一(?P<what>[^，。,；;、”\"]{1,4}?)(?=[”\"」]|建设|$)"
+    r"(?P<cls>(?<![A-Za-z劣])(?:Ⅰ|Ⅱ|Ⅲ|Ⅳ|Ⅴ|III|II|IV|I|V)\s?类)|(?<![健齐完安])全覆盖|全面实现|全部(?:建成|达到|实现|完成)|全面完成(?=[^，。；]{2,20}?(?:改造|整治|治理)(?:[，。；]|$))|(?:动态)?清零|(?P<times>[二两三四五六七八九十\d]*)倍增|翻一番|翻番|一(?P<per>[城区县市镇园])一(?P<what>[^，。,；;、”\"]{1,4}?)(?=[”\"」]|建设|$)"
 )
 
 
@@ -170,29 +188,51 @@ def _mentions(clean: str, a: int, b: int) -> list[_Mention]:
             if v is None or _is_year(v, unit):
                 continue
             # 一个 / 三年 / 五个新城: articles, durations and counts of places, unless a goal word is next to them
+            if (
+                raw == "一"
+                and unit in _COUNTS | {"人", "名", "种", "套"}
+                and not _SUFFIX_RE.match(s[m.end() :])
+            ):
+                continue  # 打造一支队伍 / 建设一个平台 / 一人公司: an article, not a count
             if not raw[0].isdigit() and (
                 v < 1
                 or (
                     len(raw) == 1
-                    and unit in ("年", "个", "家", "条", "项", "批", "种")
+                    and unit in ("年", "个", "家", "条", "项", "批", "种", "场", "宗", "幢", "支")
                     and not (
                         _SUFFIX_RE.match(s[m.end() :])
                         or _GOAL_VERB.search(s[max(0, m.start() - 3) : m.start()])
+                        or s[max(0, m.start() - 1) : m.start()] in ("超", "逾", "达")
                     )
                 )
             ):
                 continue
             if s[max(0, m.start() - 1) : m.start()] == "第":
                 continue  # 第十五个五年规划: an ordinal
+            if s[max(0, m.start() - 1) : m.start()] == "每" and not raw[0].isdigit():
+                continue  # 每千名婴幼儿 / 每万人: the denominator of a rate
             if unit == "年" and re.match(r"^(内|来|间|前|后|多|期|以来|行动|计划)", s[m.end() :]):
                 continue
             if unit in ("个", "座", "所") and _REGION_NOUN.match(s[m.end() :]):
                 continue  # 4个新城: a count of regions
+            if (
+                unit in ("小时", "天")
+                and re.match(r"[\u4e00-\u9fff“\"]", s[m.end() :])
+                and not _SUFFIX_RE.match(s[m.end() :])
+            ):
+                continue  # 24小时“年轻力”单元 / 7天无理由: a duration describing what follows
             out.append(_Mention(st, en, v, None, None, unit))
+    for m in _BARE_SCALE.finditer(s):  # 突破万亿元: one 万亿元
+        out.append(_Mention(a + m.start(), a + m.end(), Decimal(1), None, None, m.group()))
     for m in _WORD_RE.finditer(s):
         st, en = a + m.start(), a + m.end()
         word = m.group()
-        if word in ("全覆盖", "全面实现"):
+        if m.group("cls"):  # water quality class: Ⅲ类 (a lower class is cleaner)
+            out.append(_Mention(st, en, Decimal(_ROMAN[m.group("cls").rstrip("类").strip()]), None, None, "类",
+                                word="类"))  # fmt: skip
+        elif word.endswith("清零"):  # a count brought to zero (and kept there)
+            out.append(_Mention(st, en, Decimal(0), None, None, "个", word="清零"))
+        elif word in ("全覆盖", "全面实现", "全面完成") or word.startswith("全部"):
             out.append(_Mention(st, en, Decimal(100), None, None, "%", word="全覆盖"))
         elif m.group("per"):
             out.append(_Mention(st, en, Decimal(1), None, None, "个", word="一城一", per=m.group("per"),
@@ -202,11 +242,24 @@ def _mentions(clean: str, a: int, b: int) -> list[_Mention]:
             times = to_decimal(times_s) if times_s else None
             out.append(_Mention(st, en, Decimal(2), None, None, "倍", word="倍增",
                                 times=int(times) if times is not None else None))  # fmt: skip
-    # a figure inside a word (the 六倍 of 六倍增) is dropped
-    words = [(mt.start, mt.end) for mt in out if mt.word and mt.word != "级"]
+    # a figure inside a word (the 六倍 of 六倍增) is dropped, and so is the level that all members of a set
+    # reach (县区全部达到千亿元: the goal is that every one does, 100 %)
+    words = [(mt.start, mt.end + (3 if s[mt.start - a : mt.start - a + 2] == "全部" else 0))
+             for mt in out if mt.word and mt.word not in ("级", "类")]  # fmt: skip
     out = [mt for mt in out if mt.word or not any(s0 < mt.end and mt.start < e0 for s0, e0 in words)]
     out.sort(key=lambda x: x.start)
-    return out
+    # a scale class (千万千瓦级基地, 4个万亿级产业) is not a figure of its own: the count before it is the
+    # goal (4个); a 亿级 class without a count (培育千亿级产业集群) reads as its scale
+    counted = {mt.end for mt in out if mt.unit in _COUNTS and not mt.word}
+    return [
+        mt for mt in out
+        if not (mt.word == "级" and mt.start in counted)
+        and not (mt.word is None and clean[mt.end : mt.end + 1] == "级")
+    ]  # fmt: skip
+
+
+_BARE_SCALE = re.compile(r"(?<=突破|超过|达到|迈上|跨越)万亿(?:元|美元)|(?<=[超达])万亿(?:元|美元)")
+_COUNTS = {"个", "家", "条", "座", "项", "所", "处", "支", "批"}
 
 
 def _is_year(v: Decimal, unit: str) -> bool:

@@ -91,6 +91,7 @@ def _dedupe(proposals: list[Proposal]) -> list[Proposal]:
     seen: set[tuple[Any, ...]] = set()
     by_identity: dict[tuple[Any, ...], Proposal] = {}
     out: list[Proposal] = []
+    exact: dict[tuple[Any, ...], Proposal] = {}
     for p in proposals:
         key = (
             p.kind,
@@ -103,8 +104,21 @@ def _dedupe(proposals: list[Proposal]) -> list[Proposal]:
             p.declared_form,
         )
         if key in seen:
+            # an exact repeat: one proposal; the table's (which carries the 属性) is kept, with both quotes
+            earlier = exact.get(key)
+            if earlier is not None and p.quote != earlier.quote:
+                keep, other = (p, earlier) if p.attribute and not earlier.attribute else (earlier, p)
+                if keep is p:
+                    out[out.index(earlier)] = p
+                    exact[key] = p
+                    for k, v in list(by_identity.items()):
+                        if v is earlier:
+                            by_identity[k] = p
+                keep.quotes.append(other.quote)
+                keep.reason += f"; restated at line {other.line}: '{other.quote[:60]}'"
             continue
         seen.add(key)
+        exact[key] = p
         ident = p.indicator_code or p.suggested_code
         figures = frozenset(abs(v) for v in p.values)
         same = (p.kind, ident, p.region_code, p.target_year, figures, p.comparator == "qualitative")
@@ -114,6 +128,10 @@ def _dedupe(proposals: list[Proposal]) -> list[Proposal]:
             if keep is p:
                 out[out.index(first)] = p
                 by_identity[same] = p
+                for k, v in list(exact.items()):
+                    if v is first:
+                        exact[k] = p
+            exact[key] = keep  # a later exact repeat of this one goes to the proposal kept
             keep.quotes.append(other.quote)
             keep.reason += f"; restated at line {other.line}: '{other.quote[:60]}'"
             keep.attribute = keep.attribute or other.attribute

@@ -92,11 +92,15 @@ def _year_marks(clean: str) -> list[_YearMark]:
     return marks
 
 
-def _infer_issued(clean: str, marks: list[_YearMark]) -> int | None:
+def _infer_issued(
+    clean: str, marks: list[_YearMark], own_period: tuple[int, int] | None = None
+) -> int | None:
     head = clean[:400]
     dated = re.search(r"((?:19|20)\d\d)年\d{1,2}月", head)
     if dated:
         return int(dated.group(1))
+    if own_period is not None:  # a 十五五 plan named in its title is issued as its period begins
+        return own_period[0]
     fyps = [mk for mk in marks if mk.period and mk.future is None]
     if fyps:
         return fyps[0].period[0] if fyps[0].period else None
@@ -116,6 +120,7 @@ class _Ctx:
     heading_starts: list[int]
     plan_titles: list[tuple[int, str, str | None]]  # (start, title, region)
     period: tuple[int, int] | None = None  # the plan's own period (第十五个五年 -> 2026-2030)
+    tables: list[tuple[int, int]] = field(default_factory=list)  # clean spans of tables read as tables
 
 
 def _own_line(ct: CleanText, start: int, end: int) -> bool:
@@ -144,17 +149,46 @@ def _first_region(vocab: Vocabulary, text: str | None) -> str | None:
 
 
 def _scope_region(vocab: Vocabulary, title: str | None, clean: str) -> str | None:
-    return _first_region(vocab, title) or _first_region(vocab, clean[:300])
+    found = _first_region(vocab, title)
+    if found:
+        return found
+    found = _first_region(vocab, clean[:300])
+    if found and vocab.regions[found].level == "country":
+        return None  # 全国性赛事 near the top of the text names no plan region
+    return found
 
 
-def _sentences(clean: str) -> Iterable[tuple[int, int]]:
+def _sentences(clean: str, breaks: Iterable[int] = ()) -> Iterable[tuple[int, int]]:
+    """Sentences of the clean text: up to each full stop, and up to each of ``breaks`` (the end of a
+    heading's line)."""
+    ends = sorted(
+        {m.end() for m in _SENTENCE_END.finditer(clean)} | {b for b in breaks if 0 < b < len(clean)}
+    )
     start = 0
-    for m in _SENTENCE_END.finditer(clean):
-        if m.end() - start > 1:
-            yield start, m.end()
-        start = m.end()
+    for end in ends:
+        if end - start > 1:
+            yield start, end
+        start = end
     if start < len(clean):
         yield start, len(clean)
+
+
+_HEADING_LINE = re.compile(
+    r"^\s*(?:第[一二三四五六七八九十]+[章节篇]|[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[)）]|"
+    r"专栏\s*\d+|表\s*\d+|\d{1,2}\.(?!\d))"
+)
+
+
+def _heading_breaks(ct: CleanText) -> list[int]:
+    """Clean offsets where a heading's own line ends (第八章 推进城乡融合 / 专栏3 重点工程): what follows is a
+    new sentence even without a full stop."""
+    out = []
+    for k, start in enumerate(ct.line_starts):
+        end = ct.line_starts[k + 1] if k + 1 < len(ct.line_starts) else len(ct.original)
+        line = ct.original[start:end].strip()
+        if line and len(line) <= 40 and "。" not in line and "，" not in line and _HEADING_LINE.match(line):
+            out.append(bisect.bisect_left(ct.pos, start + len(ct.original[start:end].rstrip())))
+    return out
 
 
 def _headings(ct: CleanText) -> list[_Heading]:
@@ -215,7 +249,7 @@ def _section(ctx: _Ctx, pos: int) -> tuple[str | None, str | None, str | None, i
                 elif _GOAL_SECTION.search(h.title[:8]):
                     kind = "goal"
             if region is None:
-                found = ctx.vocab.regions_in(h.title[:10])
+                found = [f for f in ctx.vocab.regions_in(h.title[:10]) if not _wider_than_plan(ctx, f[2])]
                 if found and found[0][0] == 0:
                     region = found[0][2]
         i -= 1
@@ -238,12 +272,32 @@ def _plan_title_at(ctx: _Ctx, pos: int) -> str | None:
     return None
 
 
+_GLOSS = re.compile(r"[^，,；;：:。（）()\d]{1,12}")
+
+
 def _clause_bounds(clean: str, a: int, b: int, pos: int) -> tuple[int, int]:
+    # a short gloss in brackets inside a name (智慧农（牧、渔）场, 未来社区（完整社区）, 120条（段）) does not
+    # end the clause
     s = pos
-    while s > a and clean[s - 1] not in _CLAUSE_SEP:
+    while s > a:
+        if clean[s - 1] in "）)":
+            o = max(clean.rfind("（", max(a, s - 15), s - 1), clean.rfind("(", max(a, s - 15), s - 1))
+            if o >= a and _GLOSS.fullmatch(clean, o + 1, s - 1) and o > a and clean[o - 1] not in _CLAUSE_SEP:
+                s = o
+                continue
+        if clean[s - 1] in _CLAUSE_SEP:
+            break
         s -= 1
     e = pos
-    while e < b and clean[e] not in _CLAUSE_SEP and clean[e] not in "。！？!?；;":
+    while e < b and clean[e] not in "。！？!?；;":
+        if clean[e] in "（(":
+            c = min((x for x in (clean.find("）", e, min(b, e + 15)), clean.find(")", e, min(b, e + 15))) if x >= 0),
+                    default=-1)  # fmt: skip
+            if c > e and _GLOSS.fullmatch(clean, e + 1, c) and e > pos:
+                e = c + 1
+                continue
+        if clean[e] in _CLAUSE_SEP:
+            break
         e += 1
     return s, e
 
@@ -299,7 +353,7 @@ _GROWTH_VERBS = {
 }
 _GROWTH_TAIL = re.compile(r"(年均增长|年均增速|年均提高|年均下降|每年增长|年增长|增速|增长)$")
 _WEAK_VERBS = {"为", "是", "有", "共有", "拥有", "各有", ""}
-_NEGATION = re.compile(r"未能|尚未|没有|未|不能|难以")
+_NEGATION = re.compile(r"未能|尚未|没有|未(?!来|成年)|不能|难以")
 
 
 @dataclass
@@ -315,6 +369,8 @@ class _Clause:
     post: str  # after the figure and its qualifier, to the end of the clause
     growth: str  # 年均增长 / 增长 / … when the figure is a rate of growth
     continuation: bool  # a further figure of a list in the same clause
+    listed: bool = False  # an item of a list after another figure (its verb may be that figure's)
+    object_item: bool = False  # 4个万亿级产业和15个千亿级产业集群: a count whose noun follows it, as before
 
     @property
     def evidence(self) -> bool:
@@ -326,7 +382,17 @@ class _Clause:
             or self.adv
             or self.growth
             or _GOAL_VERB.search(self.pre)
+            or _ACTION_LEAD.match(self.pre)
+            or _ACTION_LEAD.match(_strip_lead(self.pre))
         )
+
+
+# a clause that opens with what is to be done (建设实验室40家, 实施攻关项目300个, 形成数据集800个)
+_ACTION_LEAD = re.compile(
+    r"(?:全市|全省|全区|全县|各地)?(?:市级|区级|县级|省级)?(?:重点)?(?:累计|新|分批|持续|力争|每年|有序)?(?:合作|联合|支持)?"
+    r"(?:建设|推进|推动|实施|形成|争创|完成|开展|改造|举办|组织|招引|集聚|汇聚|提供|新改扩建|新改建|培养|遴选|开发|启动|"
+    r"盘活|推广|发布|新招引|谋划推进|计划改造|计划完成|滚动实施|接续实施|累计完成)"
+)
 
 
 @dataclass
@@ -338,6 +404,9 @@ class _State:
     distribute: list[str] = field(default_factory=list)
     group: list[Proposal] = field(default_factory=list)
     group_end: int = -1
+    last_end: int = -1  # where the sentence's last figure (with its qualifier) ends
+    object_list: bool = False  # the last figure was a count with its noun after it (建设4个X)
+    object_phrase_used: bool = False
 
 
 def _clause(ctx: _Ctx, a: int, b: int, mt: _Mention, state: _State) -> _Clause:
@@ -348,15 +417,36 @@ def _clause(ctx: _Ctx, a: int, b: int, mt: _Mention, state: _State) -> _Clause:
     sm = _SUFFIX_RE.match(post)
     suffix = sm.group() if sm else ""
     continuation = False
+    # 建设4个X和15个Y: a count whose noun follows it, after another such count
+    counted_list = (
+        state.object_list
+        and 0 <= state.last_end <= mt.start
+        and re.fullmatch(r"[\u4e00-\u9fff“”]{1,14}[和及与、，,]", clean[state.last_end : mt.start])
+        is not None
+    )
     soft = max(pre.rfind("、"), pre.rfind("和"), pre.rfind("及"))
     if (
-        soft >= 0
+        not counted_list
+        and soft >= 0
         and state.group
         and state.group_end >= cs
         and re.fullmatch(r"(?:力争|争取)?(?:达到|为)?(?:约|近)?", pre[soft + 1 :])
     ):
         continuation = True
         pre = pre[soft + 1 :]
+    listed = object_item = False
+    if counted_list:
+        listed = object_item = True
+        cs = mt.start
+        pre = ""
+    elif not continuation and a_list_item(clean, state.last_end, cs, mt.start):
+        # 建设实验室50家、应用赋能中心20家 / 创建绿色工厂1200家，国家级绿色工厂150家: an item of a list
+        # names its own subject after the figure before it, and may share that figure's verb
+        listed = True
+        sep = _LIST_SEP.match(clean, state.last_end)
+        if state.last_end > cs and sep is not None:
+            cs = sep.end()
+            pre = clean[cs : mt.start]
     pm = _PRE_RE.search(pre)
     assert pm is not None
     verb = pm.group("verb") or ""
@@ -368,15 +458,37 @@ def _clause(ctx: _Ctx, a: int, b: int, mt: _Mention, state: _State) -> _Clause:
             growth = gm.group()
             subject_raw = subject_raw[: gm.start()]
     return _Clause(cs, ce, pre, subject_raw, verb, pm.group("force") or "", pm.group("adv") or "", suffix,
-                   post[len(suffix) :], growth, continuation)  # fmt: skip
+                   post[len(suffix) :], growth, continuation, listed, object_item)  # fmt: skip
+
+
+_LIST_SEP = re.compile(r"(?:以上|以内|以下|左右|上下)?[）)”]?[、，,和及与]")
+
+
+def a_list_item(clean: str, last_end: int, cs: int, start: int) -> bool:
+    """Whether the figure at ``start`` follows another one across a list separator: right after it in the
+    same clause (…50家、应用赋能中心20家) or at the start of the next clause (…1200家，国家级…150家)."""
+    if last_end < 0:
+        return False
+    m = _LIST_SEP.match(clean, last_end)
+    if m is None:
+        return False
+    if last_end >= cs:
+        return m.end() < start and not _LIST_SEP.search(clean, m.end(), start)
+    return m.end() == cs
 
 
 def _read_sentence(ctx: _Ctx, a: int, b: int) -> list[Proposal]:
     clean = ctx.text.clean
+    if ctx.tables and any(s <= a < e for s, e in ctx.tables):
+        qualitative: list[Proposal] = []
+    else:
+        qualitative = _qualitative(ctx, a, b)
     mentions = _mentions(clean, a, b)
+    if ctx.tables:
+        mentions = [mt for mt in mentions if not any(s <= mt.start < e for s, e in ctx.tables)]
     if not mentions:
-        return []
-    out: list[Proposal] = []
+        return qualitative
+    out: list[Proposal] = qualitative
     state = _State()
     for mt in mentions:
         cl = _clause(ctx, a, b, mt, state)
@@ -392,6 +504,63 @@ def _read_sentence(ctx: _Ctx, a: int, b: int) -> list[Proposal]:
             state.group = props
             state.group_end = mt.end
             out.extend(props)
+            state.object_list = state.object_phrase_used
+        elif not cl.continuation:
+            state.group = []
+            state.object_list = False
+        state.last_end = mt.end + len(cl.suffix)
+    return out
+
+
+# goals stated without a number: 居民收入增长和经济增长同步 / 能耗强度降低完成省下达目标
+_QUALITATIVE = re.compile(
+    r"(?P<subj>[^，,；;。：:、]{2,30}?)(?:增长)?(?:和|与|同)(?:经济增长|地区生产总值增长)(?:基本)?同步"
+    r"|(?P<subj2>[^，,；;。：:、]{2,30}?)(?:确保)?完成(?:国家|省|省级|上级)(?:下达|确定|核定)?的?(?:目标|指标)(?:任务)?"
+)
+
+
+def _qualitative(ctx: _Ctx, a: int, b: int) -> list[Proposal]:
+    """A goal without a number for an indicator the vocabulary knows (the indicator named in the clause)."""
+    clean = ctx.text.clean
+    out: list[Proposal] = []
+    for m in _QUALITATIVE.finditer(clean, a, b):
+        growth = m.group("subj") is not None
+        s_start = m.start("subj") if growth else m.start("subj2")
+        subj = _strip_lead(clean[s_start : m.end("subj") if growth else m.end("subj2")])
+        subj = re.sub(r"^(?:实现|推动|促进|保持|确保|力争)+", "", subj)
+        phrase = subj + ("增长" if growth and not subj.endswith("增长") else "")
+        matched = ctx.vocab.match_indicator(phrase, None, growth=True) if growth else None
+        suggested = None if matched else suggest_indicator(phrase, None)
+        if matched is None and suggested is None:
+            level = ctx.vocab.match_indicator(subj, None)
+            matched = level if level and level[1].startswith(("name", "synonym")) else None
+        if matched is None and suggested is None:
+            continue
+        kind, year, period, year_reason, _strength = _year_for(ctx, a, m.start())
+        section_kind, _region, chapter, _ = _section(ctx, m.start())
+        if kind == "baseline" or section_kind == "past" or _PAST_MARK.search(clean[a : m.start()]):
+            continue
+        if year is None:
+            year, year_reason = _end_year(ctx), "no year stated; the plan's horizon"
+        if year is None:
+            continue
+        ind = ctx.vocab.indicators[matched[0]] if matched else None
+        q_start = s_start + (clean[s_start : m.end()].find(subj) if subj else 0)
+        o_start, o_end = ctx.text.original_span(q_start, m.end())
+        regions = _region_codes(ctx, a, _Clause(q_start, m.end(), "", subj, "", "", "", "", "", "", False), subj,
+                                _Mention(m.start(), m.end(), None, None, None, ""))  # fmt: skip
+        out.append(
+            Proposal(
+                kind="target", indicator_code=ind.code if ind else None,
+                indicator=ind.name if ind else (suggested[0] if suggested else subj), region_code=regions[0] if regions else None,
+                comparator="qualitative", value=None, unit=ind.unit if ind else "%", target_year=year,
+                declared_form="avg_annual_growth" if growth else "level", quote=ctx.text.quote(q_start, m.end()),
+                start=o_start, end=o_end, line=ctx.text.line_of(o_start), sentence=ctx.text.quote(a, b),
+                confidence="medium", reason=f"a goal without a number: '{clean[m.start() : m.end()][-20:]}'; {year_reason}",
+                chapter=chapter, plan_title=_plan_title_at(ctx, m.start()), suggested_code=suggested[1] if suggested else None,
+                period_start=(period[0] if period else ctx.period[0] if ctx.period else None) if growth else None,
+            )
+        )  # fmt: skip
     return out
 
 
@@ -427,8 +596,54 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
         return _build(ctx, a, b, mt, cl, kind, carried, None, listed, year, period, year_reason,
                       year_strength, reasons, quote_start, quote_end, chapter, inherited=True)  # fmt: skip
 
+    # 发展A、B等10个千亿级产业集群: the count closing a list of what a goal verb makes is the goal
+    enumerated = bool(
+        mt.unit in ("个", "家", "条", "座", "项", "所", "处")
+        and (
+            cl.pre.endswith("等")
+            or (
+                "、" in cl.pre
+                and re.match(r"[万千百十]+亿级|[\u4e00-\u9fff]{0,6}(?:产业|集群|基地|园区)", cl.post)
+            )
+        )
+        and (
+            re.search(r"打造|培育|发展|建设|形成|建成|壮大|布局|引进", clean[cl.cs : mt.start])
+            or state.object_list
+        )
+        and _ATTRIBUTIVE_NEXT.match(cl.post)
+    ) or (cl.object_item and _ATTRIBUTIVE_NEXT.match(cl.post) is not None)
+    # a qualifier (3岁以下婴幼儿, 出口额1000万美元以上数字贸易企业突破300家) states no goal of its own
+    if (
+        cl.suffix in ("以上", "以下")
+        and _ATTRIBUTIVE_NEXT.match(cl.post)
+        and not re.match(r"(?:的|和|及|或|与|等|并|且)", cl.post)
+        and (mt.unit in ("岁", "周岁") or _VALUE_RE.search(cl.post))
+    ):
+        return []
+    # inside a quoted name (打造“重点产业全覆盖”服务体系, “见底清零”行动, “一院五所”): the name of a programme
+    if mt.word in ("全覆盖", "清零", None) and clean.count("“", a, mt.start) > clean.count("”", a, mt.start):
+        return []
+    # 构建…全覆盖的体系 / 健全…全覆盖 / 加强…全覆盖: a system described as covering all, not a goal of coverage
+    if mt.word == "全覆盖" and (
+        clean[mt.start - 1 : mt.start] == "、"
+        or cl.post.startswith("的")
+        or re.match(r"(?:构建|健全|完善|加强|深化|强化|建立|推进|加快推进)", _strip_lead(cl.pre))
+    ):
+        return []
     # figures that describe a noun (发布的45个集群名单, 3.7%的国土面积) state nothing
-    if not mt.word and (cl.post.startswith("的") or (
+    covering = cl.post.startswith("覆盖") or cl.pre.endswith("覆盖")  # 覆盖70%的社区 / 100%覆盖
+    # 新增百亿元跨境电商产业集群5个: an amount describing the noun that a later count measures
+    if (
+        not mt.word and not cl.suffix and mt.unit.endswith("元")
+        and re.match(r"[\u4e00-\u9fff“”]{2,16}(?:\d+|[一二三四五六七八九十百千]+)(?:个|家|座|条|项|所|处)", cl.post)
+    ):  # fmt: skip
+        return []
+    # 约1000平方公里建成区达到海绵城市要求: the figure measures the subject that follows it
+    quantified = bool(
+        not mt.word and not _strip_lead(cl.subject_raw) and mt.unit not in ("%", "‰")
+        and re.match(r"[\u4e00-\u9fff]{1,10}?(?:达到|实现|完成|建成|纳入|具备)", cl.post)
+    )  # fmt: skip
+    if not mt.word and not enumerated and not covering and not quantified and (cl.post.startswith("的") or (
         not cl.suffix and cl.verb in _WEAK_VERBS and _ATTRIBUTIVE_NEXT.match(cl.post)
         and (cl.subject_raw.endswith("的") or not cl.subject_raw or cl.verb == "")
     )):  # fmt: skip
@@ -449,13 +664,28 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
             subject = _remove_regions(vocab, head)[0]
     object_phrase = ""
     if mt.word == "级":
-        if re.search(r"(一批|若干|多个|一系列|一些)$", cl.pre):
+        if re.search(r"(一批|若干|多个|一系列|一些|更多|多家)\S{0,7}$", cl.pre):
             return []  # 形成一批千亿级产业集群: no one subject to measure
         object_phrase = cl.post
         quote_end = cl.ce
-    elif cl.verb in _OBJECT_VERBS and not _remove_regions(vocab, subject)[0].strip("每年"):
-        object_phrase = cl.post  # 打造15家以上国际知名的金融科技领军企业
+    elif quantified:
+        object_phrase = cl.post
         quote_end = cl.ce
+    elif enumerated:
+        object_phrase = re.split(r"[和及与、]|\d", cl.post)[0]
+        quote_end = mt.end + len(cl.suffix) + len(object_phrase)
+        quote_start = max(cl.cs, clean.rfind("、", cl.cs, mt.start) + 1)
+    elif cl.verb in _OBJECT_VERBS and not re.sub(
+        r"^(?:每年|年均|接续|滚动|持续|有序|分批|累计|全面|加快|积极|大力|重点|为企业|合作|联合|全市|全区)+",
+        "",
+        _remove_regions(vocab, subject)[0],
+    ):
+        # 打造15家以上国际知名的金融科技领军企业 (up to the next item of a list: 、50项以上全国性赛事)
+        object_phrase = re.split(r"、|\d", cl.post)[0]
+        quote_end = mt.end + len(cl.suffix) + len(object_phrase)
+    if object_phrase and re.search(r"(?:计划|行动|工程)$", object_phrase) and not cl.suffix:
+        return []  # 实施百名企业家培养计划: a number in a programme's name
+    state.object_phrase_used = bool(object_phrase)
     # -- year, and target or baseline
     kind, year, period, year_reason, year_strength = _year_for(ctx, a, mt.start)
     section_kind, _section_region, chapter, _ = _section(ctx, mt.start)
@@ -469,25 +699,41 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
     if kind is None:
         if section_kind == "past":
             kind = "baseline"
-        elif cl.evidence or mt.word or _GOAL_MARK.search(before_in_clause) or section_kind == "goal":
+        elif (
+            cl.evidence
+            or mt.word
+            or enumerated
+            or _GOAL_MARK.search(before_in_clause)
+            or section_kind == "goal"
+            or (cl.listed and state.group and state.group[0].kind == "target")
+        ):
             kind = "target"
         else:
             return []
-    if kind == "target" and not (cl.evidence or mt.word or object_phrase):
+    shared = cl.listed and bool(state.group) and state.group[0].kind == "target" and cl.verb in _WEAK_VERBS
+    # 到2030年，X覆盖率100% / 实现绿色建筑100%覆盖: a rate stated under an explicit target year, or a coverage
+    dated = (
+        kind == "target" and year_strength == 2 and re.search(r"'(?:到|至)|五[”\"]?末'", year_reason) is not None
+        and bool(re.search(r"(?:率|比例|比重|占比|数|量)$", cl.subject_raw))
+    ) or (covering and mt.unit == "%")  # fmt: skip
+    shared = shared or dated
+    if kind == "target" and not (cl.evidence or mt.word or object_phrase or shared):
         return []  # 为 / 有 with a future year is a forecast or a statement, not a goal
     if kind == "baseline" and re.search(r"季度|上半年|下半年|\d+月", before_in_clause):
         return []  # a figure for part of a year is not a baseline of a yearly indicator
     # -- the indicator
     growth = bool(cl.growth)
     phrase = object_phrase or subject
+    if mt.word == "清零":  # 黑臭水体动态清零 / 动态清零城乡黑臭水体
+        phrase = re.sub(r"^(?:推进|推动|确保|实现|持续)+|(?:实现|持续|保持)+$", "", subject) or cl.post
+        quote_end = cl.ce if not subject else quote_end
     if mt.word == "全覆盖":
         lead = re.sub(r"^(?:逐步|全面|基本|率先)?实现", "", subject)
-        if clean[mt.start : mt.end] == "全面实现":
+        said = clean[mt.start : mt.end]
+        whole = said in ("全面实现", "全面完成") or said.startswith("全部")
+        if whole:
             quote_end = cl.ce
-        if lead:
-            phrase = lead + (clean[mt.end : cl.ce] if clean[mt.start : mt.end] == "全面实现" else "覆盖")
-        else:
-            phrase = ""
+        phrase = lead + (clean[mt.end : cl.ce] if whole else "覆盖") if lead else ""
     matched = None
     inherited = False
     unit = None if growth else mt.unit
@@ -517,18 +763,51 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
     if matched is None:
         new_name = _new_indicator_name(phrase)
         # a new indicator is proposed only for a dated goal in plain words
-        if not new_name or kind == "baseline" or year is None or year_strength < 1:
+        if not new_name or kind == "baseline":
             return []
-        if mt.word == "级" or clean[mt.start : mt.end] == "全面实现":
-            return []  # an order of magnitude, or 全面实现 (often qualitative), only for a known indicator
+        if (year is None or year_strength < 1) and not (
+            _own_period_goal(ctx, section_kind) and (cl.evidence or object_phrase or mt.word or shared)
+        ):
+            return []
+        if clean[mt.start : mt.end] == "全面实现":
+            return []  # 全面实现 (often qualitative) only for a known indicator
+        if mt.word == "级" and not re.search(r"(?:集群|产业|产业链|基地|园区|企业)$", object_phrase):
+            return []  # 百亿级项目领跑…: a scale that describes, not a cluster or industry to be built
     # (a growth goal stays on the level indicator, 产值年均增长25% -> industrial_output, as the catalog has it;
     # a growth baseline is an observation, so it goes to the growth-rate indicator)
     state.subject = phrase if not inherited else state.subject or phrase
     state.indicator = matched
     if not regions:
         regions = _region_codes(ctx, a, cl, subject, mt)
+    each = _each_of(vocab, phrase, mt.unit) if not inherited and mt.word is None else []
+    if each:
+        # A和B占全市比重均超过80%: one goal for each of the subjects the figure is shared by
+        out: list[Proposal] = []
+        for item_match, item_name in each:
+            out.extend(_build(ctx, a, b, mt, cl, kind, item_match, item_name, regions, year, period, year_reason,
+                              year_strength, [*reasons, "one of the subjects sharing the figure (均)"], quote_start,
+                              quote_end, chapter, stretch_only=stretch_only))  # fmt: skip
+        return out
     return _build(ctx, a, b, mt, cl, kind, matched, new_name, regions, year, period, year_reason, year_strength,
                   reasons, quote_start, quote_end, chapter, inherited=inherited, stretch_only=stretch_only)  # fmt: skip
+
+
+def _each_of(
+    vocab: Vocabulary, phrase: str, unit: str
+) -> list[tuple[tuple[str, str, str] | None, str | None]]:
+    """The subjects of 'A和B(占…比重)均…': each with its indicator (or a new name), or [] when not such a list."""
+    m = re.fullmatch(r"(?P<items>.+?[和、].+?)(?P<tail>占.{1,12}(?:比重|比例)|增速|增长)?均", phrase)
+    if m is None:
+        return []
+    items = [x for x in re.split(r"[和、]", m.group("items")) if len(x) >= 2]
+    if len(items) < 2 or len(items) > 5:
+        return []
+    out: list[tuple[tuple[str, str, str] | None, str | None]] = []
+    for item in items:
+        name = item + (m.group("tail") or "")
+        matched = vocab.match_indicator(name, unit)
+        out.append((matched, None if matched else _new_indicator_name(name)))
+    return out if all(mt or nm for mt, nm in out) else []
 
 
 def _build(
@@ -539,12 +818,17 @@ def _build(
 ) -> list[Proposal]:  # fmt: skip
     vocab = ctx.vocab
     clean = ctx.text.clean
-    if year is None and kind == "target" and ctx.horizon is not None:
-        year, year_reason, year_strength = ctx.horizon, f"no year stated; the plan's horizon {ctx.horizon}", 0
+    if year is None and kind == "target" and _end_year(ctx) is not None:
+        year, year_reason, year_strength = (
+            _end_year(ctx),
+            f"no year stated; the plan's horizon {_end_year(ctx)}",
+            0,
+        )
     if year is None:
         return []
     ind = vocab.indicators[matched[0]] if matched else None
-    comparator = _comparator(cl.verb, cl.adv, cl.suffix, mt, bool(ind and ind.direction == "down"), kind)
+    adv = "基本" if mt.word == "全覆盖" and "基本" in cl.pre else cl.adv  # 基本实现…全覆盖: about 100 %
+    comparator = _comparator(cl.verb, adv, cl.suffix, mt, bool(ind and ind.direction == "down"), kind)
     form = _form(cl, mt, ind, kind)
     value = mt.value
     reference_year = None
@@ -599,24 +883,71 @@ def _build(
             high=mt.high, reference_year=reference_year if kind == "target" else None,
             period=period if kind == "baseline" else None, chapter=chapter, plan_title=_plan_title_at(ctx, mt.start),
             suggested_code=suggested[1] if suggested else None,
-            period_start=(period[0] if period else None) if kind == "target" and form in ("avg_annual_growth", "cumulative") else None,
+            period_start=_period_start(ctx, kind, form, year, period),
         )
         for region in _or_none(regions)
     ]  # fmt: skip
+
+
+def _period_start(ctx: _Ctx, kind: str, form: str, year: int, period: tuple[int, int] | None) -> int | None:
+    """The first year of the period a target applies over (每年 / 年均 / 累计): the period stated, else the
+    plan's own when the target is for its end year."""
+    if kind != "target" or form not in ("avg_annual_growth", "cumulative", "each_year", "annual_growth"):
+        return None
+    if period:
+        return period[0]
+    if ctx.period is not None and year == ctx.period[1]:
+        return ctx.period[0]
+    return None
+
+
+def _end_year(ctx: _Ctx) -> int | None:
+    """The year an undated goal is for: the end of the plan's own five-year period when its title names one
+    (a goal of a 十五五 plan without a year is a goal for 2030), else the year most of its goals name."""
+    if ctx.period is not None and (ctx.issued is None or ctx.period[1] > ctx.issued):
+        return ctx.period[1]
+    return ctx.horizon
+
+
+def _own_period_goal(ctx: _Ctx, section_kind: str | None) -> bool:
+    """Whether an undated figure is read as a goal of the plan's own period: the plan names its five-year
+    period and the figure is not in a review section (a 十五五 plan's 专栏 and task chapters state their
+    goals without a year)."""
+    return ctx.period is not None and section_kind != "past" and not ctx.plan_titles
+
+
+def _wider_than_plan(ctx: _Ctx, code: str) -> bool:
+    """全国 / 中国 inside a city plan's clause (全国文明城区, 中国制造业500强) names a ranking, not the region
+    the goal is for."""
+    region = ctx.vocab.regions.get(code)
+    scope = ctx.vocab.regions.get(ctx.scope or "")
+    return region is not None and region.level == "country" and (scope is None or scope.level != "country")
 
 
 def _or_none(regions: list[str]) -> list[str | None]:
     return list(regions) if regions else [None]
 
 
+def phrase_quoted(phrase: str, name: str) -> str:
+    """The name with the quotation marks it had in the phrase (they are removed from names)."""
+    return phrase if re.sub(r"[“”‘’\"'《》]", "", phrase).startswith(name) and len(phrase) < 40 else name
+
+
 def _new_indicator_name(phrase: str) -> str | None:
     name = re.sub(r"^(?:的|了|在|为|和|与|及|对|使|将|把|其|该|各类|一批|若干|多个)+", "", phrase)
     name = re.sub(r"[“”‘’\"'《》]", "", name)
     name = re.split(r"(?:达到|超过|突破|不低于|控制在)", name)[0]
+    bare = re.sub(
+        r"^(?:累计)?(?:建成|建设|培育|打造|引进|创建|举办|实施|推动|开展|完成|争创|形成)(?=..)", "", name
+    )
+    name = bare if re.search(r"[\u4e00-\u9fff]", bare) else name
     name = re.sub(r"(?:每年|年均|累计)$", "", name)
     if len(name) < 2 or len(name) > 30 or not re.search(r"[\u4e00-\u9fff]", name):
         return None
-    if re.search(r"\d", name) and not re.search(r"5G|PM2\.5|R&D", name):
+    qualifier = r"\d+(?:\.\d+)?(?:万|亿)?(?:元|美元|人|吨|平方米)?(?:以上|以下)"
+    quoted = r"“[^”]{1,12}”"  # a quoted name (村集体经济“10080”目标) may hold digits
+    if re.search(r"\d", re.sub(rf"5G|PM2\.5|R&D|\d+周?岁(?:以下|以上)?|\d+强|\d+分钟|{qualifier}",
+                               "", re.sub(quoted, "", phrase_quoted(phrase, name)))):  # fmt: skip
         return None
     return name
 
@@ -635,7 +966,7 @@ def _region_codes(ctx: _Ctx, a: int, cl: _Clause, subject: str, mt: _Mention) ->
             n = to_decimal(others.group(1))
             if n is not None and len(rest) == int(n):
                 return rest
-    found = vocab.regions_in(subject)
+    found = [f for f in vocab.regions_in(subject) if not _wider_than_plan(ctx, f[2])]
     if found:
         return [found[0][2]]
     # a clause of the sentence that names a region and states no figure is its topic (南汇新城按照…，产值达到…)
@@ -645,7 +976,7 @@ def _region_codes(ctx: _Ctx, a: int, cl: _Clause, subject: str, mt: _Mention) ->
         end = start - 1
         start = _clause_bounds(clean, a, end, end)[0]
         clause = _strip_lead(clean[start:end])
-        found = vocab.regions_in(clause)
+        found = [f for f in vocab.regions_in(clause) if not _wider_than_plan(ctx, f[2])]
         at_start = bool(found and found[0][0] == 0) or bool(re.match(r"(?:其他|其余)", clause))
         if _VALUE_RE.search(clause):
             if at_start:
@@ -684,6 +1015,15 @@ def _year_for(ctx: _Ctx, a: int, pos: int) -> tuple[str | None, int | None, tupl
         return "baseline", mk.year, mk.period, f"year from '{said}' in the sentence", 2
     # a governing year heading in the sentences before, within the same section
     section_kind, _region, _chapter, section_start = _section(ctx, pos)
+    review = _in_review(ctx, pos, section_start)
+    if review is not None:
+        return (
+            "baseline",
+            review,
+            None,
+            f"in a passage reviewing the previous plan period (results of {review})",
+            1,
+        )
     j = i if section_kind != "past" else -1  # a review section's figures are results, not goals
     while j >= 0:
         mk = ctx.marks[j]
@@ -694,7 +1034,11 @@ def _year_for(ctx: _Ctx, a: int, pos: int) -> tuple[str | None, int | None, tupl
                 mk = ctx.marks[j - 1]
             return "target", mk.year, mk.period, f"under the heading '{clean[mk.start : mk.end]}'", 1
         j -= 1
-    # an undated figure of a 发展基础 section: the latest past year stated in that section
+    # an undated figure of a 发展基础 section: the last year of the plan period before the plan's own (a
+    # 十五五 plan reviews 2021-2025: 2025), else the latest past year stated in that section
+    if section_kind == "past" and ctx.period is not None and not ctx.plan_titles:
+        end = ctx.period[0] - 1
+        return "baseline", end, None, f"undated in a review section: the end of the previous plan ({end})", 1
     if section_kind == "past":
         root = _section_root(ctx, pos)
         j = i
@@ -712,6 +1056,35 @@ def _year_for(ctx: _Ctx, a: int, pos: int) -> tuple[str | None, int | None, tupl
                 0,
             )
     return None, None, None, "", 0
+
+
+_REVIEW_OPENING = re.compile(
+    r"(?:^|[。！？!?])\s*(?:[“\"]?十(?P<n>[一二三四五六七八九])五[”\"]?(?:时期|期间|以来|规划实施以来)|过去五年|五年来|近五年来)"
+)
+_FUTURE_MARK = re.compile(
+    r"[“\"]?十(?P<n>[一二三四五六七八九])五[”\"]?|(?:到|至)\s*20\d\d\s*年|展望|今后五年|未来五年"
+)
+
+
+def _in_review(ctx: _Ctx, pos: int, section_start: int | None) -> int | None:
+    """The end year of the previous plan period when ``pos`` lies in a passage that opens by looking back on
+    it ("十四五"时期，… / 过去五年，…) and names no future after that: its figures are results."""
+    if ctx.period is None or ctx.plan_titles:
+        return None
+    clean = ctx.text.clean
+    lo = max(section_start or 0, pos - 3000)
+    last = None
+    for m in _REVIEW_OPENING.finditer(clean, lo, pos):
+        n = m.group("n")
+        if n is None or _fyp_period(10 + _CN_SMALL[n])[1] < ctx.period[0]:
+            last = m
+    if last is None:
+        return None
+    for f in _FUTURE_MARK.finditer(clean, last.end(), pos):
+        n = f.group("n")
+        if n is None or _fyp_period(10 + _CN_SMALL[n])[1] >= ctx.period[0]:
+            return None
+    return ctx.period[0] - 1
 
 
 def _section_root(ctx: _Ctx, pos: int) -> int:
@@ -744,11 +1117,15 @@ def _comparator(verb: str, adv: str, suffix: str, mt: _Mention, down: bool, kind
     if mt.low is not None:
         return "range"
     if mt.word == "全覆盖":
-        return ">="
+        return "~" if adv == "基本" else ">="
     if mt.word == "倍增":
         return ">="
+    if mt.word in ("清零", "类"):
+        return "<="
     if suffix in ("左右", "上下") or adv in ("约", "大约", "近", "接近"):
         return "~"
+    if adv == "至少":
+        return ">="
     if suffix == "以上" or verb in _GE:
         return ">="
     if suffix in ("以内", "以下", "之内", "内") or verb in _LE:
@@ -763,6 +1140,8 @@ def _form(cl: _Clause, mt: _Mention, ind: IndicatorTerm | None, kind: str) -> st
         return "full_coverage"
     if mt.word == "倍增":
         return "multiple"
+    if mt.word in ("级", "类", "清零"):
+        return "level"  # a scale (千亿级), a water class (Ⅲ类), zero: levels to reach
     if mt.ratio:
         return "ratio"
     if cl.growth and kind == "target" and mt.unit == "%":
@@ -782,7 +1161,24 @@ def _form(cl: _Clause, mt: _Mention, ind: IndicatorTerm | None, kind: str) -> st
         and "每年" not in subject
     ):
         return "cumulative"
+    if kind == "target" and re.search(r"每年|年均(?!值|浓度|水平)", cl.pre) and not cl.growth:
+        return "each_year"  # 每年完成改造1万幢 / 年均供应35平方公里: an amount that holds every year
+    if kind == "target" and ind is None:
+        if mt.unit == "%":
+            return "share"  # a new indicator stated in per cent is a share (覆盖70%的社区)
+        # what the period builds or carries out (建设50个 / 实施300个项目 / 改造600公里) adds up over it;
+        # what a stock reaches (达到 / 突破 / 总量 / 规模) is a level
+        flow = re.search(r"新增|新建|新扩|新引进|新培育|新招引|新\(改\)建", cl.pre)
+        built = _BUILT.search(cl.pre[:10]) or _BUILT.search(_strip_lead(cl.pre)[:8])
+        if flow or (built and not re.search(r"达到|达|超过|突破|总量|规模|保有|稳定在", cl.pre)):
+            return "cumulative"
     return "level"
+
+
+_BUILT = re.compile(
+    r"^(?:全市|累计|分批|接续|滚动|新|谋划|计划)?(?:新建|建成|建设|实施|改造|新增|新培育|引进|招引|完成|新改扩建|新改建|创建|"
+    r"新扩|盘活|启动|打造|推进|开发|集聚|培育|培养)"
+)
 
 
 def _after_heading(clean: str, start: int, limit: int) -> int:
@@ -804,7 +1200,7 @@ def _doubling(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention) -> list[Prop
         return []
     rel = re.search(r"(?:较|比)((?:19|20)\d\d)年", clean[a : mt.start])
     if year is None:
-        year, year_reason = ctx.horizon, f"no year stated; the plan's horizon {ctx.horizon}"
+        year, year_reason = _end_year(ctx), f"no year stated; the plan's horizon {_end_year(ctx)}"
     if year is None:
         return []
     reference = int(rel.group(1)) if rel else _base_year(ctx, None)
@@ -813,13 +1209,17 @@ def _doubling(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention) -> list[Prop
     out = []
     for item in items:
         matched = vocab.match_indicator(item, None)
+        name = None
         if matched is None:
-            continue
-        ind = vocab.indicators[matched[0]]
+            # 未来产业规模实现倍增 in a plan of its own period: a new indicator, doubled by the period's end
+            name = _new_indicator_name(re.sub(r"(?:实现|推动|力争|推进)+$", "", item))
+            if name is None or not _own_period_goal(ctx, _section(ctx, mt.start)[0]) or len(items) > 1:
+                continue
+        ind = vocab.indicators[matched[0]] if matched else None
         item_pos = clean.find(item, cl.cs, mt.start)
         item_pos = item_pos if item_pos >= 0 else cl.cs
         reasons = [
-            f"indicator matched by {matched[1]}",
+            f"indicator matched by {matched[1]}" if matched else f"new indicator proposed: '{name}'",
             f"one of {len(items)} subjects of '{clean[mt.start : mt.end]}'",
         ]
         if not count_ok:
@@ -831,8 +1231,10 @@ def _doubling(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention) -> list[Prop
         regions = _region_codes(ctx, a, cl, item, mt)
         out.append(
             Proposal(
-                kind="target", indicator_code=ind.code, indicator=ind.name, region_code=regions[0] if regions else None,
-                comparator=">=", value=Decimal(2), unit=ind.unit, target_year=year, declared_form="multiple",
+                kind="target", indicator_code=ind.code if ind else None, indicator=ind.name if ind else (name or item),
+                region_code=regions[0] if regions else None,
+                comparator=">=", value=Decimal(2), unit=ind.unit if ind else "倍", target_year=year,
+                declared_form="multiple",
                 quote=ctx.text.quote(item_pos, q_end), start=o_start, end=o_end, line=ctx.text.line_of(o_start),
                 sentence=ctx.text.quote(a, b), confidence="medium" if count_ok and rel else "low",
                 reason="; ".join(reasons), reference_year=reference if reference and reference < year else None,

@@ -26,7 +26,7 @@ from decimal import Decimal
 from service.domain.plan_reader.numbers import _NUM, to_decimal
 from service.domain.plan_reader.proposals import Proposal
 from service.domain.plan_reader.sentences import _Ctx, _plan_title_at, _section
-from service.domain.plan_reader.text import _DASH_PAGE as DASH_PAGE
+from service.domain.plan_reader.text import _PAGE_FOOTER as DASH_PAGE
 from service.domain.plan_reader.vocabulary import suggest_indicator
 
 _TITLE = re.compile(r"主要指标|指标体系|指标完成情况|主要目标指标|指标表")
@@ -39,7 +39,7 @@ _CATEGORY = re.compile(
 )
 _COUNT_NOTE = re.compile(r"^[（(]\s*\d+\s*项\s*[)）]$")
 _DASH = re.compile(r"^[—\-–－*＊/／]*$")
-_OPEN, _CLOSE = "〔［[【", "〕］]】"
+_OPEN, _CLOSE = r"〔［\[【", r"〕］\]】"  # inside a character class: [ and ] escaped
 _VALUE = re.compile(
     rf"^(?P<open>[{_OPEN}])?\s*(?P<op>[<>≤≥＜＞]=?|不低于|不高于|不少于|不超过|超过|高于|低于|大于|小于)?\s*"
     rf"(?P<force>力争|争取)?(?:达到)?\s*(?P<num>{_NUM})(?:\s*[—\-–~～]\s*(?P<hi>{_NUM}))?\s*(?P<unit>%|‰)?\s*"
@@ -84,7 +84,8 @@ class _Row:
     attribute: str | None = None
 
 
-def _read_tables(ctx: _Ctx) -> list[Proposal]:
+def _read_tables(ctx: _Ctx, spans: list[tuple[int, int]] | None = None) -> list[Proposal]:
+    """The proposals of every indicator table; ``spans`` receives the original offsets of each table read."""
     original = ctx.text.original
     lines: list[tuple[int, str]] = []
     offset = 0
@@ -97,7 +98,10 @@ def _read_tables(ctx: _Ctx) -> list[Proposal]:
         lines[i][1].strip()
         if _starts_table(lines, i):
             end = _table_end(lines, i)
-            out.extend(_read_table(ctx, lines[i:end]))
+            found = _read_table(ctx, lines[i:end])
+            out.extend(found)
+            if found and spans is not None:
+                spans.append((lines[i][0], lines[end - 1][0] + len(lines[end - 1][1])))
             i = end
         else:
             i += 1
@@ -139,7 +143,10 @@ def _table_end(lines: list[tuple[int, str]], i: int) -> int:
 
 
 def _prose(raw: str) -> bool:
-    return len(raw) > 45 and bool(re.search(r"[，。；]", raw)) and not re.search(r"\t| {3,}", raw)
+    if re.search(r"\t| {3,}", raw):
+        return False
+    # a long line with punctuation, or a sentence (a clause and a full stop) of any length
+    return (len(raw) > 45 and bool(re.search(r"[，。；]", raw))) or bool(re.search(r"[，,].*。$", raw))
 
 
 def _read_table(ctx: _Ctx, block: list[tuple[int, str]]) -> list[Proposal]:
@@ -288,6 +295,8 @@ def _join_spaced(cells: list[_Cell]) -> list[_Cell]:
             prev = out[-1]
             glue = (
                 re.match(r"^(左右|以上|以下|以内|%|‰|年|个|百分点\S*|个百分点\S*)$", c.text)
+                or (re.fullmatch(r"[<>≤≥＜＞]=?", prev.text) and re.match(r"^\d", c.text))  # ≥ 420
+                or (re.fullmatch(r"\d{1,2}", prev.text) and re.match(r"^(?:周?岁|个月)", c.text))  # 3 岁以下…
                 or (re.search(r"[（(][^）)]*$", prev.text))  # an open bracket
                 or (re.match(r"^[\u4e00-\u9fff（(]", c.text) and re.search(r"[\u4e00-\u9fff]$", prev.text)
                     and not _ATTR.match(c.text) and not _ATTR.match(prev.text) and not _CATEGORY_NOTE(c.text))
@@ -403,17 +412,31 @@ def _proposals_of_row(ctx: _Ctx, row: _Row, columns: list[_Column]) -> list[Prop
         name = name[: um.start()]
     if not re.search(r"[\u4e00-\u9fff]{2}", name):
         return []
-    period = ctx.period
+    period = _table_period(ctx, columns)
     values = _merge_values(row.values, len(columns))
     out: list[Proposal] = []
     for col, cell in zip(columns, values, strict=True):
-        if cell is None or col.kind == "old" or not cell.text.strip() or _DASH.match(cell.text.strip()):
+        if cell is None or not cell.text.strip() or _DASH.match(cell.text.strip()):
             continue
         for part in re.split(r"[，,]", cell.text):
             p = _cell_proposal(ctx, row, name, unit, col, cell, part.strip(), period)
             if p is not None:
                 out.append(p)
+    # a flow (城镇新增就业) with a five-year total beside its 2030 cell: the 2030 cell is a yearly amount
+    if re.search(r"新增|新建|引进|培育", name) and any(p.declared_form == "cumulative" for p in out):
+        for p in out:
+            if p.kind == "target" and p.declared_form == "level" and period and p.target_year == period[1]:
+                p.declared_form, p.period_start = "each_year", period[0]
     return out
+
+
+def _table_period(ctx: _Ctx, columns: list[_Column]) -> tuple[int, int] | None:
+    """The five-year period a table's 年均/累计 column runs over: the plan's own, or, in a table restating
+    an earlier plan's targets (规划目标（2025年） beside 2025年完成情况), that plan's."""
+    old = next((c.year for c in columns if c.kind == "old" and c.year), None)
+    if old is not None and (ctx.period is None or old < ctx.period[0]):
+        return old - 4, old
+    return ctx.period
 
 
 def _unit_in_paren(text: str) -> bool:
@@ -440,6 +463,9 @@ def _cell_proposal(
         if period is None:
             return None
         year, kind = period[1], "target"
+    elif col.kind == "old":  # an earlier plan's target for its own end year
+        assert col.year is not None
+        year, kind = col.year, "target"
     else:
         assert col.year is not None
         year = col.year
@@ -488,6 +514,9 @@ def _cell_proposal(
             comparator = ">="
         else:
             comparator = "="
+        if col.kind == "period" and vm.group("unit") == "%" and unit not in (None, "%") and not cumulative:
+            # 6.5% in the 年均 column of a row measured in 亿元: the average growth of the level
+            unit, form = "%", "avg_annual_growth"
         unit = unit or (vm.group("unit") or None)
     elif pm:
         value = to_decimal(pm.group("num"))
@@ -552,6 +581,8 @@ def _cell_proposal(
         comparator = (
             "<=" if (ind and ind.direction == "down") or (suggested and suggested[2] == "down") else ">="
         )
+    if form == "relative_change" and value is not None and value < 0 and comparator == ">=":
+        comparator = "<="  # a decrease of at least X: the change is at most -X
     if kind == "baseline":
         comparator = (
             "="

@@ -152,9 +152,9 @@ def _pdf_text(content: bytes) -> str:
 
 _FULLWIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20
-_DASH_PAGE = re.compile(
-    r"^\s*[-—–－]+\s*\d{1,4}\s*[-—–－]+\s*$|^\s*第\s*\d{1,4}\s*页\s*$|^\s*\[\d{1,3}\]\s*$"
-)
+_PAGE_FOOTER = re.compile(r"^\s*[-—–－]+\s*\d{1,4}\s*[-—–－]+\s*$|^\s*第\s*\d{1,4}\s*页\s*$")
+# in running text a bracketed number on its own line is a page or footnote mark; in a table it is a cell
+_DASH_PAGE = re.compile(_PAGE_FOOTER.pattern + r"|^\s*\[\d{1,3}\]\s*$")
 _PERIODICAL = re.compile(r"20\d\d\s*年\s*第\s*\d{1,2}\s*期")
 
 
@@ -172,6 +172,7 @@ class CleanText:
         out: list[str] = []
         pos: list[int] = []
         self.line_starts: list[int] = []
+        self.junk: list[tuple[int, int]] = []  # original spans of page furniture lines (— 41 —)
         offset = 0
         pending_space = False
         for ln in lines:
@@ -185,7 +186,9 @@ class CleanText:
                     or (len(stripped) >= 8 and keys[re.sub(r"\d+", "#", stripped)] >= 3)
                 )
             )
-            if not junk:
+            if junk:
+                self.junk.append((offset, offset + len(ln)))
+            else:
                 for i, ch in enumerate(ln):
                     if ch.isspace() or ch == "\u3000":
                         # a space inside a line between two ASCII words or numbers is kept
@@ -211,8 +214,19 @@ class CleanText:
         """The original text of a clean span, line breaks removed and spaces kept as written."""
         a, b = self.original_span(start, end)
         raw = self.original[a:b]
+        for ja, jb in reversed([j for j in self.junk if a < j[0] < b]):  # a page footer inside the span
+            raw = raw[: ja - a] + raw[jb - a :]
         raw = re.sub(r"[ \t\u3000]*[\r\n]+[ \t\u3000\r\n]*", "", raw)
         return re.sub(r"[ \t\u3000]+", " ", raw).strip()
+
+    def without_furniture(self) -> str:
+        """The original text without its page furniture lines (what quotes are taken from)."""
+        parts, last = [], 0
+        for ja, jb in self.junk:
+            parts.append(self.original[last:ja])
+            last = jb
+        parts.append(self.original[last:])
+        return "".join(parts)
 
     def line_of(self, original_offset: int) -> int:
         return bisect.bisect_right(self.line_starts, original_offset)

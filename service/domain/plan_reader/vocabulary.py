@@ -297,7 +297,11 @@ class Vocabulary:
         """(start, end, region code) of every region name or alias in the text, longest first."""
         if self._region_re is None:
             return []
-        return [(m.start(), m.end(), self._region_by_name[m.group()]) for m in self._region_re.finditer(text)]
+        return [
+            (m.start(), m.end(), self._region_by_name[m.group()])
+            for m in self._region_re.finditer(text)
+            if not _inside_word(text, m.start(), m.group())
+        ]
 
     def within(self, code: str, other: str) -> bool:
         """Whether region ``code`` lies inside ``other`` (a descendant, or a zone of its descendants)."""
@@ -318,3 +322,8 @@ class Vocabulary:
 
 
 _COUNT_UNITS = units.COUNT_WORDS
+
+
+def _inside_word(text: str, start: int, name: str) -> bool:
+    """A short region name read inside another word: 新城 in 创新城市 / 更新城区 (新 ending a verb)."""
+    return len(name) == 2 and name[0] == "新" and start > 0 and text[start - 1] in "创更革重全最刷焕清"
