@@ -73,7 +73,20 @@ SPACED = """某市国民经济和社会发展第十五个五年规划纲要
 
 @pytest.fixture(scope="module")
 def vocab() -> Vocabulary:
-    return Vocabulary.from_catalog_dir(PROJECT_ROOT / "indicators")
+    """The vocabulary a plan from another city meets: the catalog as it stood before the 十五五 round
+    (the indicators of the seed plans and of the published statistics), so that these texts, written
+    in the genre and not taken from any plan, exercise both known indicators and proposals of new ones."""
+    from service.domain.catalog import read_catalog
+
+    catalog = read_catalog(PROJECT_ROOT / "indicators")
+    used = {
+        t.indicator for _, pf in catalog.plans if pf.plan.source_document[:1].isdigit() for t in pf.targets
+    }
+    stats = (PROJECT_ROOT / "indicators" / "observations" / "published_stats.csv").read_text(encoding="utf-8")
+    used |= {line.split(",", 1)[0] for line in stats.splitlines()[1:]}
+    known = [i for i in catalog.indicators if i.code in used]
+    used |= {c for i in known for c in (i.numerator, i.denominator) if c}
+    return Vocabulary.from_entries([i for i in catalog.indicators if i.code in used], catalog.regions)
 
 
 def find(props: list[Proposal], words: str, kind: str = "target", year: int = 2030) -> list[Proposal]:
