@@ -126,8 +126,12 @@ def _dec(v: Any) -> Decimal | None:
 
 
 def catalog_entries(directory: Path) -> tuple[dict[str, list[Entry]], dict[str, list[dict[str, Any]]]]:
-    """Catalog targets and baselines per source document, and the plans' metadata per document."""
-    return plan_file_entries(sorted((directory / "plans").glob("*.yaml")))
+    """Catalog targets and baselines per source document, and the plans' metadata per document; the
+    results a document reports (observations files whose source is the document) count as baselines."""
+    entries, plans = plan_file_entries(sorted((directory / "plans").glob("*.yaml")))
+    for doc, items in published_results(sorted((directory / "observations").glob("*.csv")), plans).items():
+        entries.setdefault(doc, []).extend(items)
+    return entries, plans
 
 
 def plan_file_entries(
@@ -179,6 +183,10 @@ def published_results(paths: list[Path], plans: dict[str, list[dict[str, Any]]])
                 doc = next((d for t, d in titles.items() if (row.get("source") or "").startswith(t)), None)
                 if doc is None or not row.get("value") or not (row.get("period") or "")[:4].isdigit():
                     continue
+                try:
+                    value = Decimal(row["value"])
+                except ArithmeticError:  # a figure written with its unit or a qualifier: not a plain result
+                    continue
                 out.setdefault(doc, []).append(
                     Entry(
                         doc,
@@ -187,7 +195,7 @@ def published_results(paths: list[Path], plans: dict[str, list[dict[str, Any]]])
                         row["indicator"],
                         row["region"],
                         int(row["period"][:4]),
-                        frozenset({Decimal(row["value"])}),
+                        frozenset({value}),
                         {},
                     )
                 )
