@@ -45,6 +45,7 @@ from service.domain.catalog_schema import (
     TargetEntry,
 )
 from service.domain.errors import Invalid
+from service.domain.vintage import period_end
 
 # Target forms whose value is in the indicator's own unit (the others are rates, multiples or counts
 # of change and are normalised by the progress engine). ``each_year`` is a level each year must reach.
@@ -646,6 +647,7 @@ def _apply_baselines(
                 status=ObservationStatus.PLAN_BASELINE,
                 source=source,
                 note=b.quote,
+                published_on=period_end(plan.issued),  # a baseline is public from its plan's issue
                 reported_at=now,
                 batch_id=batch.id,
                 supersedes_id=previous.id if previous is not None else None,

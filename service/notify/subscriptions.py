@@ -35,6 +35,7 @@ from service.db.models import (
     WritePath,
 )
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from service.domain.vintage import current_runs
 from service.notify.outbox import CANCELLED, QUEUED
 
 CADENCES = ("after_run", "weekly", "monthly")
@@ -188,7 +189,9 @@ def create_subscription(
             raise Conflict(f"该地址已有相同的订阅（编号 {other.id}）",
                            f"this address already has the same subscription (id {other.id})")  # fmt: skip
     # the first digest reports what changed since the run current when they subscribed
-    latest = session.scalar(select(func.max(ReportRun.id)).where(ReportRun.status == "finished"))
+    latest = session.scalar(
+        select(func.max(ReportRun.id)).where(ReportRun.status == "finished", current_runs())
+    )
     sub = Subscription(
         user_id=owner.id if owner else None, email=email, plan_codes=plans, region_codes=regions,
         indicator_codes=indicators, cadence=req.cadence, language=req.language, active=True, created_at=now,

@@ -12,14 +12,20 @@ from service.db.models import Assessment, Indicator, Observation, Plan, Region, 
 from service.domain.errors import NotFound
 from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status
 from service.domain.targets import figure
+from service.domain.vintage import current_runs, is_current
 from service.reports.evidence import add_evidence
 
 ACHIEVED = {Status.ACHIEVED.value, Status.ACHIEVED_EARLY.value}
 
 
 def latest_finished_run(session: Session) -> ReportRun | None:
+    """The live view: the newest finished run as of the time it was computed. A run as of a past date
+    (a snapshot, kept and reachable by its id) never takes its place, whatever made it."""
     return session.scalar(
-        select(ReportRun).where(ReportRun.status == "finished").order_by(ReportRun.id.desc()).limit(1)
+        select(ReportRun)
+        .where(ReportRun.status == "finished", current_runs())
+        .order_by(ReportRun.id.desc())
+        .limit(1)
     )
 
 
@@ -38,12 +44,12 @@ def get_run(session: Session, run_id: int | None) -> ReportRun:
 
 
 def previous_run(session: Session, run: ReportRun) -> ReportRun | None:
-    return session.scalar(
-        select(ReportRun)
-        .where(ReportRun.status == "finished", ReportRun.id < run.id)
-        .order_by(ReportRun.id.desc())
-        .limit(1)
-    )
+    """The run before ``run`` that it is compared with: for a current run the previous current run (a
+    snapshot of a past date in between is no step of the live view), for a snapshot any earlier run."""
+    stmt = select(ReportRun).where(ReportRun.status == "finished", ReportRun.id < run.id)
+    if is_current(run):
+        stmt = stmt.where(current_runs())
+    return session.scalar(stmt.order_by(ReportRun.id.desc()).limit(1))
 
 
 @dataclass(frozen=True)

@@ -426,6 +426,7 @@ async def entry_submit(request: Request, session: SessionDep, lang: Lang, user: 
         inputs.append(ObservationInput(
             row=n, indicator=code, region=region_code, period=year, value=str(value),
             status=str(form.get("status") or "final"), source=str(form.get("source") or "") or None,
+            published=str(form.get("published") or "") or None,
             revision_reason=str(form.get(f"reason_{code}") or "") or None, confirm=bool(form.get(f"confirm_{code}")),
         ))  # fmt: skip
     result = ingest(session, checked, inputs, path=WritePath.WEB, now=dt.datetime.now(dt.UTC),
