@@ -192,7 +192,8 @@ def test_no_email_when_nothing_changed_but_weekly_digests_still_go(session: Sess
 
     everything = subscribe("all@example.org")
     demo = subscribe("demo@example.org", plan_codes=["demo-zone-industry-2023"])
-    weekly = subscribe("weekly@example.org", cadence="weekly", language="en")
+    # (scoped to a plan in force all along: the 十五五 plans issued between T1 and T2 come into force in between)
+    weekly = subscribe("weekly@example.org", cadence="weekly", language="en", plan_codes=["yrd-outline-2019"])
     enter(session, admin, [("rd_intensity", "Z-YRD", y, v, "%") for y, v in ((2018, 2.75), (2020, 2.88), (2022, 2.97))],
           T1)  # fmt: skip
     settings = settings_for(db_url)

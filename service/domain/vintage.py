@@ -120,10 +120,8 @@ def published_date(obs: Observation) -> tuple[dt.date, bool]:
 
 
 def is_current(run: ReportRun) -> bool:
-    """A run as of the time it was computed (not a snapshot of a past date)."""
-    return run.as_of >= (run.recorded_until or run.started_at)
+    """A run as of the day it was computed, or later (the live view), not a snapshot of a past date.
 
-
-def current_runs() -> Any:
-    """The SQL condition on ``ReportRun``: runs as of the time they were computed."""
-    return ReportRun.as_of >= ReportRun.recorded_until
+    Compared by UTC day: ``as_of`` taken a moment before the run started is still "now"."""
+    cutoff = run.recorded_until or run.started_at
+    return run.as_of.astimezone(dt.UTC).date() >= cutoff.astimezone(dt.UTC).date()
