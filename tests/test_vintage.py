@@ -228,3 +228,32 @@ def test_the_default_data_gives_an_end_of_term_evaluation_as_of_2025_12_31(sessi
     ids = {i for r in assessed_2025.values() for i in r["inputs"]}
     published = session.scalars(select(Observation.published_on).where(Observation.id.in_(ids))).all()
     assert all(p is None or p <= dt.date(2025, 12, 31) for p in published)
+
+
+def test_a_past_run_is_repeated_through_the_api_with_its_cut_off(
+    client: TestClient, session: Session
+) -> None:
+    admin, headers = create_user(session, username="admin", role="admin", regions=())
+    enter(session, admin, [("rd_intensity", "Z-DEMO", 2023, "3.50", "2024-05-01", None)], T1)
+    first = client.post("/api/v1/runs", params={"as_of": "2025-12-31T23:59:59Z"}, headers=headers).json()
+    assert first["current"] is False and first["recorded_until"] > first["as_of"]
+    # back-dated: entered after that run (its cut-off was the moment it ran), published long before
+    enter(
+        session,
+        admin,
+        [("rd_intensity", "Z-DEMO", 2024, "3.90", "2025-05-01", None)],
+        dt.datetime.now(dt.UTC),
+    )
+    params = {"as_of": first["as_of"], "recorded_until": first["recorded_until"]}
+    again = client.post("/api/v1/runs", params=params, headers=headers).json()
+    later = client.post("/api/v1/runs", params={"as_of": first["as_of"]}, headers=headers).json()
+
+    def rd(run: dict) -> tuple:
+        r = next(r for r in client.get(f"/api/v1/assessments?run={run['id']}&plan=demo-zone-industry-2023").json()[
+            "items"] if r["id"] == "demo-zone-industry-2023/rd-intensity-2025")  # fmt: skip
+        return r["latest_year"], r["latest_value"]
+
+    assert rd(again) == rd(first) == (2023, 3.5)
+    assert rd(later) == (2024, 3.9)
+    future = {"recorded_until": (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()}
+    assert client.post("/api/v1/runs", params=future, headers=headers).status_code == 422
