@@ -4,6 +4,7 @@ the live view never replaced by a snapshot of a past date: on a real database (S
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -154,7 +155,10 @@ def test_a_snapshot_of_a_past_date_never_replaces_the_live_view(client: TestClie
         == snapshot.id
     )
     page = client.get("/plans/yrd-outline-2019/evaluation").text
-    assert f'value="{current.id}" selected' in page or f"#{current.id}" in page
+    shown = re.search(rf'<option value="{current.id}" selected>([^<]*)</option>', page)
+    assert shown is not None and "最新" in shown.group(1)  # the live run is the default and marked latest
+    listed = re.search(rf'<option value="{snapshot.id}" >([^<]*)</option>', page)
+    assert listed is not None and "2019-12-31" in listed.group(1) and "录入截至 2026-09-01" in listed.group(1)
     newer = run_report(session, as_of=T3, now=T3)
     assert latest_finished_run(session) == newer
 

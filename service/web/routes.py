@@ -288,7 +288,7 @@ def evaluation_page(
         runs.append(run)
     return render(request, "evaluation.html", lang, user, run=run, d=d, figure=figure, labels=labels,
                   filters=filters, eot_keep=eot_keep, mid_keep=mid_keep, eot_paging=urlencode(eot_keep),
-                  mid_paging=urlencode(mid_keep), runs=runs)  # fmt: skip
+                  mid_paging=urlencode(mid_keep), runs=runs, latest=data.latest_run(session))  # fmt: skip
 
 
 @router.get("/plans/{code}/evaluation.csv")
