@@ -261,3 +261,37 @@ def test_a_past_run_is_repeated_through_the_api_with_its_cut_off(
     assert rd(later) == (2024, 3.9)
     future = {"recorded_until": (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()}
     assert client.post("/api/v1/runs", params=future, headers=headers).status_code == 422
+
+
+def test_an_existing_deployment_gets_the_publication_dates_on_init(session: Session, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The data files as they were before publication dates, loaded first; then the files with dates: every
+    dated row becomes a new version carrying its date (the history chains restated in order), nothing is
+    refused, and the evaluation as of 2025-12-31 is the same as on a fresh database."""
+    import csv
+    import io as _io
+
+    from tests.factories import copy_catalog
+
+    old = copy_catalog(tmp_path)
+    (old / "observations" / "published_stats_2025.csv").unlink()
+    path = old / "observations" / "published_stats.csv"
+    rows = list(csv.DictReader(_io.StringIO(path.read_text(encoding="utf-8"))))
+    out = _io.StringIO()
+    writer = csv.DictWriter(out, [f for f in rows[0] if f != "published"], lineterminator="\n",
+                            extrasaction="ignore")  # fmt: skip
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    before = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    load_observation_files(session, old, now=before)
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    counts = load_observation_files(session, PROJECT_ROOT / "indicators", now=now)
+    assert counts["published_stats.csv"]["rejected"] == 0 and counts["published_stats.csv"]["revised"] > 150
+    assert load_observation_files(session, PROJECT_ROOT / "indicators", now=now) == counts  # once
+    run = run_report(session, as_of=dt.datetime(2025, 12, 31, 23, 59, 59, tzinfo=dt.UTC), now=now)
+    assessed = {r["id"] for r in assessment_records(session, run) if r["status"] not in ("insufficient_data",
+                                                                                           "qualitative")}  # fmt: skip
+    assert assessed == {"demo-zone-industry-2023/rd-intensity-2025", "demo-zone-industry-2023/high-tech-enterprises-2025",
+                        "yrd-outline-2019/rd-intensity-2025", "hangzhou-yrd-action-2019/high-new-tech-va-share-2025"}  # fmt: skip
+    # a chain of versions restated in order: the final 2023 GDP of Zhejiang counts today
+    assert known(session, "gdp", "330000", Vintage(now, now))[2023] == 85620.0

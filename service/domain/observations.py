@@ -272,9 +272,16 @@ def writable_indicator_ids(session: Session, user: User) -> set[int] | None:
     return ids or None
 
 
+def _fingerprinted(item: ObservationInput) -> dict[str, Any]:
+    fields = asdict(item)
+    if fields["published"] is None:  # as before publication dates: a retry across the upgrade still matches
+        del fields["published"]
+    return fields
+
+
 def request_fingerprint(inputs: list[ObservationInput], options: dict[str, Any]) -> str:
     payload = json.dumps(
-        [asdict(i) for i in inputs] + [options], sort_keys=True, default=str, ensure_ascii=False
+        [_fingerprinted(i) for i in inputs] + [options], sort_keys=True, default=str, ensure_ascii=False
     )
     return hashlib.sha256(payload.encode()).hexdigest()
 
