@@ -149,6 +149,8 @@ def test_a_snapshot_of_a_past_date_never_replaces_the_live_view(client: TestClie
     assert latest_finished_run(session) == current and get_run(session, None) == current
     assert data.latest_run(session) == current
     assert get_run(session, snapshot.id) == snapshot  # kept and reachable by its id
+    overview = client.get("/").text
+    assert f"#{current.id}</p>" in overview and f"#{snapshot.id}</p>" not in overview
     assert client.get("/api/v1/evaluations/yrd-outline-2019").json()["run_id"] == current.id
     assert (
         client.get("/api/v1/evaluations/yrd-outline-2019", params={"run": snapshot.id}).json()["run_id"]
