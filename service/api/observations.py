@@ -39,8 +39,9 @@ class ObservationIn(BaseModel):
     source_url: str | None = Field(default=None, max_length=1000)
     note: str | None = Field(default=None, max_length=2000)
     revision_reason: str | None = Field(default=None, max_length=2000)
-    published: dt.date | str | None = Field(
+    published: str | None = Field(
         default=None,
+        max_length=40,
         description="发布日期: when the source made the figure public (YYYY-MM-DD; YYYY-MM or YYYY: the last "
         "day of that period); omitted: unknown, the time of entry stands in",
     )

@@ -471,9 +471,10 @@ def _published(raw: object, today: dt.date) -> dt.date | RowProblem | None:
         return None
     day = vintage.period_end(raw)
     if day is None or day.year < 1949:
+        shown = str(raw)[:40]
         return RowProblem(
-            "published", f"发布日期“{raw}”无法识别，应为 YYYY-MM-DD（或 YYYY-MM、YYYY）",
-            f"publication date {str(raw)!r} is not a date such as 2024-03-04 (or 2024-03, 2024)",
+            "published", f"发布日期“{shown}”无法识别，应为 YYYY-MM-DD（或 YYYY-MM、YYYY）",
+            f"publication date {shown!r} is not a date such as 2024-03-04 (or 2024-03, 2024)",
         )  # fmt: skip
     if day > today:
         return RowProblem(
