@@ -211,21 +211,33 @@ def _parse_as_of(text: str | None) -> dt.datetime:
 
 @report_app.command("run")
 def report_run(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="vintage date (default now)")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="vintage date: the figures published by then (default now)")
+    ] = None,
+    recorded_until: Annotated[
+        str | None,
+        typer.Option("--recorded-until", help="recording cut-off (default now; a past run's repeats it)"),
+    ] = None,
     profile: Annotated[str, typer.Option(help="threshold profile: eurostat or unsd")] = "eurostat",
 ) -> None:
-    """Assess every target on the data known at --as-of and store the run."""
+    """Assess every target on the figures published by --as-of (and recorded by --recorded-until) and
+    store the run."""
     from service.reports.engine import run_report, run_report_now
 
     when = _parse_as_of(as_of) if as_of else None
+    cutoff = _parse_as_of(recorded_until) if recorded_until else None
+    if cutoff is not None and cutoff > now():
+        fail("--recorded-until cannot be later than now")
     settings = load_settings()
     engine = open_database(settings)
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            if when is None:  # as of now: it covers the changes waiting for a run, as a scheduled run would
+            if when is None and cutoff is None:  # as of now: it covers the changes waiting for a run
                 run = run_report_now(session, trigger="cli", profile=profile)
             else:
-                run = run_report(session, as_of=when, now=now(), trigger="cli", profile=profile)
+                moment = now()
+                run = run_report(session, as_of=when or moment, now=moment, trigger="cli", profile=profile,
+                                 recorded_until=cutoff)  # fmt: skip
             when = run.as_of
             summary = run.summary or {}
     except ValueError as exc:
@@ -233,7 +245,9 @@ def report_run(
     finally:
         engine.dispose()
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.get("counts", {}).items()))
-    typer.echo(f"run {run.id} as of {when.isoformat()}: {summary.get('targets', 0)} targets ({counts})")
+    recorded = (run.recorded_until or run.started_at).isoformat()
+    typer.echo(f"run {run.id} as of {when.isoformat()} (recorded until {recorded}): "
+               f"{summary.get('targets', 0)} targets ({counts})")  # fmt: skip
 
 
 class ReportFormat(StrEnum):

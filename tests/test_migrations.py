@@ -132,3 +132,71 @@ def test_upgrading_a_database_with_data_keeps_it(fresh_db_url) -> None:  # type:
         assert conn.execute(select(Target.__table__.c.key)).scalars().all() == ["gdp-2025"]
     upgrade_to_head(engine)
     engine.dispose()
+
+
+def test_publication_dates_and_cut_offs_keep_the_old_data(fresh_db_url) -> None:  # type: ignore[no-untyped-def]
+    """c15a00000004 on a database with figures and runs: figures keep no publication date (they count from
+    when they were recorded, as before) except plan baselines, which take their plan's issue date; runs
+    take their start as their recording cut-off, so a snapshot stays a snapshot."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from alembic import command
+    from sqlalchemy import insert, select
+
+    from service.db.migrate import alembic_config, upgrade_to_head
+    from service.db.models import Indicator, Observation, Plan, Region, ReportRun
+    from service.db.session import make_engine
+    from service.domain.vintage import is_current
+
+    engine = make_engine(fresh_db_url())
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "c14a00000003")
+    now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    columns = {c.name for c in Observation.__table__.columns} - {"published_on"}
+    with engine.begin() as conn:
+        conn.execute(insert(Region.__table__).values(id=1, code="310000", name_zh="上海市", name_en="Shanghai",
+                                                     level="province", aliases=[], content_hash="r"))  # fmt: skip
+        conn.execute(insert(Indicator.__table__).values(
+            id=1, code="gdp", name_zh="地区生产总值", name_en="GDP", unit="亿元", direction="up", kind="level",
+            aggregation="sum", category="economy", synonyms=[], content_hash="i"))  # fmt: skip
+        conn.execute(insert(Plan.__table__).values(
+            id=1, code="old-plan", title_zh="旧规划", title_en="Old plan", issued="2019-12", horizon_years=[2025],
+            source_document="000.txt", content_hash="p", created_at=now, updated_at=now))  # fmt: skip
+        base = {
+            "indicator_id": 1,
+            "region_id": 1,
+            "qualifier": "exact",
+            "series_break": False,
+            "reported_at": now,
+        }
+        conn.execute(
+            insert(Observation.__table__).values(
+                id=1,
+                period=2018,
+                value=Decimal("32680"),
+                status="plan_baseline",
+                source="旧规划（000.txt）",
+                **base,
+            )
+        )
+        conn.execute(insert(Observation.__table__).values(
+            id=2, period=2024, value=Decimal("53926"), status="final", source="统计公报", **base))  # fmt: skip
+        for run_id, as_of in ((1, now), (2, dt.datetime(2019, 12, 31, tzinfo=dt.UTC))):
+            conn.execute(insert(ReportRun.__table__).values(
+                id=run_id, as_of=as_of, started_at=now, status="finished", trigger="api", method_version="m",
+                threshold_profile="eurostat"))  # fmt: skip
+    assert "published_on" not in columns
+    upgrade_to_head(engine)
+    with engine.begin() as conn:
+        published = dict(conn.execute(select(Observation.id, Observation.published_on)).all())
+        assert published == {1: dt.date(2019, 12, 31), 2: None}
+        values = dict(conn.execute(select(Observation.id, Observation.value)).all())
+        assert values == {1: Decimal("32680"), 2: Decimal("53926")}
+        runs = conn.execute(select(ReportRun.__table__).order_by(ReportRun.id)).mappings().all()
+    assert all(r["recorded_until"] == r["started_at"] for r in runs)
+    current = [is_current(ReportRun(**{k: v for k, v in r.items() if k != "summary"})) for r in runs]
+    assert current == [True, False]
+    engine.dispose()

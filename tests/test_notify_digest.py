@@ -192,7 +192,8 @@ def test_no_email_when_nothing_changed_but_weekly_digests_still_go(session: Sess
 
     everything = subscribe("all@example.org")
     demo = subscribe("demo@example.org", plan_codes=["demo-zone-industry-2023"])
-    weekly = subscribe("weekly@example.org", cadence="weekly", language="en")
+    # (scoped to a plan in force all along: the 十五五 plans issued between T1 and T2 come into force in between)
+    weekly = subscribe("weekly@example.org", cadence="weekly", language="en", plan_codes=["yrd-outline-2019"])
     enter(session, admin, [("rd_intensity", "Z-YRD", y, v, "%") for y, v in ((2018, 2.75), (2020, 2.88), (2022, 2.97))],
           T1)  # fmt: skip
     settings = settings_for(db_url)
@@ -255,3 +256,18 @@ def test_the_example_digest_shows_every_kind_of_change(session: Session, db_url:
                   "今后每年需增长 4.2%（此前实际年均 2.2%）"):  # fmt: skip
         assert words in text, words
     assert "◆ 略滞后" in html and "background:#F0E442" in html and "<script" not in html
+
+
+def test_a_snapshot_of_a_past_date_sends_no_digest(session: Session, db_url: str) -> None:
+    from service.notify.subscriptions import SubscriptionRequest, create_subscription
+
+    admin, _ = person(session, "admin", "admin", "admin@example.org")
+    create_subscription(session, None, SubscriptionRequest(email="all@example.org"), now=T1)  # type: ignore[arg-type]
+    enter(session, admin, [("rd_intensity", "Z-YRD", y, v, "%") for y, v in ((2018, 2.75), (2022, 2.97))], T1)
+    settings = settings_for(db_url)
+    run_report(session, as_of=T1, now=T1, trigger="nightly")
+    enter(session, admin, [("rd_intensity", "Z-YRD", 2024, 3.08, "%")], T2)
+    snapshot = run_report(session, as_of=T1 + dt.timedelta(days=30), now=T2, trigger="api")
+    assert queue_after_run_digests(session, snapshot, settings, now=T2) == 0
+    current = run_report(session, as_of=T2, now=T2, trigger="nightly")
+    assert queue_after_run_digests(session, current, settings, now=T2) == 1

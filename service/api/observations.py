@@ -17,6 +17,7 @@ from service.domain.errors import Invalid
 from service.domain.observations import BatchResult, ObservationInput, ingest
 from service.domain.tabular import read_table
 from service.domain.targets import figure
+from service.domain.vintage import Vintage, published_date
 
 router = APIRouter(tags=["observations"])
 
@@ -38,6 +39,12 @@ class ObservationIn(BaseModel):
     source_url: str | None = Field(default=None, max_length=1000)
     note: str | None = Field(default=None, max_length=2000)
     revision_reason: str | None = Field(default=None, max_length=2000)
+    published: str | None = Field(
+        default=None,
+        max_length=40,
+        description="发布日期: when the source made the figure public (YYYY-MM-DD; YYYY-MM or YYYY: the last "
+        "day of that period); omitted: unknown, the time of entry stands in",
+    )
     confirm: bool = Field(default=False, description="store a flagged (implausible-looking) value anyway")
 
     @field_validator("value", "period", mode="before")
@@ -128,12 +135,15 @@ async def import_file(
 
 
 def _obs_record(o: Observation, ind: Indicator, reg: Region) -> dict[str, Any]:
+    published, known = published_date(o)
     return {
         "id": o.id, "indicator_code": ind.code, "indicator": ind.name_zh, "region_code": reg.code,
         "region": reg.name_zh, "period": o.period, "value": figure(o.value), "unit": ind.unit,
         "value_as_entered": o.value_as_entered, "unit_as_entered": o.unit_as_entered, "status": o.status.value,
         "qualifier": o.qualifier.value, "source": o.source, "source_url": o.source_url, "note": o.note,
-        "revision_reason": o.revision_reason, "reported_at": o.reported_at.isoformat(),
+        "revision_reason": o.revision_reason, "published": o.published_on.isoformat() if o.published_on else None,
+        "published_effective": published.isoformat(), "published_known": known,
+        "reported_at": o.reported_at.isoformat(),
         "entered_by": o.entered_by_id, "batch_id": o.batch_id, "supersedes": o.supersedes_id,
     }  # fmt: skip
 
@@ -144,7 +154,10 @@ def list_observations(
     indicator: Annotated[str | None, Query(max_length=80, pattern=NO_NUL)] = None,
     region: Annotated[str | None, Query(max_length=120, pattern=NO_NUL)] = None,
     period: Annotated[int | None, Query(ge=1949, le=2100)] = None,
-    as_of: Annotated[dt.datetime | None, Query(description="ISO date-time; default now")] = None,
+    as_of: Annotated[
+        dt.datetime | None,
+        Query(description="ISO date-time; default now: the figures published by then (as recorded now)"),
+    ] = None,
     include_baselines: bool = True,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -167,7 +180,7 @@ def list_observations(
         )
         .join(Indicator, Observation.indicator_id == Indicator.id)
         .join(Region, Observation.region_id == Region.id)
-        .where(Observation.reported_at <= when)
+        .where(Vintage(when, dt.datetime.now(dt.UTC)).observations())
     )  # fmt: skip
     if indicator:
         ranked = ranked.where(Indicator.code == indicator)

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from service.api.deps import CurrentUser, SessionDep
 from service.db.models import ReportRun, Role
-from service.domain.errors import Forbidden
+from service.domain.errors import Forbidden, Invalid
 from service.domain.statuses import Status
+from service.domain.vintage import Vintage, is_current
 from service.reports import render
 from service.reports.engine import run_report, run_report_now
 from service.reports.queries import AssessmentFilter, assessment_records, changes, evaluation, get_run
@@ -22,7 +23,8 @@ router = APIRouter(tags=["reports"])
 
 def _run_record(run: ReportRun) -> dict[str, Any]:
     return {
-        "id": run.id, "as_of": run.as_of.isoformat(), "started_at": run.started_at.isoformat(),
+        "id": run.id, "as_of": run.as_of.isoformat(), "recorded_until": Vintage.of_run(run).recorded_until.isoformat(),
+        "current": is_current(run), "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None, "status": run.status,
         "trigger": run.trigger, "method_version": run.method_version, "threshold_profile": run.threshold_profile,
         "summary": run.summary,
@@ -44,16 +46,31 @@ def list_runs(
 def create_run(
     session: SessionDep,
     user: CurrentUser,
-    as_of: Annotated[dt.datetime | None, Query(description="vintage date; default now")] = None,
+    as_of: Annotated[
+        dt.datetime | None, Query(description="vintage date: the figures published by then; default now")
+    ] = None,
+    recorded_until: Annotated[
+        dt.datetime | None,
+        Query(
+            description="recording cut-off: only figures recorded by then (default now; a past run's "
+            "recorded_until repeats it exactly)"
+        ),
+    ] = None,
     profile: Annotated[str, Query(pattern="^(eurostat|unsd)$")] = "eurostat",
 ) -> dict[str, Any]:
     if user.role is not Role.ADMIN:
         raise Forbidden("只有管理员可以启动报告运行", "only administrators can start a report run")
-    if as_of is None:
+    if as_of is None and recorded_until is None:
         return _run_record(run_report_now(session, trigger="api", profile=profile))
     now = dt.datetime.now(dt.UTC)
-    when = as_of.replace(tzinfo=dt.UTC) if as_of.tzinfo is None else as_of
-    return _run_record(run_report(session, as_of=when, now=now, trigger="api", profile=profile))
+    when = now if as_of is None else as_of.replace(tzinfo=dt.UTC) if as_of.tzinfo is None else as_of
+    cutoff = None
+    if recorded_until is not None:
+        cutoff = recorded_until if recorded_until.tzinfo else recorded_until.replace(tzinfo=dt.UTC)
+        if cutoff > now:
+            raise Invalid("recorded_until 不能晚于现在", "recorded_until cannot be later than now")
+    run = run_report(session, as_of=when, now=now, trigger="api", profile=profile, recorded_until=cutoff)
+    return _run_record(run)
 
 
 @router.get("/runs/{run_id}", summary="One run with its summary by plan, chapter and region")

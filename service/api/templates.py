@@ -29,8 +29,8 @@ from service.domain.regions import expected_indicators
 router = APIRouter(tags=["observations"])
 
 # Only columns the importer (service.domain.tabular) accepts: any other column would make it refuse the file.
-COLUMNS = ("指标", "地区", "年份", "数值", "单位", "状态", "来源", "备注", "修订原因")
-WIDTHS = (36, 14, 8, 14, 12, 10, 30, 30, 24)
+COLUMNS = ("指标", "地区", "年份", "数值", "单位", "状态", "来源", "发布日期", "备注", "修订原因")
+WIDTHS = (36, 14, 8, 14, 12, 10, 30, 12, 30, 24)
 MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
@@ -49,7 +49,7 @@ def template_rows(
     rows: list[list[object]] = []
     for ind in indicators:
         name = ind.name_zh if resolver.indicators.get(ind.name_zh.strip().lower()) is ind else ind.code
-        rows.append([name, region_text, year, None, ind.unit, None, None, None, None])
+        rows.append([name, region_text, year, None, ind.unit, None, None, None, None, None])
     return rows
 
 

@@ -391,6 +391,9 @@ class Observation(Base):
     source_url: Mapped[str | None] = mapped_column(String(1000))
     note: Mapped[str | None] = mapped_column(Text)
     revision_reason: Mapped[str | None] = mapped_column(Text)
+    published_on: Mapped[dt.date | None] = mapped_column(
+        comment="发布日期: when the source made it public; NULL = unknown (reported_at stands in)"
+    )
     reported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
@@ -497,6 +500,9 @@ class ReportRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     as_of: Mapped[dt.datetime] = mapped_column(index=True)
+    recorded_until: Mapped[dt.datetime | None] = mapped_column(
+        comment="recording cut-off: only what was recorded by then counts (now, for a run made now)"
+    )
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="running")

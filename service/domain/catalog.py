@@ -45,6 +45,7 @@ from service.domain.catalog_schema import (
     TargetEntry,
 )
 from service.domain.errors import Invalid
+from service.domain.vintage import period_end
 
 # Target forms whose value is in the indicator's own unit (the others are rates, multiples or counts
 # of change and are normalised by the progress engine). ``each_year`` is a level each year must reach.
@@ -646,6 +647,7 @@ def _apply_baselines(
                 status=ObservationStatus.PLAN_BASELINE,
                 source=source,
                 note=b.quote,
+                published_on=period_end(plan.issued),  # a baseline is public from its plan's issue
                 reported_at=now,
                 batch_id=batch.id,
                 supersedes_id=previous.id if previous is not None else None,
@@ -663,6 +665,7 @@ def _apply_baselines(
 # --- published statistics shipped with the catalog ------------------------------------------------
 
 SYSTEM_USER = "catalog"
+FILE_UPDATED = "目录数据文件更新 / the catalog's data file was updated"
 
 
 def system_user(session: Session, now: dt.datetime) -> Any:
@@ -697,8 +700,27 @@ def load_observation_files(
     for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in (".csv", ".xlsx")):
         content = path.read_bytes()
         key = "catalog-file:" + hashlib.sha256(content).hexdigest()
-        result = ingest(session, user, read_table(path.name, content), path=WritePath.CATALOG, now=now,
-                        idempotency_key=key, filename=f"indicators/observations/{path.name}")  # fmt: skip
+        name = f"indicators/observations/{path.name}"
+        done = session.scalar(
+            select(ImportBatch).where(ImportBatch.user_id == user.id, ImportBatch.idempotency_key == key)
+        )
+        if done is not None:  # this very file is loaded already
+            out[path.name] = dict((done.response or {}).get("counts", {}))
+            continue
+        inputs = read_table(path.name, content)
+        earlier = session.scalar(
+            select(ImportBatch.id)
+            .where(ImportBatch.user_id == user.id, ImportBatch.filename == name)
+            .limit(1)
+        )
+        if earlier is not None:
+            # a new version of a file loaded before: its rows restate the history it made, now perhaps
+            # with publication dates; each differing row becomes a new version, the file's change its reason
+            for item in inputs:
+                if not (item.revision_reason or "").strip():
+                    item.revision_reason = FILE_UPDATED
+        result = ingest(session, user, inputs, path=WritePath.CATALOG, now=now, idempotency_key=key,
+                        filename=name)  # fmt: skip
         if not result.applied:
             issues = [
                 CatalogIssue(f"observations/{path.name}", f"row {r.row}", f"{p.column}: {p.en}")

@@ -34,7 +34,7 @@ from service.db.models import (
     WritePath,
     user_indicators,
 )
-from service.domain import changes, plausibility, units
+from service.domain import changes, plausibility, units, vintage
 from service.domain.errors import Conflict, Forbidden
 from service.domain.regions import zone_members
 from service.domain.values import MAX_ABS, ValueProblem, parse_value, parse_year, to_column
@@ -68,6 +68,7 @@ class ObservationInput:
     source_url: str | None = None
     note: str | None = None
     revision_reason: str | None = None
+    published: object = None  # 发布日期: a date, or text YYYY-MM-DD / YYYY-MM / YYYY; None: unknown
     confirm: bool = False
 
 
@@ -271,9 +272,16 @@ def writable_indicator_ids(session: Session, user: User) -> set[int] | None:
     return ids or None
 
 
+def _fingerprinted(item: ObservationInput) -> dict[str, Any]:
+    fields = asdict(item)
+    if fields["published"] is None:  # as before publication dates: a retry across the upgrade still matches
+        del fields["published"]
+    return fields
+
+
 def request_fingerprint(inputs: list[ObservationInput], options: dict[str, Any]) -> str:
     payload = json.dumps(
-        [asdict(i) for i in inputs] + [options], sort_keys=True, default=str, ensure_ascii=False
+        [_fingerprinted(i) for i in inputs] + [options], sort_keys=True, default=str, ensure_ascii=False
     )
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -295,6 +303,7 @@ class _Prepared:
     doubt: plausibility.Verdict | None = None  # an implausible-looking value, held unless confirmed
     stage: int = 0  # > 0: revises an earlier row of the same batch (written after it)
     retract: bool = False  # a retraction: a new version without a value
+    published: dt.date | None = None  # when the source made it public (None: unknown)
 
 
 def _chunks(items: Iterable[ObservationInput]) -> Iterator[list[ObservationInput]]:
@@ -362,6 +371,7 @@ def _prepare_row(
     user: User,
     indicators_allowed: set[int] | None = None,
     latest_year: int = 2100,
+    today: dt.date = dt.date.max,
 ) -> _Prepared | RowResult:
     result = RowResult(row=item.row, outcome="pending")
     problems = result.problems
@@ -427,6 +437,10 @@ def _prepare_row(
                 f"you ({user.username}) may not write data for {region.name_en} ({region.code})",
             ))  # fmt: skip
     problems.extend(_text_problems(item))
+    published = _published(item.published, today)
+    if isinstance(published, RowProblem):
+        problems.append(published)
+        published = None
     result.period = period
     if problems or type(indicator) is not IndicatorRef or type(region) is not RegionRef:
         result.outcome = "rejected"
@@ -447,7 +461,27 @@ def _prepare_row(
         qualifier,
         retract=retract,
         doubt=doubt,
+        published=published,
     )
+
+
+def _published(raw: object, today: dt.date) -> dt.date | RowProblem | None:
+    """A row's publication date (the last day of a stated year or month), or the problem with it."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    day = vintage.period_end(raw)
+    if day is None or day.year < 1949:
+        shown = str(raw)[:40]
+        return RowProblem(
+            "published", f"发布日期“{shown}”无法识别，应为 YYYY-MM-DD（或 YYYY-MM、YYYY）",
+            f"publication date {shown!r} is not a date such as 2024-03-04 (or 2024-03, 2024)",
+        )  # fmt: skip
+    if day > today:
+        return RowProblem(
+            "published", f"发布日期 {day} 晚于今天：尚未发布的数据不能填报",
+            f"publication date {day} is after today: a figure not yet published cannot be entered",
+        )  # fmt: skip
+    return day
 
 
 _LATEST_COLUMNS = (
@@ -458,6 +492,7 @@ _LATEST_COLUMNS = (
     Observation.value,
     Observation.status,
     Observation.batch_id,
+    Observation.published_on,
 )
 
 
@@ -477,7 +512,7 @@ def _latest(
             Observation.region_id.in_(reg_ids),
             Observation.period.in_(periods),
             Observation.status != ObservationStatus.PLAN_BASELINE,
-            Observation.reported_at <= as_of,
+            vintage.recorded_by(as_of),
         )
         # the series index's order (latest report last per key): ordering by reported_at alone lets
         # PostgreSQL walk the reported_at index over every row of a growing import
@@ -659,7 +694,8 @@ def _decide_chunk(
             continue
         if previous is not None and previous.value is not None:
             p.result.previous_value = float(previous.value)
-            if Decimal(previous.value) == p.value and previous.status == p.status:
+            same_date = p.published is None or p.published == previous.published_on
+            if Decimal(previous.value) == p.value and previous.status == p.status and same_date:
                 p.result.outcome = "unchanged"
                 decided.append(p.result)
                 continue
@@ -764,7 +800,7 @@ def ingest(
         chunk_prepared: list[_Prepared] = []
         later: list[_Prepared] = []  # rows revising an earlier row of this chunk
         for item in chunk:
-            p = _prepare_row(item, resolver, writable, user, indicators_allowed, now.year)
+            p = _prepare_row(item, resolver, writable, user, indicators_allowed, now.year, now.date())
             if isinstance(p, RowResult):
                 record(p)
                 continue
@@ -854,7 +890,7 @@ def ingest(
 _WRITE_COLUMNS = (
     "indicator_id", "region_id", "period", "value", "value_as_entered", "unit_as_entered", "status", "qualifier",
     "source", "source_url", "note", "revision_reason", "reported_at", "entered_by_id", "batch_id", "supersedes_id",
-    "series_break",
+    "series_break", "published_on",
 )  # fmt: skip
 _SUPERSEDES = _WRITE_COLUMNS.index("supersedes_id")
 _REASON = _WRITE_COLUMNS.index("revision_reason")
@@ -879,7 +915,7 @@ def _write(
             p.indicator.id, p.region.id, p.period, None if p.retract else p.value, p.raw_value[:60],
             p.raw_unit or None, status, p.qualifier, item.source, item.source_url, item.note,
             item.revision_reason if revised else None, now, user_id, batch_id,
-            previous.id if revised and previous is not None else None, False,
+            previous.id if revised and previous is not None else None, False, p.published,
         )  # fmt: skip
         if p.stage == 0:
             first.append(row)

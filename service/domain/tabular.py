@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -26,6 +27,7 @@ HEADERS = {
     "source_url": "source_url", "来源链接": "source_url",
     "note": "note", "备注": "note", "说明": "note",
     "revision_reason": "revision_reason", "修订原因": "revision_reason",
+    "published": "published", "published_on": "published", "发布日期": "published", "发布时间": "published",
     "confirm": "confirm", "确认": "confirm",
 }  # fmt: skip
 REQUIRED = ("indicator", "region", "period", "value")
@@ -65,16 +67,16 @@ def _map_header(header: list[str]) -> dict[int, str]:
     if missing or unknown:
         raise Invalid(
             f"表头有误：缺少列 {', '.join(missing) or '无'}；无法识别的列 {', '.join(unknown) or '无'}。"
-            "可用列：指标、地区、年份、数值、单位、状态、来源、备注、修订原因、确认",
+            "可用列：指标、地区、年份、数值、单位、状态、来源、备注、修订原因、发布日期、确认",
             f"bad header: missing column(s) {', '.join(missing) or 'none'}; unknown column(s) "
             f"{', '.join(unknown) or 'none'}. Columns: indicator, region, period, value, unit, status, source, "
-            "note, revision_reason, confirm",
+            "note, revision_reason, published, confirm",
         )
     return mapping
 
 
 _FIELDS = ("indicator", "region", "period", "value", "unit", "status", "source", "source_url", "note",
-           "revision_reason", "confirm")  # fmt: skip
+           "revision_reason", "published", "confirm")  # fmt: skip
 
 
 def _text(v: Any) -> str | None:
@@ -92,13 +94,27 @@ def _row_reader(mapping: dict[int, str]) -> Callable[[int, Sequence[Any]], Obser
         vals = [v.strip() if type(v) is str else v for v in vals]
         if all(v is None or v == "" for v in vals):
             return None
-        indicator, region, period, value, unit, status, source, source_url, note, reason, confirm = vals
+        (
+            indicator,
+            region,
+            period,
+            value,
+            unit,
+            status,
+            source,
+            source_url,
+            note,
+            reason,
+            published,
+            confirm,
+        ) = vals
         if (value is None or value == "") and not reason:
             return None  # a template row left empty: not reported (an empty value never erases a figure)
         return ObservationInput(
             row=row_number, indicator=_text(indicator) or "", region=_text(region) or "", period=period,
             value=value, unit=_text(unit), status=_text(status), source=_text(source),
             source_url=_text(source_url), note=_text(note), revision_reason=_text(reason),
+            published=published if isinstance(published, dt.date) else _text(published),
             confirm=str(confirm or "").strip().lower() in TRUE_WORDS,
         )  # fmt: skip
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from service.config import Settings
 from service.db.models import Indicator, OutboxMessage, Plan, Region, ReportRun, Subscription
 from service.domain.statuses import WORST_FIRST, Status
+from service.domain.vintage import is_current
 from service.notify.outbox import enqueue
 from service.notify.render import (
     CADENCE_WORDS,
@@ -34,7 +35,7 @@ from service.notify.render import (
     status_chip,
 )
 from service.notify.subscriptions import Scope, unsubscribe_url
-from service.reports.queries import assessment_records, changes, get_run, previous_run
+from service.reports.queries import assessment_records, changes, get_run, latest_finished_run, previous_run
 from service.reports.render import target_text
 
 CHINA = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -350,7 +351,7 @@ def queue_after_run_digests(session: Session, run: ReportRun, settings: Settings
         .where(Subscription.active.is_(True), Subscription.cadence == "after_run")
         .order_by(Subscription.id)
     ))  # fmt: skip
-    if not subs:
+    if not subs or not is_current(run):  # a snapshot of a past date is no news
         return 0
     view = RunView(session, run)
     queued = 0
@@ -388,9 +389,7 @@ def queue_periodic_digests(session: Session, settings: Settings, *, now: dt.date
     ))  # fmt: skip
     if not subs:
         return 0
-    run = session.scalar(
-        select(ReportRun).where(ReportRun.status == "finished").order_by(ReportRun.id.desc()).limit(1)
-    )
+    run = latest_finished_run(session)  # the live view, never a snapshot of a past date
     if run is None:
         return 0
     view = RunView(session, run)

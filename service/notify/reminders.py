@@ -37,6 +37,7 @@ from service.db.models import (
     region_members,
 )
 from service.domain.regions import zone_members
+from service.domain.vintage import Vintage
 from service.notify.digest import CHINA
 from service.notify.outbox import enqueue
 from service.notify.render import bar_width, lang_of, render
@@ -135,7 +136,7 @@ def figures_present(session: Session, keys: set[FigureKey], *, now: dt.datetime)
         .where(
             Observation.indicator_id.in_(indicators),
             Observation.period.in_(years),
-            Observation.reported_at <= now,
+            Vintage.now(now).observations(),
             Observation.status != ObservationStatus.PLAN_BASELINE,
         )
         .order_by(Observation.reported_at, Observation.id)

@@ -28,7 +28,6 @@ from service.db.models import (
     OutboxMessage,
     Plan,
     Region,
-    ReportRun,
     Role,
     Subscription,
     User,
@@ -36,6 +35,7 @@ from service.db.models import (
 )
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.notify.outbox import CANCELLED, QUEUED
+from service.reports.queries import latest_finished_run
 
 CADENCES = ("after_run", "weekly", "monthly")
 LANGUAGES = ("zh", "en")
@@ -188,7 +188,8 @@ def create_subscription(
             raise Conflict(f"该地址已有相同的订阅（编号 {other.id}）",
                            f"this address already has the same subscription (id {other.id})")  # fmt: skip
     # the first digest reports what changed since the run current when they subscribed
-    latest = session.scalar(select(func.max(ReportRun.id)).where(ReportRun.status == "finished"))
+    current = latest_finished_run(session)
+    latest = current.id if current is not None else None
     sub = Subscription(
         user_id=owner.id if owner else None, email=email, plan_codes=plans, region_codes=regions,
         indicator_codes=indicators, cadence=req.cadence, language=req.language, active=True, created_at=now,

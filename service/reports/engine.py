@@ -1,8 +1,9 @@
 """Report runs: every target assessed on one vintage (as of a date), stored with its exact inputs.
 
 A run reads the catalog's target versions and the observations as they were known at ``as_of``
-(latest ``reported_at`` per indicator, region and year; an official statistic beats a plan baseline
-for the same year), aggregates composite zones by each indicator's rule when the zone has no figures
+(``service.domain.vintage``: published by ``as_of`` and recorded by the run's cut-off; the latest
+recorded version per indicator, region and year; an official statistic beats a plan baseline for the
+same year), aggregates composite zones by each indicator's rule when the zone has no figures
 of its own, and stores per target the status, the metrics and the ids of the observations used.
 Nothing here reads the clock: the caller passes ``as_of`` and ``now``.
 """
@@ -17,7 +18,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import Float, Integer, String, Table, or_, select, type_coerce
+from sqlalchemy import Float, Integer, String, Table, select, type_coerce
 from sqlalchemy.orm import Session
 
 from service.db.bulk import bulk_insert
@@ -49,6 +50,7 @@ from service.domain.progress import (
 from service.domain.progress import Assessment as Result
 from service.domain.regions import zone_members
 from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status
+from service.domain.vintage import Vintage
 
 SeriesKey = tuple[int, int]  # (indicator_id, region_id)
 ASSESSMENTS: Table = Assessment.__table__  # type: ignore[assignment]  # Core executemany: no ORM bookkeeping
@@ -87,21 +89,17 @@ class TargetRow(NamedTuple):
     period_start: int | None
 
 
-def target_rows_as_of(session: Session, as_of: dt.datetime) -> list[TargetRow]:
-    """Target versions in force at ``as_of`` (a first version counts from before it was catalogued),
-    as plain tuples of the columns a run needs: a run may assess 100,000s."""
-    in_force = (
-        or_(Target.valid_from <= as_of, Target.version == 1),
-        or_(Target.valid_to.is_(None), Target.valid_to > as_of),
-    )
-    stmt = select(*_TARGET_COLUMNS).where(*in_force).order_by(Target.id)
+def target_rows_as_of(session: Session, vintage: Vintage) -> list[TargetRow]:
+    """Target versions in force in ``vintage`` (a first version from its plan's issue date), as plain
+    tuples of the columns a run needs: a run may assess 100,000s."""
+    stmt = select(*_TARGET_COLUMNS).where(vintage.targets(session)).order_by(Target.id)
     return [TargetRow._make(row) for row in session.execute(stmt)]
 
 
 def load_vintage(
-    session: Session, keys: Iterable[SeriesKey], as_of: dt.datetime
+    session: Session, keys: Iterable[SeriesKey], vintage: Vintage
 ) -> dict[SeriesKey, dict[int, Any]]:
-    """The value of each year of each series as known at ``as_of`` (one vintage).
+    """The value of each year of each series as known in ``vintage``.
 
     Each year maps to a row with ``id``, ``value`` (float or None), ``status`` (text) and
     ``series_break``; the years of a series are in ascending order.
@@ -113,6 +111,7 @@ def load_vintage(
     out: dict[SeriesKey, dict[int, Any]] = {}
     baseline = ObservationStatus.PLAN_BASELINE.value
     connection = session.connection()
+    known = vintage.observations()
     for ind_id, reg_ids in by_indicator.items():
         # plain floats and strings: the figures are only read here, and Decimal/enum conversion of
         # millions of rows would cost more than the assessment itself
@@ -125,7 +124,7 @@ def load_vintage(
                 type_coerce(Observation.status, String).label("status"),
                 type_coerce(Observation.series_break, Integer).label("series_break"),
             )
-            .where(Observation.indicator_id == ind_id, Observation.reported_at <= as_of)
+            .where(Observation.indicator_id == ind_id, known)
             # the order of the series index: no sort; within a year the latest report comes last
             .order_by(Observation.region_id, Observation.period, Observation.reported_at, Observation.id)
         )
@@ -328,15 +327,22 @@ def run_report(
     now: dt.datetime,
     trigger: str = "manual",
     profile: str = "eurostat",
+    recorded_until: dt.datetime | None = None,
 ) -> ReportRun:
-    """Assess every target in force at ``as_of`` and store the run; flushes, never commits."""
+    """Assess every target in force at ``as_of`` and store the run; flushes, never commits.
+
+    The run reads what was published by ``as_of`` and recorded by ``recorded_until`` (default ``now``),
+    its recording cut-off: a run with the same ``as_of`` and cut-off made later gives the same result.
+    """
     if profile not in PROFILES:
         raise ValueError(f"unknown threshold profile {profile!r}")
-    run = ReportRun(as_of=as_of, started_at=now, trigger=trigger, method_version=METHOD_VERSION,
-                    threshold_profile=profile, status="running")  # fmt: skip
+    cutoff = now if recorded_until is None else recorded_until
+    run = ReportRun(as_of=as_of, recorded_until=cutoff, started_at=now, trigger=trigger,
+                    method_version=METHOD_VERSION, threshold_profile=profile, status="running")  # fmt: skip
     session.add(run)
     session.flush()
-    targets = target_rows_as_of(session, as_of)
+    known = Vintage(as_of, cutoff)
+    targets = target_rows_as_of(session, known)
     indicators = {i.id: i for i in session.scalars(select(Indicator))}
     plans = {p.id: p for p in session.scalars(select(Plan))}
     region_groups = {rid: f"region:{code}" for rid, code in session.execute(select(Region.id, Region.code))}
@@ -346,7 +352,7 @@ def run_report(
     keys: set[SeriesKey] = set()
     for t in targets:
         keys |= builder.needed_keys(t.indicator_id, t.region_id)
-    vintage = load_vintage(session, keys, as_of)
+    vintage = load_vintage(session, keys, known)
     rows: list[tuple[Any, ...]] = []
     statuses: list[str] = []
     summary_items: dict[str, list[tuple[Any, Result]]] = defaultdict(list)

@@ -12,15 +12,27 @@ from service.db.models import Assessment, Indicator, Observation, Plan, Region, 
 from service.domain.errors import NotFound
 from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status
 from service.domain.targets import figure
+from service.domain.vintage import is_current
 from service.reports.evidence import add_evidence
 
+RUN_PAGE = 50
 ACHIEVED = {Status.ACHIEVED.value, Status.ACHIEVED_EARLY.value}
 
 
-def latest_finished_run(session: Session) -> ReportRun | None:
-    return session.scalar(
-        select(ReportRun).where(ReportRun.status == "finished").order_by(ReportRun.id.desc()).limit(1)
-    )
+def latest_finished_run(session: Session, before: int | None = None) -> ReportRun | None:
+    """The live view: the newest finished run as of the time it was computed (``vintage.is_current``),
+    before the run id ``before`` if given. A run as of a past date (a snapshot, kept and reachable by its
+    id) never takes its place, whatever made it."""
+    stmt = select(ReportRun).where(ReportRun.status == "finished").order_by(ReportRun.id.desc())
+    if before is not None:
+        stmt = stmt.where(ReportRun.id < before)
+    offset = 0
+    while True:  # snapshots are few: nearly always the first page holds the answer
+        runs = session.scalars(stmt.offset(offset).limit(RUN_PAGE)).all()
+        found = next((r for r in runs if is_current(r)), None)
+        if found is not None or len(runs) < RUN_PAGE:
+            return found
+        offset += RUN_PAGE
 
 
 def get_run(session: Session, run_id: int | None) -> ReportRun:
@@ -38,12 +50,12 @@ def get_run(session: Session, run_id: int | None) -> ReportRun:
 
 
 def previous_run(session: Session, run: ReportRun) -> ReportRun | None:
-    return session.scalar(
-        select(ReportRun)
-        .where(ReportRun.status == "finished", ReportRun.id < run.id)
-        .order_by(ReportRun.id.desc())
-        .limit(1)
-    )
+    """The run before ``run`` that it is compared with: for a current run the previous current run (a
+    snapshot of a past date in between is no step of the live view), for a snapshot any earlier run."""
+    if is_current(run):
+        return latest_finished_run(session, before=run.id)
+    stmt = select(ReportRun).where(ReportRun.status == "finished", ReportRun.id < run.id)
+    return session.scalar(stmt.order_by(ReportRun.id.desc()).limit(1))
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from service.domain.errors import NotFound
 from service.domain.regions import expected_indicators, zone_members
 from service.domain.statuses import QUALITATIVE, WORST_FIRST, Status
 from service.domain.targets import figure
+from service.domain.vintage import Vintage
 from service.reports.engine import SeriesBuilder, load_vintage
 from service.reports.evidence import add_evidence
 from service.reports.queries import (
@@ -268,7 +269,8 @@ def target_page(session: Session, run: ReportRun, plan_code: str, key: str) -> d
     indicators = {i.id: i for i in session.scalars(select(Indicator))}
     members = zone_members(session)
     builder = SeriesBuilder(session, indicators, members)
-    vintage = load_vintage(session, builder.needed_keys(indicator.id, region.id), run.as_of)
+    known = Vintage.of_run(run)
+    vintage = load_vintage(session, builder.needed_keys(indicator.id, region.id), known)
     series, how = builder.series(vintage, indicator.id, region.id)
     used = {p.inputs[0] for p in series if len(p.inputs) == 1}
     revised = [
@@ -276,7 +278,7 @@ def target_page(session: Session, run: ReportRun, plan_code: str, key: str) -> d
         for oid, period, value in session.execute(
             select(Observation.id, Observation.period, type_coerce(Observation.value, Float)).where(
                 Observation.indicator_id == indicator.id, Observation.region_id == region.id,
-                Observation.reported_at <= run.as_of, Observation.value.is_not(None),
+                known.observations(), Observation.value.is_not(None),
                 Observation.status != ObservationStatus.PLAN_BASELINE,
             )
         )
@@ -442,7 +444,7 @@ def entry_rows(session: Session, region: Region, year: int) -> list[dict[str, An
     expected = expected_indicators(session, region)
     ind_ids = {i.id for i in expected}
     indicators = {i.id: i for i in expected}
-    vintage = load_vintage(session, {(i, region.id) for i in ind_ids}, dt.datetime.now(dt.UTC))
+    vintage = load_vintage(session, {(i, region.id) for i in ind_ids}, Vintage.now(dt.datetime.now(dt.UTC)))
     rows = []
     for i in sorted(ind_ids, key=lambda i: indicators[i].code):
         years = vintage.get((i, region.id), {})

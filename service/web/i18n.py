@@ -109,6 +109,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "entered_at": ("时间", "When"),
     "via": ("途径", "Via"),
     "source": ("来源", "Source"),
+    "published": ("发布日期", "Published"),
+    "recorded_until": ("录入截至", "recorded until"),
+    "published_hint": ("来源发布该数据的日期；不填则以录入时间计", "when the source made the figures public; "
+                       "left empty, the time of entry stands in"),
+    "published_unknown": ("未知（以录入时间 {day} 计）", "unknown ({day}, the entry time, stands in)"),
     "subscribe": ("订阅", "Subscribe"),
     "unsubscribe": ("退订", "Unsubscribe"),
     "cadence": ("频率", "Cadence"),

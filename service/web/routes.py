@@ -288,7 +288,7 @@ def evaluation_page(
         runs.append(run)
     return render(request, "evaluation.html", lang, user, run=run, d=d, figure=figure, labels=labels,
                   filters=filters, eot_keep=eot_keep, mid_keep=mid_keep, eot_paging=urlencode(eot_keep),
-                  mid_paging=urlencode(mid_keep), runs=runs)  # fmt: skip
+                  mid_paging=urlencode(mid_keep), runs=runs, latest=data.latest_run(session))  # fmt: skip
 
 
 @router.get("/plans/{code}/evaluation.csv")
@@ -426,6 +426,7 @@ async def entry_submit(request: Request, session: SessionDep, lang: Lang, user: 
         inputs.append(ObservationInput(
             row=n, indicator=code, region=region_code, period=year, value=str(value),
             status=str(form.get("status") or "final"), source=str(form.get("source") or "") or None,
+            published=str(form.get("published") or "") or None,
             revision_reason=str(form.get(f"reason_{code}") or "") or None, confirm=bool(form.get(f"confirm_{code}")),
         ))  # fmt: skip
     result = ingest(session, checked, inputs, path=WritePath.WEB, now=dt.datetime.now(dt.UTC),
