@@ -39,6 +39,14 @@ class ObservationIn(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
     revision_reason: str | None = Field(default=None, max_length=2000)
     confirm: bool = Field(default=False, description="store a flagged (implausible-looking) value anyway")
+    series_break: bool = Field(
+        default=False, description="统计口径调整: not comparable with the years before (a series break)"
+    )
+    coverage: str | None = Field(
+        default=None,
+        max_length=20,
+        description="part of the year the figure covers (1-10月, 前三季度, 上半年); empty: the whole year",
+    )
 
     @field_validator("value", "period", mode="before")
     @classmethod

@@ -9,6 +9,17 @@ Decisions where METHODOLOGY leaves room (``METHOD_VERSION`` changes when any of 
 
 - Window. ``t`` is the latest year with a value in ``[b, min(as_of, T)]``: values after the target
   year never count towards it (a 2020 target is judged on 2020, not on 2023), and the note says so.
+  After the term (``as_of > T``) only end-of-term verdicts are given (§3): when ``T`` has no value the
+  first later one (up to ``as_of``) ends the window and the verdict rests on it (``verdict_year``);
+  with no value for ``T`` or later the status is INSUFFICIENT_DATA with the projection to ``T`` as an
+  expectation (预计), never a pace status, unless the target was already met before ``T``
+  (ACHIEVED_EARLY, resting on that year). ``as_of`` None: no end of term is assumed.
+- Preliminary. A status resting on a preliminary figure (``Point.preliminary`` of the window's last
+  point) is marked (``latest_preliminary``; ``status_label`` gives 已实现（初步数据）).
+- Base <= 0. Rates, multiples and logarithms of values <= 0 are absent; the status then comes from the
+  linear schedule ratio ``P/τ``. A ``relative_change`` from a base below 0 moves by ``|x_b|·v/100``
+  (the sign of v says which way: 下降 lowers a deficit of −100 to −110); from a base of 0 it has no
+  level.
 - Base. ``b`` is the target's reference year, else the plan's base year. If ``b`` has no value the
   nearest later year is used and recorded, except for ``relative_change``, ``multiple`` and
   ``cumulative`` (stock), whose target level is defined by the reference value itself: a later
@@ -737,6 +748,10 @@ def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile:
     ended = as_of_year is not None and as_of_year > T
     if met_now and (t >= T or norm.early_achievement):
         status = Status.ACHIEVED if t >= T else Status.ACHIEVED_EARLY
+        if ended and t < T:
+            notes.append(
+                f"no value for {T} or later: the verdict rests on {t}, when the target was met early"
+            )
     elif t >= T:
         status = Status.MISSED
     elif ended:
@@ -796,10 +811,13 @@ def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile:
         strict_pass=strict,
         status_basis=basis,
         latest_preliminary=window[-1].preliminary,
-        verdict_year=t if status in (Status.ACHIEVED, Status.MISSED) else None,
+        verdict_year=t if status in _VERDICTS or (ended and status is Status.ACHIEVED_EARLY) else None,
         notes=tuple(notes),
         observation_ids=ids,
     )
+
+
+_VERDICTS = (Status.ACHIEVED, Status.MISSED)
 
 
 def _verdict_on_the_target_year(spec: TargetSpec, norm: Normalised, profile: str) -> Assessment:
@@ -979,6 +997,9 @@ def summarise(items: Iterable[tuple[Hashable, Assessment]]) -> Summary:
 
 
 # --- across regions (§5) -----------------------------------------------------------------------
+# ``aggregate_zone_year`` is the one aggregation: the report engine forms a zone's series with it
+# (``SeriesBuilder``), year by year, for the years its own figures (a plan baseline, a published zone
+# figure) do not cover.
 
 K = TypeVar("K", bound=Hashable)
 

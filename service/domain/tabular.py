@@ -27,6 +27,8 @@ HEADERS = {
     "note": "note", "备注": "note", "说明": "note",
     "revision_reason": "revision_reason", "修订原因": "revision_reason",
     "confirm": "confirm", "确认": "confirm",
+    "series_break": "series_break", "口径调整": "series_break", "统计口径调整": "series_break",
+    "coverage": "coverage", "覆盖期": "coverage", "统计期": "coverage", "期间": "coverage",
 }  # fmt: skip
 REQUIRED = ("indicator", "region", "period", "value")
 DAMAGED_ZH = "XLSX 文件已损坏或无法读取"
@@ -65,16 +67,16 @@ def _map_header(header: list[str]) -> dict[int, str]:
     if missing or unknown:
         raise Invalid(
             f"表头有误：缺少列 {', '.join(missing) or '无'}；无法识别的列 {', '.join(unknown) or '无'}。"
-            "可用列：指标、地区、年份、数值、单位、状态、来源、备注、修订原因、确认",
+            "可用列：指标、地区、年份、数值、单位、状态、来源、备注、修订原因、确认、口径调整、覆盖期",
             f"bad header: missing column(s) {', '.join(missing) or 'none'}; unknown column(s) "
             f"{', '.join(unknown) or 'none'}. Columns: indicator, region, period, value, unit, status, source, "
-            "note, revision_reason, confirm",
+            "note, revision_reason, confirm, series_break, coverage",
         )
     return mapping
 
 
 _FIELDS = ("indicator", "region", "period", "value", "unit", "status", "source", "source_url", "note",
-           "revision_reason", "confirm")  # fmt: skip
+           "revision_reason", "confirm", "series_break", "coverage")  # fmt: skip
 
 
 def _text(v: Any) -> str | None:
@@ -92,7 +94,21 @@ def _row_reader(mapping: dict[int, str]) -> Callable[[int, Sequence[Any]], Obser
         vals = [v.strip() if type(v) is str else v for v in vals]
         if all(v is None or v == "" for v in vals):
             return None
-        indicator, region, period, value, unit, status, source, source_url, note, reason, confirm = vals
+        (
+            indicator,
+            region,
+            period,
+            value,
+            unit,
+            status,
+            source,
+            source_url,
+            note,
+            reason,
+            confirm,
+            brk,
+            cover,
+        ) = vals
         if (value is None or value == "") and not reason:
             return None  # a template row left empty: not reported (an empty value never erases a figure)
         return ObservationInput(
@@ -100,6 +116,7 @@ def _row_reader(mapping: dict[int, str]) -> Callable[[int, Sequence[Any]], Obser
             value=value, unit=_text(unit), status=_text(status), source=_text(source),
             source_url=_text(source_url), note=_text(note), revision_reason=_text(reason),
             confirm=str(confirm or "").strip().lower() in TRUE_WORDS,
+            series_break=str(brk or "").strip().lower() in TRUE_WORDS, coverage=_text(cover),
         )  # fmt: skip
 
     return read

@@ -50,6 +50,7 @@ from service.domain.progress import (
 from service.domain.progress import Assessment as Result
 from service.domain.regions import zone_members
 from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status
+from service.domain.values import STATISTICS_BUREAU
 
 SeriesKey = tuple[int, int]  # (indicator_id, region_id)
 ASSESSMENTS: Table = Assessment.__table__  # type: ignore[assignment]  # Core executemany: no ORM bookkeeping
@@ -108,15 +109,16 @@ def load_vintage(
 ) -> dict[SeriesKey, dict[int, Any]]:
     """The value of each year of each series as known at ``as_of`` (one vintage).
 
-    Each year maps to a row with ``id``, ``value`` (float or None), ``status`` (text) and
-    ``series_break``; the years of a series are in ascending order.
+    Each year maps to a row with ``id``, ``value`` (float or None), ``status`` (text),
+    ``series_break``, ``source_key``, ``coverage`` and ``reported_at``; the years of a series are in
+    ascending order. A figure for part of a year is never that year's value; where several sources
+    have a figure for one year, ``preferred`` decides which one counts (METHODOLOGY §6).
     """
     wanted = set(keys)
     by_indicator: dict[int, set[int]] = defaultdict(set)
     for ind, reg in wanted:
         by_indicator[ind].add(reg)
     out: dict[SeriesKey, dict[int, Any]] = {}
-    baseline = ObservationStatus.PLAN_BASELINE.value
     connection = session.connection()
     for ind_id, reg_ids in by_indicator.items():
         # plain floats and strings: the figures are only read here, and Decimal/enum conversion of
@@ -129,6 +131,9 @@ def load_vintage(
                 type_coerce(Observation.value, Float).label("value"),
                 type_coerce(Observation.status, String).label("status"),
                 type_coerce(Observation.series_break, Integer).label("series_break"),
+                Observation.source_key,
+                Observation.coverage,
+                Observation.reported_at,
             )
             .where(Observation.indicator_id == ind_id, Observation.reported_at <= as_of)
             # the order of the series index: no sort; within a year the latest report comes last
@@ -138,18 +143,51 @@ def load_vintage(
             stmt = stmt.where(Observation.region_id.in_(reg_ids))
         current_region: int | None = None
         years: dict[int, Any] | None = None
+        # (region, year) -> the latest row of each history, where a year has more than one
+        several: dict[tuple[int, int], dict[str, Any]] = {}
         for row in connection.execute(stmt).all():  # fetchall: far cheaper than row-by-row
             reg_id, period = row[1], row[2]
             if reg_id != current_region:
                 current_region = reg_id
                 years = out.setdefault((ind_id, reg_id), {}) if reg_id in reg_ids else None
-            if years is None:
+            if years is None or row[7] is not None:  # part of a year: never the year's value
                 continue
-            # a plan baseline never displaces an official statistic for the same year
-            if row[4] == baseline and period in years and years[period][4] != baseline:
+            held = years.get(period)
+            if held is None:
+                years[period] = row
                 continue
-            years[period] = row
+            history = _history(row)
+            if (reg_id, period) not in several and _history(held) == history:
+                years[period] = row  # the next version of the same history
+                continue
+            rows = several.setdefault((reg_id, period), {_history(held): held})
+            rows[history] = row
+            years[period] = max(rows.values(), key=preferred)
     return out
+
+
+def _history(row: Any) -> str:
+    """A figure's history within a year: its source's, a plan baseline's apart (row by position)."""
+    return "\x00baseline" if row[4] == _BASELINE else row[6]
+
+
+_BASELINE = ObservationStatus.PLAN_BASELINE.value
+_FINAL = {ObservationStatus.FINAL.value, ObservationStatus.REVISED.value}
+
+
+def preferred(row: Any) -> tuple[Any, ...]:
+    """The order in which one year's figures from several sources count (the largest counts): a value
+    over a retraction, an official statistic over a plan baseline, final over preliminary, the
+    statistics bureau (统计局) over other offices, then the later recording."""
+    status = row[4]
+    return (
+        row[3] is not None,
+        status != _BASELINE,
+        status in _FINAL,
+        row[6].startswith(STATISTICS_BUREAU),
+        row[8],
+        row[0],
+    )
 
 
 def _series(years: dict[int, Any]) -> list[SeriesPoint]:
@@ -280,7 +318,8 @@ class SeriesBuilder:
             if zone_year.derived:
                 names = ", ".join(self.region_codes.get(m, str(m)) for m in zone_year.derived)
                 derivations.append(f"{y}: {num_code} of {names} derived as rate × {den_code}")
-            made.append(SeriesPoint(y, zone_year.value, tuple(ids), False, prelim))
+            brk = any(o.series_break for o in behind)  # a member's break breaks the zone's series
+            made.append(SeriesPoint(y, zone_year.value, tuple(ids), brk, prelim))
         if derivations:
             how += "; " + "; ".join(derivations)
         if own and made:

@@ -61,8 +61,10 @@ def recent_runs(session: Session, limit: int = 30) -> list[ReportRun]:
     ))  # fmt: skip
 
 
-def status_label(status: str, lang: str) -> str:
-    return t("status_" + status, lang)
+def status_label(status: str, lang: str, preliminary: bool = False) -> str:
+    """A status's words; marked when it rests on a preliminary figure (已实现（初步数据）)."""
+    mark = preliminary and status not in ("insufficient_data", "qualitative")
+    return t("status_" + status, lang) + (t("preliminary_mark", lang) if mark else "")
 
 
 REGIONS_PER_PAGE = 12  # regions (columns) of the attainment grid per page
@@ -370,7 +372,7 @@ def indicator_page(session: Session, run: ReportRun, code: str, lang: str,
             "last_region": names[-1] if names else "",
         }
     for r in rows:
-        r["status_label"] = status_label(r["status"], lang)
+        r["status_label"] = status_label(r["status"], lang, bool(r.get("latest_preliminary")))
     rows.sort(key=lambda r: (r["region_code"], r["target_year"]))
     out["rows"] = rows
     return out
