@@ -143,3 +143,32 @@ def test_a_series_break_through_the_api_and_a_file_reaches_the_methodology(
     run = run_report(session, as_of=WHEN + dt.timedelta(days=1), now=WHEN + dt.timedelta(days=1))
     r = record(session, run, "yrd-outline-2019/rd-intensity-2025")
     assert r["status"] == "insufficient_data"
+
+
+def test_the_entry_form_records_a_series_break_and_a_part_of_the_year(
+    client: TestClient, session: Session
+) -> None:
+    from service.db.models import Role
+    from tests.test_web_pages import login
+
+    csrf = login(client, session, "js", Role.EDITOR, ["330421"])
+    form = {"csrf": csrf, "region": "330421", "year": "2024", "value_gdp": "880.5", "status": "final",
+            "break_gdp": "1", "coverage": "1-10月"}  # fmt: skip
+    assert client.post("/entry", data=form).status_code == 200
+    (o,) = session.scalars(select(Observation).where(Observation.status != "plan_baseline")).all()
+    assert o.series_break is True and o.coverage == "1-10月" and o.source_key == "#1-10月"
+
+
+def test_the_api_lists_two_sources_figures_for_one_year_side_by_side(
+    client: TestClient, session: Session
+) -> None:
+    admin, _ = create_user(session, username="admin", role="admin", regions=())
+    for n, row in enumerate((rd(3.33, "统计监测办公室"), rd(3.34, "科技局"))):
+        assert ingest(session, admin, [row], path=WritePath.API, now=WHEN + dt.timedelta(hours=n)).applied
+    session.commit()
+    listed = client.get("/api/v1/observations", params={"indicator": "rd_intensity", "region": "Z-YRD",
+                                                        "period": 2023, "include_baselines": False}).json()  # fmt: skip
+    assert sorted((i["source_key"], i["value"]) for i in listed["items"]) == [
+        ("科技局", 3.34),
+        ("统计局", 3.33),
+    ]

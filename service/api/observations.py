@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Header, Query, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from service.api.deps import NO_NUL, CurrentUser, SessionDep
@@ -143,6 +143,7 @@ def _obs_record(o: Observation, ind: Indicator, reg: Region) -> dict[str, Any]:
         "qualifier": o.qualifier.value, "source": o.source, "source_url": o.source_url, "note": o.note,
         "revision_reason": o.revision_reason, "reported_at": o.reported_at.isoformat(),
         "entered_by": o.entered_by_id, "batch_id": o.batch_id, "supersedes": o.supersedes_id,
+        "source_key": o.source_key, "coverage": o.coverage, "series_break": o.series_break,
     }  # fmt: skip
 
 
@@ -168,8 +169,11 @@ def list_observations(
         select(
             Observation.id,
             func.row_number().over(
-                partition_by=(Observation.indicator_id, Observation.region_id, Observation.period, Observation.source)
-                if include_baselines else (Observation.indicator_id, Observation.region_id, Observation.period),
+                # one history per source (plan baselines: one per plan, by their source); the figures
+                # of other sources for the same year are listed beside each other
+                partition_by=(Observation.indicator_id, Observation.region_id, Observation.period,
+                              Observation.source_key, case((Observation.status == "plan_baseline",
+                                                            Observation.source), else_="")),
                 order_by=(Observation.reported_at.desc(), Observation.id.desc()),
             ).label("rn"),
         )
