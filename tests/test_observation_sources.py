@@ -172,3 +172,15 @@ def test_the_api_lists_two_sources_figures_for_one_year_side_by_side(
         ("科技局", 3.34),
         ("统计局", 3.33),
     ]
+
+
+def test_the_cli_import_reader_takes_the_break_and_coverage_columns(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from service.domain.tabular import iter_file
+
+    path = tmp_path / "嘉善.csv"
+    path.write_bytes(
+        "指标,地区,年份,数值,单位,口径调整,覆盖期\ngdp,嘉善县,2024,880.5,亿元,是,\ngdp,嘉善县,2025,700,亿元,,1-10月\n"
+        .encode("gb18030")
+    )  # fmt: skip
+    rows = list(iter_file(path))
+    assert [(r.series_break, r.coverage) for r in rows] == [(True, None), (False, "1-10月")]

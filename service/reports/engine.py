@@ -1,9 +1,12 @@
 """Report runs: every target assessed on one vintage (as of a date), stored with its exact inputs.
 
 A run reads the catalog's target versions and the observations as they were known at ``as_of``
-(latest ``reported_at`` per indicator, region and year; an official statistic beats a plan baseline
-for the same year), aggregates composite zones by each indicator's rule when the zone has no figures
-of its own, and stores per target the status, the metrics and the ids of the observations used.
+(latest ``reported_at`` of each source's history; where sources compete for a year, ``preferred``
+decides: an official statistic over a plan baseline, final over preliminary, 统计局 over other
+offices, then the later recording; figures for part of a year are never the year's value),
+aggregates composite zones by each indicator's rule (``progress.aggregate_zone_year``) for the years
+the zone's own figures do not cover, and stores per target the status, the metrics and the ids of the
+observations used.
 Nothing here reads the clock: the caller passes ``as_of`` and ``now``.
 """
 
