@@ -184,3 +184,21 @@ def test_the_cli_import_reader_takes_the_break_and_coverage_columns(tmp_path) ->
     )  # fmt: skip
     rows = list(iter_file(path))
     assert [(r.series_break, r.coverage) for r in rows] == [(True, None), (False, "1-10月")]
+
+
+def test_the_target_page_shows_the_figures_not_counted_beside_the_counted_one(
+    client: TestClient, session: Session
+) -> None:
+    from service.reports.engine import run_report
+
+    admin, _ = create_user(session, username="admin", role="admin", regions=())
+    rows = [rd(3.33, "统计监测办公室"), rd(3.34, "科技局"), rd(2.9, "统计局", period=2022),
+            rd(2.1, "统计局", period="2024年上半年")]  # fmt: skip
+    for n, row in enumerate(rows):
+        assert ingest(session, admin, [row], path=WritePath.API, now=WHEN + dt.timedelta(hours=n)).applied
+    run_report(session, as_of=WHEN + dt.timedelta(days=1), now=WHEN + dt.timedelta(days=1))
+    session.commit()
+    page = client.get("/targets/yrd-outline-2019/rd-intensity-2025").text
+    table = page[page.index('id="other-figures"') :]
+    assert "科技局" in table and "3.34" in table and "1-6月" in table and "2.1" in table
+    assert "统计监测办公室" not in table  # the counted figure is not listed as another

@@ -87,6 +87,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "history": ("修改记录", "History"),
     "confirm": ("确认异常值", "Confirm unusual value"),
     "series_break": ("统计口径调整", "Series break"),
+    "other_figures": ("其他来源及部分年度数据（未计入评估）", "Other sources' and part-year figures (not counted)"),
     "coverage": ("部分年度（如1-10月，全年留空）", "Part of the year (e.g. 1-10月; empty: whole year)"),
     "file": ("文件（CSV 或 XLSX）", "File (CSV or XLSX)"),
     "template": ("下载填报模板", "Download a template"),
