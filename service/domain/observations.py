@@ -283,10 +283,19 @@ def writable_indicator_ids(session: Session, user: User) -> set[int] | None:
     return ids or None
 
 
+_LATER_FIELDS = {"series_break": False, "coverage": None}  # left out at their defaults: keys sent before
+# these fields existed keep their fingerprints
+
+
 def request_fingerprint(inputs: list[ObservationInput], options: dict[str, Any]) -> str:
-    payload = json.dumps(
-        [asdict(i) for i in inputs] + [options], sort_keys=True, default=str, ensure_ascii=False
-    )
+    rows = []
+    for i in inputs:
+        row = asdict(i)
+        for name, default in _LATER_FIELDS.items():
+            if row[name] == default:
+                del row[name]
+        rows.append(row)
+    payload = json.dumps([*rows, options], sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
