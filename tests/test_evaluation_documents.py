@@ -108,7 +108,7 @@ def test_the_document_shows_the_runs_figures(session: Session) -> None:
     urb = rows["urbanization-rate-2025"]
     assert urb.verdict == "missed" and urb.shortfall == "0.9个百分点" and urb.latest == "69.1%\n2025年"
     air = rows["good-air-days-2025"]
-    assert air.preliminary and air.verdict_text.endswith("（初步）") and "初步" in air.latest
+    assert air.preliminary and air.verdict_text.endswith("（初步数据）") and "初步" in air.latest
     rd = rows["rd-intensity-2025"]
     assert rd.verdict == "achieved_early" and any(n.startswith("来源[") for n in rd.notes)
     assert len(d.statistics) >= 3 and all(s["published"] for s in d.statistics)

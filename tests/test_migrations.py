@@ -200,3 +200,52 @@ def test_publication_dates_and_cut_offs_keep_the_old_data(fresh_db_url) -> None:
     current = [is_current(ReportRun(**{k: v for k, v in r.items() if k != "summary"})) for r in runs]
     assert current == [True, False]
     engine.dispose()
+
+
+def test_sources_migration_keeps_each_history_under_its_first_versions_source(fresh_db_url) -> None:  # type: ignore[no-untyped-def]
+    """c15b00000005 on a database with observations: an existing chain whose versions name different
+    sources stays one history (the first version's key); a second source's figure can then stand beside
+    it, and going back refuses while it does."""
+    import datetime as dt
+
+    from alembic import command
+    from sqlalchemy import insert, select
+
+    from service.db.migrate import alembic_config, upgrade_to_head
+    from service.db.models import Indicator, Observation, Region
+    from service.db.session import make_engine
+
+    engine = make_engine(fresh_db_url())
+    cfg = alembic_config(engine)
+    now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "c14a00000003")
+    # the older schema's columns only (the model's defaults would name the new ones)
+    from sqlalchemy import column, table
+
+    old = table("observations", *(column(c) for c in ("id", "indicator_id", "region_id", "period", "value", "status",
+                                                      "qualifier", "series_break", "source", "supersedes_id",
+                                                      "reported_at")))  # fmt: skip
+    obs = Observation.__table__
+    common = {"indicator_id": 1, "region_id": 1, "period": 2023, "qualifier": "exact", "series_break": False}
+    with engine.begin() as conn:
+        conn.execute(insert(Region.__table__).values(id=1, code="330000", name_zh="浙江省", name_en="Zhejiang",
+                                                     level="province", aliases=[], content_hash="r"))  # fmt: skip
+        conn.execute(insert(Indicator.__table__).values(
+            id=1, code="gdp", name_zh="地区生产总值", name_en="GDP", unit="亿元", direction="up", kind="level",
+            aggregation="sum", category="economy", synonyms=[], content_hash="i"))  # fmt: skip
+        conn.execute(insert(old).values(id=1, value=82553, status="preliminary", source="浙江省统计公报",
+                                        reported_at=now, **common))  # fmt: skip
+        conn.execute(insert(old).values(id=2, value=85620, status="final", source="网易号转载", supersedes_id=1,
+                                        reported_at=now + dt.timedelta(days=1), **common))  # fmt: skip
+    upgrade_to_head(engine)
+    with engine.begin() as conn:
+        keys = dict(conn.execute(select(obs.c.id, obs.c.source_key).order_by(obs.c.id)).all())
+        assert keys == {1: "统计局", 2: "统计局"}
+        conn.execute(insert(obs).values(id=3, value=85000, status="final", source="科技局", source_key="科技局",
+                                        reported_at=now, **common))  # fmt: skip
+    with pytest.raises(RuntimeError, match="several sources"), engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "c14a00000003")
+    engine.dispose()

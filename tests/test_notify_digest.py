@@ -130,7 +130,8 @@ def test_a_digest_after_a_run_reaches_the_subscriber_and_unsubscribing_stops_the
     text, html = parts(message)
     # what changed first, with the reason in words, then the summary, then every target in scope
     assert text.index("自上次摘要以来的变化") < text.index("按状态汇总") < text.index("各项目标")
-    assert "新实现的目标（1）" in text and "▲ 符合序时进度 → ★ 提前实现；原因：新数据" in text
+    # (as of 2026 the 2025 target had no value for 2025 or later in the first run: no verdict, 数据不足)
+    assert "新实现的目标（1）" in text and "数据不足 → ★ 提前实现；原因：新数据" in text
     assert "2022年 2.97% → 2024年 3.08%" in text and f"{BASE}/targets/{RD}" in text
     assert "最新值：2024年 3.08%；目标：≥3%（2025年）" in text and "所需增速：已实现，无需追赶" in text
     assert "demo-zone" not in text and "长三角中心区" not in text  # out of scope: other plan, other region
@@ -238,7 +239,7 @@ def test_preview_renders_without_sending(session: Session, app_client: TestClien
     session.commit()
     page = app_client.get(preview, headers=headers)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert "Plan-target monitoring · progress digest" in page.text and "On track" in page.text
+    assert "Plan-target monitoring · progress digest" in page.text and "Insufficient data" in page.text
     text = app_client.get(preview, params={"format": "text"}, headers=headers)
     assert text.headers["content-type"].startswith("text/plain") and "Summary by status" in text.text
     assert app_client.get(preview, headers=other).status_code == 403
@@ -250,7 +251,7 @@ def test_preview_renders_without_sending(session: Session, app_client: TestClien
 def test_the_example_digest_shows_every_kind_of_change(session: Session, db_url: str) -> None:
     digest = build_example(session, settings_for(db_url))
     text, html = digest.text, digest.html
-    assert digest.subject == "【规划目标监测】6项目标有变化 · 截至2026-06-01" and digest.targets == 21
+    assert digest.subject == "【规划目标监测】6项目标有变化 · 截至2025-06-01" and digest.targets == 21
     for words in ("新实现的目标（2）", "新落后于序时进度的目标（2）", "其他状态变化（1）", "其他更新（状态未变）（1）",
                   "原因：新数据", "原因：目标调整、数据修订", "时间进度 67%，完成进度 50%（慢于序时进度 17 个百分点）",
                   "今后每年需增长 4.2%（此前实际年均 2.2%）"):  # fmt: skip

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Header, Query, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from service.api.deps import NO_NUL, CurrentUser, SessionDep
@@ -46,6 +46,14 @@ class ObservationIn(BaseModel):
         "day of that period); omitted: unknown, the time of entry stands in",
     )
     confirm: bool = Field(default=False, description="store a flagged (implausible-looking) value anyway")
+    series_break: bool = Field(
+        default=False, description="统计口径调整: not comparable with the years before (a series break)"
+    )
+    coverage: str | None = Field(
+        default=None,
+        max_length=20,
+        description="part of the year the figure covers (1-10月, 前三季度, 上半年); empty: the whole year",
+    )
 
     @field_validator("value", "period", mode="before")
     @classmethod
@@ -145,6 +153,7 @@ def _obs_record(o: Observation, ind: Indicator, reg: Region) -> dict[str, Any]:
         "published_effective": published.isoformat(), "published_known": known,
         "reported_at": o.reported_at.isoformat(),
         "entered_by": o.entered_by_id, "batch_id": o.batch_id, "supersedes": o.supersedes_id,
+        "source_key": o.source_key, "coverage": o.coverage, "series_break": o.series_break,
     }  # fmt: skip
 
 
@@ -173,8 +182,11 @@ def list_observations(
         select(
             Observation.id,
             func.row_number().over(
-                partition_by=(Observation.indicator_id, Observation.region_id, Observation.period, Observation.source)
-                if include_baselines else (Observation.indicator_id, Observation.region_id, Observation.period),
+                # one history per source (plan baselines: one per plan, by their source); the figures
+                # of other sources for the same year are listed beside each other
+                partition_by=(Observation.indicator_id, Observation.region_id, Observation.period,
+                              Observation.source_key, case((Observation.status == "plan_baseline",
+                                                            Observation.source), else_="")),
                 order_by=(Observation.reported_at.desc(), Observation.id.desc()),
             ).label("rn"),
         )

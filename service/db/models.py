@@ -360,7 +360,8 @@ class Observation(Base):
     __table_args__ = (
         Index("ix_observations_series", "indicator_id", "region_id", "period", "reported_at"),
         Index("ix_observations_reported_at", "reported_at"),
-        # A figure's history is one line: one original per (indicator, region, year) (plan baselines,
+        # A figure's history is one line per source: one original per (indicator, region, year,
+        # source_key) (plan baselines,
         # quoted per plan, keep their own chains) and no version superseded twice. Concurrent writers
         # of the same figure meet here; the loser re-reads and becomes a revision (see ingest).
         Index(
@@ -368,6 +369,7 @@ class Observation(Base):
             "indicator_id",
             "region_id",
             "period",
+            "source_key",
             unique=True,
             sqlite_where=text("supersedes_id IS NULL AND status <> 'plan_baseline'"),
             postgresql_where=text("supersedes_id IS NULL AND status <> 'plan_baseline'"),
@@ -388,6 +390,15 @@ class Observation(Base):
     qualifier: Mapped[Qualifier] = mapped_column(_enum(Qualifier), default=Qualifier.EXACT)
     series_break: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str | None] = mapped_column(Unicode(400))
+    source_key: Mapped[str] = mapped_column(
+        Unicode(80),
+        default="",
+        server_default="",
+        comment="normalised source: one history per (indicator, region, year, source_key)",
+    )
+    coverage: Mapped[str | None] = mapped_column(
+        Unicode(20), comment="part of the year the figure covers (1-10月); NULL = the whole year"
+    )
     source_url: Mapped[str | None] = mapped_column(String(1000))
     note: Mapped[str | None] = mapped_column(Text)
     revision_reason: Mapped[str | None] = mapped_column(Text)

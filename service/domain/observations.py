@@ -37,7 +37,16 @@ from service.db.models import (
 from service.domain import changes, plausibility, units, vintage
 from service.domain.errors import Conflict, Forbidden
 from service.domain.regions import zone_members
-from service.domain.values import MAX_ABS, ValueProblem, parse_value, parse_year, to_column
+from service.domain.values import (
+    MAX_ABS,
+    ValueProblem,
+    parse_coverage,
+    parse_value,
+    parse_year,
+    source_key,
+    split_period,
+    to_column,
+)
 
 CHUNK = 5000
 OBSERVATIONS: Table = Observation.__table__  # type: ignore[assignment]  # Core inserts: no ORM bookkeeping per row
@@ -70,6 +79,9 @@ class ObservationInput:
     revision_reason: str | None = None
     published: object = None  # 发布日期: a date, or text YYYY-MM-DD / YYYY-MM / YYYY; None: unknown
     confirm: bool = False
+    series_break: bool = False  # 统计口径调整: not comparable with the years before (METHODOLOGY §6)
+    coverage: str | None = None  # part of the year (1-10月, 前三季度); None: the whole year, or as the
+    # period or note says
 
 
 @dataclass
@@ -272,17 +284,19 @@ def writable_indicator_ids(session: Session, user: User) -> set[int] | None:
     return ids or None
 
 
-def _fingerprinted(item: ObservationInput) -> dict[str, Any]:
-    fields = asdict(item)
-    if fields["published"] is None:  # as before publication dates: a retry across the upgrade still matches
-        del fields["published"]
-    return fields
+_LATER_FIELDS = {"published": None, "series_break": False, "coverage": None}  # left out at their
+# defaults: keys sent before these fields existed keep their fingerprints
 
 
 def request_fingerprint(inputs: list[ObservationInput], options: dict[str, Any]) -> str:
-    payload = json.dumps(
-        [_fingerprinted(i) for i in inputs] + [options], sort_keys=True, default=str, ensure_ascii=False
-    )
+    rows = []
+    for i in inputs:
+        row = asdict(i)
+        for name, default in _LATER_FIELDS.items():
+            if row[name] == default:
+                del row[name]
+        rows.append(row)
+    payload = json.dumps([*rows, options], sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -297,7 +311,9 @@ class _Prepared:
     raw_unit: str | None
     status: ObservationStatus
     input: ObservationInput
-    key: tuple[int, int, int]  # (indicator id, region id, period)
+    key: tuple[int, int, int]  # (indicator id, region id, period): the figure, locked by writers
+    chain: tuple[int, int, int, str] = (0, 0, 0, "")  # (…, source_key): the history this row continues
+    coverage: str | None = None
     qualifier: Qualifier = Qualifier.EXACT
     previous: Any = None  # the stored row this one follows (id, value, status, batch_id), if any
     doubt: plausibility.Verdict | None = None  # an implausible-looking value, held unless confirmed
@@ -386,8 +402,13 @@ def _prepare_row(
     if type(region) is RowProblem:
         problems.append(region)
     period: int | None = None
+    raw_period, coverage = split_period(item.period)
+    if item.coverage is not None and str(item.coverage).strip():
+        coverage = parse_coverage(item.coverage)
+    elif coverage is None and item.note:
+        coverage = parse_coverage(item.note, in_note=True)
     try:
-        period = parse_year(item.period, latest=latest_year)
+        period = parse_year(raw_period, latest=latest_year)
     except ValueProblem as exc:
         problems.append(RowProblem("period", exc.zh, exc.en))
     status_text = item.status.strip().lower() if item.status else "final"
@@ -458,6 +479,8 @@ def _prepare_row(
         status,
         item,
         (indicator.id, region.id, period),
+        (indicator.id, region.id, period, source_key(item.source, coverage)),
+        coverage,
         qualifier,
         retract=retract,
         doubt=doubt,
@@ -493,13 +516,16 @@ _LATEST_COLUMNS = (
     Observation.status,
     Observation.batch_id,
     Observation.published_on,
+    Observation.source_key,
+    Observation.coverage,
 )
 
 
 def _latest(
     session: Session, ind_ids: set[int], reg_ids: set[int], periods: set[int], as_of: dt.datetime
-) -> dict[tuple[int, int, int], Any]:
-    """The current (latest reported) statistic for each (indicator, region, period); plan baselines excluded.
+) -> dict[tuple[int, int, int, str], Any]:
+    """The current (latest reported) statistic of each history (indicator, region, period, source_key);
+    plan baselines excluded.
 
     Rows (id, value, status, batch_id, ...) for the given indicators, regions and years.
     """
@@ -524,9 +550,9 @@ def _latest(
             Observation.id,
         )
     )
-    latest: dict[tuple[int, int, int], Any] = {}
+    latest: dict[tuple[int, int, int, str], Any] = {}
     for obs in rows:
-        latest[(obs.indicator_id, obs.region_id, obs.period)] = obs
+        latest[(obs.indicator_id, obs.region_id, obs.period, obs.source_key)] = obs
     return latest
 
 
@@ -665,11 +691,14 @@ def _decide_chunk(
         years | {y - 1 for y in years} | {y + 1 for y in years},
         now,
     )
-    series = {k: Decimal(o.value) for k, o in latest.items() if o.value is not None}
-    series.update({p.key: p.value for p in chunk_prepared})
+    # the whole-year figures, for the checks against neighbouring years and components
+    series = {
+        k[:3]: Decimal(o.value) for k, o in latest.items() if o.value is not None and o.coverage is None
+    }
+    series.update({p.key: p.value for p in chunk_prepared if p.coverage is None})
     to_write: list[_Prepared] = []
     for p in chunk_prepared:
-        previous = latest.get(p.key)
+        previous = latest.get(p.chain)
         p.previous = previous
         in_this_batch = previous is not None and batch_id is not None and previous.batch_id == batch_id
         if in_this_batch and not (p.input.revision_reason or "").strip():
@@ -776,7 +805,7 @@ def ingest(
     seen_rows = 0
     # keys of this batch: all of them for a dry run (nothing reaches the database); for a real run the
     # rows of earlier chunks are found in the database with this batch's id
-    seen: dict[tuple[int, int, int], int] = {}
+    seen: dict[tuple[int, int, int, str], int] = {}
     savepoint = None if dry_run else session.begin_nested()
     batch: ImportBatch | None = None
     touched: set[int] = set()  # indicators written to
@@ -796,7 +825,7 @@ def ingest(
             kept = [r for r in kept if r.problems]
         if not dry_run:
             seen = {}
-        in_chunk: dict[tuple[int, int, int], _Prepared] = {}
+        in_chunk: dict[tuple[int, int, int, str], _Prepared] = {}
         chunk_prepared: list[_Prepared] = []
         later: list[_Prepared] = []  # rows revising an earlier row of this chunk
         for item in chunk:
@@ -804,7 +833,7 @@ def ingest(
             if isinstance(p, RowResult):
                 record(p)
                 continue
-            key = p.key
+            key = p.chain
             if key in in_chunk and (item.revision_reason or "").strip():
                 prior = in_chunk[key]
                 p.stage = prior.stage + 1
@@ -820,8 +849,8 @@ def ingest(
                 p.result.outcome = "rejected"
                 first = seen.get(key) or in_chunk[key].input.row
                 p.result.problems.append(RowProblem(
-                    "period", f"与第 {first} 行重复（同一指标、地区、年份）",
-                    f"duplicate of row {first} (same indicator, region and year)",
+                    "period", f"与第 {first} 行重复（同一指标、地区、年份、来源）",
+                    f"duplicate of row {first} (same indicator, region, year and source)",
                 ))  # fmt: skip
                 record(p.result)
                 continue
@@ -890,7 +919,7 @@ def ingest(
 _WRITE_COLUMNS = (
     "indicator_id", "region_id", "period", "value", "value_as_entered", "unit_as_entered", "status", "qualifier",
     "source", "source_url", "note", "revision_reason", "reported_at", "entered_by_id", "batch_id", "supersedes_id",
-    "series_break", "published_on",
+    "series_break", "published_on", "source_key", "coverage",
 )  # fmt: skip
 _SUPERSEDES = _WRITE_COLUMNS.index("supersedes_id")
 _REASON = _WRITE_COLUMNS.index("revision_reason")
@@ -915,7 +944,8 @@ def _write(
             p.indicator.id, p.region.id, p.period, None if p.retract else p.value, p.raw_value[:60],
             p.raw_unit or None, status, p.qualifier, item.source, item.source_url, item.note,
             item.revision_reason if revised else None, now, user_id, batch_id,
-            previous.id if revised and previous is not None else None, False, p.published,
+            previous.id if revised and previous is not None else None, item.series_break, p.published,
+            p.chain[3], p.coverage,
         )  # fmt: skip
         if p.stage == 0:
             first.append(row)
@@ -935,7 +965,7 @@ def _write(
         values[_SUPERSEDES] = session.scalar(
             select(Observation.id)
             .where(Observation.indicator_id == p.indicator.id, Observation.region_id == p.region.id,
-                   Observation.period == p.period)
+                   Observation.period == p.period, Observation.source_key == p.chain[3])
             .order_by(Observation.reported_at.desc(), Observation.id.desc())
             .limit(1)
         )  # fmt: skip

@@ -9,6 +9,17 @@ Decisions where METHODOLOGY leaves room (``METHOD_VERSION`` changes when any of 
 
 - Window. ``t`` is the latest year with a value in ``[b, min(as_of, T)]``: values after the target
   year never count towards it (a 2020 target is judged on 2020, not on 2023), and the note says so.
+  After the term (``as_of > T``) only end-of-term verdicts are given (§3): when ``T`` has no value the
+  first later one (up to ``as_of``) ends the window and the verdict rests on it (``verdict_year``);
+  with no value for ``T`` or later the status is INSUFFICIENT_DATA with the projection to ``T`` as an
+  expectation (预计), never a pace status, unless the target was already met before ``T``
+  (ACHIEVED_EARLY, resting on that year). ``as_of`` None: no end of term is assumed.
+- Preliminary. A status resting on a preliminary figure (``Point.preliminary`` of the window's last
+  point) is marked (``latest_preliminary``; ``status_label`` gives 已实现（初步数据）).
+- Base <= 0. Rates, multiples and logarithms of values <= 0 are absent; the status then comes from the
+  linear schedule ratio ``P/τ``. A ``relative_change`` from a base below 0 moves by ``|x_b|·v/100``
+  (the sign of v says which way: 下降 lowers a deficit of −100 to −110); from a base of 0 it has no
+  level.
 - Base. ``b`` is the target's reference year, else the plan's base year. If ``b`` has no value the
   nearest later year is used and recorded, except for ``relative_change``, ``multiple`` and
   ``cumulative`` (stock), whose target level is defined by the reference value itself: a later
@@ -81,12 +92,12 @@ import itertools
 import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from service.db.models import Aggregation, Comparator, DeclaredForm, Direction, IndicatorKind
 from service.domain.statuses import Status, worst
 
-METHOD_VERSION = "1.1"  # 1.1: period_start, each_year, qualitative targets
+METHOD_VERSION = "1.2"  # 1.1: period_start, each_year, qualitative targets; 1.2: issue 15 edges
 DEFAULT_TOLERANCE = 0.02
 SIGMA_FLOOR = 0.01
 TREND_MIN_POINTS = 3
@@ -163,12 +174,14 @@ class TargetSpec:
 
 class Point(NamedTuple):
     """One year of one vintage. ``value`` None = retracted; ``series_break`` = not comparable with
-    the years before it. (A named tuple: a report run makes millions of them.)"""
+    the years before it; ``preliminary`` = a preliminary figure (初步). (A named tuple: a report run
+    makes millions of them.)"""
 
     year: int
     value: float | None
     series_break: bool = False
     observation_id: int | None = None
+    preliminary: bool = False
 
 
 @dataclass(slots=True)
@@ -240,6 +253,8 @@ class Assessment:
     p_meet_interval: tuple[float, float] | None = None
     strict_pass: bool | None = None
     status_basis: StatusBasis | None = None
+    latest_preliminary: bool = False  # the latest value (and so the status) rests on a preliminary figure
+    verdict_year: int | None = None  # end-of-term verdicts: the year the verdict rests on
     notes: tuple[str, ...] = ()
     observation_ids: tuple[int, ...] = ()
 
@@ -249,11 +264,24 @@ class Assessment:
 
     @property
     def label_zh(self) -> str:
-        return self.status.label_zh
+        return status_label(self.status, self.latest_preliminary, "zh")
 
     @property
     def label_en(self) -> str:
-        return self.status.label_en
+        return status_label(self.status, self.latest_preliminary, "en")
+
+
+PRELIMINARY_SUFFIX = {"zh": "（初步数据）", "en": " (preliminary data)"}
+
+
+def status_label(status: Status | str, preliminary: bool | None, lang: str = "zh") -> str:
+    """The status's words, marked when it rests on a preliminary figure (METHODOLOGY §3:
+    已实现（初步数据）). Every surface (page, e-mail, XLSX, documents) names a status with this."""
+    s = Status(status)
+    label = s.label_zh if lang == "zh" else s.label_en
+    if preliminary and s is not Status.INSUFFICIENT_DATA:
+        label += PRELIMINARY_SUFFIX["zh" if lang == "zh" else "en"]
+    return label
 
 
 # --- normalisation (§1) ------------------------------------------------------------------------
@@ -311,10 +339,11 @@ def _level(spec: TargetSpec, mode: Mode, v: float, b: int, xb: float) -> float |
         return v
     if form is DeclaredForm.CUMULATIVE:
         return xb + v
-    if xb <= 0:  # a change, multiple or growth of a value <= 0 has no meaning
+    if form is DeclaredForm.RELATIVE_CHANGE and xb != 0:
+        # the sign of v says which way the value moves (下降 = lower), also from a base below 0
+        return xb * (1 + v / 100) if xb > 0 else xb + abs(xb) * v / 100
+    if xb <= 0:  # a multiple or growth of a value <= 0 has no meaning
         return None
-    if form is DeclaredForm.RELATIVE_CHANGE:
-        return xb * (1 + v / 100)
     if form is DeclaredForm.MULTIPLE:
         return xb * v
     return _compound(xb, v / 100, n)
@@ -356,9 +385,21 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
     notes: list[str] = []
     years = [p.year for p in points]  # ascending (``_clean`` sorts)
     cut = bisect.bisect_right(years, T)
-    if cut < len(points) and (as_of_year is None or years[cut] <= as_of_year):
-        notes.append(f"values after the target year {T} are not used")
     usable = points[: bisect.bisect_right(years, horizon)]
+    ended = as_of_year is not None and as_of_year > T
+    if (
+        as_of_year is not None
+        and ended
+        and cut < len(points)
+        and years[cut] <= as_of_year
+        and (not usable or usable[-1].year != T)
+    ):
+        # METHODOLOGY §3: after the target year a verdict rests on T's value, or, when T has none, on
+        # the first later one (which the window then ends with)
+        usable = points[: cut + 1]
+        notes.append(f"no value for the target year {T}: the verdict rests on {years[cut]}")
+    elif cut < len(points) and (as_of_year is None or years[cut] <= as_of_year):
+        notes.append(f"values after the target year {T} are not used")
     comparator, v, stretch_v, sense = _binding(spec)
     form = spec.declared_form
 
@@ -422,13 +463,13 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
                         f"no value for the reference year {b0}; the target level cannot be derived"
                     )
                 notes.append(f"base year {b0} has no value; the nearest later year {b} is used")
-        if b >= T and not (form in _LEVEL_FORMS and b == T and as_of_year is not None and as_of_year > T):
+        if b >= T and not (form in _LEVEL_FORMS and ended):
             return unassessable(f"no value before the target year {T}")
         window = tuple(usable[bisect.bisect_left(years, b, hi=len(usable)) :])
-        if b == T:  # the term is over and only the target year has a value: a level needs no base
+        if b >= T:  # the term is over and only T's (or a later) value is known: a level needs no base
             verdict_only = True
             notes.append(
-                f"end-of-term verdict on the {T} value alone: no value for {b0 or 'a base year'} or later before {T}"
+                f"end-of-term verdict on the {b} value alone: no value for {b0 or 'a base year'} or later before {T}"
             )
 
     xb = window[0].value
@@ -650,6 +691,7 @@ def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile:
             base_value=norm.base_value,
             latest_year=last.year if last else None,
             latest_value=last.value if last else None,
+            latest_preliminary=bool(last and last.preliminary),
             notes=(*notes, reason) if reason else tuple(notes),
             observation_ids=ids,
         )
@@ -703,10 +745,23 @@ def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile:
             strict = norm.sense * (cagr_a - g) >= -_REL_EPS
 
     basis: StatusBasis | None = None
+    ended = as_of_year is not None and as_of_year > T
     if met_now and (t >= T or norm.early_achievement):
         status = Status.ACHIEVED if t >= T else Status.ACHIEVED_EARLY
+        if ended and t < T:
+            notes.append(
+                f"no value for {T} or later: the verdict rests on {t}, when the target was met early"
+            )
     elif t >= T:
         status = Status.MISSED
+    elif ended:
+        # METHODOLOGY §3: after the target year only an end-of-term verdict, never a pace status;
+        # with no value for T or later there is none, and the projection is an expectation (预计)
+        status = Status.INSUFFICIENT_DATA
+        notes.append(
+            f"the target year {T} has passed with no value for {T} or later: no end-of-term verdict"
+            + (f"; expected (预计) at {T}: {projection:g}" if projection is not None else "")
+        )
     elif not met_now and norm.satisfied_by(xb):
         status = Status.REGRESSING
         notes.append(f"met at the base year {b} but not at {t}")
@@ -755,9 +810,14 @@ def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile:
         p_meet_interval=meet[1] if meet else None,
         strict_pass=strict,
         status_basis=basis,
+        latest_preliminary=window[-1].preliminary,
+        verdict_year=t if status in _VERDICTS or (ended and status is Status.ACHIEVED_EARLY) else None,
         notes=tuple(notes),
         observation_ids=ids,
     )
+
+
+_VERDICTS = (Status.ACHIEVED, Status.MISSED)
 
 
 def _verdict_on_the_target_year(spec: TargetSpec, norm: Normalised, profile: str) -> Assessment:
@@ -784,6 +844,8 @@ def _verdict_on_the_target_year(spec: TargetSpec, norm: Normalised, profile: str
         latest_value=xt,
         gap=norm.target_level - xt,
         shortfall=None if met else abs(norm.edge - xt),
+        latest_preliminary=point.preliminary,
+        verdict_year=point.year,
         notes=norm.notes,
         observation_ids=(point.observation_id,) if point.observation_id is not None else (),
     )
@@ -880,6 +942,8 @@ def _assess_each_year(
         ),
         strict_pass=not short,
         status_basis=basis,
+        latest_preliminary=window[-1].preliminary,
+        verdict_year=t if status in (Status.ACHIEVED, Status.MISSED) else None,
         notes=tuple(notes),
         observation_ids=ids,
     )
@@ -933,6 +997,9 @@ def summarise(items: Iterable[tuple[Hashable, Assessment]]) -> Summary:
 
 
 # --- across regions (§5) -----------------------------------------------------------------------
+# ``aggregate_zone_year`` is the one aggregation: the report engine forms a zone's series with it
+# (``SeriesBuilder``), year by year, for the years its own figures (a plan baseline, a published zone
+# figure) do not cover.
 
 K = TypeVar("K", bound=Hashable)
 
@@ -994,3 +1061,56 @@ def aggregate(
     if rule is Aggregation.RATIO:
         return aggregate_ratio(numerators or {}, denominators or {}, 1.0 if scale is None else scale, members)
     return None
+
+
+def derive_numerators(
+    numerators: Mapping[K, float | None],
+    rates: Mapping[K, float | None],
+    denominators: Mapping[K, float | None],
+    scale: float = 1.0,
+) -> tuple[dict[K, float | None], list[K]]:
+    """Each member's numerator: the published one, else derived from its rate and denominator
+    (rate × denominator ÷ scale: urban population = urbanisation rate × resident population ÷ 100).
+
+    Returns the numerators and the members whose numerator was derived (METHODOLOGY §5: "a rate
+    whose denominator is known gives its numerator", the derivation recorded).
+    """
+    out: dict[K, float | None] = {}
+    derived: list[K] = []
+    for k in dict.fromkeys([*numerators, *rates, *denominators]):
+        n = numerators.get(k)
+        if n is None:
+            r, d = rates.get(k), denominators.get(k)
+            if r is not None and d is not None and scale:
+                n = r * d / scale
+                derived.append(k)
+        out[k] = n
+    return out, derived
+
+
+class ZoneYear(NamedTuple):
+    """A composite zone's value for one year and how it was formed."""
+
+    value: float
+    derived: tuple[Any, ...]  # members whose numerator was derived from rate × denominator
+
+
+def aggregate_zone_year(
+    rule: Aggregation,
+    members: Sequence[K],
+    values: Mapping[K, float | None],
+    *,
+    numerators: Mapping[K, float | None] | None = None,
+    denominators: Mapping[K, float | None] | None = None,
+    scale: float = 1.0,
+) -> ZoneYear | None:
+    """A zone's value for one year from its members (§5), or None unless every member has what the
+    rule needs. ``values`` are the members' own figures of the indicator (for a ratio: their rates,
+    used to derive a missing numerator); ``scale`` turns Σ numerator / Σ denominator into the rate."""
+    if rule is Aggregation.RATIO:
+        nums, derived = derive_numerators(numerators or {}, values, denominators or {}, scale)
+        value = aggregate(rule, numerators=nums, denominators=denominators, scale=scale, members=members)
+        used = tuple(k for k in derived if k in set(members))
+        return ZoneYear(value, used) if value is not None else None
+    value = aggregate(rule, values, members=members)
+    return ZoneYear(value, ()) if value is not None else None

@@ -29,6 +29,8 @@ HEADERS = {
     "revision_reason": "revision_reason", "修订原因": "revision_reason",
     "published": "published", "published_on": "published", "发布日期": "published", "发布时间": "published",
     "confirm": "confirm", "确认": "confirm",
+    "series_break": "series_break", "口径调整": "series_break", "统计口径调整": "series_break",
+    "coverage": "coverage", "覆盖期": "coverage", "统计期": "coverage", "期间": "coverage",
 }  # fmt: skip
 REQUIRED = ("indicator", "region", "period", "value")
 DAMAGED_ZH = "XLSX 文件已损坏或无法读取"
@@ -67,16 +69,16 @@ def _map_header(header: list[str]) -> dict[int, str]:
     if missing or unknown:
         raise Invalid(
             f"表头有误：缺少列 {', '.join(missing) or '无'}；无法识别的列 {', '.join(unknown) or '无'}。"
-            "可用列：指标、地区、年份、数值、单位、状态、来源、备注、修订原因、发布日期、确认",
+            "可用列：指标、地区、年份、数值、单位、状态、来源、备注、修订原因、发布日期、确认、口径调整、覆盖期",
             f"bad header: missing column(s) {', '.join(missing) or 'none'}; unknown column(s) "
             f"{', '.join(unknown) or 'none'}. Columns: indicator, region, period, value, unit, status, source, "
-            "note, revision_reason, published, confirm",
+            "note, revision_reason, published, confirm, series_break, coverage",
         )
     return mapping
 
 
 _FIELDS = ("indicator", "region", "period", "value", "unit", "status", "source", "source_url", "note",
-           "revision_reason", "published", "confirm")  # fmt: skip
+           "revision_reason", "published", "confirm", "series_break", "coverage")  # fmt: skip
 
 
 def _text(v: Any) -> str | None:
@@ -107,6 +109,8 @@ def _row_reader(mapping: dict[int, str]) -> Callable[[int, Sequence[Any]], Obser
             reason,
             published,
             confirm,
+            brk,
+            cover,
         ) = vals
         if (value is None or value == "") and not reason:
             return None  # a template row left empty: not reported (an empty value never erases a figure)
@@ -116,6 +120,7 @@ def _row_reader(mapping: dict[int, str]) -> Callable[[int, Sequence[Any]], Obser
             source_url=_text(source_url), note=_text(note), revision_reason=_text(reason),
             published=published if isinstance(published, dt.date) else _text(published),
             confirm=str(confirm or "").strip().lower() in TRUE_WORDS,
+            series_break=str(brk or "").strip().lower() in TRUE_WORDS, coverage=_text(cover),
         )  # fmt: skip
 
     return read

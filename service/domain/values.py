@@ -186,3 +186,78 @@ _EXACT_REAL = Decimal(2**25)
 def _survives_real(value: Decimal) -> bool:
     """Whether SQLite gives ``value`` back unchanged: it stores a double, read back as a SCALE-decimal text."""
     return Decimal(f"{float(value):.{SCALE}f}") == value
+
+
+# --- part of a year (1-10月, 前三季度, 上半年): never that year's value (METHODOLOGY §6) -------------
+
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+              "十一": 11, "十二": 12}  # fmt: skip
+_MONTH_RANGE = re.compile(r"(?:1|一)\s*[-–—~～至到]\s*(\d{1,2}|十[一二]?|[二三四五六七八九])\s*月")
+_FIRST_MONTHS = re.compile(r"前\s*(\d{1,2}|十[一二]?|[一二两三四五六七八九])\s*个?月")
+_QUARTER_WORDS = (("前三季度", 9), ("前三个季度", 9), ("上半年", 6), ("前两季度", 6), ("前两个季度", 6),
+                  ("第一季度", 3), ("一季度", 3), ("1季度", 3), ("Q1-Q3", 9), ("Q1-3", 9), ("H1", 6),
+                  ("Q1", 3))  # fmt: skip
+_PARTIAL_WORDS = ("partial year", "部分年度", "january–", "january-")
+PARTIAL = "partial"  # a part of the year whose months are not stated
+
+
+def _months(word: str) -> int | None:
+    return int(word) if word.isdigit() else _CN_DIGITS.get(word)
+
+
+def parse_coverage(text: object, *, in_note: bool = False) -> str | None:
+    """The part of a year a text says a figure covers, as ``"1-N月"`` (N < 12), ``PARTIAL`` when a note
+    says "partial year" without months, or None for a whole year. ``in_note``: the text is a remark,
+    where only a month range, 前N个月, 前三季度 / 上半年 or "partial year" counts (a quarter named in a
+    news title is not the figure's coverage)."""
+    if text is None:
+        return None
+    s = unicodedata.normalize("NFKC", str(text))
+    months: int | None = None
+    if (m := _MONTH_RANGE.search(s)) or (m := _FIRST_MONTHS.search(s)):
+        months = _months(m.group(1))
+    else:
+        for word, n in _QUARTER_WORDS:
+            if (not in_note or n > 3) and word.lower() in s.lower():
+                months = n
+                break
+    if months is not None:
+        return f"1-{months}月" if 0 < months < 12 else None
+    if any(w in s.lower() for w in _PARTIAL_WORDS) or (not in_note and "月" in s):
+        return PARTIAL
+    return None
+
+
+def split_period(raw: object) -> tuple[object, str | None]:
+    """A period written with its part of the year ("2025年1-10月", "2025年前三季度", "2025 H1"): the year
+    and the coverage; a plain year comes back unchanged with None."""
+    if type(raw) is not str or len(raw) <= 5:
+        return raw, None
+    s = unicodedata.normalize("NFKC", raw).strip()
+    m = re.match(r"(\d{4})\s*年?\s*(.+)$", s)
+    if m is None:
+        return raw, None
+    return m.group(1), parse_coverage(m.group(2))
+
+
+# --- sources: one history per source (METHODOLOGY §6) ----------------------------------------------
+
+STATISTICS_BUREAU = "统计局"
+_BUREAU_WORDS = ("统计局", "统计公报", "统计年鉴", "调查队", "调查总队", "统计监测", "statistics bureau",
+                 "bureau of statistics", "stats.gov.cn")  # fmt: skip
+SOURCE_KEY_LIMIT = 80
+
+
+def source_key(source: str | None, coverage: str | None = None) -> str:
+    """The normalised source a figure's history is kept under: every statistics-bureau publication
+    (统计局, 统计公报, 统计年鉴, 调查队, 统计监测) is ``统计局``; another source is its text without case,
+    spaces or punctuation; none is ''. A figure for part of the year has a history of its own
+    (``#1-10月`` appended), apart from the whole year's."""
+    text = unicodedata.normalize("NFKC", source or "").strip().lower()
+    if any(w in text for w in _BUREAU_WORDS):
+        key = STATISTICS_BUREAU
+    else:
+        key = re.sub(r"[\W_]+", "", text)[: SOURCE_KEY_LIMIT - 12]
+    if coverage:
+        key = f"{key}#{coverage}"
+    return key[:SOURCE_KEY_LIMIT]

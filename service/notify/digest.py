@@ -244,7 +244,7 @@ def _target_item(r: dict[str, Any], names: Names, lang: str, base: str) -> dict[
     return {
         "id": r["id"], "url": f"{base}/targets/{r['id']}",
         "title": f"{names.of(names.regions, r['region_code'], lang)} · {names.of(names.indicators, r['indicator_code'], lang)}",
-        "status": status_chip(r["status"], lang), "latest": _value(r["latest_year"], r["latest_value"], r["unit"], lang),
+        "status": status_chip(r["status"], lang, bool(r.get("latest_preliminary"))), "latest": _value(r["latest_year"], r["latest_value"], r["unit"], lang),
         "target": target, "tau": r.get("tau"), "completion": r.get("completion"), "schedule": _schedule(r, lang),
         "needed": _rate_needed(r, lang) if r["latest_value"] is not None else None,
     }  # fmt: skip

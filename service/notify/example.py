@@ -29,8 +29,9 @@ from service.notify.digest import Digest, RunView, baseline_run, compose_digest
 from service.notify.subscriptions import SubscriptionRequest, create_subscription
 from service.reports.engine import run_report
 
-FIRST = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
-SECOND = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+# mid-course (before the 2025 targets' year has passed: after it only end-of-term verdicts are given)
+FIRST = dt.datetime(2025, 3, 2, tzinfo=dt.UTC)
+SECOND = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
 PROVINCES = ["310000", "320000", "330000", "340000"]
 URBAN = {"310000": [2136, 2144, 2220, 2220, 2220, 2225], "320000": [5604, 5698, 6227, 6289, 6338, 6394],
          "330000": [3953, 4095, 4660, 4708, 4751, 4808], "340000": [3459, 3553, 3559, 3631, 3680, 3741]}  # fmt: skip
@@ -47,6 +48,7 @@ FIRST_ROUND: list[Row] = [
     *[("good_air_days_ratio", "Z-YRD", y, v, "%", None) for y, v in ((2018, 74.1), (2019, 76.5), (2020, 78.2),
                                                                     (2021, 79.0))],
     *[("average_life_expectancy", "Z-YRD", y, v, "岁", None) for y, v in ((2018, 78.1), (2020, 78.5), (2022, 78.8))],
+    ("rd_intensity", "Z-DEMO", 2022, 3.4, "%", None),  # the plan's baseline, as published
     ("rd_intensity", "Z-DEMO", 2023, 3.52, "%", None),
     ("high_tech_enterprises", "Z-DEMO", 2022, 1860, "家", None),
     ("high_tech_enterprises", "Z-DEMO", 2023, 2280, "家", None),

@@ -127,26 +127,29 @@ def figures_present(session: Session, keys: set[FigureKey], *, now: dt.datetime)
     baseline is not a report)."""
     if not keys:
         return set()
-    latest: dict[FigureKey, float | None] = {}
+    # the latest report of each source's history; a figure for part of the year is not the year's
+    latest: dict[tuple[int, int, int, str], float | None] = {}
     indicators = sorted({k[0] for k in keys})
     years = sorted({k[2] for k in keys})
     regions = {k[1] for k in keys}
     stmt = (
-        select(Observation.indicator_id, Observation.region_id, Observation.period, Observation.value)
+        select(Observation.indicator_id, Observation.region_id, Observation.period, Observation.value,
+               Observation.source_key)
         .where(
             Observation.indicator_id.in_(indicators),
             Observation.period.in_(years),
             Vintage.now(now).observations(),
             Observation.status != ObservationStatus.PLAN_BASELINE,
+            Observation.coverage.is_(None),
         )
         .order_by(Observation.reported_at, Observation.id)
-    )
+    )  # fmt: skip
     if len(regions) < 1000:
         stmt = stmt.where(Observation.region_id.in_(sorted(regions)))
-    for ind, reg, year, value in session.execute(stmt):
+    for ind, reg, year, value, source in session.execute(stmt):
         if (ind, reg, year) in keys:
-            latest[(ind, reg, year)] = value
-    return {k for k, v in latest.items() if v is not None}
+            latest[(ind, reg, year, source)] = value
+    return {(k[0], k[1], k[2]) for k, v in latest.items() if v is not None}
 
 
 @dataclass(frozen=True)

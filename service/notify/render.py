@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from service.domain.progress import status_label as progress_status_label
 from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status
 from service.reports.render import STATUS_COLOURS, STATUS_ICONS
 
@@ -51,8 +52,9 @@ def pick(pair: tuple[str, str], lang: str) -> str:
     return pair[0] if lang == "zh" else pair[1]
 
 
-def status_chip(status: str | None, lang: str) -> dict[str, str] | None:
-    """A status as the three things every reader gets: an icon, a word and a colour."""
+def status_chip(status: str | None, lang: str, preliminary: bool = False) -> dict[str, str] | None:
+    """A status as the three things every reader gets: an icon, a word and a colour; the word is
+    marked when the status rests on a preliminary figure (已实现（初步数据）)."""
     if status is None:
         return None
     if status == QUALITATIVE:
@@ -64,7 +66,7 @@ def status_chip(status: str | None, lang: str) -> dict[str, str] | None:
         return {"word": status, "colour": "#BBBBBB", "icon": "?", "status": status}
     return {
         "status": s.value,
-        "word": s.label_zh if lang == "zh" else s.label_en,
+        "word": progress_status_label(s, preliminary, lang),
         "colour": STATUS_COLOURS[s.value],
         "icon": STATUS_ICONS[s.value],
     }

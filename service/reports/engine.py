@@ -1,10 +1,12 @@
 """Report runs: every target assessed on one vintage (as of a date), stored with its exact inputs.
 
 A run reads the catalog's target versions and the observations as they were known at ``as_of``
-(``service.domain.vintage``: published by ``as_of`` and recorded by the run's cut-off; the latest
-recorded version per indicator, region and year; an official statistic beats a plan baseline for the
-same year), aggregates composite zones by each indicator's rule when the zone has no figures
-of its own, and stores per target the status, the metrics and the ids of the observations used.
+(``service.domain.vintage``: published by ``as_of`` and recorded by the run's cut-off; of each
+source's history its latest recorded version; where sources compete for a year, ``preferred`` decides:
+an official statistic over a plan baseline, final over preliminary, 统计局 over other offices, then the
+later recording; figures for part of a year are never the year's value), aggregates composite zones by
+each indicator's rule (``progress.aggregate_zone_year``) for the years the zone's own figures do not
+cover, and stores per target the status, the metrics and the ids of the observations used.
 Nothing here reads the clock: the caller passes ``as_of`` and ``now``.
 """
 
@@ -43,6 +45,7 @@ from service.domain.progress import (
     PROFILES,
     Point,
     TargetSpec,
+    aggregate_zone_year,
     evaluate,
     first_met_year,
     summarise,
@@ -50,6 +53,7 @@ from service.domain.progress import (
 from service.domain.progress import Assessment as Result
 from service.domain.regions import zone_members
 from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status
+from service.domain.values import STATISTICS_BUREAU
 from service.domain.vintage import Vintage
 
 SeriesKey = tuple[int, int]  # (indicator_id, region_id)
@@ -61,6 +65,10 @@ class SeriesPoint(NamedTuple):
     value: float
     inputs: tuple[int, ...]  # observation ids behind this value (several for an aggregate)
     series_break: bool = False
+    preliminary: bool = False
+
+
+_PRELIMINARY = ObservationStatus.PRELIMINARY.value
 
 
 _TARGET_COLUMNS = (
@@ -101,15 +109,16 @@ def load_vintage(
 ) -> dict[SeriesKey, dict[int, Any]]:
     """The value of each year of each series as known in ``vintage``.
 
-    Each year maps to a row with ``id``, ``value`` (float or None), ``status`` (text) and
-    ``series_break``; the years of a series are in ascending order.
+    Each year maps to a row with ``id``, ``value`` (float or None), ``status`` (text),
+    ``series_break``, ``source_key``, ``coverage`` and ``reported_at``; the years of a series are in
+    ascending order. A figure for part of a year is never that year's value; where several sources
+    have a figure for one year, ``preferred`` decides which one counts (METHODOLOGY §6).
     """
     wanted = set(keys)
     by_indicator: dict[int, set[int]] = defaultdict(set)
     for ind, reg in wanted:
         by_indicator[ind].add(reg)
     out: dict[SeriesKey, dict[int, Any]] = {}
-    baseline = ObservationStatus.PLAN_BASELINE.value
     connection = session.connection()
     known = vintage.observations()
     for ind_id, reg_ids in by_indicator.items():
@@ -123,6 +132,9 @@ def load_vintage(
                 type_coerce(Observation.value, Float).label("value"),
                 type_coerce(Observation.status, String).label("status"),
                 type_coerce(Observation.series_break, Integer).label("series_break"),
+                Observation.source_key,
+                Observation.coverage,
+                Observation.reported_at,
             )
             .where(Observation.indicator_id == ind_id, known)
             # the order of the series index: no sort; within a year the latest report comes last
@@ -132,23 +144,56 @@ def load_vintage(
             stmt = stmt.where(Observation.region_id.in_(reg_ids))
         current_region: int | None = None
         years: dict[int, Any] | None = None
+        # (region, year) -> the latest row of each history, where a year has more than one
+        several: dict[tuple[int, int], dict[str, Any]] = {}
         for row in connection.execute(stmt).all():  # fetchall: far cheaper than row-by-row
             reg_id, period = row[1], row[2]
             if reg_id != current_region:
                 current_region = reg_id
                 years = out.setdefault((ind_id, reg_id), {}) if reg_id in reg_ids else None
-            if years is None:
+            if years is None or row[7] is not None:  # part of a year: never the year's value
                 continue
-            # a plan baseline never displaces an official statistic for the same year
-            if row[4] == baseline and period in years and years[period][4] != baseline:
+            held = years.get(period)
+            if held is None:
+                years[period] = row
                 continue
-            years[period] = row
+            history = _history(row)
+            if (reg_id, period) not in several and _history(held) == history:
+                years[period] = row  # the next version of the same history
+                continue
+            rows = several.setdefault((reg_id, period), {_history(held): held})
+            rows[history] = row
+            years[period] = max(rows.values(), key=preferred)
     return out
+
+
+def _history(row: Any) -> str:
+    """A figure's history within a year: its source's, a plan baseline's apart (row by position)."""
+    return "\x00baseline" if row[4] == _BASELINE else row[6]
+
+
+_BASELINE = ObservationStatus.PLAN_BASELINE.value
+_FINAL = {ObservationStatus.FINAL.value, ObservationStatus.REVISED.value}
+
+
+def preferred(row: Any) -> tuple[Any, ...]:
+    """The order in which one year's figures from several sources count (the largest counts): a value
+    over a retraction, an official statistic over a plan baseline, final over preliminary, the
+    statistics bureau (统计局) over other offices, then the later recording."""
+    status = row[4]
+    return (
+        row[3] is not None,
+        status != _BASELINE,
+        status in _FINAL,
+        row[6].startswith(STATISTICS_BUREAU),
+        row[8],
+        row[0],
+    )
 
 
 def _series(years: dict[int, Any]) -> list[SeriesPoint]:
     return [
-        SeriesPoint(y, o.value, (o.id,), bool(o.series_break))
+        SeriesPoint(y, o.value, (o.id,), bool(o.series_break), o.status == _PRELIMINARY)
         for y, o in years.items()
         if o.value is not None
     ]
@@ -164,11 +209,16 @@ class SeriesBuilder:
     """Series for plain regions, and for zones without figures of their own, the aggregate of members."""
 
     def __init__(
-        self, session: Session, indicators: dict[int, Indicator], members: dict[int, list[int]]
+        self,
+        session: Session,
+        indicators: dict[int, Indicator],
+        members: dict[int, list[int]],
+        region_codes: dict[int, str] | None = None,
     ) -> None:
         self.session = session
         self.indicators = indicators
         self.members = members
+        self.region_codes = region_codes or {}
 
     def needed_keys(self, ind_id: int, reg_id: int) -> set[SeriesKey]:
         keys = {(ind_id, reg_id)}
@@ -188,61 +238,96 @@ class SeriesBuilder:
         """The series as methodology points, with how it was formed.
 
         For a region's own figures each point's ``observation_id`` is the observation's id and the
-        second item is None; for an aggregate it is an index into the second item, the ids behind
-        each point. ``since``: the target's declared base year, before which the methodology uses no
-        value (it starts at the base year or the nearest later one), so no point is made for them.
+        second item is None; for a zone whose series comes (partly) from its members it is an index
+        into the second item, the ids behind each point. ``since``: the target's declared base year,
+        before which the methodology uses no value (it starts at the base year or the nearest later
+        one), so no point is made for them.
         """
         years = vintage.get((ind_id, reg_id))
         has_members = bool(self.members.get(reg_id))
         first = -1 if since is None else since
-        if years:
+        if not has_members:  # a plain region (nearly every target): its own series only
+            if not years:
+                return [], None, None
             # rows are (id, region_id, period, value, status, series_break); by position: millions of them
-            own = [
-                Point(y, o[3], bool(o[5]), o[0]) for y, o in years.items() if y >= first and o[3] is not None
-            ]
-            if own or not has_members or any(o[3] is not None for o in years.values()):
-                return own, None, None
-        elif not has_members:
-            return [], None, None
+            return [
+                Point(y, o[3], bool(o[5]), o[0], o[4] == _PRELIMINARY)
+                for y, o in years.items()
+                if y >= first and o[3] is not None
+            ], None, None  # fmt: skip
         series, how = self.series(vintage, ind_id, reg_id)
-        points = [Point(p.year, p.value, p.series_break, i) for i, p in enumerate(series) if p.year >= first]
+        points = [
+            Point(p.year, p.value, p.series_break, i, p.preliminary)
+            for i, p in enumerate(series)
+            if p.year >= first
+        ]
         return points, [p.inputs for p in series], how
 
     def series(
         self, vintage: dict[SeriesKey, dict[int, Any]], ind_id: int, reg_id: int
     ) -> tuple[list[SeriesPoint], str | None]:
+        """A zone's series: its own figures (a plan baseline, a published zone figure) stand for their
+        years, the other years come from its members where every member has what the indicator's rule
+        needs (METHODOLOGY §5, ``progress.aggregate_zone_year``)."""
         own = _series(vintage.get((ind_id, reg_id), {}))
         members = self.members.get(reg_id)
-        if own or not members:
+        if not members:
             return own, None
         ind = self.indicators[ind_id]
+        own_years = {p.year for p in own}
         if ind.aggregation is Aggregation.NONE:
-            return [], "rates and indices without components are not aggregated over a zone; see its members"
-        if ind.aggregation is Aggregation.SUM:
-            parts = [vintage.get((ind_id, m), {}) for m in members]
-            years = set.intersection(*(set(y for y, o in p.items() if o.value is not None) for p in parts))
-            points = [
-                SeriesPoint(y, sum(p[y].value or 0.0 for p in parts), tuple(p[y].id for p in parts))
-                for y in sorted(years)
-            ]
-            return points, f"sum over {len(members)} member regions (years where every member has data)"
-        assert ind.numerator_id and ind.denominator_id
-        num_ind, den_ind = self.indicators[ind.numerator_id], self.indicators[ind.denominator_id]
-        nums = [vintage.get((num_ind.id, m), {}) for m in members]
-        dens = [vintage.get((den_ind.id, m), {}) for m in members]
-        years = set.intersection(
-            *(set(y for y, o in p.items() if o.value is not None) for p in [*nums, *dens])
+            how = "rates and indices without components are not aggregated over a zone; see its members"
+            return own, None if own else how
+        rates = {m: vintage.get((ind_id, m), {}) for m in members}
+        if ind.aggregation is Aggregation.RATIO:
+            assert ind.numerator_id and ind.denominator_id
+            num_ind, den_ind = self.indicators[ind.numerator_id], self.indicators[ind.denominator_id]
+            nums = {m: vintage.get((num_ind.id, m), {}) for m in members}
+            dens = {m: vintage.get((den_ind.id, m), {}) for m in members}
+            scale = _ratio_factor(ind, num_ind, den_ind)
+            num_code, den_code = num_ind.code, den_ind.code
+            how = f"ratio of summed {num_ind.code} to summed {den_ind.code} over {len(members)} members"
+        else:
+            nums, dens, scale, num_code, den_code = {}, {}, 1.0, "", ""
+            how = f"sum over {len(members)} member regions (years where every member has data)"
+        candidate_years = sorted(
+            {y for part in (rates, nums, dens) for rows in part.values() for y in rows} - own_years
         )
-        factor = _ratio_factor(ind, num_ind, den_ind)
-        points = []
-        for y in sorted(years):
-            den_total = sum(p[y].value or 0.0 for p in dens)
-            if den_total:
-                points.append(SeriesPoint(
-                    y, factor * sum(p[y].value or 0.0 for p in nums) / den_total,
-                    tuple(p[y].id for p in [*nums, *dens]),
-                ))  # fmt: skip
-        return points, f"ratio of summed {num_ind.code} to summed {den_ind.code} over {len(members)} members"
+        made: list[SeriesPoint] = []
+        derivations: list[str] = []
+        for y in candidate_years:
+
+            def at(part: dict[int, dict[int, Any]]) -> dict[int, float | None]:
+                return {m: (rows[y].value if y in rows else None) for m, rows in part.items()}
+
+            zone_year = aggregate_zone_year(
+                ind.aggregation, members, at(rates), numerators=at(nums), denominators=at(dens), scale=scale
+            )
+            if zone_year is None:
+                continue
+            ratio = ind.aggregation is Aggregation.RATIO
+            behind = [
+                rows[y]
+                for m in members
+                for rows in (
+                    (dens[m], rates[m] if m in zone_year.derived else nums[m]) if ratio else (rates[m],)
+                )
+                if y in rows
+            ]
+            ids = [o.id for o in behind]
+            prelim = any(o.status == _PRELIMINARY for o in behind)
+            if zone_year.derived:
+                names = ", ".join(self.region_codes.get(m, str(m)) for m in zone_year.derived)
+                derivations.append(f"{y}: {num_code} of {names} derived as rate × {den_code}")
+            brk = any(o.series_break for o in behind)  # a member's break breaks the zone's series
+            made.append(SeriesPoint(y, zone_year.value, tuple(ids), brk, prelim))
+        if derivations:
+            how += "; " + "; ".join(derivations)
+        if own and made:
+            how = f"the zone's own figures for {', '.join(map(str, sorted(own_years)))}; other years: {how}"
+        elif not made:
+            return own, None if own else how
+        return sorted([*own, *made]), how
 
 
 class SpecContext(NamedTuple):
@@ -348,7 +433,9 @@ def run_report(
     region_groups = {rid: f"region:{code}" for rid, code in session.execute(select(Region.id, Region.code))}
     plan_groups = {pid: f"plan:{p.code}" for pid, p in plans.items()}
     members = zone_members(session)
-    builder = SeriesBuilder(session, indicators, members)
+    builder = SeriesBuilder(
+        session, indicators, members, {rid: g.removeprefix("region:") for rid, g in region_groups.items()}
+    )
     keys: set[SeriesKey] = set()
     for t in targets:
         keys |= builder.needed_keys(t.indicator_id, t.region_id)

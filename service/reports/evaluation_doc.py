@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.db.models import Plan, ReportRun, Target
+from service.domain.progress import PRELIMINARY_SUFFIX
 from service.domain.statuses import STATUS_LABELS, Status
 from service.reports.queries import VERDICT_LABELS, evaluation
 
@@ -314,8 +315,10 @@ def _row(
     key = r["verdict"] if end_of_term else r["status"]
     prelim = bool(r.get("preliminary"))
     verdict_text = verdict_label(key, lang)
-    if prelim and key != QUALITATIVE and r.get("latest_value") is not None:
-        verdict_text += " (prelim.)" if en else "（初步）"
+    if prelim and key not in (QUALITATIVE, "insufficient_data") and r.get("latest_value") is not None:
+        verdict_text += PRELIMINARY_SUFFIX[
+            lang if lang in PRELIMINARY_SUFFIX else "zh"
+        ]  # as on every surface
     shortfall_value: float | None = None
     if end_of_term and key == "missed":
         shortfall_value = r.get("shortfall")

@@ -128,7 +128,8 @@ def assessment_records_where(
             "source_document": t.source_document, "source_quote": t.source_quote,
             "gap_share": m.get("gap_share"), "p_meet_interval": m.get("p_meet_interval"),
             "stretch_level": m.get("stretch_level"), "stretch_met": m.get("stretch_met"),
-            "reference_year": t.reference_year,
+            "reference_year": t.reference_year, "latest_preliminary": bool(m.get("latest_preliminary")),
+            "verdict_year": m.get("verdict_year"),
         })  # fmt: skip
     return out
 

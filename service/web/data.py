@@ -62,8 +62,10 @@ def recent_runs(session: Session, limit: int = 30) -> list[ReportRun]:
     ))  # fmt: skip
 
 
-def status_label(status: str, lang: str) -> str:
-    return t("status_" + status, lang)
+def status_label(status: str, lang: str, preliminary: bool = False) -> str:
+    """A status's words; marked when it rests on a preliminary figure (已实现（初步数据）)."""
+    mark = preliminary and status not in ("insufficient_data", "qualitative")
+    return t("status_" + status, lang) + (t("preliminary_mark", lang) if mark else "")
 
 
 REGIONS_PER_PAGE = 12  # regions (columns) of the attainment grid per page
@@ -284,6 +286,7 @@ def target_page(session: Session, run: ReportRun, plan_code: str, key: str) -> d
         )
         if oid not in used
     ]  # fmt: skip
+    others = beside_figures(session, indicator.id, region.id, run.as_of, used)
     is_rate = indicator.kind is IndicatorKind.GROWTH_RATE
     compounding = r["declared_form"] in COMPOUNDING_FORMS
     chart: dict[str, Any] = {
@@ -318,7 +321,34 @@ def target_page(session: Session, run: ReportRun, plan_code: str, key: str) -> d
         chart["band"] = assessment_full.get("band")
         chart["stretch"] = assessment_full.get("stretch_level")
     return {"record": r, "chart": chart, "aggregation": how, "metrics": assessment_full, "target": target,
-            "indicator": indicator, "region": region}  # fmt: skip
+            "indicator": indicator, "region": region, "others": others}  # fmt: skip
+
+
+def beside_figures(
+    session: Session, indicator_id: int, region_id: int, as_of: dt.datetime, used: set[int]
+) -> list[dict[str, Any]]:
+    """The figures shown beside the counted ones: the latest version of every other source's history
+    for a year, and figures for part of a year (METHODOLOGY §6: "the others stay visible")."""
+    latest: dict[tuple[int, str], Any] = {}
+    for row in session.execute(
+        select(Observation.id, Observation.period, type_coerce(Observation.value, Float).label("value"),
+               Observation.status, Observation.source, Observation.source_key, Observation.coverage)
+        .where(Observation.indicator_id == indicator_id, Observation.region_id == region_id,
+               Observation.reported_at <= as_of, Observation.status != ObservationStatus.PLAN_BASELINE)
+        .order_by(Observation.reported_at, Observation.id)
+    ):  # fmt: skip
+        latest[(row.period, row.source_key)] = row
+    return [
+        {
+            "year": o.period,
+            "value": o.value,
+            "status": str(o.status),
+            "source": o.source,
+            "coverage": o.coverage,
+        }
+        for (_, _), o in sorted(latest.items(), key=lambda kv: (kv[0][0], kv[0][1]))
+        if o.id not in used and o.value is not None
+    ]
 
 
 def _assessment_row(session: Session, run: ReportRun, target_id: int) -> dict[str, Any]:
@@ -372,7 +402,7 @@ def indicator_page(session: Session, run: ReportRun, code: str, lang: str,
             "last_region": names[-1] if names else "",
         }
     for r in rows:
-        r["status_label"] = status_label(r["status"], lang)
+        r["status_label"] = status_label(r["status"], lang, bool(r.get("latest_preliminary")))
     rows.sort(key=lambda r: (r["region_code"], r["target_year"]))
     out["rows"] = rows
     return out

@@ -75,7 +75,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "evidence": ("依据", "Evidence"),
     "shortfall": ("差额", "Shortfall"),
     "download_report": ("下载评估报告：", "Download the report:"),
-    "preliminary_mark": ("（初步）", " (preliminary)"),
+    "preliminary_mark": ("（初步数据）", " (preliminary data)"),  # a status resting on a preliminary figure
     "latest_run": ("最新", "latest"),
     "regions_vs_targets": ("各地区与目标对比", "Regions against their targets"),
     "pick_year": ("填报年份", "Year to report"),
@@ -86,6 +86,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "current_value": ("本年已填值", "Value entered"),
     "history": ("修改记录", "History"),
     "confirm": ("确认异常值", "Confirm unusual value"),
+    "series_break": ("统计口径调整", "Series break"),
+    "other_figures": ("其他来源及部分年度数据（未计入评估）", "Other sources' and part-year figures (not counted)"),
+    "coverage": ("部分年度（如1-10月，全年留空）", "Part of the year (e.g. 1-10月; empty: whole year)"),
     "file": ("文件（CSV 或 XLSX）", "File (CSV or XLSX)"),
     "template": ("下载填报模板", "Download a template"),
     "submit": ("提交", "Submit"),

@@ -428,6 +428,7 @@ async def entry_submit(request: Request, session: SessionDep, lang: Lang, user: 
             status=str(form.get("status") or "final"), source=str(form.get("source") or "") or None,
             published=str(form.get("published") or "") or None,
             revision_reason=str(form.get(f"reason_{code}") or "") or None, confirm=bool(form.get(f"confirm_{code}")),
+            series_break=bool(form.get(f"break_{code}")), coverage=str(form.get("coverage") or "").strip() or None,
         ))  # fmt: skip
     result = ingest(session, checked, inputs, path=WritePath.WEB, now=dt.datetime.now(dt.UTC),
                     dry_run=bool(form.get("dry_run")))  # fmt: skip
