@@ -156,6 +156,12 @@ def test_publication_dates_and_cut_offs_keep_the_old_data(fresh_db_url) -> None:
         command.upgrade(cfg, "c14a00000003")
     now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     columns = {c.name for c in Observation.__table__.columns} - {"published_on"}
+    from sqlalchemy import column, table
+
+    # the columns of the schema at c14a00000003 (the model's own table would name later columns)
+    old_obs = table("observations", *(column(c, Observation.__table__.c[c].type) for c in (
+        "id", "indicator_id", "region_id", "period", "value", "status", "qualifier", "series_break", "source",
+        "reported_at")))  # fmt: skip
     with engine.begin() as conn:
         conn.execute(insert(Region.__table__).values(id=1, code="310000", name_zh="上海市", name_en="Shanghai",
                                                      level="province", aliases=[], content_hash="r"))  # fmt: skip
@@ -173,7 +179,7 @@ def test_publication_dates_and_cut_offs_keep_the_old_data(fresh_db_url) -> None:
             "reported_at": now,
         }
         conn.execute(
-            insert(Observation.__table__).values(
+            insert(old_obs).values(
                 id=1,
                 period=2018,
                 value=Decimal("32680"),
@@ -182,7 +188,7 @@ def test_publication_dates_and_cut_offs_keep_the_old_data(fresh_db_url) -> None:
                 **base,
             )
         )
-        conn.execute(insert(Observation.__table__).values(
+        conn.execute(insert(old_obs).values(
             id=2, period=2024, value=Decimal("53926"), status="final", source="统计公报", **base))  # fmt: skip
         for run_id, as_of in ((1, now), (2, dt.datetime(2019, 12, 31, tzinfo=dt.UTC))):
             conn.execute(insert(ReportRun.__table__).values(

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.config import Settings
+from service.config import PROJECT_ROOT, Settings
 from service.db.models import DeliveryLog, OutboxMessage, Subscription, User, WritePath
 from service.domain.observations import ObservationInput, ingest
 from service.notify.digest import queue_after_run_digests, queue_periodic_digests
@@ -248,8 +248,25 @@ def test_preview_renders_without_sending(session: Session, app_client: TestClien
     assert session.get(Subscription, sub_id).last_run_id is None  # type: ignore[union-attr]
 
 
-def test_the_example_digest_shows_every_kind_of_change(session: Session, db_url: str) -> None:
-    digest = build_example(session, settings_for(db_url))
+def test_the_example_digest_shows_every_kind_of_change(fresh_db_url) -> None:  # type: ignore[no-untyped-def]
+    # a database of its own whose catalog was recorded before the example's runs (early 2025), as
+    # `python -m service.notify.example` builds it: a run's recording cut-off excludes what came later
+    from service.db.migrate import upgrade_to_head
+    from service.db.session import make_engine, make_sessionmaker
+    from service.domain.catalog import apply_catalog, read_catalog
+    from service.notify.example import FIRST
+
+    url = fresh_db_url()
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    session = make_sessionmaker(engine)()
+    try:
+        apply_catalog(session, read_catalog(PROJECT_ROOT / "indicators"), now=FIRST - dt.timedelta(days=60))
+        digest = build_example(session, settings_for(url))
+    finally:
+        session.rollback()
+        session.close()
+        engine.dispose()
     text, html = digest.text, digest.html
     assert digest.subject == "【规划目标监测】6项目标有变化 · 截至2025-06-01" and digest.targets == 21
     for words in ("新实现的目标（2）", "新落后于序时进度的目标（2）", "其他状态变化（1）", "其他更新（状态未变）（1）",

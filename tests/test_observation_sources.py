@@ -15,6 +15,7 @@ from service.db.models import Indicator, Observation, Region, WritePath
 from service.domain.observations import ObservationInput, ingest
 from service.domain.tabular import read_csv
 from service.domain.values import PARTIAL, parse_coverage, source_key, split_period
+from service.domain.vintage import Vintage
 from service.reports.engine import load_vintage
 from tests.factories import create_user
 
@@ -32,7 +33,7 @@ def counted(session: Session, year: int = 2023, region: str = "Z-YRD") -> float 
     i = session.scalar(select(Indicator.id).where(Indicator.code == "rd_intensity"))
     r = session.scalar(select(Region.id).where(Region.code == region))
     assert i is not None and r is not None
-    row = load_vintage(session, [(i, r)], WHEN + dt.timedelta(days=10)).get((i, r), {}).get(year)
+    row = load_vintage(session, [(i, r)], Vintage.now(WHEN + dt.timedelta(days=10))).get((i, r), {}).get(year)
     return None if row is None else row.value
 
 
@@ -112,7 +113,7 @@ def test_a_part_of_the_year_is_stored_as_such_and_never_the_years_value(session:
     i = session.scalar(select(Indicator.id).where(Indicator.code == "good_air_days_ratio"))
     r = session.scalar(select(Region.id).where(Region.code == "Z-YRD"))
     assert i is not None and r is not None
-    years = load_vintage(session, [(i, r)], WHEN + dt.timedelta(days=1))[(i, r)]
+    years = load_vintage(session, [(i, r)], Vintage.now(WHEN + dt.timedelta(days=1)))[(i, r)]
     assert {y: o.value for y, o in years.items()} == {2023: 81.0}  # partial years are not years' values
 
 
