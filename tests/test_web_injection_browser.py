@@ -138,6 +138,12 @@ def test_hostile_catalog_names_stay_text_on_every_page(browser, hostile_server, 
     labels = page.evaluate("document.getElementById('regions-chart').data.flatMap(t => t.x)")
     assert f"{REGION_NAME} 2025" in labels
     assert_inert(page, errors, "indicator figure")
+    # and the policy holds by itself: an inline script that got into the page anyway would not run
+    page.evaluate("""() => { const s = document.createElement('script');
+                            s.textContent = 'window.__pwned = 1'; document.body.appendChild(s); }""")
+    page.wait_for_function("window.__violations.length > 0")
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.evaluate("window.__violations")[0].startswith("script-src")
     context.close()
 
 
@@ -186,4 +192,18 @@ def test_hostile_names_entered_through_the_plan_reader_stay_text(browser, hostil
         # the new indicator has no figures yet: its charts draw, with or without traces
         assert_inert(page, errors, name, shows=shows, chart=chart, traces=0 if "hostile" in path else 1)
         page.close()
+    context.close()
+
+
+def test_api_docs_draw_from_the_service_itself_under_the_policy(browser, hostile_server) -> None:  # type: ignore[no-untyped-def]
+    base, _, _ = hostile_server
+    context = browser.new_context()
+    context.add_init_script(WATCH)
+    outside: list[str] = []
+    context.on("request", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)
+    page, errors = visit(context, base + "/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
+    assert page.locator(".swagger-ui .opblock").count() >= 10
+    assert outside == [], f"/docs loads from elsewhere: {outside}"
+    assert_inert(page, errors, "docs")
     context.close()
