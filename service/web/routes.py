@@ -3,7 +3,6 @@ data entry and upload, login. Charts are drawn by the Plotly.js this service ser
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
 import gzip
@@ -32,7 +31,7 @@ from service.domain.auth import (
 )
 from service.domain.errors import DomainError, NotFound
 from service.domain.observations import ObservationInput, Resolver, ingest, writable_region_ids
-from service.domain.tabular import read_table
+from service.domain.tabular import read_table, write_csv
 from service.reports.render import STATUS_COLOURS, STATUS_ICONS, attribute_text, target_text
 from service.web import charts, data
 from service.web.i18n import t
@@ -99,9 +98,7 @@ def render(
 
 def csv_response(rows: list[dict[str, Any]], fields: list[str], filename: str) -> Response:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
+    write_csv(buf, fields, rows)
     return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})  # fmt: skip
 
