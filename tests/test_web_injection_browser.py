@@ -114,6 +114,7 @@ def test_hostile_catalog_names_stay_text_on_every_page(browser, hostile_server, 
     pages = [
         ("overview", "/", (PLAN_TITLE, INDICATOR_NAME), "status-counts"),
         ("plans", "/plans", (PLAN_TITLE,), None),
+        ("plan", "/plans/yrd-outline-2019", (PLAN_TITLE, INDICATOR_NAME, REGION_NAME), None),
         ("target", "/targets/yrd-outline-2019/rd-intensity-2025", (INDICATOR_NAME, REGION_NAME, PLAN_TITLE),
          "target-chart"),
         ("indicator", "/indicators/rd_intensity", (INDICATOR_NAME, REGION_NAME), "regions-chart"),
@@ -155,8 +156,10 @@ def test_hostile_names_entered_through_the_plan_reader_stay_text(browser, hostil
     context.add_init_script(WATCH)
     login(context, base)
     page, errors = visit(context, base + "/plan-reader")
+    # the last sentence names an indicator the catalog does not have: the reviewer creates it
+    text = PLAN + "\n四、特色目标\n到2030年，全市萤火虫观测站点达到120个。\n"
     page.set_input_files("input[name=file]", files=[
-        {"name": "plan.txt", "mimeType": "text/plain", "buffer": PLAN.encode()}])  # fmt: skip
+        {"name": "plan.txt", "mimeType": "text/plain", "buffer": text.encode()}])  # fmt: skip
     page.fill("input[name=plan_title]", PLAN_TITLE)
     page.fill("input[name=plan_code]", "hostile-plan")
     with page.expect_navigation():
@@ -182,6 +185,7 @@ def test_hostile_names_entered_through_the_plan_reader_stay_text(browser, hostil
     pages = [
         ("overview", "/?plan=hostile-plan", (PLAN_TITLE, INDICATOR_NAME), "status-counts"),
         ("plans", "/plans", (PLAN_TITLE,), None),
+        ("plan", "/plans/hostile-plan", (PLAN_TITLE, INDICATOR_NAME, REGION_NAME), None),
         ("target", str(target), (INDICATOR_NAME, REGION_NAME, PLAN_TITLE), "target-chart"),
         ("indicator", "/indicators/hostile_indicator", (INDICATOR_NAME, REGION_NAME), "regions-chart"),
         ("plan-reader", "/plan-reader", (PLAN_TITLE,), None),

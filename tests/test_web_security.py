@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service.api import health
 from service.config import Settings
 from service.db.models import Indicator, Plan, Region, ReportRun, Role, Target, User, WritePath
 from service.db.session import make_engine
@@ -24,6 +25,9 @@ from service.domain import plan_review, users
 from service.domain.observations import ObservationInput, ingest
 from service.domain.tabular import read_table, spreadsheet_safe, write_csv
 from service.main import create_app
+from service.web import docs as web_docs
+from service.web import plan_review as web_plan_review
+from service.web import routes as web_routes
 from tests.factories import NOW
 from tests.test_cli import run
 from tests.test_plan_reader import PLAN
@@ -88,14 +92,14 @@ def test_every_response_carries_the_policy_and_no_page_has_inline_script(
                                          plan_code="sec-test", plan_title="某市规划", issued="2026", now=NOW)  # fmt: skip
     session.commit()
     pages = [
-        "/", "/?lang=en", "/plans", "/targets/yrd-outline-2019/rd-intensity-2025", "/indicators/rd_intensity",
+        "/", "/?lang=en", "/plans", "/plans/yrd-outline-2019", "/targets/yrd-outline-2019/rd-intensity-2025", "/indicators/rd_intensity",
         "/plans/yrd-outline-2019/evaluation", "/entry?region=330421&year=2024", "/upload", "/subscriptions",
         "/plan-reader", f"/plan-reader/{reading.id}", "/entry/history?indicator=gdp&region=330421&year=2024",
         "/docs", "/api/v1/unsubscribe/not-a-token", "/targets/no/such-page",
     ]  # fmt: skip
     others = [
         "/overview.csv", "/targets/yrd-outline-2019/rd-intensity-2025/data.csv", "/indicators/rd_intensity/data.csv",
-        "/plans/yrd-outline-2019/evaluation.csv", "/static/plotly.min.js", "/static/charts.js", "/static/app.css",
+        "/plans/yrd-outline-2019/evaluation.csv", "/plans/yrd-outline-2019/evaluation.xlsx", "/static/plotly.min.js", "/static/charts.js", "/static/app.css",
         "/static/docs.js", "/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css", "/favicon.ico", "/openapi.json",
         "/healthz", "/api/v1/targets?limit=1", "/api/v1/targets?limit=-1", "/api/v1/runs", "/no/such/path",
         "/api/v1/templates?region=330421&format=csv", f"/plan-reader/{reading.id}/catalog.yaml",
@@ -117,13 +121,15 @@ def test_every_response_carries_the_policy_and_no_page_has_inline_script(
     assert_secured(client.post("/login", data={"username": "x", "password": "y"}), "POST /login")
 
     # every page the service serves is in the lists above (a new page must be added here)
-    covered = {re.sub(r"\?.*", "", u) for u in pages + others}
+    covered = {re.sub(r"\?.*", "", u) for u in pages + others + pages_anonymous}
     templates = {
         r.path
-        for r in client.app.routes  # type: ignore[attr-defined]
-        if isinstance(r, APIRoute) and "GET" in r.methods and not r.path.startswith("/api/")
+        for module in (web_routes, web_plan_review, web_docs, health)
+        for r in module.router.routes
+        if isinstance(r, APIRoute) and "GET" in r.methods
     }
-    pattern = {p: re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", p) + "$") for p in templates}
+    assert len(templates) > 20
+    pattern = {p: re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(p)) + "$") for p in templates}
     missing = [p for p, rx in pattern.items() if not any(rx.match(u) for u in covered)]
     assert missing == [], f"pages not checked: {missing}"
 
@@ -221,14 +227,18 @@ def test_every_csv_export_keeps_formula_like_names_as_text(client: TestClient, s
 def test_xlsx_exports_store_formula_like_names_as_text(client: TestClient, session: Session) -> None:
     hostile_catalog(session)
     run_id = session.scalars(select(ReportRun.id).order_by(ReportRun.id.desc())).first()
-    for url in (f"/api/v1/runs/{run_id}/export?format=xlsx", "/api/v1/templates?region=330421&format=xlsx"):
+    exports = {
+        f"/api/v1/runs/{run_id}/export?format=xlsx": {INDICATOR_NAME, REGION_NAME, QUOTE},
+        "/api/v1/templates?region=330421&format=xlsx": {COUNTY_NAME},
+        "/plans/yrd-outline-2019/evaluation.xlsx": {INDICATOR_NAME},
+    }
+    for url, expected in exports.items():
         response = client.get(url)
         assert response.status_code == 200, url
         book = load_workbook(io.BytesIO(response.content))
         cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
         assert [c.value for c in cells if c.data_type == "f"] == [], f"{url}: formulas"
         values = {c.value for c in cells}
-        expected = {COUNTY_NAME} if "templates" in url else {INDICATOR_NAME, REGION_NAME, QUOTE}
         assert expected <= values, url  # as they are, no apostrophe: the cell's type says "text"
 
 
