@@ -95,7 +95,7 @@ figures.forEach(function (f) {{
 
 def bare_page(figures: list[dict[str, Any]], lang: str) -> bytes:
     """The floor: the same figures at the same sizes, with the config the service's pages pass to
-    Plotly (templates/_plot_scripts.html), and nothing else."""
+    Plotly (static/charts.js), and nothing else."""
     config = {"responsive": True, "displaylogo": False, "locale": lang}
     plots = [{"id": f["id"], "data": f["data"], "config": f["config"] or config,
               "layout": {**f["layout"], "width": f["width"], "height": f["height"]}} for f in figures]  # fmt: skip

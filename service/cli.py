@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import logging
@@ -349,6 +348,7 @@ def targets_export(
     year: Annotated[int | None, typer.Option(help="target year")] = None,
 ) -> None:
     """Print every current target as JSON or CSV."""
+    from service.domain.tabular import write_csv
     from service.domain.targets import CATALOG_EXPORT_FIELDS, TargetFilter, target_records
 
     settings = load_settings()
@@ -362,9 +362,7 @@ def targets_export(
         json.dump(records, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        writer = csv.DictWriter(sys.stdout, fieldnames=CATALOG_EXPORT_FIELDS)
-        writer.writeheader()
-        writer.writerows(records)
+        write_csv(sys.stdout, CATALOG_EXPORT_FIELDS, records)
 
 
 if __name__ == "__main__":

@@ -18,15 +18,19 @@ from service.api import audit, health, observations, reports, subscriptions, tar
 from service.config import Settings, get_settings
 from service.db.session import make_engine, make_sessionmaker
 from service.domain.errors import DomainError
+from service.web import docs as web_docs
 from service.web import plan_review as web_plan_review
 from service.web import routes as web_routes
 from service.web.data import RunCache
+from service.web.security import SECURITY_HEADERS, SecurityHeadersMiddleware
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("yrdmon.web")
 
 
-def _problem(status: int, title: str, zh: str, en: str, errors: object = None) -> JSONResponse:
+def _problem(
+    status: int, title: str, zh: str, en: str, errors: object = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body: dict[str, object] = {
         "type": "about:blank",
         "title": title,
@@ -37,7 +41,7 @@ def _problem(status: int, title: str, zh: str, en: str, errors: object = None) -
     }
     if errors is not None:
         body["errors"] = errors
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def create_app(settings: Settings | None = None, *, start_scheduler: bool | None = None) -> FastAPI:
@@ -70,12 +74,15 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
         title="yrdmon — 长三角规划目标监测 / YRD plan-target monitoring",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served by service.web.docs from the service's own files
+        redoc_url=None,  # FastAPI's ReDoc page loads its script from a CDN
+        swagger_ui_oauth2_redirect_url=None,
         openapi_url="/openapi.json",
     )
 
     # Plotly's 4.8 MB script goes out as about 1.4 MB; pages and JSON shrink likewise.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(SecurityHeadersMiddleware)
 
     @app.exception_handler(DomainError)
     async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
@@ -112,11 +119,14 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
-        return _problem(500, "Internal error", "服务器内部错误，已记录", "internal error; it has been logged")
+        # answered outside the middleware stack, so the headers are set here
+        return _problem(500, "Internal error", "服务器内部错误，已记录", "internal error; it has been logged",
+                        headers=SECURITY_HEADERS)  # fmt: skip
 
     app.include_router(health.router)
     app.include_router(web_routes.router)
     app.include_router(web_plan_review.router)
+    app.include_router(web_docs.router)
     app.include_router(targets.router, prefix="/api/v1")
     app.include_router(observations.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")

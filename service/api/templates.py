@@ -7,7 +7,6 @@ cannot send a Bearer token. Uploading the filled-in file needs a token as before
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import difflib
 import io
@@ -25,6 +24,7 @@ from service.db.models import Indicator, Plan, Region
 from service.domain.errors import NotFound
 from service.domain.observations import Resolver
 from service.domain.regions import expected_indicators
+from service.domain.tabular import write_csv, xlsx_append
 
 router = APIRouter(tags=["observations"])
 
@@ -66,7 +66,7 @@ def to_xlsx(rows: list[list[object]]) -> bytes:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append(row)
+        xlsx_append(ws, row)
         # Text format keeps "3.7%" as typed; Excel would otherwise store 0.037 and the unit column would lie.
         ws.cell(row=ws.max_row, column=COLUMNS.index("数值") + 1).number_format = "@"
     ws.freeze_panes = "A2"
@@ -84,9 +84,7 @@ def to_xlsx(rows: list[list[object]]) -> bytes:
 
 def to_csv(rows: list[list[object]]) -> bytes:
     buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(COLUMNS)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    write_csv(buf, COLUMNS, (dict(zip(COLUMNS, row, strict=True)) for row in rows))
     return ("\ufeff" + buf.getvalue()).encode("utf-8")  # the BOM makes Excel read UTF-8
 
 

@@ -1,4 +1,5 @@
-"""Reading uploaded tables (CSV in UTF-8 / UTF-8 with BOM / GB18030, and XLSX) into observation rows."""
+"""Tables in and out: reading uploaded tables (CSV in UTF-8 / UTF-8 with BOM / GB18030, and XLSX) into
+observation rows, and writing CSV and XLSX cells that a spreadsheet shows as text, never runs."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import codecs
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,44 @@ REQUIRED = ("indicator", "region", "period", "value")
 DAMAGED_ZH = "XLSX 文件已损坏或无法读取"
 DAMAGED_EN = "the XLSX file is damaged or cannot be read"
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "确认", "√", "x"}
+
+# A cell starting with one of these is a formula to Excel or LibreOffice (a plan title "=HYPERLINK(...)"
+# would open a link, "=cmd|..." could start a program); the OWASP remedy is a leading apostrophe.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_SIGNED_NUMBER = re.compile(r"[-+][\d.,]*\d[\d.,]*%?")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """``value`` as a CSV cell that a spreadsheet shows as text: text that starts like a formula gets a
+    leading ``'``; numbers, and text that is only a signed number such as "-3.5", are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _SIGNED_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def unguard(text: Any) -> Any:
+    """The inverse of ``spreadsheet_safe`` for a name read back from one of our own CSV files."""
+    if isinstance(text, str) and text.startswith("'") and text[1:].startswith(FORMULA_START):
+        return text[1:]
+    return text
+
+
+def write_csv(stream: Any, fields: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    """Every CSV the service writes: a header of ``fields`` and one line per row, cells made safe."""
+    writer = csv.DictWriter(stream, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
+
+
+def xlsx_append(sheet: Any, values: Sequence[Any]) -> None:
+    """``sheet.append(values)``, but text that starts like a formula stays text, unchanged: a string
+    cell with Excel's quote prefix, the way a person types '=... (openpyxl would store "=..." as a live
+    formula)."""
+    sheet.append(values)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+            cell.data_type = "s"
+            cell.quotePrefix = True
 
 
 def _decode(data: bytes) -> str:
@@ -115,7 +155,7 @@ def _row_reader(mapping: dict[int, str]) -> Callable[[int, Sequence[Any]], Obser
         if (value is None or value == "") and not reason:
             return None  # a template row left empty: not reported (an empty value never erases a figure)
         return ObservationInput(
-            row=row_number, indicator=_text(indicator) or "", region=_text(region) or "", period=period,
+            row=row_number, indicator=_text(unguard(indicator)) or "", region=_text(unguard(region)) or "", period=period,
             value=value, unit=_text(unit), status=_text(status), source=_text(source),
             source_url=_text(source_url), note=_text(note), revision_reason=_text(reason),
             published=published if isinstance(published, dt.date) else _text(published),

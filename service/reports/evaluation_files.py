@@ -14,6 +14,7 @@ from jinja2 import Environment, select_autoescape
 from sqlalchemy.orm import Session
 
 from service.db.models import ReportRun
+from service.domain.tabular import xlsx_append
 from service.reports.evaluation_doc import (
     MID_TERM_ORDER,
     PALE,
@@ -32,7 +33,6 @@ MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",
     "json": "application/json",
 }
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -73,20 +73,6 @@ def _display_width(text: Any) -> int:
     return max(sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line) for line in lines)
 
 
-def _safe(cell: Any) -> None:
-    """Text that a spreadsheet would take for a formula (= + - @) stays text: stored as a string with
-    Excel's quote prefix, the way a person types '=… (openpyxl would store "=…" as a live formula)."""
-    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-
-
-def _append(ws: Any, values: list[Any]) -> None:
-    ws.append(values)
-    for cell in ws[ws.max_row]:
-        _safe(cell)
-
-
 def _fit(ws: Any, widest: int = 60, narrowest: int = 6) -> None:
     widths: dict[str, int] = {}
     for row in ws.iter_rows():
@@ -119,47 +105,49 @@ def to_xlsx(d: EvaluationDocument) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary" if en else "摘要"
-    _append(ws, [d.title])
+    xlsx_append(ws, [d.title])
     ws["A1"].font = Font(bold=True, size=14)
     for key, value in (("as_of", d.as_of), ("computed", d.computed_at), ("run", d.run_id),
                        ("method", d.method_version)):  # fmt: skip
-        _append(ws, [labels[key], value])
-    _append(ws, [])
+        xlsx_append(ws, [labels[key], value])
+    xlsx_append(ws, [])
     for text in d.summary:
-        _append(ws, [text])
+        xlsx_append(ws, [text])
         ws.cell(row=ws.max_row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
         ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=6)
         ws.row_dimensions[ws.max_row].height = 15 * (1 + _display_width(text) // 90)
     if d.end_of_term_counts:
-        _append(ws, [])
-        _append(ws, [labels["verdict"], labels["count"]])
+        xlsx_append(ws, [])
+        xlsx_append(ws, [labels["verdict"], labels["count"]])
         for cell in ws[ws.max_row]:
             cell.font = bold
         for v in VERDICTS + tuple(k for k in d.end_of_term_counts if k not in VERDICTS):
             if d.end_of_term_counts.get(v):
-                _append(ws, [verdict_label(v, d.lang), d.end_of_term_counts[v]])
-        _append(ws, ["Total" if en else "合计", sum(d.end_of_term_counts.values())])
+                xlsx_append(ws, [verdict_label(v, d.lang), d.end_of_term_counts[v]])
+        xlsx_append(ws, ["Total" if en else "合计", sum(d.end_of_term_counts.values())])
         ws.cell(row=ws.max_row, column=1).font = bold
     if d.mid_term_counts:
-        _append(ws, [])
-        _append(ws, [labels["status"], labels["count"]])
+        xlsx_append(ws, [])
+        xlsx_append(ws, [labels["status"], labels["count"]])
         for cell in ws[ws.max_row]:
             cell.font = bold
         for s in sorted(
             d.mid_term_counts, key=lambda k: MID_TERM_ORDER.index(k) if k in MID_TERM_ORDER else 99
         ):
-            _append(ws, [verdict_label(s, d.lang), d.mid_term_counts[s]])
-    _append(ws, [])
-    _append(ws, [labels["documents"]])
+            xlsx_append(ws, [verdict_label(s, d.lang), d.mid_term_counts[s]])
+    xlsx_append(ws, [])
+    xlsx_append(ws, [labels["documents"]])
     ws.cell(row=ws.max_row, column=1).font = bold
     for item in d.documents:
-        _append(ws, [item["title"], ", ".join(x for x in (item.get("issuer"), item.get("issued")) if x)])
+        xlsx_append(ws, [item["title"], ", ".join(x for x in (item.get("issuer"), item.get("issued")) if x)])
     if d.statistics:
-        _append(ws, [])
-        _append(ws, [labels["statistics"]])
+        xlsx_append(ws, [])
+        xlsx_append(ws, [labels["statistics"]])
         ws.cell(row=ws.max_row, column=1).font = bold
         for src in d.statistics:
-            _append(ws, [f"[{src['no']}] {src['source']}", src.get("published") or "", src.get("url") or ""])
+            xlsx_append(
+                ws, [f"[{src['no']}] {src['source']}", src.get("published") or "", src.get("url") or ""]
+            )
     ws.column_dimensions["A"].width = 60
     ws.column_dimensions["B"].width = 24
 
@@ -176,7 +164,7 @@ def to_xlsx(d: EvaluationDocument) -> bytes:
         header = {**labels, "verdict": section.verdict_header, "shortfall": section.shortfall_header,
                   "indicator": "Indicator" if en else "指标",
                   "id": "Target id" if en else "目标编号"}  # fmt: skip
-        _append(sheet, [header[c] for c in columns])
+        xlsx_append(sheet, [header[c] for c in columns])
         for cell in sheet[1]:
             cell.font = bold
             cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -197,7 +185,7 @@ def to_xlsx(d: EvaluationDocument) -> bytes:
                 "p_meet": r.p_meet, "notes": "；".join(r.notes) if not en else "; ".join(r.notes),
                 "source_quote": r.source_quote, "id": r.id,
             }  # fmt: skip
-            _append(sheet, [values[c] for c in columns])
+            xlsx_append(sheet, [values[c] for c in columns])
             n = sheet.max_row
             for key in ("base_value", "latest_value"):
                 sheet.cell(row=n, column=col[key]).number_format = "0.0##%" if pct else "General"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, select_autoescape
 
 from service.domain.statuses import QUALITATIVE, STATUS_LABELS, Status
+from service.domain.tabular import write_csv, xlsx_append
 
 # Okabe–Ito colours (distinguishable with the common colour-vision deficiencies); always shown with a word.
 STATUS_COLOURS: dict[str, str] = {
@@ -111,12 +111,9 @@ def to_csv(records: list[dict[str, Any]]) -> str:
     if not records:
         return ""
     fields = [k for k in records[0] if k not in ("notes", "inputs")] + ["notes", "inputs"]
-    writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    for r in records:
-        writer.writerow(
-            {**r, "notes": "; ".join(r.get("notes") or []), "inputs": " ".join(map(str, r["inputs"]))}
-        )
+    write_csv(buf, fields, (
+        {**r, "notes": "; ".join(r.get("notes") or []), "inputs": " ".join(map(str, r["inputs"]))} for r in records
+    ))  # fmt: skip
     return buf.getvalue()
 
 
@@ -140,7 +137,7 @@ def to_xlsx(records: list[dict[str, Any]]) -> bytes:
             cell.alignment = Alignment(wrap_text=True, vertical="center")
         status_col = [k for k, _, _ in COLUMNS].index("status_zh") + 1
         for r in rows:
-            ws.append([_cell(r, k) for k, _, _ in COLUMNS])
+            xlsx_append(ws, [_cell(r, k) for k, _, _ in COLUMNS])
             fill = STATUS_COLOURS.get(r["status"], "#FFFFFF").lstrip("#")
             ws.cell(row=ws.max_row, column=status_col).fill = PatternFill(
                 "solid", start_color=fill, end_color=fill

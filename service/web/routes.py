@@ -3,12 +3,11 @@ data entry and upload, login. Charts are drawn by the Plotly.js this service ser
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
 import gzip
+import hashlib
 import io
-import json
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -32,7 +31,7 @@ from service.domain.auth import (
 )
 from service.domain.errors import DomainError, NotFound
 from service.domain.observations import ObservationInput, Resolver, ingest, writable_region_ids
-from service.domain.tabular import read_table
+from service.domain.tabular import read_table, write_csv
 from service.reports.render import STATUS_COLOURS, STATUS_ICONS, attribute_text, target_text
 from service.web import charts, data
 from service.web.i18n import t
@@ -46,9 +45,13 @@ from service.web.session import (
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-TEMPLATES.env.globals["plotly_version"] = plotly.__version__
+# `| tojson` (Jinja's own filter, which escapes < > & ') is the only way data enter a <script> element;
+# the names stay readable in the page source.
+TEMPLATES.env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 STATIC = Path(__file__).parent / "static"
+TEMPLATES.env.globals["plotly_version"] = plotly.__version__
+TEMPLATES.env.globals["charts_version"] = hashlib.sha256((STATIC / "charts.js").read_bytes()).hexdigest()[:12]
 
 
 def language(request: Request) -> str:
@@ -86,7 +89,6 @@ def render(
         csrf=csrf_token(request),
         other_lang="en" if lang == "zh" else "zh", path=request.url.path, query=request.url.query,
         target_text=lambda r: target_text(r, lang), attribute_text=lambda a: attribute_text(a, lang),
-        tojson=lambda v: json.dumps(v, ensure_ascii=False),
     )  # fmt: skip
     response = TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)
     if request.query_params.get("lang") in ("zh", "en"):
@@ -96,28 +98,39 @@ def render(
 
 def csv_response(rows: list[dict[str, Any]], fields: list[str], filename: str) -> Response:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
+    write_csv(buf, fields, rows)
     return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})  # fmt: skip
 
 
 @functools.cache
-def _plotly_gzip() -> bytes:
-    return gzip.compress(PLOTLY_JS.read_bytes(), compresslevel=9, mtime=0)
+def _gzipped(path: Path) -> bytes:
+    return gzip.compress(path.read_bytes(), compresslevel=9, mtime=0)
+
+
+def static_file(request: Request, path: Path, media_type: str, max_age: int = 3600) -> Response:
+    """A file shipped with the service, compressed once per process rather than per request."""
+    headers = {"Cache-Control": f"public, max-age={max_age}", "Vary": "Accept-Encoding"}
+    if max_age >= 31536000:
+        headers["Cache-Control"] += ", immutable"
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(
+            _gzipped(path), media_type=media_type, headers={**headers, "Content-Encoding": "gzip"}
+        )
+    return FileResponse(path, media_type=media_type, headers=headers)
 
 
 @router.get("/static/plotly.min.js")
 def plotly_js(request: Request) -> Response:
-    """Plotly's 4.8 MB script, compressed once per process rather than per request (about 1.4 MB);
-    pages ask for it with Plotly's version in the query, so it can be cached for good."""
-    headers = {"Cache-Control": "public, max-age=31536000, immutable", "Vary": "Accept-Encoding"}
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        return Response(
-            _plotly_gzip(), media_type="text/javascript", headers={**headers, "Content-Encoding": "gzip"}
-        )
-    return FileResponse(PLOTLY_JS, media_type="text/javascript", headers=headers)
+    """Plotly's 4.8 MB script (about 1.4 MB compressed); pages ask for it with Plotly's version in the
+    query, so it can be cached for good."""
+    return static_file(request, PLOTLY_JS, "text/javascript", max_age=31536000)
+
+
+@router.get("/static/charts.js")
+def charts_js(request: Request) -> Response:
+    """Draws the page's charts (pages ask for it with a hash of its content in the query)."""
+    return static_file(request, STATIC / "charts.js", "text/javascript", max_age=31536000)
 
 
 FAVICON = (
