@@ -188,6 +188,7 @@ def test_several_clients_on_two_processes_get_no_5xx_and_lose_nothing(live: dict
         for s in servers:
             s.stop()
     codes = log["codes"]
+    print(f"\n{sum(codes.values())} requests from 8 clients on 2 processes: {dict(codes)}")  # for the record
     bad = {c: n for c, n in codes.items() if not isinstance(c, int) or c >= 500}
     assert not bad, f"server errors or dropped connections: {bad} of {sum(codes.values())} requests"
     assert codes[201] > 50, codes
