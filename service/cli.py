@@ -8,7 +8,7 @@ import logging
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -339,6 +339,30 @@ class ExportFormat(StrEnum):
     csv = "csv"
 
 
+def _unknown_codes(session: Any, *, plan: str | None, region: str | None, indicator: str | None) -> str:
+    """A message naming the filter codes that match nothing in the catalog (empty if all are known)."""
+    from sqlalchemy import or_, select
+
+    from service.db.models import Indicator, Plan, Region
+
+    problems = []
+    if plan and session.scalar(select(Plan.id).where(Plan.code == plan)) is None:
+        problems.append(f"--plan {plan}")
+    if (
+        region
+        and session.scalar(
+            select(Region.id).where(
+                or_(Region.code == region, Region.name_zh == region, Region.name_en == region)
+            )
+        )
+        is None
+    ):
+        problems.append(f"--region {region}")
+    if indicator and session.scalar(select(Indicator.id).where(Indicator.code == indicator)) is None:
+        problems.append(f"--indicator {indicator}")
+    return ", ".join(problems)
+
+
 @targets_app.command("export")
 def targets_export(
     format: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.json,
@@ -355,9 +379,12 @@ def targets_export(
     engine = open_database(settings)
     try:
         with transaction(make_sessionmaker(engine)) as session:
+            unknown = _unknown_codes(session, plan=plan, region=region, indicator=indicator)
             records, _ = target_records(session, TargetFilter(plan, region, indicator, year))
     finally:
         engine.dispose()
+    if unknown:
+        fail(f"{unknown}（未知代码 / unknown code; see `yrdmon targets export` without filters, or /plans）")
     if format is ExportFormat.json:
         json.dump(records, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")

@@ -228,3 +228,14 @@ def test_import_command_uses_the_same_checks(cli_db: tuple[dict[str, str], Path]
     bad.write_text("indicator,region,year,value\ngdp,青浦区,2024,1400\n", encoding="utf-8")
     refused = run(["import", str(bad), "--user", "js"], env, cwd, check=False)
     assert refused.returncode == 1 and "row 2: region" in refused.stderr and "REFUSED" in refused.stdout
+
+
+def test_an_export_filtered_by_an_unknown_code_exits_non_zero_and_says_which(
+    cli_db: tuple[dict[str, str], Path],
+) -> None:
+    env, cwd = cli_db
+    run(["init"], env, cwd)
+    bad = run(["targets", "export", "--plan", "nope", "--indicator", "gdp"], env, cwd, check=False)
+    assert bad.returncode != 0 and "--plan nope" in bad.stderr and "--indicator" not in bad.stderr
+    good = run(["targets", "export", "--plan", "yrd-outline-2019"], env, cwd)
+    assert json.loads(good.stdout)
