@@ -231,8 +231,15 @@ def report_run(
     engine = open_database(settings)
     try:
         with transaction(make_sessionmaker(engine)) as session:
+            queued = 0
             if when is None and cutoff is None:  # as of now: it covers the changes waiting for a run
+                from service.notify.digest import queue_after_run_digests
+
                 run = run_report_now(session, trigger="cli", profile=profile)
+                # the digests a scheduled run would queue (sent by `yrdmon email send` or the scheduler)
+                queued = queue_after_run_digests(
+                    session, run, settings, now=run.finished_at or run.started_at
+                )
             else:
                 moment = now()
                 run = run_report(session, as_of=when or moment, now=moment, trigger="cli", profile=profile,
@@ -247,6 +254,8 @@ def report_run(
     recorded = (run.recorded_until or run.started_at).isoformat()
     typer.echo(f"run {run.id} as of {when.isoformat()} (recorded until {recorded}): "
                f"{summary.get('targets', 0)} targets ({counts})")  # fmt: skip
+    if queued:
+        typer.echo(f"{queued} digest e-mail(s) queued; `yrdmon email send` sends them now")
 
 
 class ReportFormat(StrEnum):

@@ -239,3 +239,30 @@ def test_an_export_filtered_by_an_unknown_code_exits_non_zero_and_says_which(
     assert bad.returncode != 0 and "--plan nope" in bad.stderr and "--indicator" not in bad.stderr
     good = run(["targets", "export", "--plan", "yrd-outline-2019"], env, cwd)
     assert json.loads(good.stdout)
+
+
+def test_a_report_run_from_the_command_line_does_the_digest_work_a_scheduled_run_would(
+    cli_db: tuple[dict[str, str], Path],
+) -> None:
+    from sqlalchemy import select
+
+    from service.db.models import Subscription
+    from service.db.session import make_engine, make_sessionmaker
+
+    env, cwd = cli_db
+    run(["init"], env, cwd)
+    run(["subscriptions", "add", "office@example.gov.cn"], env, cwd)
+    engine = make_engine(env["YRDMON_DATABASE_URL"])
+
+    def baseline() -> int | None:
+        with make_sessionmaker(engine)() as s:
+            return s.scalar(select(Subscription.last_run_id))
+
+    assert baseline() is None
+    run(["report", "run", "--as-of", "2019-12-31"], env, cwd)  # a snapshot of a past date is no news
+    assert baseline() is None
+    out = run(["report", "run"], env, cwd).stdout
+    # the first current run is the subscriber's starting point (as after a scheduled run); digests then
+    # report what changes from it
+    assert baseline() is not None and out.startswith("run ")
+    engine.dispose()
