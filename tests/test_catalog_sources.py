@@ -15,6 +15,7 @@ import yaml
 
 from service.config import PROJECT_ROOT
 from service.domain.plan_reader import numbers_in
+from service.domain.plan_reader.numbers import chinese_number
 
 PLAN_FILES = sorted((PROJECT_ROOT / "indicators" / "plans").glob("*.yaml"))
 
@@ -56,36 +57,6 @@ def documents(request: pytest.FixtureRequest) -> dict[str, Path]:
 
 
 _ROMAN = {"Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4, "Ⅴ": 5, "Ⅵ": 6, "I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
-_CN_DIGITS = {
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-
-
-def _chinese(text: str) -> int | None:
-    """一万四千 -> 14000 (numbers written out in characters, up to 亿)."""
-    total = section = digit = 0
-    for ch in text:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        elif ch in _CN_UNITS:
-            section += (digit or 1) * _CN_UNITS[ch]
-            digit = 0
-        elif ch in "万亿":
-            total += (section + digit) * (10_000 if ch == "万" else 100_000_000)
-            section = digit = 0
-    value = total + section + digit
-    return value or None
 
 
 def implicit_numbers(quote: str, entry: dict) -> set[Decimal]:
@@ -101,7 +72,7 @@ def implicit_numbers(quote: str, entry: dict) -> set[Decimal]:
     for m in re.finditer(r"[零一二两三四五六七八九十百千万亿]{2,}", quote):
         span = m.group(0)  # its prefixes too: in 一万四千亿元 and 千万千瓦 the unit begins inside the span
         for text in (span[:end] for end in range(1, len(span) + 1)):
-            value = _chinese(text)
+            value = chinese_number(text)
             if value is not None:
                 found.add(Decimal(value))
     return found
