@@ -61,13 +61,21 @@ def get_current_user(request: Request, session: SessionDep, side_writes: SideWri
         raise Unauthorized("令牌无效或已撤销", "the token is unknown or revoked")
     user, stale_token_id = found
     if stale_token_id is not None:
-        if request.method in READ_METHODS:
-            # "last used" is bookkeeping: recorded in its own short write, so that a GET stays read-only
-            with side_writes() as own:
-                touch_token(own, stale_token_id, now=now)
-        else:  # in the request's own unit of work, which already holds the write lock on SQLite
-            touch_token(session, stale_token_id, now=now)
+        bookkeeping(request, session, side_writes, lambda s: touch_token(s, stale_token_id, now=now))
     return user
+
+
+def bookkeeping(
+    request: Request, session: Session, side_writes: UnitOfWork, write: Callable[[Session], None]
+) -> None:
+    """A bookkeeping write ("last used", "last seen"): in a GET, its own short transaction, so that the
+    request stays read-only; otherwise in the request's own unit of work, which already holds SQLite's
+    write lock (a second transaction would wait on it)."""
+    if request.method in READ_METHODS:
+        with side_writes() as own:
+            write(own)
+    else:
+        write(session)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.api.deps import READ_METHODS, SessionDep, SideWrites
+from service.api.deps import SessionDep, SideWrites, bookkeeping
 from service.db.models import Plan, Region, Role, User, WritePath
 from service.domain.auth import (
     LoginPolicy,
@@ -69,12 +69,7 @@ def web_user(request: Request, session: SessionDep, side_writes: SideWrites) -> 
         return None
     user, stale_session_id = found
     if stale_session_id is not None:
-        if request.method in READ_METHODS:
-            # "last seen" is bookkeeping: recorded in its own short write, so that a GET stays read-only
-            with side_writes() as own:
-                touch_session(own, stale_session_id, now=now)
-        else:  # in the request's own unit of work, which already holds the write lock on SQLite
-            touch_session(session, stale_session_id, now=now)
+        bookkeeping(request, session, side_writes, lambda s: touch_session(s, stale_session_id, now=now))
     return user
 
 
