@@ -61,6 +61,15 @@ class Server:
             self.proc.wait(timeout=30)
 
 
+def run_threads(target: Any, n: int) -> None:
+    """``target(i)`` for i in 0..n-1, each in its own thread; returns when all have finished."""
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def admin_token(url: str, cwd: Path, name: str = "admin") -> str:
     out = run(["users", "add", name, "--role", "admin"], {"YRDMON_DATABASE_URL": url}, cwd).stdout
     found = re.search(r"yrd_[A-Za-z0-9_\-]+", out)
@@ -179,11 +188,7 @@ def test_several_clients_on_two_processes_get_no_5xx_and_lose_nothing(live: dict
             log["shared_versions"] += local["shared_versions"]
 
     try:
-        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        run_threads(work, 8)
     finally:
         for s in servers:
             s.stop()
@@ -244,11 +249,7 @@ def test_simultaneous_first_submissions_of_one_figure_leave_one_original(live: d
                 with lock:
                     results.append(r)
 
-            threads = [threading.Thread(target=submit, args=(i,)) for i in range(8)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+            run_threads(submit, 8)
     finally:
         for s in servers:
             s.stop()

@@ -90,24 +90,28 @@ def _names(ind: IndicatorFacts) -> tuple[str, str]:
     return f"“{ind.name_zh}”（{ind.code}）", f"{ind.code} ({ind.name_en})"
 
 
-def _refuse(ind: IndicatorFacts, value: Decimal, zh: str, en: str) -> Verdict:
+def _verdict(impossible: bool, ind: IndicatorFacts, value: Decimal, zh: str, en: str) -> Verdict:
     name_zh, name_en = _names(ind)
     shown = f"{_fmt(value)} {ind.unit}".strip()
-    return Verdict(
-        True,
-        f"{name_zh}的数值 {shown} 不可能成立：{zh}；请核对数值和单位",
-        f"{name_en}: {shown} is impossible: {en}; check the value and its unit",
-    )
-
-
-def _hold(ind: IndicatorFacts, value: Decimal, zh: str, en: str) -> Verdict:
-    name_zh, name_en = _names(ind)
-    shown = f"{_fmt(value)} {ind.unit}".strip()
+    if impossible:
+        return Verdict(
+            True,
+            f"{name_zh}的数值 {shown} 不可能成立：{zh}；请核对数值和单位",
+            f"{name_en}: {shown} is impossible: {en}; check the value and its unit",
+        )
     return Verdict(
         False,
         f"{name_zh}的数值 {shown} 不太可能：{zh}；请核对，确认无误请勾选确认",
         f"{name_en}: {shown} is unlikely: {en}; check it, and confirm it to store it",
     )
+
+
+def _refuse(ind: IndicatorFacts, value: Decimal, zh: str, en: str) -> Verdict:
+    return _verdict(True, ind, value, zh, en)
+
+
+def _hold(ind: IndicatorFacts, value: Decimal, zh: str, en: str) -> Verdict:
+    return _verdict(False, ind, value, zh, en)
 
 
 def judge(value: Decimal, ind: IndicatorFacts) -> Verdict | None:

@@ -35,6 +35,7 @@ class JobContext:
     settings: Settings
     holder: str | None = None
     epoch: int | None = None
+    read_sessions: sessionmaker[Session] | None = None  # for checks that only read (no write lock on SQLite)
 
     @contextmanager
     def unit(self) -> Iterator[Session]:
@@ -85,7 +86,8 @@ def recompute_if_changed() -> int | None:
     that commits while a run is under way is covered by the next run, not lost.
     """
     ctx = context()
-    with transaction(ctx.sessions) as session:
+    # every few seconds: a read-only look, which on SQLite must not queue for the write lock
+    with transaction(ctx.read_sessions or ctx.sessions) as session:
         waiting, newest = changes.newest_pending(session)
     if not waiting or newest is None:
         return None
