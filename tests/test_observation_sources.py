@@ -203,3 +203,33 @@ def test_the_target_page_shows_the_figures_not_counted_beside_the_counted_one(
     table = page[page.index('id="other-figures"') :]
     assert "科技局" in table and "3.34" in table and "1-6月" in table and "2.1" in table
     assert "统计监测办公室" not in table  # the counted figure is not listed as another
+
+
+def test_a_preliminary_verdict_is_marked_on_the_overview_grid_and_in_the_digest(
+    session: Session, client: TestClient
+) -> None:
+    """已实现 on a preliminary figure reads 已实现（初步数据） in the attainment grid and on the digest's
+    chips, as it does on the target page and in the evaluation documents."""
+    from service.reports.engine import run_report
+
+    admin, headers = create_user(session, username="admin", role="admin", regions=())
+    when = dt.datetime.now(dt.UTC)
+    rows = [rd(2.75, "统计局"), rd(3.4, "统计局", status="preliminary")]
+    rows[0].period, rows[1].period, rows[1].row = 2018, 2025, 2
+    assert ingest(session, admin, rows, path=WritePath.API, now=when - dt.timedelta(hours=1)).applied
+    run_report(session, as_of=when, now=when)
+    session.commit()
+
+    def cell(lang: str) -> str:  # the grid's rd_intensity cell for the zone
+        html = client.get("/", params={"plan": "yrd-outline-2019", "region": "Z-YRD", "lang": lang}).text
+        row = html[html.index('<a href="/indicators/rd_intensity') :]
+        return row[: row.index("</tr>")]
+
+    zh, en = cell("zh"), cell("en")
+    assert 'data-status="achieved"' in zh and 'data-preliminary="1"' in zh and "（初步数据）" in zh
+    assert "(preliminary data)" in en
+    sub = client.post(
+        "/api/v1/subscriptions", headers=headers, json={"language": "zh", "email": "plan-office@example.org"}
+    ).json()["id"]
+    digest = client.get(f"/api/v1/subscriptions/{sub}/preview", params={"format": "text"}, headers=headers)
+    assert digest.status_code == 200 and "已实现（初步数据）" in digest.text

@@ -183,20 +183,22 @@ def overview(session: Session, run: ReportRun, lang: str, f: OverviewFilter, pag
     grid_indicators: dict[str, str] = {}
     in_page = (
         select(Target.plan_id, Target.key, Target.indicator_id, Target.region_id, Target.target_year,
-               Assessment.status)
+               Assessment.status, Assessment.metrics)
         .join(Assessment, in_run)
         .where(of_regions(shown))
         .order_by(Target.plan_id, Target.key)
     )  # fmt: skip
-    for pid, key, iid, rid, year, status in session.execute(in_page) if shown else ():
+    for pid, key, iid, rid, year, status, metrics in session.execute(in_page) if shown else ():
         if not wanted(pid, iid, year):
             continue
         ind = indicators[iid]
         grid_indicators[ind.code] = ind.name_en if en else ind.name_zh
         cell_key = f"{ind.code}|{regions[rid].code}"
         cell = cells.get(cell_key)
+        # a verdict resting on a preliminary figure says so in the grid too (已实现（初步数据）)
+        prelim = bool((metrics or {}).get("latest_preliminary"))
         if cell is None or rank[status] < rank[cell["status"]]:
-            cells[cell_key] = {"status": status, "label": status_label(status, lang),
+            cells[cell_key] = {"status": status, "label": status_label(status, lang, prelim), "preliminary": prelim,
                                "link": f"{plans[pid].code}/{key}", "count": (cell or {}).get("count", 0) + 1}  # fmt: skip
         else:
             cell["count"] += 1
