@@ -233,3 +233,37 @@ def test_a_preliminary_verdict_is_marked_on_the_overview_grid_and_in_the_digest(
     ).json()["id"]
     digest = client.get(f"/api/v1/subscriptions/{sub}/preview", params={"format": "text"}, headers=headers)
     assert digest.status_code == 200 and "已实现（初步数据）" in digest.text
+
+
+def test_a_several_year_average_is_kept_as_such_for_growth_rates_only(session: Session) -> None:
+    admin, _ = create_user(session, username="admin", role="admin", regions=())
+
+    def row(indicator: str, period: object, value: float, unit: str, **extra: object) -> ObservationInput:
+        return ObservationInput(row=1, indicator=indicator, region="320100", period=period, value=value,
+                                unit=unit, confirm=True, **extra)  # type: ignore[arg-type]  # fmt: skip
+
+    stored = ingest(
+        session, admin, [row("gdp_growth", "2021—2025年年均", 4.8, "%")], path=WritePath.API, now=WHEN
+    )
+    assert stored.applied, stored.as_dict()
+    o = session.scalars(select(Observation).where(Observation.coverage.is_not(None))).one()
+    assert (o.period, o.coverage) == (2025, "2021-2025年均")
+    also = ingest(session, admin, [row("gdp_growth", 2025, 4.8, "%", coverage="2021-2025年平均")],
+                  path=WritePath.API, now=WHEN + dt.timedelta(hours=1))  # fmt: skip
+    assert also.counts["unchanged"] == 1  # the same figure, said the other way
+    refused = ingest(
+        session, admin, [row("gdp", "2021-2025年均", 19000, "亿元")], path=WritePath.API, now=WHEN
+    )
+    assert not refused.applied
+    problem = refused.rows[0].problems[0]
+    assert (
+        problem.column == "coverage" and "只有增速类指标" in problem.zh and "only a growth rate" in problem.en
+    )
+    wrong_year = ingest(session, admin, [row("gdp_growth", 2024, 4.8, "%", coverage="2021-2025年均")],
+                        path=WritePath.API, now=WHEN)  # fmt: skip
+    assert not wrong_year.applied and "2025" in wrong_year.rows[0].problems[0].en
+    # a run of years without 年均 is not silently its first year
+    run_of_years = ingest(
+        session, admin, [row("gdp_growth", "2021-2025", 4.8, "%")], path=WritePath.API, now=WHEN
+    )
+    assert not run_of_years.applied and run_of_years.rows[0].problems[0].column == "period"

@@ -40,6 +40,7 @@ from service.domain.regions import zone_members
 from service.domain.values import (
     MAX_ABS,
     ValueProblem,
+    mean_span,
     parse_coverage,
     parse_value,
     parse_year,
@@ -411,6 +412,16 @@ def _prepare_row(
         period = parse_year(raw_period, latest=latest_year)
     except ValueProblem as exc:
         problems.append(RowProblem("period", exc.zh, exc.en))
+    if (span := mean_span(coverage)) is not None:  # an average over several years (年均)
+        if type(indicator) is IndicatorRef and indicator.kind != "growth_rate":
+            problems.append(RowProblem(
+                "coverage", f"“{coverage}”是多年平均值，只有增速类指标可以这样填报；请填写各年数值",
+                f"{coverage!r} is an average over several years, which only a growth rate can have; enter each "
+                "year's value instead"))  # fmt: skip
+        elif period is not None and period != span[1]:
+            problems.append(RowProblem(
+                "period", f"多年平均值“{coverage}”应填在末年 {span[1]}，而不是 {period}",
+                f"the average {coverage!r} belongs to its last year {span[1]}, not {period}"))  # fmt: skip
     status_text = item.status.strip().lower() if item.status else "final"
     status = _STATUS_WORDS.get(status_text)
     if status is None:

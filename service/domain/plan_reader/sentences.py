@@ -759,6 +759,8 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
             if at >= 0 and mt.word:
                 quote_start = _clause_bounds(clean, a, b, a + at)[0]
             reasons.append(f"indicator named earlier in the sentence ({matched[1]})")
+    if matched is not None and growth and kind != "baseline" and (rate := vocab.real_rate_of(matched[0])):
+        matched = (rate, f"{matched[1]}; a real growth rate (按可比价)", matched[2])
     new_name = None
     if matched is None:
         new_name = _new_indicator_name(phrase)
