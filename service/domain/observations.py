@@ -632,11 +632,15 @@ def _lock_figures(session: Session, keys: list[tuple[int, int, int]], *, everyth
     if everything or len(keys) > LOCK_KEYS_LIMIT:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ALL_FIGURES_LOCK})
         return
-    for indicator_id, region_id, period in sorted(set(keys)):
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:a, :b)"),
-            {"a": indicator_id, "b": (region_id * 4099 + period) % 2_147_483_647},
-        )
+    # one statement for the batch: the arrays are in lock order, and a scan of unnest() yields (and so
+    # locks) them in that order
+    pairs = sorted({(i, (r * 4099 + p) % 2_147_483_647) for i, r, p in keys})
+    session.execute(
+        text(
+            "SELECT count(pg_advisory_xact_lock(a, b)) FROM unnest(CAST(:a AS integer[]), CAST(:b AS integer[])) AS k(a, b)"
+        ),
+        {"a": [a for a, _ in pairs], "b": [b for _, b in pairs]},
+    )
 
 
 def _new_batch(
