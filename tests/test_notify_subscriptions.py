@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from service.cli import app as cli_app
+from service.cli.main import app as cli_app
 from service.config import PROJECT_ROOT, get_settings
 from service.db.migrate import upgrade_to_head
 from service.db.models import AuditEntry, DeliveryLog, OutboxMessage, Subscription

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from service.cli import app as yrdmon
+from service.cli.main import app as yrdmon
 from service.config import PROJECT_ROOT, Settings
 from service.db.migrate import upgrade_to_head
 from service.db.models import AuditEntry, User

@@ -7,9 +7,12 @@ import json
 from typing import Any
 
 from jinja2 import Environment, select_autoescape
+from sqlalchemy.orm import Session
 
+from service.db.models import ReportRun
 from service.domain.statuses import QUALITATIVE, STATUS_LABELS, Status
 from service.domain.tabular import write_csv, xlsx_append
+from service.reports.queries import AssessmentFilter, assessment_records
 
 # Okabe–Ito colours (distinguishable with the common colour-vision deficiencies); always shown with a word.
 STATUS_COLOURS: dict[str, str] = {
@@ -194,3 +197,17 @@ __all__ = [
     "to_json",
     "to_xlsx",
 ]
+
+
+def export_run(session: Session, run: ReportRun, fmt: str, plan: str | None = None) -> bytes:
+    """A run's assessments (of one plan, or all) as a file: json, csv (with a BOM for Excel), xlsx or html."""
+    records = assessment_records(session, run, AssessmentFilter(plan=plan))
+    if fmt == "json":
+        return to_json(records).encode()
+    if fmt == "csv":
+        return ("\ufeff" + to_csv(records)).encode()
+    if fmt == "xlsx":
+        return to_xlsx(records)
+    html = to_html(records, run_id=run.id, as_of=run.as_of.isoformat(), method=run.method_version,
+                   profile=run.threshold_profile)  # fmt: skip
+    return html.encode()

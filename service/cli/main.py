@@ -1,4 +1,5 @@
-"""The `yrdmon` console script: init, serve, scheduler, users, targets."""
+"""The `yrdmon` console script: the app and its core commands (init, serve, scheduler, import, report,
+targets); users, plans, subscriptions and e-mail come from their own modules of this package."""
 
 from __future__ import annotations
 
@@ -8,19 +9,17 @@ import logging
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.config import Settings, get_settings
-from service.db.session import make_engine, make_sessionmaker, transaction
+from service.cli import fail, load_settings, now, open_database
+from service.cli.mail import email_app, subscriptions_app
+from service.cli.plans import plans_app
+from service.cli.users import users_app
+from service.db.session import make_sessionmaker, transaction
 from service.domain.errors import DomainError
-from service.notify.cli import email_app, subscriptions_app
-from service.plans_cli import plans_app
-from service.users_cli import users_app
 
 app = typer.Typer(help="yrdmon — 长三角规划目标监测 / YRD plan-target monitoring", no_args_is_help=True)
 targets_app = typer.Typer(help="The target catalog", no_args_is_help=True)
@@ -31,46 +30,6 @@ app.add_typer(report_app, name="report")
 app.add_typer(plans_app, name="plans")
 app.add_typer(subscriptions_app, name="subscriptions")
 app.add_typer(email_app, name="email")
-
-
-def fail(message: str) -> NoReturn:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
-
-
-def load_settings() -> Settings:
-    try:
-        get_settings.cache_clear()
-        return get_settings()
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        name = "YRDMON_" + str(err["loc"][0]).upper() if err["loc"] else "settings"
-        fail(f"{name}: {err['msg']}")
-
-
-def open_database(settings: Settings) -> Engine:
-    """An engine that has been shown to connect, or a one-line error naming the setting."""
-    if not settings.database_url:
-        var = settings.var_dir
-        try:
-            var.mkdir(parents=True, exist_ok=True)
-            probe = var / ".write-test"
-            probe.write_text("ok")
-            probe.unlink()
-        except OSError as exc:
-            fail(f"YRDMON_VAR_DIR: directory {str(var)!r} is not writable ({exc.strerror or exc})")
-    engine = make_engine(settings.effective_database_url)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        fail(f"YRDMON_DATABASE_URL: cannot connect to the database ({reason})")
-    return engine
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @app.command()
@@ -275,8 +234,8 @@ def report_show(
     ] = None,
 ) -> None:
     """Print or save a run's assessments as JSON, CSV, XLSX or HTML."""
-    from service.api.reports import export_run
     from service.reports.queries import get_run
+    from service.reports.render import export_run
 
     settings = load_settings()
     engine = open_database(settings)
