@@ -129,7 +129,9 @@ def assessment_records_where(
             "gap_share": m.get("gap_share"), "p_meet_interval": m.get("p_meet_interval"),
             "stretch_level": m.get("stretch_level"), "stretch_met": m.get("stretch_met"),
             "reference_year": t.reference_year, "latest_preliminary": bool(m.get("latest_preliminary")),
-            "verdict_year": m.get("verdict_year"),
+            "verdict_year": m.get("verdict_year"), "base_met": m.get("base_met"), "band": m.get("band"),
+            "binding_comparator": m.get("comparator"), "indicator_kind": ind.kind.value,
+            "baseline_value": figure(t.baseline_value), "baseline_year": t.baseline_year,
         })  # fmt: skip
     return out
 

@@ -8,25 +8,9 @@ from typing import Any
 
 from jinja2 import Environment, select_autoescape
 
-from service.domain.statuses import QUALITATIVE, STATUS_LABELS, Status
+from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS, STATUS_LABELS
 from service.domain.tabular import write_csv, xlsx_append
-
-# Okabe–Ito colours (distinguishable with the common colour-vision deficiencies); always shown with a word.
-STATUS_COLOURS: dict[str, str] = {
-    Status.ACHIEVED.value: "#009E73",
-    Status.ACHIEVED_EARLY.value: "#009E73",
-    Status.ON_TRACK.value: "#56B4E9",
-    Status.NEEDS_ACCELERATION.value: "#F0E442",
-    Status.OFF_TRACK.value: "#E69F00",
-    Status.MISSED.value: "#D55E00",
-    Status.REGRESSING.value: "#CC79A7",
-    Status.INSUFFICIENT_DATA.value: "#BBBBBB",
-    QUALITATIVE: "#E4E4E4",  # not a judgement: a pale neutral, told apart by its word and icon
-}
-STATUS_ICONS: dict[str, str] = {
-    "achieved": "✔", "achieved_early": "★", "on_track": "▲", "needs_acceleration": "◆", "off_track": "▼",
-    "missed": "✖", "regressing": "↘", "insufficient_data": "?", QUALITATIVE: "≈",
-}  # fmt: skip
+from service.domain.wording import target_words
 
 COLUMNS: list[tuple[str, str, str]] = [
     ("id", "目标编号", "Target"),
@@ -52,29 +36,8 @@ COLUMNS: list[tuple[str, str, str]] = [
 
 
 def target_text(r: dict[str, Any], lang: str = "zh") -> str:
-    """A target as a short phrase: ≥3.7%, 年均增长≥5%, 每年≥30万人, 2026–2030年累计≥150万人, 定性：…"""
-    en = lang == "en"
-    unit = r.get("target_unit") or ""
-    if r["comparator"] == "qualitative":
-        return ("Qualitative: " if en else "定性：") + (r.get("source_quote") or "")
-    if r["comparator"] == "range":
-        text = f"{r['low']:g}–{r['high']:g}{unit}"
-    else:
-        sign = {">=": "≥", "<=": "≤", "~": "about " if en else "约", "=": "="}.get(
-            r["comparator"], r["comparator"]
-        )
-        text = f"{sign}{r['value']:g}{unit}" if r.get("value") is not None else ""
-    form, start = r["declared_form"], r.get("period_start")
-    period = f"{start}–{r['target_year']}" if start else ""
-    if form == "avg_annual_growth":
-        text = f"average annual growth {text}" if en else f"年均增长{text}"
-    elif form == "each_year":
-        text = f"{text} each year" + (f" of {period}" if period else "") if en else f"{period}每年{text}"
-    elif form == "cumulative" and period:
-        text = f"{text} in total over {period}" if en else f"{period}年累计{text}"
-    if r.get("stretch_value") is not None:
-        text += f" (stretch {r['stretch_value']:g}{unit})" if en else f"（力争{r['stretch_value']:g}{unit}）"
-    return text
+    """A target in words (``service.domain.wording.target_words``): 较2020年翻一番（≥ 2.4亿元）, ≥3.7%, …"""
+    return target_words(r, lang)
 
 
 ATTRIBUTE_LABELS: dict[str, tuple[str, str]] = {
