@@ -134,9 +134,7 @@ def implied_level(r: dict[str, Any]) -> float | None:
 def _level_comparator(r: dict[str, Any]) -> str:
     """The comparator on the level a based form implies (下降10% = ≤ the level; 翻一番 = ≥ it)."""
     c = str(r.get("comparator") or "")
-    if c in (">=", "<=", "="):
-        return c
-    return "≈" if c == "~" else ""
+    return {">=": "≥", "<=": "≤", "=": "=", "~": "≈"}.get(c, "")
 
 
 def target_words(r: dict[str, Any], lang: str = "zh", *, qualitative_prefix: bool = True,
@@ -207,7 +205,7 @@ def target_words(r: dict[str, Any], lang: str = "zh", *, qualitative_prefix: boo
             (f"{period}年" if period else "") + f"累计{text}")  # fmt: skip
     if r.get("stretch_value") is not None:
         stretch = v(r["stretch_value"])
-        text += f" (stretch: {stretch})" if en else f"（力争{stretch}）"
+        text += f" (stretch {stretch})" if en else f"（力争{stretch}）"
     level = implied_level(r) if with_level else None
     if level is not None:
         shown = f"{_level_comparator(r)} {fmt_value(level, r.get('unit'), lang)}".strip()

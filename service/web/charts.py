@@ -155,7 +155,9 @@ def target_chart(d: dict[str, Any], lang: str) -> dict[str, Any]:
 
 def regions_chart(rows: list[dict[str, Any]], indicator: str, unit: str, lang: str) -> dict[str, Any]:
     """An indicator across regions: latest values as bars coloured by status, targets as markers."""
-    names = [f"{(r.get('region_en') if lang == 'en' else None) or r['region']} {r['target_year']}" for r in rows]
+    names = [
+        f"{(r.get('region_en') if lang == 'en' else None) or r['region']} {r['target_year']}" for r in rows
+    ]
     bars = {
         "type": "bar", "name": t("latest", lang), "x": names, "y": [r["latest_value"] for r in rows],
         "marker": {"color": [STATUS_COLOURS[r["status"]] for r in rows], "line": {"color": "#333", "width": 0.5}},
