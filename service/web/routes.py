@@ -32,8 +32,8 @@ from service.domain.auth import (
 from service.domain.errors import DomainError, NotFound
 from service.domain.observations import ObservationInput, Resolver, ingest, writable_region_ids
 from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
-from service.domain.wording import fmt_value, progress_shown
 from service.domain.tabular import read_table, write_csv
+from service.domain.wording import fmt_value, progress_shown
 from service.reports.render import attribute_text, target_text
 from service.web import charts, data
 from service.web.i18n import t
