@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from service.db.models import Plan, ReportRun, Target
 from service.domain.progress import PRELIMINARY_SUFFIX
 from service.domain.statuses import STATUS_LABELS, STATUS_TINTS, Status
-from service.domain.wording import fmt_number, fmt_value
+from service.domain.wording import fmt_number, fmt_value, progress_shown, unit_words
 from service.domain.wording import target_words as _target_words
 from service.reports.queries import VERDICT_LABELS, evaluation
 
@@ -484,9 +484,13 @@ def _chart(session: Session, row: Row, n: int, lang: str, draw: Any) -> Chart:
             points = {int(y): float(v) for y, v in obs.items() if v is not None and b <= y <= t}
     series = sorted(points.items())
     png = draw(
-        series, base=(b, r["base_value"]), target=(T, r["target_level"]), preliminary_last=row.preliminary
+        series,
+        base=(b, r["base_value"]),
+        target=(T, r["target_level"]),
+        preliminary_last=row.preliminary,
+        path=progress_shown(r),  # no schedule path from a base that already met the target
     )
-    unit = "" if row.index_values else row.unit
+    unit = "" if row.index_values else unit_words(row.unit, lang)
     title = f"{_zh_en(lang, '图', 'Figure ')}{n}  {row.indicator}（{row.region}）" if lang != "en" else (
         f"Figure {n}  {row.indicator} ({row.region})")  # fmt: skip
     caption = f"{row.target}（{_year(T, lang)}）；{row.verdict_text}" if lang != "en" else (
