@@ -41,7 +41,6 @@ from service.reports.queries import assessment_records, changes, get_run, latest
 CHINA = zoneinfo.ZoneInfo("Asia/Shanghai")
 ACHIEVED = {Status.ACHIEVED.value, Status.ACHIEVED_EARLY.value}
 BEHIND = {Status.NEEDS_ACCELERATION.value, Status.OFF_TRACK.value, Status.REGRESSING.value}
-LEVEL_FORMS = {"level", "share", "ratio", "full_coverage", "each_year"}
 _ORDER = {s.value: i for i, s in enumerate((*WORST_FIRST, Status.INSUFFICIENT_DATA))}
 
 TEXTS: dict[str, dict[str, str]] = {

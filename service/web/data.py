@@ -585,6 +585,7 @@ def plan_targets(session: Session, run: ReportRun | None, code: str, lang: str, 
             "attribute": tg.attribute.value if tg.attribute else None,
             "qualitative": tg.comparator is Comparator.QUALITATIVE, "source_quote": tg.source_quote,
             "baseline_value": figure(tg.baseline_value), "baseline_year": tg.baseline_year,
+            "reference_year": tg.reference_year, "indicator_kind": ind.kind.value,
             "status": status, "latest_year": latest_year, "latest_value": latest_value,
         }  # fmt: skip
         rows.append(rec)
