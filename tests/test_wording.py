@@ -209,3 +209,21 @@ def test_hover_texts_are_formatted_figures() -> None:
     assert obs["customdata"] == ["4.1%", "150%"] and "%{y" not in obs["hovertemplate"]
     assert fig["layout"]["yaxis"]["exponentformat"] == "none"
     assert fig["layout"]["xaxis"]["range"] == [2017.5, 2025.5]
+
+
+def test_every_place_a_target_is_shown_uses_the_one_wording() -> None:
+    """The report files (XLSX/HTML/CSV: reports.render), the evaluation documents (evaluation_doc) and the
+    e-mail digest write a target exactly as the pages do."""
+    from service.notify.digest import _target_item
+    from service.reports import evaluation_doc, render
+
+    doubling = rec(value=2, target_unit="家", unit="家", declared_form="multiple", reference_year=2018,
+                   baseline_value=1500)  # fmt: skip
+    for lang in ("zh", "en"):
+        words = target_words(doubling, lang)
+        assert render.target_text(doubling, lang) == words == evaluation_doc.target_words(doubling, lang)
+        record = {**doubling, "id": "p/k", "region_code": "330100", "indicator_code": "firms", "status": "achieved",
+                  "latest_year": None, "latest_value": None}  # fmt: skip
+        names = type("Names", (), {"regions": {}, "indicators": {}, "of": staticmethod(lambda *a: "")})()
+        assert _target_item(record, names, lang, "")["target"].startswith(words)  # type: ignore[arg-type]
+    assert target_words(doubling) == "较2018年翻一番（≥ 3000家）"
