@@ -57,6 +57,8 @@ CASES: list[tuple[dict[str, Any], str, str]] = [
      "down at least 10% on 2017 (i.e. ≤ 0.45 tce per 10k yuan)"),
     (rec(comparator=">=", value=-5, unit="起", declared_form="relative_change", period_start=2026,
          target_year=2030), "较2025年下降5%以内", "down at most 5% on 2025"),
+    (rec(comparator="<=", value=-2, target_unit="百分点", declared_form="relative_change", reference_year=2020),
+     "较2020年下降2个百分点", "down at least 2 pp on 2020"),
     (rec(comparator=">=", value=25, declared_form="avg_annual_growth", reference_year=2020, unit="亿元",
          target_unit="%"), "年均增长≥25%（2020–2025年）", "average annual growth ≥25% (2020–2025)"),
     (rec(comparator="~", value=5, declared_form="avg_annual_growth", period_start=2026, target_year=2030,

@@ -166,7 +166,7 @@ def target_words(r: dict[str, Any], lang: str = "zh", *, qualitative_prefix: boo
         text = _multiple_words(float(value), ref, lang)
     elif form == "relative_change" and value is not None:
         x = float(value)
-        amount = v(abs(x), unit if unit not in ("", "None") else "%")
+        amount = v(abs(x), {"": "%", "百分点": "个百分点"}.get(unit, unit))
         within = (x < 0 and comparator == ">=") or (x > 0 and comparator == "<=")
         if en:
             how = (
