@@ -229,3 +229,34 @@ def test_every_place_a_target_is_shown_uses_the_one_wording() -> None:
         names = type("Names", (), {"regions": {}, "indicators": {}, "of": staticmethod(lambda *a: "")})()
         assert _target_item(record, names, lang, "")["target"].startswith(words)  # type: ignore[arg-type]
     assert target_words(doubling) == "较2018年翻一番（≥ 3000家）"
+
+
+def test_report_files_show_percentages_and_no_share_for_a_target_met_at_its_base() -> None:
+    import io
+
+    import openpyxl
+
+    from service.reports.render import COLUMNS, to_html, to_xlsx
+
+    def row(key: str, **kw: Any) -> dict[str, Any]:
+        r: dict[str, Any] = dict.fromkeys((k for k, _, _ in COLUMNS), None)
+        r.update(rec(value=3000, target_unit="家", unit="家", comparator="~"), id=f"p/{key}", plan_code="p",
+                 plan="规划", region="杭州市", indicator="高新技术企业数", status="achieved", status_zh="已实现",
+                 target_year=2025, base_year=2022, tau=1.0, **kw)  # fmt: skip
+        return r
+
+    ahead = row(
+        "ahead", base_value=2600, target_level=3000, latest_value=3750, completion=2.875, base_met=False
+    )
+    at_base = row("at-base", base_value=3100, target_level=3000, latest_value=3050, completion=-0.5,
+                  pace_ratio=-0.3, base_met=True)  # fmt: skip
+    page = to_html([ahead, at_base], run_id=1, as_of="2026-12-04", method="1.2", profile="eurostat")
+    assert "288%" in page and "2.875" not in page and "-50%" not in page and "-0.3" not in page
+    assert "3000家左右" in page
+    book = openpyxl.load_workbook(io.BytesIO(to_xlsx([ahead, at_base])))
+    sheet = book["p"]
+    col = [k for k, _, _ in COLUMNS].index("completion") + 1
+    assert (
+        sheet.cell(row=2, column=col).value == 2.875 and sheet.cell(row=2, column=col).number_format == "0%"
+    )
+    assert sheet.cell(row=3, column=col).value is None

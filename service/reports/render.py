@@ -10,7 +10,7 @@ from jinja2 import Environment, select_autoescape
 
 from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS, STATUS_LABELS
 from service.domain.tabular import write_csv, xlsx_append
-from service.domain.wording import target_words
+from service.domain.wording import base_already_met, fmt_number, fmt_percent, target_words
 
 COLUMNS: list[tuple[str, str, str]] = [
     ("id", "目标编号", "Target"),
@@ -54,15 +54,33 @@ def attribute_text(attribute: str | None, lang: str = "zh") -> str:
     return en if lang == "en" else zh
 
 
+# shares held as fractions: shown as percentages (288%, not 2.875); in a workbook as numbers formatted so
+PERCENT_COLUMNS: dict[str, str] = {"tau": "0%", "completion": "0%", "r_remain": "0.0%"}
+
+
 def _cell(r: dict[str, Any], key: str) -> Any:
     if key == "target_text":
         return target_text(r)
     if key == "attribute":
         return attribute_text(r.get("attribute"))
+    if key in ("completion", "pace_ratio") and base_already_met(r):
+        return None  # met at the base: no completion share or pace beside the status (METHODOLOGY §3)
     v = r.get(key)
     if isinstance(v, float):
         return round(v, 4)
     return v
+
+
+def _shown(r: dict[str, Any], key: str) -> str:
+    """A cell of the HTML report as text: percentages as such, figures without float noise."""
+    v = _cell(r, key)
+    if v is None:
+        return ""
+    if key in PERCENT_COLUMNS and isinstance(v, int | float):
+        return fmt_percent(v, 1 if key == "r_remain" else 0)
+    if isinstance(v, float):
+        return fmt_number(v)
+    return str(v)
 
 
 def to_json(records: list[dict[str, Any]]) -> str:
@@ -101,6 +119,9 @@ def to_xlsx(records: list[dict[str, Any]]) -> bytes:
         status_col = [k for k, _, _ in COLUMNS].index("status_zh") + 1
         for r in rows:
             xlsx_append(ws, [_cell(r, k) for k, _, _ in COLUMNS])
+            for i, (k, _, _) in enumerate(COLUMNS, start=1):
+                if k in PERCENT_COLUMNS:
+                    ws.cell(row=ws.max_row, column=i).number_format = PERCENT_COLUMNS[k]
             fill = STATUS_COLOURS.get(r["status"], "#FFFFFF").lstrip("#")
             ws.cell(row=ws.max_row, column=status_col).fill = PatternFill(
                 "solid", start_color=fill, end_color=fill
@@ -128,7 +149,7 @@ th{background:#f3f3f3;position:sticky;top:0}.st{white-space:nowrap;font-weight:6
 <table><thead><tr>{% for _, zh, _ in columns %}<th>{{ zh }}</th>{% endfor %}</tr></thead><tbody>
 {% for r in rows %}<tr>{% for key, _, _ in columns %}
 {% if key == 'status_zh' %}<td class="st" style="background:{{ colours[r.status] }}">{{ icons[r.status] }} {{ r.status_zh }}</td>
-{% else %}<td>{{ cell(r, key) if cell(r, key) is not none else '' }}</td>{% endif %}
+{% else %}<td>{{ shown(r, key) }}</td>{% endif %}
 {% endfor %}</tr>{% endfor %}
 </tbody></table>
 {% endfor %}
@@ -142,7 +163,7 @@ def to_html(records: list[dict[str, Any]], *, run_id: int, as_of: str, method: s
     for r in records:
         plans.setdefault(r["plan_code"], []).append(r)
     return env.from_string(_HTML).render(
-        plans=plans, columns=COLUMNS, colours=STATUS_COLOURS, icons=STATUS_ICONS, cell=_cell, run_id=run_id,
+        plans=plans, columns=COLUMNS, colours=STATUS_COLOURS, icons=STATUS_ICONS, shown=_shown, run_id=run_id,
         as_of=as_of, method=method, profile=profile,
     )  # fmt: skip
 
