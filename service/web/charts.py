@@ -122,13 +122,8 @@ def target_chart(d: dict[str, Any], lang: str) -> dict[str, Any]:
                              marker={"symbol": "triangle-up", "size": 13, "color": "#CC79A7"}))  # fmt: skip
     indicator = (d.get("indicator_en") if en else None) or d["indicator"]
     region = (d.get("region_en") if en else None) or d["region"]
-    y_title = (
-        f"{indicator} ({unit_shown})"
-        if en and unit_shown
-        else f"{indicator}（{unit_shown}）"
-        if unit_shown
-        else indicator
-    )
+    # the unit on the value axis (the indicator is in the title: a long name would be cut off there)
+    y_title = unit_shown or t("value", lang)
     years = [int(x) for tr in traces for x in tr["x"]] + [
         d["target_year"],
         d.get("first_year") or d["target_year"] - 5,
@@ -150,6 +145,8 @@ def target_chart(d: dict[str, Any], lang: str) -> dict[str, Any]:
     if not any(tr["y"] for tr in traces):
         layout["yaxis"]["range"] = [0, 1]
         layout["yaxis"]["showticklabels"] = False
+    elif not d["series"]:  # only the target (and base): the axis from 0, not a sliver around one point
+        layout["yaxis"]["rangemode"] = "tozero"
     return {"data": traces, "layout": layout}
 
 
