@@ -259,6 +259,8 @@ class Assessment:
     status_basis: StatusBasis | None = None
     latest_preliminary: bool = False  # the latest value (and so the status) rests on a preliminary figure
     verdict_year: int | None = None  # end-of-term verdicts: the year the verdict rests on
+    # the base value already met the target: completion and the base-to-target path mean nothing then
+    base_met: bool | None = None
     notes: tuple[str, ...] = ()
     observation_ids: tuple[int, ...] = ()
 
@@ -833,6 +835,7 @@ def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile:
         status_basis=basis,
         latest_preliminary=window[-1].preliminary,
         verdict_year=t if status in _VERDICTS or (ended and status is Status.ACHIEVED_EARLY) else None,
+        base_met=norm.satisfied_by(xb),
         notes=tuple(notes),
         observation_ids=ids,
     )

@@ -149,6 +149,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kinds": ("属性 / 定性", "Attribute / qualitative"),
     "all_targets": ("全部目标", "All targets"),
     "not_assessed_yet": ("尚未评估", "not assessed yet"),
+    "no_data_yet": ("暂无数据", "No data yet"),
+    "target_in_words": ("目标：{words}（基期值未知，未在图中标出）", "Target: {words} (base value unknown: not drawn)"),
+    "met_at_base": ("基期已达到目标，不计完成进度", "met at the base year: no completion share"),
 }  # fmt: skip
 
 

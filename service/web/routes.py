@@ -31,8 +31,10 @@ from service.domain.auth import (
 )
 from service.domain.errors import DomainError, NotFound
 from service.domain.observations import ObservationInput, Resolver, ingest, writable_region_ids
+from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
 from service.domain.tabular import read_table, write_csv
-from service.reports.render import STATUS_COLOURS, STATUS_ICONS, attribute_text, target_text
+from service.domain.wording import base_already_met, fmt_value, progress_shown
+from service.reports.render import attribute_text, target_text
 from service.web import charts, data
 from service.web.i18n import t
 from service.web.session import (
@@ -84,6 +86,7 @@ def render(
         csrf=csrf_token(request),
         other_lang="en" if lang == "zh" else "zh", path=request.url.path, query=request.url.query,
         target_text=lambda r: target_text(r, lang), attribute_text=lambda a: attribute_text(a, lang),
+        fmt_value=lambda v, u=None: fmt_value(v, u, lang), progress_shown=progress_shown, base_met=base_already_met,
     )  # fmt: skip
     response = TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)
     if request.query_params.get("lang") in ("zh", "en"):
