@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from service.domain.plan_reader.numbers import _VALUE_RE, _Mention, _mentions, to_decimal
-from service.domain.plan_reader.proposals import Proposal, figure
+from service.domain.plan_reader.proposals import Proposal
 from service.domain.plan_reader.text import CleanText
 from service.domain.plan_reader.vocabulary import IndicatorTerm, Vocabulary, _norm_term, suggest_indicator
 from service.domain.plan_reader.words import (
@@ -31,6 +31,7 @@ from service.domain.plan_reader.words import (
     _SUFFIX_RE,
     _YEAR_WORDS,
 )
+from service.domain.targets import figure
 
 # --- the reader ---------------------------------------------------------------------------------
 
