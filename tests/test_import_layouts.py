@@ -11,6 +11,7 @@ import io
 import json
 import zipfile
 from decimal import Decimal
+from pathlib import Path
 
 import openpyxl
 from fastapi.testclient import TestClient
@@ -18,7 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db.models import ImportMapping, Indicator, Observation, Region
+from service.db.session import make_engine
 from tests.factories import create_user
+from tests.test_cli import cli_db, run  # noqa: F401  (cli_db: the fixture)
 
 
 def figures(session: Session, region: str | None = None) -> dict[tuple[str, str, int], Decimal]:
@@ -255,3 +258,31 @@ def test_the_long_template_still_imports_as_before(client: TestClient, session: 
     response = post(client, headers, "t.csv", text.encode("gb18030"))
     assert response.status_code == 201 and response.json()["sheets"][0]["layout"] == "long"
     assert figures(session) == {("gdp", "330421", 2024): Decimal("880.5")}
+
+
+def test_the_command_line_previews_a_wide_table_and_takes_a_mapping_file(
+    cli_db: tuple[dict[str, str], Path],
+) -> None:
+    env, cwd = cli_db
+    run(["init"], env, cwd)
+    run(["users", "add", "js", "--role", "editor", "--region", "330421"], env, cwd)
+    table = cwd / "嘉善公报.csv"
+    table.write_bytes(BULLETIN_CSV.replace("高新技术企业数", "高企数量").encode("gb18030"))
+    dry = run(["import", str(table), "--user", "js", "--dry-run"], env, cwd)
+    assert "wide" in dry.stdout and "region 330421" in dry.stdout and "year 2025" in dry.stdout
+    assert "A4" in dry.stdout and "-> indicator gdp" in dry.stdout
+    assert "C4: added gdp 330421 2025 1021.5" in dry.stdout
+    assert "A10  高企数量" in dry.stdout and "did you mean high_tech_enterprises" in dry.stdout
+    assert "added 5" in dry.stdout and "dry run" in dry.stdout
+    mapping = cwd / "mapping.csv"
+    mapping.write_text("# 表中名称,代码\n高企数量,high_tech_enterprises\n", encoding="utf-8")
+    stored = run(["import", str(table), "--user", "js", "--mapping", str(mapping)], env, cwd)
+    assert "added 6" in stored.stdout and "stored" in stored.stdout
+    engine = make_engine(env["YRDMON_DATABASE_URL"])
+    with Session(engine) as session:
+        mine = {k: v for k, v in figures(session, "330421").items() if k[2] == 2025}
+        assert mine == BULLETIN_EXPECTED  # the catalog's own figures for 嘉善县 are of earlier years
+    engine.dispose()
+    # the correction is remembered: the same table next time needs no mapping file
+    again = run(["import", str(table), "--user", "js", "--dry-run"], env, cwd)
+    assert "[remembered]" in again.stdout and "unchanged 6" in again.stdout

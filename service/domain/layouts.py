@@ -21,6 +21,7 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -798,31 +799,33 @@ def read_file(
     return Reading(sheets, inputs)
 
 
-def _long_file(filename: str, data: bytes) -> list[ObservationInput] | None:
-    """The rows of a file in the long template layout (streamed as before), or None for another layout."""
-    from service.domain.tabular import read_table
-
-    if data.startswith(b"PK\x03\x04"):
+def is_long(filename: str, source: bytes | Path) -> bool:
+    """Whether a file (its bytes, or its path on disk) is in the long template layout: its first row is
+    the template's header. Such a file is streamed row by row as it always was."""
+    if isinstance(source, Path):
+        with source.open("rb") as fh:
+            head = fh.read(65536)
+    else:
+        head = source[:65536]
+    if head.startswith(b"PK\x03\x04"):
         import openpyxl
 
         try:
-            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+            opened = source if isinstance(source, Path) else io.BytesIO(source)
+            workbook = openpyxl.load_workbook(opened, read_only=True)
             first = next(workbook.worksheets[0].iter_rows(values_only=True, max_row=1), None)
             workbook.close()
         except Exception:
-            return None  # refused with the right message by the full reader
-        return read_table(filename, data) if first is not None and _is_long_header(first) else None
-    if not filename.lower().endswith((".csv", ".txt")) or b"\x00" in data[:4096]:
-        return None
+            return False  # refused with the right message by the full reader
+        return first is not None and _is_long_header(first)
+    if not filename.lower().endswith((".csv", ".txt")) or b"\x00" in head[:4096]:
+        return False
     try:  # a line ends at a b"\n" byte in UTF-8 and GB18030 alike
-        first_line = _decode(data.split(b"\n", 1)[0]).rstrip("\r")
-    except Invalid:
-        return None
-    try:
+        first_line = _decode(head.split(b"\n", 1)[0]).rstrip("\r")
         cells = next(csv.reader([first_line]))
-    except (csv.Error, StopIteration):
-        return None
-    return read_table(filename, data) if _is_long_header(cells) else None
+    except (Invalid, csv.Error, StopIteration):
+        return False
+    return _is_long_header(cells)
 
 
 def remembered_mappings(session: Session) -> Callable[[str], Mapping[str, str] | None]:
@@ -837,8 +840,10 @@ def remembered_mappings(session: Session) -> Callable[[str], Mapping[str, str] |
 def read_upload(session: Session, filename: str, data: bytes, options: Options | None = None) -> Reading:
     """An uploaded file read in whatever layout it has; the long template streams as it always did."""
     options = options or Options()
-    long_rows = _long_file(filename, data)
-    if long_rows is not None:
+    if is_long(filename, data):
+        from service.domain.tabular import read_table
+
+        long_rows = read_table(filename, data)
         report = _named(SheetReport(name="", layout=LONG, figures=len(long_rows)))
         for item in long_rows:
             item.source = item.source or options.source
@@ -900,3 +905,24 @@ def parse_mapping(text: str | bytes | None) -> dict[str, str]:
     if len(pairs) > 2000 or any(len(k) > 200 or len(v) > 200 for k, v in pairs.items()):
         raise Invalid("映射过长", "the mapping is too long")
     return pairs
+
+
+def describe(reading: Reading) -> list[str]:
+    """A reading as lines for a terminal: per sheet its layout, context and every label's mapping."""
+    lines = []
+    for sheet in reading.sheets:
+        where = sheet.name or "CSV"
+        context = ", ".join(
+            f"{k} {v}" for k, v in (("region", sheet.region), ("year", sheet.year), ("indicator", sheet.indicator),
+                                    ("unit", sheet.unit), ("source", sheet.source)) if v
+        )  # fmt: skip
+        lines.append(f"[{where}] {sheet.layout_en} / {sheet.layout_zh}: {sheet.figures} figure(s)"
+                     + (f"; {context}" if context else "") + (f"; {sheet.left_out} left out" if sheet.left_out else ""))  # fmt: skip
+        for label in sheet.rows + sheet.columns:
+            target = label.code or "-"
+            if label.role == "unknown":
+                target = "? " + (f"(did you mean {label.suggestion})" if label.suggestion else "(unknown)")
+            lines.append(f"  {label.cell}  {label.text!s:<24} -> {label.role} {target} [{label.how}]"
+                         + (f" unit {label.unit}" if label.unit else ""))  # fmt: skip
+        lines.extend(f"  {p['cell']}: {p['en']} / {p['zh']}" for p in sheet.problems)
+    return lines
