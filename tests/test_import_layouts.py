@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from decimal import Decimal
+from html import unescape as html_unescape
 from pathlib import Path
 
 import openpyxl
@@ -286,3 +288,29 @@ def test_the_command_line_previews_a_wide_table_and_takes_a_mapping_file(
     # the correction is remembered: the same table next time needs no mapping file
     again = run(["import", str(table), "--user", "js", "--dry-run"], env, cwd)
     assert "[remembered]" in again.stdout and "unchanged 6" in again.stdout
+
+
+def test_the_upload_page_previews_takes_a_correction_and_imports_without_choosing_the_file_again(
+    client: TestClient, session: Session
+) -> None:
+    from service.db.models import Role
+    from tests.test_web_pages import login
+
+    csrf = login(client, session, "web", Role.EDITOR, ["330421"])
+    table = BULLETIN_CSV.replace("高新技术企业数", "高企数量<b>").encode("gb18030")
+    page = client.post("/upload", data={"csrf": csrf}, files={"file": ("公报.csv", table, "text/csv")})
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert "宽表" in html and 'id="import-now"' in html and "高企数量&lt;b&gt;" in html
+    assert "high_tech_enterprises" in html  # the nearest name, offered
+    assert figures(session) == {}  # previewed, nothing stored
+    # the correction goes in the box beside the label; the file rides along in the page
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    boxes = dict(re.findall(r'<input name="(map_\d+)" value="([^"]*)"', html))
+    unknown = next(k for k, v in fields.items() if k.startswith("label_") and v == "高企数量&lt;b&gt;")
+    boxes[f"map_{unknown[6:]}"] = "high_tech_enterprises"
+    form = {k: html_unescape(v) for k, v in fields.items()} | boxes | {"action": "import"}
+    done = client.post("/upload", data=form)
+    assert done.status_code == 200, done.text
+    assert figures(session) == BULLETIN_EXPECTED
+    assert session.scalar(select(ImportMapping.mapping)) == {"高企数量<b>": "high_tech_enterprises"}
