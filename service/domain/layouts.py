@@ -50,7 +50,7 @@ LAYOUT_NAMES = {
 # hostile or oversized workbooks: what a yearbook table never needs
 MAX_UNCOMPRESSED = 40 * 1024 * 1024  # bytes a workbook may expand to (the sum of its parts)
 MAX_RATIO = 200  # a part compressed more than this is a zip bomb, not a table
-MAX_CELLS = 2_000_000  # cells (rows x columns) per sheet
+MAX_CELLS = 500_000  # cells of a workbook read as a wide table (a yearbook sheet has a few thousand)
 MAX_SHEETS = 100
 HEADER_ROWS = 4  # header rows a wide table may have (merged blocks above years)
 
@@ -207,12 +207,44 @@ def _check_archive(data: bytes) -> None:
             )
 
 
+def _count_cells(data: bytes) -> None:
+    """Refuse a workbook with more cells than a table has, counted while streaming (before the full load
+    that merged cells need: a sheet's declared size can lie)."""
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception:
+        raise Invalid(DAMAGED_ZH, DAMAGED_EN) from None
+    try:
+        if len(workbook.worksheets) > MAX_SHEETS:
+            raise Invalid(f"工作表超过 {MAX_SHEETS} 个", f"the workbook has more than {MAX_SHEETS} sheets")
+        cells = 0
+        for sheet in workbook.worksheets:
+            try:
+                for row in sheet.iter_rows(values_only=True):
+                    cells += len(row)
+                    if cells > MAX_CELLS:
+                        raise Invalid(
+                            f"工作表“{sheet.title}”过大（超过 {MAX_CELLS} 个单元格）；模板格式的大文件请另存为 CSV",
+                            f"the sheet {sheet.title!r} is too large (more than {MAX_CELLS} cells); save a large "
+                            "file in the template layout as CSV",
+                        )
+            except Invalid:
+                raise
+            except Exception:
+                raise Invalid(DAMAGED_ZH, DAMAGED_EN) from None
+    finally:
+        workbook.close()
+
+
 def xlsx_grids(data: bytes) -> list[Grid]:
     """Every sheet of a workbook as a grid, merged blocks filled with their top-left value; formulas come
     as their text ("=B2*2"), never evaluated."""
     import openpyxl
 
     _check_archive(data)
+    _count_cells(data)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=False, read_only=False)
     except Exception:
@@ -233,19 +265,31 @@ def xlsx_grids(data: bytes) -> list[Grid]:
         for block in sheet.merged_cells.ranges:
             value = rows[block.min_row - 1][block.min_col - 1] if block.min_row <= len(rows) else None
             for r in range(block.min_row - 1, min(block.max_row, len(rows))):
-                for c in range(block.min_col - 1, block.max_col):
-                    if c < len(rows[r]):
-                        rows[r][c] = value
+                for c in range(block.min_col - 1, min(block.max_col, len(rows[r]))):
+                    rows[r][c] = value
         grids.append(Grid(sheet.title, rows))
     workbook.close()
     return grids
 
 
 def csv_grid(text: str) -> Grid:
+    rows: list[list[Any]] = []
+    cells = 0
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
+        for row in reader:
+            cells += len(row)
+            if cells > MAX_CELLS:
+                raise Invalid(
+                    f"CSV 表格过大（超过 {MAX_CELLS} 个单元格）；大文件请使用模板格式（每行一个数值）",
+                    f"the CSV table is too large (more than {MAX_CELLS} cells); use the template layout "
+                    "(one figure a row) for large files",
+                )
+            rows.append(list(row))
     except csv.Error as exc:
-        raise Invalid(f"CSV 格式有误：{exc}", f"malformed CSV: {exc}") from None
+        raise Invalid(
+            f"CSV 第 {reader.line_num} 行格式有误：{exc}", f"malformed CSV at line {reader.line_num}: {exc}"
+        ) from None
     return Grid("", rows)
 
 
@@ -390,21 +434,20 @@ def _classify(
             return Label(cell, raw, role, code=found.code, name=found.name_zh, unit=unit, how=how)
     if not key:
         return Label(cell, raw, "neutral", how="none")
-    if m := _YEAR.match(raw):
-        return Label(cell, raw, "year", code=m.group(1), how="rule")
-    if key in _IGNORED_STUBS:
-        return Label(cell, raw, "ignored", how="rule")
-    if key in _UNIT_STUBS:
-        return Label(cell, raw, "unit", how="rule")
-    if key in _NEUTRAL:
-        return Label(cell, raw, "neutral", how="rule")
-    if units.is_known(raw) and len(raw) <= 6:
+    if units.is_known(raw) and len(raw) <= 6:  # a unit row under the names: "亿元"
         return Label(cell, raw, "neutral", unit=units.normalise_unit(raw), how="rule")
-    name, unit = _unit_of(raw)
+    name, unit = _unit_of(raw)  # "地区生产总值（亿元）", "2025年（亿元）", "绝对数（万人）"
     bare = _bare(name)
-    if any(word in _key(bare) for word in _DERIVED):
-        return Label(cell, raw, "ignored", unit=unit, how="rule")
-    if _key(bare) in _WHOLE:
+    bare_key = _key(bare)
+    if m := _YEAR.match(bare):
+        return Label(cell, raw, "year", code=m.group(1), unit=unit, how="rule")
+    if bare_key in _IGNORED_STUBS:
+        return Label(cell, raw, "ignored", how="rule")
+    if bare_key in _UNIT_STUBS:
+        return Label(cell, raw, "unit", how="rule")
+    if not bare_key or bare_key in _NEUTRAL:
+        return Label(cell, raw, "neutral", unit=unit, how="rule")
+    if bare_key in _WHOLE:
         if whole is not None:
             return Label(cell, raw, "region", code=whole.code, name=whole.name_zh, how="context")
         return Label(cell, raw, "unknown", how="none", suggestion=None)
@@ -414,6 +457,8 @@ def _classify(
     indicator, how = names.indicator(bare)
     if indicator is not None:
         return Label(cell, raw, "indicator", code=indicator.code, name=indicator.name_zh, unit=unit, how=how)
+    if any(word in bare_key for word in _DERIVED):  # 比上年增长(%), 占比, 位次: not the figure itself
+        return Label(cell, raw, "ignored", unit=unit, how="rule")
     if prefer == "indicator":
         region = names.region(bare)
         if region is not None:
