@@ -314,3 +314,35 @@ def test_the_upload_page_previews_takes_a_correction_and_imports_without_choosin
     assert done.status_code == 200, done.text
     assert figures(session) == BULLETIN_EXPECTED
     assert session.scalar(select(ImportMapping.mapping)) == {"高企数量<b>": "high_tech_enterprises"}
+
+
+def test_units_from_a_note_and_from_the_label_are_converted_to_the_indicators_unit(session: Session) -> None:
+    import datetime as dt
+
+    from service.db.models import WritePath
+    from service.domain import layouts
+    from service.domain.observations import ingest
+
+    user, _ = create_user(session, regions=("320100",))
+    text = (
+        "\ufeff表3  南京市主要经济指标（2023—2024年）\n"
+        ",,（单位：万元）\n"
+        "项　目,2023年,2024年\n"
+        "一、地区生产总值,\"174,214,000\",１８５００８０００\n"
+        "二、常住人口（人）,9546000,\"9,577,000\"\n"
+        "三、人均地区生产总值（元/人）,183000,…\n"
+        "注：人均地区生产总值按常住人口计算。\n"
+    )
+    reading = layouts.read_upload(session, "南京.csv", text.encode("utf-8"))
+    (sheet,) = reading.sheets
+    assert (sheet.layout, sheet.region, sheet.unit) == (layouts.WIDE_BY_YEAR, "320100", "万元")
+    assert sheet.notes == ["注:人均地区生产总值按常住人口计算。"]
+    result = ingest(session, user, reading.inputs, path=WritePath.CLI, now=dt.datetime.now(dt.UTC))
+    assert result.applied, result.as_dict()
+    assert figures(session, "320100") == {
+        ("gdp", "320100", 2023): Decimal("17421.4"),  # 万元 (the note) in 亿元
+        ("gdp", "320100", 2024): Decimal("18500.8"),
+        ("resident_population", "320100", 2023): Decimal("954.6"),  # 人 (the label) in 万人
+        ("resident_population", "320100", 2024): Decimal("957.7"),
+        ("gdp_per_capita", "320100", 2023): Decimal("183000"),
+    }
