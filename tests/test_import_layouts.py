@@ -16,6 +16,7 @@ from html import unescape as html_unescape
 from pathlib import Path
 
 import openpyxl
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 from service.db.models import ImportMapping, Indicator, Observation, Region
 from service.db.session import make_engine
 from tests.factories import create_user
-from tests.test_cli import cli_db, run  # noqa: F401  (cli_db: the fixture)
+from tests.test_cli import run
 
 
 def figures(session: Session, region: str | None = None) -> dict[tuple[str, str, int], Decimal]:
@@ -195,12 +196,17 @@ def test_a_yearbook_workbook_imports_every_sheet_with_the_right_figures(
     response = post(client, headers, "江苏统计年鉴.xlsx", yearbook_xlsx(),
                     mapping=json.dumps({"研发强度": "rd_intensity", "上海": "-"}))  # fmt: skip
     assert response.status_code == 201, response.text
-    expected = {**YEARBOOK_EXPECTED, ("rd_intensity", "320000", 2024): Decimal("3.3"),
-                ("rd_intensity", "330000", 2024): Decimal("3.2"), ("rd_intensity", "340000", 2024): Decimal("2.69")}
-    # fmt: skip
+    expected = {
+        **YEARBOOK_EXPECTED,
+        ("rd_intensity", "320000", 2024): Decimal("3.3"),
+        ("rd_intensity", "330000", 2024): Decimal("3.2"),
+        ("rd_intensity", "340000", 2024): Decimal("2.69"),
+    }
     del expected[("urbanization_rate", "310000", 2024)]  # in the column left out
     assert figures(session) == expected
-    assert session.scalar(select(ImportMapping.mapping).where(ImportMapping.shape == sheets["三省一市"]["shape"]))
+    assert session.scalar(
+        select(ImportMapping.mapping).where(ImportMapping.shape == sheets["三省一市"]["shape"])
+    )
     # next time the same shape is read with the correction, without being told
     again = post(client, headers, "江苏统计年鉴.xlsx", yearbook_xlsx(), "/api/v1/imports/preview")
     rows = {r["text"]: r for r in {s["name"]: s for s in again.json()["sheets"]}["三省一市"]["rows"]}
@@ -262,10 +268,15 @@ def test_the_long_template_still_imports_as_before(client: TestClient, session: 
     assert figures(session) == {("gdp", "330421", 2024): Decimal("880.5")}
 
 
+@pytest.fixture
+def cli_env(fresh_db_url, tmp_path: Path) -> tuple[dict[str, str], Path]:
+    return {"YRDMON_DATABASE_URL": fresh_db_url()}, tmp_path
+
+
 def test_the_command_line_previews_a_wide_table_and_takes_a_mapping_file(
-    cli_db: tuple[dict[str, str], Path],
+    cli_env: tuple[dict[str, str], Path],
 ) -> None:
-    env, cwd = cli_db
+    env, cwd = cli_env
     run(["init"], env, cwd)
     run(["users", "add", "js", "--role", "editor", "--region", "330421"], env, cwd)
     table = cwd / "嘉善公报.csv"
@@ -328,8 +339,8 @@ def test_units_from_a_note_and_from_the_label_are_converted_to_the_indicators_un
         "\ufeff表3  南京市主要经济指标（2023—2024年）\n"
         ",,（单位：万元）\n"
         "项　目,2023年,2024年\n"
-        "一、地区生产总值,\"174,214,000\",１８５００８０００\n"
-        "二、常住人口（人）,9546000,\"9,577,000\"\n"
+        '一、地区生产总值,"174,214,000",１８５００８０００\n'
+        '二、常住人口（人）,9546000,"9,577,000"\n'
         "三、人均地区生产总值（元/人）,183000,…\n"
         "注：人均地区生产总值按常住人口计算。\n"
     )

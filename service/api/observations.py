@@ -194,7 +194,9 @@ async def preview_file(
     reading = await _read_upload(session, file, options)
     if not reading.inputs:
         raise _no_figures(reading)
-    result = ingest(session, user, reading.inputs, path=WritePath.API, now=dt.datetime.now(dt.UTC), dry_run=True)
+    result = ingest(
+        session, user, reading.inputs, path=WritePath.API, now=dt.datetime.now(dt.UTC), dry_run=True
+    )
     return _respond(result, reading.as_dict())
 
 

@@ -109,7 +109,9 @@ class RowResult:
         """Where a problem (or the row) is, for a person: the cell ("Sheet2!D14") or "row 14"."""
         cell = problem.cell if problem is not None else None
         if cell is None and self.cells:
-            cell = self.cells.get(problem.column if problem is not None else "value") or self.cells.get("value")
+            cell = self.cells.get(problem.column if problem is not None else "value") or self.cells.get(
+                "value"
+            )
         return cell or f"row {self.row}"
 
 
@@ -294,7 +296,12 @@ def writable_indicator_ids(session: Session, user: User) -> set[int] | None:
     return ids or None
 
 
-_LATER_FIELDS = {"published": None, "series_break": False, "coverage": None, "cells": None}  # left out at their
+_LATER_FIELDS = {
+    "published": None,
+    "series_break": False,
+    "coverage": None,
+    "cells": None,
+}  # left out at their
 # defaults: keys sent before these fields existed keep their fingerprints
 
 

@@ -37,7 +37,9 @@ async def received(form: Any, limit: int) -> Upload:
         try:
             data = base64.b64decode(str(form.get("carried")), validate=True)
         except (binascii.Error, ValueError):
-            raise DomainError("上传的文件已损坏，请重新选择文件", "the carried file is damaged; choose the file again") from None
+            raise DomainError(
+                "上传的文件已损坏，请重新选择文件", "the carried file is damaged; choose the file again"
+            ) from None
         name = str(form.get("carried_name") or "upload")
     else:
         raise DomainError("请选择要上传的文件", "choose a file to upload")
