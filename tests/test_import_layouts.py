@@ -357,3 +357,36 @@ def test_units_from_a_note_and_from_the_label_are_converted_to_the_indicators_un
         ("resident_population", "320100", 2024): Decimal("957.7"),
         ("gdp_per_capita", "320100", 2023): Decimal("183000"),
     }
+
+
+def test_years_down_the_side_and_a_region_given_by_mapping(client: TestClient, session: Session) -> None:
+    _, headers = create_user(session, username="admin", role="admin", regions=())
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "历年"
+    ws.append(["历年主要指标"])
+    ws.append(["年份", "地区生产总值（亿元）", "常住人口（万人）", "地区生产总值比上年增长（%）"])
+    ws.append([2022, 23958.3, 1291.06, 2.0])
+    ws.append(["2023年", "24,653.4", "１２９５.８", 4.6])
+    buf = io.BytesIO()
+    wb.save(buf)
+    unnamed = post(client, headers, "历年.xlsx", buf.getvalue(), "/api/v1/imports/preview")
+    (sheet,) = unnamed.json()["sheets"]
+    assert sheet["layout"] == "wide_by_indicator" and "@region" in sheet["problems"][0]["en"]
+    assert unnamed.json()["counts"]["rejected"] == 4  # no region: refused, each figure with its cell
+    response = post(client, headers, "历年.xlsx", buf.getvalue(), mapping='{"@region": "苏州"}')
+    assert response.status_code == 201, response.text
+    assert figures(session) == {
+        ("gdp", "320500", 2022): Decimal("23958.3"),
+        ("gdp", "320500", 2023): Decimal("24653.4"),
+        ("resident_population", "320500", 2022): Decimal("1291.06"),
+        ("resident_population", "320500", 2023): Decimal("1295.8"),
+    }
+
+
+def test_a_table_with_more_cells_than_a_table_has_is_refused(client: TestClient, session: Session) -> None:
+    _, headers = create_user(session)
+    row = ",".join(["1"] * 1000)
+    huge = ("标题\n指标," + row + "\n" + "\n".join(f"x{n}," + row for n in range(520))).encode()
+    response = post(client, headers, "huge.csv", huge)
+    assert response.status_code == 422 and "too large" in response.json()["detail_en"]

@@ -450,7 +450,7 @@ def _classify(
     if bare_key in _WHOLE:
         if whole is not None:
             return Label(cell, raw, "region", code=whole.code, name=whole.name_zh, how="context")
-        return Label(cell, raw, "unknown", how="none", suggestion=None)
+        return Label(cell, raw, "unknown", how="whole", suggestion=None)  # the title names no region
     region = names.region(bare) if prefer != "indicator" else None
     if region is not None:
         return Label(cell, raw, "region", code=region.code, name=region.name_zh, how="name")
@@ -625,7 +625,10 @@ def read_sheet(
             continue
         cells = [row[c] for row in body if c < len(row) and not _is_empty_mark(row[c])]
         numbers = sum(1 for v in cells if _is_number(v))
-        if cells and numbers * 2 < len(cells):
+        years = sum(
+            1 for v in cells if _YEAR.match(str(int(v) if isinstance(v, float) and v.is_integer() else v))
+        )
+        if cells and (numbers * 2 < len(cells) or (not stub_columns and years == len(cells))):
             stub_columns.append(c)
             continue
         break
@@ -692,7 +695,13 @@ def read_sheet(
             if item is not None:
                 figures.append(item)
     for label in report.rows + report.columns:
-        if label.role == "unknown":
+        if label.role == "unknown" and label.how == "whole":
+            report.problems.append(_problem(
+                label.cell, f"“{label.text}”指本表所属地区，但标题和工作表名中没有地区：请在映射中指定 @region，或为此行指定地区代码",
+                f"{label.text!r} is the region the table is about, but neither its title nor its sheet name names a "
+                "region: map @region (or this label) to a region code",
+            ))  # fmt: skip
+        elif label.role == "unknown":
             hint_zh = f"，是否为 {label.suggestion}？" if label.suggestion else ""
             hint_en = f"; did you mean {label.suggestion}?" if label.suggestion else ""
             report.problems.append(_problem(

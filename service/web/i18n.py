@@ -175,6 +175,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "source_for_all": ("数据来源（留空则取表中“资料来源”）", "Source (empty: the table's 资料来源 note)"),
     "reason_for_all": ("修订原因（修订已有数值时必填）", "Revision reason (needed to revise stored figures)"),
     "file_kept": ("已上传的文件", "File uploaded"),
+    "whole_region": ("全表地区（标题未写明时填代码）", "Region of the whole table (a code, if the title names none)"),
+    "whole_year": ("全表年份", "Year of the whole table"),
 }  # fmt: skip
 
 
