@@ -25,6 +25,7 @@ from service.db.models import ImportMapping, Indicator, Observation, Region
 from service.db.session import make_engine
 from tests.factories import create_user
 from tests.test_cli import run
+from tests.test_web_browser import browser  # noqa: F401  (the module's Chromium)
 
 
 def figures(session: Session, region: str | None = None) -> dict[tuple[str, str, int], Decimal]:
@@ -390,3 +391,59 @@ def test_a_table_with_more_cells_than_a_table_has_is_refused(client: TestClient,
     huge = ("标题\n指标," + row + "\n" + "\n".join(f"x{n}," + row for n in range(520))).encode()
     response = post(client, headers, "huge.csv", huge)
     assert response.status_code == 422 and "too large" in response.json()["detail_en"]
+
+
+@pytest.fixture
+def upload_server(fresh_db_url, tmp_path: Path):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from service.db.models import Role
+    from service.db.session import make_sessionmaker, transaction
+    from service.domain import users
+    from tests.servers import serve
+
+    url = fresh_db_url()
+    env = {"YRDMON_DATABASE_URL": url}
+    run(["init"], env, tmp_path)
+    engine = make_engine(url)
+    with transaction(make_sessionmaker(engine)) as session:
+        users.create_user(session, username="clerk", role=Role.EDITOR, region_codes=["330421"],
+                          password="pw-123456", now=dt.datetime.now(dt.UTC))  # fmt: skip
+    engine.dispose()
+    for base in serve(env, tmp_path):
+        yield base, url, tmp_path
+
+
+def test_in_a_browser_a_bulletin_is_previewed_corrected_and_imported(browser, upload_server) -> None:  # type: ignore[no-untyped-def]
+    base, url, tmp_path = upload_server
+    table = tmp_path / "嘉善公报.csv"
+    table.write_bytes(BULLETIN_CSV.replace("高新技术企业数", "高企数量").encode("gb18030"))
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(base + "/login")
+    page.fill("input[name=username]", "clerk")
+    page.fill("input[name=password]", "pw-123456")
+    with page.expect_navigation():
+        page.click("form.card button[type=submit]")
+    page.goto(base + "/upload")
+    page.set_input_files("#upload-form input[type=file]", str(table))
+    with page.expect_navigation():
+        page.click("#upload-form button[type=submit]")
+    assert page.locator("#reading .layout").first.inner_text().startswith("宽表")
+    row = page.locator("#reading tr", has_text="高企数量")
+    assert "high_tech_enterprises" in row.inner_text()  # the nearest name, offered
+    assert page.locator("#figures tr").count() == 5  # the figures it would store, before anything is
+    row.locator("input[name^=map_]").fill("high_tech_enterprises")
+    with page.expect_navigation():
+        page.click("#reading button[value=preview]")
+    assert page.locator("#figures tr").count() == 6
+    with page.expect_navigation():
+        page.click("#import-now")
+    assert "added 6" in page.locator("#result").inner_text()
+    assert errors == []
+    page.close()
+    engine = make_engine(url)
+    with Session(engine) as session:
+        assert {k: v for k, v in figures(session, "330421").items() if k[2] == 2025} == BULLETIN_EXPECTED
+    engine.dispose()

@@ -471,7 +471,7 @@ async def upload_submit(request: Request, session: SessionDep, lang: Lang, user:
     form = await request.form(max_part_size=max(limit, 1 << 20) * 2, max_fields=20_000)
     if not csrf_ok(request, str(form.get("csrf") or "")):
         return render(request, "message.html", lang, checked, status_code=403, message="CSRF")
-    result, error, reading, upload = None, None, None, None
+    result, error, reading, upload, options = None, None, None, None, None
     try:
         upload = await upload_preview.received(form, limit)
         options = upload_preview.options(form)
@@ -490,7 +490,7 @@ async def upload_submit(request: Request, session: SessionDep, lang: Lang, user:
         error = exc.zh if lang == "zh" else exc.en
     status = 200 if result is not None and (result.applied or result.dry_run) else 422
     return render(request, "upload.html", lang, checked, status_code=status, result=result, error=error,
-                  reading=reading, upload=upload, plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
+                  reading=reading, upload=upload, given=options, plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
                   regions=_entry_regions(session, checked))  # fmt: skip
 
 
