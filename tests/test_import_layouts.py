@@ -25,7 +25,7 @@ from service.db.models import ImportMapping, Indicator, Observation, Region
 from service.db.session import make_engine
 from tests.factories import create_user
 from tests.test_cli import run
-from tests.test_web_browser import browser  # noqa: F401  (the module's Chromium)
+from tests.test_web_browser import browser as browser  # the module-scoped Chromium fixture
 
 
 def figures(session: Session, region: str | None = None) -> dict[tuple[str, str, int], Decimal]:
