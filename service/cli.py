@@ -176,6 +176,9 @@ def import_file(
     reason: Annotated[
         str | None, typer.Option("--reason", help="the revision reason for figures that revise stored ones")
     ] = None,
+    published: Annotated[
+        str | None, typer.Option("--published", help="发布日期 of the figures (YYYY-MM-DD), when the table's")
+    ] = None,
 ) -> None:
     """Import a file of observations through the same checks as the API (all-or-nothing by default): the
     long template, or a wide yearbook or bulletin table (every sheet of a workbook)."""
@@ -193,7 +196,7 @@ def import_file(
     try:
         options = layouts.Options(
             layouts.parse_mapping(mapping.read_bytes()) if mapping else {}, source=source, status=status,
-            revision_reason=reason,
+            revision_reason=reason, published=published,
         )  # fmt: skip
         with transaction(make_sessionmaker(engine)) as session:
             account = session.scalar(
@@ -201,7 +204,7 @@ def import_file(
             )
             if account is None:
                 fail(f"unknown user {user!r} (create one with `yrdmon users add`)")
-            if layouts.is_long(file.name, file) and not (source or reason):
+            if layouts.is_long(file.name, file) and not (source or reason or published):
                 inputs: Any = iter_file(file)  # the template streams: memory does not grow with the file
             else:
                 if file.stat().st_size > settings.max_upload_bytes:

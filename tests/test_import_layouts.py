@@ -154,7 +154,7 @@ def post(client: TestClient, headers: dict, name: str, data: bytes, path: str = 
 
 def test_a_bulletin_table_in_gb18030_imports_figure_by_figure(client: TestClient, session: Session) -> None:
     _, headers = create_user(session, regions=("330421",))
-    response = post(client, headers, "嘉善公报.csv", BULLETIN_CSV.encode("gb18030"))
+    response = post(client, headers, "嘉善公报.csv", BULLETIN_CSV.encode("gb18030"), published="2026-03-05")
     assert response.status_code == 201, response.text
     body = response.json()
     sheet = body["sheets"][0]
@@ -164,6 +164,8 @@ def test_a_bulletin_table_in_gb18030_imports_figure_by_figure(client: TestClient
     assert body["counts"]["added"] == len(BULLETIN_EXPECTED)
     assert figures(session) == BULLETIN_EXPECTED
     assert sources(session) == {sheet["source"]}
+    published = session.scalars(select(Observation.published_on).where(Observation.status != "plan_baseline"))
+    assert {d.isoformat() for d in published} == {"2026-03-05"}
     # the growth column and the sub-item the catalog does not know are not figures; the sub-item is named
     left = [p for p in sheet["problems"] if "第一产业" in p["zh"]]
     assert left and left[0]["cell"] == "A5"

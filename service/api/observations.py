@@ -161,10 +161,13 @@ async def import_file(
     source: Annotated[str | None, Form(max_length=400)] = None,
     status: Annotated[str | None, Form(max_length=20)] = None,
     revision_reason: TextField = None,
+    published: Annotated[
+        str | None, Form(max_length=40, description="发布日期 of every figure: YYYY-MM-DD")
+    ] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     options = Options(parse_mapping(mapping), source=source or None, status=status or None,
-                      revision_reason=revision_reason or None)  # fmt: skip
+                      revision_reason=revision_reason or None, published=published or None)  # fmt: skip
     reading = await _read_upload(session, file, options)
     if not reading.inputs:
         raise _no_figures(reading)
@@ -188,9 +191,12 @@ async def preview_file(
     source: Annotated[str | None, Form(max_length=400)] = None,
     status: Annotated[str | None, Form(max_length=20)] = None,
     revision_reason: TextField = None,
+    published: Annotated[
+        str | None, Form(max_length=40, description="发布日期 of every figure: YYYY-MM-DD")
+    ] = None,
 ) -> JSONResponse:
     options = Options(parse_mapping(mapping), source=source or None, status=status or None,
-                      revision_reason=revision_reason or None)  # fmt: skip
+                      revision_reason=revision_reason or None, published=published or None)  # fmt: skip
     reading = await _read_upload(session, file, options)
     if not reading.inputs:
         raise _no_figures(reading)

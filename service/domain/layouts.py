@@ -902,6 +902,7 @@ def read_upload(session: Session, filename: str, data: bytes, options: Options |
         for item in long_rows:
             item.source = item.source or options.source
             item.revision_reason = item.revision_reason or options.revision_reason
+            item.published = item.published or options.published
         return Reading([report], long_rows)
     return read_file(grids_of(filename, data), Resolver(session), options, remembered_mappings(session))
 
