@@ -177,6 +177,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "file_kept": ("已上传的文件", "File uploaded"),
     "whole_region": ("全表地区（标题未写明时填代码）", "Region of the whole table (a code, if the title names none)"),
     "whole_year": ("全表年份", "Year of the whole table"),
+    "status_for_all": ("数据状态", "Status of the figures"),
+    "status_final_word": ("最终（年鉴、年报）", "final (yearbook)"),
+    "status_preliminary_word": ("初步（公报、快报）", "preliminary (bulletin)"),
     "published_for_all": ("发布日期（公报、年鉴的发布日）", "Publication date (of the bulletin or yearbook)"),
 }  # fmt: skip
 

@@ -69,4 +69,5 @@ def options(form: Any) -> Options:
         source=str(form.get("source") or "").strip()[:400] or None,
         revision_reason=str(form.get("revision_reason") or "").strip()[:2000] or None,
         published=str(form.get("published") or "").strip()[:40] or None,
+        status=str(form.get("status") or "").strip()[:20] or None,
     )
