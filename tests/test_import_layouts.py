@@ -58,7 +58,7 @@ BULLETIN_CSV = """\
 人均地区生产总值,元,"155,320",5.0
 常住人口城镇化率,%,"70.2",—
 研究与试验发展经费投入强度（%）,,3.35%,…
-高新技术企业数,家,1208,12.0
+高新技术企业数,家,1208①,12.0
 注：1.地区生产总值、人均地区生产总值按现价计算，增长速度按不变价格计算。,,,
 2.第一产业为其中项。,,,
 资料来源：嘉善县统计局《2025年嘉善县国民经济和社会发展统计公报》,,,
@@ -449,3 +449,10 @@ def test_in_a_browser_a_bulletin_is_previewed_corrected_and_imported(browser, up
     with Session(engine) as session:
         assert {k: v for k, v in figures(session, "330421").items() if k[2] == 2025} == BULLETIN_EXPECTED
     engine.dispose()
+
+
+def test_a_footnote_mark_is_not_read_as_a_digit() -> None:
+    from service.domain.values import parse_value
+
+    assert parse_value("1208①").value == Decimal("1208")  # NFKC alone would read 12081
+    assert parse_value("６５.８⑵").value == Decimal("65.8")

@@ -31,6 +31,7 @@ from service.domain import units
 from service.domain.errors import Invalid
 from service.domain.observations import ObservationInput, Resolver
 from service.domain.tabular import DAMAGED_EN, DAMAGED_ZH, HEADERS, REQUIRED, _decode, _row_reader
+from service.domain.values import FOOTNOTE_MARKS
 
 LONG = "long"
 WIDE_BY_YEAR = "wide_by_year"  # years across the top (indicators or regions down the side)
@@ -86,8 +87,8 @@ IGNORE = "-"  # a mapping target: leave this row or column out
 
 def _clean(value: Any) -> Any:
     """A cell as a person reads it: text in half-width forms, spaces squeezed; numbers as they are."""
-    if isinstance(value, str):
-        text = unicodedata.normalize("NFKC", value).replace("\u3000", " ").strip()
+    if isinstance(value, str):  # footnote marks first: NFKC would make "①" a digit
+        text = unicodedata.normalize("NFKC", FOOTNOTE_MARKS.sub("", value)).replace("\u3000", " ").strip()
         return re.sub(r"\s+", " ", text)
     return value
 
@@ -804,6 +805,8 @@ def _figure(
     indicator = indicator or report.indicator
     region = region or report.region
     year = year or (str(report.year) if report.year else None)
+    if isinstance(value, str):  # "1021.5①", "−3.2" (a minus sign, not a hyphen)
+        value = _MARKS.sub("", value).replace("\u2212", "-").strip()
     if isinstance(value, str) and value.endswith("%") and unit in ("%", None):
         value, unit = value[:-1], "%"
     return ObservationInput(
