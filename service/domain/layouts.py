@@ -589,7 +589,11 @@ def read_sheet(
     # 3. the context: region, year, indicator and unit given once (sheet name, title, notes)
     context = " ".join([grid.name or "", *titles])
     whole = names.region_in(context)
-    year_match = _YEAR_IN.search(context) or re.search(r"((?:19|20)\d{2})", grid.name or "")
+    # a range of years ("2021—2025年") is no single year of the table
+    spans = re.search(r"(?:19|20)\d{2}\s*年?\s*[-—–~～至到]\s*(?:19|20)\d{2}", context)
+    year_match = (
+        None if spans else _YEAR_IN.search(context) or re.search(r"((?:19|20)\d{2})", grid.name or "")
+    )
     mapped = {_key(k): v for k, v in options.mapping.items()}
     for key, attribute in (("@region", "region"), ("@year", "year"), ("@indicator", "indicator")):
         if key in mapped:
@@ -761,16 +765,16 @@ def _take_note(report: SheetReport, text: str, cell: str) -> bool:
             return True
         # "单位：亿元" at the right-hand end of a row that holds nothing else
         inline = re.search(r"(?:计量)?单位\s*[:：]\s*(\S{1,10})\s*$", text)
-        if inline and len(text) <= 30 and units.is_known(inline.group(1).strip("）)")):
-            report.unit = units.normalise_unit(inline.group(1).strip("）)"))
-            report.skipped_rows.append(f"{cell} {text[:40]}")
-            return True
+        if inline and units.is_known(inline.group(1).strip("）)")):
+            report.unit = units.normalise_unit(inline.group(1).strip("）)"))  # the rest may be the title
         return False
     word, rest = m.group(1), m.group(2).strip().rstrip("）)").strip()
     if word in ("单位", "计量单位"):
         unit = rest.split()[0] if rest else ""
-        if units.is_known(unit) or unit:
+        if units.is_known(unit):
             report.unit = units.normalise_unit(unit)
+        else:  # "单位：亿元、万人": the units are in the labels
+            report.notes.append(text[:300])
     elif word in ("资料来源", "数据来源", "来源"):
         report.source = rest[:400] or report.source
     else:
