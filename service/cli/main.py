@@ -111,40 +111,85 @@ def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or XLSX")],
     user: Annotated[str, typer.Option("--user", "-u", help="the user the figures are entered for")],
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="report what would change; write nothing")
+        bool, typer.Option("--dry-run", help="show how the file reads and what would change; write nothing")
     ] = False,
     partial: Annotated[
         bool, typer.Option("--partial", help="store the valid rows even if some are rejected")
     ] = False,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help='corrections for a wide table: JSON {"表中名称": "code"} or lines 表中名称,代码 (indicator or '
+            "region code, year, or - to leave out; @region / @year for a table naming neither); remembered "
+            "for the next file of the same shape",
+        ),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="the figures' source (default: the table's)")
+    ] = None,
+    status: Annotated[str | None, typer.Option("--status", help="preliminary or final (default)")] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="the revision reason for figures that revise stored ones")
+    ] = None,
+    published: Annotated[
+        str | None, typer.Option("--published", help="发布日期 of the figures (YYYY-MM-DD), when the table's")
+    ] = None,
 ) -> None:
-    """Import a file of observations through the same checks as the API (all-or-nothing by default)."""
+    """Import a file of observations through the same checks as the API (all-or-nothing by default): the
+    long template, or a wide yearbook or bulletin table (every sheet of a workbook)."""
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
     from service.db.models import User, WritePath
+    from service.domain import layouts
     from service.domain.observations import ingest
     from service.domain.tabular import iter_file
 
     settings = load_settings()
     engine = open_database(settings)
+    reading = None
     try:
+        options = layouts.Options(
+            layouts.parse_mapping(mapping.read_bytes()) if mapping else {}, source=source, status=status,
+            revision_reason=reason, published=published,
+        )  # fmt: skip
         with transaction(make_sessionmaker(engine)) as session:
             account = session.scalar(
                 select(User).where(User.username == user).options(selectinload(User.regions))
             )
             if account is None:
                 fail(f"unknown user {user!r} (create one with `yrdmon users add`)")
+            if layouts.is_long(file.name, file) and not (source or reason or published):
+                inputs: Any = iter_file(file)  # the template streams: memory does not grow with the file
+            else:
+                if file.stat().st_size > settings.max_upload_bytes:
+                    fail(f"{file.name}: a wide table larger than {settings.max_upload_bytes >> 20} MB")
+                reading = layouts.read_upload(session, file.name, file.read_bytes(), options)
+                inputs = reading.inputs
+                for line in layouts.describe(reading):
+                    typer.echo(line)
+                if not inputs:
+                    fail(f"{file.name}: no figures to import")
             result = ingest(
-                session, account, iter_file(file), path=WritePath.CLI, now=now(), dry_run=dry_run,
+                session, account, inputs, path=WritePath.CLI, now=now(), dry_run=dry_run,
                 all_or_nothing=not partial, filename=file.name,
             )  # fmt: skip
+            if reading is not None and result.applied and options.mapping:
+                layouts.remember(session, reading, options, account.id, now())
     except DomainError as exc:
         fail(exc.en)
     finally:
         engine.dispose()
     for row in result.rows:
+        if dry_run and reading is not None and row.outcome in ("added", "revised"):
+            change = f"{row.previous_value} -> {row.value}" if row.outcome == "revised" else f"{row.value}"
+            typer.echo(f"{row.place()}: {row.outcome} {row.indicator} {row.region} {row.period} {change}")
         for p in row.problems:
-            typer.echo(f"row {row.row}: {p.column}: {p.en} / {p.zh}", err=True)
+            typer.echo(f"{row.place(p)}: {p.column}: {p.en} / {p.zh}", err=True)
     counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
     verdict = "dry run" if dry_run else ("stored" if result.applied else "REFUSED, nothing stored")
     typer.echo(f"{file.name}: {counts} ({verdict})")

@@ -83,6 +83,7 @@ class ObservationInput:
     series_break: bool = False  # 统计口径调整: not comparable with the years before (METHODOLOGY §6)
     coverage: str | None = None  # part of the year (1-10月, 前三季度); None: the whole year, or as the
     # period or note says
+    cells: dict[str, str] | None = None  # where each field was read in a spreadsheet ("value": "Sheet2!D14")
 
 
 @dataclass
@@ -90,6 +91,7 @@ class RowProblem:
     column: str
     zh: str
     en: str
+    cell: str | None = None  # the spreadsheet cell the problem is in (Sheet2!D14), when read from a table
 
 
 @dataclass(slots=True)
@@ -102,6 +104,16 @@ class RowResult:
     value: float | None = None
     previous_value: float | None = None
     problems: list[RowProblem] = field(default_factory=list)
+    cells: dict[str, str] | None = None  # the spreadsheet cells the row was read from, by field
+
+    def place(self, problem: RowProblem | None = None) -> str:
+        """Where a problem (or the row) is, for a person: the cell ("Sheet2!D14") or "row 14"."""
+        cell = problem.cell if problem is not None else None
+        if cell is None and self.cells:
+            cell = self.cells.get(problem.column if problem is not None else "value") or self.cells.get(
+                "value"
+            )
+        return cell or f"row {self.row}"
 
 
 @dataclass
@@ -285,7 +297,12 @@ def writable_indicator_ids(session: Session, user: User) -> set[int] | None:
     return ids or None
 
 
-_LATER_FIELDS = {"published": None, "series_break": False, "coverage": None}  # left out at their
+_LATER_FIELDS = {
+    "published": None,
+    "series_break": False,
+    "coverage": None,
+    "cells": None,
+}  # left out at their
 # defaults: keys sent before these fields existed keep their fingerprints
 
 
@@ -390,7 +407,7 @@ def _prepare_row(
     latest_year: int = 2100,
     today: dt.date = dt.date.max,
 ) -> _Prepared | RowResult:
-    result = RowResult(row=item.row, outcome="pending")
+    result = RowResult(row=item.row, outcome="pending", cells=item.cells)
     problems = result.problems
     text = item.indicator if type(item.indicator) is str else str(item.indicator or "")
     indicator = resolver.indicator_ref(text) if text.strip() else RowProblem(
@@ -765,6 +782,11 @@ def _decide_chunk(
     return decided, to_write
 
 
+def _where(item: ObservationInput) -> int | str:
+    """A row's place for a message: its value's cell (Sheet2!D14) when read from a table, else its row."""
+    return item.cells["value"] if item.cells and "value" in item.cells else item.row
+
+
 KEEP_ALL_ROWS = 10_000  # beyond this many rows a result lists only the rows with problems
 OUTCOMES = ("added", "revised", "unchanged", "rejected", "needs_confirmation")
 
@@ -820,7 +842,7 @@ def ingest(
     seen_rows = 0
     # keys of this batch: all of them for a dry run (nothing reaches the database); for a real run the
     # rows of earlier chunks are found in the database with this batch's id
-    seen: dict[tuple[int, int, int, str], int] = {}
+    seen: dict[tuple[int, int, int, str], int | str] = {}
     savepoint = None if dry_run else session.begin_nested()
     batch: ImportBatch | None = None
     touched: set[int] = set()  # indicators written to
@@ -828,6 +850,9 @@ def ingest(
     def record(result: RowResult) -> None:
         nonlocal kept
         counts[result.outcome] += 1
+        if result.cells:
+            for problem in result.problems:
+                problem.cell = problem.cell or result.place(problem)
         if result.problems or seen_rows <= KEEP_ALL_ROWS:
             kept.append(result)
 
@@ -862,15 +887,17 @@ def ingest(
                 continue
             if key in seen or key in in_chunk:
                 p.result.outcome = "rejected"
-                first = seen.get(key) or in_chunk[key].input.row
+                first = seen.get(key) or _where(in_chunk[key].input)
                 p.result.problems.append(RowProblem(
-                    "period", f"与第 {first} 行重复（同一指标、地区、年份、来源）",
-                    f"duplicate of row {first} (same indicator, region, year and source)",
+                    "period", f"与{'第 ' if isinstance(first, int) else ''}{first}{' 行' if isinstance(first, int) else ''}"
+                    "重复（同一指标、地区、年份、来源）",
+                    f"duplicate of {'row ' if isinstance(first, int) else ''}{first} (same indicator, region, year "
+                    "and source)",
                 ))  # fmt: skip
                 record(p.result)
                 continue
             if dry_run:
-                seen[key] = item.row
+                seen[key] = _where(item)
             in_chunk[key] = p
             chunk_prepared.append(p)
         if savepoint is not None and batch is None and chunk_prepared:

@@ -39,6 +39,10 @@ SCALE = 8  # decimals of the value column (Numeric(28, 8), service.db.base.Figur
 _QUANTUM = Decimal(1).scaleb(-SCALE)
 
 
+# circled, parenthesised and dotted numbers: footnote marks in statistical tables (superscripts stay: km²)
+FOOTNOTE_MARKS = re.compile("[\u2460-\u249b\u24ea-\u24ff\u2776-\u2793]")
+
+
 class ValueProblem(ValueError):
     def __init__(self, zh: str, en: str) -> None:
         super().__init__(en)
@@ -74,7 +78,8 @@ def parse_value(raw: object) -> ParsedValue:
         raise ValueProblem(
             "数值必须是数字或文本", f"the value must be a number or text, not {type(raw).__name__}"
         )
-    text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
+    # a footnote mark (①, ⑴) goes before NFKC, which would make it a digit: "1208①" is 1208, not 12081
+    text = unicodedata.normalize("NFKC", FOOTNOTE_MARKS.sub("", raw)).strip().replace(" ", "")
     if not text:
         raise ValueProblem("数值为空", "the value is empty")
     if text.startswith("="):
