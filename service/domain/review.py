@@ -47,7 +47,7 @@ ACTIONS = (APPROVE, RETURN, RESUBMIT)
 MAX_BATCH = 5000  # figures acted on in one request
 COMMENT_LIMIT = 2000
 _ACTION_STATE = {APPROVE: ReviewState.APPROVED, RETURN: ReviewState.RETURNED, RESUBMIT: ReviewState.SUBMITTED}
-_FROM_STATE = {APPROVE: ReviewState.SUBMITTED, RETURN: ReviewState.SUBMITTED, RESUBMIT: ReviewState.RETURNED}
+FROM_STATE = {APPROVE: ReviewState.SUBMITTED, RETURN: ReviewState.SUBMITTED, RESUBMIT: ReviewState.RETURNED}
 STATE_LABELS = {
     "submitted": ("待审核", "submitted, awaiting review"),
     "approved": ("已审核", "approved"),
@@ -90,6 +90,13 @@ def set_policy(
     ))  # fmt: skip
     session.flush()
     return policy(session)
+
+
+def require_enabled(session: Session) -> None:
+    if not policy(session).enabled:
+        raise Conflict(
+            "数据审核未启用", "review is switched off for this deployment; there is nothing to review"
+        )
 
 
 # --- scope -------------------------------------------------------------------------------------
@@ -237,11 +244,7 @@ def act(
         raise Invalid(
             f"未知的审核操作“{action}”", f"unknown review action {action!r} (approve, return, resubmit)"
         )
-    rules = policy(session)
-    if not rules.enabled:
-        raise Conflict(
-            "数据审核未启用", "review is switched off for this deployment; there is nothing to review"
-        )
+    require_enabled(session)
     ids = list(dict.fromkeys(int(i) for i in observation_ids))
     if not ids:
         raise Invalid("未选择任何数据", "no figure was chosen")
@@ -318,7 +321,7 @@ def act(
                 f"a newer version of this figure exists; review the latest one: {en}", "conflict",
             ))  # fmt: skip
             continue
-        if last.state is not _FROM_STATE[action]:
+        if last.state is not FROM_STATE[action]:
             who = users.get(last.user_id) if last.user_id is not None else None
             by_zh = (
                 f"（{who.username}，{last.at:%Y-%m-%d %H:%M}）" if who else f"（{last.at:%Y-%m-%d %H:%M}）"
@@ -330,16 +333,16 @@ def act(
             )
             zh_state, en_state = STATE_LABELS[last.state.value]
             problems.append(ItemProblem(
-                oid, f"该数据当前状态为“{zh_state}”{by_zh}，不能{_ACTION_ZH[action]}：{zh}",
-                f"this figure is {en_state}{by_en}; it cannot be {_ACTION_EN[action]}: {en}", "conflict",
+                oid, f"该数据当前状态为“{zh_state}”{by_zh}，不能{ACTION_ZH[action]}：{zh}",
+                f"this figure is {en_state}{by_en}; it cannot be {ACTION_EN[action]}: {en}", "conflict",
             ))  # fmt: skip
     if problems:
         kinds = {p.kind for p in problems}
         kind = next((k for k in ("not_found", "forbidden", "conflict") if k in kinds), "invalid")
         raise _problem(
             kind, problems,
-            f"有 {len(problems)} 条数据不能{_ACTION_ZH[action]}，本次操作未执行",
-            f"{len(problems)} figure(s) cannot be {_ACTION_EN[action]}; nothing was done",
+            f"有 {len(problems)} 条数据不能{ACTION_ZH[action]}，本次操作未执行",
+            f"{len(problems)} figure(s) cannot be {ACTION_EN[action]}; nothing was done",
         )  # fmt: skip
     state = _ACTION_STATE[action]
     result = StepResult(action)
@@ -365,7 +368,7 @@ def act(
         entity = f"{ind.code}/{reg.code}/{obs.period}"
         session.add(AuditEntry(
             at=now, user_id=user.id, path=path, action=f"review_{action}", entity_type="observation",
-            entity_id=entity, before={"id": obs.id, "state": _FROM_STATE[action].value},
+            entity_id=entity, before={"id": obs.id, "state": FROM_STATE[action].value},
             after={"id": obs.id, "state": state.value, "comment": text or None, "revision": step.revision},
         ))  # fmt: skip
         result.steps.append({
@@ -393,8 +396,8 @@ def _lock(session: Session, keys: list[tuple[int, int, int]]) -> None:
     session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": ALL_FIGURES_LOCK})
 
 
-_ACTION_ZH = {APPROVE: "审核通过", RETURN: "退回", RESUBMIT: "重新报送"}
-_ACTION_EN = {APPROVE: "approved", RETURN: "returned", RESUBMIT: "resubmitted"}
+ACTION_ZH = {APPROVE: "审核通过", RETURN: "退回", RESUBMIT: "重新报送"}
+ACTION_EN = {APPROVE: "approved", RETURN: "returned", RESUBMIT: "resubmitted"}
 
 
 def batch_versions(

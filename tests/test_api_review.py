@@ -1,0 +1,129 @@
+"""The review API (数据审核) on both databases: the switch, the queue, approve / return / resubmit by id
+or by import batch, revision requests, and the editor's e-mail when a figure is returned."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db.models import OutboxMessage
+from tests.factories import create_user
+
+
+def gdp(region: str = "嘉善县", year: int = 2024, value: object = "880.5", **extra: object) -> dict:
+    return {"indicator": "gdp", "region": region, "period": year, "value": value, "unit": "亿元", **extra}
+
+
+def setup_office(client: TestClient, session: Session) -> dict[str, dict[str, str]]:
+    editor, editor_h = create_user(session, username="js-editor", regions=("330421",))
+    editor.email = "js-editor@example.gov.cn"
+    _, qp_h = create_user(session, username="qp-editor", regions=("310118",))
+    _, reviewer_h = create_user(session, username="jx-reviewer", role="reviewer", regions=("330400",))
+    _, admin_h = create_user(session, username="plan-office", role="admin", regions=())
+    session.commit()
+    on = client.put("/api/v1/reviews/policy", json={"enabled": True}, headers=admin_h)
+    assert on.status_code == 200 and on.json()["enabled"] is True
+    return {"editor": editor_h, "qp": qp_h, "reviewer": reviewer_h, "admin": admin_h}
+
+
+def test_review_off_by_default_steps_are_refused_with_a_reason(client: TestClient, session: Session) -> None:
+    _, editor = create_user(session, username="js-editor", regions=("330421",))
+    _, reviewer = create_user(session, username="jx-reviewer", role="reviewer", regions=("330400",))
+    assert client.get("/api/v1/reviews/policy", headers=editor).json()["enabled"] is False
+    stored = client.post("/api/v1/observations", json=gdp(), headers=editor)
+    assert stored.status_code == 201 and "review" not in stored.json()
+    refused = client.post(
+        "/api/v1/reviews/approve", json={"batch_id": stored.json()["batch_id"]}, headers=reviewer
+    )
+    assert refused.status_code == 409, refused.text
+    body = refused.json()
+    assert body["detail_zh"] and body["detail_en"]
+    # only an administrator switches review on
+    forbidden = client.put("/api/v1/reviews/policy", json={"enabled": True}, headers=editor)
+    assert forbidden.status_code == 403 and "administrator" in forbidden.json()["detail_en"]
+
+
+def test_from_entry_to_approval_by_batch(client: TestClient, session: Session) -> None:
+    h = setup_office(client, session)
+    sent = client.post("/api/v1/observations", json={"observations": [gdp(year=2023, value=851), gdp()]},
+                       headers=h["editor"])  # fmt: skip
+    assert sent.status_code == 201
+    assert sent.json()["review"] == {"state": "submitted", "figures": 2, "revision_requests": 0}
+    queue = client.get("/api/v1/reviews/queue", headers=h["reviewer"]).json()["items"]
+    assert [(i["period"], i["value"]) for i in queue] == [(2023, "851"), (2024, "880.5")]
+    assert queue[1]["neighbours"] == {"2023": "851"} and queue[0]["entered_by"] == "js-editor"
+    # the editor sees nothing to review; the reviewer approves the whole batch at once
+    assert client.get("/api/v1/reviews/queue", headers=h["editor"]).json()["items"] == []
+    done = client.post(
+        "/api/v1/reviews/approve", json={"batch_id": sent.json()["batch_id"]}, headers=h["reviewer"]
+    )
+    assert done.status_code == 200 and done.json()["count"] == 2
+    assert client.get("/api/v1/reviews/queue", headers=h["reviewer"]).json()["items"] == []
+    history = client.get(f"/api/v1/reviews/history/{queue[1]['observation_id']}", headers=h["editor"]).json()
+    assert [s["state"] for s in history["versions"][-1]["review"]] == ["submitted", "approved"]
+    assert history["versions"][-1]["review"][1]["by"] == "jx-reviewer"
+
+
+def test_scope_and_bad_requests_get_4xx_in_both_languages(client: TestClient, session: Session) -> None:
+    h = setup_office(client, session)
+    qp = client.post("/api/v1/observations", json=gdp(region="青浦区"), headers=h["qp"]).json()
+    ids = [
+        i["observation_id"] for i in client.get("/api/v1/reviews/queue", headers=h["admin"]).json()["items"]
+    ]
+    refused = client.post("/api/v1/reviews/approve", json={"observation_ids": ids}, headers=h["reviewer"])
+    assert refused.status_code == 403
+    assert "青浦区" in refused.json()["errors"][0]["detail_zh"]
+    assert client.post("/api/v1/reviews/approve", json={"batch_id": qp["batch_id"]},
+                       headers=h["editor"]).status_code == 403  # fmt: skip
+    both = client.post(
+        "/api/v1/reviews/approve", json={"observation_ids": ids, "batch_id": 1}, headers=h["admin"]
+    )
+    assert both.status_code == 422 and "batch_id" in both.json()["detail_en"]
+    missing = client.post("/api/v1/reviews/approve", json={"observation_ids": [2**40]}, headers=h["admin"])
+    assert missing.status_code == 404 and missing.json()["detail_zh"]
+    no_reason = client.post("/api/v1/reviews/return", json={"observation_ids": ids}, headers=h["admin"])
+    assert no_reason.status_code == 422 and "comment" in no_reason.json()["detail_en"]
+    assert client.get("/api/v1/reviews/history/999999999", headers=h["admin"]).status_code == 404
+
+
+def test_a_returned_figure_tells_its_editor_exactly_once(client: TestClient, session: Session) -> None:
+    h = setup_office(client, session)
+    client.post("/api/v1/observations", json=gdp(value="88.05"), headers=h["editor"])
+    oid = client.get("/api/v1/reviews/queue", headers=h["reviewer"]).json()["items"][0]["observation_id"]
+    back = client.post("/api/v1/reviews/return", json={"observation_ids": [oid], "comment": "单位疑误 <b>x</b>"},
+                       headers=h["reviewer"])  # fmt: skip
+    assert back.status_code == 200
+    again = client.post("/api/v1/reviews/return", json={"observation_ids": [oid], "comment": "再次"},
+                        headers=h["reviewer"])  # fmt: skip
+    assert again.status_code == 409 and "returned" in again.json()["errors"][0]["detail_en"]
+    mails = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.message_key.like("review-returned:%"))
+    ).all()
+    assert len(mails) == 1 and mails[0].to_addr == "js-editor@example.gov.cn"
+    assert "单位疑误" in mails[0].body_text and "&lt;b&gt;" in (mails[0].body_html or "")
+    assert "<b>x</b>" not in (mails[0].body_html or "")
+    # the editor resubmits it with an explanation; it is back in the queue
+    resub = client.post("/api/v1/reviews/resubmit", json={"observation_ids": [oid], "comment": "已核对年鉴"},
+                        headers=h["editor"])  # fmt: skip
+    assert resub.status_code == 200
+    assert [i["observation_id"] for i in client.get("/api/v1/reviews/queue", headers=h["reviewer"]).json()["items"]] \
+        == [oid]  # fmt: skip
+
+
+def test_a_revision_request_leaves_the_approved_value_in_force(client: TestClient, session: Session) -> None:
+    h = setup_office(client, session)
+    sent = client.post("/api/v1/observations", json=gdp(), headers=h["editor"]).json()
+    client.post("/api/v1/reviews/approve", json={"batch_id": sent["batch_id"]}, headers=h["reviewer"])
+    no_reason = client.post("/api/v1/reviews/revisions", json={"observations": [gdp(value="901")]},
+                            headers=h["editor"])  # fmt: skip
+    assert no_reason.status_code == 422 and "reason" in no_reason.json()["detail_en"]
+    asked = client.post(
+        "/api/v1/reviews/revisions",
+        json={"observations": [gdp(value="901", revision_reason="年报核实")]},
+        headers=h["editor"],
+    )
+    assert asked.status_code == 200, asked.text
+    assert asked.json()["review"]["revision_requests"] == 1
+    item = client.get("/api/v1/reviews/queue", headers=h["reviewer"]).json()["items"][0]
+    assert item["revision_request"] is True and item["value_in_force"] == "880.5" and item["value"] == "901"
