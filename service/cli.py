@@ -20,6 +20,7 @@ from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain.errors import DomainError
 from service.notify.cli import email_app, subscriptions_app
 from service.plans_cli import plans_app
+from service.review_cli import review_app
 from service.users_cli import users_app
 
 app = typer.Typer(help="yrdmon — 长三角规划目标监测 / YRD plan-target monitoring", no_args_is_help=True)
@@ -31,6 +32,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(plans_app, name="plans")
 app.add_typer(subscriptions_app, name="subscriptions")
 app.add_typer(email_app, name="email")
+app.add_typer(review_app, name="review")
 
 
 def fail(message: str) -> NoReturn:
@@ -189,6 +191,11 @@ def import_file(
     counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
     verdict = "dry run" if dry_run else ("stored" if result.applied else "REFUSED, nothing stored")
     typer.echo(f"{file.name}: {counts} ({verdict})")
+    if result.review is not None and result.applied:
+        r = result.review
+        typer.echo(f"batch {result.batch_id}: {r['figures']} figure(s) {r['state']}"
+                   f"{', ' + str(r['revision_requests']) + ' revision request(s)' if r['revision_requests'] else ''}"
+                   " (review is on: see `yrdmon review list`)")  # fmt: skip
     if not result.applied and not dry_run:
         raise typer.Exit(1)
 
