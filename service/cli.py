@@ -225,9 +225,13 @@ def report_run(
         typer.Option("--recorded-until", help="recording cut-off (default now; a past run's repeats it)"),
     ] = None,
     profile: Annotated[str, typer.Option(help="threshold profile: eurostat or unsd")] = "eurostat",
+    provisional: Annotated[
+        bool,
+        typer.Option("--provisional", help="where figures are reviewed: also count those under review"),
+    ] = False,
 ) -> None:
     """Assess every target on the figures published by --as-of (and recorded by --recorded-until) and
-    store the run."""
+    store the run. Where figures are reviewed, only approved ones count unless --provisional."""
     from service.reports.engine import run_report, run_report_now
 
     when = _parse_as_of(as_of) if as_of else None
@@ -239,7 +243,11 @@ def report_run(
     try:
         with transaction(make_sessionmaker(engine)) as session:
             queued = 0
-            if when is None and cutoff is None:  # as of now: it covers the changes waiting for a run
+            if provisional:  # a look at figures under review: no digests, never the live view
+                moment = now()
+                run = run_report(session, as_of=when or moment, now=moment, trigger="cli", profile=profile,
+                                 recorded_until=cutoff, view="provisional")  # fmt: skip
+            elif when is None and cutoff is None:  # as of now: it covers the changes waiting for a run
                 from service.notify.digest import queue_after_run_digests
 
                 run = run_report_now(session, trigger="cli", profile=profile)
@@ -261,6 +269,10 @@ def report_run(
     recorded = (run.recorded_until or run.started_at).isoformat()
     typer.echo(f"run {run.id} as of {when.isoformat()} (recorded until {recorded}): "
                f"{summary.get('targets', 0)} targets ({counts})")  # fmt: skip
+    if run.review_view is not None:
+        typer.echo(f"figures: {run.review_view} ("
+                   + ("approved only" if run.review_view == "official" else "PROVISIONAL: includes figures under review")
+                   + ")")  # fmt: skip
     if queued:
         typer.echo(f"{queued} digest e-mail(s) queued; `yrdmon email send` sends them now")
 

@@ -39,6 +39,7 @@ from service.db.models import (
     WritePath,
     user_regions,
 )
+from service.domain import changes
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.domain.regions import zone_members
 
@@ -97,6 +98,21 @@ def require_enabled(session: Session) -> None:
         raise Conflict(
             "数据审核未启用", "review is switched off for this deployment; there is nothing to review"
         )
+
+
+VIEW_NOTES = {
+    "official": ("正式口径：仅采用已审核的数据", "Official: approved figures only"),
+    "provisional": ("暂定口径：含待审核的数据，不作为正式结论",
+                    "PROVISIONAL: includes figures still under review; not an official result"),
+}  # fmt: skip
+
+
+def view_note(view: str | None, lang: str = "zh") -> str | None:
+    """What a run, page, e-mail or document says about the figures it used (None: review off)."""
+    if view not in VIEW_NOTES:
+        return None
+    zh, en = VIEW_NOTES[view]
+    return en if lang == "en" else zh
 
 
 # --- scope -------------------------------------------------------------------------------------
@@ -377,6 +393,8 @@ def act(
         })  # fmt: skip
         if action == RETURN and notify is not None:
             notify(session, obs, step)
+    if action == APPROVE:  # what counts officially changed: report runs learn of it by this row
+        changes.record(session, "observations", now=now, indicator_ids={o.indicator_id for o, _ in new_steps})
     session.flush()
     return result
 

@@ -140,7 +140,7 @@ def reviewed(view: str, cutoff: dt.datetime) -> Any:
         step.state == ReviewState.SUBMITTED,
         step.revision.is_(False),
         step.at <= cutoff,
-        ~exists().where(later.observation_id == Observation.id, later.seq > step.seq, later.at <= cutoff),
+        ~exists().where(later.observation_id == step.observation_id, later.seq > step.seq, later.at <= cutoff),
     )
     return or_(approved, never_reviewed, pending)
 
@@ -161,6 +161,23 @@ def review_state_as_of(session: Session, observation_ids: list[int], cutoff: dt.
     return states
 
 
+def review_view(session: Session, asked: str | None = None) -> str | None:
+    """The view a run or page takes: none while review is off (every figure counts); where it is on,
+    the one asked for, official by default."""
+    from service.domain.review import policy
+
+    if not policy(session).enabled:
+        return None
+    if asked is None:
+        return OFFICIAL
+    if asked not in VIEWS:
+        from service.domain.errors import Invalid
+
+        raise Invalid(f"未知的数据口径“{asked}”（official 或 provisional）",
+                      f"unknown view {asked!r}: official or provisional")  # fmt: skip
+    return asked
+
+
 def recorded_by(now: dt.datetime) -> Any:
     """The SQL condition on ``Observation``: every version recorded by ``now``, whatever its
     publication date (the history as stored: what ingestion compares a new row with)."""
@@ -176,8 +193,11 @@ def published_date(obs: Observation) -> tuple[dt.date, bool]:
 
 
 def is_current(run: ReportRun) -> bool:
-    """A run as of the day it was computed, or later (the live view), not a snapshot of a past date.
+    """A run as of the day it was computed, or later (the live view), not a snapshot of a past date nor
+    a provisional run (one that also counted figures under review).
 
     Compared by UTC day: ``as_of`` taken a moment before the run started is still "now"."""
+    if run.review_view == PROVISIONAL:  # a look at figures under review, never the live (official) view
+        return False
     cutoff = run.recorded_until or run.started_at
     return run.as_of.astimezone(dt.UTC).date() >= cutoff.astimezone(dt.UTC).date()
