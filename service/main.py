@@ -21,6 +21,7 @@ from service.db.session import make_engine, make_sessionmaker
 from service.domain.errors import DomainError
 from service.web import docs as web_docs
 from service.web import plan_review as web_plan_review
+from service.web import review_pages as web_review
 from service.web import routes as web_routes
 from service.web.data import RunCache
 from service.web.security import SECURITY_HEADERS, SecurityHeadersMiddleware
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
     app.include_router(health.router)
     app.include_router(web_routes.router)
     app.include_router(web_plan_review.router)
+    app.include_router(web_review.router)
     app.include_router(web_docs.router)
     app.include_router(targets.router, prefix="/api/v1")
     app.include_router(observations.router, prefix="/api/v1")

@@ -478,7 +478,25 @@ class QueueItem:
 
 def queue(session: Session, user: User, *, limit: int = 500) -> list[QueueItem]:
     """The latest versions awaiting review that this user may review (in scope, not their own)."""
-    scope = reviewable_region_ids(session, user)
+    return _latest_in_state(
+        session, reviewable_region_ids(session, user), ReviewState.SUBMITTED, not_by=user.id, limit=limit
+    )
+
+
+def returned_to(session: Session, user: User, *, limit: int = 500) -> list[QueueItem]:
+    """The latest versions returned to an editor (any figure of the regions they write): to correct
+    (a new version through entry or upload) or resubmit unchanged with an explanation."""
+    if user.role not in (Role.EDITOR, Role.ADMIN):
+        return []
+    from service.domain.observations import Resolver, writable_region_ids
+
+    scope = writable_region_ids(session, user, Resolver(session))
+    return _latest_in_state(session, scope, ReviewState.RETURNED, not_by=None, limit=limit)
+
+
+def _latest_in_state(
+    session: Session, scope: set[int] | None, state: ReviewState, *, not_by: int | None, limit: int
+) -> list[QueueItem]:
     if scope is not None and not scope:
         return []
     last = (
@@ -496,15 +514,16 @@ def queue(session: Session, user: User, *, limit: int = 500) -> list[QueueItem]:
             & (ObservationReview.seq == last.c.seq),
         )
         .where(
-            ObservationReview.state == ReviewState.SUBMITTED,
+            ObservationReview.state == state,
             ~select(newer.id).where(newer.supersedes_id == Observation.id).exists(),
-            (Observation.entered_by_id != user.id) | Observation.entered_by_id.is_(None),
         )
         .order_by(Observation.region_id, Observation.indicator_id, Observation.period, Observation.id)
         .limit(limit)
     )
     if scope is not None:
         stmt = stmt.where(Observation.region_id.in_(scope))
+    if not_by is not None:  # nobody reviews their own figure
+        stmt = stmt.where((Observation.entered_by_id != not_by) | Observation.entered_by_id.is_(None))
     rows = session.execute(stmt).all()
     if not rows:
         return []
@@ -564,6 +583,31 @@ def _fill_context(session: Session, items: list[QueueItem]) -> None:
             item.neighbours = {y: latest[y] for y in (item.period - 1, item.period + 1) if y in latest}
             if item.revision:
                 item.previous_value = approved.get(item.period)
+
+
+def flags(item: QueueItem) -> list[tuple[str, str]]:
+    """What a reviewer should look at twice (zh, en): a value implausible for its kind, ten times or more
+    away from a neighbouring year, or a revision that moves the value in force by more than 10%."""
+    from decimal import Decimal
+
+    from service.domain import plausibility
+
+    out: list[tuple[str, str]] = []
+    value = item.value
+    if value is None:
+        return [("撤回数据", "a retraction")]
+    doubt = plausibility.judge(Decimal(value), item.indicator)
+    if doubt is not None:
+        out.append((doubt.zh, doubt.en))
+    for year, other in sorted(item.neighbours.items()):
+        if other and value and max(abs(value / other), abs(other / value)) >= 10:
+            out.append((f"与 {year} 年的 {other.normalize():f} 相差 10 倍以上（单位是否有误？）",
+                        f"10x or more away from {year}'s {other.normalize():f} (unit slip?)"))  # fmt: skip
+    if item.revision and item.previous_value:
+        change = (value - item.previous_value) / abs(item.previous_value)
+        if abs(change) > Decimal("0.1"):
+            out.append((f"修订幅度 {change:+.1%}", f"the revision moves the value by {change:+.1%}"))
+    return out
 
 
 def history(session: Session, observation_id: int) -> list[dict[str, Any]]:

@@ -140,7 +140,9 @@ def reviewed(view: str, cutoff: dt.datetime) -> Any:
         step.state == ReviewState.SUBMITTED,
         step.revision.is_(False),
         step.at <= cutoff,
-        ~exists().where(later.observation_id == step.observation_id, later.seq > step.seq, later.at <= cutoff),
+        ~exists().where(
+            later.observation_id == step.observation_id, later.seq > step.seq, later.at <= cutoff
+        ),
     )
     return or_(approved, never_reviewed, pending)
 
