@@ -32,6 +32,7 @@ from service.domain import review, users
 from service.domain.errors import Conflict, Forbidden, Invalid
 from service.domain.observations import ObservationInput, ingest
 from service.domain.vintage import Vintage
+from service.notify.review_mail import queue_returned
 
 T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -397,3 +398,44 @@ def test_an_approval_and_a_correction_at_once_lose_neither(shared) -> None:
     assert states == {oid: ReviewState.APPROVED, new: ReviewState.SUBMITTED}
     assert revision is True
     assert official == provisional == Decimal("650")
+
+
+def test_reviewers_get_a_daily_digest_and_editors_their_returns_by_e_mail(shared, tmp_path) -> None:
+    from service.notify import jobs as notify_jobs
+    from service.scheduler import jobs
+    from tests.test_notify_delivery import Inbox, smtp_server, smtp_settings
+
+    engine, ids = shared
+    with transaction(make_sessionmaker(engine)) as s:
+        for key, address in (("r1", "jx-reviewer@example.gov.cn"), ("editor", "js-editor@example.gov.cn")):
+            person_ = s.get(User, ids[key])
+            assert person_ is not None
+            person_.email = address
+    oid = _submit(engine, ids["editor"], 2019, "620")
+    inbox = Inbox()
+    try:
+        with smtp_server(inbox) as port:
+            jobs.install_context(
+                jobs.JobContext(make_sessionmaker(engine), smtp_settings(port, var_dir=tmp_path))
+            )
+            notify_jobs.review_digests()
+            notify_jobs.review_digests()  # once a day: the second queues nothing
+            with transaction(make_sessionmaker(engine)) as s:
+                reviewer = s.scalar(
+                    select(User).where(User.id == ids["r1"]).options(selectinload(User.regions))
+                )
+                review.act(s, reviewer, "return", [oid], comment="请附统计公报来源", now=dt.datetime.now(dt.UTC),
+                           path=WritePath.API,
+                           notify=lambda ss, obs, step: queue_returned(ss, obs, step, settings=smtp_settings(port),
+                                                                       now=dt.datetime.now(dt.UTC)))  # fmt: skip
+            notify_jobs.send_outbox()
+            notify_jobs.send_outbox()
+    finally:
+        jobs.install_context(None)
+    received = {m["To"]: m for m in inbox.messages}
+    assert sorted(received) == ["js-editor@example.gov.cn", "jx-reviewer@example.gov.cn"]
+    digest = received["jx-reviewer@example.gov.cn"]
+    assert "待审核" in str(digest["Subject"])
+    assert "2019" in digest.get_body(("plain",)).get_content()
+    back = received["js-editor@example.gov.cn"]
+    assert "退回" in str(back["Subject"]) and "请附统计公报来源" in back.get_body(("plain",)).get_content()
