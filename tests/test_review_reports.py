@@ -109,3 +109,27 @@ def test_runs_through_the_api_state_their_view(client: TestClient, session: Sess
 
     assert {2018, 2020, 2022} <= years("official") and not {2024, 2025} & years("official")
     assert {2018, 2020, 2022, 2024, 2025} <= years("provisional")
+
+
+def test_the_completeness_summary_shows_approved_and_under_review_by_region(
+    session: Session, db_url: str
+) -> None:
+    from service.notify.reminders import queue_reminders
+    from tests.test_notify_digest import person, settings_for
+    from tests.test_notify_reminders import at_nine, outbox
+
+    editor, _ = person(session, "jiashan", "editor", "jiashan@example.org", ("330421",))
+    reviewer, _ = person(session, "jx", "reviewer", "jx@example.org", ("330400",))
+    admin, _ = person(session, "admin", "admin", "admin@example.org")
+    review.set_policy(session, enabled=True, actor=admin, now=T1)
+    inputs = [ObservationInput(row=n, indicator=i, region="330421", period=2025, value=v, unit=u)
+              for n, (i, v, u) in enumerate((("rd_intensity", 3.6, "%"), ("network_5g_coverage", 100, "%")), 1)]  # fmt: skip
+    result = ingest(session, editor, inputs, path=WritePath.API, now=T1)
+    first = min(review.batch_versions(session, result.batch_id or 0))
+    review.act(session, reviewer, "approve", [first], comment=None, now=T1, path=WritePath.API)
+    day = dt.date(2026, 4, 2)
+    assert queue_reminders(session, settings_for(db_url), now=at_nine(day)).summaries == 1
+    summary = outbox(session)[f"completeness:2025:2026-03-31:{admin.id}"]
+    line = next(x for x in summary.body_text.splitlines() if "嘉善县" in x)
+    assert "嘉善县 (330421)：2/6 (33%) · 已审核 1 · 待审核 1 · 尚缺" in line, line
+    assert "已审核 1 · 待审核 1" in (summary.body_html or "")
