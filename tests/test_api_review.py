@@ -127,3 +127,54 @@ def test_a_revision_request_leaves_the_approved_value_in_force(client: TestClien
     assert asked.json()["review"]["revision_requests"] == 1
     item = client.get("/api/v1/reviews/queue", headers=h["reviewer"]).json()["items"][0]
     assert item["revision_request"] is True and item["value_in_force"] == "880.5" and item["value"] == "901"
+
+
+def test_a_locked_figure_is_not_changed_by_an_editors_write_on_any_path(
+    client: TestClient, session: Session
+) -> None:
+    import re
+
+    from service.db.models import Role
+    from service.domain import users
+    from tests.factories import NOW
+
+    h = setup_office(client, session)
+    users.create_user(session, username="js-web", role=Role.EDITOR, region_codes=["330421"],
+                               password="pw-123456", now=NOW)  # fmt: skip
+    session.commit()
+    sent = client.post("/api/v1/observations", json=gdp(), headers=h["editor"]).json()
+    assert client.post("/api/v1/reviews/approve", json={"batch_id": sent["batch_id"]},
+                       headers=h["reviewer"]).status_code == 200  # fmt: skip
+
+    def official() -> list[str]:
+        items = client.get("/api/v1/observations", params={"indicator": "gdp", "region": "330421", "period": 2024,
+                                                           "view": "official"}, headers=h["admin"]).json()["items"]  # fmt: skip
+        return [i["value"] for i in items if i["status"] != "plan_baseline"]
+
+    before = official()
+    assert len(before) == 1 and float(before[0]) == 880.5
+    # the API
+    api = client.post(
+        "/api/v1/observations", json=gdp(value="901", revision_reason="年报核实"), headers=h["editor"]
+    )
+    assert api.status_code == 200 and api.json()["review"]["revision_requests"] == 1
+    assert official() == before
+    # the web form and a file upload, as another editor of 嘉善县
+    login = client.post("/login", data={"username": "js-web", "password": "pw-123456", "next": "/entry"},
+                        follow_redirects=False)  # fmt: skip
+    assert login.status_code == 303
+    page = client.get("/entry?region=330421&year=2024")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    form = client.post("/entry", data={"csrf": csrf, "region": "330421", "year": "2024", "value_gdp": "902",
+                                       "reason_gdp": "再核实", "status": "final"})  # fmt: skip
+    assert form.status_code == 200, form.text
+    assert official() == before
+    csv_bytes = (
+        "indicator,region,year,value,unit,revision_reason\ngdp,嘉善县,2024,903,亿元,按年鉴更正\n".encode()
+    )
+    upload = client.post("/upload", data={"csrf": csrf}, files={"file": ("js.csv", csv_bytes, "text/csv")})
+    assert upload.status_code == 200, upload.text
+    assert official() == before
+    # the latest correction waits in the queue as a revision request of the value in force
+    (item,) = client.get("/api/v1/reviews/queue", headers=h["reviewer"]).json()["items"]
+    assert item["value"] == "903" and item["revision_request"] is True and item["value_in_force"] == "880.5"
