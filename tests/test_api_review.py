@@ -178,3 +178,35 @@ def test_a_locked_figure_is_not_changed_by_an_editors_write_on_any_path(
     # the latest correction waits in the queue as a revision request of the value in force
     (item,) = client.get("/api/v1/reviews/queue", headers=h["reviewer"]).json()["items"]
     assert item["value"] == "903" and item["revision_request"] is True and item["value_in_force"] == "880.5"
+
+
+def test_hostile_review_requests_never_get_a_5xx(client: TestClient, session: Session) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    h = setup_office(client, session)
+    sent = client.post("/api/v1/observations", json=gdp(), headers=h["editor"]).json()
+    leaf = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
+                     st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30), st.just("\x00"), st.just(sent["batch_id"]))  # fmt: skip
+    junk = st.recursive(leaf, lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c, max_size=4),
+                        max_leaves=8)  # fmt: skip
+    body = (
+        st.fixed_dictionaries({}, optional={"observation_ids": junk, "batch_id": junk, "comment": junk})
+        | junk
+    )
+    paths = st.sampled_from(["approve", "return", "resubmit", "revisions"])
+    who = st.sampled_from(["reviewer", "editor", "admin", "qp"])
+
+    @settings(max_examples=60, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+    @given(path=paths, payload=body, user=who)
+    def check(path: str, payload: object, user: str) -> None:
+        response = client.post(f"/api/v1/reviews/{path}", json=payload, headers=h[user])
+        assert response.status_code < 500, (path, payload, response.text)
+        if response.status_code >= 400:
+            problem = response.json()
+            assert problem["detail_zh"] and problem["detail_en"], problem
+
+    check()
+    for bad in ("0", "-1", "abc", str(2**70)):
+        assert client.get(f"/api/v1/reviews/history/{bad}", headers=h["admin"]).status_code == 422
