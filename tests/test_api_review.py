@@ -103,6 +103,9 @@ def test_a_returned_figure_tells_its_editor_exactly_once(client: TestClient, ses
     assert len(mails) == 1 and mails[0].to_addr == "js-editor@example.gov.cn"
     assert "单位疑误" in mails[0].body_text and "&lt;b&gt;" in (mails[0].body_html or "")
     assert "<b>x</b>" not in (mails[0].body_html or "")
+    (mine,) = client.get("/api/v1/reviews/returned", headers=h["editor"]).json()["items"]
+    assert mine["observation_id"] == oid and mine["comment"] == "单位疑误 <b>x</b>"
+    assert client.get("/api/v1/reviews/returned", headers=h["qp"]).json()["items"] == []
     # the editor resubmits it with an explanation; it is back in the queue
     resub = client.post("/api/v1/reviews/resubmit", json={"observation_ids": [oid], "comment": "已核对年鉴"},
                         headers=h["editor"])  # fmt: skip

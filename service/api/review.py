@@ -84,7 +84,15 @@ def _num(value: Any) -> str | None:
 
 @router.get("/queue", summary="The figures awaiting my review (in my regions, not my own)")
 def get_queue(session: SessionDep, user: CurrentUser) -> dict[str, Any]:
-    items = review.queue(session, user)
+    return _items(review.queue(session, user))
+
+
+@router.get("/returned", summary="The figures returned to me (editors): correct them or resubmit them")
+def get_returned(session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    return _items(review.returned_to(session, user))
+
+
+def _items(items: list[review.QueueItem]) -> dict[str, Any]:
     return {
         "items": [
             {
