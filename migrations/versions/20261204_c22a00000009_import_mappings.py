@@ -1,7 +1,7 @@
 """import_mappings: header corrections remembered for the next file of the same shape
 
 Revision ID: c22a00000009
-Revises: c15b00000005
+Revises: c19a00000007
 Create Date: 2026-12-04 20:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import service.db.base
 
 revision: str = "c22a00000009"
-down_revision: str | None = "c15b00000005"
+down_revision: str | None = "c19a00000007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

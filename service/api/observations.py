@@ -17,7 +17,7 @@ from service.domain.errors import Invalid
 from service.domain.layouts import Options, Reading, parse_mapping, read_upload, remember
 from service.domain.observations import BatchResult, ObservationInput, ingest
 from service.domain.targets import figure
-from service.domain.vintage import Vintage, published_date
+from service.domain.vintage import Vintage, published_date, review_state_as_of, review_view
 
 router = APIRouter(tags=["observations"])
 
@@ -232,6 +232,14 @@ def list_observations(
         Query(description="ISO date-time; default now: the figures published by then (as recorded now)"),
     ] = None,
     include_baselines: bool = True,
+    view: Annotated[
+        str | None,
+        Query(
+            pattern="^(official|provisional)$",
+            description="where figures are reviewed: approved only (official, the default) or also those "
+            "under review (provisional)",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
@@ -242,6 +250,7 @@ def list_observations(
         when.astimezone(dt.UTC)  # what the UTC column type does when binding it
     except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 is before the first representable instant
         raise Invalid("as_of 时间超出范围", "as_of is out of the representable range") from None
+    chosen = review_view(session, view)
     ranked = (
         select(
             Observation.id,
@@ -256,7 +265,7 @@ def list_observations(
         )
         .join(Indicator, Observation.indicator_id == Indicator.id)
         .join(Region, Observation.region_id == Region.id)
-        .where(Vintage(when, dt.datetime.now(dt.UTC)).observations())
+        .where(Vintage(when, dt.datetime.now(dt.UTC), chosen).observations())
     )  # fmt: skip
     if indicator:
         ranked = ranked.where(Indicator.code == indicator)
@@ -278,7 +287,8 @@ def list_observations(
     rows = session.execute(base.order_by(Indicator.code, reg.code, Observation.period, Observation.id)
                            .limit(limit).offset(offset))  # fmt: skip
     items = [_obs_record(o, i, r) for o, i, r in rows]
-    return {"items": items, "total": total, "limit": limit, "offset": offset, "as_of": when.isoformat()}
+    return {"items": items, "total": total, "limit": limit, "offset": offset, "as_of": when.isoformat(),
+            "view": chosen}  # fmt: skip
 
 
 @router.get("/observations/history", summary="Every version of one figure, oldest first")
@@ -296,4 +306,8 @@ def observation_history(
                Observation.period == period)
         .order_by(Observation.reported_at, Observation.id)
     ).all()  # fmt: skip
-    return {"items": [_obs_record(o, i, r) for o, i, r in rows]}
+    items = [_obs_record(o, i, r) for o, i, r in rows]
+    states = review_state_as_of(session, [o.id for o, _, _ in rows], dt.datetime.now(dt.UTC))
+    for item in items:  # 待审核 / 已审核 / 退回; None: stored while review was off (counts as approved)
+        item["review_state"] = states.get(item["id"])
+    return {"items": items}

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from service.cli import fail, load_settings, now, open_database
 from service.cli.mail import email_app, subscriptions_app
 from service.cli.plans import plans_app
+from service.cli.review import review_app
 from service.cli.users import users_app
 from service.db.session import make_sessionmaker, transaction
 from service.domain.errors import DomainError
@@ -30,6 +31,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(plans_app, name="plans")
 app.add_typer(subscriptions_app, name="subscriptions")
 app.add_typer(email_app, name="email")
+app.add_typer(review_app, name="review")
 
 
 @app.command()
@@ -193,6 +195,11 @@ def import_file(
     counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
     verdict = "dry run" if dry_run else ("stored" if result.applied else "REFUSED, nothing stored")
     typer.echo(f"{file.name}: {counts} ({verdict})")
+    if result.review is not None and result.applied:
+        r = result.review
+        typer.echo(f"batch {result.batch_id}: {r['figures']} figure(s) {r['state']}"
+                   f"{', ' + str(r['revision_requests']) + ' revision request(s)' if r['revision_requests'] else ''}"
+                   " (review is on: see `yrdmon review list`)")  # fmt: skip
     if not result.applied and not dry_run:
         raise typer.Exit(1)
 
@@ -222,9 +229,13 @@ def report_run(
         typer.Option("--recorded-until", help="recording cut-off (default now; a past run's repeats it)"),
     ] = None,
     profile: Annotated[str, typer.Option(help="threshold profile: eurostat or unsd")] = "eurostat",
+    provisional: Annotated[
+        bool,
+        typer.Option("--provisional", help="where figures are reviewed: also count those under review"),
+    ] = False,
 ) -> None:
     """Assess every target on the figures published by --as-of (and recorded by --recorded-until) and
-    store the run."""
+    store the run. Where figures are reviewed, only approved ones count unless --provisional."""
     from service.reports.engine import run_report, run_report_now
 
     when = _parse_as_of(as_of) if as_of else None
@@ -236,7 +247,11 @@ def report_run(
     try:
         with transaction(make_sessionmaker(engine)) as session:
             queued = 0
-            if when is None and cutoff is None:  # as of now: it covers the changes waiting for a run
+            if provisional:  # a look at figures under review: no digests, never the live view
+                moment = now()
+                run = run_report(session, as_of=when or moment, now=moment, trigger="cli", profile=profile,
+                                 recorded_until=cutoff, view="provisional")  # fmt: skip
+            elif when is None and cutoff is None:  # as of now: it covers the changes waiting for a run
                 from service.notify.digest import queue_after_run_digests
 
                 run = run_report_now(session, trigger="cli", profile=profile)
@@ -258,6 +273,10 @@ def report_run(
     recorded = (run.recorded_until or run.started_at).isoformat()
     typer.echo(f"run {run.id} as of {when.isoformat()} (recorded until {recorded}): "
                f"{summary.get('targets', 0)} targets ({counts})")  # fmt: skip
+    if run.review_view is not None:
+        typer.echo(f"figures: {run.review_view} ("
+                   + ("approved only" if run.review_view == "official" else "PROVISIONAL: includes figures under review")
+                   + ")")  # fmt: skip
     if queued:
         typer.echo(f"{queued} digest e-mail(s) queued; `yrdmon email send` sends them now")
 

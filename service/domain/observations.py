@@ -34,7 +34,7 @@ from service.db.models import (
     WritePath,
     user_indicators,
 )
-from service.domain import changes, plausibility, units, vintage
+from service.domain import changes, plausibility, review, units, vintage
 from service.domain.errors import Conflict, Forbidden
 from service.domain.regions import zone_members
 from service.domain.values import (
@@ -123,16 +123,20 @@ class BatchResult:
     batch_id: int | None
     counts: dict[str, int]
     rows: list[RowResult]
+    review: dict[str, Any] | None = None  # where review is on: the state the figures entered (review.py)
 
     def as_dict(self, *, all_rows: bool = True) -> dict[str, Any]:
         rows = self.rows if all_rows else [r for r in self.rows if r.problems]
-        return {
+        out = {
             "dry_run": self.dry_run,
             "applied": self.applied,
             "batch_id": self.batch_id,
             "counts": self.counts,
             "rows": [asdict(r) for r in rows],
         }
+        if self.review is not None:
+            out["review"] = self.review
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -831,7 +835,7 @@ def ingest(
             stored = dict(earlier.response or {})
             return BatchResult(
                 dry_run=False, applied=bool(stored.get("applied")), batch_id=earlier.id,
-                counts=stored.get("counts", {}), rows=[],
+                counts=stored.get("counts", {}), rows=[], review=stored.get("review"),
             )  # fmt: skip
         inputs = items
     resolver = Resolver(session)
@@ -934,6 +938,7 @@ def ingest(
     wrote = counts["added"] + counts["revised"] > 0
     applied = not dry_run and not (blocked() and all_or_nothing) and (wrote or not blocked())
     batch_id: int | None = None
+    reviewed: dict[str, Any] | None = None
     if savepoint is not None:
         if not applied:
             savepoint.rollback()
@@ -945,9 +950,14 @@ def ingest(
                 counts["revised"],
                 counts["unchanged"],
             )
-            batch.response = {"applied": True, "counts": counts}
             session.flush()
             batch_id = batch.id
+            # where review is on, the stored versions enter it (submitted, or approved on entry)
+            reviewed = review.on_ingest(session, batch, user, path, now)
+            batch.response = {"applied": True, "counts": counts}
+            if reviewed is not None:
+                batch.response["review"] = reviewed
+            session.flush()
             session.add(AuditEntry(
                 at=now, user_id=user.id, path=path, action="import", entity_type="import_batch",
                 entity_id=str(batch.id), after={"counts": counts, "filename": filename},
@@ -955,7 +965,9 @@ def ingest(
             if touched:  # report runs learn of it by this row, committed with the figures
                 changes.record(session, "observations", now=now, batch_id=batch.id, indicator_ids=touched)
             savepoint.commit()
-    return BatchResult(dry_run=dry_run, applied=applied, batch_id=batch_id, counts=counts, rows=kept)
+    return BatchResult(
+        dry_run=dry_run, applied=applied, batch_id=batch_id, counts=counts, rows=kept, review=reviewed
+    )
 
 
 _WRITE_COLUMNS = (

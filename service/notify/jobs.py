@@ -62,6 +62,17 @@ def data_reminders() -> None:
                  report.summaries)  # fmt: skip
 
 
+def review_digests() -> None:
+    """Each reviewer's digest of the figures awaiting them (where review is on; once a day)."""
+    from service.notify.review_mail import queue_reviewer_digests
+
+    ctx = _context()
+    with ctx.unit() as session:
+        queued = queue_reviewer_digests(session, settings=ctx.settings, now=dt.datetime.now(dt.UTC))
+    if queued:
+        log.info("%s reviewer digests queued", queued)
+
+
 def send_outbox() -> None:
     from service.notify.sender import SmtpTransport, deliver_due
 

@@ -37,6 +37,7 @@ from service.db.models import (
     region_members,
 )
 from service.domain.regions import zone_members
+from service.domain.review import policy
 from service.domain.vintage import Vintage
 from service.notify.digest import CHINA
 from service.notify.outbox import enqueue
@@ -122,9 +123,11 @@ def expected_indicators(session: Session) -> dict[int, dict[int, int]]:
     return out
 
 
-def figures_present(session: Session, keys: set[FigureKey], *, now: dt.datetime) -> set[FigureKey]:
+def figures_present(
+    session: Session, keys: set[FigureKey], *, now: dt.datetime, view: str | None = None
+) -> set[FigureKey]:
     """The keys with a reported figure known at ``now`` (its latest report not a retraction; a plan's
-    baseline is not a report)."""
+    baseline is not a report); with ``view`` official, only approved figures (数据审核)."""
     if not keys:
         return set()
     # the latest report of each source's history; a figure for part of the year is not the year's
@@ -138,7 +141,7 @@ def figures_present(session: Session, keys: set[FigureKey], *, now: dt.datetime)
         .where(
             Observation.indicator_id.in_(indicators),
             Observation.period.in_(years),
-            Vintage.now(now).observations(),
+            Vintage.now(now, view).observations(),
             Observation.status != ObservationStatus.PLAN_BASELINE,
             Observation.coverage.is_(None),
         )
@@ -160,6 +163,7 @@ class RegionAsk:
     phase: Phase
     expected: tuple[int, ...]
     missing: tuple[int, ...]
+    approved: int | None = None  # where figures are reviewed: how many of those received are approved
 
 
 def asks_on(session: Session, *, now: dt.datetime) -> list[RegionAsk]:
@@ -174,9 +178,16 @@ def asks_on(session: Session, *, now: dt.datetime) -> list[RegionAsk]:
                 grouped[(region_id, ask.year, ask.due, ask.phase)].append(indicator_id)
     keys = {(i, r, y) for (r, y, _, _), inds in grouped.items() for i in inds}
     present = figures_present(session, keys, now=now)
+    official = figures_present(session, keys, now=now, view="official") if policy(session).enabled else None
     return [
         RegionAsk(
-            r, y, due, phase, tuple(sorted(inds)), tuple(sorted(i for i in inds if (i, r, y) not in present))
+            r,
+            y,
+            due,
+            phase,
+            tuple(sorted(inds)),
+            tuple(sorted(i for i in inds if (i, r, y) not in present)),
+            None if official is None else sum(1 for i in inds if (i, r, y) in official),
         )
         for (r, y, due, phase), inds in sorted(grouped.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0]))
     ]
@@ -209,7 +220,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "overdue_intro": "{region}{year}年的以下统计数据报送期限为 {due}，已逾期 {days} 天，系统中仍未收到：",
         "summary_intro": "{year}年统计数据报送期限 {due} 已过。各地区完成情况如下（按完成率从低到高）：",
         "indicator": "指标", "code": "代码", "unit": "单位", "region": "地区", "expected": "应报",
-        "received": "已报", "rate": "完成率", "missing": "尚缺", "how": "报送方式：网页表单或文件上传（{base}），"
+        "received": "已报", "approved": "已审核", "submitted": "待审核", "rate": "完成率", "missing": "尚缺", "how": "报送方式：网页表单或文件上传（{base}），"
         "命令 yrdmon import 文件，或 API POST /api/v1/observations。", "footer": "本邮件由规划目标监测系统根据报送日历自动发送，请勿直接回复。",
         "all_done": "全部已报", "more": "等{n}项", "sep": "、", "colon": "：",
     },
@@ -222,7 +233,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "overdue_intro": "These {year} figures for {region} were due on {due} ({days} days ago) and have still not been received:",
         "summary_intro": "The {year} figures were due on {due}. Completeness by region (lowest first):",
         "indicator": "Indicator", "code": "Code", "unit": "Unit", "region": "Region", "expected": "Expected",
-        "received": "Received", "rate": "Complete", "missing": "Missing", "how": "Submit them with the web form or a file "
+        "received": "Received", "approved": "approved", "submitted": "under review", "rate": "Complete", "missing": "Missing", "how": "Submit them with the web form or a file "
         "upload ({base}), `yrdmon import FILE`, or POST /api/v1/observations.",
         "footer": "Sent automatically from the reporting calendar of the plan-target monitoring service; replies are not read.",
         "all_done": "all received", "more": "and {n} more", "sep": ", ", "colon": ": ",
@@ -308,6 +319,7 @@ def queue_reminders(session: Session, settings: Settings, *, now: dt.datetime) -
                     "region": _pick_name((regions[a.region_id].name_zh, regions[a.region_id].name_en), lang),
                     "code": regions[a.region_id].code, "expected": len(a.expected),
                     "received": len(a.expected) - len(a.missing), "share": share, "width": bar_width(share),
+                    "approved": a.approved,
                     "missing": shown or t["all_done"],
                 })  # fmt: skip
             subject = t["summary_subject"].format(year=year, due=due.isoformat(), done=done, total=total)

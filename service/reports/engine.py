@@ -54,7 +54,7 @@ from service.domain.progress import Assessment as Result
 from service.domain.regions import zone_members
 from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status
 from service.domain.values import STATISTICS_BUREAU, mean_span
-from service.domain.vintage import Vintage
+from service.domain.vintage import Vintage, review_view
 
 SeriesKey = tuple[int, int]  # (indicator_id, region_id)
 ASSESSMENTS: Table = Assessment.__table__  # type: ignore[assignment]  # Core executemany: no ORM bookkeeping
@@ -459,20 +459,25 @@ def run_report(
     trigger: str = "manual",
     profile: str = "eurostat",
     recorded_until: dt.datetime | None = None,
+    view: str | None = None,
 ) -> ReportRun:
     """Assess every target in force at ``as_of`` and store the run; flushes, never commits.
 
     The run reads what was published by ``as_of`` and recorded by ``recorded_until`` (default ``now``),
     its recording cut-off: a run with the same ``as_of`` and cut-off made later gives the same result.
+    Where figures are reviewed, ``view`` says which count: approved ones only (``official``, the
+    default) or also those under review (``provisional``); see ``vintage.reviewed``.
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown threshold profile {profile!r}")
     cutoff = now if recorded_until is None else recorded_until
+    view = review_view(session, view)
     run = ReportRun(as_of=as_of, recorded_until=cutoff, started_at=now, trigger=trigger,
-                    method_version=METHOD_VERSION, threshold_profile=profile, status="running")  # fmt: skip
+                    method_version=METHOD_VERSION, threshold_profile=profile, status="running",
+                    review_view=view)  # fmt: skip
     session.add(run)
     session.flush()
-    known = Vintage(as_of, cutoff)
+    known = Vintage(as_of, cutoff, view)
     targets = target_rows_as_of(session, known)
     indicators = {i.id: i for i in session.scalars(select(Indicator))}
     plans = {p.id: p for p in session.scalars(select(Plan))}

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from service.db.models import Plan, ReportRun, Target
 from service.domain.progress import PRELIMINARY_SUFFIX
+from service.domain.review import view_note
 from service.domain.statuses import STATUS_LABELS, STATUS_TINTS, Status
 from service.domain.wording import fmt_number, fmt_value, progress_shown, unit_words
 from service.domain.wording import target_words as _target_words
@@ -452,12 +453,12 @@ def build(
     computed = finished.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if finished else ""
     return EvaluationDocument(
         lang=lang, plan_code=plan.code, plan_title=plan_title,
-        title=_title(plan_title, bool(ev["end_of_term"]), bool(ev["mid_term"]), lang),
+        title=_viewed(_title(plan_title, bool(ev["end_of_term"]), bool(ev["mid_term"]), lang), run, lang),
         as_of=run.as_of.date().isoformat(), computed_at=computed, run_id=run.id,
         method_version=run.method_version, profile=run.threshold_profile,
         end_of_term_counts=dict(ev["end_of_term_counts"]),
         mid_term_counts={k: sum(1 for r in mid_rows if r.verdict == k) for k in {r.verdict for r in mid_rows}},
-        summary=_summary(ev, end_rows, mid_rows, lang), sections=sections, charts=chart_list,
+        summary=_view_line(run, lang) + _summary(ev, end_rows, mid_rows, lang), sections=sections, charts=chart_list,
         documents=documents, statistics=statistics, labels={k: _zh_en(lang, *v) for k, v in LABELS.items()},
         evaluation=ev,
     )  # fmt: skip
@@ -501,6 +502,19 @@ def _chart(session: Session, row: Row, n: int, lang: str, draw: Any) -> Chart:
 
 
 ZH_NUMERALS = "一二三四五六七八九十"
+
+
+def _viewed(title: str, run: ReportRun, lang: str) -> str:
+    """A provisional run's document says so in its title (and so in every format and file name)."""
+    if run.review_view != "provisional":
+        return title
+    return f"[Provisional] {title}" if lang == "en" else f"【暂定·含待审核数据】{title}"
+
+
+def _view_line(run: ReportRun, lang: str) -> list[str]:
+    """Where figures are reviewed, the summary opens with the view the run took (数据审核)."""
+    note = view_note(run.review_view, lang)
+    return [note + ("." if lang == "en" else "。")] if note else []
 
 
 def heading_number(n: int, lang: str) -> str:

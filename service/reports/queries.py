@@ -304,4 +304,5 @@ def evaluation(session: Session, run: ReportRun, plan_code: str) -> dict[str, An
     return {
         "plan_code": plan.code, "plan": plan.title_zh, "run_id": run.id, "as_of": run.as_of.isoformat(),
         "end_of_term": end_term, "end_of_term_counts": counts, "mid_term": mid_term,
+        "review_view": run.review_view,  # official / provisional where figures are reviewed; None: review off
     }  # fmt: skip

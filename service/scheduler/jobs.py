@@ -98,6 +98,12 @@ def job_specs(settings: Settings) -> list[JobSpec]:
             "cron",
             {"hour": notify_jobs.REMINDER_HOUR_UTC, "minute": 0},
         ),
+        JobSpec(
+            "review_digests",
+            notify_jobs.review_digests,
+            "cron",
+            {"hour": notify_jobs.DIGEST_HOUR_UTC, "minute": 0},
+        ),
     ]
 
 
