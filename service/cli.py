@@ -379,6 +379,9 @@ def targets_export(
     region: Annotated[str | None, typer.Option(help="region code or name")] = None,
     indicator: Annotated[str | None, typer.Option(help="indicator code")] = None,
     year: Annotated[int | None, typer.Option(help="target year")] = None,
+    organisation: Annotated[
+        str | None, typer.Option(help="organisation code or name: what it leads or supports")
+    ] = None,
 ) -> None:
     """Print every current target as JSON or CSV."""
     from service.domain.tabular import write_csv
@@ -389,7 +392,18 @@ def targets_export(
     try:
         with transaction(make_sessionmaker(engine)) as session:
             unknown = _unknown_codes(session, plan=plan, region=region, indicator=indicator)
-            records, _ = target_records(session, TargetFilter(plan, region, indicator, year))
+            if organisation and not unknown:
+                from service.domain.assignments import find_organisation
+
+                try:
+                    find_organisation(session, organisation)
+                except DomainError:
+                    unknown = f"--organisation {organisation}"
+            records = (
+                []
+                if unknown
+                else target_records(session, TargetFilter(plan, region, indicator, year, organisation))[0]
+            )
     finally:
         engine.dispose()
     if unknown:
@@ -399,6 +413,30 @@ def targets_export(
         sys.stdout.write("\n")
     else:
         write_csv(sys.stdout, CATALOG_EXPORT_FIELDS, records)
+
+
+@targets_app.command("check-splits")
+def targets_check_splits(plan: Annotated[str | None, typer.Option(help="plan code")] = None) -> None:
+    """Check that split targets' sub-targets hold together (quotas add up; each meets the rate).
+
+    Prints one line per split target; exits 1 when any does not hold."""
+    from service.domain.assignments import split_checks
+
+    settings = load_settings()
+    engine = open_database(settings)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            checks = split_checks(session, plan)
+    finally:
+        engine.dispose()
+    for c in checks:
+        total = f" total {c['total']:g} {c['unit']}" if c["total"] is not None else ""
+        state = "ok" if c["ok"] else "PROBLEM: " + "; ".join(p["zh"] + " / " + p["en"] for p in c["problems"])
+        typer.echo(f"{c['target']} ({c['split']}, {len(c['sub_targets'])} sub-targets{total}): {state}")
+    if not checks:
+        typer.echo("no split targets")
+    if any(not c["ok"] for c in checks):
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

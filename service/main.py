@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import __version__
-from service.api import audit, health, observations, reports, subscriptions, targets, templates
+from service.api import assignments, audit, health, observations, reports, subscriptions, targets, templates
 from service.config import Settings, get_settings
 from service.db.session import make_engine, make_sessionmaker
 from service.domain.errors import DomainError
@@ -133,4 +133,5 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
     app.include_router(templates.router, prefix="/api/v1")
     app.include_router(reports.router, prefix="/api/v1")
     app.include_router(subscriptions.router, prefix="/api/v1")
+    app.include_router(assignments.router, prefix="/api/v1")
     return app
