@@ -1,0 +1,150 @@
+"""Issue 21: Nanjing's 2026 annual evaluation — milestones, the 序时进度 path, the warning list, e-mail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.config import Settings
+from service.db.models import OutboxMessage, Role, User, WritePath
+from service.domain import users
+from service.domain.catalog import apply_catalog, read_catalog
+from service.domain.errors import Invalid
+from service.domain.observations import ObservationInput, ingest
+from service.domain.users import set_organisation
+from service.reports.annual import annual_evaluation, queue_warnings, warnings
+from service.reports.engine import run_report
+from service.reports.evaluation_files import document
+from tests.factories import NOW, copy_catalog, edit_yaml
+
+NJ = "nanjing-15th-outline"
+YEARLY = "nanjing-2026-yearly-plan"
+ENTERED = dt.datetime(2027, 3, 1, tzinfo=dt.UTC)
+AS_OF = dt.datetime(2027, 3, 31, tzinfo=dt.UTC)
+
+
+def _yearly_plan(catalog: Path) -> None:
+    """The year's plan: GDP growth about 5 % toward 年均增长5%以上, grain capacity 98 万吨 toward ≥ 100."""
+    plan = {
+        "plan": {"code": YEARLY, "title_zh": "南京市2026年国民经济和社会发展计划", "title_en": "Nanjing 2026 plan",
+                 "issuer": "南京市人民政府", "issued": "2026-01", "period": [2026, 2026],
+                 "source_document": "nanjing-2026-yearly-plan.txt"},
+        "targets": [
+            {"key": "gdp-growth-2026", "indicator": "gdp", "region": "320100", "unit": "%", "comparator": "~",
+             "value": 5, "target_year": 2026, "period_start": 2026, "declared_form": "annual_growth",
+             "attribute": "anticipatory", "quote": "地区生产总值增长5%左右", "serves": f"{NJ}/gdp-avg-growth-2030"},
+            {"key": "grain-capacity-2026", "indicator": "grain_production_capacity", "region": "320100",
+             "unit": "万吨", "comparator": ">=", "value": 98, "target_year": 2026, "declared_form": "level",
+             "attribute": "binding", "quote": "粮食综合生产能力98万吨以上", "serves": f"{NJ}/grain-capacity-2030"},
+        ],
+    }  # fmt: skip
+    (catalog / "plans" / f"{YEARLY}.yaml").write_text(
+        yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8"
+    )
+
+    def assign(data: dict) -> None:
+        data["plan"]["assignment_document"] = "南京市“十五五”规划纲要主要目标任务分解落实方案"
+        for t in data["targets"]:
+            if t["key"] == "grain-capacity-2030":
+                t.update(lead="nj-nyncj", support=["nj-ghzyj"])
+            if t["key"] == "gdp-avg-growth-2030":
+                t.update(lead="nj-fgw", support=["nj-tjj"])
+
+    edit_yaml(catalog / "plans" / f"{NJ}.yaml", assign)
+
+
+@pytest.fixture
+def nanjing_2026(session: Session, tmp_path: Path) -> object:
+    catalog = copy_catalog(tmp_path)
+    _yearly_plan(catalog)
+    apply_catalog(session, read_catalog(catalog), now=NOW)
+    admin = users.create_user(session, username="plan-office", role=Role.ADMIN, region_codes=[], now=NOW)
+    # 2026 figures as a statistics bulletin of early 2027 would give them (test figures)
+    rows = [("gdp", 20400, "亿元"), ("grain_production_capacity", 96, "万吨")]
+    inputs = [
+        ObservationInput(row=n, indicator=i, region="320100", period=2026, value=v, unit=u, status="final",
+                         confirm=True, source="南京市2026年国民经济和社会发展统计公报（南京市统计局）",
+                         published="2027-02-28")
+        for n, (i, v, u) in enumerate(rows, 1)
+    ]  # fmt: skip
+    assert ingest(session, admin, inputs, path=WritePath.API, now=ENTERED).applied
+    return run_report(session, as_of=AS_OF, now=AS_OF)
+
+
+def test_the_annual_evaluation_judges_the_years_targets_against_the_schedule(
+    session: Session, nanjing_2026: object
+) -> None:
+    run = nanjing_2026
+    ev = annual_evaluation(session, run, NJ, 2026)  # type: ignore[arg-type]
+    year = {r["id"]: r for r in ev["end_of_term"]}
+    gdp, grain = year[f"{YEARLY}/gdp-growth-2026"], year[f"{YEARLY}/grain-capacity-2026"]
+    # GDP 19428.78 -> 20400 is +5.0 %: inside 5 % ± 2 % of 5, achieved; 96 < 98 万吨: missed
+    assert gdp["verdict"] == "achieved" and grain["verdict"] == "missed"
+    assert ev["end_of_term_counts"] == {"achieved": 1, "missed": 1}
+    # the year's 5 % is the 5 % a year the outline's path needs: on the 序时进度 path
+    assert gdp["milestone"]["position"] == "on_path"
+    assert gdp["milestone"]["required_rate"] == pytest.approx(0.05)
+    # grain: the path from 100 (2025) to 100 (2030) expects 100 in 2026; the year asks 98: behind it
+    assert (
+        grain["milestone"]["schedule_level"] == pytest.approx(100)
+        and grain["milestone"]["position"] == "behind"
+    )
+    assert grain["serves"] == f"{NJ}/grain-capacity-2030"
+    # the outline's targets for 2030 are in the schedule section, with who leads them
+    later = {r["id"]: r for r in ev["mid_term"]}
+    assert later[f"{NJ}/grain-capacity-2030"]["lead"]["code"] == "nj-nyncj"
+    assert all(r["target_year"] > 2026 for r in ev["mid_term"])
+    with pytest.raises(Invalid):
+        annual_evaluation(session, run, NJ, 2031)  # type: ignore[arg-type]
+
+
+def test_the_warning_list_names_binding_targets_at_risk_and_their_lead(
+    session: Session, nanjing_2026: object
+) -> None:
+    run = nanjing_2026
+    items = warnings(session, run, NJ)  # type: ignore[arg-type]
+    assert [r["id"] for r in items] == [f"{NJ}/grain-capacity-2030"]
+    [grain] = items
+    # met at the base (100 in 2025), 96 in 2026: regressing; at -4 %/yr it will not be back to 100 by 2030
+    assert grain["status"] == "regressing" and grain["lead"]["name_zh"] == "南京市农业农村局"
+    assert any("2030" in r["zh"] and "达不到目标100" in r["zh"] for r in grain["risks"])
+    assert warnings(session, run, NJ, organisation="nj-fgw") == []  # type: ignore[arg-type]
+
+    bureau = users.create_user(session, username="nyncj", role=Role.VIEWER, region_codes=[], now=NOW)
+    bureau.email = "nyncj@nanjing.example"
+    set_organisation(session, bureau, "nj-nyncj", now=NOW)
+    settings = Settings(mail_from="yrdmon@plan-office.example")
+    queued = queue_warnings(session, settings, run, NJ, plan_office=["ghb@plan-office.example"], now=AS_OF)  # type: ignore[arg-type]
+    assert queued == {"ghb@plan-office.example": 1, "nyncj@nanjing.example": 1}
+    msg = session.scalar(select(OutboxMessage).where(OutboxMessage.to_addr == "nyncj@nanjing.example"))
+    assert msg is not None and "预警" in msg.subject and "粮食综合生产能力" in msg.body_text
+    assert "南京市农业农村局" in msg.body_text
+    # once per run and address
+    assert (
+        queue_warnings(session, settings, run, NJ, plan_office=["ghb@plan-office.example"], now=AS_OF) == {}
+    )  # type: ignore[arg-type]
+
+
+def test_the_annual_evaluation_documents(session: Session, nanjing_2026: object) -> None:
+    run = nanjing_2026
+    ev = annual_evaluation(session, run, NJ, 2026)  # type: ignore[arg-type]
+    xlsx = document(session, run, NJ, "xlsx", "zh", ev=ev)  # type: ignore[arg-type]
+    assert xlsx.filename.startswith(f"{NJ}_annual2026_evaluation_run")
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.body))
+    cells = " ".join(
+        str(c.value) for ws in book for row in ws.iter_rows() for c in row if c.value is not None
+    )
+    assert "粮食综合生产能力" in cells and "未实现" in cells
+    html = document(session, run, NJ, "html", "en", ev=ev).body.decode()  # type: ignore[arg-type]
+    assert "annual evaluation report 2026" in html and "The targets for 2026" in html
+    body = json.loads(document(session, run, NJ, "json", ev=ev).body)  # type: ignore[arg-type]
+    assert body["kind"] == "annual" and body["year"] == 2026 and body["warnings"]
+    assert isinstance(session.scalar(select(User).where(User.username == "plan-office")), User)
