@@ -20,6 +20,7 @@ from service.db.session import make_engine, make_sessionmaker
 from service.domain.errors import DomainError
 from service.web import docs as web_docs
 from service.web import plan_review as web_plan_review
+from service.web import responsibility as web_responsibility
 from service.web import routes as web_routes
 from service.web.data import RunCache
 from service.web.security import SECURITY_HEADERS, SecurityHeadersMiddleware
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
     app.include_router(health.router)
     app.include_router(web_routes.router)
     app.include_router(web_plan_review.router)
+    app.include_router(web_responsibility.router)
     app.include_router(web_docs.router)
     app.include_router(targets.router, prefix="/api/v1")
     app.include_router(observations.router, prefix="/api/v1")

@@ -148,3 +148,44 @@ def test_the_annual_evaluation_documents(session: Session, nanjing_2026: object)
     body = json.loads(document(session, run, NJ, "json", ev=ev).body)  # type: ignore[arg-type]
     assert body["kind"] == "annual" and body["year"] == 2026 and body["warnings"]
     assert isinstance(session.scalar(select(User).where(User.username == "plan-office")), User)
+
+
+def test_the_pages_show_the_breakdown_the_bureau_and_the_annual_evaluation(
+    session: Session, nanjing_2026: object
+) -> None:
+    from service.db.models import Target
+    from tests.conftest import client_for
+    from tests.factories import create_user
+
+    run = nanjing_2026
+    _, admin = create_user(session, username="office", role="admin", regions=())
+    settings = Settings(database_url="sqlite://")  # the client runs on the test's session
+    with client_for(session, settings) as client:
+        # a district quota through the API, so the breakdown has a sub-target that holds the city back
+        url = f"/api/v1/plans/{NJ}/targets/grain-capacity-2030/subtargets"
+        made = client.post(url, json={"region": "江宁区", "value": 30, "split": "sum", "document": "分解方案",
+                                      "quote": "不低于30万吨"}, headers=admin)  # fmt: skip
+        assert made.status_code == 201, made.text
+        run = run_report(session, as_of=AS_OF, now=AS_OF)  # assesses the new sub-target (no data: behind)
+        assert session.scalar(select(Target).where(Target.key == "grain-capacity-2030.320115")) is not None
+        page = client.get(f"/targets/{NJ}/grain-capacity-2030/breakdown?run={run.id}")
+        assert page.status_code == 200
+        html = page.text
+        assert "南京市农业农村局" in html and "南京市规划和自然资源局" in html
+        assert 'id="holding-back"' in html and "grain-capacity-2030.320115" in html
+        assert "各子目标配额合计 30 万吨，应不少于上级目标 100 万吨" in html
+        assert "慢于序时进度" in html  # the 2026 milestone of 98 against a path at 100
+        bureau = client.get("/organisations/nj-nyncj?lang=en")
+        assert bureau.status_code == 200 and "Comprehensive grain production capacity" in bureau.text
+        annual = client.get(f"/plans/{NJ}/annual?year=2026&run={run.id}&lang=zh")
+        assert annual.status_code == 200 and "预警" in annual.text and "达不到目标100" in annual.text
+        assert "未实现" in annual.text and 'id="year-targets"' in annual.text
+        narrowed = client.get(f"/plans/{NJ}/annual?year=2026&run={run.id}&org=nj-fgw&lang=zh")
+        assert "没有需要预警的约束性目标" in narrowed.text
+        docx = client.get(f"/plans/{NJ}/annual.docx?year=2026&run={run.id}")
+        assert docx.status_code == 200 and docx.content[:2] == b"PK"
+        bad = client.get(f"/plans/{NJ}/annual?year=2035&run={run.id}")
+        assert bad.status_code == 422 and "2035" in bad.text
+        # the assign form: viewers are refused, a bad organisation is a 404 with its name, no change made
+        page = client.get("/organisations?lang=zh")
+        assert page.status_code == 200 and "南京市江宁区人民政府" in page.text

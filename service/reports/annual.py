@@ -108,7 +108,7 @@ def warnings(
     return _only_organisation(session, _with_assignments(session, out), organisation)
 
 
-def _milestone_comparison(m: dict[str, Any], parent: dict[str, Any] | None) -> dict[str, Any] | None:
+def milestone_comparison(m: dict[str, Any], parent: dict[str, Any] | None) -> dict[str, Any] | None:
     if parent is None or parent["base_value"] is None or parent["target_level"] is None:
         return None
     rate = m["value"] / 100 if m["declared_form"] == "annual_growth" and m["value"] is not None else None
@@ -151,7 +151,7 @@ def annual_evaluation(
     year_targets = [*served, *(r for r in own if r["target_year"] == year)]
     for m in year_targets:
         m["serves"] = serves.get(m["id"])
-        m["milestone"] = _milestone_comparison(m, by_id.get(m["serves"] or ""))
+        m["milestone"] = milestone_comparison(m, by_id.get(m["serves"] or ""))
     later = [r for r in own if r["target_year"] > year]
     if year_ended:
         year_targets = [with_verdict(r) for r in year_targets]
