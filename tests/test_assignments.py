@@ -191,3 +191,45 @@ def test_each_sub_target_meets_the_parents_rate(client: TestClient, session: Ses
     ok = client.post(url, json={"region": "320115", "value": 100, "split": "each", "document": NOTICE,
                                 "quote": "达到100%"}, headers=admin)  # fmt: skip
     assert ok.status_code == 201 and ok.json()["check"]["ok"]
+
+
+def test_the_assign_form_needs_an_administrator_and_its_csrf_token(
+    client: TestClient, session: Session
+) -> None:
+    import re
+
+    from service.db.models import Role
+    from service.domain import users
+
+    def login(username: str, role: Role) -> str:
+        users.create_user(
+            session, username=username, role=role, region_codes=[], password="pw-123456", now=NOW
+        )
+        session.commit()
+        r = client.post("/login", data={"username": username, "password": "pw-123456", "next": "/organisations"},
+                        follow_redirects=False)  # fmt: skip
+        assert r.status_code == 303
+        page = client.get("/organisations?lang=zh")
+        if role is not Role.ADMIN:
+            assert 'id="assign-form"' not in page.text  # the form is the plan office's
+            return "not-shown"
+        return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+
+    form = {"plan": NJ, "key": GRAIN, "lead": "nj-nyncj", "support": "nj-fgw，南京市统计局", "source": NOTICE}
+    viewer_csrf = login("viewer1", Role.VIEWER)
+    refused = client.post("/organisations/assign", data={**form, "csrf": viewer_csrf})
+    assert refused.status_code == 403 and "只有管理员" in refused.text
+    client.post("/logout")
+    csrf = login("office1", Role.ADMIN)
+    assert client.post("/organisations/assign", data={**form, "csrf": "forged"}).status_code == 403
+    bad = client.post("/organisations/assign", data={**form, "lead": "<b>nobody</b>", "csrf": csrf})
+    assert bad.status_code == 404 and "&lt;b&gt;nobody&lt;/b&gt;" in bad.text and "<b>nobody" not in bad.text
+    assert session.scalar(select(TargetAssignment).where(TargetAssignment.target_key == GRAIN)) is None
+    done = client.post("/organisations/assign", data={**form, "csrf": csrf}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].startswith(f"/targets/{NJ}/{GRAIN}/breakdown")
+    page = client.get(done.headers["location"])
+    assert (
+        "南京市农业农村局" in page.text
+        and "南京市发展和改革委员会" in page.text
+        and "南京市统计局" in page.text
+    )
