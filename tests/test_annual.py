@@ -189,3 +189,30 @@ def test_the_pages_show_the_breakdown_the_bureau_and_the_annual_evaluation(
         # the assign form: viewers are refused, a bad organisation is a 404 with its name, no change made
         page = client.get("/organisations?lang=zh")
         assert page.status_code == 200 and "南京市江宁区人民政府" in page.text
+
+
+def test_a_bureaus_digest_holds_only_what_it_is_accountable_for(
+    session: Session, nanjing_2026: object
+) -> None:
+    from service.notify.digest import RunView, compose_digest
+    from service.notify.subscriptions import SubscriptionRequest, create_subscription
+
+    run = nanjing_2026
+    settings = Settings(mail_from="yrdmon@plan-office.example")
+    req = SubscriptionRequest(
+        email="nyncj@nanjing.example", plan_codes=[NJ], organisation_codes=["南京市农业农村局"]
+    )
+    sub = create_subscription(session, None, req, now=AS_OF)
+    assert sub.organisation_codes == ["nj-nyncj"]
+    everything = create_subscription(session, None, SubscriptionRequest(email="ghb@plan-office.example",
+                                                                        plan_codes=[NJ]), now=AS_OF)  # fmt: skip
+    view = RunView(session, run)  # type: ignore[arg-type]
+    mine, all_of_it = (
+        compose_digest(view, sub, None, settings),
+        compose_digest(view, everything, None, settings),
+    )
+    assert mine.targets == 1 and "粮食综合生产能力" in mine.text
+    assert all_of_it.targets > 10 and "地区生产总值" in all_of_it.text and "地区生产总值" not in mine.text
+    with pytest.raises(Exception, match="nj-nobody"):
+        create_subscription(session, None, SubscriptionRequest(email="x@nanjing.example",
+                                                               organisation_codes=["nj-nobody"]), now=AS_OF)  # fmt: skip

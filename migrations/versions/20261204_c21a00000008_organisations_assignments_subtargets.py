@@ -80,6 +80,15 @@ def upgrade() -> None:
         batch.create_foreign_key(
             op.f("fk_users_organisation_id_organisations"), "organisations", ["organisation_id"], ["id"]
         )
+    with op.batch_alter_table("subscriptions") as batch:
+        batch.add_column(
+            sa.Column(
+                "organisation_codes",
+                sa.JSON(),
+                nullable=True,
+                comment="only what these organisations are accountable for",
+            )
+        )
     with op.batch_alter_table("targets") as batch:
         batch.add_column(
             sa.Column(
@@ -118,6 +127,8 @@ def downgrade() -> None:
         batch.drop_column("organisation_id")
         batch.drop_column("split")
         batch.drop_column("parent_key")
+    with op.batch_alter_table("subscriptions") as batch:
+        batch.drop_column("organisation_codes")
     with op.batch_alter_table("users") as batch:
         batch.drop_constraint(op.f("fk_users_organisation_id_organisations"), type_="foreignkey")
         batch.drop_column("organisation_id")

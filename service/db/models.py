@@ -610,6 +610,9 @@ class Subscription(Base):
     plan_codes: Mapped[list[Any]] = mapped_column(default=list)
     region_codes: Mapped[list[Any]] = mapped_column(default=list)
     indicator_codes: Mapped[list[Any]] = mapped_column(default=list)
+    organisation_codes: Mapped[list[Any] | None] = mapped_column(
+        comment="only what these organisations are accountable for"
+    )
     cadence: Mapped[str] = mapped_column(String(20), default="after_run")
     language: Mapped[str] = mapped_column(String(8), default="zh")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
