@@ -186,7 +186,18 @@ def test_the_pages_show_the_breakdown_the_bureau_and_the_annual_evaluation(
         assert docx.status_code == 200 and docx.content[:2] == b"PK"
         bad = client.get(f"/plans/{NJ}/annual?year=2035&run={run.id}")
         assert bad.status_code == 422 and "2035" in bad.text
-        # the assign form: viewers are refused, a bad organisation is a 404 with its name, no change made
+        # the plan and evaluation pages keep to what one bureau is accountable for, with the lead shown
+        plan_page = client.get(f"/plans/{NJ}?org=nj-nyncj&lang=zh")
+        assert plan_page.status_code == 200 and "南京市农业农村局" in plan_page.text
+        assert plan_page.text.count('<td class="lead">') == 1 and "粮食综合生产能力" in plan_page.text
+        unknown = client.get(f"/plans/{NJ}?org=nj-nobody&lang=zh")
+        assert unknown.status_code == 404 and "nj-nobody" in unknown.text
+        ev_page = client.get(f"/plans/{NJ}/evaluation?org=nj-fgw&run={run.id}&lang=zh")
+        assert (
+            ev_page.status_code == 200
+            and "地区生产总值" in ev_page.text
+            and "粮食综合生产能力" not in ev_page.text
+        )
         page = client.get("/organisations?lang=zh")
         assert page.status_code == 200 and "南京市江宁区人民政府" in page.text
 
