@@ -227,3 +227,39 @@ def test_a_bureaus_digest_holds_only_what_it_is_accountable_for(
     with pytest.raises(Exception, match="nj-nobody"):
         create_subscription(session, None, SubscriptionRequest(email="x@nanjing.example",
                                                                organisation_codes=["nj-nobody"]), now=AS_OF)  # fmt: skip
+
+
+def test_a_years_target_from_the_work_report_enters_through_the_api(session: Session) -> None:
+    """Shanghai's 2026 work report: R&D intensity about 4.6 % (shared data), toward ≥ 5.0 % by 2030
+    from 4.5 % in 2025 — the 序时进度 path expects 4.5 + 0.2 × 0.5 = 4.6 in 2026: on the path."""
+    from tests.conftest import client_for
+    from tests.factories import create_user
+
+    _, admin = create_user(session, username="sh-office", role="admin", regions=())
+    _, editor = create_user(session, username="sh-editor", role="editor", regions=("310000",))
+    body = {"year": 2026, "value": 4.6, "comparator": "~", "declared_form": "share", "plan": "shanghai-2026-work-report",
+            "document": "上海市2026年政府工作报告", "issued": "2026-02", "quote": "全社会研发经费支出占GDP比重达4.6%左右"}  # fmt: skip
+    url = "/api/v1/plans/shanghai-15th-outline/targets/rd-intensity-2030/milestones"
+    with client_for(session, Settings(database_url="sqlite://")) as client:
+        assert client.post(url, json=body, headers=editor).status_code == 403
+        late = client.post(url, json={**body, "year": 2031}, headers=admin)
+        assert late.status_code == 422 and "2030" in late.json()["detail_en"]
+        made = client.post(url, json=body, headers=admin)
+        assert made.status_code == 201, made.text
+        assert made.json()["target"] == "shanghai-2026-work-report/rd-intensity-2030.2026"
+        again = client.post(url, json=body, headers=admin)
+        assert again.status_code == 422 and "already has" in again.json()["detail_en"]
+    run = run_report(session, as_of=AS_OF, now=AS_OF)
+    ev = annual_evaluation(session, run, "shanghai-15th-outline", 2026)
+    [m] = [r for r in ev["end_of_term"] if r["id"].startswith("shanghai-2026-work-report/")]
+    assert (
+        m["serves"] == "shanghai-15th-outline/rd-intensity-2030"
+        and m["source_document"] == "上海市2026年政府工作报告"
+    )
+    assert m["milestone"]["schedule_level"] == pytest.approx(4.6) and m["milestone"]["position"] == "on_path"
+    assert m["verdict"] == "insufficient_data"  # no 2026 figure yet
+    # the outline's own term evaluation does not count the year's target
+    from service.reports.queries import evaluation
+
+    term = evaluation(session, run, "shanghai-15th-outline")
+    assert all(not r["id"].startswith("shanghai-2026") for r in term["end_of_term"] + term["mid_term"])

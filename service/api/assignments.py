@@ -72,6 +72,43 @@ def post_subtarget(
     )
 
 
+class MilestoneIn(BaseModel):
+    year: int = Field(ge=2000, le=2100)
+    value: float
+    unit: str | None = Field(None, max_length=40, pattern=NO_NUL)
+    comparator: Literal[">=", "<=", "=", "~"] = ">="
+    declared_form: Literal["level", "share", "annual_growth"] = Field(
+        "level", description="annual_growth: 增长5%左右 (the year's growth rate, in %)"
+    )
+    plan: str = Field(
+        min_length=1,
+        max_length=80,
+        pattern=r"^[a-z0-9][a-z0-9\-]*$",
+        description="code of the yearly plan or work report (made on first use)",
+    )
+    plan_title_en: str | None = Field(None, max_length=300, pattern=NO_NUL)
+    issued: str | None = Field(None, pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")
+    document: str = Field(
+        min_length=2, max_length=200, pattern=NO_NUL, description="the yearly plan or work report"
+    )
+    quote: str = Field(min_length=2, max_length=400, pattern=NO_NUL)
+    key: str | None = Field(None, max_length=120, pattern=r"^[0-9A-Za-z][0-9A-Za-z_.\-]*$")
+    note: str | None = Field(None, max_length=2000, pattern=NO_NUL)
+
+
+@router.post(
+    "/plans/{plan}/targets/{key}/milestones", status_code=201, summary="Add a year's target (年度目标)"
+)
+def post_milestone(
+    plan: PlanCode, key: Key, body: MilestoneIn, session: SessionDep, user: CurrentUser
+) -> dict[str, Any]:
+    data = body.model_dump()
+    data["value"] = str(body.value)
+    return assignments.add_milestone(
+        session, user, plan, key, data, now=dt.datetime.now(dt.UTC), path=WritePath.API
+    )
+
+
 @router.get("/splits", summary="Split targets and whether their sub-targets add up")
 def list_splits(
     session: SessionDep,

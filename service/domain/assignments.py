@@ -322,3 +322,80 @@ def split_checks(session: Session, plan_code: str | None = None) -> list[dict[st
             if check is not None:
                 out.append({"target": f"{p.code}/{t.key}", **check})
     return sorted(out, key=lambda c: c["target"])
+
+
+# --- yearly milestones -----------------------------------------------------------------------------
+
+
+def add_milestone(
+    session: Session, user: User, plan_code: str, key: str, data: dict[str, Any], *, now: dt.datetime,
+    path: WritePath,
+) -> dict[str, Any]:  # fmt: skip
+    """A year's target (年度目标) from a yearly plan or a government work report, serving a plan target.
+
+    It is a target of the yearly document's own plan (``data['plan']``, made on first use with the
+    document as its source), so that the outline's end-of-term evaluation does not count it; its
+    indicator and region are those of the target it serves."""
+    _admin(user)
+    _served_plan, served = current_target(session, plan_code, key)
+    year = int(data["year"])
+    if year > served.target_year:
+        raise Invalid(
+            f"年度目标的年份不能晚于 {served.target_year}",
+            f"a milestone's year is not after {served.target_year}",
+        )
+    document = (data.get("document") or "").strip()
+    if len(document) < 2:
+        raise Invalid("请给出年度目标的出处（年度计划或政府工作报告）",
+                      "name the document the year's target comes from (the yearly plan or the work report)")  # fmt: skip
+    code = data["plan"]
+    plan = session.scalar(select(Plan).where(Plan.code == code))
+    if plan is None:
+        plan = Plan(code=code, title_zh=document[:300], title_en=(data.get("plan_title_en") or code)[:300],
+                    issuer=data.get("issuer"), issued=data.get("issued"), horizon_years=[year], period_start=year,
+                    period_end=year, source_document=document[:200], document_title=document[:300],
+                    content_hash="api", created_at=now, updated_at=now)  # fmt: skip
+        session.add(plan)
+        session.flush()
+        session.add(AuditEntry(at=now, user_id=user.id, path=path, action="create", entity_type="plan",
+                               entity_id=code, before=None, after={"title_zh": plan.title_zh, "year": year}))  # fmt: skip
+    indicator = session.get(Indicator, served.indicator_id)
+    region = session.get(Region, served.region_id)
+    assert indicator is not None and region is not None
+    mkey = data.get("key") or f"{served.key}.{year}"
+    if session.scalar(
+        select(Target.id).where(Target.plan_id == plan.id, Target.key == mkey, Target.valid_to.is_(None))
+    ):
+        raise Invalid(f"规划 {code} 已有目标 {mkey}", f"plan {code!r} already has a target {mkey!r}")
+    form = data.get("declared_form") or "level"
+    entry_data: dict[str, Any] = {
+        "key": mkey, "indicator": indicator.code, "region": region.code, "unit": data.get("unit") or served.unit,
+        "comparator": data.get("comparator") or ">=", "value": data.get("value"), "target_year": year,
+        "period_start": year if form == "annual_growth" else None, "declared_form": form,
+        "attribute": served.attribute.value if served.attribute else None, "quote": data.get("quote"),
+        "note": data.get("note"), "serves": f"{plan_code}/{key}",
+    }  # fmt: skip
+    try:
+        entry = TargetEntry.model_validate(entry_data)
+    except ValidationError as exc:
+        where = "; ".join(f"{'.'.join(map(str, e['loc'])) or '-'}: {e['msg']}" for e in exc.errors())
+        raise Invalid(
+            f"年度目标不完整或不一致：{where}", f"the milestone is incomplete or inconsistent: {where}"
+        ) from None
+    if (
+        entry.declared_form in catalog_mod.CONVERTED_FORMS
+        and units.conversion_factor(entry.unit, indicator.unit) is None
+    ):
+        raise Invalid(f"单位 {entry.unit} 无法换算为指标单位 {indicator.unit}",
+                      f"unit {entry.unit!r} cannot be converted to the indicator's {indicator.unit!r}")  # fmt: skip
+    h = catalog_mod.content_hash({"entry": catalog_mod.hashed_dump(entry), "document": document})
+    fields = catalog_mod._target_fields(entry, plan, {indicator.code: indicator}, {region.code: region})
+    fields.update(source_document=document[:200])
+    session.add(Target(plan_id=plan.id, key=mkey, version=1, valid_from=now, content_hash=h, accepted_by_id=user.id,
+                       accepted_at=now, **fields))  # fmt: skip
+    session.add(AuditEntry(at=now, user_id=user.id, path=path, action="create", entity_type="target",
+                           entity_id=f"{code}/{mkey}", before=None,
+                           after={"version": 1, "document": document, **entry.model_dump(mode="json")}))  # fmt: skip
+    session.flush()
+    changes.record(session, "catalog", now=now, indicator_ids=[indicator.id])
+    return {"target": f"{code}/{mkey}", "serves": f"{plan_code}/{key}", "year": year}

@@ -148,7 +148,8 @@ def annual_evaluation(
             .where(Target.serves.like(f"{plan_code}/%"), Target.valid_to.is_(None))
         )
     }  # fmt: skip
-    year_targets = [*served, *(r for r in own if r["target_year"] == year)]
+    served_ids = {r["id"] for r in served}
+    year_targets = [*served, *(r for r in own if r["target_year"] == year and r["id"] not in served_ids)]
     for m in year_targets:
         m["serves"] = serves.get(m["id"])
         m["milestone"] = milestone_comparison(m, by_id.get(m["serves"] or ""))
