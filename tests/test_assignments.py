@@ -233,3 +233,18 @@ def test_the_assign_form_needs_an_administrator_and_its_csrf_token(
         and "南京市发展和改革委员会" in page.text
         and "南京市统计局" in page.text
     )
+
+
+def test_a_district_quota_lies_within_the_parents_region(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    _, admin = create_user(session, username="plan-office", role="admin", regions=())
+    url = f"/api/v1/plans/{NJ}/targets/{GRAIN}/subtargets"
+    elsewhere = client.post(url, json={"region": "310118", "value": 30, "split": "sum", "document": NOTICE,
+                                       "quote": "不低于30万吨"}, headers=admin)  # fmt: skip
+    assert elsewhere.status_code == 422 and "Qingpu" in elsewhere.json()["detail_en"]
+    catalog = copy_catalog(tmp_path)
+    edit_yaml(catalog / "plans" / f"{NJ}.yaml", _split_grain({**QUOTAS, "310118": 0}))
+    with pytest.raises(CatalogError) as exc:
+        read_catalog(catalog)
+    assert any("310118" in i.entry and "below or a member of 320100" in i.reason for i in exc.value.issues)

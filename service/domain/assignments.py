@@ -243,6 +243,10 @@ def add_subtarget(
             "a sub-target needs a region (a district quota) or an organisation",
         )
     assert reg is not None
+    if org is None and not _below(session, reg, parent.region_id):
+        raise Invalid(
+            f"{reg.name_zh} 不在上级目标的地区之内", f"{reg.name_en} is not within the parent target's region"
+        )
     key = data.get("key") or f"{parent.key}.{(org.code if org else reg.code)}"
     if session.scalar(
         select(Target.id).where(Target.plan_id == plan.id, Target.key == key, Target.valid_to.is_(None))
@@ -301,6 +305,26 @@ def add_subtarget(
         "split": split,
         "check": check,
     }
+
+
+def _below(session: Session, region: Region, above_id: int) -> bool:
+    """The region is below ``above_id`` in the hierarchy, or a member of that zone."""
+    from service.db.models import region_members
+
+    if session.scalar(
+        select(region_members.c.member_id).where(
+            region_members.c.zone_id == above_id, region_members.c.member_id == region.id
+        )
+    ):
+        return True
+    seen: set[int] = set()
+    current: Region | None = region
+    while current is not None and current.parent_id is not None and current.parent_id not in seen:
+        if current.parent_id == above_id:
+            return True
+        seen.add(current.parent_id)
+        current = session.get(Region, current.parent_id)
+    return False
 
 
 def split_checks(session: Session, plan_code: str | None = None) -> list[dict[str, Any]]:

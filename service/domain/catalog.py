@@ -346,6 +346,7 @@ def _check_assignments_and_splits(
     of the same indicator and region, within its period."""
     issues: list[CatalogIssue] = []
     by_ref = {f"{pf.plan.code}/{t.key}": t for _, pf in catalog.plans for t in pf.targets}
+    regions = {r.code: r for r in catalog.regions}
     for fname, pf in catalog.plans:
         keyed = {t.key: t for t in pf.targets}
         for t in pf.targets:
@@ -375,6 +376,12 @@ def _check_assignments_and_splits(
                     issues.append(
                         CatalogIssue(fname, label, "a sub-target's parent is not itself a sub-target")
                     )
+                elif t.organisation is None and not _within(regions.get(t.region), parent.region, regions):
+                    issues.append(
+                        CatalogIssue(
+                            fname, label, f"a district quota's region is below or a member of {parent.region}"
+                        )
+                    )
             if t.serves is not None:
                 served = by_ref.get(t.serves)
                 if served is None:
@@ -403,6 +410,23 @@ def _check_assignments_and_splits(
             ):  # fmt: skip
                 issues.append(CatalogIssue(fname, label, p.en))
     return issues
+
+
+def _within(region: RegionEntry | None, above: str, regions: dict[str, RegionEntry]) -> bool:
+    """The region is below ``above`` in the hierarchy, or a member of the zone ``above``."""
+    if region is None:
+        return False
+    zone = regions.get(above)
+    if zone is not None and region.code in zone.members:
+        return True
+    seen: set[str] = set()
+    current: RegionEntry | None = region
+    while current is not None and current.parent and current.parent not in seen:
+        if current.parent == above:
+            return True
+        seen.add(current.parent)
+        current = regions.get(current.parent)
+    return False
 
 
 def _quota(t: TargetEntry, indicator: IndicatorEntry) -> decomposition.Quota:
