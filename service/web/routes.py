@@ -256,13 +256,15 @@ def plan_page(
     year: Annotated[str | None, Query(max_length=4)] = None,
     kind: Annotated[str | None, Query(max_length=20)] = None,
     page: Annotated[str | None, Query(max_length=9)] = None,
+    org: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:  # fmt: skip
     """One plan's targets: attribute (约束性 / 预期性), period, qualitative targets with their words, and
     the latest run's status where there is one."""
     f = data.PlanTargetFilter(year=int(year) if year and year.isdigit() else None,
-                              kind=kind if kind in data.PLAN_TARGET_KINDS else None)  # fmt: skip
+                              kind=kind if kind in data.PLAN_TARGET_KINDS else None,
+                              organisation=(org or "").strip() or None)  # fmt: skip
     d = data.plan_targets(session, data.latest_run(session), code, lang, f, page=_page_number(page))
-    filters = {"year": str(f.year or ""), "kind": f.kind or ""}
+    filters = {"year": str(f.year or ""), "kind": f.kind or "", "org": f.organisation or ""}
     keep = {**{k: v for k, v in filters.items() if v}, "lang": lang}
     return render(request, "plan.html", lang, user, d=d, filters=filters, keep=keep, paging=urlencode(keep))
 
@@ -273,16 +275,21 @@ def evaluation_page(
     verdict: Annotated[str | None, Query(max_length=40)] = None,
     status: Annotated[str | None, Query(max_length=40)] = None,
     region: Annotated[str | None, Query(max_length=120)] = None,
+    org: Annotated[str | None, Query(max_length=200)] = None,
     eot_page: Annotated[str | None, Query(max_length=9)] = None,
     mid_page: Annotated[str | None, Query(max_length=9)] = None,
     run_id: Annotated[str | None, Query(alias="run", max_length=12)] = None,
 ) -> HTMLResponse:  # fmt: skip
     run = _evaluation_run(session, run_id)
-    filters = {"verdict": verdict or "", "status": status or "", "region": (region or "").strip()}
+    filters = {"verdict": verdict or "", "status": status or "", "region": (region or "").strip(),
+               "org": (org or "").strip()}  # fmt: skip
     if run_id and run_id.isdigit():
         filters["run"] = str(run.id)
     f = data.EvaluationFilter(
-        verdict=verdict or None, status=status or None, region=filters["region"] or None
+        verdict=verdict or None,
+        status=status or None,
+        region=filters["region"] or None,
+        organisation=filters["org"] or None,
     )
     d = data.evaluation_view(session, run, code, lang, f, eot_page=_page_number(eot_page),
                              mid_page=_page_number(mid_page), cache=getattr(request.app.state, "run_cache", None))  # fmt: skip
