@@ -38,7 +38,7 @@ def _yearly_plan(catalog: Path) -> None:
                  "issuer": "南京市人民政府", "issued": "2026-01", "period": [2026, 2026],
                  "source_document": "nanjing-2026-yearly-plan.txt"},
         "targets": [
-            {"key": "gdp-growth-2026", "indicator": "gdp", "region": "320100", "unit": "%", "comparator": "~",
+            {"key": "gdp-growth-2026", "indicator": "gdp_growth", "region": "320100", "unit": "%", "comparator": "~",
              "value": 5, "target_year": 2026, "period_start": 2026, "declared_form": "annual_growth",
              "attribute": "anticipatory", "quote": "地区生产总值增长5%左右", "serves": f"{NJ}/gdp-avg-growth-2030"},
             {"key": "grain-capacity-2026", "indicator": "grain_production_capacity", "region": "320100",
@@ -68,7 +68,7 @@ def nanjing_2026(session: Session, tmp_path: Path) -> object:
     apply_catalog(session, read_catalog(catalog), now=NOW)
     admin = users.create_user(session, username="plan-office", role=Role.ADMIN, region_codes=[], now=NOW)
     # 2026 figures as a statistics bulletin of early 2027 would give them (test figures)
-    rows = [("gdp", 20400, "亿元"), ("grain_production_capacity", 96, "万吨")]
+    rows = [("gdp_growth", 5.0, "%"), ("grain_production_capacity", 96, "万吨")]
     inputs = [
         ObservationInput(row=n, indicator=i, region="320100", period=2026, value=v, unit=u, status="final",
                          confirm=True, source="南京市2026年国民经济和社会发展统计公报（南京市统计局）",
@@ -86,7 +86,7 @@ def test_the_annual_evaluation_judges_the_years_targets_against_the_schedule(
     ev = annual_evaluation(session, run, NJ, 2026)  # type: ignore[arg-type]
     year = {r["id"]: r for r in ev["end_of_term"]}
     gdp, grain = year[f"{YEARLY}/gdp-growth-2026"], year[f"{YEARLY}/grain-capacity-2026"]
-    # GDP 19428.78 -> 20400 is +5.0 %: inside 5 % ± 2 % of 5, achieved; 96 < 98 万吨: missed
+    # real GDP growth 5.0 % in 2026: inside 5 % ± 2 % of 5, achieved; 96 < 98 万吨: missed
     assert gdp["verdict"] == "achieved" and grain["verdict"] == "missed"
     assert ev["end_of_term_counts"] == {"achieved": 1, "missed": 1}
     # the year's 5 % is the 5 % a year the outline's path needs: on the 序时进度 path
