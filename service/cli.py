@@ -163,7 +163,7 @@ def import_file(
     from sqlalchemy.orm import selectinload
 
     from service.db.models import User, WritePath
-    from service.domain.observations import ingest
+    from service.domain.observations import CONFIRM_IN_FILE, ingest
     from service.domain.tabular import iter_file
 
     settings = load_settings()
@@ -177,7 +177,7 @@ def import_file(
                 fail(f"unknown user {user!r} (create one with `yrdmon users add`)")
             result = ingest(
                 session, account, iter_file(file), path=WritePath.CLI, now=now(), dry_run=dry_run,
-                all_or_nothing=not partial, filename=file.name,
+                all_or_nothing=not partial, filename=file.name, confirm_hint=CONFIRM_IN_FILE,
             )  # fmt: skip
     except DomainError as exc:
         fail(exc.en)

@@ -14,7 +14,13 @@ from sqlalchemy.orm import aliased
 from service.api.deps import NO_NUL, CurrentUser, SessionDep
 from service.db.models import Indicator, Observation, Region, User, WritePath
 from service.domain.errors import Invalid
-from service.domain.observations import BatchResult, ObservationInput, ingest
+from service.domain.observations import (
+    CONFIRM_IN_FILE,
+    CONFIRM_IN_JSON,
+    BatchResult,
+    ObservationInput,
+    ingest,
+)
 from service.domain.tabular import read_table
 from service.domain.targets import figure
 from service.domain.vintage import Vintage, published_date
@@ -93,10 +99,12 @@ def _respond(result: BatchResult) -> JSONResponse:
 
 
 def _submit(session: Any, user: User, inputs: list[ObservationInput], *, dry_run: bool, all_or_nothing: bool,
-            key: str | None, path: WritePath, filename: str | None = None) -> JSONResponse:  # fmt: skip
+            key: str | None, path: WritePath, filename: str | None = None, from_file: bool = False,
+            ) -> JSONResponse:  # fmt: skip
     result = ingest(
         session, user, inputs, path=path, now=dt.datetime.now(dt.UTC), dry_run=dry_run,
         all_or_nothing=all_or_nothing, idempotency_key=key, filename=filename,
+        confirm_hint=CONFIRM_IN_FILE if from_file else CONFIRM_IN_JSON,
     )  # fmt: skip
     return _respond(result)
 
@@ -139,7 +147,7 @@ async def import_file(
     # kept for the record only: it must fit import_batches.filename (VARCHAR 300) and hold no NUL
     name = (file.filename or "").replace("\x00", "")[:300] or None
     return _submit(session, user, inputs, dry_run=dry_run, all_or_nothing=all_or_nothing, key=idempotency_key,
-                   path=WritePath.API, filename=name)  # fmt: skip
+                   path=WritePath.API, filename=name, from_file=True)  # fmt: skip
 
 
 def _obs_record(o: Observation, ind: Indicator, reg: Region) -> dict[str, Any]:

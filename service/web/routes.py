@@ -30,10 +30,17 @@ from service.domain.auth import (
     touch_session,
 )
 from service.domain.errors import DomainError, NotFound
-from service.domain.observations import ObservationInput, Resolver, ingest, writable_region_ids
+from service.domain.observations import (
+    CONFIRM_IN_FILE,
+    CONFIRM_IN_FORM,
+    ObservationInput,
+    Resolver,
+    ingest,
+    writable_region_ids,
+)
 from service.domain.tabular import read_table, write_csv
 from service.reports.render import STATUS_COLOURS, STATUS_ICONS, attribute_text, target_text
-from service.web import charts, data
+from service.web import charts, data, forms
 from service.web.i18n import t
 from service.web.session import (
     clear_session_cookie,
@@ -409,11 +416,13 @@ def entry_form(
     if isinstance(checked, Response):
         return checked
     regions = _entry_regions(session, checked)
-    chosen = next((r for r in regions if r.code == region), regions[0] if regions else None)
+    chosen = next((r for r in regions if r.code == region), None) if region else None
+    if chosen is None:
+        chosen = forms.first_region_with_targets(session, regions)
     the_year = year or dt.date.today().year - 1
     rows = data.entry_rows(session, chosen, the_year) if chosen else []
     return render(request, "entry.html", lang, checked, regions=regions, region=chosen, year=the_year, rows=rows,
-                  result=None)  # fmt: skip
+                  summary=None, kept={})  # fmt: skip
 
 
 @router.post("/entry", response_class=HTMLResponse)
@@ -425,12 +434,15 @@ async def entry_submit(request: Request, session: SessionDep, lang: Lang, user: 
     if not csrf_ok(request, str(form.get("csrf") or "")):
         return render(request, "message.html", lang, checked, status_code=403, message="CSRF")
     region_code, year = str(form.get("region") or ""), str(form.get("year") or "")
-    inputs, n = [], 0
+    resolver = Resolver(session)
+    inputs, n, names = [], 0, {}
     for name, value in form.multi_items():
         if not name.startswith("value_") or not str(value).strip():
             continue
         code = name.removeprefix("value_")
         n += 1
+        known = resolver.indicators.get(code.lower())
+        names[n] = (known.name_zh if lang == "zh" else known.name_en) if known is not None else code
         inputs.append(ObservationInput(
             row=n, indicator=code, region=region_code, period=year, value=str(value),
             status=str(form.get("status") or "final"), source=str(form.get("source") or "") or None,
@@ -439,14 +451,18 @@ async def entry_submit(request: Request, session: SessionDep, lang: Lang, user: 
             series_break=bool(form.get(f"break_{code}")), coverage=str(form.get("coverage") or "").strip() or None,
         ))  # fmt: skip
     result = ingest(session, checked, inputs, path=WritePath.WEB, now=dt.datetime.now(dt.UTC),
-                    dry_run=bool(form.get("dry_run")))  # fmt: skip
+                    dry_run=bool(form.get("dry_run")), confirm_hint=CONFIRM_IN_FORM)  # fmt: skip
     regions = _entry_regions(session, checked)
     chosen = next((r for r in regions if r.code == region_code), None)
     the_year = int(year) if year.isdigit() else dt.date.today().year - 1
     rows = data.entry_rows(session, chosen, the_year) if chosen else []
-    status = 200 if result.applied or result.dry_run else 422
+    summary = forms.summarise(result, lang, row_names=names)
+    saved = result.applied and not result.dry_run
+    # a refused batch or a dry run gives back everything typed; a saved one shows the stored figures
+    kept = {} if saved else forms.kept_values(form)
+    status = 200 if saved or (result.dry_run and summary is not None and summary.ok) else 422
     return render(request, "entry.html", lang, checked, status_code=status, regions=regions, region=chosen,
-                  year=the_year, rows=rows, result=result)  # fmt: skip
+                  year=the_year, rows=rows, summary=summary, kept=kept)  # fmt: skip
 
 
 @router.get("/upload", response_class=HTMLResponse)
@@ -454,7 +470,7 @@ def upload_form(request: Request, session: SessionDep, lang: Lang, user: WebUser
     checked = _editor(request, user, lang)
     if isinstance(checked, Response):
         return checked
-    return render(request, "upload.html", lang, checked, result=None, error=None,
+    return render(request, "upload.html", lang, checked, summary=None, dry_run=False,
                   plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
                   regions=_entry_regions(session, checked))  # fmt: skip
 
@@ -477,12 +493,17 @@ async def upload_submit(
         if len(content) > limit:
             raise DomainError(f"文件超过 {limit // 2**20} MB 上限", f"the file exceeds {limit // 2**20} MB")
         rows = read_table(file.filename or "upload", content)
+        if not rows:
+            raise DomainError("文件中没有数据行", "the file has a header but no data rows")
         result = ingest(session, checked, rows, path=WritePath.WEB, now=dt.datetime.now(dt.UTC), dry_run=dry_run,
-                        filename=file.filename)  # fmt: skip
+                        filename=file.filename, confirm_hint=CONFIRM_IN_FILE)  # fmt: skip
     except DomainError as exc:
         error = exc.zh if lang == "zh" else exc.en
-    status = 200 if result is not None and (result.applied or result.dry_run) else 422
-    return render(request, "upload.html", lang, checked, status_code=status, result=result, error=error,
+    summary = forms.summarise(result, lang, error=error, from_file=True)
+    status = 200 if summary is not None and summary.ok else 422
+    if result is not None and result.applied and not result.dry_run:
+        status = 200
+    return render(request, "upload.html", lang, checked, status_code=status, summary=summary, dry_run=dry_run,
                   plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
                   regions=_entry_regions(session, checked))  # fmt: skip
 
