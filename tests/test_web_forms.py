@@ -188,3 +188,45 @@ def test_an_administrators_entry_opens_on_a_region_with_targets(client: TestClie
     selected = re.search(r'<option value="([^"]+)" selected>', page.text)
     assert selected is not None and selected.group(1) != "100000"
     assert page.text.count('name="value_') >= 1  # a table to fill in, not an empty one
+
+
+def test_subscriptions_are_picked_by_name_and_listed_by_name(client: TestClient, session: Session) -> None:
+    from service.domain import users
+    from tests.factories import NOW
+
+    users.create_user(session, username="reader", role=Role.VIEWER, email="reader@example.gov.cn",
+                      password="pw-123456", now=NOW)  # fmt: skip
+    session.commit()
+    client.post("/login", data={"username": "reader", "password": "pw-123456"})
+    page = client.get("/subscriptions?lang=zh")
+    assert '<option value="330421" label="嘉善县">' in page.text
+    assert '<option value="rd_intensity" label="研究与试验发展经费投入强度">' in page.text
+    assert page.text.count('list="region-choices"') == 3 and "Z-DEMO, 330421" not in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    bad = client.post("/subscriptions", data={"csrf": csrf, "region": ["嘉善县", "不存在县"], "indicator": "研发投入强度",
+                                              "cadence": "weekly", "plan": "yrd-outline-2019"})  # fmt: skip
+    assert bad.status_code == 422 and "不存在县" in bad.text.split('id="subscription-error"')[1].split("</p>")[0]
+    assert 'value="不存在县"' in bad.text and 'value="嘉善县"' in bad.text and 'value="研发投入强度"' in bad.text
+    assert '<option value="weekly" selected>' in bad.text and 'value="yrd-outline-2019" checked' in bad.text
+    made = client.post("/subscriptions", data={"csrf": csrf, "region": ["嘉善县", "", "Z-DEMO"],
+                                               "indicator": ["研发投入强度", ""], "cadence": "weekly"})  # fmt: skip
+    assert made.status_code == 200
+    listed = made.text.split('id="subscription-list"')[1].split("</table>")[0]
+    assert '<span title="330421">嘉善县</span>' in listed and '<span title="rd_intensity">研究与试验发展经费投入强度</span>' in listed
+    from service.db.models import Subscription
+
+    sub = session.scalars(select(Subscription)).one()
+    assert sorted(sub.region_codes) == ["330421", "Z-DEMO"] and sub.indicator_codes == ["rd_intensity"]
+
+
+def test_sources_are_named_by_document_title_and_date_not_file_name(client: TestClient, session: Session) -> None:
+    from tests.test_web_pages import with_run
+
+    with_run(session)
+    page = client.get("/targets/demo-zone-industry-2023/rd-intensity-2025?lang=zh")
+    assert page.status_code == 200
+    shown = re.search(r'id="source-document">([^<]*)<', page.text).group(1)  # type: ignore[union-attr]
+    assert shown == "《长三角生态绿色一体化发展示范区产业发展规划》（2023-07发布）"
+    assert "000_7beb258b8a9f605f" not in page.text and ".txt" not in page.text
+    english = client.get("/targets/demo-zone-industry-2023/rd-intensity-2025?lang=en")
+    assert "(issued 2023-07)" in english.text and ".txt" not in english.text

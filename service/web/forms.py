@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.db.models import Region, Target, region_members
+from service.db.models import Indicator, Plan, Region, Target, region_members
 from service.domain.observations import BatchResult
 from service.web.i18n import TEXTS, t
 
@@ -114,3 +114,58 @@ def first_region_with_targets(session: Session, regions: list[Region]) -> Region
     )
     with_targets = direct | members
     return next((r for r in regions if r.id in with_targets), regions[0] if regions else None)
+
+
+def subscription_choices(session: Session, lang: str) -> dict[str, Any]:
+    """The names the subscription form offers and its list shows: regions, and the indicators that have
+    a current target (code -> name, in the page's language)."""
+    regions = session.scalars(select(Region).order_by(Region.code)).all()
+    targeted = select(Target.indicator_id).where(Target.valid_to.is_(None))
+    indicators = session.scalars(select(Indicator).where(Indicator.id.in_(targeted)).order_by(Indicator.code)).all()
+    plans = session.scalars(select(Plan).order_by(Plan.code)).all()
+    return {
+        "region_names": {r.code: r.name_en if lang == "en" else r.name_zh for r in regions},
+        "indicator_names": {i.code: i.name_en if lang == "en" else i.name_zh for i in indicators},
+        "plan_names": {p.code: p.title_en if lang == "en" else p.title_zh for p in plans},
+    }
+
+
+@dataclass(frozen=True)
+class Document:
+    title_zh: str
+    title_en: str
+    issued: str | None  # YYYY, YYYY-MM or YYYY-MM-DD
+
+    def label(self, lang: str) -> str:
+        """《title》 (issued 2023-07): what a person recognises, never the stored file's name."""
+        if lang == "en":
+            return f"{self.title_en} (issued {self.issued})" if self.issued else self.title_en
+        return f"《{self.title_zh}》（{self.issued}发布）" if self.issued else f"《{self.title_zh}》"
+
+
+def documents(session: Session) -> dict[str, Document]:
+    """The plans' documents by the catalog's file name (source_document): their titles and dates."""
+    return {
+        p.source_document: Document(p.document_title or p.title_zh, p.title_en, p.issued)
+        for p in session.scalars(select(Plan))
+        if p.source_document
+    }
+
+
+def source_label(text: str | None, docs: Mapping[str, Document], lang: str) -> str:
+    """A figure's source as stored ("<plan title>（000_7beb258b8a9f605f.txt）" for a plan's baseline) with
+    the file name replaced by the document's publication date."""
+    if not text:
+        return ""
+    for name, doc in docs.items():
+        if name in text:
+            when = (f"（{doc.issued}发布）" if lang == "zh" else f" (issued {doc.issued})") if doc.issued else ""
+            text = text.replace(f"（{name}）", when).replace(name, doc.label(lang))
+    return text
+
+
+def plan_document(session: Session, plan_code: str, lang: str) -> str | None:
+    plan = session.scalar(select(Plan).where(Plan.code == plan_code))
+    if plan is None:
+        return None
+    return Document(plan.document_title or plan.title_zh, plan.title_en, plan.issued).label(lang)

@@ -186,6 +186,21 @@ TEXTS: dict[str, tuple[str, str]] = {
     "field_series_break": ("统计口径调整", "series break"),
     "obs_final": ("最终", "final"),
     "obs_preliminary": ("初步", "preliminary"),
+    # error pages for browsers
+    "error_bad_request": ("请求无法处理", "The request cannot be handled"),
+    "error_conflict": ("与现有数据冲突", "It conflicts with what is stored"),
+    "error_busy": ("服务繁忙", "The service is busy"),
+    "error_server": ("服务器出错", "Something went wrong on the server"),
+    "error_status": ("状态码", "Status"),
+    "back_previous": ("返回上一页", "Back to the previous page"),
+    "back_home": ("返回总览", "Back to the overview"),
+    "page_missing": ("找不到该页面：地址可能有误，或该页面已不存在", "There is no page at this address: it may be mistyped or gone"),
+    "method_not_allowed": ("该页面不支持此操作", "This page does not support this action"),
+    "bad_parameter": ("地址中的参数有误：{names}", "The address has a wrong parameter: {names}"),
+    "server_error": ("服务器内部错误，已记录；请稍后重试或联系管理员", "An internal error occurred and has been logged; try again later or tell an administrator"),
+    "pick_hint": ("输入名称或代码查找，每格一个，留空为全部", "type a name or code to search, one per box; empty = all"),
+    "pick_region": ("选择地区", "Choose a region"),
+    "pick_indicator": ("选择指标", "Choose an indicator"),
 }  # fmt: skip
 
 

@@ -205,8 +205,11 @@ def target_page(
     run = _require_run(session)
     d = data.target_page(session, run, plan_code, key)
     figure = charts.target_chart(d["chart"], lang)
+    docs = forms.documents(session)
     return render(
-        request, "target.html", lang, user, run=run, d=d, r=d["record"], m=d["metrics"], figure=figure
+        request, "target.html", lang, user, run=run, d=d, r=d["record"], m=d["metrics"], figure=figure,
+        document=forms.plan_document(session, plan_code, lang),
+        source_label=lambda text: forms.source_label(text, docs, lang),
     )
 
 
@@ -512,12 +515,13 @@ async def upload_submit(
 
 
 def _subscription_page(request: Request, session: Session, lang: str, user: User, status_code: int = 200,
-                       error: str | None = None) -> HTMLResponse:  # fmt: skip
+                       error: str | None = None, kept: dict[str, Any] | None = None) -> HTMLResponse:  # fmt: skip
     from service.notify.subscriptions import visible_subscriptions
 
     subs, _ = visible_subscriptions(session, user)
     return render(request, "subscriptions.html", lang, user, status_code=status_code, subs=subs, error=error,
-                  plans=session.scalars(select(Plan).order_by(Plan.code)).all())  # fmt: skip
+                  plans=session.scalars(select(Plan).order_by(Plan.code)).all(), kept=kept or {},
+                  **forms.subscription_choices(session, lang))  # fmt: skip
 
 
 @router.get("/subscriptions", response_class=HTMLResponse)
@@ -538,8 +542,13 @@ async def subscriptions_submit(request: Request, session: SessionDep, lang: Lang
         return render(request, "message.html", lang, user, status_code=403, message="CSRF")
     now = dt.datetime.now(dt.UTC)
 
-    def codes(name: str) -> list[str]:
-        return [c.strip() for c in str(form.get(name) or "").replace("，", ",").split(",") if c.strip()]
+    resolver = Resolver(session)
+
+    def codes(name: str, known: dict[str, Any]) -> list[str]:
+        """The codes picked (by name, code or synonym: several boxes, or one with commas)."""
+        typed = [str(v) for v in form.getlist(name)] + [str(form.get(name + "s") or "")]
+        pieces = [c.strip() for v in typed for c in v.replace("，", ",").replace("、", ",").split(",") if c.strip()]
+        return list(dict.fromkeys(found.code if (found := known.get(c.lower())) is not None else c for c in pieces))
 
     try:
         if form.get("delete"):
@@ -547,13 +556,17 @@ async def subscriptions_submit(request: Request, session: SessionDep, lang: Lang
         else:
             create_subscription(session, user, SubscriptionRequest(
                 email=str(form.get("email") or "") or None, plan_codes=[str(p) for p in form.getlist("plan") if p],
-                region_codes=codes("regions"), indicator_codes=codes("indicators"),
+                region_codes=codes("region", resolver.regions), indicator_codes=codes("indicator", resolver.indicators),
                 cadence=str(form.get("cadence") or "after_run"), language=str(form.get("language") or "zh"),
             ), now=now, path=WritePath.WEB)  # fmt: skip
     except (DomainError, ValueError) as exc:
         message = (exc.zh if lang == "zh" else exc.en) if isinstance(exc, DomainError) else str(exc)
         session.rollback()
-        return _subscription_page(request, session, lang, user, status_code=422, error=message)
+        kept = {"email": str(form.get("email") or ""), "plans": [str(p) for p in form.getlist("plan")],
+                "regions": [str(v) for v in form.getlist("region") if str(v).strip()],
+                "indicators": [str(v) for v in form.getlist("indicator") if str(v).strip()],
+                "cadence": str(form.get("cadence") or ""), "language": str(form.get("language") or "")}  # fmt: skip
+        return _subscription_page(request, session, lang, user, status_code=422, error=message, kept=kept)
     return RedirectResponse(f"/subscriptions?lang={lang}", status_code=303)
 
 
@@ -578,6 +591,8 @@ def entry_history(
         .where(Indicator.code == indicator, Region.code == region, Observation.period == year)
         .order_by(Observation.reported_at, Observation.id)
     ).all()  # fmt: skip
+    docs = forms.documents(session)
     return render(
-        request, "history.html", lang, checked, rows=rows, indicator=indicator, region=region, year=year
+        request, "history.html", lang, checked, rows=rows, indicator=indicator, region=region, year=year,
+        source_label=lambda text: forms.source_label(text, docs, lang),
     )
