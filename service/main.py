@@ -109,11 +109,12 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = dict(exc.headers) if exc.headers else None
         if wants_html(request) and exc.status_code in (404, 405):
             key = "page_missing" if exc.status_code == 404 else "method_not_allowed"
-            return error_page(request, exc.status_code, t(key, "zh"), t(key, "en"), headers=exc.headers)
+            return error_page(request, exc.status_code, t(key, "zh"), t(key, "en"), headers=headers)
         zh = {404: "找不到该地址", 405: "不支持该请求方法"}.get(exc.status_code, "请求无法处理")
-        return _problem(exc.status_code, str(exc.detail), zh, str(exc.detail), headers=exc.headers)
+        return _problem(exc.status_code, str(exc.detail), zh, str(exc.detail), headers=headers)
 
     @app.exception_handler(OperationalError)
     async def _database_busy(request: Request, exc: OperationalError) -> Response:

@@ -16,12 +16,28 @@ import httpx
 import pytest
 
 from service.db.models import Role
+from tests.conftest import IN_CI
 from tests.servers import serve
 from tests.test_cli import run
-from tests.test_web_browser import SHOTS, browser, open_page, rendered_traces  # noqa: F401  (fixture)
+from tests.test_web_browser import ARGS, CHROMIUM, SHOTS, open_page, rendered_traces
 
 PASSWORD = "pw-first-start-1"
 DOWNLOADS = (".csv", ".xlsx", ".docx", ".html", ".yaml", ".js", ".css", ".json", ".ico")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """One Chromium for the module (Debian's, as in test_web_browser)."""
+    if not Path(CHROMIUM).exists():
+        if IN_CI:
+            pytest.fail(f"Chromium not found at {CHROMIUM}; CI installs Debian's chromium", pytrace=False)
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
 
 
 @pytest.fixture
@@ -44,15 +60,16 @@ def fresh_server(fresh_db_url, tmp_path: Path) -> Iterator[str]:
     yield from serve(env, tmp_path)
 
 
+FIXED_WORDS = ("evaluation", "history")  # /plans/X/evaluation is a kind of its own, unlike /targets/X/KEY
 PER_KIND = 6  # links of one kind whose status is checked (a fresh catalog links about 2000 pages)
 
 
 def kind(link: str) -> str:
     """A link's kind: /targets/PLAN/KEY?lang=en -> /targets/*/*?lang (the path's shape and the query's
-    parameter names): a few of each kind are fetched, one or two opened in the browser."""
+    parameter names): a few of each kind are fetched, one opened in the browser."""
     parts = urlsplit(link)
     segments = [p for p in parts.path.split("/") if p]
-    last = segments[-1:] if len(segments) > 2 else []  # /plans/X/evaluation keeps its last word
+    last = segments[-1:] if len(segments) > 2 and segments[-1] in FIXED_WORDS else []
     shape = "/" + "/".join(segments[:1] + ["*"] * (len(segments) - 1 - len(last)) + last)
     names = sorted({q.split("=")[0] for q in parts.query.split("&") if q})
     return shape + "?" + ",".join(names) + ("@en" if "lang=en" in parts.query else "")
@@ -79,7 +96,7 @@ def test_every_linked_page_works_right_after_init(browser, fresh_server: str, db
             if answer.status_code >= 400:
                 problems.append(f"{path}: {answer.status_code}")
                 continue
-            if opened.get(kind(path), 0) >= 2 or "text/html" not in answer.headers.get("content-type", ""):
+            if opened.get(kind(path), 0) >= 1 or "text/html" not in answer.headers.get("content-type", ""):
                 continue
             opened[kind(path)] = opened.get(kind(path), 0) + 1
             page, errors = open_page(browser, base + path)
@@ -102,8 +119,10 @@ def test_every_linked_page_works_right_after_init(browser, fresh_server: str, db
     evaluations = [p for p in statuses if re.fullmatch(r"/plans/[^/?]+/evaluation(\?.*)?", p)]
     assert len(evaluations) >= 5, sorted(statuses)
     assert len(fetched) >= 15, sorted(fetched)
-    print(f"\n{len(statuses)} linked pages of {len(fetched)} kinds answered 200; {sum(opened.values())} "
-          "opened in Chromium")
+    print(
+        f"\n{len(statuses)} linked pages of {len(fetched)} kinds answered 200; {sum(opened.values())} "
+        "opened in Chromium"
+    )
 
 
 def test_a_browser_gets_an_html_error_page_and_an_api_client_problem_json(browser, fresh_server: str) -> None:  # type: ignore[no-untyped-def]
@@ -119,7 +138,8 @@ def test_a_browser_gets_an_html_error_page_and_an_api_client_problem_json(browse
     assert response is not None and response.status == 404
     assert page.inner_text("h1") == "Page not found" and page.locator("#error-home").count() == 1
     page.screenshot(path=str(SHOTS / "error-page.png"), full_page=True)
-    assert errors == []
+    # Chromium reports every 404 answer to a navigation on the console; nothing else may appear
+    assert [e for e in errors if "status of 404" not in e] == [] and len(errors) <= 2, errors
     page.close()
     for path, accept in (("/no/such/page", "application/json"), ("/api/v1/nothing", "text/html"),
                          ("/targets/no-plan/no-target", "*/*")):  # fmt: skip
@@ -145,7 +165,9 @@ def test_the_entry_form_keeps_what_was_typed_in_the_browser(browser, fresh_serve
     page.click("#entry-form button[type=submit]")
     page.wait_for_load_state()
     assert page.inner_text("#result-headline").startswith("未保存任何数据")
-    assert "value:" not in page.inner_text("#result") and "5G网络覆盖率" in page.inner_text("#result-problems")
+    assert "value:" not in page.inner_text("#result") and "5G网络覆盖率" in page.inner_text(
+        "#result-problems"
+    )
     assert page.input_value("input[name=value_gdp]") == "880.5"
     assert page.input_value("input[name=reason_gdp]") == "快报数"
     assert page.is_checked("input[name=confirm_gdp]")

@@ -59,7 +59,10 @@ def test_a_refused_entry_says_nothing_was_saved_and_keeps_what_was_typed(
     assert field_value(page.text, "value_network_5g_coverage") == "120"
     assert ticked(page.text, "confirm_gdp") and ticked(page.text, "break_gdp")
     assert not ticked(page.text, "confirm_network_5g_coverage")
-    assert field_value(page.text, "source") == "嘉善县统计局" and field_value(page.text, "published") == "2025-03-01"
+    assert (
+        field_value(page.text, "source") == "嘉善县统计局"
+        and field_value(page.text, "published") == "2025-03-01"
+    )
     assert '<option value="preliminary" selected>' in page.text
     assert 'class="flagged"' in page.text and 'aria-invalid="true"' in page.text
     assert stored(session) == 0
@@ -77,7 +80,9 @@ def test_a_refused_entry_says_nothing_was_saved_and_keeps_what_was_typed(
     assert stored(session) == 2
 
 
-def test_entry_results_name_revisions_unchanged_figures_and_dry_runs(client: TestClient, session: Session) -> None:
+def test_entry_results_name_revisions_unchanged_figures_and_dry_runs(
+    client: TestClient, session: Session
+) -> None:
     csrf = login(client, session, "res", Role.EDITOR, ["330421"])
     form = {"csrf": csrf, "region": "330421", "year": "2024", "status": "final", "value_gdp": "880.5"}
     assert headline(client.post("/entry", data=form).text) == "已保存 1 条（新增 1，修订 0）"
@@ -103,7 +108,11 @@ def test_a_held_figure_tells_the_form_to_tick_and_a_file_to_fill_the_column(
     csrf = login(client, session, "hold", Role.EDITOR, ["330421"])
     form = {"csrf": csrf, "region": "330421", "year": "2024", "status": "final", "value_gdp": "0"}
     page = client.post("/entry", data=form)
-    assert page.status_code == 422 and "需确认" in page.text and "请勾选该行的“确认异常值”后重新保存" in page.text
+    assert (
+        page.status_code == 422
+        and "需确认" in page.text
+        and "请勾选该行的“确认异常值”后重新保存" in page.text
+    )
     assert "确认”列" not in page.text
     upload = client.post("/upload", data={"csrf": csrf}, files={"file": ("g.csv", "指标,地区,年份,数值\ngdp,330421,2024,0\n".encode(), "text/csv")})  # fmt: skip
     assert upload.status_code == 422 and "请在文件该行的“确认”列填“是”后重新上传" in upload.text
@@ -122,7 +131,9 @@ def test_upload_results_say_what_was_saved(client: TestClient, session: Session)
 
     refused = send(bad)
     assert refused.status_code == 422 and "已保存" not in refused.text
-    assert headline(refused.text).startswith("未保存任何数据：1 行有问题，整个文件未保存（其余 1 行也未保存）")
+    assert headline(refused.text).startswith(
+        "未保存任何数据：1 行有问题，整个文件未保存（其余 1 行也未保存）"
+    )
     problems = refused.text.split('id="result-problems"')[1]
     assert "第 3 行" in problems and "数值：" in problems and "value:" not in refused.text
     english = send(bad, "en")
@@ -159,7 +170,11 @@ def test_percent_formatted_excel_cells_are_read_as_percentages(client: TestClien
         select(Indicator.code, Observation.value).join(Indicator, Observation.indicator_id == Indicator.id)
         .where(Observation.period == 2023, Observation.status != ObservationStatus.PLAN_BASELINE)
     ).all())  # fmt: skip
-    assert {k: float(v) for k, v in got.items()} == {"rd_intensity": 4.15, "network_5g_coverage": 98.5, "gdp": 870.5}
+    assert {k: float(v) for k, v in got.items()} == {
+        "rd_intensity": 4.15,
+        "network_5g_coverage": 98.5,
+        "gdp": 870.5,
+    }
 
 
 def test_templates_have_a_confirm_column_the_import_reads(client: TestClient, session: Session) -> None:
@@ -170,7 +185,9 @@ def test_templates_have_a_confirm_column_the_import_reads(client: TestClient, se
     for fmt in ("xlsx", "csv"):
         body = client.get("/api/v1/templates", params={"region": "330421", "format": fmt}).content
         if fmt == "xlsx":
-            header = [c.value for c in next(iter(load_workbook(io.BytesIO(body)).active.iter_rows(max_row=1)))]  # type: ignore[union-attr]
+            header = [
+                c.value for c in next(iter(load_workbook(io.BytesIO(body)).active.iter_rows(max_row=1)))
+            ]  # type: ignore[union-attr]
         else:
             header = body.decode("utf-8-sig").splitlines()[0].split(",")
         assert "确认" in header, header
@@ -205,21 +222,30 @@ def test_subscriptions_are_picked_by_name_and_listed_by_name(client: TestClient,
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     bad = client.post("/subscriptions", data={"csrf": csrf, "region": ["嘉善县", "不存在县"], "indicator": "研发投入强度",
                                               "cadence": "weekly", "plan": "yrd-outline-2019"})  # fmt: skip
-    assert bad.status_code == 422 and "不存在县" in bad.text.split('id="subscription-error"')[1].split("</p>")[0]
-    assert 'value="不存在县"' in bad.text and 'value="嘉善县"' in bad.text and 'value="研发投入强度"' in bad.text
+    assert (
+        bad.status_code == 422 and "不存在县" in bad.text.split('id="subscription-error"')[1].split("</p>")[0]
+    )
+    assert (
+        'value="不存在县"' in bad.text and 'value="嘉善县"' in bad.text and 'value="研发投入强度"' in bad.text
+    )
     assert '<option value="weekly" selected>' in bad.text and 'value="yrd-outline-2019" checked' in bad.text
     made = client.post("/subscriptions", data={"csrf": csrf, "region": ["嘉善县", "", "Z-DEMO"],
                                                "indicator": ["研发投入强度", ""], "cadence": "weekly"})  # fmt: skip
     assert made.status_code == 200
     listed = made.text.split('id="subscription-list"')[1].split("</table>")[0]
-    assert '<span title="330421">嘉善县</span>' in listed and '<span title="rd_intensity">研究与试验发展经费投入强度</span>' in listed
+    assert (
+        '<span title="330421">嘉善县</span>' in listed
+        and '<span title="rd_intensity">研究与试验发展经费投入强度</span>' in listed
+    )
     from service.db.models import Subscription
 
     sub = session.scalars(select(Subscription)).one()
     assert sorted(sub.region_codes) == ["330421", "Z-DEMO"] and sub.indicator_codes == ["rd_intensity"]
 
 
-def test_sources_are_named_by_document_title_and_date_not_file_name(client: TestClient, session: Session) -> None:
+def test_sources_are_named_by_document_title_and_date_not_file_name(
+    client: TestClient, session: Session
+) -> None:
     from tests.test_web_pages import with_run
 
     with_run(session)
@@ -230,3 +256,15 @@ def test_sources_are_named_by_document_title_and_date_not_file_name(client: Test
     assert "000_7beb258b8a9f605f" not in page.text and ".txt" not in page.text
     english = client.get("/targets/demo-zone-industry-2023/rd-intensity-2025?lang=en")
     assert "(issued 2023-07)" in english.text and ".txt" not in english.text
+
+
+def test_a_baselines_source_reads_as_its_document_and_date() -> None:
+    from service.web.forms import Document, source_label
+
+    docs = {"000_7beb258b8a9f605f.txt": Document("示范区产业发展规划", "Demonstration zone industry plan", "2023-07"),
+            "x.txt": Document("某规划", "Some plan", None)}  # fmt: skip
+    stored_as = "示范区产业发展规划（000_7beb258b8a9f605f.txt）"
+    assert source_label(stored_as, docs, "zh") == "示范区产业发展规划（2023-07发布）"
+    assert source_label(stored_as, docs, "en") == "示范区产业发展规划 (issued 2023-07)"
+    assert source_label("某规划（x.txt）", docs, "zh") == "某规划"
+    assert source_label("嘉善县统计局", docs, "zh") == "嘉善县统计局" and source_label(None, docs, "zh") == ""

@@ -753,10 +753,16 @@ def _decide_chunk(
 KEEP_ALL_ROWS = 10_000  # beyond this many rows a result lists only the rows with problems
 # How a person confirms a held figure, by where it came from (added to each "needs confirmation"
 # message, so nobody is told to tick a box their file or request does not have).
-CONFIRM_IN_FORM = ("请勾选该行的“确认异常值”后重新保存", "tick “Confirm unusual value” on its line and save again")
+CONFIRM_IN_FORM = (
+    "请勾选该行的“确认异常值”后重新保存",
+    "tick “Confirm unusual value” on its line and save again",
+)
 CONFIRM_IN_FILE = ("请在文件该行的“确认”列填“是”后重新上传",
                    "put 是 (yes) in the row's 确认 (confirm) column and upload the file again")  # fmt: skip
-CONFIRM_IN_JSON = ('请在该条数据中加上 "confirm": true 后重新提交', 'add "confirm": true to the row and send it again')
+CONFIRM_IN_JSON = (
+    '请在该条数据中加上 "confirm": true 后重新提交',
+    'add "confirm": true to the row and send it again',
+)
 OUTCOMES = ("added", "revised", "unchanged", "rejected", "needs_confirmation")
 
 

@@ -9,8 +9,8 @@ import datetime as dt
 import io
 import re
 import zipfile
-from decimal import Decimal
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 

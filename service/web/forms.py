@@ -121,7 +121,9 @@ def subscription_choices(session: Session, lang: str) -> dict[str, Any]:
     a current target (code -> name, in the page's language)."""
     regions = session.scalars(select(Region).order_by(Region.code)).all()
     targeted = select(Target.indicator_id).where(Target.valid_to.is_(None))
-    indicators = session.scalars(select(Indicator).where(Indicator.id.in_(targeted)).order_by(Indicator.code)).all()
+    indicators = session.scalars(
+        select(Indicator).where(Indicator.id.in_(targeted)).order_by(Indicator.code)
+    ).all()
     plans = session.scalars(select(Plan).order_by(Plan.code)).all()
     return {
         "region_names": {r.code: r.name_en if lang == "en" else r.name_zh for r in regions},
@@ -159,7 +161,9 @@ def source_label(text: str | None, docs: Mapping[str, Document], lang: str) -> s
         return ""
     for name, doc in docs.items():
         if name in text:
-            when = (f"（{doc.issued}发布）" if lang == "zh" else f" (issued {doc.issued})") if doc.issued else ""
+            when = (
+                (f"（{doc.issued}发布）" if lang == "zh" else f" (issued {doc.issued})") if doc.issued else ""
+            )
             text = text.replace(f"（{name}）", when).replace(name, doc.label(lang))
     return text
 

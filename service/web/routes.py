@@ -207,7 +207,15 @@ def target_page(
     figure = charts.target_chart(d["chart"], lang)
     docs = forms.documents(session)
     return render(
-        request, "target.html", lang, user, run=run, d=d, r=d["record"], m=d["metrics"], figure=figure,
+        request,
+        "target.html",
+        lang,
+        user,
+        run=run,
+        d=d,
+        r=d["record"],
+        m=d["metrics"],
+        figure=figure,
         document=forms.plan_document(session, plan_code, lang),
         source_label=lambda text: forms.source_label(text, docs, lang),
     )
@@ -547,8 +555,12 @@ async def subscriptions_submit(request: Request, session: SessionDep, lang: Lang
     def codes(name: str, known: dict[str, Any]) -> list[str]:
         """The codes picked (by name, code or synonym: several boxes, or one with commas)."""
         typed = [str(v) for v in form.getlist(name)] + [str(form.get(name + "s") or "")]
-        pieces = [c.strip() for v in typed for c in v.replace("，", ",").replace("、", ",").split(",") if c.strip()]
-        return list(dict.fromkeys(found.code if (found := known.get(c.lower())) is not None else c for c in pieces))
+        pieces = [
+            c.strip() for v in typed for c in v.replace("，", ",").replace("、", ",").split(",") if c.strip()
+        ]
+        return list(
+            dict.fromkeys(found.code if (found := known.get(c.lower())) is not None else c for c in pieces)
+        )
 
     try:
         if form.get("delete"):
@@ -593,6 +605,13 @@ def entry_history(
     ).all()  # fmt: skip
     docs = forms.documents(session)
     return render(
-        request, "history.html", lang, checked, rows=rows, indicator=indicator, region=region, year=year,
+        request,
+        "history.html",
+        lang,
+        checked,
+        rows=rows,
+        indicator=indicator,
+        region=region,
+        year=year,
         source_label=lambda text: forms.source_label(text, docs, lang),
     )
