@@ -268,3 +268,48 @@ def test_a_baselines_source_reads_as_its_document_and_date() -> None:
     assert source_label(stored_as, docs, "en") == "示范区产业发展规划 (issued 2023-07)"
     assert source_label("某规划（x.txt）", docs, "zh") == "某规划"
     assert source_label("嘉善县统计局", docs, "zh") == "嘉善县统计局" and source_label(None, docs, "zh") == ""
+
+
+def test_browsers_get_error_pages_in_their_language_and_api_clients_problem_json(
+    client: TestClient, session: Session, db_url: str
+) -> None:
+    from tests.test_web_pages import with_run
+
+    html = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    no_run = client.get("/plans/yrd-outline-2019/evaluation?lang=zh", headers=html)
+    assert no_run.status_code == 404 and "还没有报告运行" in no_run.text  # (init computes one: see the crawl)
+    with_run(session)
+    missing = client.get("/no/such/page?lang=en", headers=html)
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "<h1>Page not found</h1>" in missing.text and 'id="error-home" href="/?lang=en"' in missing.text
+    assert "Content-Security-Policy" in missing.headers and "<script>" not in missing.text
+    target = client.get("/targets/no/such?lang=zh", headers=html)
+    assert (
+        target.status_code == 404
+        and "目标 no/such 不存在" in target.text
+        and "<h1>找不到该页面</h1>" in target.text
+    )
+    bad = client.get("/entry?year=abc", headers=html)
+    assert bad.status_code == 422 and "地址中的参数有误：year" in bad.text
+    for path, accept in (("/no/such/page", "application/json"), ("/api/v1/nothing", html["Accept"]),
+                         ("/targets/no/such", "*/*")):  # fmt: skip
+        answer = client.get(path, headers={"Accept": accept})
+        assert answer.status_code == 404 and answer.headers["content-type"] == "application/problem+json"
+
+    from service.config import Settings
+    from service.main import create_app
+
+    app = create_app(Settings(database_url=db_url), start_scheduler=False)
+
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    app.add_api_route("/boom", boom)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        page = c.get("/boom", headers=html)
+        api = c.get("/boom")
+    assert (
+        page.status_code == 500 and "服务器内部错误，已记录" in page.text and "RuntimeError" not in page.text
+    )
+    assert "Content-Security-Policy" in page.headers
+    assert api.status_code == 500 and api.headers["content-type"] == "application/problem+json"
