@@ -138,8 +138,8 @@ def test_upload_results_say_what_was_saved(client: TestClient, session: Session)
     assert "第 3 行" in problems and "数值：" in problems and "value:" not in refused.text
     english = send(bad, "en")
     assert "Row 3" in english.text and headline(english.text).startswith("Nothing was saved")
-    header = send("指标,地区,年,数值\ngdp,330421,2023,870\n")
-    assert header.status_code == 422 and headline(header.text).startswith("未保存任何数据：表头有误")
+    empty = send("  \n")
+    assert empty.status_code == 422 and headline(empty.text) == "未保存任何数据：文件为空"
     dry = send(bad.replace(",120,", ",98,"), dry_run="true")
     assert headline(dry.text).startswith("试运行，未写入任何数据：提交后将保存 2 条")
     assert re.search(r'name="dry_run" value="true" checked', dry.text)

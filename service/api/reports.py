@@ -118,18 +118,6 @@ MEDIA = {
 }
 
 
-def export_run(session: Any, run: ReportRun, fmt: str, plan: str | None = None) -> bytes:
-    records = assessment_records(session, run, AssessmentFilter(plan=plan))
-    if fmt == "json":
-        return render.to_json(records).encode()
-    if fmt == "csv":
-        return ("\ufeff" + render.to_csv(records)).encode()
-    if fmt == "xlsx":
-        return render.to_xlsx(records)
-    return render.to_html(records, run_id=run.id, as_of=run.as_of.isoformat(), method=run.method_version,
-                          profile=run.threshold_profile).encode()  # fmt: skip
-
-
 @router.get("/runs/{run_id}/export", summary="A run as JSON, CSV, XLSX or HTML")
 def export(
     session: SessionDep,
@@ -138,7 +126,7 @@ def export(
     plan: Annotated[str | None, Query(max_length=80)] = None,
 ) -> Response:
     run = get_run(session, run_id)
-    body = export_run(session, run, format, plan)
+    body = render.export_run(session, run, format, plan)
     name = f"report-{run.id}-{run.as_of.date().isoformat()}.{format}"
     return Response(
         body, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'}

@@ -353,6 +353,19 @@ class ImportBatch(Base):
     __table_args__ = (UniqueConstraint("user_id", "idempotency_key"),)
 
 
+class ImportMapping(Base):
+    """A correction of how a file's headers read (a header's text -> indicator, region or year, or ignored),
+    remembered for the next file of the same shape (the same row and column labels, years aside)."""
+
+    __tablename__ = "import_mappings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shape: Mapped[str] = mapped_column(String(64), unique=True)
+    mapping: Mapped[dict[str, Any]]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class Observation(Base):
     """A value of an indicator for a region and year, as known from ``reported_at`` on (a vintage)."""
 

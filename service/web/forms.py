@@ -50,6 +50,13 @@ def field_name(column: str, lang: str) -> str:
     return t(key, lang) if key in TEXTS else column
 
 
+def _where(problem: Any, lang: str) -> str:
+    """The field in words, and the spreadsheet cell it was read from when known (D14, Sheet2!D14)."""
+    cell = getattr(problem, "cell", None)
+    name = field_name(problem.column, lang)
+    return name if not cell else (f"{name}（{cell}）" if lang == "zh" else f"{name} ({cell})")
+
+
 def summarise(
     result: BatchResult | None,
     lang: str,
@@ -75,7 +82,7 @@ def summarise(
         name = (row_names or {}).get(row.row) or t("row_n", lang).format(n=row.row)
         reasons.append(Reason(
             ref=name, outcome=t("outcome_" + row.outcome, lang) if row.outcome in ("rejected", "needs_confirmation")
-            else "", problems=[(field_name(p.column, lang), p.zh if lang == "zh" else p.en) for p in row.problems],
+            else "", problems=[(_where(p, lang), p.zh if lang == "zh" else p.en) for p in row.problems],
             indicator=row.indicator,
         ))  # fmt: skip
     saved = added + revised

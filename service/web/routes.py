@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 import plotly
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from service.api.deps import SessionDep, SideWrites, bookkeeping
 from service.db.models import Plan, Region, Role, User, WritePath
+from service.domain import layouts
 from service.domain.auth import (
     LoginPolicy,
     authenticate,
@@ -38,9 +39,11 @@ from service.domain.observations import (
     ingest,
     writable_region_ids,
 )
-from service.domain.tabular import read_table, write_csv
-from service.reports.render import STATUS_COLOURS, STATUS_ICONS, attribute_text, target_text
-from service.web import charts, data, forms
+from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
+from service.domain.tabular import write_csv
+from service.domain.wording import base_already_met, fmt_value, progress_shown
+from service.reports.render import attribute_text, target_text
+from service.web import charts, data, forms, upload_preview
 from service.web.i18n import t
 from service.web.session import (
     clear_session_cookie,
@@ -91,6 +94,7 @@ def render(
         csrf=csrf_token(request),
         other_lang="en" if lang == "zh" else "zh", path=request.url.path, query=request.url.query,
         target_text=lambda r: target_text(r, lang), attribute_text=lambda a: attribute_text(a, lang),
+        fmt_value=lambda v, u=None: fmt_value(v, u, lang), progress_shown=progress_shown, base_met=base_already_met,
     )  # fmt: skip
     response = TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)
     if request.query_params.get("lang") in ("zh", "en"):
@@ -481,41 +485,46 @@ def upload_form(request: Request, session: SessionDep, lang: Lang, user: WebUser
     checked = _editor(request, user, lang)
     if isinstance(checked, Response):
         return checked
-    return render(request, "upload.html", lang, checked, summary=None, dry_run=False,
+    return render(request, "upload.html", lang, checked, summary=None, dry_run=False, reading=None, upload=None,
                   plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
                   regions=_entry_regions(session, checked))  # fmt: skip
 
 
 @router.post("/upload", response_class=HTMLResponse)
-async def upload_submit(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser,
-    file: Annotated[UploadFile, File()], csrf: Annotated[str, Form()] = "",
-    dry_run: Annotated[bool, Form()] = False,
-) -> Response:  # fmt: skip
+async def upload_submit(request: Request, session: SessionDep, lang: Lang, user: WebUser) -> Response:
+    """A template file is checked (dry run) or stored at once, as before; any other table is first shown
+    as it reads (layout, every label's mapping, the figures), corrected, and then imported."""
     checked = _editor(request, user, lang)
     if isinstance(checked, Response):
         return checked
-    if not csrf_ok(request, csrf):
-        return render(request, "message.html", lang, checked, status_code=403, message="CSRF")
     limit = request.app.state.settings.max_upload_bytes
-    content = await file.read(limit + 1)
-    result, error = None, None
+    form = await request.form(max_part_size=max(limit, 1 << 20) * 2, max_fields=20_000)
+    if not csrf_ok(request, str(form.get("csrf") or "")):
+        return render(request, "message.html", lang, checked, status_code=403, message="CSRF")
+    result, error, reading, upload, options = None, None, None, None, None
     try:
-        if len(content) > limit:
-            raise DomainError(f"文件超过 {limit // 2**20} MB 上限", f"the file exceeds {limit // 2**20} MB")
-        rows = read_table(file.filename or "upload", content)
-        if not rows:
-            raise DomainError("文件中没有数据行", "the file has a header but no data rows")
-        result = ingest(session, checked, rows, path=WritePath.WEB, now=dt.datetime.now(dt.UTC), dry_run=dry_run,
-                        filename=file.filename, confirm_hint=CONFIRM_IN_FILE)  # fmt: skip
+        upload = await upload_preview.received(form, limit)
+        options = upload_preview.options(form)
+        reading = layouts.read_upload(session, upload.name, upload.data, options)
+        long = all(sheet.layout == layouts.LONG for sheet in reading.sheets)
+        if not reading.inputs:
+            raise DomainError("文件中没有可导入的数值", "the file holds no figures to import")
+        dry_run = bool(form.get("dry_run")) if long else form.get("action") != "import"
+        result = ingest(session, checked, reading.inputs, path=WritePath.WEB, now=dt.datetime.now(dt.UTC),
+                        dry_run=dry_run, filename=upload.name[:300], confirm_hint=CONFIRM_IN_FILE)  # fmt: skip
+        if result.applied and options.mapping:
+            layouts.remember(session, reading, options, checked.id, dt.datetime.now(dt.UTC))
+        if long:
+            reading = None  # the template needs no preview
     except DomainError as exc:
         error = exc.zh if lang == "zh" else exc.en
     summary = forms.summarise(result, lang, error=error, from_file=True)
     status = 200 if summary is not None and summary.ok else 422
     if result is not None and result.applied and not result.dry_run:
         status = 200
-    return render(request, "upload.html", lang, checked, status_code=status, summary=summary, dry_run=dry_run,
-                  plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
+    return render(request, "upload.html", lang, checked, status_code=status, summary=summary, result=result,
+                  dry_run=bool(result is not None and result.dry_run and reading is None),
+                  reading=reading, upload=upload, given=options, plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
                   regions=_entry_regions(session, checked))  # fmt: skip
 
 
