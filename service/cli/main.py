@@ -38,18 +38,27 @@ app.add_typer(review_app, name="review")
 def init(
     catalog: Annotated[Path | None, typer.Option(help="catalog directory (default: indicators/)")] = None,
 ) -> None:
-    """Migrate the database to the newest schema and load the catalog (safe to run again)."""
+    """Migrate the database to the newest schema, load the catalog and, on a database that has no report
+    run yet, compute the first one, so the overview and evaluation pages work at once, before the
+    scheduler's first run (safe to run again: a later init leaves runs to the scheduler)."""
     from service.db.migrate import upgrade_to_head
     from service.domain.catalog import apply_catalog, load_observation_files, read_catalog
+    from service.reports.engine import run_report_now
+    from service.reports.queries import latest_finished_run
 
     settings = load_settings()
     engine = open_database(settings)
+    first_run = None
     try:
         upgrade_to_head(engine)
         parsed = read_catalog(catalog or settings.catalog_dir)
         with transaction(make_sessionmaker(engine)) as session:
             report = apply_catalog(session, parsed, now=now())
             loaded = load_observation_files(session, catalog or settings.catalog_dir, now=now())
+        with transaction(make_sessionmaker(engine)) as session:
+            if latest_finished_run(session) is None:
+                first_run = run_report_now(session, trigger="init")
+                first_summary = (first_run.id, first_run.as_of, (first_run.summary or {}).get("targets", 0))
     except DomainError as exc:
         fail(exc.en)
     except SQLAlchemyError as exc:
@@ -67,6 +76,9 @@ def init(
         typer.echo("catalog loaded: " + ", ".join(parts))
     else:
         typer.echo("catalog unchanged")
+    if first_run is not None:
+        run_id, as_of, targets = first_summary
+        typer.echo(f"first report run {run_id} as of {as_of.isoformat()}: {targets} targets assessed")
 
 
 @app.command()
@@ -148,7 +160,7 @@ def import_file(
 
     from service.db.models import User, WritePath
     from service.domain import layouts
-    from service.domain.observations import ingest
+    from service.domain.observations import CONFIRM_IN_FILE, ingest
     from service.domain.tabular import iter_file
 
     settings = load_settings()
@@ -178,7 +190,7 @@ def import_file(
                     fail(f"{file.name}: no figures to import")
             result = ingest(
                 session, account, inputs, path=WritePath.CLI, now=now(), dry_run=dry_run,
-                all_or_nothing=not partial, filename=file.name,
+                all_or_nothing=not partial, filename=file.name, confirm_hint=CONFIRM_IN_FILE,
             )  # fmt: skip
             if reading is not None and result.applied and options.mapping:
                 layouts.remember(session, reading, options, account.id, now())
