@@ -653,7 +653,7 @@ def run_incremental(
     connection = session.connection()
     bulk_insert(connection, ASSESSMENTS, _ASSESSMENT_COLUMNS, rows, ready=("metrics", "inputs"))
     old, new = ASSESSMENTS.alias("old"), ASSESSMENTS.alias("new")
-    carried = connection.execute(
+    connection.execute(
         ASSESSMENTS.insert().from_select(
             list(_ASSESSMENT_COLUMNS),
             select(literal(run.id), *(old.c[c] for c in _ASSESSMENT_COLUMNS[1:])).where(
@@ -661,7 +661,7 @@ def run_incremental(
                 ~exists().where(new.c.run_id == run.id, new.c.target_id == old.c.target_id),
             ),
         )
-    ).rowcount
+    )
     entries = connection.execute(
         select(ASSESSMENTS.c.status, Target.plan_id, Target.indicator_id, Target.region_id, Target.chapter)
         .join(Target, Target.id == ASSESSMENTS.c.target_id)
@@ -670,6 +670,7 @@ def run_incremental(
     )
     summary = _summary(((p, i, r, c, s) for s, p, i, r, c in entries), catalog)
     covered = [t.id for t in targets]
+    carried = summary["targets"] - len(covered)
     summary["scope"] = {
         "kind": "incremental", "carried_from_run": base.id, "covered": len(covered), "carried": carried,
         "changes": [w.id for w in waiting], "series": len({p for w in waiting for p in (w.series or ())}),
