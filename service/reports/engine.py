@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import Float, Integer, String, Table, exists, literal, select, type_coerce
+from sqlalchemy import Float, Integer, String, Table, exists, literal, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from service.db.bulk import bulk_insert
@@ -43,6 +43,7 @@ from service.domain.catalog import CONVERTED_FORMS
 from service.domain.progress import (
     METHOD_VERSION,
     PROFILES,
+    SCORE_MIN_ASSESSABLE_SHARE,
     Point,
     TargetSpec,
     aggregate_zone_year,
@@ -52,7 +53,7 @@ from service.domain.progress import (
 )
 from service.domain.progress import Assessment as Result
 from service.domain.regions import zone_members
-from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status
+from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status, worst
 from service.domain.values import STATISTICS_BUREAU
 from service.domain.vintage import Vintage
 
@@ -98,13 +99,16 @@ class TargetRow(NamedTuple):
 
 
 def target_rows_as_of(
-    session: Session, vintage: Vintage, indicator_ids: Iterable[int] | None = None
+    session: Session, vintage: Vintage, keys: set[SeriesKey] | None = None
 ) -> list[TargetRow]:
     """Target versions in force in ``vintage`` (a first version from its plan's issue date), as plain
-    tuples of the columns a run needs: a run may assess 100,000s. ``indicator_ids``: only these."""
+    tuples of the columns a run needs: a run may assess 100,000s. ``keys``: only (at least) the
+    targets of these (indicator, region) pairs."""
     stmt = select(*_TARGET_COLUMNS).where(vintage.targets(session)).order_by(Target.id)
-    if indicator_ids is not None:
-        stmt = stmt.where(Target.indicator_id.in_(sorted(set(indicator_ids))))
+    if keys is not None and len(keys) <= 500:
+        stmt = stmt.where(tuple_(Target.indicator_id, Target.region_id).in_(sorted(keys)))
+    elif keys is not None:
+        stmt = stmt.where(Target.indicator_id.in_(sorted({i for i, _ in keys})))
     return [TargetRow._make(row) for row in session.execute(stmt)]
 
 
@@ -595,6 +599,84 @@ def affected_keys(series: Iterable[SeriesKey], catalog: _Catalog) -> set[SeriesK
     return keys
 
 
+def _statuses(session: Session, run_id: int, target_ids: list[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for start in range(0, len(target_ids), 500):
+        part = target_ids[start : start + 500]
+        stmt = select(ASSESSMENTS.c.target_id, ASSESSMENTS.c.status).where(
+            ASSESSMENTS.c.run_id == run_id, ASSESSMENTS.c.target_id.in_(part)
+        )
+        out.update({tid: status for tid, status in session.execute(stmt)})
+    return out
+
+
+def _updated_summary(
+    base: dict[str, Any],
+    targets: list[TargetRow],
+    old: dict[int, str],
+    new: dict[int, str],
+    catalog: _Catalog,
+) -> dict[str, Any]:
+    """``_summary`` of a run that differs from ``base``'s run only in the statuses of ``targets`` (old
+    -> new), without reading the other targets: ``summarise`` counts per group the worst status of
+    each (indicator, region), and every target of a reassessed (indicator, region) is among
+    ``targets`` (runs reassess by series), so each such key's worst status is replaced in its groups."""
+    # copies of what changes (``base`` stays as it was): the summary, its overall counts, its groups
+    summary = {**base, "groups": dict(base.get("groups", {})), "counts": dict(base.get("counts", {}))}
+    summary.pop("scope", None)
+    overall: dict[str, int] = summary["counts"]
+    plan_codes = {pid: p.code for pid, p in catalog.plans.items()}
+    before: dict[tuple[str, SeriesKey], list[Status]] = defaultdict(list)
+    after: dict[tuple[str, SeriesKey], list[Status]] = defaultdict(list)
+    statuses = {s.value: s for s in Status}
+    for t in targets:
+        was, now = old.get(t.id), new[t.id]
+        if was is not None:
+            overall[was] -= 1
+            if not overall[was]:
+                del overall[was]
+        overall[now] = overall.get(now, 0) + 1
+        code = plan_codes[t.plan_id]
+        groups = [f"plan:{code}", f"region:{catalog.region_codes[t.region_id]}"]
+        if t.chapter:
+            groups.append(f"chapter:{code}:{t.chapter}")
+        key = (t.indicator_id, t.region_id)
+        for g in groups:
+            if was is not None and was != QUALITATIVE:
+                before[(g, key)].append(statuses[was])
+            if now != QUALITATIVE:
+                after[(g, key)].append(statuses[now])
+    by_name = {str(s): s for s in Status}
+    changed: dict[str, dict[Status, int]] = {}
+    for g, key in before.keys() | after.keys():
+        counts = changed.get(g)
+        if counts is None:  # the group's entry is copied before it changes
+            empty = {"counts": {}, "units": 0, "assessable": 0, "mean_score": None}
+            entry = summary["groups"][g] = dict(summary["groups"].get(g) or empty)
+            counts = changed[g] = {by_name[k]: v for k, v in entry["counts"].items() if k in by_name}
+        if was_list := before.get((g, key)):
+            counts[worst(was_list)] -= 1
+        if now_list := after.get((g, key)):
+            w = worst(now_list)
+            counts[w] = counts.get(w, 0) + 1
+    for g, counts in changed.items():
+        entry = summary["groups"][g]
+        units = sum(counts.values())
+        scored = [(s.score, n) for s, n in counts.items() if n and s.score is not None]
+        assessable = sum(n for _, n in scored)
+        mean = (
+            sum(score * n for score, n in scored) / assessable
+            if units and assessable / units >= SCORE_MIN_ASSESSABLE_SHARE
+            else None
+        )
+        listed = {str(s): counts[s] for s in Status if counts.get(s)}
+        if QUALITATIVE in entry["counts"]:
+            listed[QUALITATIVE] = entry["counts"][QUALITATIVE]
+        entry.update(counts=listed, units=units, assessable=assessable, mean_score=mean)
+    summary["targets"] = base.get("targets", 0)
+    return summary
+
+
 def latest_current_run(session: Session) -> ReportRun | None:
     """The finished run as of its own moment (as of = recording cut-off: a run made "now") with the
     latest moment: every change committed before that moment is in it, every later one still waits."""
@@ -637,11 +719,7 @@ def run_incremental(
     catalog = _Catalog.read(session)
     keys = affected_keys({p for w in waiting for p in (w.series or ())}, catalog)
     known = Vintage(now, now)
-    targets = [
-        t
-        for t in target_rows_as_of(session, known, {i for i, _ in keys})
-        if (t.indicator_id, t.region_id) in keys
-    ]
+    targets = [t for t in target_rows_as_of(session, known, keys) if (t.indicator_id, t.region_id) in keys]
     total = (base.summary or {}).get("targets", 0)
     if len(targets) > INCREMENTAL_SHARE * total:
         return None
@@ -652,23 +730,19 @@ def run_incremental(
     rows, _ = _assess(session, run.id, targets, known, catalog, profile)
     connection = session.connection()
     bulk_insert(connection, ASSESSMENTS, _ASSESSMENT_COLUMNS, rows, ready=("metrics", "inputs"))
-    old, new = ASSESSMENTS.alias("old"), ASSESSMENTS.alias("new")
+    before, mine = ASSESSMENTS.alias("before"), ASSESSMENTS.alias("mine")
     connection.execute(
         ASSESSMENTS.insert().from_select(
             list(_ASSESSMENT_COLUMNS),
-            select(literal(run.id), *(old.c[c] for c in _ASSESSMENT_COLUMNS[1:])).where(
-                old.c.run_id == base.id,
-                ~exists().where(new.c.run_id == run.id, new.c.target_id == old.c.target_id),
+            select(literal(run.id), *(before.c[c] for c in _ASSESSMENT_COLUMNS[1:])).where(
+                before.c.run_id == base.id,
+                ~exists().where(mine.c.run_id == run.id, mine.c.target_id == before.c.target_id),
             ),
         )
     )
-    entries = connection.execute(
-        select(ASSESSMENTS.c.status, Target.plan_id, Target.indicator_id, Target.region_id, Target.chapter)
-        .join(Target, Target.id == ASSESSMENTS.c.target_id)
-        .where(ASSESSMENTS.c.run_id == run.id)
-        .order_by(ASSESSMENTS.c.target_id)
-    )
-    summary = _summary(((p, i, r, c, s) for s, p, i, r, c in entries), catalog)
+    old = _statuses(session, base.id, [t.id for t in targets])
+    new_status = {row[1]: row[2] for row in rows}
+    summary = _updated_summary(base.summary or {}, targets, old, new_status, catalog)
     covered = [t.id for t in targets]
     carried = summary["targets"] - len(covered)
     summary["scope"] = {
