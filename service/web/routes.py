@@ -8,19 +8,20 @@ import functools
 import gzip
 import hashlib
 import io
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 import plotly
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.api.deps import SessionDep, SideWrites, bookkeeping
-from service.db.models import Plan, Region, Role, User, WritePath
+from service.api.deps import ReadUnits, SessionDep, SideWrites, UnitOfWork, bookkeeping
+from service.db.models import Plan, Region, ReportRun, Role, User, WritePath
 from service.domain.auth import (
     LoginPolicy,
     authenticate,
@@ -32,6 +33,7 @@ from service.domain.auth import (
 from service.domain.errors import DomainError, NotFound
 from service.domain.observations import ObservationInput, Resolver, ingest, writable_region_ids
 from service.domain.tabular import read_table, write_csv
+from service.reports.queries import evaluation_chunks, record_chunks
 from service.reports.render import STATUS_COLOURS, STATUS_ICONS, attribute_text, target_text
 from service.web import charts, data
 from service.web.i18n import t
@@ -94,6 +96,31 @@ def render(
     if request.query_params.get("lang") in ("zh", "en"):
         response.set_cookie("yrdmon_lang", lang, max_age=365 * 86400, samesite="lax")
     return response
+
+
+def csv_stream(
+    read: UnitOfWork,
+    chunks: Callable[[Session], Iterator[list[dict[str, Any]]]],
+    fields: list[str],
+    filename: str,
+) -> StreamingResponse:
+    """A CSV download written as it is read, chunk by chunk, in a read-only unit of its own: memory
+    and the time to the first byte do not grow with the catalog (a national run has 840,000 targets)."""
+
+    def body() -> Iterator[bytes]:
+        with read() as session:
+            buf = io.StringIO()
+            buf.write("\ufeff")
+            write_csv(buf, fields, [])
+            for rows in chunks(session):
+                write_csv(buf, fields, rows, header=False)
+                yield buf.getvalue().encode("utf-8")
+                buf.seek(0)
+                buf.truncate()
+            yield buf.getvalue().encode("utf-8")
+
+    return StreamingResponse(body(), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})  # fmt: skip
 
 
 def csv_response(rows: list[dict[str, Any]], fields: list[str], filename: str) -> Response:
@@ -188,11 +215,16 @@ def overview(
 
 
 @router.get("/overview.csv")
-def overview_csv(session: SessionDep) -> Response:
+def overview_csv(session: SessionDep, read: ReadUnits) -> Response:
     run = data.latest_run(session)
-    rows = data.assessment_records(session, run) if run else []
-    return csv_response(rows, ["id", "plan", "region", "indicator", "target_year", "status", "status_zh", "latest_year",
-                               "latest_value", "target_level", "pace_ratio"], "overview.csv")  # fmt: skip
+    run_id = run.id if run else None
+
+    def chunks(s: Session) -> Iterator[list[dict[str, Any]]]:
+        if run_id is not None and (r := s.get(ReportRun, run_id)) is not None:
+            yield from record_chunks(s, r)
+
+    return csv_stream(read, chunks, ["id", "plan", "region", "indicator", "target_year", "status", "status_zh",
+                                     "latest_year", "latest_value", "target_level", "pace_ratio"], "overview.csv")  # fmt: skip
 
 
 def _require_run(session: Session) -> Any:
@@ -312,12 +344,24 @@ def evaluation_page(
 
 @router.get("/plans/{code}/evaluation.csv")
 def evaluation_csv(
-    session: SessionDep, code: str, run_id: Annotated[str | None, Query(alias="run", max_length=12)] = None
+    session: SessionDep,
+    read: ReadUnits,
+    code: str,
+    run_id: Annotated[str | None, Query(alias="run", max_length=12)] = None,
 ) -> Response:
-    d = data.evaluation_page(session, _evaluation_run(session, run_id), code)
-    return csv_response(d["end_of_term"] + d["mid_term"], ["id", "region", "indicator", "target_year", "verdict",
-                        "status", "latest_year", "latest_value", "target_level", "shortfall", "evidence"],
-                        f"{code}_evaluation.csv")  # fmt: skip
+    run = _evaluation_run(session, run_id)
+    if session.scalar(select(Plan.id).where(Plan.code == code)) is None:  # refused before anything is sent
+        raise NotFound(f"规划 {code} 不存在", f"plan {code!r} does not exist")
+    chosen = run.id
+
+    def chunks(s: Session) -> Iterator[list[dict[str, Any]]]:
+        r = s.get(ReportRun, chosen)
+        if r is not None:
+            yield from evaluation_chunks(s, r, code)
+
+    return csv_stream(read, chunks, ["id", "region", "indicator", "target_year", "verdict", "status", "latest_year",
+                                     "latest_value", "target_level", "shortfall", "evidence"],
+                      f"{code}_evaluation.csv")  # fmt: skip
 
 
 def _evaluation_run(session: Session, run_id: str | None) -> Any:
