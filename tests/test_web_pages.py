@@ -271,7 +271,9 @@ def test_plotly_bundle_matches_the_python_package_and_holds_every_trace_type() -
     assert version(PLOTLY_JS) == version(PLOTLY_FULL_JS)
     # "type" also names axis and error-bar kinds; every other value in charts.py is a trace type
     not_traces = {"data", "percent", "constant", "sqrt", "linear", "log", "date", "category", "multicategory"}
-    drawn = set(re.findall(r'"type": "(\w+)"', Path(charts.__file__).read_text(encoding="utf-8"))) - not_traces
+    drawn = (
+        set(re.findall(r'"type": "(\w+)"', Path(charts.__file__).read_text(encoding="utf-8"))) - not_traces
+    )
     assert {"scatter", "bar"} <= drawn <= PLOTLY_TRACES, drawn - PLOTLY_TRACES
 
 

@@ -25,7 +25,10 @@ def upgrade() -> None:
     with op.batch_alter_table("data_changes") as batch:
         batch.add_column(
             sa.Column(
-                "series", sa.JSON(), nullable=True, comment="[indicator_id, region_id] pairs touched, if known"
+                "series",
+                sa.JSON(),
+                nullable=True,
+                comment="[indicator_id, region_id] pairs touched, if known",
             )
         )
 
