@@ -12,6 +12,7 @@ BENCHMARKS = {
     "ingest": "benchmarks.ingest",
     "web_pages": "benchmarks.web_pages",
     "incremental": "benchmarks.incremental",
+    "national": "benchmarks.national",
 }
 
 

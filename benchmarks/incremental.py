@@ -14,8 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from benchmarks.harness import Measurement, databases, report
 from benchmarks.synthetic import build
@@ -29,7 +31,7 @@ COMPARED = ("target_id", "status", "latest_year", "latest_value", "base_year", "
             "pace_ratio", "completion", "score", "metrics", "inputs")  # fmt: skip
 
 
-def _rows(session, run_id: int) -> dict[int, tuple]:  # type: ignore[no-untyped-def]
+def _rows(session: Session, run_id: int) -> dict[int, tuple[Any, ...]]:
     cols = [getattr(Assessment, c) for c in COMPARED]
     return {r[0]: tuple(r[1:]) for r in session.execute(select(*cols).where(Assessment.run_id == run_id))}
 
