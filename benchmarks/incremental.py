@@ -27,6 +27,7 @@ from service.domain.observations import ObservationInput, ingest
 from service.reports.engine import run_report, run_report_now
 
 TARGETS = int(os.environ.get("BENCH_INCR_TARGETS", "100000"))
+KINDS = tuple(os.environ.get("BENCH_INCR_DB", "sqlite,postgresql").split(","))
 COMPARED = ("target_id", "status", "latest_year", "latest_value", "base_year", "base_value", "target_level",
             "pace_ratio", "completion", "score", "metrics", "inputs")  # fmt: skip
 
@@ -37,7 +38,7 @@ def _rows(session: Session, run_id: int) -> dict[int, tuple[Any, ...]]:
 
 
 def run() -> None:
-    with databases() as dbs:
+    with databases(KINDS) as dbs:
         for kind, url in dbs:
             engine = make_engine(url)
             data = build(engine, targets=TARGETS)
