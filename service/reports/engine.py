@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import Float, Integer, String, Table, exists, literal, select, tuple_, type_coerce
+from sqlalchemy import Float, Integer, String, Table, literal, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from service.db.bulk import bulk_insert
@@ -729,17 +729,26 @@ def run_incremental(
     session.flush()
     rows, _ = _assess(session, run.id, targets, known, catalog, profile)
     connection = session.connection()
-    bulk_insert(connection, ASSESSMENTS, _ASSESSMENT_COLUMNS, rows, ready=("metrics", "inputs"))
-    before, mine = ASSESSMENTS.alias("before"), ASSESSMENTS.alias("mine")
+    # every assessment of the base run copied, then the reassessed ones replaced: plain scans of one
+    # run's rows (an anti-join against the run being written misleads PostgreSQL's planner, whose
+    # statistics do not know the new run yet)
+    before = ASSESSMENTS.alias("before")
     connection.execute(
         ASSESSMENTS.insert().from_select(
             list(_ASSESSMENT_COLUMNS),
             select(literal(run.id), *(before.c[c] for c in _ASSESSMENT_COLUMNS[1:])).where(
-                before.c.run_id == base.id,
-                ~exists().where(mine.c.run_id == run.id, mine.c.target_id == before.c.target_id),
+                before.c.run_id == base.id
             ),
         )
     )
+    covered_ids = [t.id for t in targets]
+    for start in range(0, len(covered_ids), 500):
+        connection.execute(
+            ASSESSMENTS.delete().where(
+                ASSESSMENTS.c.run_id == run.id, ASSESSMENTS.c.target_id.in_(covered_ids[start : start + 500])
+            )
+        )
+    bulk_insert(connection, ASSESSMENTS, _ASSESSMENT_COLUMNS, rows, ready=("metrics", "inputs"))
     old = _statuses(session, base.id, [t.id for t in targets])
     new_status = {row[1]: row[2] for row in rows}
     summary = _updated_summary(base.summary or {}, targets, old, new_status, catalog)
