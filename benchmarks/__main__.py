@@ -11,6 +11,8 @@ BENCHMARKS = {
     "plan_reader": "benchmarks.plan_reader",
     "ingest": "benchmarks.ingest",
     "web_pages": "benchmarks.web_pages",
+    "incremental": "benchmarks.incremental",
+    "national": "benchmarks.national",
 }
 
 

@@ -30,6 +30,7 @@ from service.db.models import (
 )
 
 T0 = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+CHUNK = 20_000  # targets (and their observations) written at a time
 
 
 @dataclass
@@ -82,10 +83,17 @@ def build(engine: Engine, *, targets: int, regions: int = 3000, years: int = 20,
         "id": 100_000, "code": "synthetic", "title_zh": "合成规划", "title_en": "Synthetic plan", "issuer": None,
         "issued": "2021", "base_year": 2020, "horizon_years": "[2025, 2035]", "source_document": "synthetic",
         "document_title": None, "note": None, "content_hash": h, "created_at": T0, "updated_at": T0}])  # fmt: skip
-    target_rows, obs_rows = [], []
+    target_rows: list[dict] = []
+    obs_rows: list[dict] = []
+    written = 0
     oid = 1_000_000
     first_year = 2026 - years
     for n in range(targets):
+        if len(target_rows) == CHUNK:  # written chunk by chunk: memory stays flat at national scale
+            _copy_or_insert(engine, Target.__table__, target_rows)
+            _copy_or_insert(engine, Observation.__table__, obs_rows)
+            written += len(obs_rows)
+            target_rows, obs_rows = [], []
         region, ind = n % regions, n // regions
         up = ind % 4 != 0
         base = rnd.uniform(50, 500)
@@ -112,7 +120,7 @@ def build(engine: Engine, *, targets: int, regions: int = 3000, years: int = 20,
                 oid += 1
     _copy_or_insert(engine, Target.__table__, target_rows)
     _copy_or_insert(engine, Observation.__table__, obs_rows)
-    return Synthetic(regions, n_ind, targets, len(obs_rows))
+    return Synthetic(regions, n_ind, targets, written + len(obs_rows))
 
 
 def _obs(oid: int, ind: int, region: int, year: int, value: float, reported: dt.datetime,

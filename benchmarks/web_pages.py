@@ -12,7 +12,10 @@ that page) is served by a minimal local HTTP server and measured the same way: t
 own floor. Each figure is the median of ``BENCH_WEB_REPEAT`` (7) contexts per page; the two pages
 alternate, and the ratio is also given as the median of the side-by-side pairs' ratios, which the
 other work on the machine (timings here are noisy) skews least.
-Goals: each page within 1.5x of its bare counterpart, and under 1 MB transferred once Plotly is cached.
+Goals (issue 7): each page within 1.5x of its bare counterpart, and under 1 MB transferred once Plotly
+is cached. Issue 18: the service sends Plotly's basic partial bundle while the bare page keeps the full
+bundle (``PLOTLY_FULL_JS``), so the cold-cache figures compare against the full library's floor:
+goal <= 0.5x the time and < 600 kB transferred.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from service.config import PROJECT_ROOT
 from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain.catalog import apply_catalog, load_observation_files, read_catalog
 from service.reports.engine import run_report
-from service.web.routes import PLOTLY_JS
+from service.web.routes import PLOTLY_FULL_JS
 
 TARGETS = int(os.environ.get("BENCH_WEB_TARGETS", "100000"))
 REPEAT = int(os.environ.get("BENCH_WEB_REPEAT", "7"))
@@ -108,12 +111,12 @@ def bare_page(figures: list[dict[str, Any]], lang: str) -> bytes:
 
 
 class BareServer:
-    """A minimal HTTP server for the bare pages and the same plotly.min.js the service sends (gzip,
-    cacheable the same way)."""
+    """A minimal HTTP server for the bare pages and Plotly's full bundle, the one the Python package
+    ships (gzip, cacheable the way the service sends its own)."""
 
     def __init__(self) -> None:
         self.pages: dict[str, bytes] = {}
-        plotly_gz = gzip.compress(PLOTLY_JS.read_bytes(), compresslevel=9)
+        plotly_gz = gzip.compress(PLOTLY_FULL_JS.read_bytes(), compresslevel=9)
         pages = self.pages
 
         class Handler(BaseHTTPRequestHandler):
@@ -251,15 +254,17 @@ def measure_pages(base: str, pages: list[tuple[str, str]] = PAGES) -> None:
                 print(
                     f"  median of the {REPEAT} side-by-side ratios: {svc.cached_ratio:.2f}x   (goal: <= 1.5x)"
                 )
-                print(f"  cold cache: service {svc.cold.ms / 1000:.3f} s, bare {ref.cold.ms / 1000:.3f} s, "
-                      f"ratio {svc.cold.ms / ref.cold.ms:.2f}x, side by side {svc.cold_ratio:.2f}x")  # fmt: skip
+                print(f"  cold cache: service {svc.cold.ms / 1000:.3f} s, bare page with the full bundle "
+                      f"{ref.cold.ms / 1000:.3f} s, ratio {svc.cold.ms / ref.cold.ms:.2f}x, side by side "
+                      f"{svc.cold_ratio:.2f}x   (goal: <= 0.5x)")  # fmt: skip
                 print(f"  service's first byte: {first.ttfb_ms:.0f} ms on the first view since it started, "
                       f"{svc.cached.ttfb_ms:.0f} ms afterwards (bare page: {ref.cached.ttfb_ms:.0f} ms)")  # fmt: skip
                 ok = "ok" if svc.cached.bytes < MB else "OVER"
                 print(f"  transferred, Plotly cached: service {svc.cached.bytes / 1000:,.1f} kB, "
                       f"bare {ref.cached.bytes / 1000:,.1f} kB   (goal: < 1 MB: {ok})")  # fmt: skip
+                ok = "ok" if svc.cold.bytes < 600_000 else "OVER"
                 print(f"  transferred, cold cache: service {svc.cold.bytes / 1000:,.1f} kB, "
-                      f"bare {ref.cold.bytes / 1000:,.1f} kB")  # fmt: skip
+                      f"bare {ref.cold.bytes / 1000:,.1f} kB   (goal: < 600 kB: {ok})")  # fmt: skip
         finally:
             browser.close()
 

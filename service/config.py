@@ -32,8 +32,15 @@ class Settings(BaseSettings):
     run_scheduler: bool = Field(default=True, description="serve also runs the scheduler (embedded default).")
     scheduler_lease_seconds: int = 30
     nightly_run_hour: int = 2
-    recompute_debounce_seconds: int = Field(default=20, description="quiet time after new data before a run")
-    recompute_check_seconds: int = Field(default=10, ge=1, description="how often to look for new data")
+    recompute_debounce_seconds: int = Field(
+        default=20,
+        description="quiet time after new data before a full run (changes that name their series: none)",
+    )
+    recompute_check_seconds: int = Field(default=1, ge=1, description="how often to look for new data")
+    recompute_incremental: bool = Field(
+        default=True,
+        description="reassess only the targets new figures can change, at once (else wait, run all)",
+    )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_security: str = Field(default="none", pattern="^(none|starttls|tls)$")

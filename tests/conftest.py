@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from service.api.deps import get_session, get_side_writes
+from service.api.deps import get_read_units, get_session, get_side_writes
 from service.config import PROJECT_ROOT, Settings
 from service.main import create_app
 from tests.factories import new_database
@@ -115,6 +115,7 @@ def client_for(session: Session, settings: Settings) -> Iterator[TestClient]:
 
     app.dependency_overrides[get_session] = _session
     app.dependency_overrides[get_side_writes] = lambda: _side_unit
+    app.dependency_overrides[get_read_units] = lambda: _side_unit
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 

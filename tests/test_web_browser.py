@@ -88,6 +88,12 @@ def test_every_page_draws_its_charts_without_console_errors(browser, server: str
         assert rendered_traces(page, chart) >= 1, name
         svg_traces = page.evaluate(f"document.querySelectorAll('#{chart} .trace').length")
         assert svg_traces >= 1, f"{name}: no trace drawn in the SVG"
+        # a trace type missing from the served Plotly bundle is dropped silently (type changed, hidden)
+        unsupported = page.evaluate(
+            f"(gd => gd.data.map((t, i) => [t.type || 'scatter', gd._fullData[i].type, gd._fullData[i].visible])"
+            f".filter(([want, got, shown]) => want !== got || shown === false))(document.getElementById('{chart}'))"
+        )
+        assert unsupported == [], f"{name}: traces the Plotly bundle did not draw: {unsupported}"
         assert page.locator(f"#{chart} ~ a.dl").count() == 1, f"{name}: no download link beside the chart"
         page.screenshot(path=str(SHOTS / f"{name}-{db_kind}.png"), full_page=True)
         assert errors == [], f"{name}: console errors {errors}"

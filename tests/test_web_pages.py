@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from markupsafe import escape
@@ -43,7 +45,7 @@ def test_pages_render_in_chinese_and_english(client: TestClient, session: Sessio
     assert (
         target.status_code == 200
         and "研发投入强度达到3%以上" in target.text
-        and "/static/plotly.min.js" in target.text
+        and "/static/plotly-basic.min.js" in target.text
     )
     assert client.get("/targets/yrd-outline-2019/rd-intensity-2025/data.csv").text.startswith(
         "\ufeffseries,year,value"
@@ -52,7 +54,7 @@ def test_pages_render_in_chinese_and_english(client: TestClient, session: Sessio
     assert "末期评估" in client.get("/plans/yrd-outline-2019/evaluation?lang=zh").text  # the cookie said en
     missing = client.get("/targets/no/such")
     assert missing.status_code == 404
-    js = client.get("/static/plotly.min.js", headers={"Accept-Encoding": "gzip"})
+    js = client.get("/static/plotly-basic.min.js", headers={"Accept-Encoding": "gzip"})
     assert js.status_code == 200 and "immutable" in js.headers["cache-control"]
     assert js.headers.get("content-encoding") == "gzip"
 
@@ -231,21 +233,48 @@ def test_page_window() -> None:
 
 
 def test_plotly_is_sent_compressed_once_and_versioned(client: TestClient, session: Session) -> None:
-    import plotly
-
     from service.web.routes import PLOTLY_JS
 
     with_run(session)
-    assert f'src="/static/plotly.min.js?v={plotly.__version__}"' in client.get("/").text
     script = PLOTLY_JS.read_bytes()
+    version = hashlib.sha256(script).hexdigest()[:12]
+    assert f'src="/static/plotly-basic.min.js?v={version}"' in client.get("/").text
     for _ in range(2):
-        gz = client.get(f"/static/plotly.min.js?v={plotly.__version__}", headers={"Accept-Encoding": "gzip"})
+        gz = client.get(f"/static/plotly-basic.min.js?v={version}", headers={"Accept-Encoding": "gzip"})
         assert gz.headers["content-encoding"] == "gzip" and gz.content == script  # httpx decompresses
         assert (
             int(gz.headers["content-length"]) < len(script) / 2 and "immutable" in gz.headers["cache-control"]
         )
-    plain = client.get("/static/plotly.min.js", headers={"Accept-Encoding": "identity"})
+        assert int(gz.headers["content-length"]) < 600_000  # what an office PC fetches on a cold cache
+    plain = client.get("/static/plotly-basic.min.js", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers and plain.content == script
+    licence = client.get("/static/plotly-basic.LICENSE.txt")
+    assert licence.status_code == 200 and "MIT License" in licence.text and "Plotly" in licence.text
+    assert client.get("/static/plotly.min.js").status_code == 404  # the full 4.8 MB bundle is not sent
+
+
+def test_plotly_bundle_matches_the_python_package_and_holds_every_trace_type() -> None:
+    """The vendored partial bundle is the plotly.js version the Python package ships (upgrade both
+    together), and every trace type the pages draw is one it holds."""
+    import re
+
+    from service.web import charts
+    from service.web.routes import PLOTLY_FULL_JS, PLOTLY_JS, PLOTLY_TRACES
+
+    def version(path: Path) -> str:
+        head = path.read_text(encoding="utf-8")[:200]
+        found = re.search(r"plotly\.js(?: \(basic - minified\))? v(\d+\.\d+\.\d+)", head)
+        assert found, head
+        return found[1]
+
+    assert "(basic - minified)" in PLOTLY_JS.read_text(encoding="utf-8")[:200]
+    assert version(PLOTLY_JS) == version(PLOTLY_FULL_JS)
+    # "type" also names axis and error-bar kinds; every other value in charts.py is a trace type
+    not_traces = {"data", "percent", "constant", "sqrt", "linear", "log", "date", "category", "multicategory"}
+    drawn = (
+        set(re.findall(r'"type": "(\w+)"', Path(charts.__file__).read_text(encoding="utf-8"))) - not_traces
+    )
+    assert {"scatter", "bar"} <= drawn <= PLOTLY_TRACES, drawn - PLOTLY_TRACES
 
 
 def table_rows(html: str, table_id: str) -> list[str]:

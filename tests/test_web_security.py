@@ -103,7 +103,8 @@ def test_every_response_carries_the_policy_and_no_page_has_inline_script(
     ]  # fmt: skip
     others = [
         "/overview.csv", "/targets/yrd-outline-2019/rd-intensity-2025/data.csv", "/indicators/rd_intensity/data.csv",
-        "/plans/yrd-outline-2019/evaluation.csv", "/plans/yrd-outline-2019/evaluation.xlsx", "/static/plotly.min.js", "/static/charts.js", "/static/app.css",
+        "/plans/yrd-outline-2019/evaluation.csv", "/plans/yrd-outline-2019/evaluation.xlsx", "/static/plotly-basic.min.js",
+        "/static/plotly-basic.LICENSE.txt", "/static/charts.js", "/static/app.css",
         "/static/docs.js", "/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css", "/favicon.ico", "/openapi.json",
         "/healthz", "/api/v1/targets?limit=1", "/api/v1/targets?limit=-1", "/api/v1/runs", "/no/such/path",
         "/api/v1/templates?region=330421&format=csv", f"/plan-reader/{reading.id}/catalog.yaml",

@@ -43,6 +43,15 @@ def get_side_writes(request: Request) -> UnitOfWork:
 
 SideWrites = Annotated[UnitOfWork, Depends(get_side_writes)]
 
+
+def get_read_units(request: Request) -> UnitOfWork:
+    """Read-only units of work that outlive the endpoint: a download streamed after the endpoint
+    returned reads through one of its own (on SQLite without the write lock). Tests replace it."""
+    return lambda: transaction(request.app.state.read_sessionmaker)
+
+
+ReadUnits = Annotated[UnitOfWork, Depends(get_read_units)]
+
 # PostgreSQL refuses NUL in text parameters (a 500 otherwise); no code or name contains one.
 NO_NUL = r"^[^\x00]*$"
 

@@ -774,6 +774,9 @@ class DataChange(Base):
     kind: Mapped[str] = mapped_column(String(20), comment="observations | catalog")
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="SET NULL"))
     indicator_ids: Mapped[list[Any] | None] = mapped_column(comment="indicators touched, if known")
+    series: Mapped[list[Any] | None] = mapped_column(
+        comment="[indicator_id, region_id] pairs touched, if known"
+    )
 
 
 # APScheduler 3's SQLAlchemyJobStore table, declared here so migrations own it and `alembic check` sees it.

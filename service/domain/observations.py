@@ -864,6 +864,7 @@ def ingest(
     savepoint = None if dry_run else session.begin_nested()
     batch: ImportBatch | None = None
     touched: set[int] = set()  # indicators written to
+    touched_series: set[tuple[int, int]] = set()  # (indicator, region) series written to
 
     def record(result: RowResult) -> None:
         nonlocal kept
@@ -944,6 +945,7 @@ def ingest(
                 _write(session, to_write, batch, user, path, now)
                 chunk_savepoint.commit()
                 touched.update(p.indicator.id for p in to_write)
+                touched_series.update((p.key[0], p.key[1]) for p in to_write)
                 break
             except Exception as exc:
                 chunk_savepoint.rollback()
@@ -982,7 +984,8 @@ def ingest(
                 entity_id=str(batch.id), after={"counts": counts, "filename": filename},
             ))  # fmt: skip
             if touched:  # report runs learn of it by this row, committed with the figures
-                changes.record(session, "observations", now=now, batch_id=batch.id, indicator_ids=touched)
+                changes.record(session, "observations", now=now, batch_id=batch.id, indicator_ids=touched,
+                               series=touched_series)  # fmt: skip
             savepoint.commit()
     return BatchResult(
         dry_run=dry_run, applied=applied, batch_id=batch_id, counts=counts, rows=kept, review=reviewed

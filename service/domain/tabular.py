@@ -61,10 +61,14 @@ def unguard(text: Any) -> Any:
     return text
 
 
-def write_csv(stream: Any, fields: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
-    """Every CSV the service writes: a header of ``fields`` and one line per row, cells made safe."""
+def write_csv(
+    stream: Any, fields: Sequence[str], rows: Iterable[Mapping[str, Any]], header: bool = True
+) -> None:
+    """Every CSV the service writes: a header of ``fields`` and one line per row, cells made safe
+    (``header=False``: the rows only, a further chunk of a streamed CSV)."""
     writer = csv.DictWriter(stream, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
+    if header:
+        writer.writeheader()
     writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
 
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import Float, Integer, String, Table, select, type_coerce
+from sqlalchemy import Float, Integer, String, Table, literal, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from service.db.bulk import bulk_insert
@@ -43,6 +43,7 @@ from service.domain.catalog import CONVERTED_FORMS
 from service.domain.progress import (
     METHOD_VERSION,
     PROFILES,
+    SCORE_MIN_ASSESSABLE_SHARE,
     Point,
     TargetSpec,
     aggregate_zone_year,
@@ -52,7 +53,7 @@ from service.domain.progress import (
 )
 from service.domain.progress import Assessment as Result
 from service.domain.regions import zone_members
-from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status
+from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status, worst
 from service.domain.values import STATISTICS_BUREAU, mean_span
 from service.domain.vintage import Vintage, review_view
 
@@ -97,10 +98,17 @@ class TargetRow(NamedTuple):
     period_start: int | None
 
 
-def target_rows_as_of(session: Session, vintage: Vintage) -> list[TargetRow]:
+def target_rows_as_of(
+    session: Session, vintage: Vintage, keys: set[SeriesKey] | None = None
+) -> list[TargetRow]:
     """Target versions in force in ``vintage`` (a first version from its plan's issue date), as plain
-    tuples of the columns a run needs: a run may assess 100,000s."""
+    tuples of the columns a run needs: a run may assess 100,000s. ``keys``: only (at least) the
+    targets of these (indicator, region) pairs."""
     stmt = select(*_TARGET_COLUMNS).where(vintage.targets(session)).order_by(Target.id)
+    if keys is not None and len(keys) <= 500:
+        stmt = stmt.where(tuple_(Target.indicator_id, Target.region_id).in_(sorted(keys)))
+    elif keys is not None:
+        stmt = stmt.where(Target.indicator_id.in_(sorted({i for i, _ in keys})))
     return [TargetRow._make(row) for row in session.execute(stmt)]
 
 
@@ -451,6 +459,130 @@ def _qualitative_metrics(target_year: int, profile: str, points: list[Point], as
     return last, data
 
 
+class _Catalog(NamedTuple):
+    """What a run reads once of the catalog besides the targets."""
+
+    indicators: dict[int, Indicator]
+    plans: dict[int, Plan]
+    region_codes: dict[int, str]
+    members: dict[int, list[int]]
+
+    @classmethod
+    def read(cls, session: Session) -> _Catalog:
+        return cls(
+            {i.id: i for i in session.scalars(select(Indicator))},
+            {p.id: p for p in session.scalars(select(Plan))},
+            {rid: code for rid, code in session.execute(select(Region.id, Region.code))},
+            zone_members(session),
+        )
+
+
+# what the summary takes of each assessed target: (plan_id, indicator_id, region_id, chapter, status)
+SummaryEntry = tuple[int, int, int, str | None, str]
+
+
+def _assess(
+    session: Session, run_id: int, targets: list[TargetRow], known: Vintage, catalog: _Catalog, profile: str
+) -> tuple[list[tuple[Any, ...]], list[SummaryEntry]]:
+    """Assess ``targets`` on ``known``: the rows to store for run ``run_id`` and the summary entries."""
+    indicators, plans = catalog.indicators, catalog.plans
+    builder = SeriesBuilder(session, indicators, catalog.members, catalog.region_codes)
+    keys: set[SeriesKey] = set()
+    for t in targets:
+        keys |= builder.needed_keys(t.indicator_id, t.region_id)
+    vintage = load_vintage(session, keys, known)
+    rows: list[tuple[Any, ...]] = []
+    entries: list[SummaryEntry] = []
+    as_of_year = known.as_of.year
+    achieved = (Status.ACHIEVED, Status.ACHIEVED_EARLY)
+    contexts: dict[tuple[int, int], SpecContext] = {}
+    for t in targets:
+        ind_id, reg_id, plan_id = t.indicator_id, t.region_id, t.plan_id
+        ctx = contexts.get((ind_id, plan_id))
+        if ctx is None:
+            ctx = contexts[(ind_id, plan_id)] = spec_context(indicators[ind_id], plans[plan_id])
+        spec = target_spec(t, ctx)
+        points, inputs_of, how = builder.points(vintage, ind_id, reg_id, since=spec.base_year)
+        if spec.comparator is Comparator.QUALITATIVE:
+            shown, data = _qualitative_metrics(t.target_year, profile, points, as_of_year, how)
+            oids = [] if shown is None or shown.observation_id is None else [shown.observation_id]
+            inputs = sorted(oids if inputs_of is None else {o for i in oids for o in inputs_of[i]})
+            rows.append((
+                run_id, t.id, QUALITATIVE, data["latest_year"], data["latest_value"], None, None, None, None,
+                None, None, json_dumps(data), json_dumps(inputs),
+            ))  # fmt: skip
+            entries.append((plan_id, ind_id, reg_id, t.chapter, QUALITATIVE))
+            continue
+        result, norm = evaluate(spec, points, as_of_year=as_of_year, profile=profile)
+        first, last = result.base_year or 0, result.latest_year or -1
+        if norm.mode == "each_year" and norm.base_year is not None:
+            first = norm.base_year + 1  # the year before the period is shown, not used
+        ids = [p.observation_id for p in points if first <= p.year <= last and p.observation_id is not None]
+        if inputs_of is None:
+            ids.sort()
+            inputs = ids
+        else:  # an aggregate: each point stands for the ids behind it
+            inputs = sorted({oid for i in ids for oid in inputs_of[i]})
+        extra: dict[str, Any] = {
+            "aggregation": how,
+            "first_met_year": first_met_year(norm) if result.status in achieved else None,
+        }
+        if how and not points:
+            extra["notes_extra"] = how
+        status = result.status.value
+        score = result.score
+        rows.append((
+            run_id, t.id, status, result.latest_year, result.latest_value, result.base_year, result.base_value,
+            result.target_level, result.pace_ratio, result.completion, float(score) if score is not None else None,
+            json_dumps(_metrics(result, extra)), json_dumps(inputs),
+        ))  # fmt: skip
+        entries.append((plan_id, ind_id, reg_id, t.chapter, status))
+    return rows, entries
+
+
+class _Judged(NamedTuple):
+    status: Status  # all ``summarise`` reads of an assessment
+
+
+def _summary(entries: Iterable[SummaryEntry], catalog: _Catalog) -> dict[str, Any]:
+    """The run's summary: counts by status, and per plan, region and chapter the progress summary
+    (``summarise``; qualitative targets are listed, not part of it). ``entries`` in target order."""
+    plan_codes = {pid: p.code for pid, p in catalog.plans.items()}
+    region_codes = catalog.region_codes
+    overall: dict[str, int] = defaultdict(int)
+    summary_items: dict[str, list[tuple[Any, Any]]] = defaultdict(list)
+    qualitative: dict[str, int] = defaultdict(int)
+    statuses = {s.value: s for s in Status}
+    n = 0
+    for plan_id, ind_id, reg_id, chapter, status in entries:
+        n += 1
+        overall[status] += 1
+        code = plan_codes[plan_id]
+        groups = [f"plan:{code}", f"region:{region_codes[reg_id]}"]
+        if chapter:
+            groups.append(f"chapter:{code}:{chapter}")
+        if status == QUALITATIVE:
+            for g in groups:
+                qualitative[g] += 1
+            continue
+        item = ((ind_id, reg_id), _Judged(statuses[status]))
+        for g in groups:
+            summary_items[g].append(item)
+    summary: dict[str, Any] = {"targets": n, "groups": {}, "counts": dict(overall)}
+    for group, items in summary_items.items():
+        s = summarise(items)
+        summary["groups"][group] = {
+            "counts": {str(k): v for k, v in s.counts.items() if v}, "units": s.total,
+            "assessable": s.assessable, "mean_score": s.mean_score,
+        }  # fmt: skip
+    for name, count in qualitative.items():
+        entry = summary["groups"].setdefault(
+            name, {"counts": {}, "units": 0, "assessable": 0, "mean_score": None}
+        )
+        entry["counts"][QUALITATIVE] = count
+    return summary
+
+
 def run_report(
     session: Session,
     *,
@@ -479,98 +611,205 @@ def run_report(
     session.flush()
     known = Vintage(as_of, cutoff, view)
     targets = target_rows_as_of(session, known)
-    indicators = {i.id: i for i in session.scalars(select(Indicator))}
-    plans = {p.id: p for p in session.scalars(select(Plan))}
-    region_groups = {rid: f"region:{code}" for rid, code in session.execute(select(Region.id, Region.code))}
-    plan_groups = {pid: f"plan:{p.code}" for pid, p in plans.items()}
-    members = zone_members(session)
-    builder = SeriesBuilder(
-        session, indicators, members, {rid: g.removeprefix("region:") for rid, g in region_groups.items()}
-    )
-    keys: set[SeriesKey] = set()
-    for t in targets:
-        keys |= builder.needed_keys(t.indicator_id, t.region_id)
-    vintage = load_vintage(session, keys, known)
-    rows: list[tuple[Any, ...]] = []
-    statuses: list[str] = []
-    summary_items: dict[str, list[tuple[Any, Result]]] = defaultdict(list)
-    qualitative: dict[str, int] = defaultdict(int)  # per group: listed, not part of the progress summary
-    as_of_year = as_of.year
-    run_id = run.id
-    achieved = (Status.ACHIEVED, Status.ACHIEVED_EARLY)
-    chapter_groups: dict[tuple[int, str], str] = {}
-    contexts: dict[tuple[int, int], SpecContext] = {}
-    for t in targets:
-        ind_id, reg_id, plan_id = t.indicator_id, t.region_id, t.plan_id
-        plan = plans[plan_id]
-        ctx = contexts.get((ind_id, plan_id))
-        if ctx is None:
-            ctx = contexts[(ind_id, plan_id)] = spec_context(indicators[ind_id], plan)
-        spec = target_spec(t, ctx)
-        points, inputs_of, how = builder.points(vintage, ind_id, reg_id, since=spec.base_year)
-        if spec.comparator is Comparator.QUALITATIVE:
-            shown, data = _qualitative_metrics(t.target_year, profile, points, as_of_year, how)
-            oids = [] if shown is None or shown.observation_id is None else [shown.observation_id]
-            inputs = sorted(oids if inputs_of is None else {o for i in oids for o in inputs_of[i]})
-            rows.append((
-                run_id, t.id, QUALITATIVE, data["latest_year"], data["latest_value"], None, None, None, None,
-                None, None, json_dumps(data), json_dumps(inputs),
-            ))  # fmt: skip
-            statuses.append(QUALITATIVE)
-            qualitative[plan_groups[plan_id]] += 1
-            qualitative[region_groups[reg_id]] += 1
-            if t.chapter:
-                qualitative[f"chapter:{plan.code}:{t.chapter}"] += 1
-            continue
-        result, norm = evaluate(spec, points, as_of_year=as_of_year, profile=profile)
-        first, last = result.base_year or 0, result.latest_year or -1
-        if norm.mode == "each_year" and norm.base_year is not None:
-            first = norm.base_year + 1  # the year before the period is shown, not used
-        ids = [p.observation_id for p in points if first <= p.year <= last and p.observation_id is not None]
-        if inputs_of is None:
-            ids.sort()
-            inputs = ids
-        else:  # an aggregate: each point stands for the ids behind it
-            inputs = sorted({oid for i in ids for oid in inputs_of[i]})
-        extra: dict[str, Any] = {
-            "aggregation": how,
-            "first_met_year": first_met_year(norm) if result.status in achieved else None,
-        }
-        if how and not points:
-            extra["notes_extra"] = how
-        status = result.status.value
-        statuses.append(status)
-        score = result.score
-        rows.append((
-            run_id, t.id, status, result.latest_year, result.latest_value, result.base_year, result.base_value,
-            result.target_level, result.pace_ratio, result.completion, float(score) if score is not None else None,
-            json_dumps(_metrics(result, extra)), json_dumps(inputs),
-        ))  # fmt: skip
-        item = ((ind_id, reg_id), result)
-        summary_items[plan_groups[plan_id]].append(item)
-        summary_items[region_groups[reg_id]].append(item)
-        if chapter := t.chapter:
-            group = chapter_groups.get((plan_id, chapter))
-            if group is None:
-                group = chapter_groups[(plan_id, chapter)] = f"chapter:{plan.code}:{chapter}"
-            summary_items[group].append(item)
+    catalog = _Catalog.read(session)
+    rows, entries = _assess(session, run.id, targets, known, catalog, profile)
     bulk_insert(session.connection(), ASSESSMENTS, _ASSESSMENT_COLUMNS, rows, ready=("metrics", "inputs"))
-    summary: dict[str, Any] = {"targets": len(rows), "groups": {}}
-    overall: dict[str, int] = defaultdict(int)
-    for status in statuses:
-        overall[status] += 1
-    summary["counts"] = dict(overall)
-    for group, items in summary_items.items():
-        s = summarise(items)
-        summary["groups"][group] = {
-            "counts": {str(k): v for k, v in s.counts.items() if v}, "units": s.total,
-            "assessable": s.assessable, "mean_score": s.mean_score,
-        }  # fmt: skip
-    for name, n in qualitative.items():
-        entry = summary["groups"].setdefault(
-            name, {"counts": {}, "units": 0, "assessable": 0, "mean_score": None}
+    run.summary = _summary(entries, catalog)
+    run.status = "finished"
+    run.finished_at = now
+    session.flush()
+    return run
+
+
+# An incremental run reassesses at most this share of the targets; beyond it a full run is as cheap.
+INCREMENTAL_SHARE = 0.25
+# the covered targets are listed in the run's summary up to this many (always counted)
+LISTED_TARGETS = 1000
+
+
+def affected_keys(series: Iterable[SeriesKey], catalog: _Catalog) -> set[SeriesKey]:
+    """The (indicator, region) pairs of the targets whose assessment can change when the figures of
+    ``series`` change: the series itself, the zones with the region as a member (their aggregate),
+    and at those zones the ratios with the indicator as numerator or denominator. The exact inverse of
+    ``SeriesBuilder.needed_keys``."""
+    zones_of: dict[int, list[int]] = defaultdict(list)
+    for zone, members in catalog.members.items():
+        for m in members:
+            zones_of[m].append(zone)
+    ratios_of: dict[int, list[int]] = defaultdict(list)
+    for ind in catalog.indicators.values():
+        if ind.aggregation is Aggregation.RATIO and ind.numerator_id and ind.denominator_id:
+            ratios_of[ind.numerator_id].append(ind.id)
+            ratios_of[ind.denominator_id].append(ind.id)
+    keys: set[SeriesKey] = set()
+    for ind_id, reg_id in series:
+        keys.add((ind_id, reg_id))
+        for zone in zones_of.get(reg_id, ()):
+            keys.add((ind_id, zone))
+            keys.update((ratio, zone) for ratio in ratios_of.get(ind_id, ()))
+    return keys
+
+
+def _statuses(session: Session, run_id: int, target_ids: list[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for start in range(0, len(target_ids), 500):
+        part = target_ids[start : start + 500]
+        stmt = select(ASSESSMENTS.c.target_id, ASSESSMENTS.c.status).where(
+            ASSESSMENTS.c.run_id == run_id, ASSESSMENTS.c.target_id.in_(part)
         )
-        entry["counts"][QUALITATIVE] = n
+        out.update({tid: status for tid, status in session.execute(stmt)})
+    return out
+
+
+def _updated_summary(
+    base: dict[str, Any],
+    targets: list[TargetRow],
+    old: dict[int, str],
+    new: dict[int, str],
+    catalog: _Catalog,
+) -> dict[str, Any]:
+    """``_summary`` of a run that differs from ``base``'s run only in the statuses of ``targets`` (old
+    -> new), without reading the other targets: ``summarise`` counts per group the worst status of
+    each (indicator, region), and every target of a reassessed (indicator, region) is among
+    ``targets`` (runs reassess by series), so each such key's worst status is replaced in its groups."""
+    # copies of what changes (``base`` stays as it was): the summary, its overall counts, its groups
+    summary = {**base, "groups": dict(base.get("groups", {})), "counts": dict(base.get("counts", {}))}
+    summary.pop("scope", None)
+    overall: dict[str, int] = summary["counts"]
+    plan_codes = {pid: p.code for pid, p in catalog.plans.items()}
+    before: dict[tuple[str, SeriesKey], list[Status]] = defaultdict(list)
+    after: dict[tuple[str, SeriesKey], list[Status]] = defaultdict(list)
+    statuses = {s.value: s for s in Status}
+    for t in targets:
+        was, now = old.get(t.id), new[t.id]
+        if was is not None:
+            overall[was] -= 1
+            if not overall[was]:
+                del overall[was]
+        overall[now] = overall.get(now, 0) + 1
+        code = plan_codes[t.plan_id]
+        groups = [f"plan:{code}", f"region:{catalog.region_codes[t.region_id]}"]
+        if t.chapter:
+            groups.append(f"chapter:{code}:{t.chapter}")
+        key = (t.indicator_id, t.region_id)
+        for g in groups:
+            if was is not None and was != QUALITATIVE:
+                before[(g, key)].append(statuses[was])
+            if now != QUALITATIVE:
+                after[(g, key)].append(statuses[now])
+    by_name = {str(s): s for s in Status}
+    changed: dict[str, dict[Status, int]] = {}
+    for g, key in before.keys() | after.keys():
+        counts = changed.get(g)
+        if counts is None:  # the group's entry is copied before it changes
+            empty = {"counts": {}, "units": 0, "assessable": 0, "mean_score": None}
+            entry = summary["groups"][g] = dict(summary["groups"].get(g) or empty)
+            counts = changed[g] = {by_name[k]: v for k, v in entry["counts"].items() if k in by_name}
+        if was_list := before.get((g, key)):
+            counts[worst(was_list)] -= 1
+        if now_list := after.get((g, key)):
+            w = worst(now_list)
+            counts[w] = counts.get(w, 0) + 1
+    for g, counts in changed.items():
+        entry = summary["groups"][g]
+        units = sum(counts.values())
+        scored = [(s.score, n) for s, n in counts.items() if n and s.score is not None]
+        assessable = sum(n for _, n in scored)
+        mean = (
+            sum(score * n for score, n in scored) / assessable
+            if units and assessable / units >= SCORE_MIN_ASSESSABLE_SHARE
+            else None
+        )
+        listed = {str(s): counts[s] for s in Status if counts.get(s)}
+        if QUALITATIVE in entry["counts"]:
+            listed[QUALITATIVE] = entry["counts"][QUALITATIVE]
+        entry.update(counts=listed, units=units, assessable=assessable, mean_score=mean)
+    summary["targets"] = base.get("targets", 0)
+    return summary
+
+
+def latest_current_run(session: Session) -> ReportRun | None:
+    """The finished run as of its own moment (as of = recording cut-off: a run made "now") with the
+    latest moment: every change committed before that moment is in it, every later one still waits."""
+    return session.scalars(
+        select(ReportRun)
+        .where(ReportRun.status == "finished", ReportRun.as_of == ReportRun.recorded_until)
+        .order_by(ReportRun.as_of.desc(), ReportRun.id.desc())
+        .limit(1)
+    ).first()
+
+
+def run_incremental(
+    session: Session,
+    waiting: list[changes.Pending],
+    *,
+    now: dt.datetime,
+    trigger: str,
+    profile: str = "eurostat",
+) -> ReportRun | None:
+    """A run as of ``now`` that reassesses only the targets ``waiting`` can change and carries every
+    other assessment over from the latest run made "now" (so the run is complete to its readers, and
+    equals a full run at ``now`` target by target). None where that would not be exact or not
+    cheaper, and the caller makes a full run: a change that does not name its series (the catalog
+    changed), no such earlier run, one with another profile or method, one made on another day
+    (figures and plans become public by date, the year decides the expected pace), or more than
+    ``INCREMENTAL_SHARE`` of the targets to reassess. Flushes, never commits.
+
+    The run's summary records what it covered and what it carried over (``summary["scope"]``).
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"unknown threshold profile {profile!r}")
+    if any(w.series is None for w in waiting):
+        return None
+    base = latest_current_run(session)
+    if base is None or base.threshold_profile != profile or base.method_version != METHOD_VERSION:
+        return None
+    base_at = base.as_of if base.as_of.tzinfo else base.as_of.replace(tzinfo=dt.UTC)
+    if base_at.astimezone(dt.UTC).date() != now.astimezone(dt.UTC).date() or base_at > now:
+        return None
+    catalog = _Catalog.read(session)
+    keys = affected_keys({p for w in waiting for p in (w.series or ())}, catalog)
+    known = Vintage(now, now)
+    targets = [t for t in target_rows_as_of(session, known, keys) if (t.indicator_id, t.region_id) in keys]
+    total = (base.summary or {}).get("targets", 0)
+    if len(targets) > INCREMENTAL_SHARE * total:
+        return None
+    run = ReportRun(as_of=now, recorded_until=now, started_at=now, trigger=trigger,
+                    method_version=METHOD_VERSION, threshold_profile=profile, status="running")  # fmt: skip
+    session.add(run)
+    session.flush()
+    rows, _ = _assess(session, run.id, targets, known, catalog, profile)
+    connection = session.connection()
+    # every assessment of the base run copied, then the reassessed ones replaced: plain scans of one
+    # run's rows (an anti-join against the run being written misleads PostgreSQL's planner, whose
+    # statistics do not know the new run yet)
+    before = ASSESSMENTS.alias("before")
+    connection.execute(
+        ASSESSMENTS.insert().from_select(
+            list(_ASSESSMENT_COLUMNS),
+            select(literal(run.id), *(before.c[c] for c in _ASSESSMENT_COLUMNS[1:])).where(
+                before.c.run_id == base.id
+            ),
+        )
+    )
+    covered_ids = [t.id for t in targets]
+    for start in range(0, len(covered_ids), 500):
+        connection.execute(
+            ASSESSMENTS.delete().where(
+                ASSESSMENTS.c.run_id == run.id, ASSESSMENTS.c.target_id.in_(covered_ids[start : start + 500])
+            )
+        )
+    bulk_insert(connection, ASSESSMENTS, _ASSESSMENT_COLUMNS, rows, ready=("metrics", "inputs"))
+    old = _statuses(session, base.id, [t.id for t in targets])
+    new_status = {row[1]: row[2] for row in rows}
+    summary = _updated_summary(base.summary or {}, targets, old, new_status, catalog)
+    covered = [t.id for t in targets]
+    carried = summary["targets"] - len(covered)
+    summary["scope"] = {
+        "kind": "incremental", "carried_from_run": base.id, "covered": len(covered), "carried": carried,
+        "changes": [w.id for w in waiting], "series": len({p for w in waiting for p in (w.series or ())}),
+        "covered_targets": covered if len(covered) <= LISTED_TARGETS else None,
+    }  # fmt: skip
     run.summary = summary
     run.status = "finished"
     run.finished_at = now
@@ -578,16 +817,24 @@ def run_report(
     return run
 
 
-def run_report_now(session: Session, *, trigger: str, profile: str = "eurostat") -> ReportRun:
-    """A run as of now that covers every change committed so far (see service.domain.changes).
+def run_report_now(
+    session: Session, *, trigger: str, profile: str = "eurostat", incremental: bool = False
+) -> ReportRun:
+    """A run as of now that covers every change committed so far (see service.domain.changes);
+    ``incremental``: reassessing only the targets the changes can affect where that is exact
+    (``run_incremental``), else every target.
 
     The waiting changes are read first and "now" taken after: anything they stand for was committed
     before that moment, so the run sees it; changes committed later stay waiting for the next run.
     """
-    waiting = changes.pending_ids(session)
+    waiting = changes.pending(session)
     now = dt.datetime.now(dt.UTC)
-    run = run_report(session, as_of=now, now=now, trigger=trigger, profile=profile)
-    changes.mark_covered(session, waiting)
+    run = (
+        run_incremental(session, waiting, now=now, trigger=trigger, profile=profile) if incremental else None
+    )
+    if run is None:
+        run = run_report(session, as_of=now, now=now, trigger=trigger, profile=profile)
+    changes.mark_covered(session, [w.id for w in waiting])
     return run
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +95,36 @@ def _records_stmt(run: ReportRun, f: AssessmentFilter, where: tuple[Any, ...]) -
     return stmt
 
 
+def _record(run: ReportRun, a: Assessment, t: Target, p: Plan, ind: Indicator, reg: Region) -> dict[str, Any]:
+    m = a.metrics
+    return {
+        "run_id": run.id, "as_of": run.as_of.isoformat(), "id": f"{p.code}/{t.key}", "target_version": t.version,
+        "plan_code": p.code, "plan": p.title_zh, "plan_en": p.title_en, "chapter": t.chapter,
+        "region_code": reg.code, "region": reg.name_zh, "region_en": reg.name_en, "indicator_code": ind.code,
+        "indicator": ind.name_zh, "indicator_en": ind.name_en, "unit": ind.unit,
+        "comparator": t.comparator.value, "value": figure(t.value), "low": figure(t.low), "high": figure(t.high),
+        "stretch_value": figure(t.stretch_value), "target_unit": t.unit, "target_year": t.target_year,
+        "declared_form": t.declared_form.value, "period_start": t.period_start,
+        "attribute": t.attribute.value if t.attribute else None, "status": a.status, "status_zh": m.get("label_zh"),
+        "status_en": m.get("label_en"), "score": a.score, "target_level": a.target_level,
+        "base_year": a.base_year, "base_value": a.base_value, "latest_year": a.latest_year,
+        "latest_value": a.latest_value, "tau": m.get("tau"), "completion": a.completion,
+        "schedule_gap": m.get("schedule_gap"), "ref_value": m.get("ref_value"), "cagr_actual": m.get("cagr_actual"),
+        "cagr_required": m.get("cagr_required"), "pace_ratio": a.pace_ratio, "r_remain": m.get("r_remain"),
+        "gap": m.get("gap"), "shortfall": m.get("shortfall"), "projection": m.get("projection"),
+        "projection_trend": m.get("projection_trend"), "p_meet": m.get("p_meet"),
+        "strict_pass": m.get("strict_pass"), "first_met_year": m.get("first_met_year"),
+        "aggregation": m.get("aggregation"), "notes": m.get("notes", []), "inputs": a.inputs,
+        "source_document": t.source_document, "source_quote": t.source_quote,
+        "gap_share": m.get("gap_share"), "p_meet_interval": m.get("p_meet_interval"),
+        "stretch_level": m.get("stretch_level"), "stretch_met": m.get("stretch_met"),
+        "reference_year": t.reference_year, "latest_preliminary": bool(m.get("latest_preliminary")),
+        "verdict_year": m.get("verdict_year"), "base_met": m.get("base_met"), "band": m.get("band"),
+        "binding_comparator": m.get("comparator"), "indicator_kind": ind.kind.value,
+        "baseline_value": figure(t.baseline_value), "baseline_year": t.baseline_year,
+    }  # fmt: skip
+
+
 def assessment_records_where(
     session: Session, run: ReportRun, f: AssessmentFilter = AssessmentFilter(), *where: Any,
     offset: int | None = None, limit: int | None = None,
@@ -105,36 +136,17 @@ def assessment_records_where(
         stmt = stmt.offset(offset)
     if limit is not None:
         stmt = stmt.limit(limit)
-    out = []
-    for a, t, p, ind, reg in session.execute(stmt):
-        m = a.metrics
-        out.append({
-            "run_id": run.id, "as_of": run.as_of.isoformat(), "id": f"{p.code}/{t.key}", "target_version": t.version,
-            "plan_code": p.code, "plan": p.title_zh, "plan_en": p.title_en, "chapter": t.chapter,
-            "region_code": reg.code, "region": reg.name_zh, "region_en": reg.name_en, "indicator_code": ind.code,
-            "indicator": ind.name_zh, "indicator_en": ind.name_en, "unit": ind.unit,
-            "comparator": t.comparator.value, "value": figure(t.value), "low": figure(t.low), "high": figure(t.high),
-            "stretch_value": figure(t.stretch_value), "target_unit": t.unit, "target_year": t.target_year,
-            "declared_form": t.declared_form.value, "period_start": t.period_start,
-            "attribute": t.attribute.value if t.attribute else None, "status": a.status, "status_zh": m.get("label_zh"),
-            "status_en": m.get("label_en"), "score": a.score, "target_level": a.target_level,
-            "base_year": a.base_year, "base_value": a.base_value, "latest_year": a.latest_year,
-            "latest_value": a.latest_value, "tau": m.get("tau"), "completion": a.completion,
-            "schedule_gap": m.get("schedule_gap"), "ref_value": m.get("ref_value"), "cagr_actual": m.get("cagr_actual"),
-            "cagr_required": m.get("cagr_required"), "pace_ratio": a.pace_ratio, "r_remain": m.get("r_remain"),
-            "gap": m.get("gap"), "shortfall": m.get("shortfall"), "projection": m.get("projection"),
-            "projection_trend": m.get("projection_trend"), "p_meet": m.get("p_meet"),
-            "strict_pass": m.get("strict_pass"), "first_met_year": m.get("first_met_year"),
-            "aggregation": m.get("aggregation"), "notes": m.get("notes", []), "inputs": a.inputs,
-            "source_document": t.source_document, "source_quote": t.source_quote,
-            "gap_share": m.get("gap_share"), "p_meet_interval": m.get("p_meet_interval"),
-            "stretch_level": m.get("stretch_level"), "stretch_met": m.get("stretch_met"),
-            "reference_year": t.reference_year, "latest_preliminary": bool(m.get("latest_preliminary")),
-            "verdict_year": m.get("verdict_year"), "base_met": m.get("base_met"), "band": m.get("band"),
-            "binding_comparator": m.get("comparator"), "indicator_kind": ind.kind.value,
-            "baseline_value": figure(t.baseline_value), "baseline_year": t.baseline_year,
-        })  # fmt: skip
-    return out
+    return [_record(run, *row) for row in session.execute(stmt)]
+
+
+def record_chunks(
+    session: Session, run: ReportRun, f: AssessmentFilter = AssessmentFilter(), *where: Any, chunk: int = 2000
+) -> Iterator[list[dict[str, Any]]]:
+    """The records of ``assessment_records_where``, in the same order, ``chunk`` at a time through the
+    database's cursor: for downloads of a whole run, in memory that does not grow with the catalog."""
+    stmt = _records_stmt(run, f, where).order_by(Plan.code, Target.key).execution_options(yield_per=chunk)
+    for part in session.execute(stmt).partitions():
+        yield [_record(run, *row) for row in part]
 
 
 def count_records_where(session: Session, run: ReportRun, f: AssessmentFilter = AssessmentFilter(),
@@ -231,6 +243,21 @@ def with_verdict(r: dict[str, Any]) -> dict[str, Any]:
 
 def _first_met_year() -> Any:
     return Assessment.metrics["first_met_year"].as_float()
+
+
+def evaluation_chunks(
+    session: Session, run: ReportRun, plan_code: str, chunk: int = 2000
+) -> Iterator[list[dict[str, Any]]]:
+    """The records of ``evaluation`` (its end-of-term ones with their verdicts, then its mid-term ones,
+    each with its evidence), ``chunk`` at a time: the download of a plan of any size."""
+    if session.scalar(select(Plan.id).where(Plan.code == plan_code)) is None:
+        raise NotFound(f"规划 {plan_code} 不存在", f"plan {plan_code!r} does not exist")
+    year = run.as_of.year
+    plan = AssessmentFilter(plan=plan_code)
+    for part in record_chunks(session, run, plan, end_of_term_condition(year), chunk=chunk):
+        yield add_evidence(session, [with_verdict(r) for r in part])
+    for part in record_chunks(session, run, plan, not_(end_of_term_condition(year)), chunk=chunk):
+        yield add_evidence(session, part)
 
 
 def end_of_term_condition(year: int) -> Any:

@@ -31,14 +31,16 @@ log = logging.getLogger("yrdmon.jobs")
 AFTER_RUN_HOOKS: list[Callable[[Session, ReportRun], None]] = [notify_jobs.after_run_digests]
 
 
-def _report(trigger: str) -> int:
+def _report(trigger: str, *, incremental: bool = False) -> int:
     from service.reports.engine import run_report_now
 
     with context().unit() as session:
-        run = run_report_now(session, trigger=trigger)
+        run = run_report_now(session, trigger=trigger, incremental=incremental)
         for hook in AFTER_RUN_HOOKS:
             hook(session, run)
-        log.info("report run %s (%s): %s targets", run.id, trigger, (run.summary or {}).get("targets"))
+        scope = (run.summary or {}).get("scope") or {}
+        log.info("report run %s (%s, %s): %s targets, %s reassessed", run.id, trigger, scope.get("kind", "full"),
+                 (run.summary or {}).get("targets"), scope.get("covered", "all"))  # fmt: skip
         return run.id
 
 
@@ -48,21 +50,28 @@ def nightly_report() -> None:
 
 
 def recompute_if_changed() -> int | None:
-    """Run a report once data has changed and then stayed quiet for the debounce period.
+    """Run a report for the changes no run has covered yet (service.domain.changes).
 
-    Changes are the committed ``DataChange`` rows no run has covered yet (see service.domain.changes):
-    however many batches a large import writes, the run starts after the last one, once; and a batch
-    that commits while a run is under way is covered by the next run, not lost.
+    Figures entered or imported name the series they touched: at once (every check, each second by
+    default), a run reassesses the targets those can change and carries the rest over from the
+    previous run (``engine.run_incremental``, which falls back to a full run where that would not be
+    exact). Other changes (the catalog) wait until data has stayed quiet for the debounce period, so
+    that however many batches a large load writes, one full run starts after the last. A change that
+    commits while a run is under way is covered by the next run, not lost.
     """
     ctx = context()
-    # every few seconds: a read-only look, which on SQLite must not queue for the write lock
+    # every second: a read-only look, which on SQLite must not queue for the write lock
     with transaction(ctx.read_sessions or ctx.sessions) as session:
-        waiting, newest = changes.newest_pending(session)
-    if not waiting or newest is None:
+        waiting = changes.pending(session)
+    if not waiting:
         return None
-    if dt.datetime.now(dt.UTC) - newest < dt.timedelta(seconds=ctx.settings.recompute_debounce_seconds):
+    narrow = ctx.settings.recompute_incremental and all(w.series is not None for w in waiting)
+    newest = max(w.at for w in waiting)
+    if not narrow and dt.datetime.now(dt.UTC) - newest < dt.timedelta(
+        seconds=ctx.settings.recompute_debounce_seconds
+    ):
         return None
-    return _report("data")
+    return _report("data", incremental=narrow)
 
 
 @dataclass(frozen=True)

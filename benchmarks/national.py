@@ -1,0 +1,98 @@
+"""Issue 18: national scale — a report run and the streamed downloads beyond 100,000 targets.
+
+For each size in ``BENCH_NATIONAL_TARGETS`` (default 100,000 and 300,000 targets over 2,800 counties,
+20 years; a national deployment is ~840,000 targets and ~17 million observations) on
+``BENCH_NATIONAL_DB`` (default PostgreSQL), prints in one run, each beside its reference measured on
+the same database:
+
+- the full report run (µs per target; peak Python memory, traced in a second run) against a plain
+  SELECT of the observation rows it uses;
+- the overview CSV download as the service streams it (``record_chunks``, written to a sink; peak
+  memory) against a plain SELECT of the run's assessment rows.
+
+Goals: flat per-target time (±20 %) and flat memory from the smallest to the largest size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+
+from sqlalchemy import text
+
+from benchmarks.harness import databases, measure, report
+from benchmarks.synthetic import build
+from service.db.models import ReportRun
+from service.db.session import make_engine, make_sessionmaker, transaction
+from service.domain.tabular import write_csv
+from service.reports.engine import run_report
+from service.reports.queries import record_chunks
+
+SIZES = [int(s) for s in os.environ.get("BENCH_NATIONAL_TARGETS", "100000,300000").split(",")]
+KINDS = tuple(os.environ.get("BENCH_NATIONAL_DB", "postgresql").split(","))
+COUNTIES = 2800
+FIELDS = ["id", "plan", "region", "indicator", "target_year", "status", "status_zh", "latest_year", "latest_value",
+          "target_level", "pace_ratio"]  # fmt: skip
+
+
+def run() -> None:
+    as_of = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    figures: list[tuple[str, int, float, float | None, float | None]] = []
+    for size in SIZES:
+        with databases(KINDS) as dbs:
+            for kind, url in dbs:
+                engine = make_engine(url)
+                data = build(engine, targets=size, regions=COUNTIES)
+                sessions = make_sessionmaker(engine)
+
+                def plain_read() -> None:
+                    with engine.connect() as conn:
+                        conn.execute(text(
+                            "SELECT o.id, o.indicator_id, o.region_id, o.period, o.value, o.status, o.reported_at "
+                            "FROM observations o JOIN targets t ON t.indicator_id = o.indicator_id "
+                            "AND t.region_id = o.region_id WHERE t.valid_to IS NULL"
+                        )).all()  # fmt: skip
+
+                def full_run() -> None:
+                    with transaction(sessions) as s:
+                        run_report(s, as_of=as_of, now=as_of)
+
+                reference = measure(
+                    "plain SELECT of the rows used (reference)", plain_read, rows=data.observations
+                )
+                service = measure("report run (read, assess, store)", full_run, rows=data.observations)
+                traced = measure("report run, memory traced", full_run, trace_memory=True)
+                report(f"report run on {kind}: {size:,} targets, {data.observations:,} observations",
+                       service, reference, "goal: flat µs per target")  # fmt: skip
+                per_target = service.seconds / size * 1e6
+                print(f"  per target: {per_target:.0f} µs; peak Python memory of a run "
+                      f"{(traced.peak_bytes or 0) / 2**20:,.0f} MiB")  # fmt: skip
+
+                with sessions() as s:
+                    run_id = s.query(ReportRun.id).order_by(ReportRun.id.desc()).limit(1).scalar()
+
+                def download() -> None:
+                    sink = io.StringIO()
+                    with transaction(make_sessionmaker(engine, write=False)) as s:
+                        r = s.get(ReportRun, run_id)
+                        assert r is not None
+                        write_csv(sink, FIELDS, [])
+                        for rows in record_chunks(s, r):
+                            write_csv(sink, FIELDS, rows, header=False)
+                            sink.seek(0)
+                            sink.truncate()
+
+                def plain_assessments() -> None:
+                    with engine.connect() as conn:
+                        conn.execute(text("SELECT * FROM assessments WHERE run_id = :r"), {"r": run_id}).all()
+
+                ref_dl = measure("plain SELECT * of the run's assessments (reference)", plain_assessments)
+                dl = measure("overview CSV, streamed", download, rows=size, trace_memory=True)
+                report(f"overview CSV on {kind}: {size:,} targets", dl, ref_dl, "goal: flat memory")
+                figures.append((kind, size, per_target, traced.peak_bytes, dl.peak_bytes))
+                engine.dispose()
+    print("summary by size:")
+    for kind, size, per_target, run_peak, dl_peak in figures:
+        print(f"  {kind} {size:>9,} targets: run {per_target:6.0f} µs/target, run peak "
+              f"{(run_peak or 0) / 2**20:8,.0f} MiB, download peak {(dl_peak or 0) / 2**20:6.1f} MiB")  # fmt: skip
