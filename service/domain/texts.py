@@ -1,0 +1,225 @@
+"""Every text people read, in Chinese (first) and English, in one place that every layer can use (web
+pages, reports, e-mails, command-line messages) without importing the web layer; and the locale's way of
+writing numbers, percentages, dates and times (Babel's CLDR data: 12,345.6 / 4.2 % / 2026年12月4日), times
+always in Beijing time (Asia/Shanghai), whatever the server's zone; stored times stay UTC.
+
+``t(key, lang)`` picks a text; ``TEXTS`` holds them as ``key: (zh, en)``. A key not found is shown as
+itself, which the page-language browser test (tests/test_web_see.py) catches."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal, format_percent
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "app": ("长三角规划目标监测", "YRD plan-target monitoring"),
+    "overview": ("总览", "Overview"),
+    "plans": ("规划", "Plans"),
+    "indicators": ("指标", "Indicators"),
+    "entry": ("数据填报", "Data entry"),
+    "upload": ("批量导入", "Upload"),
+    "login": ("登录", "Log in"),
+    "logout": ("退出", "Log out"),
+    "username": ("用户名", "Username"),
+    "password": ("密码", "Password"),
+    "as_of": ("数据截至", "Data as of"),
+    "run": ("报告运行", "Report run"),
+    "no_run": ("还没有报告运行。管理员可运行 yrdmon report run，或等待调度器自动计算。",
+               "No report run yet. An administrator can run `yrdmon report run`, or wait for the scheduler."),
+    "status_counts": ("各规划目标状态", "Targets by status, per plan"),
+    "grid": ("目标达成矩阵（指标 × 地区）", "Attainment grid (indicators × regions)"),
+    "filter": ("筛选", "Filter"),
+    "regions_range": ("地区 {first}–{last}，共 {total} 个", "Regions {first}–{last} of {total}"),
+    "grid_pages": ("矩阵分页", "Grid pages"),
+    "rows_range": ("第 {first}–{last} 条，共 {total} 条", "Rows {first}–{last} of {total}"),
+    "regions_pages": ("地区分页", "Region pages"),
+    "chart_regions_note": ("图中为本页地区 {first}–{last}（{first_region}至{last_region}），共 {total} 个地区；全部数据请下载 CSV",
+                           "The chart shows this page's regions {first}–{last} ({first_region} to {last_region}) of {total}; download the CSV for all of them"),
+    "verdict_filter": ("结论（末期）", "Verdict (end of term)"),
+    "status_filter": ("状态（中期）", "Status (mid-term)"),
+    "first_page": ("首页", "First"),
+    "prev_page": ("上一页", "Previous"),
+    "next_page": ("下一页", "Next"),
+    "last_page": ("末页", "Last"),
+    "page_no": ("页码", "Page"),
+    "go_to_page": ("跳转", "Go"),
+    "region_hint": ("输入地区名称或代码", "Region name or code"),
+    "no_match": ("没有符合筛选条件的目标", "No targets match the filters"),
+    "all": ("全部", "All"),
+    "plan": ("规划", "Plan"),
+    "region": ("地区", "Region"),
+    "category": ("类别", "Category"),
+    "target_year": ("目标年", "Target year"),
+    "indicator": ("指标", "Indicator"),
+    "target": ("目标", "Target"),
+    "status": ("状态", "Status"),
+    "latest": ("最新值", "Latest value"),
+    "year": ("年份", "Year"),
+    "value": ("数值", "Value"),
+    "unit": ("单位", "Unit"),
+    "download_csv": ("下载数据（CSV）", "Download data (CSV)"),
+    "source_sentence": ("规划原文", "Source sentence"),
+    "assessment": ("评估", "Assessment"),
+    "observations": ("观测值", "Observations"),
+    "revised": ("已修订的旧值", "Superseded (revised) value"),
+    "baseline": ("基期值", "Baseline"),
+    "reference_path": ("序时进度参考路径", "Reference path (schedule)"),
+    "required_path": ("剩余所需路径", "Required remaining path"),
+    "projection": ("按当前速度的预测", "Projection at the current pace"),
+    "trend": ("趋势外推", "Trend projection"),
+    "target_point": ("目标值", "Target"),
+    "band": ("目标区间（约/左右）", "Target band (about)"),
+    "stretch": ("力争值", "Stretch value"),
+    "time_elapsed": ("时间进度", "Time elapsed"),
+    "completion": ("完成进度", "Completion"),
+    "pace_ratio": ("速度比", "Pace ratio"),
+    "required_rate": ("剩余年均所需增速", "Required annual rate from now"),
+    "actual_rate": ("实际年均增速", "Actual average annual rate"),
+    "gap": ("差距", "Gap"),
+    "p_meet": ("实现概率", "Probability of meeting it"),
+    "evaluation": ("规划评估", "Plan evaluation"),
+    "end_of_term": ("末期评估（目标年已到）", "End-of-term evaluation (target year reached)"),
+    "mid_term": ("中期评估（远期目标）", "Mid-term evaluation (later targets)"),
+    "verdict": ("结论", "Verdict"),
+    "evidence": ("依据", "Evidence"),
+    "shortfall": ("差额", "Shortfall"),
+    "download_report": ("下载评估报告：", "Download the report:"),
+    "preliminary_mark": ("（初步数据）", " (preliminary data)"),  # a status resting on a preliminary figure
+    "latest_run": ("最新", "latest"),
+    "regions_vs_targets": ("各地区与目标对比", "Regions against their targets"),
+    "pick_year": ("填报年份", "Year to report"),
+    "save": ("保存", "Save"),
+    "dry_run": ("试运行（只检查不写入）", "Dry run (check only)"),
+    "reason": ("修订原因", "Revision reason"),
+    "last_year_value": ("上年值", "Last year's value"),
+    "current_value": ("本年已填值", "Value entered"),
+    "history": ("修改记录", "History"),
+    "confirm": ("确认异常值", "Confirm unusual value"),
+    "series_break": ("统计口径调整", "Series break"),
+    "other_figures": ("其他来源及部分年度数据（未计入评估）", "Other sources' and part-year figures (not counted)"),
+    "coverage": ("部分年度（如1-10月，全年留空）", "Part of the year (e.g. 1-10月; empty: whole year)"),
+    "file": ("文件（CSV 或 XLSX）", "File (CSV or XLSX)"),
+    "template": ("下载填报模板", "Download a template"),
+    "submit": ("提交", "Submit"),
+    "login_needed": ("请先登录", "Please log in"),
+    "bad_login": ("用户名或密码错误", "Wrong username or password"),
+    "login_locked": ("登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试。",
+                     "Too many failed logins: locked for now; try again in {minutes} min."),
+    "forbidden": ("您无权访问此页面", "You may not open this page"),
+    "language": ("English", "中文"),
+    "not_found": ("找不到该页面", "Page not found"),
+    "rows": ("行", "Row"),
+    "problems": ("问题", "Problems"),
+    "result": ("结果", "Result"),
+    "targets_count": ("目标数", "Number of targets"),
+    "plan_issuer": ("发布机关", "Issued by"),
+    "base_year": ("基期年", "Base year"),
+    "targets_by_year": ("目标数（按目标年）", "Targets by target year"),
+    "no_targets": ("无量化目标", "no quantified targets"),
+    "subscriptions": ("邮件订阅", "E-mail subscriptions"),
+    "entered_by": ("填报人", "Entered by"),
+    "entered_at": ("时间", "When"),
+    "via": ("途径", "Via"),
+    "source": ("来源", "Source"),
+    "published": ("发布日期", "Published"),
+    "recorded_until": ("录入截至", "recorded until"),
+    "published_hint": ("来源发布该数据的日期；不填则以录入时间计", "when the source made the figures public; "
+                       "left empty, the time of entry stands in"),
+    "published_unknown": ("未知（以录入时间 {day} 计）", "unknown ({day}, the entry time, stands in)"),
+    "subscribe": ("订阅", "Subscribe"),
+    "unsubscribe": ("退订", "Unsubscribe"),
+    "cadence": ("频率", "Cadence"),
+    "cadence_after_run": ("每次报告运行后（有变化时）", "After each run (when something changed)"),
+    "cadence_weekly": ("每周", "Weekly"),
+    "cadence_monthly": ("每月", "Monthly"),
+    "mail_language": ("邮件语言", "Language"),
+    "codes_hint": ("代码，逗号分隔，留空为全部", "codes, comma-separated; empty = all"),
+    "status_insufficient_data": ("数据不足", "Insufficient data"),
+    "status_achieved": ("已实现", "Achieved"),
+    "status_achieved_early": ("提前实现", "Achieved early"),
+    "status_missed": ("未实现", "Missed"),
+    "status_on_track": ("符合序时进度", "On track"),
+    "status_needs_acceleration": ("略滞后", "Needs acceleration"),
+    "status_off_track": ("明显滞后", "Off track"),
+    "status_regressing": ("逆向变化", "Regressing"),
+    "status_qualitative": ("定性目标", "Qualitative target"),
+    "attribute": ("属性", "Attribute"),
+    "attribute_binding": ("约束性", "Binding"),
+    "attribute_anticipatory": ("预期性", "Anticipatory"),
+    "period": ("规划期", "Plan period"),
+    "target_period": ("适用期间", "Period"),
+    "qualitative_note": ("定性目标：规划未给出数值（如“完成省定目标”“基本稳定”“与经济增长同步”），按原文列示，不作数值评估。",
+                         "Qualitative target: the plan gives no number (e.g. “meet the province's target”, “basically stable”, “in step with economic growth”); shown with its words, not assessed numerically."),
+    "each_year_note": ("逐年目标：期间每一年都须达到该值；末期结论需要每一年的数据。",
+                       "Yearly target: every year of the period must meet the value; the end-of-term verdict needs every year's figure."),
+    "plan_targets": ("规划目标", "Plan targets"),
+    "targets_of_plan": ("目标（共 {total} 个：约束性 {binding} 个，预期性 {anticipatory} 个，定性 {qualitative} 个）",
+                        "Targets ({total}: {binding} binding, {anticipatory} anticipatory, {qualitative} qualitative)"),
+    "kinds": ("属性 / 定性", "Attribute / qualitative"),
+    "all_targets": ("全部目标", "All targets"),
+    "not_assessed_yet": ("尚未评估", "not assessed yet"),
+}  # fmt: skip
+
+
+def t(key: str, lang: str) -> str:
+    zh, en = TEXTS.get(key, (key, key))
+    return en if lang == "en" else zh
+
+
+def pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+def _locale(lang: str) -> str:
+    return LOCALES["en" if lang == "en" else "zh"]
+
+
+def number(value: float | Decimal | int | str | None, lang: str, digits: int = 4) -> str:
+    """A figure as people write it: grouped thousands, at most ``digits`` decimals, no trailing zeros, never
+    an exponent (4.10000000 → 4.1, 1.5E+2 → 150, 142351.5 → 142,351.5). None is an empty string."""
+    if value is None or value == "":
+        return ""
+    pattern = "#,##0" + ("." + "#" * digits if digits > 0 else "")
+    return str(format_decimal(Decimal(str(value)), format=pattern, locale=_locale(lang)))
+
+
+def percent(fraction: float | Decimal | None, lang: str, digits: int = 1) -> str:
+    """A fraction as a percentage (2.875 → 287.5%); None is an empty string."""
+    if fraction is None:
+        return ""
+    pattern = "#,##0" + ("." + "#" * digits if digits > 0 else "") + "%"
+    return str(format_percent(Decimal(str(fraction)), format=pattern, locale=_locale(lang)))
+
+
+def local_time(moment: dt.datetime) -> dt.datetime:
+    """A stored time (UTC; SQLite gives it back without a zone) in Beijing time."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(BEIJING)
+
+
+def when(moment: dt.datetime | None, lang: str) -> str:
+    """A stored time as a Beijing-time date and minute in the locale's words: 2026年12月4日 23:34 /
+    Dec 4, 2026, 11:34 PM. Never seconds, microseconds or an ISO string."""
+    if moment is None:
+        return ""
+    local = local_time(moment)
+    locale = _locale(lang)
+    sep = ", " if lang == "en" else " "
+    return f"{format_date(local, 'medium', locale=locale)}{sep}{format_time(local, 'short', locale=locale)}"
+
+
+def day(value: dt.date | dt.datetime | None, lang: str) -> str:
+    """A date in the locale's words (2026年12月4日 / Dec 4, 2026); a time is first put in Beijing time."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = local_time(value).date()
+    return str(format_date(value, "medium", locale=_locale(lang)))
