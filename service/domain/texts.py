@@ -9,6 +9,7 @@ itself, which the page-language browser test (tests/test_web_see.py) catches."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "username": ("用户名", "Username"),
     "password": ("密码", "Password"),
     "as_of": ("数据截至", "Data as of"),
+    "beijing_time": ("北京时间", "Beijing time"),
     "run": ("报告运行", "Report run"),
     "no_run": ("还没有报告运行。管理员可运行 yrdmon report run，或等待调度器自动计算。",
                "No report run yet. An administrator can run `yrdmon report run`, or wait for the scheduler."),
@@ -223,3 +225,75 @@ def day(value: dt.date | dt.datetime | None, lang: str) -> str:
     if isinstance(value, dt.datetime):
         value = local_time(value).date()
     return str(format_date(value, "medium", locale=_locale(lang)))
+
+
+# --- notes of the methodology ------------------------------------------------------------------
+# Assessments carry their notes in English as stored in a report run (service/domain/progress.py,
+# service/reports/engine.py); a Chinese page shows them through this table, so runs stored before keep
+# reading in Chinese too. Each pattern matches one note as written there; its groups fill the Chinese.
+NOTES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern + r"$"), zh)
+    for pattern, zh in (
+        (r"no value for (\d+); the chain stops at (\d+)", "{0}年无数值，连乘至{1}年为止"),
+        (r"rate (\S+) % in (\d+) cannot be chained; the chain stops at (\d+)", "{1}年增速{0}%无法连乘，连乘至{2}年为止"),
+        (r"no value for the target year (\d+): the verdict rests on (\d+)", "目标年{0}年无数值：结论依据{1}年数值"),
+        (r"values after the target year (\d+) are not used", "目标年{0}年之后的数值不予采用"),
+        (r"annual rates chained into an index \((\d+) = 100\); rates are never fed to a CAGR",
+         "年度增速连乘为指数（{0}年 = 100），增速不直接计算年均增速"),
+        (r"yearly additions summed from (\d+) \((\d+) = 0\)", "自{0}年起逐年累加（{1}年 = 0）"),
+        (r"no base year; the earliest observation \((\d+)\) is used as the base", "无基期年：以最早数值（{0}年）为基期"),
+        (r"base year (\d+) has no value; the nearest later year (\d+) is used", "基期年{0}年无数值，采用其后最近的{1}年"),
+        (r"end-of-term verdict on the (\d+) value alone: no value for (.+) or later before (\d+)",
+         "末期结论仅依据{0}年数值：{2}年前没有{1}及以后的数值"),
+        (r"each year of (\d+)–(\d+) must meet the value on its own", "{0}—{1}年每一年都须达到该值"),
+        (r"x_t = (\S+) is beyond the band on the better side: counted as achieved", "最新值 {0} 优于目标区间：视为已实现"),
+        (r"no value for (\d+) or later: the verdict rests on (\d+), when the target was met early",
+         "{0}年及以后无数值：结论依据{1}年（当年已提前实现）"),
+        (r"the target year (\d+) has passed with no value for \d+ or later: no end-of-term verdict; expected \(预计\) at \d+: (\S+)",
+         "目标年{0}年已过，尚无{0}年及以后的数值，暂无末期结论；预计{0}年为 {1}"),
+        (r"the target year (\d+) has passed with no value for \d+ or later: no end-of-term verdict",
+         "目标年{0}年已过，尚无{0}年及以后的数值，暂无末期结论"),
+        (r"met at the base year (\d+) but not at (\d+)", "基期{0}年已达到，{1}年未达到"),
+        (r"pace ratio needs values > 0; status from the linear schedule ratio P/τ", "速度比需要正数值：状态按线性序时比 P/τ 判断"),
+        (r"(\d+): (\S+) does not meet (\S+)", "{0}年：{1} 未达到 {2}"),
+        (r"a year of the period fell short: the end-of-term verdict can no longer be achieved",
+         "期间已有一年未达到：末期结论已不可能为已实现"),
+        (r"met in (\d+) but not in (\d+)", "{0}年已达到，{1}年未达到"),
+        (r"no ratio to the required level \(values <= 0\); the year is short of it", "数值非正，无法与要求水平比较：该年按未达到计"),
+        (r"the target has no binding value", "目标没有约束数值"),
+        (r"declared form '(.+)' is not defined for a growth-rate indicator", "增速类指标不适用“{0}”表述形式"),
+        (r"base year (\d+) is not before the target year (\d+)", "基期年{0}年不早于目标年{1}年"),
+        (r"no reference year or plan base year: the period is unknown", "没有参照年或规划基期年：期间未知"),
+        (r"no reference year or plan base year: the target level is undefined", "没有参照年或规划基期年：目标水平无法确定"),
+        (r"no data", "暂无数据"),
+        (r"no value in or after the base year (\d+)", "基期年{0}年及以后没有数值"),
+        (r"no value before the target year (\d+)", "目标年{0}年之前没有数值"),
+        (r"the target level needs a positive base value \(x_(\d+) = (\S+)\)", "目标水平需要正的基期值（{0}年为 {1}）"),
+        (r"the tolerance band has no level", "目标区间没有数值"),
+        (r"a yearly target needs period_start \(the first year it must hold\)", "逐年目标需要起始年（须达到的第一年）"),
+        (r"period_start (\d+) is after the target year (\d+)", "起始年{0}年晚于目标年{1}年"),
+        (r"fewer than 2 points in \[(\d+|None), (\d+)\]", "{0}—{1}年不足两个数值"),
+        (r"series break in (.+) inside the window", "{0}年统计口径调整，位于评估区间内"),
+        (r"no pace measure: the target level equals the base value", "目标水平等于基期值，无法衡量进度"),
+        (r"no value yet for any year of (\d+)–(\d+)", "{0}—{1}年尚无任何数值"),
+        (r"rates and indices without components are not aggregated over a zone; see its members",
+         "无分子分母的比率和指数不按区域汇总，请查看各成员地区"),
+        (r"ratio of summed (\S+) to summed (\S+) over (\d+) members", "{2}个成员地区的 {0} 合计与 {1} 合计之比"),
+        (r"sum over (\d+) member regions \(years where every member has data\)", "{0}个成员地区合计（仅各成员均有数据的年份）"),
+        (r"定性目标，不作数值评估 / qualitative target: shown with its words, not assessed numerically",
+         "定性目标，不作数值评估"),
+    )
+)  # fmt: skip
+
+
+def note(text: str, lang: str) -> str:
+    """One of an assessment's notes in the page's language (stored in English; see NOTES_ZH)."""
+    if text.startswith("定性目标，不作数值评估 / "):
+        return text.split(" / ", 1)[0 if lang != "en" else 1]
+    if lang == "en":
+        return text
+    for pattern, zh in NOTES_ZH:
+        m = pattern.match(text)
+        if m:
+            return zh.format(*m.groups())
+    return text

@@ -29,6 +29,7 @@ from service.domain.auth import (
     start_session,
     touch_session,
 )
+from service.domain import texts
 from service.domain.errors import DomainError, NotFound
 from service.domain.observations import ObservationInput, Resolver, ingest, writable_region_ids
 from service.domain.tabular import read_table, write_csv
@@ -84,6 +85,8 @@ def render(
         csrf=csrf_token(request),
         other_lang="en" if lang == "zh" else "zh", path=request.url.path, query=request.url.query,
         target_text=lambda r: target_text(r, lang), attribute_text=lambda a: attribute_text(a, lang),
+        num=lambda v, digits=4: texts.number(v, lang, digits), pct=lambda v, digits=1: texts.percent(v, lang, digits),
+        when=lambda m: texts.when(m, lang), day=lambda d: texts.day(d, lang), note=lambda n: texts.note(n, lang),
     )  # fmt: skip
     response = TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)
     if request.query_params.get("lang") in ("zh", "en"):
