@@ -106,7 +106,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "confirm": ("确认异常值", "Confirm unusual value"),
     "series_break": ("统计口径调整", "Series break"),
     "other_figures": ("其他来源及部分年度数据（未计入评估）", "Other sources' and part-year figures (not counted)"),
-    "coverage": ("部分年度（如1-10月，全年留空）", "Part of the year (e.g. 1-10月; empty: whole year)"),
+    "coverage": ("部分年度（如1-10月，全年留空）", "Part of the year (e.g. Jan–Oct; empty: whole year)"),
     "file": ("文件（CSV 或 XLSX）", "File (CSV or XLSX)"),
     "template": ("下载填报模板", "Download a template"),
     "submit": ("提交", "Submit"),
@@ -126,6 +126,32 @@ TEXTS: dict[str, tuple[str, str]] = {
     "targets_by_year": ("目标数（按目标年）", "Targets by target year"),
     "no_targets": ("无量化目标", "no quantified targets"),
     "subscriptions": ("邮件订阅", "E-mail subscriptions"),
+    "plan_reader": ("规划读取", "Plan reader"),
+    "no_data": ("无数据", "no data"),
+    "year_suffix": ("年", ""),
+    "category_economy": ("经济发展", "Economy"),
+    "category_environment": ("生态环境", "Environment"),
+    "category_industry": ("产业发展", "Industry"),
+    "category_infrastructure": ("基础设施", "Infrastructure"),
+    "category_innovation": ("科技创新", "Innovation"),
+    "category_openness": ("对外开放", "Openness"),
+    "category_people": ("民生福祉", "People's well-being"),
+    "category_public_service": ("公共服务", "Public services"),
+    "category_other": ("其他", "Other"),
+    "email": ("电子邮箱", "E-mail"),
+    "mail_lang_zh": ("中文邮件", "in Chinese"),
+    "mail_lang_en": ("英文邮件", "in English"),
+    "obs_final": ("最终数据", "Final"),
+    "obs_preliminary": ("初步数据", "Preliminary"),
+    "obs_plan_baseline": ("规划基期值", "Plan baseline"),
+    "obs_revised": ("已修订", "Revised"),
+    "obs_retracted": ("已撤回", "Retracted"),
+    "via_api": ("接口", "API"),
+    "via_web": ("网页填报", "Web form"),
+    "via_cli": ("命令行导入", "Command line"),
+    "via_catalog": ("目录数据文件", "Catalog data file"),
+    "via_scheduler": ("调度任务", "Scheduler"),
+    "coverage_example": ("1-10月", "Jan–Oct"),
     "entered_by": ("填报人", "Entered by"),
     "entered_at": ("时间", "When"),
     "via": ("途径", "Via"),
@@ -297,3 +323,53 @@ def note(text: str, lang: str) -> str:
         if m:
             return zh.format(*m.groups())
     return text
+
+
+# --- units ---------------------------------------------------------------------------------------
+# Units are stored as the plans write them (Chinese); English pages show them in English. A unit not
+# listed is shown as stored (the page-language browser test names it).
+UNITS_EN: dict[str, str] = {
+    "%": "%", "‰": "‰", "百分点": " percentage points", "EFLOPS": " EFLOPS", "1/10万": " per 100,000",
+    "个": "", "人": " people", "名": " people", "名（个）": "", "家": " firms", "件": " items", "项": " items",
+    "条": " lines", "条（段）": " sections", "处": " sites", "所": " institutions", "支": " teams",
+    "场": " events", "户": " households", "类": " categories", "起": " cases", "张": "", "套": " units",
+    "倍": " times", "年": " years", "岁": " years", "小时": " hours", "分": " points", "指数": " (index)",
+    "年一遇": "-year return period",
+    "元": " yuan", "万元": " 10k yuan", "亿元": " 100m yuan", "万亿元": " trillion yuan", "美元": " US dollars",
+    "万美元": " 10k US dollars", "亿美元": " 100m US dollars", "万元/人": " 10k yuan per person",
+    "人/亿元": " people per 100m yuan",
+    "万人": " 10k people", "万人次": " 10k visits", "亿人次": " 100m trips", "万个": " 10k", "万家": " 10k firms",
+    "万套": " 10k units", "万宗": " 10k parcels", "万幢": " 10k buildings", "万张": " 10k", "万户": " 10k households",
+    "公里": " km", "平方公里": " km²", "平方米": " m²", "万平方米": " 10k m²", "万公顷": " 10k ha",
+    "万亩": " 10k mu", "公里/万平方公里": " km per 10k km²", "公里/百平方公里": " km per 100 km²",
+    "万千瓦": " 10 MW", "亿千瓦时": " 100 GWh", "万吨": " 10k t", "亿吨": " 100m t", "亿斤": " 50k t",
+    "万吨标煤": " 10k tce", "吨标准煤/万元": " tce per 10k yuan", "吨/万元": " t per 10k yuan",
+    "立方米/万元": " m³ per 10k yuan", "平方米/万元": " m² per 10k yuan", "微克/立方米": " µg/m³",
+    "万标准箱": " 10k TEU", "万标箱": " 10k TEU", "万TEU": " 10k TEU",
+}  # fmt: skip
+
+
+def unit(text: str | None, lang: str) -> str:
+    """A unit as written after a number in the page's language: 亿元 / " 100m yuan"; % stays %."""
+    if not text:
+        return ""
+    if lang != "en":
+        return text
+    return UNITS_EN.get(text, text)
+
+
+def unit_name(text: str | None, lang: str) -> str:
+    """A unit on its own (a column, an axis title): 亿元 / 100m yuan; a count without a unit: —."""
+    shown = unit(text, lang).strip()
+    return shown or ("—" if lang == "en" else (text or ""))
+
+
+def paren(text: str, lang: str) -> str:
+    """A parenthetical in the language's punctuation: （亿元） / " (100m yuan)"; empty text gives ""."""
+    if not text:
+        return ""
+    return f" ({text})" if lang == "en" else f"（{text}）"
+
+
+def colon(lang: str) -> str:
+    return ": " if lang == "en" else "："

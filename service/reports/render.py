@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, select_autoescape
 
+from service.domain import texts
 from service.domain.statuses import QUALITATIVE, STATUS_LABELS, Status
 from service.domain.tabular import write_csv, xlsx_append
 
@@ -54,7 +55,7 @@ COLUMNS: list[tuple[str, str, str]] = [
 def target_text(r: dict[str, Any], lang: str = "zh") -> str:
     """A target as a short phrase: ≥3.7%, 年均增长≥5%, 每年≥30万人, 2026–2030年累计≥150万人, 定性：…"""
     en = lang == "en"
-    unit = r.get("target_unit") or ""
+    unit = texts.unit(r.get("target_unit"), lang)
     if r["comparator"] == "qualitative":
         return ("Qualitative: " if en else "定性：") + (r.get("source_quote") or "")
     if r["comparator"] == "range":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.reports.render import STATUS_COLOURS, STATUS_ICONS
+from service.domain import texts
 from service.web.i18n import t
 
 FONT = {"family": "system-ui, 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif", "size": 13}
@@ -52,7 +53,7 @@ def status_counts(plans: list[dict[str, Any]], lang: str) -> dict[str, Any]:
 def target_chart(d: dict[str, Any], lang: str) -> dict[str, Any]:
     """A target's trajectory: observations (revisions as such), baseline, reference path, target,
     band/range/stretch, projection and the required remaining path."""
-    unit = d["unit"]
+    unit = texts.unit(d["unit"], lang).strip()
     hover = "%{x}: %{y:.4g} " + unit
     traces: list[dict[str, Any]] = []
     if d["revised"]:
@@ -114,12 +115,17 @@ def target_chart(d: dict[str, Any], lang: str) -> dict[str, Any]:
             "y": [d["stretch"]], "marker": {"symbol": "triangle-up", "size": 13, "color": "#CC79A7"},
             "hovertemplate": t("stretch", lang) + "<br>" + hover + "<extra></extra>",
         })  # fmt: skip
-    title = f"{d['indicator']} · {d['region']}"
-    return {"data": traces, "layout": _layout(title, f"{d['indicator']}（{unit}）", t("year", lang))}
+    en = lang == "en"
+    indicator = d.get("indicator_en") if en and d.get("indicator_en") else d["indicator"]
+    region = d.get("region_en") if en and d.get("region_en") else d["region"]
+    title = f"{indicator} · {region}"
+    y_title = indicator + texts.paren(texts.unit_name(d["unit"], lang), lang)
+    return {"data": traces, "layout": _layout(title, y_title, t("year", lang))}
 
 
 def regions_chart(rows: list[dict[str, Any]], indicator: str, unit: str, lang: str) -> dict[str, Any]:
     """An indicator across regions: latest values as bars coloured by status, targets as markers."""
+    stored_unit, unit = unit, texts.unit(unit, lang).strip()
     names = [f"{r['region']} {r['target_year']}" for r in rows]
     bars = {
         "type": "bar", "name": t("latest", lang), "x": names, "y": [r["latest_value"] for r in rows],
@@ -134,7 +140,10 @@ def regions_chart(rows: list[dict[str, Any]], indicator: str, unit: str, lang: s
         "marker": {"symbol": "star", "size": 14, "color": "#009E73", "line": {"color": "#000", "width": 1}},
         "hovertemplate": "%{x}<br>" + t("target_point", lang) + ": %{y:.4g} " + unit + "<extra></extra>",
     }  # fmt: skip
-    layout = _layout(f"{indicator}：{t('regions_vs_targets', lang)}", f"{indicator}（{unit}）")
+    layout = _layout(
+        f"{indicator}{texts.colon(lang)}{t('regions_vs_targets', lang)}",
+        indicator + texts.paren(texts.unit_name(stored_unit, lang), lang),
+    )
     layout["xaxis"] = {"automargin": True}
     return {"data": [bars, targets], "layout": layout}
 

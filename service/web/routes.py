@@ -87,6 +87,8 @@ def render(
         target_text=lambda r: target_text(r, lang), attribute_text=lambda a: attribute_text(a, lang),
         num=lambda v, digits=4: texts.number(v, lang, digits), pct=lambda v, digits=1: texts.percent(v, lang, digits),
         when=lambda m: texts.when(m, lang), day=lambda d: texts.day(d, lang), note=lambda n: texts.note(n, lang),
+        unit=lambda u: texts.unit(u, lang), unit_name=lambda u: texts.unit_name(u, lang),
+        paren=lambda x: texts.paren(x, lang), colon=texts.colon(lang),
     )  # fmt: skip
     response = TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)
     if request.query_params.get("lang") in ("zh", "en"):
@@ -560,6 +562,9 @@ def entry_history(
         .where(Indicator.code == indicator, Region.code == region, Observation.period == year)
         .order_by(Observation.reported_at, Observation.id)
     ).all()  # fmt: skip
-    return render(
-        request, "history.html", lang, checked, rows=rows, indicator=indicator, region=region, year=year
-    )
+    ind = session.scalar(select(Indicator).where(Indicator.code == indicator))
+    reg = session.scalar(select(Region).where(Region.code == region))
+    indicator_name = (ind.name_en if lang == "en" else ind.name_zh) if ind else indicator
+    region_name = (reg.name_en if lang == "en" else reg.name_zh) if reg else region
+    return render(request, "history.html", lang, checked, rows=rows, indicator=indicator, region=region, year=year,
+                  indicator_name=indicator_name, region_name=region_name)  # fmt: skip
