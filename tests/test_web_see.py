@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -79,7 +78,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
     admin, one editor (Hangzhou) and one viewer, and one plan-reader reading to review."""
     from service.db.models import Role
     from service.db.session import make_engine, make_sessionmaker, transaction
-    from service.domain import users
+    from service.domain import plan_review, users
+    from tests.test_plan_reader import PLAN
 
     tmp = tmp_path_factory.mktemp("see")
     env = {"YRDMON_DATABASE_URL": f"sqlite:///{tmp / 'see.sqlite3'}"}
@@ -88,7 +88,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
     engine = make_engine(env["YRDMON_DATABASE_URL"])
     now = dt.datetime.now(dt.UTC)
     with transaction(make_sessionmaker(engine)) as session:
-        users.create_user(session, username="chief", role=Role.ADMIN, password=PASSWORD, now=now)
+        chief = users.create_user(session, username="chief", role=Role.ADMIN, password=PASSWORD, now=now)
+        session.flush()
+        plan_review.create_reading(session, chief, filename="city-plan.txt", content=PLAN.encode(),
+                                   plan_code="test-city-15th-fyp", plan_title="上海市青浦区国民经济和社会发展第十五个五年规划纲要",
+                                   issued="2026", now=now)  # fmt: skip
         users.create_user(session, username="hz", role=Role.EDITOR, password=PASSWORD, region_codes=["330100"],
                           now=now)  # fmt: skip
         users.create_user(session, username="reader", role=Role.VIEWER, password=PASSWORD, now=now)
@@ -134,6 +138,7 @@ def pages(base: str, context) -> list[tuple[str, str, str]]:  # type: ignore[no-
         ("upload", "/upload", "editor"),
         ("subscriptions", "/subscriptions", "viewer"),
         ("plan-reader", "/plan-reader", "admin"),
+        ("plan-review", "/plan-reader/1", "admin"),
         ("forbidden", "/upload", "viewer"),
     ]
 
@@ -181,7 +186,10 @@ def test_every_page_speaks_one_language_and_fits_a_phone(browser, site) -> None:
                     if words:
                         problems.append(f"{where}: English under zh: {sorted(set(words))[:12]}")
                 else:
-                    runs = {text[max(0, m.start() - 25) : m.end() + 5].replace("\n", " ") for m in HAN_RUN.finditer(text)}
+                    runs = {
+                        text[max(0, m.start() - 25) : m.end() + 5].replace("\n", " ")
+                        for m in HAN_RUN.finditer(text)
+                    }
                     if runs:
                         problems.append(f"{where}: Chinese under en: {sorted(runs)[:12]}")
                 page.close()

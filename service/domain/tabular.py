@@ -60,10 +60,16 @@ def unguard(text: Any) -> Any:
     return text
 
 
-def write_csv(stream: Any, fields: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
-    """Every CSV the service writes: a header of ``fields`` and one line per row, cells made safe."""
+def write_csv(
+    stream: Any, fields: Sequence[str], rows: Iterable[Mapping[str, Any]], labels: Sequence[str] | None = None
+) -> None:
+    """Every CSV the service writes: a header (``labels`` in words, else ``fields``) and one line per row,
+    cells made safe."""
     writer = csv.DictWriter(stream, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
+    if labels is None:
+        writer.writeheader()
+    else:
+        writer.writerow({f: spreadsheet_safe(label) for f, label in zip(fields, labels, strict=True)})
     writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
 
 

@@ -128,6 +128,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "subscriptions": ("邮件订阅", "E-mail subscriptions"),
     "plan_reader": ("规划读取", "Plan reader"),
     "no_data": ("无数据", "no data"),
+    # why a target's status changed (progress e-mails), and how often they come
+    "change_new_data": ("新数据", "new data"),
+    "change_revised": ("数据修订", "revised data"),
+    "change_target_changed": ("目标调整", "target changed"),
+    "change_data_withdrawn": ("数据撤回", "data withdrawn"),
+    "change_recomputed": ("按新日期重新评估", "re-assessed at a later date"),
+    "change_target_added": ("新增目标", "new target"),
+    "change_target_removed": ("目标取消", "target removed"),
+    "mail_cadence_after_run": ("每次报告运行后（有变化时）", "after each report run that changes something"),
+    "mail_cadence_weekly": ("每周", "weekly"),
+    "mail_cadence_monthly": ("每月", "monthly"),
+    "target_id": ("目标编号", "Target id"),
     "year_suffix": ("年", ""),
     "category_economy": ("经济发展", "Economy"),
     "category_environment": ("生态环境", "Environment"),
@@ -193,6 +205,58 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kinds": ("属性 / 定性", "Attribute / qualitative"),
     "all_targets": ("全部目标", "All targets"),
     "not_assessed_yet": ("尚未评估", "not assessed yet"),
+    # the plan reader's pages (/plan-reader)
+    "reader_title": ("规划读取", "Plan reader"),
+    "reader_intro": ("上传新规划（TXT、DOCX 或带文字层的 PDF），系统提出其中的量化目标和基期值，由管理员逐条核对后写入目标库。",
+              "Upload a new plan (TXT, DOCX or a PDF with a text layer): the reader proposes its quantitative targets "
+              "and baselines, and an administrator reviews each before it enters the catalog."),
+    "reader_file": ("规划文件", "Plan file"),
+    "reader_plan_code": ("规划代码（小写字母、数字、连字符）", "Plan code (lower-case letters, digits, hyphens)"),
+    "reader_plan_title": ("规划名称", "Plan title"),
+    "reader_issued": ("印发时间（如 2026 或 2026-03）", "Issued (e.g. 2026 or 2026-03)"),
+    "reader_region": ("规划地区代码（可空，默认从名称识别）", "Region code of the plan (optional; read from the title)"),
+    "reader_read": ("读取", "Read"),
+    "reader_readings": ("已读取的规划", "Plans read"),
+    "reader_proposals": ("建议", "Proposals"),
+    "reader_sentence": ("原文", "Sentence"),
+    "reader_proposal": ("建议内容", "Proposal"),
+    "reader_accept": ("接受", "Accept"),
+    "reader_reject": ("拒绝", "Reject"),
+    "reader_pending": ("待审核", "pending"),
+    "reader_accepted": ("已接受", "accepted"),
+    "reader_rejected": ("已拒绝", "rejected"),
+    "reader_duplicate": ("目录中已有相同目标", "already in the catalog as"),
+    "reader_new_indicator": ("新指标：填写指标代码后接受", "New indicator: give it a code, then accept"),
+    "reader_download": ("下载该规划的目录数据文件（YAML）", "Download the plan's catalog data file (YAML)"),
+    "reader_line": ("行", "line"),
+    "reader_confidence": ("置信度", "Confidence"),
+    "reader_kind_target": ("目标", "target"),
+    "reader_kind_baseline": ("基期值", "baseline"),
+    "reader_none": ("未发现量化目标。", "No quantitative targets found."),
+    "reader_back": ("返回", "Back"),
+    "reader_note": ("备注", "Note"),
+    "reader_admins_only": ("只有管理员可以审核规划读取结果", "Only administrators may review plan readings"),
+    "reader_chars": ("字", "characters"),
+    "reader_ref_year": ("参照年", "Reference year"),
+    "in_chinese": ("中文", "in Chinese"),
+    "csrf": ("页面已过期或来源不明，请刷新页面后重新提交。", "This form has expired or did not come from this site: reload the page and submit it again."),
+    "reader_low": ("下限", "low"),
+    "reader_high": ("上限", "high"),
+    "comparator_>=": ("≥ 不低于", "≥ at least"),
+    "comparator_<=": ("≤ 不高于", "≤ at most"),
+    "comparator_=": ("= 等于", "= exactly"),
+    "comparator_~": ("约 / 左右", "about"),
+    "comparator_range": ("区间", "range"),
+    "form_level": ("水平值", "level"),
+    "form_share": ("比重", "share"),
+    "form_ratio": ("比值", "ratio"),
+    "form_avg_annual_growth": ("年均增长", "average annual growth"),
+    "form_annual_growth": ("当年增长", "annual growth"),
+    "form_relative_change": ("较基期变化", "change from a reference year"),
+    "form_multiple": ("倍数（翻番）", "multiple (doubling)"),
+    "form_cumulative": ("累计", "cumulative"),
+    "form_full_coverage": ("全覆盖", "full coverage"),
+    "form_each_year": ("逐年", "each year"),
 }  # fmt: skip
 
 
@@ -209,13 +273,18 @@ def _locale(lang: str) -> str:
     return LOCALES["en" if lang == "en" else "zh"]
 
 
-def number(value: float | Decimal | int | str | None, lang: str, digits: int = 4) -> str:
-    """A figure as people write it: grouped thousands, at most ``digits`` decimals, no trailing zeros, never
-    an exponent (4.10000000 → 4.1, 1.5E+2 → 150, 142351.5 → 142,351.5). None is an empty string."""
+def number(value: float | Decimal | int | str | None, lang: str, digits: int | None = None) -> str:
+    """A figure as people write it: grouped thousands, no trailing zeros, never an exponent
+    (4.10000000 → 4.1, 1.5E+2 → 150, 142351.5 → 142,351.5). With ``digits``, at most that many decimals
+    (a stored figure: digits=6 shows it as entered); without, four significant digits but every digit of
+    the whole part (a computed figure: 3.56441 → 3.564, 12345.67 → 12,346). None is an empty string."""
     if value is None or value == "":
         return ""
+    d = Decimal(str(value))
+    if digits is None:
+        digits = 0 if d == 0 or not d.is_finite() else max(0, 3 - d.adjusted())
     pattern = "#,##0" + ("." + "#" * digits if digits > 0 else "")
-    return str(format_decimal(Decimal(str(value)), format=pattern, locale=_locale(lang)))
+    return str(format_decimal(d, format=pattern, locale=_locale(lang)))
 
 
 def percent(fraction: float | Decimal | None, lang: str, digits: int = 1) -> str:

@@ -79,9 +79,8 @@ def target_text(r: dict[str, Any], lang: str = "zh") -> str:
 
 
 ATTRIBUTE_LABELS: dict[str, tuple[str, str]] = {
-    "binding": ("约束性", "Binding"),
-    "anticipatory": ("预期性", "Anticipatory"),
-}
+    a: texts.TEXTS["attribute_" + a] for a in ("binding", "anticipatory")
+}  # the words live in service/domain/texts.py
 
 
 def attribute_text(attribute: str | None, lang: str = "zh") -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.reports.render import STATUS_COLOURS, STATUS_ICONS
 from service.domain import texts
+from service.reports.render import STATUS_COLOURS, STATUS_ICONS
 from service.web.i18n import t
 
 FONT = {"family": "system-ui, 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif", "size": 13}

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from service.api.deps import SessionDep, SideWrites, bookkeeping
 from service.db.models import Plan, Region, Role, User, WritePath
+from service.domain import texts
 from service.domain.auth import (
     LoginPolicy,
     authenticate,
@@ -29,7 +30,6 @@ from service.domain.auth import (
     start_session,
     touch_session,
 )
-from service.domain import texts
 from service.domain.errors import DomainError, NotFound
 from service.domain.observations import ObservationInput, Resolver, ingest, writable_region_ids
 from service.domain.tabular import read_table, write_csv
@@ -85,7 +85,7 @@ def render(
         csrf=csrf_token(request),
         other_lang="en" if lang == "zh" else "zh", path=request.url.path, query=request.url.query,
         target_text=lambda r: target_text(r, lang), attribute_text=lambda a: attribute_text(a, lang),
-        num=lambda v, digits=4: texts.number(v, lang, digits), pct=lambda v, digits=1: texts.percent(v, lang, digits),
+        num=lambda v, digits=None: texts.number(v, lang, digits), pct=lambda v, digits=1: texts.percent(v, lang, digits),
         when=lambda m: texts.when(m, lang), day=lambda d: texts.day(d, lang), note=lambda n: texts.note(n, lang),
         unit=lambda u: texts.unit(u, lang), unit_name=lambda u: texts.unit_name(u, lang),
         paren=lambda x: texts.paren(x, lang), colon=texts.colon(lang),
@@ -96,9 +96,12 @@ def render(
     return response
 
 
-def csv_response(rows: list[dict[str, Any]], fields: list[str], filename: str) -> Response:
+def csv_response(
+    rows: list[dict[str, Any]], fields: list[str], filename: str, labels: list[str] | None = None
+) -> Response:
+    """A CSV download (UTF-8 with BOM, for Excel); ``labels``: the header in words instead of field names."""
     buf = io.StringIO()
-    write_csv(buf, fields, rows)
+    write_csv(buf, fields, rows, labels)
     return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})  # fmt: skip
 
@@ -306,12 +309,34 @@ def evaluation_page(
 
 @router.get("/plans/{code}/evaluation.csv")
 def evaluation_csv(
-    session: SessionDep, code: str, run_id: Annotated[str | None, Query(alias="run", max_length=12)] = None
-) -> Response:
+    session: SessionDep, code: str, lang: Lang,
+    run_id: Annotated[str | None, Query(alias="run", max_length=12)] = None,
+) -> Response:  # fmt: skip
+    """The evaluation's rows in the reader's language: headers, names, verdicts and statuses in words
+    (the target's id stays as the key that links a row to /targets/{id})."""
     d = data.evaluation_page(session, _evaluation_run(session, run_id), code)
-    return csv_response(d["end_of_term"] + d["mid_term"], ["id", "region", "indicator", "target_year", "verdict",
-                        "status", "latest_year", "latest_value", "target_level", "shortfall", "evidence"],
-                        f"{code}_evaluation.csv")  # fmt: skip
+    en = lang == "en"
+
+    def words(r: dict[str, Any]) -> dict[str, Any]:
+        verdict = r.get("verdict")
+        return {
+            "id": r["id"], "region": (r.get("region_en") if en else None) or r["region"],
+            "indicator": (r.get("indicator_en") if en else None) or r["indicator"],
+            "target_year": r["target_year"], "target": target_text(r, lang),
+            "verdict": t("status_" + verdict, lang) if verdict else "",
+            "status": "" if verdict else t("status_" + r["status"], lang),
+            "latest_year": r["latest_year"], "latest_value": r["latest_value"],
+            "unit": texts.unit_name(r.get("unit"), lang), "target_level": r["target_level"],
+            "shortfall": r["shortfall"] if verdict == "missed" else None,
+        }  # fmt: skip
+
+    fields = ["id", "region", "indicator", "target_year", "target", "verdict", "status", "latest_year",
+              "latest_value", "unit", "target_level", "shortfall"]  # fmt: skip
+    keys = {"id": "target_id", "region": "region", "indicator": "indicator", "target_year": "target_year",
+            "target": "target", "verdict": "verdict", "status": "status", "latest_year": "year",
+            "latest_value": "latest", "unit": "unit", "target_level": "target_point", "shortfall": "shortfall"}  # fmt: skip
+    rows = [words(r) for r in d["end_of_term"] + d["mid_term"]]
+    return csv_response(rows, fields, f"{code}_evaluation.csv", labels=[t(keys[f], lang) for f in fields])
 
 
 def _evaluation_run(session: Session, run_id: str | None) -> Any:
@@ -428,7 +453,7 @@ async def entry_submit(request: Request, session: SessionDep, lang: Lang, user: 
         return checked
     form = await request.form()
     if not csrf_ok(request, str(form.get("csrf") or "")):
-        return render(request, "message.html", lang, checked, status_code=403, message="CSRF")
+        return render(request, "message.html", lang, checked, status_code=403, message=t("csrf", lang))
     region_code, year = str(form.get("region") or ""), str(form.get("year") or "")
     inputs, n = [], 0
     for name, value in form.multi_items():
@@ -474,7 +499,7 @@ async def upload_submit(
     if isinstance(checked, Response):
         return checked
     if not csrf_ok(request, csrf):
-        return render(request, "message.html", lang, checked, status_code=403, message="CSRF")
+        return render(request, "message.html", lang, checked, status_code=403, message=t("csrf", lang))
     limit = request.app.state.settings.max_upload_bytes
     content = await file.read(limit + 1)
     result, error = None, None
@@ -519,7 +544,7 @@ async def subscriptions_submit(request: Request, session: SessionDep, lang: Lang
         return RedirectResponse("/login?next=/subscriptions", status_code=303)
     form = await request.form()
     if not csrf_ok(request, str(form.get("csrf") or "")):
-        return render(request, "message.html", lang, user, status_code=403, message="CSRF")
+        return render(request, "message.html", lang, user, status_code=403, message=t("csrf", lang))
     now = dt.datetime.now(dt.UTC)
 
     def codes(name: str) -> list[str]:

@@ -39,18 +39,23 @@ function fitWidth(fig, width) {
     var lines = layout.title.text.split('<br>').length;
     layout.margin = Object.assign({}, layout.margin || {}, {t: 30 + 20 * lines, l: 45, r: 10});
   }
+  var bars = (fig.data || []).filter(function (t) { return t.type === 'bar' && t.orientation === 'h'; });
+  var plotHeight = (layout.height || 360) - 100;
   Object.keys(layout).filter(function (k) { return /^[xy]axis/.test(k); }).forEach(function (k) {
     var ax = layout[k];
-    if (ax && ax.title && ax.title.text) ax.title.text = wrapText(ax.title.text, Math.floor(titleUnits * 1.1));
+    if (!ax) return;
+    ax.automargin = true;
+    if (!ax.title || !ax.title.text) return;
+    if (k[0] === 'x' && !bars.length) ax.title.text = '';  // years need no title; the legend sits there
+    else ax.title.text = wrapText(ax.title.text, k[0] === 'y' ? Math.max(8, Math.floor(plotHeight / 14)) : titleUnits);
   });
-  var bars = (fig.data || []).filter(function (t) { return t.type === 'bar' && t.orientation === 'h'; });
   if (bars.length) {  // category names on the y axis: at most ~40 % of the width, in lines
     var names = bars[0].y || [];
     var labelUnits = Math.max(6, Math.floor(width * 0.4 / 13));
     layout.yaxis = Object.assign({}, layout.yaxis || {}, {tickmode: 'array', tickvals: names,
       ticktext: names.map(function (n) { return wrapText(String(n), labelUnits); }), automargin: true});
     var most = Math.max.apply(null, names.map(function (n) { return wrapText(String(n), labelUnits).split('<br>').length; }).concat([1]));
-    if (layout.height) layout.height = Math.max(layout.height, 140 + names.length * (18 * most + 16));
+    if (layout.height) layout.height = Math.max(layout.height, 140 + names.length * (20 * most + 16));
   }
 }
 
