@@ -9,7 +9,6 @@ it out.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.db.models import Plan, ReportRun, Target
+from service.domain import texts
 from service.domain.progress import PRELIMINARY_SUFFIX
 from service.domain.statuses import STATUS_LABELS, Status
 from service.reports.queries import VERDICT_LABELS, evaluation
@@ -200,7 +200,7 @@ class EvaluationDocument:
     plan_title: str
     title: str
     as_of: str  # the run's as-of date (YYYY-MM-DD)
-    computed_at: str  # when the run was computed (YYYY-MM-DD HH:MM UTC)
+    computed_at: str  # when the run was computed, in Beijing time and the document's language
     run_id: int
     method_version: str
     profile: str
@@ -529,7 +529,9 @@ def build(
         for f in files
     ]  # fmt: skip
     finished = run.finished_at or run.started_at
-    computed = finished.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if finished else ""
+    computed = (
+        (texts.when(finished, lang) + texts.paren(texts.t("beijing_time", lang), lang)) if finished else ""
+    )
     return EvaluationDocument(
         lang=lang, plan_code=plan.code, plan_title=plan_title,
         title=_title(plan_title, bool(ev["end_of_term"]), bool(ev["mid_term"]), lang),

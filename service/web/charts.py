@@ -116,8 +116,8 @@ def target_chart(d: dict[str, Any], lang: str) -> dict[str, Any]:
             "hovertemplate": t("stretch", lang) + "<br>" + hover + "<extra></extra>",
         })  # fmt: skip
     en = lang == "en"
-    indicator = d.get("indicator_en") if en and d.get("indicator_en") else d["indicator"]
-    region = d.get("region_en") if en and d.get("region_en") else d["region"]
+    indicator = str((d.get("indicator_en") if en else None) or d["indicator"])
+    region = str((d.get("region_en") if en else None) or d["region"])
     title = f"{indicator} · {region}"
     y_title = indicator + texts.paren(texts.unit_name(d["unit"], lang), lang)
     return {"data": traces, "layout": _layout(title, y_title, t("year", lang))}
