@@ -359,7 +359,9 @@ NOTES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"met in (\d+) but not in (\d+)", "{0}年已达到，{1}年未达到"),
         (r"no ratio to the required level \(values <= 0\); the year is short of it", "数值非正，无法与要求水平比较：该年按未达到计"),
         (r"the target has no binding value", "目标没有约束数值"),
-        (r"declared form '(.+)' is not defined for a growth-rate indicator", "增速类指标不适用“{0}”表述形式"),
+        (r"declared form '?(.+?)'? is not defined for a growth-rate indicator", "增速类指标不适用“{0}”表述形式"),
+        (r"no value for the reference year (\d+); the target level cannot be derived", "参照年{0}年无数值，无法推算目标水平"),
+        (r"no value for ([\d, ]+): every year of (\d+)–(\d+) counts", "{0}年无数值：{1}—{2}年每一年都计入"),
         (r"base year (\d+) is not before the target year (\d+)", "基期年{0}年不早于目标年{1}年"),
         (r"no reference year or plan base year: the period is unknown", "没有参照年或规划基期年：期间未知"),
         (r"no reference year or plan base year: the target level is undefined", "没有参照年或规划基期年：目标水平无法确定"),
@@ -390,6 +392,9 @@ def note(text: str, lang: str) -> str:
         return text.split(" / ", 1)[0 if lang != "en" else 1]
     if lang == "en":
         return text
+    own = re.match(r"the zone's own figures for ([\d, ]+); other years: (.+)$", text)
+    if own:  # a zone's series: its own figures, the rest from its members (service/reports/engine.py)
+        return f"{own.group(1)}年采用该区域自身数据；其他年份：{note(own.group(2), lang)}"
     for pattern, zh in NOTES_ZH:
         m = pattern.match(text)
         if m:
