@@ -102,6 +102,21 @@ def _cell(r: dict[str, Any], key: str) -> Any:
     return v
 
 
+PERCENT_KEYS = ("tau", "completion", "r_remain")  # fractions: 2.875 is a completion of 287.5 %
+
+
+def _shown(r: dict[str, Any], key: str) -> str:
+    """A cell of the HTML report as people read it: fractions as percentages, figures without float noise."""
+    v = _cell(r, key)
+    if v is None:
+        return ""
+    if key in PERCENT_KEYS and isinstance(v, int | float):
+        return texts.percent(v, "zh")
+    if isinstance(v, float) and key not in ("target_year", "latest_year", "base_year"):
+        return texts.number(v, "zh", 6 if key in ("latest_value", "base_value") else None)
+    return str(v)
+
+
 def to_json(records: list[dict[str, Any]]) -> str:
     return json.dumps(records, ensure_ascii=False, indent=2)
 
@@ -136,8 +151,11 @@ def to_xlsx(records: list[dict[str, Any]]) -> bytes:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="center")
         status_col = [k for k, _, _ in COLUMNS].index("status_zh") + 1
+        percent_cols = [i for i, (k, _, _) in enumerate(COLUMNS, start=1) if k in PERCENT_KEYS]
         for r in rows:
             xlsx_append(ws, [_cell(r, k) for k, _, _ in COLUMNS])
+            for col in percent_cols:  # a fraction shown as a percentage, its value kept for formulas
+                ws.cell(row=ws.max_row, column=col).number_format = "0.0%"
             fill = STATUS_COLOURS.get(r["status"], "#FFFFFF").lstrip("#")
             ws.cell(row=ws.max_row, column=status_col).fill = PatternFill(
                 "solid", start_color=fill, end_color=fill
@@ -165,7 +183,7 @@ th{background:#f3f3f3;position:sticky;top:0}.st{white-space:nowrap;font-weight:6
 <table><thead><tr>{% for _, zh, _ in columns %}<th>{{ zh }}</th>{% endfor %}</tr></thead><tbody>
 {% for r in rows %}<tr>{% for key, _, _ in columns %}
 {% if key == 'status_zh' %}<td class="st" style="background:{{ colours[r.status] }}">{{ icons[r.status] }} {{ r.status_zh }}</td>
-{% else %}<td>{{ cell(r, key) if cell(r, key) is not none else '' }}</td>{% endif %}
+{% else %}<td>{{ cell(r, key) }}</td>{% endif %}
 {% endfor %}</tr>{% endfor %}
 </tbody></table>
 {% endfor %}
@@ -179,7 +197,7 @@ def to_html(records: list[dict[str, Any]], *, run_id: int, as_of: str, method: s
     for r in records:
         plans.setdefault(r["plan_code"], []).append(r)
     return env.from_string(_HTML).render(
-        plans=plans, columns=COLUMNS, colours=STATUS_COLOURS, icons=STATUS_ICONS, cell=_cell, run_id=run_id,
+        plans=plans, columns=COLUMNS, colours=STATUS_COLOURS, icons=STATUS_ICONS, cell=_shown, run_id=run_id,
         as_of=as_of, method=method, profile=profile,
     )  # fmt: skip
 
