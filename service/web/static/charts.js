@@ -40,7 +40,8 @@ function fitWidth(fig, width) {
     layout.margin = Object.assign({}, layout.margin || {}, {t: 30 + 20 * lines, l: 45, r: 10});
   }
   var bars = (fig.data || []).filter(function (t) { return t.type === 'bar' && t.orientation === 'h'; });
-  var plotHeight = (layout.height || 360) - 100;
+  if (!bars.length) layout.height = Math.max(layout.height || 0, 440);  // room for the legend below
+  var plotHeight = layout.height ? layout.height - 230 : 260;
   Object.keys(layout).filter(function (k) { return /^[xy]axis/.test(k); }).forEach(function (k) {
     var ax = layout[k];
     if (!ax) return;
@@ -56,6 +57,9 @@ function fitWidth(fig, width) {
       ticktext: names.map(function (n) { return wrapText(String(n), labelUnits); }), automargin: true});
     var most = Math.max.apply(null, names.map(function (n) { return wrapText(String(n), labelUnits).split('<br>').length; }).concat([1]));
     if (layout.height) layout.height = Math.max(layout.height, 140 + names.length * (20 * most + 16));
+    if (layout.height && layout.legend) {  // the legend just under the axis, not a fixed share of a tall plot
+      layout.legend = Object.assign({}, layout.legend, {y: -Math.min(0.3, 70 / Math.max(1, layout.height - 150))});
+    }
   }
 }
 
