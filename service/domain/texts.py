@@ -450,3 +450,123 @@ def paren(text: str, lang: str) -> str:
 
 def colon(lang: str) -> str:
     return ": " if lang == "en" else "："
+
+
+# --- the progress e-mail (service/notify/digest.py), per language ---
+DIGEST_TEXTS: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "规划目标监测 · 进展摘要", "as_of": "截至", "run": "报告运行", "scope": "订阅范围",
+        "plans": "规划", "regions": "地区", "indicators": "指标", "all": "全部", "cadence": "频率",
+        "changes": "一、自上次摘要以来的变化", "since": "与 {date} 的报告相比", "first": "首次摘要：与上一次报告运行相比",
+        "no_previous": "这是第一次报告运行，以下为当前全部进展", "nothing": "自上次摘要以来，订阅范围内没有变化。",
+        "headline": "共 {total} 项目标有变化：新实现 {achieved} 项，新落后于序时进度 {behind} 项，其他状态变化 {other} 项，其他更新（状态未变）{figures} 项。",
+        "achieved": "新实现的目标", "behind": "新落后于序时进度的目标", "status": "其他状态变化",
+        "figures": "其他更新（状态未变）", "reason": "原因", "summary": "二、按状态汇总", "targets_n": "共 {n} 项目标",
+        "targets": "三、各项目标", "latest": "最新值", "target": "目标", "time": "时间进度", "done": "完成进度",
+        "schedule": "序时进度", "needed": "所需增速", "chart": "查看图表", "no_data": "暂无数据",
+        "unsubscribe": "退订此摘要", "footer": "本邮件由规划目标监测系统自动发送，请勿直接回复。",
+        "manage": "订阅编号 {id}；可在系统中或用 yrdmon subscriptions 管理订阅。", "none_in_scope": "订阅范围内没有目标。",
+        "subject_changed": "【规划目标监测】{n}项目标有变化 · 截至{date}",
+        "subject_plain": "【规划目标监测】进展摘要 · 截至{date}",
+        "colon": "：", "semi": "；", "lp": "（", "rp": "）",
+    },
+    "en": {
+        "title": "Plan-target monitoring · progress digest", "as_of": "As of", "run": "report run",
+        "scope": "Scope", "plans": "plans", "regions": "regions", "indicators": "indicators", "all": "all",
+        "cadence": "Cadence", "changes": "1. What changed since your last digest",
+        "since": "compared with the report as of {date}", "first": "first digest: compared with the previous report run",
+        "no_previous": "this is the first report run; everything below is current",
+        "nothing": "Nothing in your scope has changed since your last digest.",
+        "headline": "{total} targets changed: {achieved} newly achieved, {behind} newly behind schedule, {other} other status changes, {figures} other updates without a status change.",
+        "achieved": "Newly achieved", "behind": "Newly behind schedule", "status": "Other status changes",
+        "figures": "Other updates (status unchanged)", "reason": "reason", "summary": "2. Summary by status",
+        "targets_n": "{n} targets", "targets": "3. Every target", "latest": "Latest", "target": "Target",
+        "time": "Time elapsed", "done": "Completion", "schedule": "Schedule", "needed": "Rate needed",
+        "chart": "Chart", "no_data": "no data yet", "unsubscribe": "Unsubscribe from this digest",
+        "footer": "Sent automatically by the plan-target monitoring service; replies are not read.",
+        "manage": "Subscription {id}; manage it in the service or with yrdmon subscriptions.",
+        "none_in_scope": "There are no targets in your scope.",
+        "subject_changed": "[YRD plan monitoring] {n} targets changed · as of {date}",
+        "subject_plain": "[YRD plan monitoring] Progress digest · as of {date}",
+        "colon": ": ", "semi": "; ", "lp": " (", "rp": ")",
+    },
+}  # fmt: skip
+
+
+# --- data-entry reminders and completeness summaries (service/notify/reminders.py), per language ---
+REMINDER_TEXTS: dict[str, dict[str, str]] = {
+    "zh": {
+        "due_subject": "【规划目标监测】数据报送提醒：{region} {year}年数据请于{due}前报送（尚缺{n}项）",
+        "overdue_subject": "【规划目标监测】数据逾期：{region} {year}年数据已过报送期限{due}（尚缺{n}项）",
+        "summary_subject": "【规划目标监测】{year}年数据报送完成情况（期限{due}）：已报 {done}/{total} 项",
+        "hello": "{name}，您好：",
+        "due_intro": "{region}{year}年的以下统计数据应于 {due} 前报送（还有 {days} 天），系统中尚未收到：",
+        "overdue_intro": "{region}{year}年的以下统计数据报送期限为 {due}，已逾期 {days} 天，系统中仍未收到：",
+        "summary_intro": "{year}年统计数据报送期限 {due} 已过。各地区完成情况如下（按完成率从低到高）：",
+        "indicator": "指标", "code": "代码", "unit": "单位", "region": "地区", "expected": "应报",
+        "received": "已报", "rate": "完成率", "missing": "尚缺", "how": "报送方式：网页表单或文件上传（{base}），"
+        "命令 yrdmon import 文件，或 API POST /api/v1/observations。", "footer": "本邮件由规划目标监测系统根据报送日历自动发送，请勿直接回复。",
+        "all_done": "全部已报", "more": "等{n}项", "sep": "、", "colon": "：",
+    },
+    "en": {
+        "due_subject": "[YRD plan monitoring] Data due: {region}'s {year} figures by {due} ({n} missing)",
+        "overdue_subject": "[YRD plan monitoring] Overdue: {region}'s {year} figures were due {due} ({n} missing)",
+        "summary_subject": "[YRD plan monitoring] {year} figures due {due}: {done} of {total} received",
+        "hello": "Dear {name},",
+        "due_intro": "These {year} figures for {region} are due by {due} ({days} days left) and have not been received:",
+        "overdue_intro": "These {year} figures for {region} were due on {due} ({days} days ago) and have still not been received:",
+        "summary_intro": "The {year} figures were due on {due}. Completeness by region (lowest first):",
+        "indicator": "Indicator", "code": "Code", "unit": "Unit", "region": "Region", "expected": "Expected",
+        "received": "Received", "rate": "Complete", "missing": "Missing", "how": "Submit them with the web form or a file "
+        "upload ({base}), `yrdmon import FILE`, or POST /api/v1/observations.",
+        "footer": "Sent automatically from the reporting calendar of the plan-target monitoring service; replies are not read.",
+        "all_done": "all received", "more": "and {n} more", "sep": ", ", "colon": ": ",
+    },
+}  # fmt: skip
+
+
+# --- the evaluation report (Word, Excel, HTML; service/reports/evaluation_doc.py) ---
+EVALUATION_LABELS: dict[str, tuple[str, str]] = {
+    "indicator": ("指标（地区）", "Indicator (region)"),
+    "target": ("目标", "Target"),
+    "baseline": ("基期值（年份）", "Baseline (year)"),
+    "latest": ("最新值（年份）", "Latest value (year)"),
+    "verdict": ("结论", "Verdict"),
+    "status": ("进展状态", "Status"),
+    "shortfall": ("差额", "Shortfall"),
+    "gap": ("距目标差距", "Gap to target"),
+    "notes": ("备注", "Notes"),
+    "as_of": ("数据截至", "Data as of"),
+    "computed": ("计算时间", "Computed"),
+    "run": ("报告运行", "Report run"),
+    "method": ("方法版本", "Method version"),
+    "summary": ("总体情况", "Summary"),
+    "charts": ("重点目标走势", "Key targets"),
+    "sources": ("资料来源", "Sources"),
+    "chart_intro": ("下列图表取自本次报告运行所用的数据。", "The charts show the data the report run used."),
+    "documents": ("规划文件", "Plan documents"),
+    "statistics": ("统计数据来源", "Statistics sources"),
+    "chapter": ("章节", "Chapter"),
+    "region": ("地区", "Region"),
+    "attribute": ("属性", "Attribute"),
+    "target_year": ("目标年", "Target year"),
+    "unit": ("单位", "Unit"),
+    "base_value": ("基期值", "Baseline"),
+    "base_year": ("基期年", "Base year"),
+    "latest_value": ("最新值", "Latest value"),
+    "latest_year": ("最新年份", "Latest year"),
+    "preliminary": ("初步数据", "Preliminary"),
+    "stretch_met": ("力争目标实现", "Stretch met"),
+    "p_meet": ("实现概率", "P(meet)"),
+    "source_quote": ("规划原文", "Plan sentence"),
+    "count": ("项数", "Targets"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "legend": ("实线：实际值（空心点为初步数据）；虚线：基期至目标的序时路径；◆：目标值。",
+               "Solid line: actual values (hollow point: preliminary); dashed: the straight path from the "
+               "base to the target; ◆: the target."),
+    "chart_note": ("图中数值单位：", "Unit of the figures: "),
+    "generated": ("本报告由长三角规划目标监测系统根据报告运行的存储结果生成，数值均取自该次运行。",
+                  "Generated by the YRD plan-target monitoring service from the stored report run; every "
+                  "figure is the run's."),
+}  # fmt: skip
