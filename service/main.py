@@ -15,11 +15,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import __version__
 from service.api import audit, health, observations, reports, subscriptions, targets, templates
+from service.api import review as review_api
 from service.config import Settings, get_settings
 from service.db.session import make_engine, make_sessionmaker
 from service.domain.errors import DomainError
 from service.web import docs as web_docs
 from service.web import plan_review as web_plan_review
+from service.web import review_pages as web_review
 from service.web import routes as web_routes
 from service.web.data import RunCache
 from service.web.security import SECURITY_HEADERS, SecurityHeadersMiddleware
@@ -126,6 +128,7 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
     app.include_router(health.router)
     app.include_router(web_routes.router)
     app.include_router(web_plan_review.router)
+    app.include_router(web_review.router)
     app.include_router(web_docs.router)
     app.include_router(targets.router, prefix="/api/v1")
     app.include_router(observations.router, prefix="/api/v1")
@@ -133,4 +136,5 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
     app.include_router(templates.router, prefix="/api/v1")
     app.include_router(reports.router, prefix="/api/v1")
     app.include_router(subscriptions.router, prefix="/api/v1")
+    app.include_router(review_api.router, prefix="/api/v1")
     return app

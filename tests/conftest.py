@@ -6,7 +6,6 @@ is loaded once; each test runs inside a transaction that is rolled back.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,10 +18,8 @@ from sqlalchemy.orm import Session
 
 from service.api.deps import get_session, get_side_writes
 from service.config import PROJECT_ROOT, Settings
-from service.db.migrate import upgrade_to_head
-from service.db.session import make_engine, make_sessionmaker, transaction
-from service.domain.catalog import apply_catalog, read_catalog
 from service.main import create_app
+from tests.factories import new_database
 from tests.pgcluster import PgCluster, find_bin_dir
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -79,12 +76,7 @@ def db_url(fresh_db_url) -> str:
 
 @pytest.fixture(scope="session")
 def engine(db_url: str) -> Iterator[Engine]:
-    eng = make_engine(db_url)
-    upgrade_to_head(eng)
-    with transaction(make_sessionmaker(eng)) as session:
-        apply_catalog(
-            session, read_catalog(PROJECT_ROOT / "indicators"), now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-        )
+    eng = new_database(db_url)
     yield eng
     eng.dispose()
 

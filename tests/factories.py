@@ -12,6 +12,23 @@ import yaml
 from service.config import PROJECT_ROOT
 
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+CATALOGUED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # when the test databases' catalog is loaded
+
+
+def new_database(url: str, *, catalog: bool = True, now: dt.datetime = CATALOGUED) -> Any:
+    """A migrated database of its own, with the catalog from ``indicators/`` unless ``catalog`` is False.
+    For tests whose work commits (jobs, other processes, the CLI), which cannot share the suite's
+    rolled-back database. The caller disposes of the engine."""
+    from service.db.migrate import upgrade_to_head
+    from service.db.session import make_engine, make_sessionmaker, transaction
+    from service.domain.catalog import apply_catalog, read_catalog
+
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    if catalog:
+        with transaction(make_sessionmaker(engine)) as session:
+            apply_catalog(session, read_catalog(PROJECT_ROOT / "indicators"), now=now)
+    return engine
 
 
 def copy_catalog(dest: Path) -> Path:

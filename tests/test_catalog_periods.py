@@ -246,7 +246,7 @@ def test_pages_show_attributes_periods_and_qualitative_targets(
     assert "2026–2030每年≥1000家" in table and 'class="qualitative"' in table
     en = client.get("/plans/test-15th-outline?lang=en").text
     assert "Binding" in en and "Anticipatory" in en and "Qualitative target" in en
-    assert "≥1000家 each year of 2026–2030" in en
+    assert "≥1000 firms each year of 2026–2030" in en  # the unit in English too
     only = client.get("/plans/test-15th-outline?kind=qualitative&lang=zh").text
     assert only.split('id="plan-targets"')[1].count("<tr") == 2
     page = client.get("/targets/test-15th-outline/pm25-2030?lang=zh").text

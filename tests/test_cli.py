@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import MetaData, select
 
+from service.config import PROJECT_ROOT
 from service.db.session import make_engine
 from tests.pgcluster import free_port
 
@@ -109,7 +110,9 @@ def test_init_loads_the_new_round_of_plans(cli_db: tuple[dict[str, str], Path]) 
 
     env, cwd = cli_db
     out = run(["init"], env, cwd).stdout
-    assert "nanjing-15th-outline-2025.csv: added 20" in out
+    results = PROJECT_ROOT / "indicators" / "observations" / "nanjing-15th-outline-2025.csv"
+    rows = len(results.read_text(encoding="utf-8").strip().splitlines()) - 1  # every row, none refused
+    assert f"nanjing-15th-outline-2025.csv: added {rows}, revised 0" in out
     engine = make_engine(env["YRDMON_DATABASE_URL"])
     with Session(engine) as session:
         for code, (period, at_least, qualitative) in NEW_ROUND.items():
@@ -130,7 +133,7 @@ def test_init_loads_the_new_round_of_plans(cli_db: tuple[dict[str, str], Path]) 
             select(Observation).where(Observation.region_id == nanjing, Observation.period == 2025,
                                       Observation.source == "南京市国民经济和社会发展第十五个五年规划纲要")
         ).all()  # fmt: skip
-        assert len(results) == 20 and all(o.batch_id is not None for o in results)
+        assert len(results) == rows and all(o.batch_id is not None for o in results)
     engine.dispose()
     with TestClient(
         create_app(Settings(database_url=env["YRDMON_DATABASE_URL"]), start_scheduler=False)

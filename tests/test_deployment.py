@@ -10,7 +10,7 @@ import re
 import yaml
 from typer.main import get_command
 
-from service.cli import app
+from service.cli.main import app
 from service.config import PROJECT_ROOT, Settings
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))

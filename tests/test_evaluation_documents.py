@@ -82,7 +82,7 @@ def test_targets_in_words_and_numbers_for_people() -> None:
     }
     assert target_words(base) == "≥3.7%"
     assert target_words({**base, "declared_form": "multiple", "value": 2, "target_unit": "倍",
-                         "reference_year": 2018}) == "翻一番（较2018年）"  # fmt: skip
+                         "reference_year": 2018}) == "较2018年翻一番"  # fmt: skip
     assert target_words({**base, "declared_form": "relative_change", "comparator": "<=", "value": -10,
                          "reference_year": 2017}) == "较2017年下降10%"  # fmt: skip
     assert target_words({**base, "comparator": "range", "value": None, "low": 2, "high": 3,

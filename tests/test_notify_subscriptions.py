@@ -13,14 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from service.cli import app as cli_app
-from service.config import PROJECT_ROOT, get_settings
-from service.db.migrate import upgrade_to_head
+from service.cli.main import app as cli_app
+from service.config import get_settings
 from service.db.models import AuditEntry, DeliveryLog, OutboxMessage, Subscription
-from service.db.session import make_engine, make_sessionmaker, transaction
-from service.domain.catalog import apply_catalog, read_catalog
+from service.db.session import make_engine, make_sessionmaker
 from service.notify.outbox import enqueue
-from tests.factories import create_user
+from tests.factories import create_user, new_database
 from tests.test_notify_delivery import Inbox, free_port, smtp_server
 from tests.test_notify_digest import client_for, person, settings_for
 
@@ -103,13 +101,7 @@ def test_people_manage_their_own_subscriptions_and_administrators_anyones(
 @pytest.fixture
 def cli_env(fresh_db_url, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     url = fresh_db_url()
-    engine = make_engine(url)
-    upgrade_to_head(engine)
-    with transaction(make_sessionmaker(engine)) as s:
-        apply_catalog(
-            s, read_catalog(PROJECT_ROOT / "indicators"), now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-        )
-    engine.dispose()
+    new_database(url).dispose()
     env = {"YRDMON_DATABASE_URL": url, "YRDMON_VAR_DIR": str(tmp_path), "YRDMON_SECRET_KEY": "cli-test-key",
            "YRDMON_BASE_URL": "https://yrdmon.test", "YRDMON_MAIL_FROM": "yrdmon@yrdmon.test"}  # fmt: skip
     for k, v in env.items():

@@ -203,3 +203,67 @@ def test_the_target_page_shows_the_figures_not_counted_beside_the_counted_one(
     table = page[page.index('id="other-figures"') :]
     assert "科技局" in table and "3.34" in table and "1-6月" in table and "2.1" in table
     assert "统计监测办公室" not in table  # the counted figure is not listed as another
+
+
+def test_a_preliminary_verdict_is_marked_on_the_overview_grid_and_in_the_digest(
+    session: Session, client: TestClient
+) -> None:
+    """已实现 on a preliminary figure reads 已实现（初步数据） in the attainment grid and on the digest's
+    chips, as it does on the target page and in the evaluation documents."""
+    from service.reports.engine import run_report
+
+    admin, headers = create_user(session, username="admin", role="admin", regions=())
+    when = dt.datetime.now(dt.UTC)
+    rows = [rd(2.75, "统计局"), rd(3.4, "统计局", status="preliminary")]
+    rows[0].period, rows[1].period, rows[1].row = 2018, 2025, 2
+    assert ingest(session, admin, rows, path=WritePath.API, now=when - dt.timedelta(hours=1)).applied
+    run_report(session, as_of=when, now=when)
+    session.commit()
+
+    def cell(lang: str) -> str:  # the grid's rd_intensity cell for the zone
+        html = client.get("/", params={"plan": "yrd-outline-2019", "region": "Z-YRD", "lang": lang}).text
+        row = html[html.index('<a href="/indicators/rd_intensity') :]
+        return row[: row.index("</tr>")]
+
+    zh, en = cell("zh"), cell("en")
+    assert 'data-status="achieved"' in zh and 'data-preliminary="1"' in zh and "（初步数据）" in zh
+    assert "(preliminary data)" in en
+    sub = client.post(
+        "/api/v1/subscriptions", headers=headers, json={"language": "zh", "email": "plan-office@example.org"}
+    ).json()["id"]
+    digest = client.get(f"/api/v1/subscriptions/{sub}/preview", params={"format": "text"}, headers=headers)
+    assert digest.status_code == 200 and "已实现（初步数据）" in digest.text
+
+
+def test_a_several_year_average_is_kept_as_such_for_growth_rates_only(session: Session) -> None:
+    admin, _ = create_user(session, username="admin", role="admin", regions=())
+
+    def row(indicator: str, period: object, value: float, unit: str, **extra: object) -> ObservationInput:
+        return ObservationInput(row=1, indicator=indicator, region="320100", period=period, value=value,
+                                unit=unit, confirm=True, **extra)  # type: ignore[arg-type]  # fmt: skip
+
+    stored = ingest(
+        session, admin, [row("gdp_growth", "2021—2025年年均", 4.8, "%")], path=WritePath.API, now=WHEN
+    )
+    assert stored.applied, stored.as_dict()
+    o = session.scalars(select(Observation).where(Observation.coverage.is_not(None))).one()
+    assert (o.period, o.coverage) == (2025, "2021-2025年均")
+    also = ingest(session, admin, [row("gdp_growth", 2025, 4.8, "%", coverage="2021-2025年平均")],
+                  path=WritePath.API, now=WHEN + dt.timedelta(hours=1))  # fmt: skip
+    assert also.counts["unchanged"] == 1  # the same figure, said the other way
+    refused = ingest(
+        session, admin, [row("gdp", "2021-2025年均", 19000, "亿元")], path=WritePath.API, now=WHEN
+    )
+    assert not refused.applied
+    problem = refused.rows[0].problems[0]
+    assert (
+        problem.column == "coverage" and "只有增速类指标" in problem.zh and "only a growth rate" in problem.en
+    )
+    wrong_year = ingest(session, admin, [row("gdp_growth", 2024, 4.8, "%", coverage="2021-2025年均")],
+                        path=WritePath.API, now=WHEN)  # fmt: skip
+    assert not wrong_year.applied and "2025" in wrong_year.rows[0].problems[0].en
+    # a run of years without 年均 is not silently its first year
+    run_of_years = ingest(
+        session, admin, [row("gdp_growth", "2021-2025", 4.8, "%")], path=WritePath.API, now=WHEN
+    )
+    assert not run_of_years.applied and run_of_years.rows[0].problems[0].column == "period"

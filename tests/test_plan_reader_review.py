@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from service.cli import app as cli_app
+from service.cli.main import app as cli_app
 from service.config import PROJECT_ROOT
 from service.db.models import (
     Indicator,

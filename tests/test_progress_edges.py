@@ -133,3 +133,56 @@ def test_a_zone_share_from_members_rates_and_denominators() -> None:
     assert aggregate_zone_year(Aggregation.SUM, members, {"A": 1.0, "B": 2.0}) == (3.0, ())
     assert aggregate_zone_year(Aggregation.SUM, members, {"A": 1.0}) is None
     assert aggregate_zone_year(Aggregation.NONE, members, {"A": 1.0, "B": 2.0}) is None
+
+
+# --- a growth rate's average over several years (年均增速4.8%, 2021–2025) ---------------------------
+
+
+def rate_target(**overrides: Any) -> TargetSpec:
+    from service.db.models import IndicatorKind
+
+    fields: dict[str, Any] = {"comparator": Comparator.ABOUT, "value": 6.5, "reference_year": 2020,
+                              "declared_form": DeclaredForm.AVG_ANNUAL_GROWTH,
+                              "indicator_kind": IndicatorKind.GROWTH_RATE}  # fmt: skip
+    return target(**overrides | fields)
+
+
+def test_a_published_period_average_stands_for_its_years_where_annual_rates_are_missing() -> None:
+    # the outline reports 年均增速4.8% for 2021–2025 and no annual rates: the index at 2025 is
+    # 100·1.048^5 and the verdict (about 6.5 %, band on the rate) is missed, resting on that average
+    mean_only = [Point(2025, 4.8, observation_id=9, preliminary=True, span=5)]
+    a = assess(rate_target(), mean_only, as_of_year=2026)
+    assert a.status is Status.MISSED and a.latest_preliminary and a.verdict_year == 2025
+    assert a.latest_value == pytest.approx(100 * 1.048**5)
+    assert any("average annual rate of 2021–2025" in n for n in a.notes)
+    # the same average riding on a year that also has its own annual rate (5.2 % in 2025 alone)
+    riding = [Point(2025, 5.2, observation_id=8, mean=(5, 4.8, 9, True))]
+    b = assess(rate_target(), riding, as_of_year=2026)
+    assert b.status is Status.MISSED and b.latest_value == pytest.approx(100 * 1.048**5)
+    # met: an average of 6.6 % over the period
+    met = assess(rate_target(), [Point(2025, 6.6, span=5)], as_of_year=2026)
+    assert met.status is Status.ACHIEVED
+    # complete annual rates are chained as before and win over the average
+    annual = [Point(2020 + i, 6.5, observation_id=i, mean=(5, 4.8, 9, False) if i == 5 else None)
+              for i in range(1, 6)]  # fmt: skip
+    c = assess(rate_target(), annual, as_of_year=2026)
+    assert c.status is Status.ACHIEVED and c.latest_value == pytest.approx(100 * 1.065**5)
+
+
+def test_a_period_average_that_does_not_start_after_the_chain_is_not_used() -> None:
+    # 2022–2025 average against a 2020 base with no 2021 rate: the years do not join, no verdict
+    a = assess(rate_target(), [Point(2025, 4.8, span=4)], as_of_year=2026)
+    assert a.status is Status.INSUFFICIENT_DATA
+    assert any("does not join the chain" in n for n in a.notes)
+    # but after a 2021 annual rate it continues the chain
+    b = assess(rate_target(), [Point(2021, 8.0), Point(2025, 4.0, span=4)], as_of_year=2026)
+    assert b.latest_value == pytest.approx(100 * 1.08 * 1.04**4)
+
+
+def test_a_yearly_target_never_reads_a_several_year_average_as_a_year() -> None:
+    from service.db.models import IndicatorKind
+
+    spec = target(declared_form=DeclaredForm.EACH_YEAR, comparator=Comparator.GE, value=5.0, period_start=2021,
+                  indicator_kind=IndicatorKind.GROWTH_RATE)  # fmt: skip
+    a = assess(spec, [Point(2025, 6.0, span=5)], as_of_year=2026)
+    assert a.status is Status.INSUFFICIENT_DATA

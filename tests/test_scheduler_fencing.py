@@ -8,14 +8,13 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, func, select
 
-from service.config import PROJECT_ROOT, Settings
-from service.db.migrate import upgrade_to_head
+from service.config import Settings
 from service.db.models import DataChange, ReportRun, Role, User, WritePath
-from service.db.session import make_engine, make_sessionmaker, transaction
-from service.domain.catalog import apply_catalog, read_catalog
+from service.db.session import make_sessionmaker, transaction
 from service.domain.observations import ObservationInput, ingest
 from service.reports.engine import run_report_now
 from service.scheduler import jobs, lease
+from tests.factories import new_database
 
 TTL = dt.timedelta(seconds=30)
 
@@ -23,12 +22,8 @@ TTL = dt.timedelta(seconds=30)
 @pytest.fixture
 def fresh_engine(fresh_db_url) -> Iterator[Engine]:
     """A database of its own: jobs commit, so they must not share the suite's rolled-back one."""
-    engine = make_engine(fresh_db_url())
-    upgrade_to_head(engine)
+    engine = new_database(fresh_db_url())
     with transaction(make_sessionmaker(engine)) as s:
-        apply_catalog(
-            s, read_catalog(PROJECT_ROOT / "indicators"), now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-        )
         s.add(User(username="office", role=Role.ADMIN, created_at=dt.datetime.now(dt.UTC)))
     yield engine
     jobs.install_context(None)

@@ -13,26 +13,23 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from service.cli import app as yrdmon
-from service.config import PROJECT_ROOT, Settings
-from service.db.migrate import upgrade_to_head
+from service.cli.main import app as yrdmon
+from service.config import Settings
 from service.db.models import AuditEntry, User
-from service.db.session import make_engine, make_sessionmaker, transaction
-from service.domain.catalog import apply_catalog, read_catalog, system_user
+from service.db.session import make_sessionmaker, transaction
+from service.domain.catalog import system_user
 from service.main import create_app
 from service.web.session import COOKIE
+from tests.factories import CATALOGUED, new_database
 
 GDP = {"indicator": "gdp", "region": "嘉善县", "period": 2024, "value": "880.5", "unit": "亿元"}
 
 
 @pytest.fixture(scope="module")
 def cli_engine(fresh_db_url) -> Iterator[Engine]:
-    eng = make_engine(fresh_db_url())
-    upgrade_to_head(eng)
-    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    eng = new_database(fresh_db_url())
     with transaction(make_sessionmaker(eng)) as session:
-        apply_catalog(session, read_catalog(PROJECT_ROOT / "indicators"), now=now)
-        system_user(session, now)  # as `yrdmon init` creates it
+        system_user(session, CATALOGUED)  # as `yrdmon init` creates it
     yield eng
     eng.dispose()
 

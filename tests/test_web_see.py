@@ -78,9 +78,10 @@ CATALOG_UNITS = catalog_units()
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     """The service on SQLite as `make run` leaves it (catalog, published figures, a report run), with one
     admin, one editor (Hangzhou) and one viewer, and one plan-reader reading to review."""
-    from service.db.models import Role
+    from service.db.models import Role, WritePath
     from service.db.session import make_engine, make_sessionmaker, transaction
-    from service.domain import plan_review, users
+    from service.domain import plan_review, review, users
+    from service.domain.observations import ObservationInput, ingest
     from tests.test_plan_reader import PLAN
 
     tmp = tmp_path_factory.mktemp("see")
@@ -95,9 +96,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
         plan_review.create_reading(session, chief, filename="city-plan.txt", content=PLAN.encode(),
                                    plan_code="test-city-15th-fyp", plan_title="上海市青浦区国民经济和社会发展第十五个五年规划纲要",
                                    issued="2026", now=now)  # fmt: skip
-        users.create_user(session, username="hz", role=Role.EDITOR, password=PASSWORD, region_codes=["330100"],
-                          now=now)  # fmt: skip
+        hz = users.create_user(session, username="hz", role=Role.EDITOR, password=PASSWORD,
+                               region_codes=["330100"], now=now)  # fmt: skip
         users.create_user(session, username="reader", role=Role.VIEWER, password=PASSWORD, now=now)
+        # review on, with one figure submitted: the review pages show a queue, not only "review is off"
+        review.set_policy(session, enabled=True, actor=None, now=now)
+        session.flush()
+        submitted = ingest(session, hz, [ObservationInput(row=1, indicator="gdp", region="330100", period=2025,
+                                                          value="23500", unit="亿元", status="preliminary",
+                                                          source="杭州市2025年国民经济和社会发展统计公报",
+                                                          confirm=True)],
+                           path=WritePath.WEB, now=now)  # fmt: skip
+        assert submitted.applied, submitted.as_dict(all_rows=False)
     engine.dispose()
     for base in serve(env, tmp):
         yield base, env
@@ -146,7 +156,38 @@ def pages(base: str, context, editor) -> list[tuple[str, str, str]]:  # type: ig
         ("plan-reader", "/plan-reader", "admin"),
         ("plan-review", "/plan-reader/1", "admin"),
         ("forbidden", "/upload", "viewer"),
+        ("review", "/review", "admin"),
+        ("review-editor", "/review", "editor"),
+        ("upload-preview", UPLOAD_PREVIEW, "editor"),
     ]
+
+
+# a bulletin's table as an office keeps it (wide: indicators down the side, one year in the title), with a
+# label the catalog does not know: the preview reads it, offers a name and lists the figures
+UPLOAD_PREVIEW = "/upload#preview"
+BULLETIN = """\
+杭州市2025年国民经济和社会发展统计公报主要指标,,,
+,,,
+指标,单位,绝对数,比上年增长（%）
+地区生产总值,亿元,"23,500.1",5.5
+常住人口,万人,1262.4,0.9
+高企数量,家,16000,12.0
+资料来源：杭州市统计局《2025年杭州市国民经济和社会发展统计公报》,,,
+"""
+
+
+def open_path(page, base: str, path: str, lang: str, tmp) -> None:  # type: ignore[no-untyped-def]
+    """Open a page; the upload preview is the page a wide table's upload answers with."""
+    if path != UPLOAD_PREVIEW:
+        page.goto(base + with_lang(path, lang))
+        return
+    table = tmp / "杭州公报.csv"
+    table.write_bytes(BULLETIN.encode("gb18030"))
+    page.goto(base + with_lang("/upload", lang))
+    page.set_input_files("#upload-form input[type=file]", str(table))
+    with page.expect_navigation():
+        page.click("#upload-form button[type=submit]")
+    assert page.locator("#reading").count() == 1, page.content()[:2000]
 
 
 def with_lang(path: str, lang: str) -> str:
@@ -154,8 +195,9 @@ def with_lang(path: str, lang: str) -> str:
     return path + ("&" if "?" in path else "?") + f"lang={lang}"
 
 
-def test_every_page_speaks_one_language_and_fits_a_phone(browser, site) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_every_page_speaks_one_language_and_fits_a_phone(browser, site, tmp_path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     base, _ = site
+    tmp = tmp_path
     SHOTS.mkdir(parents=True, exist_ok=True)
     contexts = {"admin": login(browser, base, "chief"), "editor": login(browser, base, "hz"),
                 "viewer": login(browser, base, "reader"), "anonymous": browser.new_context()}  # fmt: skip
@@ -171,7 +213,7 @@ def test_every_page_speaks_one_language_and_fits_a_phone(browser, site) -> None:
                 page.set_viewport_size({"width": width, "height": 900})
                 errors: list[str] = []
                 page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-                page.goto(base + with_lang(path, lang))
+                open_path(page, base, path, lang, tmp)
                 page.wait_for_load_state("load")
                 if page.locator(".js-plotly-plot").count():
                     page.wait_for_function(

@@ -14,10 +14,10 @@ from sqlalchemy.orm import aliased
 from service.api.deps import NO_NUL, CurrentUser, SessionDep
 from service.db.models import Indicator, Observation, Region, User, WritePath
 from service.domain.errors import Invalid
+from service.domain.layouts import Options, Reading, parse_mapping, read_upload, remember
 from service.domain.observations import BatchResult, ObservationInput, ingest
-from service.domain.tabular import read_table
 from service.domain.targets import figure
-from service.domain.vintage import Vintage, published_date
+from service.domain.vintage import Vintage, published_date, review_state_as_of, review_view
 
 router = APIRouter(tags=["observations"])
 
@@ -76,8 +76,8 @@ def _inputs(items: list[ObservationIn]) -> list[ObservationInput]:
     return [ObservationInput(row=n, **item.model_dump()) for n, item in enumerate(items, start=1)]
 
 
-def _respond(result: BatchResult) -> JSONResponse:
-    body = result.as_dict()
+def _respond(result: BatchResult, extra: dict[str, Any] | None = None) -> JSONResponse:
+    body = {**result.as_dict(), **(extra or {})}
     if result.applied or result.dry_run:
         return JSONResponse(
             body, status_code=200 if result.dry_run or not result.counts.get("added") else 201
@@ -118,28 +118,92 @@ def submit_observations(
                    path=WritePath.API)  # fmt: skip
 
 
-@router.post("/imports", summary="Upload a CSV (UTF-8 / GB18030) or XLSX file of observations")
-async def import_file(
-    session: SessionDep,
-    user: CurrentUser,
-    file: Annotated[UploadFile, File(description="CSV or XLSX with columns 指标/地区/年份/数值/...")],
-    dry_run: Annotated[bool, Form()] = False,
-    all_or_nothing: Annotated[bool, Form()] = True,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+FileField = Annotated[
+    UploadFile,
+    File(description="CSV (UTF-8 / GB18030) or XLSX: the long template (指标/地区/年份/数值/...) or a wide "
+         "yearbook or bulletin table (indicators or regions down the side, years, regions or indicators across)"),
+]  # fmt: skip
+MappingField = Annotated[
+    str | None,
+    Form(max_length=200_000, description='corrections: JSON {"表中名称": "indicator/region code, year or -"}; '
+         '"@region" / "@year" for a table that names neither; remembered for the next file of the same shape'),
+]  # fmt: skip
+TextField = Annotated[str | None, Form(max_length=2000)]
+
+
+async def _read_upload(session: Any, file: UploadFile, options: Options) -> Reading:
     from service.config import get_settings
 
     limit = get_settings().max_upload_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:
         raise Invalid(f"文件超过 {limit // 2**20} MB 上限", f"the file exceeds the {limit // 2**20} MB limit")
-    inputs = read_table(file.filename or "upload", data)
-    if not inputs:
-        raise Invalid("文件中没有数据行", "the file has a header but no data rows")
+    return read_upload(session, file.filename or "upload", data, options)
+
+
+def _no_figures(reading: Reading) -> Invalid:
+    told = [f"{p['cell']}: {p['zh']}" for s in reading.sheets for p in s.problems][:5]
+    told_en = [f"{p['cell']}: {p['en']}" for s in reading.sheets for p in s.problems][:5]
+    return Invalid(
+        "文件中没有可导入的数值" + ("：" + "；".join(told) if told else ""),
+        "the file holds no figures to import" + (": " + "; ".join(told_en) if told_en else ""),
+    )
+
+
+@router.post("/imports", summary="Upload a CSV or XLSX file of observations (template or wide tables)")
+async def import_file(
+    session: SessionDep,
+    user: CurrentUser,
+    file: FileField,
+    dry_run: Annotated[bool, Form()] = False,
+    all_or_nothing: Annotated[bool, Form()] = True,
+    mapping: MappingField = None,
+    source: Annotated[str | None, Form(max_length=400)] = None,
+    status: Annotated[str | None, Form(max_length=20)] = None,
+    revision_reason: TextField = None,
+    published: Annotated[
+        str | None, Form(max_length=40, description="发布日期 of every figure: YYYY-MM-DD")
+    ] = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    options = Options(parse_mapping(mapping), source=source or None, status=status or None,
+                      revision_reason=revision_reason or None, published=published or None)  # fmt: skip
+    reading = await _read_upload(session, file, options)
+    if not reading.inputs:
+        raise _no_figures(reading)
     # kept for the record only: it must fit import_batches.filename (VARCHAR 300) and hold no NUL
     name = (file.filename or "").replace("\x00", "")[:300] or None
-    return _submit(session, user, inputs, dry_run=dry_run, all_or_nothing=all_or_nothing, key=idempotency_key,
-                   path=WritePath.API, filename=name)  # fmt: skip
+    result = ingest(
+        session, user, reading.inputs, path=WritePath.API, now=dt.datetime.now(dt.UTC), dry_run=dry_run,
+        all_or_nothing=all_or_nothing, idempotency_key=idempotency_key, filename=name,
+    )  # fmt: skip
+    if result.applied and options.mapping:
+        remember(session, reading, options, user.id, dt.datetime.now(dt.UTC))
+    return _respond(result, reading.as_dict())
+
+
+@router.post("/imports/preview", summary="What a file would import: layout, mapping, figures; stores nothing")
+async def preview_file(
+    session: SessionDep,
+    user: CurrentUser,
+    file: FileField,
+    mapping: MappingField = None,
+    source: Annotated[str | None, Form(max_length=400)] = None,
+    status: Annotated[str | None, Form(max_length=20)] = None,
+    revision_reason: TextField = None,
+    published: Annotated[
+        str | None, Form(max_length=40, description="发布日期 of every figure: YYYY-MM-DD")
+    ] = None,
+) -> JSONResponse:
+    options = Options(parse_mapping(mapping), source=source or None, status=status or None,
+                      revision_reason=revision_reason or None, published=published or None)  # fmt: skip
+    reading = await _read_upload(session, file, options)
+    if not reading.inputs:
+        raise _no_figures(reading)
+    result = ingest(
+        session, user, reading.inputs, path=WritePath.API, now=dt.datetime.now(dt.UTC), dry_run=True
+    )
+    return _respond(result, reading.as_dict())
 
 
 def _obs_record(o: Observation, ind: Indicator, reg: Region) -> dict[str, Any]:
@@ -168,6 +232,14 @@ def list_observations(
         Query(description="ISO date-time; default now: the figures published by then (as recorded now)"),
     ] = None,
     include_baselines: bool = True,
+    view: Annotated[
+        str | None,
+        Query(
+            pattern="^(official|provisional)$",
+            description="where figures are reviewed: approved only (official, the default) or also those "
+            "under review (provisional)",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
@@ -178,6 +250,7 @@ def list_observations(
         when.astimezone(dt.UTC)  # what the UTC column type does when binding it
     except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 is before the first representable instant
         raise Invalid("as_of 时间超出范围", "as_of is out of the representable range") from None
+    chosen = review_view(session, view)
     ranked = (
         select(
             Observation.id,
@@ -192,7 +265,7 @@ def list_observations(
         )
         .join(Indicator, Observation.indicator_id == Indicator.id)
         .join(Region, Observation.region_id == Region.id)
-        .where(Vintage(when, dt.datetime.now(dt.UTC)).observations())
+        .where(Vintage(when, dt.datetime.now(dt.UTC), chosen).observations())
     )  # fmt: skip
     if indicator:
         ranked = ranked.where(Indicator.code == indicator)
@@ -214,7 +287,8 @@ def list_observations(
     rows = session.execute(base.order_by(Indicator.code, reg.code, Observation.period, Observation.id)
                            .limit(limit).offset(offset))  # fmt: skip
     items = [_obs_record(o, i, r) for o, i, r in rows]
-    return {"items": items, "total": total, "limit": limit, "offset": offset, "as_of": when.isoformat()}
+    return {"items": items, "total": total, "limit": limit, "offset": offset, "as_of": when.isoformat(),
+            "view": chosen}  # fmt: skip
 
 
 @router.get("/observations/history", summary="Every version of one figure, oldest first")
@@ -232,4 +306,8 @@ def observation_history(
                Observation.period == period)
         .order_by(Observation.reported_at, Observation.id)
     ).all()  # fmt: skip
-    return {"items": [_obs_record(o, i, r) for o, i, r in rows]}
+    items = [_obs_record(o, i, r) for o, i, r in rows]
+    states = review_state_as_of(session, [o.id for o, _, _ in rows], dt.datetime.now(dt.UTC))
+    for item in items:  # 待审核 / 已审核 / 退回; None: stored while review was off (counts as approved)
+        item["review_state"] = states.get(item["id"])
+    return {"items": items}

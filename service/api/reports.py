@@ -13,7 +13,7 @@ from service.api.deps import CurrentUser, SessionDep
 from service.db.models import ReportRun, Role
 from service.domain.errors import Forbidden, Invalid
 from service.domain.statuses import Status
-from service.domain.vintage import Vintage, is_current
+from service.domain.vintage import PROVISIONAL, Vintage, is_current, review_view
 from service.reports import render
 from service.reports.engine import run_report, run_report_now
 from service.reports.queries import AssessmentFilter, assessment_records, changes, evaluation, get_run
@@ -27,7 +27,7 @@ def _run_record(run: ReportRun) -> dict[str, Any]:
         "current": is_current(run), "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None, "status": run.status,
         "trigger": run.trigger, "method_version": run.method_version, "threshold_profile": run.threshold_profile,
-        "summary": run.summary,
+        "summary": run.summary, "review_view": run.review_view,
     }  # fmt: skip
 
 
@@ -57,10 +57,19 @@ def create_run(
         ),
     ] = None,
     profile: Annotated[str, Query(pattern="^(eurostat|unsd)$")] = "eurostat",
+    view: Annotated[
+        str | None,
+        Query(
+            pattern="^(official|provisional)$",
+            description="where figures are reviewed: approved figures only (official, the default) or also "
+            "those under review (provisional: never the live view)",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     if user.role is not Role.ADMIN:
         raise Forbidden("只有管理员可以启动报告运行", "only administrators can start a report run")
-    if as_of is None and recorded_until is None:
+    chosen = review_view(session, view)
+    if as_of is None and recorded_until is None and chosen != PROVISIONAL:
         return _run_record(run_report_now(session, trigger="api", profile=profile))
     now = dt.datetime.now(dt.UTC)
     when = now if as_of is None else as_of.replace(tzinfo=dt.UTC) if as_of.tzinfo is None else as_of
@@ -69,7 +78,8 @@ def create_run(
         cutoff = recorded_until if recorded_until.tzinfo else recorded_until.replace(tzinfo=dt.UTC)
         if cutoff > now:
             raise Invalid("recorded_until 不能晚于现在", "recorded_until cannot be later than now")
-    run = run_report(session, as_of=when, now=now, trigger="api", profile=profile, recorded_until=cutoff)
+    run = run_report(session, as_of=when, now=now, trigger="api", profile=profile, recorded_until=cutoff,
+                     view=chosen)  # fmt: skip
     return _run_record(run)
 
 
@@ -118,18 +128,6 @@ MEDIA = {
 }
 
 
-def export_run(session: Any, run: ReportRun, fmt: str, plan: str | None = None) -> bytes:
-    records = assessment_records(session, run, AssessmentFilter(plan=plan))
-    if fmt == "json":
-        return render.to_json(records).encode()
-    if fmt == "csv":
-        return ("\ufeff" + render.to_csv(records)).encode()
-    if fmt == "xlsx":
-        return render.to_xlsx(records)
-    return render.to_html(records, run_id=run.id, as_of=run.as_of.isoformat(), method=run.method_version,
-                          profile=run.threshold_profile).encode()  # fmt: skip
-
-
 @router.get("/runs/{run_id}/export", summary="A run as JSON, CSV, XLSX or HTML")
 def export(
     session: SessionDep,
@@ -138,7 +136,7 @@ def export(
     plan: Annotated[str | None, Query(max_length=80)] = None,
 ) -> Response:
     run = get_run(session, run_id)
-    body = export_run(session, run, format, plan)
+    body = render.export_run(session, run, format, plan)
     name = f"report-{run.id}-{run.as_of.date().isoformat()}.{format}"
     return Response(
         body, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'}

@@ -119,6 +119,15 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     EDITOR = "editor"
     VIEWER = "viewer"
+    REVIEWER = "reviewer"  # 审核员: approves or returns the figures of the regions in scope
+
+
+class ReviewState(enum.StrEnum):
+    """A figure's review state (数据审核); each step is a new ``ObservationReview`` row."""
+
+    SUBMITTED = "submitted"  # 待审核
+    APPROVED = "approved"  # 已审核
+    RETURNED = "returned"  # 退回 (a revision request: 驳回)
 
 
 class WritePath(enum.StrEnum):
@@ -353,6 +362,19 @@ class ImportBatch(Base):
     __table_args__ = (UniqueConstraint("user_id", "idempotency_key"),)
 
 
+class ImportMapping(Base):
+    """A correction of how a file's headers read (a header's text -> indicator, region or year, or ignored),
+    remembered for the next file of the same shape (the same row and column labels, years aside)."""
+
+    __tablename__ = "import_mappings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shape: Mapped[str] = mapped_column(String(64), unique=True)
+    mapping: Mapped[dict[str, Any]]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class Observation(Base):
     """A value of an indicator for a region and year, as known from ``reported_at`` on (a vintage)."""
 
@@ -409,6 +431,53 @@ class Observation(Base):
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id"))
+
+
+class ObservationReview(Base):
+    """One step of one figure version's review, append-only: submitted, approved or returned, by whom,
+    when and why. The step with the highest ``seq`` is the version's state; two reviewers acting on the
+    same version at once both write ``seq`` + 1, and the unique constraint lets only one of them in.
+    A version without any step (entered while review was off) counts as approved."""
+
+    __tablename__ = "observation_reviews"
+    __table_args__ = (
+        UniqueConstraint("observation_id", "seq"),
+        CheckConstraint("seq >= 1", name="seq_positive"),
+        Index("ix_observation_reviews_state_at", "state", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    observation_id: Mapped[int] = mapped_column(ForeignKey("observations.id"))
+    seq: Mapped[int] = mapped_column(comment="1 = submission; each later step + 1")
+    state: Mapped[ReviewState] = mapped_column(_enum(ReviewState))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), comment="who took the step; NULL: approved on entry by the review policy"
+    )
+    comment: Mapped[str | None] = mapped_column(Text)
+    revision: Mapped[bool] = mapped_column(
+        Boolean,
+        default=False,
+        comment="a revision request: the version corrects an approved figure, whose value stays in force",
+    )
+
+
+class ReviewSetting(Base):
+    """The review policy as switched by an administrator, append-only: the latest row is in force; no
+    row means review is off (one office: every figure counts the moment it is stored)."""
+
+    __tablename__ = "review_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    approve_admin: Mapped[bool] = mapped_column(
+        Boolean, default=True, comment="an administrator's entries are approved on entry"
+    )
+    approve_published: Mapped[bool] = mapped_column(
+        Boolean, default=True, comment="published statistics loaded by init are approved on entry"
+    )
 
 
 # --- people and access -------------------------------------------------------------------------
@@ -520,6 +589,10 @@ class ReportRun(Base):
     trigger: Mapped[str] = mapped_column(String(20), default="manual")
     method_version: Mapped[str] = mapped_column(String(20))
     threshold_profile: Mapped[str] = mapped_column(String(20))
+    review_view: Mapped[str | None] = mapped_column(
+        String(12),
+        comment="official (approved figures only) / provisional (also under review); NULL: review off",
+    )
     summary: Mapped[dict[str, Any] | None]
     error: Mapped[str | None] = mapped_column(Text)
 

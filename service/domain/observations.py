@@ -34,12 +34,13 @@ from service.db.models import (
     WritePath,
     user_indicators,
 )
-from service.domain import changes, plausibility, units, vintage
+from service.domain import changes, plausibility, review, units, vintage
 from service.domain.errors import Conflict, Forbidden
 from service.domain.regions import zone_members
 from service.domain.values import (
     MAX_ABS,
     ValueProblem,
+    mean_span,
     parse_coverage,
     parse_value,
     parse_year,
@@ -82,6 +83,7 @@ class ObservationInput:
     series_break: bool = False  # 统计口径调整: not comparable with the years before (METHODOLOGY §6)
     coverage: str | None = None  # part of the year (1-10月, 前三季度); None: the whole year, or as the
     # period or note says
+    cells: dict[str, str] | None = None  # where each field was read in a spreadsheet ("value": "Sheet2!D14")
 
 
 @dataclass
@@ -89,6 +91,7 @@ class RowProblem:
     column: str
     zh: str
     en: str
+    cell: str | None = None  # the spreadsheet cell the problem is in (Sheet2!D14), when read from a table
 
 
 @dataclass(slots=True)
@@ -101,6 +104,16 @@ class RowResult:
     value: float | None = None
     previous_value: float | None = None
     problems: list[RowProblem] = field(default_factory=list)
+    cells: dict[str, str] | None = None  # the spreadsheet cells the row was read from, by field
+
+    def place(self, problem: RowProblem | None = None) -> str:
+        """Where a problem (or the row) is, for a person: the cell ("Sheet2!D14") or "row 14"."""
+        cell = problem.cell if problem is not None else None
+        if cell is None and self.cells:
+            cell = self.cells.get(problem.column if problem is not None else "value") or self.cells.get(
+                "value"
+            )
+        return cell or f"row {self.row}"
 
 
 @dataclass
@@ -110,16 +123,20 @@ class BatchResult:
     batch_id: int | None
     counts: dict[str, int]
     rows: list[RowResult]
+    review: dict[str, Any] | None = None  # where review is on: the state the figures entered (review.py)
 
     def as_dict(self, *, all_rows: bool = True) -> dict[str, Any]:
         rows = self.rows if all_rows else [r for r in self.rows if r.problems]
-        return {
+        out = {
             "dry_run": self.dry_run,
             "applied": self.applied,
             "batch_id": self.batch_id,
             "counts": self.counts,
             "rows": [asdict(r) for r in rows],
         }
+        if self.review is not None:
+            out["review"] = self.review
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +301,12 @@ def writable_indicator_ids(session: Session, user: User) -> set[int] | None:
     return ids or None
 
 
-_LATER_FIELDS = {"published": None, "series_break": False, "coverage": None}  # left out at their
+_LATER_FIELDS = {
+    "published": None,
+    "series_break": False,
+    "coverage": None,
+    "cells": None,
+}  # left out at their
 # defaults: keys sent before these fields existed keep their fingerprints
 
 
@@ -389,7 +411,7 @@ def _prepare_row(
     latest_year: int = 2100,
     today: dt.date = dt.date.max,
 ) -> _Prepared | RowResult:
-    result = RowResult(row=item.row, outcome="pending")
+    result = RowResult(row=item.row, outcome="pending", cells=item.cells)
     problems = result.problems
     text = item.indicator if type(item.indicator) is str else str(item.indicator or "")
     indicator = resolver.indicator_ref(text) if text.strip() else RowProblem(
@@ -411,6 +433,16 @@ def _prepare_row(
         period = parse_year(raw_period, latest=latest_year)
     except ValueProblem as exc:
         problems.append(RowProblem("period", exc.zh, exc.en))
+    if (span := mean_span(coverage)) is not None:  # an average over several years (年均)
+        if type(indicator) is IndicatorRef and indicator.kind != "growth_rate":
+            problems.append(RowProblem(
+                "coverage", f"“{coverage}”是多年平均值，只有增速类指标可以这样填报；请填写各年数值",
+                f"{coverage!r} is an average over several years, which only a growth rate can have; enter each "
+                "year's value instead"))  # fmt: skip
+        elif period is not None and period != span[1]:
+            problems.append(RowProblem(
+                "period", f"多年平均值“{coverage}”应填在末年 {span[1]}，而不是 {period}",
+                f"the average {coverage!r} belongs to its last year {span[1]}, not {period}"))  # fmt: skip
     status_text = item.status.strip().lower() if item.status else "final"
     status = _STATUS_WORDS.get(status_text)
     if status is None:
@@ -621,11 +653,15 @@ def _lock_figures(session: Session, keys: list[tuple[int, int, int]], *, everyth
     if everything or len(keys) > LOCK_KEYS_LIMIT:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ALL_FIGURES_LOCK})
         return
-    for indicator_id, region_id, period in sorted(set(keys)):
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:a, :b)"),
-            {"a": indicator_id, "b": (region_id * 4099 + period) % 2_147_483_647},
-        )
+    # one statement for the batch: the arrays are in lock order, and a scan of unnest() yields (and so
+    # locks) them in that order
+    pairs = sorted({(i, (r * 4099 + p) % 2_147_483_647) for i, r, p in keys})
+    session.execute(
+        text(
+            "SELECT count(pg_advisory_xact_lock(a, b)) FROM unnest(CAST(:a AS integer[]), CAST(:b AS integer[])) AS k(a, b)"
+        ),
+        {"a": [a for a, _ in pairs], "b": [b for _, b in pairs]},
+    )
 
 
 def _new_batch(
@@ -750,6 +786,11 @@ def _decide_chunk(
     return decided, to_write
 
 
+def _where(item: ObservationInput) -> int | str:
+    """A row's place for a message: its value's cell (Sheet2!D14) when read from a table, else its row."""
+    return item.cells["value"] if item.cells and "value" in item.cells else item.row
+
+
 KEEP_ALL_ROWS = 10_000  # beyond this many rows a result lists only the rows with problems
 OUTCOMES = ("added", "revised", "unchanged", "rejected", "needs_confirmation")
 
@@ -794,7 +835,7 @@ def ingest(
             stored = dict(earlier.response or {})
             return BatchResult(
                 dry_run=False, applied=bool(stored.get("applied")), batch_id=earlier.id,
-                counts=stored.get("counts", {}), rows=[],
+                counts=stored.get("counts", {}), rows=[], review=stored.get("review"),
             )  # fmt: skip
         inputs = items
     resolver = Resolver(session)
@@ -805,7 +846,7 @@ def ingest(
     seen_rows = 0
     # keys of this batch: all of them for a dry run (nothing reaches the database); for a real run the
     # rows of earlier chunks are found in the database with this batch's id
-    seen: dict[tuple[int, int, int, str], int] = {}
+    seen: dict[tuple[int, int, int, str], int | str] = {}
     savepoint = None if dry_run else session.begin_nested()
     batch: ImportBatch | None = None
     touched: set[int] = set()  # indicators written to
@@ -813,6 +854,9 @@ def ingest(
     def record(result: RowResult) -> None:
         nonlocal kept
         counts[result.outcome] += 1
+        if result.cells:
+            for problem in result.problems:
+                problem.cell = problem.cell or result.place(problem)
         if result.problems or seen_rows <= KEEP_ALL_ROWS:
             kept.append(result)
 
@@ -847,15 +891,17 @@ def ingest(
                 continue
             if key in seen or key in in_chunk:
                 p.result.outcome = "rejected"
-                first = seen.get(key) or in_chunk[key].input.row
+                first = seen.get(key) or _where(in_chunk[key].input)
                 p.result.problems.append(RowProblem(
-                    "period", f"与第 {first} 行重复（同一指标、地区、年份、来源）",
-                    f"duplicate of row {first} (same indicator, region, year and source)",
+                    "period", f"与{'第 ' if isinstance(first, int) else ''}{first}{' 行' if isinstance(first, int) else ''}"
+                    "重复（同一指标、地区、年份、来源）",
+                    f"duplicate of {'row ' if isinstance(first, int) else ''}{first} (same indicator, region, year "
+                    "and source)",
                 ))  # fmt: skip
                 record(p.result)
                 continue
             if dry_run:
-                seen[key] = item.row
+                seen[key] = _where(item)
             in_chunk[key] = p
             chunk_prepared.append(p)
         if savepoint is not None and batch is None and chunk_prepared:
@@ -892,6 +938,7 @@ def ingest(
     wrote = counts["added"] + counts["revised"] > 0
     applied = not dry_run and not (blocked() and all_or_nothing) and (wrote or not blocked())
     batch_id: int | None = None
+    reviewed: dict[str, Any] | None = None
     if savepoint is not None:
         if not applied:
             savepoint.rollback()
@@ -903,9 +950,14 @@ def ingest(
                 counts["revised"],
                 counts["unchanged"],
             )
-            batch.response = {"applied": True, "counts": counts}
             session.flush()
             batch_id = batch.id
+            # where review is on, the stored versions enter it (submitted, or approved on entry)
+            reviewed = review.on_ingest(session, batch, user, path, now)
+            batch.response = {"applied": True, "counts": counts}
+            if reviewed is not None:
+                batch.response["review"] = reviewed
+            session.flush()
             session.add(AuditEntry(
                 at=now, user_id=user.id, path=path, action="import", entity_type="import_batch",
                 entity_id=str(batch.id), after={"counts": counts, "filename": filename},
@@ -913,7 +965,9 @@ def ingest(
             if touched:  # report runs learn of it by this row, committed with the figures
                 changes.record(session, "observations", now=now, batch_id=batch.id, indicator_ids=touched)
             savepoint.commit()
-    return BatchResult(dry_run=dry_run, applied=applied, batch_id=batch_id, counts=counts, rows=kept)
+    return BatchResult(
+        dry_run=dry_run, applied=applied, batch_id=batch_id, counts=counts, rows=kept, review=reviewed
+    )
 
 
 _WRITE_COLUMNS = (

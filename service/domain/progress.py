@@ -183,6 +183,10 @@ class Point(NamedTuple):
     series_break: bool = False
     observation_id: int | None = None
     preliminary: bool = False
+    span: int = 1  # years the value stands for: > 1 for a growth rate's average over a run of years (年均)
+    # a year with its own figure may also end a published average over several years: (span, value,
+    # observation id, preliminary), used where the chain of annual rates cannot reach the year
+    mean: tuple[int, float, int | None, bool] | None = None
 
 
 @dataclass(slots=True)
@@ -256,6 +260,8 @@ class Assessment:
     status_basis: StatusBasis | None = None
     latest_preliminary: bool = False  # the latest value (and so the status) rests on a preliminary figure
     verdict_year: int | None = None  # end-of-term verdicts: the year the verdict rests on
+    # the base value already met the target: completion and the base-to-target path mean nothing then
+    base_met: bool | None = None
     notes: tuple[str, ...] = ()
     observation_ids: tuple[int, ...] = ()
 
@@ -359,7 +365,22 @@ def _chain(mode: Mode, b: int, usable: list[Point], notes: list[str]) -> tuple[P
         if p.year <= b:
             continue
         assert p.value is not None
-        if p.year != year + 1:
+        mean = (p.span, p.value, p.observation_id, p.preliminary) if p.span > 1 else p.mean
+        if mode == "rate_index" and mean is not None and (p.span > 1 or p.year != year + 1):
+            # an average rate over a run of years (年均增速) where the annual rates do not reach p.year
+            span, rate, oid, prelim = mean
+            start = p.year - span + 1
+            if rate <= -100 or start not in (b + 1, year + 1):
+                notes.append(f"the average rate of {start}–{p.year} does not join the chain at {year}; "
+                             f"the chain stops at {year}")  # fmt: skip
+                break
+            # from the base it gives the index outright; from the chain's end it extends it
+            level = (100.0 if start == b + 1 else level) * (1 + rate / 100) ** span
+            notes.append(f"the average annual rate of {start}–{p.year} ({rate:g} %) stands for those years")
+            out.append(Point(p.year, level, p.series_break, oid, prelim))
+            year = p.year
+            continue
+        if p.year != year + 1 or p.span > 1:
             notes.append(f"no value for {year + 1}; the chain stops at {year}")
             break
         if mode == "rate_index":
@@ -369,7 +390,7 @@ def _chain(mode: Mode, b: int, usable: list[Point], notes: list[str]) -> tuple[P
             level *= 1 + p.value / 100
         else:
             level += p.value
-        out.append(Point(p.year, level, p.series_break, p.observation_id))
+        out.append(Point(p.year, level, p.series_break, p.observation_id, p.preliminary))
         year = p.year
     return tuple(out)
 
@@ -407,7 +428,9 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
     if spec.comparator is Comparator.QUALITATIVE:
         raise ValueError("a qualitative target has no number and is not assessed numerically")
     if form is DeclaredForm.EACH_YEAR:
-        return _normalise_each_year(spec, points, usable, comparator, v, stretch_v, sense, notes)
+        yearly = [p for p in points if p.span == 1]  # a several-year average is no year's value
+        return _normalise_each_year(spec, yearly, [p for p in usable if p.span == 1], comparator, v,
+                                    stretch_v, sense, notes)  # fmt: skip
 
     mode: Mode = "level"
     verdict_only = False
@@ -813,6 +836,7 @@ def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile:
         status_basis=basis,
         latest_preliminary=window[-1].preliminary,
         verdict_year=t if status in _VERDICTS or (ended and status is Status.ACHIEVED_EARLY) else None,
+        base_met=norm.satisfied_by(xb),
         notes=tuple(notes),
         observation_ids=ids,
     )

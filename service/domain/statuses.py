@@ -86,3 +86,30 @@ def worst(statuses: Iterable[Status]) -> Status:
         if status in present:
             return status
     return Status.INSUFFICIENT_DATA
+
+
+# The one palette of the statuses, used by the web charts, the e-mail and the documents. Okabe–Ito
+# colours (distinguishable with the common colour-vision deficiencies) and a distinct icon per status,
+# always shown with the status's word: 提前实现 is a deeper green with a star, 已实现 a lighter one with a
+# tick, so the two are told apart by colour, icon and word.
+STATUS_COLOURS: dict[str, str] = {
+    Status.ACHIEVED.value: "#6CCFA8",
+    Status.ACHIEVED_EARLY.value: "#009E73",
+    Status.ON_TRACK.value: "#56B4E9",
+    Status.NEEDS_ACCELERATION.value: "#F0E442",
+    Status.OFF_TRACK.value: "#E69F00",
+    Status.MISSED.value: "#D55E00",
+    Status.REGRESSING.value: "#CC79A7",
+    Status.INSUFFICIENT_DATA.value: "#BBBBBB",
+    QUALITATIVE: "#E4E4E4",  # not a judgement: a pale neutral, told apart by its word and icon
+}
+STATUS_ICONS: dict[str, str] = {
+    "achieved": "✔", "achieved_early": "★", "on_track": "▲", "needs_acceleration": "◆", "off_track": "▼",
+    "missed": "✖", "regressing": "↘", "insufficient_data": "?", QUALITATIVE: "≈",
+}  # fmt: skip
+# pale tints of the colours for printed tables (word and icon carry the meaning, black text stays readable)
+STATUS_TINTS: dict[str, str] = {
+    "achieved": "E2F5ED", "achieved_early": "C6E9DC", "on_track": "DDF0FB", "needs_acceleration": "FBF8D0",
+    "off_track": "FBEBCC", "missed": "F7DDCC", "regressing": "F4E4EE", "insufficient_data": "EEEEEE",
+    QUALITATIVE: "F4F4F4",
+}  # fmt: skip

@@ -33,6 +33,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "as_of": ("数据截至", "Data as of"),
     "beijing_time": ("北京时间", "Beijing time"),
     "run": ("报告运行", "Report run"),
+    "review_submitted": ("已报送，待审核：审核通过后计入正式结果", "Submitted for review: the figures count once approved"),
+    "review_approved": ("已报送，录入即审核通过", "Stored and approved on entry"),
+    "review_revisions": ("其中 {n} 项为已审核数据的修订申请，审核通过前仍以原值为准",
+                         "{n} of them correct approved figures: revision requests; the approved values stay in force until approved"),
+    "review_link": ("查看审核", "Review"),
+    "view_official": ("正式口径：仅采用已审核的数据", "Official: approved figures only"),
+    "view_provisional": ("暂定口径：含待审核的数据，不作为正式结论",
+                         "PROVISIONAL: includes figures still under review; not an official result"),
     "no_run": ("还没有报告运行。管理员可运行 yrdmon report run，或等待调度器自动计算。",
                "No report run yet. An administrator can run `yrdmon report run`, or wait for the scheduler."),
     "status_counts": ("各规划目标状态", "Targets by status, per plan"),
@@ -127,6 +135,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "no_targets": ("无量化目标", "no quantified targets"),
     "subscriptions": ("邮件订阅", "E-mail subscriptions"),
     "plan_reader": ("规划读取", "Plan reader"),
+    "nav_review": ("数据审核", "Review"),
     "no_data": ("无数据", "no data"),
     # why a target's status changed (progress e-mails), and how often they come
     "change_new_data": ("新数据", "new data"),
@@ -205,6 +214,41 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kinds": ("属性 / 定性", "Attribute / qualitative"),
     "all_targets": ("全部目标", "All targets"),
     "not_assessed_yet": ("尚未评估", "not assessed yet"),
+    "no_data_yet": ("暂无数据", "No data yet"),
+    "target_in_words": ("目标：{words}（基期值未知，未在图中标出）", "Target: {words} (base value unknown: not drawn)"),
+    "met_at_base": ("基期已达到目标，不计完成进度", "met at the base year: no completion share"),
+    # importing wide tables (issue 22)
+    "upload_hint": ("可上传填报模板，也可直接上传统计公报、统计年鉴中的表格（指标或地区在左侧，年份、地区或指标在表头）；先预览，确认后再导入。",
+                    "Upload the template, or a table as a statistics bulletin or yearbook prints it (indicators or regions down the side, years, regions or indicators across the top); it is previewed before anything is stored."),
+    "reading": ("表格识别结果", "How the file reads"),
+    "sheet": ("工作表", "Sheet"),
+    "layout": ("版式", "Layout"),
+    "context": ("全表共用", "For the whole table"),
+    "cell": ("单元格", "Cell"),
+    "label": ("表中名称", "Label"),
+    "read_as": ("识别为", "Read as"),
+    "correct_to": ("更正为（代码、年份，或“-”忽略）", "Correct to (code, year, or - to leave out)"),
+    "role_indicator": ("指标", "indicator"), "role_region": ("地区", "region"), "role_year": ("年份", "year"),
+    "role_unknown": ("未识别", "not known"), "role_ignored": ("不导入", "left out"),
+    "role_neutral": ("数值列", "value column"), "role_unit": ("单位列", "unit column"),
+    "how_mapping": ("按您的更正", "as you corrected"), "how_remembered": ("按上次的更正", "as corrected last time"),
+    "how_context": ("取自标题", "from the title"),
+    "did_you_mean": ("是否为", "did you mean"),
+    "figures_found": ("个数值", "figure(s)"),
+    "left_out": ("个数值未导入", "figure(s) left out"),
+    "preview": ("预览", "Preview"),
+    "preview_again": ("按更正重新预览", "Preview again with the corrections"),
+    "import_now": ("确认导入", "Import"),
+    "figures_preview": ("将导入的数值", "Figures it would store"),
+    "source_for_all": ("数据来源（留空则取表中“资料来源”）", "Source (empty: the source note printed with the table)"),
+    "reason_for_all": ("修订原因（修订已有数值时必填）", "Revision reason (needed to revise stored figures)"),
+    "file_kept": ("已上传的文件", "File uploaded"),
+    "whole_region": ("全表地区（标题未写明时填代码）", "Region of the whole table (a code, if the title names none)"),
+    "whole_year": ("全表年份", "Year of the whole table"),
+    "status_for_all": ("数据状态", "Status of the figures"),
+    "status_final_word": ("最终（年鉴、年报）", "final (yearbook)"),
+    "status_preliminary_word": ("初步（公报、快报）", "preliminary (bulletin)"),
+    "published_for_all": ("发布日期（公报、年鉴的发布日）", "Publication date (of the bulletin or yearbook)"),
     # the plan reader's pages (/plan-reader)
     "reader_title": ("规划读取", "Plan reader"),
     "reader_intro": ("上传新规划（TXT、DOCX 或带文字层的 PDF），系统提出其中的量化目标和基期值，由管理员逐条核对后写入目标库。",
@@ -276,7 +320,9 @@ def _locale(lang: str) -> str:
     return LOCALES["en" if lang == "en" else "zh"]
 
 
-def number(value: float | Decimal | int | str | None, lang: str, digits: int | None = None) -> str:
+def number(
+    value: float | Decimal | int | str | None, lang: str, digits: int | None = None, *, group: bool = True
+) -> str:
     """A figure as people write it: grouped thousands, no trailing zeros, never an exponent
     (4.10000000 → 4.1, 1.5E+2 → 150, 142351.5 → 142,351.5). With ``digits``, at most that many decimals
     (a stored figure: digits=6 shows it as entered); without, four significant digits but every digit of
@@ -286,15 +332,16 @@ def number(value: float | Decimal | int | str | None, lang: str, digits: int | N
     d = Decimal(str(value))
     if digits is None:
         digits = 0 if d == 0 or not d.is_finite() else max(0, 3 - d.adjusted())
-    pattern = "#,##0" + ("." + "#" * digits if digits > 0 else "")
+    pattern = ("#,##0" if group else "0") + ("." + "#" * digits if digits > 0 else "")
     return str(format_decimal(d, format=pattern, locale=_locale(lang)))
 
 
-def percent(fraction: float | Decimal | None, lang: str, digits: int = 1) -> str:
-    """A fraction as a percentage (2.875 → 287.5%); None is an empty string."""
+def percent(fraction: float | Decimal | None, lang: str, digits: int = 1, *, fixed: bool = False) -> str:
+    """A fraction as a percentage (2.875 → 287.5%); None is an empty string. ``fixed`` keeps trailing
+    zeros (a table column: 5.0%)."""
     if fraction is None:
         return ""
-    pattern = "#,##0" + ("." + "#" * digits if digits > 0 else "") + "%"
+    pattern = "#,##0" + ("." + ("0" if fixed else "#") * digits if digits > 0 else "") + "%"
     return str(format_percent(Decimal(str(fraction)), format=pattern, locale=_locale(lang)))
 
 
@@ -333,6 +380,9 @@ NOTES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern + r"$"), zh)
     for pattern, zh in (
         (r"no value for (\d+); the chain stops at (\d+)", "{0}年无数值，连乘至{1}年为止"),
+        (r"the average rate of (\d+)–(\d+) does not join the chain at (\d+); the chain stops at (\d+)",
+         "{0}—{1}年的年均增速无法在{2}年接入连乘，连乘至{3}年为止"),
+        (r"the average annual rate of (\d+)–(\d+) \((\S+) %\) stands for those years", "{0}—{1}年的年均增速（{2}%）代表这些年份"),
         (r"rate (\S+) % in (\d+) cannot be chained; the chain stops at (\d+)", "{1}年增速{0}%无法连乘，连乘至{2}年为止"),
         (r"no value for the target year (\d+): the verdict rests on (\d+)", "目标年{0}年无数值：结论依据{1}年数值"),
         (r"values after the target year (\d+) are not used", "目标年{0}年之后的数值不予采用"),
@@ -406,33 +456,37 @@ def note(text: str, lang: str) -> str:
 # Units are stored as the plans write them (Chinese); English pages show them in English. A unit not
 # listed is shown as stored (the page-language browser test names it).
 UNITS_EN: dict[str, str] = {
-    "%": "%", "‰": "‰", "百分点": " percentage points", "EFLOPS": " EFLOPS", "1/10万": " per 100,000",
-    "个": "", "人": " people", "名": " people", "名（个）": "", "家": " firms", "件": " items", "项": " items",
-    "条": " lines", "条（段）": " sections", "处": " sites", "所": " institutions", "支": " teams",
-    "场": " events", "户": " households", "类": " categories", "起": " cases", "张": "", "套": " units",
-    "倍": " times", "年": " years", "岁": " years", "小时": " hours", "分": " points", "指数": " (index)",
-    "年一遇": "-year return period",
-    "元": " yuan", "万元": " 10k yuan", "亿元": " 100m yuan", "万亿元": " trillion yuan", "美元": " US dollars",
-    "万美元": " 10k US dollars", "亿美元": " 100m US dollars", "万元/人": " 10k yuan per person",
-    "人/亿元": " people per 100m yuan",
-    "万人": " 10k people", "万人次": " 10k visits", "亿人次": " 100m trips", "万个": " 10k", "万家": " 10k firms",
-    "万套": " 10k units", "万宗": " 10k parcels", "万幢": " 10k buildings", "万张": " 10k", "万户": " 10k households",
-    "公里": " km", "平方公里": " km²", "平方米": " m²", "万平方米": " 10k m²", "万公顷": " 10k ha",
-    "万亩": " 10k mu", "公里/万平方公里": " km per 10k km²", "公里/百平方公里": " km per 100 km²",
-    "万千瓦": " 10 MW", "亿千瓦时": " 100 GWh", "万吨": " 10k t", "亿吨": " 100m t", "亿斤": " 50k t",
-    "万吨标煤": " 10k tce", "吨标准煤/万元": " tce per 10k yuan", "吨/万元": " t per 10k yuan",
-    "立方米/万元": " m³ per 10k yuan", "平方米/万元": " m² per 10k yuan", "微克/立方米": " µg/m³",
-    "万标准箱": " 10k TEU", "万标箱": " 10k TEU", "万TEU": " 10k TEU",
+    "%": "%", "‰": "‰", "元": "yuan", "万元": "10k yuan", "亿元": "100m yuan", "万亿元": "trillion yuan",
+    "美元": "US dollars", "万美元": "10k US dollars", "亿美元": "100m US dollars", "人": "people", "万人": "10k people",
+    "亿人": "100m people", "人次": "visits", "万人次": "10k visits", "亿人次": "100m trips", "名": "people", "名（个）": "",
+    "家": "firms", "万家": "10k firms", "个": "", "万个": "10k", "项": "items", "件": "items", "所": "institutions",
+    "座": "", "条": "lines", "条（段）": "sections", "支": "teams", "处": "sites", "场": "events", "户": "households",
+    "张": "", "万张": "10k", "类": "categories", "起": "cases", "宗": "cases", "万宗": "10k parcels", "万套": "10k units",
+    "万幢": "10k buildings", "公里": "km", "千米": "km", "万公里": "10k km", "米": "m", "平方米": "m²", "万平方米": "10k m²",
+    "平方公里": "km²", "亩": "mu", "万亩": "10k mu", "万公顷": "10k ha", "吨": "t", "万吨": "10k t", "亿吨": "100m t",
+    "万吨标煤": "10k tce", "标准箱": "TEU", "万标准箱": "10k TEU", "吨标准煤/万元": "tce per 10k yuan", "吨/万元": "t per 10k yuan",
+    "立方米/万元": "m³ per 10k yuan", "平方米/万元": "m² per 10k yuan", "万元/人": "10k yuan per person",
+    "人/亿元": "people per 100m yuan", "微克/立方米": "µg/m³", "万千瓦": "10 MW", "亿千瓦时": "100 GWh", "年": "years",
+    "岁": "years", "小时": "hours", "分": "points", "指数": "index", "倍": "×", "年一遇": "-year return period",
+    "公里/百平方公里": "km per 100 km²", "公里/万平方公里": "km per 10k km²", "1/10万": "per 100,000", "百分点": "pp",
+    "个百分点": "pp", "EFLOPS": "EFLOPS", "套": "units", "万户": "10k households", "亿斤": "50k t", "万标箱": "10k TEU",
+    "万TEU": "10k TEU",
 }  # fmt: skip
 
 
+# a unit written right after the number, with no space, in English too
+CLOSE_UNITS = frozenset({"", "%", "‰", "×"})
+
+
 def unit(text: str | None, lang: str) -> str:
-    """A unit as written after a number in the page's language: 亿元 / " 100m yuan"; % stays %."""
-    if not text:
+    """A unit as written after a number in the page's language: 亿元 / " 100m yuan"; % stays %.
+    A unit not in UNITS_EN is shown as stored."""
+    if not text or text == "None":
         return ""
-    if lang != "en":
+    if lang != "en" or text not in UNITS_EN:
         return text
-    return UNITS_EN.get(text, text)
+    words = UNITS_EN[text]
+    return words if words in CLOSE_UNITS or words.startswith("-") else " " + words
 
 
 def unit_name(text: str | None, lang: str) -> str:
@@ -450,6 +504,50 @@ def paren(text: str, lang: str) -> str:
 
 def colon(lang: str) -> str:
     return ": " if lang == "en" else "："
+
+
+# --- the review pages (service/web/review_pages.py) ---
+REVIEW_TEXTS: dict[str, tuple[str, str]] = {
+    "title": ("数据审核", "Review"),
+    "off": ("本系统未启用数据审核：数据录入后即计入。管理员可用 yrdmon review policy --on 启用。",
+            "Review is off: figures count as soon as they are stored. An administrator can switch it on "
+            "(yrdmon review policy --on)."),
+    "queue": ("待我审核的数据", "Figures awaiting my review"),
+    "returned": ("退回给我的数据", "Figures returned to me"),
+    "none": ("没有数据。", "None."),
+    "figure": ("数据", "Figure"),
+    "value": ("报送值", "Value"),
+    "in_force": ("现行值（已审核）", "In force (approved)"),
+    "neighbours": ("相邻年份", "Neighbouring years"),
+    "flags": ("提示", "Flags"),
+    "by": ("填报人", "Entered by"),
+    "submitted": ("报送时间", "Submitted"),
+    "batch": ("批次", "Batch"),
+    "comment": ("意见", "Comment"),
+    "comment_hint": ("退回或重新报送须填写", "needed to return or resubmit"),
+    "approve": ("审核通过所选", "Approve selected"),
+    "return": ("退回所选", "Return selected"),
+    "resubmit": ("重新报送所选", "Resubmit selected"),
+    "approve_batch": ("整批审核通过", "Approve the whole batch"),
+    "return_batch": ("整批退回", "Return the whole batch"),
+    "revision": ("修订申请", "revision request"),
+    "new": ("新报送", "new"),
+    "history": ("审核记录", "Review history"),
+    "select": ("选择", "Select"),
+    "done": ("已处理 {n} 条数据。", "{n} figure(s) done."),
+    "correct": ("更正请到数据填报或批量导入，重新提交即进入审核。",
+                "To correct a figure, enter it again (entry or upload); it goes to review again."),
+    "version": ("版本", "Version"),
+    "steps": ("审核步骤", "Review steps"),
+    "reason": ("修订原因", "Revision reason"),
+    "state_submitted": ("待审核", "submitted"),
+    "state_approved": ("已审核", "approved"),
+    "state_returned": ("退回", "returned"),
+    "no_steps": ("录入时未启用审核（视同已审核）", "stored while review was off (counts as approved)"),
+    "forbidden": ("只有审核员、填报人员或管理员可以使用本页。", "Only reviewers, editors and administrators can use this page."),
+    "batch_filter": ("只看批次", "Only batch"),
+    "all": ("全部", "all"),
+}  # fmt: skip
 
 
 # --- the progress e-mail (service/notify/digest.py), per language ---
@@ -504,7 +602,7 @@ REMINDER_TEXTS: dict[str, dict[str, str]] = {
         "overdue_intro": "{region}{year}年的以下统计数据报送期限为 {due}，已逾期 {days} 天，系统中仍未收到：",
         "summary_intro": "{year}年统计数据报送期限 {due} 已过。各地区完成情况如下（按完成率从低到高）：",
         "indicator": "指标", "code": "代码", "unit": "单位", "region": "地区", "expected": "应报",
-        "received": "已报", "rate": "完成率", "missing": "尚缺", "how": "报送方式：网页表单或文件上传（{base}），"
+        "received": "已报", "approved": "已审核", "submitted": "待审核", "rate": "完成率", "missing": "尚缺", "how": "报送方式：网页表单或文件上传（{base}），"
         "命令 yrdmon import 文件，或 API POST /api/v1/observations。", "footer": "本邮件由规划目标监测系统根据报送日历自动发送，请勿直接回复。",
         "all_done": "全部已报", "more": "等{n}项", "sep": "、", "colon": "：",
     },
@@ -517,7 +615,7 @@ REMINDER_TEXTS: dict[str, dict[str, str]] = {
         "overdue_intro": "These {year} figures for {region} were due on {due} ({days} days ago) and have still not been received:",
         "summary_intro": "The {year} figures were due on {due}. Completeness by region (lowest first):",
         "indicator": "Indicator", "code": "Code", "unit": "Unit", "region": "Region", "expected": "Expected",
-        "received": "Received", "rate": "Complete", "missing": "Missing", "how": "Submit them with the web form or a file "
+        "received": "Received", "approved": "approved", "submitted": "under review", "rate": "Complete", "missing": "Missing", "how": "Submit them with the web form or a file "
         "upload ({base}), `yrdmon import FILE`, or POST /api/v1/observations.",
         "footer": "Sent automatically from the reporting calendar of the plan-target monitoring service; replies are not read.",
         "all_done": "all received", "more": "and {n} more", "sep": ", ", "colon": ": ",

@@ -92,6 +92,8 @@ _ALIASES = {
     "10k persons": "万人",
     "persons": "人",
     "倍": "倍",
+    "元/人": "元",  # a per-capita figure's unit as yearbook tables print it
+    "万元/人": "万元",
 }
 
 

@@ -54,6 +54,8 @@ def create_user(
         regions = [found[c] for c in region_codes]
     if role is Role.EDITOR and not regions:
         raise Invalid("编辑角色必须指定至少一个地区", "an editor needs at least one region (--region)")
+    if role is Role.REVIEWER and not regions:
+        raise Invalid("审核员必须指定至少一个负责的地区", "a reviewer needs at least one region (--region)")
     user = User(
         username=username,
         role=role,
@@ -213,6 +215,8 @@ def set_role(
         regions = [found[c] for c in dict.fromkeys(region_codes)]
     if role is Role.EDITOR and not regions:
         raise Invalid("编辑角色必须指定至少一个地区", "an editor needs at least one region (--region)")
+    if role is Role.REVIEWER and not regions:
+        raise Invalid("审核员必须指定至少一个负责的地区", "a reviewer needs at least one region (--region)")
     user.role = role
     user.regions = regions
     ended = revoke_sessions(session, user.id, now=now)

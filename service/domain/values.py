@@ -39,6 +39,10 @@ SCALE = 8  # decimals of the value column (Numeric(28, 8), service.db.base.Figur
 _QUANTUM = Decimal(1).scaleb(-SCALE)
 
 
+# circled, parenthesised and dotted numbers: footnote marks in statistical tables (superscripts stay: km²)
+FOOTNOTE_MARKS = re.compile("[\u2460-\u249b\u24ea-\u24ff\u2776-\u2793]")
+
+
 class ValueProblem(ValueError):
     def __init__(self, zh: str, en: str) -> None:
         super().__init__(en)
@@ -74,7 +78,8 @@ def parse_value(raw: object) -> ParsedValue:
         raise ValueProblem(
             "数值必须是数字或文本", f"the value must be a number or text, not {type(raw).__name__}"
         )
-    text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
+    # a footnote mark (①, ⑴) goes before NFKC, which would make it a digit: "1208①" is 1208, not 12081
+    text = unicodedata.normalize("NFKC", FOOTNOTE_MARKS.sub("", raw)).strip().replace(" ", "")
     if not text:
         raise ValueProblem("数值为空", "the value is empty")
     if text.startswith("="):
@@ -205,6 +210,30 @@ def _months(word: str) -> int | None:
     return int(word) if word.isdigit() else _CN_DIGITS.get(word)
 
 
+# --- an average over several years (年均增速4.8%, 2021—2025年): a growth rate's period mean ---------------
+
+_PERIOD_MEAN = re.compile(r"(\d{4})\s*年?\s*[-–—~～至到]\s*(\d{4})\s*年?\s*(?:年均|平均|均值)")
+_STORED_MEAN = re.compile(r"^(\d{4})-(\d{4})年均$")
+
+
+def period_mean(text: object) -> str | None:
+    """``"2021-2025年均"`` when a text says a figure is the average over a run of years ("2021—2025年年均",
+    "2021-2025年平均"); None otherwise. Only a growth rate has such a figure (Nanjing's outline reports
+    年均增速4.8% for 2021–2025): it stands for that run of years, never for its last year alone."""
+    if text is None:
+        return None
+    m = _PERIOD_MEAN.search(unicodedata.normalize("NFKC", str(text)))
+    if m is None or not int(m.group(1)) < int(m.group(2)):
+        return None
+    return f"{m.group(1)}-{m.group(2)}年均"
+
+
+def mean_span(coverage: str | None) -> tuple[int, int] | None:
+    """The first and last year of a stored period-mean coverage ("2021-2025年均"), else None."""
+    m = _STORED_MEAN.match(coverage) if coverage else None
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
 def parse_coverage(text: object, *, in_note: bool = False) -> str | None:
     """The part of a year a text says a figure covers, as ``"1-N月"`` (N < 12), ``PARTIAL`` when a note
     says "partial year" without months, or None for a whole year. ``in_note``: the text is a remark,
@@ -212,6 +241,8 @@ def parse_coverage(text: object, *, in_note: bool = False) -> str | None:
     news title is not the figure's coverage)."""
     if text is None:
         return None
+    if (mean := period_mean(text)) is not None:
+        return mean
     s = unicodedata.normalize("NFKC", str(text))
     months: int | None = None
     if (m := _MONTH_RANGE.search(s)) or (m := _FIRST_MONTHS.search(s)):
@@ -234,8 +265,10 @@ def split_period(raw: object) -> tuple[object, str | None]:
     if type(raw) is not str or len(raw) <= 5:
         return raw, None
     s = unicodedata.normalize("NFKC", raw).strip()
+    if (mean := period_mean(s)) is not None:  # "2021-2025年均": filed under its last year
+        return mean[5:9], mean
     m = re.match(r"(\d{4})\s*年?\s*(.+)$", s)
-    if m is None:
+    if m is None or re.match(r"[-–—~～至到]\s*\d{4}", m.group(2)):  # a run of years is not its first year
         return raw, None
     return m.group(1), parse_coverage(m.group(2))
 

@@ -8,6 +8,12 @@ a figure belongs to it when it had been *published* by ``as_of`` and *recorded* 
 to it, the later-recorded one counts (a correction). Reading the same vintage again, after any number
 of back-dated entries, gives the same figures: whatever is recorded later is beyond the cut-off.
 
+Where figures are reviewed (数据审核, see service.domain.review), a vintage also says which view it
+takes: ``official`` counts only the versions approved by the cut-off (the approval's time is part of
+the record, like ``reported_at``), ``provisional`` also the first submissions still under review (a
+correction of an approved figure never displaces it before approval); versions with no review step
+(entered while review was off) count in both. ``None``: review off, every version counts.
+
 A target version is in force as of D from its plan's issue date (its first version) or from when it
 was recorded (later versions), up to its replacement; only versions recorded by the cut-off count.
 """
@@ -20,10 +26,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, not_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, not_, or_, select
+from sqlalchemy.orm import Session, aliased
 
-from service.db.models import Observation, Plan, ReportRun, Target
+from service.db.models import Observation, ObservationReview, Plan, ReportRun, ReviewState, Target
+
+OFFICIAL, PROVISIONAL = "official", "provisional"
+VIEWS = (OFFICIAL, PROVISIONAL)
 
 _PERIOD = re.compile(r"^\s*(\d{4})(?:[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?)?月?)?\s*$")
 
@@ -58,25 +67,29 @@ class Vintage:
 
     as_of: dt.datetime
     recorded_until: dt.datetime
+    review: str | None = None  # official | provisional; None: review off, every version counts
 
     @classmethod
-    def now(cls, now: dt.datetime) -> Vintage:
-        return cls(now, now)
+    def now(cls, now: dt.datetime, review: str | None = None) -> Vintage:
+        return cls(now, now, review)
 
     @classmethod
     def of_run(cls, run: ReportRun) -> Vintage:
-        return cls(run.as_of, run.recorded_until or run.started_at)
+        return cls(run.as_of, run.recorded_until or run.started_at, run.review_view)
 
     def observations(self) -> Any:
         """The SQL condition on ``Observation``: the versions that belong to this vintage."""
         published_by = self.as_of.astimezone(dt.UTC).date()
-        return and_(
+        known = and_(
             Observation.reported_at <= self.recorded_until,
             or_(
                 Observation.published_on <= published_by,
                 and_(Observation.published_on.is_(None), Observation.reported_at <= self.as_of),
             ),
         )
+        if self.review is None:
+            return known
+        return and_(known, reviewed(self.review, self.recorded_until))
 
     def targets(self, session: Session) -> Any:
         """The SQL condition on ``Target``: the versions in force as of ``as_of`` (recorded by the
@@ -105,6 +118,68 @@ class Vintage:
         )
 
 
+def reviewed(view: str, cutoff: dt.datetime) -> Any:
+    """The SQL condition on ``Observation``: the versions that count in a review view as recorded by
+    ``cutoff``. Official: approved by then, or never put to review. Provisional: also a first submission
+    (not a correction of an approved figure) whose latest step by then is its submission or a
+    resubmission; a returned version counts in neither."""
+    if view not in VIEWS:
+        raise ValueError(f"unknown review view {view!r}")
+    step = aliased(ObservationReview)
+    approved = exists().where(
+        step.observation_id == Observation.id,
+        step.state == ReviewState.APPROVED,
+        step.at <= cutoff,
+    )
+    never_reviewed = ~exists().where(step.observation_id == Observation.id)
+    if view == OFFICIAL:
+        return or_(approved, never_reviewed)
+    later = aliased(ObservationReview)
+    pending = exists().where(
+        step.observation_id == Observation.id,
+        step.state == ReviewState.SUBMITTED,
+        step.revision.is_(False),
+        step.at <= cutoff,
+        ~exists().where(
+            later.observation_id == step.observation_id, later.seq > step.seq, later.at <= cutoff
+        ),
+    )
+    return or_(approved, never_reviewed, pending)
+
+
+def review_state_as_of(session: Session, observation_ids: list[int], cutoff: dt.datetime) -> dict[int, str]:
+    """Each version's review state as recorded by ``cutoff`` (its latest step by then); versions never
+    put to review are left out (they count as approved)."""
+    states: dict[int, str] = {}
+    for start in range(0, len(observation_ids), 5000):
+        part = observation_ids[start : start + 5000]
+        rows = session.execute(
+            select(ObservationReview.observation_id, ObservationReview.state)
+            .where(ObservationReview.observation_id.in_(part), ObservationReview.at <= cutoff)
+            .order_by(ObservationReview.observation_id, ObservationReview.seq)
+        )
+        for oid, state in rows:
+            states[oid] = str(state)
+    return states
+
+
+def review_view(session: Session, asked: str | None = None) -> str | None:
+    """The view a run or page takes: none while review is off (every figure counts); where it is on,
+    the one asked for, official by default."""
+    from service.domain.review import policy
+
+    if not policy(session).enabled:
+        return None
+    if asked is None:
+        return OFFICIAL
+    if asked not in VIEWS:
+        from service.domain.errors import Invalid
+
+        raise Invalid(f"未知的数据口径“{asked}”（official 或 provisional）",
+                      f"unknown view {asked!r}: official or provisional")  # fmt: skip
+    return asked
+
+
 def recorded_by(now: dt.datetime) -> Any:
     """The SQL condition on ``Observation``: every version recorded by ``now``, whatever its
     publication date (the history as stored: what ingestion compares a new row with)."""
@@ -120,8 +195,11 @@ def published_date(obs: Observation) -> tuple[dt.date, bool]:
 
 
 def is_current(run: ReportRun) -> bool:
-    """A run as of the day it was computed, or later (the live view), not a snapshot of a past date.
+    """A run as of the day it was computed, or later (the live view), not a snapshot of a past date nor
+    a provisional run (one that also counted figures under review).
 
     Compared by UTC day: ``as_of`` taken a moment before the run started is still "now"."""
+    if run.review_view == PROVISIONAL:  # a look at figures under review, never the live (official) view
+        return False
     cutoff = run.recorded_until or run.started_at
     return run.as_of.astimezone(dt.UTC).date() >= cutoff.astimezone(dt.UTC).date()

@@ -23,6 +23,7 @@ from service.db.models import Indicator, OutboxMessage, Plan, Region, ReportRun,
 from service.domain.statuses import WORST_FIRST, Status
 from service.domain.texts import DIGEST_TEXTS as TEXTS
 from service.domain.vintage import is_current
+from service.domain.wording import progress_shown, target_words
 from service.notify.outbox import enqueue
 from service.notify.render import (
     CADENCE_WORDS,
@@ -37,12 +38,10 @@ from service.notify.render import (
 )
 from service.notify.subscriptions import Scope, unsubscribe_url
 from service.reports.queries import assessment_records, changes, get_run, latest_finished_run, previous_run
-from service.reports.render import target_text
 
 CHINA = zoneinfo.ZoneInfo("Asia/Shanghai")
 ACHIEVED = {Status.ACHIEVED.value, Status.ACHIEVED_EARLY.value}
 BEHIND = {Status.NEEDS_ACCELERATION.value, Status.OFF_TRACK.value, Status.REGRESSING.value}
-LEVEL_FORMS = {"level", "share", "ratio", "full_coverage", "each_year"}
 _ORDER = {s.value: i for i, s in enumerate((*WORST_FIRST, Status.INSUFFICIENT_DATA))}
 
 
@@ -176,7 +175,7 @@ def _rate_needed(r: dict[str, Any], lang: str) -> str:
 
 def _schedule(r: dict[str, Any], lang: str) -> str | None:
     tau, done = r.get("tau"), r.get("completion")
-    if tau is None or done is None:
+    if tau is None or done is None or not progress_shown(r):  # met at the base: no completion share
         return None
     gap = round((done - tau) * 100)
     if lang == "zh":
@@ -194,15 +193,9 @@ def _schedule(r: dict[str, Any], lang: str) -> str | None:
 
 def _target_item(r: dict[str, Any], names: Names, lang: str, base: str) -> dict[str, Any]:
     zh = lang == "zh"
-    target = target_text(r, lang)
+    # the declared form in words, with the level it means once the base is known (较2020年翻一番（≥ 2.4万亿元）)
+    target = target_words(r, lang)
     target += f"（{r['target_year']}年）" if zh else f" by {r['target_year']}"
-    if (
-        r["declared_form"] not in LEVEL_FORMS
-        and r.get("target_level") is not None
-        and r["status"] != "insufficient_data"
-    ):
-        level = f"{number(r['target_level'])}{r['unit']}"
-        target += f"，折合目标水平 {level}" if zh else f", i.e. a level of {level}"
     return {
         "id": r["id"], "url": f"{base}/targets/{r['id']}",
         "title": f"{names.of(names.regions, r['region_code'], lang)} · {names.of(names.indicators, r['indicator_code'], lang)}",

@@ -1,7 +1,7 @@
 """The e-mail work the scheduler runs: the after-run digest hook, periodic digests, reminders, the sender.
 
 These are module-level functions (APScheduler stores jobs by reference) that reach the database through
-the context the scheduler runner installs (``service.scheduler.jobs``). They read the clock; the
+the context the scheduler runner installs (``service.scheduler.context``). They read the clock; the
 functions they call take ``now``.
 """
 
@@ -9,26 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from service.db.models import ReportRun
-
-if TYPE_CHECKING:
-    from service.scheduler.jobs import JobContext
+from service.scheduler.context import context as _context
 
 log = logging.getLogger("yrdmon.mail")
 
 SEND_INTERVAL_SECONDS = 15
 DIGEST_HOUR_UTC = 1  # 09:00 in China: weekly and monthly digests
 REMINDER_HOUR_UTC = 0  # 08:00 in China: data-due reminders
-
-
-def _context() -> JobContext:
-    from service.scheduler import jobs  # imported late: the scheduler's job list imports this module
-
-    return jobs.context()
 
 
 def after_run_digests(session: Session, run: ReportRun) -> None:
@@ -69,6 +60,17 @@ def data_reminders() -> None:
     if report.keys:
         log.info("reminders queued: %s due, %s overdue, %s summaries", report.reminders, report.overdue,
                  report.summaries)  # fmt: skip
+
+
+def review_digests() -> None:
+    """Each reviewer's digest of the figures awaiting them (where review is on; once a day)."""
+    from service.notify.review_mail import queue_reviewer_digests
+
+    ctx = _context()
+    with ctx.unit() as session:
+        queued = queue_reviewer_digests(session, settings=ctx.settings, now=dt.datetime.now(dt.UTC))
+    if queued:
+        log.info("%s reviewer digests queued", queued)
 
 
 def send_outbox() -> None:

@@ -37,6 +37,7 @@ from service.db.models import (
     region_members,
 )
 from service.domain.regions import zone_members
+from service.domain.review import policy
 from service.domain.texts import REMINDER_TEXTS as TEXTS
 from service.domain.vintage import Vintage
 from service.notify.digest import CHINA
@@ -123,9 +124,11 @@ def expected_indicators(session: Session) -> dict[int, dict[int, int]]:
     return out
 
 
-def figures_present(session: Session, keys: set[FigureKey], *, now: dt.datetime) -> set[FigureKey]:
+def figures_present(
+    session: Session, keys: set[FigureKey], *, now: dt.datetime, view: str | None = None
+) -> set[FigureKey]:
     """The keys with a reported figure known at ``now`` (its latest report not a retraction; a plan's
-    baseline is not a report)."""
+    baseline is not a report); with ``view`` official, only approved figures (数据审核)."""
     if not keys:
         return set()
     # the latest report of each source's history; a figure for part of the year is not the year's
@@ -139,7 +142,7 @@ def figures_present(session: Session, keys: set[FigureKey], *, now: dt.datetime)
         .where(
             Observation.indicator_id.in_(indicators),
             Observation.period.in_(years),
-            Vintage.now(now).observations(),
+            Vintage.now(now, view).observations(),
             Observation.status != ObservationStatus.PLAN_BASELINE,
             Observation.coverage.is_(None),
         )
@@ -161,6 +164,7 @@ class RegionAsk:
     phase: Phase
     expected: tuple[int, ...]
     missing: tuple[int, ...]
+    approved: int | None = None  # where figures are reviewed: how many of those received are approved
 
 
 def asks_on(session: Session, *, now: dt.datetime) -> list[RegionAsk]:
@@ -175,9 +179,16 @@ def asks_on(session: Session, *, now: dt.datetime) -> list[RegionAsk]:
                 grouped[(region_id, ask.year, ask.due, ask.phase)].append(indicator_id)
     keys = {(i, r, y) for (r, y, _, _), inds in grouped.items() for i in inds}
     present = figures_present(session, keys, now=now)
+    official = figures_present(session, keys, now=now, view="official") if policy(session).enabled else None
     return [
         RegionAsk(
-            r, y, due, phase, tuple(sorted(inds)), tuple(sorted(i for i in inds if (i, r, y) not in present))
+            r,
+            y,
+            due,
+            phase,
+            tuple(sorted(inds)),
+            tuple(sorted(i for i in inds if (i, r, y) not in present)),
+            None if official is None else sum(1 for i in inds if (i, r, y) in official),
         )
         for (r, y, due, phase), inds in sorted(grouped.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0]))
     ]
@@ -278,6 +289,7 @@ def queue_reminders(session: Session, settings: Settings, *, now: dt.datetime) -
                     "region": _pick_name((regions[a.region_id].name_zh, regions[a.region_id].name_en), lang),
                     "code": regions[a.region_id].code, "expected": len(a.expected),
                     "received": len(a.expected) - len(a.missing), "share": share, "width": bar_width(share),
+                    "approved": a.approved,
                     "missing": shown or t["all_done"],
                 })  # fmt: skip
             subject = t["summary_subject"].format(year=year, due=due.isoformat(), done=done, total=total)

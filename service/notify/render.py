@@ -9,9 +9,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from service.domain.progress import status_label as progress_status_label
-from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status
+from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, STATUS_COLOURS, STATUS_ICONS, Status
 from service.domain.texts import TEXTS
-from service.reports.render import STATUS_COLOURS, STATUS_ICONS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANGUAGES = ("zh", "en")

@@ -53,8 +53,8 @@ from service.domain.progress import (
 from service.domain.progress import Assessment as Result
 from service.domain.regions import zone_members
 from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status
-from service.domain.values import STATISTICS_BUREAU
-from service.domain.vintage import Vintage
+from service.domain.values import STATISTICS_BUREAU, mean_span
+from service.domain.vintage import Vintage, review_view
 
 SeriesKey = tuple[int, int]  # (indicator_id, region_id)
 ASSESSMENTS: Table = Assessment.__table__  # type: ignore[assignment]  # Core executemany: no ORM bookkeeping
@@ -146,12 +146,21 @@ def load_vintage(
         years: dict[int, Any] | None = None
         # (region, year) -> the latest row of each history, where a year has more than one
         several: dict[tuple[int, int], dict[str, Any]] = {}
+        # (region, last year) -> an average over several years (年均, growth rates only), which stands for
+        # its run of years where the last one has no figure of its own
+        means: dict[tuple[int, int], Any] = {}
         for row in connection.execute(stmt).all():  # fetchall: far cheaper than row-by-row
             reg_id, period = row[1], row[2]
             if reg_id != current_region:
                 current_region = reg_id
                 years = out.setdefault((ind_id, reg_id), {}) if reg_id in reg_ids else None
-            if years is None or row[7] is not None:  # part of a year: never the year's value
+            if years is None:
+                continue
+            if row[7] is not None:  # part of a year: never the year's value
+                if mean_span(row[7]) is not None:
+                    held_mean = means.get((reg_id, period))
+                    if held_mean is None or preferred(row) >= preferred(held_mean):
+                        means[(reg_id, period)] = row
                 continue
             held = years.get(period)
             if held is None:
@@ -164,7 +173,37 @@ def load_vintage(
             rows = several.setdefault((reg_id, period), {_history(held): held})
             rows[history] = row
             years[period] = max(rows.values(), key=preferred)
+        for (reg_id, period), row in means.items():
+            series = out[(ind_id, reg_id)]
+            if period in series:  # the year's own figure counts as the year's; the average rides along
+                series[period] = _YearRow._make((*tuple(series[period])[:9], row))
+            else:
+                series[period] = row
+                out[(ind_id, reg_id)] = dict(sorted(series.items()))
     return out
+
+
+class _YearRow(NamedTuple):
+    """A year's figure (the columns ``load_vintage`` selects) that also ends an average over several years."""
+
+    id: int
+    region_id: int
+    period: int
+    value: float | None
+    status: str
+    series_break: int
+    source_key: str
+    coverage: str | None
+    reported_at: Any
+    mean: Any = None
+
+
+def _mean(row: Any) -> tuple[int, float, int | None, bool] | None:
+    """The several-year average a year's row carries along (see ``_YearRow``), as a Point's ``mean``."""
+    m = row.mean if type(row) is _YearRow else None
+    if m is None or m.value is None:
+        return None
+    return _span(m.coverage), m.value, m.id, m.status == _PRELIMINARY
 
 
 def _history(row: Any) -> str:
@@ -191,11 +230,18 @@ def preferred(row: Any) -> tuple[Any, ...]:
     )
 
 
+def _span(coverage: str | None) -> int:
+    """How many years a point stands for: 1, or the length of a period mean (2021-2025年均: 5)."""
+    span = mean_span(coverage) if coverage is not None else None
+    return 1 if span is None else span[1] - span[0] + 1
+
+
 def _series(years: dict[int, Any]) -> list[SeriesPoint]:
+    """A zone's own figures (a period mean is not aggregated or used for a zone)."""
     return [
         SeriesPoint(y, o.value, (o.id,), bool(o.series_break), o.status == _PRELIMINARY)
         for y, o in years.items()
-        if o.value is not None
+        if o.value is not None and o.coverage is None
     ]
 
 
@@ -251,7 +297,7 @@ class SeriesBuilder:
                 return [], None, None
             # rows are (id, region_id, period, value, status, series_break); by position: millions of them
             return [
-                Point(y, o[3], bool(o[5]), o[0], o[4] == _PRELIMINARY)
+                Point(y, o[3], bool(o[5]), o[0], o[4] == _PRELIMINARY, _span(o[7]), _mean(o))
                 for y, o in years.items()
                 if y >= first and o[3] is not None
             ], None, None  # fmt: skip
@@ -413,20 +459,25 @@ def run_report(
     trigger: str = "manual",
     profile: str = "eurostat",
     recorded_until: dt.datetime | None = None,
+    view: str | None = None,
 ) -> ReportRun:
     """Assess every target in force at ``as_of`` and store the run; flushes, never commits.
 
     The run reads what was published by ``as_of`` and recorded by ``recorded_until`` (default ``now``),
     its recording cut-off: a run with the same ``as_of`` and cut-off made later gives the same result.
+    Where figures are reviewed, ``view`` says which count: approved ones only (``official``, the
+    default) or also those under review (``provisional``); see ``vintage.reviewed``.
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown threshold profile {profile!r}")
     cutoff = now if recorded_until is None else recorded_until
+    view = review_view(session, view)
     run = ReportRun(as_of=as_of, recorded_until=cutoff, started_at=now, trigger=trigger,
-                    method_version=METHOD_VERSION, threshold_profile=profile, status="running")  # fmt: skip
+                    method_version=METHOD_VERSION, threshold_profile=profile, status="running",
+                    review_view=view)  # fmt: skip
     session.add(run)
     session.flush()
-    known = Vintage(as_of, cutoff)
+    known = Vintage(as_of, cutoff, view)
     targets = target_rows_as_of(session, known)
     indicators = {i.id: i for i in session.scalars(select(Indicator))}
     plans = {p.id: p for p in session.scalars(select(Plan))}

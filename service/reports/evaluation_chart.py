@@ -13,6 +13,8 @@ import math
 
 from PIL import Image, ImageDraw, ImageFont
 
+from service.domain.wording import fmt_number
+
 BLUE, VERMILION, GREY, GRID, INK = "#0072B2", "#D55E00", "#777777", "#DDDDDD", "#222222"
 SCALE = 2  # drawn at twice the size, then reduced: smooth lines without anti-aliasing support
 
@@ -31,10 +33,8 @@ def _nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
 
 
 def _label(v: float) -> str:
-    text = f"{v:.6g}"
-    if "e" in text:
-        text = f"{v:,.0f}"
-    return text
+    """A tick or point label: 2.8, 150, 37987.55 (never 1.5e+02 or 2.8000000001)."""
+    return fmt_number(v)
 
 
 def _dashed(draw: ImageDraw.ImageDraw, a: tuple[float, float], b: tuple[float, float], fill: str, width: int,
@@ -58,9 +58,11 @@ def line_chart(
     target: tuple[int, float],
     preliminary_last: bool = False,
     size: tuple[int, int] = (1200, 520),
+    path: bool = True,
 ) -> bytes:
     """The actual values (solid, dots; the last one hollow when preliminary), the straight path from
-    the base to the target (dashed) and the target (a diamond), as PNG bytes."""
+    the base to the target (dashed; left out with ``path=False``, for a target met at its base, whose
+    path would run away from the better side) and the target (a diamond), as PNG bytes."""
     w, h = size[0] * SCALE, size[1] * SCALE
     img = Image.new("RGB", (w, h), "white")
     draw = ImageDraw.Draw(img)
@@ -98,7 +100,8 @@ def line_chart(
     draw.line([(left, h - bottom), (w - right, h - bottom)], fill=INK, width=SCALE)
     draw.line([(left, top), (left, h - bottom)], fill=INK, width=SCALE)
     # the straight path from the base to the target, and the target level
-    _dashed(draw, px(*base), px(*target), GREY, 3 * SCALE, 10 * SCALE)
+    if path:
+        _dashed(draw, px(*base), px(*target), GREY, 3 * SCALE, 10 * SCALE)
     _dashed(draw, px(x0, target[1]), px(x1, target[1]), VERMILION, SCALE, 4 * SCALE)
     tx, ty = px(*target)
     d = 14 * SCALE

@@ -20,19 +20,19 @@ from sqlalchemy.orm import Session
 from service.db.models import Plan, ReportRun, Target
 from service.domain import texts
 from service.domain.progress import PRELIMINARY_SUFFIX
-from service.domain.statuses import STATUS_LABELS, Status
+from service.domain.review import view_note
+from service.domain.statuses import STATUS_LABELS, STATUS_TINTS, Status
 from service.domain.texts import EVALUATION_LABELS as LABELS
+from service.domain.wording import fmt_number, fmt_value, progress_shown, unit_words
+from service.domain.wording import target_words as _target_words
 from service.reports.queries import VERDICT_LABELS, evaluation
 
 QUALITATIVE = "qualitative"  # the status and verdict of a target without a number (branch plans)
 ACHIEVED = ("achieved", "achieved_early")
 MID_TERM_ORDER = ["achieved_early", "achieved", "on_track", "needs_acceleration", "off_track", "regressing",
                   "missed", "insufficient_data", QUALITATIVE]  # fmt: skip
-# pale tints of the status colours (service.reports.render) for printed tables, where the word and its
-# icon carry the meaning and the text must stay readable in black and white
-PALE = {"achieved": "D9F0E9", "achieved_early": "D9F0E9", "on_track": "DDF0FB", "needs_acceleration": "FBF8D0",
-        "off_track": "FBEBCC", "missed": "F7DDCC", "regressing": "F4E4EE", "insufficient_data": "EEEEEE",
-        "qualitative": "F4F4F4"}  # fmt: skip
+# pale tints of the status colours for printed tables (one palette: service.domain.statuses)
+PALE = STATUS_TINTS
 KEY_CHARTS = 12  # at most this many charts: a report, not an atlas
 
 
@@ -43,98 +43,19 @@ def _zh_en(lang: str, zh: str, en: str) -> str:
 # --- numbers and targets in words --------------------------------------------------------------------
 
 
-def fmt_number(v: float | int | None) -> str:
-    """A figure for people: 3.7, 5000, 0.9, 37987.55, 0.0123; never 4.10000000 or 1e-05."""
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return ""
-    x = float(v)
-    if x == 0:
-        return "0"
-    digits = 2 if abs(x) >= 1 else max(2, 2 - math.floor(math.log10(abs(x))))
-    text = f"{x:.{min(digits, 6)}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def fmt_value(v: float | int | None, unit: str | None) -> str:
-    """A figure with its unit: 3.7%, 5000亿元, 2.2 (a ratio has no unit)."""
-    if v is None:
-        return ""
-    return f"{fmt_number(v)}{unit or ''}"
-
-
 def fmt_difference(v: float | int | None, unit: str | None, lang: str) -> str:
     """A difference in the indicator's unit: for a % indicator, percentage points (0.9个百分点)."""
     if v is None:
         return ""
     if unit == "%":
         return f"{fmt_number(v)} pp" if lang == "en" else f"{fmt_number(v)}个百分点"
-    return fmt_value(v, unit)
-
-
-def _multiple_words(m: float, year: int | None, lang: str) -> str:
-    ref = (f" (vs {year})" if lang == "en" else f"（较{year}年）") if year else ""
-    if lang == "en":
-        named = {2.0: "double", 4.0: "quadruple"}.get(m)
-        return (named or f"{fmt_number(m)} times the base") + ref
-    named = {2.0: "翻一番", 4.0: "翻两番", 8.0: "翻三番"}.get(m)
-    return (named or f"达到基期的{fmt_number(m)}倍") + ref
+    return fmt_value(v, unit, lang)
 
 
 def target_words(r: dict[str, Any], lang: str = "zh") -> str:
-    """The target as the plan declares it: ≥3.7%, 翻一番（较2018年）, 较2017年下降10%, 2–3个, 约3000家,
-    年均增长≥25%, （力争8%）; a qualitative target in its own words."""
-    en = lang == "en"
-    unit = r.get("target_unit") or ""
-    if en and unit == "倍":  # a multiple or a ratio such as 2.2∶1
-        unit = "×"
-    comparator, form = r.get("comparator"), r.get("declared_form")
-    value, ref = r.get("value"), r.get("reference_year")
-    if comparator == QUALITATIVE or (value is None and r.get("low") is None and r.get("high") is None):
-        return r.get("source_quote") or ""
-    if comparator == "range":
-        text = f"{fmt_number(r.get('low'))}–{fmt_number(r.get('high'))}{unit}"
-    elif form == "multiple" and value is not None:
-        text = _multiple_words(float(value), ref, lang)
-    elif form == "relative_change" and value is not None:
-        v = float(value)
-        amount = fmt_value(abs(v), unit or "%")
-        sign = {">=": "≥", "<=": "≤"}.get(str(comparator), "")
-        if en:
-            text = f"{'down' if v < 0 else 'up'} {sign}{amount}" + (f" vs {ref}" if ref else "")
-        else:
-            moved = "下降" if v < 0 else "增长"
-            # 下降10%: ≤ on the level is "at least 10% down", which is how the plans say it
-            text = (f"较{ref}年" if ref else "") + f"{moved}{amount}"
-            if (v < 0 and comparator == ">=") or (v > 0 and comparator == "<="):
-                text += "以内"
-    elif form == "full_coverage":
-        text = "full coverage (100%)" if en else "全覆盖（100%）"
-    else:
-        if comparator == "~":
-            text = f"about {fmt_number(value)}{unit}" if en else f"{fmt_number(value)}{unit}左右"
-        else:
-            sign = {">=": "≥", "<=": "≤", "=": "="}.get(str(comparator), str(comparator or ""))
-            text = f"{sign}{fmt_number(value)}{unit}"
-    start = r.get("period_start")
-    if form == "avg_annual_growth":
-        span = f"{ref}–{r['target_year']}" if ref else ""
-        text = (f"average annual growth {text}" + (f" ({span})" if span else "")) if en else (
-            f"年均增长{text}" + (f"（{span}年）" if span else ""))  # fmt: skip
-    elif form == "annual_growth":
-        text = f"growth {text} each year" if en else f"每年增长{text}"
-    elif form == "each_year":
-        period = f"{start}–{r['target_year']}" if start else ""
-        text = f"{text} each year" + (f" of {period}" if period else "") if en else f"{period}每年{text}"
-    elif form == "cumulative":
-        period = f"{start}–{r['target_year']}" if start else ""
-        text = (f"{text} in total" + (f" over {period}" if period else "")) if en else (
-            (f"{period}年" if period else "") + f"累计{text}")  # fmt: skip
-    if r.get("stretch_value") is not None:
-        stretch = fmt_number(r["stretch_value"]) + unit
-        text += f" (stretch {stretch})" if en else f"（力争{stretch}）"
-    return text
+    """The target as the plan declares it (``service.domain.wording.target_words``); a qualitative
+    target in its own words."""
+    return _target_words(r, lang, qualitative_prefix=False)
 
 
 # --- the document --------------------------------------------------------------------------------------
@@ -491,12 +412,12 @@ def build(
     )
     return EvaluationDocument(
         lang=lang, plan_code=plan.code, plan_title=plan_title,
-        title=_title(plan_title, bool(ev["end_of_term"]), bool(ev["mid_term"]), lang),
+        title=_viewed(_title(plan_title, bool(ev["end_of_term"]), bool(ev["mid_term"]), lang), run, lang),
         as_of=run.as_of.date().isoformat(), computed_at=computed, run_id=run.id,
         method_version=run.method_version, profile=run.threshold_profile,
         end_of_term_counts=dict(ev["end_of_term_counts"]),
         mid_term_counts={k: sum(1 for r in mid_rows if r.verdict == k) for k in {r.verdict for r in mid_rows}},
-        summary=_summary(ev, end_rows, mid_rows, lang), sections=sections, charts=chart_list,
+        summary=_view_line(run, lang) + _summary(ev, end_rows, mid_rows, lang), sections=sections, charts=chart_list,
         documents=documents, statistics=statistics, labels={k: _zh_en(lang, *v) for k, v in LABELS.items()},
         evaluation=ev,
     )  # fmt: skip
@@ -523,9 +444,13 @@ def _chart(session: Session, row: Row, n: int, lang: str, draw: Any) -> Chart:
             points = {int(y): float(v) for y, v in obs.items() if v is not None and b <= y <= t}
     series = sorted(points.items())
     png = draw(
-        series, base=(b, r["base_value"]), target=(T, r["target_level"]), preliminary_last=row.preliminary
+        series,
+        base=(b, r["base_value"]),
+        target=(T, r["target_level"]),
+        preliminary_last=row.preliminary,
+        path=progress_shown(r),  # no schedule path from a base that already met the target
     )
-    unit = "" if row.index_values else row.unit
+    unit = "" if row.index_values else unit_words(row.unit, lang)
     title = f"{_zh_en(lang, '图', 'Figure ')}{n}  {row.indicator}（{row.region}）" if lang != "en" else (
         f"Figure {n}  {row.indicator} ({row.region})")  # fmt: skip
     caption = f"{row.target}（{_year(T, lang)}）；{row.verdict_text}" if lang != "en" else (
@@ -536,6 +461,19 @@ def _chart(session: Session, row: Row, n: int, lang: str, draw: Any) -> Chart:
 
 
 ZH_NUMERALS = "一二三四五六七八九十"
+
+
+def _viewed(title: str, run: ReportRun, lang: str) -> str:
+    """A provisional run's document says so in its title (and so in every format and file name)."""
+    if run.review_view != "provisional":
+        return title
+    return f"[Provisional] {title}" if lang == "en" else f"【暂定·含待审核数据】{title}"
+
+
+def _view_line(run: ReportRun, lang: str) -> list[str]:
+    """Where figures are reviewed, the summary opens with the view the run took (数据审核)."""
+    note = view_note(run.review_view, lang)
+    return [note + ("." if lang == "en" else "。")] if note else []
 
 
 def heading_number(n: int, lang: str) -> str:

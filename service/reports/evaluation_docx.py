@@ -18,8 +18,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
 from service.reports.evaluation_doc import PALE, EvaluationDocument, Section, heading_number
-from service.reports.render import STATUS_COLOURS, STATUS_ICONS
 
 BODY_LATIN, BODY_CJK, HEAD_CJK = "Times New Roman", "SimSun", "SimHei"
 # indicator, target, baseline, latest, verdict, shortfall, notes: 17 cm between the margins

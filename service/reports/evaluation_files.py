@@ -14,6 +14,7 @@ from jinja2 import Environment, select_autoescape
 from sqlalchemy.orm import Session
 
 from service.db.models import ReportRun
+from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
 from service.domain.tabular import xlsx_append
 from service.reports.evaluation_doc import (
     MID_TERM_ORDER,
@@ -24,7 +25,6 @@ from service.reports.evaluation_doc import (
     verdict_label,
 )
 from service.reports.queries import VERDICTS, evaluation
-from service.reports.render import STATUS_COLOURS, STATUS_ICONS
 
 FORMATS = ("docx", "xlsx", "html", "json")
 MEDIA_TYPES = {

@@ -14,6 +14,7 @@ from service.domain.statuses import QUALITATIVE, Status
 from service.domain.targets import figure
 from service.domain.texts import TEXTS
 from service.domain.vintage import is_current
+from service.domain.wording import fmt_value
 from service.reports.evidence import add_evidence
 
 RUN_PAGE = 50
@@ -130,7 +131,9 @@ def assessment_records_where(
             "gap_share": m.get("gap_share"), "p_meet_interval": m.get("p_meet_interval"),
             "stretch_level": m.get("stretch_level"), "stretch_met": m.get("stretch_met"),
             "reference_year": t.reference_year, "latest_preliminary": bool(m.get("latest_preliminary")),
-            "verdict_year": m.get("verdict_year"),
+            "verdict_year": m.get("verdict_year"), "base_met": m.get("base_met"), "band": m.get("band"),
+            "binding_comparator": m.get("comparator"), "indicator_kind": ind.kind.value,
+            "baseline_value": figure(t.baseline_value), "baseline_year": t.baseline_year,
         })  # fmt: skip
     return out
 
@@ -213,7 +216,7 @@ def with_verdict(r: dict[str, Any]) -> dict[str, Any]:
     """An end-of-term record with its verdict (and labels) and the evidence for it."""
     verdict = verdict_of(r["status"], r["first_met_year"], r["target_year"])
     evidence = (
-        f"{r['latest_year']}年 {r['latest_value']:g}{r['unit']}"
+        f"{r['latest_year']}年 {fmt_value(r['latest_value'], r['unit'])}"
         if r["latest_value"] is not None
         else "无数据"
     )
@@ -300,4 +303,5 @@ def evaluation(session: Session, run: ReportRun, plan_code: str) -> dict[str, An
     return {
         "plan_code": plan.code, "plan": plan.title_zh, "run_id": run.id, "as_of": run.as_of.isoformat(),
         "end_of_term": end_term, "end_of_term_counts": counts, "mid_term": mid_term,
+        "review_view": run.review_view,  # official / provisional where figures are reviewed; None: review off
     }  # fmt: skip

@@ -7,27 +7,14 @@ import json
 from typing import Any
 
 from jinja2 import Environment, select_autoescape
+from sqlalchemy.orm import Session
 
+from service.db.models import ReportRun
 from service.domain import texts
-from service.domain.statuses import QUALITATIVE, STATUS_LABELS, Status
+from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS, STATUS_LABELS
 from service.domain.tabular import write_csv, xlsx_append
-
-# Okabe–Ito colours (distinguishable with the common colour-vision deficiencies); always shown with a word.
-STATUS_COLOURS: dict[str, str] = {
-    Status.ACHIEVED.value: "#009E73",
-    Status.ACHIEVED_EARLY.value: "#009E73",
-    Status.ON_TRACK.value: "#56B4E9",
-    Status.NEEDS_ACCELERATION.value: "#F0E442",
-    Status.OFF_TRACK.value: "#E69F00",
-    Status.MISSED.value: "#D55E00",
-    Status.REGRESSING.value: "#CC79A7",
-    Status.INSUFFICIENT_DATA.value: "#BBBBBB",
-    QUALITATIVE: "#E4E4E4",  # not a judgement: a pale neutral, told apart by its word and icon
-}
-STATUS_ICONS: dict[str, str] = {
-    "achieved": "✔", "achieved_early": "★", "on_track": "▲", "needs_acceleration": "◆", "off_track": "▼",
-    "missed": "✖", "regressing": "↘", "insufficient_data": "?", QUALITATIVE: "≈",
-}  # fmt: skip
+from service.domain.wording import base_already_met, fmt_number, fmt_percent, target_words
+from service.reports.queries import AssessmentFilter, assessment_records
 
 COLUMNS: list[tuple[str, str, str]] = [
     ("id", "目标编号", "Target"),
@@ -53,29 +40,8 @@ COLUMNS: list[tuple[str, str, str]] = [
 
 
 def target_text(r: dict[str, Any], lang: str = "zh") -> str:
-    """A target as a short phrase: ≥3.7%, 年均增长≥5%, 每年≥30万人, 2026–2030年累计≥150万人, 定性：…"""
-    en = lang == "en"
-    unit = texts.unit(r.get("target_unit"), lang)
-    if r["comparator"] == "qualitative":
-        return ("Qualitative: " if en else "定性：") + (r.get("source_quote") or "")
-    if r["comparator"] == "range":
-        text = f"{r['low']:g}–{r['high']:g}{unit}"
-    else:
-        sign = {">=": "≥", "<=": "≤", "~": "about " if en else "约", "=": "="}.get(
-            r["comparator"], r["comparator"]
-        )
-        text = f"{sign}{r['value']:g}{unit}" if r.get("value") is not None else ""
-    form, start = r["declared_form"], r.get("period_start")
-    period = f"{start}–{r['target_year']}" if start else ""
-    if form == "avg_annual_growth":
-        text = f"average annual growth {text}" if en else f"年均增长{text}"
-    elif form == "each_year":
-        text = f"{text} each year" + (f" of {period}" if period else "") if en else f"{period}每年{text}"
-    elif form == "cumulative" and period:
-        text = f"{text} in total over {period}" if en else f"{period}年累计{text}"
-    if r.get("stretch_value") is not None:
-        text += f" (stretch {r['stretch_value']:g}{unit})" if en else f"（力争{r['stretch_value']:g}{unit}）"
-    return text
+    """A target in words (``service.domain.wording.target_words``): 较2020年翻一番（≥ 2.4亿元）, ≥3.7%, …"""
+    return target_words(r, lang)
 
 
 ATTRIBUTE_LABELS: dict[str, tuple[str, str]] = {
@@ -91,29 +57,32 @@ def attribute_text(attribute: str | None, lang: str = "zh") -> str:
     return en if lang == "en" else zh
 
 
+# shares held as fractions: shown as percentages (288%, not 2.875); in a workbook as numbers formatted so
+PERCENT_COLUMNS: dict[str, str] = {"tau": "0%", "completion": "0%", "r_remain": "0.0%"}
+
+
 def _cell(r: dict[str, Any], key: str) -> Any:
     if key == "target_text":
         return target_text(r)
     if key == "attribute":
         return attribute_text(r.get("attribute"))
+    if key in ("completion", "pace_ratio") and base_already_met(r):
+        return None  # met at the base: no completion share or pace beside the status (METHODOLOGY §3)
     v = r.get(key)
     if isinstance(v, float):
         return round(v, 4)
     return v
 
 
-PERCENT_KEYS = ("tau", "completion", "r_remain")  # fractions: 2.875 is a completion of 287.5 %
-
-
 def _shown(r: dict[str, Any], key: str) -> str:
-    """A cell of the HTML report as people read it: fractions as percentages, figures without float noise."""
+    """A cell of the HTML report as text: percentages as such, figures without float noise."""
     v = _cell(r, key)
     if v is None:
         return ""
-    if key in PERCENT_KEYS and isinstance(v, int | float):
-        return texts.percent(v, "zh")
-    if isinstance(v, float) and key not in ("target_year", "latest_year", "base_year"):
-        return texts.number(v, "zh", 6 if key in ("latest_value", "base_value") else None)
+    if key in PERCENT_COLUMNS and isinstance(v, int | float):
+        return fmt_percent(v, 1 if key == "r_remain" else 0)
+    if isinstance(v, float):
+        return fmt_number(v)
     return str(v)
 
 
@@ -151,11 +120,11 @@ def to_xlsx(records: list[dict[str, Any]]) -> bytes:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="center")
         status_col = [k for k, _, _ in COLUMNS].index("status_zh") + 1
-        percent_cols = [i for i, (k, _, _) in enumerate(COLUMNS, start=1) if k in PERCENT_KEYS]
         for r in rows:
             xlsx_append(ws, [_cell(r, k) for k, _, _ in COLUMNS])
-            for col in percent_cols:  # a fraction shown as a percentage, its value kept for formulas
-                ws.cell(row=ws.max_row, column=col).number_format = "0.0%"
+            for i, (k, _, _) in enumerate(COLUMNS, start=1):
+                if k in PERCENT_COLUMNS:
+                    ws.cell(row=ws.max_row, column=i).number_format = PERCENT_COLUMNS[k]
             fill = STATUS_COLOURS.get(r["status"], "#FFFFFF").lstrip("#")
             ws.cell(row=ws.max_row, column=status_col).fill = PatternFill(
                 "solid", start_color=fill, end_color=fill
@@ -183,7 +152,7 @@ th{background:#f3f3f3;position:sticky;top:0}.st{white-space:nowrap;font-weight:6
 <table><thead><tr>{% for _, zh, _ in columns %}<th>{{ zh }}</th>{% endfor %}</tr></thead><tbody>
 {% for r in rows %}<tr>{% for key, _, _ in columns %}
 {% if key == 'status_zh' %}<td class="st" style="background:{{ colours[r.status] }}">{{ icons[r.status] }} {{ r.status_zh }}</td>
-{% else %}<td>{{ cell(r, key) }}</td>{% endif %}
+{% else %}<td>{{ shown(r, key) }}</td>{% endif %}
 {% endfor %}</tr>{% endfor %}
 </tbody></table>
 {% endfor %}
@@ -197,7 +166,7 @@ def to_html(records: list[dict[str, Any]], *, run_id: int, as_of: str, method: s
     for r in records:
         plans.setdefault(r["plan_code"], []).append(r)
     return env.from_string(_HTML).render(
-        plans=plans, columns=COLUMNS, colours=STATUS_COLOURS, icons=STATUS_ICONS, cell=_shown, run_id=run_id,
+        plans=plans, columns=COLUMNS, colours=STATUS_COLOURS, icons=STATUS_ICONS, shown=_shown, run_id=run_id,
         as_of=as_of, method=method, profile=profile,
     )  # fmt: skip
 
@@ -212,3 +181,17 @@ __all__ = [
     "to_json",
     "to_xlsx",
 ]
+
+
+def export_run(session: Session, run: ReportRun, fmt: str, plan: str | None = None) -> bytes:
+    """A run's assessments (of one plan, or all) as a file: json, csv (with a BOM for Excel), xlsx or html."""
+    records = assessment_records(session, run, AssessmentFilter(plan=plan))
+    if fmt == "json":
+        return to_json(records).encode()
+    if fmt == "csv":
+        return ("\ufeff" + to_csv(records)).encode()
+    if fmt == "xlsx":
+        return to_xlsx(records)
+    html = to_html(records, run_id=run.id, as_of=run.as_of.isoformat(), method=run.method_version,
+                   profile=run.threshold_profile)  # fmt: skip
+    return html.encode()

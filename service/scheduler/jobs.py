@@ -8,58 +8,27 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from apscheduler.schedulers.base import BaseScheduler
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from service.config import Settings
 from service.db.models import ReportRun
 from service.db.session import transaction
 from service.domain import changes
 from service.notify import jobs as notify_jobs
-from service.scheduler import lease
+from service.scheduler.context import JobContext, context, install_context
+
+__all__ = ["JobContext", "context", "install_context", "job_specs", "register"]
 
 log = logging.getLogger("yrdmon.jobs")
 
 
-@dataclass
-class JobContext:
-    """What jobs reach the database through: the sessions, the settings, and the lease they run under
-    (holder and epoch: the fencing token every job's transaction checks before it commits)."""
-
-    sessions: sessionmaker[Session]
-    settings: Settings
-    holder: str | None = None
-    epoch: int | None = None
-    read_sessions: sessionmaker[Session] | None = None  # for checks that only read (no write lock on SQLite)
-
-    @contextmanager
-    def unit(self) -> Iterator[Session]:
-        """A job's unit of work: commits only if the lease is still this process's at its epoch."""
-        with transaction(self.sessions) as session:
-            yield session
-            if self.holder is not None and self.epoch is not None:
-                lease.assert_held(session, self.holder, self.epoch, now=dt.datetime.now(dt.UTC))
-
-
-_context: JobContext | None = None
 # Called with (session, run) after every scheduled report run; the e-mail work registers here.
 AFTER_RUN_HOOKS: list[Callable[[Session, ReportRun], None]] = [notify_jobs.after_run_digests]
-
-
-def install_context(context: JobContext | None) -> None:
-    global _context
-    _context = context
-
-
-def context() -> JobContext:
-    if _context is None:
-        raise RuntimeError("job context not installed (jobs run inside SchedulerRunner)")
-    return _context
 
 
 def _report(trigger: str) -> int:
@@ -128,6 +97,12 @@ def job_specs(settings: Settings) -> list[JobSpec]:
             notify_jobs.data_reminders,
             "cron",
             {"hour": notify_jobs.REMINDER_HOUR_UTC, "minute": 0},
+        ),
+        JobSpec(
+            "review_digests",
+            notify_jobs.review_digests,
+            "cron",
+            {"hour": notify_jobs.DIGEST_HOUR_UTC, "minute": 0},
         ),
     ]
 

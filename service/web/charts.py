@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.domain import texts
-from service.reports.render import STATUS_COLOURS, STATUS_ICONS
+from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
+from service.domain.wording import fmt_value, unit_words
 from service.web.i18n import t
 
 FONT = {"family": "system-ui, 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif", "size": 13}
@@ -16,14 +16,30 @@ def _layout(title: str, y_title: str, x_title: str | None = None, **extra: Any) 
         "title": {"text": title, "font": {"size": 15}},
         "font": FONT,
         "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
-        "yaxis": {"title": {"text": y_title}, "zeroline": False},
+        # plain figures on the value axis: 150, 20000 (no 1.5E+2, no 20k)
+        "yaxis": {"title": {"text": y_title}, "zeroline": False, "exponentformat": "none",
+                  "automargin": True},
         "legend": {"orientation": "h", "y": -0.3, "yanchor": "top"},
         "hovermode": "closest",
-    }
+    }  # fmt: skip
     if x_title:
         layout["xaxis"] = {"title": {"text": x_title}, "tickformat": "d"}
     layout.update(extra)
     return layout
+
+
+def year_axis(first: int, last: int, title: str) -> dict[str, Any]:
+    """A year axis with whole-year ticks only (never "2023 2023 2024"): one a year on a plan's term,
+    every 2 or 5 years on longer spans, half a year of room at each end."""
+    span = max(0, last - first)
+    step = 1 if span <= 12 else 2 if span <= 24 else 5
+    return {"title": {"text": title}, "tickmode": "linear", "tick0": first, "dtick": step, "tickformat": "d",
+            "range": [first - 0.5, last + 0.5], "automargin": True}  # fmt: skip
+
+
+def _shown(values: list[Any], unit: str, lang: str) -> list[str]:
+    """Hover texts of the values, formatted by ``fmt_value`` (3.7%, 20000亿元, no 4.10000000)."""
+    return [fmt_value(v, unit, lang) if v is not None else "" for v in values]
 
 
 def status_counts(plans: list[dict[str, Any]], lang: str) -> dict[str, Any]:
@@ -52,98 +68,112 @@ def status_counts(plans: list[dict[str, Any]], lang: str) -> dict[str, Any]:
 
 def target_chart(d: dict[str, Any], lang: str) -> dict[str, Any]:
     """A target's trajectory: observations (revisions as such), baseline, reference path, target,
-    band/range/stretch, projection and the required remaining path."""
-    unit = texts.unit(d["unit"], lang).strip()
-    hover = "%{x}: %{y:.4g} " + unit
+    band/range/stretch, projection and the required remaining path; with no data yet it says so and
+    still shows the target (and the baseline when known) on the target's years."""
+    en = lang == "en"
+    unit = d["unit"]
+    unit_shown = unit_words(unit, lang)
+    hover = "%{x}: %{customdata}"
     traces: list[dict[str, Any]] = []
+
+    def points(name_key: str, pts: list[list[float]], **style: Any) -> dict[str, Any]:
+        name = t(name_key, lang)
+        return {"type": "scatter", "name": name, "x": [p[0] for p in pts], "y": [p[1] for p in pts],
+                "customdata": _shown([p[1] for p in pts], unit, lang),
+                "hovertemplate": name + "<br>" + hover + "<extra></extra>", **style}  # fmt: skip
+
     if d["revised"]:
-        traces.append({
-            "type": "scatter", "mode": "markers", "name": t("revised", lang),
-            "x": [p[0] for p in d["revised"]], "y": [p[1] for p in d["revised"]],
-            "marker": {"symbol": "circle-open", "size": 9, "color": "#777"},
-            "hovertemplate": t("revised", lang) + "<br>" + hover + "<extra></extra>",
-        })  # fmt: skip
-    traces.append({
-        "type": "scatter", "mode": "lines+markers", "name": t("observations", lang),
-        "x": [p[0] for p in d["series"]], "y": [p[1] for p in d["series"]],
-        "line": {"color": "#0072B2", "width": 2.5}, "marker": {"size": 7},
-        "hovertemplate": t("observations", lang) + "<br>" + hover + "<extra></extra>",
-    })  # fmt: skip
+        traces.append(points("revised", d["revised"], mode="markers",
+                             marker={"symbol": "circle-open", "size": 9, "color": "#777"}))  # fmt: skip
+    if d["series"]:
+        traces.append(points("observations", d["series"], mode="lines+markers",
+                             line={"color": "#0072B2", "width": 2.5}, marker={"size": 7}))  # fmt: skip
     if d.get("base") is not None:
-        traces.append({
-            "type": "scatter", "mode": "markers", "name": t("baseline", lang), "x": [d["base"][0]], "y": [d["base"][1]],
-            "marker": {"symbol": "square", "size": 11, "color": "#000"},
-            "hovertemplate": t("baseline", lang) + "<br>" + hover + "<extra></extra>",
-        })  # fmt: skip
+        traces.append(points("baseline", [d["base"]], mode="markers",
+                             marker={"symbol": "square", "size": 11, "color": "#000"}))  # fmt: skip
     for key, colour, dash in (("reference", "#999999", "dash"), ("required", "#D55E00", "dot"),
                               ("projection", "#56B4E9", "dashdot")):  # fmt: skip
         path = d.get(key)
         if path:
-            name = t(
-                {"reference": "reference_path", "required": "required_path", "projection": "projection"}[key],
-                lang,
+            name_key = {
+                "reference": "reference_path",
+                "required": "required_path",
+                "projection": "projection",
+            }[key]
+            traces.append(
+                points(name_key, path, mode="lines", line={"color": colour, "dash": dash, "width": 2})
             )
-            traces.append({
-                "type": "scatter", "mode": "lines", "name": name, "x": [p[0] for p in path],
-                "y": [p[1] for p in path], "line": {"color": colour, "dash": dash, "width": 2},
-                "hovertemplate": name + "<br>" + hover + "<extra></extra>",
-            })  # fmt: skip
     if d.get("trend") is not None:
-        traces.append({
-            "type": "scatter", "mode": "markers", "name": t("trend", lang), "x": [d["target_year"]], "y": [d["trend"]],
-            "marker": {"symbol": "x", "size": 10, "color": "#56B4E9"},
-            "hovertemplate": t("trend", lang) + "<br>" + hover + "<extra></extra>",
-        })  # fmt: skip
+        traces.append(points("trend", [[d["target_year"], d["trend"]]], mode="markers",
+                             marker={"symbol": "x", "size": 10, "color": "#56B4E9"}))  # fmt: skip
     if d.get("target_level") is not None:
-        target_trace: dict[str, Any] = {
-            "type": "scatter", "mode": "markers", "name": t("target_point", lang), "x": [d["target_year"]],
-            "y": [d["target_level"]], "marker": {"symbol": "star", "size": 16, "color": "#009E73",
-                                                 "line": {"color": "#000", "width": 1}},
-            "hovertemplate": t("target_point", lang) + "<br>" + hover + "<extra></extra>",
-        }  # fmt: skip
         band = d.get("band")
+        target_trace = points("band" if band else "target_point", [[d["target_year"], d["target_level"]]],
+                              mode="markers", marker={"symbol": "star", "size": 16, "color": "#009E73",
+                                                      "line": {"color": "#000", "width": 1}})  # fmt: skip
         if band:
             target_trace["error_y"] = {
                 "type": "data", "symmetric": False, "array": [band[1] - d["target_level"]],
                 "arrayminus": [d["target_level"] - band[0]], "color": "#009E73", "thickness": 3, "width": 12,
             }  # fmt: skip
-            target_trace["name"] = t("band", lang)
         traces.append(target_trace)
     if d.get("stretch") is not None:
-        traces.append({
-            "type": "scatter", "mode": "markers", "name": t("stretch", lang), "x": [d["target_year"]],
-            "y": [d["stretch"]], "marker": {"symbol": "triangle-up", "size": 13, "color": "#CC79A7"},
-            "hovertemplate": t("stretch", lang) + "<br>" + hover + "<extra></extra>",
-        })  # fmt: skip
-    en = lang == "en"
-    indicator = str((d.get("indicator_en") if en else None) or d["indicator"])
-    region = str((d.get("region_en") if en else None) or d["region"])
-    title = f"{indicator} · {region}"
-    y_title = indicator + texts.paren(texts.unit_name(d["unit"], lang), lang)
-    return {"data": traces, "layout": _layout(title, y_title, t("year", lang))}
+        traces.append(points("stretch", [[d["target_year"], d["stretch"]]], mode="markers",
+                             marker={"symbol": "triangle-up", "size": 13, "color": "#CC79A7"}))  # fmt: skip
+    indicator = (d.get("indicator_en") if en else None) or d["indicator"]
+    region = (d.get("region_en") if en else None) or d["region"]
+    # the unit on the value axis (the indicator is in the title: a long name would be cut off there)
+    y_title = unit_shown or t("value", lang)
+    years = [int(x) for tr in traces for x in tr["x"]] + [
+        d["target_year"],
+        d.get("first_year") or d["target_year"] - 5,
+    ]
+    layout = _layout(f"{indicator} · {region}", y_title)
+    layout["xaxis"] = year_axis(min(years), max(years), t("year", lang))
+    annotations = []
+    if not d["series"]:
+        annotations.append({"text": t("no_data_yet", lang), "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+                            "showarrow": False, "font": {"size": 18, "color": "#555"}})  # fmt: skip
+    if d.get("target_level") is None and d.get("words"):
+        # a target not drawn on this axis (下降10% before its base is known, a rate's target): said in words
+        words = d["words"].get(lang) or ""
+        annotations.append({"text": t("target_in_words", lang).format(words=words), "xref": "paper",
+                            "yref": "paper", "x": 0.5, "y": 1.0, "yanchor": "bottom", "showarrow": False,
+                            "font": {"size": 12, "color": "#333"}})  # fmt: skip
+    if annotations:
+        layout["annotations"] = annotations
+    if not any(tr["y"] for tr in traces):
+        layout["yaxis"]["range"] = [0, 1]
+        layout["yaxis"]["showticklabels"] = False
+    elif not d["series"]:  # only the target (and base): the axis from 0, not a sliver around one point
+        layout["yaxis"]["rangemode"] = "tozero"
+    return {"data": traces, "layout": layout}
 
 
 def regions_chart(rows: list[dict[str, Any]], indicator: str, unit: str, lang: str) -> dict[str, Any]:
     """An indicator across regions: latest values as bars coloured by status, targets as markers."""
-    stored_unit, unit = unit, texts.unit(unit, lang).strip()
-    names = [f"{r['region']} {r['target_year']}" for r in rows]
+    names = [
+        f"{(r.get('region_en') if lang == 'en' else None) or r['region']} {r['target_year']}" for r in rows
+    ]
     bars = {
         "type": "bar", "name": t("latest", lang), "x": names, "y": [r["latest_value"] for r in rows],
         "marker": {"color": [STATUS_COLOURS[r["status"]] for r in rows], "line": {"color": "#333", "width": 0.5}},
         "text": [f"{STATUS_ICONS[r['status']]} {r['status_label']}" for r in rows], "textposition": "outside",
-        "customdata": [r["latest_year"] for r in rows],
-        "hovertemplate": "%{x}<br>%{customdata}: %{y:.4g} " + unit + "<br>%{text}<extra></extra>",
+        "customdata": [[r["latest_year"], fmt_value(r["latest_value"], unit, lang)] for r in rows],
+        "hovertemplate": "%{x}<br>%{customdata[0]}: %{customdata[1]}<br>%{text}<extra></extra>",
     }  # fmt: skip
     targets = {
         "type": "scatter", "mode": "markers", "name": t("target_point", lang), "x": names,
         "y": [r["target_level"] for r in rows],
         "marker": {"symbol": "star", "size": 14, "color": "#009E73", "line": {"color": "#000", "width": 1}},
-        "hovertemplate": "%{x}<br>" + t("target_point", lang) + ": %{y:.4g} " + unit + "<extra></extra>",
+        "customdata": _shown([r["target_level"] for r in rows], unit, lang),
+        "hovertemplate": "%{x}<br>" + t("target_point", lang) + ": %{customdata}<extra></extra>",
     }  # fmt: skip
-    layout = _layout(
-        f"{indicator}{texts.colon(lang)}{t('regions_vs_targets', lang)}",
-        indicator + texts.paren(texts.unit_name(stored_unit, lang), lang),
+    unit_shown = unit_words(unit, lang)
+    sep, y_title = (
+        (": ", f"{indicator} ({unit_shown})") if lang == "en" else ("：", f"{indicator}（{unit_shown}）")
     )
+    layout = _layout(f"{indicator}{sep}{t('regions_vs_targets', lang)}", y_title if unit_shown else indicator)
     layout["xaxis"] = {"automargin": True}
     return {"data": [bars, targets], "layout": layout}
 

@@ -30,6 +30,7 @@ from service.domain.regions import expected_indicators, zone_members
 from service.domain.statuses import QUALITATIVE, WORST_FIRST, Status
 from service.domain.targets import figure
 from service.domain.vintage import Vintage
+from service.domain.wording import progress_shown, target_marker, target_words
 from service.reports.engine import SeriesBuilder, load_vintage
 from service.reports.evidence import add_evidence
 from service.reports.queries import (
@@ -183,20 +184,22 @@ def overview(session: Session, run: ReportRun, lang: str, f: OverviewFilter, pag
     grid_indicators: dict[str, str] = {}
     in_page = (
         select(Target.plan_id, Target.key, Target.indicator_id, Target.region_id, Target.target_year,
-               Assessment.status)
+               Assessment.status, Assessment.metrics)
         .join(Assessment, in_run)
         .where(of_regions(shown))
         .order_by(Target.plan_id, Target.key)
     )  # fmt: skip
-    for pid, key, iid, rid, year, status in session.execute(in_page) if shown else ():
+    for pid, key, iid, rid, year, status, metrics in session.execute(in_page) if shown else ():
         if not wanted(pid, iid, year):
             continue
         ind = indicators[iid]
         grid_indicators[ind.code] = ind.name_en if en else ind.name_zh
         cell_key = f"{ind.code}|{regions[rid].code}"
         cell = cells.get(cell_key)
+        # a verdict resting on a preliminary figure says so in the grid too (已实现（初步数据）)
+        prelim = bool((metrics or {}).get("latest_preliminary"))
         if cell is None or rank[status] < rank[cell["status"]]:
-            cells[cell_key] = {"status": status, "label": status_label(status, lang),
+            cells[cell_key] = {"status": status, "label": status_label(status, lang, prelim), "preliminary": prelim,
                                "link": f"{plans[pid].code}/{key}", "count": (cell or {}).get("count", 0) + 1}  # fmt: skip
         else:
             cell["count"] += 1
@@ -287,19 +290,33 @@ def target_page(session: Session, run: ReportRun, plan_code: str, key: str) -> d
         if oid not in used
     ]  # fmt: skip
     others = beside_figures(session, indicator.id, region.id, run.as_of, used)
-    is_rate = indicator.kind is IndicatorKind.GROWTH_RATE
     compounding = r["declared_form"] in COMPOUNDING_FORMS
+    assessment_full = _assessment_row(session, run, target.id)
+    # the target on the indicator's axis: its level (declared, or implied once the base is known), else
+    # nothing drawn and the target said in words (a rate indicator's index, 下降10% without a base)
+    marker = target_marker({**r, "baseline_value": figure(target.baseline_value),
+                            "band": assessment_full.get("band"), "stretch_level": assessment_full.get("stretch_level")})  # fmt: skip
     chart: dict[str, Any] = {
         "indicator": indicator.name_zh, "indicator_en": indicator.name_en, "region": region.name_zh,
         "region_en": region.name_en, "unit": indicator.unit, "target_year": target.target_year,
+        "period_start": target.period_start, "first_year": _first_year(target, r),
         "series": [[p.year, p.value] for p in series], "revised": revised, "base": None, "reference": [],
         "required": [], "projection": [], "trend": None, "target_level": None, "band": None, "stretch": None,
+        "words": {lang: target_words(r, lang) for lang in ("zh", "en")},
     }  # fmt: skip
+    is_rate = indicator.kind is IndicatorKind.GROWTH_RATE
     if not is_rate and r["base_value"] is not None:
         chart["base"] = [r["base_year"], r["base_value"]]
+    if marker is not None:
+        chart["target_level"], chart["band"], chart["stretch"] = (
+            marker["level"],
+            marker["band"],
+            marker["stretch"],
+        )
     if not is_rate and r["target_level"] is not None:
-        chart["target_level"] = r["target_level"]
-        if r["base_value"] is not None:
+        # the straight path from the base (序时进度) only where it leads towards the better side: a target
+        # met at its base has no schedule to keep (METHODOLOGY §3)
+        if r["base_value"] is not None and progress_shown(r):
             chart["reference"] = _path(
                 (r["base_year"], r["base_value"]), target.target_year, r["target_level"], compounding
             )
@@ -316,12 +333,19 @@ def target_page(session: Session, run: ReportRun, plan_code: str, key: str) -> d
                 (r["latest_year"], r["latest_value"]), target.target_year, r["projection"], True
             )
             chart["trend"] = r["projection_trend"]
-    assessment_full = _assessment_row(session, run, target.id)
-    if not is_rate:
-        chart["band"] = assessment_full.get("band")
-        chart["stretch"] = assessment_full.get("stretch_level")
     return {"record": r, "chart": chart, "aggregation": how, "metrics": assessment_full, "target": target,
             "indicator": indicator, "region": region, "others": others}  # fmt: skip
+
+
+def _first_year(target: Target, r: dict[str, Any]) -> int:
+    """The first year a target's chart shows when there are no data: its base year, else the year before
+    its period, else five years before the target year (a plan's term)."""
+    for year in (r.get("base_year"), target.reference_year, target.baseline_year):
+        if year:
+            return int(year)
+    if target.period_start:
+        return target.period_start - 1
+    return target.target_year - 5
 
 
 def beside_figures(
@@ -563,6 +587,7 @@ def plan_targets(session: Session, run: ReportRun | None, code: str, lang: str, 
             "attribute": tg.attribute.value if tg.attribute else None,
             "qualitative": tg.comparator is Comparator.QUALITATIVE, "source_quote": tg.source_quote,
             "baseline_value": figure(tg.baseline_value), "baseline_year": tg.baseline_year,
+            "reference_year": tg.reference_year, "indicator_kind": ind.kind.value,
             "status": status, "latest_year": latest_year, "latest_value": latest_value,
         }  # fmt: skip
         rows.append(rec)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 import plotly
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from service.api.deps import SessionDep, SideWrites, bookkeeping
 from service.db.models import Plan, Region, Role, User, WritePath
-from service.domain import texts
+from service.domain import layouts, texts
 from service.domain.auth import (
     LoginPolicy,
     authenticate,
@@ -32,9 +32,11 @@ from service.domain.auth import (
 )
 from service.domain.errors import DomainError, NotFound
 from service.domain.observations import ObservationInput, Resolver, ingest, writable_region_ids
-from service.domain.tabular import read_table, write_csv
-from service.reports.render import STATUS_COLOURS, STATUS_ICONS, attribute_text, target_text
-from service.web import charts, data
+from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
+from service.domain.tabular import write_csv
+from service.domain.wording import base_already_met, fmt_value, progress_shown
+from service.reports.render import attribute_text, target_text
+from service.web import charts, data, upload_preview
 from service.web.i18n import t
 from service.web.session import (
     clear_session_cookie,
@@ -89,6 +91,7 @@ def render(
         when=lambda m: texts.when(m, lang), day=lambda d: texts.day(d, lang), note=lambda n: texts.note(n, lang),
         unit=lambda u: texts.unit(u, lang), unit_name=lambda u: texts.unit_name(u, lang),
         paren=lambda x: texts.paren(x, lang), colon=texts.colon(lang),
+        fmt_value=lambda v, u=None: fmt_value(v, u, lang), progress_shown=progress_shown, base_met=base_already_met,
     )  # fmt: skip
     response = TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)
     if request.query_params.get("lang") in ("zh", "en"):
@@ -484,36 +487,42 @@ def upload_form(request: Request, session: SessionDep, lang: Lang, user: WebUser
     checked = _editor(request, user, lang)
     if isinstance(checked, Response):
         return checked
-    return render(request, "upload.html", lang, checked, result=None, error=None,
+    return render(request, "upload.html", lang, checked, result=None, error=None, reading=None, upload=None,
                   plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
                   regions=_entry_regions(session, checked))  # fmt: skip
 
 
 @router.post("/upload", response_class=HTMLResponse)
-async def upload_submit(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser,
-    file: Annotated[UploadFile, File()], csrf: Annotated[str, Form()] = "",
-    dry_run: Annotated[bool, Form()] = False,
-) -> Response:  # fmt: skip
+async def upload_submit(request: Request, session: SessionDep, lang: Lang, user: WebUser) -> Response:
+    """A template file is checked (dry run) or stored at once, as before; any other table is first shown
+    as it reads (layout, every label's mapping, the figures), corrected, and then imported."""
     checked = _editor(request, user, lang)
     if isinstance(checked, Response):
         return checked
-    if not csrf_ok(request, csrf):
-        return render(request, "message.html", lang, checked, status_code=403, message=t("csrf", lang))
     limit = request.app.state.settings.max_upload_bytes
-    content = await file.read(limit + 1)
-    result, error = None, None
+    form = await request.form(max_part_size=max(limit, 1 << 20) * 2, max_fields=20_000)
+    if not csrf_ok(request, str(form.get("csrf") or "")):
+        return render(request, "message.html", lang, checked, status_code=403, message=t("csrf", lang))
+    result, error, reading, upload, options = None, None, None, None, None
     try:
-        if len(content) > limit:
-            raise DomainError(f"文件超过 {limit // 2**20} MB 上限", f"the file exceeds {limit // 2**20} MB")
-        rows = read_table(file.filename or "upload", content)
-        result = ingest(session, checked, rows, path=WritePath.WEB, now=dt.datetime.now(dt.UTC), dry_run=dry_run,
-                        filename=file.filename)  # fmt: skip
+        upload = await upload_preview.received(form, limit)
+        options = upload_preview.options(form)
+        reading = layouts.read_upload(session, upload.name, upload.data, options)
+        long = all(sheet.layout == layouts.LONG for sheet in reading.sheets)
+        if not reading.inputs:
+            raise DomainError("文件中没有可导入的数值", "the file holds no figures to import")
+        dry_run = bool(form.get("dry_run")) if long else form.get("action") != "import"
+        result = ingest(session, checked, reading.inputs, path=WritePath.WEB, now=dt.datetime.now(dt.UTC),
+                        dry_run=dry_run, filename=upload.name[:300])  # fmt: skip
+        if result.applied and options.mapping:
+            layouts.remember(session, reading, options, checked.id, dt.datetime.now(dt.UTC))
+        if long:
+            reading = None  # the template needs no preview
     except DomainError as exc:
         error = exc.zh if lang == "zh" else exc.en
     status = 200 if result is not None and (result.applied or result.dry_run) else 422
     return render(request, "upload.html", lang, checked, status_code=status, result=result, error=error,
-                  plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
+                  reading=reading, upload=upload, given=options, plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
                   regions=_entry_regions(session, checked))  # fmt: skip
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from service.domain.plan_reader.vocabulary import Vocabulary
+from service.domain.targets import figure
 
 
 @dataclass(frozen=True)
@@ -191,13 +192,6 @@ RECORD_FIELDS = [
     "declared_form", "baseline_value", "baseline_year", "source_document", "source_quote", "quote_start",
     "quote_end", "line", "chapter", "confidence", "confidence_reason", "duplicate_of", "note", "version",
 ]  # fmt: skip
-
-
-def figure(value: Decimal | None) -> int | float | None:
-    if value is None:
-        return None
-    d = Decimal(value).normalize()
-    return int(d) if d == d.to_integral_value() else float(d)
 
 
 def to_record(p: Proposal, n: int, vocab: Vocabulary, *, plan: str | None, plan_code: str | None,

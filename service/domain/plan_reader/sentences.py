@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from service.domain.plan_reader.numbers import _VALUE_RE, _Mention, _mentions, to_decimal
-from service.domain.plan_reader.proposals import Proposal, figure
+from service.domain.plan_reader.proposals import Proposal
 from service.domain.plan_reader.text import CleanText
 from service.domain.plan_reader.vocabulary import IndicatorTerm, Vocabulary, _norm_term, suggest_indicator
 from service.domain.plan_reader.words import (
@@ -31,6 +31,7 @@ from service.domain.plan_reader.words import (
     _SUFFIX_RE,
     _YEAR_WORDS,
 )
+from service.domain.targets import figure
 
 # --- the reader ---------------------------------------------------------------------------------
 
@@ -759,6 +760,8 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
             if at >= 0 and mt.word:
                 quote_start = _clause_bounds(clean, a, b, a + at)[0]
             reasons.append(f"indicator named earlier in the sentence ({matched[1]})")
+    if matched is not None and growth and kind != "baseline" and (rate := vocab.real_rate_of(matched[0])):
+        matched = (rate, f"{matched[1]}; a real growth rate (按可比价)", matched[2])
     new_name = None
     if matched is None:
         new_name = _new_indicator_name(phrase)

@@ -575,6 +575,13 @@ def _cell_proposal(
     )
     if matched is None and form in ("avg_annual_growth",) and suggest_indicator(name, unit) is None:
         matched = vocab.match_indicator(re.sub(r"年均.*$|增长.*$|增速.*$", "", name), None)
+    if (
+        matched
+        and kind == "target"
+        and form == "avg_annual_growth"
+        and (rate := vocab.real_rate_of(matched[0]))
+    ):
+        matched = (rate, f"{matched[1]}; a real growth rate (按可比价)", matched[2])
     ind = vocab.indicators[matched[0]] if matched else None
     suggested = None if ind else suggest_indicator(name, unit)
     if comparator == "=" and kind == "target":

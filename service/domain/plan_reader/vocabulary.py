@@ -231,6 +231,23 @@ class Vocabulary:
 
     # -- indicators
 
+    def real_rate_of(self, code: str) -> str | None:
+        """The growth-rate indicator a growth target on ``code`` is about, where the genre means a real rate:
+        地区生产总值年均增长5% and 工业增加值年均增长 are at comparable prices (按可比价格计算), so they are the
+        real growth rate (地区生产总值增速), never a CAGR of the current-price level. Other levels (incomes,
+        spending, turnover) keep their level indicator."""
+        level = self.indicators.get(code)
+        if level is None or level.kind == "growth_rate" or not re.search(r"生产总值$|增加值$", level.name):
+            return None
+        for ind in self.indicators.values():
+            if ind.kind == "growth_rate" and ind.name in (
+                level.name + "增速",
+                level.name + "增长",
+                level.name + "增长率",
+            ):
+                return ind.code
+        return None
+
     def match_indicator(
         self, phrase: str, unit: str | None, *, growth: bool = False, whole: bool = True
     ) -> tuple[str, str, str] | None:

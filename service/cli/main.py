@@ -1,4 +1,5 @@
-"""The `yrdmon` console script: init, serve, scheduler, users, targets."""
+"""The `yrdmon` console script: the app and its core commands (init, serve, scheduler, import, report,
+targets); users, plans, subscriptions and e-mail come from their own modules of this package."""
 
 from __future__ import annotations
 
@@ -8,19 +9,18 @@ import logging
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.config import Settings, get_settings
-from service.db.session import make_engine, make_sessionmaker, transaction
+from service.cli import fail, load_settings, now, open_database
+from service.cli.mail import email_app, subscriptions_app
+from service.cli.plans import plans_app
+from service.cli.review import review_app
+from service.cli.users import users_app
+from service.db.session import make_sessionmaker, transaction
 from service.domain.errors import DomainError
-from service.notify.cli import email_app, subscriptions_app
-from service.plans_cli import plans_app
-from service.users_cli import users_app
 
 app = typer.Typer(help="yrdmon — 长三角规划目标监测 / YRD plan-target monitoring", no_args_is_help=True)
 targets_app = typer.Typer(help="The target catalog", no_args_is_help=True)
@@ -31,46 +31,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(plans_app, name="plans")
 app.add_typer(subscriptions_app, name="subscriptions")
 app.add_typer(email_app, name="email")
-
-
-def fail(message: str) -> NoReturn:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
-
-
-def load_settings() -> Settings:
-    try:
-        get_settings.cache_clear()
-        return get_settings()
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        name = "YRDMON_" + str(err["loc"][0]).upper() if err["loc"] else "settings"
-        fail(f"{name}: {err['msg']}")
-
-
-def open_database(settings: Settings) -> Engine:
-    """An engine that has been shown to connect, or a one-line error naming the setting."""
-    if not settings.database_url:
-        var = settings.var_dir
-        try:
-            var.mkdir(parents=True, exist_ok=True)
-            probe = var / ".write-test"
-            probe.write_text("ok")
-            probe.unlink()
-        except OSError as exc:
-            fail(f"YRDMON_VAR_DIR: directory {str(var)!r} is not writable ({exc.strerror or exc})")
-    engine = make_engine(settings.effective_database_url)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        fail(f"YRDMON_DATABASE_URL: cannot connect to the database ({reason})")
-    return engine
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+app.add_typer(review_app, name="review")
 
 
 @app.command()
@@ -152,43 +113,93 @@ def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or XLSX")],
     user: Annotated[str, typer.Option("--user", "-u", help="the user the figures are entered for")],
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="report what would change; write nothing")
+        bool, typer.Option("--dry-run", help="show how the file reads and what would change; write nothing")
     ] = False,
     partial: Annotated[
         bool, typer.Option("--partial", help="store the valid rows even if some are rejected")
     ] = False,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help='corrections for a wide table: JSON {"表中名称": "code"} or lines 表中名称,代码 (indicator or '
+            "region code, year, or - to leave out; @region / @year for a table naming neither); remembered "
+            "for the next file of the same shape",
+        ),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="the figures' source (default: the table's)")
+    ] = None,
+    status: Annotated[str | None, typer.Option("--status", help="preliminary or final (default)")] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="the revision reason for figures that revise stored ones")
+    ] = None,
+    published: Annotated[
+        str | None, typer.Option("--published", help="发布日期 of the figures (YYYY-MM-DD), when the table's")
+    ] = None,
 ) -> None:
-    """Import a file of observations through the same checks as the API (all-or-nothing by default)."""
+    """Import a file of observations through the same checks as the API (all-or-nothing by default): the
+    long template, or a wide yearbook or bulletin table (every sheet of a workbook)."""
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
     from service.db.models import User, WritePath
+    from service.domain import layouts
     from service.domain.observations import ingest
     from service.domain.tabular import iter_file
 
     settings = load_settings()
     engine = open_database(settings)
+    reading = None
     try:
+        options = layouts.Options(
+            layouts.parse_mapping(mapping.read_bytes()) if mapping else {}, source=source, status=status,
+            revision_reason=reason, published=published,
+        )  # fmt: skip
         with transaction(make_sessionmaker(engine)) as session:
             account = session.scalar(
                 select(User).where(User.username == user).options(selectinload(User.regions))
             )
             if account is None:
                 fail(f"unknown user {user!r} (create one with `yrdmon users add`)")
+            if layouts.is_long(file.name, file) and not (source or reason or published):
+                inputs: Any = iter_file(file)  # the template streams: memory does not grow with the file
+            else:
+                if file.stat().st_size > settings.max_upload_bytes:
+                    fail(f"{file.name}: a wide table larger than {settings.max_upload_bytes >> 20} MB")
+                reading = layouts.read_upload(session, file.name, file.read_bytes(), options)
+                inputs = reading.inputs
+                for line in layouts.describe(reading):
+                    typer.echo(line)
+                if not inputs:
+                    fail(f"{file.name}: no figures to import")
             result = ingest(
-                session, account, iter_file(file), path=WritePath.CLI, now=now(), dry_run=dry_run,
+                session, account, inputs, path=WritePath.CLI, now=now(), dry_run=dry_run,
                 all_or_nothing=not partial, filename=file.name,
             )  # fmt: skip
+            if reading is not None and result.applied and options.mapping:
+                layouts.remember(session, reading, options, account.id, now())
     except DomainError as exc:
         fail(exc.en)
     finally:
         engine.dispose()
     for row in result.rows:
+        if dry_run and reading is not None and row.outcome in ("added", "revised"):
+            change = f"{row.previous_value} -> {row.value}" if row.outcome == "revised" else f"{row.value}"
+            typer.echo(f"{row.place()}: {row.outcome} {row.indicator} {row.region} {row.period} {change}")
         for p in row.problems:
-            typer.echo(f"row {row.row}: {p.column}: {p.en} / {p.zh}", err=True)
+            typer.echo(f"{row.place(p)}: {p.column}: {p.en} / {p.zh}", err=True)
     counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
     verdict = "dry run" if dry_run else ("stored" if result.applied else "REFUSED, nothing stored")
     typer.echo(f"{file.name}: {counts} ({verdict})")
+    if result.review is not None and result.applied:
+        r = result.review
+        typer.echo(f"batch {result.batch_id}: {r['figures']} figure(s) {r['state']}"
+                   f"{', ' + str(r['revision_requests']) + ' revision request(s)' if r['revision_requests'] else ''}"
+                   " (review is on: see `yrdmon review list`)")  # fmt: skip
     if not result.applied and not dry_run:
         raise typer.Exit(1)
 
@@ -218,9 +229,13 @@ def report_run(
         typer.Option("--recorded-until", help="recording cut-off (default now; a past run's repeats it)"),
     ] = None,
     profile: Annotated[str, typer.Option(help="threshold profile: eurostat or unsd")] = "eurostat",
+    provisional: Annotated[
+        bool,
+        typer.Option("--provisional", help="where figures are reviewed: also count those under review"),
+    ] = False,
 ) -> None:
     """Assess every target on the figures published by --as-of (and recorded by --recorded-until) and
-    store the run."""
+    store the run. Where figures are reviewed, only approved ones count unless --provisional."""
     from service.reports.engine import run_report, run_report_now
 
     when = _parse_as_of(as_of) if as_of else None
@@ -232,7 +247,11 @@ def report_run(
     try:
         with transaction(make_sessionmaker(engine)) as session:
             queued = 0
-            if when is None and cutoff is None:  # as of now: it covers the changes waiting for a run
+            if provisional:  # a look at figures under review: no digests, never the live view
+                moment = now()
+                run = run_report(session, as_of=when or moment, now=moment, trigger="cli", profile=profile,
+                                 recorded_until=cutoff, view="provisional")  # fmt: skip
+            elif when is None and cutoff is None:  # as of now: it covers the changes waiting for a run
                 from service.notify.digest import queue_after_run_digests
 
                 run = run_report_now(session, trigger="cli", profile=profile)
@@ -254,6 +273,10 @@ def report_run(
     recorded = (run.recorded_until or run.started_at).isoformat()
     typer.echo(f"run {run.id} as of {when.isoformat()} (recorded until {recorded}): "
                f"{summary.get('targets', 0)} targets ({counts})")  # fmt: skip
+    if run.review_view is not None:
+        typer.echo(f"figures: {run.review_view} ("
+                   + ("approved only" if run.review_view == "official" else "PROVISIONAL: includes figures under review")
+                   + ")")  # fmt: skip
     if queued:
         typer.echo(f"{queued} digest e-mail(s) queued; `yrdmon email send` sends them now")
 
@@ -275,8 +298,8 @@ def report_show(
     ] = None,
 ) -> None:
     """Print or save a run's assessments as JSON, CSV, XLSX or HTML."""
-    from service.api.reports import export_run
     from service.reports.queries import get_run
+    from service.reports.render import export_run
 
     settings = load_settings()
     engine = open_database(settings)

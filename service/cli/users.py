@@ -23,6 +23,7 @@ T = TypeVar("T")
 class RoleOption(StrEnum):
     admin = "admin"
     editor = "editor"
+    reviewer = "reviewer"
     viewer = "viewer"
 
 
@@ -73,7 +74,7 @@ def _now() -> Any:
 @users_app.command("add")
 def users_add(
     username: str,
-    role: Annotated[RoleOption, typer.Option(help="admin, editor or viewer")] = RoleOption.viewer,
+    role: Annotated[RoleOption, typer.Option(help="admin, editor, reviewer or viewer")] = RoleOption.viewer,
     region: RegionOption = None,
     indicator: Annotated[
         list[str] | None, typer.Option(help="limit an editor to these indicator codes (repeatable)")
@@ -148,7 +149,7 @@ def users_set_password(
 @users_app.command("set-role")
 def users_set_role(
     username: str,
-    role: Annotated[RoleOption, typer.Option(help="admin, editor or viewer")],
+    role: Annotated[RoleOption, typer.Option(help="admin, editor, reviewer or viewer")],
     region: RegionOption = None,
 ) -> None:
     """Change a user's role and, with --region, their regions (else kept); ends their web sessions."""

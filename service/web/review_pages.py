@@ -1,0 +1,126 @@
+"""Review pages (数据审核): a reviewer's queue (each figure with its plausibility flags, the neighbouring
+years and, for a revision request, the value in force; approve or return several at once or a whole
+import batch), an editor's returned figures (resubmit with an explanation, or correct them through
+entry or upload), and a figure's history with every review step."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from service.api.deps import SessionDep
+from service.db.models import Role, WritePath
+from service.domain import review
+from service.domain.errors import DomainError
+from service.domain.texts import REVIEW_TEXTS as TEXTS
+from service.domain.texts import t
+from service.notify.review_mail import returned_notifier
+from service.web.routes import Lang, WebUser, render
+from service.web.session import csrf_ok
+
+router = APIRouter(include_in_schema=False)
+
+
+def rt(key: str, lang: str) -> str:
+    zh, en = TEXTS.get(key, (key, key))
+    return en if lang == "en" else zh
+
+
+def _page(request: Request, session: Any, lang: str, user: Any, *, status_code: int = 200,
+          errors: list[str] | None = None, batch: int | None = None, done: int | None = None) -> HTMLResponse:  # fmt: skip
+    rules = review.policy(session)
+    waiting = (
+        review.queue(session, user) if user.role in (Role.REVIEWER, Role.ADMIN) and rules.enabled else []
+    )
+    back = review.returned_to(session, user) if rules.enabled else []
+    if batch is not None:
+        waiting = [i for i in waiting if i.batch_id == batch]
+        back = [i for i in back if i.batch_id == batch]
+    batches = sorted({i.batch_id for i in waiting if i.batch_id is not None})
+    return render(
+        request, "review.html", lang, user, status_code=status_code, rt=lambda k: rt(k, lang), enabled=rules.enabled,
+        waiting=[(i, review.flags(i)) for i in waiting], back=back, errors=errors or [], batch=batch,
+        batches=batches, done=done, can_review=user.role in (Role.REVIEWER, Role.ADMIN),
+    )  # fmt: skip
+
+
+def _allowed(request: Request, user: Any, lang: str) -> Response | None:
+    if user is None:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    if user.role not in (Role.REVIEWER, Role.EDITOR, Role.ADMIN):
+        return render(request, "message.html", lang, user, status_code=403, message=rt("forbidden", lang))
+    return None
+
+
+@router.get("/review", response_class=HTMLResponse)
+def review_page(
+    request: Request, session: SessionDep, lang: Lang, user: WebUser,
+    batch: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    done: Annotated[int | None, Query(ge=0, le=10**6)] = None,
+) -> Response:  # fmt: skip
+    refused = _allowed(request, user, lang)
+    if refused is not None:
+        return refused
+    return _page(request, session, lang, user, batch=batch, done=done)
+
+
+@router.post("/review", response_class=HTMLResponse)
+async def review_submit(request: Request, session: SessionDep, lang: Lang, user: WebUser) -> Response:
+    refused = _allowed(request, user, lang)
+    if refused is not None:
+        return refused
+    assert user is not None
+    form = await request.form()
+    if not csrf_ok(request, str(form.get("csrf") or "")):
+        return render(request, "message.html", lang, user, status_code=403, message=t("csrf", lang))
+    action = str(form.get("action") or "")
+    comment = str(form.get("comment") or "")
+    now = dt.datetime.now(dt.UTC)
+    try:
+        batch_text = str(form.get("batch") or "").strip()
+        if batch_text:
+            if not batch_text.isdigit() or action not in review.ACTIONS:
+                raise DomainError("批次编号或操作无效", "the batch number or the action is invalid")
+            ids = review.batch_versions(session, int(batch_text), state=review.FROM_STATE[action])
+        else:
+            raw = [str(v) for v in form.getlist("id")]
+            if any(not v.isdigit() or len(v) > 18 for v in raw):
+                raise DomainError("数据编号无效", "a figure id is invalid")
+            ids = [int(v) for v in raw]
+        notify = returned_notifier(request.app.state.settings, now) if action == review.RETURN else None
+        result = review.act(session, user, action, ids, comment=comment, now=now, path=WritePath.WEB,
+                            notify=notify)  # fmt: skip
+    except DomainError as exc:
+        session.rollback()
+        errors = [exc.zh if lang == "zh" else exc.en]
+        for item in exc.details or []:
+            if isinstance(item, dict) and "detail_zh" in item:
+                errors.append(item["detail_zh"] if lang == "zh" else item["detail_en"])
+        return _page(request, session, lang, user, status_code=exc.status, errors=errors)
+    return RedirectResponse(f"/review?done={len(result.steps)}&lang={lang}", status_code=303)
+
+
+@router.get("/review/history/{observation_id}", response_class=HTMLResponse)
+def review_history_page(
+    request: Request, session: SessionDep, lang: Lang, user: WebUser,
+    observation_id: Annotated[int, Path(ge=1, le=2**62)],
+) -> Response:  # fmt: skip
+    refused = _allowed(request, user, lang)
+    if refused is not None:
+        return refused
+    try:
+        versions = review.history(session, observation_id)
+    except DomainError as exc:
+        return render(request, "message.html", lang, user, status_code=exc.status,
+                      message=exc.zh if lang == "zh" else exc.en)  # fmt: skip
+    from service.db.models import Indicator, Observation, Region
+
+    obs = session.get(Observation, observation_id)
+    assert obs is not None
+    ind, reg = session.get(Indicator, obs.indicator_id), session.get(Region, obs.region_id)
+    return render(request, "review_history.html", lang, user, rt=lambda k: rt(k, lang), versions=versions,
+                  indicator=ind, region=reg, period=obs.period)  # fmt: skip
