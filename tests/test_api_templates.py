@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tests.factories import create_user
 
-HEADER = ["指标", "地区", "年份", "数值", "单位", "状态", "来源", "发布日期", "备注", "修订原因"]
+HEADER = ["指标", "地区", "年份", "数值", "单位", "状态", "来源", "发布日期", "备注", "修订原因", "确认"]
 RD = "研究与试验发展经费投入强度"
 # consistent with one another: 100 * 30 / 880 = 3.41 (the importer checks a ratio against its components)
 VALUES = {RD: "3.41", "研究与试验发展经费支出": "30", "地区生产总值": "880"}

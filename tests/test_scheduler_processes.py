@@ -70,7 +70,16 @@ def test_two_processes_run_a_job_once_and_the_survivor_takes_over(fresh_db_url, 
         for _ in range(2)
     ]
     try:
-        # the catalog load is new data: exactly one recompute, whichever process leads
+        # init computed the first run over the catalog load: the leader finds no new data to recompute
+        assert len(runs(url, "init")) == 1
+        wait_for(lambda: holder(url) is not None)
+        time.sleep(4)
+        assert runs(url, "data") == []
+        # new figures: exactly one recompute, whichever process leads
+        run(["users", "add", "admin", "--role", "admin"], {"YRDMON_DATABASE_URL": url}, tmp_path)
+        first = tmp_path / "first.csv"
+        first.write_text("indicator,region,year,value,unit\ngdp,嘉善县,2023,850.5,亿元\n", encoding="utf-8")
+        run(["import", str(first), "--user", "admin"], {"YRDMON_DATABASE_URL": url}, tmp_path)
         wait_for(lambda: len(runs(url, "data")) >= 1)
         time.sleep(4)
         assert len(runs(url, "data")) == 1
@@ -84,7 +93,6 @@ def test_two_processes_run_a_job_once_and_the_survivor_takes_over(fresh_db_url, 
         assert takeover < 3 + 1 + 2  # lease length + one renewal interval + slack
         data = tmp_path / "new.csv"
         data.write_text("indicator,region,year,value,unit\ngdp,嘉善县,2024,880.5,亿元\n", encoding="utf-8")
-        run(["users", "add", "admin", "--role", "admin"], {"YRDMON_DATABASE_URL": url}, tmp_path)
         run(["import", str(data), "--user", "admin"], {"YRDMON_DATABASE_URL": url}, tmp_path)
         wait_for(lambda: len(runs(url, "data")) == 2)
         time.sleep(3)

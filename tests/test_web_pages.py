@@ -72,11 +72,11 @@ def test_entry_needs_login_and_csrf_and_respects_regions(client: TestClient, ses
     no_token = client.post("/entry", data={**form, "csrf": "forged"})
     assert no_token.status_code == 403
     ok = client.post("/entry", data=form)
-    assert ok.status_code == 200 and "added 1" in ok.text
+    assert ok.status_code == 200 and "已保存 1 条（新增 1，修订 0）" in ok.text
     other = client.post("/entry", data={**form, "region": "310118"})
     assert other.status_code == 422 and "无权填报" in other.text
     revised = client.post("/entry", data={**form, "value_gdp": "884", "reason_gdp": "年报数据"})
-    assert revised.status_code == 200 and "revised 1" in revised.text
+    assert revised.status_code == 200 and "已保存 1 条（新增 0，修订 1）" in revised.text
     assert "/entry/history?indicator=gdp&region=330421&year=2024" in revised.text
     history = client.get("/entry/history", params={"indicator": "gdp", "region": "330421", "year": 2024})
     rows = history.text.split('id="history"')[1]

@@ -27,6 +27,7 @@ from service.domain.tabular import read_table, spreadsheet_safe, write_csv
 from service.main import create_app
 from service.web import docs as web_docs
 from service.web import plan_review as web_plan_review
+from service.web import responsibility as web_responsibility
 from service.web import review_pages as web_review
 from service.web import routes as web_routes
 from tests.factories import NOW
@@ -97,6 +98,8 @@ def test_every_response_carries_the_policy_and_no_page_has_inline_script(
         "/plans/yrd-outline-2019/evaluation", "/entry?region=330421&year=2024", "/upload", "/subscriptions",
         "/plan-reader", f"/plan-reader/{reading.id}", "/entry/history?indicator=gdp&region=330421&year=2024",
         "/docs", "/api/v1/unsubscribe/not-a-token", "/targets/no/such-page", "/review", "/review/history/1",
+        "/organisations", "/organisations/nj-fgw", "/targets/yrd-outline-2019/rd-intensity-2025/breakdown",
+        "/plans/yrd-outline-2019/annual?year=2025",
     ]  # fmt: skip
     others = [
         "/overview.csv", "/targets/yrd-outline-2019/rd-intensity-2025/data.csv", "/indicators/rd_intensity/data.csv",
@@ -104,6 +107,7 @@ def test_every_response_carries_the_policy_and_no_page_has_inline_script(
         "/static/docs.js", "/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css", "/favicon.ico", "/openapi.json",
         "/healthz", "/api/v1/targets?limit=1", "/api/v1/targets?limit=-1", "/api/v1/runs", "/no/such/path",
         "/api/v1/templates?region=330421&format=csv", f"/plan-reader/{reading.id}/catalog.yaml",
+        "/plans/yrd-outline-2019/annual.xlsx?year=2025",
     ]  # fmt: skip
     checked_html = 0
     for url in pages + others:
@@ -125,7 +129,7 @@ def test_every_response_carries_the_policy_and_no_page_has_inline_script(
     covered = {re.sub(r"\?.*", "", u) for u in pages + others + pages_anonymous}
     templates = {
         r.path
-        for module in (web_routes, web_plan_review, web_review, web_docs, health)
+        for module in (web_routes, web_plan_review, web_review, web_docs, health, web_responsibility)
         for r in module.router.routes
         if isinstance(r, APIRoute) and "GET" in r.methods
     }

@@ -15,7 +15,13 @@ from service.api.deps import NO_NUL, CurrentUser, SessionDep
 from service.db.models import Indicator, Observation, Region, User, WritePath
 from service.domain.errors import Invalid
 from service.domain.layouts import Options, Reading, parse_mapping, read_upload, remember
-from service.domain.observations import BatchResult, ObservationInput, ingest
+from service.domain.observations import (
+    CONFIRM_IN_FILE,
+    CONFIRM_IN_JSON,
+    BatchResult,
+    ObservationInput,
+    ingest,
+)
 from service.domain.targets import figure
 from service.domain.vintage import Vintage, published_date, review_state_as_of, review_view
 
@@ -93,10 +99,12 @@ def _respond(result: BatchResult, extra: dict[str, Any] | None = None) -> JSONRe
 
 
 def _submit(session: Any, user: User, inputs: list[ObservationInput], *, dry_run: bool, all_or_nothing: bool,
-            key: str | None, path: WritePath, filename: str | None = None) -> JSONResponse:  # fmt: skip
+            key: str | None, path: WritePath, filename: str | None = None, from_file: bool = False,
+            ) -> JSONResponse:  # fmt: skip
     result = ingest(
         session, user, inputs, path=path, now=dt.datetime.now(dt.UTC), dry_run=dry_run,
         all_or_nothing=all_or_nothing, idempotency_key=key, filename=filename,
+        confirm_hint=CONFIRM_IN_FILE if from_file else CONFIRM_IN_JSON,
     )  # fmt: skip
     return _respond(result)
 
@@ -176,6 +184,7 @@ async def import_file(
     result = ingest(
         session, user, reading.inputs, path=WritePath.API, now=dt.datetime.now(dt.UTC), dry_run=dry_run,
         all_or_nothing=all_or_nothing, idempotency_key=idempotency_key, filename=name,
+        confirm_hint=CONFIRM_IN_FILE,
     )  # fmt: skip
     if result.applied and options.mapping:
         remember(session, reading, options, user.id, dt.datetime.now(dt.UTC))
@@ -201,7 +210,13 @@ async def preview_file(
     if not reading.inputs:
         raise _no_figures(reading)
     result = ingest(
-        session, user, reading.inputs, path=WritePath.API, now=dt.datetime.now(dt.UTC), dry_run=True
+        session,
+        user,
+        reading.inputs,
+        path=WritePath.API,
+        now=dt.datetime.now(dt.UTC),
+        dry_run=True,
+        confirm_hint=CONFIRM_IN_FILE,
     )
     return _respond(result, reading.as_dict())
 

@@ -38,6 +38,11 @@ class SubscriptionIn(BaseModel):
     indicator_codes: list[Code] = Field(
         default_factory=list, max_length=500, description="empty: every indicator"
     )
+    organisation_codes: list[Code] = Field(
+        default_factory=list,
+        max_length=100,
+        description="organisation codes or names: only the targets they lead, support or hold a share of",
+    )
     cadence: Literal["after_run", "weekly", "monthly"] = "after_run"
     language: Literal["zh", "en"] = "zh"
     user: str | None = Field(None, max_length=80, description="administrators: the account it belongs to")
@@ -50,6 +55,7 @@ class SubscriptionOut(BaseModel):
     plan_codes: list[str]
     region_codes: list[str]
     indicator_codes: list[str]
+    organisation_codes: list[str] = Field(default_factory=list)
     cadence: str
     language: str
     active: bool
@@ -78,7 +84,7 @@ def create(
 ) -> dict[str, Any]:
     req = subs.SubscriptionRequest(
         email=body.email, plan_codes=body.plan_codes, region_codes=body.region_codes,
-        indicator_codes=body.indicator_codes, cadence=body.cadence, language=body.language, username=body.user,
+        indicator_codes=body.indicator_codes, organisation_codes=body.organisation_codes, cadence=body.cadence, language=body.language, username=body.user,
     )  # fmt: skip
     sub = subs.create_subscription(session, user, req, now=_now(), path=WritePath.API)
     return subs.subscription_record(sub, settings)

@@ -45,6 +45,10 @@ class TargetRecord(BaseModel):
         None, description="first year of the period a yearly or cumulative target covers"
     )
     attribute: str | None = Field(None, description="binding (约束性) or anticipatory (预期性)")
+    lead: str | None = Field(None, description="lead organisation (牵头单位) code")
+    support: str | None = Field(None, description="supporting organisations (配合单位), codes joined by ;")
+    parent: str | None = Field(None, description="a sub-target: its parent's key in the same plan")
+    serves: str | None = Field(None, description="a yearly milestone: plan/key of the target it serves")
 
 
 class TargetPage(BaseModel):
@@ -65,10 +69,13 @@ def list_targets(
         str | None, Query(max_length=80, pattern=NO_NUL, description="indicator code")
     ] = None,
     year: Annotated[int | None, Query(ge=1900, le=2200, description="target year")] = None,
+    organisation: Annotated[
+        str | None, Query(max_length=200, pattern=NO_NUL, description="organisation code or name (牵头/配合)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     items, total = target_records(
-        session, TargetFilter(plan, region, indicator, year), limit=limit, offset=offset
+        session, TargetFilter(plan, region, indicator, year, organisation), limit=limit, offset=offset
     )
     return {"items": items, "total": total, "limit": limit, "offset": offset}

@@ -29,8 +29,9 @@ from service.domain.tabular import write_csv, xlsx_append
 router = APIRouter(tags=["observations"])
 
 # Only columns the importer (service.domain.tabular) accepts: any other column would make it refuse the file.
-COLUMNS = ("指标", "地区", "年份", "数值", "单位", "状态", "来源", "发布日期", "备注", "修订原因")
-WIDTHS = (36, 14, 8, 14, 12, 10, 30, 12, 30, 24)
+# 确认: "是" stores a figure the checks hold as unusual (a zero GDP, a tripled growth rate) once checked.
+COLUMNS = ("指标", "地区", "年份", "数值", "单位", "状态", "来源", "发布日期", "备注", "修订原因", "确认")
+WIDTHS = (36, 14, 8, 14, 12, 10, 30, 12, 30, 24, 8)
 MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
@@ -49,7 +50,7 @@ def template_rows(
     rows: list[list[object]] = []
     for ind in indicators:
         name = ind.name_zh if resolver.indicators.get(ind.name_zh.strip().lower()) is ind else ind.code
-        rows.append([name, region_text, year, None, ind.unit, None, None, None, None, None])
+        rows.append([name, region_text, year, None, ind.unit, None, None, None, None, None, None])
     return rows
 
 
@@ -77,6 +78,10 @@ def to_xlsx(rows: list[list[object]]) -> bytes:
         choice = DataValidation(type="list", formula1='"最终,初步"', allow_blank=True)
         choice.add(f"{status}2:{status}{len(rows) + 1}")
         ws.add_data_validation(choice)
+        confirm = ws.cell(row=1, column=COLUMNS.index("确认") + 1).column_letter
+        yes = DataValidation(type="list", formula1='"是"', allow_blank=True)
+        yes.add(f"{confirm}2:{confirm}{len(rows) + 1}")
+        ws.add_data_validation(yes)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -38,18 +38,27 @@ app.add_typer(review_app, name="review")
 def init(
     catalog: Annotated[Path | None, typer.Option(help="catalog directory (default: indicators/)")] = None,
 ) -> None:
-    """Migrate the database to the newest schema and load the catalog (safe to run again)."""
+    """Migrate the database to the newest schema, load the catalog and, on a database that has no report
+    run yet, compute the first one, so the overview and evaluation pages work at once, before the
+    scheduler's first run (safe to run again: a later init leaves runs to the scheduler)."""
     from service.db.migrate import upgrade_to_head
     from service.domain.catalog import apply_catalog, load_observation_files, read_catalog
+    from service.reports.engine import run_report_now
+    from service.reports.queries import latest_finished_run
 
     settings = load_settings()
     engine = open_database(settings)
+    first_run = None
     try:
         upgrade_to_head(engine)
         parsed = read_catalog(catalog or settings.catalog_dir)
         with transaction(make_sessionmaker(engine)) as session:
             report = apply_catalog(session, parsed, now=now())
             loaded = load_observation_files(session, catalog or settings.catalog_dir, now=now())
+        with transaction(make_sessionmaker(engine)) as session:
+            if latest_finished_run(session) is None:
+                first_run = run_report_now(session, trigger="init")
+                first_summary = (first_run.id, first_run.as_of, (first_run.summary or {}).get("targets", 0))
     except DomainError as exc:
         fail(exc.en)
     except SQLAlchemyError as exc:
@@ -67,6 +76,9 @@ def init(
         typer.echo("catalog loaded: " + ", ".join(parts))
     else:
         typer.echo("catalog unchanged")
+    if first_run is not None:
+        run_id, as_of, targets = first_summary
+        typer.echo(f"first report run {run_id} as of {as_of.isoformat()}: {targets} targets assessed")
 
 
 @app.command()
@@ -148,7 +160,7 @@ def import_file(
 
     from service.db.models import User, WritePath
     from service.domain import layouts
-    from service.domain.observations import ingest
+    from service.domain.observations import CONFIRM_IN_FILE, ingest
     from service.domain.tabular import iter_file
 
     settings = load_settings()
@@ -178,7 +190,7 @@ def import_file(
                     fail(f"{file.name}: no figures to import")
             result = ingest(
                 session, account, inputs, path=WritePath.CLI, now=now(), dry_run=dry_run,
-                all_or_nothing=not partial, filename=file.name,
+                all_or_nothing=not partial, filename=file.name, confirm_hint=CONFIRM_IN_FILE,
             )  # fmt: skip
             if reading is not None and result.applied and options.mapping:
                 layouts.remember(session, reading, options, account.id, now())
@@ -331,6 +343,11 @@ class Language(StrEnum):
     en = "en"
 
 
+class EvaluationKind(StrEnum):
+    term = "term"  # end-of-term and mid-term (末期 / 中期)
+    annual = "annual"  # one year (年度评估)
+
+
 @report_app.command("evaluate")
 def report_evaluate(
     plan: Annotated[str, typer.Option(help="plan code")],
@@ -338,19 +355,37 @@ def report_evaluate(
     format: Annotated[EvaluationFormat, typer.Option("--format", "-f")] = EvaluationFormat.json,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file")] = None,
     lang: Annotated[Language, typer.Option("--lang", help="language of the document")] = Language.zh,
+    kind: Annotated[
+        EvaluationKind, typer.Option("--kind", help="term: end-of-term and mid-term; annual: one year")
+    ] = EvaluationKind.term,
+    year: Annotated[int | None, typer.Option("--year", help="--kind annual: the year evaluated")] = None,
+    organisation: Annotated[
+        str | None, typer.Option(help="--kind annual: only what this organisation leads or supports")
+    ] = None,
 ) -> None:
-    """End-of-term (末期) and mid-term (中期) evaluation of a plan: JSON, or a Word, Excel or HTML report.
+    """End-of-term (末期) and mid-term (中期) evaluation of a plan, or with --kind annual --year Y the
+    annual evaluation (年度评估: the year's targets, the schedule, the warning list): JSON, or a Word,
+    Excel or HTML report.
 
     Without --output, JSON and HTML go to standard output; a .docx or .xlsx is written to the current
     directory under the report's file name."""
     from service.reports.evaluation_files import document
     from service.reports.queries import get_run
 
+    if kind is EvaluationKind.annual and year is None:
+        fail("--kind annual needs --year (the year evaluated, e.g. --year 2026)")
     settings = load_settings()
     engine = open_database(settings)
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            made = document(session, get_run(session, run), plan, format.value, lang.value)
+            the_run = get_run(session, run)
+            ev = None
+            if kind is EvaluationKind.annual:
+                from service.reports.annual import annual_evaluation
+
+                assert year is not None
+                ev = annual_evaluation(session, the_run, plan, year, organisation)
+            made = document(session, the_run, plan, format.value, lang.value, ev=ev)
     except DomainError as exc:
         fail(exc.en)
     finally:
@@ -402,6 +437,9 @@ def targets_export(
     region: Annotated[str | None, typer.Option(help="region code or name")] = None,
     indicator: Annotated[str | None, typer.Option(help="indicator code")] = None,
     year: Annotated[int | None, typer.Option(help="target year")] = None,
+    organisation: Annotated[
+        str | None, typer.Option(help="organisation code or name: what it leads or supports")
+    ] = None,
 ) -> None:
     """Print every current target as JSON or CSV."""
     from service.domain.tabular import write_csv
@@ -412,7 +450,18 @@ def targets_export(
     try:
         with transaction(make_sessionmaker(engine)) as session:
             unknown = _unknown_codes(session, plan=plan, region=region, indicator=indicator)
-            records, _ = target_records(session, TargetFilter(plan, region, indicator, year))
+            if organisation and not unknown:
+                from service.domain.assignments import find_organisation
+
+                try:
+                    find_organisation(session, organisation)
+                except DomainError:
+                    unknown = f"--organisation {organisation}"
+            records = (
+                []
+                if unknown
+                else target_records(session, TargetFilter(plan, region, indicator, year, organisation))[0]
+            )
     finally:
         engine.dispose()
     if unknown:
@@ -422,6 +471,62 @@ def targets_export(
         sys.stdout.write("\n")
     else:
         write_csv(sys.stdout, CATALOG_EXPORT_FIELDS, records)
+
+
+@report_app.command("warn")
+def report_warn(
+    plan: Annotated[str, typer.Option(help="plan code")],
+    to: Annotated[
+        list[str] | None, typer.Option("--to", help="the plan office's address (repeatable)")
+    ] = None,
+    run: Annotated[int | None, typer.Option("--run", help="run id (default: the latest)")] = None,
+    lang: Annotated[Language, typer.Option("--lang")] = Language.zh,
+) -> None:
+    """Queue the early warning (预警) of binding targets at risk: the whole list to the plan office
+    (--to), and to the users of each lead department the targets it leads. Once per run and address."""
+    from service.reports.annual import queue_warnings, warnings
+    from service.reports.queries import get_run
+
+    settings = load_settings()
+    engine = open_database(settings)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            the_run = get_run(session, run)
+            items = warnings(session, the_run, plan)
+            queued = queue_warnings(session, settings, the_run, plan, plan_office=list(to or []), now=now(),
+                                    lang=lang.value)  # fmt: skip
+    except DomainError as exc:
+        fail(exc.en)
+    finally:
+        engine.dispose()
+    for r in items:
+        why = "; ".join(x["en"] for x in r["risks"])
+        typer.echo(f"{r['id']}: {why}")
+    typer.echo(f"{len(items)} binding target(s) at risk; {len(queued)} message(s) queued")
+
+
+@targets_app.command("check-splits")
+def targets_check_splits(plan: Annotated[str | None, typer.Option(help="plan code")] = None) -> None:
+    """Check that split targets' sub-targets hold together (quotas add up; each meets the rate).
+
+    Prints one line per split target; exits 1 when any does not hold."""
+    from service.domain.assignments import split_checks
+
+    settings = load_settings()
+    engine = open_database(settings)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            checks = split_checks(session, plan)
+    finally:
+        engine.dispose()
+    for c in checks:
+        total = f" total {c['total']:g} {c['unit']}" if c["total"] is not None else ""
+        state = "ok" if c["ok"] else "PROBLEM: " + "; ".join(p["zh"] + " / " + p["en"] for p in c["problems"])
+        typer.echo(f"{c['target']} ({c['split']}, {len(c['sub_targets'])} sub-targets{total}): {state}")
+    if not checks:
+        typer.echo("no split targets")
+    if any(not c["ok"] for c in checks):
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

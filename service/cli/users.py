@@ -165,6 +165,20 @@ def users_set_role(
     typer.echo(f"{username} is now {role.value}{where}; {ended} web session(s) ended")
 
 
+@users_app.command("set-organisation")
+def users_set_organisation(
+    username: str,
+    organisation: Annotated[
+        str | None, typer.Argument(help="organisation code or Chinese name; leave out to clear")
+    ] = None,
+) -> None:
+    """The bureau or district government a user works for (their pages and digests can show its targets)."""
+    from service.domain.users import get_user, set_organisation
+
+    code = _in_transaction(lambda s: set_organisation(s, get_user(s, username), organisation, now=_now()))
+    typer.echo(f"{username} belongs to {code}" if code else f"{username} belongs to no organisation")
+
+
 @users_app.command("disable")
 def users_disable(username: str) -> None:
     """Disable a user: their web sessions end and their API tokens fail until enabled again."""

@@ -217,6 +217,45 @@ class Indicator(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
 
 
+class Organisation(Base):
+    """A department or district government that plan targets are assigned to (indicators/organisations.yaml)."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    name_zh: Mapped[str] = mapped_column(Unicode(200))
+    name_en: Mapped[str] = mapped_column(Unicode(300))
+    kind: Mapped[str] = mapped_column(String(20))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    aliases: Mapped[list[Any]] = mapped_column(default=list)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class TargetAssignment(Base):
+    """One organisation's responsibility for one target (牵头 lead / 配合 support), per (plan, target key).
+
+    The current assignment has ``valid_to`` NULL; a change closes the row and adds a new one."""
+
+    __tablename__ = "target_assignments"
+    __table_args__ = (
+        Index("ix_target_assignments_current", "plan_id", "target_key", "valid_to"),
+        CheckConstraint("role IN ('lead', 'support')", name="role_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    target_key: Mapped[str] = mapped_column(String(120))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str | None] = mapped_column(
+        Unicode(400), comment="the notice that assigns it (分解落实方案)"
+    )
+    valid_from: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    valid_to: Mapped[dt.datetime | None]
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
 class Target(Base):
     """One version of one catalog target; the current version has ``valid_to`` NULL."""
 
@@ -259,6 +298,18 @@ class Target(Base):
     confidence: Mapped[Confidence] = mapped_column(_enum(Confidence), default=Confidence.HIGH)
     note: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
+
+    # decomposition (分解) and yearly milestones
+    parent_key: Mapped[str | None] = mapped_column(
+        String(120), comment="a sub-target of this plan's target with this key"
+    )
+    split: Mapped[str | None] = mapped_column(
+        String(8), comment="sum: sub-target quotas add up to it; each: every sub-target meets it"
+    )
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    serves: Mapped[str | None] = mapped_column(
+        String(200), comment="a yearly milestone: plan/key of the target it serves"
+    )
 
     # provenance of a target accepted from the plan reader (NULL for targets loaded from indicators/)
     quote_position: Mapped[int | None] = mapped_column(
@@ -510,6 +561,7 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(8), default="zh")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
 
     regions: Mapped[list[Region]] = relationship(secondary=user_regions, lazy="raise")
     indicators: Mapped[list[Indicator]] = relationship(secondary=user_indicators, lazy="raise")
@@ -631,6 +683,9 @@ class Subscription(Base):
     plan_codes: Mapped[list[Any]] = mapped_column(default=list)
     region_codes: Mapped[list[Any]] = mapped_column(default=list)
     indicator_codes: Mapped[list[Any]] = mapped_column(default=list)
+    organisation_codes: Mapped[list[Any] | None] = mapped_column(
+        comment="only what these organisations are accountable for"
+    )
     cadence: Mapped[str] = mapped_column(String(20), default="after_run")
     language: Mapped[str] = mapped_column(String(8), default="zh")
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -29,15 +29,18 @@ from service.db.models import (
     Indicator,
     Observation,
     ObservationStatus,
+    Organisation,
     Plan,
     Region,
     Target,
+    TargetAssignment,
     WritePath,
     region_members,
 )
-from service.domain import changes, units
+from service.domain import changes, decomposition, units
 from service.domain.catalog_schema import (
     IndicatorEntry,
+    OrganisationEntry,
     PlanFile,
     PlanMeta,
     RegionEntry,
@@ -88,6 +91,7 @@ class Catalog:
     regions: list[RegionEntry]
     indicators: list[IndicatorEntry]
     plans: list[tuple[str, PlanFile]]  # (file name, content)
+    organisations: list[OrganisationEntry] = field(default_factory=list)
 
 
 @dataclass
@@ -106,12 +110,30 @@ class ApplyReport:
 
 # Fields the schema gained after catalogs were first loaded (the 十五五 round): left out of a hash while
 # unset, so that the schema's extension does not make every stored plan and target a new version.
-_LATER_FIELDS = frozenset({"period", "period_start", "attribute"})
+_LATER_FIELDS = frozenset(
+    {
+        "period",
+        "period_start",
+        "attribute",
+        "parent",
+        "split",
+        "organisation",
+        "serves",
+        "assignment_document",
+    }
+)
+# A target's assignment to organisations is kept apart from its versions (target_assignments): a new
+# lead department is not a new target.
+_NOT_HASHED = frozenset({"lead", "support"})
 
 
 def hashed_dump(model: BaseModel) -> dict[str, Any]:
     """A plan's or target's fields as they enter its content hash."""
-    return {k: v for k, v in model.model_dump(mode="json").items() if not (k in _LATER_FIELDS and v is None)}
+    return {
+        k: v
+        for k, v in model.model_dump(mode="json").items()
+        if k not in _NOT_HASHED and not (k in _LATER_FIELDS and v is None)
+    }
 
 
 def content_hash(model: BaseModel | dict[str, Any]) -> str:
@@ -165,12 +187,17 @@ def read_catalog(directory: Path) -> Catalog:
         raise CatalogError([CatalogIssue(str(directory), "-", "catalog directory not found")])
     regions: list[RegionEntry] = _parse_list(directory / "regions.yaml", RegionEntry, issues)
     indicators: list[IndicatorEntry] = _parse_list(directory / "indicators.yaml", IndicatorEntry, issues)
+    organisations: list[OrganisationEntry] = (
+        _parse_list(directory / "organisations.yaml", OrganisationEntry, issues)
+        if (directory / "organisations.yaml").exists()
+        else []
+    )
     plans: list[tuple[str, PlanFile]] = []
     for path in sorted((directory / "plans").glob("*.yaml")):
         parsed = _parse_plan_file(path, issues)
         if parsed is not None:
             plans.append((path.name, parsed))
-    catalog = Catalog(regions, indicators, plans)
+    catalog = Catalog(regions, indicators, plans, organisations)
     issues.extend(cross_check(catalog))
     if issues:
         raise CatalogError(issues)
@@ -249,6 +276,13 @@ def cross_check(catalog: Catalog) -> list[CatalogIssue]:
                 )
     for code in _duplicates(p.plan.code for _, p in catalog.plans):
         issues.append(CatalogIssue("plans/", code, "plan code used by more than one file"))
+    orgs = {o.code: o for o in catalog.organisations}
+    for code in _duplicates(o.code for o in catalog.organisations):
+        issues.append(CatalogIssue("organisations.yaml", code, "duplicate organisation code"))
+    for o in catalog.organisations:
+        if o.region and o.region not in region_codes:
+            issues.append(CatalogIssue("organisations.yaml", o.code, f"unknown region {o.region!r}"))
+    issues.extend(_check_assignments_and_splits(catalog, orgs, ind))
     for fname, pf in catalog.plans:
         for key in _duplicates(t.key for t in pf.targets):
             issues.append(CatalogIssue(fname, key, "duplicate target key"))
@@ -304,6 +338,107 @@ def cross_check(catalog: Catalog) -> list[CatalogIssue]:
     return issues
 
 
+def _check_assignments_and_splits(
+    catalog: Catalog, orgs: dict[str, OrganisationEntry], ind: dict[str, IndicatorEntry]
+) -> list[CatalogIssue]:
+    """Organisations named by targets exist; sub-targets name a parent of their plan with a split rule
+    and the same indicator and year; quotas add up where they must; a milestone serves a known target
+    of the same indicator and region, within its period."""
+    issues: list[CatalogIssue] = []
+    by_ref = {f"{pf.plan.code}/{t.key}": t for _, pf in catalog.plans for t in pf.targets}
+    regions = {r.code: r for r in catalog.regions}
+    for fname, pf in catalog.plans:
+        keyed = {t.key: t for t in pf.targets}
+        for t in pf.targets:
+            label = f"targets#{t._pos} ({t.key})"
+            for code in [t.lead, *(t.support or []), t.organisation]:
+                if code is not None and code not in orgs:
+                    issues.append(CatalogIssue(fname, label, f"unknown organisation {code!r}"))
+            if (t.lead or t.support) and not orgs:
+                issues.append(
+                    CatalogIssue(fname, label, "lead/support name organisations; add organisations.yaml")
+                )
+            if t.parent is not None:
+                parent = keyed.get(t.parent)
+                if parent is None:
+                    issues.append(
+                        CatalogIssue(fname, label, f"unknown parent target {t.parent!r} (same plan)")
+                    )
+                elif parent.split is None:
+                    issues.append(
+                        CatalogIssue(fname, label, f"parent {t.parent!r} has no split (sum or each)")
+                    )
+                elif parent.indicator != t.indicator or parent.target_year != t.target_year:
+                    issues.append(
+                        CatalogIssue(fname, label, "a sub-target has its parent's indicator and target year")
+                    )
+                elif parent.parent is not None:
+                    issues.append(
+                        CatalogIssue(fname, label, "a sub-target's parent is not itself a sub-target")
+                    )
+                elif t.organisation is None and not _within(regions.get(t.region), parent.region, regions):
+                    issues.append(
+                        CatalogIssue(
+                            fname, label, f"a district quota's region is below or a member of {parent.region}"
+                        )
+                    )
+            if t.serves is not None:
+                served = by_ref.get(t.serves)
+                if served is None:
+                    issues.append(CatalogIssue(fname, label, f"serves an unknown target {t.serves!r}"))
+                elif served.indicator != t.indicator or served.region != t.region:
+                    issues.append(
+                        CatalogIssue(fname, label, f"a milestone has the indicator and region of {t.serves}")
+                    )
+                elif t.target_year > served.target_year:
+                    issues.append(
+                        CatalogIssue(
+                            fname, label, f"a milestone's year is not after {t.serves}'s {served.target_year}"
+                        )
+                    )
+        for t in pf.targets:
+            if t.split is None:
+                continue
+            label = f"targets#{t._pos} ({t.key})"
+            children = [c for c in pf.targets if c.parent == t.key]
+            indicator = ind.get(t.indicator)
+            if indicator is None:
+                continue
+            for p in decomposition.split_problems(
+                _quota(t, indicator), t.split, [_quota(c, indicator) for c in children], indicator.unit,
+                summable_indicator=indicator.aggregation.value == "sum",
+            ):  # fmt: skip
+                issues.append(CatalogIssue(fname, label, p.en))
+    return issues
+
+
+def _within(region: RegionEntry | None, above: str, regions: dict[str, RegionEntry]) -> bool:
+    """The region is below ``above`` in the hierarchy, or a member of the zone ``above``."""
+    if region is None:
+        return False
+    zone = regions.get(above)
+    if zone is not None and region.code in zone.members:
+        return True
+    seen: set[str] = set()
+    current: RegionEntry | None = region
+    while current is not None and current.parent and current.parent not in seen:
+        if current.parent == above:
+            return True
+        seen.add(current.parent)
+        current = regions.get(current.parent)
+    return False
+
+
+def _quota(t: TargetEntry, indicator: IndicatorEntry) -> decomposition.Quota:
+    value = t.value
+    if value is not None and t.declared_form in CONVERTED_FORMS:
+        try:
+            value = units.convert(value, t.unit, indicator.unit)
+        except ValueError:  # reported by cross_check
+            value = None
+    return decomposition.Quota(t.key, t.comparator, t.declared_form, value, t.tolerance)
+
+
 def _check_refs(
     fname: str, label: str, indicator: str, region: str, ind: dict[str, IndicatorEntry], regions: set[str]
 ) -> list[CatalogIssue]:
@@ -349,10 +484,12 @@ def apply_catalog(session: Session, catalog: Catalog, *, now: dt.datetime) -> Ap
     report = ApplyReport()
     regions = _apply_regions(session, catalog.regions, report, now)
     indicators = _apply_indicators(session, catalog.indicators, report, now)
+    organisations = _apply_organisations(session, catalog.organisations, regions, report, now)
     batch: ImportBatch | None = None
     for _fname, pf in catalog.plans:
         plan = _apply_plan(session, pf, report, now)
-        _apply_targets(session, plan, pf.targets, indicators, regions, report, now)
+        _apply_targets(session, plan, pf.targets, indicators, regions, report, now, organisations)
+        _apply_assignments(session, plan, pf, organisations, report, now)
         baselines = list(_baselines_of(pf))
         if baselines:
             if batch is None:
@@ -469,6 +606,107 @@ def _apply_indicators(
     return existing
 
 
+def _apply_organisations(
+    session: Session,
+    entries: list[OrganisationEntry],
+    regions: dict[str, Region],
+    report: ApplyReport,
+    now: dt.datetime,
+) -> dict[str, Organisation]:
+    existing = {o.code: o for o in session.scalars(select(Organisation))}
+    for e in entries:
+        h = content_hash(e)
+        row = existing.get(e.code)
+        fields = dict(
+            name_zh=e.name_zh,
+            name_en=e.name_en,
+            kind=e.kind,
+            region_id=regions[e.region].id if e.region else None,
+            aliases=list(e.aliases),
+            content_hash=h,
+        )
+        if row is None:
+            row = Organisation(code=e.code, **fields)
+            session.add(row)
+            existing[e.code] = row
+            report.bump(report.created, "organisations")
+            _audit(session, "create", "organisation", e.code, None, e.model_dump(mode="json"), now)
+        elif row.content_hash != h:
+            before = {"name_zh": row.name_zh, "name_en": row.name_en, "kind": row.kind}
+            for k, v in fields.items():
+                setattr(row, k, v)
+            report.bump(report.updated, "organisations")
+            _audit(session, "update", "organisation", e.code, before, e.model_dump(mode="json"), now)
+    session.flush()
+    return existing
+
+
+def current_assignments(session: Session, plan_id: int, key: str | None = None) -> list[TargetAssignment]:
+    stmt = select(TargetAssignment).where(
+        TargetAssignment.plan_id == plan_id, TargetAssignment.valid_to.is_(None)
+    )
+    if key is not None:
+        stmt = stmt.where(TargetAssignment.target_key == key)
+    return list(session.scalars(stmt.order_by(TargetAssignment.id)))
+
+
+def assign(
+    session: Session,
+    plan: Plan,
+    key: str,
+    lead: Organisation | None,
+    support: list[Organisation],
+    *,
+    source: str | None,
+    now: dt.datetime,
+    user_id: int | None = None,
+    path: WritePath = WritePath.CATALOG,
+) -> bool:
+    """Make (lead, support) the target's current assignment; False when it already is. The rows it
+    replaces are closed (valid_to), never rewritten."""
+    have = current_assignments(session, plan.id, key)
+    wanted = {(o.id, "lead") for o in ([lead] if lead else [])} | {(o.id, "support") for o in support}
+    if {(a.organisation_id, a.role) for a in have} == wanted and all(a.source == source for a in have):
+        return False
+    for a in have:
+        a.valid_to = now
+    for org_id, role in sorted(wanted, key=lambda w: (w[1] != "lead", w[0])):
+        session.add(
+            TargetAssignment(plan_id=plan.id, target_key=key, organisation_id=org_id, role=role,
+                             source=source, valid_from=now, assigned_by_id=user_id)
+        )  # fmt: skip
+    codes = {o.id: o.code for o in ([lead] if lead else []) + support}
+    session.add(
+        AuditEntry(at=now, user_id=user_id, path=path, action="assign", entity_type="target",
+                   entity_id=f"{plan.code}/{key}",
+                   before={"assignments": [[a.organisation_id, a.role] for a in have]} if have else None,
+                   after={"lead": lead.code if lead else None,
+                          "support": [codes[o.id] for o in support], "source": source})
+    )  # fmt: skip
+    session.flush()
+    return True
+
+
+def _apply_assignments(
+    session: Session,
+    plan: Plan,
+    pf: PlanFile,
+    organisations: dict[str, Organisation],
+    report: ApplyReport,
+    now: dt.datetime,
+) -> None:
+    """The file's lead/support of each target; a target whose entry names neither keeps what the API
+    assigned (the file does not speak for it)."""
+    for t in pf.targets:
+        if t.lead is None and not t.support:
+            continue
+        lead = organisations[t.lead] if t.lead else None
+        support = [organisations[c] for c in (t.support or [])]
+        source = pf.plan.assignment_document
+        if assign(session, plan, t.key, lead, support, source=source, now=now):
+            report.bump(report.updated, "assignments")
+
+
 def _apply_plan(session: Session, pf: PlanFile, report: ApplyReport, now: dt.datetime) -> Plan:
     meta = pf.plan
     h = content_hash(meta)
@@ -504,9 +742,17 @@ def _apply_plan(session: Session, pf: PlanFile, report: ApplyReport, now: dt.dat
 
 
 def _target_fields(
-    t: TargetEntry, plan: Plan, indicators: dict[str, Indicator], regions: dict[str, Region]
+    t: TargetEntry,
+    plan: Plan,
+    indicators: dict[str, Indicator],
+    regions: dict[str, Region],
+    organisations: dict[str, Organisation] | None = None,
 ) -> dict[str, Any]:
     return dict(
+        parent_key=t.parent,
+        split=t.split,
+        organisation_id=(organisations or {})[t.organisation].id if t.organisation else None,
+        serves=t.serves,
         indicator_id=indicators[t.indicator].id,
         region_id=regions[t.region].id,
         chapter=t.chapter,
@@ -541,6 +787,7 @@ def _apply_targets(
     regions: dict[str, Region],
     report: ApplyReport,
     now: dt.datetime,
+    organisations: dict[str, Organisation] | None = None,
 ) -> None:
     current = {
         t.key: t
@@ -565,7 +812,7 @@ def _apply_targets(
                 version=version,
                 valid_from=now,
                 content_hash=h,
-                **_target_fields(e, plan, indicators, regions),
+                **_target_fields(e, plan, indicators, regions, organisations),
             )
         )
         report.bump(report.created if row is None else report.updated, "targets")
@@ -579,7 +826,9 @@ def _apply_targets(
             now,
         )
     for key, row in current.items():
-        if key not in seen:
+        # a target accepted or entered through the service (a plan-reader proposal, a sub-target from
+        # the API) is not the file's to retire
+        if key not in seen and row.accepted_by_id is None:
             row.valid_to = now
             report.bump(report.retired, "targets")
             _audit(session, "retire", "target", f"{plan.code}/{key}", {"version": row.version}, None, now)

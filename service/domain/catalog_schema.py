@@ -45,6 +45,18 @@ class RegionEntry(_Strict):
         return self
 
 
+class OrganisationEntry(_Strict):
+    """A department or district government targets are assigned to (indicators/organisations.yaml)."""
+
+    code: Code = Field(min_length=1, max_length=60, pattern=r"^[0-9A-Za-z][0-9A-Za-z_.\-]*$")
+    name_zh: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(min_length=1, max_length=300)
+    # department 部门 | government 区县人民政府 (a district or county government) | other
+    kind: Literal["department", "government", "other"] = "department"
+    region: Code | None = None  # the region it serves (a department: its city; a government: its district)
+    aliases: list[str] = Field(default_factory=list)
+
+
 class IndicatorEntry(_Strict):
     code: Code = Field(min_length=1, max_length=80, pattern=r"^[a-z][a-z0-9_]*$")
     name_zh: str = Field(min_length=1, max_length=200)
@@ -116,6 +128,18 @@ class TargetEntry(_Strict):
     quote: str = Field(min_length=2, max_length=400)
     confidence: Confidence = Confidence.HIGH
     note: str | None = None
+    # responsibility (分解落实): the lead (牵头单位) and supporting (配合单位) organisations' codes
+    lead: Code | None = None
+    support: list[Code] | None = None
+    # decomposition: a sub-target names its parent's key (same plan); the parent says how it is split:
+    # sum = the sub-targets' quotas add up to it, each = every sub-target must meet the parent's rate
+    parent: str | None = Field(default=None, max_length=120)
+    split: Literal["sum", "each"] | None = None
+    organisation: Code | None = None  # a sub-target for an organisation rather than a region
+    # a yearly milestone (年度目标): "plan-code/key" of the (five-year) target it serves
+    serves: str | None = Field(
+        default=None, max_length=200, pattern=r"^[a-z0-9][a-z0-9\-]*/[0-9A-Za-z][0-9A-Za-z_.\-]*$"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -169,6 +193,10 @@ class TargetEntry(_Strict):
             )
         if self.declared_form is DeclaredForm.EACH_YEAR and self.period_start is None:
             raise ValueError("declared_form 'each_year' needs period_start (the first year it must hold)")
+        if self.lead is not None and self.support and self.lead in self.support:
+            raise ValueError("the lead organisation is not also a supporting one")
+        if self.parent is not None and self.parent == self.key:
+            raise ValueError("a target is not its own parent")
         if self.reference_year is not None and self.reference_year >= self.target_year:
             raise ValueError("reference_year must be before target_year")
         if self.period_start is not None:
@@ -212,6 +240,8 @@ class PlanMeta(_Strict):
     source_document: str = Field(min_length=1, max_length=200)  # a file in shared/seeds or shared/plans
     document_title: str | None = None
     note: str | None = None
+    # the notice that assigns the targets to organisations (分解落实方案), when the file gives lead/support
+    assignment_document: str | None = Field(default=None, max_length=400)
 
     @model_validator(mode="after")
     def _period(self) -> PlanMeta:

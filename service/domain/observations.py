@@ -611,7 +611,7 @@ def _check_plausibility(
         other = series.get((ind.id, reg_id, y))
         if other and value and (abs(value / other) >= OUTLIER_FACTOR or abs(other / value) >= OUTLIER_FACTOR):
             p.result.problems.append(RowProblem(
-                "value", f"数值 {value} 与相邻年份的 {other} 相差 10 倍以上（单位是否有误？），确认无误请勾选确认",
+                "value", f"数值 {value} 与相邻年份的 {other} 相差 10 倍以上（单位是否有误？），确认无误后标明确认即可保存",
                 f"value {value} is more than 10x away from the neighbouring year's {other} (unit slip?); "
                 "confirm it to store it",
             ))  # fmt: skip
@@ -629,7 +629,7 @@ def _check_plausibility(
                 if implied and abs(value - implied) / abs(implied) > COMPONENT_TOLERANCE:
                     p.result.problems.append(RowProblem(
                         "value",
-                        f"数值 {value} 与分项计算值 {implied:.4g} 不一致（相差超过 5%），确认无误请勾选确认",
+                        f"数值 {value} 与分项计算值 {implied:.4g} 不一致（相差超过 5%），确认无误后标明确认即可保存",
                         f"value {value} disagrees with {implied:.4g} computed from its components (>5%); "
                         "confirm it to store it",
                     ))  # fmt: skip
@@ -792,6 +792,18 @@ def _where(item: ObservationInput) -> int | str:
 
 
 KEEP_ALL_ROWS = 10_000  # beyond this many rows a result lists only the rows with problems
+# How a person confirms a held figure, by where it came from (added to each "needs confirmation"
+# message, so nobody is told to tick a box their file or request does not have).
+CONFIRM_IN_FORM = (
+    "请勾选该行的“确认异常值”后重新保存",
+    "tick “Confirm unusual value” on its line and save again",
+)
+CONFIRM_IN_FILE = ("请在文件该行的“确认”列填“是”后重新上传",
+                   "put 是 (yes) in the row's 确认 (confirm) column and upload the file again")  # fmt: skip
+CONFIRM_IN_JSON = (
+    '请在该条数据中加上 "confirm": true 后重新提交',
+    'add "confirm": true to the row and send it again',
+)
 OUTCOMES = ("added", "revised", "unchanged", "rejected", "needs_confirmation")
 
 
@@ -806,12 +818,14 @@ def ingest(
     all_or_nothing: bool = True,
     idempotency_key: str | None = None,
     filename: str | None = None,
+    confirm_hint: tuple[str, str] | None = None,
 ) -> BatchResult:
     """Validate and (unless dry_run or refused) write a batch of observations in the caller's transaction.
 
     Rows stream through in chunks: each valid chunk is written at once inside a savepoint, which is
     released when the whole batch is accepted and rolled back otherwise, so memory does not grow with
-    the file and a refused batch leaves nothing behind.
+    the file and a refused batch leaves nothing behind. ``confirm_hint`` (zh, en) says how to confirm
+    a held figure on the path it came by (CONFIRM_IN_FORM, _FILE, _JSON).
     """
     if user.role not in (Role.ADMIN, Role.EDITOR):
         raise Forbidden(
@@ -857,6 +871,11 @@ def ingest(
         if result.cells:
             for problem in result.problems:
                 problem.cell = problem.cell or result.place(problem)
+        if result.outcome == "needs_confirmation" and confirm_hint is not None:
+            result.problems = [
+                RowProblem(p.column, f"{p.zh}（{confirm_hint[0]}）", f"{p.en} ({confirm_hint[1]})", p.cell)
+                for p in result.problems
+            ]
         if result.problems or seen_rows <= KEEP_ALL_ROWS:
             kept.append(result)
 

@@ -101,7 +101,7 @@ def _verdict(impossible: bool, ind: IndicatorFacts, value: Decimal, zh: str, en:
         )
     return Verdict(
         False,
-        f"{name_zh}的数值 {shown} 不太可能：{zh}；请核对，确认无误请勾选确认",
+        f"{name_zh}的数值 {shown} 不太可能：{zh}；请核对，确认无误后标明确认即可保存",
         f"{name_en}: {shown} is unlikely: {en}; check it, and confirm it to store it",
     )
 

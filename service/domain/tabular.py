@@ -10,6 +10,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -272,17 +273,27 @@ def read_xlsx(data: bytes) -> Iterator[ObservationInput]:
     workbook.close()
 
 
+def _percent_cell(value: Any, number_format: str | None) -> Any:
+    """A number shown as a percentage (number format with %: 0.0415 shown as 4.15 %) as the text a person
+    sees, "4.15%", so it is read in percent; any other cell as it is."""
+    if type(value) in (int, float) and number_format and "%" in number_format.replace('"%"', ""):
+        return f"{(Decimal(repr(value)) * 100).normalize():f}%"
+    return value
+
+
 def _sheet_rows(sheet: Any) -> Iterator[tuple[Any, ...]]:
-    """The sheet's rows; read-only mode parses lazily, so a damaged sheet only fails while iterating."""
-    rows = sheet.iter_rows(values_only=True)
+    """The sheet's rows as values (percent-formatted numbers as percentages); read-only mode parses
+    lazily, so a damaged sheet only fails while iterating."""
+    rows = sheet.iter_rows()
     while True:
         try:
             row = next(rows)
+            values = tuple(_percent_cell(c.value, getattr(c, "number_format", None)) for c in row)
         except StopIteration:
             return
         except Exception:  # XML ParseError, bad cell references, ...
             raise Invalid(DAMAGED_ZH, DAMAGED_EN) from None
-        yield row
+        yield values
 
 
 def read_table(filename: str, data: bytes) -> list[ObservationInput]:

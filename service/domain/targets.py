@@ -19,7 +19,10 @@ EXPORT_FIELDS = [
 ]  # fmt: skip
 # What the 十五五 plans added (the plan reader's records carry EXPORT_FIELDS; the catalog's export both).
 PERIOD_FIELDS = ["period_start", "attribute"]
-CATALOG_EXPORT_FIELDS = [*EXPORT_FIELDS, *PERIOD_FIELDS]
+# Responsibility and decomposition (issue 21): lead and supporting organisations' codes, the parent of a
+# sub-target and the target a yearly milestone serves.
+ASSIGNMENT_FIELDS = ["lead", "support", "parent", "serves"]
+CATALOG_EXPORT_FIELDS = [*EXPORT_FIELDS, *PERIOD_FIELDS, *ASSIGNMENT_FIELDS]
 
 
 def figure(value: Decimal | None) -> int | float | None:
@@ -36,6 +39,7 @@ class TargetFilter:
     region: str | None = None
     indicator: str | None = None
     year: int | None = None
+    organisation: str | None = None  # code or Chinese name: what it leads, supports or holds a share of
 
 
 def _filtered(stmt: Select[Any], f: TargetFilter, region_alias: Any) -> Select[Any]:
@@ -48,6 +52,16 @@ def _filtered(stmt: Select[Any], f: TargetFilter, region_alias: Any) -> Select[A
     if f.year is not None:
         stmt = stmt.where(Target.target_year == f.year)
     return stmt
+
+
+def organisation_condition(session: Session, organisation: str) -> Any:
+    """SQL condition: the current target is one the organisation leads, supports or holds a share of."""
+    from sqlalchemy import false, tuple_
+
+    from service.domain.assignments import find_organisation, keys_of_organisation
+
+    keys = keys_of_organisation(session, find_organisation(session, organisation))
+    return tuple_(Target.plan_id, Target.key).in_(sorted(keys)) if keys else false()
 
 
 def target_records(
@@ -63,12 +77,19 @@ def target_records(
         .where(Target.valid_to.is_(None))
     )
     base = _filtered(base, f, region)
+    if f.organisation:
+        base = base.where(organisation_condition(session, f.organisation))
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     stmt = base.order_by(Plan.code, Target.key).offset(offset)
     if limit is not None:
         stmt = stmt.limit(limit)
+    from service.domain.assignments import assignments_by_key
+
+    rows = list(session.execute(stmt))
+    assigned = assignments_by_key(session, {t.plan_id for t, *_ in rows}) if rows else {}
     records = []
-    for t, p, ind, reg in session.execute(stmt):
+    for t, p, ind, reg in rows:
+        who = assigned.get((t.plan_id, t.key), {})
         records.append(
             {
                 "id": f"{p.code}/{t.key}",
@@ -98,6 +119,10 @@ def target_records(
                 "version": t.version,
                 "period_start": t.period_start,
                 "attribute": t.attribute.value if t.attribute else None,
+                "lead": (who.get("lead") or {}).get("code"),
+                "support": ";".join(o["code"] for o in who.get("support", [])) or None,
+                "parent": t.parent_key,
+                "serves": t.serves,
             }
         )
     return records, total

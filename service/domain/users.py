@@ -285,3 +285,21 @@ def revoke_tokens(
     count = int(getattr(result, "rowcount", 0) or 0)
     _audit(session, "revoke_tokens", user, now, path, actor_id, after={"tokens_revoked": count})
     return count
+
+
+def set_organisation(
+    session: Session, user: User, organisation: str | None, *, now: dt.datetime,
+    path: WritePath = WritePath.CLI, actor_id: int | None = None,
+) -> str | None:  # fmt: skip
+    """The organisation (bureau, district government) a user works for, or none; its code."""
+    from service.db.models import Organisation
+    from service.domain.assignments import find_organisation
+
+    before_org = session.get(Organisation, user.organisation_id) if user.organisation_id else None
+    org = find_organisation(session, organisation) if organisation else None
+    user.organisation_id = org.id if org else None
+    _audit(session, "set_organisation", user, now, path, actor_id,
+           before={"organisation": before_org.code if before_org else None},
+           after={"organisation": org.code if org else None})  # fmt: skip
+    session.flush()
+    return org.code if org else None

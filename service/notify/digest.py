@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -224,6 +225,17 @@ def _segments(counts: list[tuple[str, int]], total: int) -> list[dict[str, Any]]
     return [{"status": s, "width": widths[s]} for s, _ in counts]
 
 
+def organisation_target_ids(session: Session, codes: Iterable[str]) -> set[str]:
+    """Ids (plan/key) of the targets the organisations lead, support or hold a share of."""
+    from service.domain.assignments import find_organisation, keys_of_organisation
+
+    plans = {p.id: p.code for p in session.scalars(select(Plan))}
+    out: set[str] = set()
+    for code in codes:
+        out |= {f"{plans[p]}/{k}" for p, k in keys_of_organisation(session, find_organisation(session, code))}
+    return out
+
+
 def compose_digest(view: RunView, sub: Subscription, before: ReportRun | None, settings: Settings) -> Digest:
     """Render one subscriber's digest of ``view.run`` against ``before`` (their last digest's run)."""
     lang = lang_of(sub.language)
@@ -237,6 +249,10 @@ def compose_digest(view: RunView, sub: Subscription, before: ReportRun | None, s
     entries = [
         e for e in view.changes_since(before) if scope.contains(*view.codes.get(e["id"], ("", "", "")))
     ]
+    if scope.organisations:  # what the subscriber's bureau leads, supports or holds a share of
+        ids = organisation_target_ids(view.session, scope.organisations)
+        records = [r for r in records if r["id"] in ids]
+        entries = [e for e in entries if e["id"] in ids]
     items = [_change_item(e, view, lang, base) for e in entries]
     grouped: dict[str, list[dict[str, Any]]] = {"achieved": [], "behind": [], "status": [], "figures": []}
     for item in items:

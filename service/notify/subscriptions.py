@@ -49,6 +49,7 @@ class SubscriptionRequest:
     plan_codes: Sequence[str] = ()
     region_codes: Sequence[str] = ()
     indicator_codes: Sequence[str] = ()
+    organisation_codes: Sequence[str] = ()  # what these organisations lead, support or hold a share of
     cadence: str = "after_run"
     language: str = "zh"
     username: str | None = None  # administrators: the account the subscription belongs to
@@ -61,11 +62,12 @@ class Scope:
     plans: frozenset[str] = field(default_factory=frozenset)
     regions: frozenset[str] = field(default_factory=frozenset)
     indicators: frozenset[str] = field(default_factory=frozenset)
+    organisations: frozenset[str] = field(default_factory=frozenset)  # filtered by target (digest)
 
     @classmethod
     def of(cls, sub: Subscription) -> Scope:
         return cls(frozenset(sub.plan_codes or ()), frozenset(sub.region_codes or ()),
-                   frozenset(sub.indicator_codes or ()))  # fmt: skip
+                   frozenset(sub.indicator_codes or ()), frozenset(sub.organisation_codes or ()))  # fmt: skip
 
     def contains(self, plan: str | None, region: str | None, indicator: str | None) -> bool:
         return (
@@ -175,7 +177,10 @@ def create_subscription(
     if owner is not None and not req.username and own is not None and own.lower() != email.lower():
         owner = None  # an administrator subscribing someone else's address
     plans, regions, indicators = _resolve(session, req)
-    scope = Scope(frozenset(plans), frozenset(regions), frozenset(indicators))
+    from service.domain.assignments import find_organisation
+
+    organisations = list(dict.fromkeys(find_organisation(session, c).code for c in req.organisation_codes))
+    scope = Scope(frozenset(plans), frozenset(regions), frozenset(indicators), frozenset(organisations))
     for other in session.scalars(
         select(Subscription).where(
             func.lower(Subscription.email) == email.lower(),
@@ -192,7 +197,7 @@ def create_subscription(
     latest = current.id if current is not None else None
     sub = Subscription(
         user_id=owner.id if owner else None, email=email, plan_codes=plans, region_codes=regions,
-        indicator_codes=indicators, cadence=req.cadence, language=req.language, active=True, created_at=now,
+        indicator_codes=indicators, organisation_codes=organisations or None, cadence=req.cadence, language=req.language, active=True, created_at=now,
         last_run_id=latest,
     )  # fmt: skip
     session.add(sub)
@@ -293,7 +298,8 @@ def unsubscribe(
 def subscription_record(sub: Subscription, settings: Settings) -> dict[str, Any]:
     return {
         "id": sub.id, "email": sub.email, "user_id": sub.user_id, "plan_codes": sub.plan_codes,
-        "region_codes": sub.region_codes, "indicator_codes": sub.indicator_codes, "cadence": sub.cadence,
+        "region_codes": sub.region_codes, "indicator_codes": sub.indicator_codes,
+        "organisation_codes": list(sub.organisation_codes or []), "cadence": sub.cadence,
         "language": sub.language, "active": sub.active, "created_at": sub.created_at.isoformat(),
         "last_sent_at": sub.last_sent_at.isoformat() if sub.last_sent_at else None,
         "last_run_id": sub.last_run_id, "unsubscribe_url": unsubscribe_url(settings, sub),

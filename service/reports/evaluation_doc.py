@@ -143,6 +143,8 @@ class EvaluationDocument:
     def filename(self, ext: str) -> tuple[str, str]:
         """(a safe ASCII file name, the same in words for filename*=UTF-8'')."""
         code = re.sub(r"[^A-Za-z0-9._-]+", "-", self.plan_code).strip("-.") or "plan"
+        if self.evaluation.get("kind") == "annual":
+            code = f"{code}_annual{self.evaluation['year']}"
         ascii_name = f"{code}_evaluation_run{self.run_id}_{self.as_of}.{ext}"
         words = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", f"{self.title}_{self.as_of}")
         return ascii_name, f"{words}.{ext}"
@@ -339,13 +341,20 @@ def _key_rows(rows: list[Row]) -> list[Row]:
 
 
 def build(
-    session: Session, run: ReportRun, plan_code: str, lang: str = "zh", charts: bool = True
+    session: Session,
+    run: ReportRun,
+    plan_code: str,
+    lang: str = "zh",
+    charts: bool = True,
+    ev: dict[str, Any] | None = None,
 ) -> EvaluationDocument:
-    """The evaluation of ``plan_code`` in ``run`` as a document in ``lang`` (zh or en)."""
+    """The evaluation of ``plan_code`` in ``run`` as a document in ``lang`` (zh or en); ``ev``: an
+    evaluation of another kind in ``evaluation``'s shape (the annual one, ``reports.annual``)."""
     from service.reports.evaluation_chart import line_chart  # Pillow only when a document is made
 
     en = lang == "en"
-    ev = evaluation(session, run, plan_code)
+    ev = evaluation(session, run, plan_code) if ev is None else ev
+    annual = ev.get("kind") == "annual"
     plan = session.scalar(select(Plan).where(Plan.code == plan_code))
     assert plan is not None  # evaluation() raised NotFound otherwise
     # catalog order (the YAML's order is the plan's order) for chapters and rows
@@ -378,6 +387,10 @@ def build(
         end = key == "end_of_term"
         title = _zh_en(lang, "末期评估（目标年已到）" if end else "中期评估（目标年未到）",
                        "End-of-term evaluation (target year reached)" if end else "Mid-term evaluation (later targets)")  # fmt: skip
+        if annual:
+            y = ev["year"]
+            title = _zh_en(lang, f"{y}年度目标完成情况" if end else f"规划目标序时进度（{y}年评估）",
+                           f"The targets for {y}" if end else f"Plan targets against their schedule ({y} evaluation)")  # fmt: skip
         return Section(key, title, _zh_en(lang, *LABELS["verdict" if end else "status"]),
                        _zh_en(lang, *LABELS["shortfall" if end else "gap"]), ordered)  # fmt: skip
 
@@ -412,7 +425,13 @@ def build(
     )
     return EvaluationDocument(
         lang=lang, plan_code=plan.code, plan_title=plan_title,
-        title=_viewed(_title(plan_title, bool(ev["end_of_term"]), bool(ev["mid_term"]), lang), run, lang),
+        title=_viewed(
+            (f"{plan_title}: annual evaluation report {ev['year']}" if en else f"《{plan_title}》{ev['year']}年度评估报告")
+            if annual
+            else _title(plan_title, bool(ev["end_of_term"]), bool(ev["mid_term"]), lang),
+            run,
+            lang,
+        ),
         as_of=run.as_of.date().isoformat(), computed_at=computed, run_id=run.id,
         method_version=run.method_version, profile=run.threshold_profile,
         end_of_term_counts=dict(ev["end_of_term_counts"]),

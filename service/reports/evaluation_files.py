@@ -43,15 +43,21 @@ class ReportFile:
     filename_words: str  # the title in words, for filename*=UTF-8''
 
 
-def document(session: Session, run: ReportRun, plan_code: str, fmt: str, lang: str = "zh") -> ReportFile:
-    """The evaluation of ``plan_code`` in ``run`` as a docx, xlsx, html or json file."""
+def document(
+    session: Session, run: ReportRun, plan_code: str, fmt: str, lang: str = "zh",
+    ev: dict[str, Any] | None = None,
+) -> ReportFile:  # fmt: skip
+    """The evaluation of ``plan_code`` in ``run`` as a docx, xlsx, html or json file (``ev``: another
+    kind of evaluation in the same shape, such as the annual one)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     if fmt == "json":  # the evaluation query's result, as `report evaluate` has always printed it
-        body = (json.dumps(evaluation(session, run, plan_code), ensure_ascii=False, indent=2) + "\n").encode()
-        name = f"{plan_code}_evaluation_run{run.id}.json"
+        data = evaluation(session, run, plan_code) if ev is None else ev
+        body = (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode()
+        kind = f"annual{ev['year']}_" if ev is not None and ev.get("kind") == "annual" else ""
+        name = f"{plan_code}_{kind}evaluation_run{run.id}.json"
         return ReportFile(body, MEDIA_TYPES["json"], name, name)
-    d = build(session, run, plan_code, lang, charts=fmt != "xlsx")
+    d = build(session, run, plan_code, lang, charts=fmt != "xlsx", ev=ev)
     if fmt == "docx":
         from service.reports.evaluation_docx import to_docx
 

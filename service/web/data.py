@@ -442,6 +442,7 @@ class EvaluationFilter:
     verdict: str | None = None  # of the end-of-term table
     status: str | None = None  # of the mid-term table
     region: str | None = None  # a region's code or name (Chinese or English)
+    organisation: str | None = None  # what it leads, supports or holds a share of
 
 
 def evaluation_view(session: Session, run: ReportRun, plan_code: str, lang: str, f: EvaluationFilter,
@@ -456,6 +457,10 @@ def evaluation_view(session: Session, run: ReportRun, plan_code: str, lang: str,
         ids = select(Region.id).where(or_(Region.code == f.region, Region.name_zh == f.region,
                                           Region.name_en == f.region))  # fmt: skip
         region_where.append(Target.region_id.in_(ids))
+    if f.organisation:
+        from service.domain.targets import organisation_condition
+
+        region_where.append(organisation_condition(session, f.organisation))
     plan = AssessmentFilter(plan=plan_code)
     eot_where = [ended, *region_where]
     if f.verdict in VERDICTS:
@@ -545,6 +550,7 @@ PLAN_TARGET_KINDS = ("binding", "anticipatory", "qualitative")
 class PlanTargetFilter:
     year: int | None = None  # target year
     kind: str | None = None  # binding | anticipatory | qualitative
+    organisation: str | None = None  # code or name: what it leads, supports or holds a share of
 
 
 def plan_targets(session: Session, run: ReportRun | None, code: str, lang: str, f: PlanTargetFilter,
@@ -562,6 +568,10 @@ def plan_targets(session: Session, run: ReportRun | None, code: str, lang: str, 
         where.append(Target.comparator == Comparator.QUALITATIVE)
     elif f.kind in ("binding", "anticipatory"):
         where.append(Target.attribute == Attribute(f.kind))
+    if f.organisation:
+        from service.domain.targets import organisation_condition
+
+        where.append(organisation_condition(session, f.organisation))
     total = session.scalar(select(func.count()).select_from(Target).where(*where)) or 0
     g = _page_of(total, page, PLAN_TARGETS_PER_PAGE)
     run_id = run.id if run is not None else -1
@@ -591,6 +601,12 @@ def plan_targets(session: Session, run: ReportRun | None, code: str, lang: str, 
             "status": status, "latest_year": latest_year, "latest_value": latest_value,
         }  # fmt: skip
         rows.append(rec)
+    from service.domain.assignments import assignments_by_key
+
+    who = assignments_by_key(session, [plan.id]) if rows else {}
+    for rec in rows:  # 牵头单位, for "what my bureau is accountable for"
+        lead = who.get((plan.id, rec["key"]), {}).get("lead")
+        rec["lead"] = (lead["name_en"] if en else lead["name_zh"]) if lead else None
     years = sorted(set(session.scalars(
         select(Target.target_year).where(Target.plan_id == plan.id, Target.valid_to.is_(None)).distinct()
     )))  # fmt: skip

@@ -8,6 +8,7 @@ import functools
 import gzip
 import hashlib
 import io
+import re
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -16,6 +17,7 @@ import plotly
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,12 +33,19 @@ from service.domain.auth import (
     touch_session,
 )
 from service.domain.errors import DomainError, NotFound
-from service.domain.observations import ObservationInput, Resolver, ingest, writable_region_ids
+from service.domain.observations import (
+    CONFIRM_IN_FILE,
+    CONFIRM_IN_FORM,
+    ObservationInput,
+    Resolver,
+    ingest,
+    writable_region_ids,
+)
 from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
 from service.domain.tabular import write_csv
 from service.domain.wording import base_already_met, fmt_value, progress_shown
 from service.reports.render import attribute_text, target_text
-from service.web import charts, data, upload_preview
+from service.web import charts, data, forms, upload_preview
 from service.web.i18n import t
 from service.web.session import (
     clear_session_cookie,
@@ -79,6 +88,23 @@ def web_user(request: Request, session: SessionDep, side_writes: SideWrites) -> 
 WebUser = Annotated[User | None, Depends(web_user)]
 
 
+def mark_names(text: str, names: list[str] | None) -> Markup:
+    """A message with the names it quotes (a file's labels, catalog names) marked as names; all escaped."""
+    found = sorted({n for n in names or [] if n}, key=len, reverse=True)
+    if not found:
+        return escape(text)
+    out, last = Markup(""), 0
+    for m in re.finditer("|".join(re.escape(n) for n in found), text):
+        out += (
+            escape(text[last : m.start()])
+            + Markup('<span class="name">')
+            + escape(m.group(0))
+            + Markup("</span>")
+        )
+        last = m.end()
+    return out + escape(text[last:])
+
+
 def render(
     request: Request, name: str, lang: str, user: User | None, status_code: int = 200, **ctx: Any
 ) -> HTMLResponse:
@@ -91,7 +117,7 @@ def render(
         when=lambda m: texts.when(m, lang), day=lambda d: texts.day(d, lang), note=lambda n: texts.note(n, lang),
         unit=lambda u: texts.unit(u, lang), unit_name=lambda u: texts.unit_name(u, lang),
         paren=lambda x: texts.paren(x, lang), colon=texts.colon(lang),
-        fmt_value=lambda v, u=None: fmt_value(v, u, lang), progress_shown=progress_shown, base_met=base_already_met,
+        mark_names=mark_names, fmt_value=lambda v, u=None: fmt_value(v, u, lang), progress_shown=progress_shown, base_met=base_already_met,
     )  # fmt: skip
     response = TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)
     if request.query_params.get("lang") in ("zh", "en"):
@@ -209,8 +235,19 @@ def target_page(
     run = _require_run(session)
     d = data.target_page(session, run, plan_code, key)
     figure = charts.target_chart(d["chart"], lang)
+    docs = forms.documents(session)
     return render(
-        request, "target.html", lang, user, run=run, d=d, r=d["record"], m=d["metrics"], figure=figure
+        request,
+        "target.html",
+        lang,
+        user,
+        run=run,
+        d=d,
+        r=d["record"],
+        m=d["metrics"],
+        figure=figure,
+        document=forms.plan_document(session, plan_code, lang),
+        source_label=lambda text: forms.source_label(text, docs, lang),
     )
 
 
@@ -263,13 +300,15 @@ def plan_page(
     year: Annotated[str | None, Query(max_length=4)] = None,
     kind: Annotated[str | None, Query(max_length=20)] = None,
     page: Annotated[str | None, Query(max_length=9)] = None,
+    org: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:  # fmt: skip
     """One plan's targets: attribute (约束性 / 预期性), period, qualitative targets with their words, and
     the latest run's status where there is one."""
     f = data.PlanTargetFilter(year=int(year) if year and year.isdigit() else None,
-                              kind=kind if kind in data.PLAN_TARGET_KINDS else None)  # fmt: skip
+                              kind=kind if kind in data.PLAN_TARGET_KINDS else None,
+                              organisation=(org or "").strip() or None)  # fmt: skip
     d = data.plan_targets(session, data.latest_run(session), code, lang, f, page=_page_number(page))
-    filters = {"year": str(f.year or ""), "kind": f.kind or ""}
+    filters = {"year": str(f.year or ""), "kind": f.kind or "", "org": f.organisation or ""}
     keep = {**{k: v for k, v in filters.items() if v}, "lang": lang}
     return render(request, "plan.html", lang, user, d=d, filters=filters, keep=keep, paging=urlencode(keep))
 
@@ -280,16 +319,21 @@ def evaluation_page(
     verdict: Annotated[str | None, Query(max_length=40)] = None,
     status: Annotated[str | None, Query(max_length=40)] = None,
     region: Annotated[str | None, Query(max_length=120)] = None,
+    org: Annotated[str | None, Query(max_length=200)] = None,
     eot_page: Annotated[str | None, Query(max_length=9)] = None,
     mid_page: Annotated[str | None, Query(max_length=9)] = None,
     run_id: Annotated[str | None, Query(alias="run", max_length=12)] = None,
 ) -> HTMLResponse:  # fmt: skip
     run = _evaluation_run(session, run_id)
-    filters = {"verdict": verdict or "", "status": status or "", "region": (region or "").strip()}
+    filters = {"verdict": verdict or "", "status": status or "", "region": (region or "").strip(),
+               "org": (org or "").strip()}  # fmt: skip
     if run_id and run_id.isdigit():
         filters["run"] = str(run.id)
     f = data.EvaluationFilter(
-        verdict=verdict or None, status=status or None, region=filters["region"] or None
+        verdict=verdict or None,
+        status=status or None,
+        region=filters["region"] or None,
+        organisation=filters["org"] or None,
     )
     d = data.evaluation_view(session, run, code, lang, f, eot_page=_page_number(eot_page),
                              mid_page=_page_number(mid_page), cache=getattr(request.app.state, "run_cache", None))  # fmt: skip
@@ -442,11 +486,13 @@ def entry_form(
     if isinstance(checked, Response):
         return checked
     regions = _entry_regions(session, checked)
-    chosen = next((r for r in regions if r.code == region), regions[0] if regions else None)
+    chosen = next((r for r in regions if r.code == region), None) if region else None
+    if chosen is None:
+        chosen = forms.first_region_with_targets(session, regions)
     the_year = year or dt.date.today().year - 1
     rows = data.entry_rows(session, chosen, the_year) if chosen else []
     return render(request, "entry.html", lang, checked, regions=regions, region=chosen, year=the_year, rows=rows,
-                  result=None)  # fmt: skip
+                  summary=None, kept={})  # fmt: skip
 
 
 @router.post("/entry", response_class=HTMLResponse)
@@ -458,12 +504,15 @@ async def entry_submit(request: Request, session: SessionDep, lang: Lang, user: 
     if not csrf_ok(request, str(form.get("csrf") or "")):
         return render(request, "message.html", lang, checked, status_code=403, message=t("csrf", lang))
     region_code, year = str(form.get("region") or ""), str(form.get("year") or "")
-    inputs, n = [], 0
+    resolver = Resolver(session)
+    inputs, n, names = [], 0, {}
     for name, value in form.multi_items():
         if not name.startswith("value_") or not str(value).strip():
             continue
         code = name.removeprefix("value_")
         n += 1
+        known = resolver.indicators.get(code.lower())
+        names[n] = (known.name_zh if lang == "zh" else known.name_en) if known is not None else code
         inputs.append(ObservationInput(
             row=n, indicator=code, region=region_code, period=year, value=str(value),
             status=str(form.get("status") or "final"), source=str(form.get("source") or "") or None,
@@ -472,14 +521,18 @@ async def entry_submit(request: Request, session: SessionDep, lang: Lang, user: 
             series_break=bool(form.get(f"break_{code}")), coverage=str(form.get("coverage") or "").strip() or None,
         ))  # fmt: skip
     result = ingest(session, checked, inputs, path=WritePath.WEB, now=dt.datetime.now(dt.UTC),
-                    dry_run=bool(form.get("dry_run")))  # fmt: skip
+                    dry_run=bool(form.get("dry_run")), confirm_hint=CONFIRM_IN_FORM)  # fmt: skip
     regions = _entry_regions(session, checked)
     chosen = next((r for r in regions if r.code == region_code), None)
     the_year = int(year) if year.isdigit() else dt.date.today().year - 1
     rows = data.entry_rows(session, chosen, the_year) if chosen else []
-    status = 200 if result.applied or result.dry_run else 422
+    summary = forms.summarise(result, lang, row_names=names)
+    saved = result.applied and not result.dry_run
+    # a refused batch or a dry run gives back everything typed; a saved one shows the stored figures
+    kept = {} if saved else forms.kept_values(form)
+    status = 200 if saved or (result.dry_run and summary is not None and summary.ok) else 422
     return render(request, "entry.html", lang, checked, status_code=status, regions=regions, region=chosen,
-                  year=the_year, rows=rows, result=result)  # fmt: skip
+                  year=the_year, rows=rows, summary=summary, result=result, kept=kept)  # fmt: skip
 
 
 @router.get("/upload", response_class=HTMLResponse)
@@ -487,7 +540,7 @@ def upload_form(request: Request, session: SessionDep, lang: Lang, user: WebUser
     checked = _editor(request, user, lang)
     if isinstance(checked, Response):
         return checked
-    return render(request, "upload.html", lang, checked, result=None, error=None, reading=None, upload=None,
+    return render(request, "upload.html", lang, checked, summary=None, dry_run=False, reading=None, upload=None,
                   plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
                   regions=_entry_regions(session, checked))  # fmt: skip
 
@@ -513,15 +566,19 @@ async def upload_submit(request: Request, session: SessionDep, lang: Lang, user:
             raise DomainError("文件中没有可导入的数值", "the file holds no figures to import")
         dry_run = bool(form.get("dry_run")) if long else form.get("action") != "import"
         result = ingest(session, checked, reading.inputs, path=WritePath.WEB, now=dt.datetime.now(dt.UTC),
-                        dry_run=dry_run, filename=upload.name[:300])  # fmt: skip
+                        dry_run=dry_run, filename=upload.name[:300], confirm_hint=CONFIRM_IN_FILE)  # fmt: skip
         if result.applied and options.mapping:
             layouts.remember(session, reading, options, checked.id, dt.datetime.now(dt.UTC))
         if long:
             reading = None  # the template needs no preview
     except DomainError as exc:
         error = exc.zh if lang == "zh" else exc.en
-    status = 200 if result is not None and (result.applied or result.dry_run) else 422
-    return render(request, "upload.html", lang, checked, status_code=status, result=result, error=error,
+    summary = forms.summarise(result, lang, error=error, from_file=True)
+    status = 200 if summary is not None and summary.ok else 422
+    if result is not None and result.applied and not result.dry_run:
+        status = 200
+    return render(request, "upload.html", lang, checked, status_code=status, summary=summary, result=result,
+                  dry_run=bool(result is not None and result.dry_run and reading is None),
                   reading=reading, upload=upload, given=options, plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
                   regions=_entry_regions(session, checked))  # fmt: skip
 
@@ -530,12 +587,13 @@ async def upload_submit(request: Request, session: SessionDep, lang: Lang, user:
 
 
 def _subscription_page(request: Request, session: Session, lang: str, user: User, status_code: int = 200,
-                       error: str | None = None) -> HTMLResponse:  # fmt: skip
+                       error: str | None = None, kept: dict[str, Any] | None = None) -> HTMLResponse:  # fmt: skip
     from service.notify.subscriptions import visible_subscriptions
 
     subs, _ = visible_subscriptions(session, user)
     return render(request, "subscriptions.html", lang, user, status_code=status_code, subs=subs, error=error,
-                  plans=session.scalars(select(Plan).order_by(Plan.code)).all())  # fmt: skip
+                  plans=session.scalars(select(Plan).order_by(Plan.code)).all(), kept=kept or {},
+                  **forms.subscription_choices(session, lang))  # fmt: skip
 
 
 @router.get("/subscriptions", response_class=HTMLResponse)
@@ -556,8 +614,17 @@ async def subscriptions_submit(request: Request, session: SessionDep, lang: Lang
         return render(request, "message.html", lang, user, status_code=403, message=t("csrf", lang))
     now = dt.datetime.now(dt.UTC)
 
-    def codes(name: str) -> list[str]:
-        return [c.strip() for c in str(form.get(name) or "").replace("，", ",").split(",") if c.strip()]
+    resolver = Resolver(session)
+
+    def codes(name: str, known: dict[str, Any]) -> list[str]:
+        """The codes picked (by name, code or synonym: several boxes, or one with commas)."""
+        typed = [str(v) for v in form.getlist(name)] + [str(form.get(name + "s") or "")]
+        pieces = [
+            c.strip() for v in typed for c in v.replace("，", ",").replace("、", ",").split(",") if c.strip()
+        ]
+        return list(
+            dict.fromkeys(found.code if (found := known.get(c.lower())) is not None else c for c in pieces)
+        )
 
     try:
         if form.get("delete"):
@@ -565,13 +632,17 @@ async def subscriptions_submit(request: Request, session: SessionDep, lang: Lang
         else:
             create_subscription(session, user, SubscriptionRequest(
                 email=str(form.get("email") or "") or None, plan_codes=[str(p) for p in form.getlist("plan") if p],
-                region_codes=codes("regions"), indicator_codes=codes("indicators"),
+                region_codes=codes("region", resolver.regions), indicator_codes=codes("indicator", resolver.indicators),
                 cadence=str(form.get("cadence") or "after_run"), language=str(form.get("language") or "zh"),
             ), now=now, path=WritePath.WEB)  # fmt: skip
     except (DomainError, ValueError) as exc:
         message = (exc.zh if lang == "zh" else exc.en) if isinstance(exc, DomainError) else str(exc)
         session.rollback()
-        return _subscription_page(request, session, lang, user, status_code=422, error=message)
+        kept = {"email": str(form.get("email") or ""), "plans": [str(p) for p in form.getlist("plan")],
+                "regions": [str(v) for v in form.getlist("region") if str(v).strip()],
+                "indicators": [str(v) for v in form.getlist("indicator") if str(v).strip()],
+                "cadence": str(form.get("cadence") or ""), "language": str(form.get("language") or "")}  # fmt: skip
+        return _subscription_page(request, session, lang, user, status_code=422, error=message, kept=kept)
     return RedirectResponse(f"/subscriptions?lang={lang}", status_code=303)
 
 
@@ -600,5 +671,7 @@ def entry_history(
     reg = session.scalar(select(Region).where(Region.code == region))
     indicator_name = (ind.name_en if lang == "en" else ind.name_zh) if ind else indicator
     region_name = (reg.name_en if lang == "en" else reg.name_zh) if reg else region
+    docs = forms.documents(session)
     return render(request, "history.html", lang, checked, rows=rows, indicator=indicator, region=region, year=year,
-                  indicator_name=indicator_name, region_name=region_name)  # fmt: skip
+                  indicator_name=indicator_name, region_name=region_name,
+                  source_label=lambda text: forms.source_label(text, docs, lang))  # fmt: skip
