@@ -442,7 +442,7 @@ def test_in_a_browser_a_bulletin_is_previewed_corrected_and_imported(browser, up
     assert page.locator("#figures tr").count() == 6
     with page.expect_navigation():
         page.click("#import-now")
-    assert "added 6" in page.locator("#result").inner_text()
+    assert "新增 6" in page.locator("#result").inner_text()  # 已保存 6 条（新增 6，修订 0）
     assert errors == []
     page.close()
     engine = make_engine(url)

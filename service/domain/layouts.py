@@ -704,7 +704,7 @@ def read_sheet(
             report.problems.append(_problem(
                 label.cell, f"“{label.text}”指本表所属地区，但标题和工作表名中没有地区：请在映射中指定 @region，或为此行指定地区代码",
                 f"{label.text!r} is the region the table is about, but neither its title nor its sheet name names a "
-                "region: map @region (or this label) to a region code",
+                "region: map @region (or this label) to a region code", (label.text,),
             ))  # fmt: skip
         elif label.role == "unknown":
             hint_zh = f"，是否为 {label.suggestion}？" if label.suggestion else ""
@@ -714,6 +714,7 @@ def read_sheet(
                 f"“{label.text}”不是目录中的指标或地区，其数值未导入{hint_zh}（可在映射中指定指标、地区、年份，或填“-”忽略）",
                 f"{label.text!r} is not an indicator or region of the catalog; its figures are left out{hint_en} "
                 "(map it to an indicator, region or year, or to '-' to leave it out quietly)",
+                (label.text, label.suggestion),
             ))  # fmt: skip
     if figures and not report.region and any(not f.region for f in figures):
         report.problems.append(_problem(
@@ -746,8 +747,13 @@ def read_sheet(
     return _named(report), figures
 
 
-def _problem(cell: str, zh: str, en: str) -> dict[str, str]:
-    return {"cell": cell, "zh": zh, "en": en}
+def _problem(cell: str, zh: str, en: str, names: tuple[str | None, ...] = ()) -> dict[str, Any]:
+    """A problem in both languages; ``names``: the labels and catalog names it quotes (a page marks them as
+    names, not as the page's language)."""
+    problem: dict[str, Any] = {"cell": cell, "zh": zh, "en": en}
+    if any(names):
+        problem["names"] = [n for n in names if n]
+    return problem
 
 
 def _named(report: SheetReport) -> SheetReport:

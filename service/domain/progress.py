@@ -96,6 +96,7 @@ from typing import Any, Literal, NamedTuple, TypeVar
 
 from service.db.models import Aggregation, Comparator, DeclaredForm, Direction, IndicatorKind
 from service.domain.statuses import Status, worst
+from service.domain.texts import TEXTS
 
 METHOD_VERSION = "1.2"  # 1.1: period_start, each_year, qualitative targets; 1.2: issue 15 edges
 DEFAULT_TOLERANCE = 0.02
@@ -277,7 +278,7 @@ class Assessment:
         return status_label(self.status, self.latest_preliminary, "en")
 
 
-PRELIMINARY_SUFFIX = {"zh": "（初步数据）", "en": " (preliminary data)"}
+PRELIMINARY_SUFFIX = dict(zip(("zh", "en"), TEXTS["preliminary_mark"], strict=True))
 
 
 def status_label(status: Status | str, preliminary: bool | None, lang: str = "zh") -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
+from service.domain.texts import TEXTS
+
 
 class Status(enum.StrEnum):
     INSUFFICIENT_DATA = "insufficient_data"
@@ -34,16 +36,8 @@ class Status(enum.StrEnum):
         return self is not Status.INSUFFICIENT_DATA
 
 
-STATUS_LABELS: dict[Status, tuple[str, str]] = {
-    Status.INSUFFICIENT_DATA: ("数据不足", "Insufficient data"),
-    Status.ACHIEVED: ("已实现", "Achieved"),
-    Status.ACHIEVED_EARLY: ("提前实现", "Achieved early"),
-    Status.MISSED: ("未实现", "Missed"),
-    Status.ON_TRACK: ("符合序时进度", "On track"),
-    Status.NEEDS_ACCELERATION: ("略滞后", "Needs acceleration"),
-    Status.OFF_TRACK: ("明显滞后", "Off track"),
-    Status.REGRESSING: ("逆向变化", "Regressing"),
-}
+# The words for each status live with every other text (service/domain/texts.py, keys status_*).
+STATUS_LABELS: dict[Status, tuple[str, str]] = {s: TEXTS["status_" + s.value] for s in Status}
 
 # Score per status on [-5, 5] (METHODOLOGY §5, averaged with equal weight across targets).
 # Achieved either way is the top; a moving-but-slow target (R in [0.60, 0.95)) is still on the
@@ -77,7 +71,7 @@ WORST_FIRST: tuple[Status, ...] = (
 # status of its own: shown with its words, never assessed, no score. It is not one of the statuses of
 # METHODOLOGY §3 (not a ``Status``): summaries of progress leave it out.
 QUALITATIVE = "qualitative"
-QUALITATIVE_LABELS = ("定性目标", "Qualitative target")
+QUALITATIVE_LABELS = TEXTS["status_qualitative"]
 
 _WORST_FIRST_SET = frozenset(WORST_FIRST)
 

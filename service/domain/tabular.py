@@ -62,13 +62,19 @@ def unguard(text: Any) -> Any:
 
 
 def write_csv(
-    stream: Any, fields: Sequence[str], rows: Iterable[Mapping[str, Any]], header: bool = True
+    stream: Any,
+    fields: Sequence[str],
+    rows: Iterable[Mapping[str, Any]],
+    labels: Sequence[str] | None = None,
+    header: bool = True,
 ) -> None:
-    """Every CSV the service writes: a header of ``fields`` and one line per row, cells made safe
-    (``header=False``: the rows only, a further chunk of a streamed CSV)."""
+    """Every CSV the service writes: a header (``labels`` in words, else ``fields``) and one line per row,
+    cells made safe (``header=False``: the rows only, a further chunk of a streamed CSV)."""
     writer = csv.DictWriter(stream, fieldnames=fields, extrasaction="ignore")
-    if header:
+    if header and labels is None:
         writer.writeheader()
+    elif header and labels is not None:
+        writer.writerow({f: spreadsheet_safe(label) for f, label in zip(fields, labels, strict=True)})
     writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
 
 

@@ -16,42 +16,29 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from service.domain import texts
+from service.domain.texts import UNITS_EN  # the one unit table (re-exported)
+
 # declared forms whose figure is a level in the indicator's unit
 LEVEL_FORMS = frozenset({"level", "share", "ratio", "full_coverage", "each_year"})
 # forms whose level depends on a base value (said in words, the level added when the base is known)
 BASED_FORMS = frozenset({"multiple", "relative_change", "avg_annual_growth", "annual_growth", "cumulative"})
 
-# English names of the units the plans and statistics use (the Chinese unit is shown under zh)
-UNITS_EN: dict[str, str] = {
-    "%": "%", "‰": "‰", "元": "yuan", "万元": "10k yuan", "亿元": "100m yuan", "万亿元": "trillion yuan",
-    "美元": "USD", "万美元": "10k USD", "亿美元": "100m USD", "人": "people", "万人": "10k people",
-    "亿人": "100m people", "人次": "visits", "万人次": "10k visits", "亿人次": "100m visits", "名": "people",
-    "名（个）": "", "家": "firms", "万家": "10k firms", "个": "", "万个": "10k", "项": "items", "件": "items",
-    "所": "", "座": "", "条": "", "条（段）": "", "支": "", "处": "sites", "场": "venues", "户": "households",
-    "张": "", "万张": "10k", "类": "categories", "起": "incidents", "宗": "cases", "万宗": "10k cases",
-    "万套": "10k units", "万幢": "10k buildings", "公里": "km", "千米": "km", "万公里": "10k km", "米": "m",
-    "平方米": "m²", "万平方米": "10k m²", "平方公里": "km²", "亩": "mu", "万亩": "10k mu", "万公顷": "10k ha",
-    "吨": "t", "万吨": "10k t", "亿吨": "100m t", "万吨标煤": "10k tce", "标准箱": "TEU", "万标准箱": "10k TEU",
-    "吨标准煤/万元": "tce per 10k yuan", "吨/万元": "t per 10k yuan", "立方米/万元": "m³ per 10k yuan",
-    "平方米/万元": "m² per 10k yuan", "万元/人": "10k yuan per person", "人/亿元": "people per 100m yuan",
-    "微克/立方米": "µg/m³", "万千瓦": "10 MW", "亿千瓦时": "100m kWh", "年": "years", "岁": "years",
-    "小时": "hours", "分": "points", "指数": "index", "倍": "×", "年一遇": "-year return period",
-    "公里/百平方公里": "km per 100 km²", "公里/万平方公里": "km per 10k km²", "1/10万": "per 100k",
-    "百分点": "pp", "个百分点": "pp",
-}  # fmt: skip
-
 
 def unit_words(unit: str | None, lang: str) -> str:
-    """A unit in the page's language: 亿元 / 100m yuan; a counting word (个, 所) has no English."""
-    if not unit or unit == "None":
-        return ""
-    if lang != "en":
-        return unit
-    return UNITS_EN.get(unit, unit)
+    """A unit in the page's language: 亿元 / 100m yuan; a counting word (个, 所) has no English.
+    The words are texts.UNITS_EN (one table)."""
+    return texts.unit(unit, lang).strip()
 
 
-def fmt_number(v: float | int | None) -> str:
-    """A figure for people: 3.7, 5000, 0.9, 37987.55, 0.0123; never 4.10000000, 1.5E+2 or 1e-05."""
+def _digits(x: float) -> int:
+    """Decimals a figure for people needs: 2 from 1 up, enough for two significant digits below 1."""
+    return 2 if abs(x) >= 1 else min(6, max(2, 2 - math.floor(math.log10(abs(x)))))
+
+
+def fmt_number(v: float | int | None, lang: str = "zh") -> str:
+    """A figure for people: 3.7, 5000, 0.9, 37987.55, 0.0123; never 4.10000000, 1.5E+2 or 1e-05
+    (``texts.number``, the one number formatter, without thousands separators)."""
     if v is None or isinstance(v, bool):
         return ""
     x = float(v)
@@ -59,10 +46,7 @@ def fmt_number(v: float | int | None) -> str:
         return ""
     if x == 0:
         return "0"
-    digits = 2 if abs(x) >= 1 else max(2, 2 - math.floor(math.log10(abs(x))))
-    text = f"{x:.{min(digits, 6)}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
+    text = texts.number(x, lang, _digits(x), group=False)
     return "0" if text in ("-0", "") else text
 
 
@@ -70,17 +54,14 @@ def fmt_value(v: float | int | None, unit: str | None, lang: str = "zh") -> str:
     """A figure with its unit: 3.7%, 5000亿元 / 5000 100m yuan, 2.2 (a ratio has no unit)."""
     if v is None:
         return ""
-    u = unit_words(unit, lang)
-    if not u or u in ("%", "‰", "×") or lang != "en":
-        return f"{fmt_number(v)}{u}"
-    return f"{fmt_number(v)} {u}"
+    return f"{fmt_number(v, lang)}{texts.unit(unit, lang)}"
 
 
-def fmt_percent(fraction: float | None, digits: int = 0) -> str:
-    """A share held as a fraction as a percentage: 2.875 -> 288%, 0.6 -> 60%."""
+def fmt_percent(fraction: float | None, digits: int = 0, lang: str = "zh") -> str:
+    """A share held as a fraction as a percentage: 2.875 -> 288%, 0.6 -> 60% (``texts.percent``)."""
     if fraction is None or not math.isfinite(fraction):
         return "—"
-    return f"{fraction * 100:.{digits}f}%"
+    return texts.percent(fraction, lang, digits, fixed=True)
 
 
 def _multiple_words(m: float, year: int | None, lang: str) -> str:

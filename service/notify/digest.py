@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from service.config import Settings
 from service.db.models import Indicator, OutboxMessage, Plan, Region, ReportRun, Subscription
 from service.domain.statuses import WORST_FIRST, Status
+from service.domain.texts import DIGEST_TEXTS as TEXTS
 from service.domain.vintage import is_current
 from service.domain.wording import progress_shown, target_words
 from service.notify.outbox import enqueue
@@ -43,45 +44,6 @@ CHINA = zoneinfo.ZoneInfo("Asia/Shanghai")
 ACHIEVED = {Status.ACHIEVED.value, Status.ACHIEVED_EARLY.value}
 BEHIND = {Status.NEEDS_ACCELERATION.value, Status.OFF_TRACK.value, Status.REGRESSING.value}
 _ORDER = {s.value: i for i, s in enumerate((*WORST_FIRST, Status.INSUFFICIENT_DATA))}
-
-TEXTS: dict[str, dict[str, str]] = {
-    "zh": {
-        "title": "规划目标监测 · 进展摘要", "as_of": "截至", "run": "报告运行", "scope": "订阅范围",
-        "plans": "规划", "regions": "地区", "indicators": "指标", "all": "全部", "cadence": "频率",
-        "changes": "一、自上次摘要以来的变化", "since": "与 {date} 的报告相比", "first": "首次摘要：与上一次报告运行相比",
-        "no_previous": "这是第一次报告运行，以下为当前全部进展", "nothing": "自上次摘要以来，订阅范围内没有变化。",
-        "headline": "共 {total} 项目标有变化：新实现 {achieved} 项，新落后于序时进度 {behind} 项，其他状态变化 {other} 项，其他更新（状态未变）{figures} 项。",
-        "achieved": "新实现的目标", "behind": "新落后于序时进度的目标", "status": "其他状态变化",
-        "figures": "其他更新（状态未变）", "reason": "原因", "summary": "二、按状态汇总", "targets_n": "共 {n} 项目标",
-        "targets": "三、各项目标", "latest": "最新值", "target": "目标", "time": "时间进度", "done": "完成进度",
-        "schedule": "序时进度", "needed": "所需增速", "chart": "查看图表", "no_data": "暂无数据",
-        "unsubscribe": "退订此摘要", "footer": "本邮件由规划目标监测系统自动发送，请勿直接回复。",
-        "manage": "订阅编号 {id}；可在系统中或用 yrdmon subscriptions 管理订阅。", "none_in_scope": "订阅范围内没有目标。",
-        "subject_changed": "【规划目标监测】{n}项目标有变化 · 截至{date}",
-        "subject_plain": "【规划目标监测】进展摘要 · 截至{date}",
-        "colon": "：", "semi": "；", "lp": "（", "rp": "）",
-    },
-    "en": {
-        "title": "Plan-target monitoring · progress digest", "as_of": "As of", "run": "report run",
-        "scope": "Scope", "plans": "plans", "regions": "regions", "indicators": "indicators", "all": "all",
-        "cadence": "Cadence", "changes": "1. What changed since your last digest",
-        "since": "compared with the report as of {date}", "first": "first digest: compared with the previous report run",
-        "no_previous": "this is the first report run; everything below is current",
-        "nothing": "Nothing in your scope has changed since your last digest.",
-        "headline": "{total} targets changed: {achieved} newly achieved, {behind} newly behind schedule, {other} other status changes, {figures} other updates without a status change.",
-        "achieved": "Newly achieved", "behind": "Newly behind schedule", "status": "Other status changes",
-        "figures": "Other updates (status unchanged)", "reason": "reason", "summary": "2. Summary by status",
-        "targets_n": "{n} targets", "targets": "3. Every target", "latest": "Latest", "target": "Target",
-        "time": "Time elapsed", "done": "Completion", "schedule": "Schedule", "needed": "Rate needed",
-        "chart": "Chart", "no_data": "no data yet", "unsubscribe": "Unsubscribe from this digest",
-        "footer": "Sent automatically by the plan-target monitoring service; replies are not read.",
-        "manage": "Subscription {id}; manage it in the service or with yrdmon subscriptions.",
-        "none_in_scope": "There are no targets in your scope.",
-        "subject_changed": "[YRD plan monitoring] {n} targets changed · as of {date}",
-        "subject_plain": "[YRD plan monitoring] Progress digest · as of {date}",
-        "colon": ": ", "semi": "; ", "lp": " (", "rp": ")",
-    },
-}  # fmt: skip
 
 
 @dataclass(frozen=True)

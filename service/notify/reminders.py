@@ -38,6 +38,7 @@ from service.db.models import (
 )
 from service.domain.regions import zone_members
 from service.domain.review import policy
+from service.domain.texts import REMINDER_TEXTS as TEXTS
 from service.domain.vintage import Vintage
 from service.notify.digest import CHINA
 from service.notify.outbox import enqueue
@@ -208,37 +209,6 @@ class ReminderReport:
     overdue: int = 0
     summaries: int = 0
     keys: list[str] = field(default_factory=list)
-
-
-TEXTS: dict[str, dict[str, str]] = {
-    "zh": {
-        "due_subject": "【规划目标监测】数据报送提醒：{region} {year}年数据请于{due}前报送（尚缺{n}项）",
-        "overdue_subject": "【规划目标监测】数据逾期：{region} {year}年数据已过报送期限{due}（尚缺{n}项）",
-        "summary_subject": "【规划目标监测】{year}年数据报送完成情况（期限{due}）：已报 {done}/{total} 项",
-        "hello": "{name}，您好：",
-        "due_intro": "{region}{year}年的以下统计数据应于 {due} 前报送（还有 {days} 天），系统中尚未收到：",
-        "overdue_intro": "{region}{year}年的以下统计数据报送期限为 {due}，已逾期 {days} 天，系统中仍未收到：",
-        "summary_intro": "{year}年统计数据报送期限 {due} 已过。各地区完成情况如下（按完成率从低到高）：",
-        "indicator": "指标", "code": "代码", "unit": "单位", "region": "地区", "expected": "应报",
-        "received": "已报", "approved": "已审核", "submitted": "待审核", "rate": "完成率", "missing": "尚缺", "how": "报送方式：网页表单或文件上传（{base}），"
-        "命令 yrdmon import 文件，或 API POST /api/v1/observations。", "footer": "本邮件由规划目标监测系统根据报送日历自动发送，请勿直接回复。",
-        "all_done": "全部已报", "more": "等{n}项", "sep": "、", "colon": "：",
-    },
-    "en": {
-        "due_subject": "[YRD plan monitoring] Data due: {region}'s {year} figures by {due} ({n} missing)",
-        "overdue_subject": "[YRD plan monitoring] Overdue: {region}'s {year} figures were due {due} ({n} missing)",
-        "summary_subject": "[YRD plan monitoring] {year} figures due {due}: {done} of {total} received",
-        "hello": "Dear {name},",
-        "due_intro": "These {year} figures for {region} are due by {due} ({days} days left) and have not been received:",
-        "overdue_intro": "These {year} figures for {region} were due on {due} ({days} days ago) and have still not been received:",
-        "summary_intro": "The {year} figures were due on {due}. Completeness by region (lowest first):",
-        "indicator": "Indicator", "code": "Code", "unit": "Unit", "region": "Region", "expected": "Expected",
-        "received": "Received", "approved": "approved", "submitted": "under review", "rate": "Complete", "missing": "Missing", "how": "Submit them with the web form or a file "
-        "upload ({base}), `yrdmon import FILE`, or POST /api/v1/observations.",
-        "footer": "Sent automatically from the reporting calendar of the plan-target monitoring service; replies are not read.",
-        "all_done": "all received", "more": "and {n} more", "sep": ", ", "colon": ": ",
-    },
-}  # fmt: skip
 
 
 def _pick_name(pair: tuple[str, str], lang: str) -> str:

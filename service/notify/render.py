@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from service.domain.progress import status_label as progress_status_label
 from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, STATUS_COLOURS, STATUS_ICONS, Status
+from service.domain.texts import TEXTS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANGUAGES = ("zh", "en")
@@ -26,20 +27,12 @@ SUMMARY_ORDER: tuple[Status, ...] = (
     Status.INSUFFICIENT_DATA,
 )
 
+# the words live in service/domain/texts.py (keys change_*, mail_cadence_*)
 REASONS: dict[str, tuple[str, str]] = {
-    "new_data": ("新数据", "new data"),
-    "revised": ("数据修订", "revised data"),
-    "target_changed": ("目标调整", "target changed"),
-    "data_withdrawn": ("数据撤回", "data withdrawn"),
-    "recomputed": ("按新日期重新评估", "re-assessed at a later date"),
-    "target_added": ("新增目标", "new target"),
-    "target_removed": ("目标取消", "target removed"),
+    k[len("change_") :]: v for k, v in TEXTS.items() if k.startswith("change_")
 }
-
 CADENCE_WORDS: dict[str, tuple[str, str]] = {
-    "after_run": ("每次报告运行后（有变化时）", "after each report run that changes something"),
-    "weekly": ("每周", "weekly"),
-    "monthly": ("每月", "monthly"),
+    k[len("mail_cadence_") :]: v for k, v in TEXTS.items() if k.startswith("mail_cadence_")
 }
 
 

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, aliased
 
 from service.db.models import Assessment, Indicator, Observation, Plan, Region, ReportRun, Target
 from service.domain.errors import NotFound
-from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status
+from service.domain.statuses import QUALITATIVE, Status
 from service.domain.targets import figure
+from service.domain.texts import TEXTS
 from service.domain.vintage import is_current
 from service.domain.wording import fmt_value
 from service.reports.evidence import add_evidence
@@ -208,9 +209,7 @@ def changes(session: Session, run: ReportRun, before: ReportRun | None = None) -
 
 
 VERDICTS = ("achieved_early", "achieved", "missed", "insufficient_data", QUALITATIVE)
-VERDICT_LABELS = {"achieved_early": ("提前实现", "Achieved early"), "achieved": ("已实现", "Achieved"),
-                  "missed": ("未实现", "Missed"), "insufficient_data": ("数据不足", "Insufficient data"),
-                  QUALITATIVE: QUALITATIVE_LABELS}  # fmt: skip
+VERDICT_LABELS = {v: TEXTS["status_" + v] for v in VERDICTS}  # the words live in service/domain/texts.py
 
 
 def verdict_of(status: str, first_met_year: float | None, target_year: int) -> str:

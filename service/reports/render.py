@@ -10,6 +10,7 @@ from jinja2 import Environment, select_autoescape
 from sqlalchemy.orm import Session
 
 from service.db.models import ReportRun
+from service.domain import texts
 from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS, STATUS_LABELS
 from service.domain.tabular import write_csv, xlsx_append
 from service.domain.wording import base_already_met, fmt_number, fmt_percent, target_words
@@ -44,9 +45,8 @@ def target_text(r: dict[str, Any], lang: str = "zh") -> str:
 
 
 ATTRIBUTE_LABELS: dict[str, tuple[str, str]] = {
-    "binding": ("约束性", "Binding"),
-    "anticipatory": ("预期性", "Anticipatory"),
-}
+    a: texts.TEXTS["attribute_" + a] for a in ("binding", "anticipatory")
+}  # the words live in service/domain/texts.py
 
 
 def attribute_text(attribute: str | None, lang: str = "zh") -> str:

@@ -16,58 +16,23 @@ from service.db.models import DeclaredForm, Indicator, PlanProposal, PlanReading
 from service.domain import plan_review
 from service.domain.errors import DomainError
 from service.domain.plan_reader import figure
+from service.domain.texts import t
 from service.web.routes import Lang, WebUser, render
 from service.web.session import csrf_ok
 
 router = APIRouter(include_in_schema=False)
 
-TEXTS: dict[str, tuple[str, str]] = {
-    "title": ("规划读取", "Plan reader"),
-    "intro": ("上传新规划（TXT、DOCX 或带文字层的 PDF），系统提出其中的量化目标和基期值，由管理员逐条核对后写入目标库。",
-              "Upload a new plan (TXT, DOCX or a PDF with a text layer): the reader proposes its quantitative targets "
-              "and baselines, and an administrator reviews each before it enters the catalog."),
-    "file": ("规划文件", "Plan file"),
-    "plan_code": ("规划代码（小写字母、数字、连字符）", "Plan code (lower-case letters, digits, hyphens)"),
-    "plan_title": ("规划名称", "Plan title"),
-    "issued": ("印发时间（如 2026 或 2026-03）", "Issued (e.g. 2026 or 2026-03)"),
-    "region": ("规划地区代码（可空，默认从名称识别）", "Region code of the plan (optional; read from the title)"),
-    "read": ("读取", "Read"),
-    "readings": ("已读取的规划", "Plans read"),
-    "proposals": ("建议", "Proposals"),
-    "sentence": ("原文", "Sentence"),
-    "proposal": ("建议内容", "Proposal"),
-    "accept": ("接受", "Accept"),
-    "reject": ("拒绝", "Reject"),
-    "pending": ("待审核", "pending"),
-    "accepted": ("已接受", "accepted"),
-    "rejected": ("已拒绝", "rejected"),
-    "duplicate": ("目录中已有相同目标", "already in the catalog as"),
-    "new_indicator": ("新指标：填写指标代码后接受", "New indicator: give it a code, then accept"),
-    "download": ("下载该规划的目录数据文件（YAML）", "Download the plan's catalog data file (YAML)"),
-    "line": ("行", "line"),
-    "confidence": ("置信度", "Confidence"),
-    "kind_target": ("目标", "target"),
-    "kind_baseline": ("基期值", "baseline"),
-    "none": ("未发现量化目标。", "No quantitative targets found."),
-    "back": ("返回", "Back"),
-    "note": ("备注", "Note"),
-}  # fmt: skip
-
 
 def pt(key: str, lang: str) -> str:
-    zh, en = TEXTS.get(key, (key, key))
-    return en if lang == "en" else zh
+    """The plan reader's texts (in service/domain/texts.py, keys reader_*)."""
+    return t("reader_" + key, lang)
 
 
 def _admin(request: Request, user: User | None, lang: str) -> User | Response:
     if user is None:
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     if user.role is not Role.ADMIN:
-        msg = (
-            "只有管理员可以审核规划读取结果"
-            if lang == "zh"
-            else "Only administrators may review plan readings"
-        )
+        msg = pt("admins_only", lang)
         return render(request, "message.html", lang, user, status_code=403, message=msg)
     return user
 
@@ -117,7 +82,7 @@ async def reader_upload(
     if isinstance(checked, Response):
         return checked
     if not csrf_ok(request, csrf):
-        return render(request, "message.html", lang, checked, status_code=403, message="CSRF")
+        return render(request, "message.html", lang, checked, status_code=403, message=t("csrf", lang))
     form = {"plan_code": plan_code, "plan_title": plan_title, "issued": issued, "region": region}
     limit = request.app.state.settings.max_upload_bytes
     content = await file.read(limit + 1)
@@ -183,7 +148,7 @@ async def reader_decide(
         return checked
     form = await request.form()
     if not csrf_ok(request, str(form.get("csrf") or "")):
-        return render(request, "message.html", lang, checked, status_code=403, message="CSRF")
+        return render(request, "message.html", lang, checked, status_code=403, message=t("csrf", lang))
     proposal = session.get(PlanProposal, proposal_id)
     if proposal is None or proposal.reading_id != reading_id:
         return render(request, "message.html", lang, checked, status_code=404, message=pt("none", lang))

@@ -17,6 +17,8 @@ from service.api.deps import SessionDep
 from service.db.models import Organisation, Plan, ReportRun, Role, Target, WritePath
 from service.domain import assignments, decomposition
 from service.domain.errors import DomainError, NotFound
+from service.domain.texts import RESPONSIBILITY_TEXTS as TEXTS
+from service.domain.texts import t as text
 from service.reports.annual import annual_evaluation, milestone_comparison
 from service.reports.queries import AssessmentFilter, assessment_records, get_run
 from service.web import data
@@ -24,60 +26,6 @@ from service.web.routes import Lang, WebUser, attachment, render
 from service.web.session import csrf_ok
 
 router = APIRouter(include_in_schema=False)
-
-TEXTS: dict[str, tuple[str, str]] = {
-    "organisations": ("责任单位", "Organisations"),
-    "kind_department": ("部门", "department"),
-    "kind_government": ("区县政府", "district government"),
-    "kind_other": ("其他", "other"),
-    "leads": ("牵头", "leads"),
-    "supports": ("配合", "supports"),
-    "shares": ("分解子目标", "sub-targets"),
-    "accountable": ("负责的目标", "Targets it is accountable for"),
-    "role": ("职责", "Role"),
-    "lead": ("牵头单位", "Lead"),
-    "support": ("配合单位", "Supporting"),
-    "none_assigned": ("未明确", "not assigned"),
-    "assign": ("分配目标责任", "Assign a target"),
-    "plan": ("规划代码", "Plan code"),
-    "key": ("目标键", "Target key"),
-    "support_hint": ("配合单位（代码或名称，逗号分隔）", "Supporting (codes or names, comma-separated)"),
-    "source": ("分解落实文件", "Assigning notice"),
-    "save": ("保存", "Save"),
-    "saved": ("已保存", "Saved"),
-    "breakdown": ("目标分解与责任", "Breakdown and responsibility"),
-    "sub_targets": ("子目标", "Sub-targets"),
-    "split_sum": ("配额合计须达到上级目标", "quotas must add up to the parent"),
-    "split_each": ("各子目标均须达到上级目标", "each sub-target must meet the parent"),
-    "holding_back": ("拖后腿的子目标", "Sub-targets holding it back"),
-    "none_behind": ("没有落后的子目标", "No sub-target is behind"),
-    "quota_ok": ("配额核对无误", "The quotas hold together"),
-    "milestones": ("年度目标", "Yearly milestones"),
-    "schedule": ("序时进度路径", "Schedule path (序时进度)"),
-    "position_ahead": ("快于序时进度", "ahead of schedule"),
-    "position_on_path": ("与序时进度一致", "on the schedule path"),
-    "position_behind": ("慢于序时进度", "behind schedule"),
-    "annual": ("年度评估", "Annual evaluation"),
-    "year": ("年份", "Year"),
-    "year_targets": ("年度目标完成情况", "The year's targets"),
-    "later_targets": ("规划目标序时进度", "Plan targets against their schedule"),
-    "warnings": ("预警：完成存在困难的约束性目标", "Early warning: binding targets at risk"),
-    "no_warnings": ("没有需要预警的约束性目标", "No binding target is at risk"),
-    "why": ("原因", "Why"),
-    "status": ("状态", "Status"),
-    "value": ("目标", "Target"),
-    "indicator": ("指标", "Indicator"),
-    "region": ("地区", "Region"),
-    "organisation": ("单位", "Organisation"),
-    "all": ("全部", "all"),
-    "show": ("查看", "Show"),
-    "download": ("下载报告：", "Download the report:"),
-    "forbidden": (
-        "只有管理员（规划办）可以分配目标责任",
-        "Only administrators (the plan office) assign targets",
-    ),
-    "not_assessed": ("未评估", "not assessed"),
-}
 
 
 def tx(key: str, lang: str) -> str:
@@ -134,7 +82,7 @@ def assign_submit(
     if user.role is not Role.ADMIN:
         return render(request, "message.html", lang, user, status_code=403, message=tx("forbidden", lang))
     if not csrf_ok(request, csrf):
-        return render(request, "message.html", lang, user, status_code=403, message="CSRF")
+        return render(request, "message.html", lang, user, status_code=403, message=text("csrf", lang))
     supporting = [s.strip() for s in support.replace("，", ",").replace("、", ",").split(",") if s.strip()]
     try:
         assignments.set_assignment(session, user, plan.strip(), key.strip(), lead=lead.strip() or None,

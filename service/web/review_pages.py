@@ -16,53 +16,13 @@ from service.api.deps import SessionDep
 from service.db.models import Role, WritePath
 from service.domain import review
 from service.domain.errors import DomainError
+from service.domain.texts import REVIEW_TEXTS as TEXTS
+from service.domain.texts import t
 from service.notify.review_mail import returned_notifier
 from service.web.routes import Lang, WebUser, render
 from service.web.session import csrf_ok
 
 router = APIRouter(include_in_schema=False)
-
-TEXTS: dict[str, tuple[str, str]] = {
-    "title": ("数据审核", "Review"),
-    "off": ("本系统未启用数据审核：数据录入后即计入。管理员可用 yrdmon review policy --on 启用。",
-            "Review is off: figures count as soon as they are stored. An administrator can switch it on "
-            "(yrdmon review policy --on)."),
-    "queue": ("待我审核的数据", "Figures awaiting my review"),
-    "returned": ("退回给我的数据", "Figures returned to me"),
-    "none": ("没有数据。", "None."),
-    "figure": ("数据", "Figure"),
-    "value": ("报送值", "Value"),
-    "in_force": ("现行值（已审核）", "In force (approved)"),
-    "neighbours": ("相邻年份", "Neighbouring years"),
-    "flags": ("提示", "Flags"),
-    "by": ("填报人", "Entered by"),
-    "submitted": ("报送时间", "Submitted"),
-    "batch": ("批次", "Batch"),
-    "comment": ("意见", "Comment"),
-    "comment_hint": ("退回或重新报送须填写", "needed to return or resubmit"),
-    "approve": ("审核通过所选", "Approve selected"),
-    "return": ("退回所选", "Return selected"),
-    "resubmit": ("重新报送所选", "Resubmit selected"),
-    "approve_batch": ("整批审核通过", "Approve the whole batch"),
-    "return_batch": ("整批退回", "Return the whole batch"),
-    "revision": ("修订申请", "revision request"),
-    "new": ("新报送", "new"),
-    "history": ("审核记录", "Review history"),
-    "select": ("选择", "Select"),
-    "done": ("已处理 {n} 条数据。", "{n} figure(s) done."),
-    "correct": ("更正请到数据填报或批量导入，重新提交即进入审核。",
-                "To correct a figure, enter it again (entry or upload); it goes to review again."),
-    "version": ("版本", "Version"),
-    "steps": ("审核步骤", "Review steps"),
-    "reason": ("修订原因", "Revision reason"),
-    "state_submitted": ("待审核", "submitted"),
-    "state_approved": ("已审核", "approved"),
-    "state_returned": ("退回", "returned"),
-    "no_steps": ("录入时未启用审核（视同已审核）", "stored while review was off (counts as approved)"),
-    "forbidden": ("只有审核员、填报人员或管理员可以使用本页。", "Only reviewers, editors and administrators can use this page."),
-    "batch_filter": ("只看批次", "Only batch"),
-    "all": ("全部", "all"),
-}  # fmt: skip
 
 
 def rt(key: str, lang: str) -> str:
@@ -116,7 +76,7 @@ async def review_submit(request: Request, session: SessionDep, lang: Lang, user:
     assert user is not None
     form = await request.form()
     if not csrf_ok(request, str(form.get("csrf") or "")):
-        return render(request, "message.html", lang, user, status_code=403, message="CSRF")
+        return render(request, "message.html", lang, user, status_code=403, message=t("csrf", lang))
     action = str(form.get("action") or "")
     comment = str(form.get("comment") or "")
     now = dt.datetime.now(dt.UTC)

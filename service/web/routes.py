@@ -8,6 +8,7 @@ import functools
 import gzip
 import hashlib
 import io
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,12 +18,13 @@ import plotly
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api.deps import ReadUnits, SessionDep, SideWrites, UnitOfWork, bookkeeping
 from service.db.models import Plan, Region, ReportRun, Role, User, WritePath
-from service.domain import layouts
+from service.domain import layouts, texts
 from service.domain.auth import (
     LoginPolicy,
     authenticate,
@@ -93,6 +95,23 @@ def web_user(request: Request, session: SessionDep, side_writes: SideWrites) -> 
 WebUser = Annotated[User | None, Depends(web_user)]
 
 
+def mark_names(text: str, names: list[str] | None) -> Markup:
+    """A message with the names it quotes (a file's labels, catalog names) marked as names; all escaped."""
+    found = sorted({n for n in names or [] if n}, key=len, reverse=True)
+    if not found:
+        return escape(text)
+    out, last = Markup(""), 0
+    for m in re.finditer("|".join(re.escape(n) for n in found), text):
+        out += (
+            escape(text[last : m.start()])
+            + Markup('<span class="name">')
+            + escape(m.group(0))
+            + Markup("</span>")
+        )
+        last = m.end()
+    return out + escape(text[last:])
+
+
 def render(
     request: Request, name: str, lang: str, user: User | None, status_code: int = 200, **ctx: Any
 ) -> HTMLResponse:
@@ -101,7 +120,11 @@ def render(
         csrf=csrf_token(request),
         other_lang="en" if lang == "zh" else "zh", path=request.url.path, query=request.url.query,
         target_text=lambda r: target_text(r, lang), attribute_text=lambda a: attribute_text(a, lang),
-        fmt_value=lambda v, u=None: fmt_value(v, u, lang), progress_shown=progress_shown, base_met=base_already_met,
+        num=lambda v, digits=None: texts.number(v, lang, digits), pct=lambda v, digits=1: texts.percent(v, lang, digits),
+        when=lambda m: texts.when(m, lang), day=lambda d: texts.day(d, lang), note=lambda n: texts.note(n, lang),
+        unit=lambda u: texts.unit(u, lang), unit_name=lambda u: texts.unit_name(u, lang),
+        paren=lambda x: texts.paren(x, lang), colon=texts.colon(lang),
+        mark_names=mark_names, fmt_value=lambda v, u=None: fmt_value(v, u, lang), progress_shown=progress_shown, base_met=base_already_met,
     )  # fmt: skip
     response = TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)
     if request.query_params.get("lang") in ("zh", "en"):
@@ -114,15 +137,17 @@ def csv_stream(
     chunks: Callable[[Session], Iterator[list[dict[str, Any]]]],
     fields: list[str],
     filename: str,
+    labels: list[str] | None = None,
 ) -> StreamingResponse:
     """A CSV download written as it is read, chunk by chunk, in a read-only unit of its own: memory
-    and the time to the first byte do not grow with the catalog (a national run has 840,000 targets)."""
+    and the time to the first byte do not grow with the catalog (a national run has 840,000 targets).
+    ``labels``: the header in words instead of field names."""
 
     def body() -> Iterator[bytes]:
         with read() as session:
             buf = io.StringIO()
             buf.write("\ufeff")
-            write_csv(buf, fields, [])
+            write_csv(buf, fields, [], labels=labels)
             for rows in chunks(session):
                 write_csv(buf, fields, rows, header=False)
                 yield buf.getvalue().encode("utf-8")
@@ -134,9 +159,12 @@ def csv_stream(
                              headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})  # fmt: skip
 
 
-def csv_response(rows: list[dict[str, Any]], fields: list[str], filename: str) -> Response:
+def csv_response(
+    rows: list[dict[str, Any]], fields: list[str], filename: str, labels: list[str] | None = None
+) -> Response:
+    """A CSV download (UTF-8 with BOM, for Excel); ``labels``: the header in words instead of field names."""
     buf = io.StringIO()
-    write_csv(buf, fields, rows)
+    write_csv(buf, fields, rows, labels)
     return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})  # fmt: skip
 
@@ -373,24 +401,44 @@ def evaluation_page(
 
 @router.get("/plans/{code}/evaluation.csv")
 def evaluation_csv(
-    session: SessionDep,
-    read: ReadUnits,
-    code: str,
+    session: SessionDep, read: ReadUnits, code: str, lang: Lang,
     run_id: Annotated[str | None, Query(alias="run", max_length=12)] = None,
-) -> Response:
+) -> Response:  # fmt: skip
+    """The evaluation's rows in the reader's language: headers, names, verdicts and statuses in words
+    (the target's id stays as the key that links a row to /targets/{id}); streamed, chunk by chunk."""
     run = _evaluation_run(session, run_id)
     if session.scalar(select(Plan.id).where(Plan.code == code)) is None:  # refused before anything is sent
         raise NotFound(f"规划 {code} 不存在", f"plan {code!r} does not exist")
     chosen = run.id
+    en = lang == "en"
+
+    def words(r: dict[str, Any]) -> dict[str, Any]:
+        verdict = r.get("verdict")
+        return {
+            "id": r["id"], "region": (r.get("region_en") if en else None) or r["region"],
+            "indicator": (r.get("indicator_en") if en else None) or r["indicator"],
+            "target_year": r["target_year"], "target": target_text(r, lang),
+            "verdict": t("status_" + verdict, lang) if verdict else "",
+            "status": "" if verdict else t("status_" + r["status"], lang),
+            "latest_year": r["latest_year"], "latest_value": r["latest_value"],
+            "unit": texts.unit_name(r.get("unit"), lang), "target_level": r["target_level"],
+            "shortfall": r["shortfall"] if verdict == "missed" else None,
+        }  # fmt: skip
 
     def chunks(s: Session) -> Iterator[list[dict[str, Any]]]:
         r = s.get(ReportRun, chosen)
         if r is not None:
-            yield from evaluation_chunks(s, r, code)
+            for part in evaluation_chunks(s, r, code):
+                yield [words(x) for x in part]
 
-    return csv_stream(read, chunks, ["id", "region", "indicator", "target_year", "verdict", "status", "latest_year",
-                                     "latest_value", "target_level", "shortfall", "evidence"],
-                      f"{code}_evaluation.csv")  # fmt: skip
+    fields = ["id", "region", "indicator", "target_year", "target", "verdict", "status", "latest_year",
+              "latest_value", "unit", "target_level", "shortfall"]  # fmt: skip
+    keys = {"id": "target_id", "region": "region", "indicator": "indicator", "target_year": "target_year",
+            "target": "target", "verdict": "verdict", "status": "status", "latest_year": "year",
+            "latest_value": "latest", "unit": "unit", "target_level": "target_point", "shortfall": "shortfall"}  # fmt: skip
+    return csv_stream(
+        read, chunks, fields, f"{code}_evaluation.csv", labels=[t(keys[f], lang) for f in fields]
+    )
 
 
 def _evaluation_run(session: Session, run_id: str | None) -> Any:
@@ -509,7 +557,7 @@ async def entry_submit(request: Request, session: SessionDep, lang: Lang, user: 
         return checked
     form = await request.form()
     if not csrf_ok(request, str(form.get("csrf") or "")):
-        return render(request, "message.html", lang, checked, status_code=403, message="CSRF")
+        return render(request, "message.html", lang, checked, status_code=403, message=t("csrf", lang))
     region_code, year = str(form.get("region") or ""), str(form.get("year") or "")
     resolver = Resolver(session)
     inputs, n, names = [], 0, {}
@@ -562,7 +610,7 @@ async def upload_submit(request: Request, session: SessionDep, lang: Lang, user:
     limit = request.app.state.settings.max_upload_bytes
     form = await request.form(max_part_size=max(limit, 1 << 20) * 2, max_fields=20_000)
     if not csrf_ok(request, str(form.get("csrf") or "")):
-        return render(request, "message.html", lang, checked, status_code=403, message="CSRF")
+        return render(request, "message.html", lang, checked, status_code=403, message=t("csrf", lang))
     result, error, reading, upload, options = None, None, None, None, None
     try:
         upload = await upload_preview.received(form, limit)
@@ -618,7 +666,7 @@ async def subscriptions_submit(request: Request, session: SessionDep, lang: Lang
         return RedirectResponse("/login?next=/subscriptions", status_code=303)
     form = await request.form()
     if not csrf_ok(request, str(form.get("csrf") or "")):
-        return render(request, "message.html", lang, user, status_code=403, message="CSRF")
+        return render(request, "message.html", lang, user, status_code=403, message=t("csrf", lang))
     now = dt.datetime.now(dt.UTC)
 
     resolver = Resolver(session)
@@ -674,15 +722,11 @@ def entry_history(
         .where(Indicator.code == indicator, Region.code == region, Observation.period == year)
         .order_by(Observation.reported_at, Observation.id)
     ).all()  # fmt: skip
+    ind = session.scalar(select(Indicator).where(Indicator.code == indicator))
+    reg = session.scalar(select(Region).where(Region.code == region))
+    indicator_name = (ind.name_en if lang == "en" else ind.name_zh) if ind else indicator
+    region_name = (reg.name_en if lang == "en" else reg.name_zh) if reg else region
     docs = forms.documents(session)
-    return render(
-        request,
-        "history.html",
-        lang,
-        checked,
-        rows=rows,
-        indicator=indicator,
-        region=region,
-        year=year,
-        source_label=lambda text: forms.source_label(text, docs, lang),
-    )
+    return render(request, "history.html", lang, checked, rows=rows, indicator=indicator, region=region, year=year,
+                  indicator_name=indicator_name, region_name=region_name,
+                  source_label=lambda text: forms.source_label(text, docs, lang))  # fmt: skip
