@@ -41,6 +41,12 @@ class Settings(BaseSettings):
         default=True,
         description="reassess only the targets new figures can change, at once (else wait, run all)",
     )
+    digest_quiet_minutes: int = Field(
+        default=30,
+        ge=0,
+        description="after-run digests: an incremental run (one figure entered) sends a subscriber a digest "
+        "only if their last one is older than this; the changes wait for the next digest, never lost",
+    )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_security: str = Field(default="none", pattern="^(none|starttls|tls)$")

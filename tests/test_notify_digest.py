@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.config import PROJECT_ROOT, Settings
-from service.db.models import DeliveryLog, OutboxMessage, Subscription, User, WritePath
+from service.db.models import DeliveryLog, OutboxMessage, ReportRun, Subscription, User, WritePath
 from service.domain.observations import ObservationInput, ingest
 from service.notify.digest import queue_after_run_digests, queue_periodic_digests
 from service.notify.example import build_example
@@ -289,3 +289,54 @@ def test_a_snapshot_of_a_past_date_sends_no_digest(session: Session, db_url: str
     assert queue_after_run_digests(session, snapshot, settings, now=T2) == 0
     current = run_report(session, as_of=T2, now=T2, trigger="nightly")
     assert queue_after_run_digests(session, current, settings, now=T2) == 1
+
+
+def test_incremental_runs_do_not_send_a_digest_per_figure_and_lose_no_change(
+    session: Session, app_client: TestClient, db_url: str
+) -> None:
+    """Each figure entered starts an incremental run within a second or two: a subscriber who had a
+    digest within ``digest_quiet_minutes`` is not sent another one per figure; the next digest after
+    the quiet time reports every change since the last one."""
+    from service.reports.engine import run_report_now
+
+    admin, _ = person(session, "admin", "admin", "admin@example.org")
+    _, headers = person(session, "leader", "viewer", "leader@example.org")
+    sub = app_client.post("/api/v1/subscriptions", headers=headers, json={"region_codes": ["Z-YRD"]}).json()[
+        "id"
+    ]
+    settings = settings_for(db_url)
+
+    def now() -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    def figure(year: int, value: float) -> None:
+        enter(session, admin, [("rd_intensity", "Z-YRD", year, value, "%")], now())
+
+    enter(
+        session, admin, [("rd_intensity", "Z-YRD", y, v, "%") for y, v in ((2018, 2.75), (2020, 2.88))], now()
+    )
+    base = run_report_now(session, trigger="data")  # a full run covers everything so far
+    queue_after_run_digests(session, base, settings, now=now())
+    figure(2022, 2.97)
+    second = run_report_now(session, trigger="data")
+    assert queue_after_run_digests(session, second, settings, now=now()) == 1
+    assert session.get(Subscription, sub).last_run_id == second.id  # type: ignore[union-attr]
+
+    def incremental() -> ReportRun:
+        run = run_report_now(session, trigger="data", incremental=True)
+        assert (run.summary or {}).get("scope", {}).get("kind") == "incremental"
+        return run
+
+    # one more figure: its incremental run queues nothing (a digest went out just now)
+    figure(2023, 3.02)
+    assert queue_after_run_digests(session, incremental(), settings, now=now()) == 0
+    assert session.get(Subscription, sub).last_run_id == second.id  # type: ignore[union-attr]
+    # after the quiet time the next run's digest reports both (compared with the last digest's run)
+    figure(2024, 3.08)
+    later = incremental()
+    after_quiet = now() + dt.timedelta(minutes=settings.digest_quiet_minutes + 1)
+    assert queue_after_run_digests(session, later, settings, now=after_quiet) == 1
+    message = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.message_key == f"digest:{sub}:run:{later.id}")
+    ).one()
+    assert "2024" in message.body_text

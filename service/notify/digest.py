@@ -315,6 +315,10 @@ def _queue(session: Session, sub: Subscription, run: ReportRun, digest: Digest, 
     return True
 
 
+def _aware(when: dt.datetime) -> dt.datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
 def queue_after_run_digests(session: Session, run: ReportRun, settings: Settings, *, now: dt.datetime) -> int:
     """Queue a digest of ``run`` to every ``after_run`` subscriber with a change in scope; flushes only."""
     subs = list(session.scalars(
@@ -326,9 +330,23 @@ def queue_after_run_digests(session: Session, run: ReportRun, settings: Settings
         return 0
     view = RunView(session, run)
     queued = 0
+    # an incremental run follows each figure entered: a subscriber who had a digest lately waits, and
+    # the next digest (a later run's, at the latest the nightly full run's) reports everything since
+    incremental = ((run.summary or {}).get("scope") or {}).get("kind") == "incremental"
+    quiet_since = now - dt.timedelta(minutes=settings.digest_quiet_minutes)
+    last_sent: dict[int, dt.datetime | None] = {}
+    if incremental:
+        ids = {s.last_run_id for s in subs if s.last_run_id is not None}
+        if ids:
+            rows = session.execute(select(ReportRun.id, ReportRun.finished_at).where(ReportRun.id.in_(ids)))
+            last_sent = {run_id: finished for run_id, finished in rows}
     for sub in subs:
         if sub.last_run_id is not None and sub.last_run_id >= run.id:
             continue
+        if incremental and sub.last_run_id is not None:
+            sent = last_sent.get(sub.last_run_id)
+            if sent is not None and _aware(sent) > quiet_since:
+                continue
         before = baseline_run(session, sub, run)
         digest = compose_digest(view, sub, before, settings)
         if digest.changes and _queue(
