@@ -160,7 +160,7 @@ def test_a_snapshot_of_a_past_date_never_replaces_the_live_view(client: TestClie
     shown = re.search(rf'<option value="{current.id}" selected>([^<]*)</option>', page)
     assert shown is not None and "最新" in shown.group(1)  # the live run is the default and marked latest
     listed = re.search(rf'<option value="{snapshot.id}" >([^<]*)</option>', page)
-    assert listed is not None and "2019-12-31" in listed.group(1) and "录入截至 2026-09-01" in listed.group(1)
+    assert listed is not None and "2019年12月31日" in listed.group(1) and "录入截至 2026年9月1日" in listed.group(1)
     newer = run_report(session, as_of=T3, now=T3)
     assert latest_finished_run(session) == newer
 
@@ -211,7 +211,7 @@ def test_the_history_page_shows_both_clocks(client: TestClient, session: Session
     form = {"csrf": csrf, "region": "330421", "year": "2023", "value_gdp": "850"}
     assert client.post("/entry", data=form).status_code == 200
     dated = client.get("/entry/history", params={"indicator": "gdp", "region": "330421", "year": 2024}).text
-    assert "2025-02-20" in dated
+    assert "2025年2月20日" in dated  # the publication date, as the page writes dates (Babel, zh)
     undated = client.get("/entry/history", params={"indicator": "gdp", "region": "330421", "year": 2023}).text
     assert "未知（以录入时间" in undated
 
