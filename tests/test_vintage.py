@@ -160,7 +160,11 @@ def test_a_snapshot_of_a_past_date_never_replaces_the_live_view(client: TestClie
     shown = re.search(rf'<option value="{current.id}" selected>([^<]*)</option>', page)
     assert shown is not None and "最新" in shown.group(1)  # the live run is the default and marked latest
     listed = re.search(rf'<option value="{snapshot.id}" >([^<]*)</option>', page)
-    assert listed is not None and "2019年12月31日" in listed.group(1) and "录入截至 2026年9月1日" in listed.group(1)
+    assert (
+        listed is not None
+        and "2019年12月31日" in listed.group(1)
+        and "录入截至 2026年9月1日" in listed.group(1)
+    )
     newer = run_report(session, as_of=T3, now=T3)
     assert latest_finished_run(session) == newer
 
