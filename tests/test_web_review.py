@@ -107,6 +107,9 @@ def test_entry_to_approval_through_the_pages(client: TestClient, session: Sessio
         text.count('class="step"') == 4
     )  # returned version: submitted, returned; correction: submitted, approved
     assert "退回" in text and "已审核" in text and "&lt;script&gt;" in text
+    assert " UTC" not in text and re.search(
+        r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", text
+    )  # Beijing time, in words
     english = client.get(f"/review/history/{corrected[0]}?lang=en").text
     assert "approved" in english and "returned" in english
 

@@ -409,11 +409,14 @@ def local_time(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(BEIJING)
 
 
-def when(moment: dt.datetime | None, lang: str) -> str:
-    """A stored time as a Beijing-time date and minute in the locale's words: 2026年12月4日 23:34 /
-    Dec 4, 2026, 11:34 PM. Never seconds, microseconds or an ISO string."""
-    if moment is None:
+def when(moment: dt.datetime | str | None, lang: str) -> str:
+    """A stored time (or its ISO text, as the API gives it) as a Beijing-time date and minute in the
+    locale's words: 2026年12月4日 23:34 / Dec 4, 2026, 11:34 PM. Never seconds, microseconds or an ISO
+    string."""
+    if moment is None or moment == "":
         return ""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
     local = local_time(moment)
     locale = _locale(lang)
     sep = ", " if lang == "en" else " "
