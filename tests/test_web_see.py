@@ -159,6 +159,10 @@ def pages(base: str, context, editor) -> list[tuple[str, str, str]]:  # type: ig
         ("review", "/review", "admin"),
         ("review-editor", "/review", "editor"),
         ("upload-preview", UPLOAD_PREVIEW, "editor"),
+        ("organisations", "/organisations", "viewer"),
+        ("organisation", "/organisations/nj-fgw", "viewer"),
+        ("breakdown", "/targets/yrd-outline-2019/rd-intensity-2025/breakdown", "viewer"),
+        ("annual", "/plans/nanjing-15th-outline/annual?year=2026", "admin"),
     ]
 
 

@@ -543,7 +543,9 @@ def unit(text: str | None, lang: str) -> str:
     A unit not in UNITS_EN is shown as stored."""
     if not text or text == "None":
         return ""
-    if lang != "en" or text not in UNITS_EN:
+    if lang != "en":
+        return text.replace("TEU", "标准箱")  # 万TEU as plans write it: 万标准箱 in Chinese
+    if text not in UNITS_EN:
         return text
     words = UNITS_EN[text]
     return words if words in CLOSE_UNITS or words.startswith("-") else " " + words
