@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Header, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import case, func, select
@@ -158,13 +158,7 @@ def _no_figures(reading: Reading) -> Invalid:
     )
 
 
-@router.post("/imports", summary="Upload a CSV or XLSX file of observations (template or wide tables)")
-async def import_file(
-    session: SessionDep,
-    user: CurrentUser,
-    file: FileField,
-    dry_run: Annotated[bool, Form()] = False,
-    all_or_nothing: Annotated[bool, Form()] = True,
+def upload_options(
     mapping: MappingField = None,
     source: Annotated[str | None, Form(max_length=400)] = None,
     status: Annotated[str | None, Form(max_length=20)] = None,
@@ -172,10 +166,26 @@ async def import_file(
     published: Annotated[
         str | None, Form(max_length=40, description="发布日期 of every figure: YYYY-MM-DD")
     ] = None,
+) -> Options:
+    """The choices an upload makes for the whole file: mapping corrections, source, status, revision
+    reason and publication date (the same for an import and its preview)."""
+    return Options(parse_mapping(mapping), source=source or None, status=status or None,
+                      revision_reason=revision_reason or None, published=published or None)  # fmt: skip
+
+
+UploadOptions = Annotated[Options, Depends(upload_options)]
+
+
+@router.post("/imports", summary="Upload a CSV or XLSX file of observations (template or wide tables)")
+async def import_file(
+    session: SessionDep,
+    user: CurrentUser,
+    file: FileField,
+    options: UploadOptions,
+    dry_run: Annotated[bool, Form()] = False,
+    all_or_nothing: Annotated[bool, Form()] = True,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    options = Options(parse_mapping(mapping), source=source or None, status=status or None,
-                      revision_reason=revision_reason or None, published=published or None)  # fmt: skip
     reading = await _read_upload(session, file, options)
     if not reading.inputs:
         raise _no_figures(reading)
@@ -196,16 +206,8 @@ async def preview_file(
     session: SessionDep,
     user: CurrentUser,
     file: FileField,
-    mapping: MappingField = None,
-    source: Annotated[str | None, Form(max_length=400)] = None,
-    status: Annotated[str | None, Form(max_length=20)] = None,
-    revision_reason: TextField = None,
-    published: Annotated[
-        str | None, Form(max_length=40, description="发布日期 of every figure: YYYY-MM-DD")
-    ] = None,
+    options: UploadOptions,
 ) -> JSONResponse:
-    options = Options(parse_mapping(mapping), source=source or None, status=status or None,
-                      revision_reason=revision_reason or None, published=published or None)  # fmt: skip
     reading = await _read_upload(session, file, options)
     if not reading.inputs:
         raise _no_figures(reading)

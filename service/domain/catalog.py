@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -505,34 +505,46 @@ def apply_catalog(session: Session, catalog: Catalog, *, now: dt.datetime) -> Ap
     return report
 
 
+def _upsert_by_code(
+    session: Session,
+    model: Any,
+    existing: dict[str, Any],
+    entries: Sequence[Any],
+    kind: str,
+    audited: tuple[str, ...],
+    report: ApplyReport,
+    now: dt.datetime,
+    fields_of: Callable[[Any], dict[str, Any]],
+) -> None:
+    """Create the rows of catalog entries keyed by code, or update those whose content changed (by the
+    entry's content hash), each with its audit entry; ``existing`` gains the new rows. Flushes."""
+    for e in entries:
+        h = content_hash(e)
+        row = existing.get(e.code)
+        fields = {**fields_of(e), "aliases": list(e.aliases), "content_hash": h}
+        if row is None:
+            row = model(code=e.code, **fields)
+            session.add(row)
+            existing[e.code] = row
+            report.bump(report.created, kind + "s")
+            _audit(session, "create", kind, e.code, None, e.model_dump(mode="json"), now)
+        elif row.content_hash != h:
+            before = {k: getattr(row, k) for k in audited}
+            for k, v in fields.items():
+                setattr(row, k, v)
+            report.bump(report.updated, kind + "s")
+            _audit(session, "update", kind, e.code, before, e.model_dump(mode="json"), now)
+    session.flush()
+
+
 def _apply_regions(
     session: Session, entries: list[RegionEntry], report: ApplyReport, now: dt.datetime
 ) -> dict[str, Region]:
     existing = {r.code: r for r in session.scalars(select(Region))}
-    for e in entries:
-        h = content_hash(e)
-        row = existing.get(e.code)
-        fields = dict(
-            name_zh=e.name_zh,
-            name_en=e.name_en,
-            level=e.level,
-            admin_code=e.admin_code,
-            aliases=list(e.aliases),
-            content_hash=h,
-        )
-        if row is None:
-            row = Region(code=e.code, **fields)
-            session.add(row)
-            existing[e.code] = row
-            report.bump(report.created, "regions")
-            _audit(session, "create", "region", e.code, None, e.model_dump(mode="json"), now)
-        elif row.content_hash != h:
-            before = {k: getattr(row, k) for k in ("name_zh", "name_en", "level", "admin_code")}
-            for k, v in fields.items():
-                setattr(row, k, v)
-            report.bump(report.updated, "regions")
-            _audit(session, "update", "region", e.code, before, e.model_dump(mode="json"), now)
-    session.flush()
+    _upsert_by_code(
+        session, Region, existing, entries, "region", ("name_zh", "name_en", "level", "admin_code"), report, now,
+        lambda e: {"name_zh": e.name_zh, "name_en": e.name_en, "level": e.level, "admin_code": e.admin_code},
+    )  # fmt: skip
     members_now = {
         (z, m) for z, m in session.execute(select(region_members.c.zone_id, region_members.c.member_id))
     }
@@ -614,30 +626,11 @@ def _apply_organisations(
     now: dt.datetime,
 ) -> dict[str, Organisation]:
     existing = {o.code: o for o in session.scalars(select(Organisation))}
-    for e in entries:
-        h = content_hash(e)
-        row = existing.get(e.code)
-        fields = dict(
-            name_zh=e.name_zh,
-            name_en=e.name_en,
-            kind=e.kind,
-            region_id=regions[e.region].id if e.region else None,
-            aliases=list(e.aliases),
-            content_hash=h,
-        )
-        if row is None:
-            row = Organisation(code=e.code, **fields)
-            session.add(row)
-            existing[e.code] = row
-            report.bump(report.created, "organisations")
-            _audit(session, "create", "organisation", e.code, None, e.model_dump(mode="json"), now)
-        elif row.content_hash != h:
-            before = {"name_zh": row.name_zh, "name_en": row.name_en, "kind": row.kind}
-            for k, v in fields.items():
-                setattr(row, k, v)
-            report.bump(report.updated, "organisations")
-            _audit(session, "update", "organisation", e.code, before, e.model_dump(mode="json"), now)
-    session.flush()
+    _upsert_by_code(
+        session, Organisation, existing, entries, "organisation", ("name_zh", "name_en", "kind"), report, now,
+        lambda e: {"name_zh": e.name_zh, "name_en": e.name_en, "kind": e.kind,
+                   "region_id": regions[e.region].id if e.region else None},
+    )  # fmt: skip
     return existing
 
 
