@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -53,6 +54,17 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: SecretStr = SecretStr("")
     mail_from: str = "yrdmon@localhost"
+    channel_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Fernet key that encrypts chat robot keys and webhook secrets at rest; generated into "
+        "var/channel.key (mode 0600) when empty",
+    )
+    chat_relay_hosts: str = Field(
+        default="",
+        description="comma-separated hosts (host or host:port) that 企业微信/钉钉 robot URLs may use besides the "
+        "platforms' own, e.g. an intranet relay proxy",
+    )
+    chat_timeout_seconds: float = Field(default=10.0, gt=0, description="one chat/webhook request")
     max_upload_bytes: int = 20 * 1024 * 1024
     secure_cookies: bool = Field(
         default=False,
@@ -91,16 +103,23 @@ def secret_key(settings: Settings) -> bytes:
     """The key that signs cookies and unsubscribe links: the setting, else one generated once into var/."""
     if settings.secret_key.get_secret_value():
         return settings.secret_key.get_secret_value().encode()
-    path = settings.var_dir / "secret.key"
+    import secrets
+
+    return generated_key(settings, "secret.key", lambda: secrets.token_hex(32))
+
+
+def generated_key(settings: Settings, name: str, make: Callable[[], str]) -> bytes:
+    """A key kept in var/``name`` (mode 0600), made by ``make`` the first time it is needed."""
+    path = settings.var_dir / name
     if not path.exists():
         import os
         import secrets
 
         settings.var_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".secret.{os.getpid()}.{secrets.token_hex(4)}")
+        tmp = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
+            fh.write(make())
         try:  # the first of several starting processes wins; the others read its key
             os.link(tmp, path)
         except FileExistsError:

@@ -679,7 +679,16 @@ class Subscription(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    email: Mapped[str] = mapped_column(String(254), index=True)
+    email: Mapped[str | None] = mapped_column(String(254), index=True, comment="NULL for a chat channel")
+    channel: Mapped[str] = mapped_column(
+        String(16), default="email", server_default="email", comment="email, wecom, dingtalk or webhook"
+    )
+    channel_secret: Mapped[str | None] = mapped_column(
+        Text, comment="chat channel: its URL and signing secret, encrypted (Fernet)"
+    )
+    channel_label: Mapped[str | None] = mapped_column(
+        String(200), comment="chat channel as shown: host and the last 4 characters of its key"
+    )
     plan_codes: Mapped[list[Any]] = mapped_column(default=list)
     region_codes: Mapped[list[Any]] = mapped_column(default=list)
     indicator_codes: Mapped[list[Any]] = mapped_column(default=list)
@@ -711,6 +720,12 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(
+        String(16), default="email", server_default="email", comment="email, wecom, dingtalk or webhook"
+    )
+    destination: Mapped[str | None] = mapped_column(
+        Text, comment="chat channel: the URL and signing secret it goes to, encrypted (Fernet)"
+    )
 
 
 class DeliveryLog(Base):
@@ -721,6 +736,9 @@ class DeliveryLog(Base):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     outcome: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str | None] = mapped_column(Text)
+    code: Mapped[str | None] = mapped_column(
+        String(40), comment="the platform's answer code (企业微信/钉钉 errcode, HTTP status, SMTP code)"
+    )
 
 
 class ReportingDeadline(Base):

@@ -13,7 +13,7 @@ import datetime as dt
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -25,6 +25,7 @@ from service.domain.statuses import WORST_FIRST, Status
 from service.domain.texts import DIGEST_TEXTS as TEXTS
 from service.domain.vintage import is_current
 from service.domain.wording import progress_shown, target_words
+from service.notify.channels import CHAT_CHANNELS
 from service.notify.outbox import enqueue
 from service.notify.render import (
     CADENCE_WORDS,
@@ -53,6 +54,7 @@ class Digest:
     html: str
     changes: int
     targets: int
+    context: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # for chat messages
 
 
 class Names:
@@ -292,7 +294,7 @@ def compose_digest(view: RunView, sub: Subscription, before: ReportRun | None, s
         "unsubscribe_url": unsubscribe_url(settings, sub), "subscription_id": sub.id, "base_url": base,
     }  # fmt: skip
     return Digest(subject, render("digest.txt", **context), render("digest.html", **context), len(items),
-                  len(records))  # fmt: skip
+                  len(records), context)  # fmt: skip
 
 
 def digest_headers(settings: Settings, sub: Subscription) -> dict[str, str]:
@@ -306,6 +308,15 @@ def digest_headers(settings: Settings, sub: Subscription) -> dict[str, str]:
 
 def _queue(session: Session, sub: Subscription, run: ReportRun, digest: Digest, key: str, settings: Settings,
            now: dt.datetime) -> bool:  # fmt: skip
+    if sub.channel in CHAT_CHANNELS:
+        from service.notify.chat import digest_text, enqueue_chat
+
+        if enqueue_chat(session, sub, digest_text(digest.context), key=key, now=now) is None:
+            return False
+        sub.last_run_id = run.id
+        sub.last_sent_at = now
+        return True
+    assert sub.email is not None
     queued = enqueue(session, key=key, to=sub.email, subject=digest.subject, text=digest.text, html=digest.html,
                      settings=settings, now=now, headers=digest_headers(settings, sub), subscription_id=sub.id)  # fmt: skip
     if queued is None:

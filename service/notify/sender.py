@@ -24,7 +24,7 @@ from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
@@ -32,6 +32,9 @@ from sqlalchemy.orm import Session
 from service.config import Settings
 from service.db.models import DeliveryLog, OutboxMessage
 from service.notify.outbox import FAILED, QUEUED, SENDING, SENT, envelope_sender, to_mime
+
+if TYPE_CHECKING:
+    from service.notify.chat_sender import ChatTransport
 
 log = logging.getLogger("yrdmon.mail")
 
@@ -151,9 +154,12 @@ class Claim:
     message_id: int
     attempt: int
     key: str
-    mime: EmailMessage
+    mime: EmailMessage | None  # e-mail
     sender: str
     recipient: str
+    channel: str = "email"
+    body: str | None = None  # chat: the JSON body, fixed when queued
+    destination: str | None = None  # chat: the encrypted URL and secret
 
 
 @dataclass
@@ -219,6 +225,9 @@ def claim(
         ))  # fmt: skip
     message = session.get(OutboxMessage, message_id, populate_existing=True)
     assert message is not None
+    if message.channel != "email":
+        return Claim(message_id, attempt, message.message_key, None, "", message.to_addr, message.channel,
+                     message.body_text, message.destination)  # fmt: skip
     return Claim(message_id, attempt, message.message_key, to_mime(message),
                  envelope_sender(message, settings), message.to_addr)  # fmt: skip
 
@@ -280,7 +289,9 @@ class ClaimKeeper:
             self.renewals += 1
 
 
-def record_sent(session: Session, claimed: Claim, *, now: dt.datetime, detail: str) -> None:
+def record_sent(
+    session: Session, claimed: Claim, *, now: dt.datetime, detail: str, code: str | None = None
+) -> None:
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == claimed.message_id, OutboxMessage.status != SENT)
@@ -288,7 +299,7 @@ def record_sent(session: Session, claimed: Claim, *, now: dt.datetime, detail: s
         .execution_options(synchronize_session=False)
     )
     session.add(DeliveryLog(message_id=claimed.message_id, at=now, outcome="sent",
-                            detail=f"attempt {claimed.attempt}: {detail}"))  # fmt: skip
+                            detail=f"attempt {claimed.attempt}: {detail}", code=code))  # fmt: skip
 
 
 def record_failure(
@@ -299,6 +310,7 @@ def record_failure(
     error: str,
     permanent: bool,
     policy: DeliveryPolicy,
+    code: str | None = None,
 ) -> str:
     """Put the message back in the queue after its back-off, or give up on it; returns the outcome."""
     give_up = permanent or claimed.attempt >= policy.max_attempts
@@ -322,7 +334,7 @@ def record_failure(
         .execution_options(synchronize_session=False)
     )
     outcome = "failed" if give_up else "deferred"
-    session.add(DeliveryLog(message_id=claimed.message_id, at=now, outcome=outcome, detail=detail))
+    session.add(DeliveryLog(message_id=claimed.message_id, at=now, outcome=outcome, detail=detail, code=code))
     return outcome
 
 
@@ -334,43 +346,74 @@ def deliver_due(
     clock: Clock,
     policy: DeliveryPolicy = DeliveryPolicy(),
     only: Collection[int] | None = None,
+    chat: ChatTransport | None = None,
 ) -> DeliveryReport:
-    """Deliver one batch of due messages. ``unit()`` opens one committed transaction.
+    """Deliver one batch of due messages (e-mail by SMTP, chat messages by ``chat``, made here when not
+    given). ``unit()`` opens one committed transaction.
 
-    Once the server proves unreachable in a batch the remaining messages are not tried again (each
-    still records a deferred attempt with its back-off), so an outage costs one connect timeout.
+    Once the SMTP server, or a chat host, proves unreachable in a batch, the remaining messages for it
+    are not tried again (each still records a deferred attempt with its back-off), so an outage costs
+    one connect timeout.
     """
+    from service.notify.chat_sender import ChatError, ChatTransport
+
     report = DeliveryReport()
     with unit() as session:
         ids = due_message_ids(session, clock(), policy.batch_size, only)
     unreachable: str | None = None
-    for message_id in ids:
-        with unit() as session:
-            claimed = claim(session, message_id, settings, now=clock(), policy=policy)
-        if claimed is None:
-            report.skipped += 1
-            continue
-        try:
-            if unreachable is not None:
-                raise SmtpUnavailable(f"not tried: {unreachable}")
-            with ClaimKeeper(unit, claimed, clock=clock, policy=policy):
-                detail = transport.send(claimed.mime, claimed.sender, claimed.recipient)
-        except Exception as exc:
-            permanent, error = classify(exc)
-            if isinstance(exc, SmtpUnavailable) and unreachable is None:
-                unreachable = error
+    chat_down: dict[str, ChatError] = {}  # by destination: a host that did not answer in this batch
+    own_chat = chat is None
+    chat = chat or ChatTransport(settings)
+    try:
+        for message_id in ids:
             with unit() as session:
-                outcome = record_failure(session, claimed, now=clock(), error=error, permanent=permanent,
-                                         policy=policy)  # fmt: skip
-            log.warning("message %s (%s) %s: %s", message_id, claimed.key, outcome, error)
-            if outcome == "failed":
-                report.failed += 1
+                claimed = claim(session, message_id, settings, now=clock(), policy=policy)
+            if claimed is None:
+                report.skipped += 1
+                continue
+            code: str | None = None
+            try:
+                if claimed.channel != "email":
+                    down = chat_down.get(claimed.destination or "")
+                    if down is not None:
+                        raise ChatError(f"not tried: {down}", permanent=False, zh=down.zh, unreachable=True)
+                    try:
+                        with ClaimKeeper(unit, claimed, clock=clock, policy=policy):
+                            result = chat.send(claimed.channel, claimed.destination, claimed.body or "",
+                                               claimed.key)  # fmt: skip
+                    except ChatError as exc:
+                        if exc.unreachable:
+                            chat_down[claimed.destination or ""] = exc
+                        raise
+                    detail, code = result.detail, result.code
+                else:
+                    if unreachable is not None:
+                        raise SmtpUnavailable(f"not tried: {unreachable}")
+                    assert claimed.mime is not None
+                    with ClaimKeeper(unit, claimed, clock=clock, policy=policy):
+                        detail = transport.send(claimed.mime, claimed.sender, claimed.recipient)
+            except Exception as exc:
+                if isinstance(exc, ChatError):
+                    permanent, error, code = exc.permanent, str(exc), exc.code
+                else:
+                    permanent, error = classify(exc)
+                if isinstance(exc, SmtpUnavailable) and unreachable is None:
+                    unreachable = error
+                with unit() as session:
+                    outcome = record_failure(session, claimed, now=clock(), error=error, permanent=permanent,
+                                             policy=policy, code=code)  # fmt: skip
+                log.warning("message %s (%s) %s: %s", message_id, claimed.key, outcome, error)
+                if outcome == "failed":
+                    report.failed += 1
+                else:
+                    report.deferred += 1
             else:
-                report.deferred += 1
-        else:
-            with unit() as session:
-                record_sent(session, claimed, now=clock(), detail=detail)
-            report.sent += 1
+                with unit() as session:
+                    record_sent(session, claimed, now=clock(), detail=detail, code=code)
+                report.sent += 1
+    finally:
+        if own_chat:
+            chat.close()
     return report
 
 

@@ -34,6 +34,7 @@ from service.db.models import (
     WritePath,
 )
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from service.notify.channels import EMAIL
 from service.notify.outbox import CANCELLED, QUEUED
 from service.reports.queries import latest_finished_run
 
@@ -53,6 +54,9 @@ class SubscriptionRequest:
     cadence: str = "after_run"
     language: str = "zh"
     username: str | None = None  # administrators: the account the subscription belongs to
+    channel: str = "email"  # or wecom, dingtalk, webhook (service/notify/channels.py)
+    url: str | None = field(default=None, repr=False)  # chat channel: the robot's or webhook's URL
+    secret: str | None = field(default=None, repr=False)  # 钉钉 加签 or webhook signing secret
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,7 @@ def _audit(session: Session, actor: User | None, path: WritePath, action: str, s
 
 def _snapshot(sub: Subscription) -> dict[str, Any]:
     return {
-        "email": sub.email, "plan_codes": sub.plan_codes, "region_codes": sub.region_codes,
+        "email": sub.email, "channel": sub.channel, "destination": sub.channel_label, "plan_codes": sub.plan_codes, "region_codes": sub.region_codes,
         "indicator_codes": sub.indicator_codes, "cadence": sub.cadence, "language": sub.language,
         "active": sub.active, "user_id": sub.user_id,
     }  # fmt: skip
@@ -149,9 +153,13 @@ def create_subscription(
     *,
     now: dt.datetime,
     path: WritePath = WritePath.API,
+    settings: Settings | None = None,
 ) -> Subscription:
-    """Subscribe an address. ``actor`` None is the operator at the command line (like an administrator)."""
+    """Subscribe an address, or a chat channel (``settings`` needed: its key encrypts the channel's URL).
+    ``actor`` None is the operator at the command line (like an administrator)."""
     is_admin = actor is None or actor.role is Role.ADMIN
+    if req.channel != EMAIL:
+        return _create_chat(session, actor, req, now=now, path=path, settings=settings)
     owner: User | None = None
     if req.username:
         if not is_admin:
@@ -199,6 +207,59 @@ def create_subscription(
         user_id=owner.id if owner else None, email=email, plan_codes=plans, region_codes=regions,
         indicator_codes=indicators, organisation_codes=organisations or None, cadence=req.cadence, language=req.language, active=True, created_at=now,
         last_run_id=latest,
+    )  # fmt: skip
+    session.add(sub)
+    session.flush()
+    _audit(session, actor, path, "subscribe", sub, None, _snapshot(sub), now)
+    return sub
+
+
+def _create_chat(session: Session, actor: User | None, req: SubscriptionRequest, *, now: dt.datetime,
+                 path: WritePath, settings: Settings | None) -> Subscription:  # fmt: skip
+    """A chat channel belongs to a person (its owner gets their reminders and review notices there too);
+    anyone may add one for themselves, administrators for anyone or for no account."""
+    from service.notify import channels
+
+    if settings is None:
+        raise ValueError("settings are needed to store a chat channel")
+    owner: User | None = actor
+    if req.username:
+        if actor is not None and actor.role is not Role.ADMIN:
+            raise Forbidden("只有管理员可以为其他用户订阅", "only administrators can subscribe other users")
+        owner = session.scalar(select(User).where(User.username == req.username))
+        if owner is None:
+            raise NotFound(f"用户 {req.username} 不存在", f"user {req.username!r} does not exist")
+    dest = channels.validate(req.channel, req.url, req.secret, settings)
+    plans, regions, indicators = _resolve(session, req)
+    from service.domain.assignments import find_organisation
+
+    organisations = list(dict.fromkeys(find_organisation(session, c).code for c in req.organisation_codes))
+    scope = Scope(frozenset(plans), frozenset(regions), frozenset(indicators), frozenset(organisations))
+    label = channels.label(dest)
+    for other in session.scalars(
+        select(Subscription).where(
+            Subscription.channel == req.channel, Subscription.channel_label == label,
+            Subscription.active.is_(True), Subscription.cadence == req.cadence,
+            Subscription.language == req.language,
+        )
+    ):  # fmt: skip
+        try:
+            same_url = (
+                other.channel_secret is not None
+                and channels.unseal(other.channel_secret, settings).url == dest.url
+            )
+        except channels.SealBroken:
+            same_url = False
+        if same_url and Scope.of(other) == scope:
+            raise Conflict(f"该渠道已有相同的订阅（编号 {other.id}）",
+                           f"this channel already has the same subscription (id {other.id})")  # fmt: skip
+    current = latest_finished_run(session)
+    sub = Subscription(
+        user_id=owner.id if owner else None, email=None, channel=req.channel,
+        channel_secret=channels.seal(dest, settings), channel_label=label, plan_codes=plans,
+        region_codes=regions, indicator_codes=indicators, organisation_codes=organisations or None,
+        cadence=req.cadence, language=req.language, active=True, created_at=now,
+        last_run_id=current.id if current is not None else None,
     )  # fmt: skip
     session.add(sub)
     session.flush()
@@ -262,8 +323,12 @@ def _mac(key: bytes, sub_id: int, email: str) -> str:
     return base64.urlsafe_b64encode(digest[:18]).decode()
 
 
+def _addressee(sub: Subscription) -> str:
+    return sub.email or f"{sub.channel}:{sub.channel_label or ''}"
+
+
 def unsubscribe_token(settings: Settings, sub: Subscription) -> str:
-    return f"{sub.id}.{_mac(secret_key(settings), sub.id, sub.email)}"
+    return f"{sub.id}.{_mac(secret_key(settings), sub.id, _addressee(sub))}"
 
 
 def unsubscribe_url(settings: Settings, sub: Subscription) -> str:
@@ -276,7 +341,7 @@ def subscription_for_token(session: Session, settings: Settings, token: str) -> 
     if not sub_id.isdigit() or not mac or len(token) > 100:
         return None
     sub = session.get(Subscription, int(sub_id))
-    if sub is None or not hmac.compare_digest(_mac(secret_key(settings), sub.id, sub.email), mac):
+    if sub is None or not hmac.compare_digest(_mac(secret_key(settings), sub.id, _addressee(sub)), mac):
         return None
     return sub
 
@@ -295,9 +360,33 @@ def unsubscribe(
     return True
 
 
-def subscription_record(sub: Subscription, settings: Settings) -> dict[str, Any]:
+def last_delivery(session: Session, sub: Subscription) -> dict[str, Any] | None:
+    """How the latest finished message to this subscription went (a stopped chat robot shows here)."""
+    row = session.execute(
+        select(OutboxMessage.status, OutboxMessage.sent_at, OutboxMessage.last_error, OutboxMessage.id)
+        .where(OutboxMessage.subscription_id == sub.id, OutboxMessage.status.in_(("sent", "failed")))
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    ).one_or_none()
+    if row is None:
+        return None
+    code = session.scalar(
+        select(DeliveryLog.code)
+        .where(DeliveryLog.message_id == row.id)
+        .order_by(DeliveryLog.id.desc())
+        .limit(1)
+    )
+    return {"status": row.status, "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+            "error": row.last_error if row.status == "failed" else None, "code": code}  # fmt: skip
+
+
+def subscription_record(
+    sub: Subscription, settings: Settings, session: Session | None = None
+) -> dict[str, Any]:
+    """A subscription as the API shows it: a chat channel only by its label, never its URL or secret."""
     return {
-        "id": sub.id, "email": sub.email, "user_id": sub.user_id, "plan_codes": sub.plan_codes,
+        "id": sub.id, "email": sub.email, "channel": sub.channel, "destination": sub.channel_label or sub.email,
+        "last_delivery": last_delivery(session, sub) if session is not None else None, "user_id": sub.user_id, "plan_codes": sub.plan_codes,
         "region_codes": sub.region_codes, "indicator_codes": sub.indicator_codes,
         "organisation_codes": list(sub.organisation_codes or []), "cadence": sub.cadence,
         "language": sub.language, "active": sub.active, "created_at": sub.created_at.isoformat(),
