@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from service.api.deps import CurrentUser, SessionDep
+from service.api.deps import CurrentUser, SessionDep, SideWrites
 from service.config import Settings
 from service.db.models import WritePath
 from service.notify import subscriptions as subs
@@ -46,11 +46,36 @@ class SubscriptionIn(BaseModel):
     cadence: Literal["after_run", "weekly", "monthly"] = "after_run"
     language: Literal["zh", "en"] = "zh"
     user: str | None = Field(None, max_length=80, description="administrators: the account it belongs to")
+    channel: Literal["email", "wecom", "dingtalk", "webhook"] = Field(
+        "email", description="email, a 企业微信 (wecom) or 钉钉 (dingtalk) group robot, or a signed webhook"
+    )
+    url: str | None = Field(
+        None,
+        max_length=2000,
+        description="chat channel: the robot's webhook URL (with its key); never shown again",
+    )
+    secret: str | None = Field(
+        None,
+        max_length=200,
+        description="钉钉 加签 secret, or the webhook's signing secret; never shown again",
+    )
+
+
+class DeliveryOut(BaseModel):
+    status: str
+    sent_at: str | None
+    error: str | None
+    code: str | None
 
 
 class SubscriptionOut(BaseModel):
     id: int
-    email: str
+    email: str | None
+    channel: str = "email"
+    destination: str | None = Field(
+        None, description="the address, or a chat channel's host and key's last 4"
+    )
+    last_delivery: DeliveryOut | None = None
     user_id: int | None
     plan_codes: list[str]
     region_codes: list[str]
@@ -85,9 +110,10 @@ def create(
     req = subs.SubscriptionRequest(
         email=body.email, plan_codes=body.plan_codes, region_codes=body.region_codes,
         indicator_codes=body.indicator_codes, organisation_codes=body.organisation_codes, cadence=body.cadence, language=body.language, username=body.user,
+        channel=body.channel, url=body.url, secret=body.secret,
     )  # fmt: skip
-    sub = subs.create_subscription(session, user, req, now=_now(), path=WritePath.API)
-    return subs.subscription_record(sub, settings)
+    sub = subs.create_subscription(session, user, req, now=_now(), path=WritePath.API, settings=settings)
+    return subs.subscription_record(sub, settings, session)
 
 
 @router.get(
@@ -102,13 +128,36 @@ def list_subscriptions(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     items, total = subs.visible_subscriptions(session, user, email=email, limit=limit, offset=offset)
-    return {"items": [subs.subscription_record(s, settings) for s in items], "total": total, "limit": limit,
+    return {"items": [subs.subscription_record(s, settings, session) for s in items], "total": total, "limit": limit,
             "offset": offset}  # fmt: skip
 
 
 @router.get("/subscriptions/{sub_id}", response_model=SubscriptionOut, summary="One subscription")
 def show(sub_id: int, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> dict[str, Any]:
-    return subs.subscription_record(subs.get_subscription(session, user, sub_id), settings)
+    return subs.subscription_record(subs.get_subscription(session, user, sub_id), settings, session)
+
+
+class TestOut(BaseModel):
+    delivered: bool
+    status: str = Field(description="sent, or failed (a test message is tried once)")
+    code: str | None = Field(description="the platform's answer code: errcode, HTTP status")
+    zh: str
+    en: str
+    message_id: int
+
+
+@router.post(
+    "/subscriptions/{sub_id}/test",
+    response_model=TestOut,
+    summary="Send a test message to the subscription's channel now; the platform's answer in words",
+)
+def test_message(
+    sub_id: int, session: SessionDep, user: CurrentUser, settings: SettingsDep, side_writes: SideWrites
+) -> dict[str, Any]:
+    from service.notify.probe import send_test_message
+
+    subs.get_subscription(session, user, sub_id)  # 404 / 403 before anything is queued
+    return send_test_message(side_writes, user, sub_id, settings, now=_now()).record()
 
 
 @router.delete("/subscriptions/{sub_id}", status_code=204, summary="Delete a subscription")

@@ -30,37 +30,94 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+class Channel(StrEnum):
+    email = "email"
+    wecom = "wecom"
+    dingtalk = "dingtalk"
+    webhook = "webhook"
+
+
 @subscriptions_app.command("add")
 def subscriptions_add(
-    email: Annotated[str, typer.Argument(help="the address the digests go to")],
+    email: Annotated[
+        str | None, typer.Argument(help="the address the digests go to (e-mail channel)")
+    ] = None,
     plan: Annotated[list[str] | None, typer.Option(help="plan code (repeatable; none: every plan)")] = None,
     region: Annotated[list[str] | None, typer.Option(help="region code or name (repeatable)")] = None,
     indicator: Annotated[list[str] | None, typer.Option(help="indicator code (repeatable)")] = None,
     cadence: Annotated[Cadence, typer.Option(help="after_run, weekly or monthly")] = Cadence.after_run,
     language: Annotated[Language, typer.Option(help="zh or en")] = Language.zh,
     user: Annotated[str | None, typer.Option(help="the user account it belongs to")] = None,
+    channel: Annotated[
+        Channel, typer.Option(help="email, wecom (企业微信 robot), dingtalk (钉钉 robot) or webhook")
+    ] = Channel.email,
+    url_env: Annotated[
+        str | None,
+        typer.Option(help="chat channel: read its URL from this environment variable (else it is asked for)"),
+    ] = None,
+    secret_env: Annotated[
+        str | None,
+        typer.Option(
+            help="钉钉 加签 / webhook secret: read it from this environment variable (else asked for)"
+        ),
+    ] = None,
 ) -> None:
-    """Subscribe an address to progress digests."""
+    """Subscribe an address, or a chat channel, to progress digests.
+
+    A chat channel's URL and secret are asked for without echo (or read from the environment variables
+    named), never taken as arguments: arguments stay in the shell's history and the process list."""
+    import os
+
     from service import cli
     from service.db.session import make_sessionmaker, transaction
     from service.domain.errors import DomainError
     from service.notify.subscriptions import SubscriptionRequest, create_subscription, unsubscribe_url
 
+    url = secret = None
+    if channel is not Channel.email:
+        url = os.environ.get(url_env, "") if url_env else typer.prompt("robot / webhook URL", hide_input=True)
+        if channel is not Channel.wecom:
+            secret = (os.environ.get(secret_env, "") if secret_env else
+                      typer.prompt("signing secret (empty: none)", default="", hide_input=True, show_default=False))  # fmt: skip
     settings = cli.load_settings()
     engine = cli.open_database(settings)
     req = SubscriptionRequest(email=email, plan_codes=plan or [], region_codes=region or [],
                               indicator_codes=indicator or [], cadence=cadence.value, language=language.value,
-                              username=user)  # fmt: skip
+                              username=user, channel=channel.value, url=url, secret=secret)  # fmt: skip
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            sub = create_subscription(session, None, req, now=_now(), path=WritePath.CLI)
+            sub = create_subscription(session, None, req, now=_now(), path=WritePath.CLI, settings=settings)
             link = unsubscribe_url(settings, sub)
+            shown = sub.email or f"{sub.channel} {sub.channel_label}"
     except DomainError as exc:
         cli.fail(exc.en)
     finally:
         engine.dispose()
-    typer.echo(f"subscription {sub.id}: {sub.email}, {sub.cadence}, {sub.language}")
-    typer.echo(f"unsubscribe link: {link}")
+    typer.echo(f"subscription {sub.id}: {shown}, {sub.cadence}, {sub.language}")
+    if sub.email:
+        typer.echo(f"unsubscribe link: {link}")
+
+
+@subscriptions_app.command("test")
+def subscriptions_test(sub_id: Annotated[int, typer.Argument(help="subscription id")]) -> None:
+    """Send a test message to a subscription's channel now and say what the platform answered."""
+    from service import cli
+    from service.db.session import make_sessionmaker, transaction
+    from service.domain.errors import DomainError
+    from service.notify.probe import send_test_message
+
+    settings = cli.load_settings()
+    engine = cli.open_database(settings)
+    sessions = make_sessionmaker(engine)
+    try:
+        outcome = send_test_message(lambda: transaction(sessions), None, sub_id, settings, now=_now())
+    except DomainError as exc:
+        cli.fail(exc.en)
+    finally:
+        engine.dispose()
+    if not outcome.delivered:
+        cli.fail(f"test message to subscription {sub_id} not delivered: {outcome.en} / {outcome.zh}")
+    typer.echo(f"test message to subscription {sub_id} delivered: {outcome.en} / {outcome.zh}")
 
 
 @subscriptions_app.command("list")
@@ -91,8 +148,9 @@ def subscriptions_list(
         )
         state = "active" if s.active else "unsubscribed"
         last = s.last_sent_at.isoformat(timespec="minutes") if s.last_sent_at else "never"
+        where = s.email or f"{s.channel} {s.channel_label}"
         typer.echo(
-            f"{s.id}\t{s.email}\t{s.cadence}\t{s.language}\t{state}\tlast {last}\t{scope or 'everything'}"
+            f"{s.id}\t{where}\t{s.cadence}\t{s.language}\t{state}\tlast {last}\t{scope or 'everything'}"
         )
     typer.echo(f"{total} subscription(s)", err=True)
 

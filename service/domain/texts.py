@@ -361,6 +361,23 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pick_hint": ("输入名称或代码查找，每格一个，留空为全部", "type a name or code to search, one per box; empty = all"),
     "pick_region": ("选择地区", "Choose a region"),
     "pick_indicator": ("选择指标", "Choose an indicator"),
+    # chat channels
+    "channel": ("接收渠道", "Channel"),
+    "channel_email": ("电子邮件", "E-mail"),
+    "channel_wecom": ("企业微信群机器人", "WeCom group robot"),
+    "channel_dingtalk": ("钉钉群机器人", "DingTalk group robot"),
+    "channel_webhook": ("Webhook（本单位系统）", "Webhook (your own system)"),
+    "channel_url": ("机器人或 Webhook 地址", "Robot or webhook URL"),
+    "channel_url_hint": ("企业微信、钉钉：在群设置→群机器人中复制完整的 Webhook 地址；保存后不再显示",
+                         "WeCom, DingTalk: copy the whole webhook URL from the group's robot settings; not shown again once saved"),
+    "channel_secret": ("签名密钥", "Signing secret"),
+    "channel_secret_hint": ("钉钉启用“加签”时填写（SEC 开头）；Webhook 必填，至少 16 个字符；企业微信留空；保存后不再显示",
+                            "DingTalk with 加签 (starts with SEC); required for a webhook, at least 16 characters; empty for WeCom; not shown again once saved"),
+    "channel_email_hint": ("仅“电子邮件”渠道使用", "for the e-mail channel only"),
+    "send_test": ("发送测试消息", "Send a test message"),
+    "test_delivered": ("测试消息已送达：{words}", "Test message delivered: {words}"),
+    "test_failed": ("测试消息未送达：{words}", "Test message not delivered: {words}"),
+    "delivery_failed": ("最近一次发送失败，已停止重试：{error}", "The last message failed and is not retried: {error}"),
 }  # fmt: skip
 
 

@@ -196,3 +196,25 @@ def _scrub(text: str, dest: Destination) -> str:
         if value and len(value) >= 4:
             text = text.replace(value, "****")
     return text
+
+
+def explain(channel: str, code: str | None, error: str | None, delivered: bool) -> tuple[str, str]:
+    """A delivery's outcome in words (zh, en), from the platform's code as logged."""
+    name_zh, name_en = NAMES.get(channel, (channel, channel))
+    if channel in (WECOM, DINGTALK) and code is not None and code.lstrip("-").isdigit():
+        table = WECOM_CODES if channel == WECOM else DINGTALK_CODES
+        if int(code) in table:
+            _, zh, en = table[int(code)]
+            return (f"{zh}（错误码 {code}）", f"{en} (errcode {code})") if code != "0" else (zh, en)
+    if delivered:
+        if channel == WEBHOOK:
+            return f"对方系统已接收（HTTP {code}）", f"accepted by the receiving system (HTTP {code})"
+        if channel == "email":
+            return "邮件服务器已接收", "accepted by the mail server"
+        return f"{name_zh}已接收", f"accepted by the {name_en}"
+    if code is not None and code.isdigit() and len(code) == 3:
+        return (
+            f"{name_zh}返回 HTTP {code}：{error or ''}",
+            f"the {name_en} answered HTTP {code}: {error or ''}",
+        )
+    return f"未送达（{name_zh}）：{error or ''}", f"not delivered ({name_en}): {error or ''}"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -40,6 +40,7 @@ from service.domain.regions import zone_members
 from service.domain.review import policy
 from service.domain.texts import REMINDER_TEXTS as TEXTS
 from service.domain.vintage import Vintage
+from service.notify.chat import ChatText, md, notice_text, queue_to_chats
 from service.notify.digest import CHINA
 from service.notify.outbox import enqueue
 from service.notify.render import bar_width, lang_of, render
@@ -215,6 +216,47 @@ def _pick_name(pair: tuple[str, str], lang: str) -> str:
     return pair[0] if lang == "zh" else pair[1]
 
 
+Rows = Callable[[Iterable[int], str], list[dict[str, str]]]
+
+
+def reminder_chat(
+    ask: RegionAsk, region: Region, today: dt.date, base: str, rows: Rows
+) -> Callable[[str], ChatText]:
+    """A data-due reminder or overdue notice for a chat channel, in the channel's language."""
+
+    def build(lang: str) -> ChatText:
+        t = TEXTS[lang]
+        fields = {"region": _pick_name((region.name_zh, region.name_en), lang), "year": ask.year,
+                  "due": ask.due.isoformat(), "n": len(ask.missing)}  # fmt: skip
+        intro = t[f"{ask.phase}_intro"].format(**fields, days=abs((ask.due - today).days))
+        items = [
+            f"{md(r['name'])}{t['colon']}{md(r['unit'])}" if r["unit"] else md(r["name"])
+            for r in rows(ask.missing, lang)
+        ]
+        return notice_text(ask.phase, lang, t[f"{ask.phase}_subject"].format(**fields), [md(intro)], items,
+                           f"{base}/entry?lang={lang}", data={"region": region.code, "year": ask.year,
+                           "due": ask.due.isoformat(), "missing": len(ask.missing)})  # fmt: skip
+
+    return build
+
+
+def summary_chat(year: int, due: dt.date, done: int, total: int, group: list[RegionAsk], regions: dict[int, Region],
+                 base: str, rows: Rows) -> Callable[[str], ChatText]:  # fmt: skip
+    """The completeness summary for administrators' chat channels: regions, lowest completion first."""
+
+    def build(lang: str) -> ChatText:
+        t = TEXTS[lang]
+        items = []
+        for a in sorted(group, key=lambda a: (len(a.expected) - len(a.missing)) / len(a.expected)):
+            name = _pick_name((regions[a.region_id].name_zh, regions[a.region_id].name_en), lang)
+            items.append(f"{md(name)}{t['colon']}{len(a.expected) - len(a.missing)}/{len(a.expected)}")
+        title = t["summary_subject"].format(year=year, due=due.isoformat(), done=done, total=total)
+        return notice_text("completeness", lang, title, [md(t["summary_intro"].format(year=year, due=due.isoformat()))],
+                           items, f"{base}/?lang={lang}", data={"year": year, "received": done, "expected": total})  # fmt: skip
+
+    return build
+
+
 def queue_reminders(session: Session, settings: Settings, *, now: dt.datetime) -> ReminderReport:
     """Queue the day's data-due reminders, overdue notices and completeness summaries; flushes only."""
     report = ReminderReport()
@@ -261,6 +303,8 @@ def queue_reminders(session: Session, settings: Settings, *, now: dt.datetime) -
             key = f"reminder:{ask.phase}:{region.code}:{ask.year}:{ask.due.isoformat()}:{user.id}"
             queued = enqueue(session, key=key, to=user.email, subject=subject, text=render("reminder.txt", **context),
                              html=render("reminder.html", **context), settings=settings, now=now)  # fmt: skip
+            report.keys += queue_to_chats(session, user.id, key, reminder_chat(ask, region, today, base, indicator_rows),
+                                          now=now)  # fmt: skip
             if queued is not None:
                 report.keys.append(key)
                 if ask.phase == "due":
@@ -302,6 +346,8 @@ def queue_reminders(session: Session, settings: Settings, *, now: dt.datetime) -
             key = f"completeness:{year}:{due.isoformat()}:{user.id}"
             queued = enqueue(session, key=key, to=user.email, subject=subject, text=render("completeness.txt", **context),
                              html=render("completeness.html", **context), settings=settings, now=now)  # fmt: skip
+            report.keys += queue_to_chats(session, user.id, key, summary_chat(year, due, done, total, group, regions, base, indicator_rows),
+                                          now=now)  # fmt: skip
             if queued is not None:
                 report.keys.append(key)
                 report.summaries += 1

@@ -22,6 +22,7 @@ from service.db.models import (
     User,
 )
 from service.domain import review
+from service.notify.chat import ChatText, md, notice_text, queue_to_chats
 from service.notify.outbox import enqueue
 
 
@@ -68,9 +69,30 @@ def queue_returned(
         f"{escape(who)}. Reviewer's comment: {escape(comment)}</p>"
         f'<p><a href="{escape(link)}">{escape(link)}</a></p>'
     )
+    key = f"review-returned:{step.id}"
+
+    def chat(lang: str) -> ChatText:
+        zh = lang == "zh"
+        region, indicator = (reg.name_zh, ind.name_zh) if zh else (reg.name_en, ind.name_en)
+        title = (
+            f"【{kind_zh}】{reg.name_zh}{obs.period}年{ind.name_zh}"
+            if zh
+            else f"[{kind_en}] {ind.name_en}, {reg.name_en} {obs.period}"
+        )
+        lines = (
+            [f"{md(region)}{obs.period}年{md(indicator)}（{md(value)}）已被{md(who)}退回。", f"**退回意见**：{md(comment) or '—'}",
+             "请更正后重新报送，或说明数值无误后重新报送。"]
+            if zh
+            else [f"{md(indicator)} for {md(region)}, {obs.period} ({md(value)}) was returned by {md(who)}.",
+                  f"**Reviewer's comment**: {md(comment) or '—'}",
+                  "Please correct it and submit it again, or resubmit it with an explanation of why it is right."]
+        )  # fmt: skip
+        return notice_text("returned", lang, title, lines, [], link,
+                           data={"observation_id": obs.id, "indicator": ind.code, "region": reg.code, "year": obs.period})  # fmt: skip
+
+    queue_to_chats(session, editor.id, key, chat, now=now)
     return enqueue(
-        session, key=f"review-returned:{step.id}", to=editor.email, subject=subject, text=text, html=html,
-        settings=settings, now=now,
+        session, key=key, to=editor.email, subject=subject, text=text, html=html, settings=settings, now=now,
     )  # fmt: skip
 
 
@@ -105,8 +127,18 @@ def queue_reviewer_digests(session: Session, *, settings: Settings, now: dt.date
             + "".join(f"<li>{escape(z)} / {escape(e)}</li>" for z, e in zip(lines_zh, lines_en, strict=True))
             + f'</ul><p><a href="{escape(link)}">{escape(link)}</a></p>'
         )
+        key = f"review-digest:{person.id}:{now:%Y-%m-%d}"
+
+        def chat(lang: str, n: int = len(items), zh_lines: list[str] = lines_zh, en_lines: list[str] = lines_en,
+                 link: str = link) -> ChatText:  # fmt: skip
+            title = f"【待审核】{n} 条数据" if lang == "zh" else f"{n} figure(s) to review"
+            lines = [f"您有 {n} 条数据待审核：" if lang == "zh" else f"{n} figure(s) await your review:"]
+            shown = [md(x.removeprefix("- ")) for x in (zh_lines if lang == "zh" else en_lines)]
+            return notice_text("review_digest", lang, title, lines, shown, link, data={"waiting": n})
+
+        queue_to_chats(session, person.id, key, chat, now=now)
         message = enqueue(
-            session, key=f"review-digest:{person.id}:{now:%Y-%m-%d}", to=person.email,
+            session, key=key, to=person.email,
             subject=f"【待审核】{len(items)} 条数据 / {len(items)} figure(s) to review", text=text, html=html,
             settings=settings, now=now,
         )  # fmt: skip

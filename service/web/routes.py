@@ -642,11 +642,15 @@ async def upload_submit(request: Request, session: SessionDep, lang: Lang, user:
 
 
 def _subscription_page(request: Request, session: Session, lang: str, user: User, status_code: int = 200,
-                       error: str | None = None, kept: dict[str, Any] | None = None) -> HTMLResponse:  # fmt: skip
-    from service.notify.subscriptions import visible_subscriptions
+                       error: str | None = None, kept: dict[str, Any] | None = None, notice: Any = None) -> HTMLResponse:  # fmt: skip
+    from service.notify.subscriptions import last_delivery, visible_subscriptions
 
     subs, _ = visible_subscriptions(session, user)
+    failures = {
+        s.id: d["error"] for s in subs if (d := last_delivery(session, s)) and d["status"] == "failed"
+    }
     return render(request, "subscriptions.html", lang, user, status_code=status_code, subs=subs, error=error,
+                  notice=notice, failures=failures,
                   plans=session.scalars(select(Plan).order_by(Plan.code)).all(), kept=kept or {},
                   **forms.subscription_choices(session, lang))  # fmt: skip
 
@@ -659,7 +663,8 @@ def subscriptions_page(request: Request, session: SessionDep, lang: Lang, user: 
 
 
 @router.post("/subscriptions", response_class=HTMLResponse)
-async def subscriptions_submit(request: Request, session: SessionDep, lang: Lang, user: WebUser) -> Response:
+async def subscriptions_submit(request: Request, session: SessionDep, lang: Lang, user: WebUser,
+                               side_writes: SideWrites) -> Response:  # fmt: skip
     from service.notify.subscriptions import SubscriptionRequest, create_subscription, delete_subscription
 
     if user is None:
@@ -682,21 +687,33 @@ async def subscriptions_submit(request: Request, session: SessionDep, lang: Lang
         )
 
     try:
+        if form.get("test"):
+            from service.notify.probe import send_test_message
+            from service.notify.subscriptions import get_subscription
+
+            sub_id = int(str(form.get("test")))
+            get_subscription(session, user, sub_id)  # 404 / 403 before anything is queued
+            outcome = send_test_message(side_writes, user, sub_id, request.app.state.settings, now=now)
+            return _subscription_page(request, session, lang, user, notice=outcome)
         if form.get("delete"):
             delete_subscription(session, user, int(str(form.get("delete"))), now=now, path=WritePath.WEB)
         else:
+            channel = str(form.get("channel") or "email")
             create_subscription(session, user, SubscriptionRequest(
-                email=str(form.get("email") or "") or None, plan_codes=[str(p) for p in form.getlist("plan") if p],
+                email=(str(form.get("email") or "") or None) if channel == "email" else None,
+                plan_codes=[str(p) for p in form.getlist("plan") if p],
                 region_codes=codes("region", resolver.regions), indicator_codes=codes("indicator", resolver.indicators),
                 cadence=str(form.get("cadence") or "after_run"), language=str(form.get("language") or "zh"),
-            ), now=now, path=WritePath.WEB)  # fmt: skip
+                channel=channel, url=str(form.get("url") or "") or None, secret=str(form.get("secret") or "") or None,
+            ), now=now, path=WritePath.WEB, settings=request.app.state.settings)  # fmt: skip
     except (DomainError, ValueError) as exc:
         message = (exc.zh if lang == "zh" else exc.en) if isinstance(exc, DomainError) else str(exc)
         session.rollback()
         kept = {"email": str(form.get("email") or ""), "plans": [str(p) for p in form.getlist("plan")],
                 "regions": [str(v) for v in form.getlist("region") if str(v).strip()],
                 "indicators": [str(v) for v in form.getlist("indicator") if str(v).strip()],
-                "cadence": str(form.get("cadence") or ""), "language": str(form.get("language") or "")}  # fmt: skip
+                "cadence": str(form.get("cadence") or ""), "language": str(form.get("language") or ""),
+                "channel": str(form.get("channel") or "")}  # never the URL or secret: entered again  # fmt: skip
         return _subscription_page(request, session, lang, user, status_code=422, error=message, kept=kept)
     return RedirectResponse(f"/subscriptions?lang={lang}", status_code=303)
 
