@@ -1,0 +1,535 @@
+"""Chat channels (issue 20): 企业微信 / 钉钉 group robots and signed webhooks, against a real HTTP server on
+loopback that plays each platform (tests/chat_platforms.py): the body formats and the 钉钉 signature as the
+platforms document them, their success and error codes, an outage, and a sender killed mid-batch; the
+channel's URL and secret are never shown again, in no page, API answer or log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import re
+import signal
+import stat
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from fastapi.testclient import TestClient
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.config import PROJECT_ROOT, Settings
+from service.db.models import AuditEntry, DeliveryLog, OutboxMessage, ReportRun, Subscription
+from service.db.session import transaction
+from service.domain.errors import Invalid
+from service.notify import channels
+from service.notify.chat import MAX_BYTES, ChatText, Items, enqueue_chat, fit, md
+from service.notify.chat_sender import dingtalk_sign
+from service.notify.sender import DeliveryPolicy, SmtpTransport, deliver_due
+from service.notify.subscriptions import SubscriptionRequest, create_subscription, subscription_record
+from tests.chat_platforms import Platform
+from tests.conftest import client_for
+from tests.factories import create_user
+from tests.pgcluster import free_port
+from tests.test_cli import YRDMON
+from tests.test_notify_delivery import outbox, outbox_db  # noqa: F401  (fixtures)
+
+T0 = dt.datetime(2026, 6, 1, 1, 0, tzinfo=dt.UTC)
+FAST = DeliveryPolicy(
+    backoff_base=dt.timedelta(minutes=1), backoff_cap=dt.timedelta(minutes=10), max_attempts=5
+)
+CHANNEL_KEY = Fernet.generate_key().decode()
+WECOM_KEY = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
+DING_TOKEN = "b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2"
+DING_SECRET = "SECf00dfeedfacecafebeef0123456789abcdef0123456789abcdef0123456789"
+HOOK_SECRET = "office-system-shared-secret-7Qx9"
+SECRETS = (WECOM_KEY, DING_TOKEN, DING_SECRET, HOOK_SECRET)
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+
+
+def chat_settings(**extra: Any) -> Settings:
+    values: dict[str, Any] = {
+        "secret_key": "chat-test-key", "channel_key": CHANNEL_KEY, "chat_relay_hosts": "127.0.0.1",
+        "base_url": "https://yrdmon.test", "smtp_host": "127.0.0.1", "smtp_port": 1,
+        "mail_from": "规划目标监测 <yrdmon@yrdmon.test>", "chat_timeout_seconds": 5,
+    }  # fmt: skip
+    return Settings(**{**values, **extra})
+
+
+def subscribe(session: Session, channel: str, url: str, secret: str | None = None, **kw: Any) -> Subscription:
+    return create_subscription(session, None, SubscriptionRequest(channel=channel, url=url, secret=secret, **kw),
+                               now=T0, settings=chat_settings())  # fmt: skip
+
+
+def message(n: int, lang: str = "zh") -> ChatText:
+    title = f"规划目标监测 · 测试 {n}" if lang == "zh" else f"Plan-target monitoring · test {n}"
+    return ChatText("digest", title, (f"### {title}", f"第 {n} 条"), "https://yrdmon.test/", lang, {"n": n})
+
+
+# --- entering a channel --------------------------------------------------------------------------
+
+
+def test_a_channel_is_checked_when_entered_and_then_shown_only_masked() -> None:
+    s = chat_settings(chat_relay_hosts="")
+    ok = channels.validate(
+        "wecom", f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={WECOM_KEY}", None, s
+    )
+    assert channels.label(ok) == "qyapi.weixin.qq.com …5aaa"
+    ding = channels.validate("dingtalk", f"https://oapi.dingtalk.com/robot/send?access_token={DING_TOKEN}",
+                             DING_SECRET, s)  # fmt: skip
+    assert ding.secret == DING_SECRET and channels.label(ding) == "oapi.dingtalk.com …b1c2"
+    hook = channels.validate("webhook", "https://oa.example.gov.cn/yrdmon/inbox", HOOK_SECRET, s)
+    assert channels.label(hook) == "oa.example.gov.cn …nbox"
+    refused = {
+        "plain http to another host": ("webhook", "http://oa.example.gov.cn/in", HOOK_SECRET),
+        "not the platform's host": ("wecom", f"https://evil.example.com/cgi-bin/webhook/send?key={WECOM_KEY}", None),
+        "no key": ("wecom", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send", None),
+        "no token": ("dingtalk", "https://oapi.dingtalk.com/robot/send?access_token=", None),
+        "a login in the URL": ("webhook", f"https://user:{HOOK_SECRET}@oa.example.gov.cn/in", HOOK_SECRET),
+        "a short webhook secret": ("webhook", "https://oa.example.gov.cn/in", "short"),
+        "no webhook secret": ("webhook", "https://oa.example.gov.cn/in", None),
+        "a secret for WeCom": ("wecom", f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={WECOM_KEY}", "SECx"),
+        "spaces": ("webhook", "https://oa.example.gov.cn/in put", HOOK_SECRET),
+        "no scheme": ("webhook", "oa.example.gov.cn/in", HOOK_SECRET),
+        "another channel": ("sms", "https://oa.example.gov.cn/in", HOOK_SECRET),
+    }  # fmt: skip
+    for why, (channel, url, secret) in refused.items():
+        with pytest.raises(Invalid) as caught:
+            channels.validate(channel, url, secret, s)
+        words = caught.value.zh + caught.value.en
+        assert caught.value.zh and caught.value.en, why
+        for value in SECRETS:  # the error names what is wrong, never repeats the secret
+            assert value not in words, why
+    # a relay host on the intranet, and plain http only to this machine (tests)
+    relay = chat_settings(chat_relay_hosts="robot-relay.gov.internal, 127.0.0.1")
+    channels.validate(
+        "wecom", f"https://robot-relay.gov.internal/cgi-bin/webhook/send?key={WECOM_KEY}", None, relay
+    )
+    channels.validate("wecom", f"http://127.0.0.1:9/cgi-bin/webhook/send?key={WECOM_KEY}", None, relay)
+    with pytest.raises(Invalid, match="https"):
+        channels.validate("wecom", f"http://robot-relay.gov.internal/x?key={WECOM_KEY}", None, relay)
+
+
+def test_secrets_are_encrypted_with_a_key_generated_0600_outside_the_repository(tmp_path: Path) -> None:
+    s = Settings(var_dir=tmp_path / "var")
+    dest = channels.Destination("dingtalk", f"https://oapi.dingtalk.com/robot/send?access_token={DING_TOKEN}",
+                                DING_SECRET)  # fmt: skip
+    sealed = channels.seal(dest, s)
+    key_file = tmp_path / "var" / "channel.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert not any(value in sealed for value in SECRETS)
+    assert channels.unseal(sealed, s) == dest  # the same key file next time
+    with pytest.raises(channels.SealBroken):  # another instance's key cannot read it
+        channels.unseal(sealed, chat_settings())
+
+
+def test_messages_fit_each_platform_and_document_text_cannot_become_markup() -> None:
+    name = '嘉善县 · **加粗** [链接](https://evil.example) <font color="warning">注入</font> `代码`'
+    items = [f"{md(name)} 第{i}项：◆ 略滞后（时间进度 67%，完成进度 50%）" for i in range(400)]
+    for channel in ("wecom", "dingtalk", "webhook"):
+        text = fit(["### 规划目标监测 · 进展摘要", Items("**落后于序时进度的目标（400 项）**", items,
+                                                  lambda shown, total: f"……等{total}项")], channel)  # fmt: skip
+        assert len(text.encode()) <= MAX_BYTES and len(text) <= 5000
+        assert text.endswith("……等400项")
+        shown = text.count("第")
+        assert 10 < shown < 400
+        # one more item would not have fitted: the list is as long as the limit allows
+        longer = "\n".join(text.splitlines()[:-1]) + f"\n- {items[shown]}\n……等400项"
+        assert len(longer.encode()) > MAX_BYTES
+        assert "**加粗**" not in text and "[链接]" not in text and "<font" not in text and "`" not in text
+        assert "＊＊加粗＊＊" in text and "［链接］" in text and "＜font" in text
+
+
+# --- delivery to each platform -------------------------------------------------------------------
+
+
+@pytest.fixture
+def chat_outbox(outbox) -> tuple[str, Any, sessionmaker[Session]]:  # noqa: F811
+    with transaction(outbox[2]) as s:
+        s.execute(update(OutboxMessage).values(subscription_id=None))
+        s.execute(delete(Subscription))
+    return outbox
+
+
+def deliver(sessions: sessionmaker[Session], at: dt.datetime, policy: DeliveryPolicy = FAST) -> Any:
+    settings = chat_settings()
+    transport = SmtpTransport(settings, timeout=5)
+    try:
+        return deliver_due(
+            lambda: transaction(sessions), transport, settings, clock=lambda: at, policy=policy
+        )
+    finally:
+        transport.close()
+
+
+def state(sessions: sessionmaker[Session]) -> dict[str, tuple[str, int, list[tuple[str, str | None]]]]:
+    """key -> (status, attempts, [(log outcome, code)])."""
+    with sessions() as s:
+        out: dict[str, tuple[str, int, list[tuple[str, str | None]]]] = {}
+        for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)):
+            log = [(e.outcome, e.code) for e in s.scalars(
+                select(DeliveryLog).where(DeliveryLog.message_id == m.id).order_by(DeliveryLog.id))]  # fmt: skip
+            out[m.message_key] = (m.status, m.attempts, log)
+        return out
+
+
+def test_each_platform_gets_its_own_format_signed_as_documented(chat_outbox) -> None:
+    _, _, sessions = chat_outbox
+    with Platform(wecom_keys={WECOM_KEY}, dingtalk={DING_TOKEN: DING_SECRET, "unsigned": None},
+                  hooks={"oa": HOOK_SECRET}) as platform:  # fmt: skip
+        with transaction(sessions) as s:
+            subs = [subscribe(s, "wecom", platform.wecom_url(WECOM_KEY)),
+                    subscribe(s, "dingtalk", platform.dingtalk_url(DING_TOKEN), DING_SECRET),
+                    subscribe(s, "dingtalk", platform.dingtalk_url("unsigned"), language="en"),
+                    subscribe(s, "webhook", platform.hook_url("oa"), HOOK_SECRET)]  # fmt: skip
+            for sub in subs:
+                assert (
+                    enqueue_chat(s, sub, message(sub.id, sub.language), key=f"m:{sub.id}", now=T0) is not None
+                )
+                assert (
+                    enqueue_chat(s, sub, message(sub.id), key=f"m:{sub.id}", now=T0) is None
+                )  # once per key
+        report = deliver(sessions, T0)
+        assert (report.sent, report.deferred, report.failed) == (4, 0, 0)
+        (wecom,) = platform.delivered("wecom")
+        assert wecom.body == {
+            "msgtype": "markdown",
+            "markdown": {"content": f"### 规划目标监测 · 测试 {subs[0].id}\n\n第 {subs[0].id} 条"},
+        }
+        signed, unsigned = sorted(platform.delivered("dingtalk"), key=lambda r: r.robot != DING_TOKEN)
+        # 钉钉 加签 as documented: timestamp in ms, sign URL-encoded in the query (checked by the server too)
+        stamp = int(signed.query["timestamp"][0])
+        assert abs(stamp / 1000 - time.time()) < 60
+        assert signed.query["sign"] == [dingtalk_sign(DING_SECRET, stamp)]
+        assert (
+            "sign=" in signed.raw_query and "%" in signed.raw_query.split("sign=")[1]
+        )  # '+', '/', '=' encoded
+        assert signed.body["msgtype"] == "markdown" and signed.body["markdown"]["title"].startswith(
+            "规划目标监测"
+        )
+        assert "timestamp" not in unsigned.query and unsigned.body["markdown"]["title"].startswith(
+            "Plan-target"
+        )
+        (hook,) = platform.delivered("webhook")
+        assert hook.headers["X-Yrdmon-Key"] == f"m:{subs[3].id}" == hook.body["key"]
+        assert hook.headers["X-Yrdmon-Signature"].startswith("sha256=") and hook.body["data"] == {
+            "n": subs[3].id
+        }
+        assert hook.headers["Content-Type"].startswith("application/json")
+    done = state(sessions)
+    assert {v[0] for v in done.values()} == {"sent"}
+    assert done[f"m:{subs[0].id}"][2] == [("sent", "0")] and done[f"m:{subs[3].id}"][2] == [("sent", "200")]
+
+
+def test_rate_limits_are_retried_later_and_a_removed_robot_stops_and_is_reported(chat_outbox) -> None:
+    _, _, sessions = chat_outbox
+    with Platform(wecom_keys={"w-rate", "w-gone", "w-off"}, dingtalk={"d-rate": None, "d-kw": None, "d-off": None},
+                  hooks={"h-busy": HOOK_SECRET, "h-limit": HOOK_SECRET, "h-bad": HOOK_SECRET}) as platform:  # fmt: skip
+        answers: dict[str, tuple[int, Any]] = {
+            "w-rate": (200, {"errcode": 45009, "errmsg": "api freq out of limit"}),
+            "w-gone": (200, {"errcode": 93000, "errmsg": "invalid webhook url"}),
+            "w-off": (200, {"errcode": 40014, "errmsg": "invalid access_token"}),
+            "d-rate": (200, {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"}),
+            "d-kw": (200, {"errcode": 310000, "errmsg": "keywords not in content"}),
+            "d-off": (200, {"errcode": 400102, "errmsg": "robot is disabled"}),
+            "h-busy": (503, {"error": "maintenance"}),
+            "h-limit": (429, {"error": "slow down"}),
+            "h-bad": (400, {"error": "unknown field"}),
+        }
+        for robot, answer in answers.items():
+            platform.script(robot, answer)
+        with transaction(sessions) as s:
+            subs = {}
+            for robot in answers:
+                if robot.startswith("w-"):
+                    sub = subscribe(s, "wecom", platform.wecom_url(robot))
+                elif robot.startswith("d-"):
+                    sub = subscribe(s, "dingtalk", platform.dingtalk_url(robot))
+                else:
+                    sub = subscribe(s, "webhook", platform.hook_url(robot), HOOK_SECRET)
+                subs[robot] = sub.id
+                enqueue_chat(s, sub, message(sub.id), key=robot, now=T0)
+        first = deliver(sessions, T0)
+        assert (first.sent, first.deferred, first.failed) == (0, 4, 5)
+        after = state(sessions)
+        for robot in ("w-rate", "d-rate", "h-busy", "h-limit"):  # later, with back-off
+            assert after[robot][:2] == ("queued", 1) and after[robot][2] == [
+                ("deferred", answers[robot][1].get("errcode", answers[robot][0]).__str__())
+            ]
+        for robot in ("w-gone", "w-off", "d-kw", "d-off", "h-bad"):  # stop: sending again cannot help
+            assert after[robot][:2] == ("failed", 1), robot
+        assert deliver(sessions, T0 + dt.timedelta(seconds=30)).attempted == 0  # backing off
+        second = deliver(sessions, T0 + dt.timedelta(minutes=1))
+        assert second.sent == 4
+    final = state(sessions)
+    for robot in ("w-rate", "d-rate", "h-busy", "h-limit"):
+        assert final[robot][0] == "sent" and [o for o, _ in final[robot][2]] == ["deferred", "sent"]
+    assert len(platform.delivered()) == 4
+    # the stop is reported where people manage the subscription, with the platform's code and words
+    with sessions() as s:
+        gone = subscription_record(s.get(Subscription, subs["w-gone"]), chat_settings(), s)  # type: ignore[arg-type]
+        keyword = subscription_record(s.get(Subscription, subs["d-kw"]), chat_settings(), s)  # type: ignore[arg-type]
+    assert gone["last_delivery"]["status"] == "failed" and gone["last_delivery"]["code"] == "93000"
+    assert "invalid webhook URL" in gone["last_delivery"]["error"]
+    assert keyword["last_delivery"]["code"] == "310000" and "keyword" in keyword["last_delivery"]["error"]
+
+
+def test_with_the_platform_down_messages_wait_with_back_off_then_arrive_once(chat_outbox) -> None:
+    _, _, sessions = chat_outbox
+    platform = Platform(wecom_keys={WECOM_KEY}, dingtalk={DING_TOKEN: DING_SECRET}, hooks={"oa": HOOK_SECRET})
+    platform.port = free_port()  # nothing listens there yet
+    with transaction(sessions) as s:
+        subs = [subscribe(s, "wecom", platform.wecom_url(WECOM_KEY)),
+                subscribe(s, "dingtalk", platform.dingtalk_url(DING_TOKEN), DING_SECRET),
+                subscribe(s, "webhook", platform.hook_url("oa"), HOOK_SECRET)]  # fmt: skip
+        keys = [f"digest:{sub.id}:{n}" for sub in subs for n in range(3)]
+        for sub in subs:
+            for n in range(3):
+                enqueue_chat(s, sub, message(n), key=f"digest:{sub.id}:{n}", now=T0)
+    started = time.monotonic()
+    down = deliver(sessions, T0)
+    assert (down.sent, down.deferred) == (0, 9)
+    assert time.monotonic() - started < 5  # one refused connection per destination, the rest not tried
+    after = state(sessions)
+    assert all(v[:2] == ("queued", 1) and v[2] == [("deferred", None)] for v in after.values())
+    with sessions() as s:
+        errors = {m.last_error for m in s.scalars(select(OutboxMessage))}
+    assert all("unreachable" in (e or "") and "127.0.0.1" in (e or "") for e in errors)
+    assert deliver(sessions, T0 + dt.timedelta(minutes=1)).deferred == 9  # still down
+    with platform:
+        assert deliver(sessions, T0 + dt.timedelta(minutes=2)).attempted == 0  # backing off: 1 min, then 2
+        assert deliver(sessions, T0 + dt.timedelta(minutes=3)).sent == 9
+        assert deliver(sessions, T0 + dt.timedelta(hours=1)).attempted == 0
+    by_robot = Counter(r.robot for r in platform.delivered())
+    assert by_robot == {WECOM_KEY: 3, DING_TOKEN: 3, "oa": 3}
+    assert Counter(r.headers["X-Yrdmon-Key"] for r in platform.delivered("webhook")) == Counter(keys[6:])
+    assert all([o for o, _ in v[2]] == ["deferred", "deferred", "sent"] for v in state(sessions).values())
+
+
+def test_a_sender_killed_mid_batch_loses_nothing_and_sends_no_second_message(
+    chat_outbox, tmp_path: Path
+) -> None:
+    url, engine, sessions = chat_outbox
+    with Platform(hooks={"oa": HOOK_SECRET}, delay=0.3) as platform:  # slow to answer: killed while waiting
+        with transaction(sessions) as s:
+            sub = subscribe(s, "webhook", platform.hook_url("oa"), HOOK_SECRET)
+            keys = [f"digest:{sub.id}:run:{n}" for n in range(12)]
+            for n, key in enumerate(keys):
+                enqueue_chat(s, sub, message(n), key=key, now=T0)
+        env = {**os.environ, "YRDMON_DATABASE_URL": url, "YRDMON_CHANNEL_KEY": CHANNEL_KEY,
+               "YRDMON_SECRET_KEY": "chat-test-key", "YRDMON_VAR_DIR": str(tmp_path),
+               "YRDMON_SMTP_PORT": str(free_port())}  # fmt: skip
+        sender = subprocess.Popen([*YRDMON, "email", "send"], env=env, cwd=tmp_path,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        try:
+            platform.wait_for(4)
+            time.sleep(0.1)  # inside the slow answer to the 4th or 5th message
+        finally:
+            sender.send_signal(signal.SIGKILL)
+            sender.wait(timeout=10)
+        now = state(sessions)
+        in_flight = [k for k, v in now.items() if v[0] == "sending"]
+        assert len(in_flight) == 1, now
+        assert sum(v[0] == "sent" for v in now.values()) >= 3 and any(v[0] == "queued" for v in now.values())
+        with engine.begin() as conn:  # the dead sender's claim expires (moved into the past, not waited for)
+            conn.execute(update(OutboxMessage).where(OutboxMessage.status == "sending")
+                         .values(next_attempt_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))  # fmt: skip
+        platform.delay = 0
+        again = subprocess.run([*YRDMON, "email", "send"], env=env, cwd=tmp_path, capture_output=True, text=True,
+                               timeout=120)  # fmt: skip
+        assert again.returncode == 0, again.stderr
+    final = state(sessions)
+    assert all(v[0] == "sent" for v in final.values()), final
+    received = Counter(r.headers["X-Yrdmon-Key"] for r in platform.delivered("webhook"))
+    assert set(received) == set(keys)  # every message arrived, and nothing else
+    # only the message in flight at the kill may have reached the receiver twice, with the same key and
+    # body (the receiver had it when the sender died): a receiver that keeps X-Yrdmon-Key sees it once
+    assert {k for k, n in received.items() if n > 1} <= {in_flight[0]} and max(received.values()) <= 2
+    copies = {r.raw for r in platform.delivered("webhook") if r.headers["X-Yrdmon-Key"] == in_flight[0]}
+    assert len(copies) == 1
+    assert all([o for o, _ in v[2]].count("sent") == 1 for v in final.values())
+    assert [o for o, _ in final[in_flight[0]][2]] == ["interrupted", "sent"]
+
+
+# --- a digest end to end; secrets never shown again ---------------------------------------------------
+
+
+@contextmanager
+def unit(session: Session) -> Iterator[Session]:
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def test_a_digest_reaches_each_kind_of_channel(fresh_db_url) -> None:  # type: ignore[no-untyped-def]
+    from service.db.migrate import upgrade_to_head
+    from service.db.session import make_engine, make_sessionmaker
+    from service.domain.catalog import apply_catalog, read_catalog
+    from service.notify.digest import queue_after_run_digests
+    from service.notify.example import FIRST, SECOND, build_example
+
+    url = fresh_db_url()
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    session = make_sessionmaker(engine)()
+    settings = chat_settings()
+    try:
+        apply_catalog(session, read_catalog(PROJECT_ROOT / "indicators"), now=FIRST - dt.timedelta(days=60))
+        build_example(session, settings)
+        first, second = session.scalars(select(ReportRun).order_by(ReportRun.id)).all()[-2:]
+        session.execute(update(Subscription).values(active=False))  # the example's e-mail subscriber
+        with Platform(
+            wecom_keys={WECOM_KEY}, dingtalk={DING_TOKEN: DING_SECRET}, hooks={"oa": HOOK_SECRET}
+        ) as platform:
+            plans = ["yrd-outline-2019", "demo-zone-industry-2023"]
+            subs = [subscribe(session, "wecom", platform.wecom_url(WECOM_KEY), plan_codes=plans),
+                    subscribe(session, "dingtalk", platform.dingtalk_url(DING_TOKEN), DING_SECRET, plan_codes=plans),
+                    subscribe(session, "webhook", platform.hook_url("oa"), HOOK_SECRET, plan_codes=plans, language="en")]  # fmt: skip
+            for sub in subs:
+                sub.last_run_id = first.id  # as if the first digest had gone out
+            assert queue_after_run_digests(session, second, settings, now=SECOND) == 3
+            session.commit()
+            transport = SmtpTransport(settings, timeout=5)
+            report = deliver_due(lambda: unit(session), transport, settings, clock=lambda: SECOND)
+            assert report.sent == 3
+        (wecom,) = platform.delivered("wecom")
+        (ding,) = platform.delivered("dingtalk")
+        (hook,) = platform.delivered("webhook")
+    finally:
+        session.close()
+        engine.dispose()
+    content = wecom.body["markdown"]["content"]
+    assert len(content.encode()) <= 4096 and wecom.body["msgtype"] == "markdown"
+    # what changed, the counts by status, the targets behind schedule, the link, in the subscriber's language
+    assert content.startswith("### 规划目标监测 · 进展摘要\n\n截至 2025-06-01")
+    assert "**共 6 项目标有变化：新实现 2 项，新落后于序时进度 2 项" in content
+    assert "**按状态汇总（共 21 项目标）**" in content and "◆ 略滞后：" in content
+    assert re.search(r"\*\*落后于序时进度的目标（\d+ 项）\*\*", content)
+    assert "慢于序时进度 17 个百分点" in content
+    assert content.endswith("[在系统中查看](https://yrdmon.test/?lang=zh)")
+    assert ding.body["markdown"]["title"] == "【规划目标监测】6项目标有变化 · 截至2025-06-01"
+    assert ding.body["markdown"]["text"] == content  # the same text, within both platforms' limits
+    assert hook.body["language"] == "en" and "**6 targets changed: 2 newly achieved" in hook.body["markdown"]
+    assert hook.body["data"]["changed"] == 6 and hook.body["data"]["targets"] == 21
+    assert hook.body["link"] == "https://yrdmon.test/?lang=en"
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "chat-digests.json").write_text(json.dumps(
+        {"wecom": wecom.raw.decode(), "dingtalk": ding.raw.decode(), "dingtalk_query": ding.raw_query.replace(DING_TOKEN, "<token>"),
+         "webhook": hook.raw.decode(), "webhook_headers": {k: v for k, v in hook.headers.items() if k.startswith("X-Yrdmon")}},
+        ensure_ascii=False, indent=1), encoding="utf-8")  # fmt: skip
+
+
+@pytest.fixture
+def chat_client(session: Session, db_url: str) -> Iterator[TestClient]:
+    with client_for(session, chat_settings(database_url=db_url)) as c:
+        yield c
+
+
+def test_channels_through_the_api_and_the_page_never_show_their_secrets_and_can_be_tested(
+    session: Session, chat_client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    from service.db.models import Role
+    from service.domain import users
+    from tests.factories import NOW
+
+    office = users.create_user(session, username="office", role=Role.VIEWER, password="pw-123456", now=NOW)
+    headers = {"Authorization": f"Bearer {users.issue_token(session, office, now=NOW)}"}
+    _, other = create_user(session, username="nosy", role="viewer", regions=())
+    session.commit()
+    answers: list[str] = []
+    with Platform(
+        wecom_keys={WECOM_KEY}, dingtalk={DING_TOKEN: DING_SECRET}, hooks={"oa": HOOK_SECRET}
+    ) as platform:
+
+        def post(**body: Any) -> Any:
+            response = chat_client.post("/api/v1/subscriptions", headers=headers, json=body)
+            answers.append(response.text)
+            return response
+
+        wecom = post(channel="wecom", url=platform.wecom_url(WECOM_KEY), cadence="weekly")
+        assert wecom.status_code == 201, wecom.text
+        assert wecom.json()["channel"] == "wecom" and wecom.json()["email"] is None
+        assert wecom.json()["destination"] == f"127.0.0.1:{platform.port} …{WECOM_KEY[-4:]}"
+        ding = post(
+            channel="dingtalk", url=platform.dingtalk_url(DING_TOKEN), secret=DING_SECRET, language="en"
+        )
+        assert ding.status_code == 201, ding.text
+        assert post(channel="dingtalk", url=platform.dingtalk_url(DING_TOKEN), secret=DING_SECRET,
+                    language="en").status_code == 409  # fmt: skip
+        short = post(channel="webhook", url=platform.hook_url("oa"), secret="short")
+        assert short.status_code == 422 and "16" in short.json()["detail_zh"]
+        elsewhere = post(channel="wecom", url=f"https://robots.example.com/send?key={WECOM_KEY}")
+        assert elsewhere.status_code == 422 and "qyapi.weixin.qq.com" in elsewhere.json()["detail_en"]
+        # send a test message: the platform's answer in words
+        tested = chat_client.post(f"/api/v1/subscriptions/{wecom.json()['id']}/test", headers=headers)
+        answers.append(tested.text)
+        assert (
+            tested.status_code == 200
+            and tested.json()["delivered"]
+            and tested.json()["zh"] == "企业微信已接收"
+        )
+        (arrived,) = platform.delivered("wecom")
+        assert "这是规划目标监测系统的测试消息" in arrived.body["markdown"]["content"]
+        assert (
+            chat_client.post(f"/api/v1/subscriptions/{ding.json()['id']}/test", headers=other).status_code
+            == 403
+        )
+        platform.dingtalk[DING_TOKEN] = "SECanother"  # the group changed its 加签 secret: 310000
+        refused = chat_client.post(f"/api/v1/subscriptions/{ding.json()['id']}/test", headers=headers)
+        answers.append(refused.text)
+        assert (
+            refused.status_code == 200
+            and not refused.json()["delivered"]
+            and refused.json()["code"] == "310000"
+        )
+        assert "security settings" in refused.json()["en"] and "加签" in refused.json()["zh"]
+        # the page: the channel by its label, the stopped robot reported, a test button
+        chat_client.post("/login", data={"username": "office", "password": "pw-123456"})
+        page = chat_client.get("/subscriptions?lang=zh")
+        answers.append(page.text)
+        assert (
+            page.status_code == 200 and "企业微信群机器人" in page.text and f"…{WECOM_KEY[-4:]}" in page.text
+        )
+        assert "最近一次发送失败，已停止重试" in page.text and "310000" in page.text
+        assert page.text.count('type="password"') == 2 and "发送测试消息" in page.text
+        # the form: a webhook with its secret; a mistake keeps the choices, never the URL or the secret
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        form = {"csrf": csrf, "channel": "webhook", "url": platform.hook_url("oa"), "cadence": "monthly"}
+        bad = chat_client.post("/subscriptions?lang=en", data={**form, "secret": "short"})
+        answers.append(bad.text)
+        assert bad.status_code == 422 and "at least 16 characters" in bad.text
+        assert '<option value="webhook" selected>' in bad.text and platform.hook_url("oa") not in bad.text
+        made = chat_client.post("/subscriptions?lang=en", data={**form, "secret": HOOK_SECRET})
+        answers.append(made.text)
+        assert made.status_code == 200 and "Webhook (your own system)" in made.text
+        hook_id = max(s.id for s in session.scalars(select(Subscription)))
+        tested_page = chat_client.post("/subscriptions?lang=en", data={"csrf": csrf, "test": str(hook_id)})
+        answers.append(tested_page.text)
+        assert tested_page.status_code == 200
+        assert "Test message delivered: accepted by the receiving system (HTTP 200)" in tested_page.text
+        assert len(platform.delivered("webhook")) == 1
+        for path in ("/api/v1/subscriptions", f"/api/v1/subscriptions/{ding.json()['id']}"):
+            answers.append(chat_client.get(path, headers=headers).text)
+    audit = [json.dumps([a.before, a.after], ensure_ascii=False) for a in session.scalars(select(AuditEntry))]
+    rows = [
+        f"{m.to_addr} {m.headers} {m.body_text} {m.last_error}"
+        for m in session.scalars(select(OutboxMessage))
+    ]
+    logs = [r.getMessage() for r in caplog.records]
+    stored = [f"{s.channel_secret} {s.channel_label}" for s in session.scalars(select(Subscription))]
+    for value in SECRETS:
+        for where, texts in (("API answer or page", answers), ("audit", audit), ("outbox", rows), ("log", logs),
+                             ("stored", stored)):  # fmt: skip
+            assert not any(value in text for text in texts), (where, value)
