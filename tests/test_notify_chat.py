@@ -416,7 +416,7 @@ def test_a_digest_reaches_each_kind_of_channel(fresh_db_url) -> None:  # type: i
     assert "**共 6 项目标有变化：新实现 2 项，新落后于序时进度 2 项" in content
     assert "**按状态汇总（共 21 项目标）**" in content and "◆ 略滞后：" in content
     assert re.search(r"\*\*落后于序时进度的目标（\d+ 项）\*\*", content)
-    assert "慢于序时进度 17 个百分点" in content
+    assert "略滞后；时间进度 67%，完成进度 50%（慢于序时进度 17 个百分点）" in content
     assert content.endswith("[在系统中查看](https://yrdmon.test/?lang=zh)")
     assert ding.body["markdown"]["title"] == "【规划目标监测】6项目标有变化 · 截至2025-06-01"
     assert ding.body["markdown"]["text"] == content  # the same text, within both platforms' limits

@@ -12,7 +12,7 @@ Limits (what the platforms document for group robots, and what we keep to):
 
 Neither platform documents a backslash escape for its markdown subset, so text from documents or users
 (target names, comments) has its markup characters replaced by their full-width forms (``*`` → ``＊``,
-``[`` → ``［``, ``<`` → ``＜`` …): a Chinese reader reads them the same, and no platform renders them as
+``[`` → ``［``, ``<`` → ``＜`` …; ``&`` stays: with ``<`` gone no entity can open a tag): a Chinese reader reads them the same, and no platform renders them as
 markup, links or HTML. Long lists end with “等N项” (“and N more”) and a link to the service.
 
 A message body is rendered to its final JSON bytes when it is queued, so every delivery attempt sends
@@ -40,7 +40,7 @@ MAX_ITEMS = 200
 
 _MARKUP = str.maketrans({
     "*": "＊", "_": "＿", "[": "［", "]": "］", "<": "＜", ">": "＞", "`": "｀", "#": "＃", "~": "～",
-    "\\": "＼", "&": "＆", "|": "｜", "\n": " ", "\r": " ", "\t": " ",
+    "\\": "＼", "|": "｜", "\n": " ", "\r": " ", "\t": " ",
 })  # fmt: skip
 
 
@@ -237,7 +237,7 @@ def digest_text(context: dict[str, Any]) -> ChatText:
     blocks.append(Items(f"**{w['summary'].format(n=context['total'])}**", summary, more_words(lang)))
     behind = [
         f"{md(x['title'])}{w['colon']}{md(x['status']['word'])}"
-        + (f"{t['lp']}{md(x['schedule'])}{t['rp']}" if x["schedule"] else "")
+        + (f"{t['semi']}{md(x['schedule'])}" if x["schedule"] else "")
         for plan in context["plans"]
         for x in plan["targets"]
         if x["status"] and x["status"]["status"] in BEHIND
