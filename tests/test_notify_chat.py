@@ -41,6 +41,7 @@ from tests.factories import create_user
 from tests.pgcluster import free_port
 from tests.test_cli import YRDMON
 from tests.test_notify_delivery import outbox, outbox_db  # noqa: F401  (fixtures)
+from tests.test_notify_subscriptions import cli_env  # noqa: F401  (fixture)
 
 T0 = dt.datetime(2026, 6, 1, 1, 0, tzinfo=dt.UTC)
 FAST = DeliveryPolicy(
@@ -533,3 +534,129 @@ def test_channels_through_the_api_and_the_page_never_show_their_secrets_and_can_
         for where, texts in (("API answer or page", answers), ("audit", audit), ("outbox", rows), ("log", logs),
                              ("stored", stored)):  # fmt: skip
             assert not any(value in text for text in texts), (where, value)
+
+
+# --- reminders and review notices go the same way ------------------------------------------------------
+
+
+def chat_bodies(session: Session, like: str) -> dict[str, dict[str, Any]]:
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.message_key.like(like)))
+    return {m.message_key: json.loads(m.body_text) for m in rows if m.channel != "email"}
+
+
+def test_reminders_and_review_notices_reach_their_owners_chat_channels(
+    session: Session, client: TestClient
+) -> None:
+    from service.notify.reminders import queue_reminders
+    from tests.test_api_review import gdp, setup_office
+    from tests.test_notify_digest import person
+
+    h = setup_office(client, session)  # review on; js-editor reports for 嘉善县
+    wecom = create_subscription(session, None, SubscriptionRequest(channel="wecom", url=f"http://127.0.0.1:9/cgi-bin/webhook/send?key={WECOM_KEY}",
+                                                                   username="js-editor"), now=T0, settings=chat_settings())  # fmt: skip
+    hook = create_subscription(session, None, SubscriptionRequest(channel="webhook", url="http://127.0.0.1:9/hooks/oa", secret=HOOK_SECRET,
+                                                                  username="js-editor", language="en"), now=T0, settings=chat_settings())  # fmt: skip
+    person(session, "someone", "editor", "someone@example.org", ("330421",))  # no chat channel: e-mail only
+    session.commit()
+    # a figure returned with a comment that tries markup: the editor's channels get it once, escaped
+    client.post("/api/v1/observations", json=gdp(value="88.05"), headers=h["editor"])
+    oid = client.get("/api/v1/reviews/queue", headers=h["reviewer"]).json()["items"][0]["observation_id"]
+    comment = "单位疑误 **亿元还是万元** [详见](https://evil.example) <b>x</b>"
+    back = client.post("/api/v1/reviews/return", json={"observation_ids": [oid], "comment": comment},
+                       headers=h["reviewer"])  # fmt: skip
+    assert back.status_code == 200
+    returned = chat_bodies(session, "review-returned:%")
+    step_key = next(iter(returned)).split("@")[0]
+    assert set(returned) == {f"{step_key}@wecom:{wecom.id}", f"{step_key}@webhook:{hook.id}"}
+    content = returned[f"{step_key}@wecom:{wecom.id}"]["markdown"]["content"]
+    assert content.startswith("### 【数据被退回】嘉善县2024年地区生产总值")
+    assert "单位疑误 ＊＊亿元还是万元＊＊ ［详见］(https://evil.example) ＜b＞x＜/b＞" in content
+    assert "**亿元" not in content and "[详见]" not in content and "<b>" not in content
+    english = returned[f"{step_key}@webhook:{hook.id}"]
+    assert (
+        english["kind"] == "returned"
+        and english["title"] == "Figure returned: Gross regional product, Jiashan County 2024"
+    )
+    assert "was returned by" in english["markdown"] and english["data"]["observation_id"] == oid
+    # the reminder calendar: the editor's reminder goes to their chat channels too, in each one's language
+    report = queue_reminders(session, chat_settings(), now=dt.datetime(2026, 3, 18, 1, tzinfo=dt.UTC))
+    reminders = chat_bodies(session, "reminder:due:330421:%")
+    assert reminders and all(k in report.keys for k in reminders)
+    due = next(b for k, b in reminders.items() if k.endswith(f"@wecom:{wecom.id}") and ":2026-03-31:" in k)
+    assert due["markdown"]["content"].startswith(
+        "### 【规划目标监测】数据报送提醒：嘉善县 2025年数据请于2026-03-31前报送"
+    )
+    assert "还有 13 天" in due["markdown"]["content"] and len(due["markdown"]["content"].encode()) <= 4096
+    assert not any(k.endswith(f":{wecom.id}") and "someone" in k for k in reminders)
+    assert (
+        queue_reminders(session, chat_settings(), now=dt.datetime(2026, 3, 18, 1, tzinfo=dt.UTC)).keys == []
+    )
+    # the reviewer's daily digest of what awaits them, to their robot as well as their mailbox
+    from service.db.models import User
+    from service.notify.review_mail import queue_reviewer_digests
+
+    reviewer = session.scalar(select(User).where(User.username == "jx-reviewer"))
+    assert reviewer is not None
+    reviewer.email = "jx-reviewer@example.gov.cn"
+    ding = create_subscription(session, None, SubscriptionRequest(channel="dingtalk", url=f"http://127.0.0.1:9/robot/send?access_token={DING_TOKEN}",
+                                                                  username="jx-reviewer"), now=T0, settings=chat_settings())  # fmt: skip
+    session.commit()
+    assert client.post(
+        "/api/v1/observations", json=gdp(year=2023, value="86.1"), headers=h["editor"]
+    ).status_code in (
+        200,
+        201,
+    )
+    assert queue_reviewer_digests(session, settings=chat_settings(), now=T0) == 1
+    (waiting,) = chat_bodies(session, "review-digest:%").values()
+    assert (
+        waiting["markdown"]["title"] == "【待审核】1 条数据"
+        and "嘉善县2023年地区生产总值" in waiting["markdown"]["text"]
+    )
+    assert f"@dingtalk:{ding.id}" in next(iter(chat_bodies(session, "review-digest:%")))
+
+
+def test_the_command_line_adds_tests_and_lists_chat_channels_without_echoing_secrets(
+    cli_env: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from typer.testing import CliRunner
+
+    from service.cli.main import app as cli_app
+
+    monkeypatch.setenv("YRDMON_CHANNEL_KEY", CHANNEL_KEY)
+    monkeypatch.setenv("YRDMON_CHAT_RELAY_HOSTS", "127.0.0.1")
+    runner = CliRunner()
+    with Platform(wecom_keys={WECOM_KEY}, dingtalk={DING_TOKEN: DING_SECRET}) as platform:
+        # the URL asked for without echo (here: typed on standard input), never an argument
+        added = runner.invoke(cli_app, ["subscriptions", "add", "--channel", "wecom", "--plan", "yrd-outline-2019"],
+                              input=platform.wecom_url(WECOM_KEY) + "\n")  # fmt: skip
+        assert added.exit_code == 0, added.output
+        assert (
+            f"subscription 1: wecom 127.0.0.1:{platform.port} …{WECOM_KEY[-4:]}, after_run, zh"
+            in added.output
+        )
+        monkeypatch.setenv("DING_URL", platform.dingtalk_url(DING_TOKEN))
+        monkeypatch.setenv("DING_SECRET", DING_SECRET)
+        signed = runner.invoke(cli_app, ["subscriptions", "add", "--channel", "dingtalk", "--url-env", "DING_URL",
+                                         "--secret-env", "DING_SECRET", "--language", "en"])  # fmt: skip
+        assert signed.exit_code == 0, signed.output
+        bad = runner.invoke(cli_app, ["subscriptions", "add", "--channel", "webhook"],
+                            input="https://oa.example.gov.cn/in\nshort\n")  # fmt: skip
+        assert bad.exit_code == 2 and "at least 16 characters" in bad.output
+        listed = runner.invoke(cli_app, ["subscriptions", "list"])
+        assert f"1\twecom 127.0.0.1:{platform.port} …{WECOM_KEY[-4:]}\tafter_run\tzh\tactive" in listed.output
+        ok = runner.invoke(cli_app, ["subscriptions", "test", "2"])
+        assert ok.exit_code == 0, ok.output
+        assert "test message to subscription 2 delivered: accepted by DingTalk / 钉钉已接收" in ok.output
+        (arrived,) = platform.delivered("dingtalk")
+        assert arrived.body["markdown"]["title"] == "Plan-target monitoring · test message"
+        platform.wecom_keys.clear()  # the robot was removed from the group
+        gone = runner.invoke(cli_app, ["subscriptions", "test", "1"])
+        assert gone.exit_code == 2 and "errcode 93000" in gone.output and "机器人地址无效" in gone.output
+        assert runner.invoke(cli_app, ["subscriptions", "test", "99"]).exit_code == 2
+    outputs = [added.output, signed.output, bad.output, listed.output, ok.output, gone.output]
+    outputs += [r.getMessage() for r in caplog.records]
+    for value in SECRETS:
+        assert not any(value in text for text in outputs), value

@@ -372,7 +372,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                          "WeCom, DingTalk: copy the whole webhook URL from the group's robot settings; not shown again once saved"),
     "channel_secret": ("签名密钥", "Signing secret"),
     "channel_secret_hint": ("钉钉启用“加签”时填写（SEC 开头）；Webhook 必填，至少 16 个字符；企业微信留空；保存后不再显示",
-                            "DingTalk with 加签 (starts with SEC); required for a webhook, at least 16 characters; empty for WeCom; not shown again once saved"),
+                            "DingTalk with signing on (the secret starts with SEC); required for a webhook, at least 16 characters; empty for WeCom; not shown again once saved"),
     "channel_email_hint": ("仅“电子邮件”渠道使用", "for the e-mail channel only"),
     "send_test": ("发送测试消息", "Send a test message"),
     "test_delivered": ("测试消息已送达：{words}", "Test message delivered: {words}"),

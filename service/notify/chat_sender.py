@@ -66,7 +66,7 @@ DINGTALK_CODES: dict[int, tuple[str, str, str]] = {
     310000: (STOP, "安全设置不通过：关键词、加签密钥或 IP 地址不符。若设置了自定义关键词，请加入“规划目标监测”；"
              "若启用了加签，请核对密钥",
              "the robot's security settings refused it: keyword, signature or IP address; with a custom "
-             "keyword, add 规划目标监测 (it is in every message); with 加签, check the secret"),
+             "keyword, add 规划目标监测 (it is in every message); with signing on, check the secret"),
     300001: (STOP, "机器人令牌不存在，请重新添加机器人地址", "the robot's token does not exist; enter its URL again"),
     300005: (STOP, "机器人令牌不存在，请重新添加机器人地址", "the robot's token does not exist; enter its URL again"),
     400101: (STOP, "机器人已被停用", "the robot is disabled"),

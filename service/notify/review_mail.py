@@ -77,7 +77,7 @@ def queue_returned(
         title = (
             f"【{kind_zh}】{reg.name_zh}{obs.period}年{ind.name_zh}"
             if zh
-            else f"[{kind_en}] {ind.name_en}, {reg.name_en} {obs.period}"
+            else f"{kind_en.capitalize()}: {ind.name_en}, {reg.name_en} {obs.period}"
         )
         lines = (
             [f"{md(region)}{obs.period}年{md(indicator)}（{md(value)}）已被{md(who)}退回。", f"**退回意见**：{md(comment) or '—'}",
