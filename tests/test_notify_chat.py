@@ -445,7 +445,7 @@ def test_channels_through_the_api_and_the_page_never_show_their_secrets_and_can_
     from service.domain import users
     from tests.factories import NOW
 
-    office = users.create_user(session, username="office", role=Role.VIEWER, password="pw-123456", now=NOW)
+    office = users.create_user(session, username="office", role=Role.ADMIN, password="pw-123456", now=NOW)
     headers = {"Authorization": f"Bearer {users.issue_token(session, office, now=NOW)}"}
     _, other = create_user(session, username="nosy", role="viewer", regions=())
     session.commit()
@@ -469,6 +469,15 @@ def test_channels_through_the_api_and_the_page_never_show_their_secrets_and_can_
         assert ding.status_code == 201, ding.text
         assert post(channel="dingtalk", url=platform.dingtalk_url(DING_TOKEN), secret=DING_SECRET,
                     language="en").status_code == 409  # fmt: skip
+        viewer = chat_client.post("/api/v1/subscriptions", headers=other,
+                                  json={"channel": "webhook", "url": platform.hook_url("oa"), "secret": HOOK_SECRET})  # fmt: skip
+        assert (
+            viewer.status_code == 403 and "administrators" in viewer.json()["detail_en"]
+        )  # it may point anywhere
+        mine = chat_client.post("/api/v1/subscriptions", headers=other,
+                                json={"channel": "wecom", "url": platform.wecom_url(WECOM_KEY), "language": "en"})  # fmt: skip
+        assert mine.status_code == 201  # a group robot, on the platform's (or an allowed relay) host: anyone
+        answers += [viewer.text, mine.text]
         short = post(channel="webhook", url=platform.hook_url("oa"), secret="short")
         assert short.status_code == 422 and "16" in short.json()["detail_zh"]
         elsewhere = post(channel="wecom", url=f"https://robots.example.com/send?key={WECOM_KEY}")

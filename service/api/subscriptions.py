@@ -186,7 +186,7 @@ def preview(
 
 def _page(state: str, sub: Any = None, status: int = 200) -> HTMLResponse:
     cadence = CADENCE_WORDS.get(sub.cadence, ("", "")) if sub is not None else ("", "")
-    html = render("unsubscribe.html", state=state, email=sub.email if sub is not None else "",
+    html = render("unsubscribe.html", state=state, email=(sub.email or sub.channel_label or "") if sub is not None else "",
                   cadence_zh=cadence[0], cadence_en=cadence[1])  # fmt: skip
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
