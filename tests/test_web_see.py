@@ -98,7 +98,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
                                    issued="2026", now=now)  # fmt: skip
         hz = users.create_user(session, username="hz", role=Role.EDITOR, password=PASSWORD,
                                region_codes=["330100"], now=now)  # fmt: skip
-        users.create_user(session, username="reader", role=Role.VIEWER, password=PASSWORD, now=now)
+        reader = users.create_user(session, username="reader", role=Role.VIEWER, password=PASSWORD, now=now)
+        session.flush()
+        # a 企业微信 group robot beside e-mail on the subscriptions page (the service's own var/ key)
+        from service.config import Settings
+        from service.notify.subscriptions import SubscriptionRequest, create_subscription
+
+        robot = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=0f3c9a51-5b9e-4a55-8a6e-2d7c1a0b9e42"
+        create_subscription(session, reader, SubscriptionRequest(channel="wecom", url=robot), now=now,
+                            settings=Settings(var_dir=tmp / "var"))  # fmt: skip
         # review on, with one figure submitted: the review pages show a queue, not only "review is off"
         review.set_policy(session, enabled=True, actor=None, now=now)
         session.flush()

@@ -28,7 +28,7 @@ PLATFORM_HOSTS = {WECOM: "qyapi.weixin.qq.com", DINGTALK: "oapi.dingtalk.com"}
 # the query parameter that holds the robot's key
 KEY_PARAMS = {WECOM: "key", DINGTALK: "access_token"}
 NAMES = {EMAIL: ("电子邮件", "e-mail"), WECOM: ("企业微信群机器人", "WeCom group robot"),
-         DINGTALK: ("钉钉群机器人", "DingTalk group robot"), WEBHOOK: ("Webhook（本单位系统）", "webhook (your own system)")}  # fmt: skip
+         DINGTALK: ("钉钉群机器人", "DingTalk group robot"), WEBHOOK: ("本单位系统（签名推送）", "webhook (your own system)")}  # fmt: skip
 MIN_WEBHOOK_SECRET = 16
 
 
@@ -109,7 +109,7 @@ def validate(channel: str, url: str | None, secret: str | None, settings: Settin
         raise _invalid("签名密钥格式不对（不能有空格，最长 200 个字符）",
                        "the signing secret is malformed (no spaces, at most 200 characters)", "secret")  # fmt: skip
     if channel == WEBHOOK and (secret is None or len(secret) < MIN_WEBHOOK_SECRET):
-        raise _invalid(f"Webhook 需要至少 {MIN_WEBHOOK_SECRET} 个字符的签名密钥（接收方用它验证消息来自本系统）",
+        raise _invalid(f"本单位系统推送需要至少 {MIN_WEBHOOK_SECRET} 个字符的签名密钥（接收方用它验证消息来自本系统）",
                        f"a webhook needs a signing secret of at least {MIN_WEBHOOK_SECRET} characters (the "
                        "receiver checks with it that messages come from this service)", "secret")  # fmt: skip
     return Destination(channel, url, secret)

@@ -231,7 +231,7 @@ def _create_chat(session: Session, actor: User | None, req: SubscriptionRequest,
             raise NotFound(f"用户 {req.username} 不存在", f"user {req.username!r} does not exist")
     if req.channel == channels.WEBHOOK and actor is not None and actor.role is not Role.ADMIN:
         # a webhook may point anywhere on the intranet: the service would post there for whoever asks
-        raise Forbidden("只有管理员可以添加 Webhook 渠道（它可以指向内网中的任何系统）",
+        raise Forbidden("只有管理员可以添加本单位系统推送渠道（它可以指向内网中的任何系统）",
                         "only administrators can add a webhook channel (it can point at any system on the intranet)")  # fmt: skip
     dest = channels.validate(req.channel, req.url, req.secret, settings)
     plans, regions, indicators = _resolve(session, req)
