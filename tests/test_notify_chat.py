@@ -669,3 +669,15 @@ def test_the_command_line_adds_tests_and_lists_chat_channels_without_echoing_sec
     outputs += [r.getMessage() for r in caplog.records]
     for value in SECRETS:
         assert not any(value in text for text in outputs), value
+
+
+def test_an_error_from_a_malformed_stored_url_keeps_the_key_out_of_the_log() -> None:
+    from service.notify.chat_sender import ChatError, ChatTransport
+
+    settings = chat_settings()
+    broken = channels.seal(channels.Destination("wecom", f"gopher://robots/x?key={WECOM_KEY}"), settings)
+    with pytest.raises(ChatError) as caught:
+        ChatTransport(settings).send("wecom", broken, "{}", "k")
+    assert (
+        not caught.value.permanent and WECOM_KEY not in str(caught.value) and WECOM_KEY not in caught.value.zh
+    )

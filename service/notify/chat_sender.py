@@ -153,6 +153,10 @@ class ChatTransport:
             what = _scrub(f"{type(reason).__name__}: {reason}", dest)
             raise ChatError(f"{name_en} at {where} unreachable: {what}", permanent=False,
                             zh=f"{name_zh}（{where}）无法连接：{what}；稍后重试", unreachable=True) from None  # fmt: skip
+        except Exception as exc:  # anything else (a malformed stored URL): its text may hold the URL
+            what = _scrub(f"{type(exc).__name__}: {exc}", dest)
+            raise ChatError(f"{name_en} at {where}: {what}", permanent=False,
+                            zh=f"{name_zh}（{where}）发送出错：{what}") from None  # fmt: skip
         return self._judge(channel, dest, status, text, where)
 
     def _judge(self, channel: str, dest: Destination, status: int, text: str, where: str) -> ChatResult:
