@@ -219,6 +219,9 @@ def test_each_platform_gets_its_own_format_signed_as_documented(chat_outbox) -> 
         assert "timestamp" not in unsigned.query and unsigned.body["markdown"]["title"].startswith(
             "Plan-target"
         )
+        assert unsigned.body["markdown"]["text"].endswith(
+            "\n\n— 规划目标监测"
+        )  # the keyword robots are set to
         (hook,) = platform.delivered("webhook")
         assert hook.headers["X-Yrdmon-Key"] == f"m:{subs[3].id}" == hook.body["key"]
         assert hook.headers["X-Yrdmon-Signature"].startswith("sha256=") and hook.body["data"] == {

@@ -37,6 +37,9 @@ from service.notify.outbox import QUEUED
 MAX_BYTES = 4096  # 企业微信 markdown content; also what we keep 钉钉 and webhook text to
 DINGTALK_MAX_CHARS = 5000
 MAX_ITEMS = 200
+KEYWORD = (
+    "规划目标监测"  # in every 钉钉 message: the custom keyword offices give their robot (security setting)
+)
 
 _MARKUP = str.maketrans({
     "*": "＊", "_": "＿", "[": "［", "]": "］", "<": "＜", ">": "＞", "`": "｀", "#": "＃", "~": "～",
@@ -120,6 +123,10 @@ class ChatText:
 def body(channel: str, message: ChatText, *, key: str, now: dt.datetime) -> str:
     """The JSON body the platform receives (as text; sent as UTF-8)."""
     text = fit(list(message.blocks), channel)
+    if (
+        channel == DINGTALK and KEYWORD not in text
+    ):  # a robot with a custom keyword takes only messages with it
+        text = fit([*message.blocks, f"— {KEYWORD}"], channel)
     payload: dict[str, Any]
     if channel == WECOM:
         payload = {"msgtype": "markdown", "markdown": {"content": text}}
