@@ -307,6 +307,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "form_cumulative": ("累计", "cumulative"),
     "form_full_coverage": ("全覆盖", "full coverage"),
     "form_each_year": ("逐年", "each year"),
+    # issue 16's leftovers (H16): punctuation, and texts that were inline in templates and handlers
+    "semicolon": ("；", "; "),
     # results of a save (issue 16): what happened, in words, and why nothing was saved
     "saved_counts": ("已保存 {n} 条（新增 {added}，修订 {revised}）", "Saved {n} (added {added}, revised {revised})"),
     "unchanged_counts": ("另有 {n} 条与已存数值相同，未重复保存", "{n} more equal the stored figures and were not saved again"),
@@ -566,6 +568,49 @@ def paren(text: str, lang: str) -> str:
 
 def colon(lang: str) -> str:
     return ": " if lang == "en" else "："
+
+
+# --- why the plan reader proposes what it does (service/domain/plan_reader/reasons.py): a reason is stored
+# as a code and its parameters and read in the page's language; {said}, {name}, {term}, {phrase}, {quote},
+# {col}, {text} and {zone} are the plan's own words, quoted and marked as Chinese on English pages ---
+READER_REASONS: dict[str, tuple[str, str]] = {
+    "year_in_sentence": ("年份取自句中{said}", "year from {said} in the sentence"),
+    "year_review": ("位于回顾上一规划期的段落（{year}年的成果）", "in a passage reviewing the previous plan period (results of {year})"),
+    "year_heading": ("年份取自标题{said}", "under the heading {said}"),
+    "year_review_end": ("回顾部分未写年份：取上一规划期末（{year}年）", "undated in a review section: the end of the previous plan ({year})"),
+    "year_latest_in_section": ("未写年份：取所在章节最近的年份{year}年", "undated; the latest year in its section is {year}"),
+    "year_before_plan": ("未写年份：取规划印发前一年（{year}年）", "undated; the year before the plan ({year})"),
+    "year_horizon": ("未写年份：取规划期末{year}年", "no year stated; the plan's horizon {year}"),
+    "goal_without_number": ("无数值的目标：{said}", "a goal without a number: {said}"),
+    "list_of_figures": ("并列数值之一（{said}）；指标{how}", "one of a list of figures ({said}); indicator {how}"),
+    "indicator_earlier": ("指标见句中前文（{how}）", "indicator named earlier in the sentence ({how})"),
+    "each_subject": ("共用同一数值（{said}）的对象之一", "one of the subjects sharing the figure ({said})"),
+    "new_indicator": ("建议新增指标：{name}", "new indicator proposed: {name}"),
+    "indicator_matched": ("指标匹配方式：{how}", "indicator matched by {how}"),
+    "indicator_carried": ("指标沿用前一分句（{how}）", "indicator carried over from the clause before ({how})"),
+    "stretch_only": ("仅给出{said}值", "only a stretch ({said}) figure is given"),
+    "read_at_least": ("{said}读作不少于{value}亿元", "{said} read as at least {value} 100m yuan"),
+    "region_unknown": ("地区未识别", "region unknown"),
+    "restated": ("第{line}行再次提及：{quote}", "restated at line {line}: {quote}"),
+    "suggested_code": ("建议指标代码：{code}", "suggested indicator code: {code}"),
+    "subjects_of": ("{said}的{n}个对象之一", "one of {n} subjects of {said}"),
+    "announced": ("但原文称{n}项", "but {n} were announced"),
+    "reference_before_plan": ("参照年取规划前一年（{year}年）", "reference year taken as the year before the plan ({year})"),
+    "per_member": ("{said}：{zone}每个成员各一", "{said}: one in each member of {zone}"),
+    "table_row": ("指标表中的一行", "a row of an indicator table"),
+    "table_column": ("年份{year}年取自表头{col}", "year {year} from the column {col}"),
+    "no_figure": ("无数值：{text}", "no figure: {text}"),
+    "attribute_binding": ("属性：约束性", "attribute: binding"),
+    "attribute_anticipatory": ("属性：预期性", "attribute: anticipatory"),
+    "applies_over": ("适用于{start}—{end}年", "applies over {start}–{end}"),
+    # how an indicator was matched ({how} above)
+    "how_name": ("名称一致", "name"),
+    "how_synonym": ("同义词{term}", "synonym {term}"),
+    "how_shortened": ("简称{term}", "shortened name {term}"),
+    "how_share": ("按比重的分子和分母", "share of its components"),
+    "how_part": ("{phrase}为{term}的一部分", "{phrase} as part of {term}"),
+    "how_real": ("{how}；按可比价的实际增速", "{how}; a real growth rate (at comparable prices)"),
+}  # fmt: skip
 
 
 # --- the organisation and breakdown pages (service/web/responsibility.py) ---

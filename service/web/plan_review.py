@@ -15,7 +15,7 @@ from service.api.deps import SessionDep
 from service.db.models import DeclaredForm, Indicator, PlanProposal, PlanReading, Region, Role, User
 from service.domain import plan_review
 from service.domain.errors import DomainError
-from service.domain.plan_reader import figure
+from service.domain.plan_reader import figure, reasons
 from service.domain.texts import t
 from service.web.routes import Lang, WebUser, render
 from service.web.session import csrf_ok
@@ -114,7 +114,7 @@ def _review(
         parts = (
             (p.sentence[:at], p.quote, p.sentence[at + len(p.quote) :]) if at >= 0 else (p.sentence, "", "")
         )
-        rows.append({"p": p, "parts": parts})
+        rows.append({"p": p, "parts": parts, "reasons": reasons.render(p.reason, lang), "coded": reasons.load(p.reason) is not None})
     indicators = session.execute(select(Indicator.code, Indicator.name_zh).order_by(Indicator.code)).all()
     regions = session.execute(select(Region.code, Region.name_zh).order_by(Region.code)).all()
     plan_exists = bool(session.scalar(select(func.count()).select_from(PlanProposal).where(
