@@ -278,7 +278,9 @@ def test_plans_read_refuses_what_is_not_a_plan(tmp_path: Path) -> None:
     runner = CliRunner()
     junk = tmp_path / "junk.docx"
     junk.write_bytes(b"PK\x03\x04 not really")
-    result = runner.invoke(cli_app, ["plans", "read", str(junk), "--plan", "x"])
-    assert result.exit_code == 2 and "not a valid .docx" in result.stderr and "压缩包损坏" in result.stderr
+    result = runner.invoke(cli_app, ["--lang", "en", "plans", "read", str(junk), "--plan", "x"])
+    assert result.exit_code == 2 and "not a valid .docx" in result.stderr
+    result = runner.invoke(cli_app, ["--lang", "zh", "plans", "read", str(junk), "--plan", "x"])
+    assert result.exit_code == 2 and "压缩包损坏" in result.stderr
     missing = runner.invoke(cli_app, ["plans", "read", str(tmp_path / "nope.txt"), "--plan", "x"])
     assert missing.exit_code == 2 and "file not found" in missing.stderr
