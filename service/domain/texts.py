@@ -309,6 +309,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "form_each_year": ("逐年", "each year"),
     # issue 16's leftovers (H16): punctuation, and texts that were inline in templates and handlers
     "semicolon": ("；", "; "),
+    "enum_sep": ("、", ", "),
+    "year_heading": ("年", " "),  # 2026年年度评估 / 2026 Annual evaluation
+    "region_example": ("嘉善县", "Jiashan"),
+    "indicator_example": ("研发投入强度", "R&D intensity"),
+    "organisation_filter": ("责任单位", "Organisation"),
+    "code_or_name": ("代码或名称", "code or name"),
+    "file_too_large": ("文件超过 {mb} MB 上限，未作任何更改", "the file exceeds {mb} MB; nothing was changed"),
+    "issued_on": ("{day}发布", "issued {day}"),
+    "review_state_submitted": ("待审核", "submitted, awaiting review"),  # a figure's review state, in a sentence
+    "review_state_approved": ("已审核", "approved"),
+    "review_state_returned": ("退回", "returned"),
     # results of a save (issue 16): what happened, in words, and why nothing was saved
     "saved_counts": ("已保存 {n} 条（新增 {added}，修订 {revised}）", "Saved {n} (added {added}, revised {revised})"),
     "unchanged_counts": ("另有 {n} 条与已存数值相同，未重复保存", "{n} more equal the stored figures and were not saved again"),
@@ -535,6 +546,9 @@ UNITS_EN: dict[str, str] = {
     "万TEU": "10k TEU",
 }  # fmt: skip
 
+# Units as Chinese pages write them, where plans write them otherwise (万TEU: 万标准箱); others as stored.
+UNITS_ZH: dict[str, str] = {"TEU": "标准箱", "万TEU": "万标准箱"}
+
 
 # a unit written right after the number, with no space, in English too
 CLOSE_UNITS = frozenset({"", "%", "‰", "×"})
@@ -546,7 +560,7 @@ def unit(text: str | None, lang: str) -> str:
     if not text or text == "None":
         return ""
     if lang != "en":
-        return text.replace("TEU", "标准箱")  # 万TEU as plans write it: 万标准箱 in Chinese
+        return UNITS_ZH.get(text, text)
     if text not in UNITS_EN:
         return text
     words = UNITS_EN[text]

@@ -87,8 +87,7 @@ async def reader_upload(
     limit = request.app.state.settings.max_upload_bytes
     content = await file.read(limit + 1)
     if len(content) > limit:
-        error = (f"文件超过 {limit // 2**20} MB 上限，未作任何更改" if lang == "zh"
-                 else f"the file exceeds {limit // 2**20} MB; nothing was changed")  # fmt: skip
+        error = t("file_too_large", lang).format(mb=limit // 2**20)
         return _page(request, "plans_upload.html", lang, checked, status_code=413, error=error,
                      readings=_readings(session), form=form)  # fmt: skip
     try:
