@@ -320,6 +320,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "review_state_submitted": ("待审核", "submitted, awaiting review"),  # a figure's review state, in a sentence
     "review_state_approved": ("已审核", "approved"),
     "review_state_returned": ("退回", "returned"),
+    "unknown_region_filter": ("本规划没有名称或代码为“{given}”的地区：请从“地区”列表中选择",
+                              "This plan has no region named or coded “{given}”: pick one from the Region list"),
+    "reader_region_picker": ("规划地区（可空，默认从名称识别）", "Region of the plan (optional; read from the title)"),
+    "reader_plan_code_hint": ("新规划自拟代码；补充已有规划时从列表中选择", "a new code for a new plan; pick from the list to add to a plan in the catalog"),
+    "reader_unknown_region": ("没有名称或代码为“{given}”的地区：请从列表中选择，或留空由系统从规划名称识别",
+                              "No region is named or coded “{given}”: pick one from the list, or leave it empty to read it from the title"),
     # results of a save (issue 16): what happened, in words, and why nothing was saved
     "saved_counts": ("已保存 {n} 条（新增 {added}，修订 {revised}）", "Saved {n} (added {added}, revised {revised})"),
     "unchanged_counts": ("另有 {n} 条与已存数值相同，未重复保存", "{n} more equal the stored figures and were not saved again"),
