@@ -320,6 +320,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "review_state_submitted": ("待审核", "submitted, awaiting review"),  # a figure's review state, in a sentence
     "review_state_approved": ("已审核", "approved"),
     "review_state_returned": ("退回", "returned"),
+    "points_n": ("{n}个百分点", "{n} pp"),
+    "year_n": ("{year}年", "{year}"),
+    "prelim_mark": ("（初步）", " (prelim.)"),
+    "provisional_title": ("【暂定·含待审核数据】{title}", "[Provisional] {title}"),
+    "full_stop": ("。", "."),
+    "value_in_year": ("{year}年 {value}", "{value} ({year})"),
     "unknown_region_filter": ("本规划没有名称或代码为“{given}”的地区：请从“地区”列表中选择",
                               "This plan has no region named or coded “{given}”: pick one from the Region list"),
     "reader_region_picker": ("规划地区（可空，默认从名称识别）", "Region of the plan (optional; read from the title)"),

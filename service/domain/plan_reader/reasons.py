@@ -79,8 +79,11 @@ def pieces(reason: Reason, lang: str) -> list[Piece]:
             how = how_words(str(value))
             out.extend(pieces(how, lang) if how else [(str(value), True)])
         elif name in QUOTED:
+            said = str(value)
             left, right = ("‘", "’") if lang == "en" else ("“", "”")
-            out.extend([(left, False), (str(value), True), (right, False)])
+            if any(q in said for q in "“”\""):  # words the plan itself quotes: no quotes around quotes
+                left = right = ""
+            out.extend([(left, False), (said, True), (right, False)])
         else:
             out.append((str(value), False))
         at = m.end()
