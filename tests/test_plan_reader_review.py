@@ -243,7 +243,9 @@ def test_bad_uploads_get_a_clear_message_and_change_nothing(client: TestClient, 
     assert session.scalar(select(func.count()).select_from(PlanReading)) == before
 
 
-def test_the_upload_picks_the_region_by_name_and_offers_the_catalog_plans(client: TestClient, session: Session) -> None:
+def test_the_upload_picks_the_region_by_name_and_offers_the_catalog_plans(
+    client: TestClient, session: Session
+) -> None:
     """The plan's region is picked by name from a list (a code still works); a name the catalog does not know
     is refused with a message in the page's language, and nothing is read or stored."""
     csrf = login(client, session, "chief3", Role.ADMIN, [])
@@ -252,7 +254,10 @@ def test_the_upload_picks_the_region_by_name_and_offers_the_catalog_plans(client
     assert '<option value="yrd-outline-2019">' in page  # the plans in the catalog, by code with their titles
     assert '<option value="Qingpu District">310118</option>' in client.get("/plan-reader?lang=en").text
     before = session.scalar(select(func.count()).select_from(PlanReading))
-    for lang, given, said in (("zh", "火星", "没有名称或代码为“火星”的地区"), ("en", "Mars", "No region is named or coded “Mars”")):
+    for lang, given, said in (
+        ("zh", "火星", "没有名称或代码为“火星”的地区"),
+        ("en", "Mars", "No region is named or coded “Mars”"),
+    ):
         refused = client.post(f"/plan-reader?lang={lang}", data={"csrf": csrf, "plan_code": CODE, "plan_title": "规划",
                                                                  "region": given},
                               files={"file": ("plan.txt", PLAN.encode(), "text/plain")})  # fmt: skip

@@ -32,7 +32,9 @@ def test_a_file_import_carried_from_entry_to_approval_on_the_command_line(
     # a Shanghai reviewer cannot approve Jiashan's figures: refused, nothing done, each reason shown
     refused = run(["review", "approve", "--user", "sh", "--batch", batch], env, cwd, check=False)
     assert refused.returncode == 2 and "Jiashan" in refused.stderr
-    refused = run(["--lang", "zh", "review", "approve", "--user", "sh", "--batch", batch], env, cwd, check=False)
+    refused = run(
+        ["--lang", "zh", "review", "approve", "--user", "sh", "--batch", batch], env, cwd, check=False
+    )
     assert refused.returncode == 2 and "嘉善县" in refused.stderr and "Jiashan" not in refused.stderr
     assert "2 figure(s) returned" in run(["review", "return", "--user", "jx", "--batch", batch, "-m", "请附来源"],
                                          env, cwd).stdout  # fmt: skip

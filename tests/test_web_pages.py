@@ -401,7 +401,10 @@ def test_the_evaluation_region_filter_is_a_picker_by_name(client: TestClient, se
         assert picked.status_code == 200 and f'value="{code}" selected>' in picked.text
         shown = table_rows(picked.text, "end-of-term") + table_rows(picked.text, "mid-term")
         assert shown and set(shown) == {r["id"] for r in rows if r["region"] == region["region"]}
-    for lang, said in (("zh", "本规划没有名称或代码为“火星”的地区"), ("en", "This plan has no region named or coded “火星”")):
+    for lang, said in (
+        ("zh", "本规划没有名称或代码为“火星”的地区"),
+        ("en", "This plan has no region named or coded “火星”"),
+    ):
         unknown = client.get("/plans/yrd-outline-2019/evaluation", params={"region": "火星", "lang": lang})
         assert unknown.status_code == 422 and said in unknown.text
         assert table_rows(unknown.text, "end-of-term") + table_rows(unknown.text, "mid-term") == []

@@ -546,7 +546,14 @@ def targets_check_splits(plan: Annotated[str | None, typer.Option(help="plan cod
         total = text("split_total", total=f"{c['total']:g}", unit=c["unit"]) if c["total"] is not None else ""
         problems = text("semicolon").join(text("problem", zh=p["zh"], en=p["en"]) for p in c["problems"])
         state = text("split_ok") if c["ok"] else text("split_problem", problems=problems)
-        say("split_line", target=c["target"], split=c["split"], n=len(c["sub_targets"]), total=total, state=state)
+        say(
+            "split_line",
+            target=c["target"],
+            split=c["split"],
+            n=len(c["sub_targets"]),
+            total=total,
+            state=state,
+        )
     if not checks:
         say("no_splits")
     if any(not c["ok"] for c in checks):

@@ -138,7 +138,14 @@ def _review(
         parts = (
             (p.sentence[:at], p.quote, p.sentence[at + len(p.quote) :]) if at >= 0 else (p.sentence, "", "")
         )
-        rows.append({"p": p, "parts": parts, "reasons": reasons.render(p.reason, lang), "coded": reasons.load(p.reason) is not None})
+        rows.append(
+            {
+                "p": p,
+                "parts": parts,
+                "reasons": reasons.render(p.reason, lang),
+                "coded": reasons.load(p.reason) is not None,
+            }
+        )
     indicators = session.execute(select(Indicator.code, Indicator.name_zh).order_by(Indicator.code)).all()
     regions = session.execute(select(Region.code, Region.name_zh).order_by(Region.code)).all()
     plan_exists = bool(session.scalar(select(func.count()).select_from(PlanProposal).where(

@@ -81,7 +81,7 @@ def pieces(reason: Reason, lang: str) -> list[Piece]:
         elif name in QUOTED:
             said = str(value)
             left, right = ("‘", "’") if lang == "en" else ("“", "”")
-            if any(q in said for q in "“”\""):  # words the plan itself quotes: no quotes around quotes
+            if any(q in said for q in '“”"'):  # words the plan itself quotes: no quotes around quotes
                 left = right = ""
             out.extend([(left, False), (said, True), (right, False)])
         else:

@@ -816,7 +816,9 @@ def _each_of(
 
 
 # reasons that say where the indicator came from
-_INDICATOR_REASONS = frozenset({"list_of_figures", "indicator_earlier", "new_indicator", "indicator_matched", "indicator_carried"})
+_INDICATOR_REASONS = frozenset(
+    {"list_of_figures", "indicator_earlier", "new_indicator", "indicator_matched", "indicator_carried"}
+)
 
 
 def _build(
