@@ -23,6 +23,9 @@ from tests.factories import new_database
 from tests.pgcluster import PgCluster, find_bin_dir
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The command line speaks Chinese unless told otherwise (--lang / YRDMON_LANG); the tests written against
+# its English messages run it in English, and tests/test_cli.py checks both languages explicitly.
+os.environ.setdefault("YRDMON_LANG", "en")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -269,3 +269,40 @@ def test_a_report_run_from_the_command_line_does_the_digest_work_a_scheduled_run
     out = run(["report", "run"], env, cwd).stdout
     assert out.startswith("run ") and (baseline() or 0) >= first
     engine.dispose()
+
+
+def test_messages_speak_the_chosen_language_and_machine_output_does_not_change(
+    cli_db: tuple[dict[str, str], Path],
+) -> None:
+    """Messages come from texts.CLI_TEXTS in the language of --lang or YRDMON_LANG, Chinese by default (the
+    users read Chinese first); unknown codes exit non-zero saying so in that language; JSON stays JSON."""
+    import re
+
+    env, cwd = cli_db
+    zh_env, en_env = {**env, "YRDMON_LANG": ""}, {**env, "YRDMON_LANG": "en"}  # "": not set, the default
+    first = run(["init"], zh_env, cwd)
+    assert "目录已载入" in first.stdout and "首次报告运行" in first.stdout and "catalog" not in first.stdout
+    assert "目录无变化" in run(["init"], zh_env, cwd).stdout
+    assert (
+        "catalog unchanged" in run(["--lang", "en", "init"], zh_env, cwd).stdout
+    )  # --lang beats the default
+    assert "目录无变化" in run(["--lang", "zh", "init"], en_env, cwd).stdout  # and YRDMON_LANG
+    for lang_env, said, other in ((zh_env, "错误：--plan nope：未知代码", "unknown"),
+                                  (en_env, "error: --plan nope: unknown code", "未知")):  # fmt: skip
+        bad = run(["targets", "export", "--plan", "nope"], lang_env, cwd, check=False)
+        assert bad.returncode == 2 and said in bad.stderr and other not in bad.stderr, bad.stderr
+        bad_date = run(["report", "run", "--as-of", "last week"], lang_env, cwd, check=False)
+        assert bad_date.returncode == 2 and "2026-10-31" in bad_date.stderr
+        assert (
+            not re.search(r"[A-Za-z]{4,}", re.sub(r"--as-of|'last week'", "", bad_date.stderr))
+            or other == "未知"
+        )
+    ran = run(["report", "run"], zh_env, cwd).stdout
+    assert ran.startswith("报告运行 ") and "个目标" in ran
+    assert run(["report", "run"], en_env, cwd).stdout.startswith("run ")
+    exports = [
+        run(["targets", "export", "--plan", "yrd-outline-2019"], e, cwd).stdout for e in (zh_env, en_env)
+    ]
+    assert exports[0] == exports[1] and json.loads(exports[0])
+    wrong = run(["init"], {**env, "YRDMON_LANG": "fr"}, cwd, check=False)
+    assert wrong.returncode == 2 and "YRDMON_LANG" in wrong.stderr and "zh" in wrong.stderr

@@ -328,3 +328,39 @@ def test_an_indicator_table_in_a_docx(vocab: Vocabulary) -> None:
     pm = by(props, "pm25_concentration", kind="target")
     assert (pm.value, pm.comparator, pm.unit) == (Decimal(28), "<=", "微克/立方米")
     assert text[pm.start : pm.end].split("\t")[0] == "PM2.5平均浓度（微克/立方米）"
+
+
+def test_reasons_are_codes_read_in_the_page_language(vocab: Vocabulary) -> None:
+    """Why a proposal was made is stored as codes with the plan's words as parameters (issue 16): a Chinese
+    page reads it in Chinese, an English page in English, the plan's words quoted and marked either way."""
+    import re
+
+    from service.domain.plan_reader import reasons
+    from service.domain.texts import READER_REASONS
+
+    han = re.compile(r"[\u3400-\u9fff]")
+    latin = re.compile(r"[A-Za-z]{3,}")
+    for code, (zh, en) in READER_REASONS.items():
+        bare_zh, bare_en = re.sub(r"\{\w+\}", "", zh), re.sub(r"\{\w+\}", "", en)
+        assert not latin.search(bare_zh) and not han.search(bare_en), code
+    props = read_plan(PLAN, vocab, PlanHints(title="上海市青浦区规划", issued_year=2026)).proposals
+    codes = set()
+    for p in props:
+        assert p.reason, p.quote
+        stored = reasons.dump(p.reason)
+        assert reasons.load(stored) == [(c, dict(params)) for c, params in p.reason]
+        for code, params in p.reason:
+            codes.add(code)
+            if "how" in params:
+                assert reasons.how_words(params["how"]) is not None, params["how"]
+        zh = [t for reason in reasons.render(stored, "zh") for t, quoted in reason if not quoted]
+        en = [t for reason in reasons.render(stored, "en") for t, quoted in reason if not quoted]
+        assert not latin.search("".join(zh)), (p.quote, zh)
+        assert not han.search("".join(en)), (p.quote, en)
+    # the reasons say what the reader saw: the year's words and how the indicator was named
+    assert {"year_in_sentence", "indicator_matched"} <= codes
+    rd = by(props, "rd_intensity")
+    assert "年份取自句中“到2030年”" in reasons.text(rd.reason, "zh")
+    assert "year from ‘到2030年’ in the sentence" in reasons.text(rd.reason, "en")
+    # a reason stored as prose before codes is shown as it was
+    assert reasons.text("indicator matched by name", "zh") == "indicator matched by name"

@@ -243,6 +243,35 @@ def test_bad_uploads_get_a_clear_message_and_change_nothing(client: TestClient, 
     assert session.scalar(select(func.count()).select_from(PlanReading)) == before
 
 
+def test_the_upload_picks_the_region_by_name_and_offers_the_catalog_plans(
+    client: TestClient, session: Session
+) -> None:
+    """The plan's region is picked by name from a list (a code still works); a name the catalog does not know
+    is refused with a message in the page's language, and nothing is read or stored."""
+    csrf = login(client, session, "chief3", Role.ADMIN, [])
+    page = client.get("/plan-reader?lang=zh").text
+    assert '<option value="青浦区">310118</option>' in page and 'list="reader-regions"' in page
+    assert '<option value="yrd-outline-2019">' in page  # the plans in the catalog, by code with their titles
+    assert '<option value="Qingpu District">310118</option>' in client.get("/plan-reader?lang=en").text
+    before = session.scalar(select(func.count()).select_from(PlanReading))
+    for lang, given, said in (
+        ("zh", "火星", "没有名称或代码为“火星”的地区"),
+        ("en", "Mars", "No region is named or coded “Mars”"),
+    ):
+        refused = client.post(f"/plan-reader?lang={lang}", data={"csrf": csrf, "plan_code": CODE, "plan_title": "规划",
+                                                                 "region": given},
+                              files={"file": ("plan.txt", PLAN.encode(), "text/plain")})  # fmt: skip
+        assert refused.status_code == 422 and said in refused.text, refused.text[-2000:]
+        assert f'value="{given}"' in refused.text  # what was typed is kept
+    assert session.scalar(select(func.count()).select_from(PlanReading)) == before
+    for given in ("青浦区", "310118"):
+        done = client.post("/plan-reader", data={"csrf": csrf, "plan_code": CODE, "plan_title": "某规划", "region": given},
+                           files={"file": ("plan.txt", PLAN.encode(), "text/plain")}, follow_redirects=False)  # fmt: skip
+        assert done.status_code == 303, done.text
+        reading_id = int(done.headers["location"].split("?")[0].rsplit("/", 1)[1])
+        assert session.get(PlanReading, reading_id).region_code == "310118"  # type: ignore[union-attr]
+
+
 def test_only_administrators_see_the_plan_reader(client: TestClient, session: Session) -> None:
     assert client.get("/plan-reader", follow_redirects=False).status_code == 303
     login(client, session, "clerk", Role.EDITOR, ["330421"])
@@ -278,7 +307,9 @@ def test_plans_read_refuses_what_is_not_a_plan(tmp_path: Path) -> None:
     runner = CliRunner()
     junk = tmp_path / "junk.docx"
     junk.write_bytes(b"PK\x03\x04 not really")
-    result = runner.invoke(cli_app, ["plans", "read", str(junk), "--plan", "x"])
-    assert result.exit_code == 2 and "not a valid .docx" in result.stderr and "压缩包损坏" in result.stderr
+    result = runner.invoke(cli_app, ["--lang", "en", "plans", "read", str(junk), "--plan", "x"])
+    assert result.exit_code == 2 and "not a valid .docx" in result.stderr
+    result = runner.invoke(cli_app, ["--lang", "zh", "plans", "read", str(junk), "--plan", "x"])
+    assert result.exit_code == 2 and "压缩包损坏" in result.stderr
     missing = runner.invoke(cli_app, ["plans", "read", str(tmp_path / "nope.txt"), "--plan", "x"])
     assert missing.exit_code == 2 and "file not found" in missing.stderr

@@ -82,14 +82,50 @@ def test_every_status_has_words_in_both_languages() -> None:
         )
 
 
-def _keys_used() -> set[tuple[str, str]]:
-    """(file, key) for every literal t('key') / pt('key') in the templates and web modules."""
+def _keys_used(prefixes: str = "t|pt") -> set[tuple[str, str]]:
+    """(file, key) for every literal t('key') / pt('key') (or the given helpers') in the templates and web
+    modules."""
     used = set()
     for path in [*(SERVICE / "web" / "templates").glob("*.html"), *(SERVICE / "web").glob("*.py")]:
         text = path.read_text(encoding="utf-8")
-        for prefix, key in re.findall(r"\b(p?t)\(['\"]([a-z_]*[a-z])['\"]", text):
+        for prefix, key in re.findall(rf"\b({prefixes})\(['\"]([a-z_]*[a-z])['\"]", text):
             used.add((path.name, ("reader_" if prefix == "pt" else "") + key))
     return used
+
+
+@pytest.mark.parametrize(
+    ("helper", "table"),
+    [("tx", texts.RESPONSIBILITY_TEXTS), ("rt", texts.REVIEW_TEXTS), ("t|pt", texts.TEXTS)],
+)
+def test_every_key_a_page_asks_for_has_both_languages(helper: str, table: dict[str, tuple[str, str]]) -> None:
+    """A key a template or handler uses must exist with a Chinese and an English text (English may be empty
+    only where the language writes nothing, as after a year: 2026年 / 2026)."""
+    used = _keys_used(helper)
+    assert used, helper
+    missing = sorted((f, k) for f, k in used if k not in table)
+    assert missing == []
+    for f, k in used:
+        zh, en = table[k]
+        assert zh.strip(), (f, k, "no Chinese")
+        assert en.strip() or k in {"year_suffix", "year_heading"}, (f, k, "no English")
+        assert re.search(r"[\u3400-\u9fff]", zh) or not LATIN_WORD.search(zh) or k == "language", (f, k, zh)
+
+
+# a text chosen in a template by the page's language ('研发投入强度' if lang == 'zh' else 'R&D intensity')
+# instead of a key of texts.py; language tags (html lang="zh-CN") are not texts
+INLINE_CHOICE = re.compile(r"'([^'{}]*)' if lang [!=]= '(?:zh|en)' else '([^'{}]*)'")
+
+
+def test_no_template_or_handler_writes_its_own_texts() -> None:
+    found = []
+    for path in [*(SERVICE / "web" / "templates").glob("*.html"), *(SERVICE / "web").glob("*.py")]:
+        source = path.read_text(encoding="utf-8").replace('"', "'")
+        for a, b in INLINE_CHOICE.findall(source):
+            if {a, b} - {"zh-CN", "zh", "en"}:
+                found.append((path.name, a, b))
+        for m in re.finditer(r"f'[^']*[\u3400-\u9fff][^']*' if lang == 'zh'", source):
+            found.append((path.name, m.group(0), ""))
+    assert found == []
 
 
 def test_every_text_a_page_asks_for_exists() -> None:

@@ -39,8 +39,9 @@ def users(cli_engine: Engine):  # type: ignore[no-untyped-def]
     url = cli_engine.url.render_as_string(hide_password=False)
     runner = CliRunner()
 
-    def invoke(*args: str, input: str | None = None, ok: bool = True):  # type: ignore[no-untyped-def]
-        result = runner.invoke(yrdmon, ["users", *args], input=input, env={"YRDMON_DATABASE_URL": url})
+    def invoke(*args: str, input: str | None = None, ok: bool = True, lang: str = "en"):  # type: ignore[no-untyped-def]
+        env = {"YRDMON_DATABASE_URL": url, "YRDMON_LANG": lang}
+        result = runner.invoke(yrdmon, ["users", *args], input=input, env=env)
         if ok:
             assert result.exit_code == 0, (args, result.output)
         return result
@@ -153,17 +154,20 @@ def test_users_commands_change_accounts_and_end_sessions(users, web: TestClient,
     ],
 )  # fmt: skip
 def test_unknown_names_exit_non_zero_in_both_languages(users, args: list[str]) -> None:  # type: ignore[no-untyped-def]
-    result = users(*args, input="whatever\n", ok=False)
-    assert result.exit_code == 2
-    assert "没有名为 nobody 的用户" in result.stderr and "unknown user 'nobody'" in result.stderr
+    zh = users(*args, input="whatever\n", ok=False, lang="zh")
+    assert zh.exit_code == 2 and "错误：没有名为 nobody 的用户" in zh.stderr and "unknown" not in zh.stderr
+    en = users(*args, input="whatever\n", ok=False, lang="en")
+    assert en.exit_code == 2 and "error: unknown user 'nobody'" in en.stderr and "没有" not in en.stderr
 
 
 def test_bad_requests_are_refused(users) -> None:  # type: ignore[no-untyped-def]
     unknown_token = users("revoke-token", "yrd_nope00", ok=False)
     assert unknown_token.exit_code == 2 and "no live token" in unknown_token.stderr
     users("add", "solo", "--role", "viewer")
+    no_region = users("set-role", "solo", "--role", "editor", ok=False, lang="zh")
+    assert no_region.exit_code == 2 and "至少一个地区" in no_region.stderr
     no_region = users("set-role", "solo", "--role", "editor", ok=False)
-    assert no_region.exit_code == 2 and "至少一个地区" in no_region.stderr and "region" in no_region.stderr
+    assert no_region.exit_code == 2 and "region" in no_region.stderr
     empty = users("set-password", "solo", "--password-stdin", input="\n", ok=False)
     assert empty.exit_code == 2 and "empty" in empty.stderr
     system = users("enable", "catalog", ok=False)

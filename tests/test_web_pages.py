@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 from sqlalchemy.orm import Session
 
-from service.db.models import Role
+from service.db.models import Region, Role
 from service.domain import users
 from service.reports.engine import run_report
 from tests.factories import NOW
@@ -344,7 +344,7 @@ def test_evaluation_pages_each_table_of_a_large_plan(client: TestClient, session
         assert table_rows(one.text, "mid-term") == ["paging-test/gdp-P0007"]
         assert one.text.count("第 1–1 条，共 1 条") == 2 and 'rel="next"' not in one.text
     evil = client.get(base, params={"region": "<b>x</b>", "lang": "zh"})
-    assert evil.status_code == 200 and "<b>x</b>" not in evil.text and "&lt;b&gt;x&lt;/b&gt;" in evil.text
+    assert evil.status_code == 422 and "<b>x</b>" not in evil.text and "&lt;b&gt;x&lt;/b&gt;" in evil.text
     # the CSV still has every target
     csv_text = client.get(base + ".csv").text
     ids = [line.split(",")[0] for line in csv_text.splitlines()[1:]]
@@ -375,6 +375,39 @@ def test_evaluation_of_a_small_plan_has_one_page(client: TestClient, session: Se
         and f'<td class="name">{escape(first["region_en"])}</td>' in english
     )
     assert f">{escape(first['indicator'])}</a>" not in english
+
+
+def test_the_evaluation_region_filter_is_a_picker_by_name(client: TestClient, session: Session) -> None:
+    """The evaluation's region filter lists the plan's regions by name (the value is the code, so links and
+    API users' codes keep working); an unknown region gets a message in the page's language, not all rows."""
+    from sqlalchemy import select
+
+    from service.reports.queries import evaluation, latest_finished_run
+
+    with_run(session)
+    run = latest_finished_run(session)
+    assert run is not None
+    d = evaluation(session, run, "yrd-outline-2019")
+    rows = d["end_of_term"] + d["mid_term"]
+    region = next(r for r in rows if r["region"])
+    code = session.scalar(select(Region.code).where(Region.name_zh == region["region"]))
+    page = client.get("/plans/yrd-outline-2019/evaluation?lang=zh").text
+    options = re.findall(r'<option class="name" value="([^"]+)" >([^<]+)</option>', page)
+    assert (code, region["region"]) in options and len(options) == len({r["region"] for r in rows})
+    english = client.get("/plans/yrd-outline-2019/evaluation?lang=en").text
+    assert f'value="{code}" >{escape(region["region_en"])}</option>' in english
+    for given in (code, region["region"], region["region_en"]):
+        picked = client.get("/plans/yrd-outline-2019/evaluation", params={"region": given, "lang": "zh"})
+        assert picked.status_code == 200 and f'value="{code}" selected>' in picked.text
+        shown = table_rows(picked.text, "end-of-term") + table_rows(picked.text, "mid-term")
+        assert shown and set(shown) == {r["id"] for r in rows if r["region"] == region["region"]}
+    for lang, said in (
+        ("zh", "本规划没有名称或代码为“火星”的地区"),
+        ("en", "This plan has no region named or coded “火星”"),
+    ):
+        unknown = client.get("/plans/yrd-outline-2019/evaluation", params={"region": "火星", "lang": lang})
+        assert unknown.status_code == 422 and said in unknown.text
+        assert table_rows(unknown.text, "end-of-term") + table_rows(unknown.text, "mid-term") == []
 
 
 def test_indicator_page_pages_its_regions(client: TestClient, session: Session) -> None:

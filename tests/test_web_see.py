@@ -246,6 +246,8 @@ def test_every_page_speaks_one_language_and_fits_a_phone(browser, site, tmp_path
                         problems.append(f"{where}: the page is {scroll} px wide")
                     continue
                 text = page.evaluate(STRIP_MARKED) + "\n" + "\n".join(page.evaluate(CHART_TEXTS))
+                if exponent := re.search(r"\d(?:\.\d+)?E[+-]\d+", page.evaluate("document.body.innerText")):
+                    problems.append(f"{where}: a figure written with an exponent: {exponent.group(0)}")
                 if lang == "zh":
                     words = english_words(text)
                     if words:

@@ -4,22 +4,63 @@ this package's modules (``users``, ``plans``, ``mail``), each of which imports o
 from __future__ import annotations
 
 import datetime as dt
-from typing import NoReturn
+import os
+from typing import Any, NoReturn
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
+from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.config import Settings, get_settings
 from service.db.session import make_engine
+from service.domain import texts
 
-__all__ = ["fail", "load_settings", "now", "open_database"]
+__all__ = ["fail", "fail_key", "lang", "load_settings", "now", "open_database", "say", "set_lang", "text"]
+
+LANGS = ("zh", "en")
+_chosen: list[str] = []  # the --lang given to this run, if any
 
 
-def fail(message: str) -> NoReturn:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+def set_lang(value: str | None) -> None:
+    _chosen[:] = [value] if value else []
+
+
+def lang() -> str:
+    """The language of this run's messages: --lang, else YRDMON_LANG, else Chinese (users read Chinese first).
+    An unknown YRDMON_LANG is reported in both languages."""
+    if _chosen:
+        return _chosen[0]
+    value = os.environ.get("YRDMON_LANG", "").strip().lower() or "zh"
+    if value not in LANGS:
+        _chosen[:] = ["zh"]
+        typer.secho(f"错误：YRDMON_LANG={value!r} 无效，应为 zh 或 en / error: YRDMON_LANG={value!r} "
+                    "should be zh or en", fg=typer.colors.RED, err=True)  # fmt: skip
+        raise typer.Exit(2)
+    return value
+
+
+def text(key: str, **params: Any) -> str:
+    """A command-line text (texts.CLI_TEXTS) in this run's language."""
+    zh, en = texts.CLI_TEXTS[key]
+    return (en if lang() == "en" else zh).format(**params)
+
+
+def say(key: str, *, err: bool = False, **params: Any) -> None:
+    typer.echo(text(key, **params), err=err)
+
+
+def fail(message: str | tuple[str, str]) -> NoReturn:
+    """Exit 2 with a message in this run's language; a (zh, en) pair (a DomainError's) picks one."""
+    if isinstance(message, tuple):
+        message = message[1] if lang() == "en" else message[0]
+    typer.secho(text("error", message=message), fg=typer.colors.RED, err=True)
     raise typer.Exit(2)
+
+
+def fail_key(key: str, **params: Any) -> NoReturn:
+    fail(text(key, **params))
 
 
 def load_settings() -> Settings:
@@ -29,7 +70,7 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = "YRDMON_" + str(err["loc"][0]).upper() if err["loc"] else "settings"
-        fail(f"{name}: {err['msg']}")
+        fail(f"{name}: {err['msg']}")  # pydantic's own words, in English
 
 
 def open_database(settings: Settings) -> Engine:
@@ -42,14 +83,14 @@ def open_database(settings: Settings) -> Engine:
             probe.write_text("ok")
             probe.unlink()
         except OSError as exc:
-            fail(f"YRDMON_VAR_DIR: directory {str(var)!r} is not writable ({exc.strerror or exc})")
+            fail_key("var_dir", var=str(var), why=exc.strerror or exc)
     engine = make_engine(settings.effective_database_url)
     try:
         with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+            conn.execute(sql("SELECT 1"))
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        fail(f"YRDMON_DATABASE_URL: cannot connect to the database ({reason})")
+        fail_key("no_database", why=reason)
     return engine
 
 

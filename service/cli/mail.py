@@ -90,12 +90,12 @@ def subscriptions_add(
             link = unsubscribe_url(settings, sub)
             shown = sub.email or f"{sub.channel} {sub.channel_label}"
     except DomainError as exc:
-        cli.fail(exc.en)
+        cli.fail((exc.zh, exc.en))
     finally:
         engine.dispose()
-    typer.echo(f"subscription {sub.id}: {shown}, {sub.cadence}, {sub.language}")
+    cli.say("subscription_made", id=sub.id, email=shown, cadence=sub.cadence, language=sub.language)
     if sub.email:
-        typer.echo(f"unsubscribe link: {link}")
+        cli.say("unsubscribe_link", link=link)
 
 
 @subscriptions_app.command("test")
@@ -112,12 +112,12 @@ def subscriptions_test(sub_id: Annotated[int, typer.Argument(help="subscription 
     try:
         outcome = send_test_message(lambda: transaction(sessions), None, sub_id, settings, now=_now())
     except DomainError as exc:
-        cli.fail(exc.en)
+        cli.fail((exc.zh, exc.en))
     finally:
         engine.dispose()
     if not outcome.delivered:
-        cli.fail(f"test message to subscription {sub_id} not delivered: {outcome.en} / {outcome.zh}")
-    typer.echo(f"test message to subscription {sub_id} delivered: {outcome.en} / {outcome.zh}")
+        cli.fail_key("test_message_failed", id=sub_id, answer=outcome.en if cli.lang() == "en" else outcome.zh)
+    cli.say("test_message_sent", id=sub_id, answer=outcome.en if cli.lang() == "en" else outcome.zh)
 
 
 @subscriptions_app.command("list")
@@ -152,7 +152,7 @@ def subscriptions_list(
         typer.echo(
             f"{s.id}\t{where}\t{s.cadence}\t{s.language}\t{state}\tlast {last}\t{scope or 'everything'}"
         )
-    typer.echo(f"{total} subscription(s)", err=True)
+    cli.say("subscriptions_n", n=total, err=True)
 
 
 @subscriptions_app.command("remove")
@@ -169,10 +169,10 @@ def subscriptions_remove(sub_id: Annotated[int, typer.Argument(help="subscriptio
         with transaction(make_sessionmaker(engine)) as session:
             delete_subscription(session, None, sub_id, now=_now(), path=WritePath.CLI)
     except DomainError as exc:
-        cli.fail(exc.en)
+        cli.fail((exc.zh, exc.en))
     finally:
         engine.dispose()
-    typer.echo(f"removed subscription {sub_id}")
+    cli.say("subscription_removed", id=sub_id)
 
 
 @email_app.command("test")
@@ -193,7 +193,7 @@ def email_test(address: Annotated[str, typer.Argument(help="where to send the te
     try:
         to = normalise_email(address)
     except DomainError as exc:
-        cli.fail(exc.en)
+        cli.fail((exc.zh, exc.en))
     smtp = f"{settings.smtp_host}:{settings.smtp_port} ({settings.smtp_security})"
     text = (
         "这是规划目标监测系统的测试邮件。收到此邮件说明发信设置正确。\n"
@@ -220,8 +220,8 @@ def email_test(address: Annotated[str, typer.Argument(help="where to send the te
     finally:
         engine.dispose()
     if status != "sent":
-        cli.fail(f"test message to {to} not sent via {smtp}: {error}")
-    typer.echo(f"test message sent to {to} via {smtp}")
+        cli.fail_key("test_not_sent", to=to, smtp=smtp, error=error)
+    cli.say("test_sent", to=to, smtp=smtp)
 
 
 @email_app.command("send")
@@ -243,4 +243,4 @@ def email_send(
     finally:
         transport.close()
         engine.dispose()
-    typer.echo(f"sent {report.sent}, deferred {report.deferred}, failed {report.failed}")
+    cli.say("mail_sent", sent=report.sent, deferred=report.deferred, failed=report.failed)

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.cli import fail, load_settings, now, open_database
+from service.cli import fail, fail_key, load_settings, now, open_database, say, set_lang, text
 from service.cli.mail import email_app, subscriptions_app
 from service.cli.plans import plans_app
 from service.cli.review import review_app
@@ -32,6 +32,21 @@ app.add_typer(plans_app, name="plans")
 app.add_typer(subscriptions_app, name="subscriptions")
 app.add_typer(email_app, name="email")
 app.add_typer(review_app, name="review")
+
+
+class Language(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+@app.callback()
+def choose_language(
+    lang: Annotated[
+        Language | None,
+        typer.Option("--lang", help="language of messages: zh (default) or en; also YRDMON_LANG"),
+    ] = None,
+) -> None:
+    set_lang(lang.value if lang else None)
 
 
 @app.command()
@@ -60,25 +75,25 @@ def init(
                 first_run = run_report_now(session, trigger="init")
                 first_summary = (first_run.id, first_run.as_of, (first_run.summary or {}).get("targets", 0))
     except DomainError as exc:
-        fail(exc.en)
+        fail((exc.zh, exc.en))
     except SQLAlchemyError as exc:
-        fail(f"database error during init: {str(exc).splitlines()[0]}")
+        fail_key("init_db_error", why=str(exc).splitlines()[0])
     finally:
         engine.dispose()
     for name, counts in loaded.items():
         if counts.get("added") or counts.get("revised"):
-            typer.echo(f"{name}: added {counts.get('added', 0)}, revised {counts.get('revised', 0)}")
+            say("file_loaded", name=name, added=counts.get("added", 0), revised=counts.get("revised", 0))
     if report.changed:
         parts = [f"{k} +{v}" for k, v in report.created.items()] + [
             f"{k} ~{v}" for k, v in report.updated.items()
         ]
         parts += [f"{k} -{v}" for k, v in report.retired.items()]
-        typer.echo("catalog loaded: " + ", ".join(parts))
+        say("catalog_loaded", parts=", ".join(parts))
     else:
-        typer.echo("catalog unchanged")
+        say("catalog_unchanged")
     if first_run is not None:
         run_id, as_of, targets = first_summary
-        typer.echo(f"first report run {run_id} as of {as_of.isoformat()}: {targets} targets assessed")
+        say("first_run", id=run_id, as_of=as_of.isoformat(), targets=targets)
 
 
 @app.command()
@@ -110,7 +125,7 @@ def run_scheduler() -> None:
     engine = open_database(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     runner = SchedulerRunner(settings, engine)
-    typer.echo(f"scheduler {runner.holder} waiting for the lease")
+    say("scheduler_waiting", holder=runner.holder)
     try:
         runner.run_forever()
     except KeyboardInterrupt:
@@ -176,18 +191,18 @@ def import_file(
                 select(User).where(User.username == user).options(selectinload(User.regions))
             )
             if account is None:
-                fail(f"unknown user {user!r} (create one with `yrdmon users add`)")
+                fail_key("unknown_user", user=repr(user))
             if layouts.is_long(file.name, file) and not (source or reason or published):
                 inputs: Any = iter_file(file)  # the template streams: memory does not grow with the file
             else:
                 if file.stat().st_size > settings.max_upload_bytes:
-                    fail(f"{file.name}: a wide table larger than {settings.max_upload_bytes >> 20} MB")
+                    fail_key("wide_too_large", name=file.name, mb=settings.max_upload_bytes >> 20)
                 reading = layouts.read_upload(session, file.name, file.read_bytes(), options)
                 inputs = reading.inputs
                 for line in layouts.describe(reading):
                     typer.echo(line)
                 if not inputs:
-                    fail(f"{file.name}: no figures to import")
+                    fail_key("no_figures", name=file.name)
             result = ingest(
                 session, account, inputs, path=WritePath.CLI, now=now(), dry_run=dry_run,
                 all_or_nothing=not partial, filename=file.name, confirm_hint=CONFIRM_IN_FILE,
@@ -195,38 +210,44 @@ def import_file(
             if reading is not None and result.applied and options.mapping:
                 layouts.remember(session, reading, options, account.id, now())
     except DomainError as exc:
-        fail(exc.en)
+        fail((exc.zh, exc.en))
     finally:
         engine.dispose()
     for row in result.rows:
         if dry_run and reading is not None and row.outcome in ("added", "revised"):
             change = f"{row.previous_value} -> {row.value}" if row.outcome == "revised" else f"{row.value}"
-            typer.echo(f"{row.place()}: {row.outcome} {row.indicator} {row.region} {row.period} {change}")
+            outcome = text("outcome_" + row.outcome)
+            typer.echo(f"{_place(row.place())}: {outcome} {row.indicator} {row.region} {row.period} {change}")
         for p in row.problems:
-            typer.echo(f"{row.place(p)}: {p.column}: {p.en} / {p.zh}", err=True)
-    counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
-    verdict = "dry run" if dry_run else ("stored" if result.applied else "REFUSED, nothing stored")
-    typer.echo(f"{file.name}: {counts} ({verdict})")
+            typer.echo(f"{_place(row.place(p))}: {p.column}: {text('problem', zh=p.zh, en=p.en)}", err=True)
+    counts = text("list_sep").join(f"{text('outcome_' + k)} {v}" for k, v in result.counts.items())
+    verdict = text("dry_run") if dry_run else text("stored") if result.applied else text("refused")
+    say("import_result", name=file.name, counts=counts, verdict=verdict)
     if result.review is not None and result.applied:
         r = result.review
-        typer.echo(f"batch {result.batch_id}: {r['figures']} figure(s) {r['state']}"
-                   f"{', ' + str(r['revision_requests']) + ' revision request(s)' if r['revision_requests'] else ''}"
-                   " (review is on: see `yrdmon review list`)")  # fmt: skip
+        revisions = text("revision_requests", n=r["revision_requests"]) if r["revision_requests"] else ""
+        say("import_review", batch=result.batch_id, n=r["figures"], state=text("review_" + r["state"]),
+            revisions=revisions)  # fmt: skip
     if not result.applied and not dry_run:
         raise typer.Exit(1)
 
 
-def _parse_as_of(text: str | None) -> dt.datetime:
-    if text is None:
+def _place(place: str) -> str:
+    """A row's place ("row 14" or a cell) in the run's language."""
+    return text("row_n", n=place[4:]) if place.startswith("row ") else place
+
+
+def _parse_as_of(given: str | None) -> dt.datetime:
+    if given is None:
         return now()
     try:
-        value = dt.datetime.fromisoformat(text)
+        value = dt.datetime.fromisoformat(given)
     except ValueError:
-        fail(f"--as-of: {text!r} is not a date such as 2026-10-31 or 2026-10-31T12:00")
+        fail_key("bad_as_of", given=repr(given))
     if value.tzinfo is None:
         # a bare date means the end of that day (everything reported that day counts)
         value = value.replace(tzinfo=dt.UTC) + (
-            dt.timedelta(days=1, microseconds=-1) if len(text) <= 10 else dt.timedelta()
+            dt.timedelta(days=1, microseconds=-1) if len(given) <= 10 else dt.timedelta()
         )
     return value
 
@@ -253,7 +274,7 @@ def report_run(
     when = _parse_as_of(as_of) if as_of else None
     cutoff = _parse_as_of(recorded_until) if recorded_until else None
     if cutoff is not None and cutoff > now():
-        fail("--recorded-until cannot be later than now")
+        fail_key("recorded_until_future")
     settings = load_settings()
     engine = open_database(settings)
     try:
@@ -281,16 +302,23 @@ def report_run(
         fail(str(exc))
     finally:
         engine.dispose()
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.get("counts", {}).items()))
+    counts = text("list_sep").join(f"{_status(k)} {v}" for k, v in sorted(summary.get("counts", {}).items()))
     recorded = (run.recorded_until or run.started_at).isoformat()
-    typer.echo(f"run {run.id} as of {when.isoformat()} (recorded until {recorded}): "
-               f"{summary.get('targets', 0)} targets ({counts})")  # fmt: skip
+    say("run_done", id=run.id, as_of=when.isoformat(), recorded=recorded, targets=summary.get("targets", 0),
+        counts=counts)  # fmt: skip
     if run.review_view is not None:
-        typer.echo(f"figures: {run.review_view} ("
-                   + ("approved only" if run.review_view == "official" else "PROVISIONAL: includes figures under review")
-                   + ")")  # fmt: skip
+        say("run_view_" + ("official" if run.review_view == "official" else "provisional"))
     if queued:
-        typer.echo(f"{queued} digest e-mail(s) queued; `yrdmon email send` sends them now")
+        say("digests_queued", n=queued)
+
+
+def _status(code: str) -> str:
+    """A status code's words under zh (the code itself under en, as machine-readable as before)."""
+    from service.cli import lang
+    from service.domain import texts
+
+    key = "status_" + code
+    return code if lang() == "en" or key not in texts.TEXTS else texts.t(key, "zh")
 
 
 class ReportFormat(StrEnum):
@@ -319,14 +347,14 @@ def report_show(
         with transaction(make_sessionmaker(engine)) as session:
             body = export_run(session, get_run(session, run), format.value, plan)
     except DomainError as exc:
-        fail(exc.en)
+        fail((exc.zh, exc.en))
     finally:
         engine.dispose()
     if output is not None:
         output.write_bytes(body)
-        typer.echo(f"wrote {output} ({len(body)} bytes)")
+        say("wrote", path=output, n=len(body))
     elif format is ReportFormat.xlsx:
-        fail("--format xlsx needs --output FILE")
+        fail_key("xlsx_needs_output")
     else:
         sys.stdout.write(body.decode("utf-8-sig"))
 
@@ -336,11 +364,6 @@ class EvaluationFormat(StrEnum):
     docx = "docx"
     xlsx = "xlsx"
     html = "html"
-
-
-class Language(StrEnum):
-    zh = "zh"
-    en = "en"
 
 
 class EvaluationKind(StrEnum):
@@ -373,7 +396,7 @@ def report_evaluate(
     from service.reports.queries import get_run
 
     if kind is EvaluationKind.annual and year is None:
-        fail("--kind annual needs --year (the year evaluated, e.g. --year 2026)")
+        fail_key("annual_needs_year")
     settings = load_settings()
     engine = open_database(settings)
     try:
@@ -387,7 +410,7 @@ def report_evaluate(
                 ev = annual_evaluation(session, the_run, plan, year, organisation)
             made = document(session, the_run, plan, format.value, lang.value, ev=ev)
     except DomainError as exc:
-        fail(exc.en)
+        fail((exc.zh, exc.en))
     finally:
         engine.dispose()
     if output is None and format in (EvaluationFormat.json, EvaluationFormat.html):
@@ -398,7 +421,7 @@ def report_evaluate(
         target.write_bytes(made.body)
     except OSError as exc:
         fail(f"--output {target}: {exc.strerror or exc}")
-    typer.echo(f"wrote {target} ({len(made.body)} bytes)")
+    say("wrote", path=target, n=len(made.body))
 
 
 class ExportFormat(StrEnum):
@@ -465,7 +488,7 @@ def targets_export(
     finally:
         engine.dispose()
     if unknown:
-        fail(f"{unknown}（未知代码 / unknown code; see `yrdmon targets export` without filters, or /plans）")
+        fail_key("unknown_codes", codes=unknown)
     if format is ExportFormat.json:
         json.dump(records, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -496,13 +519,13 @@ def report_warn(
             queued = queue_warnings(session, settings, the_run, plan, plan_office=list(to or []), now=now(),
                                     lang=lang.value)  # fmt: skip
     except DomainError as exc:
-        fail(exc.en)
+        fail((exc.zh, exc.en))
     finally:
         engine.dispose()
     for r in items:
-        why = "; ".join(x["en"] for x in r["risks"])
+        why = text("semicolon").join(text("problem", zh=x["zh"], en=x["en"]) for x in r["risks"])
         typer.echo(f"{r['id']}: {why}")
-    typer.echo(f"{len(items)} binding target(s) at risk; {len(queued)} message(s) queued")
+    say("warnings_queued", n=len(items), queued=len(queued))
 
 
 @targets_app.command("check-splits")
@@ -520,11 +543,19 @@ def targets_check_splits(plan: Annotated[str | None, typer.Option(help="plan cod
     finally:
         engine.dispose()
     for c in checks:
-        total = f" total {c['total']:g} {c['unit']}" if c["total"] is not None else ""
-        state = "ok" if c["ok"] else "PROBLEM: " + "; ".join(p["zh"] + " / " + p["en"] for p in c["problems"])
-        typer.echo(f"{c['target']} ({c['split']}, {len(c['sub_targets'])} sub-targets{total}): {state}")
+        total = text("split_total", total=f"{c['total']:g}", unit=c["unit"]) if c["total"] is not None else ""
+        problems = text("semicolon").join(text("problem", zh=p["zh"], en=p["en"]) for p in c["problems"])
+        state = text("split_ok") if c["ok"] else text("split_problem", problems=problems)
+        say(
+            "split_line",
+            target=c["target"],
+            split=c["split"],
+            n=len(c["sub_targets"]),
+            total=total,
+            state=state,
+        )
     if not checks:
-        typer.echo("no split targets")
+        say("no_splits")
     if any(not c["ok"] for c in checks):
         raise typer.Exit(1)
 

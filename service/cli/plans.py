@@ -23,8 +23,9 @@ class ReadFormat(StrEnum):
 
 
 def _fail(zh: str, en: str) -> None:
-    typer.secho(f"error: {en} / {zh}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
+    from service.cli import fail
+
+    fail((zh, en))
 
 
 @plans_app.command("read")
@@ -88,12 +89,14 @@ def read(
         json.dump(records, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return
-    _table(records)
+    _table(records, [p.reason for p in reading.proposals])
     targets = sum(1 for r in records if r["kind"] == "target")
-    typer.echo(
-        f"{file.name}: {reading.chars:,} characters, {targets} targets and {len(records) - targets} baselines proposed"
-        + (f"; {sum(1 for r in records if r['duplicate_of'])} already in the catalog" if records else "")
-    )
+    from service.cli import say
+    from service.cli import text as words
+
+    dups = words("read_duplicates", n=sum(1 for r in records if r["duplicate_of"])) if records else ""
+    say("read_summary", name=file.name, chars=f"{reading.chars:,}", targets=targets,
+        baselines=len(records) - targets, duplicates=dups)  # fmt: skip
 
 
 def _figure_text(r: dict[str, Any]) -> str:
@@ -106,8 +109,11 @@ def _figure_text(r: dict[str, Any]) -> str:
     return f"{text} {r['unit']}"
 
 
-def _table(records: list[dict[str, Any]]) -> None:
-    for r in records:
+def _table(records: list[dict[str, Any]], why: list[Any]) -> None:
+    from service.cli import lang
+    from service.domain.plan_reader import reasons
+
+    for r, reason in zip(records, why, strict=True):
         year = r["target_year"] if r["kind"] == "target" else r["baseline_year"]
         indicator = r["indicator_code"] or f"NEW: {r['indicator']}"
         flag = f"  [duplicate of {r['duplicate_of']}]" if r["duplicate_of"] else ""
@@ -115,4 +121,4 @@ def _table(records: list[dict[str, Any]]) -> None:
             f"{r['id']:>12}  {r['kind']:<8} {year}  {r['region_code'] or '?':<14} {indicator:<40} "
             f"{_figure_text(r):<24} {r['declared_form']:<17} {r['confidence']:<6} line {r['line']}{flag}"
         )
-        typer.echo(f"{'':>14}“{r['source_quote']}”  — {r['confidence_reason']}")
+        typer.echo(f"{'':>14}“{r['source_quote']}”  — {reasons.text(reason, lang())}")

@@ -39,10 +39,9 @@ def _in_transaction(work: Callable[[Session], T]) -> T:
     except DomainError as exc:
         for item in exc.details or []:
             if isinstance(item, dict) and "detail_en" in item:
-                typer.echo(
-                    f"{item.get('observation_id', '')}: {item['detail_en']} / {item['detail_zh']}", err=True
-                )
-        cli.fail(f"{exc.zh} / {exc.en}")
+                detail = cli.text("problem", zh=item["detail_zh"], en=item["detail_en"])
+                typer.echo(f"{item.get('observation_id', '')}: {detail}", err=True)
+        cli.fail((exc.zh, exc.en))
     finally:
         engine.dispose()
 
@@ -56,7 +55,7 @@ def _account(session: Session, username: str) -> Any:
 
     user = session.scalar(select(User).where(User.username == username).options(selectinload(User.regions)))
     if user is None or not user.is_active:
-        cli.fail(f"未知或已停用的用户 {username!r} / unknown or disabled user {username!r}")
+        cli.fail_key("unknown_or_disabled_user", username=repr(username))
     return user
 
 
@@ -86,9 +85,8 @@ def review_policy(
                                  path=WritePath.CLI)  # fmt: skip
 
     p = _in_transaction(work)
-    state = "on" if p.enabled else "off (every figure counts when stored)"
-    typer.echo(f"review: {state}; administrators' entries approved on entry: {p.approve_admin}; "
-               f"published statistics approved on entry: {p.approve_published}")  # fmt: skip
+    cli.say("review_policy", state=cli.text("review_on" if p.enabled else "review_off"), admin=p.approve_admin,
+            published=p.approve_published)  # fmt: skip
 
 
 @review_app.command("list")
@@ -117,7 +115,9 @@ def review_list(
             typer.echo(json.dumps(row, ensure_ascii=False))
         return
     if not rows:
-        typer.echo("nothing awaits review / 没有待审核的数据")
+        from service import cli
+
+        cli.say("review_nothing")
         return
     columns = ["id", "indicator", "region", "year", "value", "in_force", "kind", "by", "batch", "submitted"]
     cells = [[str(r[c] if r[c] is not None else "-") for c in columns] for r in rows]
@@ -135,7 +135,7 @@ def _step(action: str, user: str, ids: list[int] | None, batch: int | None, comm
     from service.notify.review_mail import returned_notifier
 
     if bool(ids) == (batch is not None):
-        cli.fail("请给出数据编号或 --batch 之一 / give figure ids or --batch, not both")
+        cli.fail_key("ids_or_batch")
 
     def work(session: Session) -> review.StepResult:
         account = _account(session, user)
@@ -154,7 +154,8 @@ def _step(action: str, user: str, ids: list[int] | None, batch: int | None, comm
     result = _in_transaction(work)
     for step in result.steps:
         typer.echo(f"{step['observation_id']}: {step['figure']} {step['state']}")
-    typer.echo(f"{len(result.steps)} figure(s) {review.ACTION_EN[action]}")
+    done = review.ACTION_EN[action] if cli.lang() == "en" else review.ACTION_ZH[action]
+    cli.say("review_done", n=len(result.steps), action=done)
 
 
 @review_app.command("approve")
@@ -201,4 +202,4 @@ def review_digest() -> None:
     from service.notify.review_mail import queue_reviewer_digests
 
     n = _in_transaction(lambda s: queue_reviewer_digests(s, settings=get_settings(), now=cli.now()))
-    typer.echo(f"{n} reviewer digest(s) queued")
+    cli.say("reviewer_digests", n=n)

@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy.orm import Session
 
+from service.cli import say, text
 from service.db.models import ApiToken, Role, User
 
 users_app = typer.Typer(help="Manage users and API tokens", no_args_is_help=True)
@@ -49,7 +50,7 @@ def _in_transaction(work: Callable[[Session], T]) -> T:
         with transaction(make_sessionmaker(engine)) as session:
             return work(session)
     except DomainError as exc:
-        cli.fail(f"{exc.zh} / {exc.en}")
+        cli.fail((exc.zh, exc.en))
     finally:
         engine.dispose()
 
@@ -98,8 +99,8 @@ def users_add(
         return issue_token(session, user, now=_now())
 
     token = _in_transaction(work)
-    typer.echo(f"created {role.value} {username}")
-    typer.echo(f"API token (shown once, keep it safe): {token}")
+    say("user_created", role=role.value, username=username)
+    say("token_once", token=token)
 
 
 @users_app.command("list")
@@ -143,7 +144,7 @@ def users_set_password(
     _in_transaction(lambda s: get_user(s, username))  # an unknown name fails before the prompt
     secret = _read_password(password_stdin)
     ended = _in_transaction(lambda s: set_password(s, get_user(s, username), secret, now=_now()))
-    typer.echo(f"password of {username} set; {ended} web session(s) ended")
+    say("password_set", username=username, ended=ended)
 
 
 @users_app.command("set-role")
@@ -161,8 +162,8 @@ def users_set_role(
         return ended, sorted(r.code for r in user.regions)
 
     ended, regions = _in_transaction(work)
-    where = f" for {', '.join(regions)}" if regions else ""
-    typer.echo(f"{username} is now {role.value}{where}; {ended} web session(s) ended")
+    where = text("role_regions", regions=", ".join(regions)) if regions else ""
+    say("role_set", username=username, role=role.value, where=where, ended=ended)
 
 
 @users_app.command("set-organisation")
@@ -176,7 +177,7 @@ def users_set_organisation(
     from service.domain.users import get_user, set_organisation
 
     code = _in_transaction(lambda s: set_organisation(s, get_user(s, username), organisation, now=_now()))
-    typer.echo(f"{username} belongs to {code}" if code else f"{username} belongs to no organisation")
+    say("member_of", username=username, code=code) if code else say("member_of_none", username=username)
 
 
 @users_app.command("disable")
@@ -185,7 +186,7 @@ def users_disable(username: str) -> None:
     from service.domain.users import get_user, set_active
 
     ended = _in_transaction(lambda s: set_active(s, get_user(s, username), False, now=_now()))
-    typer.echo(f"{username} disabled; {ended} web session(s) ended, API tokens refused")
+    say("user_disabled", username=username, ended=ended)
 
 
 @users_app.command("enable")
@@ -194,7 +195,7 @@ def users_enable(username: str) -> None:
     from service.domain.users import get_user, set_active
 
     _in_transaction(lambda s: set_active(s, get_user(s, username), True, now=_now()))
-    typer.echo(f"{username} enabled")
+    say("user_enabled", username=username)
 
 
 def _token_row(t: ApiToken) -> dict[str, Any]:
@@ -225,7 +226,7 @@ def users_issue_token(
     from service.domain.users import get_user, issue_token
 
     token = _in_transaction(lambda s: issue_token(s, get_user(s, username), name=name, now=_now()))
-    typer.echo(f"API token for {username} (shown once, keep it safe): {token}")
+    say("token_for", username=username, token=token)
 
 
 @users_app.command("revoke-token")
@@ -240,7 +241,7 @@ def users_revoke_token(
         return row.prefix, session.get_one(User, row.user_id).username
 
     shown, owner = _in_transaction(work)
-    typer.echo(f"token {shown} of {owner} revoked")
+    say("token_revoked", shown=shown, owner=owner)
 
 
 @users_app.command("revoke-tokens")
@@ -249,4 +250,4 @@ def users_revoke_tokens(username: str) -> None:
     from service.domain.users import get_user, revoke_tokens
 
     count = _in_transaction(lambda s: revoke_tokens(s, get_user(s, username), now=_now()))
-    typer.echo(f"{count} token(s) of {username} revoked")
+    say("tokens_revoked", n=count, username=username)

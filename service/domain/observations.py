@@ -768,8 +768,8 @@ def _decide_chunk(
                 p.result.outcome = "rejected"
                 p.result.problems.append(RowProblem(
                     "revision_reason",
-                    f"该年份已有数值 {previous.value.normalize()}，修订需填写修订原因",
-                    f"a value ({previous.value.normalize()}) is already stored for this year; "
+                    f"该年份已有数值 {previous.value.normalize():f}，修订需填写修订原因",
+                    f"a value ({previous.value.normalize():f}) is already stored for this year; "
                     "a revision needs a reason",
                 ))  # fmt: skip
                 decided.append(p.result)

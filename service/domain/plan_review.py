@@ -54,6 +54,7 @@ from service.domain.plan_reader import (
     mark_duplicates,
     read_document,
     read_plan,
+    reasons,
 )
 
 PLAN_CODE = re.compile(r"^[a-z0-9][a-z0-9\-]{0,79}$")
@@ -139,9 +140,7 @@ def create_reading(
         # period_start: a target's first year of the period it applies over (每年 / 年均 / 累计), a
         # baseline's first year of the period it describes
         period_start = p.period_start if p.kind == "target" else (p.period[0] if p.period else None)
-        extra = []
-        if p.suggested_code:
-            extra.append(f"suggested indicator code: {p.suggested_code}")
+        extra = [reasons.r("suggested_code", code=p.suggested_code)] if p.suggested_code else []
         session.add(
             PlanProposal(
                 reading_id=row.id, seq=n, kind=p.kind, indicator_code=p.indicator_code, indicator_name=p.indicator[:200],
@@ -151,7 +150,7 @@ def create_reading(
                 declared_form=p.declared_form, attribute=p.attribute,
                 baseline_value=p.baseline_value, baseline_year=p.baseline_year,
                 quote=p.quote, quote_start=p.start, quote_end=p.end, line=p.line, sentence=p.sentence,
-                chapter=(p.chapter or "")[:200] or None, confidence=p.confidence, reason="; ".join([p.reason, *extra]),
+                chapter=(p.chapter or "")[:200] or None, confidence=p.confidence, reason=reasons.dump([*p.reason, *extra]),
                 duplicate_of=p.duplicate_of, status="pending",
             )
         )  # fmt: skip

@@ -39,7 +39,7 @@ from service.db.models import (
     WritePath,
     user_regions,
 )
-from service.domain import changes
+from service.domain import changes, texts
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.domain.regions import zone_members
 
@@ -49,11 +49,6 @@ MAX_BATCH = 5000  # figures acted on in one request
 COMMENT_LIMIT = 2000
 _ACTION_STATE = {APPROVE: ReviewState.APPROVED, RETURN: ReviewState.RETURNED, RESUBMIT: ReviewState.SUBMITTED}
 FROM_STATE = {APPROVE: ReviewState.SUBMITTED, RETURN: ReviewState.SUBMITTED, RESUBMIT: ReviewState.RETURNED}
-STATE_LABELS = {
-    "submitted": ("待审核", "submitted, awaiting review"),
-    "approved": ("已审核", "approved"),
-    "returned": ("退回", "returned"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,7 +342,7 @@ def act(
                 if who
                 else f" ({last.at:%Y-%m-%d %H:%M} UTC)"
             )
-            zh_state, en_state = STATE_LABELS[last.state.value]
+            zh_state, en_state = texts.TEXTS["review_state_" + last.state.value]
             problems.append(ItemProblem(
                 oid, f"该数据当前状态为“{zh_state}”{by_zh}，不能{ACTION_ZH[action]}：{zh}",
                 f"this figure is {en_state}{by_en}; it cannot be {ACTION_EN[action]}: {en}", "conflict",

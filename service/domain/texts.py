@@ -307,6 +307,31 @@ TEXTS: dict[str, tuple[str, str]] = {
     "form_cumulative": ("累计", "cumulative"),
     "form_full_coverage": ("全覆盖", "full coverage"),
     "form_each_year": ("逐年", "each year"),
+    # issue 16's leftovers (H16): punctuation, and texts that were inline in templates and handlers
+    "semicolon": ("；", "; "),
+    "enum_sep": ("、", ", "),
+    "year_heading": ("年", " "),  # 2026年年度评估 / 2026 Annual evaluation
+    "region_example": ("嘉善县", "Jiashan"),
+    "indicator_example": ("研发投入强度", "R&D intensity"),
+    "organisation_filter": ("责任单位", "Organisation"),
+    "code_or_name": ("代码或名称", "code or name"),
+    "file_too_large": ("文件超过 {mb} MB 上限，未作任何更改", "the file exceeds {mb} MB; nothing was changed"),
+    "issued_on": ("{day}发布", "issued {day}"),
+    "review_state_submitted": ("待审核", "submitted, awaiting review"),  # a figure's review state, in a sentence
+    "review_state_approved": ("已审核", "approved"),
+    "review_state_returned": ("退回", "returned"),
+    "points_n": ("{n}个百分点", "{n} pp"),
+    "year_n": ("{year}年", "{year}"),
+    "prelim_mark": ("（初步）", " (prelim.)"),
+    "provisional_title": ("【暂定·含待审核数据】{title}", "[Provisional] {title}"),
+    "full_stop": ("。", "."),
+    "value_in_year": ("{year}年 {value}", "{value} ({year})"),
+    "unknown_region_filter": ("本规划没有名称或代码为“{given}”的地区：请从“地区”列表中选择",
+                              "This plan has no region named or coded “{given}”: pick one from the Region list"),
+    "reader_region_picker": ("规划地区（可空，默认从名称识别）", "Region of the plan (optional; read from the title)"),
+    "reader_plan_code_hint": ("新规划自拟代码；补充已有规划时从列表中选择", "a new code for a new plan; pick from the list to add to a plan in the catalog"),
+    "reader_unknown_region": ("没有名称或代码为“{given}”的地区：请从列表中选择，或留空由系统从规划名称识别",
+                              "No region is named or coded “{given}”: pick one from the list, or leave it empty to read it from the title"),
     # results of a save (issue 16): what happened, in words, and why nothing was saved
     "saved_counts": ("已保存 {n} 条（新增 {added}，修订 {revised}）", "Saved {n} (added {added}, revised {revised})"),
     "unchanged_counts": ("另有 {n} 条与已存数值相同，未重复保存", "{n} more equal the stored figures and were not saved again"),
@@ -550,6 +575,9 @@ UNITS_EN: dict[str, str] = {
     "万TEU": "10k TEU",
 }  # fmt: skip
 
+# Units as Chinese pages write them, where plans write them otherwise (万TEU: 万标准箱); others as stored.
+UNITS_ZH: dict[str, str] = {"TEU": "标准箱", "万TEU": "万标准箱"}
+
 
 # a unit written right after the number, with no space, in English too
 CLOSE_UNITS = frozenset({"", "%", "‰", "×"})
@@ -561,7 +589,7 @@ def unit(text: str | None, lang: str) -> str:
     if not text or text == "None":
         return ""
     if lang != "en":
-        return text.replace("TEU", "标准箱")  # 万TEU as plans write it: 万标准箱 in Chinese
+        return UNITS_ZH.get(text, text)
     if text not in UNITS_EN:
         return text
     words = UNITS_EN[text]
@@ -583,6 +611,140 @@ def paren(text: str, lang: str) -> str:
 
 def colon(lang: str) -> str:
     return ": " if lang == "en" else "："
+
+
+# --- why the plan reader proposes what it does (service/domain/plan_reader/reasons.py): a reason is stored
+# as a code and its parameters and read in the page's language; {said}, {name}, {term}, {phrase}, {quote},
+# {col}, {text} and {zone} are the plan's own words, quoted and marked as Chinese on English pages ---
+READER_REASONS: dict[str, tuple[str, str]] = {
+    "year_in_sentence": ("年份取自句中{said}", "year from {said} in the sentence"),
+    "year_review": ("位于回顾上一规划期的段落（{year}年的成果）", "in a passage reviewing the previous plan period (results of {year})"),
+    "year_heading": ("年份取自标题{said}", "under the heading {said}"),
+    "year_review_end": ("回顾部分未写年份：取上一规划期末（{year}年）", "undated in a review section: the end of the previous plan ({year})"),
+    "year_latest_in_section": ("未写年份：取所在章节最近的年份{year}年", "undated; the latest year in its section is {year}"),
+    "year_before_plan": ("未写年份：取规划印发前一年（{year}年）", "undated; the year before the plan ({year})"),
+    "year_horizon": ("未写年份：取规划期末{year}年", "no year stated; the plan's horizon {year}"),
+    "goal_without_number": ("无数值的目标：{said}", "a goal without a number: {said}"),
+    "list_of_figures": ("并列数值之一（{said}）；指标{how}", "one of a list of figures ({said}); indicator {how}"),
+    "indicator_earlier": ("指标见句中前文（{how}）", "indicator named earlier in the sentence ({how})"),
+    "each_subject": ("共用同一数值（{said}）的对象之一", "one of the subjects sharing the figure ({said})"),
+    "new_indicator": ("建议新增指标：{name}", "new indicator proposed: {name}"),
+    "indicator_matched": ("指标匹配方式：{how}", "indicator matched by {how}"),
+    "indicator_carried": ("指标沿用前一分句（{how}）", "indicator carried over from the clause before ({how})"),
+    "stretch_only": ("仅给出{said}值", "only a stretch ({said}) figure is given"),
+    "read_at_least": ("{said}读作不少于{value}亿元", "{said} read as at least {value} 100m yuan"),
+    "region_unknown": ("地区未识别", "region unknown"),
+    "restated": ("第{line}行再次提及：{quote}", "restated at line {line}: {quote}"),
+    "suggested_code": ("建议指标代码：{code}", "suggested indicator code: {code}"),
+    "subjects_of": ("{said}的{n}个对象之一", "one of {n} subjects of {said}"),
+    "announced": ("但原文称{n}项", "but {n} were announced"),
+    "reference_before_plan": ("参照年取规划前一年（{year}年）", "reference year taken as the year before the plan ({year})"),
+    "per_member": ("{said}：{zone}每个成员各一", "{said}: one in each member of {zone}"),
+    "table_row": ("指标表中的一行", "a row of an indicator table"),
+    "table_column": ("年份{year}年取自表头{col}", "year {year} from the column {col}"),
+    "no_figure": ("无数值：{text}", "no figure: {text}"),
+    "attribute_binding": ("属性：约束性", "attribute: binding"),
+    "attribute_anticipatory": ("属性：预期性", "attribute: anticipatory"),
+    "applies_over": ("适用于{start}—{end}年", "applies over {start}–{end}"),
+    # how an indicator was matched ({how} above)
+    "how_name": ("名称一致", "name"),
+    "how_synonym": ("同义词{term}", "synonym {term}"),
+    "how_shortened": ("简称{term}", "shortened name {term}"),
+    "how_share": ("按比重的分子和分母", "share of its components"),
+    "how_part": ("{phrase}为{term}的一部分", "{phrase} as part of {term}"),
+    "how_real": ("{how}；按可比价的实际增速", "{how}; a real growth rate (at comparable prices)"),
+}  # fmt: skip
+
+
+# --- the command line's messages (service/cli), in the language of --lang / YRDMON_LANG (default zh); the
+# English ones read as they always did. Machine output (JSON, CSV) is not text and stays as it is ---
+CLI_TEXTS: dict[str, tuple[str, str]] = {
+    "error": ("错误：{message}", "error: {message}"),
+    "problem": ("{zh}", "{en}"),  # a domain message given in both languages
+    "list_sep": ("，", ", "),
+    "semicolon": ("；", "; "),
+    "var_dir": ("YRDMON_VAR_DIR：目录 {var} 不可写（{why}）", "YRDMON_VAR_DIR: directory {var!r} is not writable ({why})"),
+    "no_database": ("YRDMON_DATABASE_URL：无法连接数据库（{why}）", "YRDMON_DATABASE_URL: cannot connect to the database ({why})"),
+    "init_db_error": ("初始化时数据库出错：{why}", "database error during init: {why}"),
+    "file_loaded": ("{name}：新增 {added}，修订 {revised}", "{name}: added {added}, revised {revised}"),
+    "catalog_loaded": ("目录已载入：{parts}", "catalog loaded: {parts}"),
+    "catalog_unchanged": ("目录无变化", "catalog unchanged"),
+    "first_run": ("首次报告运行 {id}（数据截至 {as_of}）：已评估 {targets} 个目标",
+                  "first report run {id} as of {as_of}: {targets} targets assessed"),
+    "scheduler_waiting": ("调度器 {holder} 正在等待租约", "scheduler {holder} waiting for the lease"),
+    "unknown_user": ("没有用户 {user}（可用 yrdmon users add 创建）", "unknown user {user} (create one with `yrdmon users add`)"),
+    "wide_too_large": ("{name}：宽表超过 {mb} MB 上限", "{name}: a wide table larger than {mb} MB"),
+    "no_figures": ("{name}：没有可导入的数值", "{name}: no figures to import"),
+    "outcome_added": ("新增", "added"),
+    "outcome_revised": ("修订", "revised"),
+    "outcome_unchanged": ("未变", "unchanged"),
+    "outcome_rejected": ("不能保存", "rejected"),
+    "outcome_needs_confirmation": ("需确认", "needs_confirmation"),
+    "row_n": ("第 {n} 行", "row {n}"),
+    "dry_run": ("试运行，未写入", "dry run"),
+    "stored": ("已保存", "stored"),
+    "refused": ("整批拒绝，未保存任何数据", "REFUSED, nothing stored"),
+    "import_result": ("{name}：{counts}（{verdict}）", "{name}: {counts} ({verdict})"),
+    "revision_requests": ("，其中修订申请 {n} 条", ", {n} revision request(s)"),
+    "review_submitted": ("待审核", "submitted"),
+    "review_approved": ("已审核", "approved"),
+    "import_review": ("批次 {batch}：{n} 条数据{state}{revisions}（已启用数据审核：见 yrdmon review list）",
+                      "batch {batch}: {n} figure(s) {state}{revisions} (review is on: see `yrdmon review list`)"),
+    "bad_as_of": ("--as-of：{given} 不是日期，应写作 2026-10-31 或 2026-10-31T12:00",
+                  "--as-of: {given} is not a date such as 2026-10-31 or 2026-10-31T12:00"),
+    "recorded_until_future": ("--recorded-until 不能晚于现在", "--recorded-until cannot be later than now"),
+    "run_done": ("报告运行 {id}，数据截至 {as_of}（录入截至 {recorded}）：{targets} 个目标（{counts}）",
+                 "run {id} as of {as_of} (recorded until {recorded}): {targets} targets ({counts})"),
+    "run_view_official": ("口径：正式（仅已审核数据）", "figures: official (approved only)"),
+    "run_view_provisional": ("口径：暂定（含待审核数据）", "figures: provisional (PROVISIONAL: includes figures under review)"),
+    "digests_queued": ("已排队 {n} 封摘要邮件；yrdmon email send 可立即发送",
+                       "{n} digest e-mail(s) queued; `yrdmon email send` sends them now"),
+    "wrote": ("已写入 {path}（{n} 字节）", "wrote {path} ({n} bytes)"),
+    "xlsx_needs_output": ("--format xlsx 需要 --output 文件名", "--format xlsx needs --output FILE"),
+    "annual_needs_year": ("--kind annual 需要 --year（评估年份，如 --year 2026）",
+                          "--kind annual needs --year (the year evaluated, e.g. --year 2026)"),
+    "unknown_codes": ("{codes}：未知代码；不带筛选条件运行 yrdmon targets export，或打开 /plans，可查看全部代码",
+                      "{codes}: unknown code; see `yrdmon targets export` without filters, or /plans"),
+    "warnings_queued": ("{n} 个约束性目标存在风险；已排队 {queued} 封邮件", "{n} binding target(s) at risk; {queued} message(s) queued"),
+    "split_total": ("，合计 {total} {unit}", " total {total} {unit}"),
+    "split_ok": ("无误", "ok"),
+    "split_problem": ("有问题：{problems}", "PROBLEM: {problems}"),
+    "split_line": ("{target}（{split}，{n} 个子目标{total}）：{state}", "{target} ({split}, {n} sub-targets{total}): {state}"),
+    "no_splits": ("没有分解的目标", "no split targets"),
+    "user_created": ("已创建{role}用户 {username}", "created {role} {username}"),
+    "token_once": ("API 令牌（只显示这一次，请妥善保存）：{token}", "API token (shown once, keep it safe): {token}"),
+    "password_set": ("{username} 的密码已设置；已结束 {ended} 个网页会话", "password of {username} set; {ended} web session(s) ended"),
+    "role_regions": ("，地区 {regions}", " for {regions}"),
+    "role_set": ("{username} 现为 {role}{where}；已结束 {ended} 个网页会话", "{username} is now {role}{where}; {ended} web session(s) ended"),
+    "member_of": ("{username} 属于 {code}", "{username} belongs to {code}"),
+    "member_of_none": ("{username} 不属于任何单位", "{username} belongs to no organisation"),
+    "user_disabled": ("{username} 已停用；已结束 {ended} 个网页会话，API 令牌失效", "{username} disabled; {ended} web session(s) ended, API tokens refused"),
+    "user_enabled": ("{username} 已启用", "{username} enabled"),
+    "token_for": ("{username} 的 API 令牌（只显示这一次，请妥善保存）：{token}", "API token for {username} (shown once, keep it safe): {token}"),
+    "token_revoked": ("{owner} 的令牌 {shown} 已撤销", "token {shown} of {owner} revoked"),
+    "tokens_revoked": ("{username} 的 {n} 个令牌已撤销", "{n} token(s) of {username} revoked"),
+    "subscription_made": ("订阅 {id}：{email}，{cadence}，{language}", "subscription {id}: {email}, {cadence}, {language}"),
+    "unsubscribe_link": ("退订链接：{link}", "unsubscribe link: {link}"),
+    "test_message_sent": ("测试消息已送达订阅 {id}：{answer}", "test message to subscription {id} delivered: {answer}"),
+    "test_message_failed": ("测试消息未能送达订阅 {id}：{answer}", "test message to subscription {id} not delivered: {answer}"),
+    "subscriptions_n": ("共 {n} 个订阅", "{n} subscription(s)"),
+    "subscription_removed": ("已删除订阅 {id}", "removed subscription {id}"),
+    "test_not_sent": ("测试邮件未能经 {smtp} 发送到 {to}：{error}", "test message to {to} not sent via {smtp}: {error}"),
+    "test_sent": ("测试邮件已经 {smtp} 发送到 {to}", "test message sent to {to} via {smtp}"),
+    "mail_sent": ("已发送 {sent}，推迟 {deferred}，失败 {failed}", "sent {sent}, deferred {deferred}, failed {failed}"),
+    "unknown_or_disabled_user": ("未知或已停用的用户 {username}", "unknown or disabled user {username}"),
+    "review_on": ("已启用", "on"),
+    "review_off": ("未启用（数据录入即计入）", "off (every figure counts when stored)"),
+    "review_policy": ("数据审核：{state}；管理员录入即审核通过：{admin}；已发布统计数据录入即审核通过：{published}",
+                      "review: {state}; administrators' entries approved on entry: {admin}; published statistics approved on entry: {published}"),
+    "review_nothing": ("没有待审核的数据", "nothing awaits review"),
+    "ids_or_batch": ("请给出数据编号或 --batch 之一", "give figure ids or --batch, not both"),
+    "review_done": ("已{action} {n} 条数据", "{n} figure(s) {action}"),
+    "reviewer_digests": ("已排队 {n} 封审核员摘要邮件", "{n} reviewer digest(s) queued"),
+    "read_summary": ("{name}：{chars} 字，建议目标 {targets} 个、基期值 {baselines} 个{duplicates}",
+                     "{name}: {chars} characters, {targets} targets and {baselines} baselines proposed{duplicates}"),
+    "read_duplicates": ("；其中 {n} 个目录中已有", "; {n} already in the catalog"),
+}  # fmt: skip
 
 
 # --- the organisation and breakdown pages (service/web/responsibility.py) ---

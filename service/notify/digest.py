@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from service.config import Settings
 from service.db.models import Indicator, OutboxMessage, Plan, Region, ReportRun, Subscription
+from service.domain import texts
 from service.domain.statuses import WORST_FIRST, Status
 from service.domain.texts import DIGEST_TEXTS as TEXTS
 from service.domain.vintage import is_current
@@ -121,7 +122,7 @@ def _date(when: dt.datetime) -> str:
 def _value(year: int | None, value: float | None, unit: str, lang: str) -> str | None:
     if value is None:
         return None
-    return f"{year}年 {number(value)}{unit}" if lang == "zh" else f"{number(value)}{unit} ({year})"
+    return texts.t("value_in_year", lang).format(year=year, value=f"{number(value)}{unit}")
 
 
 def _change_item(entry: dict[str, Any], view: RunView, lang: str, base: str) -> dict[str, Any]:
@@ -142,7 +143,7 @@ def _change_item(entry: dict[str, Any], view: RunView, lang: str, base: str) -> 
         "id": entry["id"], "kind": kind, "url": f"{base}/targets/{entry['id']}",
         "title": f"{view.names.of(view.names.regions, region, lang)} · {view.names.of(view.names.indicators, indicator, lang)}",
         "before": status_chip(before, lang), "after": status_chip(after, lang),
-        "reasons": ("、" if lang == "zh" else ", ").join(
+        "reasons": texts.t("enum_sep", lang).join(
             pick(REASONS.get(part, (part, part)), lang) for part in str(entry["reason"]).split("+")
         ),
         "change_text": f"{old} → {new}" if old and new and old != new else (new or old),
@@ -276,7 +277,7 @@ def compose_digest(view: RunView, sub: Subscription, before: ReportRun | None, s
                else t["subject_plain"].format(date=as_of))  # fmt: skip
 
     def scope_line(codes: list[Any], table: dict[str, tuple[str, str]]) -> str:
-        return ("、" if lang == "zh" else ", ").join(names.of(table, c, lang) for c in codes) or t["all"]
+        return texts.t("enum_sep", lang).join(names.of(table, c, lang) for c in codes) or t["all"]
 
     context = {
         "lang": lang, "t": t, "subject": subject, "as_of": as_of, "run_id": view.run.id, "since": since,

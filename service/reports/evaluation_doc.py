@@ -48,7 +48,7 @@ def fmt_difference(v: float | int | None, unit: str | None, lang: str) -> str:
     if v is None:
         return ""
     if unit == "%":
-        return f"{fmt_number(v)} pp" if lang == "en" else f"{fmt_number(v)}个百分点"
+        return texts.t("points_n", lang).format(n=fmt_number(v))
     return fmt_value(v, unit, lang)
 
 
@@ -167,7 +167,7 @@ def verdict_label(key: str, lang: str) -> str:
 
 
 def _year(y: Any, lang: str) -> str:
-    return f"{y}" if lang == "en" else f"{y}年"
+    return texts.t("year_n", lang).format(year=y)
 
 
 def _value_year(
@@ -178,7 +178,7 @@ def _value_year(
         return ""
     shown = f"{fmt_number(v)}" + ("" if index else unit)
     if prelim:
-        shown += " (prelim.)" if lang == "en" else "（初步）"
+        shown += texts.t("prelim_mark", lang)
     return shown if y is None else f"{shown}\n{_year(y, lang)}"
 
 
@@ -472,10 +472,9 @@ def _chart(session: Session, row: Row, n: int, lang: str, draw: Any) -> Chart:
     unit = "" if row.index_values else unit_words(row.unit, lang)
     title = f"{_zh_en(lang, '图', 'Figure ')}{n}  {row.indicator}（{row.region}）" if lang != "en" else (
         f"Figure {n}  {row.indicator} ({row.region})")  # fmt: skip
-    caption = f"{row.target}（{_year(T, lang)}）；{row.verdict_text}" if lang != "en" else (
-        f"{row.target} ({T}); {row.verdict_text}")  # fmt: skip
+    caption = row.target + texts.paren(_year(T, lang), lang) + texts.t("semicolon", lang) + row.verdict_text
     if unit:
-        caption += ("；" if lang != "en" else "; ") + LABELS["chart_note"][1 if lang == "en" else 0] + unit
+        caption += texts.t("semicolon", lang) + texts.pick(LABELS["chart_note"], lang) + unit
     return Chart(row, title, caption, png)
 
 
@@ -486,13 +485,13 @@ def _viewed(title: str, run: ReportRun, lang: str) -> str:
     """A provisional run's document says so in its title (and so in every format and file name)."""
     if run.review_view != "provisional":
         return title
-    return f"[Provisional] {title}" if lang == "en" else f"【暂定·含待审核数据】{title}"
+    return texts.t("provisional_title", lang).format(title=title)
 
 
 def _view_line(run: ReportRun, lang: str) -> list[str]:
     """Where figures are reviewed, the summary opens with the view the run took (数据审核)."""
     note = view_note(run.review_view, lang)
-    return [note + ("." if lang == "en" else "。")] if note else []
+    return [note + texts.t("full_stop", lang)] if note else []
 
 
 def heading_number(n: int, lang: str) -> str:

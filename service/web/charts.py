@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.domain import texts
 from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
 from service.domain.wording import fmt_value, unit_words
 from service.web.i18n import t
@@ -170,9 +171,7 @@ def regions_chart(rows: list[dict[str, Any]], indicator: str, unit: str, lang: s
         "hovertemplate": "%{x}<br>" + t("target_point", lang) + ": %{customdata}<extra></extra>",
     }  # fmt: skip
     unit_shown = unit_words(unit, lang)
-    sep, y_title = (
-        (": ", f"{indicator} ({unit_shown})") if lang == "en" else ("：", f"{indicator}（{unit_shown}）")
-    )
+    sep, y_title = texts.colon(lang), indicator + texts.paren(unit_shown, lang)
     layout = _layout(f"{indicator}{sep}{t('regions_vs_targets', lang)}", y_title if unit_shown else indicator)
     layout["xaxis"] = {"automargin": True}
     return {"data": [bars, targets], "layout": layout}

@@ -612,3 +612,27 @@ def plan_targets(session: Session, run: ReportRun | None, code: str, lang: str, 
     )))  # fmt: skip
     return {"plan": plan, "title": plan.title_en if en else plan.title_zh, "rows": rows, "page": g,
             "years": years, "kinds": PLAN_TARGET_KINDS}  # fmt: skip
+
+
+def plan_regions(session: Session, plan_code: str, lang: str) -> list[tuple[str, str, str]]:
+    """(code, name in the page's language, the other name) of every region a plan sets targets for: the
+    evaluation page's region picker."""
+    rows = session.execute(
+        select(Region.code, Region.name_zh, Region.name_en)
+        .join(Target, Target.region_id == Region.id)
+        .join(Plan, Target.plan_id == Plan.id)
+        .where(Plan.code == plan_code)
+        .distinct()
+    ).all()
+    en = lang == "en"
+    return sorted(((c, (ne or nz) if en else nz, nz if en else (ne or "")) for c, nz, ne in rows),
+                  key=lambda r: r[0])  # fmt: skip
+
+
+def pick_region(regions: list[tuple[str, str, str]], given: str) -> str | None:
+    """The code of the region a person picked or typed (its code, or its Chinese or English name)."""
+    wanted = given.strip().casefold()
+    for code, name, other in regions:
+        if wanted in (code.casefold(), name.casefold(), other.casefold()):
+            return code
+    return None

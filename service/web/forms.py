@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db.models import Indicator, Plan, Region, Target, region_members
+from service.domain import texts
 from service.domain.observations import BatchResult
 from service.web.i18n import TEXTS, t
 
@@ -54,7 +55,7 @@ def _where(problem: Any, lang: str) -> str:
     """The field in words, and the spreadsheet cell it was read from when known (D14, Sheet2!D14)."""
     cell = getattr(problem, "cell", None)
     name = field_name(problem.column, lang)
-    return name if not cell else (f"{name}（{cell}）" if lang == "zh" else f"{name} ({cell})")
+    return name + texts.paren(cell, lang) if cell else name
 
 
 def summarise(
@@ -168,9 +169,7 @@ def source_label(text: str | None, docs: Mapping[str, Document], lang: str) -> s
         return ""
     for name, doc in docs.items():
         if name in text:
-            when = (
-                (f"（{doc.issued}发布）" if lang == "zh" else f" (issued {doc.issued})") if doc.issued else ""
-            )
+            when = texts.paren(t("issued_on", lang).format(day=doc.issued), lang) if doc.issued else ""
             text = text.replace(f"（{name}）", when).replace(name, doc.label(lang))
     return text
 

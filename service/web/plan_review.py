@@ -9,13 +9,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from service.api.deps import SessionDep
-from service.db.models import DeclaredForm, Indicator, PlanProposal, PlanReading, Region, Role, User
+from service.db.models import DeclaredForm, Indicator, Plan, PlanProposal, PlanReading, Region, Role, User
 from service.domain import plan_review
 from service.domain.errors import DomainError
-from service.domain.plan_reader import figure
+from service.domain.plan_reader import figure, reasons
 from service.domain.texts import t
 from service.web.routes import Lang, WebUser, render
 from service.web.session import csrf_ok
@@ -66,9 +66,8 @@ def reader_form(request: Request, session: SessionDep, lang: Lang, user: WebUser
     checked = _admin(request, user, lang)
     if isinstance(checked, Response):
         return checked
-    return _page(
-        request, "plans_upload.html", lang, checked, error=None, readings=_readings(session), form={}
-    )
+    return _page(request, "plans_upload.html", lang, checked, error=None, readings=_readings(session), form={},
+                 **_pickers(session, lang))  # fmt: skip
 
 
 @router.post("/plan-reader", response_class=HTMLResponse)
@@ -87,10 +86,16 @@ async def reader_upload(
     limit = request.app.state.settings.max_upload_bytes
     content = await file.read(limit + 1)
     if len(content) > limit:
-        error = (f"文件超过 {limit // 2**20} MB 上限，未作任何更改" if lang == "zh"
-                 else f"the file exceeds {limit // 2**20} MB; nothing was changed")  # fmt: skip
+        error = t("file_too_large", lang).format(mb=limit // 2**20)
         return _page(request, "plans_upload.html", lang, checked, status_code=413, error=error,
-                     readings=_readings(session), form=form)  # fmt: skip
+                     readings=_readings(session), form=form, **_pickers(session, lang))  # fmt: skip
+    if region.strip():  # picked by name from the list (a code works too)
+        code = _region_code(session, region)
+        if code is None:
+            return _page(request, "plans_upload.html", lang, checked, status_code=422,
+                         error=pt("unknown_region", lang).format(given=region.strip()), readings=_readings(session),
+                         form=form, **_pickers(session, lang))  # fmt: skip
+        region = code
     try:
         reading = plan_review.create_reading(
             session, checked, filename=file.filename or "upload.txt", content=content, plan_code=plan_code,
@@ -98,8 +103,27 @@ async def reader_upload(
         )  # fmt: skip
     except DomainError as exc:
         return _page(request, "plans_upload.html", lang, checked, status_code=exc.status,
-                     error=exc.zh if lang == "zh" else exc.en, readings=_readings(session), form=form)  # fmt: skip
+                     error=exc.zh if lang == "zh" else exc.en, readings=_readings(session), form=form,
+                     **_pickers(session, lang))  # fmt: skip
     return RedirectResponse(f"/plan-reader/{reading.id}?lang={lang}", status_code=303)
+
+
+def _pickers(session: SessionDep, lang: str) -> dict[str, Any]:
+    """The upload form's lists: regions by name (the value sent is the name; a code works too) and the plans
+    in the catalog by code, with their titles."""
+    en = lang == "en"
+    regions = session.execute(select(Region.code, Region.name_zh, Region.name_en).order_by(Region.code)).all()
+    plans = session.execute(select(Plan.code, Plan.title_zh, Plan.title_en).order_by(Plan.code)).all()
+    return {"regions": [(c, (ne or nz) if en else nz) for c, nz, ne in regions],
+            "plans": [(c, (te or tz) if en else tz) for c, tz, te in plans]}  # fmt: skip
+
+
+def _region_code(session: SessionDep, given: str) -> str | None:
+    """The region a person picked or typed: its code, or its Chinese or English name."""
+    wanted = given.strip()
+    return session.scalar(select(Region.code).where(
+        or_(Region.code == wanted, Region.name_zh == wanted, func.lower(Region.name_en) == wanted.lower())
+    ).limit(1))  # fmt: skip
 
 
 def _review(
@@ -114,7 +138,14 @@ def _review(
         parts = (
             (p.sentence[:at], p.quote, p.sentence[at + len(p.quote) :]) if at >= 0 else (p.sentence, "", "")
         )
-        rows.append({"p": p, "parts": parts})
+        rows.append(
+            {
+                "p": p,
+                "parts": parts,
+                "reasons": reasons.render(p.reason, lang),
+                "coded": reasons.load(p.reason) is not None,
+            }
+        )
     indicators = session.execute(select(Indicator.code, Indicator.name_zh).order_by(Indicator.code)).all()
     regions = session.execute(select(Region.code, Region.name_zh).order_by(Region.code)).all()
     plan_exists = bool(session.scalar(select(func.count()).select_from(PlanProposal).where(

@@ -372,6 +372,15 @@ def evaluation_page(
     run = _evaluation_run(session, run_id)
     filters = {"verdict": verdict or "", "status": status or "", "region": (region or "").strip(),
                "org": (org or "").strip()}  # fmt: skip
+    # the region filter is a picker over the plan's regions (by name); a code or name typed in a link works too
+    plan_regions = data.plan_regions(session, code, lang)
+    region_error = None
+    if filters["region"]:
+        found = data.pick_region(plan_regions, filters["region"])
+        if found is None:
+            region_error = t("unknown_region_filter", lang).format(given=filters["region"])
+        else:
+            filters["region"] = found
     if run_id and run_id.isdigit():
         filters["run"] = str(run.id)
     f = data.EvaluationFilter(
@@ -394,9 +403,11 @@ def evaluation_page(
     runs = data.recent_runs(session)  # a past run's evaluation and its downloads
     if run.id not in {r.id for r in runs}:
         runs.append(run)
-    return render(request, "evaluation.html", lang, user, run=run, d=d, figure=figure, labels=labels,
-                  filters=filters, eot_keep=eot_keep, mid_keep=mid_keep, eot_paging=urlencode(eot_keep),
-                  mid_paging=urlencode(mid_keep), runs=runs, latest=data.latest_run(session))  # fmt: skip
+    return render(request, "evaluation.html", lang, user, status_code=422 if region_error else 200, run=run, d=d,
+                  figure=figure, labels=labels, filters=filters, eot_keep=eot_keep, mid_keep=mid_keep,
+                  eot_paging=urlencode(eot_keep), mid_paging=urlencode(mid_keep), runs=runs,
+                  latest=data.latest_run(session), plan_regions=plan_regions, region_error=region_error,
+                  region_select_max=data.REGION_SELECT_MAX)  # fmt: skip
 
 
 @router.get("/plans/{code}/evaluation.csv")

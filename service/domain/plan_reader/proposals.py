@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from service.domain.plan_reader import reasons
+from service.domain.plan_reader.reasons import Reason, r
 from service.domain.plan_reader.vocabulary import Vocabulary
 from service.domain.targets import figure
 
@@ -44,7 +46,7 @@ class Proposal:
     line: int
     sentence: str
     confidence: str
-    reason: str
+    reason: list[Reason]  # codes and parameters (reasons.py), read in either language
     low: Decimal | None = None
     high: Decimal | None = None
     stretch_value: Decimal | None = None
@@ -116,7 +118,7 @@ def _dedupe(proposals: list[Proposal]) -> list[Proposal]:
                         if v is earlier:
                             by_identity[k] = p
                 keep.quotes.append(other.quote)
-                keep.reason += f"; restated at line {other.line}: '{other.quote[:60]}'"
+                keep.reason.append(r("restated", line=other.line, quote=other.quote[:60]))
             continue
         seen.add(key)
         exact[key] = p
@@ -134,7 +136,7 @@ def _dedupe(proposals: list[Proposal]) -> list[Proposal]:
                         exact[k] = p
             exact[key] = keep  # a later exact repeat of this one goes to the proposal kept
             keep.quotes.append(other.quote)
-            keep.reason += f"; restated at line {other.line}: '{other.quote[:60]}'"
+            keep.reason.append(r("restated", line=other.line, quote=other.quote[:60]))
             keep.attribute = keep.attribute or other.attribute
             continue
         if ident:
@@ -226,7 +228,7 @@ def to_record(p: Proposal, n: int, vocab: Vocabulary, *, plan: str | None, plan_
         "line": p.line,
         "chapter": p.chapter,
         "confidence": p.confidence,
-        "confidence_reason": p.reason,
+        "confidence_reason": reasons.text(p.reason, "en"),
         "duplicate_of": p.duplicate_of,
         "note": None if p.indicator_code else f"new indicator proposed: {p.indicator}",
         "version": None,

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from service.domain.plan_reader.numbers import _VALUE_RE, _Mention, _mentions, to_decimal
 from service.domain.plan_reader.proposals import Proposal
+from service.domain.plan_reader.reasons import Reason, r
 from service.domain.plan_reader.text import CleanText
 from service.domain.plan_reader.vocabulary import IndicatorTerm, Vocabulary, _norm_term, suggest_indicator
 from service.domain.plan_reader.words import (
@@ -542,7 +543,7 @@ def _qualitative(ctx: _Ctx, a: int, b: int) -> list[Proposal]:
         if kind == "baseline" or section_kind == "past" or _PAST_MARK.search(clean[a : m.start()]):
             continue
         if year is None:
-            year, year_reason = _end_year(ctx), "no year stated; the plan's horizon"
+            year, year_reason = _end_year(ctx), r("year_horizon", year=_end_year(ctx))
         if year is None:
             continue
         ind = ctx.vocab.indicators[matched[0]] if matched else None
@@ -557,7 +558,7 @@ def _qualitative(ctx: _Ctx, a: int, b: int) -> list[Proposal]:
                 comparator="qualitative", value=None, unit=ind.unit if ind else "%", target_year=year,
                 declared_form="avg_annual_growth" if growth else "level", quote=ctx.text.quote(q_start, m.end()),
                 start=o_start, end=o_end, line=ctx.text.line_of(o_start), sentence=ctx.text.quote(a, b),
-                confidence="medium", reason=f"a goal without a number: '{clean[m.start() : m.end()][-20:]}'; {year_reason}",
+                confidence="medium", reason=[r("goal_without_number", said=clean[m.start() : m.end()][-20:]), *([year_reason] if year_reason else [])],
                 chapter=chapter, plan_title=_plan_title_at(ctx, m.start()), suggested_code=suggested[1] if suggested else None,
                 period_start=(period[0] if period else ctx.period[0] if ctx.period else None) if growth else None,
             )
@@ -568,7 +569,7 @@ def _qualitative(ctx: _Ctx, a: int, b: int) -> list[Proposal]:
 def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State) -> list[Proposal]:
     vocab = ctx.vocab
     clean = ctx.text.clean
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     quote_start, quote_end = cl.cs, mt.end + len(cl.suffix)
     stretch_only = "力争" in cl.pre
 
@@ -593,7 +594,7 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
             kind = "baseline" if section_kind == "past" or not cl.evidence else "target"
         if carried is None or year is None:
             return []
-        reasons.append(f"one of a list of figures ({clean[a : cl.cs][-12:]}…分别); indicator {carried[1]}")
+        reasons.append(r("list_of_figures", said=clean[a : cl.cs][-12:] + "…分别", how=carried[1]))
         return _build(ctx, a, b, mt, cl, kind, carried, None, listed, year, period, year_reason,
                       year_strength, reasons, quote_start, quote_end, chapter, inherited=True)  # fmt: skip
 
@@ -714,7 +715,8 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
     shared = cl.listed and bool(state.group) and state.group[0].kind == "target" and cl.verb in _WEAK_VERBS
     # 到2030年，X覆盖率100% / 实现绿色建筑100%覆盖: a rate stated under an explicit target year, or a coverage
     dated = (
-        kind == "target" and year_strength == 2 and re.search(r"'(?:到|至)|五[”\"]?末'", year_reason) is not None
+        kind == "target" and year_strength == 2 and year_reason is not None
+        and re.search(r"^(?:到|至)|五[”\"]?末$", str(year_reason[1].get("said", ""))) is not None
         and bool(re.search(r"(?:率|比例|比重|占比|数|量)$", cl.subject_raw))
     ) or (covering and mt.unit == "%")  # fmt: skip
     shared = shared or dated
@@ -759,7 +761,7 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
             at = earlier.rfind(matched[2])
             if at >= 0 and mt.word:
                 quote_start = _clause_bounds(clean, a, b, a + at)[0]
-            reasons.append(f"indicator named earlier in the sentence ({matched[1]})")
+            reasons.append(r("indicator_earlier", how=matched[1]))
     if matched is not None and growth and kind != "baseline" and (rate := vocab.real_rate_of(matched[0])):
         matched = (rate, f"{matched[1]}; a real growth rate (按可比价)", matched[2])
     new_name = None
@@ -788,7 +790,7 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
         out: list[Proposal] = []
         for item_match, item_name in each:
             out.extend(_build(ctx, a, b, mt, cl, kind, item_match, item_name, regions, year, period, year_reason,
-                              year_strength, [*reasons, "one of the subjects sharing the figure (均)"], quote_start,
+                              year_strength, [*reasons, r("each_subject", said="均")], quote_start,
                               quote_end, chapter, stretch_only=stretch_only))  # fmt: skip
         return out
     return _build(ctx, a, b, mt, cl, kind, matched, new_name, regions, year, period, year_reason, year_strength,
@@ -813,10 +815,16 @@ def _each_of(
     return out if all(mt or nm for mt, nm in out) else []
 
 
+# reasons that say where the indicator came from
+_INDICATOR_REASONS = frozenset(
+    {"list_of_figures", "indicator_earlier", "new_indicator", "indicator_matched", "indicator_carried"}
+)
+
+
 def _build(
     ctx: _Ctx, a: int, b: int, mt: _Mention, cl: _Clause, kind: str, matched: tuple[str, str, str] | None,
     new_name: str | None, regions: list[str], year: int | None, period: tuple[int, int] | None,
-    year_reason: str, year_strength: int, reasons: list[str], quote_start: int, quote_end: int,
+    year_reason: Reason | None, year_strength: int, reasons: list[Reason], quote_start: int, quote_end: int,
     chapter: str | None, *, inherited: bool = False, stretch_only: bool = False,
 ) -> list[Proposal]:  # fmt: skip
     vocab = ctx.vocab
@@ -824,7 +832,7 @@ def _build(
     if year is None and kind == "target" and _end_year(ctx) is not None:
         year, year_reason, year_strength = (
             _end_year(ctx),
-            f"no year stated; the plan's horizon {_end_year(ctx)}",
+            r("year_horizon", year=_end_year(ctx)),
             0,
         )
     if year is None:
@@ -848,26 +856,27 @@ def _build(
         reference_year = None
     strength = 2
     if matched is None:
-        reasons.append(f"new indicator proposed: '{new_name}'")
+        reasons.append(r("new_indicator", name=new_name))
         strength = 1
     elif not inherited:
-        reasons.append(f"indicator matched by {matched[1]}")
+        reasons.append(r("indicator_matched", how=matched[1]))
         if not matched[1].startswith(("name", "synonym", "share")):
             strength = 1
-    elif not any("indicator" in r for r in reasons):
-        reasons.append(f"indicator carried over from the clause before ({matched[1]})")
+    elif not any(code in _INDICATOR_REASONS for code, _ in reasons):
+        reasons.append(r("indicator_carried", how=matched[1]))
         strength = 1
-    reasons.append(year_reason)
+    if year_reason:
+        reasons.append(year_reason)
     strength = min(strength, year_strength + 1)
     if stretch_only and kind == "target":
-        reasons.append("only a 力争 (stretch) figure is given")
+        reasons.append(r("stretch_only", said="力争"))
         strength = min(strength, 1)
     if mt.word == "级":
         comparator = ">="
-        reasons.append(f"'{clean[mt.start : mt.end]}' read as at least {figure(value)} 亿元")
+        reasons.append(r("read_at_least", said=clean[mt.start : mt.end], value=figure(value)))
         strength = 0
     if not regions:
-        reasons.append("region unknown")
+        reasons.append(r("region_unknown"))
         strength = min(strength, 1)
     confidence = ("low", "medium", "high")[max(0, min(2, strength))]
     suggested = suggest_indicator(new_name, mt.unit) if matched is None and new_name else None
@@ -882,7 +891,7 @@ def _build(
             kind=kind, indicator_code=ind.code if ind else None, indicator=ind.name if ind else (new_name or ""),
             region_code=region, comparator=comparator, value=value, unit=mt.unit, target_year=year,
             declared_form=form, quote=quote, start=o_start, end=o_end, line=ctx.text.line_of(o_start),
-            sentence=sentence, confidence=confidence, reason="; ".join(r for r in reasons if r), low=mt.low,
+            sentence=sentence, confidence=confidence, reason=list(reasons), low=mt.low,
             high=mt.high, reference_year=reference_year if kind == "target" else None,
             period=period if kind == "baseline" else None, chapter=chapter, plan_title=_plan_title_at(ctx, mt.start),
             suggested_code=suggested[1] if suggested else None,
@@ -993,7 +1002,9 @@ def _region_codes(ctx: _Ctx, a: int, cl: _Clause, subject: str, mt: _Mention) ->
     return [ctx.scope] if ctx.scope else []
 
 
-def _year_for(ctx: _Ctx, a: int, pos: int) -> tuple[str | None, int | None, tuple[int, int] | None, str, int]:
+def _year_for(
+    ctx: _Ctx, a: int, pos: int
+) -> tuple[str | None, int | None, tuple[int, int] | None, Reason | None, int]:
     """(kind, year, period, reason, strength 0..2) for a figure at ``pos`` in the sentence starting at ``a``."""
     clean = ctx.text.clean
     i = bisect.bisect_right(ctx.mark_starts, pos) - 1
@@ -1011,11 +1022,11 @@ def _year_for(ctx: _Ctx, a: int, pos: int) -> tuple[str | None, int | None, tupl
         if k > 0 and ctx.marks[k - 1].end == mk.start and ctx.marks[k - 1].future and mk.future:
             mk = ctx.marks[k - 1]
         if mk.year is None:
-            return None, None, None, "", 0
+            return None, None, None, None, 0
         said = clean[mk.start : mk.end]
         if mk.future:
-            return "target", mk.year, mk.period, f"year from '{said}' in the sentence", 2
-        return "baseline", mk.year, mk.period, f"year from '{said}' in the sentence", 2
+            return "target", mk.year, mk.period, r("year_in_sentence", said=said), 2
+        return "baseline", mk.year, mk.period, r("year_in_sentence", said=said), 2
     # a governing year heading in the sentences before, within the same section
     section_kind, _region, _chapter, section_start = _section(ctx, pos)
     review = _in_review(ctx, pos, section_start)
@@ -1024,7 +1035,7 @@ def _year_for(ctx: _Ctx, a: int, pos: int) -> tuple[str | None, int | None, tupl
             "baseline",
             review,
             None,
-            f"in a passage reviewing the previous plan period (results of {review})",
+            r("year_review", year=review),
             1,
         )
     j = i if section_kind != "past" else -1  # a review section's figures are results, not goals
@@ -1035,30 +1046,30 @@ def _year_for(ctx: _Ctx, a: int, pos: int) -> tuple[str | None, int | None, tupl
         if mk.future and mk.year and _governs(clean, mk):
             if j > 0 and ctx.marks[j - 1].end == mk.start and ctx.marks[j - 1].future:
                 mk = ctx.marks[j - 1]
-            return "target", mk.year, mk.period, f"under the heading '{clean[mk.start : mk.end]}'", 1
+            return "target", mk.year, mk.period, r("year_heading", said=clean[mk.start : mk.end]), 1
         j -= 1
     # an undated figure of a 发展基础 section: the last year of the plan period before the plan's own (a
     # 十五五 plan reviews 2021-2025: 2025), else the latest past year stated in that section
     if section_kind == "past" and ctx.period is not None and not ctx.plan_titles:
         end = ctx.period[0] - 1
-        return "baseline", end, None, f"undated in a review section: the end of the previous plan ({end})", 1
+        return "baseline", end, None, r("year_review_end", year=end), 1
     if section_kind == "past":
         root = _section_root(ctx, pos)
         j = i
         while j >= 0 and ctx.marks[j].start >= root:
             mk = ctx.marks[j]
             if mk.future is False and mk.year:
-                return "baseline", mk.year, None, f"undated; the latest year in its section is {mk.year}", 1
+                return "baseline", mk.year, None, r("year_latest_in_section", year=mk.year), 1
             j -= 1
         if ctx.issued:
             return (
                 "baseline",
                 ctx.issued - 1,
                 None,
-                f"undated; the year before the plan ({ctx.issued - 1})",
+                r("year_before_plan", year=ctx.issued - 1),
                 0,
             )
-    return None, None, None, "", 0
+    return None, None, None, None, 0
 
 
 _REVIEW_OPENING = re.compile(
@@ -1203,7 +1214,7 @@ def _doubling(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention) -> list[Prop
         return []
     rel = re.search(r"(?:较|比)((?:19|20)\d\d)年", clean[a : mt.start])
     if year is None:
-        year, year_reason = _end_year(ctx), f"no year stated; the plan's horizon {_end_year(ctx)}"
+        year, year_reason = _end_year(ctx), r("year_horizon", year=_end_year(ctx))
     if year is None:
         return []
     reference = int(rel.group(1)) if rel else _base_year(ctx, None)
@@ -1222,14 +1233,15 @@ def _doubling(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention) -> list[Prop
         item_pos = clean.find(item, cl.cs, mt.start)
         item_pos = item_pos if item_pos >= 0 else cl.cs
         reasons = [
-            f"indicator matched by {matched[1]}" if matched else f"new indicator proposed: '{name}'",
-            f"one of {len(items)} subjects of '{clean[mt.start : mt.end]}'",
+            r("indicator_matched", how=matched[1]) if matched else r("new_indicator", name=name),
+            r("subjects_of", n=len(items), said=clean[mt.start : mt.end]),
         ]
         if not count_ok:
-            reasons.append(f"but {mt.times} were announced")
-        reasons.append(year_reason)
+            reasons.append(r("announced", n=mt.times))
+        if year_reason:
+            reasons.append(year_reason)
         if reference and not rel:
-            reasons.append(f"reference year taken as the year before the plan ({reference})")
+            reasons.append(r("reference_before_plan", year=reference))
         o_start, o_end = ctx.text.original_span(item_pos, q_end)
         regions = _region_codes(ctx, a, cl, item, mt)
         out.append(
@@ -1240,7 +1252,7 @@ def _doubling(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention) -> list[Prop
                 declared_form="multiple",
                 quote=ctx.text.quote(item_pos, q_end), start=o_start, end=o_end, line=ctx.text.line_of(o_start),
                 sentence=ctx.text.quote(a, b), confidence="medium" if count_ok and rel else "low",
-                reason="; ".join(reasons), reference_year=reference if reference and reference < year else None,
+                reason=reasons, reference_year=reference if reference and reference < year else None,
                 chapter=_section(ctx, mt.start)[2], plan_title=_plan_title_at(ctx, mt.start),
             )
         )  # fmt: skip
@@ -1263,21 +1275,21 @@ def _per_member(ctx: _Ctx, a: int, cl: _Clause, mt: _Mention) -> list[Proposal]:
     if matched is None or zone is None or kind == "baseline":
         return []
     if year is None:
-        year, year_reason = ctx.horizon, f"no year stated; the plan's horizon {ctx.horizon}"
+        year, year_reason = ctx.horizon, r("year_horizon", year=ctx.horizon)
     if year is None:
         return []
     ind = vocab.indicators[matched[0]]
     q_end = mt.end + (3 if clean[mt.end : mt.end + 3] == "”建设" else 0)
     q_start = _after_heading(clean, cl.cs, mt.start)
     o_start, o_end = ctx.text.original_span(q_start, q_end)
-    reason = (f"'{clean[mt.start : mt.end]}': one in each member of {zone.name}; indicator matched by {matched[1]}; "
-              f"{year_reason}")  # fmt: skip
+    reason = [r("per_member", said=clean[mt.start : mt.end], zone=zone.name), r("indicator_matched", how=matched[1]),
+              *([year_reason] if year_reason else [])]  # fmt: skip
     return [
         Proposal(
             kind="target", indicator_code=ind.code, indicator=ind.name, region_code=member, comparator=">=",
             value=Decimal(1), unit=ind.unit, target_year=year, declared_form="level",
             quote=ctx.text.quote(q_start, q_end), start=o_start, end=o_end, line=ctx.text.line_of(o_start),
-            sentence=ctx.text.quote(a, cl.ce), confidence="medium", reason=reason, chapter=chapter,
+            sentence=ctx.text.quote(a, cl.ce), confidence="medium", reason=list(reason), chapter=chapter,
             plan_title=_plan_title_at(ctx, mt.start),
         )
         for member in zone.members

@@ -25,6 +25,8 @@ from decimal import Decimal
 
 from service.domain.plan_reader.numbers import _NUM, to_decimal
 from service.domain.plan_reader.proposals import Proposal
+from service.domain.plan_reader.reasons import Reason
+from service.domain.plan_reader.reasons import r as why
 from service.domain.plan_reader.sentences import _Ctx, _plan_title_at, _section
 from service.domain.plan_reader.text import _PAGE_FOOTER as DASH_PAGE
 from service.domain.plan_reader.vocabulary import suggest_indicator
@@ -486,7 +488,7 @@ def _cell_proposal(
     low = high = None
     comparator = "="
     form = "level"
-    reason = []
+    reason: list[Reason] = []
     vm = _VALUE.match(text)
     pm = _POINTS.match(text.replace(" ", ""))
     cumulative = False
@@ -528,7 +530,7 @@ def _cell_proposal(
         if kind == "baseline" or not re.search(r"[\u4e00-\u9fff]{2}", text):
             return None
         comparator, form = "qualitative", "level"
-        reason.append(f"no figure: '{text}'")
+        reason.append(why("no_figure", text=text))
     if value is None and low is None and comparator != "qualitative":
         return None
     # the form
@@ -617,22 +619,22 @@ def _cell_proposal(
             period[0] - 1 if form in ("relative_change", "avg_annual_growth", "multiple") else None
         )
     how = (
-        f"indicator matched by {matched[1]}"
+        why("indicator_matched", how=matched[1])
         if matched
-        else f"new indicator proposed: '{suggested[0] if suggested else name}'"
+        else why("new_indicator", name=suggested[0] if suggested else name)
     )
     col_said = f"{col.year}年" if col.kind != "period" else "年均/累计"
-    reason = [f"a row of an indicator table; {how}; year {year} from the column '{col_said}'", *reason]
+    reason = [why("table_row"), how, why("table_column", year=year, col=col_said), *reason]
     if row.attribute:
-        reason.append(f"属性 {'约束性 (binding)' if row.attribute == 'binding' else '预期性 (anticipatory)'}")
+        reason.append(why("attribute_binding" if row.attribute == "binding" else "attribute_anticipatory"))
     if period_start:
-        reason.append(f"applies over {period_start}–{year}")
+        reason.append(why("applies_over", start=period_start, end=year))
     confidence = "high" if matched and comparator != "qualitative" else "medium"
     return Proposal(
         kind=kind, indicator_code=ind.code if ind else None, indicator=ind.name if ind else (suggested[0] if suggested else name),
         region_code=region, comparator=comparator, value=value, unit=unit or (ind.unit if ind else ""),
         target_year=year, declared_form=form, quote=quote, start=o_start, end=o_end, line=ctx.text.line_of(o_start),
-        sentence=quote, confidence=confidence, reason="; ".join(reason), low=low, high=high,
+        sentence=quote, confidence=confidence, reason=reason, low=low, high=high,
         reference_year=reference_year if kind == "target" else None, chapter=chapter,
         plan_title=_plan_title_at(ctx, clean_a), attribute=row.attribute, period_start=period_start,
         suggested_code=suggested[1] if suggested else None,

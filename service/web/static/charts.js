@@ -40,6 +40,11 @@ function fitWidth(fig, width) {
     layout.margin = Object.assign({}, layout.margin || {}, {t: 30 + 20 * lines, l: 45, r: 10});
   }
   var bars = (fig.data || []).filter(function (t) { return t.type === 'bar' && t.orientation === 'h'; });
+  // room on the right for the last year's tick label (2025 under a target marker was hidden past the edge)
+  if (!bars.length) layout.margin = Object.assign({}, layout.margin || {}, {r: 28});
+  // a count that does not fit its thin bar segment at a readable size is left out (it was drawn tiny and
+  // turned on its side); the table and the hover text give every count
+  if (bars.length) layout.uniformtext = {minsize: 10, mode: 'hide'};
   if (!bars.length) layout.height = Math.max(layout.height || 0, 440);  // room for the legend below
   var plotHeight = layout.height ? layout.height - 230 : 260;
   Object.keys(layout).filter(function (k) { return /^[xy]axis/.test(k); }).forEach(function (k) {
