@@ -661,12 +661,14 @@ def test_the_command_line_adds_tests_and_lists_chat_channels_without_echoing_sec
         assert f"1\twecom 127.0.0.1:{platform.port} …{WECOM_KEY[-4:]}\tafter_run\tzh\tactive" in listed.output
         ok = runner.invoke(cli_app, ["subscriptions", "test", "2"])
         assert ok.exit_code == 0, ok.output
-        assert "test message to subscription 2 delivered: accepted by DingTalk / 钉钉已接收" in ok.output
-        (arrived,) = platform.delivered("dingtalk")
+        assert "test message to subscription 2 delivered: accepted by DingTalk" in ok.output
+        zh = runner.invoke(cli_app, ["--lang", "zh", "subscriptions", "test", "2"])
+        assert zh.exit_code == 0 and "测试消息已送达订阅 2：钉钉已接收" in zh.output, zh.output
+        arrived = platform.delivered("dingtalk")[0]
         assert arrived.body["markdown"]["title"] == "Plan-target monitoring · test message"
         platform.wecom_keys.clear()  # the robot was removed from the group
         gone = runner.invoke(cli_app, ["subscriptions", "test", "1"])
-        assert gone.exit_code == 2 and "errcode 93000" in gone.output and "机器人地址无效" in gone.output
+        assert gone.exit_code == 2 and "errcode 93000" in gone.output, gone.output
         assert runner.invoke(cli_app, ["subscriptions", "test", "99"]).exit_code == 2
     outputs = [added.output, signed.output, bad.output, listed.output, ok.output, gone.output]
     outputs += [r.getMessage() for r in caplog.records]
