@@ -130,5 +130,14 @@ def test_the_plan_office_assigns_splits_and_sets_the_years_target_by_name(
         and plan.code == "nanjing-2026-yearly-plan"
         and plan.title_en == "Nanjing 2026 economic and social development plan"
     )
+    # the organisations page picks the target by its name too
+    orgs = client.get("/organisations?lang=zh").text
+    assert f'<option value="{NJ}/{GDP}">地区生产总值增速（南京市）2030年</option>' in orgs
+    by_pick = client.post("/organisations/assign?lang=zh", data={"csrf": csrf, "target": f"{NJ}/{GDP}",
+                                                                   "lead": "nj-fgw", "support": ["nj-tjj"]},
+                          follow_redirects=False)  # fmt: skip
+    assert by_pick.status_code == 303 and by_pick.headers["location"].startswith(
+        f"/targets/{NJ}/{GDP}/breakdown"
+    )
     twice = client.post(murl + "?lang=en", data=milestone)
     assert twice.status_code == 422 and "already has" in twice.text and 'id="milestone-error"' in twice.text

@@ -636,6 +636,7 @@ RESPONSIBILITY_TEXTS: dict[str, tuple[str, str]] = {
     ),
     "not_assessed": ("未评估", "not assessed"),
     # assignment / evidence (issue 21: the plan office's forms on the breakdown page)
+    "target_pick": ("目标", "Target"),
     "support_pick": ("配合单位（可多选：按住 Ctrl 或 ⌘）", "Supporting (several: hold Ctrl or ⌘)"),
     "source_example": ("如：《…“十五五”规划纲要主要目标任务分解落实方案》", "e.g. the notice that assigns the plan's main targets"),
     "add_subtarget": ("添加区县配额（子目标）", "Add a district quota (sub-target)"),

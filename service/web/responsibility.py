@@ -66,14 +66,37 @@ def organisations_page(request: Request, session: SessionDep, lang: Lang, user: 
         for o in a.get("support", []):
             counts.setdefault(o["code"], {}).setdefault("support", 0)
             counts[o["code"]]["support"] += 1
-    return render(request, "organisations.html", lang, user, orgs=orgs, counts=counts,
+    picker = target_choices(session, lang) if user is not None and user.role is Role.ADMIN else []
+    return render(request, "organisations.html", lang, user, orgs=orgs, counts=counts, picker=picker,
                   tx=lambda k: tx(k, lang), saved=request.query_params.get("saved"))  # fmt: skip
+
+
+def target_choices(session: Session, lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The plan office's target picker: [(plan title, [("plan/key", "indicator (region), year"), ...])],
+    plan targets only (not sub-targets or a year's targets), in catalog order."""
+    from service.db.models import Indicator
+
+    en = lang == "en"
+    groups: dict[int, tuple[str, list[tuple[str, str]]]] = {}
+    rows = session.execute(
+        select(Target.key, Target.target_year, Plan.id, Plan.code, Plan.title_zh, Plan.title_en, Indicator.name_zh,
+               Indicator.name_en, Region.name_zh, Region.name_en)
+        .join(Plan, Target.plan_id == Plan.id).join(Indicator, Target.indicator_id == Indicator.id)
+        .join(Region, Target.region_id == Region.id)
+        .where(Target.valid_to.is_(None), Target.parent_key.is_(None), Target.serves.is_(None))
+        .order_by(Plan.code, Target.id)
+    )  # fmt: skip
+    for key, year, pid, code, tzh, ten, izh, ien, rzh, ren in rows:
+        label = f"{ien} ({ren}), {year}" if en else f"{izh}（{rzh}）{year}年"
+        groups.setdefault(pid, ((ten or tzh) if en else tzh, []))[1].append((f"{code}/{key}", label))
+    return list(groups.values())
 
 
 @router.post("/organisations/assign", response_class=HTMLResponse)
 def assign_submit(
     request: Request, session: SessionDep, lang: Lang, user: WebUser,
     plan: Annotated[str, Form(max_length=80)] = "", key: Annotated[str, Form(max_length=120)] = "",
+    target: Annotated[str, Form(max_length=201)] = "",
     lead: Annotated[str, Form(max_length=200)] = "",
     support: Annotated[list[str] | None, Form(max_length=2000)] = None,
     source: Annotated[str, Form(max_length=400)] = "", csrf: Annotated[str, Form()] = "",
@@ -85,6 +108,8 @@ def assign_submit(
         return render(request, "message.html", lang, user, status_code=403, message=tx("forbidden", lang))
     if not csrf_ok(request, csrf):
         return render(request, "message.html", lang, user, status_code=403, message=text("csrf", lang))
+    if target and not (plan and key):  # the picker's "plan/key"
+        plan, _, key = target.partition("/")
     # several picked names (the breakdown page's list) or one box of codes or names, comma-separated
     supporting = list(dict.fromkeys(
         s.strip() for v in support or [] for s in v.replace("，", ",").replace("、", ",").split(",") if s.strip()
@@ -100,6 +125,7 @@ def assign_submit(
                               form_error={"assign": exc.en if lang == "en" else exc.zh})  # fmt: skip
         orgs = assignments.organisation_records(session)
         return render(request, "organisations.html", lang, user, status_code=exc.status, orgs=orgs, counts={},
+                      picker=target_choices(session, lang),
                       tx=lambda k: tx(k, lang), error=exc.en if lang == "en" else exc.zh,
                       form={"plan": plan, "key": key, "lead": lead, "support": "，".join(supporting), "source": source})  # fmt: skip
     return RedirectResponse(f"/targets/{quote(plan.strip())}/{quote(key.strip())}/breakdown?lang={lang}",
