@@ -295,15 +295,15 @@ def add_statement(
                             organisation_id=org_id)  # fmt: skip
     session.add(row)
     session.flush()
-    stored = []
+    stored: list[StatementFile] = []
     if previous is not None:  # a correction keeps the files of the version it corrects
-        for f in session.scalars(select(StatementFile).where(StatementFile.statement_id == previous.id)):
-            stored.append(StatementFile(statement_id=row.id, filename=f.filename, media_type=f.media_type,
-                                        size=f.size, sha256=f.sha256, created_at=f.created_at))  # fmt: skip
-    for f, kind in zip(files, kinds, strict=True):
-        sha = store(var_dir, f.data)
-        stored.append(StatementFile(statement_id=row.id, filename=display_name(f.name), media_type=kind.media_type,
-                                    size=len(f.data), sha256=sha, created_at=now))  # fmt: skip
+        for old in session.scalars(select(StatementFile).where(StatementFile.statement_id == previous.id)):
+            stored.append(StatementFile(statement_id=row.id, filename=old.filename, media_type=old.media_type,
+                                        size=old.size, sha256=old.sha256, created_at=old.created_at))  # fmt: skip
+    for upload, kind in zip(files, kinds, strict=True):
+        sha = store(var_dir, upload.data)
+        stored.append(StatementFile(statement_id=row.id, filename=display_name(upload.name), media_type=kind.media_type,
+                                    size=len(upload.data), sha256=sha, created_at=now))  # fmt: skip
     session.add_all(stored)
     session.add(AuditEntry(at=now, user_id=user.id, path=path, action="correct" if previous else "create",
                            entity_type="progress_statement", entity_id=str(row.id), before=None,

@@ -375,6 +375,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "statement_submit": ("提交说明", "Record the statement"),
     "statement_saved": ("进展情况说明已保存", "The progress statement is saved"),
     "statement_login": ("登录后可填写进展情况", "Log in to record progress"),
+    "annual_link": ("年度评估与预警", "Annual evaluation and warnings"),
 }  # fmt: skip
 
 
@@ -637,7 +638,7 @@ RESPONSIBILITY_TEXTS: dict[str, tuple[str, str]] = {
     "not_assessed": ("未评估", "not assessed"),
     # assignment / evidence (issue 21: the plan office's forms on the breakdown page)
     "target_pick": ("目标", "Target"),
-    "support_pick": ("配合单位（可多选：按住 Ctrl 或 ⌘）", "Supporting (several: hold Ctrl or ⌘)"),
+    "support_pick": ("配合单位（可多选）", "Supporting (several can be picked)"),
     "source_example": ("如：《…“十五五”规划纲要主要目标任务分解落实方案》", "e.g. the notice that assigns the plan's main targets"),
     "add_subtarget": ("添加区县配额（子目标）", "Add a district quota (sub-target)"),
     "district": ("区县", "District"),

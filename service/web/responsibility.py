@@ -308,10 +308,17 @@ async def milestone_submit(
         region = session.get(Region, served.region_id)
         title_en = f"{region.name_en if region else ''} {kept['year']} " + (
             "government work report" if kind == "work-report" else "economic and social development plan")  # fmt: skip
-        data = {"year": int(kept["year"]), "value": value, "declared_form": kept["declared_form"],
-                "comparator": kept["comparator"], "plan": f"{prefix}-{kept['year']}-{kind}"[:80],
-                "plan_title_en": title_en.strip(), "document": kept["document"], "quote": kept["quote"] or kept["document"],
-                "issued": kept["year"]}  # fmt: skip
+        data = {
+            "year": int(kept["year"]),
+            "value": value,
+            "declared_form": kept["declared_form"],
+            "comparator": kept["comparator"],
+            "plan": f"{prefix}-{kept['year']}-{kind}"[:80],
+            "plan_title_en": title_en.strip(),
+            "document": kept["document"],
+            "quote": kept["quote"] or kept["document"],
+            "issued": None,
+        }  # fmt: skip  (the issue date is not asked: the year's target counts from now)
         assignments.add_milestone(
             session, user, plan_code, key, data, now=dt.datetime.now(dt.UTC), path=WritePath.WEB
         )
@@ -344,11 +351,21 @@ def annual_page(
     run: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:  # fmt: skip
     the_run = _run(session, run)
-    y = year if year is not None else the_run.as_of.year - 1
+    y = year if year is not None else _default_year(session, code, the_run)
     ev = annual_evaluation(session, the_run, code, y, org or None)
     orgs = session.scalars(select(Organisation).order_by(Organisation.code)).all()
     return render(request, "annual.html", lang, user, ev=ev, run=the_run, orgs=orgs, org=org or "",
                   tx=lambda k: tx(k, lang))  # fmt: skip
+
+
+def _default_year(session: Session, code: str, run: ReportRun) -> int:
+    """The last year the run has seen end, or, early in a plan's period, its first year (2026 for a 十五五
+    outline evaluated in 2026)."""
+    year = run.as_of.year - 1
+    plan = session.scalar(select(Plan).where(Plan.code == code))
+    if plan is not None and plan.period_start is not None and year < plan.period_start <= run.as_of.year:
+        year = plan.period_start
+    return year
 
 
 @router.get("/plans/{code}/annual.{fmt}")
