@@ -195,9 +195,11 @@ def _breakdown(
     ids = {f"{plan_code}/{key}", *(f"{plan_code}/{k.key}" for k in kids),
            *(f"{p.code}/{m.key}" for m, p in milestone_rows)}  # fmt: skip
     status = _statuses(session, the_run, ids)
+    names = {r.id: r for r in session.scalars(select(Region).where(Region.id.in_({k.region_id for k in kids})))}
     subs: list[dict[str, Any]] = [
-        {"key": k.key, "record": status.get(f"{plan_code}/{k.key}"), "target": k} for k in kids
-    ]
+        {"key": k.key, "record": status.get(f"{plan_code}/{k.key}"), "target": k, "region": names.get(k.region_id)}
+        for k in kids
+    ]  # a quota not yet assessed still shows its district by name
     behind = decomposition.holding_back(
         decomposition.SubStatus(k.key, k.key, status[f"{plan_code}/{k.key}"]["status"])
         for k in kids
