@@ -132,6 +132,12 @@ def test_the_plan_office_walks_through_issue_21(browser, site) -> None:  # type:
     with page.expect_navigation():
         page.click("#milestone-form button[type=submit]")
     assert page.locator("#admin-saved").inner_text() == "年度目标已录入"
+    row = page.locator("#milestones tbody tr").first
+    assert (
+        "2026" in row.inner_text()
+        and "5%左右" in row.inner_text()
+        and "南京市2026年国民经济和社会发展计划" in row.inner_text()
+    )
     shot("4-milestone")
 
     # 5. a progress statement for 2026 with a PDF on the grain target's page; the file downloads intact

@@ -195,9 +195,16 @@ def _breakdown(
     ids = {f"{plan_code}/{key}", *(f"{plan_code}/{k.key}" for k in kids),
            *(f"{p.code}/{m.key}" for m, p in milestone_rows)}  # fmt: skip
     status = _statuses(session, the_run, ids)
-    names = {r.id: r for r in session.scalars(select(Region).where(Region.id.in_({k.region_id for k in kids})))}
+    names = {
+        r.id: r for r in session.scalars(select(Region).where(Region.id.in_({k.region_id for k in kids})))
+    }
     subs: list[dict[str, Any]] = [
-        {"key": k.key, "record": status.get(f"{plan_code}/{k.key}"), "target": k, "region": names.get(k.region_id)}
+        {
+            "key": k.key,
+            "record": status.get(f"{plan_code}/{k.key}"),
+            "target": k,
+            "region": names.get(k.region_id),
+        }
         for k in kids
     ]  # a quota not yet assessed still shows its district by name
     behind = decomposition.holding_back(
@@ -237,7 +244,9 @@ def admin_choices(
     forms = ("annual_growth", "level", "share")
     default_form = "annual_growth" if target.declared_form.value in ("avg_annual_growth", "annual_growth") else (
         "share" if target.declared_form.value == "share" else "level")  # fmt: skip
+    summable = target.declared_form in decomposition.SUMMABLE_FORMS
     return {"orgs": orgs, "districts": districts, "split": check["split"] if check else None, "years": years,
+            "default_split": "sum" if summable else "each",
             "forms": forms, "default_form": default_form, "comparators": (">=", "<=", "~", "=")}  # fmt: skip
 
 
