@@ -83,6 +83,7 @@ def test_the_plan_office_walks_through_issue_21(browser, site) -> None:  # type:
     with page.expect_navigation():
         page.click("#assign-target-form button[type=submit]")
     assert page.inner_text("#lead") == "南京市农业农村局"
+    assert page.locator("#admin-saved").inner_text() == "已保存"
     assert "南京市规划和自然资源局" in page.inner_text("#support") and "南京市水务局" in page.inner_text(
         "#support"
     )

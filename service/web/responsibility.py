@@ -128,7 +128,7 @@ def assign_submit(
                       picker=target_choices(session, lang),
                       tx=lambda k: tx(k, lang), error=exc.en if lang == "en" else exc.zh,
                       form={"plan": plan, "key": key, "lead": lead, "support": "，".join(supporting), "source": source})  # fmt: skip
-    return RedirectResponse(f"/targets/{quote(plan.strip())}/{quote(key.strip())}/breakdown?lang={lang}",
+    return RedirectResponse(f"/targets/{quote(plan.strip())}/{quote(key.strip())}/breakdown?lang={lang}&saved=assign",
                             status_code=303)  # fmt: skip
 
 
