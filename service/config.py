@@ -66,6 +66,17 @@ class Settings(BaseSettings):
     )
     chat_timeout_seconds: float = Field(default=10.0, gt=0, description="one chat/webhook request")
     max_upload_bytes: int = 20 * 1024 * 1024
+    evidence_max_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1, description="largest file attached to a progress statement (支撑材料)"
+    )
+    warnings_after_runs: bool = Field(
+        default=True,
+        description="after a scheduled full run, queue the early warning (预警) of binding targets at risk "
+        "to warning_to and each lead department's users, at most once a day per plan and address",
+    )
+    warning_to: str = Field(
+        default="", description="the plan office's addresses for warnings, comma-separated"
+    )
     secure_cookies: bool = Field(
         default=False,
         description="mark the session cookie Secure; set true in production behind HTTPS",

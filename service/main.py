@@ -16,10 +16,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service import __version__
 from service.api import assignments, audit, health, observations, reports, subscriptions, targets, templates
 from service.api import review as review_api
+from service.api import statements as statements_api
 from service.config import Settings, get_settings
 from service.db.session import make_engine, make_sessionmaker
 from service.domain.errors import DomainError
 from service.web import docs as web_docs
+from service.web import evidence as web_evidence
 from service.web import plan_review as web_plan_review
 from service.web import responsibility as web_responsibility
 from service.web import review_pages as web_review
@@ -150,6 +152,7 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
     app.include_router(web_plan_review.router)
     app.include_router(web_review.router)
     app.include_router(web_responsibility.router)
+    app.include_router(web_evidence.router)
     app.include_router(web_docs.router)
     app.include_router(targets.router, prefix="/api/v1")
     app.include_router(observations.router, prefix="/api/v1")
@@ -159,4 +162,5 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
     app.include_router(subscriptions.router, prefix="/api/v1")
     app.include_router(review_api.router, prefix="/api/v1")
     app.include_router(assignments.router, prefix="/api/v1")
+    app.include_router(statements_api.router, prefix="/api/v1")
     return app

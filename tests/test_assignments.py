@@ -144,7 +144,7 @@ def test_the_plan_office_assigns_and_splits_through_the_api(client: TestClient, 
     made = client.post(f"{url}/subtargets", json=first, headers=admin)
     assert made.status_code == 201, made.text
     check = made.json()["check"]
-    assert check["total"] == 30 and not check["ok"] and "add up to 30 万吨" in check["problems"][0]["en"]
+    assert check["total"] == 30 and not check["ok"] and "add up to 30 10k t" in check["problems"][0]["en"]
     no_split = client.post(
         f"{url}/subtargets", json={**first, "split": "each", "region": "六合区"}, headers=admin
     )

@@ -53,6 +53,7 @@ HAN = re.compile(r"[\u3400-\u9fff\uff08\uff09\uff0c\u3001\u3002\uff1a\uff1b]")
 ALLOWED_LATIN = {
     "csv", "xlsx", "docx", "html", "json", "gdp", "api", "yaml", "pdf", "txt", "utf", "gb", "english",
     "pm", "yrdmon", "excel", "word", "admin", "editor", "viewer", "plotly", "cpi", "co", "ppi", "kwh", "nox", "cod",
+    "png", "jpeg", "jpg",  # the supporting files' types, named so in Chinese too
 }  # fmt: skip
 HAN_RUN = re.compile(HAN.pattern + "+")
 WORD = re.compile(r"[A-Za-z]{3,}")
@@ -116,6 +117,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
                                                           confirm=True)],
                            path=WritePath.WEB, now=now)  # fmt: skip
         assert submitted.applied, submitted.as_dict(all_rows=False)
+        # the grain target assigned, one district quota, and a progress statement with a PDF
+        from service.domain import assignments, statements
+
+        assignments.set_assignment(session, chief, "nanjing-15th-outline", "grain-capacity-2030", lead="nj-nyncj",
+                                   support=["nj-ghzyj"], source="分解落实方案", now=now, path=WritePath.WEB)  # fmt: skip
+        assignments.add_subtarget(session, chief, "nanjing-15th-outline", "grain-capacity-2030",
+                                  {"region": "320115", "value": "30", "split": "sum", "document": "粮食产能分解方案",
+                                   "quote": "江宁区不低于30万吨"}, now=now, path=WritePath.WEB)  # fmt: skip
+        statements.add_statement(session, chief, "nanjing-15th-outline", "grain-capacity-2030", year=2026,
+                                 text="2026年新建高标准农田3万亩，粮食综合生产能力保持稳定。",
+                                 files=[statements.Upload("南京市2026年粮食生产情况.pdf", b"%PDF-1.4\n%%EOF\n")],
+                                 var_dir=tmp / "var", max_bytes=1 << 20, now=now, path=WritePath.WEB)  # fmt: skip
     engine.dispose()
     for base in serve(env, tmp):
         yield base, env
@@ -171,7 +184,16 @@ def pages(base: str, context, editor) -> list[tuple[str, str, str]]:  # type: ig
         ("organisation", "/organisations/nj-fgw", "viewer"),
         ("breakdown", "/targets/yrd-outline-2019/rd-intensity-2025/breakdown", "viewer"),
         ("annual", "/plans/nanjing-15th-outline/annual?year=2026", "admin"),
+        # issue 21's forms and evidence: the plan office's breakdown and organisations pages, a target's
+        # progress statements with their files (and the form), as the plan office and as a reader
+        ("breakdown-admin", f"/targets/{GRAIN}/breakdown", "admin"),
+        ("organisations-admin", "/organisations", "admin"),
+        ("target-statements", f"/targets/{GRAIN}", "admin"),
+        ("target-statements-viewer", f"/targets/{GRAIN}", "viewer"),
     ]
+
+
+GRAIN = "nanjing-15th-outline/grain-capacity-2030"
 
 
 # a bulletin's table as an office keeps it (wide: indicators down the side, one year in the title), with a

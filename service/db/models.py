@@ -323,6 +323,40 @@ class Target(Base):
     region: Mapped[Region] = relationship(lazy="raise")
 
 
+class ProgressStatement(Base):
+    """A progress statement (进展情况说明) on a target for a year, per (plan, target key); append-only: a
+    correction is a new row naming the one it corrects (``supersedes_id``)."""
+
+    __tablename__ = "progress_statements"
+    __table_args__ = (Index("ix_progress_statements_target", "plan_id", "target_key", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    target_key: Mapped[str] = mapped_column(String(120))
+    year: Mapped[int] = mapped_column(comment="the year the statement speaks for")
+    text: Mapped[str] = mapped_column(Text)
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("progress_statements.id"), unique=True, comment="the statement this one corrects"
+    )
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class StatementFile(Base):
+    """A file attached to a progress statement (支撑材料), stored under the data directory by its sha256."""
+
+    __tablename__ = "statement_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("progress_statements.id"), index=True)
+    filename: Mapped[str] = mapped_column(Unicode(255), comment="as the user named it: shown, never a path")
+    media_type: Mapped[str] = mapped_column(String(100), comment="from the file's magic bytes")
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64), index=True, comment="the stored file's name and checksum")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class PlanReading(Base):
     """A plan document read by the plan reader; its proposals wait for an administrator's review."""
 

@@ -32,7 +32,7 @@ from service.db.models import (
     WritePath,
 )
 from service.domain import catalog as catalog_mod
-from service.domain import changes, decomposition, units
+from service.domain import changes, decomposition, texts, units
 from service.domain.catalog_schema import TargetEntry
 from service.domain.errors import Forbidden, Invalid, NotFound
 
@@ -188,7 +188,7 @@ def split_check(
     assert indicator is not None
     problems = decomposition.split_problems(
         _quota(parent, indicator), split, [_quota(c, indicator) for c in kids], indicator.unit,
-        summable_indicator=indicator.aggregation.value == "sum",
+        summable_indicator=indicator.aggregation.value == "sum", unit_en=texts.unit_name(indicator.unit, "en"),
     )  # fmt: skip
     total = None
     if split == "sum":
@@ -289,7 +289,7 @@ def add_subtarget(
                  accepted_at=now, **fields)  # fmt: skip
     if split == "each":
         problems = decomposition.split_problems(_quota(parent, indicator), "each", [_quota(row, indicator)],
-                                                indicator.unit)  # fmt: skip
+                                                indicator.unit, unit_en=texts.unit_name(indicator.unit, "en"))  # fmt: skip
         if problems:
             raise Invalid(problems[0].zh, problems[0].en)
     session.add(row)

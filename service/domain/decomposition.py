@@ -47,8 +47,9 @@ def _num(v: Decimal) -> str:
 
 
 def split_problems(
-    parent: Quota, split: str, parts: Sequence[Quota], unit: str, *, summable_indicator: bool = True
-) -> list[Problem]:
+    parent: Quota, split: str, parts: Sequence[Quota], unit: str, *, summable_indicator: bool = True,
+    unit_en: str | None = None,
+) -> list[Problem]:  # fmt: skip
     """What is wrong with a parent's sub-targets under its split rule (empty when they hold together).
 
     ``sum``: the quotas add up to at least (``>=``), at most (``<=``) or exactly (``=``, ``~`` within its
@@ -56,6 +57,7 @@ def split_problems(
     form. A qualitative parent (完成省定目标) has no number to check against.
     """
     out: list[Problem] = []
+    ue = unit if unit_en is None else unit_en  # the unit in the English message (万吨: 10k t)
     if split not in SPLITS:
         return [
             Problem(f"分解方式 {split} 未知（应为 sum 或 each）", f"unknown split {split!r} (sum or each)")
@@ -93,8 +95,8 @@ def split_problems(
             out.append(
                 Problem(
                     f"各子目标配额合计 {_num(total)} {unit}，应{need[0]}上级目标 {_num(target)} {unit}",
-                    f"the sub-targets' quotas add up to {_num(total)} {unit}; they must be {need[1]} "
-                    f"the parent's {_num(target)} {unit}",
+                    f"the sub-targets' quotas add up to {_num(total)} {ue}; they must be {need[1]} "
+                    f"the parent's {_num(target)} {ue}",
                 )
             )
         return out
@@ -114,8 +116,8 @@ def split_problems(
             out.append(
                 Problem(
                     f"子目标 {p.key} 的 {_num(p.value)} {unit} 低于上级目标要求 {_num(parent.value)} {unit}",
-                    f"sub-target {p.key} asks {_num(p.value)} {unit}, less than the parent's "
-                    f"{_num(parent.value)} {unit}",
+                    f"sub-target {p.key} asks {_num(p.value)} {ue}, less than the parent's "
+                    f"{_num(parent.value)} {ue}",
                 )
             )
     return out

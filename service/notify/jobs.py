@@ -41,6 +41,23 @@ def after_run_digests(session: Session, run: ReportRun) -> None:
         log.info("run %s: %s digests queued", run.id, queued)
 
 
+def after_run_warnings(session: Session, run: ReportRun) -> None:
+    """After-run hook: after a full scheduled run, queue the early warning (预警) of binding targets at
+    risk, at most once a day per plan and address (``reports.annual.queue_scheduled_warnings``); in a
+    savepoint, so that a failure here never costs the run."""
+    from service.reports.annual import queue_scheduled_warnings
+
+    now = run.finished_at or run.started_at
+    try:
+        with session.begin_nested():
+            queued = queue_scheduled_warnings(session, _context().settings, run, now=now)
+    except Exception:
+        log.exception("warnings of run %s could not be queued", run.id)
+        return
+    if queued:
+        log.info("run %s: warnings queued %s", run.id, {p: len(a) for p, a in queued.items()})
+
+
 def periodic_digests() -> None:
     from service.notify.digest import queue_periodic_digests
 

@@ -197,7 +197,7 @@ def warning_text(plan: Plan, run: ReportRun, items: list[dict[str, Any]], lang: 
 
 def queue_warnings(
     session: Session, settings: Settings, run: ReportRun, plan_code: str, *, plan_office: list[str],
-    now: dt.datetime, lang: str = "zh",
+    now: dt.datetime, lang: str = "zh", once_per: str | None = None,
 ) -> dict[str, int]:  # fmt: skip
     """Queue the warning list through the outbox: the whole list to the plan office's addresses, and to
     each lead department's users the targets they lead. Once per run and address (the message key)."""
@@ -211,7 +211,7 @@ def queue_warnings(
 
     def send(to: str, mine: list[dict[str, Any]]) -> None:
         subject, text = warning_text(plan, run, mine, lang)
-        key = f"warning:{plan_code}:run{run.id}:{to}"[:200]
+        key = f"warning:{plan_code}:{once_per or f'run{run.id}'}:{to}"[:200]
         if enqueue(
             session, key=key, to=to, subject=subject, text=text, html=None, settings=settings, now=now
         ):
@@ -233,3 +233,50 @@ def queue_warnings(
             if user.email:
                 send(user.email, mine)
     return queued
+
+
+def plan_office_addresses(settings: Settings) -> list[str]:
+    raw = settings.warning_to.replace("；", ",").replace(";", ",").replace("，", ",")
+    return list(dict.fromkeys(a.strip() for a in raw.split(",") if a.strip()))
+
+
+def queue_scheduled_warnings(
+    session: Session, settings: Settings, run: ReportRun, *, now: dt.datetime
+) -> dict[str, dict[str, int]]:
+    """After a scheduled run: the warning list of every plan with binding targets not yet due, queued to
+    the plan office (``warning_to``) and the lead departments' users, as `yrdmon report warn` does — but
+    only after a full run (not after the incremental run one entered figure starts), and at most once a
+    day (Beijing time) per plan and address, whatever the number of full runs that day. Off when
+    ``warnings_after_runs`` is false. Returns {plan code: {address: targets listed}}."""
+    from sqlalchemy import func
+
+    from service.db.models import Attribute
+    from service.domain.texts import local_time
+
+    if not settings.warnings_after_runs:
+        return {}
+    if ((run.summary or {}).get("scope") or {}).get("kind") == "incremental":
+        return {}
+    office = plan_office_addresses(settings)
+    leads_reachable = session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.organisation_id.is_not(None), User.is_active.is_(True), User.email.is_not(None))
+    )
+    if not office and not leads_reachable:
+        return {}
+    codes = session.scalars(
+        select(Plan.code).join(Target, Target.plan_id == Plan.id)
+        .where(Target.valid_to.is_(None), Target.attribute == Attribute.BINDING,
+               Target.target_year >= run.as_of.year)
+        .distinct().order_by(Plan.code)
+    ).all()  # fmt: skip
+    day = local_time(now).date().isoformat()
+    out: dict[str, dict[str, int]] = {}
+    for code in codes:
+        queued = queue_warnings(
+            session, settings, run, code, plan_office=office, now=now, once_per=f"day{day}"
+        )
+        if queued:
+            out[code] = queued
+    return out

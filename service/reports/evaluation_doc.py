@@ -135,6 +135,8 @@ class EvaluationDocument:
     statistics: list[dict[str, Any]]  # the statistics sources, numbered as the notes cite them
     labels: dict[str, str]
     evaluation: dict[str, Any] = field(repr=False)
+    # progress statements with their files (支撑材料) of the targets listed, in the tables' order
+    materials: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def rows(self) -> list[Row]:
@@ -419,6 +421,9 @@ def build(
          "targets": sum(1 for r in records if r.get("source_document") == f)}
         for f in files
     ]  # fmt: skip
+    materials = _materials(
+        session, [r for sec in sections for r in sec.rows], ev["year"] if annual else None, lang
+    )
     finished = run.finished_at or run.started_at
     computed = (
         (texts.when(finished, lang) + texts.paren(texts.t("beijing_time", lang), lang)) if finished else ""
@@ -438,8 +443,28 @@ def build(
         mid_term_counts={k: sum(1 for r in mid_rows if r.verdict == k) for k in {r.verdict for r in mid_rows}},
         summary=_view_line(run, lang) + _summary(ev, end_rows, mid_rows, lang), sections=sections, charts=chart_list,
         documents=documents, statistics=statistics, labels={k: _zh_en(lang, *v) for k, v in LABELS.items()},
-        evaluation=ev,
+        evaluation=ev, materials=materials,
     )  # fmt: skip
+
+
+def _materials(session: Session, rows: list[Row], year: int | None, lang: str) -> list[dict[str, Any]]:
+    """The progress statements (current versions) of the rows' targets, for ``year`` in an annual
+    evaluation, with their files: name, type, size and the sha256 the stored file is checked against."""
+    from service.domain.statements import statements_for_records
+
+    found = statements_for_records(session, [r.id for r in rows], year)
+    out = []
+    for row in rows:
+        for s in found.get(row.id, []):
+            org = s.get("organisation")
+            out.append({
+                "id": row.id, "indicator": row.indicator, "region": row.region, "year": s["year"],
+                "text": s["text"], "by": s["by"] or "", "version": s["version"],
+                "organisation": (org["name_en"] if lang == "en" else org["name_zh"]) if org else "",
+                "at": texts.day(s["at"], lang),
+                "files": s["files"],
+            })  # fmt: skip
+    return out
 
 
 def _chart(session: Session, row: Row, n: int, lang: str, draw: Any) -> Chart:

@@ -219,6 +219,27 @@ def to_docx(d: EvaluationDocument) -> bytes:
             caption = doc.add_paragraph(chart.caption)
             caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
             caption.runs[0].font.size = Pt(9)
+    if d.materials:
+        n += 1
+        doc.add_heading(heading_number(n, d.lang) + labels["materials"], level=1)
+        intro = doc.add_paragraph(labels["materials_intro"])
+        intro.runs[0].font.size = Pt(9)
+        for m in d.materials:
+            head = doc.add_paragraph()
+            head.paragraph_format.keep_with_next = True
+            head_run = head.add_run(f"{m['indicator']}（{m['region']}）· {m['year']}" if not en
+                                    else f"{m['indicator']} ({m['region']}) · {m['year']}")  # fmt: skip
+            _fonts(head_run, HEAD_CJK)
+            head_run.bold = True
+            who = ("，" if not en else ", ").join(x for x in (m["organisation"], m["by"], m["at"]) if x)
+            who_run = head.add_run(("　" if not en else "  ") + who)
+            who_run.font.size = Pt(9)
+            doc.add_paragraph(m["text"])
+            for f in m["files"]:
+                p = doc.add_paragraph(f"{f['name']}（{f['kind']}，{f['size_text']}，SHA-256 {f['sha256']}）" if not en
+                                      else f"{f['name']} ({f['kind']}, {f['size_text']}, SHA-256 {f['sha256']})",
+                                      style="List Bullet")  # fmt: skip
+                p.runs[0].font.size = Pt(8)
     n += 1
     doc.add_heading(heading_number(n, d.lang) + labels["sources"], level=1)
     doc.add_heading(labels["documents"], level=2)

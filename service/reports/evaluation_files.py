@@ -210,6 +210,22 @@ def to_xlsx(d: EvaluationDocument) -> bytes:
         for key, width in (("notes", 40), ("source_quote", 50), ("chapter", 30)):
             letter = sheet.cell(row=1, column=col[key]).column_letter
             sheet.column_dimensions[letter].width = min(width, sheet.column_dimensions[letter].width or width)
+    if d.materials:
+        sheet = wb.create_sheet(labels["materials"])
+        columns = ["id", "indicator", "region", "statement_year", "statement", "organisation", "statement_by",
+                   "statement_at", "files", "sha256"]  # fmt: skip
+        header = {**labels, "id": "Target id" if en else "目标编号", "indicator": "Indicator" if en else "指标",
+                  "organisation": "Organisation" if en else "单位", "sha256": "SHA-256"}  # fmt: skip
+        xlsx_append(sheet, [header[c] for c in columns])
+        for cell in sheet[1]:
+            cell.font = bold
+        for m in d.materials:
+            xlsx_append(sheet, [m["id"], m["indicator"], m["region"], m["year"], m["text"], m["organisation"],
+                                m["by"], m["at"], "\n".join(f["name"] for f in m["files"]),
+                                "\n".join(f["sha256"] for f in m["files"])])  # fmt: skip
+            sheet.cell(row=sheet.max_row, column=5).alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.freeze_panes = "A2"
+        _fit(sheet, widest=50)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -254,6 +270,10 @@ figure img{width:100%;max-width:160mm}figcaption{font-size:9pt}.fig-title{text-a
 {% if d.charts %}<h2>{{ num(n) }}{{ d.labels.charts }}</h2><p class="small">{{ d.labels.legend }}</p>
 {% for c in d.charts %}<figure><div class="fig-title">{{ c.title }}</div><img alt="{{ c.title }}" src="data:image/png;base64,{{ b64(c.png) }}">
 <figcaption>{{ c.caption }}</figcaption></figure>{% endfor %}{% set n = n + 1 %}{% endif %}
+{% if d.materials %}<h2>{{ num(n) }}{{ d.labels.materials }}</h2><p class="small">{{ d.labels.materials_intro }}</p>
+{% for m in d.materials %}<div class="material"><h3>{{ m.indicator }}{{ ' (' if en else '（' }}{{ m.region }}{{ ')' if en else '）' }} · {{ m.year }}</h3>
+<p class="small">{% for x in [m.organisation, m.by, m.at] if x %}{% if not loop.first %}{{ ', ' if en else '，' }}{% endif %}{{ x }}{% endfor %}</p><p>{{ lines(m.text) }}</p>
+{% if m.files %}<ul class="sources">{% for f in m.files %}<li>{{ f.name }} <span class="small">({{ f.kind }}, {{ f.size_text }}, SHA-256 {{ f.sha256 }})</span></li>{% endfor %}</ul>{% endif %}</div>{% endfor %}{% set n = n + 1 %}{% endif %}
 <h2>{{ num(n) }}{{ d.labels.sources }}</h2>
 <h3>{{ d.labels.documents }}</h3><ul class="sources">{% for item in d.documents %}<li>{{ item.title if en else '《' ~ item.title ~ '》' }}{% for x in [item.issuer, item.issued] if x %}{{ ', ' if en else '，' }}{{ x }}{% endfor %}</li>{% endfor %}</ul>
 {% if d.statistics %}<h3>{{ d.labels.statistics }}</h3><ul class="sources">{% for s in d.statistics %}<li>[{{ s.no }}] {{ s.source }}{% if s.published and s.published not in s.source %} ({{ s.published }}){% endif %}{% if s.url %}<br><span class="url">{{ s.url }}</span>{% endif %}</li>{% endfor %}</ul>{% endif %}

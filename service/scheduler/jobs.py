@@ -28,7 +28,10 @@ log = logging.getLogger("yrdmon.jobs")
 
 
 # Called with (session, run) after every scheduled report run; the e-mail work registers here.
-AFTER_RUN_HOOKS: list[Callable[[Session, ReportRun], None]] = [notify_jobs.after_run_digests]
+AFTER_RUN_HOOKS: list[Callable[[Session, ReportRun], None]] = [
+    notify_jobs.after_run_digests,
+    notify_jobs.after_run_warnings,  # the early warning, after full runs, once a day at most
+]
 
 
 def _report(trigger: str, *, incremental: bool = False) -> int:

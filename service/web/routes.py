@@ -277,6 +277,16 @@ def _require_run(session: Session) -> Any:
 def target_page(
     request: Request, session: SessionDep, lang: Lang, user: WebUser, plan_code: str, key: str
 ) -> HTMLResponse:
+    return target_response(request, session, lang, user, plan_code, key)
+
+
+def target_response(
+    request: Request, session: Session, lang: str, user: User | None, plan_code: str, key: str,
+    status_code: int = 200, **extra: Any,
+) -> HTMLResponse:  # fmt: skip
+    """The target page; ``extra``: what a refused progress statement gives back (its message, its text)."""
+    from service.web import evidence
+
     run = _require_run(session)
     d = data.target_page(session, run, plan_code, key)
     figure = charts.target_chart(d["chart"], lang)
@@ -293,6 +303,11 @@ def target_page(
         figure=figure,
         document=forms.plan_document(session, plan_code, lang),
         source_label=lambda text: forms.source_label(text, docs, lang),
+        statements=evidence.view(
+            session, user, plan_code, key, request.app.state.settings.evidence_max_bytes
+        ),
+        status_code=status_code,
+        **extra,
     )
 
 

@@ -1,0 +1,64 @@
+"""Progress statements (进展情况说明) with supporting files (支撑材料): record (multipart), list, download."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+
+from service.api.deps import NO_NUL, CurrentUser, SessionDep
+from service.db.models import WritePath
+from service.domain import statements
+from service.domain.errors import Invalid
+
+router = APIRouter(tags=["evidence"])
+
+PlanCode = Annotated[str, Path(max_length=80, pattern=NO_NUL)]
+Key = Annotated[str, Path(max_length=120, pattern=NO_NUL)]
+
+
+@router.post(
+    "/plans/{plan}/targets/{key}/statements",
+    status_code=201,
+    summary="Record a progress statement with supporting files (multipart: year, text, file…, corrects)",
+)
+async def post_statement(
+    request: Request, plan: PlanCode, key: Key, session: SessionDep, user: CurrentUser
+) -> dict[str, Any]:
+    from service.web.evidence import files_of
+
+    settings = request.app.state.settings
+    limit = settings.evidence_max_bytes
+    if not request.headers.get("content-type", "").startswith(
+        ("multipart/form-data", "application/x-www-form-urlencoded")
+    ):
+        raise Invalid("请以 multipart/form-data 提交（字段 year、text、file）",
+                      "send multipart/form-data (fields year, text, file)")  # fmt: skip
+    form = await request.form(max_files=statements.MAX_FILES + 1, max_part_size=1 << 20)
+    corrects = str(form.get("corrects") or "").strip()
+    if corrects and not corrects.isdigit():
+        raise Invalid("corrects 应为说明编号", "corrects must be a statement id")
+    return statements.add_statement(
+        session, user, plan, key, year=str(form.get("year") or ""), text=str(form.get("text") or ""),
+        files=await files_of(form, limit), var_dir=settings.var_dir, max_bytes=limit,
+        now=dt.datetime.now(dt.UTC), path=WritePath.API, corrects=int(corrects) if corrects else None,
+    )  # fmt: skip
+
+
+@router.get("/plans/{plan}/targets/{key}/statements", summary="A target's progress statements, newest first")
+def list_statements(
+    plan: PlanCode, key: Key, session: SessionDep,
+    history: Annotated[bool, Query(description="also the versions that were corrected")] = False,
+) -> list[dict[str, Any]]:  # fmt: skip
+    p, _t = statements.target_of(session, plan, key)
+    items = statements.statements(session, p.id, [key], history=history).get(key, [])
+    return [{**s, "at": s["at"].isoformat()} for s in items]
+
+
+@router.get("/evidence/{file_id}", summary="A supporting file (checked against its sha256)")
+def get_file(request: Request, file_id: int, session: SessionDep) -> Response:
+    from service.web.evidence import download
+
+    return download(request, session, file_id)
