@@ -175,9 +175,11 @@ def on_ingest(
     if not rows:
         return {"state": state.value, "figures": 0, "revision_requests": 0}
     # a correction of a figure that counts officially (approved, or stored before review) is a revision
-    # request: that figure stays in force until the correction is approved
+    # request: that figure stays in force until the correction is approved. Judged on every step
+    # committed now that the writer holds the figures' locks, not on the writer's clock: a large file's
+    # clock starts before it is read, and an approval made meanwhile (later by that clock) still counts.
     superseded = [s for _, s in rows if s is not None]
-    counted = _officially_counted(session, superseded, now)
+    counted = _officially_counted(session, superseded)
     values = []
     requests = 0
     for oid, supersedes in rows:
@@ -192,9 +194,9 @@ def on_ingest(
     return {"state": state.value, "figures": len(values), "revision_requests": requests}
 
 
-def _officially_counted(session: Session, ids: list[int], now: dt.datetime) -> set[int]:
-    """Of these versions, those approved by now or never put to review, and the revision requests (a
-    correction of one stands, like it, in front of an approved figure)."""
+def _officially_counted(session: Session, ids: list[int]) -> set[int]:
+    """Of these versions, those approved (by any committed step) or never put to review, and the
+    revision requests (a correction of one stands, like it, in front of an approved figure)."""
     out: set[int] = set()
     for start in range(0, len(ids), 5000):
         part = ids[start : start + 5000]
@@ -202,7 +204,7 @@ def _officially_counted(session: Session, ids: list[int], now: dt.datetime) -> s
         for oid, state, revision in session.execute(
             select(
                 ObservationReview.observation_id, ObservationReview.state, ObservationReview.revision
-            ).where(ObservationReview.observation_id.in_(part), ObservationReview.at <= now)
+            ).where(ObservationReview.observation_id.in_(part))
         ):
             # a correction of a revision request (pending or refused) still corrects the approved figure
             stepped[oid] = stepped.get(oid, False) or state is ReviewState.APPROVED or revision
