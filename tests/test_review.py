@@ -209,6 +209,28 @@ def test_an_approved_figure_is_locked_a_correction_is_a_revision_request(
     assert history[1]["review"][1]["comment"] == "与年鉴不符"
 
 
+def test_a_figure_from_another_source_for_an_approved_year_is_a_revision_request(
+    session: Session, office: dict[str, User]
+) -> None:
+    """The lock is on the indicator, region and year, whatever the source: the bulletin's figure approved,
+    the editor's figure from the quick report is a revision request and the approved value stays."""
+    enter(session, office["editor"], gdp(source="嘉善县统计公报"), at=T0)
+    review.act(session, office["reviewer"], "approve", [latest_id(session)], comment=None, now=T0,
+               path=WritePath.API)  # fmt: skip
+    later = T0 + dt.timedelta(days=1)
+    result = enter(session, office["editor"], gdp(value="905", source="嘉善县统计快报"), at=later)
+    assert result.review == {"state": "submitted", "figures": 1, "revision_requests": 1}
+    assert counted(session, "official", later) == counted(session, "provisional", later) == Decimal("880.5")
+    item = next(
+        i for i in review.queue(session, office["reviewer"]) if i.observation_id == latest_id(session)
+    )
+    assert item.revision and item.previous_value == Decimal("880.5")
+    # another year, or a part of the year, is not locked by it
+    other = enter(session, office["editor"], gdp(year=2023, value="850", source="嘉善县统计快报"),
+                  gdp(2, value="640", source="嘉善县统计快报", coverage="1-9月"), at=later)  # fmt: skip
+    assert other.review is not None and other.review["revision_requests"] == 0
+
+
 def test_a_returned_batch_is_corrected_or_resubmitted_row_by_row(
     session: Session, office: dict[str, User]
 ) -> None:
