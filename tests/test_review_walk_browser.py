@@ -240,6 +240,7 @@ def test_a_district_a_city_reviewer_and_the_plan_office_through_the_pages(
     request = row_of(page, "地区生产总值")
     text = request.inner_text()  # a revision request, the value in force beside it
     assert "修订申请" in text and text.index("3,301.2") < text.index("3,250.6")
+    assert request.locator(".source").inner_text() == "江宁区2025年统计快报"  # what the reviewer checks it against
     shot(page, f"5-revision-request{suffix}")
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, f"5-revision-request-390{suffix}")
