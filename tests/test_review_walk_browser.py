@@ -19,6 +19,7 @@ import pickle
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,23 @@ def due_now(engine: Any, job_id: str) -> None:
             .where(apscheduler_jobs.c.id == job_id)
             .values(job_state=pickle.dumps(state, pickle.HIGHEST_PROTOCOL), next_run_time=now.timestamp())
         )
+
+
+def in_force(engine: Any, indicator: str) -> Decimal | None:
+    """江宁区's 2025 value of ``indicator`` that counts officially now (the latest approved version)."""
+    from service.db.models import Indicator, Observation, Region
+    from service.domain.vintage import Vintage
+
+    with make_sessionmaker(engine)() as s:
+        return s.scalar(
+            select(Observation.value)
+            .join(Indicator, Indicator.id == Observation.indicator_id)
+            .join(Region, Region.id == Observation.region_id)
+            .where(Indicator.code == indicator, Region.code == DISTRICT, Observation.period == 2025,
+                   Vintage.now(dt.datetime.now(dt.UTC), "official").observations())
+            .order_by(Observation.reported_at.desc(), Observation.id.desc())
+            .limit(1)
+        )  # fmt: skip
 
 
 def mails(inbox: Inbox, to: str) -> list[Any]:
@@ -240,7 +258,9 @@ def test_a_district_a_city_reviewer_and_the_plan_office_through_the_pages(
     request = row_of(page, "地区生产总值")
     text = request.inner_text()  # a revision request, the value in force beside it
     assert "修订申请" in text and text.index("3,301.2") < text.index("3,250.6")
-    assert request.locator(".source").inner_text() == "江宁区2025年统计快报"  # what the reviewer checks it against
+    assert (
+        request.locator(".source").inner_text() == "江宁区2025年统计快报"
+    )  # what the reviewer checks it against
     shot(page, f"5-revision-request{suffix}")
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, f"5-revision-request-390{suffix}")
@@ -251,6 +271,21 @@ def test_a_district_a_city_reviewer_and_the_plan_office_through_the_pages(
     assert page.locator("#queue-empty").count() == 1
     assert errors == []
     page.close()
+    assert in_force(engine, "gdp") == Decimal("3250.6")  # refused: the approved value stays
+    # ... and asked again with the yearbook's figure, approved: from then on it is the value in force
+    page, errors = log_in(browser, base, EDITOR)
+    enter(page, base, {"gdp": ("3288.4", "统计年鉴核定数")}, "南京统计年鉴2026")
+    page.close()
+    page, errors = log_in(browser, base, REVIEWER)
+    page.goto(f"{base}/review")
+    again = row_of(page, "地区生产总值")
+    assert "修订申请" in again.inner_text() and "3,250.6" in again.inner_text()
+    again.locator("input[type=checkbox]").check()
+    page.click("#approve-selected")
+    page.wait_for_load_state()
+    assert page.locator("#queue-empty").count() == 1 and errors == []
+    page.close()
+    assert in_force(engine, "gdp") == Decimal("3288.4")
     refused_at = dt.datetime.now(dt.UTC)
     # 6. the serving process's scheduler makes the official run after the last step
     with make_sessionmaker(engine)() as s:
