@@ -16,12 +16,13 @@ from tests.pgcluster import free_port
 YRDMON = [sys.executable, "-m", "service.cli"]
 
 
-def serve(env: dict[str, str], cwd: Path) -> Iterator[str]:
-    """``yrdmon serve`` (no scheduler) with ``env`` added to the environment; yields its base URL once
-    ``/healthz`` answers, and stops the process afterwards. Use with ``yield from`` in a fixture or
-    wrap in ``contextlib.contextmanager``."""
+def serve(env: dict[str, str], cwd: Path, *, scheduler: bool = False) -> Iterator[str]:
+    """``yrdmon serve`` (no scheduler unless ``scheduler``: then its embedded scheduler runs the jobs) with
+    ``env`` added to the environment; yields its base URL once ``/healthz`` answers, and stops the process
+    afterwards. Use with ``yield from`` in a fixture or wrap in ``contextlib.contextmanager``."""
     port = free_port()
-    proc = subprocess.Popen([*YRDMON, "serve", "--no-scheduler", "--port", str(port)], env={**os.environ, **env},
+    flag = "--scheduler" if scheduler else "--no-scheduler"
+    proc = subprocess.Popen([*YRDMON, "serve", flag, "--port", str(port)], env={**os.environ, **env},
                             cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:

@@ -209,6 +209,28 @@ def test_an_approved_figure_is_locked_a_correction_is_a_revision_request(
     assert history[1]["review"][1]["comment"] == "与年鉴不符"
 
 
+def test_a_figure_from_another_source_for_an_approved_year_is_a_revision_request(
+    session: Session, office: dict[str, User]
+) -> None:
+    """The lock is on the indicator, region and year, whatever the source: the bulletin's figure approved,
+    the editor's figure from the quick report is a revision request and the approved value stays."""
+    enter(session, office["editor"], gdp(source="嘉善县统计公报"), at=T0)
+    review.act(session, office["reviewer"], "approve", [latest_id(session)], comment=None, now=T0,
+               path=WritePath.API)  # fmt: skip
+    later = T0 + dt.timedelta(days=1)
+    result = enter(session, office["editor"], gdp(value="905", source="嘉善县统计快报"), at=later)
+    assert result.review == {"state": "submitted", "figures": 1, "revision_requests": 1}
+    assert counted(session, "official", later) == counted(session, "provisional", later) == Decimal("880.5")
+    item = next(
+        i for i in review.queue(session, office["reviewer"]) if i.observation_id == latest_id(session)
+    )
+    assert item.revision and item.previous_value == Decimal("880.5")
+    # another year, or a part of the year, is not locked by it
+    other = enter(session, office["editor"], gdp(year=2023, value="850", source="嘉善县统计快报"),
+                  gdp(2, value="640", source="嘉善县统计快报", coverage="1-9月"), at=later)  # fmt: skip
+    assert other.review is not None and other.review["revision_requests"] == 0
+
+
 def test_a_returned_batch_is_corrected_or_resubmitted_row_by_row(
     session: Session, office: dict[str, User]
 ) -> None:
@@ -398,6 +420,86 @@ def test_an_approval_and_a_correction_at_once_lose_neither(shared) -> None:
     assert states == {oid: ReviewState.APPROVED, new: ReviewState.SUBMITTED}
     assert revision is True
     assert official == provisional == Decimal("650")
+
+
+def test_a_large_import_correcting_a_figure_approved_while_it_was_read_files_a_revision_request(
+    shared,
+) -> None:
+    """An import of more than 1,000 figures (one chunk, past the per-figure locks) whose file is still being
+    read when a reviewer approves one of its figures: its correction of that figure is a revision request,
+    so the approved value stays in force. (The import's clock started before the approval; what it
+    supersedes is judged on what is committed when it holds its locks, not on that clock.) On SQLite the
+    import holds the write lock while reading, so the approval waits and is then refused as out of date."""
+    from service.domain.observations import LOCK_KEYS_LIMIT
+
+    engine, ids = shared
+    oid = _submit(engine, ids["editor"], 2018, "600")
+    with transaction(make_sessionmaker(engine)) as s:
+        wide = person(s, "yrd-editor", Role.EDITOR, ("Z-YRD",)).id
+        codes = sorted(
+            set(s.scalars(select(Region.code).where(Region.level.in_(("city", "district", "county")))))
+        )
+    rows = [gdp(1, region="330421", year=2018, value="612", revision_reason="年报核实")]
+    others = [(code, year) for year in range(1990, 2018) for code in codes if code != "330421"]
+    rows += [
+        gdp(n, region=code, year=year, value=str(900 + year % 100))
+        for n, (code, year) in enumerate(others, 2)
+    ]
+    assert len(rows) > LOCK_KEYS_LIMIT
+    reading, approved = threading.Event(), threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def file_rows() -> Iterator[ObservationInput]:  # a file still being read when the approval is made
+        reading.set()
+        approved.wait(timeout=2 if engine.dialect.name == "sqlite" else 30)
+        yield from rows
+
+    def import_file() -> None:
+        with transaction(make_sessionmaker(engine)) as s:
+            editor = s.scalar(select(User).where(User.id == wide).options(selectinload(User.regions)))
+            assert editor is not None
+            outcome["import"] = ingest(
+                s, editor, file_rows(), path=WritePath.CLI, now=dt.datetime.now(dt.UTC)
+            )
+
+    def approve() -> None:
+        reading.wait(timeout=30)
+        try:
+            with transaction(make_sessionmaker(engine)) as s:
+                reviewer = s.get(User, ids["r1"])
+                review.act(s, reviewer, "approve", [oid], comment=None, now=dt.datetime.now(dt.UTC),
+                           path=WritePath.API)  # fmt: skip
+            outcome["approval"] = "done"
+        except Conflict as exc:
+            outcome["approval"] = exc
+        approved.set()
+
+    threads = [threading.Thread(target=import_file), threading.Thread(target=approve)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    result = outcome["import"]
+    assert result.applied and result.counts["revised"] == 1, result.as_dict(all_rows=False)
+    with transaction(make_sessionmaker(engine)) as s:
+        new = latest_id(s, year=2018)
+        states = review.current_states(s, [oid, new])
+        revision = s.scalar(select(ObservationReview.revision).where(ObservationReview.observation_id == new))
+        now = dt.datetime.now(dt.UTC)
+        official = counted(s, "official", now, year=2018)
+        provisional = counted(s, "provisional", now, year=2018)
+    assert new != oid and states[new] is ReviewState.SUBMITTED
+    if engine.dialect.name == "postgresql":
+        assert outcome["approval"] == "done"  # the approval did not wait for the file to be read
+    if outcome["approval"] == "done":
+        # both kept: 600 approved stays in force; 612 awaits review as a revision request of it
+        assert states[oid] is ReviewState.APPROVED and revision is True
+        assert result.review is not None and result.review["revision_requests"] == 1
+        assert official == provisional == Decimal("600")
+    else:  # the approval came after the correction and was refused: 612 is an ordinary submission
+        assert isinstance(outcome["approval"], Conflict)
+        assert states[oid] is ReviewState.SUBMITTED and revision is False
+        assert official is None and provisional == Decimal("612")
 
 
 def test_reviewers_get_a_daily_digest_and_editors_their_returns_by_e_mail(shared, tmp_path) -> None:

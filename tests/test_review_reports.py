@@ -133,3 +133,31 @@ def test_the_completeness_summary_shows_approved_and_under_review_by_region(
     line = next(x for x in summary.body_text.splitlines() if "嘉善县" in x)
     assert "嘉善县 (330421)：2/6 (33%) · 已审核 1 · 待审核 1 · 尚缺" in line, line
     assert "已审核 1 · 待审核 1" in (summary.body_html or "")
+
+
+def test_the_schedulers_incremental_run_takes_the_official_view(session: Session) -> None:
+    """The recompute after a figure is entered (the scheduler's job: incremental, reassessing only the
+    targets the new figures touch) counts approved figures only, like a full run, and says so."""
+    from service.reports.engine import run_report_now
+
+    ids = rd_series(session)
+    full = run_report_now(session, trigger="data", incremental=True)  # nothing to carry over from yet
+    assert full.review_view == "official" and verdict(session, full)["latest_year"] == 2022
+    from sqlalchemy.orm import selectinload
+
+    from service.db.models import User
+
+    editor = session.scalar(
+        select(User).where(User.username == "yrd-editor").options(selectinload(User.regions))
+    )
+    assert editor is not None
+    now = dt.datetime.now(dt.UTC)
+    entered = ingest(session, editor, [ObservationInput(row=1, indicator="rd_intensity", region="Z-YRD",
+                                                        period=2023, value=3.05, unit="%")],
+                     path=WritePath.WEB, now=now)  # fmt: skip
+    assert entered.applied
+    run = run_report_now(session, trigger="data", incremental=True)
+    assert (run.summary or {}).get("scope", {}).get("kind") == "incremental"
+    assert run.review_view == "official"
+    rd = verdict(session, run)
+    assert rd["latest_year"] == 2022 and ids[2025] not in rd["inputs"]

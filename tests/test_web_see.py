@@ -129,6 +129,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
                                  text="2026年新建高标准农田3万亩，粮食综合生产能力保持稳定。",
                                  files=[statements.Upload("南京市2026年粮食生产情况.pdf", b"%PDF-1.4\n%%EOF\n")],
                                  var_dir=tmp / "var", max_bytes=1 << 20, now=now, path=WritePath.WEB)  # fmt: skip
+        # review walk-through: a province's reviewer, and a figure returned to the editor with a comment
+        zj = users.create_user(session, username="zj-reviewer", role=Role.REVIEWER, password=PASSWORD,
+                               region_codes=["330000"], now=now)  # fmt: skip
+        back = ingest(session, hz, [ObservationInput(row=1, indicator="gdp", region="330100", period=2024,
+                                                     value="21860", unit="亿元", source="杭州统计年鉴2025",
+                                                     revision_reason="年鉴数")],
+                      path=WritePath.WEB, now=now)  # fmt: skip
+        assert back.applied, back.as_dict(all_rows=False)
+        returned = review.batch_versions(session, back.batch_id or 0)
+        review.act(
+            session, zj, "return", returned, comment="与统计公报不一致，请核实", now=now, path=WritePath.WEB
+        )
     engine.dispose()
     for base in serve(env, tmp):
         yield base, env
@@ -153,13 +165,17 @@ def pages(base: str, context, editor) -> list[tuple[str, str, str]]:  # type: ig
     page.goto(base + "/entry?year=2025")
     history = page.locator("a[href^='/entry/history']").first.get_attribute("href")  # a figure with versions
     page.close()
+    page = editor.new_page()
+    page.goto(base + "/review")
+    steps = page.locator("#returned a[href^='/review/history/']").first.get_attribute("href")  # returned
+    page.close()
     page = context.new_page()
     page.goto(base + "/plans/yrd-outline-2019")
     target = page.locator("a[href^='/targets/']").first.get_attribute("href")
     page.goto(base + "/")
     indicator = page.locator("a[href^='/indicators/']").first.get_attribute("href")
     page.close()
-    assert target and indicator and history
+    assert target and indicator and history and steps
     return [
         ("overview", "/", "viewer"),
         ("plans", "/plans", "viewer"),
@@ -179,6 +195,9 @@ def pages(base: str, context, editor) -> list[tuple[str, str, str]]:  # type: ig
         ("forbidden", "/upload", "viewer"),
         ("review", "/review", "admin"),
         ("review-editor", "/review", "editor"),
+        ("review-reviewer", "/review", "reviewer"),
+        ("review-history", steps, "editor"),
+        ("review-history-reviewer", steps, "reviewer"),
         ("upload-preview", UPLOAD_PREVIEW, "editor"),
         ("organisations", "/organisations", "viewer"),
         ("organisation", "/organisations/nj-fgw", "viewer"),
@@ -234,7 +253,8 @@ def test_every_page_speaks_one_language_and_fits_a_phone(browser, site, tmp_path
     tmp = tmp_path
     SHOTS.mkdir(parents=True, exist_ok=True)
     contexts = {"admin": login(browser, base, "chief"), "editor": login(browser, base, "hz"),
-                "viewer": login(browser, base, "reader"), "anonymous": browser.new_context()}  # fmt: skip
+                "viewer": login(browser, base, "reader"), "reviewer": login(browser, base, "zj-reviewer"),
+                "anonymous": browser.new_context()}  # fmt: skip
     problems: list[str] = []
     widths: dict[str, int] = {}
     started = time.monotonic()

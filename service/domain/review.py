@@ -163,20 +163,28 @@ def on_ingest(
         else None
     )  # fmt: skip
     rows = session.execute(
-        select(Observation.id, Observation.supersedes_id)
+        select(Observation.id, Observation.supersedes_id, Observation.indicator_id, Observation.region_id,
+               Observation.period, Observation.coverage)
         .where(Observation.batch_id == batch.id, Observation.status != ObservationStatus.PLAN_BASELINE)
         .order_by(Observation.id)
-    ).all()
+    ).all()  # fmt: skip
     if not rows:
         return {"state": state.value, "figures": 0, "revision_requests": 0}
     # a correction of a figure that counts officially (approved, or stored before review) is a revision
-    # request: that figure stays in force until the correction is approved
-    superseded = [s for _, s in rows if s is not None]
-    counted = _officially_counted(session, superseded, now)
+    # request: that figure stays in force until the correction is approved. Judged on every step
+    # committed now that the writer holds the figures' locks, not on the writer's clock: a large file's
+    # clock starts before it is read, and an approval made meanwhile (later by that clock) still counts.
+    superseded = [r.supersedes_id for r in rows if r.supersedes_id is not None]
+    counted = _officially_counted(session, superseded)
+    # the lock is on the indicator, region and year: a figure for them from another source (the
+    # bulletin's figure approved, now the yearbook's) is a revision request of the one in force too
+    locked = set() if auto else _locked_keys(session, [r for r in rows if r.supersedes_id is None], batch.id)
     values = []
     requests = 0
-    for oid, supersedes in rows:
-        revision = not auto and supersedes is not None and supersedes in counted
+    for oid, supersedes, ind, reg, period, coverage in rows:
+        revision = not auto and (
+            supersedes in counted if supersedes is not None else (ind, reg, period, coverage) in locked
+        )
         requests += revision
         values.append({
             "observation_id": oid, "seq": 1, "state": state, "at": now,
@@ -187,9 +195,32 @@ def on_ingest(
     return {"state": state.value, "figures": len(values), "revision_requests": requests}
 
 
-def _officially_counted(session: Session, ids: list[int], now: dt.datetime) -> set[int]:
-    """Of these versions, those approved by now or never put to review, and the revision requests (a
-    correction of one stands, like it, in front of an approved figure)."""
+def _locked_keys(session: Session, rows: list[Any], batch_id: int) -> set[tuple[int, int, int, str | None]]:
+    """Of these new figures' (indicator, region, year, coverage), those for which a figure stored by
+    another batch (from any source) counts officially: approved, or stored before review was on."""
+    from sqlalchemy import or_, tuple_
+
+    keys = sorted({(r.indicator_id, r.region_id, r.period) for r in rows})
+    wanted = {(r.indicator_id, r.region_id, r.period, r.coverage) for r in rows}
+    found: dict[int, tuple[int, int, int, str | None]] = {}
+    for start in range(0, len(keys), 1000):
+        for oid, ind, reg, period, coverage in session.execute(
+            select(Observation.id, Observation.indicator_id, Observation.region_id, Observation.period,
+                   Observation.coverage)
+            .where(tuple_(Observation.indicator_id, Observation.region_id, Observation.period)
+                   .in_(keys[start : start + 1000]),
+                   or_(Observation.batch_id.is_(None), Observation.batch_id != batch_id), Observation.value.is_not(None),
+                   Observation.status != ObservationStatus.PLAN_BASELINE)
+        ):  # fmt: skip
+            if (ind, reg, period, coverage) in wanted:
+                found[oid] = (ind, reg, period, coverage)
+    counted = _officially_counted(session, list(found))
+    return {found[oid] for oid in counted}
+
+
+def _officially_counted(session: Session, ids: list[int]) -> set[int]:
+    """Of these versions, those approved (by any committed step) or never put to review, and the
+    revision requests (a correction of one stands, like it, in front of an approved figure)."""
     out: set[int] = set()
     for start in range(0, len(ids), 5000):
         part = ids[start : start + 5000]
@@ -197,7 +228,7 @@ def _officially_counted(session: Session, ids: list[int], now: dt.datetime) -> s
         for oid, state, revision in session.execute(
             select(
                 ObservationReview.observation_id, ObservationReview.state, ObservationReview.revision
-            ).where(ObservationReview.observation_id.in_(part), ObservationReview.at <= now)
+            ).where(ObservationReview.observation_id.in_(part))
         ):
             # a correction of a revision request (pending or refused) still corrects the approved figure
             stepped[oid] = stepped.get(oid, False) or state is ReviewState.APPROVED or revision

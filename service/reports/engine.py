@@ -728,15 +728,17 @@ def _updated_summary(
     return summary
 
 
-def latest_current_run(session: Session) -> ReportRun | None:
+def latest_current_run(session: Session, view: str | None = None) -> ReportRun | None:
     """The finished run as of its own moment (as of = recording cut-off: a run made "now") with the
-    latest moment: every change committed before that moment is in it, every later one still waits."""
+    latest moment, in the review view ``view`` (None: review off): every change committed before that
+    moment is in it, every later one still waits."""
     return session.scalars(
         select(ReportRun)
-        .where(ReportRun.status == "finished", ReportRun.as_of == ReportRun.recorded_until)
+        .where(ReportRun.status == "finished", ReportRun.as_of == ReportRun.recorded_until,
+               ReportRun.review_view.is_(None) if view is None else ReportRun.review_view == view)
         .order_by(ReportRun.as_of.desc(), ReportRun.id.desc())
         .limit(1)
-    ).first()
+    ).first()  # fmt: skip
 
 
 def run_incremental(
@@ -761,7 +763,9 @@ def run_incremental(
         raise ValueError(f"unknown threshold profile {profile!r}")
     if any(w.series is None for w in waiting):
         return None
-    base = latest_current_run(session)
+    # the live view (official where figures are reviewed): the base and the reassessed targets in it
+    view = review_view(session)
+    base = latest_current_run(session, view)
     if base is None or base.threshold_profile != profile or base.method_version != METHOD_VERSION:
         return None
     base_at = base.as_of if base.as_of.tzinfo else base.as_of.replace(tzinfo=dt.UTC)
@@ -769,12 +773,12 @@ def run_incremental(
         return None
     catalog = _Catalog.read(session)
     keys = affected_keys({p for w in waiting for p in (w.series or ())}, catalog)
-    known = Vintage(now, now)
+    known = Vintage(now, now, view)
     targets = [t for t in target_rows_as_of(session, known, keys) if (t.indicator_id, t.region_id) in keys]
     total = (base.summary or {}).get("targets", 0)
     if len(targets) > INCREMENTAL_SHARE * total:
         return None
-    run = ReportRun(as_of=now, recorded_until=now, started_at=now, trigger=trigger,
+    run = ReportRun(as_of=now, recorded_until=now, started_at=now, trigger=trigger, review_view=view,
                     method_version=METHOD_VERSION, threshold_profile=profile, status="running")  # fmt: skip
     session.add(run)
     session.flush()
