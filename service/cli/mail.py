@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from service.db.models import WritePath
+from service.db.models import OutboxStatus, WritePath
 
 subscriptions_app = typer.Typer(help="Progress digest subscriptions", no_args_is_help=True)
 email_app = typer.Typer(help="E-mail: send a test message, deliver the outbox now", no_args_is_help=True)
@@ -161,7 +161,7 @@ def email_test(address: Annotated[str, typer.Argument(help="where to send the te
             status, error = sent.status, sent.last_error
     finally:
         engine.dispose()
-    if status != "sent":
+    if status != OutboxStatus.SENT:
         cli.fail(f"test message to {to} not sent via {smtp}: {error}")
     typer.echo(f"test message sent to {to} via {smtp}")
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.config import Settings
-from service.db.models import Indicator, OutboxMessage, Plan, Region, ReportRun, Subscription
+from service.db.models import Indicator, OutboxMessage, Plan, Region, ReportRun, RunStatus, Subscription
 from service.domain.statuses import WORST_FIRST, Status
 from service.domain.texts import DIGEST_TEXTS as TEXTS
 from service.domain.vintage import is_current
@@ -107,7 +107,7 @@ def baseline_run(session: Session, sub: Subscription, run: ReportRun) -> ReportR
     when they subscribed); for a subscription older than every run, the run before ``run``."""
     if sub.last_run_id is not None:
         last = session.get(ReportRun, sub.last_run_id)
-        if last is not None and last.status == "finished":
+        if last is not None and last.status == RunStatus.FINISHED:
             return last
     return previous_run(session, run)
 

@@ -24,8 +24,10 @@ from service.config import Settings, secret_key
 from service.db.models import (
     AuditEntry,
     DeliveryLog,
+    DeliveryOutcome,
     Indicator,
     OutboxMessage,
+    OutboxStatus,
     Plan,
     Region,
     Role,
@@ -34,7 +36,6 @@ from service.db.models import (
     WritePath,
 )
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from service.notify.outbox import CANCELLED, QUEUED
 from service.reports.queries import latest_finished_run
 
 CADENCES = ("after_run", "weekly", "monthly")
@@ -230,17 +231,19 @@ def get_subscription(session: Session, actor: User | None, sub_id: int) -> Subsc
 
 def _cancel_queued(session: Session, sub: Subscription, now: dt.datetime, why: str) -> int:
     ids = list(session.scalars(
-        select(OutboxMessage.id).where(OutboxMessage.subscription_id == sub.id, OutboxMessage.status == QUEUED)
+        select(OutboxMessage.id).where(OutboxMessage.subscription_id == sub.id, OutboxMessage.status == OutboxStatus.QUEUED)
     ))  # fmt: skip
     if not ids:
         return 0
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == QUEUED)
-        .values(status=CANCELLED, last_error=why)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.CANCELLED, last_error=why)
         .execution_options(synchronize_session=False)
     )
-    session.add_all(DeliveryLog(message_id=i, at=now, outcome="cancelled", detail=why) for i in ids)
+    session.add_all(
+        DeliveryLog(message_id=i, at=now, outcome=DeliveryOutcome.CANCELLED, detail=why) for i in ids
+    )
     return len(ids)
 
 

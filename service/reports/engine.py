@@ -35,6 +35,7 @@ from service.db.models import (
     Plan,
     Region,
     ReportRun,
+    RunStatus,
     Target,
 )
 from service.db.session import json_dumps
@@ -605,7 +606,7 @@ def run_report(
     cutoff = now if recorded_until is None else recorded_until
     view = review_view(session, view)
     run = ReportRun(as_of=as_of, recorded_until=cutoff, started_at=now, trigger=trigger,
-                    method_version=METHOD_VERSION, threshold_profile=profile, status="running",
+                    method_version=METHOD_VERSION, threshold_profile=profile, status=RunStatus.RUNNING,
                     review_view=view)  # fmt: skip
     session.add(run)
     session.flush()
@@ -615,7 +616,7 @@ def run_report(
     rows, entries = _assess(session, run.id, targets, known, catalog, profile)
     bulk_insert(session.connection(), ASSESSMENTS, _ASSESSMENT_COLUMNS, rows, ready=("metrics", "inputs"))
     run.summary = _summary(entries, catalog)
-    run.status = "finished"
+    run.status = RunStatus.FINISHED
     run.finished_at = now
     session.flush()
     return run
@@ -733,7 +734,7 @@ def latest_current_run(session: Session) -> ReportRun | None:
     latest moment: every change committed before that moment is in it, every later one still waits."""
     return session.scalars(
         select(ReportRun)
-        .where(ReportRun.status == "finished", ReportRun.as_of == ReportRun.recorded_until)
+        .where(ReportRun.status == RunStatus.FINISHED, ReportRun.as_of == ReportRun.recorded_until)
         .order_by(ReportRun.as_of.desc(), ReportRun.id.desc())
         .limit(1)
     ).first()
@@ -775,7 +776,7 @@ def run_incremental(
     if len(targets) > INCREMENTAL_SHARE * total:
         return None
     run = ReportRun(as_of=now, recorded_until=now, started_at=now, trigger=trigger,
-                    method_version=METHOD_VERSION, threshold_profile=profile, status="running")  # fmt: skip
+                    method_version=METHOD_VERSION, threshold_profile=profile, status=RunStatus.RUNNING)  # fmt: skip
     session.add(run)
     session.flush()
     rows, _ = _assess(session, run.id, targets, known, catalog, profile)
@@ -811,7 +812,7 @@ def run_incremental(
         "covered_targets": covered if len(covered) <= LISTED_TARGETS else None,
     }  # fmt: skip
     run.summary = summary
-    run.status = "finished"
+    run.status = RunStatus.FINISHED
     run.finished_at = now
     session.flush()
     return run

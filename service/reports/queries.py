@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, not_, select
 from sqlalchemy.orm import Session, aliased
 
-from service.db.models import Assessment, Indicator, Observation, Plan, Region, ReportRun, Target
+from service.db.models import Assessment, Indicator, Observation, Plan, Region, ReportRun, RunStatus, Target
 from service.domain.errors import NotFound
 from service.domain.statuses import QUALITATIVE, Status
 from service.domain.targets import figure
@@ -26,7 +26,7 @@ def latest_finished_run(session: Session, before: int | None = None) -> ReportRu
     """The live view: the newest finished run as of the time it was computed (``vintage.is_current``),
     before the run id ``before`` if given. A run as of a past date (a snapshot, kept and reachable by its
     id) never takes its place, whatever made it."""
-    stmt = select(ReportRun).where(ReportRun.status == "finished").order_by(ReportRun.id.desc())
+    stmt = select(ReportRun).where(ReportRun.status == RunStatus.FINISHED).order_by(ReportRun.id.desc())
     if before is not None:
         stmt = stmt.where(ReportRun.id < before)
     offset = 0
@@ -43,7 +43,9 @@ def get_run(session: Session, run_id: int | None) -> ReportRun:
     if run_id is None:
         run = latest_finished_run(session)
     else:
-        run = session.scalar(select(ReportRun).where(ReportRun.status == "finished", ReportRun.id == run_id))
+        run = session.scalar(
+            select(ReportRun).where(ReportRun.status == RunStatus.FINISHED, ReportRun.id == run_id)
+        )
     if run is None:
         if run_id is None:
             raise NotFound("还没有已完成的报告运行，请先运行 yrdmon report run",
@@ -57,7 +59,7 @@ def previous_run(session: Session, run: ReportRun) -> ReportRun | None:
     snapshot of a past date in between is no step of the live view), for a snapshot any earlier run."""
     if is_current(run):
         return latest_finished_run(session, before=run.id)
-    stmt = select(ReportRun).where(ReportRun.status == "finished", ReportRun.id < run.id)
+    stmt = select(ReportRun).where(ReportRun.status == RunStatus.FINISHED, ReportRun.id < run.id)
     return session.scalar(stmt.order_by(ReportRun.id.desc()).limit(1))
 
 

@@ -23,6 +23,7 @@ from service.db.models import (
     Plan,
     Region,
     ReportRun,
+    RunStatus,
     Target,
 )
 from service.domain.errors import NotFound
@@ -59,7 +60,7 @@ def latest_run(session: Session) -> ReportRun | None:
 def recent_runs(session: Session, limit: int = 30) -> list[ReportRun]:
     """The latest finished runs, newest first: the runs a page offers to show instead of the latest."""
     return list(session.scalars(
-        select(ReportRun).where(ReportRun.status == "finished").order_by(ReportRun.id.desc()).limit(limit)
+        select(ReportRun).where(ReportRun.status == RunStatus.FINISHED).order_by(ReportRun.id.desc()).limit(limit)
     ))  # fmt: skip
 
 

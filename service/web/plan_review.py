@@ -12,7 +12,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from service.api.deps import SessionDep
-from service.db.models import DeclaredForm, Indicator, PlanProposal, PlanReading, Region, Role, User
+from service.db.models import (
+    DeclaredForm,
+    Indicator,
+    PlanProposal,
+    PlanReading,
+    ProposalStatus,
+    Region,
+    Role,
+    User,
+)
 from service.domain import plan_review
 from service.domain.errors import DomainError
 from service.domain.plan_reader import figure
@@ -53,7 +62,7 @@ def _fig(value: Any) -> str:
 def _readings(session: SessionDep) -> list[dict[str, Any]]:
     pending = session.execute(
         select(PlanProposal.reading_id, func.count())
-        .where(PlanProposal.status == "pending")
+        .where(PlanProposal.status == ProposalStatus.PENDING)
         .group_by(PlanProposal.reading_id)
     ).all()
     counts: dict[int, int] = {reading_id: n for reading_id, n in pending}
@@ -118,7 +127,7 @@ def _review(
     indicators = session.execute(select(Indicator.code, Indicator.name_zh).order_by(Indicator.code)).all()
     regions = session.execute(select(Region.code, Region.name_zh).order_by(Region.code)).all()
     plan_exists = bool(session.scalar(select(func.count()).select_from(PlanProposal).where(
-        PlanProposal.reading_id == reading_id, PlanProposal.status == "accepted")))  # fmt: skip
+        PlanProposal.reading_id == reading_id, PlanProposal.status == ProposalStatus.ACCEPTED)))  # fmt: skip
     return _page(request, "plans_review.html", lang, user, status_code=status_code, reading=reading, rows=rows,
                  indicators=indicators, regions=regions, forms=[f.value for f in DeclaredForm],
                  comparators=[">=", "<=", "=", "~", "range"], error=error, error_for=error_for,
