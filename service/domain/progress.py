@@ -127,7 +127,18 @@ PROFILES: dict[str, Thresholds] = {
 Mode = Literal["level", "rate_index", "flow_sum", "each_year"]
 StatusBasis = Literal["pace_ratio", "schedule_ratio"]
 
-_LEVEL_FORMS = {DeclaredForm.LEVEL, DeclaredForm.SHARE, DeclaredForm.RATIO, DeclaredForm.FULL_COVERAGE}
+# Target forms whose value is a level in the indicator's own unit (the others are rates, multiples or
+# counts of change, normalised below). ``each_year`` is a level each year must reach; its targets are
+# normalised on their own path (``_normalise_each_year``) and never reach the level arithmetic.
+LEVEL_FORMS = frozenset(
+    {
+        DeclaredForm.LEVEL,
+        DeclaredForm.SHARE,
+        DeclaredForm.RATIO,
+        DeclaredForm.FULL_COVERAGE,
+        DeclaredForm.EACH_YEAR,
+    }
+)
 _GROWTH_FORMS = {DeclaredForm.AVG_ANNUAL_GROWTH, DeclaredForm.ANNUAL_GROWTH}
 # Forms whose target level is defined by the reference value itself (no later-year substitute).
 _FIXED_BASE_FORMS = {DeclaredForm.RELATIVE_CHANGE, DeclaredForm.MULTIPLE, DeclaredForm.CUMULATIVE}
@@ -342,7 +353,7 @@ def _level(spec: TargetSpec, mode: Mode, v: float, b: int, xb: float) -> float |
     form = spec.declared_form
     if form is DeclaredForm.FULL_COVERAGE:
         return 100.0
-    if form in _LEVEL_FORMS:
+    if form in LEVEL_FORMS:
         return v
     if form is DeclaredForm.CUMULATIVE:
         return xb + v
@@ -487,7 +498,7 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
                         f"no value for the reference year {b0}; the target level cannot be derived"
                     )
                 notes.append(f"base year {b0} has no value; the nearest later year {b} is used")
-        if b >= T and not (form in _LEVEL_FORMS and ended):
+        if b >= T and not (form in LEVEL_FORMS and ended):
             return unassessable(f"no value before the target year {T}")
         window = tuple(usable[bisect.bisect_left(years, b, hi=len(usable)) :])
         if b >= T:  # the term is over and only T's (or a later) value is known: a level needs no base
