@@ -38,7 +38,7 @@ from service.notify.render import (
     status_chip,
 )
 from service.notify.subscriptions import Scope, unsubscribe_url
-from service.reports.queries import assessment_records, changes, get_run, latest_finished_run, previous_run
+from service.reports.queries import assessment_records, changes, get_run, latest_live_run, previous_run
 
 CHINA = zoneinfo.ZoneInfo("Asia/Shanghai")
 ACHIEVED = {Status.ACHIEVED.value, Status.ACHIEVED_EARLY.value}
@@ -378,7 +378,7 @@ def queue_periodic_digests(session: Session, settings: Settings, *, now: dt.date
     ))  # fmt: skip
     if not subs:
         return 0
-    run = latest_finished_run(session)  # the live view, never a snapshot of a past date
+    run = latest_live_run(session)  # the live view, never a snapshot of a past date
     if run is None:
         return 0
     view = RunView(session, run)

@@ -36,7 +36,7 @@ from service.db.models import (
     WritePath,
 )
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from service.reports.queries import latest_finished_run
+from service.reports.queries import latest_live_run
 
 CADENCES = ("after_run", "weekly", "monthly")
 LANGUAGES = ("zh", "en")
@@ -194,7 +194,7 @@ def create_subscription(
             raise Conflict(f"该地址已有相同的订阅（编号 {other.id}）",
                            f"this address already has the same subscription (id {other.id})")  # fmt: skip
     # the first digest reports what changed since the run current when they subscribed
-    current = latest_finished_run(session)
+    current = latest_live_run(session)
     latest = current.id if current is not None else None
     sub = Subscription(
         user_id=owner.id if owner else None, email=email, plan_codes=plans, region_codes=regions,

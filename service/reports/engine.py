@@ -57,6 +57,7 @@ from service.domain.regions import zone_members
 from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status, worst
 from service.domain.values import STATISTICS_BUREAU, mean_span
 from service.domain.vintage import Vintage, review_view
+from service.reports.queries import latest_run_as_of_cutoff
 
 SeriesKey = tuple[int, int]  # (indicator_id, region_id)
 ASSESSMENTS: Table = Assessment.__table__  # type: ignore[assignment]  # Core executemany: no ORM bookkeeping
@@ -729,17 +730,6 @@ def _updated_summary(
     return summary
 
 
-def latest_current_run(session: Session) -> ReportRun | None:
-    """The finished run as of its own moment (as of = recording cut-off: a run made "now") with the
-    latest moment: every change committed before that moment is in it, every later one still waits."""
-    return session.scalars(
-        select(ReportRun)
-        .where(ReportRun.status == RunStatus.FINISHED, ReportRun.as_of == ReportRun.recorded_until)
-        .order_by(ReportRun.as_of.desc(), ReportRun.id.desc())
-        .limit(1)
-    ).first()
-
-
 def run_incremental(
     session: Session,
     waiting: list[changes.Pending],
@@ -762,7 +752,7 @@ def run_incremental(
         raise ValueError(f"unknown threshold profile {profile!r}")
     if any(w.series is None for w in waiting):
         return None
-    base = latest_current_run(session)
+    base = latest_run_as_of_cutoff(session)
     if base is None or base.threshold_profile != profile or base.method_version != METHOD_VERSION:
         return None
     base_at = base.as_of if base.as_of.tzinfo else base.as_of.replace(tzinfo=dt.UTC)

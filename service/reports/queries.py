@@ -22,7 +22,7 @@ RUN_PAGE = 50
 ACHIEVED = {Status.ACHIEVED.value, Status.ACHIEVED_EARLY.value}
 
 
-def latest_finished_run(session: Session, before: int | None = None) -> ReportRun | None:
+def latest_live_run(session: Session, before: int | None = None) -> ReportRun | None:
     """The live view: the newest finished run as of the time it was computed (``vintage.is_current``),
     before the run id ``before`` if given. A run as of a past date (a snapshot, kept and reachable by its
     id) never takes its place, whatever made it."""
@@ -38,10 +38,22 @@ def latest_finished_run(session: Session, before: int | None = None) -> ReportRu
         offset += RUN_PAGE
 
 
+def latest_run_as_of_cutoff(session: Session) -> ReportRun | None:
+    """The finished run as of its own recording cut-off (as of = cut-off: a run made "now") with the
+    latest moment: every change committed before that moment is in it, every later one still waits. The
+    base an incremental run carries its other assessments over from."""
+    return session.scalars(
+        select(ReportRun)
+        .where(ReportRun.status == RunStatus.FINISHED, ReportRun.as_of == ReportRun.recorded_until)
+        .order_by(ReportRun.as_of.desc(), ReportRun.id.desc())
+        .limit(1)
+    ).first()
+
+
 def get_run(session: Session, run_id: int | None) -> ReportRun:
     """A finished run by id, or the latest finished run."""
     if run_id is None:
-        run = latest_finished_run(session)
+        run = latest_live_run(session)
     else:
         run = session.scalar(
             select(ReportRun).where(ReportRun.status == RunStatus.FINISHED, ReportRun.id == run_id)
@@ -58,7 +70,7 @@ def previous_run(session: Session, run: ReportRun) -> ReportRun | None:
     """The run before ``run`` that it is compared with: for a current run the previous current run (a
     snapshot of a past date in between is no step of the live view), for a snapshot any earlier run."""
     if is_current(run):
-        return latest_finished_run(session, before=run.id)
+        return latest_live_run(session, before=run.id)
     stmt = select(ReportRun).where(ReportRun.status == RunStatus.FINISHED, ReportRun.id < run.id)
     return session.scalar(stmt.order_by(ReportRun.id.desc()).limit(1))
 

@@ -43,7 +43,6 @@ from service.reports.queries import (
     end_of_term_condition,
     evaluation,
     evaluation_counts,
-    latest_finished_run,
     verdict_condition,
     with_verdict,
 )
@@ -51,10 +50,6 @@ from service.web.i18n import t
 
 COMPOUNDING_FORMS = {"avg_annual_growth", "annual_growth", "multiple"}
 T = TypeVar("T")
-
-
-def latest_run(session: Session) -> ReportRun | None:
-    return latest_finished_run(session)
 
 
 def recent_runs(session: Session, limit: int = 30) -> list[ReportRun]:

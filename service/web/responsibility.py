@@ -20,8 +20,7 @@ from service.domain.errors import DomainError, NotFound
 from service.domain.texts import RESPONSIBILITY_TEXTS as TEXTS
 from service.domain.texts import t as text
 from service.reports.annual import annual_evaluation, milestone_comparison
-from service.reports.queries import AssessmentFilter, assessment_records, get_run
-from service.web import data
+from service.reports.queries import AssessmentFilter, assessment_records, get_run, latest_live_run
 from service.web.routes import Lang, WebUser, attachment, render
 from service.web.session import csrf_ok
 
@@ -35,7 +34,7 @@ def tx(key: str, lang: str) -> str:
 
 def _run(session: Session, run_id: int | None) -> ReportRun:
     if run_id is None:
-        run = data.latest_run(session)
+        run = latest_live_run(session)
         if run is None:
             raise NotFound("还没有报告运行", "no report run yet")
         return run
@@ -103,7 +102,7 @@ def organisation_page(
     run: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:  # fmt: skip
     org = assignments.find_organisation(session, code)
-    the_run = data.latest_run(session) if run is None else get_run(session, run)
+    the_run = latest_live_run(session) if run is None else get_run(session, run)
     plans = {p.id: p.code for p in session.scalars(select(Plan))}
     who = assignments.assignments_by_key(session)
     rows: list[dict[str, Any]] = []
@@ -138,7 +137,7 @@ def breakdown_page(
     run: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:  # fmt: skip
     plan, target = assignments.current_target(session, plan_code, key)
-    the_run = data.latest_run(session) if run is None else get_run(session, run)
+    the_run = latest_live_run(session) if run is None else get_run(session, run)
     who = assignments.assignments_by_key(session, [plan.id]).get(
         (plan.id, key), {"lead": None, "support": []}
     )

@@ -45,7 +45,7 @@ from service.domain.observations import (
 from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
 from service.domain.tabular import write_csv
 from service.domain.wording import base_already_met, fmt_value, progress_shown
-from service.reports.queries import evaluation_chunks, record_chunks
+from service.reports.queries import evaluation_chunks, latest_live_run, record_chunks
 from service.reports.render import attribute_text, target_text
 from service.web import charts, data, forms, upload_preview
 from service.web.i18n import t
@@ -232,7 +232,7 @@ def overview(
     year: Annotated[str | None, Query(max_length=4)] = None,
     page: Annotated[str | None, Query(max_length=9)] = None,
 ) -> HTMLResponse:  # fmt: skip
-    run = data.latest_run(session)
+    run = latest_live_run(session)
     if run is None:
         return render(request, "overview.html", lang, user, run=None)
     filters = {
@@ -255,7 +255,7 @@ def overview(
 
 @router.get("/overview.csv")
 def overview_csv(session: SessionDep, read: ReadUnits) -> Response:
-    run = data.latest_run(session)
+    run = latest_live_run(session)
     run_id = run.id if run else None
 
     def chunks(s: Session) -> Iterator[list[dict[str, Any]]]:
@@ -267,7 +267,7 @@ def overview_csv(session: SessionDep, read: ReadUnits) -> Response:
 
 
 def _require_run(session: Session) -> Any:
-    run = data.latest_run(session)
+    run = latest_live_run(session)
     if run is None:
         raise NotFound("还没有报告运行", "no report run yet")
     return run
@@ -352,7 +352,7 @@ def plan_page(
     f = data.PlanTargetFilter(year=int(year) if year and year.isdigit() else None,
                               kind=kind if kind in data.PLAN_TARGET_KINDS else None,
                               organisation=(org or "").strip() or None)  # fmt: skip
-    d = data.plan_targets(session, data.latest_run(session), code, lang, f, page=_page_number(page))
+    d = data.plan_targets(session, latest_live_run(session), code, lang, f, page=_page_number(page))
     filters = {"year": str(f.year or ""), "kind": f.kind or "", "org": f.organisation or ""}
     keep = {**{k: v for k, v in filters.items() if v}, "lang": lang}
     return render(request, "plan.html", lang, user, d=d, filters=filters, keep=keep, paging=urlencode(keep))
@@ -396,7 +396,7 @@ def evaluation_page(
         runs.append(run)
     return render(request, "evaluation.html", lang, user, run=run, d=d, figure=figure, labels=labels,
                   filters=filters, eot_keep=eot_keep, mid_keep=mid_keep, eot_paging=urlencode(eot_keep),
-                  mid_paging=urlencode(mid_keep), runs=runs, latest=data.latest_run(session))  # fmt: skip
+                  mid_paging=urlencode(mid_keep), runs=runs, latest=latest_live_run(session))  # fmt: skip
 
 
 @router.get("/plans/{code}/evaluation.csv")
