@@ -4,7 +4,8 @@ this package's modules (``users``, ``plans``, ``mail``), each of which imports o
 from __future__ import annotations
 
 import datetime as dt
-from typing import NoReturn
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -14,7 +15,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from service.config import Settings, get_settings
 from service.db.session import make_engine
 
-__all__ = ["fail", "load_settings", "now", "open_database"]
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from service.db.models import User
+
+__all__ = ["active_user", "fail", "in_transaction", "load_settings", "now", "open_database"]
+
+T = TypeVar("T")
 
 
 def fail(message: str) -> NoReturn:
@@ -55,3 +63,37 @@ def open_database(settings: Settings) -> Engine:
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def in_transaction(work: Callable[[Session], T]) -> T:
+    """Run ``work`` in one transaction on the configured database; a domain error exits 2 with its
+    Chinese and English message (and, for a refused batch, each figure's reason)."""
+    from service.db.session import make_sessionmaker, transaction
+    from service.domain.errors import DomainError
+
+    engine = open_database(load_settings())
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            return work(session)
+    except DomainError as exc:
+        for item in exc.details or []:
+            if isinstance(item, dict) and "detail_en" in item:
+                typer.echo(
+                    f"{item.get('observation_id', '')}: {item['detail_en']} / {item['detail_zh']}", err=True
+                )
+        fail(f"{exc.zh} / {exc.en}")
+    finally:
+        engine.dispose()
+
+
+def active_user(session: Session, username: str) -> User:
+    """The active user of that name with their regions, or exit 2 naming them."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from service.db.models import User
+
+    user = session.scalar(select(User).where(User.username == username).options(selectinload(User.regions)))
+    if user is None or not user.is_active:
+        fail(f"未知或已停用的用户 {username!r} / unknown or disabled user {username!r}")
+    return user

@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.orm import Session
 
+from service import cli
 from service.db.models import ApiToken, Role, User
 
 users_app = typer.Typer(help="Manage users and API tokens", no_args_is_help=True)
-
-T = TypeVar("T")
 
 
 class RoleOption(StrEnum):
@@ -37,23 +35,6 @@ RegionOption = Annotated[
 ]
 
 
-def _in_transaction(work: Callable[[Session], T]) -> T:
-    """Run work in one transaction; a domain error exits 2 with its Chinese and English message."""
-    from service import cli
-    from service.db.session import make_sessionmaker, transaction
-    from service.domain.errors import DomainError
-
-    settings = cli.load_settings()
-    engine = cli.open_database(settings)
-    try:
-        with transaction(make_sessionmaker(engine)) as session:
-            return work(session)
-    except DomainError as exc:
-        cli.fail(f"{exc.zh} / {exc.en}")
-    finally:
-        engine.dispose()
-
-
 def _when(value: Any) -> str | None:
     return value.isoformat(timespec="seconds") if value is not None else None
 
@@ -63,12 +44,6 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(columns)]
     for line in [columns, *cells]:
         typer.echo("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
-
-
-def _now() -> Any:
-    from service import cli
-
-    return cli.now()
 
 
 @users_app.command("add")
@@ -93,11 +68,11 @@ def users_add(
     def work(session: Session) -> str:
         user = create_user(
             session, username=username, role=Role(role.value), region_codes=region or [],
-            indicator_codes=indicator or [], email=email, display_name=name, password=secret, now=_now(),
+            indicator_codes=indicator or [], email=email, display_name=name, password=secret, now=cli.now(),
         )  # fmt: skip
-        return issue_token(session, user, now=_now())
+        return issue_token(session, user, now=cli.now())
 
-    token = _in_transaction(work)
+    token = cli.in_transaction(work)
     typer.echo(f"created {role.value} {username}")
     typer.echo(f"API token (shown once, keep it safe): {token}")
 
@@ -116,7 +91,7 @@ def users_list(
             for u in list_users(session)
         ]  # fmt: skip
 
-    rows = _in_transaction(work)
+    rows = cli.in_transaction(work)
     if format is ListFormat.json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -140,9 +115,9 @@ def users_set_password(
     """Set a user's web login password (prompted twice, or from stdin); ends their web sessions."""
     from service.domain.users import get_user, set_password
 
-    _in_transaction(lambda s: get_user(s, username))  # an unknown name fails before the prompt
+    cli.in_transaction(lambda s: get_user(s, username))  # an unknown name fails before the prompt
     secret = _read_password(password_stdin)
-    ended = _in_transaction(lambda s: set_password(s, get_user(s, username), secret, now=_now()))
+    ended = cli.in_transaction(lambda s: set_password(s, get_user(s, username), secret, now=cli.now()))
     typer.echo(f"password of {username} set; {ended} web session(s) ended")
 
 
@@ -157,10 +132,10 @@ def users_set_role(
 
     def work(session: Session) -> tuple[int, list[str]]:
         user = get_user(session, username)
-        ended = set_role(session, user, Role(role.value), region, now=_now())
+        ended = set_role(session, user, Role(role.value), region, now=cli.now())
         return ended, sorted(r.code for r in user.regions)
 
-    ended, regions = _in_transaction(work)
+    ended, regions = cli.in_transaction(work)
     where = f" for {', '.join(regions)}" if regions else ""
     typer.echo(f"{username} is now {role.value}{where}; {ended} web session(s) ended")
 
@@ -175,7 +150,9 @@ def users_set_organisation(
     """The bureau or district government a user works for (their pages and digests can show its targets)."""
     from service.domain.users import get_user, set_organisation
 
-    code = _in_transaction(lambda s: set_organisation(s, get_user(s, username), organisation, now=_now()))
+    code = cli.in_transaction(
+        lambda s: set_organisation(s, get_user(s, username), organisation, now=cli.now())
+    )
     typer.echo(f"{username} belongs to {code}" if code else f"{username} belongs to no organisation")
 
 
@@ -184,7 +161,7 @@ def users_disable(username: str) -> None:
     """Disable a user: their web sessions end and their API tokens fail until enabled again."""
     from service.domain.users import get_user, set_active
 
-    ended = _in_transaction(lambda s: set_active(s, get_user(s, username), False, now=_now()))
+    ended = cli.in_transaction(lambda s: set_active(s, get_user(s, username), False, now=cli.now()))
     typer.echo(f"{username} disabled; {ended} web session(s) ended, API tokens refused")
 
 
@@ -193,7 +170,7 @@ def users_enable(username: str) -> None:
     """Enable a disabled user again (their unrevoked API tokens work again; they log in anew)."""
     from service.domain.users import get_user, set_active
 
-    _in_transaction(lambda s: set_active(s, get_user(s, username), True, now=_now()))
+    cli.in_transaction(lambda s: set_active(s, get_user(s, username), True, now=cli.now()))
     typer.echo(f"{username} enabled")
 
 
@@ -210,7 +187,7 @@ def users_tokens(
     """A user's API tokens by prefix (the tokens themselves are never stored)."""
     from service.domain.users import get_user, list_tokens
 
-    rows = _in_transaction(lambda s: [_token_row(t) for t in list_tokens(s, get_user(s, username))])
+    rows = cli.in_transaction(lambda s: [_token_row(t) for t in list_tokens(s, get_user(s, username))])
     if format is ListFormat.json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
@@ -224,7 +201,7 @@ def users_issue_token(
     """Issue a new API token for a user and print it once."""
     from service.domain.users import get_user, issue_token
 
-    token = _in_transaction(lambda s: issue_token(s, get_user(s, username), name=name, now=_now()))
+    token = cli.in_transaction(lambda s: issue_token(s, get_user(s, username), name=name, now=cli.now()))
     typer.echo(f"API token for {username} (shown once, keep it safe): {token}")
 
 
@@ -236,10 +213,10 @@ def users_revoke_token(
     from service.domain.users import revoke_token
 
     def work(session: Session) -> tuple[str, str]:
-        row = revoke_token(session, prefix, now=_now())
+        row = revoke_token(session, prefix, now=cli.now())
         return row.prefix, session.get_one(User, row.user_id).username
 
-    shown, owner = _in_transaction(work)
+    shown, owner = cli.in_transaction(work)
     typer.echo(f"token {shown} of {owner} revoked")
 
 
@@ -248,5 +225,5 @@ def users_revoke_tokens(username: str) -> None:
     """Revoke every API token of a user."""
     from service.domain.users import get_user, revoke_tokens
 
-    count = _in_transaction(lambda s: revoke_tokens(s, get_user(s, username), now=_now()))
+    count = cli.in_transaction(lambda s: revoke_tokens(s, get_user(s, username), now=cli.now()))
     typer.echo(f"{count} token(s) of {username} revoked")
