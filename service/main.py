@@ -25,7 +25,7 @@ from service.web import responsibility as web_responsibility
 from service.web import review_pages as web_review
 from service.web import routes as web_routes
 from service.web.data import RunCache
-from service.web.errors import error_page, wants_html
+from service.web.errors import LoginNeeded, PageRefused, error_page, login_needed, page_refused, wants_html
 from service.web.i18n import t
 from service.web.security import SECURITY_HEADERS, SecurityHeadersMiddleware
 
@@ -88,6 +88,10 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
     # Plotly's 4.8 MB script goes out as about 1.4 MB; pages and JSON shrink likewise.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(SecurityHeadersMiddleware)
+
+    # the page guards (service.web.guards): a redirect to the login page or a 403 page; problem+json on /api
+    app.add_exception_handler(LoginNeeded, login_needed)  # type: ignore[arg-type]
+    app.add_exception_handler(PageRefused, page_refused)  # type: ignore[arg-type]
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> Response:

@@ -5,13 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from service.api.deps import NO_NUL, CurrentUser, SessionDep
+from service.api.deps import NO_NUL, SessionDep, require_role
 from service.db.models import AuditEntry, Role, User, WritePath
-from service.domain.errors import Forbidden, Invalid
+from service.domain.errors import Invalid
+
+AuditReader = Annotated[
+    User,
+    Depends(
+        require_role(
+            Role.ADMIN, zh="只有管理员可以查看审计日志", en="only administrators can read the audit log"
+        )
+    ),
+]
 
 router = APIRouter(tags=["audit"])
 
@@ -58,7 +67,7 @@ def _item(entry: AuditEntry, username: str | None) -> dict[str, Any]:
 @router.get("/audit", response_model=AuditPage, summary="The audit log, newest first (administrators)")
 def list_audit(
     session: SessionDep,
-    current: CurrentUser,
+    current: AuditReader,
     username: Annotated[str | None, Query(alias="user", max_length=80, pattern=NO_NUL)] = None,
     entity_type: Annotated[str | None, Query(max_length=40, pattern=NO_NUL)] = None,
     entity_id: Annotated[str | None, Query(max_length=80, pattern=NO_NUL)] = None,
@@ -69,8 +78,6 @@ def list_audit(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
-    if current.role is not Role.ADMIN:
-        raise Forbidden("只有管理员可以查看审计日志", "only administrators can read the audit log")
     start, end = _utc(since, "since"), _utc(until, "until")
     stmt = select(AuditEntry, User.username).outerjoin(User, AuditEntry.user_id == User.id)
     if username is not None:

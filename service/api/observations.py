@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
-from service.api.deps import NO_NUL, CurrentUser, SessionDep
+from service.api.deps import NO_NUL, CurrentUser, SessionDep, SettingsDep
 from service.db.models import Indicator, Observation, Region, User, WritePath
 from service.domain.errors import Invalid
 from service.domain.layouts import Options, Reading, parse_mapping, read_upload, remember
@@ -139,10 +139,7 @@ MappingField = Annotated[
 TextField = Annotated[str | None, Form(max_length=2000)]
 
 
-async def _read_upload(session: Any, file: UploadFile, options: Options) -> Reading:
-    from service.config import get_settings
-
-    limit = get_settings().max_upload_bytes
+async def _read_upload(session: Any, file: UploadFile, options: Options, limit: int) -> Reading:
     data = await file.read(limit + 1)
     if len(data) > limit:
         raise Invalid(f"文件超过 {limit // 2**20} MB 上限", f"the file exceeds the {limit // 2**20} MB limit")
@@ -180,13 +177,14 @@ UploadOptions = Annotated[Options, Depends(upload_options)]
 async def import_file(
     session: SessionDep,
     user: CurrentUser,
+    settings: SettingsDep,
     file: FileField,
     options: UploadOptions,
     dry_run: Annotated[bool, Form()] = False,
     all_or_nothing: Annotated[bool, Form()] = True,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    reading = await _read_upload(session, file, options)
+    reading = await _read_upload(session, file, options, settings.max_upload_bytes)
     if not reading.inputs:
         raise _no_figures(reading)
     # kept for the record only: it must fit import_batches.filename (VARCHAR 300) and hold no NUL
@@ -205,10 +203,11 @@ async def import_file(
 async def preview_file(
     session: SessionDep,
     user: CurrentUser,
+    settings: SettingsDep,
     file: FileField,
     options: UploadOptions,
 ) -> JSONResponse:
-    reading = await _read_upload(session, file, options)
+    reading = await _read_upload(session, file, options, settings.max_upload_bytes)
     if not reading.inputs:
         raise _no_figures(reading)
     result = ingest(

@@ -5,18 +5,27 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
-from service.api.deps import CurrentUser, SessionDep
-from service.db.models import ReportRun, Role
-from service.domain.errors import Forbidden, Invalid
+from service.api.deps import SessionDep, require_role
+from service.db.models import ReportRun, Role, User
+from service.domain.errors import Invalid
 from service.domain.statuses import Status
 from service.domain.vintage import PROVISIONAL, Vintage, is_current, review_view
 from service.reports import render
 from service.reports.engine import run_report, run_report_now
 from service.reports.queries import AssessmentFilter, assessment_records, changes, evaluation, get_run
+
+RunStarter = Annotated[
+    User,
+    Depends(
+        require_role(
+            Role.ADMIN, zh="只有管理员可以启动报告运行", en="only administrators can start a report run"
+        )
+    ),
+]
 
 router = APIRouter(tags=["reports"])
 
@@ -45,7 +54,7 @@ def list_runs(
 @router.post("/runs", status_code=201, summary="Start a report run now (administrators)")
 def create_run(
     session: SessionDep,
-    user: CurrentUser,
+    user: RunStarter,
     as_of: Annotated[
         dt.datetime | None, Query(description="vintage date: the figures published by then; default now")
     ] = None,
@@ -66,8 +75,6 @@ def create_run(
         ),
     ] = None,
 ) -> dict[str, Any]:
-    if user.role is not Role.ADMIN:
-        raise Forbidden("只有管理员可以启动报告运行", "only administrators can start a report run")
     chosen = review_view(session, view)
     if as_of is None and recorded_until is None and chosen != PROVISIONAL:
         return _run_record(run_report_now(session, trigger="api", profile=profile))

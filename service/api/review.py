@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from service.api.deps import NO_NUL, CurrentUser, SessionDep
+from service.api.deps import NO_NUL, CurrentUser, SessionDep, app_settings
 from service.api.observations import ObservationIn, _inputs, _respond
 from service.db.models import WritePath
 from service.domain import review
@@ -120,7 +120,7 @@ def _step(request: Request, session: Any, user: Any, action: str, body: StepIn) 
             )
     else:
         ids = list(body.observation_ids or [])
-    notify = returned_notifier(request.app.state.settings, now) if action == review.RETURN else None
+    notify = returned_notifier(app_settings(request), now) if action == review.RETURN else None
     result = review.act(session, user, action, ids, comment=body.comment, now=now, path=WritePath.API,
                         notify=notify)  # fmt: skip
     return {"action": action, "count": len(result.steps), "steps": result.steps}

@@ -8,23 +8,28 @@ import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api.deps import SessionDep
-from service.db.models import Organisation, Plan, ReportRun, Role, Target, WritePath
+from service.db.models import Organisation, Plan, ReportRun, Role, Target, User, WritePath
 from service.domain import assignments, decomposition
 from service.domain.errors import DomainError, NotFound
 from service.domain.texts import RESPONSIBILITY_TEXTS as TEXTS
-from service.domain.texts import t as text
 from service.reports.annual import annual_evaluation, milestone_comparison
 from service.reports.queries import AssessmentFilter, assessment_records, get_run, latest_live_run
+from service.web.guards import check_csrf, require_role
 from service.web.routes import Lang, WebUser, attachment, render
-from service.web.session import csrf_ok
 
 router = APIRouter(include_in_schema=False)
+
+
+# assignments are an administrator's; after signing in, back to the organisations page
+OrganisationsAdmin = Annotated[
+    User, Depends(require_role(Role.ADMIN, message=TEXTS["forbidden"], login_next="/organisations"))
+]
 
 
 def tx(key: str, lang: str) -> str:
@@ -71,17 +76,12 @@ def organisations_page(request: Request, session: SessionDep, lang: Lang, user: 
 
 @router.post("/organisations/assign", response_class=HTMLResponse)
 def assign_submit(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser,
+    request: Request, session: SessionDep, lang: Lang, user: OrganisationsAdmin,
     plan: Annotated[str, Form(max_length=80)] = "", key: Annotated[str, Form(max_length=120)] = "",
     lead: Annotated[str, Form(max_length=200)] = "", support: Annotated[str, Form(max_length=2000)] = "",
     source: Annotated[str, Form(max_length=400)] = "", csrf: Annotated[str, Form()] = "",
 ) -> Response:  # fmt: skip
-    if user is None:
-        return RedirectResponse(f"/login?next={quote('/organisations')}", status_code=303)
-    if user.role is not Role.ADMIN:
-        return render(request, "message.html", lang, user, status_code=403, message=tx("forbidden", lang))
-    if not csrf_ok(request, csrf):
-        return render(request, "message.html", lang, user, status_code=403, message=text("csrf", lang))
+    check_csrf(request, user, csrf)
     supporting = [s.strip() for s in support.replace("，", ",").replace("、", ",").split(",") if s.strip()]
     try:
         assignments.set_assignment(session, user, plan.strip(), key.strip(), lead=lead.strip() or None,
