@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from service.api.deps import NO_NUL, SessionDep, require_role
+from service.api.paging import Page, paginate
 from service.db.models import AuditEntry, Role, User, WritePath
 from service.domain.errors import Invalid
 
@@ -39,11 +40,8 @@ class AuditItem(BaseModel):
     after: dict[str, Any] | None
 
 
-class AuditPage(BaseModel):
-    items: list[AuditItem]
-    total: int
-    limit: int
-    offset: int
+class AuditPage(Page[AuditItem]):
+    """A page of the audit log, newest first."""
 
 
 def _utc(value: dt.datetime | None, name: str) -> dt.datetime | None:
@@ -94,9 +92,7 @@ def list_audit(
         stmt = stmt.where(AuditEntry.at >= start)
     if end is not None:
         stmt = stmt.where(AuditEntry.at < end)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.execute(
-        stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset)
-    )
+    ordered = stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    rows, total = paginate(session, ordered, limit=limit, offset=offset)
     items = [_item(entry, name) for entry, name in rows]
     return {"items": items, "total": total, "limit": limit, "offset": offset}

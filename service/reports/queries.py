@@ -110,7 +110,16 @@ def _records_stmt(run: ReportRun, f: AssessmentFilter, where: tuple[Any, ...]) -
     return stmt
 
 
-def _record(run: ReportRun, a: Assessment, t: Target, p: Plan, ind: Indicator, reg: Region) -> dict[str, Any]:
+def assessment_select(run: ReportRun, f: AssessmentFilter = AssessmentFilter(), *where: Any) -> Any:
+    """The run's assessments that ``f`` and the further SQL conditions ``where`` keep, ordered by plan and
+    key, each row (assessment, target, plan, indicator, region) for ``assessment_record``."""
+    return _records_stmt(run, f, where).order_by(Plan.code, Target.key)
+
+
+def assessment_record(
+    run: ReportRun, a: Assessment, t: Target, p: Plan, ind: Indicator, reg: Region
+) -> dict[str, Any]:
+    """One row of ``assessment_select`` as the record the API, pages and exports show."""
     m = a.metrics
     return {
         "run_id": run.id, "as_of": run.as_of.isoformat(), "id": f"{p.code}/{t.key}", "target_version": t.version,
@@ -146,12 +155,12 @@ def assessment_records_where(
 ) -> list[dict[str, Any]]:  # fmt: skip
     """The records ``f`` and the further SQL conditions ``where`` keep, ordered by plan and key; with
     ``offset``/``limit`` only that slice is read from the database (a page of a large plan)."""
-    stmt = _records_stmt(run, f, where).order_by(Plan.code, Target.key)
+    stmt = assessment_select(run, f, *where)
     if offset:
         stmt = stmt.offset(offset)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [_record(run, *row) for row in session.execute(stmt)]
+    return [assessment_record(run, *row) for row in session.execute(stmt)]
 
 
 def record_chunks(
@@ -159,9 +168,9 @@ def record_chunks(
 ) -> Iterator[list[dict[str, Any]]]:
     """The records of ``assessment_records_where``, in the same order, ``chunk`` at a time through the
     database's cursor: for downloads of a whole run, in memory that does not grow with the catalog."""
-    stmt = _records_stmt(run, f, where).order_by(Plan.code, Target.key).execution_options(yield_per=chunk)
+    stmt = assessment_select(run, f, *where).execution_options(yield_per=chunk)
     for part in session.execute(stmt).partitions():
-        yield [_record(run, *row) for row in part]
+        yield [assessment_record(run, *row) for row in part]
 
 
 def count_records_where(session: Session, run: ReportRun, f: AssessmentFilter = AssessmentFilter(),
