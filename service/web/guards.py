@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 from fastapi import Depends, Request
+from fastapi.dependencies.utils import request_params_to_args
+from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import FormData
 
 from service.api.deps import SessionDep, SettingsDep, SideWrites, bookkeeping
@@ -46,10 +48,23 @@ def web_user(request: Request, session: SessionDep, side_writes: SideWrites) -> 
 WebUser = Annotated[User | None, Depends(web_user)]
 
 
+def _refuse(request: Request, refusal: Exception) -> NoReturn:
+    """Raise ``refusal``, unless the address itself is wrong (a query or path parameter that does not
+    validate): that is said first, as it was when each page checked its user in its own body."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is not None:
+        _, path_errors = request_params_to_args(dependant.path_params, request.path_params)
+        _, query_errors = request_params_to_args(dependant.query_params, request.query_params)
+        if path_errors or query_errors:
+            raise RequestValidationError([*path_errors, *query_errors])
+    raise refusal
+
+
 def require_user(request: Request, user: WebUser) -> User:
     """The signed-in user; without one, the login page (and back to this page after it)."""
     if user is None:
-        raise LoginNeeded(request.url.path)
+        _refuse(request, LoginNeeded(request.url.path))
     return user
 
 
@@ -64,9 +79,9 @@ def require_role(
 
     def dependency(request: Request, user: WebUser) -> User:
         if user is None:
-            raise LoginNeeded(login_next or request.url.path)
+            _refuse(request, LoginNeeded(login_next or request.url.path))
         if user.role not in roles:
-            raise PageRefused(user, message)
+            _refuse(request, PageRefused(user, message))
         return user
 
     return dependency
