@@ -235,7 +235,7 @@ class Normalised:
 
 
 @dataclass(slots=True)
-class Assessment:
+class TargetResult:
     """The result for one target (METHODOLOGY §2–3). Rates are fractions; levels in the window's unit."""
 
     status: Status
@@ -678,7 +678,7 @@ def classify(ratio: float, thresholds: Thresholds) -> Status:
 
 def assess(
     spec: TargetSpec, series: Iterable[Point], as_of_year: int | None = None, profile: str = "eurostat"
-) -> Assessment:
+) -> TargetResult:
     """Metrics (§2) and status (§3) of one target on one vintage of its series, as of a year.
 
     Raises ValueError for an unknown profile or a series with two values for one year.
@@ -698,7 +698,7 @@ def first_met_year(norm: Normalised) -> int | None:
 
 def evaluate(
     spec: TargetSpec, series: Iterable[Point], as_of_year: int | None = None, profile: str = "eurostat"
-) -> tuple[Assessment, Normalised]:
+) -> tuple[TargetResult, Normalised]:
     """``assess``, also returning the normalised target it was judged against."""
     if profile not in PROFILES:
         raise ValueError(f"unknown threshold profile {profile!r}; known: {', '.join(PROFILES)}")
@@ -706,15 +706,15 @@ def evaluate(
     return _assess(spec, norm, as_of_year, profile), norm
 
 
-def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile: str) -> Assessment:
+def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile: str) -> TargetResult:
     T = spec.target_year
     notes = list(norm.notes)
     window = norm.window
     ids = tuple(p.observation_id for p in window if p.observation_id is not None)
 
-    def insufficient(reason: str | None = None) -> Assessment:
+    def insufficient(reason: str | None = None) -> TargetResult:
         last = window[-1] if window else None
-        return Assessment(
+        return TargetResult(
             status=Status.INSUFFICIENT_DATA,
             profile=profile,
             target_year=T,
@@ -810,7 +810,7 @@ def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile:
             return insufficient("no pace measure: the target level equals the base value")
         status = classify(ratio, PROFILES[profile])
 
-    return Assessment(
+    return TargetResult(
         status=status,
         profile=profile,
         target_year=T,
@@ -856,14 +856,14 @@ def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile:
 _VERDICTS = (Status.ACHIEVED, Status.MISSED)
 
 
-def _verdict_on_the_target_year(spec: TargetSpec, norm: Normalised, profile: str) -> Assessment:
+def _verdict_on_the_target_year(spec: TargetSpec, norm: Normalised, profile: str) -> TargetResult:
     """§3 after the target year for a level, share, ratio or coverage target whose only value in its
     window is the target year's: the verdict rests on it (no base, so no pace metrics)."""
     assert norm.target_level is not None and norm.edge is not None
     point = norm.window[-1]
     assert point.value is not None
     xt, met = point.value, norm.satisfied_by(point.value)
-    return Assessment(
+    return TargetResult(
         status=Status.ACHIEVED if met else Status.MISSED,
         profile=profile,
         target_year=spec.target_year,
@@ -892,8 +892,8 @@ def _assess_each_year(
     norm: Normalised,
     as_of_year: int | None,
     profile: str,
-    insufficient: Callable[[str | None], Assessment],
-) -> Assessment:
+    insufficient: Callable[[str | None], TargetResult],
+) -> TargetResult:
     """§3 for a target every year of its period must meet (see the module doc)."""
     T = spec.target_year
     assert norm.edge is not None and norm.target_level is not None and norm.base_year is not None
@@ -950,7 +950,7 @@ def _assess_each_year(
         )  # fmt: skip
     shortfall_point = worst_point if ended and worst_point is not None else window[-1]
     assert shortfall_point.value is not None
-    return Assessment(
+    return TargetResult(
         status=status,
         profile=profile,
         target_year=T,
@@ -1011,7 +1011,7 @@ _ALL_STATUSES = tuple(Status)  # (iterating an Enum class is slow; summaries run
 _SCORES = {s: s.score for s in Status}
 
 
-def summarise(items: Iterable[tuple[Hashable, Assessment]]) -> Summary:
+def summarise(items: Iterable[tuple[Hashable, TargetResult]]) -> Summary:
     """Summarise ``(key, assessment)`` pairs; the key identifies the indicator (and region) a target
     measures, so that where one indicator carries several targets the worst status wins.
 

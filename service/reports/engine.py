@@ -46,13 +46,13 @@ from service.domain.progress import (
     PROFILES,
     SCORE_MIN_ASSESSABLE_SHARE,
     Point,
+    TargetResult,
     TargetSpec,
     aggregate_zone_year,
     evaluate,
     first_met_year,
     summarise,
 )
-from service.domain.progress import Assessment as Result
 from service.domain.regions import zone_members
 from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status, worst
 from service.domain.values import STATISTICS_BUREAU, mean_span
@@ -429,13 +429,13 @@ _ASSESSMENT_COLUMNS = (
     "run_id", "target_id", "status", "latest_year", "latest_value", "base_year", "base_value", "target_level",
     "pace_ratio", "completion", "score", "metrics", "inputs",
 )  # fmt: skip
-_RESULT_FIELDS = [f.name for f in dataclasses.fields(Result) if f.name != "observation_ids"]
+_RESULT_FIELDS = [f.name for f in dataclasses.fields(TargetResult) if f.name != "observation_ids"]
 
 
 _RESULT_VALUES = operator.attrgetter(*_RESULT_FIELDS)
 
 
-def _metrics(result: Result, extra: dict[str, Any]) -> dict[str, Any]:
+def _metrics(result: TargetResult, extra: dict[str, Any]) -> dict[str, Any]:
     data = dict(zip(_RESULT_FIELDS, _RESULT_VALUES(result), strict=True))
     for k in ("status", "profile", "comparator"):
         data[k] = None if data[k] is None else str(data[k])
