@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import __version__
-from service.api import assignments, audit, health, observations, reports, subscriptions, targets, templates
+from service.api import assignments, audit, fill_in, health, observations, reports, subscriptions, targets
 from service.api import review as review_api
 from service.config import Settings, get_settings
 from service.db.session import make_engine, make_sessionmaker
@@ -158,7 +158,7 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
     app.include_router(targets.router, prefix="/api/v1")
     app.include_router(observations.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
-    app.include_router(templates.router, prefix="/api/v1")
+    app.include_router(fill_in.router, prefix="/api/v1")
     app.include_router(reports.router, prefix="/api/v1")
     app.include_router(subscriptions.router, prefix="/api/v1")
     app.include_router(review_api.router, prefix="/api/v1")
