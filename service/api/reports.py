@@ -242,12 +242,16 @@ MEDIA = {
 }
 
 
+# the JSON export is the list of assessment records; the other formats are files
+EXPORT_CONTENT: dict[str, Any] = {m: {} for m in MEDIA.values()} | {
+    MEDIA["json"]: {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/AssessmentRecord"}}}
+}
+
+
 @router.get(
     "/runs/{run_id}/export",
     response_class=Response,
-    responses={
-        200: {"description": "the run's assessments as a file", "content": {m: {} for m in MEDIA.values()}}
-    },
+    responses={200: {"description": "the run's assessments as a file", "content": EXPORT_CONTENT}},
     summary="A run as JSON, CSV, XLSX or HTML",
 )
 def export(
