@@ -406,17 +406,12 @@ def _chain(mode: Mode, b: int, usable: list[Point], notes: list[str]) -> tuple[P
     return tuple(out)
 
 
-def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None = None) -> Normalised:
-    """Reduce a target to a level ``x_T`` with its binding comparator and base ``(b, x_b)``.
-
-    Only points up to ``min(as_of_year, target_year)`` are used. Raises ValueError when the series
-    has two values for one year.
-    """
-    points = _clean(series)
-    T = spec.target_year
+def _usable_points(
+    points: list[Point], years: list[int], T: int, as_of_year: int | None, notes: list[str]
+) -> tuple[list[Point], bool]:
+    """The points a target is judged on (up to ``min(as_of_year, T)``; after the term, T's value or
+    the first later one) and whether the term is over; ``notes`` say what was left out."""
     horizon = T if as_of_year is None else min(T, as_of_year)
-    notes: list[str] = []
-    years = [p.year for p in points]  # ascending (``_clean`` sorts)
     cut = bisect.bisect_right(years, T)
     usable = points[: bisect.bisect_right(years, horizon)]
     ended = as_of_year is not None and as_of_year > T
@@ -433,6 +428,74 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
         notes.append(f"no value for the target year {T}: the verdict rests on {years[cut]}")
     elif cut < len(points) and (as_of_year is None or years[cut] <= as_of_year):
         notes.append(f"values after the target year {T} are not used")
+    return usable, ended
+
+
+def _level_base(
+    form: DeclaredForm,
+    b0: int | None,
+    T: int,
+    usable: list[Point],
+    years: list[int],
+    ended: bool,
+    notes: list[str],
+) -> tuple[int, tuple[Point, ...], bool] | str:
+    """For a level target: the base year, the window from it, and whether only a verdict can be given
+    (the term is over and only T's or a later value is known); or why there is no base (a reason)."""
+    if b0 is None:
+        if form in _FIXED_BASE_FORMS or form in _GROWTH_FORMS:
+            return "no reference year or plan base year: the target level is undefined"
+        if not usable:
+            return "no data"
+        b = usable[0].year
+        notes.append(f"no base year; the earliest observation ({b}) is used as the base")
+    else:
+        start = bisect.bisect_left(years, b0, hi=len(usable))
+        if start == len(usable):
+            return f"no value in or after the base year {b0}"
+        b = usable[start].year
+        if b != b0:
+            if form in _FIXED_BASE_FORMS:
+                return f"no value for the reference year {b0}; the target level cannot be derived"
+            notes.append(f"base year {b0} has no value; the nearest later year {b} is used")
+    if b >= T and not (form in LEVEL_FORMS and ended):
+        return f"no value before the target year {T}"
+    window = tuple(usable[bisect.bisect_left(years, b, hi=len(usable)) :])
+    verdict_only = False
+    if b >= T:  # the term is over and only T's (or a later) value is known: a level needs no base
+        verdict_only = True
+        notes.append(
+            f"end-of-term verdict on the {b} value alone: no value for {b0 or 'a base year'} or later before {T}"
+        )
+    return b, window, verdict_only
+
+
+def _band(
+    spec: TargetSpec, mode: Mode, comparator: Comparator, v: float, b: int, xb: float, x_T: float, sense: int
+) -> tuple[tuple[float, float] | None, float] | None:
+    """The tolerance band of a 左右 / = target and the edge the target is met at (the band's near side;
+    the level itself for the other comparators); None when the band has no level."""
+    if comparator not in (Comparator.ABOUT, Comparator.EQ):
+        return None, x_T
+    tol = 0.0 if comparator is Comparator.EQ else spec.tolerance or DEFAULT_TOLERANCE
+    lo, hi = _level(spec, mode, v - tol * abs(v), b, xb), _level(spec, mode, v + tol * abs(v), b, xb)
+    if lo is None or hi is None:
+        return None
+    band = (min(lo, hi), max(lo, hi))
+    return band, band[0] if sense > 0 else band[1]
+
+
+def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None = None) -> Normalised:
+    """Reduce a target to a level ``x_T`` with its binding comparator and base ``(b, x_b)``.
+
+    Only points up to ``min(as_of_year, target_year)`` are used. Raises ValueError when the series
+    has two values for one year.
+    """
+    points = _clean(series)
+    T = spec.target_year
+    notes: list[str] = []
+    years = [p.year for p in points]  # ascending (``_clean`` sorts)
+    usable, ended = _usable_points(points, years, T, as_of_year, notes)
     comparator, v, stretch_v, sense = _binding(spec)
     form = spec.declared_form
 
@@ -480,32 +543,10 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
         else:
             notes.append(f"yearly additions summed from {b + 1} ({b} = 0)")
     else:
-        if b0 is None:
-            if form in _FIXED_BASE_FORMS or form in _GROWTH_FORMS:
-                return unassessable("no reference year or plan base year: the target level is undefined")
-            if not usable:
-                return unassessable("no data")
-            b = usable[0].year
-            notes.append(f"no base year; the earliest observation ({b}) is used as the base")
-        else:
-            start = bisect.bisect_left(years, b0, hi=len(usable))
-            if start == len(usable):
-                return unassessable(f"no value in or after the base year {b0}")
-            b = usable[start].year
-            if b != b0:
-                if form in _FIXED_BASE_FORMS:
-                    return unassessable(
-                        f"no value for the reference year {b0}; the target level cannot be derived"
-                    )
-                notes.append(f"base year {b0} has no value; the nearest later year {b} is used")
-        if b >= T and not (form in LEVEL_FORMS and ended):
-            return unassessable(f"no value before the target year {T}")
-        window = tuple(usable[bisect.bisect_left(years, b, hi=len(usable)) :])
-        if b >= T:  # the term is over and only T's (or a later) value is known: a level needs no base
-            verdict_only = True
-            notes.append(
-                f"end-of-term verdict on the {b} value alone: no value for {b0 or 'a base year'} or later before {T}"
-            )
+        base = _level_base(form, b0, T, usable, years, ended, notes)
+        if isinstance(base, str):
+            return unassessable(base)
+        b, window, verdict_only = base
 
     xb = window[0].value
     assert xb is not None
@@ -513,15 +554,10 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
     if x_T is None:
         return unassessable(f"the target level needs a positive base value (x_{b} = {xb})", b=b, xb=xb)
 
-    band: tuple[float, float] | None = None
-    edge = x_T
-    if comparator in (Comparator.ABOUT, Comparator.EQ):
-        tol = 0.0 if comparator is Comparator.EQ else spec.tolerance or DEFAULT_TOLERANCE
-        lo, hi = _level(spec, mode, v - tol * abs(v), b, xb), _level(spec, mode, v + tol * abs(v), b, xb)
-        if lo is None or hi is None:
-            return unassessable("the tolerance band has no level", b=b, xb=xb)
-        band = (min(lo, hi), max(lo, hi))
-        edge = band[0] if sense > 0 else band[1]
+    banded = _band(spec, mode, comparator, v, b, xb, x_T, sense)
+    if banded is None:
+        return unassessable("the tolerance band has no level", b=b, xb=xb)
+    band, edge = banded
     stretch = _level(spec, mode, stretch_v, b, xb) if stretch_v is not None else None
 
     is_growth = form in _GROWTH_FORMS or mode == "rate_index"
