@@ -742,6 +742,67 @@ def evaluate(
     return _assess(spec, norm, as_of_year, profile), norm
 
 
+def _strict_pass(
+    spec: TargetSpec, norm: Normalised, window: tuple[Point, ...], cagr_a: float | None
+) -> bool | None:
+    """A growth target of 不低于 / 不高于 a rate: met by every year's rate (an annual-growth target) or by
+    the average rate so far; None where it does not apply or cannot be told."""
+    if norm.rate is None or norm.comparator not in (Comparator.GE, Comparator.LE):
+        return None
+    g = norm.rate
+    if spec.declared_form is DeclaredForm.ANNUAL_GROWTH:
+        rates = _annual_rates(window)
+        return None if rates is None else all(norm.sense * (r - g) >= -_REL_EPS for r in rates)
+    return None if cagr_a is None else norm.sense * (cagr_a - g) >= -_REL_EPS
+
+
+def _status(
+    norm: Normalised,
+    T: int,
+    b: int,
+    t: int,
+    xb: float,
+    *,
+    met_now: bool,
+    ended: bool,
+    projection: float | None,
+    pace: float | None,
+    p_lin: float | None,
+    tau: float,
+    profile: str,
+    notes: list[str],
+) -> tuple[Status, StatusBasis | None] | str:
+    """The status (METHODOLOGY §3) and the ratio it was classified on, or why there is no pace measure;
+    ``notes`` say how the verdict was reached where it is not plain."""
+    if met_now and (t >= T or norm.early_achievement):
+        if ended and t < T:
+            notes.append(
+                f"no value for {T} or later: the verdict rests on {t}, when the target was met early"
+            )
+        return (Status.ACHIEVED if t >= T else Status.ACHIEVED_EARLY), None
+    if t >= T:
+        return Status.MISSED, None
+    if ended:
+        # METHODOLOGY §3: after the target year only an end-of-term verdict, never a pace status;
+        # with no value for T or later there is none, and the projection is an expectation (预计)
+        notes.append(
+            f"the target year {T} has passed with no value for {T} or later: no end-of-term verdict"
+            + (f"; expected (预计) at {T}: {projection:g}" if projection is not None else "")
+        )
+        return Status.INSUFFICIENT_DATA, None
+    if not met_now and norm.satisfied_by(xb):
+        notes.append(f"met at the base year {b} but not at {t}")
+        return Status.REGRESSING, None
+    ratio: float | None = pace
+    basis: StatusBasis = "pace_ratio"
+    if ratio is None and p_lin is not None:
+        ratio, basis = p_lin / tau, "schedule_ratio"
+        notes.append("pace ratio needs values > 0; status from the linear schedule ratio P/τ")
+    if ratio is None:
+        return "no pace measure: the target level equals the base value"
+    return classify(ratio, PROFILES[profile]), basis
+
+
 def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile: str) -> TargetResult:
     T = spec.target_year
     notes = list(norm.notes)
@@ -805,46 +866,26 @@ def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile:
     met_now = norm.satisfied_by(xt)
     if met_now and norm.band is not None and not norm.band[0] <= xt <= norm.band[1]:
         notes.append(f"x_t = {xt:g} is beyond the band on the better side: counted as achieved")
-    strict: bool | None = None
-    if norm.rate is not None and norm.comparator in (Comparator.GE, Comparator.LE):
-        g = norm.rate
-        if spec.declared_form is DeclaredForm.ANNUAL_GROWTH:
-            rates = _annual_rates(window)
-            if rates is not None:
-                strict = all(norm.sense * (r - g) >= -_REL_EPS for r in rates)
-        elif cagr_a is not None:
-            strict = norm.sense * (cagr_a - g) >= -_REL_EPS
-
-    basis: StatusBasis | None = None
+    strict = _strict_pass(spec, norm, window, cagr_a)
     ended = as_of_year is not None and as_of_year > T
-    if met_now and (t >= T or norm.early_achievement):
-        status = Status.ACHIEVED if t >= T else Status.ACHIEVED_EARLY
-        if ended and t < T:
-            notes.append(
-                f"no value for {T} or later: the verdict rests on {t}, when the target was met early"
-            )
-    elif t >= T:
-        status = Status.MISSED
-    elif ended:
-        # METHODOLOGY §3: after the target year only an end-of-term verdict, never a pace status;
-        # with no value for T or later there is none, and the projection is an expectation (预计)
-        status = Status.INSUFFICIENT_DATA
-        notes.append(
-            f"the target year {T} has passed with no value for {T} or later: no end-of-term verdict"
-            + (f"; expected (预计) at {T}: {projection:g}" if projection is not None else "")
-        )
-    elif not met_now and norm.satisfied_by(xb):
-        status = Status.REGRESSING
-        notes.append(f"met at the base year {b} but not at {t}")
-    else:
-        ratio: float | None = pace
-        basis = "pace_ratio"
-        if ratio is None and p_lin is not None:
-            ratio, basis = p_lin / tau, "schedule_ratio"
-            notes.append("pace ratio needs values > 0; status from the linear schedule ratio P/τ")
-        if ratio is None:
-            return insufficient("no pace measure: the target level equals the base value")
-        status = classify(ratio, PROFILES[profile])
+    decided = _status(
+        norm,
+        T,
+        b,
+        t,
+        xb,
+        met_now=met_now,
+        ended=ended,
+        projection=projection,
+        pace=pace,
+        p_lin=p_lin,
+        tau=tau,
+        profile=profile,
+        notes=notes,
+    )
+    if isinstance(decided, str):
+        return insufficient(decided)
+    status, basis = decided
 
     return TargetResult(
         status=status,
