@@ -30,8 +30,8 @@ run: install
 
 ## lint: ruff (lint + format check) and mypy
 lint: install-dev
-	$(BIN)/ruff check service tests benchmarks migrations
-	$(BIN)/ruff format --check service tests benchmarks migrations
+	$(BIN)/ruff check service tests benchmarks migrations tools
+	$(BIN)/ruff format --check service tests benchmarks migrations tools
 	$(BIN)/mypy
 
 ## test: lint, then the whole suite on SQLite and on a throwaway PostgreSQL server

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import __version__
-from service.api import assignments, audit, health, observations, reports, subscriptions, targets, templates
+from service.api import assignments, audit, fill_in, health, observations, reports, subscriptions, targets
 from service.api import review as review_api
 from service.api import statements as statements_api
 from service.config import Settings, get_settings
@@ -27,7 +27,7 @@ from service.web import responsibility as web_responsibility
 from service.web import review_pages as web_review
 from service.web import routes as web_routes
 from service.web.data import RunCache
-from service.web.errors import error_page, wants_html
+from service.web.errors import LoginNeeded, PageRefused, error_page, login_needed, page_refused, wants_html
 from service.web.i18n import t
 from service.web.security import SECURITY_HEADERS, SecurityHeadersMiddleware
 
@@ -90,6 +90,10 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
     # Plotly's 4.8 MB script goes out as about 1.4 MB; pages and JSON shrink likewise.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(SecurityHeadersMiddleware)
+
+    # the page guards (service.web.guards): a redirect to the login page or a 403 page; problem+json on /api
+    app.add_exception_handler(LoginNeeded, login_needed)  # type: ignore[arg-type]
+    app.add_exception_handler(PageRefused, page_refused)  # type: ignore[arg-type]
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> Response:
@@ -157,7 +161,7 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
     app.include_router(targets.router, prefix="/api/v1")
     app.include_router(observations.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
-    app.include_router(templates.router, prefix="/api/v1")
+    app.include_router(fill_in.router, prefix="/api/v1")
     app.include_router(reports.router, prefix="/api/v1")
     app.include_router(subscriptions.router, prefix="/api/v1")
     app.include_router(review_api.router, prefix="/api/v1")

@@ -381,7 +381,7 @@ def test_a_digest_reaches_each_kind_of_channel(fresh_db_url) -> None:  # type: i
     from service.db.session import make_engine, make_sessionmaker
     from service.domain.catalog import apply_catalog, read_catalog
     from service.notify.digest import queue_after_run_digests
-    from service.notify.example import FIRST, SECOND, build_example
+    from tools.digest_example import FIRST, SECOND, build_example
 
     url = fresh_db_url()
     engine = make_engine(url)

@@ -19,12 +19,12 @@ from service.config import PROJECT_ROOT, Settings
 from service.db.models import DeliveryLog, OutboxMessage, ReportRun, Subscription, User, WritePath
 from service.domain.observations import ObservationInput, ingest
 from service.notify.digest import queue_after_run_digests, queue_periodic_digests
-from service.notify.example import build_example
 from service.notify.sender import SmtpTransport, deliver_due
 from service.reports.engine import run_report
 from tests.conftest import client_for as conftest_client_for
 from tests.factories import create_user
 from tests.test_notify_delivery import Inbox, smtp_server
+from tools.digest_example import build_example
 
 T1 = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
 T2 = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
@@ -250,11 +250,11 @@ def test_preview_renders_without_sending(session: Session, app_client: TestClien
 
 def test_the_example_digest_shows_every_kind_of_change(fresh_db_url) -> None:  # type: ignore[no-untyped-def]
     # a database of its own whose catalog was recorded before the example's runs (early 2025), as
-    # `python -m service.notify.example` builds it: a run's recording cut-off excludes what came later
+    # `python -m tools.digest_example` builds it: a run's recording cut-off excludes what came later
     from service.db.migrate import upgrade_to_head
     from service.db.session import make_engine, make_sessionmaker
     from service.domain.catalog import apply_catalog, read_catalog
-    from service.notify.example import FIRST
+    from tools.digest_example import FIRST
 
     url = fresh_db_url()
     engine = make_engine(url)

@@ -15,8 +15,8 @@ from service.domain.progress import (
     METHOD_VERSION,
     PROFILES,
     SIGMA_FLOOR,
-    Assessment,
     Point,
+    TargetResult,
     TargetSpec,
     Thresholds,
     aggregate,
@@ -726,8 +726,8 @@ def test_normalise_returns_level_comparator_and_base() -> None:
 # --- summaries (§5 across targets) --------------------------------------------------------------
 
 
-def made(status: Status) -> Assessment:
-    return Assessment(status=status, profile="eurostat", target_year=2025)
+def made(status: Status) -> TargetResult:
+    return TargetResult(status=status, profile="eurostat", target_year=2025)
 
 
 def test_status_labels_and_scores() -> None:

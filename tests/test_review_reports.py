@@ -15,7 +15,7 @@ from service.domain import review, users
 from service.domain.observations import ObservationInput, ingest
 from service.reports.engine import run_report
 from service.reports.evaluation_doc import build
-from service.reports.queries import evaluation, latest_finished_run
+from service.reports.queries import evaluation, latest_live_run
 from tests.factories import create_user
 
 T1 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
@@ -62,7 +62,7 @@ def test_official_and_provisional_evaluations(session: Session) -> None:
     provisional = run_report(session, as_of=T3, now=T3, view="provisional")
     rd_p = verdict(session, provisional)
     assert rd_p["latest_year"] == 2025 and ids[2025] in rd_p["inputs"]
-    assert latest_finished_run(session).id == official.id  # a provisional run is never the live view
+    assert latest_live_run(session).id == official.id  # a provisional run is never the live view
     # the approval's time is part of the record: recorded before the approval, nothing was official
     before = run_report(session, as_of=T3, now=T3, recorded_until=T2 - dt.timedelta(days=1))
     assert verdict(session, before)["verdict"] == "insufficient_data"

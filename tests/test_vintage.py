@@ -16,8 +16,7 @@ from service.domain.catalog import load_observation_files
 from service.domain.observations import ObservationInput, ingest
 from service.domain.vintage import Vintage, period_end
 from service.reports.engine import load_vintage, run_report
-from service.reports.queries import AssessmentFilter, assessment_records, get_run, latest_finished_run
-from service.web import data
+from service.reports.queries import AssessmentFilter, assessment_records, get_run, latest_live_run
 from tests.factories import create_user
 
 T1 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
@@ -146,8 +145,7 @@ def test_a_snapshot_of_a_past_date_never_replaces_the_live_view(client: TestClie
     snapshot = run_report(session, as_of=dt.datetime(2019, 12, 31, tzinfo=dt.UTC), now=T3, trigger="api")
     session.commit()
     assert snapshot.id > current.id
-    assert latest_finished_run(session) == current and get_run(session, None) == current
-    assert data.latest_run(session) == current
+    assert latest_live_run(session) == current and get_run(session, None) == current
     assert get_run(session, snapshot.id) == snapshot  # kept and reachable by its id
     overview = client.get("/").text
     assert f"#{current.id}</p>" in overview and f"#{snapshot.id}</p>" not in overview
@@ -166,7 +164,7 @@ def test_a_snapshot_of_a_past_date_never_replaces_the_live_view(client: TestClie
         and "录入截至 2026年9月1日" in listed.group(1)
     )
     newer = run_report(session, as_of=T3, now=T3)
-    assert latest_finished_run(session) == newer
+    assert latest_live_run(session) == newer
 
 
 def test_publication_dates_through_the_api_a_file_and_the_history(

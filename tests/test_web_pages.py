@@ -353,11 +353,11 @@ def test_evaluation_pages_each_table_of_a_large_plan(client: TestClient, session
 
 
 def test_evaluation_of_a_small_plan_has_one_page(client: TestClient, session: Session) -> None:
-    from service.reports.queries import evaluation, latest_finished_run
+    from service.reports.queries import evaluation, latest_live_run
 
     with_run(session)
     page = client.get("/plans/yrd-outline-2019/evaluation?lang=zh")
-    run = latest_finished_run(session)
+    run = latest_live_run(session)
     assert run is not None
     d = evaluation(session, run, "yrd-outline-2019")
     assert table_rows(page.text, "end-of-term") == [r["id"] for r in d["end_of_term"]]
@@ -382,10 +382,10 @@ def test_the_evaluation_region_filter_is_a_picker_by_name(client: TestClient, se
     API users' codes keep working); an unknown region gets a message in the page's language, not all rows."""
     from sqlalchemy import select
 
-    from service.reports.queries import evaluation, latest_finished_run
+    from service.reports.queries import evaluation, latest_live_run
 
     with_run(session)
-    run = latest_finished_run(session)
+    run = latest_live_run(session)
     assert run is not None
     d = evaluation(session, run, "yrd-outline-2019")
     rows = d["end_of_term"] + d["mid_term"]

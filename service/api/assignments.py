@@ -42,13 +42,69 @@ class SubTargetIn(BaseModel):
     note: str | None = Field(None, max_length=2000, pattern=NO_NUL)
 
 
-@router.get("/organisations", summary="Departments and district governments targets are assigned to")
+class OrganisationOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    kind: str
+    region_code: str | None
+    region: str | None
+    aliases: list[str]
+
+
+class AssignedOrganisation(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class AssignmentOut(BaseModel):
+    target: str = Field(description="plan/key")
+    changed: bool = Field(description="false: it already was the target's assignment")
+    lead: AssignedOrganisation | None
+    support: list[AssignedOrganisation]
+    source: str | None = Field(None, description="the document that assigns it")
+
+
+class SplitCheck(BaseModel):
+    split: str = Field(description="sum (quotas add up to the target) or each (each meets it)")
+    unit: str
+    sub_targets: list[str]
+    total: float | None = Field(description="sum split: the quotas' total, when every quota is a number")
+    ok: bool
+    problems: list[dict[str, str]] = Field(description="each problem in zh and en")
+
+
+class SubTargetOut(BaseModel):
+    target: str
+    parent: str
+    split: str | None
+    check: SplitCheck | None
+
+
+class MilestoneOut(BaseModel):
+    target: str = Field(description="the yearly target, plan/key")
+    serves: str = Field(description="the target it serves, plan/key")
+    year: int
+
+
+class TargetSplitCheck(SplitCheck):
+    target: str = Field(description="the split target, plan/key")
+
+
+@router.get(
+    "/organisations",
+    response_model=list[OrganisationOut],
+    summary="Departments and district governments targets are assigned to",
+)
 def list_organisations(session: SessionDep) -> list[dict[str, Any]]:
     return assignments.organisation_records(session)
 
 
 @router.put(
-    "/plans/{plan}/targets/{key}/assignment", summary="Assign a target: lead and supporting organisations"
+    "/plans/{plan}/targets/{key}/assignment",
+    response_model=AssignmentOut,
+    summary="Assign a target: lead and supporting organisations",
 )
 def put_assignment(
     plan: PlanCode, key: Key, body: AssignmentIn, session: SessionDep, user: CurrentUser
@@ -60,7 +116,10 @@ def put_assignment(
 
 
 @router.post(
-    "/plans/{plan}/targets/{key}/subtargets", status_code=201, summary="Add a sub-target (district quota)"
+    "/plans/{plan}/targets/{key}/subtargets",
+    status_code=201,
+    response_model=SubTargetOut,
+    summary="Add a sub-target (district quota)",
 )
 def post_subtarget(
     plan: PlanCode, key: Key, body: SubTargetIn, session: SessionDep, user: CurrentUser
@@ -97,7 +156,10 @@ class MilestoneIn(BaseModel):
 
 
 @router.post(
-    "/plans/{plan}/targets/{key}/milestones", status_code=201, summary="Add a year's target (年度目标)"
+    "/plans/{plan}/targets/{key}/milestones",
+    status_code=201,
+    response_model=MilestoneOut,
+    summary="Add a year's target (年度目标)",
 )
 def post_milestone(
     plan: PlanCode, key: Key, body: MilestoneIn, session: SessionDep, user: CurrentUser
@@ -109,7 +171,11 @@ def post_milestone(
     )
 
 
-@router.get("/splits", summary="Split targets and whether their sub-targets add up")
+@router.get(
+    "/splits",
+    response_model=list[TargetSplitCheck],
+    summary="Split targets and whether their sub-targets add up",
+)
 def list_splits(
     session: SessionDep,
     plan: Annotated[str | None, Query(max_length=80, pattern=NO_NUL, description="plan code")] = None,

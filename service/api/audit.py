@@ -5,13 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from service.api.deps import NO_NUL, CurrentUser, SessionDep
+from service.api.deps import NO_NUL, SessionDep, require_role
+from service.api.paging import Page, paginate
 from service.db.models import AuditEntry, Role, User, WritePath
-from service.domain.errors import Forbidden, Invalid
+from service.domain.errors import Invalid
+
+AuditReader = Annotated[
+    User,
+    Depends(
+        require_role(
+            Role.ADMIN, zh="只有管理员可以查看审计日志", en="only administrators can read the audit log"
+        )
+    ),
+]
 
 router = APIRouter(tags=["audit"])
 
@@ -30,11 +40,8 @@ class AuditItem(BaseModel):
     after: dict[str, Any] | None
 
 
-class AuditPage(BaseModel):
-    items: list[AuditItem]
-    total: int
-    limit: int
-    offset: int
+class AuditPage(Page[AuditItem]):
+    """A page of the audit log, newest first."""
 
 
 def _utc(value: dt.datetime | None, name: str) -> dt.datetime | None:
@@ -58,7 +65,7 @@ def _item(entry: AuditEntry, username: str | None) -> dict[str, Any]:
 @router.get("/audit", response_model=AuditPage, summary="The audit log, newest first (administrators)")
 def list_audit(
     session: SessionDep,
-    current: CurrentUser,
+    current: AuditReader,
     username: Annotated[str | None, Query(alias="user", max_length=80, pattern=NO_NUL)] = None,
     entity_type: Annotated[str | None, Query(max_length=40, pattern=NO_NUL)] = None,
     entity_id: Annotated[str | None, Query(max_length=80, pattern=NO_NUL)] = None,
@@ -69,8 +76,6 @@ def list_audit(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
-    if current.role is not Role.ADMIN:
-        raise Forbidden("只有管理员可以查看审计日志", "only administrators can read the audit log")
     start, end = _utc(since, "since"), _utc(until, "until")
     stmt = select(AuditEntry, User.username).outerjoin(User, AuditEntry.user_id == User.id)
     if username is not None:
@@ -87,9 +92,7 @@ def list_audit(
         stmt = stmt.where(AuditEntry.at >= start)
     if end is not None:
         stmt = stmt.where(AuditEntry.at < end)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.execute(
-        stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset)
-    )
+    ordered = stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    rows, total = paginate(session, ordered, limit=limit, offset=offset)
     items = [_item(entry, name) for entry, name in rows]
     return {"items": items, "total": total, "limit": limit, "offset": offset}

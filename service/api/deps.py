@@ -10,9 +10,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from service.db.models import User
+from service.config import Settings
+from service.db.models import Role, User
 from service.db.session import transaction
-from service.domain.errors import Unauthorized
+from service.domain.errors import Forbidden, Unauthorized
 from service.domain.users import touch_token, user_for_token
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -33,6 +34,16 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
+
+
+def app_settings(request: Request) -> Settings:
+    """The settings the app was made with (``create_app``): the one way a request reads them (the
+    environment is read once, at start; a test's app has its own)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
 def get_side_writes(request: Request) -> UnitOfWork:
@@ -88,3 +99,14 @@ def bookkeeping(
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_role(*roles: Role, zh: str, en: str) -> Callable[..., User]:
+    """A dependency: the authenticated user when their role is one of ``roles``, else 403 saying why."""
+
+    def dependency(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Forbidden(zh, en)
+        return user
+
+    return dependency

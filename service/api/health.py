@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from service import __version__
@@ -14,7 +15,15 @@ from service.db.models import Plan, Target
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="Service and database health")
+class HealthOut(BaseModel):
+    status: str
+    version: str
+    database: str
+    plans: int = Field(description="plans in the catalog")
+    targets: int = Field(description="current target versions")
+
+
+@router.get("/healthz", response_model=HealthOut, summary="Service and database health")
 def healthz(session: SessionDep) -> dict[str, Any]:
     plans = session.scalar(select(func.count()).select_from(Plan)) or 0
     targets = session.scalar(select(func.count()).select_from(Target).where(Target.valid_to.is_(None))) or 0

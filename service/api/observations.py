@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
-from service.api.deps import NO_NUL, CurrentUser, SessionDep
+from service.api.deps import NO_NUL, CurrentUser, SessionDep, SettingsDep
+from service.api.paging import Page, paginate
 from service.db.models import Indicator, Observation, Region, User, WritePath
 from service.domain.errors import Invalid
 from service.domain.layouts import Options, Reading, parse_mapping, read_upload, remember
@@ -82,6 +83,73 @@ def _inputs(items: list[ObservationIn]) -> list[ObservationInput]:
     return [ObservationInput(row=n, **item.model_dump()) for n, item in enumerate(items, start=1)]
 
 
+Figure = int | float | None  # a stored figure as a JSON number (service.domain.targets.figure)
+
+
+class BatchOut(BaseModel):
+    """What a write did, row by row: 201 when figures were added, 200 for a dry run or nothing new, 422
+    (problem+json, with these fields and ``detail``) when the batch was refused and nothing was stored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    dry_run: bool
+    applied: bool
+    batch_id: int | None
+    counts: dict[str, int] = Field(description="added, revised, unchanged, rejected, needs_confirmation")
+    rows: list[dict[str, Any]] = Field(description="each row's outcome, problems and previous value")
+    review: dict[str, Any] | None = Field(None, description="where figures are reviewed: their review state")
+
+
+class ImportOut(BatchOut):
+    """A file's import or preview: the batch's outcome and how the file was read (layout, mapping)."""
+
+    sheets: list[dict[str, Any]] = Field(default_factory=list, description="each sheet as it was read")
+
+
+class ObservationRecord(BaseModel):
+    id: int
+    indicator_code: str
+    indicator: str
+    region_code: str
+    region: str
+    period: int
+    value: Figure
+    unit: str
+    value_as_entered: str | None
+    unit_as_entered: str | None
+    status: str
+    qualifier: str
+    source: str | None
+    source_url: str | None
+    note: str | None
+    revision_reason: str | None
+    published: str | None = Field(description="发布日期 as recorded")
+    published_effective: str = Field(description="the publication date the vintage rules use")
+    published_known: bool
+    reported_at: str
+    entered_by: int | None
+    batch_id: int | None
+    supersedes: int | None
+    source_key: str
+    coverage: str | None
+    series_break: bool
+
+
+class ObservationPage(Page[ObservationRecord]):
+    as_of: str
+    view: str | None
+
+
+class ReviewedObservation(ObservationRecord):
+    review_state: str | None = Field(
+        description="submitted / approved / returned; None: stored while review was off"
+    )
+
+
+class ObservationHistory(BaseModel):
+    items: list[ReviewedObservation]
+
+
 def _respond(result: BatchResult, extra: dict[str, Any] | None = None) -> JSONResponse:
     body = {**result.as_dict(), **(extra or {})}
     if result.applied or result.dry_run:
@@ -112,7 +180,7 @@ def _submit(session: Any, user: User, inputs: list[ObservationInput], *, dry_run
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
-@router.post("/observations", summary="Submit one observation or a batch")
+@router.post("/observations", response_model=BatchOut, summary="Submit one observation or a batch")
 def submit_observations(
     body: ObservationIn | BatchIn,
     session: SessionDep,
@@ -139,10 +207,7 @@ MappingField = Annotated[
 TextField = Annotated[str | None, Form(max_length=2000)]
 
 
-async def _read_upload(session: Any, file: UploadFile, options: Options) -> Reading:
-    from service.config import get_settings
-
-    limit = get_settings().max_upload_bytes
+async def _read_upload(session: Any, file: UploadFile, options: Options, limit: int) -> Reading:
     data = await file.read(limit + 1)
     if len(data) > limit:
         raise Invalid(f"文件超过 {limit // 2**20} MB 上限", f"the file exceeds the {limit // 2**20} MB limit")
@@ -176,17 +241,22 @@ def upload_options(
 UploadOptions = Annotated[Options, Depends(upload_options)]
 
 
-@router.post("/imports", summary="Upload a CSV or XLSX file of observations (template or wide tables)")
+@router.post(
+    "/imports",
+    response_model=ImportOut,
+    summary="Upload a CSV or XLSX file of observations (template or wide tables)",
+)
 async def import_file(
     session: SessionDep,
     user: CurrentUser,
+    settings: SettingsDep,
     file: FileField,
     options: UploadOptions,
     dry_run: Annotated[bool, Form()] = False,
     all_or_nothing: Annotated[bool, Form()] = True,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    reading = await _read_upload(session, file, options)
+    reading = await _read_upload(session, file, options, settings.max_upload_bytes)
     if not reading.inputs:
         raise _no_figures(reading)
     # kept for the record only: it must fit import_batches.filename (VARCHAR 300) and hold no NUL
@@ -201,14 +271,19 @@ async def import_file(
     return _respond(result, reading.as_dict())
 
 
-@router.post("/imports/preview", summary="What a file would import: layout, mapping, figures; stores nothing")
+@router.post(
+    "/imports/preview",
+    response_model=ImportOut,
+    summary="What a file would import: layout, mapping, figures; stores nothing",
+)
 async def preview_file(
     session: SessionDep,
     user: CurrentUser,
+    settings: SettingsDep,
     file: FileField,
     options: UploadOptions,
 ) -> JSONResponse:
-    reading = await _read_upload(session, file, options)
+    reading = await _read_upload(session, file, options, settings.max_upload_bytes)
     if not reading.inputs:
         raise _no_figures(reading)
     result = ingest(
@@ -238,7 +313,11 @@ def _obs_record(o: Observation, ind: Indicator, reg: Region) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@router.get("/observations", summary="Observations as known at a date (the latest version of each)")
+@router.get(
+    "/observations",
+    response_model=ObservationPage,
+    summary="Observations as known at a date (the latest version of each)",
+)
 def list_observations(
     session: SessionDep,
     indicator: Annotated[str | None, Query(max_length=80, pattern=NO_NUL)] = None,
@@ -300,15 +379,18 @@ def list_observations(
         .join(Indicator, Observation.indicator_id == Indicator.id)
         .join(reg, Observation.region_id == reg.id)
     )
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    rows = session.execute(base.order_by(Indicator.code, reg.code, Observation.period, Observation.id)
-                           .limit(limit).offset(offset))  # fmt: skip
+    ordered = base.order_by(Indicator.code, reg.code, Observation.period, Observation.id)
+    rows, total = paginate(session, ordered, limit=limit, offset=offset)
     items = [_obs_record(o, i, r) for o, i, r in rows]
     return {"items": items, "total": total, "limit": limit, "offset": offset, "as_of": when.isoformat(),
             "view": chosen}  # fmt: skip
 
 
-@router.get("/observations/history", summary="Every version of one figure, oldest first")
+@router.get(
+    "/observations/history",
+    response_model=ObservationHistory,
+    summary="Every version of one figure, oldest first",
+)
 def observation_history(
     session: SessionDep,
     indicator: Annotated[str, Query(max_length=80, pattern=NO_NUL)],

@@ -5,20 +5,122 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
-from sqlalchemy import func, select
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
-from service.api.deps import CurrentUser, SessionDep
-from service.db.models import ReportRun, Role
-from service.domain.errors import Forbidden, Invalid
+from service.api.deps import SessionDep, require_role
+from service.api.paging import Page, paginate
+from service.db.models import ReportRun, Role, User
+from service.domain.errors import Invalid
 from service.domain.statuses import Status
 from service.domain.vintage import PROVISIONAL, Vintage, is_current, review_view
 from service.reports import render
 from service.reports.engine import run_report, run_report_now
-from service.reports.queries import AssessmentFilter, assessment_records, changes, evaluation, get_run
+from service.reports.queries import (
+    AssessmentFilter,
+    assessment_record,
+    assessment_select,
+    changes,
+    evaluation,
+    get_run,
+)
+
+RunStarter = Annotated[
+    User,
+    Depends(
+        require_role(
+            Role.ADMIN, zh="只有管理员可以启动报告运行", en="only administrators can start a report run"
+        )
+    ),
+]
 
 router = APIRouter(tags=["reports"])
+
+Figure = int | float | None  # a stored figure as a JSON number (service.domain.targets.figure)
+
+
+class RunOut(BaseModel):
+    id: int
+    as_of: str = Field(description="vintage: the figures published by then (ISO date-time)")
+    recorded_until: str = Field(description="recording cut-off: only what was recorded by then counts")
+    current: bool = Field(description="the live view (a run as of the day it was made), not a snapshot")
+    started_at: str
+    finished_at: str | None
+    status: str = Field(description="running or finished")
+    trigger: str
+    method_version: str
+    threshold_profile: str
+    summary: dict[str, Any] | None
+    review_view: str | None = Field(description="official / provisional where figures are reviewed")
+
+
+class RunChanges(BaseModel):
+    run_id: int
+    items: list[dict[str, Any]] = Field(description="per target: before, after, and why it changed")
+
+
+class AssessmentRecord(BaseModel):
+    """One target's assessment in a run with the figures it used (every metric of METHODOLOGY.md; the
+    fields below are the ones a reader relies on, the others are listed as they are computed)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    run_id: int
+    as_of: str
+    id: str = Field(description="plan/key")
+    target_version: int
+    plan_code: str
+    plan: str
+    plan_en: str
+    chapter: str | None
+    region_code: str
+    region: str
+    region_en: str
+    indicator_code: str
+    indicator: str
+    indicator_en: str
+    unit: str
+    comparator: str
+    value: Figure
+    low: Figure
+    high: Figure
+    stretch_value: Figure
+    target_year: int
+    declared_form: str
+    status: str
+    status_zh: str | None
+    status_en: str | None
+    score: float | None
+    latest_year: int | None
+    latest_value: float | None
+    completion: float | None
+    pace_ratio: float | None
+    inputs: list[Any] = Field(description="the observation ids the assessment used")
+    source_document: str | None
+    source_quote: str | None
+
+
+class RunPage(Page[RunOut]):
+    """A page of report runs, newest first."""
+
+
+class AssessmentPage(Page[AssessmentRecord]):
+    run_id: int
+
+
+class EvaluationOut(BaseModel):
+    """End-of-term targets (target year before the run's year) with their verdicts; mid-term ones."""
+
+    plan_code: str
+    plan: str
+    run_id: int
+    as_of: str
+    end_of_term: list[dict[str, Any]]
+    end_of_term_counts: dict[str, int]
+    mid_term: list[dict[str, Any]]
+    review_view: str | None
 
 
 def _run_record(run: ReportRun) -> dict[str, Any]:
@@ -31,21 +133,24 @@ def _run_record(run: ReportRun) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@router.get("/runs", summary="Report runs, newest first")
+@router.get("/runs", response_model=RunPage, summary="Report runs, newest first")
 def list_runs(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
-    total = session.scalar(select(func.count()).select_from(ReportRun)) or 0
-    runs = session.scalars(select(ReportRun).order_by(ReportRun.id.desc()).limit(limit).offset(offset))
-    return {"items": [_run_record(r) for r in runs], "total": total, "limit": limit, "offset": offset}
+    rows, total = paginate(
+        session, select(ReportRun).order_by(ReportRun.id.desc()), limit=limit, offset=offset
+    )
+    return {"items": [_run_record(run) for (run,) in rows], "total": total, "limit": limit, "offset": offset}
 
 
-@router.post("/runs", status_code=201, summary="Start a report run now (administrators)")
+@router.post(
+    "/runs", status_code=201, response_model=RunOut, summary="Start a report run now (administrators)"
+)
 def create_run(
     session: SessionDep,
-    user: CurrentUser,
+    user: RunStarter,
     as_of: Annotated[
         dt.datetime | None, Query(description="vintage date: the figures published by then; default now")
     ] = None,
@@ -66,8 +171,6 @@ def create_run(
         ),
     ] = None,
 ) -> dict[str, Any]:
-    if user.role is not Role.ADMIN:
-        raise Forbidden("只有管理员可以启动报告运行", "only administrators can start a report run")
     chosen = review_view(session, view)
     if as_of is None and recorded_until is None and chosen != PROVISIONAL:
         return _run_record(run_report_now(session, trigger="api", profile=profile))
@@ -83,18 +186,26 @@ def create_run(
     return _run_record(run)
 
 
-@router.get("/runs/{run_id}", summary="One run with its summary by plan, chapter and region")
+@router.get(
+    "/runs/{run_id}", response_model=RunOut, summary="One run with its summary by plan, chapter and region"
+)
 def show_run(session: SessionDep, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
     return _run_record(get_run(session, run_id))
 
 
-@router.get("/runs/{run_id}/changes", summary="What changed since the previous run, and why")
+@router.get(
+    "/runs/{run_id}/changes",
+    response_model=RunChanges,
+    summary="What changed since the previous run, and why",
+)
 def run_changes(session: SessionDep, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
     run = get_run(session, run_id)
     return {"run_id": run.id, "items": changes(session, run)}
 
 
-@router.get("/assessments", summary="Assessments of a run (default: the latest)")
+@router.get(
+    "/assessments", response_model=AssessmentPage, summary="Assessments of a run (default: the latest)"
+)
 def list_assessments(
     session: SessionDep,
     run: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
@@ -106,14 +217,17 @@ def list_assessments(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     the_run = get_run(session, run)
-    records = assessment_records(
-        session, the_run, AssessmentFilter(plan, region, indicator, status.value if status else None)
-    )
-    return {"run_id": the_run.id, "items": records[offset : offset + limit], "total": len(records),
-            "limit": limit, "offset": offset}  # fmt: skip
+    f = AssessmentFilter(plan, region, indicator, status.value if status else None)
+    rows, total = paginate(session, assessment_select(the_run, f), limit=limit, offset=offset)
+    items = [assessment_record(the_run, *row) for row in rows]
+    return {"run_id": the_run.id, "items": items, "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/evaluations/{plan_code}", summary="End-of-term (末期) and mid-term (中期) evaluation of a plan")
+@router.get(
+    "/evaluations/{plan_code}",
+    response_model=EvaluationOut,
+    summary="End-of-term (末期) and mid-term (中期) evaluation of a plan",
+)
 def plan_evaluation(
     session: SessionDep, plan_code: str, run: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
 ) -> dict[str, Any]:
@@ -128,7 +242,18 @@ MEDIA = {
 }
 
 
-@router.get("/runs/{run_id}/export", summary="A run as JSON, CSV, XLSX or HTML")
+# the JSON export is the list of assessment records; the other formats are files
+EXPORT_CONTENT: dict[str, Any] = {m: {} for m in MEDIA.values()} | {
+    MEDIA["json"]: {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/AssessmentRecord"}}}
+}
+
+
+@router.get(
+    "/runs/{run_id}/export",
+    response_class=Response,
+    responses={200: {"description": "the run's assessments as a file", "content": EXPORT_CONTENT}},
+    summary="A run as JSON, CSV, XLSX or HTML",
+)
 def export(
     session: SessionDep,
     run_id: Annotated[int, Path(ge=1, le=2**31 - 1)],

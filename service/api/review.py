@@ -10,8 +10,8 @@ from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from service.api.deps import NO_NUL, CurrentUser, SessionDep
-from service.api.observations import ObservationIn, _inputs, _respond
+from service.api.deps import NO_NUL, CurrentUser, SessionDep, app_settings
+from service.api.observations import BatchOut, ObservationIn, _inputs, _respond
 from service.db.models import WritePath
 from service.domain import review
 from service.domain.errors import Invalid
@@ -58,6 +58,45 @@ class RevisionIn(BaseModel):
     observations: list[ObservationIn] = Field(min_length=1, max_length=5000)
 
 
+class PolicyOut(BaseModel):
+    enabled: bool
+    approve_admin: bool
+    approve_published: bool
+    since: str | None = Field(description="when review was last switched (ISO date-time)")
+
+
+class QueueItem(BaseModel):
+    observation_id: int
+    indicator: str = Field(description="indicator code")
+    region: str = Field(description="region code")
+    period: int
+    value: str | None = Field(description="the figure as an exact decimal")
+    unit: str
+    status: str
+    source: str | None
+    entered_by: str | None
+    submitted_at: str
+    batch_id: int | None
+    revision_request: bool
+    comment: str | None
+    value_in_force: str | None = Field(description="for a revision: the approved value it would replace")
+    neighbours: dict[str, str | None] = Field(description="the same series' figures in the years around it")
+
+
+class QueueOut(BaseModel):
+    items: list[QueueItem]
+
+
+class StepOut(BaseModel):
+    action: str
+    count: int
+    steps: list[dict[str, Any]] = Field(description="each figure: its id, the figure, its new state")
+
+
+class HistoryOut(BaseModel):
+    versions: list[dict[str, Any]] = Field(description="every version up to this one, with its review steps")
+
+
 def _policy(p: review.Policy) -> dict[str, Any]:
     return {
         "enabled": p.enabled, "approve_admin": p.approve_admin, "approve_published": p.approve_published,
@@ -65,12 +104,12 @@ def _policy(p: review.Policy) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@router.get("/policy", summary="Whether figures are reviewed before they count")
+@router.get("/policy", response_model=PolicyOut, summary="Whether figures are reviewed before they count")
 def get_policy(session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     return _policy(review.policy(session))
 
 
-@router.put("/policy", summary="Switch review on or off (administrators)")
+@router.put("/policy", response_model=PolicyOut, summary="Switch review on or off (administrators)")
 def put_policy(body: PolicyIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     return _policy(review.set_policy(
         session, enabled=body.enabled, approve_admin=body.approve_admin, approve_published=body.approve_published,
@@ -82,12 +121,18 @@ def _num(value: Any) -> str | None:
     return None if value is None else f"{value.normalize():f}"
 
 
-@router.get("/queue", summary="The figures awaiting my review (in my regions, not my own)")
+@router.get(
+    "/queue", response_model=QueueOut, summary="The figures awaiting my review (in my regions, not my own)"
+)
 def get_queue(session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     return _items(review.queue(session, user))
 
 
-@router.get("/returned", summary="The figures returned to me (editors): correct them or resubmit them")
+@router.get(
+    "/returned",
+    response_model=QueueOut,
+    summary="The figures returned to me (editors): correct them or resubmit them",
+)
 def get_returned(session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     return _items(review.returned_to(session, user))
 
@@ -120,28 +165,40 @@ def _step(request: Request, session: Any, user: Any, action: str, body: StepIn) 
             )
     else:
         ids = list(body.observation_ids or [])
-    notify = returned_notifier(request.app.state.settings, now) if action == review.RETURN else None
+    notify = returned_notifier(app_settings(request), now) if action == review.RETURN else None
     result = review.act(session, user, action, ids, comment=body.comment, now=now, path=WritePath.API,
                         notify=notify)  # fmt: skip
     return {"action": action, "count": len(result.steps), "steps": result.steps}
 
 
-@router.post("/approve", summary="Approve figures (已审核): one, a list, or an import batch")
+@router.post(
+    "/approve", response_model=StepOut, summary="Approve figures (已审核): one, a list, or an import batch"
+)
 def approve(request: Request, body: StepIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     return _step(request, session, user, review.APPROVE, body)
 
 
-@router.post("/return", summary="Return figures to their editor with a comment (退回)")
+@router.post(
+    "/return", response_model=StepOut, summary="Return figures to their editor with a comment (退回)"
+)
 def return_(request: Request, body: StepIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     return _step(request, session, user, review.RETURN, body)
 
 
-@router.post("/resubmit", summary="Resubmit returned figures unchanged, with an explanation (editors)")
+@router.post(
+    "/resubmit",
+    response_model=StepOut,
+    summary="Resubmit returned figures unchanged, with an explanation (editors)",
+)
 def resubmit(request: Request, body: StepIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     return _step(request, session, user, review.RESUBMIT, body)
 
 
-@router.post("/revisions", summary="Request a revision of approved figures (each with its reason)")
+@router.post(
+    "/revisions",
+    response_model=BatchOut,
+    summary="Request a revision of approved figures (each with its reason)",
+)
 def request_revision(
     body: RevisionIn,
     session: SessionDep,
@@ -159,7 +216,11 @@ def request_revision(
     return _respond(result)
 
 
-@router.get("/history/{observation_id}", summary="A figure's versions, each with its review steps")
+@router.get(
+    "/history/{observation_id}",
+    response_model=HistoryOut,
+    summary="A figure's versions, each with its review steps",
+)
 def get_history(
     session: SessionDep, user: CurrentUser, observation_id: Annotated[int, Path(ge=1, le=2**62)]
 ) -> dict[str, Any]:

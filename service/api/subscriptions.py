@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from service.api.deps import CurrentUser, SessionDep, SideWrites
-from service.config import Settings
+from service.api.deps import CurrentUser, SessionDep, SettingsDep, SideWrites
 from service.db.models import WritePath
 from service.notify import subscriptions as subs
 from service.notify.digest import preview_digest
@@ -19,14 +18,6 @@ from service.notify.render import CADENCE_WORDS, render
 router = APIRouter(tags=["subscriptions"])
 
 Code = Annotated[str, Field(min_length=1, max_length=120)]
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
 class SubscriptionIn(BaseModel):

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from service.api.deps import NO_NUL, SessionDep
+from service.api.paging import Page
 from service.domain.targets import TargetFilter, target_records
 
 router = APIRouter(tags=["catalog"])
@@ -51,11 +52,8 @@ class TargetRecord(BaseModel):
     serves: str | None = Field(None, description="a yearly milestone: plan/key of the target it serves")
 
 
-class TargetPage(BaseModel):
-    items: list[TargetRecord]
-    total: int
-    limit: int
-    offset: int
+class TargetPage(Page[TargetRecord]):
+    """A page of catalog targets."""
 
 
 @router.get("/targets", response_model=TargetPage, summary="Catalog targets with filters and pagination")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -17,8 +18,17 @@ from service.config import Settings, get_settings
 from service.db.session import make_engine
 from service.domain import texts
 
-__all__ = ["fail", "fail_key", "lang", "load_settings", "now", "open_database", "say", "set_lang", "text"]
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
+    from service.db.models import User
+
+__all__ = [
+    "active_user", "fail", "fail_key", "in_transaction", "lang", "load_settings", "now", "open_database", "say",
+    "set_lang", "text",
+]  # fmt: skip
+
+T = TypeVar("T")
 LANGS = ("zh", "en")
 _chosen: list[str] = []  # the --lang given to this run, if any
 
@@ -96,3 +106,36 @@ def open_database(settings: Settings) -> Engine:
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def in_transaction(work: Callable[[Session], T]) -> T:
+    """Run ``work`` in one transaction on the configured database; a domain error exits 2 with its
+    message in this run's language (and, for a refused batch, each figure's reason)."""
+    from service.db.session import make_sessionmaker, transaction
+    from service.domain.errors import DomainError
+
+    engine = open_database(load_settings())
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            return work(session)
+    except DomainError as exc:
+        for item in exc.details or []:
+            if isinstance(item, dict) and "detail_en" in item:
+                detail = text("problem", zh=item["detail_zh"], en=item["detail_en"])
+                typer.echo(f"{item.get('observation_id', '')}: {detail}", err=True)
+        fail((exc.zh, exc.en))
+    finally:
+        engine.dispose()
+
+
+def active_user(session: Session, username: str) -> User:
+    """The active user of that name with their regions, or exit 2 naming them."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from service.db.models import User
+
+    user = session.scalar(select(User).where(User.username == username).options(selectinload(User.regions)))
+    if user is None or not user.is_active:
+        fail_key("unknown_or_disabled_user", username=repr(username))
+    return user

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from service.db.models import WritePath
+from service.db.models import OutboxStatus, WritePath
 
 subscriptions_app = typer.Typer(help="Progress digest subscriptions", no_args_is_help=True)
 email_app = typer.Typer(help="E-mail: send a test message, deliver the outbox now", no_args_is_help=True)
@@ -116,7 +116,9 @@ def subscriptions_test(sub_id: Annotated[int, typer.Argument(help="subscription 
     finally:
         engine.dispose()
     if not outcome.delivered:
-        cli.fail_key("test_message_failed", id=sub_id, answer=outcome.en if cli.lang() == "en" else outcome.zh)
+        cli.fail_key(
+            "test_message_failed", id=sub_id, answer=outcome.en if cli.lang() == "en" else outcome.zh
+        )
     cli.say("test_message_sent", id=sub_id, answer=outcome.en if cli.lang() == "en" else outcome.zh)
 
 
@@ -219,7 +221,7 @@ def email_test(address: Annotated[str, typer.Argument(help="where to send the te
             status, error = sent.status, sent.last_error
     finally:
         engine.dispose()
-    if status != "sent":
+    if status != OutboxStatus.SENT:
         cli.fail_key("test_not_sent", to=to, smtp=smtp, error=error)
     cli.say("test_sent", to=to, smtp=smtp)
 

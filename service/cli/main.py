@@ -59,7 +59,7 @@ def init(
     from service.db.migrate import upgrade_to_head
     from service.domain.catalog import apply_catalog, load_observation_files, read_catalog
     from service.reports.engine import run_report_now
-    from service.reports.queries import latest_finished_run
+    from service.reports.queries import latest_live_run
 
     settings = load_settings()
     engine = open_database(settings)
@@ -71,7 +71,7 @@ def init(
             report = apply_catalog(session, parsed, now=now())
             loaded = load_observation_files(session, catalog or settings.catalog_dir, now=now())
         with transaction(make_sessionmaker(engine)) as session:
-            if latest_finished_run(session) is None:
+            if latest_live_run(session) is None:
                 first_run = run_report_now(session, trigger="init")
                 first_summary = (first_run.id, first_run.as_of, (first_run.summary or {}).get("targets", 0))
     except DomainError as exc:
@@ -269,6 +269,7 @@ def report_run(
 ) -> None:
     """Assess every target on the figures published by --as-of (and recorded by --recorded-until) and
     store the run. Where figures are reviewed, only approved ones count unless --provisional."""
+    from service.domain.vintage import PROVISIONAL
     from service.reports.engine import run_report, run_report_now
 
     when = _parse_as_of(as_of) if as_of else None
@@ -280,11 +281,8 @@ def report_run(
     try:
         with transaction(make_sessionmaker(engine)) as session:
             queued = 0
-            if provisional:  # a look at figures under review: no digests, never the live view
-                moment = now()
-                run = run_report(session, as_of=when or moment, now=moment, trigger="cli", profile=profile,
-                                 recorded_until=cutoff, view="provisional")  # fmt: skip
-            elif when is None and cutoff is None:  # as of now: it covers the changes waiting for a run
+            if when is None and cutoff is None and not provisional:
+                # as of now: it covers the changes waiting for a run
                 from service.notify.digest import queue_after_run_digests
 
                 run = run_report_now(session, trigger="cli", profile=profile)
@@ -292,10 +290,18 @@ def report_run(
                 queued = queue_after_run_digests(
                     session, run, settings, now=run.finished_at or run.started_at
                 )
-            else:
+            else:  # a past date or cut-off, or (provisional) a look at figures under review: no digests
                 moment = now()
-                run = run_report(session, as_of=when or moment, now=moment, trigger="cli", profile=profile,
-                                 recorded_until=cutoff)  # fmt: skip
+                view = PROVISIONAL if provisional else None  # a provisional run is never the live view
+                run = run_report(
+                    session,
+                    as_of=when or moment,
+                    now=moment,
+                    trigger="cli",
+                    profile=profile,
+                    recorded_until=cutoff,
+                    view=view,
+                )
             when = run.as_of
             summary = run.summary or {}
     except ValueError as exc:

@@ -5,17 +5,16 @@ the reviewers' digests."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.orm import Session
 
+from service import cli
+
 review_app = typer.Typer(
     help="Figure review (数据审核): policy, queue, approve, return", no_args_is_help=True
 )
-
-T = TypeVar("T")
 
 UserOption = Annotated[str, typer.Option("--user", "-u", help="the user who takes the step")]
 IdsArgument = Annotated[list[int] | None, typer.Argument(help="figure version ids (see `review list`)")]
@@ -23,40 +22,6 @@ BatchOption = Annotated[int | None, typer.Option("--batch", help="every figure o
 CommentOption = Annotated[
     str | None, typer.Option("--comment", "-m", help="why (needed to return or resubmit)")
 ]
-
-
-def _in_transaction(work: Callable[[Session], T]) -> T:
-    """Run work in one transaction; a refusal exits 2 with each figure's reason in Chinese and English."""
-    from service import cli
-    from service.db.session import make_sessionmaker, transaction
-    from service.domain.errors import DomainError
-
-    settings = cli.load_settings()
-    engine = cli.open_database(settings)
-    try:
-        with transaction(make_sessionmaker(engine)) as session:
-            return work(session)
-    except DomainError as exc:
-        for item in exc.details or []:
-            if isinstance(item, dict) and "detail_en" in item:
-                detail = cli.text("problem", zh=item["detail_zh"], en=item["detail_en"])
-                typer.echo(f"{item.get('observation_id', '')}: {detail}", err=True)
-        cli.fail((exc.zh, exc.en))
-    finally:
-        engine.dispose()
-
-
-def _account(session: Session, username: str) -> Any:
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
-
-    from service import cli
-    from service.db.models import User
-
-    user = session.scalar(select(User).where(User.username == username).options(selectinload(User.regions)))
-    if user is None or not user.is_active:
-        cli.fail_key("unknown_or_disabled_user", username=repr(username))
-    return user
 
 
 @review_app.command("policy")
@@ -73,7 +38,6 @@ def review_policy(
     ] = True,
 ) -> None:
     """Show the review policy, or switch it (--on / --off; recorded with the time)."""
-    from service import cli
     from service.db.models import WritePath
     from service.domain import review
 
@@ -84,7 +48,7 @@ def review_policy(
                                  approve_published=approve_published, actor=None, now=cli.now(),
                                  path=WritePath.CLI)  # fmt: skip
 
-    p = _in_transaction(work)
+    p = cli.in_transaction(work)
     cli.say("review_policy", state=cli.text("review_on" if p.enabled else "review_off"), admin=p.approve_admin,
             published=p.approve_published)  # fmt: skip
 
@@ -106,17 +70,15 @@ def review_list(
                 "kind": "revision" if i.revision else "new", "by": i.entered_by, "batch": i.batch_id,
                 "submitted": i.submitted_at.isoformat(timespec="seconds"),
             }
-            for i in review.queue(session, _account(session, user))
+            for i in review.queue(session, cli.active_user(session, user))
         ]  # fmt: skip
 
-    rows = _in_transaction(work)
+    rows = cli.in_transaction(work)
     if as_json:
         for row in rows:
             typer.echo(json.dumps(row, ensure_ascii=False))
         return
     if not rows:
-        from service import cli
-
         cli.say("review_nothing")
         return
     columns = ["id", "indicator", "region", "year", "value", "in_force", "kind", "by", "batch", "submitted"]
@@ -127,7 +89,6 @@ def review_list(
 
 
 def _step(action: str, user: str, ids: list[int] | None, batch: int | None, comment: str | None) -> None:
-    from service import cli
     from service.config import get_settings
     from service.db.models import WritePath
     from service.domain import review
@@ -138,7 +99,7 @@ def _step(action: str, user: str, ids: list[int] | None, batch: int | None, comm
         cli.fail_key("ids_or_batch")
 
     def work(session: Session) -> review.StepResult:
-        account = _account(session, user)
+        account = cli.active_user(session, user)
         review.require_enabled(session)
         chosen = list(ids or [])
         if batch is not None:
@@ -151,7 +112,7 @@ def _step(action: str, user: str, ids: list[int] | None, batch: int | None, comm
         return review.act(session, account, action, chosen, comment=comment, now=now, path=WritePath.CLI,
                           notify=notify)  # fmt: skip
 
-    result = _in_transaction(work)
+    result = cli.in_transaction(work)
     for step in result.steps:
         typer.echo(f"{step['observation_id']}: {step['figure']} {step['state']}")
     done = review.ACTION_EN[action] if cli.lang() == "en" else review.ACTION_ZH[action]
@@ -190,16 +151,15 @@ def review_history(observation_id: Annotated[int, typer.Argument(help="a figure 
     """Every version of the figure up to this one, with its review steps (JSON)."""
     from service.domain import review
 
-    versions = _in_transaction(lambda s: review.history(s, observation_id))
+    versions = cli.in_transaction(lambda s: review.history(s, observation_id))
     typer.echo(json.dumps(versions, ensure_ascii=False, indent=2))
 
 
 @review_app.command("digest")
 def review_digest() -> None:
     """Queue today's digest for each reviewer with figures waiting (once a day; `email send` sends)."""
-    from service import cli
     from service.config import get_settings
     from service.notify.review_mail import queue_reviewer_digests
 
-    n = _in_transaction(lambda s: queue_reviewer_digests(s, settings=get_settings(), now=cli.now()))
+    n = cli.in_transaction(lambda s: queue_reviewer_digests(s, settings=get_settings(), now=cli.now()))
     cli.say("reviewer_digests", n=n)

@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.orm import Session
 
-from service.cli import say, text
+from service import cli
 from service.db.models import ApiToken, Role, User
 
 users_app = typer.Typer(help="Manage users and API tokens", no_args_is_help=True)
-
-T = TypeVar("T")
 
 
 class RoleOption(StrEnum):
@@ -38,23 +35,6 @@ RegionOption = Annotated[
 ]
 
 
-def _in_transaction(work: Callable[[Session], T]) -> T:
-    """Run work in one transaction; a domain error exits 2 with its Chinese and English message."""
-    from service import cli
-    from service.db.session import make_sessionmaker, transaction
-    from service.domain.errors import DomainError
-
-    settings = cli.load_settings()
-    engine = cli.open_database(settings)
-    try:
-        with transaction(make_sessionmaker(engine)) as session:
-            return work(session)
-    except DomainError as exc:
-        cli.fail((exc.zh, exc.en))
-    finally:
-        engine.dispose()
-
-
 def _when(value: Any) -> str | None:
     return value.isoformat(timespec="seconds") if value is not None else None
 
@@ -64,12 +44,6 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(columns)]
     for line in [columns, *cells]:
         typer.echo("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
-
-
-def _now() -> Any:
-    from service import cli
-
-    return cli.now()
 
 
 @users_app.command("add")
@@ -94,13 +68,13 @@ def users_add(
     def work(session: Session) -> str:
         user = create_user(
             session, username=username, role=Role(role.value), region_codes=region or [],
-            indicator_codes=indicator or [], email=email, display_name=name, password=secret, now=_now(),
+            indicator_codes=indicator or [], email=email, display_name=name, password=secret, now=cli.now(),
         )  # fmt: skip
-        return issue_token(session, user, now=_now())
+        return issue_token(session, user, now=cli.now())
 
-    token = _in_transaction(work)
-    say("user_created", role=role.value, username=username)
-    say("token_once", token=token)
+    token = cli.in_transaction(work)
+    cli.say("user_created", role=role.value, username=username)
+    cli.say("token_once", token=token)
 
 
 @users_app.command("list")
@@ -117,7 +91,7 @@ def users_list(
             for u in list_users(session)
         ]  # fmt: skip
 
-    rows = _in_transaction(work)
+    rows = cli.in_transaction(work)
     if format is ListFormat.json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -141,10 +115,10 @@ def users_set_password(
     """Set a user's web login password (prompted twice, or from stdin); ends their web sessions."""
     from service.domain.users import get_user, set_password
 
-    _in_transaction(lambda s: get_user(s, username))  # an unknown name fails before the prompt
+    cli.in_transaction(lambda s: get_user(s, username))  # an unknown name fails before the prompt
     secret = _read_password(password_stdin)
-    ended = _in_transaction(lambda s: set_password(s, get_user(s, username), secret, now=_now()))
-    say("password_set", username=username, ended=ended)
+    ended = cli.in_transaction(lambda s: set_password(s, get_user(s, username), secret, now=cli.now()))
+    cli.say("password_set", username=username, ended=ended)
 
 
 @users_app.command("set-role")
@@ -158,12 +132,12 @@ def users_set_role(
 
     def work(session: Session) -> tuple[int, list[str]]:
         user = get_user(session, username)
-        ended = set_role(session, user, Role(role.value), region, now=_now())
+        ended = set_role(session, user, Role(role.value), region, now=cli.now())
         return ended, sorted(r.code for r in user.regions)
 
-    ended, regions = _in_transaction(work)
-    where = text("role_regions", regions=", ".join(regions)) if regions else ""
-    say("role_set", username=username, role=role.value, where=where, ended=ended)
+    ended, regions = cli.in_transaction(work)
+    where = cli.text("role_regions", regions=", ".join(regions)) if regions else ""
+    cli.say("role_set", username=username, role=role.value, where=where, ended=ended)
 
 
 @users_app.command("set-organisation")
@@ -176,8 +150,12 @@ def users_set_organisation(
     """The bureau or district government a user works for (their pages and digests can show its targets)."""
     from service.domain.users import get_user, set_organisation
 
-    code = _in_transaction(lambda s: set_organisation(s, get_user(s, username), organisation, now=_now()))
-    say("member_of", username=username, code=code) if code else say("member_of_none", username=username)
+    code = cli.in_transaction(
+        lambda s: set_organisation(s, get_user(s, username), organisation, now=cli.now())
+    )
+    cli.say("member_of", username=username, code=code) if code else cli.say(
+        "member_of_none", username=username
+    )
 
 
 @users_app.command("disable")
@@ -185,8 +163,8 @@ def users_disable(username: str) -> None:
     """Disable a user: their web sessions end and their API tokens fail until enabled again."""
     from service.domain.users import get_user, set_active
 
-    ended = _in_transaction(lambda s: set_active(s, get_user(s, username), False, now=_now()))
-    say("user_disabled", username=username, ended=ended)
+    ended = cli.in_transaction(lambda s: set_active(s, get_user(s, username), False, now=cli.now()))
+    cli.say("user_disabled", username=username, ended=ended)
 
 
 @users_app.command("enable")
@@ -194,8 +172,8 @@ def users_enable(username: str) -> None:
     """Enable a disabled user again (their unrevoked API tokens work again; they log in anew)."""
     from service.domain.users import get_user, set_active
 
-    _in_transaction(lambda s: set_active(s, get_user(s, username), True, now=_now()))
-    say("user_enabled", username=username)
+    cli.in_transaction(lambda s: set_active(s, get_user(s, username), True, now=cli.now()))
+    cli.say("user_enabled", username=username)
 
 
 def _token_row(t: ApiToken) -> dict[str, Any]:
@@ -211,7 +189,7 @@ def users_tokens(
     """A user's API tokens by prefix (the tokens themselves are never stored)."""
     from service.domain.users import get_user, list_tokens
 
-    rows = _in_transaction(lambda s: [_token_row(t) for t in list_tokens(s, get_user(s, username))])
+    rows = cli.in_transaction(lambda s: [_token_row(t) for t in list_tokens(s, get_user(s, username))])
     if format is ListFormat.json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
@@ -225,8 +203,8 @@ def users_issue_token(
     """Issue a new API token for a user and print it once."""
     from service.domain.users import get_user, issue_token
 
-    token = _in_transaction(lambda s: issue_token(s, get_user(s, username), name=name, now=_now()))
-    say("token_for", username=username, token=token)
+    token = cli.in_transaction(lambda s: issue_token(s, get_user(s, username), name=name, now=cli.now()))
+    cli.say("token_for", username=username, token=token)
 
 
 @users_app.command("revoke-token")
@@ -237,11 +215,11 @@ def users_revoke_token(
     from service.domain.users import revoke_token
 
     def work(session: Session) -> tuple[str, str]:
-        row = revoke_token(session, prefix, now=_now())
+        row = revoke_token(session, prefix, now=cli.now())
         return row.prefix, session.get_one(User, row.user_id).username
 
-    shown, owner = _in_transaction(work)
-    say("token_revoked", shown=shown, owner=owner)
+    shown, owner = cli.in_transaction(work)
+    cli.say("token_revoked", shown=shown, owner=owner)
 
 
 @users_app.command("revoke-tokens")
@@ -249,5 +227,5 @@ def users_revoke_tokens(username: str) -> None:
     """Revoke every API token of a user."""
     from service.domain.users import get_user, revoke_tokens
 
-    count = _in_transaction(lambda s: revoke_tokens(s, get_user(s, username), now=_now()))
-    say("tokens_revoked", n=count, username=username)
+    count = cli.in_transaction(lambda s: revoke_tokens(s, get_user(s, username), now=cli.now()))
+    cli.say("tokens_revoked", n=count, username=username)

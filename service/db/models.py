@@ -138,6 +138,45 @@ class WritePath(enum.StrEnum):
     SCHEDULER = "scheduler"
 
 
+# The statuses below are stored as plain strings (String columns, no CHECK beyond the proposal's): the
+# enums name the values once, and a StrEnum member compares and binds as its string.
+
+
+class RunStatus(enum.StrEnum):
+    """A report run's status: ``running`` until the run's transaction commits it ``finished``."""
+
+    RUNNING = "running"
+    FINISHED = "finished"
+
+
+class ProposalStatus(enum.StrEnum):
+    """What the reviewer decided about one plan-reader proposal."""
+
+    PENDING = "pending"  # 待审核
+    ACCEPTED = "accepted"  # 已接受: the target or baseline is in the catalog
+    REJECTED = "rejected"  # 已拒绝
+
+
+class OutboxStatus(enum.StrEnum):
+    """Where an outbox message is: queued → sending (claimed) → sent / failed, or cancelled."""
+
+    QUEUED = "queued"
+    SENDING = "sending"  # claimed by a sender until ``next_attempt_at``; an expired claim is taken again
+    SENT = "sent"
+    FAILED = "failed"  # permanent error or out of attempts
+    CANCELLED = "cancelled"  # its subscription was cancelled before it went out
+
+
+class DeliveryOutcome(enum.StrEnum):
+    """One delivery attempt's outcome in the delivery log."""
+
+    SENT = "sent"
+    DEFERRED = "deferred"  # a temporary error: queued again after the back-off
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # the attempt's claim expired before its outcome was recorded
+    CANCELLED = "cancelled"  # the message was cancelled with its subscription
+
+
 # --- catalog -----------------------------------------------------------------------------------
 
 
@@ -381,7 +420,9 @@ class PlanProposal(Base):
     __tablename__ = "plan_proposals"
     __table_args__ = (
         UniqueConstraint("reading_id", "seq"),
-        CheckConstraint("status IN ('pending', 'accepted', 'rejected')", name="status_known"),
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s.value}'" for s in ProposalStatus) + ")", name="status_known"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -417,7 +458,7 @@ class PlanProposal(Base):
     duplicate_of: Mapped[str | None] = mapped_column(
         String(200), comment="plan/key of the same catalog target"
     )
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=ProposalStatus.PENDING)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[dt.datetime | None]
     target_id: Mapped[int | None] = mapped_column(ForeignKey("targets.id"))
@@ -671,7 +712,7 @@ class ReportRun(Base):
     )
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.RUNNING)
     trigger: Mapped[str] = mapped_column(String(20), default="manual")
     method_version: Mapped[str] = mapped_column(String(20))
     threshold_profile: Mapped[str] = mapped_column(String(20))
@@ -747,7 +788,7 @@ class OutboxMessage(Base):
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.QUEUED, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -48,17 +48,9 @@ from service.domain.catalog_schema import (
     TargetEntry,
 )
 from service.domain.errors import Invalid
+from service.domain.progress import LEVEL_FORMS
 from service.domain.vintage import period_end
 
-# Target forms whose value is in the indicator's own unit (the others are rates, multiples or counts
-# of change and are normalised by the progress engine). ``each_year`` is a level each year must reach.
-LEVEL_FORMS = {
-    DeclaredForm.LEVEL,
-    DeclaredForm.SHARE,
-    DeclaredForm.RATIO,
-    DeclaredForm.FULL_COVERAGE,
-    DeclaredForm.EACH_YEAR,
-}
 # Forms whose figures the report run converts to the indicator's unit: a cumulative target adds to
 # (or sums) the indicator's own figures.
 CONVERTED_FORMS = frozenset({*LEVEL_FORMS, DeclaredForm.CUMULATIVE})

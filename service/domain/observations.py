@@ -807,6 +807,57 @@ CONFIRM_IN_JSON = (
 OUTCOMES = ("added", "revised", "unchanged", "rejected", "needs_confirmation")
 
 
+def _replay(session: Session, user: User, key: str, fingerprint: str) -> BatchResult | None:
+    """The outcome of this user's earlier request with the same Idempotency-Key (None: there is none);
+    a Conflict when that request was a different one."""
+    earlier = session.scalar(
+        select(ImportBatch).where(ImportBatch.user_id == user.id, ImportBatch.idempotency_key == key)
+    )
+    if earlier is None:
+        return None
+    if earlier.request_hash != fingerprint:
+        raise Conflict(
+            "该幂等键已用于内容不同的请求",
+            "this Idempotency-Key was already used for a different request",
+        )
+    stored = dict(earlier.response or {})
+    return BatchResult(
+        dry_run=False, applied=bool(stored.get("applied")), batch_id=earlier.id,
+        counts=stored.get("counts", {}), rows=[], review=stored.get("review"),
+    )  # fmt: skip
+
+
+def _close_batch(
+    session: Session,
+    batch: ImportBatch,
+    user: User,
+    path: WritePath,
+    now: dt.datetime,
+    counts: dict[str, int],
+    filename: str | None,
+    touched: set[int],
+    touched_series: set[tuple[int, int]],
+) -> dict[str, Any] | None:
+    """An accepted batch's bookkeeping, in its transaction: its counts and stored response, review of
+    its figures where review is on (returned), the audit entry, and the data change report runs read."""
+    batch.added, batch.revised, batch.unchanged = counts["added"], counts["revised"], counts["unchanged"]
+    session.flush()
+    # where review is on, the stored versions enter it (submitted, or approved on entry)
+    reviewed = review.on_ingest(session, batch, user, path, now)
+    batch.response = {"applied": True, "counts": counts}
+    if reviewed is not None:
+        batch.response["review"] = reviewed
+    session.flush()
+    session.add(AuditEntry(
+        at=now, user_id=user.id, path=path, action="import", entity_type="import_batch",
+        entity_id=str(batch.id), after={"counts": counts, "filename": filename},
+    ))  # fmt: skip
+    if touched:  # report runs learn of it by this row, committed with the figures
+        changes.record(session, "observations", now=now, batch_id=batch.id, indicator_ids=touched,
+                       series=touched_series)  # fmt: skip
+    return reviewed
+
+
 def ingest(
     session: Session,
     user: User,
@@ -835,22 +886,9 @@ def ingest(
     if idempotency_key and not dry_run:
         items = list(inputs)  # keyed requests are API-sized; the key must match the whole request
         fingerprint = request_fingerprint(items, {"dry_run": dry_run, "all_or_nothing": all_or_nothing})
-        earlier = session.scalar(
-            select(ImportBatch).where(
-                ImportBatch.user_id == user.id, ImportBatch.idempotency_key == idempotency_key
-            )
-        )
-        if earlier is not None:
-            if earlier.request_hash != fingerprint:
-                raise Conflict(
-                    "该幂等键已用于内容不同的请求",
-                    "this Idempotency-Key was already used for a different request",
-                )
-            stored = dict(earlier.response or {})
-            return BatchResult(
-                dry_run=False, applied=bool(stored.get("applied")), batch_id=earlier.id,
-                counts=stored.get("counts", {}), rows=[], review=stored.get("review"),
-            )  # fmt: skip
+        replayed = _replay(session, user, idempotency_key, fingerprint)
+        if replayed is not None:
+            return replayed
         inputs = items
     resolver = Resolver(session)
     writable = writable_region_ids(session, user, resolver)
@@ -966,26 +1004,10 @@ def ingest(
         else:
             if batch is None:
                 batch = _new_batch(session, user, path, filename, idempotency_key, fingerprint, now)
-            batch.added, batch.revised, batch.unchanged = (
-                counts["added"],
-                counts["revised"],
-                counts["unchanged"],
+            reviewed = _close_batch(
+                session, batch, user, path, now, counts, filename, touched, touched_series
             )
-            session.flush()
             batch_id = batch.id
-            # where review is on, the stored versions enter it (submitted, or approved on entry)
-            reviewed = review.on_ingest(session, batch, user, path, now)
-            batch.response = {"applied": True, "counts": counts}
-            if reviewed is not None:
-                batch.response["review"] = reviewed
-            session.flush()
-            session.add(AuditEntry(
-                at=now, user_id=user.id, path=path, action="import", entity_type="import_batch",
-                entity_id=str(batch.id), after={"counts": counts, "filename": filename},
-            ))  # fmt: skip
-            if touched:  # report runs learn of it by this row, committed with the figures
-                changes.record(session, "observations", now=now, batch_id=batch.id, indicator_ids=touched,
-                               series=touched_series)  # fmt: skip
             savepoint.commit()
     return BatchResult(
         dry_run=dry_run, applied=applied, batch_id=batch_id, counts=counts, rows=kept, review=reviewed

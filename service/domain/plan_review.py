@@ -33,6 +33,7 @@ from service.db.models import (
     Plan,
     PlanProposal,
     PlanReading,
+    ProposalStatus,
     Region,
     Target,
     User,
@@ -151,7 +152,7 @@ def create_reading(
                 baseline_value=p.baseline_value, baseline_year=p.baseline_year,
                 quote=p.quote, quote_start=p.start, quote_end=p.end, line=p.line, sentence=p.sentence,
                 chapter=(p.chapter or "")[:200] or None, confidence=p.confidence, reason=reasons.dump([*p.reason, *extra]),
-                duplicate_of=p.duplicate_of, status="pending",
+                duplicate_of=p.duplicate_of, status=ProposalStatus.PENDING,
             )
         )  # fmt: skip
     session.add(
@@ -252,9 +253,9 @@ def reject(
     session: Session, user: User, proposal_id: int, *, now: dt.datetime, path: WritePath = WritePath.WEB
 ) -> PlanProposal:
     p = _pending(session, proposal_id)
-    p.status, p.decided_by_id, p.decided_at = "rejected", user.id, now
+    p.status, p.decided_by_id, p.decided_at = ProposalStatus.REJECTED, user.id, now
     session.add(AuditEntry(at=now, user_id=user.id, path=path, action="reject", entity_type="plan_proposal",
-                           entity_id=str(p.id), before=None, after={"status": "rejected"}))  # fmt: skip
+                           entity_id=str(p.id), before=None, after={"status": ProposalStatus.REJECTED}))  # fmt: skip
     session.flush()
     return p
 
@@ -263,7 +264,7 @@ def _pending(session: Session, proposal_id: int) -> PlanProposal:
     p = session.get(PlanProposal, proposal_id)
     if p is None:
         raise NotFound(f"没有编号为 {proposal_id} 的建议", f"no proposal {proposal_id}")
-    if p.status != "pending":
+    if p.status != ProposalStatus.PENDING:
         raise Conflict(f"该建议已处理（{p.status}）", f"this proposal has already been {p.status}")
     return p
 
@@ -296,7 +297,7 @@ def accept(
         _accept_baseline(session, p, plan, reading, indicators, regions, now)
     else:
         p.target_id = _accept_target(session, p, plan, indicators, regions, user, now, path).id
-    p.status, p.decided_by_id, p.decided_at = "accepted", user.id, now
+    p.status, p.decided_by_id, p.decided_at = ProposalStatus.ACCEPTED, user.id, now
     changes.record(session, "catalog", now=now, indicator_ids=[indicators[p.indicator_code].id])
     session.add(AuditEntry(at=now, user_id=user.id, path=path, action="accept", entity_type="plan_proposal",
                            entity_id=str(p.id), before=None, after={"target_id": p.target_id, "kind": p.kind}))  # fmt: skip
@@ -492,7 +493,11 @@ def export_plan_file(session: Session, plan_code: str, catalog_dir: Path) -> tup
     accepted = session.execute(
         select(PlanProposal, Target)
         .join(Target, PlanProposal.target_id == Target.id)
-        .where(Target.plan_id == plan.id, Target.valid_to.is_(None), PlanProposal.status == "accepted")
+        .where(
+            Target.plan_id == plan.id,
+            Target.valid_to.is_(None),
+            PlanProposal.status == ProposalStatus.ACCEPTED,
+        )
         .order_by(PlanProposal.decided_at, PlanProposal.id)
     )
     for p, t in accepted:
@@ -505,7 +510,7 @@ def export_plan_file(session: Session, plan_code: str, catalog_dir: Path) -> tup
         .where(
             PlanReading.plan_code == plan.code,
             PlanProposal.kind == "baseline",
-            PlanProposal.status == "accepted",
+            PlanProposal.status == ProposalStatus.ACCEPTED,
         )
         .order_by(PlanProposal.decided_at, PlanProposal.id)
     )

@@ -127,7 +127,18 @@ PROFILES: dict[str, Thresholds] = {
 Mode = Literal["level", "rate_index", "flow_sum", "each_year"]
 StatusBasis = Literal["pace_ratio", "schedule_ratio"]
 
-_LEVEL_FORMS = {DeclaredForm.LEVEL, DeclaredForm.SHARE, DeclaredForm.RATIO, DeclaredForm.FULL_COVERAGE}
+# Target forms whose value is a level in the indicator's own unit (the others are rates, multiples or
+# counts of change, normalised below). ``each_year`` is a level each year must reach; its targets are
+# normalised on their own path (``_normalise_each_year``) and never reach the level arithmetic.
+LEVEL_FORMS = frozenset(
+    {
+        DeclaredForm.LEVEL,
+        DeclaredForm.SHARE,
+        DeclaredForm.RATIO,
+        DeclaredForm.FULL_COVERAGE,
+        DeclaredForm.EACH_YEAR,
+    }
+)
 _GROWTH_FORMS = {DeclaredForm.AVG_ANNUAL_GROWTH, DeclaredForm.ANNUAL_GROWTH}
 # Forms whose target level is defined by the reference value itself (no later-year substitute).
 _FIXED_BASE_FORMS = {DeclaredForm.RELATIVE_CHANGE, DeclaredForm.MULTIPLE, DeclaredForm.CUMULATIVE}
@@ -224,7 +235,7 @@ class Normalised:
 
 
 @dataclass(slots=True)
-class Assessment:
+class TargetResult:
     """The result for one target (METHODOLOGY §2–3). Rates are fractions; levels in the window's unit."""
 
     status: Status
@@ -342,7 +353,7 @@ def _level(spec: TargetSpec, mode: Mode, v: float, b: int, xb: float) -> float |
     form = spec.declared_form
     if form is DeclaredForm.FULL_COVERAGE:
         return 100.0
-    if form in _LEVEL_FORMS:
+    if form in LEVEL_FORMS:
         return v
     if form is DeclaredForm.CUMULATIVE:
         return xb + v
@@ -395,17 +406,12 @@ def _chain(mode: Mode, b: int, usable: list[Point], notes: list[str]) -> tuple[P
     return tuple(out)
 
 
-def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None = None) -> Normalised:
-    """Reduce a target to a level ``x_T`` with its binding comparator and base ``(b, x_b)``.
-
-    Only points up to ``min(as_of_year, target_year)`` are used. Raises ValueError when the series
-    has two values for one year.
-    """
-    points = _clean(series)
-    T = spec.target_year
+def _usable_points(
+    points: list[Point], years: list[int], T: int, as_of_year: int | None, notes: list[str]
+) -> tuple[list[Point], bool]:
+    """The points a target is judged on (up to ``min(as_of_year, T)``; after the term, T's value or
+    the first later one) and whether the term is over; ``notes`` say what was left out."""
     horizon = T if as_of_year is None else min(T, as_of_year)
-    notes: list[str] = []
-    years = [p.year for p in points]  # ascending (``_clean`` sorts)
     cut = bisect.bisect_right(years, T)
     usable = points[: bisect.bisect_right(years, horizon)]
     ended = as_of_year is not None and as_of_year > T
@@ -422,6 +428,74 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
         notes.append(f"no value for the target year {T}: the verdict rests on {years[cut]}")
     elif cut < len(points) and (as_of_year is None or years[cut] <= as_of_year):
         notes.append(f"values after the target year {T} are not used")
+    return usable, ended
+
+
+def _level_base(
+    form: DeclaredForm,
+    b0: int | None,
+    T: int,
+    usable: list[Point],
+    years: list[int],
+    ended: bool,
+    notes: list[str],
+) -> tuple[int, tuple[Point, ...], bool] | str:
+    """For a level target: the base year, the window from it, and whether only a verdict can be given
+    (the term is over and only T's or a later value is known); or why there is no base (a reason)."""
+    if b0 is None:
+        if form in _FIXED_BASE_FORMS or form in _GROWTH_FORMS:
+            return "no reference year or plan base year: the target level is undefined"
+        if not usable:
+            return "no data"
+        b = usable[0].year
+        notes.append(f"no base year; the earliest observation ({b}) is used as the base")
+    else:
+        start = bisect.bisect_left(years, b0, hi=len(usable))
+        if start == len(usable):
+            return f"no value in or after the base year {b0}"
+        b = usable[start].year
+        if b != b0:
+            if form in _FIXED_BASE_FORMS:
+                return f"no value for the reference year {b0}; the target level cannot be derived"
+            notes.append(f"base year {b0} has no value; the nearest later year {b} is used")
+    if b >= T and not (form in LEVEL_FORMS and ended):
+        return f"no value before the target year {T}"
+    window = tuple(usable[bisect.bisect_left(years, b, hi=len(usable)) :])
+    verdict_only = False
+    if b >= T:  # the term is over and only T's (or a later) value is known: a level needs no base
+        verdict_only = True
+        notes.append(
+            f"end-of-term verdict on the {b} value alone: no value for {b0 or 'a base year'} or later before {T}"
+        )
+    return b, window, verdict_only
+
+
+def _band(
+    spec: TargetSpec, mode: Mode, comparator: Comparator, v: float, b: int, xb: float, x_T: float, sense: int
+) -> tuple[tuple[float, float] | None, float] | None:
+    """The tolerance band of a 左右 / = target and the edge the target is met at (the band's near side;
+    the level itself for the other comparators); None when the band has no level."""
+    if comparator not in (Comparator.ABOUT, Comparator.EQ):
+        return None, x_T
+    tol = 0.0 if comparator is Comparator.EQ else spec.tolerance or DEFAULT_TOLERANCE
+    lo, hi = _level(spec, mode, v - tol * abs(v), b, xb), _level(spec, mode, v + tol * abs(v), b, xb)
+    if lo is None or hi is None:
+        return None
+    band = (min(lo, hi), max(lo, hi))
+    return band, band[0] if sense > 0 else band[1]
+
+
+def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None = None) -> Normalised:
+    """Reduce a target to a level ``x_T`` with its binding comparator and base ``(b, x_b)``.
+
+    Only points up to ``min(as_of_year, target_year)`` are used. Raises ValueError when the series
+    has two values for one year.
+    """
+    points = _clean(series)
+    T = spec.target_year
+    notes: list[str] = []
+    years = [p.year for p in points]  # ascending (``_clean`` sorts)
+    usable, ended = _usable_points(points, years, T, as_of_year, notes)
     comparator, v, stretch_v, sense = _binding(spec)
     form = spec.declared_form
 
@@ -469,32 +543,10 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
         else:
             notes.append(f"yearly additions summed from {b + 1} ({b} = 0)")
     else:
-        if b0 is None:
-            if form in _FIXED_BASE_FORMS or form in _GROWTH_FORMS:
-                return unassessable("no reference year or plan base year: the target level is undefined")
-            if not usable:
-                return unassessable("no data")
-            b = usable[0].year
-            notes.append(f"no base year; the earliest observation ({b}) is used as the base")
-        else:
-            start = bisect.bisect_left(years, b0, hi=len(usable))
-            if start == len(usable):
-                return unassessable(f"no value in or after the base year {b0}")
-            b = usable[start].year
-            if b != b0:
-                if form in _FIXED_BASE_FORMS:
-                    return unassessable(
-                        f"no value for the reference year {b0}; the target level cannot be derived"
-                    )
-                notes.append(f"base year {b0} has no value; the nearest later year {b} is used")
-        if b >= T and not (form in _LEVEL_FORMS and ended):
-            return unassessable(f"no value before the target year {T}")
-        window = tuple(usable[bisect.bisect_left(years, b, hi=len(usable)) :])
-        if b >= T:  # the term is over and only T's (or a later) value is known: a level needs no base
-            verdict_only = True
-            notes.append(
-                f"end-of-term verdict on the {b} value alone: no value for {b0 or 'a base year'} or later before {T}"
-            )
+        base = _level_base(form, b0, T, usable, years, ended, notes)
+        if isinstance(base, str):
+            return unassessable(base)
+        b, window, verdict_only = base
 
     xb = window[0].value
     assert xb is not None
@@ -502,15 +554,10 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
     if x_T is None:
         return unassessable(f"the target level needs a positive base value (x_{b} = {xb})", b=b, xb=xb)
 
-    band: tuple[float, float] | None = None
-    edge = x_T
-    if comparator in (Comparator.ABOUT, Comparator.EQ):
-        tol = 0.0 if comparator is Comparator.EQ else spec.tolerance or DEFAULT_TOLERANCE
-        lo, hi = _level(spec, mode, v - tol * abs(v), b, xb), _level(spec, mode, v + tol * abs(v), b, xb)
-        if lo is None or hi is None:
-            return unassessable("the tolerance band has no level", b=b, xb=xb)
-        band = (min(lo, hi), max(lo, hi))
-        edge = band[0] if sense > 0 else band[1]
+    banded = _band(spec, mode, comparator, v, b, xb, x_T, sense)
+    if banded is None:
+        return unassessable("the tolerance band has no level", b=b, xb=xb)
+    band, edge = banded
     stretch = _level(spec, mode, stretch_v, b, xb) if stretch_v is not None else None
 
     is_growth = form in _GROWTH_FORMS or mode == "rate_index"
@@ -667,7 +714,7 @@ def classify(ratio: float, thresholds: Thresholds) -> Status:
 
 def assess(
     spec: TargetSpec, series: Iterable[Point], as_of_year: int | None = None, profile: str = "eurostat"
-) -> Assessment:
+) -> TargetResult:
     """Metrics (§2) and status (§3) of one target on one vintage of its series, as of a year.
 
     Raises ValueError for an unknown profile or a series with two values for one year.
@@ -687,7 +734,7 @@ def first_met_year(norm: Normalised) -> int | None:
 
 def evaluate(
     spec: TargetSpec, series: Iterable[Point], as_of_year: int | None = None, profile: str = "eurostat"
-) -> tuple[Assessment, Normalised]:
+) -> tuple[TargetResult, Normalised]:
     """``assess``, also returning the normalised target it was judged against."""
     if profile not in PROFILES:
         raise ValueError(f"unknown threshold profile {profile!r}; known: {', '.join(PROFILES)}")
@@ -695,15 +742,76 @@ def evaluate(
     return _assess(spec, norm, as_of_year, profile), norm
 
 
-def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile: str) -> Assessment:
+def _strict_pass(
+    spec: TargetSpec, norm: Normalised, window: tuple[Point, ...], cagr_a: float | None
+) -> bool | None:
+    """A growth target of 不低于 / 不高于 a rate: met by every year's rate (an annual-growth target) or by
+    the average rate so far; None where it does not apply or cannot be told."""
+    if norm.rate is None or norm.comparator not in (Comparator.GE, Comparator.LE):
+        return None
+    g = norm.rate
+    if spec.declared_form is DeclaredForm.ANNUAL_GROWTH:
+        rates = _annual_rates(window)
+        return None if rates is None else all(norm.sense * (r - g) >= -_REL_EPS for r in rates)
+    return None if cagr_a is None else norm.sense * (cagr_a - g) >= -_REL_EPS
+
+
+def _status(
+    norm: Normalised,
+    T: int,
+    b: int,
+    t: int,
+    xb: float,
+    *,
+    met_now: bool,
+    ended: bool,
+    projection: float | None,
+    pace: float | None,
+    p_lin: float | None,
+    tau: float,
+    profile: str,
+    notes: list[str],
+) -> tuple[Status, StatusBasis | None] | str:
+    """The status (METHODOLOGY §3) and the ratio it was classified on, or why there is no pace measure;
+    ``notes`` say how the verdict was reached where it is not plain."""
+    if met_now and (t >= T or norm.early_achievement):
+        if ended and t < T:
+            notes.append(
+                f"no value for {T} or later: the verdict rests on {t}, when the target was met early"
+            )
+        return (Status.ACHIEVED if t >= T else Status.ACHIEVED_EARLY), None
+    if t >= T:
+        return Status.MISSED, None
+    if ended:
+        # METHODOLOGY §3: after the target year only an end-of-term verdict, never a pace status;
+        # with no value for T or later there is none, and the projection is an expectation (预计)
+        notes.append(
+            f"the target year {T} has passed with no value for {T} or later: no end-of-term verdict"
+            + (f"; expected (预计) at {T}: {projection:g}" if projection is not None else "")
+        )
+        return Status.INSUFFICIENT_DATA, None
+    if not met_now and norm.satisfied_by(xb):
+        notes.append(f"met at the base year {b} but not at {t}")
+        return Status.REGRESSING, None
+    ratio: float | None = pace
+    basis: StatusBasis = "pace_ratio"
+    if ratio is None and p_lin is not None:
+        ratio, basis = p_lin / tau, "schedule_ratio"
+        notes.append("pace ratio needs values > 0; status from the linear schedule ratio P/τ")
+    if ratio is None:
+        return "no pace measure: the target level equals the base value"
+    return classify(ratio, PROFILES[profile]), basis
+
+
+def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile: str) -> TargetResult:
     T = spec.target_year
     notes = list(norm.notes)
     window = norm.window
     ids = tuple(p.observation_id for p in window if p.observation_id is not None)
 
-    def insufficient(reason: str | None = None) -> Assessment:
+    def insufficient(reason: str | None = None) -> TargetResult:
         last = window[-1] if window else None
-        return Assessment(
+        return TargetResult(
             status=Status.INSUFFICIENT_DATA,
             profile=profile,
             target_year=T,
@@ -758,48 +866,28 @@ def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile:
     met_now = norm.satisfied_by(xt)
     if met_now and norm.band is not None and not norm.band[0] <= xt <= norm.band[1]:
         notes.append(f"x_t = {xt:g} is beyond the band on the better side: counted as achieved")
-    strict: bool | None = None
-    if norm.rate is not None and norm.comparator in (Comparator.GE, Comparator.LE):
-        g = norm.rate
-        if spec.declared_form is DeclaredForm.ANNUAL_GROWTH:
-            rates = _annual_rates(window)
-            if rates is not None:
-                strict = all(norm.sense * (r - g) >= -_REL_EPS for r in rates)
-        elif cagr_a is not None:
-            strict = norm.sense * (cagr_a - g) >= -_REL_EPS
-
-    basis: StatusBasis | None = None
+    strict = _strict_pass(spec, norm, window, cagr_a)
     ended = as_of_year is not None and as_of_year > T
-    if met_now and (t >= T or norm.early_achievement):
-        status = Status.ACHIEVED if t >= T else Status.ACHIEVED_EARLY
-        if ended and t < T:
-            notes.append(
-                f"no value for {T} or later: the verdict rests on {t}, when the target was met early"
-            )
-    elif t >= T:
-        status = Status.MISSED
-    elif ended:
-        # METHODOLOGY §3: after the target year only an end-of-term verdict, never a pace status;
-        # with no value for T or later there is none, and the projection is an expectation (预计)
-        status = Status.INSUFFICIENT_DATA
-        notes.append(
-            f"the target year {T} has passed with no value for {T} or later: no end-of-term verdict"
-            + (f"; expected (预计) at {T}: {projection:g}" if projection is not None else "")
-        )
-    elif not met_now and norm.satisfied_by(xb):
-        status = Status.REGRESSING
-        notes.append(f"met at the base year {b} but not at {t}")
-    else:
-        ratio: float | None = pace
-        basis = "pace_ratio"
-        if ratio is None and p_lin is not None:
-            ratio, basis = p_lin / tau, "schedule_ratio"
-            notes.append("pace ratio needs values > 0; status from the linear schedule ratio P/τ")
-        if ratio is None:
-            return insufficient("no pace measure: the target level equals the base value")
-        status = classify(ratio, PROFILES[profile])
+    decided = _status(
+        norm,
+        T,
+        b,
+        t,
+        xb,
+        met_now=met_now,
+        ended=ended,
+        projection=projection,
+        pace=pace,
+        p_lin=p_lin,
+        tau=tau,
+        profile=profile,
+        notes=notes,
+    )
+    if isinstance(decided, str):
+        return insufficient(decided)
+    status, basis = decided
 
-    return Assessment(
+    return TargetResult(
         status=status,
         profile=profile,
         target_year=T,
@@ -845,14 +933,14 @@ def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile:
 _VERDICTS = (Status.ACHIEVED, Status.MISSED)
 
 
-def _verdict_on_the_target_year(spec: TargetSpec, norm: Normalised, profile: str) -> Assessment:
+def _verdict_on_the_target_year(spec: TargetSpec, norm: Normalised, profile: str) -> TargetResult:
     """§3 after the target year for a level, share, ratio or coverage target whose only value in its
     window is the target year's: the verdict rests on it (no base, so no pace metrics)."""
     assert norm.target_level is not None and norm.edge is not None
     point = norm.window[-1]
     assert point.value is not None
     xt, met = point.value, norm.satisfied_by(point.value)
-    return Assessment(
+    return TargetResult(
         status=Status.ACHIEVED if met else Status.MISSED,
         profile=profile,
         target_year=spec.target_year,
@@ -881,8 +969,8 @@ def _assess_each_year(
     norm: Normalised,
     as_of_year: int | None,
     profile: str,
-    insufficient: Callable[[str | None], Assessment],
-) -> Assessment:
+    insufficient: Callable[[str | None], TargetResult],
+) -> TargetResult:
     """§3 for a target every year of its period must meet (see the module doc)."""
     T = spec.target_year
     assert norm.edge is not None and norm.target_level is not None and norm.base_year is not None
@@ -939,7 +1027,7 @@ def _assess_each_year(
         )  # fmt: skip
     shortfall_point = worst_point if ended and worst_point is not None else window[-1]
     assert shortfall_point.value is not None
-    return Assessment(
+    return TargetResult(
         status=status,
         profile=profile,
         target_year=T,
@@ -1000,7 +1088,7 @@ _ALL_STATUSES = tuple(Status)  # (iterating an Enum class is slow; summaries run
 _SCORES = {s: s.score for s in Status}
 
 
-def summarise(items: Iterable[tuple[Hashable, Assessment]]) -> Summary:
+def summarise(items: Iterable[tuple[Hashable, TargetResult]]) -> Summary:
     """Summarise ``(key, assessment)`` pairs; the key identifies the indicator (and region) a target
     measures, so that where one indicator carries several targets the worst status wins.
 

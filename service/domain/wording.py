@@ -17,10 +17,9 @@ import math
 from typing import Any
 
 from service.domain import texts
+from service.domain.progress import LEVEL_FORMS  # declared forms whose figure is a level (re-exported)
 from service.domain.texts import UNITS_EN  # the one unit table (re-exported)
 
-# declared forms whose figure is a level in the indicator's unit
-LEVEL_FORMS = frozenset({"level", "share", "ratio", "full_coverage", "each_year"})
 # forms whose level depends on a base value (said in words, the level added when the base is known)
 BASED_FORMS = frozenset({"multiple", "relative_change", "avg_annual_growth", "annual_growth", "cumulative"})
 

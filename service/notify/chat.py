@@ -30,9 +30,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.db.models import OutboxMessage, Subscription
+from service.db.models import OutboxMessage, OutboxStatus, Subscription
 from service.notify.channels import CHAT_CHANNELS, DINGTALK, WEBHOOK, WECOM
-from service.notify.outbox import QUEUED
 
 MAX_BYTES = 4096  # 企业微信 markdown content; also what we keep 钉钉 and webhook text to
 DINGTALK_MAX_CHARS = 5000
@@ -158,7 +157,7 @@ def enqueue_chat(
         message_key=key, to_addr=(sub.channel_label or sub.channel)[:254], subject=message.title[:300],
         body_text=body(sub.channel, message, key=key, now=now), body_html=None,
         headers={"X-Yrdmon-Key": key, "Content-Type": "application/json; charset=utf-8"},
-        status=QUEUED, attempts=0, next_attempt_at=now, created_at=now, subscription_id=sub.id,
+        status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=now, created_at=now, subscription_id=sub.id,
         channel=sub.channel, destination=sub.channel_secret,
     )  # fmt: skip
     session.add(row)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.config import Settings
-from service.db.models import Indicator, OutboxMessage, Plan, Region, ReportRun, Subscription
+from service.db.models import Indicator, OutboxMessage, Plan, Region, ReportRun, RunStatus, Subscription
 from service.domain import texts
 from service.domain.statuses import WORST_FIRST, Status
 from service.domain.texts import DIGEST_TEXTS as TEXTS
@@ -40,7 +40,7 @@ from service.notify.render import (
     status_chip,
 )
 from service.notify.subscriptions import Scope, unsubscribe_url
-from service.reports.queries import assessment_records, changes, get_run, latest_finished_run, previous_run
+from service.reports.queries import assessment_records, changes, get_run, latest_live_run, previous_run
 
 CHINA = zoneinfo.ZoneInfo("Asia/Shanghai")
 ACHIEVED = {Status.ACHIEVED.value, Status.ACHIEVED_EARLY.value}
@@ -110,7 +110,7 @@ def baseline_run(session: Session, sub: Subscription, run: ReportRun) -> ReportR
     when they subscribed); for a subscription older than every run, the run before ``run``."""
     if sub.last_run_id is not None:
         last = session.get(ReportRun, sub.last_run_id)
-        if last is not None and last.status == "finished":
+        if last is not None and last.status == RunStatus.FINISHED:
             return last
     return previous_run(session, run)
 
@@ -390,7 +390,7 @@ def queue_periodic_digests(session: Session, settings: Settings, *, now: dt.date
     ))  # fmt: skip
     if not subs:
         return 0
-    run = latest_finished_run(session)  # the live view, never a snapshot of a past date
+    run = latest_live_run(session)  # the live view, never a snapshot of a past date
     if run is None:
         return 0
     view = RunView(session, run)

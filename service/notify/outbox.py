@@ -19,9 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.config import Settings
-from service.db.models import OutboxMessage
-
-QUEUED, SENDING, SENT, FAILED, CANCELLED = "queued", "sending", "sent", "failed", "cancelled"
+from service.db.models import OutboxMessage, OutboxStatus
 
 _NOT_ATEXT = re.compile(r"[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+")
 
@@ -70,7 +68,7 @@ def enqueue(
     }
     message = OutboxMessage(
         message_key=key, to_addr=to, subject=subject, body_text=text, body_html=html, headers=fixed,
-        status=QUEUED, attempts=0, next_attempt_at=now, created_at=now, subscription_id=subscription_id,
+        status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=now, created_at=now, subscription_id=subscription_id,
     )  # fmt: skip
     session.add(message)
     session.flush()

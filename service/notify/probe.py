@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from service.config import Settings
-from service.db.models import DeliveryLog, OutboxMessage, User
+from service.db.models import DeliveryLog, OutboxMessage, OutboxStatus, User
 from service.notify.channels import CHAT_CHANNELS, NAMES
 from service.notify.chat import ChatText, enqueue_chat
 from service.notify.chat_sender import explain
@@ -89,5 +89,5 @@ def send_test_message(
             .order_by(DeliveryLog.id.desc())
             .limit(1)
         )
-    zh, en = explain(channel, code, error, status == "sent")
-    return ProbeOutcome(status == "sent", status, code, zh, en, message_id)
+    zh, en = explain(channel, code, error, status == OutboxStatus.SENT)
+    return ProbeOutcome(status == OutboxStatus.SENT, status, code, zh, en, message_id)

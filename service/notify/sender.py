@@ -30,8 +30,8 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from service.config import Settings
-from service.db.models import DeliveryLog, OutboxMessage
-from service.notify.outbox import FAILED, QUEUED, SENDING, SENT, envelope_sender, to_mime
+from service.db.models import DeliveryLog, DeliveryOutcome, OutboxMessage, OutboxStatus
+from service.notify.outbox import envelope_sender, to_mime
 
 if TYPE_CHECKING:
     from service.notify.chat_sender import ChatTransport
@@ -180,7 +180,10 @@ def due_message_ids(
     """Queued messages whose time has come, and ``sending`` ones whose claim has expired; oldest first."""
     stmt = (
         select(OutboxMessage.id)
-        .where(OutboxMessage.status.in_((QUEUED, SENDING)), OutboxMessage.next_attempt_at <= now)
+        .where(
+            OutboxMessage.status.in_((OutboxStatus.QUEUED, OutboxStatus.SENDING)),
+            OutboxMessage.next_attempt_at <= now,
+        )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
@@ -202,7 +205,11 @@ def claim(
             OutboxMessage.id == message_id
         )
     ).one_or_none()
-    if row is None or row.status not in (QUEUED, SENDING) or row.next_attempt_at > now:
+    if (
+        row is None
+        or row.status not in (OutboxStatus.QUEUED, OutboxStatus.SENDING)
+        or row.next_attempt_at > now
+    ):
         return None
     attempt = row.attempts + 1
     taken = session.execute(
@@ -212,14 +219,14 @@ def claim(
             OutboxMessage.status == row.status,
             OutboxMessage.attempts == row.attempts,
         )
-        .values(status=SENDING, attempts=attempt, next_attempt_at=now + policy.claim_ttl)
+        .values(status=OutboxStatus.SENDING, attempts=attempt, next_attempt_at=now + policy.claim_ttl)
         .execution_options(synchronize_session=False)
     )
     if _rowcount(taken) != 1:
         return None
-    if row.status == SENDING:
+    if row.status == OutboxStatus.SENDING:
         session.add(DeliveryLog(
-            message_id=message_id, at=now, outcome="interrupted",
+            message_id=message_id, at=now, outcome=DeliveryOutcome.INTERRUPTED,
             detail=f"attempt {row.attempts} did not finish (its claim expired); its outcome is unknown, "
             "so the message is sent again with the same Message-ID",
         ))  # fmt: skip
@@ -238,7 +245,7 @@ def renew(session: Session, claimed: Claim, *, now: dt.datetime, policy: Deliver
         update(OutboxMessage)
         .where(
             OutboxMessage.id == claimed.message_id,
-            OutboxMessage.status == SENDING,
+            OutboxMessage.status == OutboxStatus.SENDING,
             OutboxMessage.attempts == claimed.attempt,
         )
         .values(next_attempt_at=now + policy.claim_ttl)
@@ -294,11 +301,11 @@ def record_sent(
 ) -> None:
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == claimed.message_id, OutboxMessage.status != SENT)
-        .values(status=SENT, sent_at=now, last_error=None)
+        .where(OutboxMessage.id == claimed.message_id, OutboxMessage.status != OutboxStatus.SENT)
+        .values(status=OutboxStatus.SENT, sent_at=now, last_error=None)
         .execution_options(synchronize_session=False)
     )
-    session.add(DeliveryLog(message_id=claimed.message_id, at=now, outcome="sent",
+    session.add(DeliveryLog(message_id=claimed.message_id, at=now, outcome=DeliveryOutcome.SENT,
                             detail=f"attempt {claimed.attempt}: {detail}", code=code))  # fmt: skip
 
 
@@ -311,29 +318,29 @@ def record_failure(
     permanent: bool,
     policy: DeliveryPolicy,
     code: str | None = None,
-) -> str:
+) -> DeliveryOutcome:
     """Put the message back in the queue after its back-off, or give up on it; returns the outcome."""
     give_up = permanent or claimed.attempt >= policy.max_attempts
     if give_up:
-        values: dict[str, Any] = {"status": FAILED, "last_error": error}
+        values: dict[str, Any] = {"status": OutboxStatus.FAILED, "last_error": error}
         detail = f"attempt {claimed.attempt}: {error}; " + (
             "permanent error, not retried" if permanent else f"gave up after {claimed.attempt} attempts"
         )
     else:
         when = now + backoff(claimed.attempt, policy)
-        values = {"status": QUEUED, "next_attempt_at": when, "last_error": error}
+        values = {"status": OutboxStatus.QUEUED, "next_attempt_at": when, "last_error": error}
         detail = f"attempt {claimed.attempt}: {error}; next attempt at {when.isoformat()}"
     session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.id == claimed.message_id,
-            OutboxMessage.status == SENDING,
+            OutboxMessage.status == OutboxStatus.SENDING,
             OutboxMessage.attempts == claimed.attempt,
         )
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    outcome = "failed" if give_up else "deferred"
+    outcome = DeliveryOutcome.FAILED if give_up else DeliveryOutcome.DEFERRED
     session.add(DeliveryLog(message_id=claimed.message_id, at=now, outcome=outcome, detail=detail, code=code))
     return outcome
 
@@ -403,7 +410,7 @@ def deliver_due(
                     outcome = record_failure(session, claimed, now=clock(), error=error, permanent=permanent,
                                              policy=policy, code=code)  # fmt: skip
                 log.warning("message %s (%s) %s: %s", message_id, claimed.key, outcome, error)
-                if outcome == "failed":
+                if outcome == DeliveryOutcome.FAILED:
                     report.failed += 1
                 else:
                     report.deferred += 1

@@ -24,8 +24,10 @@ from service.config import Settings, secret_key
 from service.db.models import (
     AuditEntry,
     DeliveryLog,
+    DeliveryOutcome,
     Indicator,
     OutboxMessage,
+    OutboxStatus,
     Plan,
     Region,
     Role,
@@ -35,8 +37,7 @@ from service.db.models import (
 )
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.notify.channels import EMAIL
-from service.notify.outbox import CANCELLED, QUEUED
-from service.reports.queries import latest_finished_run
+from service.reports.queries import latest_live_run
 
 CADENCES = ("after_run", "weekly", "monthly")
 LANGUAGES = ("zh", "en")
@@ -201,7 +202,7 @@ def create_subscription(
             raise Conflict(f"该地址已有相同的订阅（编号 {other.id}）",
                            f"this address already has the same subscription (id {other.id})")  # fmt: skip
     # the first digest reports what changed since the run current when they subscribed
-    current = latest_finished_run(session)
+    current = latest_live_run(session)
     latest = current.id if current is not None else None
     sub = Subscription(
         user_id=owner.id if owner else None, email=email, plan_codes=plans, region_codes=regions,
@@ -257,7 +258,7 @@ def _create_chat(session: Session, actor: User | None, req: SubscriptionRequest,
         if same_url and Scope.of(other) == scope:
             raise Conflict(f"该渠道已有相同的订阅（编号 {other.id}）",
                            f"this channel already has the same subscription (id {other.id})")  # fmt: skip
-    current = latest_finished_run(session)
+    current = latest_live_run(session)
     sub = Subscription(
         user_id=owner.id if owner else None, email=None, channel=req.channel,
         channel_secret=channels.seal(dest, settings), channel_label=label, plan_codes=plans,
@@ -295,17 +296,19 @@ def get_subscription(session: Session, actor: User | None, sub_id: int) -> Subsc
 
 def _cancel_queued(session: Session, sub: Subscription, now: dt.datetime, why: str) -> int:
     ids = list(session.scalars(
-        select(OutboxMessage.id).where(OutboxMessage.subscription_id == sub.id, OutboxMessage.status == QUEUED)
+        select(OutboxMessage.id).where(OutboxMessage.subscription_id == sub.id, OutboxMessage.status == OutboxStatus.QUEUED)
     ))  # fmt: skip
     if not ids:
         return 0
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == QUEUED)
-        .values(status=CANCELLED, last_error=why)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.CANCELLED, last_error=why)
         .execution_options(synchronize_session=False)
     )
-    session.add_all(DeliveryLog(message_id=i, at=now, outcome="cancelled", detail=why) for i in ids)
+    session.add_all(
+        DeliveryLog(message_id=i, at=now, outcome=DeliveryOutcome.CANCELLED, detail=why) for i in ids
+    )
     return len(ids)
 
 
@@ -368,7 +371,10 @@ def last_delivery(session: Session, sub: Subscription) -> dict[str, Any] | None:
     """How the latest finished message to this subscription went (a stopped chat robot shows here)."""
     row = session.execute(
         select(OutboxMessage.status, OutboxMessage.sent_at, OutboxMessage.last_error, OutboxMessage.id)
-        .where(OutboxMessage.subscription_id == sub.id, OutboxMessage.status.in_(("sent", "failed")))
+        .where(
+            OutboxMessage.subscription_id == sub.id,
+            OutboxMessage.status.in_((OutboxStatus.SENT, OutboxStatus.FAILED)),
+        )
         .order_by(OutboxMessage.id.desc())
         .limit(1)
     ).one_or_none()
@@ -381,7 +387,7 @@ def last_delivery(session: Session, sub: Subscription) -> dict[str, Any] | None:
         .limit(1)
     )
     return {"status": row.status, "sent_at": row.sent_at.isoformat() if row.sent_at else None,
-            "error": row.last_error if row.status == "failed" else None, "code": code}  # fmt: skip
+            "error": row.last_error if row.status == OutboxStatus.FAILED else None, "code": code}  # fmt: skip
 
 
 def subscription_record(

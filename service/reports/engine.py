@@ -35,6 +35,7 @@ from service.db.models import (
     Plan,
     Region,
     ReportRun,
+    RunStatus,
     Target,
 )
 from service.db.session import json_dumps
@@ -45,17 +46,18 @@ from service.domain.progress import (
     PROFILES,
     SCORE_MIN_ASSESSABLE_SHARE,
     Point,
+    TargetResult,
     TargetSpec,
     aggregate_zone_year,
     evaluate,
     first_met_year,
     summarise,
 )
-from service.domain.progress import Assessment as Result
 from service.domain.regions import zone_members
 from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status, worst
 from service.domain.values import STATISTICS_BUREAU, mean_span
 from service.domain.vintage import Vintage, review_view
+from service.reports.queries import latest_run_as_of_cutoff
 
 SeriesKey = tuple[int, int]  # (indicator_id, region_id)
 ASSESSMENTS: Table = Assessment.__table__  # type: ignore[assignment]  # Core executemany: no ORM bookkeeping
@@ -427,13 +429,13 @@ _ASSESSMENT_COLUMNS = (
     "run_id", "target_id", "status", "latest_year", "latest_value", "base_year", "base_value", "target_level",
     "pace_ratio", "completion", "score", "metrics", "inputs",
 )  # fmt: skip
-_RESULT_FIELDS = [f.name for f in dataclasses.fields(Result) if f.name != "observation_ids"]
+_RESULT_FIELDS = [f.name for f in dataclasses.fields(TargetResult) if f.name != "observation_ids"]
 
 
 _RESULT_VALUES = operator.attrgetter(*_RESULT_FIELDS)
 
 
-def _metrics(result: Result, extra: dict[str, Any]) -> dict[str, Any]:
+def _metrics(result: TargetResult, extra: dict[str, Any]) -> dict[str, Any]:
     data = dict(zip(_RESULT_FIELDS, _RESULT_VALUES(result), strict=True))
     for k in ("status", "profile", "comparator"):
         data[k] = None if data[k] is None else str(data[k])
@@ -605,7 +607,7 @@ def run_report(
     cutoff = now if recorded_until is None else recorded_until
     view = review_view(session, view)
     run = ReportRun(as_of=as_of, recorded_until=cutoff, started_at=now, trigger=trigger,
-                    method_version=METHOD_VERSION, threshold_profile=profile, status="running",
+                    method_version=METHOD_VERSION, threshold_profile=profile, status=RunStatus.RUNNING,
                     review_view=view)  # fmt: skip
     session.add(run)
     session.flush()
@@ -615,7 +617,7 @@ def run_report(
     rows, entries = _assess(session, run.id, targets, known, catalog, profile)
     bulk_insert(session.connection(), ASSESSMENTS, _ASSESSMENT_COLUMNS, rows, ready=("metrics", "inputs"))
     run.summary = _summary(entries, catalog)
-    run.status = "finished"
+    run.status = RunStatus.FINISHED
     run.finished_at = now
     session.flush()
     return run
@@ -728,19 +730,6 @@ def _updated_summary(
     return summary
 
 
-def latest_current_run(session: Session, view: str | None = None) -> ReportRun | None:
-    """The finished run as of its own moment (as of = recording cut-off: a run made "now") with the
-    latest moment, in the review view ``view`` (None: review off): every change committed before that
-    moment is in it, every later one still waits."""
-    return session.scalars(
-        select(ReportRun)
-        .where(ReportRun.status == "finished", ReportRun.as_of == ReportRun.recorded_until,
-               ReportRun.review_view.is_(None) if view is None else ReportRun.review_view == view)
-        .order_by(ReportRun.as_of.desc(), ReportRun.id.desc())
-        .limit(1)
-    ).first()  # fmt: skip
-
-
 def run_incremental(
     session: Session,
     waiting: list[changes.Pending],
@@ -765,7 +754,7 @@ def run_incremental(
         return None
     # the live view (official where figures are reviewed): the base and the reassessed targets in it
     view = review_view(session)
-    base = latest_current_run(session, view)
+    base = latest_run_as_of_cutoff(session, view)
     if base is None or base.threshold_profile != profile or base.method_version != METHOD_VERSION:
         return None
     base_at = base.as_of if base.as_of.tzinfo else base.as_of.replace(tzinfo=dt.UTC)
@@ -779,7 +768,7 @@ def run_incremental(
     if len(targets) > INCREMENTAL_SHARE * total:
         return None
     run = ReportRun(as_of=now, recorded_until=now, started_at=now, trigger=trigger, review_view=view,
-                    method_version=METHOD_VERSION, threshold_profile=profile, status="running")  # fmt: skip
+                    method_version=METHOD_VERSION, threshold_profile=profile, status=RunStatus.RUNNING)  # fmt: skip
     session.add(run)
     session.flush()
     rows, _ = _assess(session, run.id, targets, known, catalog, profile)
@@ -815,7 +804,7 @@ def run_incremental(
         "covered_targets": covered if len(covered) <= LISTED_TARGETS else None,
     }  # fmt: skip
     run.summary = summary
-    run.status = "finished"
+    run.status = RunStatus.FINISHED
     run.finished_at = now
     session.flush()
     return run

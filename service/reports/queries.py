@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, not_, select
 from sqlalchemy.orm import Session, aliased
 
-from service.db.models import Assessment, Indicator, Observation, Plan, Region, ReportRun, Target
+from service.db.models import Assessment, Indicator, Observation, Plan, Region, ReportRun, RunStatus, Target
 from service.domain.errors import NotFound
 from service.domain.statuses import QUALITATIVE, Status
 from service.domain.targets import figure
@@ -22,11 +22,11 @@ RUN_PAGE = 50
 ACHIEVED = {Status.ACHIEVED.value, Status.ACHIEVED_EARLY.value}
 
 
-def latest_finished_run(session: Session, before: int | None = None) -> ReportRun | None:
+def latest_live_run(session: Session, before: int | None = None) -> ReportRun | None:
     """The live view: the newest finished run as of the time it was computed (``vintage.is_current``),
     before the run id ``before`` if given. A run as of a past date (a snapshot, kept and reachable by its
     id) never takes its place, whatever made it."""
-    stmt = select(ReportRun).where(ReportRun.status == "finished").order_by(ReportRun.id.desc())
+    stmt = select(ReportRun).where(ReportRun.status == RunStatus.FINISHED).order_by(ReportRun.id.desc())
     if before is not None:
         stmt = stmt.where(ReportRun.id < before)
     offset = 0
@@ -38,12 +38,31 @@ def latest_finished_run(session: Session, before: int | None = None) -> ReportRu
         offset += RUN_PAGE
 
 
+def latest_run_as_of_cutoff(session: Session, view: str | None = None) -> ReportRun | None:
+    """The finished run as of its own recording cut-off (as of = cut-off: a run made "now") with the
+    latest moment, in the review view ``view`` (None: review off): every change committed before that
+    moment is in it, every later one still waits. The base an incremental run carries its other
+    assessments over from."""
+    return session.scalars(
+        select(ReportRun)
+        .where(
+            ReportRun.status == RunStatus.FINISHED,
+            ReportRun.as_of == ReportRun.recorded_until,
+            ReportRun.review_view.is_(None) if view is None else ReportRun.review_view == view,
+        )
+        .order_by(ReportRun.as_of.desc(), ReportRun.id.desc())
+        .limit(1)
+    ).first()
+
+
 def get_run(session: Session, run_id: int | None) -> ReportRun:
     """A finished run by id, or the latest finished run."""
     if run_id is None:
-        run = latest_finished_run(session)
+        run = latest_live_run(session)
     else:
-        run = session.scalar(select(ReportRun).where(ReportRun.status == "finished", ReportRun.id == run_id))
+        run = session.scalar(
+            select(ReportRun).where(ReportRun.status == RunStatus.FINISHED, ReportRun.id == run_id)
+        )
     if run is None:
         if run_id is None:
             raise NotFound("还没有已完成的报告运行，请先运行 yrdmon report run",
@@ -56,8 +75,8 @@ def previous_run(session: Session, run: ReportRun) -> ReportRun | None:
     """The run before ``run`` that it is compared with: for a current run the previous current run (a
     snapshot of a past date in between is no step of the live view), for a snapshot any earlier run."""
     if is_current(run):
-        return latest_finished_run(session, before=run.id)
-    stmt = select(ReportRun).where(ReportRun.status == "finished", ReportRun.id < run.id)
+        return latest_live_run(session, before=run.id)
+    stmt = select(ReportRun).where(ReportRun.status == RunStatus.FINISHED, ReportRun.id < run.id)
     return session.scalar(stmt.order_by(ReportRun.id.desc()).limit(1))
 
 
@@ -96,7 +115,16 @@ def _records_stmt(run: ReportRun, f: AssessmentFilter, where: tuple[Any, ...]) -
     return stmt
 
 
-def _record(run: ReportRun, a: Assessment, t: Target, p: Plan, ind: Indicator, reg: Region) -> dict[str, Any]:
+def assessment_select(run: ReportRun, f: AssessmentFilter = AssessmentFilter(), *where: Any) -> Any:
+    """The run's assessments that ``f`` and the further SQL conditions ``where`` keep, ordered by plan and
+    key, each row (assessment, target, plan, indicator, region) for ``assessment_record``."""
+    return _records_stmt(run, f, where).order_by(Plan.code, Target.key)
+
+
+def assessment_record(
+    run: ReportRun, a: Assessment, t: Target, p: Plan, ind: Indicator, reg: Region
+) -> dict[str, Any]:
+    """One row of ``assessment_select`` as the record the API, pages and exports show."""
     m = a.metrics
     return {
         "run_id": run.id, "as_of": run.as_of.isoformat(), "id": f"{p.code}/{t.key}", "target_version": t.version,
@@ -132,12 +160,12 @@ def assessment_records_where(
 ) -> list[dict[str, Any]]:  # fmt: skip
     """The records ``f`` and the further SQL conditions ``where`` keep, ordered by plan and key; with
     ``offset``/``limit`` only that slice is read from the database (a page of a large plan)."""
-    stmt = _records_stmt(run, f, where).order_by(Plan.code, Target.key)
+    stmt = assessment_select(run, f, *where)
     if offset:
         stmt = stmt.offset(offset)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [_record(run, *row) for row in session.execute(stmt)]
+    return [assessment_record(run, *row) for row in session.execute(stmt)]
 
 
 def record_chunks(
@@ -145,9 +173,9 @@ def record_chunks(
 ) -> Iterator[list[dict[str, Any]]]:
     """The records of ``assessment_records_where``, in the same order, ``chunk`` at a time through the
     database's cursor: for downloads of a whole run, in memory that does not grow with the catalog."""
-    stmt = _records_stmt(run, f, where).order_by(Plan.code, Target.key).execution_options(yield_per=chunk)
+    stmt = assessment_select(run, f, *where).execution_options(yield_per=chunk)
     for part in session.execute(stmt).partitions():
-        yield [_record(run, *row) for row in part]
+        yield [assessment_record(run, *row) for row in part]
 
 
 def count_records_where(session: Session, run: ReportRun, f: AssessmentFilter = AssessmentFilter(),

@@ -23,6 +23,7 @@ from service.db.models import (
     Plan,
     Region,
     ReportRun,
+    RunStatus,
     Target,
 )
 from service.domain.errors import NotFound
@@ -42,7 +43,6 @@ from service.reports.queries import (
     end_of_term_condition,
     evaluation,
     evaluation_counts,
-    latest_finished_run,
     verdict_condition,
     with_verdict,
 )
@@ -52,14 +52,10 @@ COMPOUNDING_FORMS = {"avg_annual_growth", "annual_growth", "multiple"}
 T = TypeVar("T")
 
 
-def latest_run(session: Session) -> ReportRun | None:
-    return latest_finished_run(session)
-
-
 def recent_runs(session: Session, limit: int = 30) -> list[ReportRun]:
     """The latest finished runs, newest first: the runs a page offers to show instead of the latest."""
     return list(session.scalars(
-        select(ReportRun).where(ReportRun.status == "finished").order_by(ReportRun.id.desc()).limit(limit)
+        select(ReportRun).where(ReportRun.status == RunStatus.FINISHED).order_by(ReportRun.id.desc()).limit(limit)
     ))  # fmt: skip
 
 
@@ -110,105 +106,147 @@ class RunCache:
         return value
 
 
-def overview(session: Session, run: ReportRun, lang: str, f: OverviewFilter, page: int = 1,
-             cache: RunCache | None = None) -> dict[str, Any]:  # fmt: skip
-    """Targets by status per plan, and one page of the attainment grid (indicators x regions, the worst
-    status of the targets in a cell). A province-wide run holds 100,000s of assessments: they are
-    counted in the database, once per run (``cache``), and only the regions on the page are read."""
-    cache = cache or RunCache()
-    en = lang == "en"
-    plans = {p.id: p for p in session.scalars(select(Plan).order_by(Plan.code))}
-    indicators = {i.id: i for i in session.scalars(select(Indicator))}
-    regions = {
-        r.id: r for r in session.execute(select(Region.id, Region.code, Region.name_zh, Region.name_en))
-    }
-    plan_id = next((p.id for p in plans.values() if p.code == f.plan), -1) if f.plan else None
-    indicator_ids = (
-        frozenset(i.id for i in indicators.values() if i.category == f.category) if f.category else None
-    )
-    region_ids = {
-        r.id for r in regions.values() if f.region in (r.code, r.name_zh, r.name_en)
-    } if f.region else None  # fmt: skip
+@dataclass(frozen=True)
+class _OverviewScope:
+    """The catalog an overview names, and the filter resolved to ids (None: not filtered by it)."""
 
-    def wanted(pid: int, iid: int, year: int) -> bool:  # the filters but the region's
-        return (plan_id in (None, pid) and (indicator_ids is None or iid in indicator_ids)
-                and f.year in (None, year))  # fmt: skip
+    plans: dict[int, Plan]
+    indicators: dict[int, Indicator]
+    regions: dict[int, Any]  # id -> (id, code, name_zh, name_en)
+    plan_id: int | None
+    indicator_ids: frozenset[int] | None
+    region_ids: set[int] | None
+    year: int | None
 
-    in_run = and_(Assessment.target_id == Target.id, Assessment.run_id == run.id)
+    @classmethod
+    def read(cls, session: Session, f: OverviewFilter) -> _OverviewScope:
+        plans = {p.id: p for p in session.scalars(select(Plan).order_by(Plan.code))}
+        indicators = {i.id: i for i in session.scalars(select(Indicator))}
+        regions = {
+            r.id: r for r in session.execute(select(Region.id, Region.code, Region.name_zh, Region.name_en))
+        }
+        plan_id = next((p.id for p in plans.values() if p.code == f.plan), -1) if f.plan else None
+        indicator_ids = (
+            frozenset(i.id for i in indicators.values() if i.category == f.category) if f.category else None
+        )
+        region_ids = {
+            r.id for r in regions.values() if f.region in (r.code, r.name_zh, r.name_en)
+        } if f.region else None  # fmt: skip
+        return cls(plans, indicators, regions, plan_id, indicator_ids, region_ids, f.year)
 
-    def of_regions(ids: Iterable[int]) -> Any:
-        """The run's assessments of the targets of a few regions: said so, SQLite finds those targets
-        through their region index first instead of walking every assessment of the run."""
-        return Assessment.target_id.in_(select(Target.id).where(Target.region_id.in_(ids)))
+    def wanted(self, pid: int, iid: int, year: int) -> bool:
+        """Kept by the filters but the region's."""
+        return (self.plan_id in (None, pid) and (self.indicator_ids is None or iid in self.indicator_ids)
+                and self.year in (None, year))  # fmt: skip
 
-    # status counts per (plan, indicator, target year); the regions with a target in the run (the
-    # filter's menu) and those the filters keep (the grid's columns, in pages)
-    grouping = (Target.plan_id, Target.indicator_id, Target.target_year, Assessment.status)
+
+def _of_regions(ids: Iterable[int]) -> Any:
+    """The run's assessments of the targets of a few regions: said so, SQLite finds those targets
+    through their region index first instead of walking every assessment of the run."""
+    return Assessment.target_id.in_(select(Target.id).where(Target.region_id.in_(ids)))
+
+
+def _in_run(run: ReportRun) -> Any:
+    return and_(Assessment.target_id == Target.id, Assessment.run_id == run.id)
+
+
+_GROUPING = (Target.plan_id, Target.indicator_id, Target.target_year, Assessment.status)
+
+
+def _overview_counts(
+    session: Session, run: ReportRun, scope: _OverviewScope, cache: RunCache
+) -> tuple[list[tuple[int, int, int, str, int]], set[int], set[int], dict[int, dict[str, int]]]:
+    """Status counts per (plan, indicator, target year) over the run (counted once per run), the regions
+    with a target in the run (the filter's menu), those the filters keep (the grid's columns), and the
+    status counts per plan that the filters keep."""
+    in_run = _in_run(run)
     everything: list[tuple[int, int, int, str, int]] = cache.get(run, "totals", lambda: [
         (pid, iid, year, status, n)
         for pid, iid, year, status, n in session.execute(
-            select(*grouping, func.count()).join(Assessment, in_run).group_by(*grouping))
+            select(*_GROUPING, func.count()).join(Assessment, in_run).group_by(*_GROUPING))
     ])  # fmt: skip
     with_targets = select(Target.region_id).join(Assessment, in_run).distinct()
     all_region_ids: set[int] = cache.get(run, "regions", lambda: set(session.scalars(with_targets)))
     rows: Iterable[tuple[int, int, int, str, int]] = everything
     kept = all_region_ids
-    if region_ids is not None:  # a few regions: count their targets here
-        by_region = session.execute(select(Target.region_id, *grouping, func.count()).join(Assessment, in_run)
-                                    .where(of_regions(region_ids)).group_by(Target.region_id, *grouping)).all()  # fmt: skip
+    if scope.region_ids is not None:  # a few regions: count their targets here
+        by_region = session.execute(select(Target.region_id, *_GROUPING, func.count()).join(Assessment, in_run)
+                                    .where(_of_regions(scope.region_ids))
+                                    .group_by(Target.region_id, *_GROUPING)).all()  # fmt: skip
         rows = [(pid, iid, year, status, n) for _, pid, iid, year, status, n in by_region]
-        kept = {rid for rid, pid, iid, year, _, _ in by_region if wanted(pid, iid, year)}
-    elif plan_id is not None or indicator_ids is not None or f.year is not None:
-        narrowing = [Target.plan_id == plan_id] if plan_id is not None else []
-        if indicator_ids is not None:
-            narrowing.append(Target.indicator_id.in_(indicator_ids))
-        if f.year is not None:
-            narrowing.append(Target.target_year == f.year)
-        kept = cache.get(run, ("regions", plan_id, indicator_ids, f.year),
+        kept = {rid for rid, pid, iid, year, _, _ in by_region if scope.wanted(pid, iid, year)}
+    elif scope.plan_id is not None or scope.indicator_ids is not None or scope.year is not None:
+        narrowing = [Target.plan_id == scope.plan_id] if scope.plan_id is not None else []
+        if scope.indicator_ids is not None:
+            narrowing.append(Target.indicator_id.in_(scope.indicator_ids))
+        if scope.year is not None:
+            narrowing.append(Target.target_year == scope.year)
+        kept = cache.get(run, ("regions", scope.plan_id, scope.indicator_ids, scope.year),
                          lambda: set(session.scalars(with_targets.where(*narrowing))))  # fmt: skip
     counts: dict[int, dict[str, int]] = {}
     for pid, iid, year, status, n in rows:
-        if wanted(pid, iid, year):
+        if scope.wanted(pid, iid, year):
             by_status = counts.setdefault(pid, defaultdict(int))
             by_status[status] += n
-    ordered = sorted(kept, key=lambda i: regions[i].code)
-    pages = max(1, -(-len(ordered) // REGIONS_PER_PAGE))
-    page = min(max(page, 1), pages)
-    shown = ordered[(page - 1) * REGIONS_PER_PAGE : page * REGIONS_PER_PAGE]
+    return everything, all_region_ids, kept, counts
 
-    # the cells of the regions on this page
+
+def _grid_cells(
+    session: Session, run: ReportRun, scope: _OverviewScope, shown: list[int], lang: str
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """The cells of the regions on the page (the worst status of the targets in a cell, and how many
+    targets it holds) and the indicators that have a cell."""
     rank = {s.value: i for i, s in enumerate(WORST_FIRST)}
     rank[Status.INSUFFICIENT_DATA.value] = len(rank)
     rank[QUALITATIVE] = len(rank)  # a cell shows a qualitative target only when it has nothing else
     cells: dict[str, dict[str, Any]] = {}
     grid_indicators: dict[str, str] = {}
+    if not shown:
+        return cells, grid_indicators
     in_page = (
         select(Target.plan_id, Target.key, Target.indicator_id, Target.region_id, Target.target_year,
                Assessment.status, Assessment.metrics)
-        .join(Assessment, in_run)
-        .where(of_regions(shown))
+        .join(Assessment, _in_run(run))
+        .where(_of_regions(shown))
         .order_by(Target.plan_id, Target.key)
     )  # fmt: skip
-    for pid, key, iid, rid, year, status, metrics in session.execute(in_page) if shown else ():
-        if not wanted(pid, iid, year):
+    for pid, key, iid, rid, year, status, metrics in session.execute(in_page):
+        if not scope.wanted(pid, iid, year):
             continue
-        ind = indicators[iid]
-        grid_indicators[ind.code] = ind.name_en if en else ind.name_zh
-        cell_key = f"{ind.code}|{regions[rid].code}"
+        ind = scope.indicators[iid]
+        grid_indicators[ind.code] = ind.name_en if lang == "en" else ind.name_zh
+        cell_key = f"{ind.code}|{scope.regions[rid].code}"
         cell = cells.get(cell_key)
         # a verdict resting on a preliminary figure says so in the grid too (已实现（初步数据）)
         prelim = bool((metrics or {}).get("latest_preliminary"))
         if cell is None or rank[status] < rank[cell["status"]]:
             cells[cell_key] = {"status": status, "label": status_label(status, lang, prelim), "preliminary": prelim,
-                               "link": f"{plans[pid].code}/{key}", "count": (cell or {}).get("count", 0) + 1}  # fmt: skip
+                               "link": f"{scope.plans[pid].code}/{key}", "count": (cell or {}).get("count", 0) + 1}  # fmt: skip
         else:
             cell["count"] += 1
+    return cells, grid_indicators
+
+
+def overview(session: Session, run: ReportRun, lang: str, f: OverviewFilter, page: int = 1,
+             cache: RunCache | None = None) -> dict[str, Any]:  # fmt: skip
+    """Targets by status per plan, and one page of the attainment grid (indicators x regions, the worst
+    status of the targets in a cell). A province-wide run holds 100,000s of assessments: they are
+    counted in the database, once per run (``cache``), and only the regions on the page are read."""
+    en = lang == "en"
+    scope = _OverviewScope.read(session, f)
+    everything, all_region_ids, kept, counts = _overview_counts(session, run, scope, cache or RunCache())
+    ordered = sorted(kept, key=lambda i: scope.regions[i].code)
+    pages = max(1, -(-len(ordered) // REGIONS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    shown = ordered[(page - 1) * REGIONS_PER_PAGE : page * REGIONS_PER_PAGE]
+    cells, grid_indicators = _grid_cells(session, run, scope, shown, lang)
 
     def region(rid: int) -> tuple[str, str]:
-        r = regions[rid]
+        r = scope.regions[rid]
         return r.code, r.name_en if en else r.name_zh
 
     first = (page - 1) * REGIONS_PER_PAGE
+    plans = scope.plans
     return {
         "plans": [{"code": p.code, "title": p.title_en if en else p.title_zh, "counts": counts[p.id]}
                   for p in plans.values() if p.id in counts],
@@ -220,7 +258,7 @@ def overview(session: Session, run: ReportRun, lang: str, f: OverviewFilter, pag
         "all_plans": [(p.code, p.title_en if en else p.title_zh) for p in plans.values()],
         "all_regions": sorted(region(i) for i in all_region_ids),
         "region_menu": "select" if len(all_region_ids) <= REGION_SELECT_MAX else "search",
-        "all_categories": sorted({i.category for i in indicators.values()}),
+        "all_categories": sorted({i.category for i in scope.indicators.values()}),
         "all_years": sorted({year for _, _, year, _, _ in everything}),
     }  # fmt: skip
 

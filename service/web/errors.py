@@ -4,12 +4,17 @@ no HTML in Accept) keep application/problem+json."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from service.domain.errors import DomainError, Forbidden, Unauthorized
 from service.web.i18n import t
+
+if TYPE_CHECKING:
+    from service.db.models import User
 
 API_PREFIXES = ("/api/", "/openapi.json", "/healthz", "/static/", "/docs/")
 
@@ -46,7 +51,8 @@ TITLES = {400: "error_bad_request", 401: "login_needed", 403: "forbidden", 404: 
 def error_page(
     request: Request, status: int, zh: str, en: str, headers: dict[str, str] | None = None
 ) -> HTMLResponse:
-    from service.web.routes import language, render
+    from service.web.guards import language
+    from service.web.routes import render
 
     lang = language(request)
     title = t(TITLES.get(status, "error_server"), lang)
@@ -55,3 +61,46 @@ def error_page(
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+class LoginNeeded(Exception):
+    """A page needs a signed-in user (raised by service.web.guards)."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+class PageRefused(Exception):
+    """The user may not do this here (their role, or a form without this session's CSRF token)."""
+
+    def __init__(self, user: User | None, message: tuple[str, str]) -> None:
+        super().__init__(message[1])
+        self.user, self.message = user, message
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIXES) or request.url.path == "/api"
+
+
+def login_needed(request: Request, exc: LoginNeeded) -> Response:
+    """A page: to the login page and back; an API path: 401 problem+json."""
+    if _is_api(request):
+        return _problem(Unauthorized("需要登录", "authentication required"))
+    return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
+
+
+def page_refused(request: Request, exc: PageRefused) -> Response:
+    """A page: the message page with a 403 in the page's language; an API path: 403 problem+json."""
+    if _is_api(request):
+        return _problem(Forbidden(*exc.message))
+    from service.web.guards import language
+    from service.web.routes import render
+
+    lang = language(request)
+    message = exc.message[1] if lang == "en" else exc.message[0]
+    return render(request, "message.html", lang, exc.user, status_code=403, message=message)
+
+
+def _problem(error: DomainError) -> JSONResponse:
+    return JSONResponse(error.problem(), status_code=error.status, media_type="application/problem+json")

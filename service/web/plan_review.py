@@ -7,18 +7,28 @@ import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, or_, select
 
-from service.api.deps import SessionDep
-from service.db.models import DeclaredForm, Indicator, Plan, PlanProposal, PlanReading, Region, Role, User
+from service.api.deps import SessionDep, SettingsDep
+from service.db.models import (
+    DeclaredForm,
+    Indicator,
+    Plan,
+    PlanProposal,
+    PlanReading,
+    ProposalStatus,
+    Region,
+    Role,
+    User,
+)
 from service.domain import plan_review
 from service.domain.errors import DomainError
 from service.domain.plan_reader import figure, reasons
-from service.domain.texts import t
-from service.web.routes import Lang, WebUser, render
-from service.web.session import csrf_ok
+from service.domain.texts import TEXTS, t
+from service.web.guards import CheckedForm, check_csrf, require_role
+from service.web.routes import Lang, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,13 +38,8 @@ def pt(key: str, lang: str) -> str:
     return t("reader_" + key, lang)
 
 
-def _admin(request: Request, user: User | None, lang: str) -> User | Response:
-    if user is None:
-        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-    if user.role is not Role.ADMIN:
-        msg = pt("admins_only", lang)
-        return render(request, "message.html", lang, user, status_code=403, message=msg)
-    return user
+# the plan reader's pages are for administrators; anyone else is told so
+ReaderAdmin = Annotated[User, Depends(require_role(Role.ADMIN, message=TEXTS["reader_admins_only"]))]
 
 
 def _page(
@@ -53,7 +58,7 @@ def _fig(value: Any) -> str:
 def _readings(session: SessionDep) -> list[dict[str, Any]]:
     pending = session.execute(
         select(PlanProposal.reading_id, func.count())
-        .where(PlanProposal.status == "pending")
+        .where(PlanProposal.status == ProposalStatus.PENDING)
         .group_by(PlanProposal.reading_id)
     ).all()
     counts: dict[int, int] = {reading_id: n for reading_id, n in pending}
@@ -62,28 +67,23 @@ def _readings(session: SessionDep) -> list[dict[str, Any]]:
 
 
 @router.get("/plan-reader", response_class=HTMLResponse)
-def reader_form(request: Request, session: SessionDep, lang: Lang, user: WebUser) -> Response:
-    checked = _admin(request, user, lang)
-    if isinstance(checked, Response):
-        return checked
-    return _page(request, "plans_upload.html", lang, checked, error=None, readings=_readings(session), form={},
-                 **_pickers(session, lang))  # fmt: skip
+def reader_form(request: Request, session: SessionDep, lang: Lang, checked: ReaderAdmin) -> Response:
+    return _page(
+        request, "plans_upload.html", lang, checked, error=None, readings=_readings(session), form={},
+        **_pickers(session, lang),
+    )  # fmt: skip
 
 
 @router.post("/plan-reader", response_class=HTMLResponse)
 async def reader_upload(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser,
+    request: Request, session: SessionDep, lang: Lang, checked: ReaderAdmin, settings: SettingsDep,
     file: Annotated[UploadFile, File()], plan_code: Annotated[str, Form(max_length=80)] = "",
     plan_title: Annotated[str, Form(max_length=300)] = "", issued: Annotated[str, Form(max_length=10)] = "",
     region: Annotated[str, Form(max_length=40)] = "", csrf: Annotated[str, Form()] = "",
 ) -> Response:  # fmt: skip
-    checked = _admin(request, user, lang)
-    if isinstance(checked, Response):
-        return checked
-    if not csrf_ok(request, csrf):
-        return render(request, "message.html", lang, checked, status_code=403, message=t("csrf", lang))
+    check_csrf(request, checked, csrf)
     form = {"plan_code": plan_code, "plan_title": plan_title, "issued": issued, "region": region}
-    limit = request.app.state.settings.max_upload_bytes
+    limit = settings.max_upload_bytes
     content = await file.read(limit + 1)
     if len(content) > limit:
         error = t("file_too_large", lang).format(mb=limit // 2**20)
@@ -149,7 +149,7 @@ def _review(
     indicators = session.execute(select(Indicator.code, Indicator.name_zh).order_by(Indicator.code)).all()
     regions = session.execute(select(Region.code, Region.name_zh).order_by(Region.code)).all()
     plan_exists = bool(session.scalar(select(func.count()).select_from(PlanProposal).where(
-        PlanProposal.reading_id == reading_id, PlanProposal.status == "accepted")))  # fmt: skip
+        PlanProposal.reading_id == reading_id, PlanProposal.status == ProposalStatus.ACCEPTED)))  # fmt: skip
     return _page(request, "plans_review.html", lang, user, status_code=status_code, reading=reading, rows=rows,
                  indicators=indicators, regions=regions, forms=[f.value for f in DeclaredForm],
                  comparators=[">=", "<=", "=", "~", "range"], error=error, error_for=error_for,
@@ -158,11 +158,8 @@ def _review(
 
 @router.get("/plan-reader/{reading_id}", response_class=HTMLResponse)
 def reader_review(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser, reading_id: int
+    request: Request, session: SessionDep, lang: Lang, checked: ReaderAdmin, reading_id: int
 ) -> Response:
-    checked = _admin(request, user, lang)
-    if isinstance(checked, Response):
-        return checked
     try:
         return _review(request, session, lang, checked, reading_id)
     except DomainError as exc:
@@ -172,14 +169,14 @@ def reader_review(
 
 @router.post("/plan-reader/{reading_id}/proposals/{proposal_id}", response_class=HTMLResponse)
 async def reader_decide(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser, reading_id: int, proposal_id: int
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    checked: ReaderAdmin,
+    form: CheckedForm,
+    reading_id: int,
+    proposal_id: int,
 ) -> Response:
-    checked = _admin(request, user, lang)
-    if isinstance(checked, Response):
-        return checked
-    form = await request.form()
-    if not csrf_ok(request, str(form.get("csrf") or "")):
-        return render(request, "message.html", lang, checked, status_code=403, message=t("csrf", lang))
     proposal = session.get(PlanProposal, proposal_id)
     if proposal is None or proposal.reading_id != reading_id:
         return render(request, "message.html", lang, checked, status_code=404, message=pt("none", lang))
@@ -214,16 +211,16 @@ async def reader_decide(
 
 @router.get("/plan-reader/{reading_id}/catalog.yaml")
 def reader_export(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser, reading_id: int
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    checked: ReaderAdmin,
+    settings: SettingsDep,
+    reading_id: int,
 ) -> Response:
-    checked = _admin(request, user, lang)
-    if isinstance(checked, Response):
-        return checked
     try:
         reading = plan_review.get_reading(session, reading_id)
-        name, text = plan_review.export_plan_file(
-            session, reading.plan_code, request.app.state.settings.catalog_dir
-        )
+        name, text = plan_review.export_plan_file(session, reading.plan_code, settings.catalog_dir)
     except DomainError as exc:
         return render(request, "message.html", lang, checked, status_code=exc.status,
                       message=exc.zh if lang == "zh" else exc.en)  # fmt: skip

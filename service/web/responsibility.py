@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,14 +18,18 @@ from service.db.models import Organisation, Plan, Region, ReportRun, Role, Targe
 from service.domain import assignments, decomposition
 from service.domain.errors import DomainError, Invalid, NotFound
 from service.domain.texts import RESPONSIBILITY_TEXTS as TEXTS
-from service.domain.texts import t as text
 from service.reports.annual import annual_evaluation, milestone_comparison
-from service.reports.queries import AssessmentFilter, assessment_records, get_run
-from service.web import data
+from service.reports.queries import AssessmentFilter, assessment_records, get_run, latest_live_run
+from service.web.guards import check_csrf, require_role
 from service.web.routes import Lang, WebUser, attachment, render
-from service.web.session import csrf_ok
 
 router = APIRouter(include_in_schema=False)
+
+
+# assignments are an administrator's; after signing in, back to the organisations page
+OrganisationsAdmin = Annotated[
+    User, Depends(require_role(Role.ADMIN, message=TEXTS["forbidden"], login_next="/organisations"))
+]
 
 
 def tx(key: str, lang: str) -> str:
@@ -35,7 +39,7 @@ def tx(key: str, lang: str) -> str:
 
 def _run(session: Session, run_id: int | None) -> ReportRun:
     if run_id is None:
-        run = data.latest_run(session)
+        run = latest_live_run(session)
         if run is None:
             raise NotFound("还没有报告运行", "no report run yet")
         return run
@@ -94,7 +98,7 @@ def target_choices(session: Session, lang: str) -> list[tuple[str, list[tuple[st
 
 @router.post("/organisations/assign", response_class=HTMLResponse)
 def assign_submit(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser,
+    request: Request, session: SessionDep, lang: Lang, user: OrganisationsAdmin,
     plan: Annotated[str, Form(max_length=80)] = "", key: Annotated[str, Form(max_length=120)] = "",
     target: Annotated[str, Form(max_length=201)] = "",
     lead: Annotated[str, Form(max_length=200)] = "",
@@ -102,12 +106,7 @@ def assign_submit(
     source: Annotated[str, Form(max_length=400)] = "", csrf: Annotated[str, Form()] = "",
     back: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:  # fmt: skip
-    if user is None:
-        return RedirectResponse(f"/login?next={quote('/organisations')}", status_code=303)
-    if user.role is not Role.ADMIN:
-        return render(request, "message.html", lang, user, status_code=403, message=tx("forbidden", lang))
-    if not csrf_ok(request, csrf):
-        return render(request, "message.html", lang, user, status_code=403, message=text("csrf", lang))
+    check_csrf(request, user, csrf)
     if target and not (plan and key):  # the picker's "plan/key"
         plan, _, key = target.partition("/")
     # several picked names (the breakdown page's list) or one box of codes or names, comma-separated
@@ -138,7 +137,7 @@ def organisation_page(
     run: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:  # fmt: skip
     org = assignments.find_organisation(session, code)
-    the_run = data.latest_run(session) if run is None else get_run(session, run)
+    the_run = latest_live_run(session) if run is None else get_run(session, run)
     plans = {p.id: p.code for p in session.scalars(select(Plan))}
     who = assignments.assignments_by_key(session)
     rows: list[dict[str, Any]] = []
@@ -182,7 +181,7 @@ def _breakdown(
     """The breakdown page; for the plan office also its forms (assign, add a district quota, enter a
     year's target), with pickers by name. ``extra``: a refused form's message and what was typed."""
     plan, target = assignments.current_target(session, plan_code, key)
-    the_run = data.latest_run(session) if run is None else get_run(session, run)
+    the_run = latest_live_run(session) if run is None else get_run(session, run)
     who = assignments.assignments_by_key(session, [plan.id]).get(
         (plan.id, key), {"lead": None, "support": []}
     )
@@ -269,8 +268,7 @@ async def subtarget_submit(
         return refused
     assert user is not None
     form = await request.form()
-    if not csrf_ok(request, str(form.get("csrf") or "")):
-        return render(request, "message.html", lang, user, status_code=403, message=text("csrf", lang))
+    check_csrf(request, user, str(form.get("csrf") or ""))
     kept = {
         k: str(form.get(k) or "").strip()[:400]
         for k in ("region", "value", "split", "document", "quote", "comparator")
@@ -301,8 +299,7 @@ async def milestone_submit(
         return refused
     assert user is not None
     form = await request.form()
-    if not csrf_ok(request, str(form.get("csrf") or "")):
-        return render(request, "message.html", lang, user, status_code=403, message=text("csrf", lang))
+    check_csrf(request, user, str(form.get("csrf") or ""))
     kept = {k: str(form.get(k) or "").strip()[:400]
             for k in ("year", "value", "declared_form", "comparator", "source_kind", "document", "quote")}  # fmt: skip
     try:

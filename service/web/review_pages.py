@@ -7,20 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
-from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from service.api.deps import SessionDep
-from service.db.models import Role, WritePath
+from service.api.deps import SessionDep, SettingsDep
+from service.db.models import Role, User, WritePath
 from service.domain import review
 from service.domain.errors import DomainError
 from service.domain.texts import REVIEW_TEXTS as TEXTS
-from service.domain.texts import t
 from service.notify.review_mail import returned_notifier
-from service.web.routes import Lang, WebUser, render
-from service.web.session import csrf_ok
+from service.web.guards import CheckedForm, require_role
+from service.web.routes import Lang, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,35 +46,30 @@ def _page(request: Request, session: Any, lang: str, user: Any, *, status_code: 
     )  # fmt: skip
 
 
-def _allowed(request: Request, user: Any, lang: str) -> Response | None:
-    if user is None:
-        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-    if user.role not in (Role.REVIEWER, Role.EDITOR, Role.ADMIN):
-        return render(request, "message.html", lang, user, status_code=403, message=rt("forbidden", lang))
-    return None
+# reviewers review; editors see what came back to them; administrators both
+ReviewUser = Annotated[
+    User, Depends(require_role(Role.REVIEWER, Role.EDITOR, Role.ADMIN, message=TEXTS["forbidden"]))
+]
 
 
 @router.get("/review", response_class=HTMLResponse)
 def review_page(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser,
+    request: Request, session: SessionDep, lang: Lang, user: ReviewUser,
     batch: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     done: Annotated[int | None, Query(ge=0, le=10**6)] = None,
 ) -> Response:  # fmt: skip
-    refused = _allowed(request, user, lang)
-    if refused is not None:
-        return refused
     return _page(request, session, lang, user, batch=batch, done=done)
 
 
 @router.post("/review", response_class=HTMLResponse)
-async def review_submit(request: Request, session: SessionDep, lang: Lang, user: WebUser) -> Response:
-    refused = _allowed(request, user, lang)
-    if refused is not None:
-        return refused
-    assert user is not None
-    form = await request.form()
-    if not csrf_ok(request, str(form.get("csrf") or "")):
-        return render(request, "message.html", lang, user, status_code=403, message=t("csrf", lang))
+async def review_submit(
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    user: ReviewUser,
+    form: CheckedForm,
+    settings: SettingsDep,
+) -> Response:
     action = str(form.get("action") or "")
     comment = str(form.get("comment") or "")
     now = dt.datetime.now(dt.UTC)
@@ -91,7 +84,7 @@ async def review_submit(request: Request, session: SessionDep, lang: Lang, user:
             if any(not v.isdigit() or len(v) > 18 for v in raw):
                 raise DomainError("数据编号无效", "a figure id is invalid")
             ids = [int(v) for v in raw]
-        notify = returned_notifier(request.app.state.settings, now) if action == review.RETURN else None
+        notify = returned_notifier(settings, now) if action == review.RETURN else None
         result = review.act(session, user, action, ids, comment=comment, now=now, path=WritePath.WEB,
                             notify=notify)  # fmt: skip
     except DomainError as exc:
@@ -106,12 +99,9 @@ async def review_submit(request: Request, session: SessionDep, lang: Lang, user:
 
 @router.get("/review/history/{observation_id}", response_class=HTMLResponse)
 def review_history_page(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser,
+    request: Request, session: SessionDep, lang: Lang, user: ReviewUser,
     observation_id: Annotated[int, Path(ge=1, le=2**62)],
 ) -> Response:  # fmt: skip
-    refused = _allowed(request, user, lang)
-    if refused is not None:
-        return refused
     try:
         versions = review.history(session, observation_id)
     except DomainError as exc:

@@ -15,23 +15,21 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 import plotly
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.api.deps import ReadUnits, SessionDep, SideWrites, UnitOfWork, bookkeeping
-from service.db.models import Plan, Region, ReportRun, Role, User, WritePath
+from service.api.deps import ReadUnits, SessionDep, SettingsDep, SideWrites, UnitOfWork
+from service.db.models import Plan, Region, ReportRun, User, WritePath
 from service.domain import layouts, texts
 from service.domain.auth import (
     LoginPolicy,
     authenticate,
     end_session,
-    session_user,
     start_session,
-    touch_session,
 )
 from service.domain.errors import DomainError, NotFound
 from service.domain.observations import (
@@ -45,13 +43,20 @@ from service.domain.observations import (
 from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
 from service.domain.tabular import write_csv
 from service.domain.wording import base_already_met, fmt_value, progress_shown
-from service.reports.queries import evaluation_chunks, record_chunks
+from service.reports.queries import evaluation_chunks, latest_live_run, record_chunks
 from service.reports.render import attribute_text, target_text
 from service.web import charts, data, forms, upload_preview
+from service.web.guards import (  # Lang and WebUser: the other pages import them from here
+    CheckedForm,
+    CheckedUpload,
+    EditorUser,
+    Lang,
+    SignedInUser,
+    WebUser,
+)
 from service.web.i18n import t
 from service.web.session import (
     clear_session_cookie,
-    csrf_ok,
     csrf_token,
     session_cookie,
     set_session_cookie,
@@ -71,28 +76,6 @@ PLOTLY_FULL_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 PLOTLY_TRACES = frozenset({"scatter", "bar", "pie"})  # the trace types the basic bundle holds
 TEMPLATES.env.globals["plotly_version"] = hashlib.sha256(PLOTLY_JS.read_bytes()).hexdigest()[:12]
 TEMPLATES.env.globals["charts_version"] = hashlib.sha256((STATIC / "charts.js").read_bytes()).hexdigest()[:12]
-
-
-def language(request: Request) -> str:
-    lang = request.query_params.get("lang") or request.cookies.get("yrdmon_lang") or "zh"
-    return "en" if lang == "en" else "zh"
-
-
-Lang = Annotated[str, Depends(language)]
-
-
-def web_user(request: Request, session: SessionDep, side_writes: SideWrites) -> User | None:
-    now = dt.datetime.now(dt.UTC)
-    found = session_user(session, session_cookie(request), now=now)
-    if found is None:
-        return None
-    user, stale_session_id = found
-    if stale_session_id is not None:
-        bookkeeping(request, session, side_writes, lambda s: touch_session(s, stale_session_id, now=now))
-    return user
-
-
-WebUser = Annotated[User | None, Depends(web_user)]
 
 
 def mark_names(text: str, names: list[str] | None) -> Markup:
@@ -232,7 +215,7 @@ def overview(
     year: Annotated[str | None, Query(max_length=4)] = None,
     page: Annotated[str | None, Query(max_length=9)] = None,
 ) -> HTMLResponse:  # fmt: skip
-    run = data.latest_run(session)
+    run = latest_live_run(session)
     if run is None:
         return render(request, "overview.html", lang, user, run=None)
     filters = {
@@ -255,7 +238,7 @@ def overview(
 
 @router.get("/overview.csv")
 def overview_csv(session: SessionDep, read: ReadUnits) -> Response:
-    run = data.latest_run(session)
+    run = latest_live_run(session)
     run_id = run.id if run else None
 
     def chunks(s: Session) -> Iterator[list[dict[str, Any]]]:
@@ -267,7 +250,7 @@ def overview_csv(session: SessionDep, read: ReadUnits) -> Response:
 
 
 def _require_run(session: Session) -> Any:
-    run = data.latest_run(session)
+    run = latest_live_run(session)
     if run is None:
         raise NotFound("还没有报告运行", "no report run yet")
     return run
@@ -367,7 +350,7 @@ def plan_page(
     f = data.PlanTargetFilter(year=int(year) if year and year.isdigit() else None,
                               kind=kind if kind in data.PLAN_TARGET_KINDS else None,
                               organisation=(org or "").strip() or None)  # fmt: skip
-    d = data.plan_targets(session, data.latest_run(session), code, lang, f, page=_page_number(page))
+    d = data.plan_targets(session, latest_live_run(session), code, lang, f, page=_page_number(page))
     filters = {"year": str(f.year or ""), "kind": f.kind or "", "org": f.organisation or ""}
     keep = {**{k: v for k, v in filters.items() if v}, "lang": lang}
     return render(request, "plan.html", lang, user, d=d, filters=filters, keep=keep, paging=urlencode(keep))
@@ -421,7 +404,7 @@ def evaluation_page(
     return render(request, "evaluation.html", lang, user, status_code=422 if region_error else 200, run=run, d=d,
                   figure=figure, labels=labels, filters=filters, eot_keep=eot_keep, mid_keep=mid_keep,
                   eot_paging=urlencode(eot_keep), mid_paging=urlencode(mid_keep), runs=runs,
-                  latest=data.latest_run(session), plan_regions=plan_regions, region_error=region_error,
+                  latest=latest_live_run(session), plan_regions=plan_regions, region_error=region_error,
                   region_select_max=data.REGION_SELECT_MAX)  # fmt: skip
 
 
@@ -508,11 +491,10 @@ def login_form(request: Request, lang: Lang, user: WebUser, next: str = "/") -> 
 
 @router.post("/login", response_class=HTMLResponse)
 def login(
-    request: Request, session: SessionDep, lang: Lang,
+    request: Request, session: SessionDep, lang: Lang, settings: SettingsDep,
     username: Annotated[str, Form(max_length=80)], password: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:  # fmt: skip
-    settings = request.app.state.settings
     policy = LoginPolicy(settings.login_max_failures, settings.login_max_failures_per_address,
                          dt.timedelta(seconds=settings.login_window_seconds))  # fmt: skip
     now = dt.datetime.now(dt.UTC)
@@ -543,14 +525,6 @@ def logout(request: Request, session: SessionDep) -> Response:
     return response
 
 
-def _editor(request: Request, user: User | None, lang: str) -> User | Response:
-    if user is None:
-        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-    if user.role not in (Role.ADMIN, Role.EDITOR):
-        return render(request, "message.html", lang, user, status_code=403, message=t("forbidden", lang))
-    return user
-
-
 def _entry_regions(session: Session, user: User) -> list[Region]:
     writable = writable_region_ids(session, user, Resolver(session))
     regions = session.scalars(select(Region).order_by(Region.code)).all()
@@ -559,13 +533,10 @@ def _entry_regions(session: Session, user: User) -> list[Region]:
 
 @router.get("/entry", response_class=HTMLResponse)
 def entry_form(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser,
+    request: Request, session: SessionDep, lang: Lang, checked: EditorUser,
     region: Annotated[str | None, Query(max_length=40)] = None,
     year: Annotated[int | None, Query(ge=1949, le=2100)] = None,
 ) -> Response:  # fmt: skip
-    checked = _editor(request, user, lang)
-    if isinstance(checked, Response):
-        return checked
     regions = _entry_regions(session, checked)
     chosen = next((r for r in regions if r.code == region), None) if region else None
     if chosen is None:
@@ -577,13 +548,9 @@ def entry_form(
 
 
 @router.post("/entry", response_class=HTMLResponse)
-async def entry_submit(request: Request, session: SessionDep, lang: Lang, user: WebUser) -> Response:
-    checked = _editor(request, user, lang)
-    if isinstance(checked, Response):
-        return checked
-    form = await request.form()
-    if not csrf_ok(request, str(form.get("csrf") or "")):
-        return render(request, "message.html", lang, checked, status_code=403, message=t("csrf", lang))
+async def entry_submit(
+    request: Request, session: SessionDep, lang: Lang, checked: EditorUser, form: CheckedForm
+) -> Response:
     region_code, year = str(form.get("region") or ""), str(form.get("year") or "")
     resolver = Resolver(session)
     inputs, n, names = [], 0, {}
@@ -617,26 +584,24 @@ async def entry_submit(request: Request, session: SessionDep, lang: Lang, user: 
 
 
 @router.get("/upload", response_class=HTMLResponse)
-def upload_form(request: Request, session: SessionDep, lang: Lang, user: WebUser) -> Response:
-    checked = _editor(request, user, lang)
-    if isinstance(checked, Response):
-        return checked
+def upload_form(request: Request, session: SessionDep, lang: Lang, checked: EditorUser) -> Response:
     return render(request, "upload.html", lang, checked, summary=None, dry_run=False, reading=None, upload=None,
                   plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
                   regions=_entry_regions(session, checked))  # fmt: skip
 
 
 @router.post("/upload", response_class=HTMLResponse)
-async def upload_submit(request: Request, session: SessionDep, lang: Lang, user: WebUser) -> Response:
+async def upload_submit(
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    checked: EditorUser,
+    form: CheckedUpload,
+    settings: SettingsDep,
+) -> Response:
     """A template file is checked (dry run) or stored at once, as before; any other table is first shown
     as it reads (layout, every label's mapping, the figures), corrected, and then imported."""
-    checked = _editor(request, user, lang)
-    if isinstance(checked, Response):
-        return checked
-    limit = request.app.state.settings.max_upload_bytes
-    form = await request.form(max_part_size=max(limit, 1 << 20) * 2, max_fields=20_000)
-    if not csrf_ok(request, str(form.get("csrf") or "")):
-        return render(request, "message.html", lang, checked, status_code=403, message=t("csrf", lang))
+    limit = settings.max_upload_bytes
     result, error, reading, upload, options = None, None, None, None, None
     try:
         upload = await upload_preview.received(form, limit)
@@ -682,22 +647,17 @@ def _subscription_page(request: Request, session: Session, lang: str, user: User
 
 
 @router.get("/subscriptions", response_class=HTMLResponse)
-def subscriptions_page(request: Request, session: SessionDep, lang: Lang, user: WebUser) -> Response:
-    if user is None:
-        return RedirectResponse("/login?next=/subscriptions", status_code=303)
+def subscriptions_page(request: Request, session: SessionDep, lang: Lang, user: SignedInUser) -> Response:
     return _subscription_page(request, session, lang, user)
 
 
 @router.post("/subscriptions", response_class=HTMLResponse)
-async def subscriptions_submit(request: Request, session: SessionDep, lang: Lang, user: WebUser,
-                               side_writes: SideWrites) -> Response:  # fmt: skip
+async def subscriptions_submit(
+    request: Request, session: SessionDep, lang: Lang, user: SignedInUser, form: CheckedForm,
+    side_writes: SideWrites,
+) -> Response:  # fmt: skip
     from service.notify.subscriptions import SubscriptionRequest, create_subscription, delete_subscription
 
-    if user is None:
-        return RedirectResponse("/login?next=/subscriptions", status_code=303)
-    form = await request.form()
-    if not csrf_ok(request, str(form.get("csrf") or "")):
-        return render(request, "message.html", lang, user, status_code=403, message=t("csrf", lang))
     now = dt.datetime.now(dt.UTC)
 
     resolver = Resolver(session)
@@ -746,16 +706,13 @@ async def subscriptions_submit(request: Request, session: SessionDep, lang: Lang
 
 @router.get("/entry/history", response_class=HTMLResponse)
 def entry_history(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser,
+    request: Request, session: SessionDep, lang: Lang, checked: EditorUser,
     indicator: Annotated[str, Query(max_length=80)], region: Annotated[str, Query(max_length=40)],
     year: Annotated[int, Query(ge=1949, le=2100)],
 ) -> Response:  # fmt: skip
     """Every version of one figure with who entered it, when, from where and why."""
     from service.db.models import ImportBatch, Indicator, Observation
 
-    checked = _editor(request, user, lang)
-    if isinstance(checked, Response):
-        return checked
     rows = session.execute(
         select(Observation, User.username, ImportBatch.path, ImportBatch.filename)
         .join(Indicator, Observation.indicator_id == Indicator.id)

@@ -10,6 +10,7 @@ import hmac
 
 from fastapi import Request, Response
 
+from service.api.deps import app_settings
 from service.config import secret_key
 from service.domain.auth import SESSION_LIFETIME
 
@@ -24,13 +25,11 @@ def session_cookie(request: Request) -> str | None:
 def set_session_cookie(request: Request, response: Response, value: str) -> None:
     """HttpOnly and SameSite=Lax always; Secure when YRDMON_SECURE_COOKIES is set (behind HTTPS)."""
     response.set_cookie(COOKIE, value, max_age=MAX_AGE, httponly=True, samesite="lax",
-                        secure=request.app.state.settings.secure_cookies)  # fmt: skip
+                        secure=app_settings(request).secure_cookies)  # fmt: skip
 
 
 def clear_session_cookie(request: Request, response: Response) -> None:
-    response.delete_cookie(
-        COOKIE, httponly=True, samesite="lax", secure=request.app.state.settings.secure_cookies
-    )
+    response.delete_cookie(COOKIE, httponly=True, samesite="lax", secure=app_settings(request).secure_cookies)
 
 
 def _sign(key: bytes, payload: str) -> str:
@@ -44,7 +43,7 @@ def _sign(key: bytes, payload: str) -> str:
 def csrf_token(request: Request) -> str:
     """The token for the forms of this request's session ("" without one)."""
     cookie = session_cookie(request)
-    return _sign(secret_key(request.app.state.settings), "csrf:" + cookie) if cookie else ""
+    return _sign(secret_key(app_settings(request)), "csrf:" + cookie) if cookie else ""
 
 
 def csrf_ok(request: Request, token: str | None) -> bool:

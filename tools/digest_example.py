@@ -1,6 +1,6 @@
 """The example digest in docs/: the real catalog, a few years of plausible figures, two report runs.
 
-    python -m service.notify.example docs/digest-example.html
+    python -m tools.digest_example docs/digest-example.html
 
 builds a throwaway SQLite database, loads the catalog, enters the figures below in two rounds (the
 second adds new years, revises one province's 2023 population and follows a mid-term adjustment of one

@@ -110,7 +110,12 @@ def _find_plan(session: Session, code: str) -> Plan:
     raise NotFound(f"未知规划“{code}”{tip_zh}", f"unknown plan {code!r}{tip_en}")
 
 
-@router.get("/templates", summary="A fill-in template (XLSX or CSV) of the indicators a region reports")
+@router.get(
+    "/templates",
+    response_class=Response,
+    responses={200: {"description": "the fill-in file", "content": {m: {} for m in MEDIA.values()}}},
+    summary="A fill-in template (XLSX or CSV) of the indicators a region reports",
+)
 def download_template(
     session: SessionDep,
     region: Annotated[str, Query(min_length=1, max_length=120, description="region code or name")],

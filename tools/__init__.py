@@ -1,0 +1,1 @@
+"""Scripts that build the project's documents (run from the repository root: python -m tools.NAME)."""
