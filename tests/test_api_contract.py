@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 from service.reports.engine import run_report
 from tests.factories import create_user
 
-FILES = {"text/csv; charset=utf-8", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+FILES = {
+    "text/csv; charset=utf-8",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+}
 
 
 def _declared(response: dict[str, Any]) -> bool:

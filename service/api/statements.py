@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from service.api.deps import NO_NUL, CurrentUser, SessionDep
 from service.db.models import WritePath
@@ -15,6 +16,52 @@ from service.domain.errors import Invalid
 
 router = APIRouter(tags=["evidence"])
 
+
+class EvidenceFileOut(BaseModel):
+    """A supporting file: its stored name, type, size and sha256, and where to download it."""
+
+    id: int
+    name: str
+    media_type: str
+    kind: str
+    size: int
+    size_text: str
+    sha256: str
+    url: str
+
+
+class OrganisationRef(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str | None = None
+
+
+class StatementRecorded(BaseModel):
+    """A recorded statement: its id, target (plan/key), year, the version it corrects, and its files."""
+
+    id: int
+    target: str
+    year: int
+    corrects: int | None = None
+    files: list[EvidenceFileOut]
+
+
+class StatementOut(BaseModel):
+    """A progress statement as listed: version, author, organisation, time (UTC) and files."""
+
+    id: int
+    year: int
+    text: str
+    at: str
+    version: int
+    corrects: int | None = None
+    corrected: bool
+    by: str | None = None
+    organisation: OrganisationRef | None = None
+    files: list[EvidenceFileOut]
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PlanCode = Annotated[str, Path(max_length=80, pattern=NO_NUL)]
 Key = Annotated[str, Path(max_length=120, pattern=NO_NUL)]
 
@@ -22,6 +69,7 @@ Key = Annotated[str, Path(max_length=120, pattern=NO_NUL)]
 @router.post(
     "/plans/{plan}/targets/{key}/statements",
     status_code=201,
+    response_model=StatementRecorded,
     summary="Record a progress statement with supporting files (multipart: year, text, file…, corrects)",
 )
 async def post_statement(
@@ -47,7 +95,11 @@ async def post_statement(
     )  # fmt: skip
 
 
-@router.get("/plans/{plan}/targets/{key}/statements", summary="A target's progress statements, newest first")
+@router.get(
+    "/plans/{plan}/targets/{key}/statements",
+    response_model=list[StatementOut],
+    summary="A target's progress statements, newest first",
+)
 def list_statements(
     plan: PlanCode, key: Key, session: SessionDep,
     history: Annotated[bool, Query(description="also the versions that were corrected")] = False,
@@ -57,7 +109,13 @@ def list_statements(
     return [{**s, "at": s["at"].isoformat()} for s in items]
 
 
-@router.get("/evidence/{file_id}", summary="A supporting file (checked against its sha256)")
+@router.get(
+    "/evidence/{file_id}",
+    summary="A supporting file (checked against its sha256)",
+    response_class=Response,
+    responses={200: {"content": {t: {} for t in ("application/pdf", "image/png", "image/jpeg", DOCX)},
+                     "description": "the file, as an attachment"}},
+)  # fmt: skip
 def get_file(request: Request, file_id: int, session: SessionDep) -> Response:
     from service.web.evidence import download
 
