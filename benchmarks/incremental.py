@@ -25,6 +25,7 @@ from service.db.models import Assessment, ReportRun, Role, User, WritePath
 from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain.observations import ObservationInput, ingest
 from service.reports.engine import run_report, run_report_now
+from service.reports.queries import in_run
 
 TARGETS = int(os.environ.get("BENCH_INCR_TARGETS", "100000"))
 KINDS = tuple(os.environ.get("BENCH_INCR_DB", "sqlite,postgresql").split(","))
@@ -32,9 +33,9 @@ COMPARED = ("target_id", "status", "latest_year", "latest_value", "base_year", "
             "pace_ratio", "completion", "score", "metrics", "inputs")  # fmt: skip
 
 
-def _rows(session: Session, run_id: int) -> dict[int, tuple[Any, ...]]:
+def _rows(session: Session, run: ReportRun) -> dict[int, tuple[Any, ...]]:
     cols = [getattr(Assessment, c) for c in COMPARED]
-    return {r[0]: tuple(r[1:]) for r in session.execute(select(*cols).where(Assessment.run_id == run_id))}
+    return {r[0]: tuple(r[1:]) for r in session.execute(select(*cols).where(in_run(run)))}
 
 
 def run() -> None:
@@ -74,9 +75,9 @@ def run() -> None:
                 assert inc is not None
                 scope = (inc.summary or {}).get("scope") or {}
                 assert scope.get("kind") == "incremental", scope
-                mine, summary = _rows(s, inc_id), dict(inc.summary or {})
+                mine, summary = _rows(s, inc), dict(inc.summary or {})
                 full = run_report(s, as_of=inc.as_of, now=inc.as_of)
-                theirs, full_summary = _rows(s, full.id), dict(full.summary or {})
+                theirs, full_summary = _rows(s, full), dict(full.summary or {})
                 s.rollback()
             summary.pop("scope")
             differ = sum(1 for t in theirs if mine.get(t) != theirs[t]) + len(mine.keys() - theirs.keys())

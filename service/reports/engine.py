@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import Float, Integer, String, Table, literal, select, tuple_, type_coerce
+from sqlalchemy import Float, Integer, String, Table, func, literal, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from service.db.bulk import bulk_insert
@@ -56,6 +56,7 @@ from service.domain.regions import zone_members
 from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status, worst
 from service.domain.values import STATISTICS_BUREAU, mean_span
 from service.domain.vintage import Vintage, review_view
+from service.reports.queries import ROWS_FROM, in_run
 
 SeriesKey = tuple[int, int]  # (indicator_id, region_id)
 ASSESSMENTS: Table = Assessment.__table__  # type: ignore[assignment]  # Core executemany: no ORM bookkeeping
@@ -650,13 +651,11 @@ def affected_keys(series: Iterable[SeriesKey], catalog: _Catalog) -> set[SeriesK
     return keys
 
 
-def _statuses(session: Session, run_id: int, target_ids: list[int]) -> dict[int, str]:
+def _statuses(session: Session, run: ReportRun, target_ids: list[int]) -> dict[int, str]:
     out: dict[int, str] = {}
     for start in range(0, len(target_ids), 500):
         part = target_ids[start : start + 500]
-        stmt = select(ASSESSMENTS.c.target_id, ASSESSMENTS.c.status).where(
-            ASSESSMENTS.c.run_id == run_id, ASSESSMENTS.c.target_id.in_(part)
-        )
+        stmt = select(Assessment.target_id, Assessment.status).where(in_run(run), Assessment.target_id.in_(part))
         out.update({tid: status for tid, status in session.execute(stmt)})
     return out
 
@@ -755,7 +754,10 @@ def run_incremental(
     (figures and plans become public by date, the year decides the expected pace), or more than
     ``INCREMENTAL_SHARE`` of the targets to reassess. Flushes, never commits.
 
-    The run's summary records what it covered and what it carried over (``summary["scope"]``).
+    The run stores only the assessments that differ from the last full run's (those it reassessed, and
+    those its incremental predecessors since that full run stored); readers see every target through
+    ``in_run`` (``summary["scope"]["rows_from_run"]`` names the full run). Its summary records what it
+    covered and what it carried over (``summary["scope"]``).
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown threshold profile {profile!r}")
@@ -767,12 +769,15 @@ def run_incremental(
     base_at = base.as_of if base.as_of.tzinfo else base.as_of.replace(tzinfo=dt.UTC)
     if base_at.astimezone(dt.UTC).date() != now.astimezone(dt.UTC).date() or base_at > now:
         return None
+    scope = (base.summary or {}).get("scope") or {}
+    rows_from = scope.get(ROWS_FROM, base.id)  # the full run whose rows stand for the ones not stored
+    base_stored = scope.get("stored", 0)  # the rows the base run stores itself (0 for a full run)
     catalog = _Catalog.read(session)
     keys = affected_keys({p for w in waiting for p in (w.series or ())}, catalog)
     known = Vintage(now, now)
     targets = [t for t in target_rows_as_of(session, known, keys) if (t.indicator_id, t.region_id) in keys]
     total = (base.summary or {}).get("targets", 0)
-    if len(targets) > INCREMENTAL_SHARE * total:
+    if base_stored + len(targets) > INCREMENTAL_SHARE * total:
         return None
     run = ReportRun(as_of=now, recorded_until=now, started_at=now, trigger=trigger,
                     method_version=METHOD_VERSION, threshold_profile=profile, status="running")  # fmt: skip
@@ -780,35 +785,38 @@ def run_incremental(
     session.flush()
     rows, _ = _assess(session, run.id, targets, known, catalog, profile)
     connection = session.connection()
-    # every assessment of the base run copied, then the reassessed ones replaced: plain scans of one
-    # run's rows (an anti-join against the run being written misleads PostgreSQL's planner, whose
-    # statistics do not know the new run yet)
-    before = ASSESSMENTS.alias("before")
-    connection.execute(
-        ASSESSMENTS.insert().from_select(
-            list(_ASSESSMENT_COLUMNS),
-            select(literal(run.id), *(before.c[c] for c in _ASSESSMENT_COLUMNS[1:])).where(
-                before.c.run_id == base.id
-            ),
-        )
-    )
     covered_ids = [t.id for t in targets]
-    for start in range(0, len(covered_ids), 500):
+    if rows_from != base.id:
+        # the base is itself incremental: what it stored (its changes since the full run) is stored
+        # again, then the reassessed ones replaced (a few rows: a plain scan of one run's rows)
+        before = ASSESSMENTS.alias("before")
         connection.execute(
-            ASSESSMENTS.delete().where(
-                ASSESSMENTS.c.run_id == run.id, ASSESSMENTS.c.target_id.in_(covered_ids[start : start + 500])
+            ASSESSMENTS.insert().from_select(
+                list(_ASSESSMENT_COLUMNS),
+                select(literal(run.id), *(before.c[c] for c in _ASSESSMENT_COLUMNS[1:])).where(
+                    before.c.run_id == base.id
+                ),
             )
         )
+        for start in range(0, len(covered_ids), 500):
+            connection.execute(
+                ASSESSMENTS.delete().where(
+                    ASSESSMENTS.c.run_id == run.id, ASSESSMENTS.c.target_id.in_(covered_ids[start : start + 500])
+                )
+            )
     bulk_insert(connection, ASSESSMENTS, _ASSESSMENT_COLUMNS, rows, ready=("metrics", "inputs"))
-    old = _statuses(session, base.id, [t.id for t in targets])
+    stored = connection.execute(
+        select(func.count()).select_from(ASSESSMENTS).where(ASSESSMENTS.c.run_id == run.id)
+    ).scalar_one()
+    old = _statuses(session, base, covered_ids)
     new_status = {row[1]: row[2] for row in rows}
     summary = _updated_summary(base.summary or {}, targets, old, new_status, catalog)
-    covered = [t.id for t in targets]
-    carried = summary["targets"] - len(covered)
+    carried = summary["targets"] - len(covered_ids)
     summary["scope"] = {
-        "kind": "incremental", "carried_from_run": base.id, "covered": len(covered), "carried": carried,
+        "kind": "incremental", "carried_from_run": base.id, "covered": len(covered_ids), "carried": carried,
         "changes": [w.id for w in waiting], "series": len({p for w in waiting for p in (w.series or ())}),
-        "covered_targets": covered if len(covered) <= LISTED_TARGETS else None,
+        "covered_targets": covered_ids if len(covered_ids) <= LISTED_TARGETS else None,
+        ROWS_FROM: rows_from, "stored": stored,
     }  # fmt: skip
     run.summary = summary
     run.status = "finished"

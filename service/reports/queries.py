@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, not_, select
+from sqlalchemy import and_, case, func, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from service.db.models import Assessment, Indicator, Observation, Plan, Region, ReportRun, Target
@@ -20,6 +20,29 @@ from service.reports.evidence import add_evidence
 
 RUN_PAGE = 50
 ACHIEVED = {Status.ACHIEVED.value, Status.ACHIEVED_EARLY.value}
+# an incremental run's ``summary["scope"]`` key naming the full run whose rows stand for the
+# assessments the incremental run does not store (``engine.run_incremental``)
+ROWS_FROM = "rows_from_run"
+
+
+def in_run(run: ReportRun) -> Any:
+    """The condition on ``Assessment`` that selects every assessment of ``run``, one a target.
+
+    A full run stores all of them. An incremental run stores only those that differ from a full run's
+    (what it and its incremental predecessors since that run reassessed); the others are that full
+    run's rows, which a run never changes: so every run reads as a complete snapshot, and an
+    incremental run costs what it reassessed, not the size of the catalog."""
+    rows_from = ((run.summary or {}).get("scope") or {}).get(ROWS_FROM)
+    if rows_from is None:
+        return Assessment.run_id == run.id
+    stored = aliased(Assessment)
+    return or_(
+        Assessment.run_id == run.id,
+        and_(
+            Assessment.run_id == rows_from,
+            Assessment.target_id.not_in(select(stored.target_id).where(stored.run_id == run.id)),
+        ),
+    )
 
 
 def latest_finished_run(session: Session, before: int | None = None) -> ReportRun | None:
@@ -83,7 +106,7 @@ def _records_stmt(run: ReportRun, f: AssessmentFilter, where: tuple[Any, ...]) -
         .join(Plan, Target.plan_id == Plan.id)
         .join(Indicator, Target.indicator_id == Indicator.id)
         .join(region, Target.region_id == region.id)
-        .where(Assessment.run_id == run.id, *where)
+        .where(in_run(run), *where)
     )
     if f.plan:
         stmt = stmt.where(Plan.code == f.plan)
@@ -294,7 +317,7 @@ def evaluation_counts(session: Session, run: ReportRun, plan_code: str, *where: 
     grouped = (
         select(Assessment.status, is_ended, is_early, func.count())
         .join(Target, Assessment.target_id == Target.id)
-        .where(Assessment.run_id == run.id, Target.plan_id == plan.id, *where)
+        .where(in_run(run), Target.plan_id == plan.id, *where)
         .group_by(Assessment.status, is_ended, is_early)
     )
     end_counts: dict[str, int] = {}
