@@ -28,6 +28,7 @@ from service.reports.engine import run_report, run_report_now
 from service.reports.queries import in_run
 
 TARGETS = int(os.environ.get("BENCH_INCR_TARGETS", "100000"))
+REPEAT = int(os.environ.get("BENCH_INCR_REPEAT", "2"))  # best of this many of each
 KINDS = tuple(os.environ.get("BENCH_INCR_DB", "sqlite,postgresql").split(","))
 COMPARED = ("target_id", "status", "latest_year", "latest_value", "base_year", "base_value", "target_level",
             "pace_ratio", "completion", "score", "metrics", "inputs")  # fmt: skip
@@ -63,8 +64,8 @@ def run() -> None:
             timed_run(False)  # the base, and warm caches
             fulls, incs = [], []
             for i in range(
-                2
-            ):  # best of two each: alternately a full and an incremental run after one revision
+                REPEAT
+            ):  # best of REPEAT each: alternately a full and an incremental run after a revision
                 revise(300.0 + i)
                 fulls.append(timed_run(False)[0])
                 revise(310.0 + i)

@@ -145,7 +145,10 @@ def test_a_revised_figure_reassesses_only_what_it_feeds_and_equals_a_full_run(
     summary.pop("scope")
     assert summary == full_summary
     # it stores only what it reassessed; the others are read from the full run it started from
-    assert stored(fresh_engine, second) == scope["covered"] == scope["stored"] and scope["rows_from_run"] == first
+    assert (
+        stored(fresh_engine, second) == scope["covered"] == scope["stored"]
+        and scope["rows_from_run"] == first
+    )
     assert jobs.recompute_if_changed() is None  # every change covered
 
     # figures of a series no target uses: a run that carries everything over

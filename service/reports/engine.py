@@ -49,7 +49,6 @@ from service.domain.progress import (
     aggregate_zone_year,
     evaluate,
     first_met_year,
-    summarise,
 )
 from service.domain.progress import Assessment as Result
 from service.domain.regions import zone_members
@@ -541,47 +540,106 @@ def _assess(
     return rows, entries
 
 
-class _Judged(NamedTuple):
-    status: Status  # all ``summarise`` reads of an assessment
+class _SummaryBuilder:
+    """The run's summary (counts by status, and per plan, region and chapter the progress summary,
+    ``summarise``; qualitative targets are listed, not part of it), built as the entries stream by.
 
+    ``summarise`` counts in each group the worst status of each (indicator, region). The entries come
+    with the targets of one (indicator, region) next to each other (runs assess in that order), so
+    each key's worst status is counted in its groups as soon as the next key starts, and what is
+    held grows with the groups (plans, regions, chapters), never with the targets."""
 
-def _summary(entries: Iterable[SummaryEntry], catalog: _Catalog) -> dict[str, Any]:
-    """The run's summary: counts by status, and per plan, region and chapter the progress summary
-    (``summarise``; qualitative targets are listed, not part of it). ``entries`` in target order."""
-    plan_codes = {pid: p.code for pid, p in catalog.plans.items()}
-    region_codes = catalog.region_codes
-    overall: dict[str, int] = defaultdict(int)
-    summary_items: dict[str, list[tuple[Any, Any]]] = defaultdict(list)
-    qualitative: dict[str, int] = defaultdict(int)
-    statuses = {s.value: s for s in Status}
-    n = 0
-    for plan_id, ind_id, reg_id, chapter, status in entries:
-        n += 1
-        overall[status] += 1
-        code = plan_codes[plan_id]
-        groups = [f"plan:{code}", f"region:{region_codes[reg_id]}"]
-        if chapter:
-            groups.append(f"chapter:{code}:{chapter}")
-        if status == QUALITATIVE:
+    def __init__(self, catalog: _Catalog) -> None:
+        self.plan_codes = {pid: p.code for pid, p in catalog.plans.items()}
+        self.region_codes = catalog.region_codes
+        self.statuses = {s.value: s for s in Status}
+        self.overall: dict[str, int] = defaultdict(int)
+        self.counts: dict[str, dict[Status, int]] = {}  # group -> worst status of each key -> keys
+        self.qualitative: dict[str, int] = defaultdict(int)
+        self.key: SeriesKey | None = None
+        self.held: dict[str, list[Status]] = {}  # the statuses of the current key in each group
+        self.n = 0
+
+    def _close(self) -> None:
+        for g, statuses in self.held.items():
+            counts = self.counts.setdefault(g, {})
+            w = worst(statuses)
+            counts[w] = counts.get(w, 0) + 1
+        self.held = {}
+
+    def add(self, entries: Iterable[SummaryEntry]) -> None:
+        plan_codes, region_codes, statuses = self.plan_codes, self.region_codes, self.statuses
+        for plan_id, ind_id, reg_id, chapter, status in entries:
+            self.n += 1
+            self.overall[status] += 1
+            code = plan_codes[plan_id]
+            groups = [f"plan:{code}", f"region:{region_codes[reg_id]}"]
+            if chapter:
+                groups.append(f"chapter:{code}:{chapter}")
+            if status == QUALITATIVE:
+                for g in groups:
+                    self.qualitative[g] += 1
+                continue
+            key = (ind_id, reg_id)
+            if key != self.key:
+                self._close()
+                self.key = key
+            judged = statuses[status]
             for g in groups:
-                qualitative[g] += 1
-            continue
-        item = ((ind_id, reg_id), _Judged(statuses[status]))
-        for g in groups:
-            summary_items[g].append(item)
-    summary: dict[str, Any] = {"targets": n, "groups": {}, "counts": dict(overall)}
-    for group, items in summary_items.items():
-        s = summarise(items)
-        summary["groups"][group] = {
-            "counts": {str(k): v for k, v in s.counts.items() if v}, "units": s.total,
-            "assessable": s.assessable, "mean_score": s.mean_score,
-        }  # fmt: skip
-    for name, count in qualitative.items():
-        entry = summary["groups"].setdefault(
-            name, {"counts": {}, "units": 0, "assessable": 0, "mean_score": None}
-        )
-        entry["counts"][QUALITATIVE] = count
-    return summary
+                self.held.setdefault(g, []).append(judged)
+
+    def summary(self) -> dict[str, Any]:
+        self._close()
+        summary: dict[str, Any] = {"targets": self.n, "groups": {}, "counts": dict(self.overall)}
+        for group, counts in self.counts.items():
+            summary["groups"][group] = _group_entry(counts)
+        for name, count in self.qualitative.items():
+            entry = summary["groups"].setdefault(
+                name, {"counts": {}, "units": 0, "assessable": 0, "mean_score": None}
+            )
+            entry["counts"][QUALITATIVE] = count
+        return summary
+
+
+def _group_entry(counts: dict[Status, int]) -> dict[str, Any]:
+    """A group's progress summary from the count of each worst status over its keys (``summarise``)."""
+    units = sum(counts.values())
+    scored = [(s.score, n) for s, n in counts.items() if n and s.score is not None]
+    assessable = sum(n for _, n in scored)
+    mean = (
+        sum(score * n for score, n in scored) / assessable
+        if units and assessable / units >= SCORE_MIN_ASSESSABLE_SHARE
+        else None
+    )
+    listed = {str(s): counts[s] for s in Status if counts.get(s)}
+    return {"counts": listed, "units": units, "assessable": assessable, "mean_score": mean}
+
+
+# a report run reads, assesses and stores the targets in chunks of about this many (whole indicators)
+RUN_CHUNK = 20_000
+
+
+def target_chunks(session: Session, vintage: Vintage, size: int = RUN_CHUNK) -> Iterable[list[TargetRow]]:
+    """The targets in force in ``vintage`` in chunks of whole indicators (about ``size`` targets; an
+    indicator with more is a chunk of its own), each ordered by indicator, region and id: a chunk
+    reads each of its indicators' figures once, and a run holds one chunk at a time."""
+    in_force = vintage.targets(session)
+    per_indicator = session.execute(
+        select(Target.indicator_id, func.count()).where(in_force).group_by(Target.indicator_id)
+        .order_by(Target.indicator_id)
+    ).all()  # fmt: skip
+    groups: list[list[int]] = []
+    filled = size
+    for ind_id, n in per_indicator:
+        if filled + n > size:
+            groups.append([])
+            filled = 0
+        groups[-1].append(ind_id)
+        filled += n
+    order = (Target.indicator_id, Target.region_id, Target.id)
+    for ids in groups:
+        stmt = select(*_TARGET_COLUMNS).where(in_force, Target.indicator_id.in_(ids)).order_by(*order)
+        yield [TargetRow._make(row) for row in session.execute(stmt)]
 
 
 def run_report(
@@ -611,11 +669,14 @@ def run_report(
     session.add(run)
     session.flush()
     known = Vintage(as_of, cutoff, view)
-    targets = target_rows_as_of(session, known)
     catalog = _Catalog.read(session)
-    rows, entries = _assess(session, run.id, targets, known, catalog, profile)
-    bulk_insert(session.connection(), ASSESSMENTS, _ASSESSMENT_COLUMNS, rows, ready=("metrics", "inputs"))
-    run.summary = _summary(entries, catalog)
+    summary = _SummaryBuilder(catalog)
+    for targets in target_chunks(session, known):  # one chunk in memory at a time: flat at any size
+        rows, entries = _assess(session, run.id, targets, known, catalog, profile)
+        bulk_insert(session.connection(), ASSESSMENTS, _ASSESSMENT_COLUMNS, rows, ready=("metrics", "inputs"))
+        summary.add(entries)
+        del rows, entries, targets
+    run.summary = summary.summary()
     run.status = "finished"
     run.finished_at = now
     session.flush()
@@ -655,7 +716,9 @@ def _statuses(session: Session, run: ReportRun, target_ids: list[int]) -> dict[i
     out: dict[int, str] = {}
     for start in range(0, len(target_ids), 500):
         part = target_ids[start : start + 500]
-        stmt = select(Assessment.target_id, Assessment.status).where(in_run(run), Assessment.target_id.in_(part))
+        stmt = select(Assessment.target_id, Assessment.status).where(
+            in_run(run), Assessment.target_id.in_(part)
+        )
         out.update({tid: status for tid, status in session.execute(stmt)})
     return out
 
@@ -711,18 +774,10 @@ def _updated_summary(
             counts[w] = counts.get(w, 0) + 1
     for g, counts in changed.items():
         entry = summary["groups"][g]
-        units = sum(counts.values())
-        scored = [(s.score, n) for s, n in counts.items() if n and s.score is not None]
-        assessable = sum(n for _, n in scored)
-        mean = (
-            sum(score * n for score, n in scored) / assessable
-            if units and assessable / units >= SCORE_MIN_ASSESSABLE_SHARE
-            else None
-        )
-        listed = {str(s): counts[s] for s in Status if counts.get(s)}
-        if QUALITATIVE in entry["counts"]:
-            listed[QUALITATIVE] = entry["counts"][QUALITATIVE]
-        entry.update(counts=listed, units=units, assessable=assessable, mean_score=mean)
+        qualitative = entry["counts"].get(QUALITATIVE)
+        entry.update(_group_entry(counts))
+        if qualitative:
+            entry["counts"][QUALITATIVE] = qualitative
     summary["targets"] = base.get("targets", 0)
     return summary
 
@@ -801,7 +856,8 @@ def run_incremental(
         for start in range(0, len(covered_ids), 500):
             connection.execute(
                 ASSESSMENTS.delete().where(
-                    ASSESSMENTS.c.run_id == run.id, ASSESSMENTS.c.target_id.in_(covered_ids[start : start + 500])
+                    ASSESSMENTS.c.run_id == run.id,
+                    ASSESSMENTS.c.target_id.in_(covered_ids[start : start + 500]),
                 )
             )
     bulk_insert(connection, ASSESSMENTS, _ASSESSMENT_COLUMNS, rows, ready=("metrics", "inputs"))

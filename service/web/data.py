@@ -42,10 +42,12 @@ from service.reports.queries import (
     end_of_term_condition,
     evaluation,
     evaluation_counts,
-    in_run as run_rows,
     latest_finished_run,
     verdict_condition,
     with_verdict,
+)
+from service.reports.queries import (
+    in_run as run_rows,
 )
 from service.web.i18n import t
 
@@ -377,9 +379,7 @@ def beside_figures(
 
 
 def _assessment_row(session: Session, run: ReportRun, target_id: int) -> dict[str, Any]:
-    row = session.scalar(
-        select(Assessment).where(run_rows(run), Assessment.target_id == target_id)
-    )
+    row = session.scalar(select(Assessment).where(run_rows(run), Assessment.target_id == target_id))
     return dict(row.metrics) if row is not None else {}
 
 
@@ -579,8 +579,13 @@ def plan_targets(session: Session, run: ReportRun | None, code: str, lang: str, 
         select(Target, Indicator, Region, Assessment.status, Assessment.latest_year, Assessment.latest_value)
         .join(Indicator, Target.indicator_id == Indicator.id)
         .join(Region, Target.region_id == Region.id)
-        .outerjoin(Assessment, and_(Assessment.target_id == Target.id,
-                                    run_rows(run) if run is not None else Assessment.run_id == -1))
+        .outerjoin(
+            Assessment,
+            and_(
+                Assessment.target_id == Target.id,
+                run_rows(run) if run is not None else Assessment.run_id == -1,
+            ),
+        )
         .where(*where)
         .order_by(Target.target_year, Target.key)
         .offset(g["offset"])
