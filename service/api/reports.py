@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+import tempfile
+from collections.abc import Iterator
+from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import func, select
 
 from service.api.deps import CurrentUser, SessionDep
@@ -136,8 +138,21 @@ def export(
     plan: Annotated[str | None, Query(max_length=80)] = None,
 ) -> Response:
     run = get_run(session, run_id)
-    body = render.export_run(session, run, format, plan)
     name = f"report-{run.id}-{run.as_of.date().isoformat()}.{format}"
-    return Response(
-        body, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if format in render.STREAMED:  # written to a temporary file as the rows are read, then sent from it
+        spool = tempfile.TemporaryFile()  # noqa: SIM115  # closed once sent (_sent_and_closed)
+        try:
+            render.write_export(session, run, format, spool, plan)
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        return StreamingResponse(_sent_and_closed(spool), media_type=MEDIA[format], headers=headers)
+    return Response(render.export_run(session, run, format, plan), media_type=MEDIA[format], headers=headers)
+
+
+def _sent_and_closed(spool: IO[bytes], size: int = 1 << 16) -> Iterator[bytes]:
+    with spool:
+        while block := spool.read(size):
+            yield block
