@@ -57,7 +57,12 @@ def report(title: str, service: Measurement, reference: Measurement, goal: str) 
     print(f"{title}  [{load()}]")
     print(service.line())
     print(reference.line())
-    print(f"  ratio service/reference time: {service.seconds / reference.seconds:.2f}x   ({goal})")
+    ratio = service.seconds / reference.seconds
+    print(
+        f"  ratio service/reference time: {ratio:.4f}x   ({goal})"
+        if ratio < 0.1
+        else f"  ratio service/reference time: {ratio:.2f}x   ({goal})"
+    )
 
 
 @contextlib.contextmanager
