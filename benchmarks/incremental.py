@@ -14,12 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from benchmarks.harness import Measurement, databases, report
+from benchmarks.harness import Measurement, databases, measure, report
 from benchmarks.synthetic import build
 from service.db.models import Assessment, ReportRun, Role, User, WritePath
 from service.db.session import make_engine, make_sessionmaker, transaction
@@ -80,6 +81,19 @@ def run() -> None:
                 full = run_report(s, as_of=inc.as_of, now=inc.as_of)
                 theirs, full_summary = _rows(s, full), dict(full.summary or {})
                 s.rollback()
+
+                # readers: every assessment of the incremental run (its own rows and the full run's
+                # others) counted by status, beside the same count of a full run's (stored whole)
+                def counts(r: ReportRun) -> Callable[[], object]:
+                    stmt = (
+                        select(Assessment.status, func.count()).where(in_run(r)).group_by(Assessment.status)
+                    )
+                    return lambda: s.execute(stmt).all()
+
+                base = s.get(ReportRun, scope["rows_from_run"])
+                assert base is not None
+                read_inc = measure("read the incremental run: counts by status", counts(inc), repeat=3)
+                read_full = measure("read a full run: counts by status (reference)", counts(base), repeat=3)
             summary.pop("scope")
             differ = sum(1 for t in theirs if mine.get(t) != theirs[t]) + len(mine.keys() - theirs.keys())
             service = Measurement("incremental run: commit to updated assessments", min(incs))
@@ -88,6 +102,7 @@ def run() -> None:
                    service, reference, "goal: <= 0.01x")  # fmt: skip
             print(f"  reassessed {scope['covered']} target(s), carried {scope['carried']:,} over from run "
                   f"{scope['carried_from_run']}; the scheduler starts it within recompute_check_seconds (1 s)")  # fmt: skip
+            report(f"reading it back on {kind}", read_inc, read_full, "goal: about 1x")
             print(f"  equal to a full run at the same moment: {len(theirs) - differ:,} of {len(theirs):,} targets"
                   f"{'' if differ == 0 else f' — {differ} DIFFER'}; summary {'equal' if summary == full_summary else 'DIFFERS'}")  # fmt: skip
             engine.dispose()

@@ -21,7 +21,6 @@ import datetime as dt
 import io
 import multiprocessing
 import os
-import resource
 import time
 
 from sqlalchemy import text
@@ -39,26 +38,35 @@ KINDS = tuple(os.environ.get("BENCH_NATIONAL_DB", "postgresql").split(","))
 COUNTIES = 2800
 DOWNLOADS = os.environ.get("BENCH_NATIONAL_DOWNLOADS", "1") != "0"
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+FIELDS = ["id", "plan", "region", "indicator", "target_year", "status", "status_zh", "latest_year", "latest_value",
+          "target_level", "pace_ratio"]  # fmt: skip
+
+
+def _status(field: str) -> int:
+    """A field of /proc/self/status in bytes (VmRSS, VmHWM)."""
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) * 1024 for line in fh if line.startswith(field + ":"))
 
 
 def _run_in_child(url: str) -> tuple[float, int, int]:
-    """A full report run in this (fresh) process: seconds, RSS before it and peak RSS (bytes)."""
+    """A full report run in this (fresh) process: seconds, RSS before it and peak RSS (bytes) during it.
+
+    The peak is the process's high-water mark reset just before the run (/proc/self/clear_refs):
+    ru_maxrss would carry the parent's peak over into the spawned process."""
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
     with sessions() as s:  # connected and the modules loaded: the process's own baseline
         s.execute(text("SELECT 1"))
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    before = _status("VmRSS")
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")  # resets VmHWM to the current RSS
     start = time.perf_counter()
     with transaction(sessions) as s:
         run_report(s, as_of=AS_OF, now=AS_OF)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = _status("VmHWM")
     engine.dispose()
     return seconds, before, peak
-
-
-FIELDS = ["id", "plan", "region", "indicator", "target_year", "status", "status_zh", "latest_year", "latest_value",
-          "target_level", "pace_ratio"]  # fmt: skip
 
 
 def run() -> None:

@@ -36,10 +36,10 @@ def in_run(run: ReportRun) -> Any:
     if rows_from is None:
         return Assessment.run_id == run.id
     stored = aliased(Assessment)
-    return or_(
-        Assessment.run_id == run.id,
-        and_(
-            Assessment.run_id == rows_from,
+    return and_(
+        Assessment.run_id.in_((run.id, rows_from)),  # the (run, target) index, whatever the planner thinks
+        or_(
+            Assessment.run_id == run.id,
             Assessment.target_id.not_in(select(stored.target_id).where(stored.run_id == run.id)),
         ),
     )
