@@ -619,10 +619,11 @@ def _group_entry(counts: dict[Status, int]) -> dict[str, Any]:
 RUN_CHUNK = 20_000
 
 
-def target_chunks(session: Session, vintage: Vintage, size: int = RUN_CHUNK) -> Iterable[list[TargetRow]]:
+def target_chunks(session: Session, vintage: Vintage, size: int | None = None) -> Iterable[list[TargetRow]]:
     """The targets in force in ``vintage`` in chunks of whole indicators (about ``size`` targets; an
     indicator with more is a chunk of its own), each ordered by indicator, region and id: a chunk
     reads each of its indicators' figures once, and a run holds one chunk at a time."""
+    size = RUN_CHUNK if size is None else size
     in_force = vintage.targets(session)
     per_indicator = session.execute(
         select(Target.indicator_id, func.count()).where(in_force).group_by(Target.indicator_id)
