@@ -21,7 +21,9 @@ import datetime as dt
 import io
 import multiprocessing
 import os
+import tempfile
 import time
+from collections.abc import Callable
 
 from sqlalchemy import text
 
@@ -32,6 +34,7 @@ from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain.tabular import write_csv
 from service.reports.engine import run_report
 from service.reports.queries import record_chunks
+from service.reports.render import STREAMED, write_export
 
 SIZES = [int(s) for s in os.environ.get("BENCH_NATIONAL_TARGETS", "100000,300000").split(",")]
 KINDS = tuple(os.environ.get("BENCH_NATIONAL_DB", "postgresql").split(","))
@@ -131,6 +134,22 @@ def run() -> None:
                 ref_dl = measure("plain SELECT * of the run's assessments (reference)", plain_assessments)
                 dl = measure("overview CSV, streamed", download, rows=size, trace_memory=True)
                 report(f"overview CSV on {kind}: {size:,} targets", dl, ref_dl, "goal: flat memory")
+
+                def export(fmt: str) -> Callable[[], None]:
+                    def write() -> None:
+                        with tempfile.TemporaryFile() as out, make_sessionmaker(engine, write=False)() as s:
+                            r = s.get(ReportRun, run_id)
+                            assert r is not None
+                            write_export(s, r, fmt, out)
+
+                    return write
+
+                for fmt in STREAMED:
+                    made = measure(
+                        f"run export {fmt.upper()}, streamed", export(fmt), rows=size, trace_memory=True
+                    )
+                    report(f"run export {fmt.upper()} on {kind}: {size:,} targets", made, ref_dl,
+                           "goal: flat memory")  # fmt: skip
                 figures.append((kind, size, per_target, peak, dl.peak_bytes))
                 engine.dispose()
     print("summary by size:")
