@@ -33,7 +33,7 @@ from service.db.models import ReportRun
 from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain.tabular import write_csv
 from service.reports.engine import run_report
-from service.reports.queries import record_chunks
+from service.reports.queries import OVERVIEW_FIELDS, overview_chunks
 from service.reports.render import STREAMED, write_export
 
 SIZES = [int(s) for s in os.environ.get("BENCH_NATIONAL_TARGETS", "100000,300000").split(",")]
@@ -41,8 +41,6 @@ KINDS = tuple(os.environ.get("BENCH_NATIONAL_DB", "postgresql").split(","))
 COUNTIES = 2800
 DOWNLOADS = os.environ.get("BENCH_NATIONAL_DOWNLOADS", "1") != "0"
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-FIELDS = ["id", "plan", "region", "indicator", "target_year", "status", "status_zh", "latest_year", "latest_value",
-          "target_level", "pace_ratio"]  # fmt: skip
 
 
 def _status(field: str) -> int:
@@ -121,9 +119,9 @@ def run() -> None:
                     with transaction(make_sessionmaker(engine, write=False)) as s:
                         r = s.get(ReportRun, run_id)
                         assert r is not None
-                        write_csv(sink, FIELDS, [])
-                        for rows in record_chunks(s, r):
-                            write_csv(sink, FIELDS, rows, header=False)
+                        write_csv(sink, OVERVIEW_FIELDS, [])
+                        for rows in overview_chunks(s, r):
+                            write_csv(sink, OVERVIEW_FIELDS, rows, header=False)
                             sink.seek(0)
                             sink.truncate()
 

@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 from service.db.models import WritePath
 from service.domain.observations import ObservationInput, ingest
 from service.reports.engine import run_report
-from service.reports.queries import assessment_records, evaluation, evaluation_chunks, record_chunks
+from service.reports.queries import (
+    OVERVIEW_FIELDS,
+    assessment_records,
+    evaluation,
+    evaluation_chunks,
+    overview_chunks,
+    record_chunks,
+)
 from tests.factories import create_user
 
 PLAN = "yrd-outline-2019"
@@ -43,6 +50,11 @@ def test_streamed_downloads_equal_the_whole_lists(client: TestClient, session: S
     assert [r for part in evaluation_chunks(session, run, PLAN, chunk=3) for r in part] == (
         ev["end_of_term"] + ev["mid_term"]
     )
+
+    # the overview CSV reads its columns only: exactly what the full records say of them
+    lean = [r for part in overview_chunks(session, run, chunk=3) for r in part]
+    assert lean == [{f: r[f] for f in OVERVIEW_FIELDS} for r in whole]
+    assert any(r["status_zh"] for r in lean)
 
     overview = client.get("/overview.csv")
     assert overview.status_code == 200 and "content-length" not in overview.headers  # streamed

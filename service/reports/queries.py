@@ -194,6 +194,33 @@ def record_chunks(
         yield [_record(run, row) for row in part]
 
 
+OVERVIEW_FIELDS = ["id", "plan", "region", "indicator", "target_year", "status", "status_zh", "latest_year",
+                   "latest_value", "target_level", "pace_ratio"]  # fmt: skip
+
+
+def overview_chunks(session: Session, run: ReportRun, chunk: int = 5000) -> Iterator[list[dict[str, Any]]]:
+    """The ``OVERVIEW_FIELDS`` of every record of the run (what ``record_chunks`` gives of them, in the
+    same order), read as those columns only: no JSON decoded but the status label, no record built
+    of the sixty fields a download does not show (the overview CSV of a national run)."""
+    region = aliased(Region)
+    stmt = (
+        select(Plan.code, Target.key, Plan.title_zh, region.name_zh, Indicator.name_zh, Target.target_year,
+               Assessment.status, Assessment.metrics["label_zh"].as_string(), Assessment.latest_year,
+               Assessment.latest_value, Assessment.target_level, Assessment.pace_ratio)
+        .select_from(Assessment)
+        .join(Target, Assessment.target_id == Target.id)
+        .join(Plan, Target.plan_id == Plan.id)
+        .join(Indicator, Target.indicator_id == Indicator.id)
+        .join(region, Target.region_id == region.id)
+        .where(in_run(run))
+        .order_by(Plan.code, Target.key)
+        .execution_options(yield_per=chunk)
+    )  # fmt: skip
+    names = OVERVIEW_FIELDS[1:]
+    for part in session.execute(stmt).partitions():
+        yield [{"id": f"{row[0]}/{row[1]}", **dict(zip(names, row[2:], strict=True))} for row in part]
+
+
 def count_records_where(session: Session, run: ReportRun, f: AssessmentFilter = AssessmentFilter(),
                         *where: Any) -> int:  # fmt: skip
     """How many records ``assessment_records_where`` would give, counted in the database."""

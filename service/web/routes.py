@@ -46,7 +46,7 @@ from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
 from service.domain.tabular import write_csv
 from service.domain.wording import base_already_met, fmt_value, progress_shown
 from service.reports import evaluation_files
-from service.reports.queries import record_chunks
+from service.reports.queries import OVERVIEW_FIELDS, overview_chunks
 from service.reports.render import attribute_text, target_text
 from service.web import charts, data, forms, upload_preview
 from service.web.i18n import t
@@ -261,10 +261,9 @@ def overview_csv(session: SessionDep, read: ReadUnits) -> Response:
 
     def chunks(s: Session) -> Iterator[list[dict[str, Any]]]:
         if run_id is not None and (r := s.get(ReportRun, run_id)) is not None:
-            yield from record_chunks(s, r)
+            yield from overview_chunks(s, r)
 
-    return csv_stream(read, chunks, ["id", "plan", "region", "indicator", "target_year", "status", "status_zh",
-                                     "latest_year", "latest_value", "target_level", "pace_ratio"], "overview.csv")  # fmt: skip
+    return csv_stream(read, chunks, OVERVIEW_FIELDS, "overview.csv")
 
 
 def _require_run(session: Session) -> Any:
