@@ -13,6 +13,7 @@ BENCHMARKS = {
     "web_pages": "benchmarks.web_pages",
     "incremental": "benchmarks.incremental",
     "national": "benchmarks.national",
+    "downloads": "benchmarks.downloads",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -46,11 +47,22 @@ def measure(
     return Measurement(label, seconds, rows, peak)
 
 
+def load() -> str:
+    """The machine's load average now (1, 5, 15 min) beside its cores: figures mean little without it."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} on {os.cpu_count()} cores"
+
+
 def report(title: str, service: Measurement, reference: Measurement, goal: str) -> None:
-    print(title)
+    print(f"{title}  [{load()}]")
     print(service.line())
     print(reference.line())
-    print(f"  ratio service/reference time: {service.seconds / reference.seconds:.2f}x   ({goal})")
+    ratio = service.seconds / reference.seconds
+    print(
+        f"  ratio service/reference time: {ratio:.4f}x   ({goal})"
+        if ratio < 0.1
+        else f"  ratio service/reference time: {ratio:.2f}x   ({goal})"
+    )
 
 
 @contextlib.contextmanager

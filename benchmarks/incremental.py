@@ -14,27 +14,30 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from benchmarks.harness import Measurement, databases, report
+from benchmarks.harness import Measurement, databases, measure, report
 from benchmarks.synthetic import build
 from service.db.models import Assessment, ReportRun, Role, User, WritePath
 from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain.observations import ObservationInput, ingest
 from service.reports.engine import run_report, run_report_now
+from service.reports.queries import in_run
 
 TARGETS = int(os.environ.get("BENCH_INCR_TARGETS", "100000"))
+REPEAT = int(os.environ.get("BENCH_INCR_REPEAT", "2"))  # best of this many of each
 KINDS = tuple(os.environ.get("BENCH_INCR_DB", "sqlite,postgresql").split(","))
 COMPARED = ("target_id", "status", "latest_year", "latest_value", "base_year", "base_value", "target_level",
             "pace_ratio", "completion", "score", "metrics", "inputs")  # fmt: skip
 
 
-def _rows(session: Session, run_id: int) -> dict[int, tuple[Any, ...]]:
+def _rows(session: Session, run: ReportRun) -> dict[int, tuple[Any, ...]]:
     cols = [getattr(Assessment, c) for c in COMPARED]
-    return {r[0]: tuple(r[1:]) for r in session.execute(select(*cols).where(Assessment.run_id == run_id))}
+    return {r[0]: tuple(r[1:]) for r in session.execute(select(*cols).where(in_run(run)))}
 
 
 def run() -> None:
@@ -62,8 +65,8 @@ def run() -> None:
             timed_run(False)  # the base, and warm caches
             fulls, incs = [], []
             for i in range(
-                2
-            ):  # best of two each: alternately a full and an incremental run after one revision
+                REPEAT
+            ):  # best of REPEAT each: alternately a full and an incremental run after a revision
                 revise(300.0 + i)
                 fulls.append(timed_run(False)[0])
                 revise(310.0 + i)
@@ -74,10 +77,23 @@ def run() -> None:
                 assert inc is not None
                 scope = (inc.summary or {}).get("scope") or {}
                 assert scope.get("kind") == "incremental", scope
-                mine, summary = _rows(s, inc_id), dict(inc.summary or {})
+                mine, summary = _rows(s, inc), dict(inc.summary or {})
                 full = run_report(s, as_of=inc.as_of, now=inc.as_of)
-                theirs, full_summary = _rows(s, full.id), dict(full.summary or {})
+                theirs, full_summary = _rows(s, full), dict(full.summary or {})
                 s.rollback()
+
+                # readers: every assessment of the incremental run (its own rows and the full run's
+                # others) counted by status, beside the same count of a full run's (stored whole)
+                def counts(r: ReportRun) -> Callable[[], object]:
+                    stmt = (
+                        select(Assessment.status, func.count()).where(in_run(r)).group_by(Assessment.status)
+                    )
+                    return lambda: s.execute(stmt).all()
+
+                base = s.get(ReportRun, scope["rows_from_run"])
+                assert base is not None
+                read_inc = measure("read the incremental run: counts by status", counts(inc), repeat=3)
+                read_full = measure("read a full run: counts by status (reference)", counts(base), repeat=3)
             summary.pop("scope")
             differ = sum(1 for t in theirs if mine.get(t) != theirs[t]) + len(mine.keys() - theirs.keys())
             service = Measurement("incremental run: commit to updated assessments", min(incs))
@@ -86,6 +102,7 @@ def run() -> None:
                    service, reference, "goal: <= 0.01x")  # fmt: skip
             print(f"  reassessed {scope['covered']} target(s), carried {scope['carried']:,} over from run "
                   f"{scope['carried_from_run']}; the scheduler starts it within recompute_check_seconds (1 s)")  # fmt: skip
+            report(f"reading it back on {kind}", read_inc, read_full, "goal: about 1x")
             print(f"  equal to a full run at the same moment: {len(theirs) - differ:,} of {len(theirs):,} targets"
                   f"{'' if differ == 0 else f' — {differ} DIFFER'}; summary {'equal' if summary == full_summary else 'DIFFERS'}")  # fmt: skip
             engine.dispose()

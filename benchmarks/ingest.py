@@ -27,6 +27,7 @@ from service.db.models import Observation, ObservationStatus, Qualifier, Role, U
 from service.db.session import make_engine, make_sessionmaker, transaction
 
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
+MEMORY = os.environ.get("BENCH_INGEST_MEMORY", "1") != "0"  # 0: the time ratio only (no child processes)
 REGIONS = 3000
 
 
@@ -127,12 +128,14 @@ def run() -> None:
                     lambda: _bulk_reference(url, big), rows=ROWS,
                 )  # fmt: skip
                 report(
-                    f"ingest on {kind}: {ROWS:,} rows",
+                    f"ingest on {kind}: {ROWS:,} rows",  # the title carries the machine's load
                     service,
                     reference,
-                    "goal: service rate >= 1/3 of bulk",
+                    "goal: <= 2x the bulk load's time (issue 18)",
                 )
                 wipe(url)
+                if not MEMORY:
+                    continue
                 small_peak = _child_peak(url, small)
                 wipe(url)
                 big_peak = _child_peak(url, big)

@@ -5,46 +5,87 @@ For each size in ``BENCH_NATIONAL_TARGETS`` (default 100,000 and 300,000 targets
 ``BENCH_NATIONAL_DB`` (default PostgreSQL), prints in one run, each beside its reference measured on
 the same database:
 
-- the full report run (µs per target; peak Python memory, traced in a second run) against a plain
+- the full report run (µs per target; peak RSS of the process that makes it: a fresh Python process
+  per run, so the figure is the run's own, beside that process's RSS before the run) against a plain
   SELECT of the observation rows it uses;
 - the overview CSV download as the service streams it (``record_chunks``, written to a sink; peak
   memory) against a plain SELECT of the run's assessment rows.
 
 Goals: flat per-target time (±20 %) and flat memory from the smallest to the largest size.
+``BENCH_NATIONAL_DOWNLOADS=0`` leaves the downloads out (the report run only).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import multiprocessing
 import os
+import tempfile
+import time
+from collections.abc import Callable
 
 from sqlalchemy import text
 
-from benchmarks.harness import databases, measure, report
+from benchmarks.harness import Measurement, databases, load, measure, report
 from benchmarks.synthetic import build
 from service.db.models import ReportRun
 from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain.tabular import write_csv
 from service.reports.engine import run_report
-from service.reports.queries import record_chunks
+from service.reports.queries import OVERVIEW_FIELDS, overview_chunks
+from service.reports.render import STREAMED, write_export
 
 SIZES = [int(s) for s in os.environ.get("BENCH_NATIONAL_TARGETS", "100000,300000").split(",")]
 KINDS = tuple(os.environ.get("BENCH_NATIONAL_DB", "postgresql").split(","))
 COUNTIES = 2800
-FIELDS = ["id", "plan", "region", "indicator", "target_year", "status", "status_zh", "latest_year", "latest_value",
-          "target_level", "pace_ratio"]  # fmt: skip
+DOWNLOADS = os.environ.get("BENCH_NATIONAL_DOWNLOADS", "1") != "0"
+AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+
+
+def _status(field: str) -> int:
+    """A field of /proc/self/status in bytes (VmRSS, VmHWM)."""
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) * 1024 for line in fh if line.startswith(field + ":"))
+
+
+def _run_in_child(url: str) -> tuple[float, int, int]:
+    """A full report run in this (fresh) process: seconds, RSS before it and peak RSS (bytes) during it.
+
+    The peak is the process's high-water mark reset just before the run (/proc/self/clear_refs):
+    ru_maxrss would carry the parent's peak over into the spawned process."""
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    with sessions() as s:  # connected and the modules loaded: the process's own baseline
+        s.execute(text("SELECT 1"))
+    before = _status("VmRSS")
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")  # resets VmHWM to the current RSS
+    start = time.perf_counter()
+    with transaction(sessions) as s:
+        run_report(s, as_of=AS_OF, now=AS_OF)
+    seconds = time.perf_counter() - start
+    peak = _status("VmHWM")
+    engine.dispose()
+    return seconds, before, peak
 
 
 def run() -> None:
-    as_of = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     figures: list[tuple[str, int, float, float | None, float | None]] = []
+    spawn = multiprocessing.get_context("spawn")
     for size in SIZES:
         with databases(KINDS) as dbs:
             for kind, url in dbs:
                 engine = make_engine(url)
+                started = time.perf_counter()
                 data = build(engine, targets=size, regions=COUNTIES)
+                print(f"  built {size:,} targets, {data.observations:,} observations in "
+                      f"{time.perf_counter() - started:.0f} s  [{load()}]", flush=True)  # fmt: skip
                 sessions = make_sessionmaker(engine)
+                with engine.connect() as conn:
+                    if engine.dialect.name == "postgresql":
+                        conn.execute(text("ANALYZE"))
+                        conn.commit()
 
                 def plain_read() -> None:
                     with engine.connect() as conn:
@@ -54,20 +95,21 @@ def run() -> None:
                             "AND t.region_id = o.region_id WHERE t.valid_to IS NULL"
                         )).all()  # fmt: skip
 
-                def full_run() -> None:
-                    with transaction(sessions) as s:
-                        run_report(s, as_of=as_of, now=as_of)
-
                 reference = measure(
                     "plain SELECT of the rows used (reference)", plain_read, rows=data.observations
                 )
-                service = measure("report run (read, assess, store)", full_run, rows=data.observations)
-                traced = measure("report run, memory traced", full_run, trace_memory=True)
+                with spawn.Pool(1) as pool:
+                    seconds, before, peak = pool.apply(_run_in_child, (url,))
+                service = Measurement("report run (read, assess, store)", seconds, data.observations, peak)
                 report(f"report run on {kind}: {size:,} targets, {data.observations:,} observations",
                        service, reference, "goal: flat µs per target")  # fmt: skip
                 per_target = service.seconds / size * 1e6
-                print(f"  per target: {per_target:.0f} µs; peak Python memory of a run "
-                      f"{(traced.peak_bytes or 0) / 2**20:,.0f} MiB")  # fmt: skip
+                print(f"  per target: {per_target:.0f} µs; peak RSS of the run's process {peak / 2**20:,.0f} MiB "
+                      f"({before / 2**20:,.0f} MiB before the run)", flush=True)  # fmt: skip
+                if not DOWNLOADS:
+                    figures.append((kind, size, per_target, peak, None))
+                    engine.dispose()
+                    continue
 
                 with sessions() as s:
                     run_id = s.query(ReportRun.id).order_by(ReportRun.id.desc()).limit(1).scalar()
@@ -77,9 +119,9 @@ def run() -> None:
                     with transaction(make_sessionmaker(engine, write=False)) as s:
                         r = s.get(ReportRun, run_id)
                         assert r is not None
-                        write_csv(sink, FIELDS, [])
-                        for rows in record_chunks(s, r):
-                            write_csv(sink, FIELDS, rows, header=False)
+                        write_csv(sink, OVERVIEW_FIELDS, [])
+                        for rows in overview_chunks(s, r):
+                            write_csv(sink, OVERVIEW_FIELDS, rows, header=False)
                             sink.seek(0)
                             sink.truncate()
 
@@ -90,9 +132,25 @@ def run() -> None:
                 ref_dl = measure("plain SELECT * of the run's assessments (reference)", plain_assessments)
                 dl = measure("overview CSV, streamed", download, rows=size, trace_memory=True)
                 report(f"overview CSV on {kind}: {size:,} targets", dl, ref_dl, "goal: flat memory")
-                figures.append((kind, size, per_target, traced.peak_bytes, dl.peak_bytes))
+
+                def export(fmt: str) -> Callable[[], None]:
+                    def write() -> None:
+                        with tempfile.TemporaryFile() as out, make_sessionmaker(engine, write=False)() as s:
+                            r = s.get(ReportRun, run_id)
+                            assert r is not None
+                            write_export(s, r, fmt, out)
+
+                    return write
+
+                for fmt in STREAMED:
+                    made = measure(
+                        f"run export {fmt.upper()}, streamed", export(fmt), rows=size, trace_memory=True
+                    )
+                    report(f"run export {fmt.upper()} on {kind}: {size:,} targets", made, ref_dl,
+                           "goal: flat memory")  # fmt: skip
+                figures.append((kind, size, per_target, peak, dl.peak_bytes))
                 engine.dispose()
     print("summary by size:")
     for kind, size, per_target, run_peak, dl_peak in figures:
-        print(f"  {kind} {size:>9,} targets: run {per_target:6.0f} µs/target, run peak "
+        print(f"  {kind} {size:>9,} targets: run {per_target:6.0f} µs/target, run peak RSS "
               f"{(run_peak or 0) / 2**20:8,.0f} MiB, download peak {(dl_peak or 0) / 2**20:6.1f} MiB")  # fmt: skip

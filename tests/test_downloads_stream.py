@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 from service.db.models import WritePath
 from service.domain.observations import ObservationInput, ingest
 from service.reports.engine import run_report
-from service.reports.queries import assessment_records, evaluation, evaluation_chunks, record_chunks
+from service.reports.queries import (
+    OVERVIEW_FIELDS,
+    assessment_records,
+    evaluation,
+    evaluation_chunks,
+    overview_chunks,
+    record_chunks,
+)
 from tests.factories import create_user
 
 PLAN = "yrd-outline-2019"
@@ -44,6 +51,11 @@ def test_streamed_downloads_equal_the_whole_lists(client: TestClient, session: S
         ev["end_of_term"] + ev["mid_term"]
     )
 
+    # the overview CSV reads its columns only: exactly what the full records say of them
+    lean = [r for part in overview_chunks(session, run, chunk=3) for r in part]
+    assert lean == [{f: r[f] for f in OVERVIEW_FIELDS} for r in whole]
+    assert any(r["status_zh"] for r in lean)
+
     overview = client.get("/overview.csv")
     assert overview.status_code == 200 and "content-length" not in overview.headers  # streamed
     got = rows_of(overview.text)
@@ -65,3 +77,44 @@ def test_streamed_downloads_equal_the_whole_lists(client: TestClient, session: S
 
     missing = client.get("/plans/no-such-plan/evaluation.csv")
     assert missing.status_code == 404 and "no-such-plan" in missing.text  # refused before anything is sent
+
+
+def test_run_exports_stream_and_equal_the_whole_list(client: TestClient, session: Session) -> None:
+    """The CSV and XLSX of a run are written chunk by chunk (openpyxl write-only: rows go to disk as
+    they come) and hold exactly what the whole list holds: each plan on its own sheet, in order."""
+    import openpyxl
+
+    from service.reports.render import COLUMNS, _cell, export_run, write_export
+
+    moment = dt.datetime.now(dt.UTC)
+    run = run_report(session, as_of=moment, now=moment)
+    session.commit()
+    whole = assessment_records(session, run)
+    plans = sorted({r["plan_code"] for r in whole})
+    assert len(plans) > 1 and len(whole) > 10
+
+    out = io.BytesIO()
+    write_export(session, run, "csv", out, chunk=3)  # many chunks, several plans
+    got = rows_of(out.getvalue().decode("utf-8"))
+    assert [r["id"] for r in got] == [r["id"] for r in whole]
+    assert [r["status"] for r in got] == [r["status"] for r in whole]
+    assert got[0].keys() == {k for k in whole[0]} and out.getvalue() == export_run(session, run, "csv")
+
+    out = io.BytesIO()
+    write_export(session, run, "xlsx", out, chunk=3)
+    wb = openpyxl.load_workbook(io.BytesIO(out.getvalue()))
+    assert wb.sheetnames == [p[:31] for p in plans]
+    for code in plans:
+        sheet = wb[code[:31]]
+        mine = [r for r in whole if r["plan_code"] == code]
+        assert sheet.freeze_panes == "A2" and [c.value for c in sheet[1]] == [zh for _, zh, _ in COLUMNS]
+        assert sheet.max_row == len(mine) + 1
+        rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+        assert [r[0] for r in rows] == [r["id"] for r in mine]
+        assert [r[5] for r in rows] == [_cell(r, "status_zh") for r in mine]
+
+    response = client.get(f"/api/v1/runs/{run.id}/export", params={"format": "xlsx"})
+    assert response.status_code == 200 and "content-length" not in response.headers  # streamed from the file
+    assert openpyxl.load_workbook(io.BytesIO(response.content)).sheetnames == wb.sheetnames
+    response = client.get(f"/api/v1/runs/{run.id}/export", params={"format": "csv", "plan": plans[0]})
+    assert [r["id"] for r in rows_of(response.text)] == [r["id"] for r in whole if r["plan_code"] == plans[0]]

@@ -18,6 +18,7 @@ from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain.catalog import apply_catalog, load_observation_files, read_catalog
 from service.domain.observations import ObservationInput, ingest
 from service.reports.engine import run_report
+from service.reports.queries import in_run
 from service.scheduler import jobs
 from service.scheduler.runner import SchedulerRunner
 from tests.test_reports import PROVINCES, RESIDENT, URBAN
@@ -61,12 +62,20 @@ def enter(
 
 
 def assessments(engine: Engine, run_id: int) -> dict[int, tuple[Any, ...]]:
+    """Every assessment of the run as its readers see it (``queries.in_run``)."""
     with make_sessionmaker(engine)() as s:
         cols = [getattr(Assessment, c) for c in COMPARED]
-        return {
-            r[0]: tuple(r[1:])
-            for r in s.execute(select(Assessment.target_id, *cols).where(Assessment.run_id == run_id))
-        }
+        run = s.get(ReportRun, run_id)
+        assert run is not None
+        rows = s.execute(select(Assessment.target_id, *cols).where(in_run(run))).all()
+        assert len(rows) == len({r[0] for r in rows}), "a target read twice"
+        return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def stored(engine: Engine, run_id: int) -> int:
+    """The assessment rows the run stores itself."""
+    with make_sessionmaker(engine)() as s:
+        return s.scalar(select(func.count()).select_from(Assessment).where(Assessment.run_id == run_id)) or 0
 
 
 def run_of(engine: Engine, run_id: int) -> ReportRun:
@@ -135,14 +144,41 @@ def test_a_revised_figure_reassesses_only_what_it_feeds_and_equals_a_full_run(
     summary = dict(run.summary or {})
     summary.pop("scope")
     assert summary == full_summary
+    # it stores only what it reassessed; the others are read from the full run it started from
+    assert (
+        stored(fresh_engine, second) == scope["covered"] == scope["stored"]
+        and scope["rows_from_run"] == first
+    )
     assert jobs.recompute_if_changed() is None  # every change covered
 
     # figures of a series no target uses: a run that carries everything over
     enter(fresh_engine, [("urban_population", "310000", 2010, 1900.0)], dt.datetime.now(dt.UTC))
     third = jobs.recompute_if_changed()
     assert third is not None
-    scope = (run_of(fresh_engine, third).summary or {})["scope"]
+    run = run_of(fresh_engine, third)
+    scope = (run.summary or {})["scope"]
     assert scope["carried_from_run"] == second and scope["carried"] + scope["covered"] == total
+    # on an incremental run: it stores the changes since the full run again (still a complete snapshot)
+    assert scope["rows_from_run"] == first and stored(fresh_engine, third) == stored(fresh_engine, second)
+    full, full_summary = full_run_at(fresh_engine, run.as_of)
+    mine = assessments(fresh_engine, third)
+    assert mine.keys() == full.keys() and [t for t in full if mine[t] != full[t]] == []
+    assert assessments(fresh_engine, second) == mine  # nothing a target uses changed
+    summary = dict(run.summary or {})
+    summary.pop("scope")
+    assert summary == full_summary
+
+    # a second revision of the same figure after that: the chain of incremental runs stays exact
+    enter(fresh_engine, [("resident_population", "330000", 2022, RESIDENT["330000"][4] + 9)],
+          dt.datetime.now(dt.UTC), "统计局修订")  # fmt: skip
+    fourth = jobs.recompute_if_changed()
+    assert fourth is not None
+    run = run_of(fresh_engine, fourth)
+    assert (run.summary or {})["scope"]["rows_from_run"] == first
+    full, full_summary = full_run_at(fresh_engine, run.as_of)
+    mine = assessments(fresh_engine, fourth)
+    assert mine.keys() == full.keys() and [t for t in full if mine[t] != full[t]] == []
+    assert mine[urbanization] != assessments(fresh_engine, second)[urbanization]
 
 
 def test_a_change_without_series_waits_for_the_quiet_period_and_runs_everything(

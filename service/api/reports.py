@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+import tempfile
+from collections.abc import Iterator
+from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -219,7 +221,7 @@ def list_assessments(
     the_run = get_run(session, run)
     f = AssessmentFilter(plan, region, indicator, status.value if status else None)
     rows, total = paginate(session, assessment_select(the_run, f), limit=limit, offset=offset)
-    items = [assessment_record(the_run, *row) for row in rows]
+    items = [assessment_record(the_run, row) for row in rows]
     return {"run_id": the_run.id, "items": items, "total": total, "limit": limit, "offset": offset}
 
 
@@ -261,8 +263,21 @@ def export(
     plan: Annotated[str | None, Query(max_length=80)] = None,
 ) -> Response:
     run = get_run(session, run_id)
-    body = render.export_run(session, run, format, plan)
     name = f"report-{run.id}-{run.as_of.date().isoformat()}.{format}"
-    return Response(
-        body, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if format in render.STREAMED:  # written to a temporary file as the rows are read, then sent from it
+        spool = tempfile.TemporaryFile()  # noqa: SIM115  # closed once sent (_sent_and_closed)
+        try:
+            render.write_export(session, run, format, spool, plan)
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        return StreamingResponse(_sent_and_closed(spool), media_type=MEDIA[format], headers=headers)
+    return Response(render.export_run(session, run, format, plan), media_type=MEDIA[format], headers=headers)
+
+
+def _sent_and_closed(spool: IO[bytes], size: int = 1 << 16) -> Iterator[bytes]:
+    with spool:
+        while block := spool.read(size):
+            yield block

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import Float, Integer, String, Table, literal, select, tuple_, type_coerce
+from sqlalchemy import Float, Integer, String, Table, func, literal, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from service.db.bulk import bulk_insert
@@ -51,13 +51,12 @@ from service.domain.progress import (
     aggregate_zone_year,
     evaluate,
     first_met_year,
-    summarise,
 )
 from service.domain.regions import zone_members
 from service.domain.statuses import QUALITATIVE, QUALITATIVE_LABELS, Status, worst
 from service.domain.values import STATISTICS_BUREAU, mean_span
 from service.domain.vintage import Vintage, review_view
-from service.reports.queries import latest_run_as_of_cutoff
+from service.reports.queries import ROWS_FROM, in_run, latest_run_as_of_cutoff
 
 SeriesKey = tuple[int, int]  # (indicator_id, region_id)
 ASSESSMENTS: Table = Assessment.__table__  # type: ignore[assignment]  # Core executemany: no ORM bookkeeping
@@ -542,47 +541,107 @@ def _assess(
     return rows, entries
 
 
-class _Judged(NamedTuple):
-    status: Status  # all ``summarise`` reads of an assessment
+class _SummaryBuilder:
+    """The run's summary (counts by status, and per plan, region and chapter the progress summary,
+    ``summarise``; qualitative targets are listed, not part of it), built as the entries stream by.
 
+    ``summarise`` counts in each group the worst status of each (indicator, region). The entries come
+    with the targets of one (indicator, region) next to each other (runs assess in that order), so
+    each key's worst status is counted in its groups as soon as the next key starts, and what is
+    held grows with the groups (plans, regions, chapters), never with the targets."""
 
-def _summary(entries: Iterable[SummaryEntry], catalog: _Catalog) -> dict[str, Any]:
-    """The run's summary: counts by status, and per plan, region and chapter the progress summary
-    (``summarise``; qualitative targets are listed, not part of it). ``entries`` in target order."""
-    plan_codes = {pid: p.code for pid, p in catalog.plans.items()}
-    region_codes = catalog.region_codes
-    overall: dict[str, int] = defaultdict(int)
-    summary_items: dict[str, list[tuple[Any, Any]]] = defaultdict(list)
-    qualitative: dict[str, int] = defaultdict(int)
-    statuses = {s.value: s for s in Status}
-    n = 0
-    for plan_id, ind_id, reg_id, chapter, status in entries:
-        n += 1
-        overall[status] += 1
-        code = plan_codes[plan_id]
-        groups = [f"plan:{code}", f"region:{region_codes[reg_id]}"]
-        if chapter:
-            groups.append(f"chapter:{code}:{chapter}")
-        if status == QUALITATIVE:
+    def __init__(self, catalog: _Catalog) -> None:
+        self.plan_codes = {pid: p.code for pid, p in catalog.plans.items()}
+        self.region_codes = catalog.region_codes
+        self.statuses = {s.value: s for s in Status}
+        self.overall: dict[str, int] = defaultdict(int)
+        self.counts: dict[str, dict[Status, int]] = {}  # group -> worst status of each key -> keys
+        self.qualitative: dict[str, int] = defaultdict(int)
+        self.key: SeriesKey | None = None
+        self.held: dict[str, list[Status]] = {}  # the statuses of the current key in each group
+        self.n = 0
+
+    def _close(self) -> None:
+        for g, statuses in self.held.items():
+            counts = self.counts.setdefault(g, {})
+            w = worst(statuses)
+            counts[w] = counts.get(w, 0) + 1
+        self.held = {}
+
+    def add(self, entries: Iterable[SummaryEntry]) -> None:
+        plan_codes, region_codes, statuses = self.plan_codes, self.region_codes, self.statuses
+        for plan_id, ind_id, reg_id, chapter, status in entries:
+            self.n += 1
+            self.overall[status] += 1
+            code = plan_codes[plan_id]
+            groups = [f"plan:{code}", f"region:{region_codes[reg_id]}"]
+            if chapter:
+                groups.append(f"chapter:{code}:{chapter}")
+            if status == QUALITATIVE:
+                for g in groups:
+                    self.qualitative[g] += 1
+                continue
+            key = (ind_id, reg_id)
+            if key != self.key:
+                self._close()
+                self.key = key
+            judged = statuses[status]
             for g in groups:
-                qualitative[g] += 1
-            continue
-        item = ((ind_id, reg_id), _Judged(statuses[status]))
-        for g in groups:
-            summary_items[g].append(item)
-    summary: dict[str, Any] = {"targets": n, "groups": {}, "counts": dict(overall)}
-    for group, items in summary_items.items():
-        s = summarise(items)
-        summary["groups"][group] = {
-            "counts": {str(k): v for k, v in s.counts.items() if v}, "units": s.total,
-            "assessable": s.assessable, "mean_score": s.mean_score,
-        }  # fmt: skip
-    for name, count in qualitative.items():
-        entry = summary["groups"].setdefault(
-            name, {"counts": {}, "units": 0, "assessable": 0, "mean_score": None}
-        )
-        entry["counts"][QUALITATIVE] = count
-    return summary
+                self.held.setdefault(g, []).append(judged)
+
+    def summary(self) -> dict[str, Any]:
+        self._close()
+        summary: dict[str, Any] = {"targets": self.n, "groups": {}, "counts": dict(self.overall)}
+        for group, counts in self.counts.items():
+            summary["groups"][group] = _group_entry(counts)
+        for name, count in self.qualitative.items():
+            entry = summary["groups"].setdefault(
+                name, {"counts": {}, "units": 0, "assessable": 0, "mean_score": None}
+            )
+            entry["counts"][QUALITATIVE] = count
+        return summary
+
+
+def _group_entry(counts: dict[Status, int]) -> dict[str, Any]:
+    """A group's progress summary from the count of each worst status over its keys (``summarise``)."""
+    units = sum(counts.values())
+    scored = [(s.score, n) for s, n in counts.items() if n and s.score is not None]
+    assessable = sum(n for _, n in scored)
+    mean = (
+        sum(score * n for score, n in scored) / assessable
+        if units and assessable / units >= SCORE_MIN_ASSESSABLE_SHARE
+        else None
+    )
+    listed = {str(s): counts[s] for s in Status if counts.get(s)}
+    return {"counts": listed, "units": units, "assessable": assessable, "mean_score": mean}
+
+
+# a report run reads, assesses and stores the targets in chunks of about this many (whole indicators)
+RUN_CHUNK = 20_000
+
+
+def target_chunks(session: Session, vintage: Vintage, size: int | None = None) -> Iterable[list[TargetRow]]:
+    """The targets in force in ``vintage`` in chunks of whole indicators (about ``size`` targets; an
+    indicator with more is a chunk of its own), each ordered by indicator, region and id: a chunk
+    reads each of its indicators' figures once, and a run holds one chunk at a time."""
+    size = RUN_CHUNK if size is None else size
+    in_force = vintage.targets(session)
+    per_indicator = session.execute(
+        select(Target.indicator_id, func.count()).where(in_force).group_by(Target.indicator_id)
+        .order_by(Target.indicator_id)
+    ).all()  # fmt: skip
+    groups: list[list[int]] = []
+    filled = size
+    for ind_id, n in per_indicator:
+        if filled + n > size:
+            groups.append([])
+            filled = 0
+        groups[-1].append(ind_id)
+        filled += n
+    order = (Target.indicator_id, Target.region_id, Target.id)
+    for ids in groups:
+        stmt = select(*_TARGET_COLUMNS).where(in_force, Target.indicator_id.in_(ids)).order_by(*order)
+        yield [TargetRow._make(row) for row in session.execute(stmt)]
 
 
 def run_report(
@@ -612,11 +671,14 @@ def run_report(
     session.add(run)
     session.flush()
     known = Vintage(as_of, cutoff, view)
-    targets = target_rows_as_of(session, known)
     catalog = _Catalog.read(session)
-    rows, entries = _assess(session, run.id, targets, known, catalog, profile)
-    bulk_insert(session.connection(), ASSESSMENTS, _ASSESSMENT_COLUMNS, rows, ready=("metrics", "inputs"))
-    run.summary = _summary(entries, catalog)
+    summary = _SummaryBuilder(catalog)
+    for targets in target_chunks(session, known):  # one chunk in memory at a time: flat at any size
+        rows, entries = _assess(session, run.id, targets, known, catalog, profile)
+        bulk_insert(session.connection(), ASSESSMENTS, _ASSESSMENT_COLUMNS, rows, ready=("metrics", "inputs"))
+        summary.add(entries)
+        del rows, entries, targets
+    run.summary = summary.summary()
     run.status = RunStatus.FINISHED
     run.finished_at = now
     session.flush()
@@ -652,12 +714,12 @@ def affected_keys(series: Iterable[SeriesKey], catalog: _Catalog) -> set[SeriesK
     return keys
 
 
-def _statuses(session: Session, run_id: int, target_ids: list[int]) -> dict[int, str]:
+def _statuses(session: Session, run: ReportRun, target_ids: list[int]) -> dict[int, str]:
     out: dict[int, str] = {}
     for start in range(0, len(target_ids), 500):
         part = target_ids[start : start + 500]
-        stmt = select(ASSESSMENTS.c.target_id, ASSESSMENTS.c.status).where(
-            ASSESSMENTS.c.run_id == run_id, ASSESSMENTS.c.target_id.in_(part)
+        stmt = select(Assessment.target_id, Assessment.status).where(
+            in_run(run), Assessment.target_id.in_(part)
         )
         out.update({tid: status for tid, status in session.execute(stmt)})
     return out
@@ -714,18 +776,10 @@ def _updated_summary(
             counts[w] = counts.get(w, 0) + 1
     for g, counts in changed.items():
         entry = summary["groups"][g]
-        units = sum(counts.values())
-        scored = [(s.score, n) for s, n in counts.items() if n and s.score is not None]
-        assessable = sum(n for _, n in scored)
-        mean = (
-            sum(score * n for score, n in scored) / assessable
-            if units and assessable / units >= SCORE_MIN_ASSESSABLE_SHARE
-            else None
-        )
-        listed = {str(s): counts[s] for s in Status if counts.get(s)}
-        if QUALITATIVE in entry["counts"]:
-            listed[QUALITATIVE] = entry["counts"][QUALITATIVE]
-        entry.update(counts=listed, units=units, assessable=assessable, mean_score=mean)
+        qualitative = entry["counts"].get(QUALITATIVE)
+        entry.update(_group_entry(counts))
+        if qualitative:
+            entry["counts"][QUALITATIVE] = qualitative
     summary["targets"] = base.get("targets", 0)
     return summary
 
@@ -746,7 +800,10 @@ def run_incremental(
     (figures and plans become public by date, the year decides the expected pace), or more than
     ``INCREMENTAL_SHARE`` of the targets to reassess. Flushes, never commits.
 
-    The run's summary records what it covered and what it carried over (``summary["scope"]``).
+    The run stores only the assessments that differ from the last full run's (those it reassessed, and
+    those its incremental predecessors since that full run stored); readers see every target through
+    ``in_run`` (``summary["scope"]["rows_from_run"]`` names the full run). Its summary records what it
+    covered and what it carried over (``summary["scope"]``).
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown threshold profile {profile!r}")
@@ -760,12 +817,15 @@ def run_incremental(
     base_at = base.as_of if base.as_of.tzinfo else base.as_of.replace(tzinfo=dt.UTC)
     if base_at.astimezone(dt.UTC).date() != now.astimezone(dt.UTC).date() or base_at > now:
         return None
+    scope = (base.summary or {}).get("scope") or {}
+    rows_from = scope.get(ROWS_FROM, base.id)  # the full run whose rows stand for the ones not stored
+    base_stored = scope.get("stored", 0)  # the rows the base run stores itself (0 for a full run)
     catalog = _Catalog.read(session)
     keys = affected_keys({p for w in waiting for p in (w.series or ())}, catalog)
     known = Vintage(now, now, view)
     targets = [t for t in target_rows_as_of(session, known, keys) if (t.indicator_id, t.region_id) in keys]
     total = (base.summary or {}).get("targets", 0)
-    if len(targets) > INCREMENTAL_SHARE * total:
+    if base_stored + len(targets) > INCREMENTAL_SHARE * total:
         return None
     run = ReportRun(as_of=now, recorded_until=now, started_at=now, trigger=trigger, review_view=view,
                     method_version=METHOD_VERSION, threshold_profile=profile, status=RunStatus.RUNNING)  # fmt: skip
@@ -773,35 +833,39 @@ def run_incremental(
     session.flush()
     rows, _ = _assess(session, run.id, targets, known, catalog, profile)
     connection = session.connection()
-    # every assessment of the base run copied, then the reassessed ones replaced: plain scans of one
-    # run's rows (an anti-join against the run being written misleads PostgreSQL's planner, whose
-    # statistics do not know the new run yet)
-    before = ASSESSMENTS.alias("before")
-    connection.execute(
-        ASSESSMENTS.insert().from_select(
-            list(_ASSESSMENT_COLUMNS),
-            select(literal(run.id), *(before.c[c] for c in _ASSESSMENT_COLUMNS[1:])).where(
-                before.c.run_id == base.id
-            ),
-        )
-    )
     covered_ids = [t.id for t in targets]
-    for start in range(0, len(covered_ids), 500):
+    if rows_from != base.id:
+        # the base is itself incremental: what it stored (its changes since the full run) is stored
+        # again, then the reassessed ones replaced (a few rows: a plain scan of one run's rows)
+        before = ASSESSMENTS.alias("before")
         connection.execute(
-            ASSESSMENTS.delete().where(
-                ASSESSMENTS.c.run_id == run.id, ASSESSMENTS.c.target_id.in_(covered_ids[start : start + 500])
+            ASSESSMENTS.insert().from_select(
+                list(_ASSESSMENT_COLUMNS),
+                select(literal(run.id), *(before.c[c] for c in _ASSESSMENT_COLUMNS[1:])).where(
+                    before.c.run_id == base.id
+                ),
             )
         )
+        for start in range(0, len(covered_ids), 500):
+            connection.execute(
+                ASSESSMENTS.delete().where(
+                    ASSESSMENTS.c.run_id == run.id,
+                    ASSESSMENTS.c.target_id.in_(covered_ids[start : start + 500]),
+                )
+            )
     bulk_insert(connection, ASSESSMENTS, _ASSESSMENT_COLUMNS, rows, ready=("metrics", "inputs"))
-    old = _statuses(session, base.id, [t.id for t in targets])
+    stored = connection.execute(
+        select(func.count()).select_from(ASSESSMENTS).where(ASSESSMENTS.c.run_id == run.id)
+    ).scalar_one()
+    old = _statuses(session, base, covered_ids)
     new_status = {row[1]: row[2] for row in rows}
     summary = _updated_summary(base.summary or {}, targets, old, new_status, catalog)
-    covered = [t.id for t in targets]
-    carried = summary["targets"] - len(covered)
+    carried = summary["targets"] - len(covered_ids)
     summary["scope"] = {
-        "kind": "incremental", "carried_from_run": base.id, "covered": len(covered), "carried": carried,
+        "kind": "incremental", "carried_from_run": base.id, "covered": len(covered_ids), "carried": carried,
         "changes": [w.id for w in waiting], "series": len({p for w in waiting for p in (w.series or ())}),
-        "covered_targets": covered if len(covered) <= LISTED_TARGETS else None,
+        "covered_targets": covered_ids if len(covered_ids) <= LISTED_TARGETS else None,
+        ROWS_FROM: rows_from, "stored": stored,
     }  # fmt: skip
     run.summary = summary
     run.status = RunStatus.FINISHED

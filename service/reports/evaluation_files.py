@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from jinja2 import Environment, select_autoescape
 from sqlalchemy.orm import Session
 
 from service.db.models import ReportRun
+from service.domain import texts
 from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
 from service.domain.tabular import xlsx_append
 from service.reports.evaluation_doc import (
@@ -24,7 +26,8 @@ from service.reports.evaluation_doc import (
     heading_number,
     verdict_label,
 )
-from service.reports.queries import VERDICTS, evaluation
+from service.reports.queries import VERDICTS, evaluation, evaluation_chunks
+from service.reports.render import target_text
 
 FORMATS = ("docx", "xlsx", "html", "json")
 MEDIA_TYPES = {
@@ -295,3 +298,40 @@ def to_html(d: EvaluationDocument) -> str:
         lines=lambda text: Markup("<br>").join(escape(x) for x in str(text).split("\n")),
         notes=lambda items: Markup("<br>").join(escape(x) for x in items),
     )  # fmt: skip
+
+
+# --- the evaluation as CSV rows (the download of /plans/{code}/evaluation.csv) -------------------------
+CSV_FIELDS = ["id", "region", "indicator", "target_year", "target", "verdict", "status", "latest_year",
+              "latest_value", "unit", "target_level", "shortfall"]  # fmt: skip
+_CSV_LABEL_KEYS = {"id": "target_id", "region": "region", "indicator": "indicator", "target_year": "target_year",
+                   "target": "target", "verdict": "verdict", "status": "status", "latest_year": "year",
+                   "latest_value": "latest", "unit": "unit", "target_level": "target_point",
+                   "shortfall": "shortfall"}  # fmt: skip
+
+
+def csv_labels(lang: str) -> list[str]:
+    """The evaluation CSV's header in the reader's language."""
+    return [texts.t(_CSV_LABEL_KEYS[f], lang) for f in CSV_FIELDS]
+
+
+def csv_row(r: dict[str, Any], lang: str) -> dict[str, Any]:
+    """An evaluation record (``queries.evaluation_chunks``) as a CSV row in the reader's language: names,
+    verdicts and statuses in words; the target's id stays as the key that links a row to its page."""
+    en = lang == "en"
+    verdict = r.get("verdict")
+    return {
+        "id": r["id"], "region": (r.get("region_en") if en else None) or r["region"],
+        "indicator": (r.get("indicator_en") if en else None) or r["indicator"],
+        "target_year": r["target_year"], "target": target_text(r, lang),
+        "verdict": texts.t("status_" + verdict, lang) if verdict else "",
+        "status": "" if verdict else texts.t("status_" + r["status"], lang),
+        "latest_year": r["latest_year"], "latest_value": r["latest_value"],
+        "unit": texts.unit_name(r.get("unit"), lang), "target_level": r["target_level"],
+        "shortfall": r["shortfall"] if verdict == "missed" else None,
+    }  # fmt: skip
+
+
+def csv_chunks(session: Session, run: ReportRun, plan_code: str, lang: str) -> Iterator[list[dict[str, Any]]]:
+    """The evaluation's CSV rows, a chunk at a time (``queries.evaluation_chunks``)."""
+    for part in evaluation_chunks(session, run, plan_code):
+        yield [csv_row(x, lang) for x in part]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
+from collections.abc import Iterable
+from typing import IO, Any
 
 from jinja2 import Environment, select_autoescape
 from sqlalchemy.orm import Session
@@ -12,9 +13,9 @@ from sqlalchemy.orm import Session
 from service.db.models import ReportRun
 from service.domain import texts
 from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS, STATUS_LABELS
-from service.domain.tabular import write_csv, xlsx_append
+from service.domain.tabular import FORMULA_START, write_csv
 from service.domain.wording import base_already_met, fmt_number, fmt_percent, target_words
-from service.reports.queries import AssessmentFilter, assessment_records
+from service.reports.queries import AssessmentFilter, assessment_records, record_chunks
 
 COLUMNS: list[tuple[str, str, str]] = [
     ("id", "目标编号", "Target"),
@@ -92,50 +93,82 @@ def to_json(records: list[dict[str, Any]]) -> str:
 
 def to_csv(records: list[dict[str, Any]]) -> str:
     buf = io.StringIO()
-    if not records:
-        return ""
-    fields = [k for k in records[0] if k not in ("notes", "inputs")] + ["notes", "inputs"]
-    write_csv(buf, fields, (
-        {**r, "notes": "; ".join(r.get("notes") or []), "inputs": " ".join(map(str, r["inputs"]))} for r in records
-    ))  # fmt: skip
+    write_csv_records(buf, [records])
     return buf.getvalue()
 
 
-def to_xlsx(records: list[dict[str, Any]]) -> bytes:
+def write_csv_records(out: IO[str], chunks: Iterable[list[dict[str, Any]]]) -> None:
+    """``to_csv`` of records that come chunk by chunk, written to ``out`` as they come."""
+    fields: list[str] | None = None
+    for records in chunks:
+        if not records:
+            continue
+        first = fields is None
+        if fields is None:
+            fields = [k for k in records[0] if k not in ("notes", "inputs")] + ["notes", "inputs"]
+        write_csv(out, fields, (
+            {**r, "notes": "; ".join(r.get("notes") or []), "inputs": " ".join(map(str, r["inputs"]))}
+            for r in records
+        ), header=first)  # fmt: skip
+
+
+def to_xlsx(records: Iterable[dict[str, Any]]) -> bytes:
     """One sheet per plan, Chinese headers, statuses in words and colours, frozen header row."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    by_plan: dict[str, list[dict[str, Any]]] = {}
-    for r in records:
-        by_plan.setdefault(r["plan_code"], []).append(r)
-    if not by_plan:
-        wb.create_sheet("无数据")
-    for code, rows in by_plan.items():
-        ws = wb.create_sheet(code[:31])
-        ws.append([zh for _, zh, _ in COLUMNS])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
-        status_col = [k for k, _, _ in COLUMNS].index("status_zh") + 1
-        for r in rows:
-            xlsx_append(ws, [_cell(r, k) for k, _, _ in COLUMNS])
-            for i, (k, _, _) in enumerate(COLUMNS, start=1):
-                if k in PERCENT_COLUMNS:
-                    ws.cell(row=ws.max_row, column=i).number_format = PERCENT_COLUMNS[k]
-            fill = STATUS_COLOURS.get(r["status"], "#FFFFFF").lstrip("#")
-            ws.cell(row=ws.max_row, column=status_col).fill = PatternFill(
-                "solid", start_color=fill, end_color=fill
-            )
-        ws.freeze_panes = "A2"
-        widths = {"id": 34, "indicator": 24, "target_text": 18, "status_zh": 12, "source_quote": 50}
-        for i, (k, _, _) in enumerate(COLUMNS, start=1):
-            ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = widths.get(k, 12)
     buf = io.BytesIO()
-    wb.save(buf)
+    write_xlsx(buf, [records])
     return buf.getvalue()
+
+
+def write_xlsx(out: IO[bytes], chunks: Iterable[Iterable[dict[str, Any]]]) -> None:
+    """``to_xlsx`` of records that come chunk by chunk in plan order, written to ``out`` as they come
+    (openpyxl's write-only mode: each row goes to a temporary file at once), so a run of any size is
+    written in memory that does not grow with it."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    status_col = [k for k, _, _ in COLUMNS].index("status_zh")
+    widths = {"id": 34, "indicator": 24, "target_text": 18, "status_zh": 12, "source_quote": 50}
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="center")
+    fills: dict[str, PatternFill] = {}
+    ws: Any = None
+    code: str | None = None
+
+    def cell(value: Any, key: str) -> Any:
+        c = WriteOnlyCell(ws, value)
+        if isinstance(value, str) and value.startswith(FORMULA_START):  # text, never a live formula
+            c.data_type = "s"
+            c.quotePrefix = True
+        if key in PERCENT_COLUMNS:
+            c.number_format = PERCENT_COLUMNS[key]
+        return c
+
+    for chunk in chunks:
+        for r in chunk:
+            if r["plan_code"] != code:
+                code = r["plan_code"]
+                ws = wb.create_sheet(code[:31])
+                ws.freeze_panes = "A2"
+                for i, (k, _, _) in enumerate(COLUMNS, start=1):
+                    ws.column_dimensions[get_column_letter(i)].width = widths.get(k, 12)
+                header = []
+                for _, zh, _ in COLUMNS:
+                    h = WriteOnlyCell(ws, zh)
+                    h.font, h.alignment = bold, wrap
+                    header.append(h)
+                ws.append(header)
+            row = [cell(_cell(r, k), k) for k, _, _ in COLUMNS]
+            colour = STATUS_COLOURS.get(r["status"], "#FFFFFF").lstrip("#")
+            fill = fills.get(colour)
+            if fill is None:
+                fill = fills[colour] = PatternFill("solid", start_color=colour, end_color=colour)
+            row[status_col].fill = fill
+            ws.append(row)
+    if ws is None:
+        wb.create_sheet("无数据")
+    wb.save(out)
 
 
 _HTML = """<!doctype html>
@@ -185,13 +218,34 @@ __all__ = [
 
 def export_run(session: Session, run: ReportRun, fmt: str, plan: str | None = None) -> bytes:
     """A run's assessments (of one plan, or all) as a file: json, csv (with a BOM for Excel), xlsx or html."""
+    if fmt in ("csv", "xlsx"):
+        buf = io.BytesIO()
+        write_export(session, run, fmt, buf, plan)
+        return buf.getvalue()
     records = assessment_records(session, run, AssessmentFilter(plan=plan))
     if fmt == "json":
         return to_json(records).encode()
-    if fmt == "csv":
-        return ("\ufeff" + to_csv(records)).encode()
-    if fmt == "xlsx":
-        return to_xlsx(records)
     html = to_html(records, run_id=run.id, as_of=run.as_of.isoformat(), method=run.method_version,
                    profile=run.threshold_profile)  # fmt: skip
     return html.encode()
+
+
+STREAMED = ("csv", "xlsx")  # the formats ``write_export`` writes as the records are read
+
+
+def write_export(
+    session: Session, run: ReportRun, fmt: str, out: IO[bytes], plan: str | None = None, chunk: int = 2000
+) -> None:
+    """The csv or xlsx of ``export_run`` written to ``out`` chunk by chunk as the database's cursor
+    gives the records: a national run (840,000 targets) in memory that does not grow with it."""
+    chunks = record_chunks(session, run, AssessmentFilter(plan=plan), chunk=chunk)
+    if fmt == "xlsx":
+        write_xlsx(out, chunks)
+        return
+    if fmt != "csv":
+        raise ValueError(f"not a streamed format: {fmt!r}")
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    text.write("\ufeff")
+    write_csv_records(text, chunks)
+    text.flush()
+    text.detach()

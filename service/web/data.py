@@ -46,6 +46,9 @@ from service.reports.queries import (
     verdict_condition,
     with_verdict,
 )
+from service.reports.queries import (
+    in_run as run_rows,
+)
 from service.web.i18n import t
 
 COMPOUNDING_FORMS = {"avg_annual_growth", "annual_growth", "multiple"}
@@ -147,7 +150,7 @@ def _of_regions(ids: Iterable[int]) -> Any:
 
 
 def _in_run(run: ReportRun) -> Any:
-    return and_(Assessment.target_id == Target.id, Assessment.run_id == run.id)
+    return and_(Assessment.target_id == Target.id, run_rows(run))
 
 
 _GROUPING = (Target.plan_id, Target.indicator_id, Target.target_year, Assessment.status)
@@ -414,9 +417,7 @@ def beside_figures(
 
 
 def _assessment_row(session: Session, run: ReportRun, target_id: int) -> dict[str, Any]:
-    row = session.scalar(
-        select(Assessment).where(Assessment.run_id == run.id, Assessment.target_id == target_id)
-    )
+    row = session.scalar(select(Assessment).where(run_rows(run), Assessment.target_id == target_id))
     return dict(row.metrics) if row is not None else {}
 
 
@@ -445,7 +446,7 @@ def indicator_page(session: Session, run: ReportRun, code: str, lang: str,
     if page is None:
         rows = assessment_records(session, run, AssessmentFilter(indicator=code))
     else:
-        in_run = and_(Assessment.target_id == Target.id, Assessment.run_id == run.id)
+        in_run = and_(Assessment.target_id == Target.id, run_rows(run))
         regions = session.execute(
             select(Region.id, Region.code, Region.name_zh, Region.name_en)
             .where(Region.id.in_(select(Target.region_id).join(Assessment, in_run)
@@ -612,12 +613,17 @@ def plan_targets(session: Session, run: ReportRun | None, code: str, lang: str, 
         where.append(organisation_condition(session, f.organisation))
     total = session.scalar(select(func.count()).select_from(Target).where(*where)) or 0
     g = _page_of(total, page, PLAN_TARGETS_PER_PAGE)
-    run_id = run.id if run is not None else -1
     stmt = (
         select(Target, Indicator, Region, Assessment.status, Assessment.latest_year, Assessment.latest_value)
         .join(Indicator, Target.indicator_id == Indicator.id)
         .join(Region, Target.region_id == Region.id)
-        .outerjoin(Assessment, and_(Assessment.target_id == Target.id, Assessment.run_id == run_id))
+        .outerjoin(
+            Assessment,
+            and_(
+                Assessment.target_id == Target.id,
+                run_rows(run) if run is not None else Assessment.run_id == -1,
+            ),
+        )
         .where(*where)
         .order_by(Target.target_year, Target.key)
         .offset(g["offset"])

@@ -43,7 +43,8 @@ from service.domain.observations import (
 from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
 from service.domain.tabular import write_csv
 from service.domain.wording import base_already_met, fmt_value, progress_shown
-from service.reports.queries import evaluation_chunks, latest_live_run, record_chunks
+from service.reports import evaluation_files
+from service.reports.queries import OVERVIEW_FIELDS, latest_live_run, overview_chunks
 from service.reports.render import attribute_text, target_text
 from service.web import charts, data, forms, upload_preview
 from service.web.guards import (  # Lang and WebUser: the other pages import them from here
@@ -243,10 +244,9 @@ def overview_csv(session: SessionDep, read: ReadUnits) -> Response:
 
     def chunks(s: Session) -> Iterator[list[dict[str, Any]]]:
         if run_id is not None and (r := s.get(ReportRun, run_id)) is not None:
-            yield from record_chunks(s, r)
+            yield from overview_chunks(s, r)
 
-    return csv_stream(read, chunks, ["id", "plan", "region", "indicator", "target_year", "status", "status_zh",
-                                     "latest_year", "latest_value", "target_level", "pace_ratio"], "overview.csv")  # fmt: skip
+    return csv_stream(read, chunks, OVERVIEW_FIELDS, "overview.csv")
 
 
 def _require_run(session: Session) -> Any:
@@ -419,35 +419,14 @@ def evaluation_csv(
     if session.scalar(select(Plan.id).where(Plan.code == code)) is None:  # refused before anything is sent
         raise NotFound(f"规划 {code} 不存在", f"plan {code!r} does not exist")
     chosen = run.id
-    en = lang == "en"
-
-    def words(r: dict[str, Any]) -> dict[str, Any]:
-        verdict = r.get("verdict")
-        return {
-            "id": r["id"], "region": (r.get("region_en") if en else None) or r["region"],
-            "indicator": (r.get("indicator_en") if en else None) or r["indicator"],
-            "target_year": r["target_year"], "target": target_text(r, lang),
-            "verdict": t("status_" + verdict, lang) if verdict else "",
-            "status": "" if verdict else t("status_" + r["status"], lang),
-            "latest_year": r["latest_year"], "latest_value": r["latest_value"],
-            "unit": texts.unit_name(r.get("unit"), lang), "target_level": r["target_level"],
-            "shortfall": r["shortfall"] if verdict == "missed" else None,
-        }  # fmt: skip
 
     def chunks(s: Session) -> Iterator[list[dict[str, Any]]]:
         r = s.get(ReportRun, chosen)
         if r is not None:
-            for part in evaluation_chunks(s, r, code):
-                yield [words(x) for x in part]
+            yield from evaluation_files.csv_chunks(s, r, code, lang)
 
-    fields = ["id", "region", "indicator", "target_year", "target", "verdict", "status", "latest_year",
-              "latest_value", "unit", "target_level", "shortfall"]  # fmt: skip
-    keys = {"id": "target_id", "region": "region", "indicator": "indicator", "target_year": "target_year",
-            "target": "target", "verdict": "verdict", "status": "status", "latest_year": "year",
-            "latest_value": "latest", "unit": "unit", "target_level": "target_point", "shortfall": "shortfall"}  # fmt: skip
-    return csv_stream(
-        read, chunks, fields, f"{code}_evaluation.csv", labels=[t(keys[f], lang) for f in fields]
-    )
+    return csv_stream(read, chunks, evaluation_files.CSV_FIELDS, f"{code}_evaluation.csv",
+                      labels=evaluation_files.csv_labels(lang))  # fmt: skip
 
 
 def _evaluation_run(session: Session, run_id: str | None) -> Any:
