@@ -71,7 +71,10 @@ def test_every_linked_page_works_right_after_init(browser, fresh_server: str, db
     queue = deque(["/", "/?lang=en", "/plans", "/plans?lang=en"])
     statuses: dict[str, int] = {}
     problems: list[str] = []
-    with httpx.Client(base_url=base, headers={"Accept": "text/html"}, follow_redirects=True) as http:
+    # a generous timeout: the crawl checks statuses, not speed (CI machines are shared and may be slow)
+    with httpx.Client(
+        base_url=base, headers={"Accept": "text/html"}, follow_redirects=True, timeout=60
+    ) as http:
         while queue:
             path = queue.popleft()
             if path in seen or fetched.get(kind(path), 0) >= PER_KIND:
