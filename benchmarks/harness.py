@@ -13,7 +13,7 @@ from tempfile import TemporaryDirectory
 
 from service.db.migrate import upgrade_to_head
 from service.db.session import make_engine
-from tests.pgcluster import PgCluster, find_bin_dir
+from tests.support.pgcluster import PgCluster, find_bin_dir
 
 
 @dataclass

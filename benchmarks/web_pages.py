@@ -156,7 +156,7 @@ class BareServer:
 @contextlib.contextmanager
 def service(url: str) -> Iterator[str]:
     """``yrdmon serve`` (no scheduler) on a free port against ``url``."""
-    from tests.servers import serve
+    from tests.support.servers import serve
 
     with TemporaryDirectory(prefix="yrdmon-web-") as tmp:
         yield from serve({"YRDMON_DATABASE_URL": url, "YRDMON_VAR_DIR": tmp}, Path(tmp))

@@ -7,22 +7,23 @@ is loaded once; each test runs inside a transaction that is rolled back.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from service.api.deps import get_read_units, get_session, get_side_writes
 from service.config import PROJECT_ROOT, Settings
-from service.main import create_app
-from tests.factories import new_database
-from tests.pgcluster import PgCluster, find_bin_dir
+from tests.support import IN_CI
+from tests.support.browser import chromium
+from tests.support.databases import PreparedDatabases
+from tests.support.factories import new_database
+from tests.support.pgcluster import PgCluster, find_bin_dir
+from tests.support.web import client_for
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 # The command line speaks Chinese unless told otherwise (--lang / YRDMON_LANG); the tests written against
 # its English messages run it in English, and tests/test_cli.py checks both languages explicitly.
 os.environ.setdefault("YRDMON_LANG", "en")
@@ -58,7 +59,9 @@ def pg_cluster() -> Iterator[PgCluster]:
 
 
 @pytest.fixture(scope="session")
-def fresh_db_url(request: pytest.FixtureRequest, db_kind: str, tmp_path_factory: pytest.TempPathFactory):
+def fresh_db_url(
+    request: pytest.FixtureRequest, db_kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[], str]:
     """A factory of new, empty databases of the kind under test."""
     counter = iter(range(1, 10_000))
 
@@ -73,7 +76,22 @@ def fresh_db_url(request: pytest.FixtureRequest, db_kind: str, tmp_path_factory:
 
 
 @pytest.fixture(scope="session")
-def db_url(fresh_db_url) -> str:
+def prepared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> PreparedDatabases:
+    """Databases as `yrdmon init` (and a first `yrdmon report run`) leave them, made once per kind and
+    copied for each caller: ``prepared.initialised(kind)``, ``prepared.reported(kind)``."""
+    return PreparedDatabases(
+        tmp_path_factory.mktemp("prepared"), lambda: request.getfixturevalue("pg_cluster")
+    )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium (Debian's) per test module."""
+    yield from chromium()
+
+
+@pytest.fixture(scope="session")
+def db_url(fresh_db_url: Callable[[], str]) -> str:
     return fresh_db_url()
 
 
@@ -96,31 +114,6 @@ def session(engine: Engine) -> Iterator[Session]:
         s.close()
         outer.rollback()
         connection.close()
-
-
-@contextmanager
-def client_for(session: Session, settings: Settings) -> Iterator[TestClient]:
-    """The real app on the test's session (requests commit savepoints of its rolled-back transaction)."""
-    app = create_app(settings, start_scheduler=False)
-
-    def _session() -> Iterator[Session]:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-    @contextmanager
-    def _side_unit() -> Iterator[Session]:
-        with session.begin_nested():
-            yield session
-
-    app.dependency_overrides[get_session] = _session
-    app.dependency_overrides[get_side_writes] = lambda: _side_unit
-    app.dependency_overrides[get_read_units] = lambda: _side_unit
-    with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.config import Settings
-from service.db.models import OutboxMessage, Role, User, WritePath
+from service.db.models import OutboxMessage, ReportRun, Role, User, WritePath
 from service.domain import users
 from service.domain.catalog import apply_catalog, read_catalog
 from service.domain.errors import Invalid
@@ -23,7 +23,7 @@ from service.domain.users import set_organisation
 from service.reports.annual import annual_evaluation, queue_warnings, warnings
 from service.reports.engine import run_report
 from service.reports.evaluation_files import document
-from tests.factories import NOW, copy_catalog, edit_yaml
+from tests.support.factories import NOW, copy_catalog, edit_yaml
 
 NJ = "nanjing-15th-outline"
 YEARLY = "nanjing-2026-yearly-plan"
@@ -62,7 +62,7 @@ def _yearly_plan(catalog: Path) -> None:
 
 
 @pytest.fixture
-def nanjing_2026(session: Session, tmp_path: Path) -> object:
+def nanjing_2026(session: Session, tmp_path: Path) -> ReportRun:
     catalog = copy_catalog(tmp_path)
     _yearly_plan(catalog)
     apply_catalog(session, read_catalog(catalog), now=NOW)
@@ -80,10 +80,10 @@ def nanjing_2026(session: Session, tmp_path: Path) -> object:
 
 
 def test_the_annual_evaluation_judges_the_years_targets_against_the_schedule(
-    session: Session, nanjing_2026: object
+    session: Session, nanjing_2026: ReportRun
 ) -> None:
     run = nanjing_2026
-    ev = annual_evaluation(session, run, NJ, 2026)  # type: ignore[arg-type]
+    ev = annual_evaluation(session, run, NJ, 2026)
     year = {r["id"]: r for r in ev["end_of_term"]}
     gdp, grain = year[f"{YEARLY}/gdp-growth-2026"], year[f"{YEARLY}/grain-capacity-2026"]
     # real GDP growth 5.0 % in 2026: inside 5 % ± 2 % of 5, achieved; 96 < 98 万吨: missed
@@ -103,26 +103,26 @@ def test_the_annual_evaluation_judges_the_years_targets_against_the_schedule(
     assert later[f"{NJ}/grain-capacity-2030"]["lead"]["code"] == "nj-nyncj"
     assert all(r["target_year"] > 2026 for r in ev["mid_term"])
     with pytest.raises(Invalid):
-        annual_evaluation(session, run, NJ, 2031)  # type: ignore[arg-type]
+        annual_evaluation(session, run, NJ, 2031)
 
 
 def test_the_warning_list_names_binding_targets_at_risk_and_their_lead(
-    session: Session, nanjing_2026: object
+    session: Session, nanjing_2026: ReportRun
 ) -> None:
     run = nanjing_2026
-    items = warnings(session, run, NJ)  # type: ignore[arg-type]
+    items = warnings(session, run, NJ)
     assert [r["id"] for r in items] == [f"{NJ}/grain-capacity-2030"]
     [grain] = items
     # met at the base (100 in 2025), 96 in 2026: regressing; at -4 %/yr it will not be back to 100 by 2030
     assert grain["status"] == "regressing" and grain["lead"]["name_zh"] == "南京市农业农村局"
     assert any("2030" in r["zh"] and "达不到目标100" in r["zh"] for r in grain["risks"])
-    assert warnings(session, run, NJ, organisation="nj-fgw") == []  # type: ignore[arg-type]
+    assert warnings(session, run, NJ, organisation="nj-fgw") == []
 
     bureau = users.create_user(session, username="nyncj", role=Role.VIEWER, region_codes=[], now=NOW)
     bureau.email = "nyncj@nanjing.example"
     set_organisation(session, bureau, "nj-nyncj", now=NOW)
     settings = Settings(mail_from="yrdmon@plan-office.example")
-    queued = queue_warnings(session, settings, run, NJ, plan_office=["ghb@plan-office.example"], now=AS_OF)  # type: ignore[arg-type]
+    queued = queue_warnings(session, settings, run, NJ, plan_office=["ghb@plan-office.example"], now=AS_OF)
     assert queued == {"ghb@plan-office.example": 1, "nyncj@nanjing.example": 1}
     msg = session.scalar(select(OutboxMessage).where(OutboxMessage.to_addr == "nyncj@nanjing.example"))
     assert msg is not None and "预警" in msg.subject and "粮食综合生产能力" in msg.body_text
@@ -130,32 +130,32 @@ def test_the_warning_list_names_binding_targets_at_risk_and_their_lead(
     # once per run and address
     assert (
         queue_warnings(session, settings, run, NJ, plan_office=["ghb@plan-office.example"], now=AS_OF) == {}
-    )  # type: ignore[arg-type]
+    )
 
 
-def test_the_annual_evaluation_documents(session: Session, nanjing_2026: object) -> None:
+def test_the_annual_evaluation_documents(session: Session, nanjing_2026: ReportRun) -> None:
     run = nanjing_2026
-    ev = annual_evaluation(session, run, NJ, 2026)  # type: ignore[arg-type]
-    xlsx = document(session, run, NJ, "xlsx", "zh", ev=ev)  # type: ignore[arg-type]
+    ev = annual_evaluation(session, run, NJ, 2026)
+    xlsx = document(session, run, NJ, "xlsx", "zh", ev=ev)
     assert xlsx.filename.startswith(f"{NJ}_annual2026_evaluation_run")
     book = openpyxl.load_workbook(io.BytesIO(xlsx.body))
     cells = " ".join(
         str(c.value) for ws in book for row in ws.iter_rows() for c in row if c.value is not None
     )
     assert "粮食综合生产能力" in cells and "未实现" in cells
-    html = document(session, run, NJ, "html", "en", ev=ev).body.decode()  # type: ignore[arg-type]
+    html = document(session, run, NJ, "html", "en", ev=ev).body.decode()
     assert "annual evaluation report 2026" in html and "The targets for 2026" in html
-    body = json.loads(document(session, run, NJ, "json", ev=ev).body)  # type: ignore[arg-type]
+    body = json.loads(document(session, run, NJ, "json", ev=ev).body)
     assert body["kind"] == "annual" and body["year"] == 2026 and body["warnings"]
     assert isinstance(session.scalar(select(User).where(User.username == "plan-office")), User)
 
 
 def test_the_pages_show_the_breakdown_the_bureau_and_the_annual_evaluation(
-    session: Session, nanjing_2026: object
+    session: Session, nanjing_2026: ReportRun
 ) -> None:
     from service.db.models import Target
-    from tests.conftest import client_for
-    from tests.factories import create_user
+    from tests.support.factories import create_user
+    from tests.support.web import client_for
 
     run = nanjing_2026
     _, admin = create_user(session, username="office", role="admin", regions=())
@@ -204,7 +204,7 @@ def test_the_pages_show_the_breakdown_the_bureau_and_the_annual_evaluation(
 
 
 def test_a_bureaus_digest_holds_only_what_it_is_accountable_for(
-    session: Session, nanjing_2026: object
+    session: Session, nanjing_2026: ReportRun
 ) -> None:
     from service.notify.digest import RunView, compose_digest
     from service.notify.subscriptions import SubscriptionRequest, create_subscription
@@ -218,7 +218,7 @@ def test_a_bureaus_digest_holds_only_what_it_is_accountable_for(
     assert sub.organisation_codes == ["nj-nyncj"]
     everything = create_subscription(session, None, SubscriptionRequest(email="ghb@plan-office.example",
                                                                         plan_codes=[NJ]), now=AS_OF)  # fmt: skip
-    view = RunView(session, run)  # type: ignore[arg-type]
+    view = RunView(session, run)
     mine, all_of_it = (
         compose_digest(view, sub, None, settings),
         compose_digest(view, everything, None, settings),
@@ -233,8 +233,8 @@ def test_a_bureaus_digest_holds_only_what_it_is_accountable_for(
 def test_a_years_target_from_the_work_report_enters_through_the_api(session: Session) -> None:
     """Shanghai's 2026 work report: R&D intensity about 4.6 % (shared data), toward ≥ 5.0 % by 2030
     from 4.5 % in 2025 — the 序时进度 path expects 4.5 + 0.2 × 0.5 = 4.6 in 2026: on the path."""
-    from tests.conftest import client_for
-    from tests.factories import create_user
+    from tests.support.factories import create_user
+    from tests.support.web import client_for
 
     _, admin = create_user(session, username="sh-office", role="admin", regions=())
     _, editor = create_user(session, username="sh-editor", role="editor", regions=("310000",))

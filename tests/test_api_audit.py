@@ -7,7 +7,7 @@ import datetime as dt
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.factories import create_user
+from tests.support.factories import create_user
 
 
 def gdp(value: object, **extra: object) -> dict:

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from service.reports.engine import run_report
-from tests.factories import create_user
+from tests.support.factories import create_user
 
 FILES = {
     "text/csv; charset=utf-8",

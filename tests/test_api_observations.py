@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.db.models import AuditEntry, Observation, ObservationStatus
-from tests.factories import create_user
+from tests.support.factories import create_user
 
 
 def stored(session: Session) -> int:
@@ -19,7 +19,7 @@ def stored(session: Session) -> int:
     ) or 0  # fmt: skip
 
 
-def gdp(region: str = "嘉善县", year: int = 2024, value: object = "880.5", **extra: object) -> dict:
+def gdp(region: str = "嘉善县", year: int | str = 2024, value: object = "880.5", **extra: object) -> dict:
     return {"indicator": "gdp", "region": region, "period": year, "value": value, "unit": "亿元", **extra}
 
 
@@ -199,7 +199,7 @@ def test_a_later_row_with_a_reason_revises_an_earlier_row_of_the_same_batch(
 def test_an_editor_limited_to_indicators_cannot_write_others(client: TestClient, session: Session) -> None:
     from service.db.models import Role
     from service.domain import users
-    from tests.factories import NOW
+    from tests.support.factories import NOW
 
     user = users.create_user(session, username="gdp-only", role=Role.EDITOR, region_codes=["330421"],
                              indicator_codes=["gdp"], now=NOW)  # fmt: skip

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db.models import OutboxMessage
-from tests.factories import create_user
+from tests.support.factories import create_user
 
 
 def gdp(region: str = "嘉善县", year: int = 2024, value: object = "880.5", **extra: object) -> dict:
@@ -139,7 +139,7 @@ def test_a_locked_figure_is_not_changed_by_an_editors_write_on_any_path(
 
     from service.db.models import Role
     from service.domain import users
-    from tests.factories import NOW
+    from tests.support.factories import NOW
 
     h = setup_office(client, session)
     users.create_user(session, username="js-web", role=Role.EDITOR, region_codes=["330421"],

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.factories import create_user
+from tests.support.factories import create_user
 
 HEADER = ["指标", "地区", "年份", "数值", "单位", "状态", "来源", "发布日期", "备注", "修订原因", "确认"]
 RD = "研究与试验发展经费投入强度"

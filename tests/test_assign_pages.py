@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.db.models import Plan, Role, Target, TargetAssignment
 from service.domain import users
-from tests.factories import NOW
+from tests.support.factories import NOW
 
 NJ = "nanjing-15th-outline"
 GRAIN = "grain-capacity-2030"

@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 from service.config import PROJECT_ROOT
-from tests.servers import serve
-from tests.test_cli import run
-from tests.test_web_browser import browser  # noqa: F401  (the module's Chromium)
+from tests.support.cli import run
+from tests.support.servers import serve
 
 SHOTS = PROJECT_ROOT / "test-artifacts" / "screens"
 NJ = "nanjing-15th-outline"
@@ -56,7 +55,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
         yield base, env, tmp
 
 
-def test_the_plan_office_walks_through_issue_21(browser, site) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_the_plan_office_walks_through_issue_21(browser, site) -> None:  # type: ignore[no-untyped-def]
     base, env, tmp = site
     SHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +16,7 @@ from service.db.models import Organisation, Plan, Target, TargetAssignment
 from service.domain.assignments import split_checks
 from service.domain.catalog import CatalogError, apply_catalog, read_catalog
 from service.domain.targets import TargetFilter, target_records
-from tests.factories import NOW, copy_catalog, create_user, edit_yaml
+from tests.support.factories import NOW, copy_catalog, create_user, edit_yaml
 
 NJ = "nanjing-15th-outline"
 GRAIN = "grain-capacity-2030"  # 粮食综合生产能力 ≥ 100 万吨, binding (约束性)
@@ -24,7 +26,7 @@ NOTICE = "南京市“十五五”规划纲要主要目标任务分解落实方�
 QUOTAS = {"320115": 30, "320116": 28, "320111": 12, "320117": 16, "320118": 14}
 
 
-def _split_grain(quotas: dict[str, float], *, lead: str = "nj-nyncj") -> object:
+def _split_grain(quotas: dict[str, int], *, lead: str = "nj-nyncj") -> Callable[[dict[str, Any]], None]:
     def edit(data: dict) -> None:
         data["plan"]["assignment_document"] = NOTICE
         children = []

@@ -10,7 +10,7 @@ import re
 import secrets
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -27,8 +27,8 @@ from service.domain import users
 from service.domain.auth import session_user
 from service.main import create_app
 from service.web.session import COOKIE
-from tests.conftest import client_for
-from tests.factories import NOW
+from tests.support.factories import NOW
+from tests.support.web import client_for
 
 PASSWORD = "pw-123456"
 
@@ -255,7 +255,7 @@ def test_an_old_scrypt_hash_still_verifies_and_is_upgraded(strict: TestClient, s
     log_in(strict, "old-timer")
 
 
-def test_users_and_hashes_survive_the_migration(fresh_db_url) -> None:
+def test_users_and_hashes_survive_the_migration(fresh_db_url: Callable[[], str]) -> None:
     """A database at the revision before this change keeps its users: their scrypt passwords log in. The
     real app (its own transactions, no test session) has committed the new session before the redirect
     leaves, so the browser's next request finds it."""
@@ -275,7 +275,7 @@ def test_users_and_hashes_survive_the_migration(fresh_db_url) -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
         app = create_app(settings_for(url), start_scheduler=False)
-        sessions_when_sent: list[int] = []
+        sessions_when_sent: list[int | None] = []
 
         async def watching(scope, receive, send):  # type: ignore[no-untyped-def]
             async def send_and_look(message):  # type: ignore[no-untyped-def]
@@ -297,7 +297,8 @@ def test_users_and_hashes_survive_the_migration(fresh_db_url) -> None:
             assert c.post("/entry", data={"csrf": "forged"}, follow_redirects=False).status_code == 403
             assert time.perf_counter() - start < 5
             with eng.connect() as conn:
-                assert conn.scalar(select(WebSession.last_seen_at)) > NOW
+                seen = conn.scalar(select(WebSession.last_seen_at))
+                assert seen is not None and seen > NOW
         with eng.connect() as conn:
             stored = conn.scalar(select(User.password_hash).where(User.username == "veteran"))
         assert stored is not None and stored.startswith("$argon2id$")
@@ -337,7 +338,7 @@ def test_last_seen_is_recorded_beside_a_read_only_page_view(strict: TestClient, 
     assert row.last_seen_at > before
 
 
-def test_the_limit_holds_across_processes_under_concurrent_attempts(fresh_db_url) -> None:
+def test_the_limit_holds_across_processes_under_concurrent_attempts(fresh_db_url: Callable[[], str]) -> None:
     """Two app instances, each with its own engine (as two `serve` processes), on one database; 100
     wrong passwords sent 8 at a time to both: exactly 5 are checked, the rest are refused unchecked."""
     url = fresh_db_url()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from service.db.bulk import MEMO_LIMIT, bulk_insert
 from service.db.models import Indicator, Observation, ObservationStatus, Qualifier, Region
+from tests.support.factories import table_of
 
 COLUMNS = ("indicator_id", "region_id", "period", "value", "status", "qualifier", "reported_at", "note",
            "series_break")  # fmt: skip
@@ -26,7 +27,7 @@ def test_rows_read_back_as_written_and_roll_back_with_the_transaction(session) -
         for n in range(MEMO_LIMIT * 2)
     ]  # fmt: skip
     savepoint = session.begin_nested()
-    assert bulk_insert(session.connection(), Observation.__table__, COLUMNS, rows) == len(rows)
+    assert bulk_insert(session.connection(), table_of(Observation), COLUMNS, rows) == len(rows)
     stored = {
         o.period: o
         for o in session.scalars(

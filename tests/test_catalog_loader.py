@@ -21,7 +21,7 @@ from service.db.models import (
     region_members,
 )
 from service.domain.catalog import CatalogError, apply_catalog, read_catalog
-from tests.factories import NOW, copy_catalog, edit_yaml
+from tests.support.factories import NOW, copy_catalog, edit_yaml, num
 
 
 def counts(session: Session) -> dict[str, int]:
@@ -48,7 +48,7 @@ def test_the_catalog_holds_every_plan_with_targets_and_baselines(session: Sessio
         .join(Region, Target.region_id == Region.id)
         .where(Plan.code == "demo-zone-industry-2023", Target.key == "rd-intensity-2025")
     )
-    assert rd is not None and float(rd.value) == 3.7 and rd.comparator.value == "~" and rd.target_year == 2025
+    assert rd is not None and num(rd.value) == 3.7 and rd.comparator.value == "~" and rd.target_year == 2025
     baselines = session.scalar(
         select(func.count())
         .select_from(Observation)
@@ -142,7 +142,7 @@ def test_a_changed_baseline_is_a_new_observation_not_an_overwrite(session: Sessi
                Observation.status == ObservationStatus.PLAN_BASELINE)
         .order_by(Observation.reported_at)
     ).all()  # fmt: skip
-    assert [float(r.value) for r in rows] == [3.4, 3.41]
+    assert [num(r.value) for r in rows] == [3.4, 3.41]
     assert rows[1].supersedes_id == rows[0].id
 
 
@@ -160,7 +160,7 @@ def test_published_statistics_load_through_the_import_path_once(session: Session
         .where(Indicator.code == "gdp", Region.code == "330000", Observation.period == 2023)
         .order_by(Observation.id)
     ).all()  # fmt: skip
-    assert [float(o.value) for o in zj] == [82553, 85620] and zj[1].supersedes_id == zj[0].id
+    assert [num(o.value) for o in zj] == [82553, 85620] and zj[1].supersedes_id == zj[0].id
     assert zj[0].status is ObservationStatus.PRELIMINARY
     qualifiers = {q for (q,) in session.execute(select(Observation.qualifier))}
     assert {Qualifier.LOWER_BOUND, Qualifier.APPROXIMATE} <= qualifiers
@@ -170,4 +170,4 @@ def test_published_statistics_load_through_the_import_path_once(session: Session
         .where(Indicator.code == "rd_intensity", Region.code == "Z-YRD", Observation.period == 2023,
                Observation.status != ObservationStatus.PLAN_BASELINE)
     ).all()  # fmt: skip
-    assert sorted(float(v) for v in rd) == [3.33, 3.34]
+    assert sorted(num(v) for v in rd) == [3.33, 3.34]

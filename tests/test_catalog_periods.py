@@ -26,7 +26,7 @@ from service.domain.targets import TargetFilter, target_records
 from service.reports.engine import run_report
 from service.reports.queries import AssessmentFilter, assessment_records, evaluation
 from service.reports.render import to_xlsx
-from tests.factories import copy_catalog, create_user
+from tests.support.factories import copy_catalog, create_user
 
 ENTERED = dt.datetime(2028, 4, 1, tzinfo=dt.UTC)
 AS_OF = dt.datetime(2028, 6, 1, tzinfo=dt.UTC)

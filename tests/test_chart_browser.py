@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.servers import serve
-from tests.test_cli import run
-from tests.test_web_browser import CHROMIUM, open_page, rendered_traces
+from tests.support.browser import open_page, rendered_traces
+from tests.support.databases import PreparedDatabases
+from tests.support.servers import serve
 
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 NO_DATA = "/targets/yrd-outline-2019/railway-density-2025"  # a level target nobody has reported yet
@@ -33,27 +32,14 @@ CHART_TEXTS = """(() => {
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
+def server(
+    prepared: PreparedDatabases, db_kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    env = {"YRDMON_DATABASE_URL": prepared.reported(db_kind)}
+    yield from serve(env, tmp_path_factory.mktemp("charts"))
 
 
-@pytest.fixture(scope="module")
-def server(fresh_db_url, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    tmp = tmp_path_factory.mktemp("charts")
-    env = {"YRDMON_DATABASE_URL": fresh_db_url()}
-    run(["init"], env, tmp)
-    run(["report", "run"], env, tmp)
-    yield from serve(env, tmp)
-
-
-def chart(browser, url: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def chart(browser, url: str) -> dict:  # type: ignore[no-untyped-def]
     page, errors = open_page(browser, url)
     rendered_traces(page, "target-chart")
     got = page.evaluate(CHART_TEXTS)

@@ -21,10 +21,10 @@ END = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
 PAGE = "/targets/yrd-outline-2019/railway-density-2025"  # ≥507 公里/万平方公里 by 2025, plan base 2018
 
 
-def figure_of(page: str) -> dict:  # type: ignore[type-arg]
+def figure_of(page: str) -> dict:
     m = re.search(r'<script type="application/json" id="target-chart-data">(.*?)</script>', page, re.S)
     assert m is not None
-    return json.loads(html.unescape(m.group(1)))  # type: ignore[no-any-return]
+    return json.loads(html.unescape(m.group(1)))
 
 
 def test_met_at_the_base_then_missed_shows_no_completion_share(client: TestClient, session: Session) -> None:

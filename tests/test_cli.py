@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -15,19 +15,8 @@ from sqlalchemy import MetaData, select
 
 from service.config import PROJECT_ROOT
 from service.db.session import make_engine
-from tests.pgcluster import free_port
-
-YRDMON = [sys.executable, "-m", "service.cli"]
-
-
-def run(
-    args: list[str], env: dict[str, str], cwd: Path, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, **env}
-    result = subprocess.run(YRDMON + args, env=full_env, cwd=cwd, capture_output=True, text=True, timeout=300)
-    if check and result.returncode != 0:
-        raise AssertionError(f"yrdmon {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
+from tests.support.cli import YRDMON, run
+from tests.support.pgcluster import free_port
 
 
 def snapshot(url: str) -> dict[str, list[tuple]]:
@@ -44,7 +33,7 @@ def snapshot(url: str) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture
-def cli_db(fresh_db_url, tmp_path: Path) -> tuple[dict[str, str], Path]:
+def cli_db(fresh_db_url: Callable[[], str], tmp_path: Path) -> tuple[dict[str, str], Path]:
     return {"YRDMON_DATABASE_URL": fresh_db_url()}, tmp_path
 
 
@@ -129,11 +118,11 @@ def test_init_loads_the_new_round_of_plans(cli_db: tuple[dict[str, str], Path]) 
             )
             assert bool(with_attribute) == (code != "hefei-15th-suggestion"), code
         nanjing = session.scalar(select(Region.id).where(Region.code == "320100"))
-        results = session.scalars(
+        stored = session.scalars(
             select(Observation).where(Observation.region_id == nanjing, Observation.period == 2025,
                                       Observation.source == "南京市国民经济和社会发展第十五个五年规划纲要")
         ).all()  # fmt: skip
-        assert len(results) == rows and all(o.batch_id is not None for o in results)
+        assert len(stored) == rows and all(o.batch_id is not None for o in stored)
     engine.dispose()
     with TestClient(
         create_app(Settings(database_url=env["YRDMON_DATABASE_URL"]), start_scheduler=False)

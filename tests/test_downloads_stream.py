@@ -21,7 +21,7 @@ from service.reports.queries import (
     overview_chunks,
     record_chunks,
 )
-from tests.factories import create_user
+from tests.support.factories import create_user
 
 PLAN = "yrd-outline-2019"
 
@@ -34,7 +34,9 @@ def rows_of(text: str) -> list[dict[str, str]]:
 def test_streamed_downloads_equal_the_whole_lists(client: TestClient, session: Session) -> None:
     admin, _ = create_user(session, username="admin", role="admin", regions=())
     when = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
-    figures = [("gdp", "310000", 2019 + k, 38000 + 1500 * k) for k in range(5)]
+    figures: list[tuple[str, str, int, float]] = [
+        ("gdp", "310000", 2019 + k, 38000 + 1500 * k) for k in range(5)
+    ]
     figures += [("rd_intensity", "320000", 2019 + k, round(2.7 + 0.05 * k, 2)) for k in range(5)]
     result = ingest(session, admin, [ObservationInput(row=n, indicator=i, region=r, period=y, value=v, confirm=True)
                                      for n, (i, r, y, v) in enumerate(figures, 1)], path=WritePath.API, now=when)  # fmt: skip

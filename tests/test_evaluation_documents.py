@@ -20,19 +20,17 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
-from service.config import PROJECT_ROOT
-from service.db.migrate import upgrade_to_head
 from service.db.models import Role, User, WritePath
 from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain import users
-from service.domain.catalog import apply_catalog, read_catalog
 from service.domain.observations import ObservationInput, ingest
 from service.reports.engine import run_report
 from service.reports.evaluation_doc import _summary, build, fmt_number, target_words
 from service.reports.evaluation_files import document, to_xlsx
 from service.reports.queries import evaluation
-from tests.conftest import IN_CI
-from tests.test_cli import run as run_cli
+from tests.support import IN_CI
+from tests.support.cli import run as run_cli
+from tests.support.databases import PreparedDatabases
 
 PLAN = "yrd-outline-2019"
 ENTERED = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
@@ -139,15 +137,11 @@ def test_spreadsheet_text_that_looks_like_a_formula_stays_text(session: Session)
 
 
 @pytest.fixture(scope="module")
-def report_db(fresh_db_url) -> dict[str, str]:
+def report_db(prepared: PreparedDatabases, db_kind: str) -> dict[str, str]:
     """A database of its own (the CLI is another process) with the catalog, figures and two runs."""
-    url = fresh_db_url()
+    url = prepared.catalogued(db_kind)  # migrated, catalog as of 2026-01-01
     engine = make_engine(url)
-    upgrade_to_head(engine)
     with transaction(make_sessionmaker(engine)) as session:
-        apply_catalog(
-            session, read_catalog(PROJECT_ROOT / "indicators"), now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-        )
         admin = users.create_user(session, username="admin", role=Role.ADMIN, region_codes=[], now=ENTERED)
         enter_figures(session, admin)
         mid = run_report(session, as_of=MID, now=END)
@@ -245,7 +239,9 @@ def test_evaluation_page_downloads(client: TestClient, session: Session) -> None
         got = client.get(f"/plans/{PLAN}/evaluation.{fmt}", params={"run": latest.id, "lang": "zh"})
         assert got.status_code == 200 and media in got.headers["content-type"], (fmt, got.text[:300])
         disposition = got.headers["content-disposition"]
-        ascii_name = re.search(r'filename="([^"]+)"', disposition)[1]
+        named = re.search(r'filename="([^"]+)"', disposition)
+        assert named, disposition
+        ascii_name = named[1]
         assert ascii_name == f"{PLAN}_evaluation_run{latest.id}_2026-09-01.{fmt}" and ascii_name.isascii()
         words = unquote(disposition.split("filename*=UTF-8''")[1])
         assert words == f"《长江三角洲区域一体化发展规划纲要》末期评估报告_2026-09-01.{fmt}"

@@ -21,8 +21,8 @@ from service.db.models import AuditEntry, ProgressStatement, Role, StatementFile
 from service.domain import assignments, users
 from service.domain.users import set_organisation
 from service.reports.engine import run_report
-from tests.conftest import client_for
-from tests.factories import NOW, create_user
+from tests.support.factories import NOW, create_user
+from tests.support.web import client_for
 
 NJ = "nanjing-15th-outline"
 KEY = "grain-capacity-2030"
@@ -52,18 +52,18 @@ def office(session: Session, tmp_path: Path):  # type: ignore[no-untyped-def]
         yield client, admin_h, settings
 
 
-def post(
+def post(  # type: ignore[no-untyped-def]
     client, headers, *, year="2026", text="2026年全市粮食综合生产能力保持稳定。", files=(), corrects=None
-):  # type: ignore[no-untyped-def]
+):
     data = {"year": year, "text": text}
     if corrects is not None:
         data["corrects"] = str(corrects)
     return client.post(URL, data=data, files=[("file", f) for f in files], headers=headers)
 
 
-def test_a_statement_with_files_is_stored_by_checksum_and_served_as_an_attachment(
+def test_a_statement_with_files_is_stored_by_checksum_and_served_as_an_attachment(  # type: ignore[no-untyped-def]
     session: Session, office
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     client, admin_h, settings = office
     made = post(client, admin_h, files=[("../../etc/南京 粮食 2026.pdf", PDF, "application/pdf"),
                                          ("田间照片.png", PNG, "image/png"), ("报告.docx", docx_bytes(), "x/y")])  # fmt: skip

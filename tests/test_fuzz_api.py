@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from tests.factories import create_user
+from tests.support.factories import create_user
 
 FUZZ = settings(
     max_examples=150,

@@ -7,12 +7,14 @@ import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from service.db.models import Observation, ObservationStatus
 from service.db.session import make_engine
-from tests.test_cli import run
+from tests.support.cli import run
+from tests.support.databases import PreparedDatabases
 
 SCRIPT = textwrap.dedent(
     """
@@ -36,10 +38,9 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_killed_import_leaves_nothing(fresh_db_url, tmp_path) -> None:
-    url = fresh_db_url()
+def test_killed_import_leaves_nothing(prepared: PreparedDatabases, db_kind: str, tmp_path: Path) -> None:
+    url = prepared.initialised(db_kind)  # as `yrdmon init` leaves it
     env = {"YRDMON_DATABASE_URL": url}
-    run(["init"], env, tmp_path)
     run(["users", "add", "admin", "--role", "admin"], env, tmp_path)
 
     def stored() -> int:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from html import unescape as html_unescape
 from pathlib import Path
 
+import httpx
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
@@ -23,9 +24,9 @@ from sqlalchemy.orm import Session
 
 from service.db.models import ImportMapping, Indicator, Observation, Region
 from service.db.session import make_engine
-from tests.factories import create_user
-from tests.test_cli import run
-from tests.test_web_browser import browser as browser  # the module-scoped Chromium fixture
+from tests.support.cli import run
+from tests.support.databases import PreparedDatabases
+from tests.support.factories import create_user
 
 
 def figures(session: Session, region: str | None = None) -> dict[tuple[str, str, int], Decimal]:
@@ -145,7 +146,14 @@ YEARBOOK_EXPECTED = {
 }
 
 
-def post(client: TestClient, headers: dict, name: str, data: bytes, path: str = "/api/v1/imports", **form):
+def post(
+    client: TestClient,
+    headers: dict[str, str],
+    name: str,
+    data: bytes,
+    path: str = "/api/v1/imports",
+    **form: str,
+) -> httpx.Response:
     return client.post(path, files={"file": (name, data)}, data=form, headers=headers)
 
 
@@ -165,7 +173,7 @@ def test_a_bulletin_table_in_gb18030_imports_figure_by_figure(client: TestClient
     assert figures(session) == BULLETIN_EXPECTED
     assert sources(session) == {sheet["source"]}
     published = session.scalars(select(Observation.published_on).where(Observation.status != "plan_baseline"))
-    assert {d.isoformat() for d in published} == {"2026-03-05"}
+    assert {d and d.isoformat() for d in published} == {"2026-03-05"}
     # the growth column and the sub-item the catalog does not know are not figures; the sub-item is named
     left = [p for p in sheet["problems"] if "第一产业" in p["zh"]]
     assert left and left[0]["cell"] == "A5"
@@ -272,15 +280,14 @@ def test_the_long_template_still_imports_as_before(client: TestClient, session: 
 
 
 @pytest.fixture
-def cli_env(fresh_db_url, tmp_path: Path) -> tuple[dict[str, str], Path]:
-    return {"YRDMON_DATABASE_URL": fresh_db_url()}, tmp_path
+def cli_env(prepared: PreparedDatabases, db_kind: str, tmp_path: Path) -> tuple[dict[str, str], Path]:
+    return {"YRDMON_DATABASE_URL": prepared.initialised(db_kind)}, tmp_path  # as `yrdmon init` leaves it
 
 
 def test_the_command_line_previews_a_wide_table_and_takes_a_mapping_file(
     cli_env: tuple[dict[str, str], Path],
 ) -> None:
     env, cwd = cli_env
-    run(["init"], env, cwd)
     run(["users", "add", "js", "--role", "editor", "--region", "330421"], env, cwd)
     table = cwd / "嘉善公报.csv"
     table.write_bytes(BULLETIN_CSV.replace("高新技术企业数", "高企数量").encode("gb18030"))
@@ -308,7 +315,7 @@ def test_the_upload_page_previews_takes_a_correction_and_imports_without_choosin
     client: TestClient, session: Session
 ) -> None:
     from service.db.models import Role
-    from tests.test_web_pages import login
+    from tests.support.web import login
 
     csrf = login(client, session, "web", Role.EDITOR, ["330421"])
     table = BULLETIN_CSV.replace("高新技术企业数", "高企数量<b>").encode("gb18030")
@@ -396,17 +403,16 @@ def test_a_table_with_more_cells_than_a_table_has_is_refused(client: TestClient,
 
 
 @pytest.fixture
-def upload_server(fresh_db_url, tmp_path: Path):  # type: ignore[no-untyped-def]
+def upload_server(prepared: PreparedDatabases, db_kind: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     import datetime as dt
 
     from service.db.models import Role
     from service.db.session import make_sessionmaker, transaction
     from service.domain import users
-    from tests.servers import serve
+    from tests.support.servers import serve
 
-    url = fresh_db_url()
+    url = prepared.initialised(db_kind)
     env = {"YRDMON_DATABASE_URL": url}
-    run(["init"], env, tmp_path)
     engine = make_engine(url)
     with transaction(make_sessionmaker(engine)) as session:
         users.create_user(session, username="clerk", role=Role.EDITOR, region_codes=["330421"],

@@ -6,38 +6,36 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
 
 from service.config import PROJECT_ROOT, Settings
-from service.db.migrate import upgrade_to_head
 from service.db.models import Assessment, DataChange, Plan, ReportRun, Role, Target, User, WritePath
 from service.db.session import make_engine, make_sessionmaker, transaction
-from service.domain.catalog import apply_catalog, load_observation_files, read_catalog
+from service.domain.catalog import load_observation_files
 from service.domain.observations import ObservationInput, ingest
 from service.reports.engine import run_report
 from service.reports.queries import in_run
 from service.scheduler import jobs
 from service.scheduler.runner import SchedulerRunner
-from tests.test_reports import PROVINCES, RESIDENT, URBAN
+from tests.support.databases import PreparedDatabases
+from tests.support.factories import table_of
+from tests.support.samples import PROVINCES, RESIDENT, URBAN
 
 COMPARED = ("status", "latest_year", "latest_value", "base_year", "base_value", "target_level", "pace_ratio",
             "completion", "score", "metrics", "inputs")  # fmt: skip
 
 
 @pytest.fixture
-def fresh_engine(fresh_db_url) -> Iterator[Engine]:
+def fresh_engine(prepared: PreparedDatabases, db_kind: str) -> Iterator[Engine]:
     """A database of its own (runs commit): the catalog, its shipped figures, provinces' populations."""
-    engine = make_engine(fresh_db_url())
-    upgrade_to_head(engine)
+    engine = make_engine(prepared.catalogued(db_kind))  # migrated, catalog as of 2026-01-01
     sessions = make_sessionmaker(engine)
     before = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     with transaction(sessions) as s:
-        apply_catalog(
-            s, read_catalog(PROJECT_ROOT / "indicators"), now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-        )
         load_observation_files(s, PROJECT_ROOT / "indicators", now=before)
         s.add(User(username="office", role=Role.ADMIN, created_at=before))
     enter(engine, [(i, p, 2018 + k, v[p][k]) for p in PROVINCES for k in range(5)
@@ -109,7 +107,7 @@ def target_id(engine: Engine, plan: str, key: str) -> int:
 
 
 def test_a_revised_figure_reassesses_only_what_it_feeds_and_equals_a_full_run(
-    fresh_engine: Engine, tmp_path
+    fresh_engine: Engine, tmp_path: Path
 ) -> None:
     settings = Settings(database_url=str(fresh_engine.url), var_dir=tmp_path, recompute_debounce_seconds=0)
     jobs.install_context(jobs.JobContext(make_sessionmaker(fresh_engine), settings))
@@ -182,26 +180,28 @@ def test_a_revised_figure_reassesses_only_what_it_feeds_and_equals_a_full_run(
 
 
 def test_a_change_without_series_waits_for_the_quiet_period_and_runs_everything(
-    fresh_engine: Engine, tmp_path
+    fresh_engine: Engine, tmp_path: Path
 ) -> None:
     settings = Settings(database_url=str(fresh_engine.url), var_dir=tmp_path, recompute_debounce_seconds=3600)
     jobs.install_context(jobs.JobContext(make_sessionmaker(fresh_engine), settings))
     with transaction(make_sessionmaker(fresh_engine)) as s:  # the catalog was loaded just now
-        s.execute(DataChange.__table__.update().values(at=dt.datetime.now(dt.UTC)))
+        s.execute(table_of(DataChange).update().values(at=dt.datetime.now(dt.UTC)))
     assert jobs.recompute_if_changed() is None  # the catalog load waits out the quiet period
     enter(fresh_engine, [("urban_population", "320000", 2023, 6394.0)], dt.datetime.now(dt.UTC))
     assert jobs.recompute_if_changed() is None  # still a catalog change among the waiting ones
     with transaction(make_sessionmaker(fresh_engine)) as s:
-        s.execute(DataChange.__table__.update().values(at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)))
+        s.execute(table_of(DataChange).update().values(at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)))
     run_id = jobs.recompute_if_changed()
     assert run_id is not None and "scope" not in (run_of(fresh_engine, run_id).summary or {})
 
 
-def test_the_scheduler_reassesses_a_new_figure_within_two_seconds(fresh_engine: Engine, tmp_path) -> None:
+def test_the_scheduler_reassesses_a_new_figure_within_two_seconds(
+    fresh_engine: Engine, tmp_path: Path
+) -> None:
     """The real scheduler (lease, job store, one-second checks) on this database."""
     settings = Settings(database_url=str(fresh_engine.url), var_dir=tmp_path, scheduler_lease_seconds=30)
     with transaction(make_sessionmaker(fresh_engine)) as s:  # a full run of the catalog load already made
-        s.execute(DataChange.__table__.delete())
+        s.execute(table_of(DataChange).delete())
         moment = dt.datetime.now(dt.UTC)
         run_report(s, as_of=moment, now=moment)
     urbanization = target_id(fresh_engine, "yrd-outline-2019", "urbanization-rate-2025")

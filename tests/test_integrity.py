@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 
 from service.db.models import Indicator, Observation, Region
 from service.db.session import make_engine, make_sessionmaker
-from tests.pgcluster import free_port
-from tests.test_cli import YRDMON, run
+from tests.support.cli import YRDMON, run
+from tests.support.pgcluster import free_port
 
 LEVEL_INDICATORS = ("gdp", "resident_population", "industrial_output")
 
@@ -78,7 +78,9 @@ def admin_token(url: str, cwd: Path, name: str = "admin") -> str:
 
 
 @pytest.fixture(scope="module")
-def live(fresh_db_url, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def live(
+    fresh_db_url: Callable[[], str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     """An initialised database, an administrator's token and a regions list, shared by this module."""
     cwd = tmp_path_factory.mktemp("live")
     url = fresh_db_url()
@@ -190,8 +192,8 @@ def test_several_clients_on_two_processes_get_no_5xx_and_lose_nothing(live: dict
     try:
         run_threads(work, 8)
     finally:
-        for s in servers:
-            s.stop()
+        for server in servers:
+            server.stop()
     codes = log["codes"]
     print(f"\n{sum(codes.values())} requests from 8 clients on 2 processes: {dict(codes)}")  # for the record
     bad = {c: n for c, n in codes.items() if not isinstance(c, int) or c >= 500}
@@ -236,7 +238,9 @@ def test_simultaneous_first_submissions_of_one_figure_leave_one_original(live: d
         for year, with_reason in ((1960, False), (1961, True)):
             gate = threading.Barrier(8)
 
-            def submit(i: int, year: int = year, with_reason: bool = with_reason, gate=gate) -> None:
+            def submit(
+                i: int, year: int = year, with_reason: bool = with_reason, gate: threading.Barrier = gate
+            ) -> None:
                 body: dict[str, Any] = {
                     "indicator": "gdp", "region": region, "period": year,
                     "value": 2000 + (i if with_reason else 0), "confirm": True,
@@ -251,12 +255,12 @@ def test_simultaneous_first_submissions_of_one_figure_leave_one_original(live: d
 
             run_threads(submit, 8)
     finally:
-        for s in servers:
-            s.stop()
+        for server in servers:
+            server.stop()
     assert all(r.status_code in (200, 201) for r in results), [
         r.text for r in results if r.status_code >= 300
     ]
-    outcomes = Counter()
+    outcomes: Counter[str] = Counter()
     for r in results:
         outcomes.update({k: v for k, v in r.json()["counts"].items() if v})
     # the same value eight times: one original, seven "unchanged"; eight values with reasons: one

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -9,9 +11,10 @@ from sqlalchemy import Column, Engine, MetaData, String
 
 from service.db.base import Base
 from service.db.migrate import check_models_match, current_revision, head_revision
+from tests.support.factories import table_of
 
 
-def test_the_history_is_one_line_and_every_step_reverses(fresh_db_url) -> None:  # type: ignore[no-untyped-def]
+def test_the_history_is_one_line_and_every_step_reverses(fresh_db_url: Callable[[], str]) -> None:
     """One head and no branches (several sessions add migrations side by side; a fork would leave `init`
     unable to choose), and every migration's downgrade undoes its upgrade: base -> head -> base -> head
     gives the same tables."""
@@ -58,7 +61,7 @@ def test_a_model_change_without_a_migration_is_detected(engine: Engine) -> None:
     assert any(d[0] == "add_column" and d[3].name == "added_without_migration" for d in diffs)
 
 
-def test_upgrading_a_database_with_data_keeps_it(fresh_db_url) -> None:  # type: ignore[no-untyped-def]
+def test_upgrading_a_database_with_data_keeps_it(fresh_db_url: Callable[[], str]) -> None:
     """c14a00000003 (plan periods, attributes, qualitative and yearly targets) on a database that already
     holds a catalog: every row is kept as it was, the new columns are empty, and the new kinds fit."""
     import datetime as dt
@@ -85,30 +88,32 @@ def test_upgrading_a_database_with_data_keeps_it(fresh_db_url) -> None:  # type:
     engine = make_engine(fresh_db_url())
     cfg = alembic_config(engine)
     # the revision before this one, wherever it is chained
-    before = ScriptDirectory.from_config(cfg).get_revision("c14a00000003").down_revision
+    revision = ScriptDirectory.from_config(cfg).get_revision("c14a00000003")
+    assert revision is not None and isinstance(revision.down_revision, str)
+    before = revision.down_revision
     now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, before)
     # the rows as the older schema holds them (Core inserts name only the columns it had)
     with engine.begin() as conn:
-        conn.execute(insert(Region.__table__).values(id=1, code="310000", name_zh="上海市", name_en="Shanghai",
+        conn.execute(insert(table_of(Region)).values(id=1, code="310000", name_zh="上海市", name_en="Shanghai",
                                                      level="province", aliases=[], content_hash="r"))  # fmt: skip
-        conn.execute(insert(Indicator.__table__).values(
+        conn.execute(insert(table_of(Indicator)).values(
             id=1, code="gdp", name_zh="地区生产总值", name_en="GDP", unit="亿元", direction="up", kind="level",
             aggregation="sum", category="economy", synonyms=[], content_hash="i"))  # fmt: skip
-        conn.execute(insert(Plan.__table__).values(
+        conn.execute(insert(table_of(Plan)).values(
             id=1, code="old-plan", title_zh="旧规划", title_en="Old plan", horizon_years=[2025],
             source_document="000.txt", content_hash="p", created_at=now, updated_at=now))  # fmt: skip
-        conn.execute(insert(Target.__table__).values(
+        conn.execute(insert(table_of(Target)).values(
             id=1, plan_id=1, key="gdp-2025", version=1, valid_from=now, indicator_id=1, region_id=1, unit="亿元",
             comparator=">=", value=Decimal("50000"), target_year=2025, reference_year=2020,
             declared_form="level", source_document="000.txt", source_quote="GDP达到5万亿元", confidence="high",
             content_hash="t"))  # fmt: skip
-        conn.execute(insert(PlanReading.__table__).values(
+        conn.execute(insert(table_of(PlanReading)).values(
             id=1, filename="a.txt", sha256="s", plan_code="old-plan", plan_title="旧规划", chars=1, text="x",
             created_at=now))  # fmt: skip
-        conn.execute(insert(PlanProposal.__table__).values(
+        conn.execute(insert(table_of(PlanProposal)).values(
             id=1, reading_id=1, seq=1, kind="target", indicator_name="GDP", comparator="~", unit="亿元",
             declared_form="level", quote="q", quote_start=0, quote_end=1, line=1, sentence="s",
             confidence="high", reason="r", status="pending"))  # fmt: skip
@@ -116,26 +121,26 @@ def test_upgrading_a_database_with_data_keeps_it(fresh_db_url) -> None:  # type:
     upgrade_to_head(engine)
 
     with engine.begin() as conn:
-        target = conn.execute(select(Target.__table__).where(Target.id == 1)).mappings().one()
+        target = conn.execute(select(table_of(Target)).where(Target.id == 1)).mappings().one()
         assert (target["key"], target["comparator"], Decimal(target["value"]), target["reference_year"]) == (
             "gdp-2025", Comparator.GE, Decimal("50000"), 2020)  # fmt: skip
         assert target["source_quote"] == "GDP达到5万亿元" and target["content_hash"] == "t"
         assert target["period_start"] is None and target["attribute"] is None
-        plan = conn.execute(select(Plan.__table__)).mappings().one()
+        plan = conn.execute(select(table_of(Plan))).mappings().one()
         assert plan["code"] == "old-plan" and plan["period_start"] is None and plan["period_end"] is None
-        proposal = conn.execute(select(PlanProposal.__table__)).mappings().one()
+        proposal = conn.execute(select(table_of(PlanProposal))).mappings().one()
         assert proposal["comparator"] == "~" and proposal["attribute"] is None and proposal["quote"] == "q"
         # what the 十五五 plans need now fits
-        conn.execute(insert(Target.__table__).values(
+        conn.execute(insert(table_of(Target)).values(
             id=2, plan_id=1, key="forest-2030", version=1, valid_from=now, indicator_id=1, region_id=1, unit="%",
             comparator=Comparator.QUALITATIVE, target_year=2030, period_start=2026,
             declared_form=DeclaredForm.EACH_YEAR, attribute=Attribute.BINDING, source_document="000.txt",
             source_quote="完成省定目标", confidence="high", content_hash="q"))  # fmt: skip
-        conn.execute(insert(PlanProposal.__table__).values(
+        conn.execute(insert(table_of(PlanProposal)).values(
             id=2, reading_id=1, seq=2, kind="target", indicator_name="森林覆盖率", comparator="qualitative",
             unit="%", declared_form="level", attribute="binding", quote="q", quote_start=0, quote_end=1, line=1,
             sentence="s", confidence="high", reason="r", status="pending"))  # fmt: skip
-        new = conn.execute(select(Target.__table__).where(Target.id == 2)).mappings().one()
+        new = conn.execute(select(table_of(Target)).where(Target.id == 2)).mappings().one()
         assert (new["comparator"], new["declared_form"], new["attribute"], new["period_start"]) == (
             Comparator.QUALITATIVE, DeclaredForm.EACH_YEAR, Attribute.BINDING, 2026)  # fmt: skip
 
@@ -144,17 +149,17 @@ def test_upgrading_a_database_with_data_keeps_it(fresh_db_url) -> None:  # type:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, before)
     with engine.begin() as conn:
-        conn.execute(delete(Target.__table__).where(Target.id == 2))
-        conn.execute(delete(PlanProposal.__table__).where(PlanProposal.id == 2))
+        conn.execute(delete(table_of(Target)).where(Target.id == 2))
+        conn.execute(delete(table_of(PlanProposal)).where(PlanProposal.id == 2))
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, before)
     with engine.begin() as conn:
-        assert conn.execute(select(Target.__table__.c.key)).scalars().all() == ["gdp-2025"]
+        assert conn.execute(select(table_of(Target).c.key)).scalars().all() == ["gdp-2025"]
     upgrade_to_head(engine)
     engine.dispose()
 
 
-def test_publication_dates_and_cut_offs_keep_the_old_data(fresh_db_url) -> None:  # type: ignore[no-untyped-def]
+def test_publication_dates_and_cut_offs_keep_the_old_data(fresh_db_url: Callable[[], str]) -> None:
     """c15a00000004 on a database with figures and runs: figures keep no publication date (they count from
     when they were recorded, as before) except plan baselines, which take their plan's issue date; runs
     take their start as their recording cut-off, so a snapshot stays a snapshot."""
@@ -175,20 +180,20 @@ def test_publication_dates_and_cut_offs_keep_the_old_data(fresh_db_url) -> None:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "c14a00000003")
     now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-    columns = {c.name for c in Observation.__table__.columns} - {"published_on"}
+    columns = {c.name for c in table_of(Observation).columns} - {"published_on"}
     from sqlalchemy import column, table
 
     # the columns of the schema at c14a00000003 (the model's own table would name later columns)
-    old_obs = table("observations", *(column(c, Observation.__table__.c[c].type) for c in (
+    old_obs = table("observations", *(column(c, table_of(Observation).c[c].type) for c in (
         "id", "indicator_id", "region_id", "period", "value", "status", "qualifier", "series_break", "source",
         "reported_at")))  # fmt: skip
     with engine.begin() as conn:
-        conn.execute(insert(Region.__table__).values(id=1, code="310000", name_zh="上海市", name_en="Shanghai",
+        conn.execute(insert(table_of(Region)).values(id=1, code="310000", name_zh="上海市", name_en="Shanghai",
                                                      level="province", aliases=[], content_hash="r"))  # fmt: skip
-        conn.execute(insert(Indicator.__table__).values(
+        conn.execute(insert(table_of(Indicator)).values(
             id=1, code="gdp", name_zh="地区生产总值", name_en="GDP", unit="亿元", direction="up", kind="level",
             aggregation="sum", category="economy", synonyms=[], content_hash="i"))  # fmt: skip
-        conn.execute(insert(Plan.__table__).values(
+        conn.execute(insert(table_of(Plan)).values(
             id=1, code="old-plan", title_zh="旧规划", title_en="Old plan", issued="2019-12", horizon_years=[2025],
             source_document="000.txt", content_hash="p", created_at=now, updated_at=now))  # fmt: skip
         base = {
@@ -211,24 +216,30 @@ def test_publication_dates_and_cut_offs_keep_the_old_data(fresh_db_url) -> None:
         conn.execute(insert(old_obs).values(
             id=2, period=2024, value=Decimal("53926"), status="final", source="统计公报", **base))  # fmt: skip
         for run_id, as_of in ((1, now), (2, dt.datetime(2019, 12, 31, tzinfo=dt.UTC))):
-            conn.execute(insert(ReportRun.__table__).values(
+            conn.execute(insert(table_of(ReportRun)).values(
                 id=run_id, as_of=as_of, started_at=now, status="finished", trigger="api", method_version="m",
                 threshold_profile="eurostat"))  # fmt: skip
     assert "published_on" not in columns
     upgrade_to_head(engine)
     with engine.begin() as conn:
-        published = dict(conn.execute(select(Observation.id, Observation.published_on)).all())
+        published: dict[int, dt.date | None] = dict(
+            conn.execute(select(Observation.id, Observation.published_on)).tuples().all()
+        )
         assert published == {1: dt.date(2019, 12, 31), 2: None}
-        values = dict(conn.execute(select(Observation.id, Observation.value)).all())
+        values: dict[int, Decimal | None] = dict(
+            conn.execute(select(Observation.id, Observation.value)).tuples().all()
+        )
         assert values == {1: Decimal("32680"), 2: Decimal("53926")}
-        runs = conn.execute(select(ReportRun.__table__).order_by(ReportRun.id)).mappings().all()
+        runs = conn.execute(select(table_of(ReportRun)).order_by(ReportRun.id)).mappings().all()
     assert all(r["recorded_until"] == r["started_at"] for r in runs)
     current = [is_current(ReportRun(**{k: v for k, v in r.items() if k != "summary"})) for r in runs]
     assert current == [True, False]
     engine.dispose()
 
 
-def test_sources_migration_keeps_each_history_under_its_first_versions_source(fresh_db_url) -> None:  # type: ignore[no-untyped-def]
+def test_sources_migration_keeps_each_history_under_its_first_versions_source(
+    fresh_db_url: Callable[[], str],
+) -> None:
     """c15b00000005 on a database with observations: an existing chain whose versions name different
     sources stays one history (the first version's key); a second source's figure can then stand beside
     it, and going back refuses while it does."""
@@ -253,12 +264,12 @@ def test_sources_migration_keeps_each_history_under_its_first_versions_source(fr
     old = table("observations", *(column(c) for c in ("id", "indicator_id", "region_id", "period", "value", "status",
                                                       "qualifier", "series_break", "source", "supersedes_id",
                                                       "reported_at")))  # fmt: skip
-    obs = Observation.__table__
+    obs = table_of(Observation)
     common = {"indicator_id": 1, "region_id": 1, "period": 2023, "qualifier": "exact", "series_break": False}
     with engine.begin() as conn:
-        conn.execute(insert(Region.__table__).values(id=1, code="330000", name_zh="浙江省", name_en="Zhejiang",
+        conn.execute(insert(table_of(Region)).values(id=1, code="330000", name_zh="浙江省", name_en="Zhejiang",
                                                      level="province", aliases=[], content_hash="r"))  # fmt: skip
-        conn.execute(insert(Indicator.__table__).values(
+        conn.execute(insert(table_of(Indicator)).values(
             id=1, code="gdp", name_zh="地区生产总值", name_en="GDP", unit="亿元", direction="up", kind="level",
             aggregation="sum", category="economy", synonyms=[], content_hash="i"))  # fmt: skip
         conn.execute(insert(old).values(id=1, value=82553, status="preliminary", source="浙江省统计公报",
@@ -267,7 +278,9 @@ def test_sources_migration_keeps_each_history_under_its_first_versions_source(fr
                                         reported_at=now + dt.timedelta(days=1), **common))  # fmt: skip
     upgrade_to_head(engine)
     with engine.begin() as conn:
-        keys = dict(conn.execute(select(obs.c.id, obs.c.source_key).order_by(obs.c.id)).all())
+        keys: dict[int, str] = dict(
+            conn.execute(select(obs.c.id, obs.c.source_key).order_by(obs.c.id)).tuples().all()
+        )
         assert keys == {1: "统计局", 2: "统计局"}
         conn.execute(insert(obs).values(id=3, value=85000, status="final", source="科技局", source_key="科技局",
                                         reported_at=now, **common))  # fmt: skip

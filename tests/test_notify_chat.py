@@ -35,11 +35,11 @@ from service.notify.chat import MAX_BYTES, ChatText, Items, enqueue_chat, fit, m
 from service.notify.chat_sender import dingtalk_sign
 from service.notify.sender import DeliveryPolicy, SmtpTransport, deliver_due
 from service.notify.subscriptions import SubscriptionRequest, create_subscription, subscription_record
-from tests.chat_platforms import Platform
-from tests.conftest import client_for
-from tests.factories import create_user
-from tests.pgcluster import free_port
-from tests.test_cli import YRDMON
+from tests.support.chat_platforms import Platform
+from tests.support.cli import YRDMON
+from tests.support.factories import create_user
+from tests.support.pgcluster import free_port
+from tests.support.web import client_for
 from tests.test_notify_delivery import outbox, outbox_db  # noqa: F401  (fixtures)
 from tests.test_notify_subscriptions import cli_env  # noqa: F401  (fixture)
 
@@ -153,7 +153,7 @@ def test_messages_fit_each_platform_and_document_text_cannot_become_markup() -> 
 
 
 @pytest.fixture
-def chat_outbox(outbox) -> tuple[str, Any, sessionmaker[Session]]:  # noqa: F811
+def chat_outbox(outbox: tuple[str, Any, sessionmaker[Session]]) -> tuple[str, Any, sessionmaker[Session]]:  # noqa: F811
     with transaction(outbox[2]) as s:
         s.execute(update(OutboxMessage).values(subscription_id=None))
         s.execute(delete(Subscription))
@@ -182,7 +182,7 @@ def state(sessions: sessionmaker[Session]) -> dict[str, tuple[str, int, list[tup
         return out
 
 
-def test_each_platform_gets_its_own_format_signed_as_documented(chat_outbox) -> None:
+def test_each_platform_gets_its_own_format_signed_as_documented(chat_outbox) -> None:  # type: ignore[no-untyped-def]
     _, _, sessions = chat_outbox
     with Platform(wecom_keys={WECOM_KEY}, dingtalk={DING_TOKEN: DING_SECRET, "unsigned": None},
                   hooks={"oa": HOOK_SECRET}) as platform:  # fmt: skip
@@ -233,7 +233,7 @@ def test_each_platform_gets_its_own_format_signed_as_documented(chat_outbox) -> 
     assert done[f"m:{subs[0].id}"][2] == [("sent", "0")] and done[f"m:{subs[3].id}"][2] == [("sent", "200")]
 
 
-def test_rate_limits_are_retried_later_and_a_removed_robot_stops_and_is_reported(chat_outbox) -> None:
+def test_rate_limits_are_retried_later_and_a_removed_robot_stops_and_is_reported(chat_outbox) -> None:  # type: ignore[no-untyped-def]
     _, _, sessions = chat_outbox
     with Platform(wecom_keys={"w-rate", "w-gone", "w-off"}, dingtalk={"d-rate": None, "d-kw": None, "d-off": None},
                   hooks={"h-busy": HOOK_SECRET, "h-limit": HOOK_SECRET, "h-bad": HOOK_SECRET}) as platform:  # fmt: skip
@@ -279,14 +279,14 @@ def test_rate_limits_are_retried_later_and_a_removed_robot_stops_and_is_reported
     assert len(platform.delivered()) == 4
     # the stop is reported where people manage the subscription, with the platform's code and words
     with sessions() as s:
-        gone = subscription_record(s.get(Subscription, subs["w-gone"]), chat_settings(), s)  # type: ignore[arg-type]
-        keyword = subscription_record(s.get(Subscription, subs["d-kw"]), chat_settings(), s)  # type: ignore[arg-type]
+        gone = subscription_record(s.get(Subscription, subs["w-gone"]), chat_settings(), s)
+        keyword = subscription_record(s.get(Subscription, subs["d-kw"]), chat_settings(), s)
     assert gone["last_delivery"]["status"] == "failed" and gone["last_delivery"]["code"] == "93000"
     assert "invalid webhook URL" in gone["last_delivery"]["error"]
     assert keyword["last_delivery"]["code"] == "310000" and "keyword" in keyword["last_delivery"]["error"]
 
 
-def test_with_the_platform_down_messages_wait_with_back_off_then_arrive_once(chat_outbox) -> None:
+def test_with_the_platform_down_messages_wait_with_back_off_then_arrive_once(chat_outbox) -> None:  # type: ignore[no-untyped-def]
     _, _, sessions = chat_outbox
     platform = Platform(wecom_keys={WECOM_KEY}, dingtalk={DING_TOKEN: DING_SECRET}, hooks={"oa": HOOK_SECRET})
     platform.port = free_port()  # nothing listens there yet
@@ -318,7 +318,7 @@ def test_with_the_platform_down_messages_wait_with_back_off_then_arrive_once(cha
     assert all([o for o, _ in v[2]] == ["deferred", "deferred", "sent"] for v in state(sessions).values())
 
 
-def test_a_sender_killed_mid_batch_loses_nothing_and_sends_no_second_message(
+def test_a_sender_killed_mid_batch_loses_nothing_and_sends_no_second_message(  # type: ignore[no-untyped-def]
     chat_outbox, tmp_path: Path
 ) -> None:
     url, engine, sessions = chat_outbox
@@ -446,7 +446,7 @@ def test_channels_through_the_api_and_the_page_never_show_their_secrets_and_can_
     caplog.set_level(logging.DEBUG)
     from service.db.models import Role
     from service.domain import users
-    from tests.factories import NOW
+    from tests.support.factories import NOW
 
     office = users.create_user(session, username="office", role=Role.ADMIN, password="pw-123456", now=NOW)
     headers = {"Authorization": f"Bearer {users.issue_token(session, office, now=NOW)}"}
@@ -560,8 +560,8 @@ def test_reminders_and_review_notices_reach_their_owners_chat_channels(
     session: Session, client: TestClient
 ) -> None:
     from service.notify.reminders import queue_reminders
+    from tests.support.notify import person
     from tests.test_api_review import gdp, setup_office
-    from tests.test_notify_digest import person
 
     h = setup_office(client, session)  # review on; js-editor reports for 嘉善县
     wecom = create_subscription(session, None, SubscriptionRequest(channel="wecom", url=f"http://127.0.0.1:9/cgi-bin/webhook/send?key={WECOM_KEY}",

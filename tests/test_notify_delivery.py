@@ -1,15 +1,13 @@
 """Outbox delivery against a real SMTP server on loopback (aiosmtpd): outage and back-off, recovery with
 each message delivered once, permanent rejections, a sender killed mid-batch, STARTTLS / TLS with login.
 
-The helpers at the top (Inbox, smtp_server, free_port) are shared by the other notify tests.
+The SMTP server and its inbox are in tests/support/smtp.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import email
-import email.policy
 import os
 import shutil
 import signal
@@ -19,8 +17,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -38,90 +35,32 @@ from service.db.session import make_engine, make_sessionmaker, transaction
 from service.notify.outbox import enqueue, message_id
 from service.notify.sender import (
     DeliveryPolicy,
+    DeliveryReport,
     SmtpTransport,
     SmtpUnavailable,
     claim,
     classify,
     deliver_due,
 )
-from tests.pgcluster import free_port
-from tests.test_cli import YRDMON
+from tests.support.cli import YRDMON
+from tests.support.pgcluster import free_port
+from tests.support.smtp import Inbox, smtp_server, smtp_settings
 
 T0 = dt.datetime(2026, 6, 1, 1, 0, tzinfo=dt.UTC)
 FAST = DeliveryPolicy(
     backoff_base=dt.timedelta(minutes=1), backoff_cap=dt.timedelta(minutes=10), max_attempts=5
 )
+Outbox = tuple[str, Engine, sessionmaker[Session]]  # a database URL, its engine and sessions
 
 
 # --- a real SMTP server on loopback ------------------------------------------------------------
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts (optionally slow to say 250)."""
-
-    def __init__(self, delay: float = 0.0, refuse: set[str] | None = None) -> None:
-        self.delay = delay
-        self.refuse = refuse or set()
-        self.received: list[tuple[str, list[str], EmailMessage, dict[str, Any]]] = []
-        self.lock = threading.Lock()
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
-    ) -> str:
-        if address in self.refuse:
-            return "550 5.1.1 no such mailbox here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        tls = session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
-        facts = {"tls": tls, "authenticated": bool(session.authenticated)}
-        with self.lock:
-            self.received.append((envelope.mail_from, list(envelope.rcpt_tos), message, facts))
-        if self.delay:  # the message is the server's now; the 250 comes later (a slow server)
-            await asyncio.sleep(self.delay)
-        return "250 2.0.0 queued"
-
-    @property
-    def messages(self) -> list[EmailMessage]:
-        with self.lock:
-            return [m for _, _, m, _ in self.received]
-
-    def message_ids(self) -> list[str]:
-        return [str(m["Message-ID"]) for m in self.messages]
-
-    def wait_for(self, count: int, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{len(self.messages)} of {count} messages arrived")
-            time.sleep(0.05)
-
-
-@contextmanager
-def smtp_server(inbox: Inbox, port: int | None = None, **kwargs: Any) -> Iterator[int]:
-    port = port or free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, **kwargs)
-    controller.start()
-    try:
-        yield port
-    finally:
-        controller.stop()
-
-
-def smtp_settings(port: int, **extra: Any) -> Settings:
-    values: dict[str, Any] = {"smtp_host": "127.0.0.1", "smtp_port": port, "secret_key": "test-secret-key",
-                              "mail_from": "规划目标监测 <yrdmon@yrdmon.test>", "base_url": "https://yrdmon.test"}  # fmt: skip
-    return Settings(**{**values, **extra})
 
 
 # --- an outbox database of the kind under test (migrated, no catalog needed) --------------------
 
 
 @pytest.fixture(scope="module")
-def outbox_db(fresh_db_url) -> Iterator[tuple[str, Engine, sessionmaker[Session]]]:
+def outbox_db(fresh_db_url: Callable[[], str]) -> Iterator[tuple[str, Engine, sessionmaker[Session]]]:
     url = fresh_db_url()
     engine = make_engine(url)
     upgrade_to_head(engine)
@@ -130,7 +69,7 @@ def outbox_db(fresh_db_url) -> Iterator[tuple[str, Engine, sessionmaker[Session]
 
 
 @pytest.fixture
-def outbox(outbox_db) -> tuple[str, Engine, sessionmaker[Session]]:
+def outbox(outbox_db: Outbox) -> tuple[str, Engine, sessionmaker[Session]]:
     sessions = outbox_db[2]
     with transaction(sessions) as s:
         s.execute(delete(DeliveryLog))
@@ -164,7 +103,7 @@ def logs(sessions: sessionmaker[Session]) -> dict[int, list[str]]:
 
 def deliver(
     sessions: sessionmaker[Session], settings: Settings, at: dt.datetime, policy: DeliveryPolicy = FAST
-):
+) -> DeliveryReport:
     transport = SmtpTransport(settings, timeout=5)
     try:
         return deliver_due(
@@ -177,7 +116,7 @@ def deliver(
 # --- tests -------------------------------------------------------------------------------------
 
 
-def test_with_the_server_down_messages_wait_with_back_off_then_go_once(outbox) -> None:
+def test_with_the_server_down_messages_wait_with_back_off_then_go_once(outbox: Outbox) -> None:
     _, _, sessions = outbox
     port = free_port()  # nothing listens here yet
     settings = smtp_settings(port)
@@ -218,7 +157,7 @@ def test_with_the_server_down_messages_wait_with_back_off_then_go_once(outbox) -
     assert sample["Date"] == state[keys[0]].headers["Date"]  # the bytes fixed at queueing time
 
 
-def test_a_permanent_refusal_is_not_retried_and_gives_up_after_max_attempts(outbox) -> None:
+def test_a_permanent_refusal_is_not_retried_and_gives_up_after_max_attempts(outbox: Outbox) -> None:
     _, _, sessions = outbox
     inbox = Inbox(refuse={"reader1@example.org"})
     with smtp_server(inbox) as port:
@@ -240,7 +179,7 @@ def test_a_permanent_refusal_is_not_retried_and_gives_up_after_max_attempts(outb
     assert logs(sessions)[dead.id] == ["deferred", "deferred", "failed"]
 
 
-def test_a_claim_left_by_a_dead_sender_is_taken_over_after_it_expires(outbox) -> None:
+def test_a_claim_left_by_a_dead_sender_is_taken_over_after_it_expires(outbox: Outbox) -> None:
     _, _, sessions = outbox
     inbox = Inbox()
     with smtp_server(inbox) as port:
@@ -259,7 +198,9 @@ def test_a_claim_left_by_a_dead_sender_is_taken_over_after_it_expires(outbox) ->
     assert inbox.message_ids() == [message_id(key, settings.mail_from)]
 
 
-def test_a_sender_killed_mid_batch_loses_nothing_and_sends_no_second_message(outbox, tmp_path: Path) -> None:
+def test_a_sender_killed_mid_batch_loses_nothing_and_sends_no_second_message(
+    outbox: Outbox, tmp_path: Path
+) -> None:
     url, engine, sessions = outbox
     inbox = Inbox(delay=0.3)  # slow to acknowledge: the sender is killed while waiting
     with smtp_server(inbox) as port:
@@ -376,7 +317,7 @@ def test_the_claim_is_short_and_renewed_well_within_it() -> None:
     assert policy.heartbeat <= policy.claim_ttl / 3
 
 
-def test_a_delivery_slower_than_the_claim_is_sent_once_while_another_sender_polls(outbox) -> None:
+def test_a_delivery_slower_than_the_claim_is_sent_once_while_another_sender_polls(outbox: Outbox) -> None:
     _, _, sessions = outbox
     short = DeliveryPolicy(claim_ttl=dt.timedelta(seconds=2), max_attempts=5)
     inbox = Inbox(delay=5.0)  # the server takes 5 s to say 250: more than twice the claim
@@ -453,7 +394,9 @@ deliver_due(lambda: transaction(sessions), SmtpTransport(settings, timeout=300),
 """
 
 
-def test_a_sender_killed_mid_data_leaves_the_message_due_within_the_claim(outbox, tmp_path: Path) -> None:
+def test_a_sender_killed_mid_data_leaves_the_message_due_within_the_claim(
+    outbox: Outbox, tmp_path: Path
+) -> None:
     url, _, sessions = outbox
     ttl = dt.timedelta(seconds=2)
     inbox = Inbox()
@@ -466,7 +409,9 @@ def test_a_sender_killed_mid_data_leaves_the_message_due_within_the_claim(outbox
         sender = subprocess.Popen([sys.executable, "-c", SENDER, url, str(port), str(ttl.total_seconds())],
                                   cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
         try:
-            assert server.in_data.wait(60), sender.stderr.read() if sender.poll() is not None else "no DATA"
+            assert server.in_data.wait(60), (
+                sender.communicate()[1] if sender.poll() is not None else "no DATA"
+            )
             claimed_until = rows(sessions)[key].next_attempt_at
             time.sleep(ttl.total_seconds() * 1.5)  # the delivery outlasts its first claim ...
             renewed = rows(sessions)[key]

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
-from email.message import EmailMessage
+from collections.abc import Callable, Iterator
 from urllib.parse import urlparse
 
 import pytest
@@ -15,32 +13,20 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.config import PROJECT_ROOT, Settings
+from service.config import PROJECT_ROOT
 from service.db.models import DeliveryLog, OutboxMessage, ReportRun, Subscription, User, WritePath
 from service.domain.observations import ObservationInput, ingest
 from service.notify.digest import queue_after_run_digests, queue_periodic_digests
-from service.notify.sender import SmtpTransport, deliver_due
 from service.reports.engine import run_report
-from tests.conftest import client_for as conftest_client_for
-from tests.factories import create_user
-from tests.test_notify_delivery import Inbox, smtp_server
+from tests.support.notify import BASE, client_for, deliver, parts, person, settings_for
+from tests.support.smtp import Inbox, smtp_server
 from tools.digest_example import build_example
 
 T1 = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
 T2 = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 T3 = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
-BASE = "https://yrdmon.test"
+
 RD = "yrd-outline-2019/rd-intensity-2025"
-
-
-def settings_for(db_url: str, port: int = 1) -> Settings:
-    return Settings(database_url=db_url, secret_key="digest-test-key", base_url=BASE, smtp_host="127.0.0.1",
-                    smtp_port=port, mail_from="规划目标监测 <yrdmon@yrdmon.test>")  # fmt: skip
-
-
-def client_for(session: Session, db_url: str) -> AbstractContextManager[TestClient]:
-    """The real app on the test's session, with this module's e-mail settings."""
-    return conftest_client_for(session, settings_for(db_url))
 
 
 @pytest.fixture
@@ -49,45 +35,10 @@ def app_client(session: Session, db_url: str) -> Iterator[TestClient]:
         yield c
 
 
-@contextmanager
-def unit(session: Session) -> Iterator[Session]:
-    """The sender's transactions, as savepoints of the test's rolled-back transaction."""
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-
-
-def deliver(session: Session, settings: Settings) -> None:
-    transport = SmtpTransport(settings, timeout=5)
-    try:
-        deliver_due(lambda: unit(session), transport, settings, clock=lambda: T3 + dt.timedelta(days=1))
-    finally:
-        transport.close()
-
-
 def enter(session: Session, user: User, rows: list[tuple], when: dt.datetime) -> None:
     inputs = [ObservationInput(row=n, indicator=i, region=r, period=y, value=v, unit=u, confirm=True)
               for n, (i, r, y, v, u) in enumerate(rows, 1)]  # fmt: skip
     assert ingest(session, user, inputs, path=WritePath.API, now=when).applied
-
-
-def person(
-    session: Session, username: str, role: str, address: str, regions: tuple[str, ...] = ()
-) -> tuple[User, dict[str, str]]:
-    user, headers = create_user(session, username=username, role=role, regions=regions)
-    user.email = address
-    session.commit()
-    return user, headers
-
-
-def parts(message: EmailMessage) -> tuple[str, str]:
-    assert message.get_content_type() == "multipart/alternative"
-    plain, html = message.get_body(("plain",)), message.get_body(("html",))
-    assert plain is not None and html is not None
-    return plain.get_content(), html.get_content()
 
 
 def test_a_digest_after_a_run_reaches_the_subscriber_and_unsubscribing_stops_them(
@@ -216,15 +167,15 @@ def test_no_email_when_nothing_changed_but_weekly_digests_still_go(session: Sess
     keys = sorted(m.message_key for m in session.scalars(select(OutboxMessage).where(
         OutboxMessage.subscription_id == weekly.id)))  # fmt: skip
     assert keys == [f"digest:{weekly.id}:weekly:2026-W24", f"digest:{weekly.id}:weekly:2026-W25"]
-    first, second = sorted(session.scalars(select(OutboxMessage).where(OutboxMessage.subscription_id == weekly.id)),
+    first_mail, second_mail = sorted(session.scalars(select(OutboxMessage).where(OutboxMessage.subscription_id == weekly.id)),
                            key=lambda m: m.message_key)  # fmt: skip
     assert (
-        first.subject.startswith("[YRD plan monitoring] 1 targets changed")
-        and "Newly achieved" in first.body_text
+        first_mail.subject.startswith("[YRD plan monitoring] 1 targets changed")
+        and "Newly achieved" in first_mail.body_text
     )
-    assert "Nothing in your scope has changed since your last digest." in second.body_text
-    assert second.subject == "[YRD plan monitoring] Progress digest · as of 2026-06-01"
-    assert "Achieved early" in second.body_text and "List-Unsubscribe" in second.headers
+    assert "Nothing in your scope has changed since your last digest." in second_mail.body_text
+    assert second_mail.subject == "[YRD plan monitoring] Progress digest · as of 2026-06-01"
+    assert "Achieved early" in second_mail.body_text and "List-Unsubscribe" in second_mail.headers
 
 
 def test_preview_renders_without_sending(session: Session, app_client: TestClient) -> None:
@@ -248,7 +199,7 @@ def test_preview_renders_without_sending(session: Session, app_client: TestClien
     assert session.get(Subscription, sub_id).last_run_id is None  # type: ignore[union-attr]
 
 
-def test_the_example_digest_shows_every_kind_of_change(fresh_db_url) -> None:  # type: ignore[no-untyped-def]
+def test_the_example_digest_shows_every_kind_of_change(fresh_db_url: Callable[[], str]) -> None:
     # a database of its own whose catalog was recorded before the example's runs (early 2025), as
     # `python -m tools.digest_example` builds it: a run's recording cut-off excludes what came later
     from service.db.migrate import upgrade_to_head
@@ -280,7 +231,7 @@ def test_a_snapshot_of_a_past_date_sends_no_digest(session: Session, db_url: str
     from service.notify.subscriptions import SubscriptionRequest, create_subscription
 
     admin, _ = person(session, "admin", "admin", "admin@example.org")
-    create_subscription(session, None, SubscriptionRequest(email="all@example.org"), now=T1)  # type: ignore[arg-type]
+    create_subscription(session, None, SubscriptionRequest(email="all@example.org"), now=T1)
     enter(session, admin, [("rd_intensity", "Z-YRD", y, v, "%") for y, v in ((2018, 2.75), (2022, 2.97))], T1)
     settings = settings_for(db_url)
     run_report(session, as_of=T1, now=T1, trigger="nightly")

@@ -4,7 +4,7 @@ transaction (and a broken digest never costs the run), and the sender job delive
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,13 +22,13 @@ from service.notify import digest
 from service.notify import jobs as notify_jobs
 from service.notify.subscriptions import SubscriptionRequest, create_subscription
 from service.scheduler import jobs
-from tests.test_notify_delivery import Inbox, smtp_server, smtp_settings
+from tests.support.smtp import Inbox, smtp_server, smtp_settings
 
 NOW = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def scheduled(fresh_db_url, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+def scheduled(fresh_db_url: Callable[[], str], tmp_path: Path) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(fresh_db_url())
     upgrade_to_head(engine)
     sessions = make_sessionmaker(engine)

@@ -9,7 +9,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.db.models import Indicator, OutboxMessage, ReportingDeadline, WritePath
+from service.db.models import Indicator, ReportingDeadline, WritePath
 from service.domain.observations import ObservationInput, ingest
 from service.notify.reminders import (
     DEFAULT_RULE,
@@ -20,9 +20,9 @@ from service.notify.reminders import (
     due_date,
     queue_reminders,
 )
-from tests.factories import create_user
-from tests.test_notify_delivery import Inbox, smtp_server
-from tests.test_notify_digest import deliver, parts, person, settings_for
+from tests.support.factories import create_user
+from tests.support.notify import at_nine, deliver, outbox, parts, person, settings_for
+from tests.support.smtp import Inbox, smtp_server
 
 D = dt.date
 
@@ -58,14 +58,6 @@ def test_the_most_specific_deadline_wins() -> None:
     assert cal.rule(2, 7).due_month == 6  # region, any indicator
     assert cal.rule(2, 8).due_month == 4  # the deployment's default row
     assert ReportingCalendar([row(1, None, 5)]).rule(2, 8) == DEFAULT_RULE
-
-
-def at_nine(day: D) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, 1, tzinfo=dt.UTC)  # 09:00 in China
-
-
-def outbox(session: Session) -> dict[str, OutboxMessage]:
-    return {m.message_key: m for m in session.scalars(select(OutboxMessage))}
 
 
 def test_reminders_before_the_due_date_overdue_notices_after_it_and_a_summary_for_administrators(

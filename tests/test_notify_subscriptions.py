@@ -18,9 +18,11 @@ from service.config import get_settings
 from service.db.models import AuditEntry, DeliveryLog, OutboxMessage, Subscription
 from service.db.session import make_engine, make_sessionmaker
 from service.notify.outbox import enqueue
-from tests.factories import create_user, new_database
-from tests.test_notify_delivery import Inbox, free_port, smtp_server
-from tests.test_notify_digest import client_for, person, settings_for
+from tests.support.databases import PreparedDatabases
+from tests.support.factories import create_user
+from tests.support.notify import client_for, person, settings_for
+from tests.support.pgcluster import free_port
+from tests.support.smtp import Inbox, smtp_server
 
 
 @pytest.fixture
@@ -76,7 +78,7 @@ def test_people_manage_their_own_subscriptions_and_administrators_anyones(
     ]
     # deleting cancels what was queued and not yet sent
     row = session.get(Subscription, sub["id"])
-    assert row is not None
+    assert row is not None and row.email is not None
     message = enqueue(session, key=f"digest:{row.id}:run:0", to=row.email, subject="s", text="t", html=None,
                       settings=settings_for(db_url), now=dt.datetime(2026, 6, 1, tzinfo=dt.UTC),
                       subscription_id=row.id)  # fmt: skip
@@ -99,9 +101,10 @@ def test_people_manage_their_own_subscriptions_and_administrators_anyones(
 
 
 @pytest.fixture
-def cli_env(fresh_db_url, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    url = fresh_db_url()
-    new_database(url).dispose()
+def cli_env(
+    prepared: PreparedDatabases, db_kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
+    url = prepared.catalogued(db_kind)
     env = {"YRDMON_DATABASE_URL": url, "YRDMON_VAR_DIR": str(tmp_path), "YRDMON_SECRET_KEY": "cli-test-key",
            "YRDMON_BASE_URL": "https://yrdmon.test", "YRDMON_MAIL_FROM": "yrdmon@yrdmon.test"}  # fmt: skip
     for k, v in env.items():

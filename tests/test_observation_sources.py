@@ -5,6 +5,7 @@ breaks through every write path, and a preliminary verdict marked."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,7 +18,7 @@ from service.domain.tabular import read_csv
 from service.domain.values import PARTIAL, parse_coverage, source_key, split_period
 from service.domain.vintage import Vintage
 from service.reports.engine import load_vintage
-from tests.factories import create_user
+from tests.support.factories import create_user, num
 
 WHEN = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 
@@ -105,7 +106,7 @@ def test_a_part_of_the_year_is_stored_as_such_and_never_the_years_value(session:
     result = ingest(session, admin, rows, path=WritePath.API, now=WHEN)
     assert result.applied and result.counts["added"] == 4, result.as_dict()
     by_year = {
-        (o.period, o.coverage): float(o.value)
+        (o.period, o.coverage): num(o.value)
         for o in session.scalars(select(Observation).where(Observation.batch_id == result.batch_id))
     }
     assert by_year[(2024, "1-10月")] == 83.3 and by_year[(2023, "1-11月")] == 80.1
@@ -139,7 +140,7 @@ def test_a_series_break_through_the_api_and_a_file_reaches_the_methodology(
     }
     assert breaks == {2020: False, 2021: True, 2022: True}
     from service.reports.engine import run_report
-    from tests.test_reports import record
+    from tests.support.samples import record
 
     run = run_report(session, as_of=WHEN + dt.timedelta(days=1), now=WHEN + dt.timedelta(days=1))
     r = record(session, run, "yrd-outline-2019/rd-intensity-2025")
@@ -150,7 +151,7 @@ def test_the_entry_form_records_a_series_break_and_a_part_of_the_year(
     client: TestClient, session: Session
 ) -> None:
     from service.db.models import Role
-    from tests.test_web_pages import login
+    from tests.support.web import login
 
     csrf = login(client, session, "js", Role.EDITOR, ["330421"])
     form = {"csrf": csrf, "region": "330421", "year": "2024", "value_gdp": "880.5", "status": "final",
@@ -175,7 +176,7 @@ def test_the_api_lists_two_sources_figures_for_one_year_side_by_side(
     ]
 
 
-def test_the_cli_import_reader_takes_the_break_and_coverage_columns(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_cli_import_reader_takes_the_break_and_coverage_columns(tmp_path: Path) -> None:
     from service.domain.tabular import iter_file
 
     path = tmp_path / "嘉善.csv"

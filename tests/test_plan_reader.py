@@ -22,34 +22,7 @@ from service.domain.plan_reader import (
     read_plan,
     to_decimal,
 )
-
-PLAN = """某市国民经济和社会发展第十五个五年规划纲要
-2026年1月
-
-一、发展基础
-“十四五”时期，全市地区生产总值年均增长6.5%。2025年，全市常住人口城镇化率为72.3%，高新技术企业达到８５０家。
-
-二、发展目标
-到2030年，全市地区生产总值突破２００００亿元，研发投入强度达到百分之三点五，高新技术企业数量不低于1,200家，常住人口城镇化率75%左右。
-单位地区生产总值能耗较2025年下降13.5%，细颗粒物平均浓度控制在30微克/立方米以内。
-居民人均可支配收入年均增长5.5%左右，人均地区生产总值约18万元。
-新建5G基站2—3万个，规上工业增加值翻一番，农村生活污水治理实现全覆盖。
-其中，青浦新城、嘉定新城工业总产值分别达到1500亿元和2000亿元。
-力争新增国家实验室两个以上。
-
-三、2035年远景目标
-到2035年，人均预期寿命达到82岁，每万人口高价值发明专利拥有量超过二十件。
-"""
-
-
-# The test plan's 农村生活污水治理 stands for a concept the catalog lacks (a new-indicator proposal); the
-# 十五五 plans brought it into the catalog (rural_sewage_treatment_coverage), so these tests leave it out.
-ABSENT = "rural_sewage_treatment_coverage"
-
-
-def without_absent(vocabulary: Vocabulary) -> Vocabulary:
-    kept = [i for i in vocabulary.indicators.values() if i.code != ABSENT]
-    return Vocabulary(kept, vocabulary.regions.values())
+from tests.support.samples import PLAN, without_absent
 
 
 @pytest.fixture(scope="module")
@@ -353,10 +326,10 @@ def test_reasons_are_codes_read_in_the_page_language(vocab: Vocabulary) -> None:
             codes.add(code)
             if "how" in params:
                 assert reasons.how_words(params["how"]) is not None, params["how"]
-        zh = [t for reason in reasons.render(stored, "zh") for t, quoted in reason if not quoted]
-        en = [t for reason in reasons.render(stored, "en") for t, quoted in reason if not quoted]
-        assert not latin.search("".join(zh)), (p.quote, zh)
-        assert not han.search("".join(en)), (p.quote, en)
+        zh_words = [t for reason in reasons.render(stored, "zh") for t, quoted in reason if not quoted]
+        en_words = [t for reason in reasons.render(stored, "en") for t, quoted in reason if not quoted]
+        assert not latin.search("".join(zh_words)), (p.quote, zh_words)
+        assert not han.search("".join(en_words)), (p.quote, en_words)
     # the reasons say what the reader saw: the year's words and how the indicator was named
     assert {"year_in_sentence", "indicator_matched"} <= codes
     rd = by(props, "rd_intensity")

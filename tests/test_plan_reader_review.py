@@ -8,6 +8,7 @@ import json
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,15 +27,16 @@ from service.db.models import (
     PlanReading,
     Role,
     Target,
+    User,
 )
 from service.domain import plan_review, users
 from service.domain.catalog import apply_catalog, read_catalog
 from service.domain.errors import Conflict, Invalid
 from service.domain.plan_reader import RECORD_FIELDS, UnreadableDocument
 from service.domain.targets import EXPORT_FIELDS, TargetFilter, target_records
-from tests.factories import NOW, copy_catalog
-from tests.test_plan_reader import PLAN, without_absent
-from tests.test_web_pages import login
+from tests.support.factories import NOW, copy_catalog
+from tests.support.samples import PLAN, without_absent
+from tests.support.web import login
 
 CODE = "test-city-15th-fyp"
 
@@ -48,13 +50,13 @@ def _sewage_is_a_new_indicator(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
-def admin(session: Session, username: str = "reviewer"):
+def admin(session: Session, username: str = "reviewer") -> User:
     user = users.create_user(session, username=username, role=Role.ADMIN, region_codes=[], now=NOW)
     session.flush()
     return user
 
 
-def reading(session: Session, user, text: str = PLAN, code: str = CODE, **kw) -> PlanReading:
+def reading(session: Session, user: User, text: str = PLAN, code: str = CODE, **kw: Any) -> PlanReading:
     return plan_review.create_reading(
         session, user, filename="city-plan.txt", content=text.encode(), plan_code=code,
         plan_title=kw.pop("title", "上海市青浦区国民经济和社会发展第十五个五年规划纲要"), issued=kw.pop("issued", "2026"),

@@ -18,8 +18,8 @@ from service.db.models import Observation, ObservationStatus, Role, WritePath
 from service.domain.observations import ObservationInput, ingest
 from service.domain.plausibility import Verdict, judge, judge_scale
 from service.domain.values import ValueProblem, parse_value, parse_year, to_column
-from tests.factories import create_user
-from tests.test_web_pages import login
+from tests.support.factories import create_user
+from tests.support.web import login
 
 THIS_YEAR = dt.datetime.now(dt.UTC).year
 

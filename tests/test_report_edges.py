@@ -6,6 +6,7 @@ denominators, and Nanjing's 十四五 targets judged on their 2025 results on a 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy.orm import Session
@@ -17,8 +18,8 @@ from service.domain.catalog import apply_catalog, load_observation_files, read_c
 from service.domain.statuses import Status
 from service.reports.engine import run_report
 from service.reports.queries import AssessmentFilter, assessment_records
-from tests.factories import create_user
-from tests.test_reports import enter, record
+from tests.support.factories import create_user
+from tests.support.samples import enter, record
 
 AS_OF = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)  # after the catalog (and its baselines) was loaded
 MEMBERS = ["310118", "320509", "330421"]  # 青浦区, 吴江区, 嘉善县
@@ -93,7 +94,7 @@ NANJING_EXPECTED = {
 }
 
 
-def test_nanjing_14th_targets_agree_with_their_2025_results(fresh_db_url) -> None:
+def test_nanjing_14th_targets_agree_with_their_2025_results(fresh_db_url: Callable[[], str]) -> None:
     engine = make_engine(fresh_db_url())
     try:
         upgrade_to_head(engine)

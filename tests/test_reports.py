@@ -10,34 +10,17 @@ import openpyxl
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from service.db.models import User, WritePath
+from service.db.models import DeclaredForm, User
 from service.domain.catalog import apply_catalog, read_catalog
-from service.domain.observations import ObservationInput, ingest
 from service.domain.progress import Point, TargetSpec, assess
 from service.reports.engine import run_report
-from service.reports.queries import AssessmentFilter, assessment_records, changes, evaluation
-from tests.factories import copy_catalog, create_user, edit_yaml
+from service.reports.queries import assessment_records, changes, evaluation
+from tests.support.factories import copy_catalog, create_user, edit_yaml
+from tests.support.samples import PROVINCES, RESIDENT, URBAN, enter, record
 
 T1 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 T2 = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 T3 = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
-PROVINCES = ["310000", "320000", "330000", "340000"]
-# urban and resident population (万人) per province, 2018..2023; invented but plausible
-URBAN = {"310000": [2136, 2144, 2220, 2220, 2220, 2225], "320000": [5604, 5698, 6227, 6289, 6338, 6394],
-         "330000": [3953, 4095, 4660, 4708, 4751, 4808], "340000": [3459, 3553, 3559, 3631, 3680, 3741]}  # fmt: skip
-RESIDENT = {"310000": [2424, 2428, 2488, 2489, 2475, 2487], "320000": [8051, 8070, 8477, 8505, 8515, 8526],
-            "330000": [5737, 5850, 6468, 6540, 6577, 6627], "340000": [6324, 6366, 6105, 6113, 6127, 6121]}  # fmt: skip
-
-
-def enter(session: Session, user: User, rows: list[tuple], when: dt.datetime) -> None:
-    inputs = [
-        ObservationInput(
-            row=n, indicator=i, region=r, period=y, value=v, unit=u, revision_reason=reason, confirm=True
-        )
-        for n, (i, r, y, v, u, reason) in enumerate(rows, 1)
-    ]
-    result = ingest(session, user, inputs, path=WritePath.API, now=when)
-    assert result.applied, result.as_dict(all_rows=False)
 
 
 def populations(session: Session, user: User) -> None:
@@ -47,11 +30,6 @@ def populations(session: Session, user: User) -> None:
             rows.append(("urban_population", p, year, URBAN[p][k], "万人", None))
             rows.append(("resident_population", p, year, RESIDENT[p][k], "万人", None))
     enter(session, user, rows, T1)
-
-
-def record(session: Session, run, key: str) -> dict:
-    plan, _, _target = key.partition("/")
-    return next(r for r in assessment_records(session, run, AssessmentFilter(plan=plan)) if r["id"] == key)
 
 
 def test_a_zone_without_figures_is_the_ratio_of_summed_members(session: Session) -> None:
@@ -66,7 +44,7 @@ def test_a_zone_without_figures_is_the_ratio_of_summed_members(session: Session)
     assert r["base_year"] == 2018 and r["base_value"] == expected[0]
     assert r["latest_year"] == 2023 and abs(r["latest_value"] - expected[-1]) < 1e-9
     # the stored figures are exactly what the pure methodology gives for that series
-    spec = TargetSpec(comparator=r["comparator"], value=70.0, target_year=2025, declared_form="share",
+    spec = TargetSpec(comparator=r["comparator"], value=70.0, target_year=2025, declared_form=DeclaredForm.SHARE,
                       plan_base_year=2018)  # fmt: skip
     pure = assess(spec, [Point(2018 + k, v) for k, v in enumerate(expected)], as_of_year=2026)
     assert r["status"] == pure.status.value and r["pace_ratio"] == pure.pace_ratio

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,9 +31,10 @@ from service.db.models import (
 from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain import review, users
 from service.domain.errors import Conflict, Forbidden, Invalid
-from service.domain.observations import ObservationInput, ingest
+from service.domain.observations import BatchResult, ObservationInput, ingest
 from service.domain.vintage import Vintage
 from service.notify.review_mail import queue_returned
+from tests.support.smtp import plain_text
 
 T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -43,18 +45,24 @@ def person(session: Session, name: str, role: Role, regions: tuple[str, ...] = (
     return user
 
 
-def gdp(row: int = 1, *, region: str = "330421", year: int = 2024, value: object = "880.5", **extra: Any):
+def gdp(
+    row: int = 1, *, region: str = "330421", year: int = 2024, value: object = "880.5", **extra: Any
+) -> ObservationInput:
     return ObservationInput(row=row, indicator="gdp", region=region, period=year, value=value, unit="亿元",
                             **extra)  # fmt: skip
 
 
-def enter(session: Session, user: User, *rows: ObservationInput, at: dt.datetime, path=WritePath.API):
+def enter(
+    session: Session, user: User, *rows: ObservationInput, at: dt.datetime, path: WritePath = WritePath.API
+) -> BatchResult:
     result = ingest(session, user, list(rows), path=path, now=at)
     assert result.applied, result.as_dict()
     return result
 
 
-def counted(session: Session, view: str | None, at: dt.datetime, region: str = "330421", year: int = 2024):
+def counted(
+    session: Session, view: str | None, at: dt.datetime, region: str = "330421", year: int = 2024
+) -> Decimal | None:
     """The value of gdp for the region and year that counts in a view as recorded by ``at``."""
     reg = session.scalar(select(Region.id).where(Region.code == region))
     ind = session.scalar(select(Indicator.id).where(Indicator.code == "gdp"))
@@ -69,12 +77,14 @@ def counted(session: Session, view: str | None, at: dt.datetime, region: str = "
 
 def latest_id(session: Session, region: str = "330421", year: int = 2024) -> int:
     reg = session.scalar(select(Region.id).where(Region.code == region))
-    return session.scalar(
+    found = session.scalar(
         select(Observation.id)
         .where(Observation.region_id == reg, Observation.period == year)
         .order_by(Observation.id.desc())
         .limit(1)
     )
+    assert found is not None
+    return found
 
 
 @pytest.fixture
@@ -306,7 +316,7 @@ def test_review_steps_need_review_on_and_a_reviewer(session: Session) -> None:
 
 
 @pytest.fixture(scope="module")
-def shared(fresh_db_url) -> Iterator[tuple[Engine, dict[str, int]]]:
+def shared(fresh_db_url: Callable[[], str]) -> Iterator[tuple[Engine, dict[str, int]]]:
     from service.config import PROJECT_ROOT
     from service.domain.catalog import apply_catalog, read_catalog
 
@@ -342,14 +352,16 @@ def _hold_then(engine: Engine, work: Any, held: threading.Event, release: thread
         release.wait(timeout=30)
 
 
-def test_two_reviewers_at_once_one_wins_the_other_gets_a_conflict(shared) -> None:
+def test_two_reviewers_at_once_one_wins_the_other_gets_a_conflict(
+    shared: tuple[Engine, dict[str, int]],
+) -> None:
     engine, ids = shared
     oid = _submit(engine, ids["editor"], 2021, "700")
     held, release = threading.Event(), threading.Event()
     outcome: dict[str, Any] = {}
 
     def approve(s: Session) -> None:
-        reviewer = s.get(User, ids["r1"])
+        reviewer = s.get_one(User, ids["r1"])
         review.act(
             s, reviewer, "approve", [oid], comment=None, now=dt.datetime.now(dt.UTC), path=WritePath.API
         )
@@ -358,7 +370,7 @@ def test_two_reviewers_at_once_one_wins_the_other_gets_a_conflict(shared) -> Non
         held.wait(timeout=30)
         try:
             with transaction(make_sessionmaker(engine)) as s:
-                reviewer = s.get(User, ids["r2"])
+                reviewer = s.get_one(User, ids["r2"])
                 review.act(s, reviewer, "return", [oid], comment="再核实", now=dt.datetime.now(dt.UTC),
                            path=WritePath.API)  # fmt: skip
             outcome["second"] = "done"
@@ -383,14 +395,14 @@ def test_two_reviewers_at_once_one_wins_the_other_gets_a_conflict(shared) -> Non
     assert steps == [ReviewState.SUBMITTED, ReviewState.APPROVED]
 
 
-def test_an_approval_and_a_correction_at_once_lose_neither(shared) -> None:
+def test_an_approval_and_a_correction_at_once_lose_neither(shared: tuple[Engine, dict[str, int]]) -> None:
     engine, ids = shared
     oid = _submit(engine, ids["editor"], 2020, "650")
     held, release = threading.Event(), threading.Event()
     outcome: dict[str, Any] = {}
 
     def approve(s: Session) -> None:
-        reviewer = s.get(User, ids["r1"])
+        reviewer = s.get_one(User, ids["r1"])
         review.act(
             s, reviewer, "approve", [oid], comment=None, now=dt.datetime.now(dt.UTC), path=WritePath.API
         )
@@ -423,7 +435,7 @@ def test_an_approval_and_a_correction_at_once_lose_neither(shared) -> None:
 
 
 def test_a_large_import_correcting_a_figure_approved_while_it_was_read_files_a_revision_request(
-    shared,
+    shared: tuple[Engine, dict[str, int]],
 ) -> None:
     """An import of more than 1,000 figures (one chunk, past the per-figure locks) whose file is still being
     read when a reviewer approves one of its figures: its correction of that figure is a revision request,
@@ -467,6 +479,7 @@ def test_a_large_import_correcting_a_figure_approved_while_it_was_read_files_a_r
         try:
             with transaction(make_sessionmaker(engine)) as s:
                 reviewer = s.get(User, ids["r1"])
+                assert reviewer is not None
                 review.act(s, reviewer, "approve", [oid], comment=None, now=dt.datetime.now(dt.UTC),
                            path=WritePath.API)  # fmt: skip
             outcome["approval"] = "done"
@@ -502,10 +515,12 @@ def test_a_large_import_correcting_a_figure_approved_while_it_was_read_files_a_r
         assert official is None and provisional == Decimal("612")
 
 
-def test_reviewers_get_a_daily_digest_and_editors_their_returns_by_e_mail(shared, tmp_path) -> None:
+def test_reviewers_get_a_daily_digest_and_editors_their_returns_by_e_mail(
+    shared: tuple[Engine, dict[str, int]], tmp_path: Path
+) -> None:
     from service.notify import jobs as notify_jobs
     from service.scheduler import jobs
-    from tests.test_notify_delivery import Inbox, smtp_server, smtp_settings
+    from tests.support.smtp import Inbox, smtp_server, smtp_settings
 
     engine, ids = shared
     with transaction(make_sessionmaker(engine)) as s:
@@ -523,9 +538,9 @@ def test_reviewers_get_a_daily_digest_and_editors_their_returns_by_e_mail(shared
             notify_jobs.review_digests()
             notify_jobs.review_digests()  # once a day: the second queues nothing
             with transaction(make_sessionmaker(engine)) as s:
-                reviewer = s.scalar(
+                reviewer = s.scalars(
                     select(User).where(User.id == ids["r1"]).options(selectinload(User.regions))
-                )
+                ).one()
                 review.act(s, reviewer, "return", [oid], comment="请附统计公报来源", now=dt.datetime.now(dt.UTC),
                            path=WritePath.API,
                            notify=lambda ss, obs, step: queue_returned(ss, obs, step, settings=smtp_settings(port),
@@ -538,6 +553,6 @@ def test_reviewers_get_a_daily_digest_and_editors_their_returns_by_e_mail(shared
     assert sorted(received) == ["js-editor@example.gov.cn", "jx-reviewer@example.gov.cn"]
     digest = received["jx-reviewer@example.gov.cn"]
     assert "待审核" in str(digest["Subject"])
-    assert "2019" in digest.get_body(("plain",)).get_content()
+    assert "2019" in plain_text(digest)
     back = received["js-editor@example.gov.cn"]
-    assert "退回" in str(back["Subject"]) and "请附统计公报来源" in back.get_body(("plain",)).get_content()
+    assert "退回" in str(back["Subject"]) and "请附统计公报来源" in plain_text(back)

@@ -11,27 +11,22 @@ from pathlib import Path
 
 import pytest
 
-from service.config import PROJECT_ROOT
-from service.db.migrate import upgrade_to_head
 from service.db.models import Role
 from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain import review, users
-from service.domain.catalog import apply_catalog, read_catalog
-from tests.servers import serve
-from tests.test_web_browser import SHOTS, open_page
-from tests.test_web_browser import browser as browser  # the module's browser fixture
+from tests.support.browser import SHOTS, open_page
+from tests.support.databases import PreparedDatabases
+from tests.support.servers import serve
 
 PASSWORD = "pw-123456"
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def office(fresh_db_url, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    url = fresh_db_url()
+def office(prepared: PreparedDatabases, db_kind: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    url = prepared.catalogued(db_kind)  # migrated, catalog as of CATALOGUED (START)
     engine = make_engine(url)
-    upgrade_to_head(engine)
     with transaction(make_sessionmaker(engine)) as s:
-        apply_catalog(s, read_catalog(PROJECT_ROOT / "indicators"), now=START)
         for name, role, regions in (("shifan-editor", Role.EDITOR, ["Z-DEMO"]),
                                     ("shifan-reviewer", Role.REVIEWER, ["Z-DEMO"]),
                                     ("plan-office", Role.ADMIN, [])):  # fmt: skip

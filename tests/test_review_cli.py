@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.test_cli import run
+from tests.support.cli import run
+from tests.support.databases import PreparedDatabases
 
 
 def test_a_file_import_carried_from_entry_to_approval_on_the_command_line(
-    fresh_db_url, tmp_path: Path
+    prepared: PreparedDatabases, db_kind: str, tmp_path: Path
 ) -> None:
-    env, cwd = {"YRDMON_DATABASE_URL": fresh_db_url()}, tmp_path
-    run(["init"], env, cwd)
+    env, cwd = {"YRDMON_DATABASE_URL": prepared.initialised(db_kind)}, tmp_path  # as `yrdmon init` leaves it
     run(["users", "add", "js", "--role", "editor", "--region", "330421"], env, cwd)
     run(["users", "add", "jx", "--role", "reviewer", "--region", "330400"], env, cwd)
     run(["users", "add", "sh", "--role", "reviewer", "--region", "310000"], env, cwd)

@@ -10,13 +10,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.db.models import Observation, Region, Role, WritePath
+from service.db.models import Observation, Region, ReportRun, Role, WritePath
 from service.domain import review, users
 from service.domain.observations import ObservationInput, ingest
 from service.reports.engine import run_report
 from service.reports.evaluation_doc import build
 from service.reports.queries import evaluation, latest_live_run
-from tests.factories import create_user
+from tests.support.factories import create_user
 
 T1 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 T2 = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
@@ -40,14 +40,14 @@ def rd_series(session: Session) -> dict[int, int]:
     result = ingest(session, editor, inputs, path=WritePath.API, now=T1)
     assert result.applied
     zone = session.scalar(select(Region.id).where(Region.code == "Z-YRD"))
-    ids = dict(session.execute(select(Observation.period, Observation.id).where(
-        Observation.region_id == zone, Observation.batch_id == result.batch_id)).all())  # fmt: skip
+    ids: dict[int, int] = dict(session.execute(select(Observation.period, Observation.id).where(
+        Observation.region_id == zone, Observation.batch_id == result.batch_id)).tuples().all())  # fmt: skip
     review.act(session, reviewer, "approve", [ids[y] for y in (2018, 2020, 2022)], comment=None, now=T2,
                path=WritePath.API)  # fmt: skip
     return ids
 
 
-def verdict(session: Session, run) -> dict:
+def verdict(session: Session, run: ReportRun) -> dict:
     return next(
         r for r in evaluation(session, run, "yrd-outline-2019")["end_of_term"] if r["id"].endswith(KEY)
     )
@@ -62,7 +62,8 @@ def test_official_and_provisional_evaluations(session: Session) -> None:
     provisional = run_report(session, as_of=T3, now=T3, view="provisional")
     rd_p = verdict(session, provisional)
     assert rd_p["latest_year"] == 2025 and ids[2025] in rd_p["inputs"]
-    assert latest_live_run(session).id == official.id  # a provisional run is never the live view
+    latest = latest_live_run(session)
+    assert latest is not None and latest.id == official.id  # a provisional run is never the live view
     # the approval's time is part of the record: recorded before the approval, nothing was official
     before = run_report(session, as_of=T3, now=T3, recorded_until=T2 - dt.timedelta(days=1))
     assert verdict(session, before)["verdict"] == "insufficient_data"
@@ -115,8 +116,7 @@ def test_the_completeness_summary_shows_approved_and_under_review_by_region(
     session: Session, db_url: str
 ) -> None:
     from service.notify.reminders import queue_reminders
-    from tests.test_notify_digest import person, settings_for
-    from tests.test_notify_reminders import at_nine, outbox
+    from tests.support.notify import at_nine, outbox, person, settings_for
 
     editor, _ = person(session, "jiashan", "editor", "jiashan@example.org", ("330421",))
     reviewer, _ = person(session, "jx", "reviewer", "jx@example.org", ("330400",))

@@ -38,11 +38,10 @@ from service.db.models import (
 from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain import review, users
 from service.domain.catalog import apply_catalog, read_catalog
-from tests.factories import copy_catalog, edit_yaml
-from tests.servers import serve
-from tests.test_notify_delivery import Inbox, smtp_server
-from tests.test_web_browser import SHOTS, open_page
-from tests.test_web_browser import browser as browser  # the module's browser fixture
+from tests.support.browser import SHOTS, open_page
+from tests.support.factories import copy_catalog, edit_yaml
+from tests.support.servers import serve
+from tests.support.smtp import Inbox, smtp_server
 
 PASSWORD = "pw-123456"
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -71,7 +70,7 @@ def _district_target(data: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def office(fresh_db_url, tmp_path: Path) -> Iterator[dict[str, Any]]:
+def office(fresh_db_url, tmp_path: Path) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-def]
     url = fresh_db_url()
     engine = make_engine(url)
     upgrade_to_head(engine)
@@ -177,9 +176,9 @@ def enter(page, base: str, values: dict[str, tuple[str, str]], source: str) -> N
     page.wait_for_load_state()
 
 
-def test_a_district_a_city_reviewer_and_the_plan_office_through_the_pages(
+def test_a_district_a_city_reviewer_and_the_plan_office_through_the_pages(  # type: ignore[no-untyped-def]
     browser, office, db_kind: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     base, engine, inbox = office["base"], office["engine"], office["inbox"]
     SHOTS.mkdir(parents=True, exist_ok=True)
     suffix = f"-{db_kind}"

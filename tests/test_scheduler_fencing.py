@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
 
 from service.config import Settings
 from service.db.models import DataChange, ReportRun, Role, User, WritePath
-from service.db.session import make_sessionmaker, transaction
+from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain.observations import ObservationInput, ingest
 from service.reports.engine import run_report_now
 from service.scheduler import jobs, lease
-from tests.factories import new_database
+from tests.support.databases import PreparedDatabases
 
 TTL = dt.timedelta(seconds=30)
 
 
 @pytest.fixture
-def fresh_engine(fresh_db_url) -> Iterator[Engine]:
+def fresh_engine(prepared: PreparedDatabases, db_kind: str) -> Iterator[Engine]:
     """A database of its own: jobs commit, so they must not share the suite's rolled-back one."""
-    engine = new_database(fresh_db_url())
+    engine = make_engine(prepared.catalogued(db_kind))
     with transaction(make_sessionmaker(engine)) as s:
         s.add(User(username="office", role=Role.ADMIN, created_at=dt.datetime.now(dt.UTC)))
     yield engine
@@ -35,7 +36,9 @@ def count(engine: Engine, model: type) -> int:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def test_a_job_of_a_holder_whose_lease_passed_on_commits_nothing(fresh_engine: Engine, tmp_path) -> None:
+def test_a_job_of_a_holder_whose_lease_passed_on_commits_nothing(
+    fresh_engine: Engine, tmp_path: Path
+) -> None:
     sessions = make_sessionmaker(fresh_engine)
     now = dt.datetime.now(dt.UTC)
     with transaction(sessions) as s:
@@ -66,7 +69,7 @@ def test_the_same_holder_taking_an_expired_lease_again_gets_a_new_epoch(fresh_en
 
 
 def test_an_import_that_began_before_a_run_and_committed_after_it_still_causes_a_run(
-    fresh_engine: Engine, tmp_path
+    fresh_engine: Engine, tmp_path: Path
 ) -> None:
     sessions = make_sessionmaker(fresh_engine)
     settings = Settings(database_url=str(fresh_engine.url), var_dir=tmp_path, recompute_debounce_seconds=0)

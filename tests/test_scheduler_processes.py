@@ -9,6 +9,7 @@ import pickle
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -18,7 +19,8 @@ from service.db.models import ReportRun, SchedulerLease, apscheduler_jobs
 from service.db.session import make_engine, make_sessionmaker
 from service.scheduler import jobs
 from service.scheduler.runner import SchedulerRunner
-from tests.test_cli import YRDMON, run
+from tests.support.cli import YRDMON, run
+from tests.support.databases import PreparedDatabases
 
 FAST = {
     "YRDMON_SCHEDULER_LEASE_SECONDS": "3",
@@ -47,7 +49,7 @@ def holder(url: str) -> str | None:
     return value
 
 
-def wait_for(predicate, timeout: float = 40.0) -> None:
+def wait_for(predicate: Callable[[], object], timeout: float = 40.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -55,10 +57,11 @@ def wait_for(predicate, timeout: float = 40.0) -> None:
         time.sleep(0.3)
 
 
-def test_two_processes_run_a_job_once_and_the_survivor_takes_over(fresh_db_url, tmp_path: Path) -> None:
-    url = fresh_db_url()
+def test_two_processes_run_a_job_once_and_the_survivor_takes_over(
+    prepared: PreparedDatabases, db_kind: str, tmp_path: Path
+) -> None:
+    url = prepared.initialised(db_kind)  # as `yrdmon init` leaves it
     env = {**os.environ, **FAST, "YRDMON_DATABASE_URL": url}
-    run(["init"], {"YRDMON_DATABASE_URL": url}, tmp_path)
     procs = [
         subprocess.Popen(
             [*YRDMON, "scheduler"],
@@ -108,9 +111,10 @@ def test_two_processes_run_a_job_once_and_the_survivor_takes_over(fresh_db_url, 
                 p.kill()
 
 
-def test_a_nightly_run_missed_while_down_is_caught_up_once(fresh_db_url, tmp_path: Path) -> None:
-    url = fresh_db_url()
-    run(["init"], {"YRDMON_DATABASE_URL": url}, tmp_path)
+def test_a_nightly_run_missed_while_down_is_caught_up_once(
+    prepared: PreparedDatabases, db_kind: str, tmp_path: Path
+) -> None:
+    url = prepared.initialised(db_kind)  # as `yrdmon init` leaves it
     engine = make_engine(url)
     settings = Settings(database_url=url, scheduler_lease_seconds=3, nightly_run_hour=2)
     nightly = [s for s in jobs.job_specs(settings) if s.id == "nightly_report"]

@@ -16,18 +16,19 @@ from typer.testing import CliRunner
 from service.cli.main import app as yrdmon
 from service.config import Settings
 from service.db.models import AuditEntry, User
-from service.db.session import make_sessionmaker, transaction
+from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain.catalog import system_user
 from service.main import create_app
 from service.web.session import COOKIE
-from tests.factories import CATALOGUED, new_database
+from tests.support.databases import PreparedDatabases
+from tests.support.factories import CATALOGUED
 
 GDP = {"indicator": "gdp", "region": "嘉善县", "period": 2024, "value": "880.5", "unit": "亿元"}
 
 
 @pytest.fixture(scope="module")
-def cli_engine(fresh_db_url) -> Iterator[Engine]:
-    eng = new_database(fresh_db_url())
+def cli_engine(prepared: PreparedDatabases, db_kind: str) -> Iterator[Engine]:
+    eng = make_engine(prepared.catalogued(db_kind))
     with transaction(make_sessionmaker(eng)) as session:
         system_user(session, CATALOGUED)  # as `yrdmon init` creates it
     yield eng

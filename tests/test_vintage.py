@@ -5,19 +5,29 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.config import PROJECT_ROOT
-from service.db.models import Indicator, Observation, ObservationStatus, Plan, Region, User, WritePath
+from service.db.models import (
+    Indicator,
+    Observation,
+    ObservationStatus,
+    Plan,
+    Region,
+    ReportRun,
+    User,
+    WritePath,
+)
 from service.domain.catalog import load_observation_files
 from service.domain.observations import ObservationInput, ingest
 from service.domain.vintage import Vintage, period_end
 from service.reports.engine import load_vintage, run_report
 from service.reports.queries import AssessmentFilter, assessment_records, get_run, latest_live_run
-from tests.factories import create_user
+from tests.support.factories import create_user
 
 T1 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 T2 = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
@@ -97,7 +107,7 @@ def test_a_rerun_is_identical_after_back_dated_entries(session: Session) -> None
     rerun = run_report(session, as_of=first.as_of, now=T3, recorded_until=first.recorded_until)
     later = run_report(session, as_of=first.as_of, now=T3)  # the same date, recorded until now
 
-    def rows(run: object) -> list[dict]:
+    def rows(run: ReportRun) -> list[dict]:
         return [{k: v for k, v in r.items() if k != "run_id"}
                 for r in assessment_records(session, run, AssessmentFilter(plan="demo-zone-industry-2023"))]  # fmt: skip
 
@@ -205,7 +215,7 @@ def test_publication_dates_through_the_api_a_file_and_the_history(
 
 def test_the_history_page_shows_both_clocks(client: TestClient, session: Session) -> None:
     from service.db.models import Role
-    from tests.test_web_pages import login
+    from tests.support.web import login
 
     csrf = login(client, session, "hist", Role.EDITOR, ["330421"])
     form = {"csrf": csrf, "region": "330421", "year": "2024", "value_gdp": "880", "published": "2025-02-20"}
@@ -267,14 +277,14 @@ def test_a_past_run_is_repeated_through_the_api_with_its_cut_off(
     assert client.post("/api/v1/runs", params=future, headers=headers).status_code == 422
 
 
-def test_an_existing_deployment_gets_the_publication_dates_on_init(session: Session, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_existing_deployment_gets_the_publication_dates_on_init(session: Session, tmp_path: Path) -> None:
     """The data files as they were before publication dates, loaded first; then the files with dates: every
     dated row becomes a new version carrying its date (the history chains restated in order), nothing is
     refused, and the evaluation as of 2025-12-31 is the same as on a fresh database."""
     import csv
     import io as _io
 
-    from tests.factories import copy_catalog
+    from tests.support.factories import copy_catalog
 
     old = copy_catalog(tmp_path)
     (old / "observations" / "published_stats_2025.csv").unlink()

@@ -23,7 +23,7 @@ from service.domain.users import create_user, set_organisation
 from service.notify import jobs as notify_jobs
 from service.reports.annual import queue_scheduled_warnings
 from service.scheduler import jobs
-from tests.test_notify_delivery import smtp_settings
+from tests.support.smtp import smtp_settings
 
 NJ = "nanjing-15th-outline"
 CATALOGUED = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
@@ -32,7 +32,7 @@ BUREAU = "nyncj@nanjing.example"
 
 
 @pytest.fixture
-def scheduled(fresh_db_url) -> Iterator[sessionmaker[Session]]:
+def scheduled(fresh_db_url) -> Iterator[sessionmaker[Session]]:  # type: ignore[no-untyped-def]
     engine = make_engine(fresh_db_url())
     upgrade_to_head(engine)
     sessions = make_sessionmaker(engine)

@@ -4,73 +4,44 @@ to test-artifacts/screens/."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from service.config import PROJECT_ROOT
-from tests.conftest import IN_CI
-from tests.servers import serve
-from tests.test_cli import run
-
-CHROMIUM = os.environ.get("YRDMON_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run"]  # fmt: skip
-SHOTS = PROJECT_ROOT / "test-artifacts" / "screens"
+from tests.support.browser import SHOTS, open_page, rendered_traces
+from tests.support.cli import run
+from tests.support.databases import PreparedDatabases
+from tests.support.servers import serve
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        if IN_CI:
-            pytest.fail(f"Chromium not found at {CHROMIUM}; CI installs Debian's chromium", pytrace=False)
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+def server(
+    prepared: PreparedDatabases, db_kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """`make run`'s database (init and a report run), one server per database for the module: these tests
+    only read (each page opens in a browser context of its own, so the language cookie stays there)."""
+    env = {"YRDMON_DATABASE_URL": prepared.reported(db_kind)}
+    yield from serve(env, tmp_path_factory.mktemp("server"))
 
 
-@pytest.fixture
-def server(fresh_db_url, tmp_path: Path) -> Iterator[str]:
-    env = {"YRDMON_DATABASE_URL": fresh_db_url()}
-    run(["init"], env, tmp_path)
-    run(["report", "run"], env, tmp_path)
-    yield from serve(env, tmp_path)
-
-
-@pytest.fixture
-def province_server(fresh_db_url, tmp_path: Path) -> Iterator[str]:
-    """The catalog plus a synthetic plan over 300 counties (the benchmarks' generator), assessed."""
+@pytest.fixture(scope="module")
+def province_server(
+    prepared: PreparedDatabases, db_kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The catalog plus a synthetic plan over 300 counties (the benchmarks' generator), assessed; one per
+    database for the module (its tests only read)."""
     from benchmarks.synthetic import build
     from service.db.session import make_engine
 
-    url = fresh_db_url()
+    tmp_path = tmp_path_factory.mktemp("province")
+    url = prepared.initialised(db_kind)
     env = {"YRDMON_DATABASE_URL": url}
-    run(["init"], env, tmp_path)
     engine = make_engine(url)
     build(engine, targets=600, regions=300, years=8)
     engine.dispose()
     run(["report", "run"], env, tmp_path)
     yield from serve(env, tmp_path)
-
-
-def open_page(browser, url: str, width: int = 1280):  # type: ignore[no-untyped-def]
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url)
-    return page, errors
-
-
-def rendered_traces(page, chart_id: str) -> int:  # type: ignore[no-untyped-def]
-    page.wait_for_selector(f"#{chart_id}[data-rendered=true]", timeout=20_000)
-    return int(page.evaluate(f"document.getElementById('{chart_id}').data.length"))
 
 
 PAGES = [

@@ -9,48 +9,33 @@ import datetime as dt
 import re
 from collections import deque
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
 
 from service.db.models import Role
-from tests.conftest import IN_CI
-from tests.servers import serve
-from tests.test_cli import run
-from tests.test_web_browser import ARGS, CHROMIUM, SHOTS, open_page, rendered_traces
+from tests.support.browser import SHOTS, open_page, rendered_traces
+from tests.support.databases import PreparedDatabases
+from tests.support.servers import serve
 
 PASSWORD = "pw-first-start-1"
 DOWNLOADS = (".csv", ".xlsx", ".docx", ".html", ".yaml", ".js", ".css", ".json", ".ico")
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """One Chromium for the module (Debian's, as in test_web_browser)."""
-    if not Path(CHROMIUM).exists():
-        if IN_CI:
-            pytest.fail(f"Chromium not found at {CHROMIUM}; CI installs Debian's chromium", pytrace=False)
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def fresh_server(fresh_db_url, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def fresh_server(
+    prepared: PreparedDatabases, db_kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """`yrdmon init` only, as after `make run`; an editor for 嘉善县 and an administrator (one server per
     database for the module: the crawl only reads)."""
     tmp_path = tmp_path_factory.mktemp("first-start")
     from service.db.session import make_engine, make_sessionmaker, transaction
     from service.domain import users
 
-    url = fresh_db_url()
+    url = prepared.initialised(db_kind)
     env = {"YRDMON_DATABASE_URL": url}
-    out = run(["init"], env, tmp_path).stdout
+    out = prepared.init_output[db_kind]  # what `yrdmon init` said when it made the database copied here
     assert "first report run" in out, out
     engine = make_engine(url)
     with transaction(make_sessionmaker(engine)) as session:
@@ -86,7 +71,10 @@ def test_every_linked_page_works_right_after_init(browser, fresh_server: str, db
     queue = deque(["/", "/?lang=en", "/plans", "/plans?lang=en"])
     statuses: dict[str, int] = {}
     problems: list[str] = []
-    with httpx.Client(base_url=base, headers={"Accept": "text/html"}, follow_redirects=True) as http:
+    # a generous timeout: the crawl checks statuses, not speed (CI machines are shared and may be slow)
+    with httpx.Client(
+        base_url=base, headers={"Accept": "text/html"}, follow_redirects=True, timeout=60
+    ) as http:
         while queue:
             path = queue.popleft()
             if path in seen or fetched.get(kind(path), 0) >= PER_KIND:

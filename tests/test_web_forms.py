@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import io
 import re
+from decimal import Decimal
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.db.models import Indicator, Observation, ObservationStatus, Role
-from tests.test_web_pages import login
+from tests.support.factories import num
+from tests.support.web import login
 
 
 def stored(session: Session) -> int:
@@ -166,11 +168,11 @@ def test_percent_formatted_excel_cells_are_read_as_percentages(client: TestClien
     wb.save(buf)
     page = client.post("/upload", data={"csrf": csrf}, files={"file": ("p.xlsx", buf.getvalue(), "application/octet-stream")})  # fmt: skip
     assert page.status_code == 200 and headline(page.text) == "已保存 3 条（新增 3，修订 0）", page.text
-    got = dict(session.execute(
+    got: dict[str, Decimal | None] = dict(session.execute(
         select(Indicator.code, Observation.value).join(Indicator, Observation.indicator_id == Indicator.id)
         .where(Observation.period == 2023, Observation.status != ObservationStatus.PLAN_BASELINE)
-    ).all())  # fmt: skip
-    assert {k: float(v) for k, v in got.items()} == {
+    ).tuples().all())  # fmt: skip
+    assert {k: num(v) for k, v in got.items()} == {
         "rd_intensity": 4.15,
         "network_5g_coverage": 98.5,
         "gdp": 870.5,
@@ -187,7 +189,7 @@ def test_templates_have_a_confirm_column_the_import_reads(client: TestClient, se
         if fmt == "xlsx":
             header = [
                 c.value for c in next(iter(load_workbook(io.BytesIO(body)).active.iter_rows(max_row=1)))
-            ]  # type: ignore[union-attr]
+            ]
         else:
             header = body.decode("utf-8-sig").splitlines()[0].split(",")
         assert "确认" in header, header
@@ -209,7 +211,7 @@ def test_an_administrators_entry_opens_on_a_region_with_targets(client: TestClie
 
 def test_subscriptions_are_picked_by_name_and_listed_by_name(client: TestClient, session: Session) -> None:
     from service.domain import users
-    from tests.factories import NOW
+    from tests.support.factories import NOW
 
     users.create_user(session, username="reader", role=Role.VIEWER, email="reader@example.gov.cn",
                       password="pw-123456", now=NOW)  # fmt: skip
@@ -246,7 +248,7 @@ def test_subscriptions_are_picked_by_name_and_listed_by_name(client: TestClient,
 def test_sources_are_named_by_document_title_and_date_not_file_name(
     client: TestClient, session: Session
 ) -> None:
-    from tests.test_web_pages import with_run
+    from tests.support.web import with_run
 
     with_run(session)
     page = client.get("/targets/demo-zone-industry-2023/rd-intensity-2025?lang=zh")
@@ -273,7 +275,7 @@ def test_a_baselines_source_reads_as_its_document_and_date() -> None:
 def test_browsers_get_error_pages_in_their_language_and_api_clients_problem_json(
     client: TestClient, session: Session, db_url: str
 ) -> None:
-    from tests.test_web_pages import with_run
+    from tests.support.web import with_run
 
     html = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
     no_run = client.get("/plans/yrd-outline-2019/evaluation?lang=zh", headers=html)

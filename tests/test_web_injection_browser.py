@@ -15,11 +15,11 @@ import pytest
 from service.db.models import Role
 from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain import users
-from tests.factories import copy_catalog, edit_yaml
-from tests.servers import serve
-from tests.test_cli import run
-from tests.test_web_browser import SHOTS, rendered_traces
-from tests.test_web_browser import browser as browser  # the module-scoped Chromium fixture
+from tests.support.browser import SHOTS, rendered_traces
+from tests.support.cli import run
+from tests.support.databases import PreparedDatabases
+from tests.support.factories import copy_catalog, edit_yaml
+from tests.support.servers import serve
 
 SCRIPT = "</script><script>window.__pwned=1</script>"
 IMG = '"><img src=x onerror=window.__pwned=1>'
@@ -39,9 +39,9 @@ document.addEventListener('securitypolicyviolation', function (e) {
 """
 
 
-@pytest.fixture
-def hostile_server(fresh_db_url, tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
-    catalog = copy_catalog(tmp_path)
+@pytest.fixture(scope="module")
+def hostile_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    catalog = copy_catalog(tmp_path_factory.mktemp("hostile"))
 
     def rename(entries: list[dict[str, Any]], code: str, name: str) -> None:
         entry = next(e for e in entries if e["code"] == code)
@@ -51,15 +51,28 @@ def hostile_server(fresh_db_url, tmp_path: Path) -> Iterator[tuple[str, dict[str
               lambda d: d["plan"].update(title_zh=PLAN_TITLE, title_en=PLAN_TITLE))  # fmt: skip
     edit_yaml(catalog / "indicators.yaml", lambda d: rename(d, "rd_intensity", INDICATOR_NAME))
     edit_yaml(catalog / "regions.yaml", lambda d: rename(d, "Z-YRD", REGION_NAME))
-    url = fresh_db_url()
-    env = {"YRDMON_DATABASE_URL": url, "YRDMON_CATALOG_DIR": str(catalog)}
-    run(["init"], env, tmp_path)
-    engine = make_engine(url)
-    with transaction(make_sessionmaker(engine)) as session:
-        users.create_user(session, username="chief", role=Role.ADMIN, password=PASSWORD,
-                          now=dt.datetime.now(dt.UTC))  # fmt: skip
-    engine.dispose()
-    run(["report", "run"], env, tmp_path)
+    return catalog
+
+
+@pytest.fixture
+def hostile_server(
+    prepared: PreparedDatabases, db_kind: str, hostile_catalog: Path, tmp_path: Path
+) -> Iterator[tuple[str, dict[str, str], Path]]:
+    """The hostile catalog after `yrdmon init`, an administrator and a report run: prepared once per
+    database, each test serving a copy of its own (one of them writes)."""
+
+    def build(url: str) -> None:
+        env = {"YRDMON_DATABASE_URL": url, "YRDMON_CATALOG_DIR": str(hostile_catalog)}
+        run(["init"], env, tmp_path)
+        engine = make_engine(url)
+        with transaction(make_sessionmaker(engine)) as session:
+            users.create_user(session, username="chief", role=Role.ADMIN, password=PASSWORD,
+                              now=dt.datetime.now(dt.UTC))  # fmt: skip
+        engine.dispose()
+        run(["report", "run"], env, tmp_path)
+
+    url = prepared.copy(prepared.template(db_kind, "hostile-catalog", build))
+    env = {"YRDMON_DATABASE_URL": url, "YRDMON_CATALOG_DIR": str(hostile_catalog)}
     for base in serve(env, tmp_path):
         yield base, env, tmp_path
 
@@ -75,14 +88,14 @@ def visit(context, url: str):  # type: ignore[no-untyped-def]
 
 
 def assert_inert(
-    page,
+    page: Any,
     errors: list[str],
     name: str,
     *,
     shows: tuple[str, ...] = (),
     chart: str | None = None,
     traces: int = 1,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     assert page.evaluate("typeof window.__pwned") == "undefined", f"{name}: an injected script ran"
     if chart:  # drawn (Plotly has finished), with at least `traces` traces in its SVG
         assert rendered_traces(page, chart) >= traces, f"{name}: the chart did not draw"
@@ -149,7 +162,7 @@ def test_hostile_catalog_names_stay_text_on_every_page(browser, hostile_server, 
 
 
 def test_hostile_names_entered_through_the_plan_reader_stay_text(browser, hostile_server) -> None:  # type: ignore[no-untyped-def]
-    from tests.test_plan_reader import PLAN
+    from tests.support.samples import PLAN
 
     base, env, cwd = hostile_server
     context = browser.new_context(viewport={"width": 1280, "height": 900})

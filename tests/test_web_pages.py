@@ -14,25 +14,8 @@ from sqlalchemy.orm import Session
 
 from service.db.models import Region, Role
 from service.domain import users
-from service.reports.engine import run_report
-from tests.factories import NOW
-
-
-def with_run(session: Session) -> None:
-    run_report(session, as_of=dt.datetime.now(dt.UTC), now=dt.datetime.now(dt.UTC))
-    session.commit()
-
-
-def login(client: TestClient, session: Session, username: str, role: Role, regions: list[str]) -> str:
-    users.create_user(
-        session, username=username, role=role, region_codes=regions, password="pw-123456", now=NOW
-    )
-    session.commit()
-    response = client.post("/login", data={"username": username, "password": "pw-123456", "next": "/entry"},
-                           follow_redirects=False)  # fmt: skip
-    assert response.status_code == 303 and response.headers["location"] == "/entry"
-    page = client.get("/entry?region=330421&year=2024")
-    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+from tests.support.factories import NOW
+from tests.support.web import login, with_run
 
 
 def test_pages_render_in_chinese_and_english(client: TestClient, session: Session) -> None:
@@ -285,8 +268,8 @@ def table_rows(html: str, table_id: str) -> list[str]:
     return re.findall(r'<tr><td><a href="/targets/([^"?]+)\?', body)
 
 
-def chart_figure(html: str, chart_id: str) -> dict:  # type: ignore[type-arg]
-    return json.loads(html.split(f'id="{chart_id}-data">')[1].split("</script>")[0])  # type: ignore[no-any-return]
+def chart_figure(html: str, chart_id: str) -> dict:
+    return json.loads(html.split(f'id="{chart_id}-data">')[1].split("</script>")[0])
 
 
 def test_evaluation_pages_each_table_of_a_large_plan(client: TestClient, session: Session) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.db.models import Observation, Role
 from service.domain import review, users
-from tests.factories import NOW
+from tests.support.factories import NOW
 
 PASSWORD = "pw-123456"
 

@@ -14,13 +14,13 @@ import datetime as dt
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from service.config import PROJECT_ROOT
-from tests.servers import serve
-from tests.test_cli import run
-from tests.test_web_browser import browser  # noqa: F401  (the module's Chromium)
+from tests.support.databases import PreparedDatabases
+from tests.support.servers import serve
 
 SHOTS = PROJECT_ROOT / "test-artifacts" / "screens" / "see"
 PASSWORD = "see-every-page-1"
@@ -76,19 +76,19 @@ CATALOG_UNITS = catalog_units()
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+def site(
+    prepared: PreparedDatabases, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, dict[str, str]]]:
     """The service on SQLite as `make run` leaves it (catalog, published figures, a report run), with one
     admin, one editor (Hangzhou) and one viewer, and one plan-reader reading to review."""
     from service.db.models import Role, WritePath
     from service.db.session import make_engine, make_sessionmaker, transaction
     from service.domain import plan_review, review, users
     from service.domain.observations import ObservationInput, ingest
-    from tests.test_plan_reader import PLAN
+    from tests.support.samples import PLAN
 
     tmp = tmp_path_factory.mktemp("see")
-    env = {"YRDMON_DATABASE_URL": f"sqlite:///{tmp / 'see.sqlite3'}"}
-    run(["init"], env, tmp)
-    run(["report", "run"], env, tmp)
+    env = {"YRDMON_DATABASE_URL": prepared.reported("sqlite")}  # init and a report run, copied
     engine = make_engine(env["YRDMON_DATABASE_URL"])
     now = dt.datetime.now(dt.UTC)
     with transaction(make_sessionmaker(engine)) as session:
@@ -146,7 +146,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
         yield base, env
 
 
-def login(browser, base: str, username: str):  # type: ignore[no-untyped-def]  # noqa: F811
+def login(browser, base: str, username: str):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(base + "/login")
@@ -248,7 +248,7 @@ def with_lang(path: str, lang: str) -> str:
     return path + ("&" if "?" in path else "?") + f"lang={lang}"
 
 
-def test_every_page_speaks_one_language_and_fits_a_phone(browser, site, tmp_path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_every_page_speaks_one_language_and_fits_a_phone(browser, site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     base, _ = site
     tmp = tmp_path
     SHOTS.mkdir(parents=True, exist_ok=True)

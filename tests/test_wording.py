@@ -227,7 +227,7 @@ def test_every_place_a_target_is_shown_uses_the_one_wording() -> None:
         record = {**doubling, "id": "p/k", "region_code": "330100", "indicator_code": "firms", "status": "achieved",
                   "latest_year": None, "latest_value": None}  # fmt: skip
         names = type("Names", (), {"regions": {}, "indicators": {}, "of": staticmethod(lambda *a: "")})()
-        assert _target_item(record, names, lang, "")["target"].startswith(words)  # type: ignore[arg-type]
+        assert _target_item(record, names, lang, "")["target"].startswith(words)
     assert target_words(doubling) == "较2018年翻一番（≥ 3000家）"
 
 

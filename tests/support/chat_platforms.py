@@ -29,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.pgcluster import free_port
+from tests.support.pgcluster import free_port
 
 
 @dataclass

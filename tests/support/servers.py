@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
-from tests.pgcluster import free_port
-
-YRDMON = [sys.executable, "-m", "service.cli"]
+from tests.support.cli import YRDMON
+from tests.support.pgcluster import free_port
 
 
 def serve(env: dict[str, str], cwd: Path, *, scheduler: bool = False) -> Iterator[str]:

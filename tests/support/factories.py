@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy import Table
+from sqlalchemy.orm import Session
 
 from service.config import PROJECT_ROOT
+from service.db.models import User
 
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 CATALOGUED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # when the test databases' catalog is loaded
@@ -45,8 +49,12 @@ def edit_yaml(path: Path, edit: Any) -> None:
 
 
 def create_user(
-    session, *, username: str = "editor", role: str = "editor", regions: tuple[str, ...] = ("330421",)
-):
+    session: Session,
+    *,
+    username: str = "editor",
+    role: str = "editor",
+    regions: tuple[str, ...] = ("330421",),
+) -> tuple[User, dict[str, str]]:
     """A user with an API token; returns (user, auth headers)."""
     from service.db.models import Role
     from service.domain import users
@@ -55,3 +63,16 @@ def create_user(
     token = users.issue_token(session, user, now=NOW)
     session.commit()  # only a savepoint inside the test's rolled-back transaction
     return user, {"Authorization": f"Bearer {token}"}
+
+
+def table_of(model: type[Any]) -> Table:
+    """A mapped class's table, typed as the Table it is (``Model.__table__`` is typed as a FromClause)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def num(value: Decimal | None) -> float:
+    """A stored figure as a float (a stored figure that is missing fails the test here)."""
+    assert value is not None, "no value stored"
+    return float(value)
