@@ -3,7 +3,7 @@ targets to departments, split the binding grain target into district quotas, ent
 record a progress statement with a PDF, and open the 2026 annual evaluation with its warning list.
 
 Runs on SQLite (the server as `make run` leaves it); the same writes are covered on PostgreSQL by
-tests/test_assign_pages.py, tests/test_evidence.py and tests/test_warn_after_runs.py. Screenshots go to
+tests/web/test_assign_pages.py, tests/domain/test_evidence.py and tests/notify/test_warn_after_runs.py. Screenshots go to
 test-artifacts/screens/assign-*.png for the closing note.
 """
 

@@ -35,13 +35,13 @@ from service.notify.chat import MAX_BYTES, ChatText, Items, enqueue_chat, fit, m
 from service.notify.chat_sender import dingtalk_sign
 from service.notify.sender import DeliveryPolicy, SmtpTransport, deliver_due
 from service.notify.subscriptions import SubscriptionRequest, create_subscription, subscription_record
+from tests.notify.test_notify_delivery import outbox, outbox_db  # noqa: F401  (fixtures)
+from tests.notify.test_notify_subscriptions import cli_env  # noqa: F401  (fixture)
 from tests.support.chat_platforms import Platform
 from tests.support.cli import YRDMON
 from tests.support.factories import create_user
 from tests.support.pgcluster import free_port
 from tests.support.web import client_for
-from tests.test_notify_delivery import outbox, outbox_db  # noqa: F401  (fixtures)
-from tests.test_notify_subscriptions import cli_env  # noqa: F401  (fixture)
 
 T0 = dt.datetime(2026, 6, 1, 1, 0, tzinfo=dt.UTC)
 FAST = DeliveryPolicy(
@@ -560,8 +560,8 @@ def test_reminders_and_review_notices_reach_their_owners_chat_channels(
     session: Session, client: TestClient
 ) -> None:
     from service.notify.reminders import queue_reminders
+    from tests.api.test_api_review import gdp, setup_office
     from tests.support.notify import person
-    from tests.test_api_review import gdp, setup_office
 
     h = setup_office(client, session)  # review on; js-editor reports for 嘉善县
     wecom = create_subscription(session, None, SubscriptionRequest(channel="wecom", url=f"http://127.0.0.1:9/cgi-bin/webhook/send?key={WECOM_KEY}",

@@ -17,8 +17,8 @@ from service.domain.statuses import QUALITATIVE, Status
 from service.domain.vintage import Vintage
 from service.reports import engine
 from service.reports.engine import run_report, target_chunks
+from tests.reports.test_reports import populations
 from tests.support.factories import create_user
-from tests.test_reports import populations
 
 COLUMNS = ("status", "latest_year", "latest_value", "base_year", "base_value", "target_level", "pace_ratio",
            "completion", "score", "metrics", "inputs")  # fmt: skip
