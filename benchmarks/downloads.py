@@ -71,8 +71,10 @@ def run() -> None:
 
                 return write
 
-            cases = [("overview CSV (its columns only)", csv_of(overview_chunks)),
-                     ("overview CSV from full records (before)", csv_of(record_chunks))]  # fmt: skip
+            cases = [
+                ("overview CSV (its columns only)", csv_of(overview_chunks)),
+                ("overview CSV from full records (before)", csv_of(record_chunks)),
+            ]
             cases += [(f"run export {fmt.upper()}, streamed", export(fmt)) for fmt in STREAMED]
             for label, fn in cases:
                 reference = measure("plain SELECT * of the run's assessments (reference)", plain, repeat=2)

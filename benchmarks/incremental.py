@@ -31,8 +31,20 @@ from service.reports.queries import in_run
 TARGETS = int(os.environ.get("BENCH_INCR_TARGETS", "100000"))
 REPEAT = int(os.environ.get("BENCH_INCR_REPEAT", "2"))  # best of this many of each
 KINDS = tuple(os.environ.get("BENCH_INCR_DB", "sqlite,postgresql").split(","))
-COMPARED = ("target_id", "status", "latest_year", "latest_value", "base_year", "base_value", "target_level",
-            "pace_ratio", "completion", "score", "metrics", "inputs")  # fmt: skip
+COMPARED = (
+    "target_id",
+    "status",
+    "latest_year",
+    "latest_value",
+    "base_year",
+    "base_value",
+    "target_level",
+    "pace_ratio",
+    "completion",
+    "score",
+    "metrics",
+    "inputs",
+)
 
 
 def _rows(session: Session, run: ReportRun) -> dict[int, tuple[Any, ...]]:
@@ -52,8 +64,16 @@ def run() -> None:
             def revise(value: float) -> None:
                 with transaction(sessions) as s:
                     office = s.scalars(select(User).where(User.username == "office")).one()
-                    row = ObservationInput(row=1, indicator="syn_0", region="S00001", period=2025, value=value,
-                                           unit="亿元", revision_reason="统计局修订", confirm=True)  # fmt: skip
+                    row = ObservationInput(
+                        row=1,
+                        indicator="syn_0",
+                        region="S00001",
+                        period=2025,
+                        value=value,
+                        unit="亿元",
+                        revision_reason="统计局修订",
+                        confirm=True,
+                    )
                     assert ingest(s, office, [row], path=WritePath.API, now=dt.datetime.now(dt.UTC)).applied
 
             def timed_run(incremental: bool) -> tuple[float, int]:
@@ -98,11 +118,19 @@ def run() -> None:
             differ = sum(1 for t in theirs if mine.get(t) != theirs[t]) + len(mine.keys() - theirs.keys())
             service = Measurement("incremental run: commit to updated assessments", min(incs))
             reference = Measurement("full run of every target (reference)", min(fulls))
-            report(f"one revised figure on {kind}: {data.targets:,} targets, {data.observations:,} observations",
-                   service, reference, "goal: <= 0.01x")  # fmt: skip
-            print(f"  reassessed {scope['covered']} target(s), carried {scope['carried']:,} over from run "
-                  f"{scope['carried_from_run']}; the scheduler starts it within recompute_check_seconds (1 s)")  # fmt: skip
+            report(
+                f"one revised figure on {kind}: {data.targets:,} targets, {data.observations:,} observations",
+                service,
+                reference,
+                "goal: <= 0.01x",
+            )
+            print(
+                f"  reassessed {scope['covered']} target(s), carried {scope['carried']:,} over from run "
+                f"{scope['carried_from_run']}; the scheduler starts it within recompute_check_seconds (1 s)"
+            )
             report(f"reading it back on {kind}", read_inc, read_full, "goal: about 1x")
-            print(f"  equal to a full run at the same moment: {len(theirs) - differ:,} of {len(theirs):,} targets"
-                  f"{'' if differ == 0 else f' — {differ} DIFFER'}; summary {'equal' if summary == full_summary else 'DIFFERS'}")  # fmt: skip
+            print(
+                f"  equal to a full run at the same moment: {len(theirs) - differ:,} of {len(theirs):,} targets"
+                f"{'' if differ == 0 else f' — {differ} DIFFER'}; summary {'equal' if summary == full_summary else 'DIFFERS'}"
+            )
             engine.dispose()

@@ -57,8 +57,7 @@ def _service_import(url: str, csv_path: Path) -> int:
             admin = User(username="bench", role=Role.ADMIN, created_at=dt.datetime.now(dt.UTC))
             s.add(admin)
             s.flush()
-        result = ingest(s, admin, iter_file(csv_path), path=WritePath.CLI,
-                        now=dt.datetime.now(dt.UTC))  # fmt: skip
+        result = ingest(s, admin, iter_file(csv_path), path=WritePath.CLI, now=dt.datetime.now(dt.UTC))
         assert result.applied, result.counts
     engine.dispose()
     return result.counts["added"]
@@ -74,8 +73,18 @@ def _bulk_reference(url: str, csv_path: Path) -> int:
         for rec in csv.DictReader(fh):
             ind = 100_000 + int(rec["indicator"].removeprefix("syn_"))
             reg = 100_000 + int(rec["region"].removeprefix("S"))
-            rows.append((ind, reg, int(rec["period"]), float(rec["value"]) / 10_000, ObservationStatus.FINAL.value,
-                         Qualifier.EXACT.value, False, now))  # fmt: skip
+            rows.append(
+                (
+                    ind,
+                    reg,
+                    int(rec["period"]),
+                    float(rec["value"]) / 10_000,
+                    ObservationStatus.FINAL.value,
+                    Qualifier.EXACT.value,
+                    False,
+                    now,
+                )
+            )
     engine = make_engine(url)
     cols = "indicator_id, region_id, period, value, status, qualifier, series_break, reported_at"
     raw = engine.raw_connection()
@@ -87,8 +96,10 @@ def _bulk_reference(url: str, csv_path: Path) -> int:
                     copy.write_row(r)
         else:
             cur.execute("BEGIN")
-            cur.executemany(f"INSERT INTO observations ({cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                            [(*r[:7], r[7].isoformat(sep=' ')) for r in rows])  # fmt: skip
+            cur.executemany(
+                f"INSERT INTO observations ({cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(*r[:7], r[7].isoformat(sep=" ")) for r in rows],
+            )
         raw.commit()
     finally:
         raw.close()
@@ -104,8 +115,13 @@ def _child_peak(url: str, csv_path: Path) -> int:
         "_service_import(sys.argv[1], Path(sys.argv[2])); "
         "print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')))"
     )
-    out = subprocess.run([sys.executable, "-c", code, url, str(csv_path)], capture_output=True, text=True,
-                         check=True, cwd=Path(__file__).resolve().parent.parent)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code, url, str(csv_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     return int(out.stdout.strip().splitlines()[-1]) * 1024
 
 
@@ -120,13 +136,19 @@ def run() -> None:
                 engine = make_engine(url)
                 build(engine, targets=REGIONS * indicators, regions=REGIONS, years=0)
                 engine.dispose()
-                service = measure("service import (parse, validate, convert, insert)",
-                                  lambda: _service_import(url, big), rows=ROWS)  # fmt: skip
+                service = measure(
+                    "service import (parse, validate, convert, insert)",
+                    lambda: _service_import(url, big),
+                    rows=ROWS,
+                )
                 wipe(url)
                 reference: Measurement = measure(
-                    "database bulk load of the same rows (" + ("COPY" if kind == "postgresql" else "executemany") + ")",
-                    lambda: _bulk_reference(url, big), rows=ROWS,
-                )  # fmt: skip
+                    "database bulk load of the same rows ("
+                    + ("COPY" if kind == "postgresql" else "executemany")
+                    + ")",
+                    lambda: _bulk_reference(url, big),
+                    rows=ROWS,
+                )
                 report(
                     f"ingest on {kind}: {ROWS:,} rows",  # the title carries the machine's load
                     service,
@@ -140,8 +162,10 @@ def run() -> None:
                 wipe(url)
                 big_peak = _child_peak(url, big)
                 wipe(url)
-                print(f"  peak RSS of the import: {small_peak / 2**20:.0f} MiB for {ROWS // 4:,} rows, "
-                      f"{big_peak / 2**20:.0f} MiB for {ROWS:,} rows")  # fmt: skip
+                print(
+                    f"  peak RSS of the import: {small_peak / 2**20:.0f} MiB for {ROWS // 4:,} rows, "
+                    f"{big_peak / 2**20:.0f} MiB for {ROWS:,} rows"
+                )
 
 
 def wipe(url: str) -> None:

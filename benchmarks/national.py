@@ -79,8 +79,11 @@ def run() -> None:
                 engine = make_engine(url)
                 started = time.perf_counter()
                 data = build(engine, targets=size, regions=COUNTIES)
-                print(f"  built {size:,} targets, {data.observations:,} observations in "
-                      f"{time.perf_counter() - started:.0f} s  [{load()}]", flush=True)  # fmt: skip
+                print(
+                    f"  built {size:,} targets, {data.observations:,} observations in "
+                    f"{time.perf_counter() - started:.0f} s  [{load()}]",
+                    flush=True,
+                )
                 sessions = make_sessionmaker(engine)
                 with engine.connect() as conn:
                     if engine.dialect.name == "postgresql":
@@ -89,11 +92,13 @@ def run() -> None:
 
                 def plain_read() -> None:
                     with engine.connect() as conn:
-                        conn.execute(text(
-                            "SELECT o.id, o.indicator_id, o.region_id, o.period, o.value, o.status, o.reported_at "
-                            "FROM observations o JOIN targets t ON t.indicator_id = o.indicator_id "
-                            "AND t.region_id = o.region_id WHERE t.valid_to IS NULL"
-                        )).all()  # fmt: skip
+                        conn.execute(
+                            text(
+                                "SELECT o.id, o.indicator_id, o.region_id, o.period, o.value, o.status, o.reported_at "
+                                "FROM observations o JOIN targets t ON t.indicator_id = o.indicator_id "
+                                "AND t.region_id = o.region_id WHERE t.valid_to IS NULL"
+                            )
+                        ).all()
 
                 reference = measure(
                     "plain SELECT of the rows used (reference)", plain_read, rows=data.observations
@@ -101,11 +106,18 @@ def run() -> None:
                 with spawn.Pool(1) as pool:
                     seconds, before, peak = pool.apply(_run_in_child, (url,))
                 service = Measurement("report run (read, assess, store)", seconds, data.observations, peak)
-                report(f"report run on {kind}: {size:,} targets, {data.observations:,} observations",
-                       service, reference, "goal: flat µs per target")  # fmt: skip
+                report(
+                    f"report run on {kind}: {size:,} targets, {data.observations:,} observations",
+                    service,
+                    reference,
+                    "goal: flat µs per target",
+                )
                 per_target = service.seconds / size * 1e6
-                print(f"  per target: {per_target:.0f} µs; peak RSS of the run's process {peak / 2**20:,.0f} MiB "
-                      f"({before / 2**20:,.0f} MiB before the run)", flush=True)  # fmt: skip
+                print(
+                    f"  per target: {per_target:.0f} µs; peak RSS of the run's process {peak / 2**20:,.0f} MiB "
+                    f"({before / 2**20:,.0f} MiB before the run)",
+                    flush=True,
+                )
                 if not DOWNLOADS:
                     figures.append((kind, size, per_target, peak, None))
                     engine.dispose()
@@ -146,11 +158,17 @@ def run() -> None:
                     made = measure(
                         f"run export {fmt.upper()}, streamed", export(fmt), rows=size, trace_memory=True
                     )
-                    report(f"run export {fmt.upper()} on {kind}: {size:,} targets", made, ref_dl,
-                           "goal: flat memory")  # fmt: skip
+                    report(
+                        f"run export {fmt.upper()} on {kind}: {size:,} targets",
+                        made,
+                        ref_dl,
+                        "goal: flat memory",
+                    )
                 figures.append((kind, size, per_target, peak, dl.peak_bytes))
                 engine.dispose()
     print("summary by size:")
     for kind, size, per_target, run_peak, dl_peak in figures:
-        print(f"  {kind} {size:>9,} targets: run {per_target:6.0f} µs/target, run peak RSS "
-              f"{(run_peak or 0) / 2**20:8,.0f} MiB, download peak {(dl_peak or 0) / 2**20:6.1f} MiB")  # fmt: skip
+        print(
+            f"  {kind} {size:>9,} targets: run {per_target:6.0f} µs/target, run peak RSS "
+            f"{(run_peak or 0) / 2**20:8,.0f} MiB, download peak {(dl_peak or 0) / 2**20:6.1f} MiB"
+        )

@@ -115,9 +115,16 @@ def with_staged_indicators(vocab: Vocabulary, directory: Path) -> Vocabulary:
         for i in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
             if isinstance(i, dict) and i.get("code") and i["code"] not in seen:
                 seen.add(i["code"])
-                terms.append(IndicatorTerm(i["code"], i.get("name_zh") or i["code"], i.get("unit") or "",
-                                           i.get("kind") or "level", i.get("direction") or "up",
-                                           tuple(i.get("synonyms") or ())))  # fmt: skip
+                terms.append(
+                    IndicatorTerm(
+                        i["code"],
+                        i.get("name_zh") or i["code"],
+                        i.get("unit") or "",
+                        i.get("kind") or "level",
+                        i.get("direction") or "up",
+                        tuple(i.get("synonyms") or ()),
+                    )
+                )
     return Vocabulary(terms, vocab.regions.values())
 
 
@@ -153,22 +160,61 @@ def plan_file_entries(
                 v for v in (_dec(t.get("value")), _dec(t.get("low")), _dec(t.get("high"))) if v is not None
             )
             figures = (_dec(t.get("value")), _dec(t.get("low")), _dec(t.get("high")))
-            bucket.append(Entry(doc, "target", f"{path.stem}/{t['key']}", t["indicator"], t["region"], t["target_year"],
-                                values, {"indicator": t["indicator"], "region": t["region"], "year": t["target_year"],
-                                         "comparator": t["comparator"], "figures": figures, "unit": t["unit"],
-                                         "attribute": t.get("attribute"), "declared_form": t["declared_form"],
-                                         "stretch_value": _dec(t.get("stretch_value")),
-                                         "reference_year": t.get("reference_year")},
-                                t.get("quote") or ""))  # fmt: skip
+            bucket.append(
+                Entry(
+                    doc,
+                    "target",
+                    f"{path.stem}/{t['key']}",
+                    t["indicator"],
+                    t["region"],
+                    t["target_year"],
+                    values,
+                    {
+                        "indicator": t["indicator"],
+                        "region": t["region"],
+                        "year": t["target_year"],
+                        "comparator": t["comparator"],
+                        "figures": figures,
+                        "unit": t["unit"],
+                        "attribute": t.get("attribute"),
+                        "declared_form": t["declared_form"],
+                        "stretch_value": _dec(t.get("stretch_value")),
+                        "reference_year": t.get("reference_year"),
+                    },
+                    t.get("quote") or "",
+                )
+            )
             bl = t.get("baseline")
             if bl:
                 year = bl.get("year") or (bl.get("period") or [None, None])[1]
-                bucket.append(Entry(doc, "baseline", f"{path.stem}/{t['key']}:baseline", t["indicator"], t["region"],
-                                    year, frozenset({_dec(bl["value"])}), {}, bl.get("quote") or ""))  # fmt: skip
+                bucket.append(
+                    Entry(
+                        doc,
+                        "baseline",
+                        f"{path.stem}/{t['key']}:baseline",
+                        t["indicator"],
+                        t["region"],
+                        year,
+                        frozenset({_dec(bl["value"])}),
+                        {},
+                        bl.get("quote") or "",
+                    )
+                )
         for n, b in enumerate(data.get("baselines") or [], 1):
             year = b.get("year") or (b.get("period") or [None, None])[1]
-            bucket.append(Entry(doc, "baseline", f"{path.stem}/baselines#{n}", b["indicator"], b["region"], year,
-                                frozenset({_dec(b["value"])}), {}, b.get("quote") or ""))  # fmt: skip
+            bucket.append(
+                Entry(
+                    doc,
+                    "baseline",
+                    f"{path.stem}/baselines#{n}",
+                    b["indicator"],
+                    b["region"],
+                    year,
+                    frozenset({_dec(b["value"])}),
+                    {},
+                    b.get("quote") or "",
+                )
+            )
     return entries, plans
 
 
@@ -228,11 +274,29 @@ def gold_entries(path: Path) -> tuple[str, list[Entry], list[tuple[int, int]]]:
         else:
             values, figures = frozenset({Decimal(m["value"])}), (Decimal(m["value"]), None, None)
         ind = m["ind"]
-        fields = {"indicator": None if ind == "*" else ind, "region": region, "year": int(m["year"]),
-                  "comparator": cmp_, "figures": figures, "unit": None if m["unit"] == "-" else m["unit"],
-                  "attribute": _ATTR[m["attr"]], "declared_form": m["form"]}  # fmt: skip
-        out.append(Entry(doc, kind, f"{path.stem}#{n} {m['key']}", ind, region, int(m["year"]), values, fields,
-                         m["key"]))  # fmt: skip
+        fields = {
+            "indicator": None if ind == "*" else ind,
+            "region": region,
+            "year": int(m["year"]),
+            "comparator": cmp_,
+            "figures": figures,
+            "unit": None if m["unit"] == "-" else m["unit"],
+            "attribute": _ATTR[m["attr"]],
+            "declared_form": m["form"],
+        }
+        out.append(
+            Entry(
+                doc,
+                kind,
+                f"{path.stem}#{n} {m['key']}",
+                ind,
+                region,
+                int(m["year"]),
+                values,
+                fields,
+                m["key"],
+            )
+        )
     return doc, out, [(a, b) for a, b in data.get("covered") or []]
 
 
@@ -296,10 +360,18 @@ def _matches(p: Proposal, e: Entry, codes: set[str]) -> bool:
 
 
 def _proposal_fields(p: Proposal) -> dict[str, Any]:
-    return {"indicator": p.indicator_code or p.suggested_code, "region": p.region_code, "year": p.target_year,
-            "comparator": p.comparator, "figures": (p.value, p.low, p.high), "unit": p.unit,
-            "attribute": p.attribute, "declared_form": p.declared_form, "stretch_value": p.stretch_value,
-            "reference_year": p.reference_year}  # fmt: skip
+    return {
+        "indicator": p.indicator_code or p.suggested_code,
+        "region": p.region_code,
+        "year": p.target_year,
+        "comparator": p.comparator,
+        "figures": (p.value, p.low, p.high),
+        "unit": p.unit,
+        "attribute": p.attribute,
+        "declared_form": p.declared_form,
+        "stretch_value": p.stretch_value,
+        "reference_year": p.reference_year,
+    }
 
 
 def _figures_equal(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
@@ -353,21 +425,29 @@ def _nearness(text: str) -> Any:
 
 
 def _match_pass(
-    entries: list[Entry], proposals: list[Proposal], codes: set[str], used: set[int],
-    pairs: list[tuple[Entry, Proposal]], strict: bool, near: Any = None,
-) -> list[Entry]:  # fmt: skip
+    entries: list[Entry],
+    proposals: list[Proposal],
+    codes: set[str],
+    used: set[int],
+    pairs: list[tuple[Entry, Proposal]],
+    strict: bool,
+    near: Any = None,
+) -> list[Entry]:
     """Pair entries with unused matching proposals (``strict``: only those whose quotes overlap; else, where
     ``near`` tells, only those within a few sentences of the entry's quote); the entries left unpaired."""
     left = []
     for e in entries:
         candidates = [
-            i for i, p in enumerate(proposals)
-            if i not in used and _matches(p, e, codes)
+            i
+            for i, p in enumerate(proposals)
+            if i not in used
+            and _matches(p, e, codes)
             and (
                 (bool(e.key) and _overlap(p, e) and (len(squeeze(e.key)) >= 6 or _ends_with_cell(p, e)))
-                if strict else (near is None or near(p, e))
+                if strict
+                else (near is None or near(p, e))
             )
-        ]  # fmt: skip
+        ]
         candidates.sort(
             key=lambda i: (
                 (proposals[i].kind == "target") != (e.kind == "target") and e.kind != "optional",
@@ -386,9 +466,13 @@ def _match_pass(
 
 
 def _evaluate_document(
-    path: Path, vocab: Vocabulary, entries: list[Entry], hints: PlanHints, source: str,
+    path: Path,
+    vocab: Vocabulary,
+    entries: list[Entry],
+    hints: PlanHints,
+    source: str,
     covered: list[tuple[int, int]] | None = None,
-) -> DocResult:  # fmt: skip
+) -> DocResult:
     doc = path.name
     text = path.read_text(encoding="utf-8")
     start = time.process_time()  # CPU time: other processes on a shared machine do not count
@@ -445,9 +529,13 @@ def _evaluate_document(
 
 
 def evaluate(
-    directory: Path | None = None, seeds: Path | None = None, plans: Path | None = None, *,
-    include_plans: bool = True, staging: Path | None = None,
-) -> list[DocResult]:  # fmt: skip
+    directory: Path | None = None,
+    seeds: Path | None = None,
+    plans: Path | None = None,
+    *,
+    include_plans: bool = True,
+    staging: Path | None = None,
+) -> list[DocResult]:
     directory = directory or PROJECT_ROOT / "indicators"
     seeds = seeds or seeds_dir()
     vocab = Vocabulary.from_catalog_dir(directory)
@@ -493,35 +581,45 @@ def _pct(x: float | None) -> str:
 
 def run(verbose: bool = False) -> None:
     results = evaluate()
-    print(f"  {'document':<30} {'src':>7} {'targets':>7} {'found':>5} {'recall':>7} {'props':>5} {'real':>5} "
-          f"{'precision':>9} {'fields':>7} {'time':>8}")  # fmt: skip
+    print(
+        f"  {'document':<30} {'src':>7} {'targets':>7} {'found':>5} {'recall':>7} {'props':>5} {'real':>5} "
+        f"{'precision':>9} {'fields':>7} {'time':>8}"
+    )
     for r in results:
-        print(f"  {r.document:<30} {r.source:>7} {r.targets:7} {r.found:5} {_pct(r.recall):>7} {r.proposals:5} "
-              f"{r.real:5} {_pct(r.precision):>9} {_pct(r.agreement):>7} {r.seconds:7.3f}s")  # fmt: skip
+        print(
+            f"  {r.document:<30} {r.source:>7} {r.targets:7} {r.found:5} {_pct(r.recall):>7} {r.proposals:5} "
+            f"{r.real:5} {_pct(r.precision):>9} {_pct(r.agreement):>7} {r.seconds:7.3f}s"
+        )
     t = sum(r.targets for r in results)
     f = sum(r.found for r in results)
     n = sum(r.proposals for r in results)
     real = sum(r.real for r in results)
     agree = sum(r.agree for r in results)
     compared = sum(r.compared for r in results)
-    print(f"  {'all':<30} {'':>7} {t:7} {f:5} {_pct(f / t if t else None):>7} {n:5} {real:5} "
-          f"{_pct(real / n if n else None):>9} {_pct(agree / compared if compared else None):>7} "
-          f"{max(r.seconds for r in results):7.3f}s max")  # fmt: skip
+    print(
+        f"  {'all':<30} {'':>7} {t:7} {f:5} {_pct(f / t if t else None):>7} {n:5} {real:5} "
+        f"{_pct(real / n if n else None):>9} {_pct(agree / compared if compared else None):>7} "
+        f"{max(r.seconds for r in results):7.3f}s max"
+    )
     print(
         f"  every quote found verbatim (whitespace aside) and stating its figures: {all(r.quotes_verbatim for r in results)}"
     )
     per_field = {f: [sum(r.by_field.get(f, [0, 0])[k] for r in results) for k in (0, 1)] for f in FIELDS}
-    print("  field agreement of matched targets: " + ", ".join(
-        f"{f} {_pct(a / n if n else None).strip()}" for f, (a, n) in per_field.items()))  # fmt: skip
+    print(
+        "  field agreement of matched targets: "
+        + ", ".join(f"{f} {_pct(a / n if n else None).strip()}" for f, (a, n) in per_field.items())
+    )
     print("  goal: recall ≥ 95 %, precision ≥ 90 %, each document < 1 s")
     for r in results:
         if verbose or os.environ.get("PLAN_READER_VERBOSE"):
             for label in r.missed:
                 print(f"    missed   {r.document[:8]} {label}")
             for p in r.unmatched:
-                print(f"    extra    {r.document[:8]} L{p.line} {p.kind} {p.indicator_code or '(new) ' + p.indicator} "
-                      f"{p.region_code} {p.comparator} {p.value if p.value is not None else (p.low, p.high)} {p.unit} "
-                      f"{p.target_year} | {p.quote}")  # fmt: skip
+                print(
+                    f"    extra    {r.document[:8]} L{p.line} {p.kind} {p.indicator_code or '(new) ' + p.indicator} "
+                    f"{p.region_code} {p.comparator} {p.value if p.value is not None else (p.low, p.high)} {p.unit} "
+                    f"{p.target_year} | {p.quote}"
+                )
             for d in r.disagreements:
                 print(f"    differs  {r.document[:8]} {d}")
 

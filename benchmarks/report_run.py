@@ -32,11 +32,13 @@ def run() -> None:
 
                 def plain_read() -> None:
                     with engine.connect() as conn:
-                        rows = conn.execute(text(
-                            "SELECT o.id, o.indicator_id, o.region_id, o.period, o.value, o.status, o.reported_at "
-                            "FROM observations o JOIN targets t ON t.indicator_id = o.indicator_id "
-                            "AND t.region_id = o.region_id WHERE t.valid_to IS NULL"
-                        )).all()  # fmt: skip
+                        rows = conn.execute(
+                            text(
+                                "SELECT o.id, o.indicator_id, o.region_id, o.period, o.value, o.status, o.reported_at "
+                                "FROM observations o JOIN targets t ON t.indicator_id = o.indicator_id "
+                                "AND t.region_id = o.region_id WHERE t.valid_to IS NULL"
+                            )
+                        ).all()
                         assert len(rows) >= data.observations * 0.9
 
                 def full_run() -> None:
@@ -50,7 +52,11 @@ def run() -> None:
                 service: Measurement = measure(
                     "report run (read, assess, store)", full_run, rows=data.observations, repeat=2
                 )
-                report(f"report run on {kind}: {size:,} targets, {data.observations:,} observations",
-                       service, reference, "goal: <= 3x")  # fmt: skip
+                report(
+                    f"report run on {kind}: {size:,} targets, {data.observations:,} observations",
+                    service,
+                    reference,
+                    "goal: <= 3x",
+                )
                 print(f"  per target: {service.seconds / size * 1e6:.0f} µs")
                 engine.dispose()

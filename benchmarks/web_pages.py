@@ -45,8 +45,13 @@ from service.web.routes import PLOTLY_FULL_JS
 TARGETS = int(os.environ.get("BENCH_WEB_TARGETS", "100000"))
 REPEAT = int(os.environ.get("BENCH_WEB_REPEAT", "7"))
 CHROMIUM = os.environ.get("YRDMON_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run"]  # fmt: skip
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 PAGES = [("overview", "/"), ("target page", "/targets/synthetic/t1")]
 MB = 1_000_000
 
@@ -100,8 +105,15 @@ def bare_page(figures: list[dict[str, Any]], lang: str) -> bytes:
     """The floor: the same figures at the same sizes, with the config the service's pages pass to
     Plotly (static/charts.js), and nothing else."""
     config = {"responsive": True, "displaylogo": False, "locale": lang}
-    plots = [{"id": f["id"], "data": f["data"], "config": f["config"] or config,
-              "layout": {**f["layout"], "width": f["width"], "height": f["height"]}} for f in figures]  # fmt: skip
+    plots = [
+        {
+            "id": f["id"],
+            "data": f["data"],
+            "config": f["config"] or config,
+            "layout": {**f["layout"], "width": f["width"], "height": f["height"]},
+        }
+        for f in figures
+    ]
     divs = "\n".join(
         f'<div id="{f["id"]}" class="chart" style="width:{f["width"]}px;height:{f["height"]}px"></div>'
         for f in figures
@@ -124,8 +136,14 @@ class BareServer:
 
             def do_GET(self) -> None:
                 if self.path == "/static/plotly.min.js":
-                    body, headers = plotly_gz, {"Content-Type": "text/javascript", "Content-Encoding": "gzip",
-                                                "Cache-Control": "public, max-age=31536000, immutable"}  # fmt: skip
+                    body, headers = (
+                        plotly_gz,
+                        {
+                            "Content-Type": "text/javascript",
+                            "Content-Encoding": "gzip",
+                            "Cache-Control": "public, max-age=31536000, immutable",
+                        },
+                    )
                 elif self.path in pages:
                     body = gzip.compress(pages[self.path])
                     headers = {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"}
@@ -211,8 +229,11 @@ def measure_pair(browser: Any, service_url: str, bare_url: str) -> tuple[Figures
             context.close()
 
     def median(xs: list[Load]) -> Load:
-        return Load(statistics.median(x.ms for x in xs), int(statistics.median(x.bytes for x in xs)),
-                    statistics.median(x.ttfb_ms for x in xs))  # fmt: skip
+        return Load(
+            statistics.median(x.ms for x in xs),
+            int(statistics.median(x.bytes for x in xs)),
+            statistics.median(x.ttfb_ms for x in xs),
+        )
 
     (sc, sh), (bc, bh) = loads[service_url], loads[bare_url]
     cold = statistics.median(s.ms / b.ms for s, b in zip(sc, bc, strict=True))
@@ -254,17 +275,25 @@ def measure_pages(base: str, pages: list[tuple[str, str]] = PAGES) -> None:
                 print(
                     f"  median of the {REPEAT} side-by-side ratios: {svc.cached_ratio:.2f}x   (goal: <= 1.5x)"
                 )
-                print(f"  cold cache: service {svc.cold.ms / 1000:.3f} s, bare page with the full bundle "
-                      f"{ref.cold.ms / 1000:.3f} s, ratio {svc.cold.ms / ref.cold.ms:.2f}x, side by side "
-                      f"{svc.cold_ratio:.2f}x   (goal: <= 0.5x)")  # fmt: skip
-                print(f"  service's first byte: {first.ttfb_ms:.0f} ms on the first view since it started, "
-                      f"{svc.cached.ttfb_ms:.0f} ms afterwards (bare page: {ref.cached.ttfb_ms:.0f} ms)")  # fmt: skip
+                print(
+                    f"  cold cache: service {svc.cold.ms / 1000:.3f} s, bare page with the full bundle "
+                    f"{ref.cold.ms / 1000:.3f} s, ratio {svc.cold.ms / ref.cold.ms:.2f}x, side by side "
+                    f"{svc.cold_ratio:.2f}x   (goal: <= 0.5x)"
+                )
+                print(
+                    f"  service's first byte: {first.ttfb_ms:.0f} ms on the first view since it started, "
+                    f"{svc.cached.ttfb_ms:.0f} ms afterwards (bare page: {ref.cached.ttfb_ms:.0f} ms)"
+                )
                 ok = "ok" if svc.cached.bytes < MB else "OVER"
-                print(f"  transferred, Plotly cached: service {svc.cached.bytes / 1000:,.1f} kB, "
-                      f"bare {ref.cached.bytes / 1000:,.1f} kB   (goal: < 1 MB: {ok})")  # fmt: skip
+                print(
+                    f"  transferred, Plotly cached: service {svc.cached.bytes / 1000:,.1f} kB, "
+                    f"bare {ref.cached.bytes / 1000:,.1f} kB   (goal: < 1 MB: {ok})"
+                )
                 ok = "ok" if svc.cold.bytes < 600_000 else "OVER"
-                print(f"  transferred, cold cache: service {svc.cold.bytes / 1000:,.1f} kB, "
-                      f"bare {ref.cold.bytes / 1000:,.1f} kB   (goal: < 600 kB: {ok})")  # fmt: skip
+                print(
+                    f"  transferred, cold cache: service {svc.cold.bytes / 1000:,.1f} kB, "
+                    f"bare {ref.cold.bytes / 1000:,.1f} kB   (goal: < 600 kB: {ok})"
+                )
         finally:
             browser.close()
 
@@ -286,7 +315,9 @@ def run() -> None:
             with transaction(sessions) as s:
                 run_report(s, as_of=as_of, now=as_of)
             engine.dispose()
-            print(f"web pages on {kind}: the catalog plus {data.targets:,} synthetic targets over "
-                  f"{data.regions:,} regions, {data.observations:,} observations")  # fmt: skip
+            print(
+                f"web pages on {kind}: the catalog plus {data.targets:,} synthetic targets over "
+                f"{data.regions:,} regions, {data.observations:,} observations"
+            )
             with service(url) as base:
                 measure_pages(base)

@@ -109,8 +109,12 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
         ]
         if wants_html(request):
             names = ", ".join(dict.fromkeys(str(e["loc"][-1]) for e in errors if e["loc"]))
-            return error_page(request, 422, t("bad_parameter", "zh").format(names=names),
-                              t("bad_parameter", "en").format(names=names))  # fmt: skip
+            return error_page(
+                request,
+                422,
+                t("bad_parameter", "zh").format(names=names),
+                t("bad_parameter", "en").format(names=names),
+            )
         where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
         return _problem(
             422, "Invalid input", f"请求内容有误：{where}", f"the request is invalid: {where}", errors
@@ -144,12 +148,18 @@ def create_app(settings: Settings | None = None, *, start_scheduler: bool | None
         # answered outside the middleware stack, so the headers are set here
         if wants_html(request):
             try:
-                return error_page(request, 500, t("server_error", "zh"), t("server_error", "en"),
-                                  headers=SECURITY_HEADERS)  # fmt: skip
+                return error_page(
+                    request, 500, t("server_error", "zh"), t("server_error", "en"), headers=SECURITY_HEADERS
+                )
             except Exception:  # the page itself failed (the database is gone): the plain answer below
                 log.exception("the error page failed")
-        return _problem(500, "Internal error", "服务器内部错误，已记录", "internal error; it has been logged",
-                        headers=SECURITY_HEADERS)  # fmt: skip
+        return _problem(
+            500,
+            "Internal error",
+            "服务器内部错误，已记录",
+            "internal error; it has been logged",
+            headers=SECURITY_HEADERS,
+        )
 
     app.include_router(health.router)
     app.include_router(web_routes.router)

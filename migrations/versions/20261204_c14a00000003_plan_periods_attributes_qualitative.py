@@ -81,8 +81,13 @@ def downgrade() -> None:
     if conn.dialect.name == "sqlite":
         # Recreating these tables (batch mode) would drop tables other rows point at while SQLite enforces
         # foreign keys; SQLite >= 3.35 drops a plain column in place, and does not enforce VARCHAR lengths.
-        for table, column in (("targets", "attribute"), ("targets", "period_start"), ("plans", "period_end"),
-                              ("plans", "period_start"), ("plan_proposals", "attribute")):  # fmt: skip
+        for table, column in (
+            ("targets", "attribute"),
+            ("targets", "period_start"),
+            ("plans", "period_end"),
+            ("plans", "period_start"),
+            ("plan_proposals", "attribute"),
+        ):
             op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         return
     with op.batch_alter_table("targets", schema=None) as batch_op:

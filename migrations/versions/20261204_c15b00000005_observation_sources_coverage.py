@@ -27,8 +27,17 @@ depends_on: str | Sequence[str] | None = None
 
 ORIGINAL_WHERE = "supersedes_id IS NULL AND status <> 'plan_baseline'"
 # service.domain.values.source_key as of this revision (a migration does not follow later code)
-_BUREAU_WORDS = ("统计局", "统计公报", "统计年鉴", "调查队", "调查总队", "统计监测", "statistics bureau",
-                 "bureau of statistics", "stats.gov.cn")  # fmt: skip
+_BUREAU_WORDS = (
+    "统计局",
+    "统计公报",
+    "统计年鉴",
+    "调查队",
+    "调查总队",
+    "统计监测",
+    "statistics bureau",
+    "bureau of statistics",
+    "stats.gov.cn",
+)
 
 
 def _source_key(source: str | None) -> str:
@@ -92,10 +101,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    several = op.get_bind().execute(sa.text(
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM observations WHERE {ORIGINAL_WHERE} "
-        "GROUP BY indicator_id, region_id, period HAVING COUNT(*) > 1) AS s"
-    )).scalar()  # fmt: skip
+    several = (
+        op.get_bind()
+        .execute(
+            sa.text(
+                f"SELECT COUNT(*) FROM (SELECT 1 FROM observations WHERE {ORIGINAL_WHERE} "
+                "GROUP BY indicator_id, region_id, period HAVING COUNT(*) > 1) AS s"
+            )
+        )
+        .scalar()
+    )
     if several:
         raise RuntimeError(
             f"{several} figure(s) have histories from several sources, which the older schema cannot hold "

@@ -110,9 +110,16 @@ def put_assignment(
     plan: PlanCode, key: Key, body: AssignmentIn, session: SessionDep, user: CurrentUser
 ) -> dict[str, Any]:
     return assignments.set_assignment(
-        session, user, plan, key, lead=body.lead, support=list(body.support), source=body.source,
-        now=dt.datetime.now(dt.UTC), path=WritePath.API,
-    )  # fmt: skip
+        session,
+        user,
+        plan,
+        key,
+        lead=body.lead,
+        support=list(body.support),
+        source=body.source,
+        now=dt.datetime.now(dt.UTC),
+        path=WritePath.API,
+    )
 
 
 @router.post(

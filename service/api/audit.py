@@ -57,9 +57,16 @@ def _utc(value: dt.datetime | None, name: str) -> dt.datetime | None:
 
 def _item(entry: AuditEntry, username: str | None) -> dict[str, Any]:
     return {
-        "id": entry.id, "at": entry.at, "user": username, "path": entry.path.value, "action": entry.action,
-        "entity_type": entry.entity_type, "entity_id": entry.entity_id, "before": entry.before, "after": entry.after,
-    }  # fmt: skip
+        "id": entry.id,
+        "at": entry.at,
+        "user": username,
+        "path": entry.path.value,
+        "action": entry.action,
+        "entity_type": entry.entity_type,
+        "entity_id": entry.entity_id,
+        "before": entry.before,
+        "after": entry.after,
+    }
 
 
 @router.get("/audit", response_model=AuditPage, summary="The audit log, newest first (administrators)")

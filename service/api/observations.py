@@ -157,23 +157,43 @@ def _respond(result: BatchResult, extra: dict[str, Any] | None = None) -> JSONRe
             body, status_code=200 if result.dry_run or not result.counts.get("added") else 201
         )
     blocked = result.counts["rejected"] + result.counts["needs_confirmation"]
-    body.update({
-        "type": "about:blank", "title": "Batch refused", "status": 422,
-        "detail_zh": f"有 {blocked} 行未通过校验，本批次未写入任何数据",
-        "detail_en": f"{blocked} row(s) failed validation; nothing from this batch was stored",
-    })  # fmt: skip
+    body.update(
+        {
+            "type": "about:blank",
+            "title": "Batch refused",
+            "status": 422,
+            "detail_zh": f"有 {blocked} 行未通过校验，本批次未写入任何数据",
+            "detail_en": f"{blocked} row(s) failed validation; nothing from this batch was stored",
+        }
+    )
     body["detail"] = f"{body['detail_zh']} / {body['detail_en']}"
     return JSONResponse(body, status_code=422, media_type="application/problem+json")
 
 
-def _submit(session: Any, user: User, inputs: list[ObservationInput], *, dry_run: bool, all_or_nothing: bool,
-            key: str | None, path: WritePath, filename: str | None = None, from_file: bool = False,
-            ) -> JSONResponse:  # fmt: skip
+def _submit(
+    session: Any,
+    user: User,
+    inputs: list[ObservationInput],
+    *,
+    dry_run: bool,
+    all_or_nothing: bool,
+    key: str | None,
+    path: WritePath,
+    filename: str | None = None,
+    from_file: bool = False,
+) -> JSONResponse:
     result = ingest(
-        session, user, inputs, path=path, now=dt.datetime.now(dt.UTC), dry_run=dry_run,
-        all_or_nothing=all_or_nothing, idempotency_key=key, filename=filename,
+        session,
+        user,
+        inputs,
+        path=path,
+        now=dt.datetime.now(dt.UTC),
+        dry_run=dry_run,
+        all_or_nothing=all_or_nothing,
+        idempotency_key=key,
+        filename=filename,
         confirm_hint=CONFIRM_IN_FILE if from_file else CONFIRM_IN_JSON,
-    )  # fmt: skip
+    )
     return _respond(result)
 
 
@@ -188,22 +208,41 @@ def submit_observations(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     if isinstance(body, BatchIn):
-        return _submit(session, user, _inputs(body.observations), dry_run=body.dry_run,
-                       all_or_nothing=body.all_or_nothing, key=idempotency_key, path=WritePath.API)  # fmt: skip
-    return _submit(session, user, _inputs([body]), dry_run=False, all_or_nothing=True, key=idempotency_key,
-                   path=WritePath.API)  # fmt: skip
+        return _submit(
+            session,
+            user,
+            _inputs(body.observations),
+            dry_run=body.dry_run,
+            all_or_nothing=body.all_or_nothing,
+            key=idempotency_key,
+            path=WritePath.API,
+        )
+    return _submit(
+        session,
+        user,
+        _inputs([body]),
+        dry_run=False,
+        all_or_nothing=True,
+        key=idempotency_key,
+        path=WritePath.API,
+    )
 
 
 FileField = Annotated[
     UploadFile,
-    File(description="CSV (UTF-8 / GB18030) or XLSX: the long template (指标/地区/年份/数值/...) or a wide "
-         "yearbook or bulletin table (indicators or regions down the side, years, regions or indicators across)"),
-]  # fmt: skip
+    File(
+        description="CSV (UTF-8 / GB18030) or XLSX: the long template (指标/地区/年份/数值/...) or a wide "
+        "yearbook or bulletin table (indicators or regions down the side, years, regions or indicators across)"
+    ),
+]
 MappingField = Annotated[
     str | None,
-    Form(max_length=200_000, description='corrections: JSON {"表中名称": "indicator/region code, year or -"}; '
-         '"@region" / "@year" for a table that names neither; remembered for the next file of the same shape'),
-]  # fmt: skip
+    Form(
+        max_length=200_000,
+        description='corrections: JSON {"表中名称": "indicator/region code, year or -"}; '
+        '"@region" / "@year" for a table that names neither; remembered for the next file of the same shape',
+    ),
+]
 TextField = Annotated[str | None, Form(max_length=2000)]
 
 
@@ -234,8 +273,13 @@ def upload_options(
 ) -> Options:
     """The choices an upload makes for the whole file: mapping corrections, source, status, revision
     reason and publication date (the same for an import and its preview)."""
-    return Options(parse_mapping(mapping), source=source or None, status=status or None,
-                      revision_reason=revision_reason or None, published=published or None)  # fmt: skip
+    return Options(
+        parse_mapping(mapping),
+        source=source or None,
+        status=status or None,
+        revision_reason=revision_reason or None,
+        published=published or None,
+    )
 
 
 UploadOptions = Annotated[Options, Depends(upload_options)]
@@ -262,10 +306,17 @@ async def import_file(
     # kept for the record only: it must fit import_batches.filename (VARCHAR 300) and hold no NUL
     name = (file.filename or "").replace("\x00", "")[:300] or None
     result = ingest(
-        session, user, reading.inputs, path=WritePath.API, now=dt.datetime.now(dt.UTC), dry_run=dry_run,
-        all_or_nothing=all_or_nothing, idempotency_key=idempotency_key, filename=name,
+        session,
+        user,
+        reading.inputs,
+        path=WritePath.API,
+        now=dt.datetime.now(dt.UTC),
+        dry_run=dry_run,
+        all_or_nothing=all_or_nothing,
+        idempotency_key=idempotency_key,
+        filename=name,
         confirm_hint=CONFIRM_IN_FILE,
-    )  # fmt: skip
+    )
     if result.applied and options.mapping:
         remember(session, reading, options, user.id, dt.datetime.now(dt.UTC))
     return _respond(result, reading.as_dict())
@@ -301,16 +352,33 @@ async def preview_file(
 def _obs_record(o: Observation, ind: Indicator, reg: Region) -> dict[str, Any]:
     published, known = published_date(o)
     return {
-        "id": o.id, "indicator_code": ind.code, "indicator": ind.name_zh, "region_code": reg.code,
-        "region": reg.name_zh, "period": o.period, "value": figure(o.value), "unit": ind.unit,
-        "value_as_entered": o.value_as_entered, "unit_as_entered": o.unit_as_entered, "status": o.status.value,
-        "qualifier": o.qualifier.value, "source": o.source, "source_url": o.source_url, "note": o.note,
-        "revision_reason": o.revision_reason, "published": o.published_on.isoformat() if o.published_on else None,
-        "published_effective": published.isoformat(), "published_known": known,
+        "id": o.id,
+        "indicator_code": ind.code,
+        "indicator": ind.name_zh,
+        "region_code": reg.code,
+        "region": reg.name_zh,
+        "period": o.period,
+        "value": figure(o.value),
+        "unit": ind.unit,
+        "value_as_entered": o.value_as_entered,
+        "unit_as_entered": o.unit_as_entered,
+        "status": o.status.value,
+        "qualifier": o.qualifier.value,
+        "source": o.source,
+        "source_url": o.source_url,
+        "note": o.note,
+        "revision_reason": o.revision_reason,
+        "published": o.published_on.isoformat() if o.published_on else None,
+        "published_effective": published.isoformat(),
+        "published_known": known,
         "reported_at": o.reported_at.isoformat(),
-        "entered_by": o.entered_by_id, "batch_id": o.batch_id, "supersedes": o.supersedes_id,
-        "source_key": o.source_key, "coverage": o.coverage, "series_break": o.series_break,
-    }  # fmt: skip
+        "entered_by": o.entered_by_id,
+        "batch_id": o.batch_id,
+        "supersedes": o.supersedes_id,
+        "source_key": o.source_key,
+        "coverage": o.coverage,
+        "series_break": o.series_break,
+    }
 
 
 @router.get(
@@ -350,19 +418,25 @@ def list_observations(
     ranked = (
         select(
             Observation.id,
-            func.row_number().over(
+            func.row_number()
+            .over(
                 # one history per source (plan baselines: one per plan, by their source); the figures
                 # of other sources for the same year are listed beside each other
-                partition_by=(Observation.indicator_id, Observation.region_id, Observation.period,
-                              Observation.source_key, case((Observation.status == "plan_baseline",
-                                                            Observation.source), else_="")),
+                partition_by=(
+                    Observation.indicator_id,
+                    Observation.region_id,
+                    Observation.period,
+                    Observation.source_key,
+                    case((Observation.status == "plan_baseline", Observation.source), else_=""),
+                ),
                 order_by=(Observation.reported_at.desc(), Observation.id.desc()),
-            ).label("rn"),
+            )
+            .label("rn"),
         )
         .join(Indicator, Observation.indicator_id == Indicator.id)
         .join(Region, Observation.region_id == Region.id)
         .where(Vintage(when, dt.datetime.now(dt.UTC), chosen).observations())
-    )  # fmt: skip
+    )
     if indicator:
         ranked = ranked.where(Indicator.code == indicator)
     if region:
@@ -382,8 +456,14 @@ def list_observations(
     ordered = base.order_by(Indicator.code, reg.code, Observation.period, Observation.id)
     rows, total = paginate(session, ordered, limit=limit, offset=offset)
     items = [_obs_record(o, i, r) for o, i, r in rows]
-    return {"items": items, "total": total, "limit": limit, "offset": offset, "as_of": when.isoformat(),
-            "view": chosen}  # fmt: skip
+    return {
+        "items": items,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "as_of": when.isoformat(),
+        "view": chosen,
+    }
 
 
 @router.get(
@@ -401,10 +481,13 @@ def observation_history(
         select(Observation, Indicator, Region)
         .join(Indicator, Observation.indicator_id == Indicator.id)
         .join(Region, Observation.region_id == Region.id)
-        .where(Indicator.code == indicator, (Region.code == region) | (Region.name_zh == region),
-               Observation.period == period)
+        .where(
+            Indicator.code == indicator,
+            (Region.code == region) | (Region.name_zh == region),
+            Observation.period == period,
+        )
         .order_by(Observation.reported_at, Observation.id)
-    ).all()  # fmt: skip
+    ).all()
     items = [_obs_record(o, i, r) for o, i, r in rows]
     states = review_state_as_of(session, [o.id for o, _, _ in rows], dt.datetime.now(dt.UTC))
     for item in items:  # 待审核 / 已审核 / 退回; None: stored while review was off (counts as approved)

@@ -127,12 +127,19 @@ class EvaluationOut(BaseModel):
 
 def _run_record(run: ReportRun) -> dict[str, Any]:
     return {
-        "id": run.id, "as_of": run.as_of.isoformat(), "recorded_until": Vintage.of_run(run).recorded_until.isoformat(),
-        "current": is_current(run), "started_at": run.started_at.isoformat(),
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None, "status": run.status,
-        "trigger": run.trigger, "method_version": run.method_version, "threshold_profile": run.threshold_profile,
-        "summary": run.summary, "review_view": run.review_view,
-    }  # fmt: skip
+        "id": run.id,
+        "as_of": run.as_of.isoformat(),
+        "recorded_until": Vintage.of_run(run).recorded_until.isoformat(),
+        "current": is_current(run),
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "status": run.status,
+        "trigger": run.trigger,
+        "method_version": run.method_version,
+        "threshold_profile": run.threshold_profile,
+        "summary": run.summary,
+        "review_view": run.review_view,
+    }
 
 
 @router.get("/runs", response_model=RunPage, summary="Report runs, newest first")
@@ -183,8 +190,9 @@ def create_run(
         cutoff = recorded_until if recorded_until.tzinfo else recorded_until.replace(tzinfo=dt.UTC)
         if cutoff > now:
             raise Invalid("recorded_until 不能晚于现在", "recorded_until cannot be later than now")
-    run = run_report(session, as_of=when, now=now, trigger="api", profile=profile, recorded_until=cutoff,
-                     view=chosen)  # fmt: skip
+    run = run_report(
+        session, as_of=when, now=now, trigger="api", profile=profile, recorded_until=cutoff, view=chosen
+    )
     return _run_record(run)
 
 

@@ -99,9 +99,11 @@ class HistoryOut(BaseModel):
 
 def _policy(p: review.Policy) -> dict[str, Any]:
     return {
-        "enabled": p.enabled, "approve_admin": p.approve_admin, "approve_published": p.approve_published,
+        "enabled": p.enabled,
+        "approve_admin": p.approve_admin,
+        "approve_published": p.approve_published,
         "since": p.since.isoformat() if p.since else None,
-    }  # fmt: skip
+    }
 
 
 @router.get("/policy", response_model=PolicyOut, summary="Whether figures are reviewed before they count")
@@ -111,10 +113,17 @@ def get_policy(session: SessionDep, user: CurrentUser) -> dict[str, Any]:
 
 @router.put("/policy", response_model=PolicyOut, summary="Switch review on or off (administrators)")
 def put_policy(body: PolicyIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
-    return _policy(review.set_policy(
-        session, enabled=body.enabled, approve_admin=body.approve_admin, approve_published=body.approve_published,
-        actor=user, now=dt.datetime.now(dt.UTC), path=WritePath.API,
-    ))  # fmt: skip
+    return _policy(
+        review.set_policy(
+            session,
+            enabled=body.enabled,
+            approve_admin=body.approve_admin,
+            approve_published=body.approve_published,
+            actor=user,
+            now=dt.datetime.now(dt.UTC),
+            path=WritePath.API,
+        )
+    )
 
 
 def _num(value: Any) -> str | None:
@@ -141,16 +150,25 @@ def _items(items: list[review.QueueItem]) -> dict[str, Any]:
     return {
         "items": [
             {
-                "observation_id": i.observation_id, "indicator": i.indicator.code, "region": i.region.code,
-                "period": i.period, "value": _num(i.value), "unit": i.indicator.unit, "status": i.status,
-                "source": i.source, "entered_by": i.entered_by, "submitted_at": i.submitted_at.isoformat(),
-                "batch_id": i.batch_id, "revision_request": i.revision, "comment": i.comment,
+                "observation_id": i.observation_id,
+                "indicator": i.indicator.code,
+                "region": i.region.code,
+                "period": i.period,
+                "value": _num(i.value),
+                "unit": i.indicator.unit,
+                "status": i.status,
+                "source": i.source,
+                "entered_by": i.entered_by,
+                "submitted_at": i.submitted_at.isoformat(),
+                "batch_id": i.batch_id,
+                "revision_request": i.revision,
+                "comment": i.comment,
                 "value_in_force": _num(i.previous_value),
                 "neighbours": {str(y): _num(v) for y, v in i.neighbours.items()},
             }
             for i in items
         ]
-    }  # fmt: skip
+    }
 
 
 def _step(request: Request, session: Any, user: Any, action: str, body: StepIn) -> dict[str, Any]:
@@ -166,8 +184,9 @@ def _step(request: Request, session: Any, user: Any, action: str, body: StepIn) 
     else:
         ids = list(body.observation_ids or [])
     notify = returned_notifier(app_settings(request), now) if action == review.RETURN else None
-    result = review.act(session, user, action, ids, comment=body.comment, now=now, path=WritePath.API,
-                        notify=notify)  # fmt: skip
+    result = review.act(
+        session, user, action, ids, comment=body.comment, now=now, path=WritePath.API, notify=notify
+    )
     return {"action": action, "count": len(result.steps), "steps": result.steps}
 
 
@@ -211,8 +230,14 @@ def request_revision(
             f"修订申请须填写修订原因（第 {', '.join(map(str, missing))} 条）",
             f"a revision request needs a reason (item(s) {', '.join(map(str, missing))})",
         )
-    result = ingest(session, user, _inputs(body.observations), path=WritePath.API, now=dt.datetime.now(dt.UTC),
-                    idempotency_key=idempotency_key)  # fmt: skip
+    result = ingest(
+        session,
+        user,
+        _inputs(body.observations),
+        path=WritePath.API,
+        now=dt.datetime.now(dt.UTC),
+        idempotency_key=idempotency_key,
+    )
     return _respond(result)
 
 

@@ -82,17 +82,28 @@ async def post_statement(
     if not request.headers.get("content-type", "").startswith(
         ("multipart/form-data", "application/x-www-form-urlencoded")
     ):
-        raise Invalid("请以 multipart/form-data 提交（字段 year、text、file）",
-                      "send multipart/form-data (fields year, text, file)")  # fmt: skip
+        raise Invalid(
+            "请以 multipart/form-data 提交（字段 year、text、file）",
+            "send multipart/form-data (fields year, text, file)",
+        )
     form = await request.form(max_files=statements.MAX_FILES + 1, max_part_size=1 << 20)
     corrects = str(form.get("corrects") or "").strip()
     if corrects and not corrects.isdigit():
         raise Invalid("corrects 应为说明编号", "corrects must be a statement id")
     return statements.add_statement(
-        session, user, plan, key, year=str(form.get("year") or ""), text=str(form.get("text") or ""),
-        files=await files_of(form, limit), var_dir=settings.var_dir, max_bytes=limit,
-        now=dt.datetime.now(dt.UTC), path=WritePath.API, corrects=int(corrects) if corrects else None,
-    )  # fmt: skip
+        session,
+        user,
+        plan,
+        key,
+        year=str(form.get("year") or ""),
+        text=str(form.get("text") or ""),
+        files=await files_of(form, limit),
+        var_dir=settings.var_dir,
+        max_bytes=limit,
+        now=dt.datetime.now(dt.UTC),
+        path=WritePath.API,
+        corrects=int(corrects) if corrects else None,
+    )
 
 
 @router.get(
@@ -101,9 +112,11 @@ async def post_statement(
     summary="A target's progress statements, newest first",
 )
 def list_statements(
-    plan: PlanCode, key: Key, session: SessionDep,
+    plan: PlanCode,
+    key: Key,
+    session: SessionDep,
     history: Annotated[bool, Query(description="also the versions that were corrected")] = False,
-) -> list[dict[str, Any]]:  # fmt: skip
+) -> list[dict[str, Any]]:
     p, _t = statements.target_of(session, plan, key)
     items = statements.statements(session, p.id, [key], history=history).get(key, [])
     return [{**s, "at": s["at"].isoformat()} for s in items]
@@ -113,9 +126,13 @@ def list_statements(
     "/evidence/{file_id}",
     summary="A supporting file (checked against its sha256)",
     response_class=Response,
-    responses={200: {"content": {t: {} for t in ("application/pdf", "image/png", "image/jpeg", DOCX)},
-                     "description": "the file, as an attachment"}},
-)  # fmt: skip
+    responses={
+        200: {
+            "content": {t: {} for t in ("application/pdf", "image/png", "image/jpeg", DOCX)},
+            "description": "the file, as an attachment",
+        }
+    },
+)
 def get_file(request: Request, file_id: int, session: SessionDep) -> Response:
     from service.web.evidence import download
 

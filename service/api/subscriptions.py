@@ -99,10 +99,18 @@ def create(
     body: SubscriptionIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
 ) -> dict[str, Any]:
     req = subs.SubscriptionRequest(
-        email=body.email, plan_codes=body.plan_codes, region_codes=body.region_codes,
-        indicator_codes=body.indicator_codes, organisation_codes=body.organisation_codes, cadence=body.cadence, language=body.language, username=body.user,
-        channel=body.channel, url=body.url, secret=body.secret,
-    )  # fmt: skip
+        email=body.email,
+        plan_codes=body.plan_codes,
+        region_codes=body.region_codes,
+        indicator_codes=body.indicator_codes,
+        organisation_codes=body.organisation_codes,
+        cadence=body.cadence,
+        language=body.language,
+        username=body.user,
+        channel=body.channel,
+        url=body.url,
+        secret=body.secret,
+    )
     sub = subs.create_subscription(session, user, req, now=_now(), path=WritePath.API, settings=settings)
     return subs.subscription_record(sub, settings, session)
 
@@ -119,8 +127,12 @@ def list_subscriptions(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     items, total = subs.visible_subscriptions(session, user, email=email, limit=limit, offset=offset)
-    return {"items": [subs.subscription_record(s, settings, session) for s in items], "total": total, "limit": limit,
-            "offset": offset}  # fmt: skip
+    return {
+        "items": [subs.subscription_record(s, settings, session) for s in items],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+    }
 
 
 @router.get("/subscriptions/{sub_id}", response_model=SubscriptionOut, summary="One subscription")
@@ -177,8 +189,13 @@ def preview(
 
 def _page(state: str, sub: Any = None, status: int = 200) -> HTMLResponse:
     cadence = CADENCE_WORDS.get(sub.cadence, ("", "")) if sub is not None else ("", "")
-    html = render("unsubscribe.html", state=state, email=(sub.email or sub.channel_label or "") if sub is not None else "",
-                  cadence_zh=cadence[0], cadence_en=cadence[1])  # fmt: skip
+    html = render(
+        "unsubscribe.html",
+        state=state,
+        email=(sub.email or sub.channel_label or "") if sub is not None else "",
+        cadence_zh=cadence[0],
+        cadence_en=cadence[1],
+    )
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 

@@ -24,9 +24,18 @@ if TYPE_CHECKING:
     from service.db.models import User
 
 __all__ = [
-    "active_user", "fail", "fail_key", "in_transaction", "lang", "load_settings", "now", "open_database", "say",
-    "set_lang", "text",
-]  # fmt: skip
+    "active_user",
+    "fail",
+    "fail_key",
+    "in_transaction",
+    "lang",
+    "load_settings",
+    "now",
+    "open_database",
+    "say",
+    "set_lang",
+    "text",
+]
 
 T = TypeVar("T")
 LANGS = ("zh", "en")
@@ -45,8 +54,12 @@ def lang() -> str:
     value = os.environ.get("YRDMON_LANG", "").strip().lower() or "zh"
     if value not in LANGS:
         _chosen[:] = ["zh"]
-        typer.secho(f"错误：YRDMON_LANG={value!r} 无效，应为 zh 或 en / error: YRDMON_LANG={value!r} "
-                    "should be zh or en", fg=typer.colors.RED, err=True)  # fmt: skip
+        typer.secho(
+            f"错误：YRDMON_LANG={value!r} 无效，应为 zh 或 en / error: YRDMON_LANG={value!r} "
+            "should be zh or en",
+            fg=typer.colors.RED,
+            err=True,
+        )
         raise typer.Exit(2)
     return value
 

@@ -77,13 +77,27 @@ def subscriptions_add(
     if channel is not Channel.email:
         url = os.environ.get(url_env, "") if url_env else typer.prompt("robot / webhook URL", hide_input=True)
         if channel is not Channel.wecom:
-            secret = (os.environ.get(secret_env, "") if secret_env else
-                      typer.prompt("signing secret (empty: none)", default="", hide_input=True, show_default=False))  # fmt: skip
+            secret = (
+                os.environ.get(secret_env, "")
+                if secret_env
+                else typer.prompt(
+                    "signing secret (empty: none)", default="", hide_input=True, show_default=False
+                )
+            )
     settings = cli.load_settings()
     engine = cli.open_database(settings)
-    req = SubscriptionRequest(email=email, plan_codes=plan or [], region_codes=region or [],
-                              indicator_codes=indicator or [], cadence=cadence.value, language=language.value,
-                              username=user, channel=channel.value, url=url, secret=secret)  # fmt: skip
+    req = SubscriptionRequest(
+        email=email,
+        plan_codes=plan or [],
+        region_codes=region or [],
+        indicator_codes=indicator or [],
+        cadence=cadence.value,
+        language=language.value,
+        username=user,
+        channel=channel.value,
+        url=url,
+        secret=secret,
+    )
     try:
         with transaction(make_sessionmaker(engine)) as session:
             sub = create_subscription(session, None, req, now=_now(), path=WritePath.CLI, settings=settings)
@@ -204,15 +218,29 @@ def email_test(address: Annotated[str, typer.Argument(help="where to send the te
     )
     try:
         with transaction(sessions) as session:
-            message = enqueue(session, key=f"test:{uuid.uuid4().hex}", to=to, settings=settings, now=now, html=None,
-                              subject="【规划目标监测】测试邮件 / test message", text=text)  # fmt: skip
+            message = enqueue(
+                session,
+                key=f"test:{uuid.uuid4().hex}",
+                to=to,
+                settings=settings,
+                now=now,
+                html=None,
+                subject="【规划目标监测】测试邮件 / test message",
+                text=text,
+            )
             assert message is not None
             message_id = message.id
         transport = SmtpTransport(settings)
         try:
             # one attempt: a test that fails should say why now, not be retried later
-            deliver_due(lambda: transaction(sessions), transport, settings, clock=_now,
-                        policy=DeliveryPolicy(max_attempts=1), only=[message_id])  # fmt: skip
+            deliver_due(
+                lambda: transaction(sessions),
+                transport,
+                settings,
+                clock=_now,
+                policy=DeliveryPolicy(max_attempts=1),
+                only=[message_id],
+            )
         finally:
             transport.close()
         with transaction(sessions) as session:
@@ -240,8 +268,13 @@ def email_send(
     sessions = make_sessionmaker(engine)
     transport = SmtpTransport(settings)
     try:
-        report = drain(lambda: transaction(sessions), transport, settings, clock=_now,
-                       policy=DeliveryPolicy(batch_size=batch))  # fmt: skip
+        report = drain(
+            lambda: transaction(sessions),
+            transport,
+            settings,
+            clock=_now,
+            policy=DeliveryPolicy(batch_size=batch),
+        )
     finally:
         transport.close()
         engine.dispose()

@@ -183,9 +183,12 @@ def import_file(
     reading = None
     try:
         options = layouts.Options(
-            layouts.parse_mapping(mapping.read_bytes()) if mapping else {}, source=source, status=status,
-            revision_reason=reason, published=published,
-        )  # fmt: skip
+            layouts.parse_mapping(mapping.read_bytes()) if mapping else {},
+            source=source,
+            status=status,
+            revision_reason=reason,
+            published=published,
+        )
         with transaction(make_sessionmaker(engine)) as session:
             account = session.scalar(
                 select(User).where(User.username == user).options(selectinload(User.regions))
@@ -204,9 +207,16 @@ def import_file(
                 if not inputs:
                     fail_key("no_figures", name=file.name)
             result = ingest(
-                session, account, inputs, path=WritePath.CLI, now=now(), dry_run=dry_run,
-                all_or_nothing=not partial, filename=file.name, confirm_hint=CONFIRM_IN_FILE,
-            )  # fmt: skip
+                session,
+                account,
+                inputs,
+                path=WritePath.CLI,
+                now=now(),
+                dry_run=dry_run,
+                all_or_nothing=not partial,
+                filename=file.name,
+                confirm_hint=CONFIRM_IN_FILE,
+            )
             if reading is not None and result.applied and options.mapping:
                 layouts.remember(session, reading, options, account.id, now())
     except DomainError as exc:
@@ -226,8 +236,13 @@ def import_file(
     if result.review is not None and result.applied:
         r = result.review
         revisions = text("revision_requests", n=r["revision_requests"]) if r["revision_requests"] else ""
-        say("import_review", batch=result.batch_id, n=r["figures"], state=text("review_" + r["state"]),
-            revisions=revisions)  # fmt: skip
+        say(
+            "import_review",
+            batch=result.batch_id,
+            n=r["figures"],
+            state=text("review_" + r["state"]),
+            revisions=revisions,
+        )
     if not result.applied and not dry_run:
         raise typer.Exit(1)
 
@@ -310,8 +325,14 @@ def report_run(
         engine.dispose()
     counts = text("list_sep").join(f"{_status(k)} {v}" for k, v in sorted(summary.get("counts", {}).items()))
     recorded = (run.recorded_until or run.started_at).isoformat()
-    say("run_done", id=run.id, as_of=when.isoformat(), recorded=recorded, targets=summary.get("targets", 0),
-        counts=counts)  # fmt: skip
+    say(
+        "run_done",
+        id=run.id,
+        as_of=when.isoformat(),
+        recorded=recorded,
+        targets=summary.get("targets", 0),
+        counts=counts,
+    )
     if run.review_view is not None:
         say("run_view_" + ("official" if run.review_view == "official" else "provisional"))
     if queued:
@@ -522,8 +543,9 @@ def report_warn(
         with transaction(make_sessionmaker(engine)) as session:
             the_run = get_run(session, run)
             items = warnings(session, the_run, plan)
-            queued = queue_warnings(session, settings, the_run, plan, plan_office=list(to or []), now=now(),
-                                    lang=lang.value)  # fmt: skip
+            queued = queue_warnings(
+                session, settings, the_run, plan, plan_office=list(to or []), now=now(), lang=lang.value
+            )
     except DomainError as exc:
         fail((exc.zh, exc.en))
     finally:

@@ -95,8 +95,14 @@ def read(
     from service.cli import text as words
 
     dups = words("read_duplicates", n=sum(1 for r in records if r["duplicate_of"])) if records else ""
-    say("read_summary", name=file.name, chars=f"{reading.chars:,}", targets=targets,
-        baselines=len(records) - targets, duplicates=dups)  # fmt: skip
+    say(
+        "read_summary",
+        name=file.name,
+        chars=f"{reading.chars:,}",
+        targets=targets,
+        baselines=len(records) - targets,
+        duplicates=dups,
+    )
 
 
 def _figure_text(r: dict[str, Any]) -> str:

@@ -44,13 +44,23 @@ def review_policy(
     def work(session: Session) -> review.Policy:
         if enable is None:
             return review.policy(session)
-        return review.set_policy(session, enabled=enable, approve_admin=approve_admin,
-                                 approve_published=approve_published, actor=None, now=cli.now(),
-                                 path=WritePath.CLI)  # fmt: skip
+        return review.set_policy(
+            session,
+            enabled=enable,
+            approve_admin=approve_admin,
+            approve_published=approve_published,
+            actor=None,
+            now=cli.now(),
+            path=WritePath.CLI,
+        )
 
     p = cli.in_transaction(work)
-    cli.say("review_policy", state=cli.text("review_on" if p.enabled else "review_off"), admin=p.approve_admin,
-            published=p.approve_published)  # fmt: skip
+    cli.say(
+        "review_policy",
+        state=cli.text("review_on" if p.enabled else "review_off"),
+        admin=p.approve_admin,
+        published=p.approve_published,
+    )
 
 
 @review_app.command("list")
@@ -64,14 +74,19 @@ def review_list(
     def work(session: Session) -> list[dict[str, Any]]:
         return [
             {
-                "id": i.observation_id, "indicator": i.indicator.code, "region": i.region.code, "year": i.period,
+                "id": i.observation_id,
+                "indicator": i.indicator.code,
+                "region": i.region.code,
+                "year": i.period,
                 "value": None if i.value is None else f"{i.value.normalize():f}",
                 "in_force": None if i.previous_value is None else f"{i.previous_value.normalize():f}",
-                "kind": "revision" if i.revision else "new", "by": i.entered_by, "batch": i.batch_id,
+                "kind": "revision" if i.revision else "new",
+                "by": i.entered_by,
+                "batch": i.batch_id,
                 "submitted": i.submitted_at.isoformat(timespec="seconds"),
             }
             for i in review.queue(session, cli.active_user(session, user))
-        ]  # fmt: skip
+        ]
 
     rows = cli.in_transaction(work)
     if as_json:
@@ -105,12 +120,15 @@ def _step(action: str, user: str, ids: list[int] | None, batch: int | None, comm
         if batch is not None:
             chosen = review.batch_versions(session, batch, state=review.FROM_STATE[action])
             if not chosen:
-                raise Invalid(f"导入批次 {batch} 中没有可{review.ACTION_ZH[action]}的数据",
-                              f"import batch {batch} has no figure that can be {review.ACTION_EN[action]}")  # fmt: skip
+                raise Invalid(
+                    f"导入批次 {batch} 中没有可{review.ACTION_ZH[action]}的数据",
+                    f"import batch {batch} has no figure that can be {review.ACTION_EN[action]}",
+                )
         now = cli.now()
         notify = returned_notifier(get_settings(), now) if action == review.RETURN else None
-        return review.act(session, account, action, chosen, comment=comment, now=now, path=WritePath.CLI,
-                          notify=notify)  # fmt: skip
+        return review.act(
+            session, account, action, chosen, comment=comment, now=now, path=WritePath.CLI, notify=notify
+        )
 
     result = cli.in_transaction(work)
     for step in result.steps:
@@ -120,8 +138,9 @@ def _step(action: str, user: str, ids: list[int] | None, batch: int | None, comm
 
 
 @review_app.command("approve")
-def review_approve(user: UserOption, ids: IdsArgument = None, batch: BatchOption = None,
-                   comment: CommentOption = None) -> None:  # fmt: skip
+def review_approve(
+    user: UserOption, ids: IdsArgument = None, batch: BatchOption = None, comment: CommentOption = None
+) -> None:
     """Approve figures (已审核): all of them or none."""
     from service.domain.review import APPROVE
 
@@ -129,8 +148,9 @@ def review_approve(user: UserOption, ids: IdsArgument = None, batch: BatchOption
 
 
 @review_app.command("return")
-def review_return(user: UserOption, ids: IdsArgument = None, batch: BatchOption = None,
-                  comment: CommentOption = None) -> None:  # fmt: skip
+def review_return(
+    user: UserOption, ids: IdsArgument = None, batch: BatchOption = None, comment: CommentOption = None
+) -> None:
     """Return figures to their editor with a comment (退回); the editor is e-mailed."""
     from service.domain.review import RETURN
 
@@ -138,8 +158,9 @@ def review_return(user: UserOption, ids: IdsArgument = None, batch: BatchOption 
 
 
 @review_app.command("resubmit")
-def review_resubmit(user: UserOption, ids: IdsArgument = None, batch: BatchOption = None,
-                    comment: CommentOption = None) -> None:  # fmt: skip
+def review_resubmit(
+    user: UserOption, ids: IdsArgument = None, batch: BatchOption = None, comment: CommentOption = None
+) -> None:
     """Resubmit returned figures unchanged, saying why they are right (editors)."""
     from service.domain.review import RESUBMIT
 

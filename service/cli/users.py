@@ -67,9 +67,16 @@ def users_add(
 
     def work(session: Session) -> str:
         user = create_user(
-            session, username=username, role=Role(role.value), region_codes=region or [],
-            indicator_codes=indicator or [], email=email, display_name=name, password=secret, now=cli.now(),
-        )  # fmt: skip
+            session,
+            username=username,
+            role=Role(role.value),
+            region_codes=region or [],
+            indicator_codes=indicator or [],
+            email=email,
+            display_name=name,
+            password=secret,
+            now=cli.now(),
+        )
         return issue_token(session, user, now=cli.now())
 
     token = cli.in_transaction(work)
@@ -86,10 +93,15 @@ def users_list(
 
     def work(session: Session) -> list[dict[str, Any]]:
         return [
-            {"username": u.username, "role": u.role.value, "regions": sorted(r.code for r in u.regions),
-             "active": u.is_active, "last_login": _when(u.last_login_at)}
+            {
+                "username": u.username,
+                "role": u.role.value,
+                "regions": sorted(r.code for r in u.regions),
+                "active": u.is_active,
+                "last_login": _when(u.last_login_at),
+            }
             for u in list_users(session)
-        ]  # fmt: skip
+        ]
 
     rows = cli.in_transaction(work)
     if format is ListFormat.json:
@@ -177,8 +189,13 @@ def users_enable(username: str) -> None:
 
 
 def _token_row(t: ApiToken) -> dict[str, Any]:
-    return {"prefix": t.prefix, "name": t.name, "created": _when(t.created_at),
-            "last_used": _when(t.last_used_at), "revoked": _when(t.revoked_at)}  # fmt: skip
+    return {
+        "prefix": t.prefix,
+        "name": t.name,
+        "created": _when(t.created_at),
+        "last_used": _when(t.last_used_at),
+        "revoked": _when(t.revoked_at),
+    }
 
 
 @users_app.command("tokens")

@@ -50,9 +50,17 @@ def organisation_records(session: Session) -> list[dict[str, Any]]:
     out = []
     for o in session.scalars(select(Organisation).order_by(Organisation.code)):
         reg = regions.get(o.region_id) if o.region_id else None
-        out.append({"code": o.code, "name_zh": o.name_zh, "name_en": o.name_en, "kind": o.kind,
-                    "region_code": reg.code if reg else None, "region": reg.name_zh if reg else None,
-                    "aliases": list(o.aliases or [])})  # fmt: skip
+        out.append(
+            {
+                "code": o.code,
+                "name_zh": o.name_zh,
+                "name_en": o.name_en,
+                "kind": o.kind,
+                "region_code": reg.code if reg else None,
+                "region": reg.name_zh if reg else None,
+                "aliases": list(o.aliases or []),
+            }
+        )
     return out
 
 
@@ -128,9 +136,17 @@ def keys_of_organisation(session: Session, org: Organisation) -> set[tuple[int, 
 
 
 def set_assignment(
-    session: Session, user: User, plan_code: str, key: str, *, lead: str | None, support: list[str],
-    source: str | None, now: dt.datetime, path: WritePath,
-) -> dict[str, Any]:  # fmt: skip
+    session: Session,
+    user: User,
+    plan_code: str,
+    key: str,
+    *,
+    lead: str | None,
+    support: list[str],
+    source: str | None,
+    now: dt.datetime,
+    path: WritePath,
+) -> dict[str, Any]:
     _admin(user)
     plan, _target = current_target(session, plan_code, key)
     if lead is None and not support:
@@ -141,8 +157,9 @@ def set_assignment(
         raise Invalid("配合单位有重复", "a supporting organisation is listed twice")
     lead_org = find_organisation(session, lead) if lead else None
     support_orgs = [find_organisation(session, c) for c in support]
-    changed = catalog_mod.assign(session, plan, key, lead_org, support_orgs, source=source, now=now,
-                                 user_id=user.id, path=path)  # fmt: skip
+    changed = catalog_mod.assign(
+        session, plan, key, lead_org, support_orgs, source=source, now=now, user_id=user.id, path=path
+    )
     current = assignments_by_key(session, [plan.id]).get((plan.id, key), {"lead": None, "support": []})
     return {"target": f"{plan_code}/{key}", "changed": changed, **current}
 
@@ -187,24 +204,38 @@ def split_check(
     indicator = session.get(Indicator, parent.indicator_id)
     assert indicator is not None
     problems = decomposition.split_problems(
-        _quota(parent, indicator), split, [_quota(c, indicator) for c in kids], indicator.unit,
-        summable_indicator=indicator.aggregation.value == "sum", unit_en=texts.unit_name(indicator.unit, "en"),
-    )  # fmt: skip
+        _quota(parent, indicator),
+        split,
+        [_quota(c, indicator) for c in kids],
+        indicator.unit,
+        summable_indicator=indicator.aggregation.value == "sum",
+        unit_en=texts.unit_name(indicator.unit, "en"),
+    )
     total = None
     if split == "sum":
         quotas = [_quota(c, indicator).value for c in kids]
         if quotas and all(q is not None for q in quotas):
             total = float(sum((q for q in quotas if q is not None), Decimal(0)))
     return {
-        "split": split, "unit": indicator.unit, "sub_targets": [c.key for c in kids], "total": total,
-        "ok": not problems, "problems": [{"zh": p.zh, "en": p.en} for p in problems],
-    }  # fmt: skip
+        "split": split,
+        "unit": indicator.unit,
+        "sub_targets": [c.key for c in kids],
+        "total": total,
+        "ok": not problems,
+        "problems": [{"zh": p.zh, "en": p.en} for p in problems],
+    }
 
 
 def add_subtarget(
-    session: Session, user: User, plan_code: str, parent_key: str, data: dict[str, Any], *,
-    now: dt.datetime, path: WritePath,
-) -> dict[str, Any]:  # fmt: skip
+    session: Session,
+    user: User,
+    plan_code: str,
+    parent_key: str,
+    data: dict[str, Any],
+    *,
+    now: dt.datetime,
+    path: WritePath,
+) -> dict[str, Any]:
     """A sub-target of a current target: a district's quota (region) or an organisation's share.
 
     The sub-target has its parent's indicator, year, form and period; it names the document that splits
@@ -218,8 +249,10 @@ def add_subtarget(
     split = split_of(parent, kids)
     asked = data.get("split")
     if split is None and asked is None:
-        raise Invalid("请说明分解方式：sum（配额合计）或 each（各自达到）",
-                      "say how the target is split: sum (quotas add up) or each (each meets it)")  # fmt: skip
+        raise Invalid(
+            "请说明分解方式：sum（配额合计）或 each（各自达到）",
+            "say how the target is split: sum (quotas add up) or each (each meets it)",
+        )
     if split is not None and asked is not None and asked != split:
         raise Invalid(
             f"该目标已按 {split} 分解，不能改为 {asked}", f"the target is split by {split}, not {asked}"
@@ -253,14 +286,23 @@ def add_subtarget(
     ):
         raise Invalid(f"规划 {plan_code} 已有目标 {key}", f"plan {plan_code!r} already has a target {key!r}")
     entry_data: dict[str, Any] = {
-        "key": key, "indicator": indicator.code, "region": reg.code, "unit": data.get("unit") or parent.unit,
-        "comparator": data.get("comparator") or parent.comparator.value, "value": data.get("value"),
-        "target_year": parent.target_year, "reference_year": parent.reference_year,
-        "period_start": parent.period_start, "declared_form": parent.declared_form.value,
-        "attribute": parent.attribute.value if parent.attribute else None, "quote": data.get("quote"),
-        "chapter": data.get("document"), "note": data.get("note"), "parent": parent.key,
+        "key": key,
+        "indicator": indicator.code,
+        "region": reg.code,
+        "unit": data.get("unit") or parent.unit,
+        "comparator": data.get("comparator") or parent.comparator.value,
+        "value": data.get("value"),
+        "target_year": parent.target_year,
+        "reference_year": parent.reference_year,
+        "period_start": parent.period_start,
+        "declared_form": parent.declared_form.value,
+        "attribute": parent.attribute.value if parent.attribute else None,
+        "quote": data.get("quote"),
+        "chapter": data.get("document"),
+        "note": data.get("note"),
+        "parent": parent.key,
         "organisation": org.code if org else None,
-    }  # fmt: skip
+    }
     try:
         entry = TargetEntry.model_validate(entry_data)
     except ValidationError as exc:
@@ -274,28 +316,53 @@ def add_subtarget(
         entry.declared_form in catalog_mod.CONVERTED_FORMS
         and units.conversion_factor(entry.unit, indicator.unit) is None
     ):
-        raise Invalid(f"单位 {entry.unit} 无法换算为指标单位 {indicator.unit}",
-                      f"unit {entry.unit!r} cannot be converted to the indicator's {indicator.unit!r}")  # fmt: skip
+        raise Invalid(
+            f"单位 {entry.unit} 无法换算为指标单位 {indicator.unit}",
+            f"unit {entry.unit!r} cannot be converted to the indicator's {indicator.unit!r}",
+        )
     document = (data.get("document") or "").strip()
     if not document:
         raise Invalid(
             "请给出分解文件（如《…主要目标分解落实方案》）", "name the document that splits the target"
         )
     h = catalog_mod.content_hash({"entry": catalog_mod.hashed_dump(entry), "document": document})
-    fields = catalog_mod._target_fields(entry, plan, {indicator.code: indicator}, {reg.code: reg},
-                                        {org.code: org} if org else None)  # fmt: skip
+    fields = catalog_mod._target_fields(
+        entry, plan, {indicator.code: indicator}, {reg.code: reg}, {org.code: org} if org else None
+    )
     fields.update(source_document=document[:200], split=split, chapter=None)
-    row = Target(plan_id=plan.id, key=key, version=1, valid_from=now, content_hash=h, accepted_by_id=user.id,
-                 accepted_at=now, **fields)  # fmt: skip
+    row = Target(
+        plan_id=plan.id,
+        key=key,
+        version=1,
+        valid_from=now,
+        content_hash=h,
+        accepted_by_id=user.id,
+        accepted_at=now,
+        **fields,
+    )
     if split == "each":
-        problems = decomposition.split_problems(_quota(parent, indicator), "each", [_quota(row, indicator)],
-                                                indicator.unit, unit_en=texts.unit_name(indicator.unit, "en"))  # fmt: skip
+        problems = decomposition.split_problems(
+            _quota(parent, indicator),
+            "each",
+            [_quota(row, indicator)],
+            indicator.unit,
+            unit_en=texts.unit_name(indicator.unit, "en"),
+        )
         if problems:
             raise Invalid(problems[0].zh, problems[0].en)
     session.add(row)
-    session.add(AuditEntry(at=now, user_id=user.id, path=path, action="create", entity_type="target",
-                           entity_id=f"{plan_code}/{key}", before=None,
-                           after={"version": 1, "document": document, **entry.model_dump(mode="json")}))  # fmt: skip
+    session.add(
+        AuditEntry(
+            at=now,
+            user_id=user.id,
+            path=path,
+            action="create",
+            entity_type="target",
+            entity_id=f"{plan_code}/{key}",
+            before=None,
+            after={"version": 1, "document": document, **entry.model_dump(mode="json")},
+        )
+    )
     session.flush()
     changes.record(session, "catalog", now=now, indicator_ids=[indicator.id])
     check = split_check(session, parent)
@@ -352,9 +419,15 @@ def split_checks(session: Session, plan_code: str | None = None) -> list[dict[st
 
 
 def add_milestone(
-    session: Session, user: User, plan_code: str, key: str, data: dict[str, Any], *, now: dt.datetime,
+    session: Session,
+    user: User,
+    plan_code: str,
+    key: str,
+    data: dict[str, Any],
+    *,
+    now: dt.datetime,
     path: WritePath,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """A year's target (年度目标) from a yearly plan or a government work report, serving a plan target.
 
     It is a target of the yearly document's own plan (``data['plan']``, made on first use with the
@@ -370,19 +443,42 @@ def add_milestone(
         )
     document = (data.get("document") or "").strip()
     if len(document) < 2:
-        raise Invalid("请给出年度目标的出处（年度计划或政府工作报告）",
-                      "name the document the year's target comes from (the yearly plan or the work report)")  # fmt: skip
+        raise Invalid(
+            "请给出年度目标的出处（年度计划或政府工作报告）",
+            "name the document the year's target comes from (the yearly plan or the work report)",
+        )
     code = data["plan"]
     plan = session.scalar(select(Plan).where(Plan.code == code))
     if plan is None:
-        plan = Plan(code=code, title_zh=document[:300], title_en=(data.get("plan_title_en") or code)[:300],
-                    issuer=data.get("issuer"), issued=data.get("issued"), horizon_years=[year], period_start=year,
-                    period_end=year, source_document=document[:200], document_title=document[:300],
-                    content_hash="api", created_at=now, updated_at=now)  # fmt: skip
+        plan = Plan(
+            code=code,
+            title_zh=document[:300],
+            title_en=(data.get("plan_title_en") or code)[:300],
+            issuer=data.get("issuer"),
+            issued=data.get("issued"),
+            horizon_years=[year],
+            period_start=year,
+            period_end=year,
+            source_document=document[:200],
+            document_title=document[:300],
+            content_hash="api",
+            created_at=now,
+            updated_at=now,
+        )
         session.add(plan)
         session.flush()
-        session.add(AuditEntry(at=now, user_id=user.id, path=path, action="create", entity_type="plan",
-                               entity_id=code, before=None, after={"title_zh": plan.title_zh, "year": year}))  # fmt: skip
+        session.add(
+            AuditEntry(
+                at=now,
+                user_id=user.id,
+                path=path,
+                action="create",
+                entity_type="plan",
+                entity_id=code,
+                before=None,
+                after={"title_zh": plan.title_zh, "year": year},
+            )
+        )
     indicator = session.get(Indicator, served.indicator_id)
     region = session.get(Region, served.region_id)
     assert indicator is not None and region is not None
@@ -393,12 +489,20 @@ def add_milestone(
         raise Invalid(f"规划 {code} 已有目标 {mkey}", f"plan {code!r} already has a target {mkey!r}")
     form = data.get("declared_form") or "level"
     entry_data: dict[str, Any] = {
-        "key": mkey, "indicator": indicator.code, "region": region.code, "unit": data.get("unit") or served.unit,
-        "comparator": data.get("comparator") or ">=", "value": data.get("value"), "target_year": year,
-        "period_start": year if form == "annual_growth" else None, "declared_form": form,
-        "attribute": served.attribute.value if served.attribute else None, "quote": data.get("quote"),
-        "note": data.get("note"), "serves": f"{plan_code}/{key}",
-    }  # fmt: skip
+        "key": mkey,
+        "indicator": indicator.code,
+        "region": region.code,
+        "unit": data.get("unit") or served.unit,
+        "comparator": data.get("comparator") or ">=",
+        "value": data.get("value"),
+        "target_year": year,
+        "period_start": year if form == "annual_growth" else None,
+        "declared_form": form,
+        "attribute": served.attribute.value if served.attribute else None,
+        "quote": data.get("quote"),
+        "note": data.get("note"),
+        "serves": f"{plan_code}/{key}",
+    }
     try:
         entry = TargetEntry.model_validate(entry_data)
     except ValidationError as exc:
@@ -410,16 +514,37 @@ def add_milestone(
         entry.declared_form in catalog_mod.CONVERTED_FORMS
         and units.conversion_factor(entry.unit, indicator.unit) is None
     ):
-        raise Invalid(f"单位 {entry.unit} 无法换算为指标单位 {indicator.unit}",
-                      f"unit {entry.unit!r} cannot be converted to the indicator's {indicator.unit!r}")  # fmt: skip
+        raise Invalid(
+            f"单位 {entry.unit} 无法换算为指标单位 {indicator.unit}",
+            f"unit {entry.unit!r} cannot be converted to the indicator's {indicator.unit!r}",
+        )
     h = catalog_mod.content_hash({"entry": catalog_mod.hashed_dump(entry), "document": document})
     fields = catalog_mod._target_fields(entry, plan, {indicator.code: indicator}, {region.code: region})
     fields.update(source_document=document[:200])
-    session.add(Target(plan_id=plan.id, key=mkey, version=1, valid_from=now, content_hash=h, accepted_by_id=user.id,
-                       accepted_at=now, **fields))  # fmt: skip
-    session.add(AuditEntry(at=now, user_id=user.id, path=path, action="create", entity_type="target",
-                           entity_id=f"{code}/{mkey}", before=None,
-                           after={"version": 1, "document": document, **entry.model_dump(mode="json")}))  # fmt: skip
+    session.add(
+        Target(
+            plan_id=plan.id,
+            key=mkey,
+            version=1,
+            valid_from=now,
+            content_hash=h,
+            accepted_by_id=user.id,
+            accepted_at=now,
+            **fields,
+        )
+    )
+    session.add(
+        AuditEntry(
+            at=now,
+            user_id=user.id,
+            path=path,
+            action="create",
+            entity_type="target",
+            entity_id=f"{code}/{mkey}",
+            before=None,
+            after={"version": 1, "document": document, **entry.model_dump(mode="json")},
+        )
+    )
     session.flush()
     changes.record(session, "catalog", now=now, indicator_ids=[indicator.id])
     return {"target": f"{code}/{mkey}", "serves": f"{plan_code}/{key}", "year": year}

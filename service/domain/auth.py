@@ -70,9 +70,14 @@ def _seconds(until: dt.datetime, now: dt.datetime) -> int:
 
 
 def authenticate(
-    session: Session, username: str, password: str, *, address: str | None, policy: LoginPolicy,
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    address: str | None,
+    policy: LoginPolicy,
     now: dt.datetime,
-) -> LoginResult:  # fmt: skip
+) -> LoginResult:
     """Check a web login. A locked username or address is refused without looking at the password; the
     failure that reaches a limit locks at once. Unknown, disabled and password-less users cost the same
     hashing work as real ones. A success clears the username's failures and upgrades an old hash."""
@@ -113,10 +118,13 @@ def start_session(session: Session, user: User, *, now: dt.datetime) -> str:
     token = secrets.token_urlsafe(32)
     session.add(
         WebSession(
-            token_hash=_hash(token), user_id=user.id, created_at=now, expires_at=now + SESSION_LIFETIME,
+            token_hash=_hash(token),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + SESSION_LIFETIME,
             last_seen_at=now,
         )
-    )  # fmt: skip
+    )
     session.flush()
     return token
 

@@ -397,9 +397,12 @@ def _check_assignments_and_splits(
             if indicator is None:
                 continue
             for p in decomposition.split_problems(
-                _quota(t, indicator), t.split, [_quota(c, indicator) for c in children], indicator.unit,
+                _quota(t, indicator),
+                t.split,
+                [_quota(c, indicator) for c in children],
+                indicator.unit,
                 summable_indicator=indicator.aggregation.value == "sum",
-            ):  # fmt: skip
+            ):
                 issues.append(CatalogIssue(fname, label, p.en))
     return issues
 
@@ -534,9 +537,16 @@ def _apply_regions(
 ) -> dict[str, Region]:
     existing = {r.code: r for r in session.scalars(select(Region))}
     _upsert_by_code(
-        session, Region, existing, entries, "region", ("name_zh", "name_en", "level", "admin_code"), report, now,
+        session,
+        Region,
+        existing,
+        entries,
+        "region",
+        ("name_zh", "name_en", "level", "admin_code"),
+        report,
+        now,
         lambda e: {"name_zh": e.name_zh, "name_en": e.name_en, "level": e.level, "admin_code": e.admin_code},
-    )  # fmt: skip
+    )
     members_now = {
         (z, m) for z, m in session.execute(select(region_members.c.zone_id, region_members.c.member_id))
     }
@@ -619,10 +629,21 @@ def _apply_organisations(
 ) -> dict[str, Organisation]:
     existing = {o.code: o for o in session.scalars(select(Organisation))}
     _upsert_by_code(
-        session, Organisation, existing, entries, "organisation", ("name_zh", "name_en", "kind"), report, now,
-        lambda e: {"name_zh": e.name_zh, "name_en": e.name_en, "kind": e.kind,
-                   "region_id": regions[e.region].id if e.region else None},
-    )  # fmt: skip
+        session,
+        Organisation,
+        existing,
+        entries,
+        "organisation",
+        ("name_zh", "name_en", "kind"),
+        report,
+        now,
+        lambda e: {
+            "name_zh": e.name_zh,
+            "name_en": e.name_en,
+            "kind": e.kind,
+            "region_id": regions[e.region].id if e.region else None,
+        },
+    )
     return existing
 
 
@@ -657,17 +678,33 @@ def assign(
         a.valid_to = now
     for org_id, role in sorted(wanted, key=lambda w: (w[1] != "lead", w[0])):
         session.add(
-            TargetAssignment(plan_id=plan.id, target_key=key, organisation_id=org_id, role=role,
-                             source=source, valid_from=now, assigned_by_id=user_id)
-        )  # fmt: skip
+            TargetAssignment(
+                plan_id=plan.id,
+                target_key=key,
+                organisation_id=org_id,
+                role=role,
+                source=source,
+                valid_from=now,
+                assigned_by_id=user_id,
+            )
+        )
     codes = {o.id: o.code for o in ([lead] if lead else []) + support}
     session.add(
-        AuditEntry(at=now, user_id=user_id, path=path, action="assign", entity_type="target",
-                   entity_id=f"{plan.code}/{key}",
-                   before={"assignments": [[a.organisation_id, a.role] for a in have]} if have else None,
-                   after={"lead": lead.code if lead else None,
-                          "support": [codes[o.id] for o in support], "source": source})
-    )  # fmt: skip
+        AuditEntry(
+            at=now,
+            user_id=user_id,
+            path=path,
+            action="assign",
+            entity_type="target",
+            entity_id=f"{plan.code}/{key}",
+            before={"assignments": [[a.organisation_id, a.role] for a in have]} if have else None,
+            after={
+                "lead": lead.code if lead else None,
+                "support": [codes[o.id] for o in support],
+                "source": source,
+            },
+        )
+    )
     session.flush()
     return True
 
@@ -908,8 +945,14 @@ def system_user(session: Session, now: dt.datetime) -> Any:
 
     user = session.scalar(select(User).where(User.username == SYSTEM_USER))
     if user is None:
-        user = User(username=SYSTEM_USER, display_name="目录数据文件 / catalog data files", role=Role.ADMIN,
-                    password_hash=None, is_active=False, created_at=now)  # fmt: skip
+        user = User(
+            username=SYSTEM_USER,
+            display_name="目录数据文件 / catalog data files",
+            role=Role.ADMIN,
+            password_hash=None,
+            is_active=False,
+            created_at=now,
+        )
         session.add(user)
         session.flush()
     return user
@@ -953,13 +996,15 @@ def load_observation_files(
             for item in inputs:
                 if not (item.revision_reason or "").strip():
                     item.revision_reason = FILE_UPDATED
-        result = ingest(session, user, inputs, path=WritePath.CATALOG, now=now, idempotency_key=key,
-                        filename=name)  # fmt: skip
+        result = ingest(
+            session, user, inputs, path=WritePath.CATALOG, now=now, idempotency_key=key, filename=name
+        )
         if not result.applied:
             issues = [
                 CatalogIssue(f"observations/{path.name}", f"row {r.row}", f"{p.column}: {p.en}")
-                for r in result.rows for p in r.problems
-            ]  # fmt: skip
+                for r in result.rows
+                for p in r.problems
+            ]
             raise CatalogError(issues or [CatalogIssue(path.name, "-", "refused")])
         out[path.name] = result.counts
     return out

@@ -47,9 +47,14 @@ def _num(v: Decimal) -> str:
 
 
 def split_problems(
-    parent: Quota, split: str, parts: Sequence[Quota], unit: str, *, summable_indicator: bool = True,
+    parent: Quota,
+    split: str,
+    parts: Sequence[Quota],
+    unit: str,
+    *,
+    summable_indicator: bool = True,
     unit_en: str | None = None,
-) -> list[Problem]:  # fmt: skip
+) -> list[Problem]:
     """What is wrong with a parent's sub-targets under its split rule (empty when they hold together).
 
     ``sum``: the quotas add up to at least (``>=``), at most (``<=``) or exactly (``=``, ``~`` within its
@@ -77,9 +82,11 @@ def split_problems(
         missing = [p.key for p in parts if p.value is None]
         if missing:
             return [
-                Problem(f"子目标没有数值，无法核对配额：{', '.join(missing)}",
-                        f"sub-target(s) without a number, quotas cannot be checked: {', '.join(missing)}")
-            ]  # fmt: skip
+                Problem(
+                    f"子目标没有数值，无法核对配额：{', '.join(missing)}",
+                    f"sub-target(s) without a number, quotas cannot be checked: {', '.join(missing)}",
+                )
+            ]
         total = sum((p.value for p in parts if p.value is not None), Decimal(0))
         target = parent.value
         ok = {
@@ -102,8 +109,12 @@ def split_problems(
         return out
     for p in parts:
         if p.form is not parent.form:
-            out.append(Problem(f"子目标 {p.key} 的形式（{p.form.value}）与上级目标（{parent.form.value}）不同",
-                               f"sub-target {p.key} is a {p.form.value}, the parent a {parent.form.value}"))  # fmt: skip
+            out.append(
+                Problem(
+                    f"子目标 {p.key} 的形式（{p.form.value}）与上级目标（{parent.form.value}）不同",
+                    f"sub-target {p.key} is a {p.form.value}, the parent a {parent.form.value}",
+                )
+            )
             continue
         if p.value is None:
             out.append(Problem(f"子目标 {p.key} 没有数值", f"sub-target {p.key} has no number"))

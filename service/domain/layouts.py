@@ -68,19 +68,84 @@ _NUMBERING = re.compile(
 _MARKS = re.compile(r"\s*(?:[①-⑳*＊]|[(（]\s*\d\s*[)）])+$")
 EMPTY_MARKS = {"", "—", "-", "－", "--", "——", "…", "……", "...", "/", "…………", "x", "×", "n/a", "na"}
 # column headers that describe a figure derived from the one before it, not a figure in the catalog's sense
-_DERIVED = ("增长", "增速", "增幅", "比上年", "同比", "环比", "比重", "占比", "位次", "排名", "排序", "构成",
-            "指数", "百分点", "名次", "growth", "share", "rank")  # fmt: skip
+_DERIVED = (
+    "增长",
+    "增速",
+    "增幅",
+    "比上年",
+    "同比",
+    "环比",
+    "比重",
+    "占比",
+    "位次",
+    "排名",
+    "排序",
+    "构成",
+    "指数",
+    "百分点",
+    "名次",
+    "growth",
+    "share",
+    "rank",
+)
 # column headers that name the figure's own column (the value itself)
-_NEUTRAL = {"绝对数", "绝对值", "总量", "数值", "数量", "本年", "本期", "本年实绩", "实绩", "完成数", "完成",
-            "金额", "总额", "全年", "value", "amount", "数据"}  # fmt: skip
+_NEUTRAL = {
+    "绝对数",
+    "绝对值",
+    "总量",
+    "数值",
+    "数量",
+    "本年",
+    "本期",
+    "本年实绩",
+    "实绩",
+    "完成数",
+    "完成",
+    "金额",
+    "总额",
+    "全年",
+    "value",
+    "amount",
+    "数据",
+}
 _IGNORED_STUBS = {"序号", "编号", "代码", "地区代码", "指标代码", "行次", "no", "no.", "栏次"}
 _UNIT_STUBS = {"单位", "计量单位", "unit"}
 # filler words around a catalog name in a table's label ("全年地区生产总值", "年末常住人口")
-_FILLERS = ("全年", "全市", "全省", "全区", "全县", "年末", "年底", "年内", "实现", "完成", "全部", "本年",
-            "当年", "总计", "合计", "共计")  # fmt: skip
+_FILLERS = (
+    "全年",
+    "全市",
+    "全省",
+    "全区",
+    "全县",
+    "年末",
+    "年底",
+    "年内",
+    "实现",
+    "完成",
+    "全部",
+    "本年",
+    "当年",
+    "总计",
+    "合计",
+    "共计",
+)
 # the whole of the region the table is about: a district table's total row
-_WHOLE = {"全市", "全省", "全区", "全县", "全镇", "合计", "总计", "全部", "全市合计", "全省合计", "总计合计",
-          "全市总计", "市区合计", "total"}  # fmt: skip
+_WHOLE = {
+    "全市",
+    "全省",
+    "全区",
+    "全县",
+    "全镇",
+    "合计",
+    "总计",
+    "全部",
+    "全市合计",
+    "全省合计",
+    "总计合计",
+    "全市总计",
+    "市区合计",
+    "total",
+}
 _REGION_SUFFIXES = ("市", "区", "县", "省", "新区", "自治县")
 IGNORE = "-"  # a mapping target: leave this row or column out
 
@@ -638,14 +703,21 @@ def read_sheet(
             continue
         break
     label_columns = [
-        c for c in stub_columns if c != unit_column
-        and _key(" ".join(_texts([rows[h][c] for h in header_rows if c < len(rows[h])]))) not in _IGNORED_STUBS
-    ]  # fmt: skip
+        c
+        for c in stub_columns
+        if c != unit_column
+        and _key(" ".join(_texts([rows[h][c] for h in header_rows if c < len(rows[h])])))
+        not in _IGNORED_STUBS
+    ]
     if not label_columns:
         report.layout = REFUSED
-        report.problems.append(_problem(
-            grid.ref(body_start, 0), "找不到行标题列（指标或地区名称）", "no column of row labels (indicator or region names)"
-        ))  # fmt: skip
+        report.problems.append(
+            _problem(
+                grid.ref(body_start, 0),
+                "找不到行标题列（指标或地区名称）",
+                "no column of row labels (indicator or region names)",
+            )
+        )
         return _named(report), []
     label_column = label_columns[0]
     data_columns = [c for c in range(width) if c not in stub_columns and c > label_column]
@@ -653,8 +725,12 @@ def read_sheet(
     stub_head = _key(
         " ".join(_texts([rows[h][label_column] for h in header_rows if label_column < len(rows[h])]))
     )
-    row_prefer = "region" if stub_head in ("地区", "地区名称", "区域", "地区别", "城市", "区县", "市别", "县(市、区)") or "地区" in stub_head else (
-        "indicator" if stub_head in ("指标", "指标名称", "项目", "项目名称", "主要指标") else None)  # fmt: skip
+    row_prefer = (
+        "region"
+        if stub_head in ("地区", "地区名称", "区域", "地区别", "城市", "区县", "市别", "县(市、区)")
+        or "地区" in stub_head
+        else ("indicator" if stub_head in ("指标", "指标名称", "项目", "项目名称", "主要指标") else None)
+    )
     columns: dict[int, list[Label]] = {}
     for c in data_columns:
         parts = _texts([rows[h][c] if c < len(rows[h]) else None for h in header_rows])
@@ -701,31 +777,43 @@ def read_sheet(
                 figures.append(item)
     for label in report.rows + report.columns:
         if label.role == "unknown" and label.how == "whole":
-            report.problems.append(_problem(
-                label.cell, f"“{label.text}”指本表所属地区，但标题和工作表名中没有地区：请在映射中指定 @region，或为此行指定地区代码",
-                f"{label.text!r} is the region the table is about, but neither its title nor its sheet name names a "
-                "region: map @region (or this label) to a region code", (label.text,),
-            ))  # fmt: skip
+            report.problems.append(
+                _problem(
+                    label.cell,
+                    f"“{label.text}”指本表所属地区，但标题和工作表名中没有地区：请在映射中指定 @region，或为此行指定地区代码",
+                    f"{label.text!r} is the region the table is about, but neither its title nor its sheet name names a "
+                    "region: map @region (or this label) to a region code",
+                    (label.text,),
+                )
+            )
         elif label.role == "unknown":
             hint_zh = f"，是否为 {label.suggestion}？" if label.suggestion else ""
             hint_en = f"; did you mean {label.suggestion}?" if label.suggestion else ""
-            report.problems.append(_problem(
-                label.cell,
-                f"“{label.text}”不是目录中的指标或地区，其数值未导入{hint_zh}（可在映射中指定指标、地区、年份，或填“-”忽略）",
-                f"{label.text!r} is not an indicator or region of the catalog; its figures are left out{hint_en} "
-                "(map it to an indicator, region or year, or to '-' to leave it out quietly)",
-                (label.text, label.suggestion),
-            ))  # fmt: skip
+            report.problems.append(
+                _problem(
+                    label.cell,
+                    f"“{label.text}”不是目录中的指标或地区，其数值未导入{hint_zh}（可在映射中指定指标、地区、年份，或填“-”忽略）",
+                    f"{label.text!r} is not an indicator or region of the catalog; its figures are left out{hint_en} "
+                    "(map it to an indicator, region or year, or to '-' to leave it out quietly)",
+                    (label.text, label.suggestion),
+                )
+            )
     if figures and not report.region and any(not f.region for f in figures):
-        report.problems.append(_problem(
-            grid.ref(header_at, 0), "表中没有地区：请在标题中写明地区，或在映射中指定 @region",
-            "the table names no region: state it in the title, or map @region to a region code",
-        ))  # fmt: skip
+        report.problems.append(
+            _problem(
+                grid.ref(header_at, 0),
+                "表中没有地区：请在标题中写明地区，或在映射中指定 @region",
+                "the table names no region: state it in the title, or map @region to a region code",
+            )
+        )
     if figures and not report.year and any(not f.period for f in figures):
-        report.problems.append(_problem(
-            grid.ref(header_at, 0), "表中没有年份：请在标题或工作表名中写明年份（如“2025年”），或在映射中指定 @year",
-            "the table names no year: state it in the title or sheet name (2025年), or map @year",
-        ))  # fmt: skip
+        report.problems.append(
+            _problem(
+                grid.ref(header_at, 0),
+                "表中没有年份：请在标题或工作表名中写明年份（如“2025年”），或在映射中指定 @year",
+                "the table names no year: state it in the title or sheet name (2025年), or map @year",
+            )
+        )
     across = [lab.role for labs in columns.values() for lab in labs]
     if "year" in across:
         report.layout = WIDE_BY_YEAR
@@ -820,10 +908,18 @@ def _figure(
     if isinstance(value, str) and value.endswith("%") and unit in ("%", None):
         value, unit = value[:-1], "%"
     return ObservationInput(
-        row=r + 1, indicator=indicator or "", region=region or "", period=year or "", value=value,
-        unit=unit, status=options.status, source=options.source, revision_reason=options.revision_reason,
-        published=options.published, cells=cells,
-    )  # fmt: skip
+        row=r + 1,
+        indicator=indicator or "",
+        region=region or "",
+        period=year or "",
+        value=value,
+        unit=unit,
+        status=options.status,
+        source=options.source,
+        revision_reason=options.revision_reason,
+        published=options.published,
+        cells=cells,
+    )
 
 
 # --- a whole file --------------------------------------------------------------------------------
@@ -847,9 +943,11 @@ def grids_of(filename: str, data: bytes) -> list[Grid]:
 
 
 def read_file(
-    grids: list[Grid], resolver: Resolver, options: Options | None = None,
+    grids: list[Grid],
+    resolver: Resolver,
+    options: Options | None = None,
     remembered: Callable[[str], Mapping[str, str] | None] | None = None,
-) -> Reading:  # fmt: skip
+) -> Reading:
     """Every sheet read: the layout found, the labels' mapping, and the figures. ``remembered`` gives the
     corrections kept for a sheet's shape (applied under the ones given now)."""
     options = options or Options()
@@ -929,8 +1027,11 @@ def remember(
     given = {_key(k): v for k, v in options.mapping.items()}
     kept = 0
     for sheet in reading.sheets:
-        used = {_key(lab.text): given[_key(lab.text)] for lab in sheet.rows + sheet.columns
-                if lab.how == "mapping" and _key(lab.text) in given}  # fmt: skip
+        used = {
+            _key(lab.text): given[_key(lab.text)]
+            for lab in sheet.rows + sheet.columns
+            if lab.how == "mapping" and _key(lab.text) in given
+        }
         used.update({k: v for k, v in given.items() if k.startswith("@")})
         if not sheet.shape or not used:
             continue
@@ -981,16 +1082,28 @@ def describe(reading: Reading) -> list[str]:
     for sheet in reading.sheets:
         where = sheet.name or "CSV"
         context = ", ".join(
-            f"{k} {v}" for k, v in (("region", sheet.region), ("year", sheet.year), ("indicator", sheet.indicator),
-                                    ("unit", sheet.unit), ("source", sheet.source)) if v
-        )  # fmt: skip
-        lines.append(f"[{where}] {sheet.layout_en} / {sheet.layout_zh}: {sheet.figures} figure(s)"
-                     + (f"; {context}" if context else "") + (f"; {sheet.left_out} left out" if sheet.left_out else ""))  # fmt: skip
+            f"{k} {v}"
+            for k, v in (
+                ("region", sheet.region),
+                ("year", sheet.year),
+                ("indicator", sheet.indicator),
+                ("unit", sheet.unit),
+                ("source", sheet.source),
+            )
+            if v
+        )
+        lines.append(
+            f"[{where}] {sheet.layout_en} / {sheet.layout_zh}: {sheet.figures} figure(s)"
+            + (f"; {context}" if context else "")
+            + (f"; {sheet.left_out} left out" if sheet.left_out else "")
+        )
         for label in sheet.rows + sheet.columns:
             target = label.code or "-"
             if label.role == "unknown":
                 target = "? " + (f"(did you mean {label.suggestion})" if label.suggestion else "(unknown)")
-            lines.append(f"  {label.cell}  {label.text!s:<24} -> {label.role} {target} [{label.how}]"
-                         + (f" unit {label.unit}" if label.unit else ""))  # fmt: skip
+            lines.append(
+                f"  {label.cell}  {label.text!s:<24} -> {label.role} {target} [{label.how}]"
+                + (f" unit {label.unit}" if label.unit else "")
+            )
         lines.extend(f"  {p['cell']}: {p['en']} / {p['zh']}" for p in sheet.problems)
     return lines

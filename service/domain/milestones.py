@@ -45,9 +45,17 @@ def position(sense: int, milestone: float, path: float) -> Position:
 
 
 def compare(
-    *, b: int, xb: float, T: int, xT: float, compounding: bool, sense: int, year: int,
-    level: float | None = None, rate: float | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    *,
+    b: int,
+    xb: float,
+    T: int,
+    xT: float,
+    compounding: bool,
+    sense: int,
+    year: int,
+    level: float | None = None,
+    rate: float | None = None,
+) -> dict[str, Any]:
     """A milestone for ``year`` beside the parent's 序时进度 path.
 
     ``level``: the level the milestone asks for in ``year`` (its normalised target level);

@@ -57,12 +57,20 @@ COMPONENT_TOLERANCE = Decimal("0.05")
 TEXT_LIMITS = {"unit": 40, "source": 400, "source_url": 1000, "note": 2000, "revision_reason": 2000}
 
 _STATUS_WORDS = {
-    "preliminary": ObservationStatus.PRELIMINARY, "初步": ObservationStatus.PRELIMINARY,
-    "初步核算": ObservationStatus.PRELIMINARY, "预计": ObservationStatus.PRELIMINARY,
-    "快报": ObservationStatus.PRELIMINARY, "final": ObservationStatus.FINAL, "最终": ObservationStatus.FINAL,
-    "正式": ObservationStatus.FINAL, "最终核实": ObservationStatus.FINAL, "年报": ObservationStatus.FINAL,
-    "retracted": ObservationStatus.RETRACTED, "撤回": ObservationStatus.RETRACTED, "撤销": ObservationStatus.RETRACTED,
-}  # fmt: skip
+    "preliminary": ObservationStatus.PRELIMINARY,
+    "初步": ObservationStatus.PRELIMINARY,
+    "初步核算": ObservationStatus.PRELIMINARY,
+    "预计": ObservationStatus.PRELIMINARY,
+    "快报": ObservationStatus.PRELIMINARY,
+    "final": ObservationStatus.FINAL,
+    "最终": ObservationStatus.FINAL,
+    "正式": ObservationStatus.FINAL,
+    "最终核实": ObservationStatus.FINAL,
+    "年报": ObservationStatus.FINAL,
+    "retracted": ObservationStatus.RETRACTED,
+    "撤回": ObservationStatus.RETRACTED,
+    "撤销": ObservationStatus.RETRACTED,
+}
 
 
 @dataclass(slots=True)
@@ -414,11 +422,17 @@ def _prepare_row(
     result = RowResult(row=item.row, outcome="pending", cells=item.cells)
     problems = result.problems
     text = item.indicator if type(item.indicator) is str else str(item.indicator or "")
-    indicator = resolver.indicator_ref(text) if text.strip() else RowProblem(
-        "indicator", "缺少指标", "the indicator is missing")  # fmt: skip
+    indicator = (
+        resolver.indicator_ref(text)
+        if text.strip()
+        else RowProblem("indicator", "缺少指标", "the indicator is missing")
+    )
     text = item.region if type(item.region) is str else str(item.region or "")
-    region = resolver.region_ref(text) if text.strip() else RowProblem(
-        "region", "缺少地区", "the region is missing")  # fmt: skip
+    region = (
+        resolver.region_ref(text)
+        if text.strip()
+        else RowProblem("region", "缺少地区", "the region is missing")
+    )
     if type(indicator) is RowProblem:
         problems.append(indicator)
     if type(region) is RowProblem:
@@ -435,21 +449,32 @@ def _prepare_row(
         problems.append(RowProblem("period", exc.zh, exc.en))
     if (span := mean_span(coverage)) is not None:  # an average over several years (年均)
         if type(indicator) is IndicatorRef and indicator.kind != "growth_rate":
-            problems.append(RowProblem(
-                "coverage", f"“{coverage}”是多年平均值，只有增速类指标可以这样填报；请填写各年数值",
-                f"{coverage!r} is an average over several years, which only a growth rate can have; enter each "
-                "year's value instead"))  # fmt: skip
+            problems.append(
+                RowProblem(
+                    "coverage",
+                    f"“{coverage}”是多年平均值，只有增速类指标可以这样填报；请填写各年数值",
+                    f"{coverage!r} is an average over several years, which only a growth rate can have; enter each "
+                    "year's value instead",
+                )
+            )
         elif period is not None and period != span[1]:
-            problems.append(RowProblem(
-                "period", f"多年平均值“{coverage}”应填在末年 {span[1]}，而不是 {period}",
-                f"the average {coverage!r} belongs to its last year {span[1]}, not {period}"))  # fmt: skip
+            problems.append(
+                RowProblem(
+                    "period",
+                    f"多年平均值“{coverage}”应填在末年 {span[1]}，而不是 {period}",
+                    f"the average {coverage!r} belongs to its last year {span[1]}, not {period}",
+                )
+            )
     status_text = item.status.strip().lower() if item.status else "final"
     status = _STATUS_WORDS.get(status_text)
     if status is None:
-        problems.append(RowProblem(
-            "status", f"状态“{item.status}”无效，应为 preliminary（初步）或 final（最终）",
-            f"status {item.status!r} is invalid; use preliminary or final",
-        ))  # fmt: skip
+        problems.append(
+            RowProblem(
+                "status",
+                f"状态“{item.status}”无效，应为 preliminary（初步）或 final（最终）",
+                f"status {item.status!r} is invalid; use preliminary or final",
+            )
+        )
     retract = status is ObservationStatus.RETRACTED
     value: Decimal | None = None
     qualifier = Qualifier.EXACT
@@ -463,20 +488,26 @@ def _prepare_row(
     if type(indicator) is IndicatorRef:
         result.indicator = indicator.code
         if indicators_allowed is not None and indicator.id not in indicators_allowed:
-            problems.append(RowProblem(
-                "indicator", f"您（{user.username}）无权填报指标“{indicator.name_zh}”",
-                f"you ({user.username}) may not write the indicator {indicator.code}",
-            ))  # fmt: skip
+            problems.append(
+                RowProblem(
+                    "indicator",
+                    f"您（{user.username}）无权填报指标“{indicator.name_zh}”",
+                    f"you ({user.username}) may not write the indicator {indicator.code}",
+                )
+            )
         if not retract:
             try:
                 value, qualifier = _convert(item, indicator)
             except ValueProblem as exc:
                 problems.append(RowProblem("value", exc.zh, exc.en))
             except ValueError:
-                problems.append(RowProblem(
-                    "unit", f"单位“{item.unit}”无法换算为该指标的单位“{indicator.unit}”",
-                    f"unit {item.unit!r} cannot be converted to the indicator's unit {indicator.unit!r}",
-                ))  # fmt: skip
+                problems.append(
+                    RowProblem(
+                        "unit",
+                        f"单位“{item.unit}”无法换算为该指标的单位“{indicator.unit}”",
+                        f"unit {item.unit!r} cannot be converted to the indicator's unit {indicator.unit!r}",
+                    )
+                )
             else:
                 doubt = plausibility.judge(value, indicator)
                 if doubt is not None and doubt.impossible:  # refused whatever the person confirms
@@ -485,10 +516,13 @@ def _prepare_row(
     if type(region) is RegionRef:
         result.region = region.code
         if writable is not None and region.id not in writable:
-            problems.append(RowProblem(
-                "region", f"您（{user.username}）无权填报“{region.name_zh}”的数据",
-                f"you ({user.username}) may not write data for {region.name_en} ({region.code})",
-            ))  # fmt: skip
+            problems.append(
+                RowProblem(
+                    "region",
+                    f"您（{user.username}）无权填报“{region.name_zh}”的数据",
+                    f"you ({user.username}) may not write data for {region.name_en} ({region.code})",
+                )
+            )
     problems.extend(_text_problems(item))
     published = _published(item.published, today)
     if isinstance(published, RowProblem):
@@ -528,14 +562,16 @@ def _published(raw: object, today: dt.date) -> dt.date | RowProblem | None:
     if day is None or day.year < 1949:
         shown = str(raw)[:40]
         return RowProblem(
-            "published", f"发布日期“{shown}”无法识别，应为 YYYY-MM-DD（或 YYYY-MM、YYYY）",
+            "published",
+            f"发布日期“{shown}”无法识别，应为 YYYY-MM-DD（或 YYYY-MM、YYYY）",
             f"publication date {shown!r} is not a date such as 2024-03-04 (or 2024-03, 2024)",
-        )  # fmt: skip
+        )
     if day > today:
         return RowProblem(
-            "published", f"发布日期 {day} 晚于今天：尚未发布的数据不能填报",
+            "published",
+            f"发布日期 {day} 晚于今天：尚未发布的数据不能填报",
             f"publication date {day} is after today: a figure not yet published cannot be entered",
-        )  # fmt: skip
+        )
     return day
 
 
@@ -610,11 +646,14 @@ def _check_plausibility(
     for y in (year - 1, year + 1):
         other = series.get((ind.id, reg_id, y))
         if other and value and (abs(value / other) >= OUTLIER_FACTOR or abs(other / value) >= OUTLIER_FACTOR):
-            p.result.problems.append(RowProblem(
-                "value", f"数值 {value} 与相邻年份的 {other} 相差 10 倍以上（单位是否有误？），确认无误后标明确认即可保存",
-                f"value {value} is more than 10x away from the neighbouring year's {other} (unit slip?); "
-                "confirm it to store it",
-            ))  # fmt: skip
+            p.result.problems.append(
+                RowProblem(
+                    "value",
+                    f"数值 {value} 与相邻年份的 {other} 相差 10 倍以上（单位是否有误？），确认无误后标明确认即可保存",
+                    f"value {value} is more than 10x away from the neighbouring year's {other} (unit slip?); "
+                    "confirm it to store it",
+                )
+            )
             p.result.outcome = "needs_confirmation"
             return
     if ind.numerator_id and ind.denominator_id:
@@ -627,12 +666,14 @@ def _check_plausibility(
             if factor is not None:
                 implied = (ind.scale or Decimal(1)) * num / (den * factor)
                 if implied and abs(value - implied) / abs(implied) > COMPONENT_TOLERANCE:
-                    p.result.problems.append(RowProblem(
-                        "value",
-                        f"数值 {value} 与分项计算值 {implied:.4g} 不一致（相差超过 5%），确认无误后标明确认即可保存",
-                        f"value {value} disagrees with {implied:.4g} computed from its components (>5%); "
-                        "confirm it to store it",
-                    ))  # fmt: skip
+                    p.result.problems.append(
+                        RowProblem(
+                            "value",
+                            f"数值 {value} 与分项计算值 {implied:.4g} 不一致（相差超过 5%），确认无误后标明确认即可保存",
+                            f"value {value} disagrees with {implied:.4g} computed from its components (>5%); "
+                            "confirm it to store it",
+                        )
+                    )
                     p.result.outcome = "needs_confirmation"
 
 
@@ -673,8 +714,14 @@ def _new_batch(
     fingerprint: str | None,
     now: dt.datetime,
 ) -> ImportBatch:
-    batch = ImportBatch(created_at=now, user_id=user.id, path=path, filename=filename,
-                        idempotency_key=idempotency_key, request_hash=fingerprint)  # fmt: skip
+    batch = ImportBatch(
+        created_at=now,
+        user_id=user.id,
+        path=path,
+        filename=filename,
+        idempotency_key=idempotency_key,
+        request_hash=fingerprint,
+    )
     session.add(batch)
     try:
         with session.begin_nested():
@@ -739,18 +786,25 @@ def _decide_chunk(
         in_this_batch = previous is not None and batch_id is not None and previous.batch_id == batch_id
         if in_this_batch and not (p.input.revision_reason or "").strip():
             p.result.outcome = "rejected"
-            p.result.problems.append(RowProblem(
-                "period", "与本批次前面的一行重复（同一指标、地区、年份）",
-                "duplicate of an earlier row of this batch (same indicator, region and year)",
-            ))  # fmt: skip
+            p.result.problems.append(
+                RowProblem(
+                    "period",
+                    "与本批次前面的一行重复（同一指标、地区、年份）",
+                    "duplicate of an earlier row of this batch (same indicator, region and year)",
+                )
+            )
             decided.append(p.result)
             continue
         if p.retract:
             if previous is None or previous.value is None:
                 p.result.outcome = "rejected"
-                p.result.problems.append(RowProblem(
-                    "status", "该年份没有可撤回的数值", "there is no stored value for this year to retract"
-                ))  # fmt: skip
+                p.result.problems.append(
+                    RowProblem(
+                        "status",
+                        "该年份没有可撤回的数值",
+                        "there is no stored value for this year to retract",
+                    )
+                )
             else:
                 p.result.previous_value = float(previous.value)
                 p.result.outcome = "revised"
@@ -766,12 +820,14 @@ def _decide_chunk(
                 continue
             if Decimal(previous.value) != p.value and not (p.input.revision_reason or "").strip():
                 p.result.outcome = "rejected"
-                p.result.problems.append(RowProblem(
-                    "revision_reason",
-                    f"该年份已有数值 {previous.value.normalize():f}，修订需填写修订原因",
-                    f"a value ({previous.value.normalize():f}) is already stored for this year; "
-                    "a revision needs a reason",
-                ))  # fmt: skip
+                p.result.problems.append(
+                    RowProblem(
+                        "revision_reason",
+                        f"该年份已有数值 {previous.value.normalize():f}，修订需填写修订原因",
+                        f"a value ({previous.value.normalize():f}) is already stored for this year; "
+                        "a revision needs a reason",
+                    )
+                )
                 decided.append(p.result)
                 continue
             p.result.outcome = "revised"
@@ -798,8 +854,10 @@ CONFIRM_IN_FORM = (
     "请勾选该行的“确认异常值”后重新保存",
     "tick “Confirm unusual value” on its line and save again",
 )
-CONFIRM_IN_FILE = ("请在文件该行的“确认”列填“是”后重新上传",
-                   "put 是 (yes) in the row's 确认 (confirm) column and upload the file again")  # fmt: skip
+CONFIRM_IN_FILE = (
+    "请在文件该行的“确认”列填“是”后重新上传",
+    "put 是 (yes) in the row's 确认 (confirm) column and upload the file again",
+)
 CONFIRM_IN_JSON = (
     '请在该条数据中加上 "confirm": true 后重新提交',
     'add "confirm": true to the row and send it again',
@@ -822,9 +880,13 @@ def _replay(session: Session, user: User, key: str, fingerprint: str) -> BatchRe
         )
     stored = dict(earlier.response or {})
     return BatchResult(
-        dry_run=False, applied=bool(stored.get("applied")), batch_id=earlier.id,
-        counts=stored.get("counts", {}), rows=[], review=stored.get("review"),
-    )  # fmt: skip
+        dry_run=False,
+        applied=bool(stored.get("applied")),
+        batch_id=earlier.id,
+        counts=stored.get("counts", {}),
+        rows=[],
+        review=stored.get("review"),
+    )
 
 
 def _close_batch(
@@ -848,13 +910,21 @@ def _close_batch(
     if reviewed is not None:
         batch.response["review"] = reviewed
     session.flush()
-    session.add(AuditEntry(
-        at=now, user_id=user.id, path=path, action="import", entity_type="import_batch",
-        entity_id=str(batch.id), after={"counts": counts, "filename": filename},
-    ))  # fmt: skip
+    session.add(
+        AuditEntry(
+            at=now,
+            user_id=user.id,
+            path=path,
+            action="import",
+            entity_type="import_batch",
+            entity_id=str(batch.id),
+            after={"counts": counts, "filename": filename},
+        )
+    )
     if touched:  # report runs learn of it by this row, committed with the figures
-        changes.record(session, "observations", now=now, batch_id=batch.id, indicator_ids=touched,
-                       series=touched_series)  # fmt: skip
+        changes.record(
+            session, "observations", now=now, batch_id=batch.id, indicator_ids=touched, series=touched_series
+        )
     return reviewed
 
 
@@ -950,12 +1020,15 @@ def ingest(
             if key in seen or key in in_chunk:
                 p.result.outcome = "rejected"
                 first = seen.get(key) or _where(in_chunk[key].input)
-                p.result.problems.append(RowProblem(
-                    "period", f"与{'第 ' if isinstance(first, int) else ''}{first}{' 行' if isinstance(first, int) else ''}"
-                    "重复（同一指标、地区、年份、来源）",
-                    f"duplicate of {'row ' if isinstance(first, int) else ''}{first} (same indicator, region, year "
-                    "and source)",
-                ))  # fmt: skip
+                p.result.problems.append(
+                    RowProblem(
+                        "period",
+                        f"与{'第 ' if isinstance(first, int) else ''}{first}{' 行' if isinstance(first, int) else ''}"
+                        "重复（同一指标、地区、年份、来源）",
+                        f"duplicate of {'row ' if isinstance(first, int) else ''}{first} (same indicator, region, year "
+                        "and source)",
+                    )
+                )
                 record(p.result)
                 continue
             if dry_run:
@@ -1015,10 +1088,27 @@ def ingest(
 
 
 _WRITE_COLUMNS = (
-    "indicator_id", "region_id", "period", "value", "value_as_entered", "unit_as_entered", "status", "qualifier",
-    "source", "source_url", "note", "revision_reason", "reported_at", "entered_by_id", "batch_id", "supersedes_id",
-    "series_break", "published_on", "source_key", "coverage",
-)  # fmt: skip
+    "indicator_id",
+    "region_id",
+    "period",
+    "value",
+    "value_as_entered",
+    "unit_as_entered",
+    "status",
+    "qualifier",
+    "source",
+    "source_url",
+    "note",
+    "revision_reason",
+    "reported_at",
+    "entered_by_id",
+    "batch_id",
+    "supersedes_id",
+    "series_break",
+    "published_on",
+    "source_key",
+    "coverage",
+)
 _SUPERSEDES = _WRITE_COLUMNS.index("supersedes_id")
 _REASON = _WRITE_COLUMNS.index("revision_reason")
 
@@ -1034,38 +1124,67 @@ def _write(
         revised = p.result.outcome == "revised"
         previous = p.previous
         status = p.status
-        if revised and status is ObservationStatus.FINAL and previous is not None \
-                and previous.status is ObservationStatus.FINAL:  # fmt: skip
+        if (
+            revised
+            and status is ObservationStatus.FINAL
+            and previous is not None
+            and previous.status is ObservationStatus.FINAL
+        ):
             status = ObservationStatus.REVISED
         item = p.input
         row = (
-            p.indicator.id, p.region.id, p.period, None if p.retract else p.value, p.raw_value[:60],
-            p.raw_unit or None, status, p.qualifier, item.source, item.source_url, item.note,
-            item.revision_reason if revised else None, now, user_id, batch_id,
-            previous.id if revised and previous is not None else None, item.series_break, p.published,
-            p.chain[3], p.coverage,
-        )  # fmt: skip
+            p.indicator.id,
+            p.region.id,
+            p.period,
+            None if p.retract else p.value,
+            p.raw_value[:60],
+            p.raw_unit or None,
+            status,
+            p.qualifier,
+            item.source,
+            item.source_url,
+            item.note,
+            item.revision_reason if revised else None,
+            now,
+            user_id,
+            batch_id,
+            previous.id if revised and previous is not None else None,
+            item.series_break,
+            p.published,
+            p.chain[3],
+            p.coverage,
+        )
         if p.stage == 0:
             first.append(row)
         else:
             later.append((list(row), p))
         if revised and previous is not None:
-            session.add(AuditEntry(
-                at=now, user_id=user_id, path=path, action="revise", entity_type="observation",
-                entity_id=f"{p.indicator.code}/{p.region.code}/{p.period}",
-                before={"value": str(previous.value), "status": previous.status.value, "id": previous.id},
-                after={"value": str(p.value), "status": status.value, "reason": item.revision_reason},
-            ))  # fmt: skip
+            session.add(
+                AuditEntry(
+                    at=now,
+                    user_id=user_id,
+                    path=path,
+                    action="revise",
+                    entity_type="observation",
+                    entity_id=f"{p.indicator.code}/{p.region.code}/{p.period}",
+                    before={"value": str(previous.value), "status": previous.status.value, "id": previous.id},
+                    after={"value": str(p.value), "status": status.value, "reason": item.revision_reason},
+                )
+            )
     connection = session.connection()
     bulk_insert(connection, OBSERVATIONS, _WRITE_COLUMNS, first)
     # rows revising an earlier row of this batch: written after it, pointing at it
     for values, p in sorted(later, key=lambda vp: vp[1].stage):
         values[_SUPERSEDES] = session.scalar(
             select(Observation.id)
-            .where(Observation.indicator_id == p.indicator.id, Observation.region_id == p.region.id,
-                   Observation.period == p.period, Observation.source_key == p.chain[3])
+            .where(
+                Observation.indicator_id == p.indicator.id,
+                Observation.region_id == p.region.id,
+                Observation.period == p.period,
+                Observation.source_key == p.chain[3],
+            )
             .order_by(Observation.reported_at.desc(), Observation.id.desc())
             .limit(1)
-        )  # fmt: skip
+        )
         values[_REASON] = p.input.revision_reason
         bulk_insert(connection, OBSERVATIONS, _WRITE_COLUMNS, [values])

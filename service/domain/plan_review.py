@@ -73,13 +73,30 @@ def vocabulary(session: Session) -> Vocabulary:
         members.setdefault(zone_id, []).append(region_codes[member_id])
     return Vocabulary(
         [
-            IndicatorTerm(i.code, i.name_zh, i.unit, i.kind.value, i.direction.value, tuple(i.synonyms or ()),
-                          codes.get(i.numerator_id or 0), codes.get(i.denominator_id or 0))
+            IndicatorTerm(
+                i.code,
+                i.name_zh,
+                i.unit,
+                i.kind.value,
+                i.direction.value,
+                tuple(i.synonyms or ()),
+                codes.get(i.numerator_id or 0),
+                codes.get(i.denominator_id or 0),
+            )
             for i in indicators
         ],
-        [RegionTerm(r.code, r.name_zh, r.level, tuple(sorted(members.get(r.id, []))), tuple(r.aliases or ()),
-                    region_codes.get(r.parent_id or 0)) for r in regions],
-    )  # fmt: skip
+        [
+            RegionTerm(
+                r.code,
+                r.name_zh,
+                r.level,
+                tuple(sorted(members.get(r.id, []))),
+                tuple(r.aliases or ()),
+                region_codes.get(r.parent_id or 0),
+            )
+            for r in regions
+        ],
+    )
 
 
 def existing_targets(session: Session) -> list[ExistingTarget]:
@@ -131,10 +148,17 @@ def create_reading(
     reading = read_plan(text, vocab, PlanHints(plan_title, _year_of(issued), region_code, name))
     mark_duplicates(reading.proposals, existing_targets(session))
     row = PlanReading(
-        filename=name, sha256=hashlib.sha256(content).hexdigest(), plan_code=plan_code, plan_title=plan_title,
-        issued=issued or None, region_code=region_code or reading.scope_region, chars=len(text), text=text,
-        created_by_id=user.id if user else None, created_at=now,
-    )  # fmt: skip
+        filename=name,
+        sha256=hashlib.sha256(content).hexdigest(),
+        plan_code=plan_code,
+        plan_title=plan_title,
+        issued=issued or None,
+        region_code=region_code or reading.scope_region,
+        chars=len(text),
+        text=text,
+        created_by_id=user.id if user else None,
+        created_at=now,
+    )
     session.add(row)
     session.flush()
     for n, p in enumerate(reading.proposals, 1):
@@ -144,17 +168,37 @@ def create_reading(
         extra = [reasons.r("suggested_code", code=p.suggested_code)] if p.suggested_code else []
         session.add(
             PlanProposal(
-                reading_id=row.id, seq=n, kind=p.kind, indicator_code=p.indicator_code, indicator_name=p.indicator[:200],
-                region_code=p.region_code, comparator=p.comparator, value=p.value, low=p.low, high=p.high,
-                stretch_value=p.stretch_value, unit=p.unit, target_year=p.target_year,
-                period_start=period_start, reference_year=p.reference_year,
-                declared_form=p.declared_form, attribute=p.attribute,
-                baseline_value=p.baseline_value, baseline_year=p.baseline_year,
-                quote=p.quote, quote_start=p.start, quote_end=p.end, line=p.line, sentence=p.sentence,
-                chapter=(p.chapter or "")[:200] or None, confidence=p.confidence, reason=reasons.dump([*p.reason, *extra]),
-                duplicate_of=p.duplicate_of, status=ProposalStatus.PENDING,
+                reading_id=row.id,
+                seq=n,
+                kind=p.kind,
+                indicator_code=p.indicator_code,
+                indicator_name=p.indicator[:200],
+                region_code=p.region_code,
+                comparator=p.comparator,
+                value=p.value,
+                low=p.low,
+                high=p.high,
+                stretch_value=p.stretch_value,
+                unit=p.unit,
+                target_year=p.target_year,
+                period_start=period_start,
+                reference_year=p.reference_year,
+                declared_form=p.declared_form,
+                attribute=p.attribute,
+                baseline_value=p.baseline_value,
+                baseline_year=p.baseline_year,
+                quote=p.quote,
+                quote_start=p.start,
+                quote_end=p.end,
+                line=p.line,
+                sentence=p.sentence,
+                chapter=(p.chapter or "")[:200] or None,
+                confidence=p.confidence,
+                reason=reasons.dump([*p.reason, *extra]),
+                duplicate_of=p.duplicate_of,
+                status=ProposalStatus.PENDING,
             )
-        )  # fmt: skip
+        )
     session.add(
         AuditEntry(
             at=now,
@@ -254,8 +298,18 @@ def reject(
 ) -> PlanProposal:
     p = _pending(session, proposal_id)
     p.status, p.decided_by_id, p.decided_at = ProposalStatus.REJECTED, user.id, now
-    session.add(AuditEntry(at=now, user_id=user.id, path=path, action="reject", entity_type="plan_proposal",
-                           entity_id=str(p.id), before=None, after={"status": ProposalStatus.REJECTED}))  # fmt: skip
+    session.add(
+        AuditEntry(
+            at=now,
+            user_id=user.id,
+            path=path,
+            action="reject",
+            entity_type="plan_proposal",
+            entity_id=str(p.id),
+            before=None,
+            after={"status": ProposalStatus.REJECTED},
+        )
+    )
     session.flush()
     return p
 
@@ -270,9 +324,14 @@ def _pending(session: Session, proposal_id: int) -> PlanProposal:
 
 
 def accept(
-    session: Session, user: User, proposal_id: int, edits: Edits | None = None, *, now: dt.datetime,
+    session: Session,
+    user: User,
+    proposal_id: int,
+    edits: Edits | None = None,
+    *,
+    now: dt.datetime,
     path: WritePath = WritePath.WEB,
-) -> PlanProposal:  # fmt: skip
+) -> PlanProposal:
     """Accept a proposal (after the reviewer's edits): it becomes a catalog target or baseline."""
     p = _pending(session, proposal_id)
     if edits is not None:
@@ -299,8 +358,18 @@ def accept(
         p.target_id = _accept_target(session, p, plan, indicators, regions, user, now, path).id
     p.status, p.decided_by_id, p.decided_at = ProposalStatus.ACCEPTED, user.id, now
     changes.record(session, "catalog", now=now, indicator_ids=[indicators[p.indicator_code].id])
-    session.add(AuditEntry(at=now, user_id=user.id, path=path, action="accept", entity_type="plan_proposal",
-                           entity_id=str(p.id), before=None, after={"target_id": p.target_id, "kind": p.kind}))  # fmt: skip
+    session.add(
+        AuditEntry(
+            at=now,
+            user_id=user.id,
+            path=path,
+            action="accept",
+            entity_type="plan_proposal",
+            entity_id=str(p.id),
+            before=None,
+            after={"target_id": p.target_id, "kind": p.kind},
+        )
+    )
     session.flush()
     return p
 
@@ -323,21 +392,55 @@ def _new_indicator(
         IndicatorKind.COUNT if p.unit in ("家", "个", "项", "件", "所", "座") else IndicatorKind.LEVEL,
     )
     unit = "%" if p.declared_form == "full_coverage" else p.unit
-    entry: dict[str, Any] = {"code": code, "name_zh": p.indicator_name, "name_en": p.indicator_name, "unit": unit,
-             "direction": "up", "kind": kind.value, "aggregation": "none", "category": "other", "synonyms": []}  # fmt: skip
-    row = Indicator(code=code, name_zh=p.indicator_name, name_en=p.indicator_name, unit=unit, direction=Direction.UP,
-                    kind=kind, aggregation=Aggregation.NONE, category="other", synonyms=[],
-                    content_hash=content_hash(entry))  # fmt: skip
+    entry: dict[str, Any] = {
+        "code": code,
+        "name_zh": p.indicator_name,
+        "name_en": p.indicator_name,
+        "unit": unit,
+        "direction": "up",
+        "kind": kind.value,
+        "aggregation": "none",
+        "category": "other",
+        "synonyms": [],
+    }
+    row = Indicator(
+        code=code,
+        name_zh=p.indicator_name,
+        name_en=p.indicator_name,
+        unit=unit,
+        direction=Direction.UP,
+        kind=kind,
+        aggregation=Aggregation.NONE,
+        category="other",
+        synonyms=[],
+        content_hash=content_hash(entry),
+    )
     session.add(row)
-    session.add(AuditEntry(at=now, user_id=user.id, path=path, action="create", entity_type="indicator",
-                           entity_id=code, before=None, after=entry))  # fmt: skip
+    session.add(
+        AuditEntry(
+            at=now,
+            user_id=user.id,
+            path=path,
+            action="create",
+            entity_type="indicator",
+            entity_id=code,
+            before=None,
+            after=entry,
+        )
+    )
     session.flush()
     return row
 
 
 def _plan_meta(reading: PlanReading) -> PlanMeta:
-    return PlanMeta(code=reading.plan_code, title_zh=reading.plan_title, title_en=reading.plan_title,
-                    issued=reading.issued, source_document=reading.filename, document_title=reading.plan_title)  # fmt: skip
+    return PlanMeta(
+        code=reading.plan_code,
+        title_zh=reading.plan_title,
+        title_en=reading.plan_title,
+        issued=reading.issued,
+        source_document=reading.filename,
+        document_title=reading.plan_title,
+    )
 
 
 def _ensure_plan(session: Session, reading: PlanReading, now: dt.datetime) -> Plan:
@@ -366,12 +469,23 @@ def _unique_key(session: Session, plan: Plan, p: PlanProposal) -> str:
 def target_entry(p: PlanProposal, key: str) -> TargetEntry:
     """The catalog entry an accepted target proposal stands for (validated like a plan file's)."""
     data: dict[str, Any] = {
-        "key": key, "chapter": p.chapter, "indicator": p.indicator_code, "region": p.region_code, "unit": p.unit,
-        "comparator": p.comparator, "value": figure(p.value), "low": figure(p.low), "high": figure(p.high),
-        "stretch_value": figure(p.stretch_value), "target_year": p.target_year, "reference_year": p.reference_year,
-        "declared_form": p.declared_form, "quote": p.quote[:400], "confidence": p.confidence,
+        "key": key,
+        "chapter": p.chapter,
+        "indicator": p.indicator_code,
+        "region": p.region_code,
+        "unit": p.unit,
+        "comparator": p.comparator,
+        "value": figure(p.value),
+        "low": figure(p.low),
+        "high": figure(p.high),
+        "stretch_value": figure(p.stretch_value),
+        "target_year": p.target_year,
+        "reference_year": p.reference_year,
+        "declared_form": p.declared_form,
+        "quote": p.quote[:400],
+        "confidence": p.confidence,
         "note": p.note or None,
-    }  # fmt: skip
+    }
     if p.attribute:
         data["attribute"] = p.attribute
     if p.period_start is not None:  # a target stated for the plan period (每年…, 累计…, 〔〕)
@@ -388,9 +502,15 @@ def target_entry(p: PlanProposal, key: str) -> TargetEntry:
 
 
 def _accept_target(
-    session: Session, p: PlanProposal, plan: Plan, indicators: dict[str, Indicator], regions: dict[str, Region],
-    user: User, now: dt.datetime, path: WritePath,
-) -> Target:  # fmt: skip
+    session: Session,
+    p: PlanProposal,
+    plan: Plan,
+    indicators: dict[str, Indicator],
+    regions: dict[str, Region],
+    user: User,
+    now: dt.datetime,
+    path: WritePath,
+) -> Target:
     key = _unique_key(session, plan, p)
     entry = target_entry(p, key)
     indicator = indicators[entry.indicator]
@@ -404,23 +524,43 @@ def _accept_target(
             )
     h = content_hash({"entry": catalog_mod.hashed_dump(entry), "document": plan.source_document})
     row = Target(
-        plan_id=plan.id, key=key, version=1, valid_from=now, content_hash=h,
-        quote_position=p.quote_start, accepted_by_id=user.id, accepted_at=now,
+        plan_id=plan.id,
+        key=key,
+        version=1,
+        valid_from=now,
+        content_hash=h,
+        quote_position=p.quote_start,
+        accepted_by_id=user.id,
+        accepted_at=now,
         **catalog_mod._target_fields(entry, plan, indicators, regions),
-    )  # fmt: skip
+    )
     session.add(row)
-    session.add(AuditEntry(at=now, user_id=user.id, path=path, action="create", entity_type="target",
-                           entity_id=f"{plan.code}/{key}", before=None,
-                           after={"version": 1, "proposal": p.id, **entry.model_dump(mode="json")}))  # fmt: skip
+    session.add(
+        AuditEntry(
+            at=now,
+            user_id=user.id,
+            path=path,
+            action="create",
+            entity_type="target",
+            entity_id=f"{plan.code}/{key}",
+            before=None,
+            after={"version": 1, "proposal": p.id, **entry.model_dump(mode="json")},
+        )
+    )
     session.flush()
     return row
 
 
 def baseline_entry(p: PlanProposal) -> StandaloneBaseline:
     data: dict[str, Any] = {
-        "indicator": p.indicator_code, "region": p.region_code, "unit": p.unit, "value": figure(p.value),
-        "quote": p.quote[:400], "confidence": p.confidence, "note": p.note or None,
-    }  # fmt: skip
+        "indicator": p.indicator_code,
+        "region": p.region_code,
+        "unit": p.unit,
+        "value": figure(p.value),
+        "quote": p.quote[:400],
+        "confidence": p.confidence,
+        "note": p.note or None,
+    }
     if p.period_start is not None and p.target_year is not None:
         data["period"] = [p.period_start, p.target_year]
     else:
@@ -433,9 +573,14 @@ def baseline_entry(p: PlanProposal) -> StandaloneBaseline:
 
 
 def _accept_baseline(
-    session: Session, p: PlanProposal, plan: Plan, reading: PlanReading, indicators: dict[str, Indicator],
-    regions: dict[str, Region], now: dt.datetime,
-) -> None:  # fmt: skip
+    session: Session,
+    p: PlanProposal,
+    plan: Plan,
+    reading: PlanReading,
+    indicators: dict[str, Indicator],
+    regions: dict[str, Region],
+    now: dt.datetime,
+) -> None:
     from service.domain import units
 
     entry = baseline_entry(p)
@@ -480,9 +625,18 @@ def export_plan_file(session: Session, plan_code: str, catalog_dir: Path) -> tup
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         name = path.name
     else:
-        meta = PlanMeta(code=plan.code, title_zh=plan.title_zh, title_en=plan.title_en, issuer=plan.issuer,
-                        issued=plan.issued, base_year=plan.base_year, horizon_years=list(plan.horizon_years or []),
-                        source_document=plan.source_document, document_title=plan.document_title, note=plan.note)  # fmt: skip
+        meta = PlanMeta(
+            code=plan.code,
+            title_zh=plan.title_zh,
+            title_en=plan.title_en,
+            issuer=plan.issuer,
+            issued=plan.issued,
+            base_year=plan.base_year,
+            horizon_years=list(plan.horizon_years or []),
+            source_document=plan.source_document,
+            document_title=plan.document_title,
+            note=plan.note,
+        )
         data = {"plan": meta.model_dump(mode="json", exclude_none=True), "targets": [], "baselines": []}
         name = f"{plan.code}.yaml"
     data.setdefault("targets", [])
@@ -526,8 +680,11 @@ def export_plan_file(session: Session, plan_code: str, catalog_dir: Path) -> tup
     PlanFile.model_validate(data)  # what is written out loads as it is
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110)
     header = f"# Written by the plan reader's review ({plan.code}); check it, then commit it to indicators/plans/.\n"
-    new = _new_indicators(session, catalog_dir, {t["indicator"] for t in data["targets"]} | {
-        b["indicator"] for b in data["baselines"]})  # fmt: skip
+    new = _new_indicators(
+        session,
+        catalog_dir,
+        {t["indicator"] for t in data["targets"]} | {b["indicator"] for b in data["baselines"]},
+    )
     if new:
         listing = yaml.safe_dump(new, allow_unicode=True, sort_keys=False, width=110)
         header += "# New indicators accepted with it; add them to indicators/indicators.yaml first:\n"
@@ -548,9 +705,19 @@ def _new_indicators(session: Session, catalog_dir: Path, codes: set[str]) -> lis
     for ind in session.scalars(
         select(Indicator).where(Indicator.code.in_(sorted(codes - known))).order_by(Indicator.code)
     ):
-        out.append({"code": ind.code, "name_zh": ind.name_zh, "name_en": ind.name_en, "unit": ind.unit,
-                    "direction": ind.direction.value, "kind": ind.kind.value, "aggregation": ind.aggregation.value,
-                    "category": ind.category, "synonyms": list(ind.synonyms or [])})  # fmt: skip
+        out.append(
+            {
+                "code": ind.code,
+                "name_zh": ind.name_zh,
+                "name_en": ind.name_en,
+                "unit": ind.unit,
+                "direction": ind.direction.value,
+                "kind": ind.kind.value,
+                "aggregation": ind.aggregation.value,
+                "category": ind.category,
+                "synonyms": list(ind.synonyms or []),
+            }
+        )
     return out
 
 

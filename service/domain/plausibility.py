@@ -123,8 +123,12 @@ def judge(value: Decimal, ind: IndicatorFacts) -> Verdict | None:
         if fam is not None and fam[0] == "share":
             whole = 1 / fam[1]  # 100 % = 100 in %, 1000 in ‰
             if not 0 <= value <= whole:
-                return _refuse(ind, value, f"比重应在 0–{_fmt(whole)} {unit} 之间",
-                               f"a share must lie between 0 and {_fmt(whole)} {unit}")  # fmt: skip
+                return _refuse(
+                    ind,
+                    value,
+                    f"比重应在 0–{_fmt(whole)} {unit} 之间",
+                    f"a share must lie between 0 and {_fmt(whole)} {unit}",
+                )
         elif value < 0:
             return _refuse(ind, value, "比重不能为负数", "a share cannot be negative")
         return None
@@ -134,14 +138,22 @@ def judge(value: Decimal, ind: IndicatorFacts) -> Verdict | None:
         per = fam[1]
         rate = value * per
         if rate <= -1:
-            return _refuse(ind, value, f"增速应大于 {_fmt(-1 / per)} {unit}（降幅达 100% 即该量不复存在）",
-                           f"a growth rate must be greater than {_fmt(-1 / per)} {unit} "
-                           "(a fall of 100 % would mean the quantity vanished)")  # fmt: skip
+            return _refuse(
+                ind,
+                value,
+                f"增速应大于 {_fmt(-1 / per)} {unit}（降幅达 100% 即该量不复存在）",
+                f"a growth rate must be greater than {_fmt(-1 / per)} {unit} "
+                "(a fall of 100 % would mean the quantity vanished)",
+            )
         low, high = (1 / GROWTH_FACTOR - 1) / per, (GROWTH_FACTOR - 1) / per
         if not low <= value <= high:
-            return _hold(ind, value, f"增速通常在 {_fmt(low)} {unit} 到 {_fmt(high)} {unit} 之间（一年内增至三倍以上或减少三分之二以上极为罕见）",
-                         f"growth rates lie between {_fmt(low)} {unit} and {_fmt(high)} {unit} "
-                         "(more than tripling or losing two thirds in a year is all but unheard of)")  # fmt: skip
+            return _hold(
+                ind,
+                value,
+                f"增速通常在 {_fmt(low)} {unit} 到 {_fmt(high)} {unit} 之间（一年内增至三倍以上或减少三分之二以上极为罕见）",
+                f"growth rates lie between {_fmt(low)} {unit} and {_fmt(high)} {unit} "
+                "(more than tripling or losing two thirds in a year is all but unheard of)",
+            )
         return None
     if kind == "index":
         if value <= 0:
@@ -153,16 +165,27 @@ def judge(value: Decimal, ind: IndicatorFacts) -> Verdict | None:
         ceiling = CEILINGS.get(family)
         if ceiling is not None and value * per > ceiling[0]:
             top = ceiling[0] / per
-            return _refuse(ind, value, f"超过任何地区可能的规模（上限 {_fmt(top)} {unit}，{ceiling[1]}）",
-                           f"it is above any possible figure for a region (at most {_fmt(top)} {unit}, "
-                           f"{ceiling[2]})")  # fmt: skip
+            return _refuse(
+                ind,
+                value,
+                f"超过任何地区可能的规模（上限 {_fmt(top)} {unit}，{ceiling[1]}）",
+                f"it is above any possible figure for a region (at most {_fmt(top)} {unit}, {ceiling[2]})",
+            )
         if kind == "count" and family in ("count", "people") and (value * per) % 1:
-            return _refuse(ind, value, f"个数必须是整数（{_fmt(value * per)} 不是整数）",
-                           f"a count must be a whole number of items ({_fmt(value * per)} is not)")  # fmt: skip
+            return _refuse(
+                ind,
+                value,
+                f"个数必须是整数（{_fmt(value * per)} 不是整数）",
+                f"a count must be a whole number of items ({_fmt(value * per)} is not)",
+            )
     if value == 0 and kind in ("level", "ratio"):
-        return _hold(ind, value, "该指标几乎不可能恰为零，零值通常是缺失数据被填成了 0（未知请留空）",
-                     "it is almost never exactly zero: a zero usually stands for a missing figure "
-                     "(leave it empty if it is not known)")  # fmt: skip
+        return _hold(
+            ind,
+            value,
+            "该指标几乎不可能恰为零，零值通常是缺失数据被填成了 0（未知请留空）",
+            "it is almost never exactly zero: a zero usually stands for a missing figure "
+            "(leave it empty if it is not known)",
+        )
     return None
 
 
@@ -174,11 +197,19 @@ def judge_scale(value: Decimal, largest: Decimal | None, ind: IndicatorFacts) ->
     ratio = abs(value) / largest
     shown = f"{_fmt(largest)} {ind.unit}".strip()
     if ratio > SCALE_REFUSE:
-        return _refuse(ind, value, f"是该指标已有最大数值 {shown} 的一百万倍以上",
-                       f"it is more than a million times the largest figure stored for the indicator "
-                       f"({shown}) in any region and year")  # fmt: skip
+        return _refuse(
+            ind,
+            value,
+            f"是该指标已有最大数值 {shown} 的一百万倍以上",
+            f"it is more than a million times the largest figure stored for the indicator "
+            f"({shown}) in any region and year",
+        )
     if ratio > SCALE_HOLD:
-        return _hold(ind, value, f"是该指标已有最大数值 {shown} 的 1000 倍以上（单位是否有误？）",
-                     f"it is more than 1000 times the largest figure stored for the indicator ({shown}); "
-                     "is the unit right?")  # fmt: skip
+        return _hold(
+            ind,
+            value,
+            f"是该指标已有最大数值 {shown} 的 1000 倍以上（单位是否有误？）",
+            f"it is more than 1000 times the largest figure stored for the indicator ({shown}); "
+            "is the unit right?",
+        )
     return None

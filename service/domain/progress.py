@@ -382,8 +382,10 @@ def _chain(mode: Mode, b: int, usable: list[Point], notes: list[str]) -> tuple[P
             span, rate, oid, prelim = mean
             start = p.year - span + 1
             if rate <= -100 or start not in (b + 1, year + 1):
-                notes.append(f"the average rate of {start}–{p.year} does not join the chain at {year}; "
-                             f"the chain stops at {year}")  # fmt: skip
+                notes.append(
+                    f"the average rate of {start}–{p.year} does not join the chain at {year}; "
+                    f"the chain stops at {year}"
+                )
                 break
             # from the base it gives the index outright; from the chain's end it extends it
             level = (100.0 if start == b + 1 else level) * (1 + rate / 100) ** span
@@ -503,8 +505,9 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
         raise ValueError("a qualitative target has no number and is not assessed numerically")
     if form is DeclaredForm.EACH_YEAR:
         yearly = [p for p in points if p.span == 1]  # a several-year average is no year's value
-        return _normalise_each_year(spec, yearly, [p for p in usable if p.span == 1], comparator, v,
-                                    stretch_v, sense, notes)  # fmt: skip
+        return _normalise_each_year(
+            spec, yearly, [p for p in usable if p.span == 1], comparator, v, stretch_v, sense, notes
+        )
 
     mode: Mode = "level"
     verdict_only = False
@@ -607,8 +610,14 @@ def _normalise_each_year(
     else:
         reason = ""
     if reason or v is None or first is None:
-        return Normalised(mode="each_year", comparator=comparator, sense=sense, notes=(*notes, reason),
-                          problem=reason, early_achievement=False)  # fmt: skip
+        return Normalised(
+            mode="each_year",
+            comparator=comparator,
+            sense=sense,
+            notes=(*notes, reason),
+            problem=reason,
+            early_achievement=False,
+        )
     base = next((p for p in points if p.year == first - 1), None)
     band: tuple[float, float] | None = None
     edge = v
@@ -1021,10 +1030,12 @@ def _assess_each_year(
         basis = "pace_ratio"
         cuts = PROFILES[profile]
         status = (
-            Status.NEEDS_ACCELERATION if ratio >= cuts.needs_acceleration
-            else Status.OFF_TRACK if ratio >= cuts.regressing_below
+            Status.NEEDS_ACCELERATION
+            if ratio >= cuts.needs_acceleration
+            else Status.OFF_TRACK
+            if ratio >= cuts.regressing_below
             else Status.REGRESSING
-        )  # fmt: skip
+        )
     shortfall_point = worst_point if ended and worst_point is not None else window[-1]
     assert shortfall_point.value is not None
     return TargetResult(

@@ -68,22 +68,48 @@ def policy(session: Session) -> Policy:
 
 
 def set_policy(
-    session: Session, *, enabled: bool, approve_admin: bool = True, approve_published: bool = True,
-    actor: User | None, now: dt.datetime, path: WritePath = WritePath.CLI,
-) -> Policy:  # fmt: skip
+    session: Session,
+    *,
+    enabled: bool,
+    approve_admin: bool = True,
+    approve_published: bool = True,
+    actor: User | None,
+    now: dt.datetime,
+    path: WritePath = WritePath.CLI,
+) -> Policy:
     """Switch review on or off (a new row; the earlier switches stay as the record of when)."""
     if actor is not None and actor.role is not Role.ADMIN:
         raise Forbidden("只有管理员可以开关数据审核", "only an administrator can switch review on or off")
     before = policy(session)
-    session.add(ReviewSetting(at=now, user_id=actor.id if actor else None, enabled=enabled,
-                              approve_admin=approve_admin, approve_published=approve_published))  # fmt: skip
-    session.add(AuditEntry(
-        at=now, user_id=actor.id if actor else None, path=path, action="review_policy",
-        entity_type="review_settings", entity_id=None,
-        before={"enabled": before.enabled, "approve_admin": before.approve_admin,
-                "approve_published": before.approve_published},
-        after={"enabled": enabled, "approve_admin": approve_admin, "approve_published": approve_published},
-    ))  # fmt: skip
+    session.add(
+        ReviewSetting(
+            at=now,
+            user_id=actor.id if actor else None,
+            enabled=enabled,
+            approve_admin=approve_admin,
+            approve_published=approve_published,
+        )
+    )
+    session.add(
+        AuditEntry(
+            at=now,
+            user_id=actor.id if actor else None,
+            path=path,
+            action="review_policy",
+            entity_type="review_settings",
+            entity_id=None,
+            before={
+                "enabled": before.enabled,
+                "approve_admin": before.approve_admin,
+                "approve_published": before.approve_published,
+            },
+            after={
+                "enabled": enabled,
+                "approve_admin": approve_admin,
+                "approve_published": approve_published,
+            },
+        )
+    )
     session.flush()
     return policy(session)
 
@@ -97,9 +123,11 @@ def require_enabled(session: Session) -> None:
 
 VIEW_NOTES = {
     "official": ("正式口径：仅采用已审核的数据", "Official: approved figures only"),
-    "provisional": ("暂定口径：含待审核的数据，不作为正式结论",
-                    "PROVISIONAL: includes figures still under review; not an official result"),
-}  # fmt: skip
+    "provisional": (
+        "暂定口径：含待审核的数据，不作为正式结论",
+        "PROVISIONAL: includes figures still under review; not an official result",
+    ),
+}
 
 
 def view_note(view: str | None, lang: str = "zh") -> str | None:
@@ -158,16 +186,24 @@ def on_ingest(
     auto = published or admin
     state = ReviewState.APPROVED if auto else ReviewState.SUBMITTED
     comment = (
-        "发布的统计数据，录入即审核通过 / published statistics, approved on entry" if published
-        else "管理员录入，录入即审核通过 / an administrator's entry, approved on entry" if admin
+        "发布的统计数据，录入即审核通过 / published statistics, approved on entry"
+        if published
+        else "管理员录入，录入即审核通过 / an administrator's entry, approved on entry"
+        if admin
         else None
-    )  # fmt: skip
+    )
     rows = session.execute(
-        select(Observation.id, Observation.supersedes_id, Observation.indicator_id, Observation.region_id,
-               Observation.period, Observation.coverage)
+        select(
+            Observation.id,
+            Observation.supersedes_id,
+            Observation.indicator_id,
+            Observation.region_id,
+            Observation.period,
+            Observation.coverage,
+        )
         .where(Observation.batch_id == batch.id, Observation.status != ObservationStatus.PLAN_BASELINE)
         .order_by(Observation.id)
-    ).all()  # fmt: skip
+    ).all()
     if not rows:
         return {"state": state.value, "figures": 0, "revision_requests": 0}
     # a correction of a figure that counts officially (approved, or stored before review) is a revision
@@ -186,10 +222,17 @@ def on_ingest(
             supersedes in counted if supersedes is not None else (ind, reg, period, coverage) in locked
         )
         requests += revision
-        values.append({
-            "observation_id": oid, "seq": 1, "state": state, "at": now,
-            "user_id": None if auto else user.id, "comment": comment, "revision": revision,
-        })  # fmt: skip
+        values.append(
+            {
+                "observation_id": oid,
+                "seq": 1,
+                "state": state,
+                "at": now,
+                "user_id": None if auto else user.id,
+                "comment": comment,
+                "revision": revision,
+            }
+        )
     for start in range(0, len(values), 5000):
         session.execute(insert(ObservationReview), values[start : start + 5000])
     return {"state": state.value, "figures": len(values), "revision_requests": requests}
@@ -205,13 +248,21 @@ def _locked_keys(session: Session, rows: list[Any], batch_id: int) -> set[tuple[
     found: dict[int, tuple[int, int, int, str | None]] = {}
     for start in range(0, len(keys), 1000):
         for oid, ind, reg, period, coverage in session.execute(
-            select(Observation.id, Observation.indicator_id, Observation.region_id, Observation.period,
-                   Observation.coverage)
-            .where(tuple_(Observation.indicator_id, Observation.region_id, Observation.period)
-                   .in_(keys[start : start + 1000]),
-                   or_(Observation.batch_id.is_(None), Observation.batch_id != batch_id), Observation.value.is_not(None),
-                   Observation.status != ObservationStatus.PLAN_BASELINE)
-        ):  # fmt: skip
+            select(
+                Observation.id,
+                Observation.indicator_id,
+                Observation.region_id,
+                Observation.period,
+                Observation.coverage,
+            ).where(
+                tuple_(Observation.indicator_id, Observation.region_id, Observation.period).in_(
+                    keys[start : start + 1000]
+                ),
+                or_(Observation.batch_id.is_(None), Observation.batch_id != batch_id),
+                Observation.value.is_not(None),
+                Observation.status != ObservationStatus.PLAN_BASELINE,
+            )
+        ):
             if (ind, reg, period, coverage) in wanted:
                 found[oid] = (ind, reg, period, coverage)
     counted = _officially_counted(session, list(found))
@@ -294,18 +345,23 @@ def act(
         raise Invalid(f"一次最多处理 {MAX_BATCH} 条数据", f"at most {MAX_BATCH} figures per request")
     text = (comment or "").strip()
     if len(text) > COMMENT_LIMIT or "\x00" in text:
-        raise Invalid(f"意见过长（最多 {COMMENT_LIMIT} 字）或含空字符",
-                      f"the comment is too long (at most {COMMENT_LIMIT} characters) or contains NUL")  # fmt: skip
+        raise Invalid(
+            f"意见过长（最多 {COMMENT_LIMIT} 字）或含空字符",
+            f"the comment is too long (at most {COMMENT_LIMIT} characters) or contains NUL",
+        )
     if action in (RETURN, RESUBMIT) and not text:
         raise Invalid(
             "退回或重新报送须填写意见（原因）" if action == RETURN else "重新报送须说明数值无误的理由",
-            "returning a figure needs a comment saying why" if action == RETURN
+            "returning a figure needs a comment saying why"
+            if action == RETURN
             else "resubmitting a figure unchanged needs a comment saying why it is right",
-        )  # fmt: skip
+        )
     if action in (APPROVE, RETURN):
         if user.role not in (Role.REVIEWER, Role.ADMIN):
-            raise Forbidden("只有审核员或管理员可以审核数据",
-                            "only a reviewer or an administrator can approve or return figures")  # fmt: skip
+            raise Forbidden(
+                "只有审核员或管理员可以审核数据",
+                "only a reviewer or an administrator can approve or return figures",
+            )
         scope = reviewable_region_ids(session, user)
     else:
         if user.role not in (Role.EDITOR, Role.ADMIN):
@@ -325,8 +381,14 @@ def act(
         latest_steps[step.observation_id] = step
     indicators = {i.id: i for i in session.scalars(select(Indicator))}
     regions = {r.id: r for r in session.scalars(select(Region))}
-    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(
-        {s.user_id for s in latest_steps.values() if s.user_id is not None})))}  # fmt: skip
+    users = {
+        u.id: u
+        for u in session.scalars(
+            select(User).where(
+                User.id.in_({s.user_id for s in latest_steps.values() if s.user_id is not None})
+            )
+        )
+    }
     problems: list[ItemProblem] = []
     for oid in ids:
         obs = versions.get(oid)
@@ -338,30 +400,47 @@ def act(
         zh, en = _label(indicators[obs.indicator_id], regions[obs.region_id], obs.period)
         region = regions[obs.region_id]
         if scope is not None and obs.region_id not in scope:
-            problems.append(ItemProblem(
-                oid, f"您（{user.username}）无权审核“{region.name_zh}”的数据：{zh}" if action != RESUBMIT
-                else f"您（{user.username}）无权报送“{region.name_zh}”的数据：{zh}",
-                f"you ({user.username}) are not responsible for {region.name_en} ({region.code}): {en}",
-                "forbidden",
-            ))  # fmt: skip
+            problems.append(
+                ItemProblem(
+                    oid,
+                    f"您（{user.username}）无权审核“{region.name_zh}”的数据：{zh}"
+                    if action != RESUBMIT
+                    else f"您（{user.username}）无权报送“{region.name_zh}”的数据：{zh}",
+                    f"you ({user.username}) are not responsible for {region.name_en} ({region.code}): {en}",
+                    "forbidden",
+                )
+            )
             continue
         if action in (APPROVE, RETURN) and obs.entered_by_id == user.id:
-            problems.append(ItemProblem(
-                oid, f"不能审核本人填报的数据：{zh}", f"nobody reviews their own figure: {en}", "forbidden"
-            ))  # fmt: skip
+            problems.append(
+                ItemProblem(
+                    oid,
+                    f"不能审核本人填报的数据：{zh}",
+                    f"nobody reviews their own figure: {en}",
+                    "forbidden",
+                )
+            )
             continue
         last = latest_steps.get(oid)
         if last is None:
-            problems.append(ItemProblem(
-                oid, f"该数据录入时未启用审核，无需审核：{zh}",
-                f"this figure was stored while review was off; it counts as approved: {en}", "conflict",
-            ))  # fmt: skip
+            problems.append(
+                ItemProblem(
+                    oid,
+                    f"该数据录入时未启用审核，无需审核：{zh}",
+                    f"this figure was stored while review was off; it counts as approved: {en}",
+                    "conflict",
+                )
+            )
             continue
         if oid in newer:
-            problems.append(ItemProblem(
-                oid, f"该数据已有更新的版本，请审核最新版本：{zh}",
-                f"a newer version of this figure exists; review the latest one: {en}", "conflict",
-            ))  # fmt: skip
+            problems.append(
+                ItemProblem(
+                    oid,
+                    f"该数据已有更新的版本，请审核最新版本：{zh}",
+                    f"a newer version of this figure exists; review the latest one: {en}",
+                    "conflict",
+                )
+            )
             continue
         if last.state is not FROM_STATE[action]:
             who = users.get(last.user_id) if last.user_id is not None else None
@@ -374,18 +453,23 @@ def act(
                 else f" ({last.at:%Y-%m-%d %H:%M} UTC)"
             )
             zh_state, en_state = texts.TEXTS["review_state_" + last.state.value]
-            problems.append(ItemProblem(
-                oid, f"该数据当前状态为“{zh_state}”{by_zh}，不能{ACTION_ZH[action]}：{zh}",
-                f"this figure is {en_state}{by_en}; it cannot be {ACTION_EN[action]}: {en}", "conflict",
-            ))  # fmt: skip
+            problems.append(
+                ItemProblem(
+                    oid,
+                    f"该数据当前状态为“{zh_state}”{by_zh}，不能{ACTION_ZH[action]}：{zh}",
+                    f"this figure is {en_state}{by_en}; it cannot be {ACTION_EN[action]}: {en}",
+                    "conflict",
+                )
+            )
     if problems:
         kinds = {p.kind for p in problems}
         kind = next((k for k in ("not_found", "forbidden", "conflict") if k in kinds), "invalid")
         raise _problem(
-            kind, problems,
+            kind,
+            problems,
             f"有 {len(problems)} 条数据不能{ACTION_ZH[action]}，本次操作未执行",
             f"{len(problems)} figure(s) cannot be {ACTION_EN[action]}; nothing was done",
-        )  # fmt: skip
+        )
     state = _ACTION_STATE[action]
     result = StepResult(action)
     new_steps: list[tuple[Observation, ObservationReview]] = []
@@ -394,9 +478,14 @@ def act(
             for oid in ids:
                 before = latest_steps[oid]
                 step = ObservationReview(
-                    observation_id=oid, seq=before.seq + 1, state=state, at=now, user_id=user.id,
-                    comment=text or None, revision=before.revision,
-                )  # fmt: skip
+                    observation_id=oid,
+                    seq=before.seq + 1,
+                    state=state,
+                    at=now,
+                    user_id=user.id,
+                    comment=text or None,
+                    revision=before.revision,
+                )
                 session.add(step)
                 new_steps.append((versions[oid], step))
             session.flush()
@@ -408,15 +497,32 @@ def act(
     for obs, step in new_steps:
         ind, reg = indicators[obs.indicator_id], regions[obs.region_id]
         entity = f"{ind.code}/{reg.code}/{obs.period}"
-        session.add(AuditEntry(
-            at=now, user_id=user.id, path=path, action=f"review_{action}", entity_type="observation",
-            entity_id=entity, before={"id": obs.id, "state": FROM_STATE[action].value},
-            after={"id": obs.id, "state": state.value, "comment": text or None, "revision": step.revision},
-        ))  # fmt: skip
-        result.steps.append({
-            "observation_id": obs.id, "figure": entity, "state": state.value, "seq": step.seq,
-            "revision": step.revision,
-        })  # fmt: skip
+        session.add(
+            AuditEntry(
+                at=now,
+                user_id=user.id,
+                path=path,
+                action=f"review_{action}",
+                entity_type="observation",
+                entity_id=entity,
+                before={"id": obs.id, "state": FROM_STATE[action].value},
+                after={
+                    "id": obs.id,
+                    "state": state.value,
+                    "comment": text or None,
+                    "revision": step.revision,
+                },
+            )
+        )
+        result.steps.append(
+            {
+                "observation_id": obs.id,
+                "figure": entity,
+                "state": state.value,
+                "seq": step.seq,
+                "revision": step.revision,
+            }
+        )
         if action == RETURN and notify is not None:
             notify(session, obs, step)
     if action == APPROVE:  # what counts officially changed: report runs learn of it by this row
@@ -569,11 +675,22 @@ def _latest_in_state(
     items = []
     for obs, step in rows:
         first = first_steps.get(obs.id, step)
-        items.append(QueueItem(
-            obs.id, indicators[obs.indicator_id], regions[obs.region_id], obs.period, obs.value,
-            obs.status.value, obs.source, people.get(obs.entered_by_id), first.at, obs.batch_id, step.revision,
-            step.comment,
-        ))  # fmt: skip
+        items.append(
+            QueueItem(
+                obs.id,
+                indicators[obs.indicator_id],
+                regions[obs.region_id],
+                obs.period,
+                obs.value,
+                obs.status.value,
+                obs.source,
+                people.get(obs.entered_by_id),
+                first.at,
+                obs.batch_id,
+                step.revision,
+                step.comment,
+            )
+        )
     _fill_context(session, items)
     return items
 
@@ -627,8 +744,12 @@ def flags(item: QueueItem) -> list[tuple[str, str]]:
         out.append((doubt.zh, doubt.en))
     for year, other in sorted(item.neighbours.items()):
         if other and value and max(abs(value / other), abs(other / value)) >= 10:
-            out.append((f"与 {year} 年的 {other.normalize():f} 相差 10 倍以上（单位是否有误？）",
-                        f"10x or more away from {year}'s {other.normalize():f} (unit slip?)"))  # fmt: skip
+            out.append(
+                (
+                    f"与 {year} 年的 {other.normalize():f} 相差 10 倍以上（单位是否有误？）",
+                    f"10x or more away from {year}'s {other.normalize():f} (unit slip?)",
+                )
+            )
     if item.revision and item.previous_value:
         change = (value - item.previous_value) / abs(item.previous_value)
         if abs(change) > Decimal("0.1"):
@@ -660,14 +781,24 @@ def history(session: Session, observation_id: int) -> list[dict[str, Any]]:
         steps.setdefault(step.observation_id, []).append(step)
     return [
         {
-            "id": o.id, "value": None if o.value is None else str(o.value.normalize()), "status": o.status.value,
-            "reported_at": o.reported_at.isoformat(), "entered_by": people.get(o.entered_by_id),
-            "revision_reason": o.revision_reason, "batch_id": o.batch_id,
+            "id": o.id,
+            "value": None if o.value is None else str(o.value.normalize()),
+            "status": o.status.value,
+            "reported_at": o.reported_at.isoformat(),
+            "entered_by": people.get(o.entered_by_id),
+            "revision_reason": o.revision_reason,
+            "batch_id": o.batch_id,
             "review": [
-                {"seq": s.seq, "state": s.state.value, "at": s.at.isoformat(), "by": people.get(s.user_id),
-                 "comment": s.comment, "revision": s.revision}
+                {
+                    "seq": s.seq,
+                    "state": s.state.value,
+                    "at": s.at.isoformat(),
+                    "by": people.get(s.user_id),
+                    "comment": s.comment,
+                    "revision": s.revision,
+                }
                 for s in steps.get(o.id, [])
             ],
         }
         for o in chain
-    ]  # fmt: skip
+    ]

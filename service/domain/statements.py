@@ -238,10 +238,20 @@ class Upload:
 
 
 def add_statement(
-    session: Session, user: User | None, plan_code: str, key: str, *, year: int | str | None, text: str,
-    files: list[Upload], var_dir: Path, max_bytes: int, now: dt.datetime, path: WritePath,
+    session: Session,
+    user: User | None,
+    plan_code: str,
+    key: str,
+    *,
+    year: int | str | None,
+    text: str,
+    files: list[Upload],
+    var_dir: Path,
+    max_bytes: int,
+    now: dt.datetime,
+    path: WritePath,
     corrects: int | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Record a progress statement with its files; everything is checked before anything is written."""
     plan, target = target_of(session, plan_code, key)
     if user is None:
@@ -290,34 +300,83 @@ def add_statement(
         if user.organisation_id in responsible_organisations(session, plan.id, key)
         else None
     )
-    row = ProgressStatement(plan_id=plan.id, target_key=key, year=the_year, text=words, created_by_id=user.id,
-                            created_at=now, supersedes_id=previous.id if previous else None,
-                            organisation_id=org_id)  # fmt: skip
+    row = ProgressStatement(
+        plan_id=plan.id,
+        target_key=key,
+        year=the_year,
+        text=words,
+        created_by_id=user.id,
+        created_at=now,
+        supersedes_id=previous.id if previous else None,
+        organisation_id=org_id,
+    )
     session.add(row)
     session.flush()
     stored: list[StatementFile] = []
     if previous is not None:  # a correction keeps the files of the version it corrects
         for old in session.scalars(select(StatementFile).where(StatementFile.statement_id == previous.id)):
-            stored.append(StatementFile(statement_id=row.id, filename=old.filename, media_type=old.media_type,
-                                        size=old.size, sha256=old.sha256, created_at=old.created_at))  # fmt: skip
+            stored.append(
+                StatementFile(
+                    statement_id=row.id,
+                    filename=old.filename,
+                    media_type=old.media_type,
+                    size=old.size,
+                    sha256=old.sha256,
+                    created_at=old.created_at,
+                )
+            )
     for upload, kind in zip(files, kinds, strict=True):
         sha = store(var_dir, upload.data)
-        stored.append(StatementFile(statement_id=row.id, filename=display_name(upload.name), media_type=kind.media_type,
-                                    size=len(upload.data), sha256=sha, created_at=now))  # fmt: skip
+        stored.append(
+            StatementFile(
+                statement_id=row.id,
+                filename=display_name(upload.name),
+                media_type=kind.media_type,
+                size=len(upload.data),
+                sha256=sha,
+                created_at=now,
+            )
+        )
     session.add_all(stored)
-    session.add(AuditEntry(at=now, user_id=user.id, path=path, action="correct" if previous else "create",
-                           entity_type="progress_statement", entity_id=str(row.id), before=None,
-                           after={"target": f"{plan_code}/{key}", "year": the_year, "corrects": corrects,
-                                  "files": [{"name": s.filename, "sha256": s.sha256, "size": s.size} for s in stored]}))  # fmt: skip
+    session.add(
+        AuditEntry(
+            at=now,
+            user_id=user.id,
+            path=path,
+            action="correct" if previous else "create",
+            entity_type="progress_statement",
+            entity_id=str(row.id),
+            before=None,
+            after={
+                "target": f"{plan_code}/{key}",
+                "year": the_year,
+                "corrects": corrects,
+                "files": [{"name": s.filename, "sha256": s.sha256, "size": s.size} for s in stored],
+            },
+        )
+    )
     session.flush()
-    return {"id": row.id, "target": f"{plan_code}/{key}", "year": the_year, "corrects": corrects,
-            "files": [_file(s) for s in stored]}  # fmt: skip
+    return {
+        "id": row.id,
+        "target": f"{plan_code}/{key}",
+        "year": the_year,
+        "corrects": corrects,
+        "files": [_file(s) for s in stored],
+    }
 
 
 def _file(f: StatementFile) -> dict[str, Any]:
     kind = next((k.label for k in KINDS if k.media_type == f.media_type), "")
-    return {"id": f.id, "name": f.filename, "media_type": f.media_type, "kind": kind, "size": f.size,
-            "size_text": size_text(f.size), "sha256": f.sha256, "url": f"/evidence/{f.id}"}  # fmt: skip
+    return {
+        "id": f.id,
+        "name": f.filename,
+        "media_type": f.media_type,
+        "kind": kind,
+        "size": f.size,
+        "size_text": size_text(f.size),
+        "sha256": f.sha256,
+        "url": f"/evidence/{f.id}",
+    }
 
 
 def size_text(n: int) -> str:
@@ -329,9 +388,13 @@ def size_text(n: int) -> str:
 
 
 def statements(
-    session: Session, plan_id: int, keys: list[str] | None = None, *, year: int | None = None,
+    session: Session,
+    plan_id: int,
+    keys: list[str] | None = None,
+    *,
+    year: int | None = None,
     history: bool = False,
-) -> dict[str, list[dict[str, Any]]]:  # fmt: skip
+) -> dict[str, list[dict[str, Any]]]:
     """{target key: [statement, ...]} newest first: the current versions (``history``: also the corrected
     ones, marked). Each with its author, organisation, time, version and files."""
     stmt = select(ProgressStatement).where(ProgressStatement.plan_id == plan_id)
@@ -367,13 +430,22 @@ def statements(
             continue
         who = people.get(r.created_by_id)
         org = orgs.get(r.organisation_id) if r.organisation_id else None
-        out.setdefault(r.target_key, []).append({
-            "id": r.id, "year": r.year, "text": r.text, "at": r.created_at, "version": version[r.id],
-            "corrects": r.supersedes_id, "corrected": r.id in corrected,
-            "by": (who.display_name or who.username) if who else None,
-            "organisation": {"code": org.code, "name_zh": org.name_zh, "name_en": org.name_en} if org else None,
-            "files": files.get(r.id, []),
-        })  # fmt: skip
+        out.setdefault(r.target_key, []).append(
+            {
+                "id": r.id,
+                "year": r.year,
+                "text": r.text,
+                "at": r.created_at,
+                "version": version[r.id],
+                "corrects": r.supersedes_id,
+                "corrected": r.id in corrected,
+                "by": (who.display_name or who.username) if who else None,
+                "organisation": {"code": org.code, "name_zh": org.name_zh, "name_en": org.name_en}
+                if org
+                else None,
+                "files": files.get(r.id, []),
+            }
+        )
     return out
 
 

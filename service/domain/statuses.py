@@ -104,12 +104,25 @@ STATUS_COLOURS: dict[str, str] = {
     QUALITATIVE: "#E4E4E4",  # not a judgement: a pale neutral, told apart by its word and icon
 }
 STATUS_ICONS: dict[str, str] = {
-    "achieved": "✔", "achieved_early": "★", "on_track": "▲", "needs_acceleration": "◆", "off_track": "▼",
-    "missed": "✖", "regressing": "↘", "insufficient_data": "?", QUALITATIVE: "≈",
-}  # fmt: skip
+    "achieved": "✔",
+    "achieved_early": "★",
+    "on_track": "▲",
+    "needs_acceleration": "◆",
+    "off_track": "▼",
+    "missed": "✖",
+    "regressing": "↘",
+    "insufficient_data": "?",
+    QUALITATIVE: "≈",
+}
 # pale tints of the colours for printed tables (word and icon carry the meaning, black text stays readable)
 STATUS_TINTS: dict[str, str] = {
-    "achieved": "E2F5ED", "achieved_early": "C6E9DC", "on_track": "DDF0FB", "needs_acceleration": "FBF8D0",
-    "off_track": "FBEBCC", "missed": "F7DDCC", "regressing": "F4E4EE", "insufficient_data": "EEEEEE",
+    "achieved": "E2F5ED",
+    "achieved_early": "C6E9DC",
+    "on_track": "DDF0FB",
+    "needs_acceleration": "FBF8D0",
+    "off_track": "FBEBCC",
+    "missed": "F7DDCC",
+    "regressing": "F4E4EE",
+    "insufficient_data": "EEEEEE",
     QUALITATIVE: "F4F4F4",
-}  # fmt: skip
+}

@@ -19,22 +19,52 @@ from service.domain.observations import ObservationInput
 
 # header (lower-cased, Chinese or English) -> field
 HEADERS = {
-    "indicator": "indicator", "indicator_code": "indicator", "指标": "indicator", "指标代码": "indicator",
+    "indicator": "indicator",
+    "indicator_code": "indicator",
+    "指标": "indicator",
+    "指标代码": "indicator",
     "指标名称": "indicator",
-    "region": "region", "region_code": "region", "地区": "region", "地区代码": "region", "地区名称": "region",
-    "period": "period", "year": "period", "年份": "period", "年度": "period",
-    "value": "value", "数值": "value", "值": "value",
-    "unit": "unit", "单位": "unit",
-    "status": "status", "状态": "status", "数据状态": "status",
-    "source": "source", "来源": "source", "数据来源": "source",
-    "source_url": "source_url", "来源链接": "source_url",
-    "note": "note", "备注": "note", "说明": "note",
-    "revision_reason": "revision_reason", "修订原因": "revision_reason",
-    "published": "published", "published_on": "published", "发布日期": "published", "发布时间": "published",
-    "confirm": "confirm", "确认": "confirm",
-    "series_break": "series_break", "口径调整": "series_break", "统计口径调整": "series_break",
-    "coverage": "coverage", "覆盖期": "coverage", "统计期": "coverage", "期间": "coverage",
-}  # fmt: skip
+    "region": "region",
+    "region_code": "region",
+    "地区": "region",
+    "地区代码": "region",
+    "地区名称": "region",
+    "period": "period",
+    "year": "period",
+    "年份": "period",
+    "年度": "period",
+    "value": "value",
+    "数值": "value",
+    "值": "value",
+    "unit": "unit",
+    "单位": "unit",
+    "status": "status",
+    "状态": "status",
+    "数据状态": "status",
+    "source": "source",
+    "来源": "source",
+    "数据来源": "source",
+    "source_url": "source_url",
+    "来源链接": "source_url",
+    "note": "note",
+    "备注": "note",
+    "说明": "note",
+    "revision_reason": "revision_reason",
+    "修订原因": "revision_reason",
+    "published": "published",
+    "published_on": "published",
+    "发布日期": "published",
+    "发布时间": "published",
+    "confirm": "confirm",
+    "确认": "confirm",
+    "series_break": "series_break",
+    "口径调整": "series_break",
+    "统计口径调整": "series_break",
+    "coverage": "coverage",
+    "覆盖期": "coverage",
+    "统计期": "coverage",
+    "期间": "coverage",
+}
 REQUIRED = ("indicator", "region", "period", "value")
 DAMAGED_ZH = "XLSX 文件已损坏或无法读取"
 DAMAGED_EN = "the XLSX file is damaged or cannot be read"
@@ -128,8 +158,22 @@ def _map_header(header: list[str]) -> dict[int, str]:
     return mapping
 
 
-_FIELDS = ("indicator", "region", "period", "value", "unit", "status", "source", "source_url", "note",
-           "revision_reason", "published", "confirm", "series_break", "coverage")  # fmt: skip
+_FIELDS = (
+    "indicator",
+    "region",
+    "period",
+    "value",
+    "unit",
+    "status",
+    "source",
+    "source_url",
+    "note",
+    "revision_reason",
+    "published",
+    "confirm",
+    "series_break",
+    "coverage",
+)
 
 
 def _text(v: Any) -> str | None:
@@ -166,13 +210,22 @@ def _row_reader(mapping: dict[int, str]) -> Callable[[int, Sequence[Any]], Obser
         if (value is None or value == "") and not reason:
             return None  # a template row left empty: not reported (an empty value never erases a figure)
         return ObservationInput(
-            row=row_number, indicator=_text(unguard(indicator)) or "", region=_text(unguard(region)) or "", period=period,
-            value=value, unit=_text(unit), status=_text(status), source=_text(source),
-            source_url=_text(source_url), note=_text(note), revision_reason=_text(reason),
+            row=row_number,
+            indicator=_text(unguard(indicator)) or "",
+            region=_text(unguard(region)) or "",
+            period=period,
+            value=value,
+            unit=_text(unit),
+            status=_text(status),
+            source=_text(source),
+            source_url=_text(source_url),
+            note=_text(note),
+            revision_reason=_text(reason),
             published=published if isinstance(published, dt.date) else _text(published),
             confirm=str(confirm or "").strip().lower() in TRUE_WORDS,
-            series_break=str(brk or "").strip().lower() in TRUE_WORDS, coverage=_text(cover),
-        )  # fmt: skip
+            series_break=str(brk or "").strip().lower() in TRUE_WORDS,
+            coverage=_text(cover),
+        )
 
     return read
 

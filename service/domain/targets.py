@@ -12,11 +12,32 @@ from sqlalchemy.orm import Session, aliased
 from service.db.models import Indicator, Plan, Region, Target
 
 EXPORT_FIELDS = [
-    "id", "plan", "plan_code", "region", "region_code", "indicator_code", "indicator", "unit", "comparator",
-    "value", "low", "high", "stretch_value", "tolerance", "target_year", "reference_year", "declared_form",
-    "baseline_value", "baseline_year", "source_document", "source_quote", "chapter", "confidence", "note",
+    "id",
+    "plan",
+    "plan_code",
+    "region",
+    "region_code",
+    "indicator_code",
+    "indicator",
+    "unit",
+    "comparator",
+    "value",
+    "low",
+    "high",
+    "stretch_value",
+    "tolerance",
+    "target_year",
+    "reference_year",
+    "declared_form",
+    "baseline_value",
+    "baseline_year",
+    "source_document",
+    "source_quote",
+    "chapter",
+    "confidence",
+    "note",
     "version",
-]  # fmt: skip
+]
 # What the 十五五 plans added (the plan reader's records carry EXPORT_FIELDS; the catalog's export both).
 PERIOD_FIELDS = ["period_start", "attribute"]
 # Responsibility and decomposition (issue 21): lead and supporting organisations' codes, the parent of a

@@ -99,9 +99,14 @@ def create_user(
 
 
 def issue_token(
-    session: Session, user: User, *, name: str = "default", now: dt.datetime,
-    path: WritePath = WritePath.CLI, actor_id: int | None = None,
-) -> str:  # fmt: skip
+    session: Session,
+    user: User,
+    *,
+    name: str = "default",
+    now: dt.datetime,
+    path: WritePath = WritePath.CLI,
+    actor_id: int | None = None,
+) -> str:
     """Create an API token for a user; the plain token is returned once and never stored."""
     _not_the_system_user(user)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -154,11 +159,27 @@ def touch_token(session: Session, token_id: int, *, now: dt.datetime) -> None:
 
 
 def _audit(
-    session: Session, action: str, user: User, now: dt.datetime, path: WritePath, actor_id: int | None,
-    before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
-) -> None:  # fmt: skip
-    session.add(AuditEntry(at=now, user_id=actor_id, path=path, action=action, entity_type="user",
-                           entity_id=str(user.id), before=before, after={"username": user.username, **(after or {})}))  # fmt: skip
+    session: Session,
+    action: str,
+    user: User,
+    now: dt.datetime,
+    path: WritePath,
+    actor_id: int | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEntry(
+            at=now,
+            user_id=actor_id,
+            path=path,
+            action=action,
+            entity_type="user",
+            entity_id=str(user.id),
+            before=before,
+            after={"username": user.username, **(after or {})},
+        )
+    )
 
 
 def _not_the_system_user(user: User) -> None:
@@ -185,9 +206,14 @@ def list_users(session: Session) -> list[User]:
 
 
 def set_password(
-    session: Session, user: User, password: str, *, now: dt.datetime, path: WritePath = WritePath.CLI,
+    session: Session,
+    user: User,
+    password: str,
+    *,
+    now: dt.datetime,
+    path: WritePath = WritePath.CLI,
     actor_id: int | None = None,
-) -> int:  # fmt: skip
+) -> int:
     """Give the user a new password and end their web sessions; returns how many sessions ended."""
     _not_the_system_user(user)
     if not password:
@@ -199,9 +225,15 @@ def set_password(
 
 
 def set_role(
-    session: Session, user: User, role: Role, region_codes: Sequence[str] | None = None, *,
-    now: dt.datetime, path: WritePath = WritePath.CLI, actor_id: int | None = None,
-) -> int:  # fmt: skip
+    session: Session,
+    user: User,
+    role: Role,
+    region_codes: Sequence[str] | None = None,
+    *,
+    now: dt.datetime,
+    path: WritePath = WritePath.CLI,
+    actor_id: int | None = None,
+) -> int:
     """Change the role and, when region codes are given, the regions; ends the user's web sessions."""
     before = {"role": user.role.value, "regions": sorted(r.code for r in user.regions)}
     regions = list(user.regions)
@@ -227,9 +259,14 @@ def set_role(
 
 
 def set_active(
-    session: Session, user: User, active: bool, *, now: dt.datetime, path: WritePath = WritePath.CLI,
+    session: Session,
+    user: User,
+    active: bool,
+    *,
+    now: dt.datetime,
+    path: WritePath = WritePath.CLI,
     actor_id: int | None = None,
-) -> int:  # fmt: skip
+) -> int:
     """Disable (end web sessions; API tokens fail while disabled) or enable the user again."""
     if active:
         _not_the_system_user(user)
@@ -247,9 +284,13 @@ def list_tokens(session: Session, user: User) -> list[ApiToken]:
 
 
 def revoke_token(
-    session: Session, prefix: str, *, now: dt.datetime, path: WritePath = WritePath.CLI,
+    session: Session,
+    prefix: str,
+    *,
+    now: dt.datetime,
+    path: WritePath = WritePath.CLI,
     actor_id: int | None = None,
-) -> ApiToken:  # fmt: skip
+) -> ApiToken:
     """Revoke the one live token with this prefix (as `users tokens` lists it), or the whole token."""
     live = select(ApiToken).where(ApiToken.revoked_at.is_(None))
     if len(prefix) > 16:
@@ -272,9 +313,13 @@ def revoke_token(
 
 
 def revoke_tokens(
-    session: Session, user: User, *, now: dt.datetime, path: WritePath = WritePath.CLI,
+    session: Session,
+    user: User,
+    *,
+    now: dt.datetime,
+    path: WritePath = WritePath.CLI,
     actor_id: int | None = None,
-) -> int:  # fmt: skip
+) -> int:
     """Revoke every live API token of the user; returns how many."""
     result = session.execute(
         update(ApiToken)
@@ -288,9 +333,14 @@ def revoke_tokens(
 
 
 def set_organisation(
-    session: Session, user: User, organisation: str | None, *, now: dt.datetime,
-    path: WritePath = WritePath.CLI, actor_id: int | None = None,
-) -> str | None:  # fmt: skip
+    session: Session,
+    user: User,
+    organisation: str | None,
+    *,
+    now: dt.datetime,
+    path: WritePath = WritePath.CLI,
+    actor_id: int | None = None,
+) -> str | None:
     """The organisation (bureau, district government) a user works for, or none; its code."""
     from service.db.models import Organisation
     from service.domain.assignments import find_organisation
@@ -298,8 +348,15 @@ def set_organisation(
     before_org = session.get(Organisation, user.organisation_id) if user.organisation_id else None
     org = find_organisation(session, organisation) if organisation else None
     user.organisation_id = org.id if org else None
-    _audit(session, "set_organisation", user, now, path, actor_id,
-           before={"organisation": before_org.code if before_org else None},
-           after={"organisation": org.code if org else None})  # fmt: skip
+    _audit(
+        session,
+        "set_organisation",
+        user,
+        now,
+        path,
+        actor_id,
+        before={"organisation": before_org.code if before_org else None},
+        after={"organisation": org.code if org else None},
+    )
     session.flush()
     return org.code if org else None

@@ -23,8 +23,13 @@ _PLAIN = re.compile(
     r"[+-]?[0-9]{1,18}(?:\.[0-9]{1,12})?"
 )  # an ASCII number well inside MAX_ABS: no work to do
 _NUMBER = re.compile(r"^([+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(.*)$")
-_PREFIX_QUALIFIERS = {"约": Qualifier.APPROXIMATE, "超过": Qualifier.LOWER_BOUND, "逾": Qualifier.LOWER_BOUND,
-                      "突破": Qualifier.LOWER_BOUND, "不足": Qualifier.UPPER_BOUND}  # fmt: skip
+_PREFIX_QUALIFIERS = {
+    "约": Qualifier.APPROXIMATE,
+    "超过": Qualifier.LOWER_BOUND,
+    "逾": Qualifier.LOWER_BOUND,
+    "突破": Qualifier.LOWER_BOUND,
+    "不足": Qualifier.UPPER_BOUND,
+}
 _SUFFIX_QUALIFIERS = {
     "左右": Qualifier.APPROXIMATE,
     "以上": Qualifier.LOWER_BOUND,
@@ -195,13 +200,37 @@ def _survives_real(value: Decimal) -> bool:
 
 # --- part of a year (1-10月, 前三季度, 上半年): never that year's value (METHODOLOGY §6) -------------
 
-_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
-              "十一": 11, "十二": 12}  # fmt: skip
+_CN_DIGITS = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+    "十一": 11,
+    "十二": 12,
+}
 _MONTH_RANGE = re.compile(r"(?:1|一)\s*[-–—~～至到]\s*(\d{1,2}|十[一二]?|[二三四五六七八九])\s*月")
 _FIRST_MONTHS = re.compile(r"前\s*(\d{1,2}|十[一二]?|[一二两三四五六七八九])\s*个?月")
-_QUARTER_WORDS = (("前三季度", 9), ("前三个季度", 9), ("上半年", 6), ("前两季度", 6), ("前两个季度", 6),
-                  ("第一季度", 3), ("一季度", 3), ("1季度", 3), ("Q1-Q3", 9), ("Q1-3", 9), ("H1", 6),
-                  ("Q1", 3))  # fmt: skip
+_QUARTER_WORDS = (
+    ("前三季度", 9),
+    ("前三个季度", 9),
+    ("上半年", 6),
+    ("前两季度", 6),
+    ("前两个季度", 6),
+    ("第一季度", 3),
+    ("一季度", 3),
+    ("1季度", 3),
+    ("Q1-Q3", 9),
+    ("Q1-3", 9),
+    ("H1", 6),
+    ("Q1", 3),
+)
 _PARTIAL_WORDS = ("partial year", "部分年度", "january–", "january-")
 PARTIAL = "partial"  # a part of the year whose months are not stated
 
@@ -276,8 +305,17 @@ def split_period(raw: object) -> tuple[object, str | None]:
 # --- sources: one history per source (METHODOLOGY §6) ----------------------------------------------
 
 STATISTICS_BUREAU = "统计局"
-_BUREAU_WORDS = ("统计局", "统计公报", "统计年鉴", "调查队", "调查总队", "统计监测", "statistics bureau",
-                 "bureau of statistics", "stats.gov.cn")  # fmt: skip
+_BUREAU_WORDS = (
+    "统计局",
+    "统计公报",
+    "统计年鉴",
+    "调查队",
+    "调查总队",
+    "统计监测",
+    "statistics bureau",
+    "bureau of statistics",
+    "stats.gov.cn",
+)
 SOURCE_KEY_LIMIT = 80
 
 

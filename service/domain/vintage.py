@@ -175,8 +175,10 @@ def review_view(session: Session, asked: str | None = None) -> str | None:
     if asked not in VIEWS:
         from service.domain.errors import Invalid
 
-        raise Invalid(f"未知的数据口径“{asked}”（official 或 provisional）",
-                      f"unknown view {asked!r}: official or provisional")  # fmt: skip
+        raise Invalid(
+            f"未知的数据口径“{asked}”（official 或 provisional）",
+            f"unknown view {asked!r}: official or provisional",
+        )
     return asked
 
 

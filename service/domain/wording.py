@@ -117,8 +117,9 @@ def _level_comparator(r: dict[str, Any]) -> str:
     return {">=": "≥", "<=": "≤", "=": "=", "~": "≈"}.get(c, "")
 
 
-def target_words(r: dict[str, Any], lang: str = "zh", *, qualitative_prefix: bool = True,
-                 with_level: bool = True) -> str:  # fmt: skip
+def target_words(
+    r: dict[str, Any], lang: str = "zh", *, qualitative_prefix: bool = True, with_level: bool = True
+) -> str:
     """The target as the plan declares it, in words (see the module's docstring). ``r`` is a target or
     assessment record: comparator, value, low, high, stretch_value, declared_form, target_unit (the
     declared figure's unit), unit (the indicator's), reference_year, period_start, target_year,
@@ -174,15 +175,21 @@ def target_words(r: dict[str, Any], lang: str = "zh", *, qualitative_prefix: boo
     period = f"{start}–{r.get('target_year')}" if start else ""
     if form == "avg_annual_growth":
         span = f"{ref}–{r.get('target_year')}" if ref else ""
-        text = (f"average annual growth {text}" + (f" ({span})" if span else "")) if en else (
-            f"年均增长{text}" + (f"（{span}年）" if span else ""))  # fmt: skip
+        text = (
+            (f"average annual growth {text}" + (f" ({span})" if span else ""))
+            if en
+            else (f"年均增长{text}" + (f"（{span}年）" if span else ""))
+        )
     elif form == "annual_growth":
         text = f"growth of {text} every year" if en else f"每年增长{text}"
     elif form == "each_year":
         text = f"{text} each year" + (f" of {period}" if period else "") if en else f"{period}每年{text}"
     elif form == "cumulative":
-        text = (f"{text} in total" + (f" over {period}" if period else "")) if en else (
-            (f"{period}年" if period else "") + f"累计{text}")  # fmt: skip
+        text = (
+            (f"{text} in total" + (f" over {period}" if period else ""))
+            if en
+            else ((f"{period}年" if period else "") + f"累计{text}")
+        )
     if r.get("stretch_value") is not None:
         stretch = v(r["stretch_value"])
         text += f" (stretch {stretch})" if en else f"（力争{stretch}）"
@@ -218,8 +225,11 @@ def target_marker(r: dict[str, Any]) -> dict[str, Any] | None:
             level = implied_level(r)
     if level is None:
         return None
-    return {"level": float(level), "band": list(band) if band else None,
-            "stretch": float(stretch) if stretch is not None else None}  # fmt: skip
+    return {
+        "level": float(level),
+        "band": list(band) if band else None,
+        "stretch": float(stretch) if stretch is not None else None,
+    }
 
 
 def base_already_met(r: dict[str, Any]) -> bool:

@@ -27,8 +27,12 @@ CHAT_CHANNELS = (WECOM, DINGTALK, WEBHOOK)
 PLATFORM_HOSTS = {WECOM: "qyapi.weixin.qq.com", DINGTALK: "oapi.dingtalk.com"}
 # the query parameter that holds the robot's key
 KEY_PARAMS = {WECOM: "key", DINGTALK: "access_token"}
-NAMES = {EMAIL: ("电子邮件", "e-mail"), WECOM: ("企业微信群机器人", "WeCom group robot"),
-         DINGTALK: ("钉钉群机器人", "DingTalk group robot"), WEBHOOK: ("本单位系统（签名推送）", "webhook (your own system)")}  # fmt: skip
+NAMES = {
+    EMAIL: ("电子邮件", "e-mail"),
+    WECOM: ("企业微信群机器人", "WeCom group robot"),
+    DINGTALK: ("钉钉群机器人", "DingTalk group robot"),
+    WEBHOOK: ("本单位系统（签名推送）", "webhook (your own system)"),
+}
 MIN_WEBHOOK_SECRET = 16
 
 
@@ -62,15 +66,20 @@ def validate(channel: str, url: str | None, secret: str | None, settings: Settin
     """Check a chat channel as entered; the errors name what is wrong, never the URL or secret itself."""
     name_zh, name_en = NAMES.get(channel, (channel, channel))
     if channel not in CHAT_CHANNELS:
-        raise _invalid("渠道应为 email、wecom、dingtalk 或 webhook",
-                       "channel must be email, wecom, dingtalk or webhook", "channel")  # fmt: skip
+        raise _invalid(
+            "渠道应为 email、wecom、dingtalk 或 webhook",
+            "channel must be email, wecom, dingtalk or webhook",
+            "channel",
+        )
     url = (url or "").strip()
     secret = (secret or "").strip() or None
     if not url:
         raise _invalid(f"请填写{name_zh}的地址", f"the {name_en}'s URL is required")
     if len(url) > 2000 or any(c.isspace() for c in url):
-        raise _invalid(f"{name_zh}的地址格式不对（不能有空格，最长 2000 个字符）",
-                       f"the {name_en}'s URL is malformed (no spaces, at most 2000 characters)")  # fmt: skip
+        raise _invalid(
+            f"{name_zh}的地址格式不对（不能有空格，最长 2000 个字符）",
+            f"the {name_en}'s URL is malformed (no spaces, at most 2000 characters)",
+        )
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -80,8 +89,10 @@ def validate(channel: str, url: str | None, secret: str | None, settings: Settin
     if parts.scheme not in ("https", "http") or not host:
         raise _invalid(f"{name_zh}的地址应以 https:// 开头", f"the {name_en}'s URL must start with https://")
     if parts.scheme == "http" and not _is_loopback(host):
-        raise _invalid(f"{name_zh}的地址必须使用 https（http 仅限本机测试）",
-                       f"the {name_en}'s URL must use https (http only to this machine, for tests)")  # fmt: skip
+        raise _invalid(
+            f"{name_zh}的地址必须使用 https（http 仅限本机测试）",
+            f"the {name_en}'s URL must use https (http only to this machine, for tests)",
+        )
     if parts.username or parts.password:
         raise _invalid(
             f"{name_zh}的地址中不能含用户名或密码", f"the {name_en}'s URL must not contain a login"
@@ -99,19 +110,30 @@ def validate(channel: str, url: str | None, secret: str | None, settings: Settin
         values = parse_qs(parts.query).get(KEY_PARAMS[channel], [])
         if len(values) != 1 or not values[0].strip():
             param = KEY_PARAMS[channel]
-            raise _invalid(f"{name_zh}的地址缺少 {param} 参数：请从群机器人设置中复制完整的 Webhook 地址",
-                           f"the {name_en}'s URL has no {param} parameter: copy the whole webhook URL "
-                           "from the robot's settings")  # fmt: skip
+            raise _invalid(
+                f"{name_zh}的地址缺少 {param} 参数：请从群机器人设置中复制完整的 Webhook 地址",
+                f"the {name_en}'s URL has no {param} parameter: copy the whole webhook URL "
+                "from the robot's settings",
+            )
     if channel == WECOM and secret:
-        raise _invalid("企业微信群机器人没有签名密钥，请留空", "a WeCom robot has no signing secret; leave it empty",
-                       "secret")  # fmt: skip
+        raise _invalid(
+            "企业微信群机器人没有签名密钥，请留空",
+            "a WeCom robot has no signing secret; leave it empty",
+            "secret",
+        )
     if secret is not None and (len(secret) > 200 or any(c.isspace() for c in secret)):
-        raise _invalid("签名密钥格式不对（不能有空格，最长 200 个字符）",
-                       "the signing secret is malformed (no spaces, at most 200 characters)", "secret")  # fmt: skip
+        raise _invalid(
+            "签名密钥格式不对（不能有空格，最长 200 个字符）",
+            "the signing secret is malformed (no spaces, at most 200 characters)",
+            "secret",
+        )
     if channel == WEBHOOK and (secret is None or len(secret) < MIN_WEBHOOK_SECRET):
-        raise _invalid(f"本单位系统推送需要至少 {MIN_WEBHOOK_SECRET} 个字符的签名密钥（接收方用它验证消息来自本系统）",
-                       f"a webhook needs a signing secret of at least {MIN_WEBHOOK_SECRET} characters (the "
-                       "receiver checks with it that messages come from this service)", "secret")  # fmt: skip
+        raise _invalid(
+            f"本单位系统推送需要至少 {MIN_WEBHOOK_SECRET} 个字符的签名密钥（接收方用它验证消息来自本系统）",
+            f"a webhook needs a signing secret of at least {MIN_WEBHOOK_SECRET} characters (the "
+            "receiver checks with it that messages come from this service)",
+            "secret",
+        )
     return Destination(channel, url, secret)
 
 

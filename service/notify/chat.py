@@ -40,10 +40,24 @@ KEYWORD = (
     "规划目标监测"  # in every 钉钉 message: the custom keyword offices give their robot (security setting)
 )
 
-_MARKUP = str.maketrans({
-    "*": "＊", "_": "＿", "[": "［", "]": "］", "<": "＜", ">": "＞", "`": "｀", "#": "＃", "~": "～",
-    "\\": "＼", "|": "｜", "\n": " ", "\r": " ", "\t": " ",
-})  # fmt: skip
+_MARKUP = str.maketrans(
+    {
+        "*": "＊",
+        "_": "＿",
+        "[": "［",
+        "]": "］",
+        "<": "＜",
+        ">": "＞",
+        "`": "｀",
+        "#": "＃",
+        "~": "～",
+        "\\": "＼",
+        "|": "｜",
+        "\n": " ",
+        "\r": " ",
+        "\t": " ",
+    }
+)
 
 
 def md(text: object) -> str:
@@ -133,10 +147,15 @@ def body(channel: str, message: ChatText, *, key: str, now: dt.datetime) -> str:
         payload = {"msgtype": "markdown", "markdown": {"title": message.title[:100], "text": text}}
     elif channel == WEBHOOK:
         payload = {
-            "key": key, "kind": message.kind, "language": message.language, "title": message.title,
-            "markdown": text, "link": message.link, "created_at": now.astimezone(dt.UTC).isoformat(),
+            "key": key,
+            "kind": message.kind,
+            "language": message.language,
+            "title": message.title,
+            "markdown": text,
+            "link": message.link,
+            "created_at": now.astimezone(dt.UTC).isoformat(),
             "data": message.data,
-        }  # fmt: skip
+        }
     else:
         raise ValueError(f"not a chat channel: {channel}")
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
@@ -154,12 +173,20 @@ def enqueue_chat(
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.message_key == key)) is not None:
         return None
     row = OutboxMessage(
-        message_key=key, to_addr=(sub.channel_label or sub.channel)[:254], subject=message.title[:300],
-        body_text=body(sub.channel, message, key=key, now=now), body_html=None,
+        message_key=key,
+        to_addr=(sub.channel_label or sub.channel)[:254],
+        subject=message.title[:300],
+        body_text=body(sub.channel, message, key=key, now=now),
+        body_html=None,
         headers={"X-Yrdmon-Key": key, "Content-Type": "application/json; charset=utf-8"},
-        status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=now, created_at=now, subscription_id=sub.id,
-        channel=sub.channel, destination=sub.channel_secret,
-    )  # fmt: skip
+        status=OutboxStatus.QUEUED,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        subscription_id=sub.id,
+        channel=sub.channel,
+        destination=sub.channel_secret,
+    )
     session.add(row)
     session.flush()
     return row
@@ -173,10 +200,13 @@ def chat_subscriptions(session: Session, user_ids: Iterable[int]) -> dict[int, l
         return out
     for sub in session.scalars(
         select(Subscription)
-        .where(Subscription.user_id.in_(ids), Subscription.active.is_(True),
-               Subscription.channel.in_(CHAT_CHANNELS))
+        .where(
+            Subscription.user_id.in_(ids),
+            Subscription.active.is_(True),
+            Subscription.channel.in_(CHAT_CHANNELS),
+        )
         .order_by(Subscription.id)
-    ):  # fmt: skip
+    ):
         assert sub.user_id is not None
         out.setdefault(sub.user_id, []).append(sub)
     return out
@@ -206,14 +236,27 @@ def queue_to_chats(
 
 BEHIND = ("needs_acceleration", "off_track", "regressing")
 _DIGEST_WORDS = {
-    "zh": {"title": "规划目标监测 · 进展摘要", "as_of": "截至 {date}", "summary": "按状态汇总（共 {n} 项目标）",
-           "changed": "有变化的目标", "behind": "落后于序时进度的目标（{n} 项）", "none_behind": "没有落后于序时进度的目标。",
-           "link": "在系统中查看", "colon": "："},
-    "en": {"title": "Plan-target monitoring · progress digest", "as_of": "As of {date}",
-           "summary": "By status ({n} targets)", "changed": "Targets that changed",
-           "behind": "Behind schedule ({n} targets)", "none_behind": "No target is behind schedule.",
-           "link": "Open in the service", "colon": ": "},
-}  # fmt: skip
+    "zh": {
+        "title": "规划目标监测 · 进展摘要",
+        "as_of": "截至 {date}",
+        "summary": "按状态汇总（共 {n} 项目标）",
+        "changed": "有变化的目标",
+        "behind": "落后于序时进度的目标（{n} 项）",
+        "none_behind": "没有落后于序时进度的目标。",
+        "link": "在系统中查看",
+        "colon": "：",
+    },
+    "en": {
+        "title": "Plan-target monitoring · progress digest",
+        "as_of": "As of {date}",
+        "summary": "By status ({n} targets)",
+        "changed": "Targets that changed",
+        "behind": "Behind schedule ({n} targets)",
+        "none_behind": "No target is behind schedule.",
+        "link": "Open in the service",
+        "colon": ": ",
+    },
+}
 
 
 def digest_text(context: dict[str, Any]) -> ChatText:
@@ -254,15 +297,27 @@ def digest_text(context: dict[str, Any]) -> ChatText:
         blocks.append(w["none_behind"])
     blocks.append(f"[{w['link']}]({link})")
     data = {
-        "as_of": context["as_of"], "run_id": context["run_id"], "changed": context["changed"],
-        "targets": context["total"], "by_status": {row["chip"]["status"]: row["count"] for row in context["summary"]},
-        "behind": len(behind), "subscription_id": context["subscription_id"],
-    }  # fmt: skip
+        "as_of": context["as_of"],
+        "run_id": context["run_id"],
+        "changed": context["changed"],
+        "targets": context["total"],
+        "by_status": {row["chip"]["status"]: row["count"] for row in context["summary"]},
+        "behind": len(behind),
+        "subscription_id": context["subscription_id"],
+    }
     return ChatText("digest", context["subject"], tuple(blocks), link, lang, data)
 
 
-def notice_text(kind: str, lang: str, title: str, lines: Sequence[str], items: Sequence[str], link: str,
-                header: str = "", data: dict[str, Any] | None = None) -> ChatText:  # fmt: skip
+def notice_text(
+    kind: str,
+    lang: str,
+    title: str,
+    lines: Sequence[str],
+    items: Sequence[str],
+    link: str,
+    header: str = "",
+    data: dict[str, Any] | None = None,
+) -> ChatText:
     """A reminder or review notice: a heading, a few lines, a list cut to fit, and the link.
     ``lines``, ``items`` and ``header`` are already escaped with ``md`` where they hold others' text."""
     blocks: list[Block] = [f"### {md(title)}", *lines]

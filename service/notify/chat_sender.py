@@ -44,41 +44,72 @@ RETRY, STOP = "retry", "stop"
 WECOM_CODES: dict[int, tuple[str, str, str]] = {
     0: ("ok", "企业微信已接收", "accepted by WeCom"),
     -1: (RETRY, "企业微信系统繁忙，稍后重试", "WeCom is busy; will try again later"),
-    45009: (RETRY, "发送过于频繁（每个机器人每分钟最多 20 条），稍后重试",
-            "sending too fast (20 messages a minute per robot); will try again later"),
+    45009: (
+        RETRY,
+        "发送过于频繁（每个机器人每分钟最多 20 条），稍后重试",
+        "sending too fast (20 messages a minute per robot); will try again later",
+    ),
     45033: (RETRY, "并发调用过多，稍后重试", "too many concurrent calls; will try again later"),
-    93000: (STOP, "机器人地址无效：机器人可能已被移出群聊或地址复制不完整，请重新添加机器人地址",
-            "invalid webhook URL: the robot may have been removed from the group, or the URL was copied "
-            "incompletely; enter the robot's URL again"),
-    93004: (STOP, "机器人已被停用，请在群设置中启用或重新添加", "the robot is disabled; enable or add it again in the group"),
+    93000: (
+        STOP,
+        "机器人地址无效：机器人可能已被移出群聊或地址复制不完整，请重新添加机器人地址",
+        "invalid webhook URL: the robot may have been removed from the group, or the URL was copied "
+        "incompletely; enter the robot's URL again",
+    ),
+    93004: (
+        STOP,
+        "机器人已被停用，请在群设置中启用或重新添加",
+        "the robot is disabled; enable or add it again in the group",
+    ),
     40001: (STOP, "凭证无效，请重新添加机器人地址", "invalid credential; enter the robot's URL again"),
     40014: (STOP, "凭证无效，请重新添加机器人地址", "invalid access token; enter the robot's URL again"),
     40008: (STOP, "消息类型不被接受", "the message type is not accepted"),
     40058: (STOP, "消息参数有误", "a message parameter is invalid"),
     44004: (STOP, "消息内容为空", "the message is empty"),
     45002: (STOP, "消息内容过长", "the message is too long"),
-}  # fmt: skip
+}
 DINGTALK_CODES: dict[int, tuple[str, str, str]] = {
     0: ("ok", "钉钉已接收", "accepted by DingTalk"),
     -1: (RETRY, "钉钉系统繁忙，稍后重试", "DingTalk is busy; will try again later"),
-    130101: (RETRY, "发送过于频繁（每个机器人每分钟最多 20 条），稍后重试",
-             "sending too fast (20 messages a minute per robot); will try again later"),
-    310000: (STOP, "安全设置不通过：关键词、加签密钥或 IP 地址不符。若设置了自定义关键词，请加入“规划目标监测”；"
-             "若启用了加签，请核对密钥",
-             "the robot's security settings refused it: keyword, signature or IP address; with a custom "
-             "keyword, add 规划目标监测 (it is in every message); with signing on, check the secret"),
-    300001: (STOP, "机器人令牌不存在，请重新添加机器人地址", "the robot's token does not exist; enter its URL again"),
-    300005: (STOP, "机器人令牌不存在，请重新添加机器人地址", "the robot's token does not exist; enter its URL again"),
+    130101: (
+        RETRY,
+        "发送过于频繁（每个机器人每分钟最多 20 条），稍后重试",
+        "sending too fast (20 messages a minute per robot); will try again later",
+    ),
+    310000: (
+        STOP,
+        "安全设置不通过：关键词、加签密钥或 IP 地址不符。若设置了自定义关键词，请加入“规划目标监测”；"
+        "若启用了加签，请核对密钥",
+        "the robot's security settings refused it: keyword, signature or IP address; with a custom "
+        "keyword, add 规划目标监测 (it is in every message); with signing on, check the secret",
+    ),
+    300001: (
+        STOP,
+        "机器人令牌不存在，请重新添加机器人地址",
+        "the robot's token does not exist; enter its URL again",
+    ),
+    300005: (
+        STOP,
+        "机器人令牌不存在，请重新添加机器人地址",
+        "the robot's token does not exist; enter its URL again",
+    ),
     400101: (STOP, "机器人已被停用", "the robot is disabled"),
     400102: (STOP, "机器人已被停用", "the robot is disabled"),
-}  # fmt: skip
+}
 
 
 class ChatError(Exception):
     """A delivery that did not succeed: ``permanent`` ones are not retried; ``code`` is the platform's."""
 
-    def __init__(self, message: str, *, permanent: bool, code: str | None = None, zh: str | None = None,
-                 unreachable: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        code: str | None = None,
+        zh: str | None = None,
+        unreachable: bool = False,
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.code = code
@@ -151,12 +182,17 @@ class ChatTransport:
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
             what = _scrub(f"{type(reason).__name__}: {reason}", dest)
-            raise ChatError(f"{name_en} at {where} unreachable: {what}", permanent=False,
-                            zh=f"{name_zh}（{where}）无法连接：{what}；稍后重试", unreachable=True) from None  # fmt: skip
+            raise ChatError(
+                f"{name_en} at {where} unreachable: {what}",
+                permanent=False,
+                zh=f"{name_zh}（{where}）无法连接：{what}；稍后重试",
+                unreachable=True,
+            ) from None
         except Exception as exc:  # anything else (a malformed stored URL): its text may hold the URL
             what = _scrub(f"{type(exc).__name__}: {exc}", dest)
-            raise ChatError(f"{name_en} at {where}: {what}", permanent=False,
-                            zh=f"{name_zh}（{where}）发送出错：{what}") from None  # fmt: skip
+            raise ChatError(
+                f"{name_en} at {where}: {what}", permanent=False, zh=f"{name_zh}（{where}）发送出错：{what}"
+            ) from None
         return self._judge(channel, dest, status, text, where)
 
     def _judge(self, channel: str, dest: Destination, status: int, text: str, where: str) -> ChatResult:
@@ -164,8 +200,12 @@ class ChatTransport:
         text = _scrub(text, dest)
         if channel == WEBHOOK or not 200 <= status < 300:
             if 200 <= status < 300:
-                return ChatResult(str(status), f"HTTP {status} from {where}", f"对方系统已接收（HTTP {status}）",
-                                  f"accepted by the receiving system (HTTP {status})")  # fmt: skip
+                return ChatResult(
+                    str(status),
+                    f"HTTP {status} from {where}",
+                    f"对方系统已接收（HTTP {status}）",
+                    f"accepted by the receiving system (HTTP {status})",
+                )
             retry = status == 429 or status >= 500
             short = " ".join(text.split())[:200]
             en = f"HTTP {status} from {name_en} at {where}" + (f": {short}" if short else "")
@@ -179,9 +219,12 @@ class ChatTransport:
             errmsg = " ".join(str(answer.get("errmsg", "")).split())[:200]
         except (ValueError, KeyError, TypeError):
             short = " ".join(text.split())[:120]
-            raise ChatError(f"{name_en} at {where} answered HTTP {status} without an errcode: {short}",
-                            permanent=False, code=str(status),
-                            zh=f"{name_zh}（{where}）的回答无法识别（可能是中转服务器的问题），稍后重试") from None  # fmt: skip
+            raise ChatError(
+                f"{name_en} at {where} answered HTTP {status} without an errcode: {short}",
+                permanent=False,
+                code=str(status),
+                zh=f"{name_zh}（{where}）的回答无法识别（可能是中转服务器的问题），稍后重试",
+            ) from None
         table = WECOM_CODES if channel == WECOM else DINGTALK_CODES
         action, zh, en = table.get(
             errcode,
@@ -189,8 +232,12 @@ class ChatTransport:
         )
         if errcode == 0:
             return ChatResult("0", f"errcode 0 {errmsg or 'ok'} from {where}", zh, en)
-        raise ChatError(f"errcode {errcode} {errmsg}: {en}", permanent=action == STOP, code=str(errcode),
-                        zh=f"错误码 {errcode}（{errmsg}）：{zh}")  # fmt: skip
+        raise ChatError(
+            f"errcode {errcode} {errmsg}: {en}",
+            permanent=action == STOP,
+            code=str(errcode),
+            zh=f"错误码 {errcode}（{errmsg}）：{zh}",
+        )
 
 
 def _scrub(text: str, dest: Destination) -> str:

@@ -140,9 +140,12 @@ def _change_item(entry: dict[str, Any], view: RunView, lang: str, base: str) -> 
     old = _value(entry.get("before_year"), entry.get("before_value"), unit, lang)
     new = _value(entry.get("after_year"), entry.get("after_value"), unit, lang)
     return {
-        "id": entry["id"], "kind": kind, "url": f"{base}/targets/{entry['id']}",
+        "id": entry["id"],
+        "kind": kind,
+        "url": f"{base}/targets/{entry['id']}",
         "title": f"{view.names.of(view.names.regions, region, lang)} · {view.names.of(view.names.indicators, indicator, lang)}",
-        "before": status_chip(before, lang), "after": status_chip(after, lang),
+        "before": status_chip(before, lang),
+        "after": status_chip(after, lang),
         "reasons": texts.t("enum_sep", lang).join(
             pick(REASONS.get(part, (part, part)), lang) for part in str(entry["reason"]).split("+")
         ),
@@ -150,10 +153,14 @@ def _change_item(entry: dict[str, Any], view: RunView, lang: str, base: str) -> 
         "same": before == after,
         "transition": " → ".join(
             f"{c['icon']} {c['word']}"
-            for c in ((status_chip(after, lang),) if before == after else (status_chip(before, lang), status_chip(after, lang)))
+            for c in (
+                (status_chip(after, lang),)
+                if before == after
+                else (status_chip(before, lang), status_chip(after, lang))
+            )
             if c
         ),
-    }  # fmt: skip
+    }
 
 
 def _rate_needed(r: dict[str, Any], lang: str) -> str:
@@ -201,12 +208,17 @@ def _target_item(r: dict[str, Any], names: Names, lang: str, base: str) -> dict[
     target = target_words(r, lang)
     target += f"（{r['target_year']}年）" if zh else f" by {r['target_year']}"
     return {
-        "id": r["id"], "url": f"{base}/targets/{r['id']}",
+        "id": r["id"],
+        "url": f"{base}/targets/{r['id']}",
         "title": f"{names.of(names.regions, r['region_code'], lang)} · {names.of(names.indicators, r['indicator_code'], lang)}",
-        "status": status_chip(r["status"], lang, bool(r.get("latest_preliminary"))), "latest": _value(r["latest_year"], r["latest_value"], r["unit"], lang),
-        "target": target, "tau": r.get("tau"), "completion": r.get("completion"), "schedule": _schedule(r, lang),
+        "status": status_chip(r["status"], lang, bool(r.get("latest_preliminary"))),
+        "latest": _value(r["latest_year"], r["latest_value"], r["unit"], lang),
+        "target": target,
+        "tau": r.get("tau"),
+        "completion": r.get("completion"),
+        "schedule": _schedule(r, lang),
         "needed": _rate_needed(r, lang) if r["latest_value"] is not None else None,
-    }  # fmt: skip
+    }
 
 
 def _segments(counts: list[tuple[str, int]], total: int) -> list[dict[str, Any]]:
@@ -273,29 +285,56 @@ def compose_digest(view: RunView, sub: Subscription, before: ReportRun | None, s
         since = t["first"]
     else:
         since = t["since"].format(date=_date(before.as_of))
-    subject = (t["subject_changed"].format(n=len(items), date=as_of) if items
-               else t["subject_plain"].format(date=as_of))  # fmt: skip
+    subject = (
+        t["subject_changed"].format(n=len(items), date=as_of)
+        if items
+        else t["subject_plain"].format(date=as_of)
+    )
 
     def scope_line(codes: list[Any], table: dict[str, tuple[str, str]]) -> str:
         return texts.t("enum_sep", lang).join(names.of(table, c, lang) for c in codes) or t["all"]
 
     context = {
-        "lang": lang, "t": t, "subject": subject, "as_of": as_of, "run_id": view.run.id, "since": since,
-        "scope": [(t["plans"], scope_line(sub.plan_codes, names.plans)),
-                  (t["regions"], scope_line(sub.region_codes, names.regions)),
-                  (t["indicators"], scope_line(sub.indicator_codes, names.indicators))],
+        "lang": lang,
+        "t": t,
+        "subject": subject,
+        "as_of": as_of,
+        "run_id": view.run.id,
+        "since": since,
+        "scope": [
+            (t["plans"], scope_line(sub.plan_codes, names.plans)),
+            (t["regions"], scope_line(sub.region_codes, names.regions)),
+            (t["indicators"], scope_line(sub.indicator_codes, names.indicators)),
+        ],
         "cadence": pick(CADENCE_WORDS.get(sub.cadence, (sub.cadence, sub.cadence)), lang),
-        "changes": grouped, "changed": len(items),
-        "headline": t["headline"].format(total=len(items), achieved=len(grouped["achieved"]),
-                                         behind=len(grouped["behind"]), other=len(grouped["status"]),
-                                         figures=len(grouped["figures"])),
-        "summary": summary, "segments": segments, "total": len(records),
-        "plans": [{"title": names.of(names.plans, code, lang), "code": code, "targets": targets}
-                  for code, targets in plans.items()],
-        "unsubscribe_url": unsubscribe_url(settings, sub), "subscription_id": sub.id, "base_url": base,
-    }  # fmt: skip
-    return Digest(subject, render("digest.txt", **context), render("digest.html", **context), len(items),
-                  len(records), context)  # fmt: skip
+        "changes": grouped,
+        "changed": len(items),
+        "headline": t["headline"].format(
+            total=len(items),
+            achieved=len(grouped["achieved"]),
+            behind=len(grouped["behind"]),
+            other=len(grouped["status"]),
+            figures=len(grouped["figures"]),
+        ),
+        "summary": summary,
+        "segments": segments,
+        "total": len(records),
+        "plans": [
+            {"title": names.of(names.plans, code, lang), "code": code, "targets": targets}
+            for code, targets in plans.items()
+        ],
+        "unsubscribe_url": unsubscribe_url(settings, sub),
+        "subscription_id": sub.id,
+        "base_url": base,
+    }
+    return Digest(
+        subject,
+        render("digest.txt", **context),
+        render("digest.html", **context),
+        len(items),
+        len(records),
+        context,
+    )
 
 
 def digest_headers(settings: Settings, sub: Subscription) -> dict[str, str]:
@@ -307,8 +346,15 @@ def digest_headers(settings: Settings, sub: Subscription) -> dict[str, str]:
     }
 
 
-def _queue(session: Session, sub: Subscription, run: ReportRun, digest: Digest, key: str, settings: Settings,
-           now: dt.datetime) -> bool:  # fmt: skip
+def _queue(
+    session: Session,
+    sub: Subscription,
+    run: ReportRun,
+    digest: Digest,
+    key: str,
+    settings: Settings,
+    now: dt.datetime,
+) -> bool:
     if sub.channel in CHAT_CHANNELS:
         from service.notify.chat import digest_text, enqueue_chat
 
@@ -318,8 +364,18 @@ def _queue(session: Session, sub: Subscription, run: ReportRun, digest: Digest, 
         sub.last_sent_at = now
         return True
     assert sub.email is not None
-    queued = enqueue(session, key=key, to=sub.email, subject=digest.subject, text=digest.text, html=digest.html,
-                     settings=settings, now=now, headers=digest_headers(settings, sub), subscription_id=sub.id)  # fmt: skip
+    queued = enqueue(
+        session,
+        key=key,
+        to=sub.email,
+        subject=digest.subject,
+        text=digest.text,
+        html=digest.html,
+        settings=settings,
+        now=now,
+        headers=digest_headers(settings, sub),
+        subscription_id=sub.id,
+    )
     if queued is None:
         return False
     sub.last_run_id = run.id
@@ -333,11 +389,13 @@ def _aware(when: dt.datetime) -> dt.datetime:
 
 def queue_after_run_digests(session: Session, run: ReportRun, settings: Settings, *, now: dt.datetime) -> int:
     """Queue a digest of ``run`` to every ``after_run`` subscriber with a change in scope; flushes only."""
-    subs = list(session.scalars(
-        select(Subscription)
-        .where(Subscription.active.is_(True), Subscription.cadence == "after_run")
-        .order_by(Subscription.id)
-    ))  # fmt: skip
+    subs = list(
+        session.scalars(
+            select(Subscription)
+            .where(Subscription.active.is_(True), Subscription.cadence == "after_run")
+            .order_by(Subscription.id)
+        )
+    )
     if not subs or not is_current(run):  # a snapshot of a past date is no news
         return 0
     view = RunView(session, run)
@@ -383,11 +441,13 @@ def period_of(cadence: str, now: dt.datetime) -> str:
 
 def queue_periodic_digests(session: Session, settings: Settings, *, now: dt.datetime) -> int:
     """Queue this week's and this month's digests not yet queued (the latest run, changes or not)."""
-    subs = list(session.scalars(
-        select(Subscription)
-        .where(Subscription.active.is_(True), Subscription.cadence.in_(("weekly", "monthly")))
-        .order_by(Subscription.id)
-    ))  # fmt: skip
+    subs = list(
+        session.scalars(
+            select(Subscription)
+            .where(Subscription.active.is_(True), Subscription.cadence.in_(("weekly", "monthly")))
+            .order_by(Subscription.id)
+        )
+    )
     if not subs:
         return 0
     run = latest_live_run(session)  # the live view, never a snapshot of a past date

@@ -75,8 +75,12 @@ def data_reminders() -> None:
     with ctx.unit() as session:
         report = queue_reminders(session, ctx.settings, now=dt.datetime.now(dt.UTC))
     if report.keys:
-        log.info("reminders queued: %s due, %s overdue, %s summaries", report.reminders, report.overdue,
-                 report.summaries)  # fmt: skip
+        log.info(
+            "reminders queued: %s due, %s overdue, %s summaries",
+            report.reminders,
+            report.overdue,
+            report.summaries,
+        )
 
 
 def review_digests() -> None:

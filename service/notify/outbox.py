@@ -67,9 +67,18 @@ def enqueue(
         **(headers or {}),
     }
     message = OutboxMessage(
-        message_key=key, to_addr=to, subject=subject, body_text=text, body_html=html, headers=fixed,
-        status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=now, created_at=now, subscription_id=subscription_id,
-    )  # fmt: skip
+        message_key=key,
+        to_addr=to,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        headers=fixed,
+        status=OutboxStatus.QUEUED,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        subscription_id=subscription_id,
+    )
     session.add(message)
     session.flush()
     return message

@@ -32,8 +32,14 @@ class ProbeOutcome:
     message_id: int
 
     def record(self) -> dict[str, object]:
-        return {"delivered": self.delivered, "status": self.status, "code": self.code, "zh": self.zh,
-                "en": self.en, "message_id": self.message_id}  # fmt: skip
+        return {
+            "delivered": self.delivered,
+            "status": self.status,
+            "code": self.code,
+            "zh": self.zh,
+            "en": self.en,
+            "message_id": self.message_id,
+        }
 
 
 def test_text(channel: str, lang: str, base: str, now: dt.datetime) -> ChatText:
@@ -47,8 +53,11 @@ def test_text(channel: str, lang: str, base: str, now: dt.datetime) -> ChatText:
         ]
     else:
         title = "Plan-target monitoring · test message"
-        lines = [f"A test message from the plan-target monitoring service (规划目标监测): the {name_en} works, "
-                 "and digests and reminders will arrive here.", when]  # fmt: skip
+        lines = [
+            f"A test message from the plan-target monitoring service (规划目标监测): the {name_en} works, "
+            "and digests and reminders will arrive here.",
+            when,
+        ]
     link = f"{base}/subscriptions?lang={lang}"
     return ChatText("test", title, (f"### {title}", *lines, f"[{link}]({link})"), link, lang)
 
@@ -68,15 +77,29 @@ def send_test_message(
         else:
             assert sub.email is not None
             text = test_text("email", sub.language, base, now)
-            message = enqueue(session, key=key, to=sub.email, subject=text.title, html=None, settings=settings,
-                              now=now, text="\n\n".join(b for b in text.blocks if isinstance(b, str)) + "\n",
-                              subscription_id=sub.id)  # fmt: skip
+            message = enqueue(
+                session,
+                key=key,
+                to=sub.email,
+                subject=text.title,
+                html=None,
+                settings=settings,
+                now=now,
+                text="\n\n".join(b for b in text.blocks if isinstance(b, str)) + "\n",
+                subscription_id=sub.id,
+            )
         assert message is not None
         message_id, channel = message.id, sub.channel
     transport = SmtpTransport(settings)
     try:
-        deliver_due(unit, transport, settings, clock=lambda: dt.datetime.now(dt.UTC),
-                    policy=DeliveryPolicy(max_attempts=1), only=[message_id])  # fmt: skip
+        deliver_due(
+            unit,
+            transport,
+            settings,
+            clock=lambda: dt.datetime.now(dt.UTC),
+            policy=DeliveryPolicy(max_attempts=1),
+            only=[message_id],
+        )
     finally:
         transport.close()
     with unit() as session:

@@ -138,8 +138,13 @@ def figures_present(
     years = sorted({k[2] for k in keys})
     regions = {k[1] for k in keys}
     stmt = (
-        select(Observation.indicator_id, Observation.region_id, Observation.period, Observation.value,
-               Observation.source_key)
+        select(
+            Observation.indicator_id,
+            Observation.region_id,
+            Observation.period,
+            Observation.value,
+            Observation.source_key,
+        )
         .where(
             Observation.indicator_id.in_(indicators),
             Observation.period.in_(years),
@@ -148,7 +153,7 @@ def figures_present(
             Observation.coverage.is_(None),
         )
         .order_by(Observation.reported_at, Observation.id)
-    )  # fmt: skip
+    )
     if len(regions) < 1000:
         stmt = stmt.where(Observation.region_id.in_(sorted(regions)))
     for ind, reg, year, value, source in session.execute(stmt):
@@ -226,22 +231,45 @@ def reminder_chat(
 
     def build(lang: str) -> ChatText:
         t = TEXTS[lang]
-        fields = {"region": _pick_name((region.name_zh, region.name_en), lang), "year": ask.year,
-                  "due": ask.due.isoformat(), "n": len(ask.missing)}  # fmt: skip
+        fields = {
+            "region": _pick_name((region.name_zh, region.name_en), lang),
+            "year": ask.year,
+            "due": ask.due.isoformat(),
+            "n": len(ask.missing),
+        }
         intro = t[f"{ask.phase}_intro"].format(**fields, days=abs((ask.due - today).days))
         items = [
             f"{md(r['name'])}{t['colon']}{md(r['unit'])}" if r["unit"] else md(r["name"])
             for r in rows(ask.missing, lang)
         ]
-        return notice_text(ask.phase, lang, t[f"{ask.phase}_subject"].format(**fields), [md(intro)], items,
-                           f"{base}/entry?lang={lang}", data={"region": region.code, "year": ask.year,
-                           "due": ask.due.isoformat(), "missing": len(ask.missing)})  # fmt: skip
+        return notice_text(
+            ask.phase,
+            lang,
+            t[f"{ask.phase}_subject"].format(**fields),
+            [md(intro)],
+            items,
+            f"{base}/entry?lang={lang}",
+            data={
+                "region": region.code,
+                "year": ask.year,
+                "due": ask.due.isoformat(),
+                "missing": len(ask.missing),
+            },
+        )
 
     return build
 
 
-def summary_chat(year: int, due: dt.date, done: int, total: int, group: list[RegionAsk], regions: dict[int, Region],
-                 base: str, rows: Rows) -> Callable[[str], ChatText]:  # fmt: skip
+def summary_chat(
+    year: int,
+    due: dt.date,
+    done: int,
+    total: int,
+    group: list[RegionAsk],
+    regions: dict[int, Region],
+    base: str,
+    rows: Rows,
+) -> Callable[[str], ChatText]:
     """The completeness summary for administrators' chat channels: regions, lowest completion first."""
 
     def build(lang: str) -> ChatText:
@@ -251,8 +279,15 @@ def summary_chat(year: int, due: dt.date, done: int, total: int, group: list[Reg
             name = _pick_name((regions[a.region_id].name_zh, regions[a.region_id].name_en), lang)
             items.append(f"{md(name)}{t['colon']}{len(a.expected) - len(a.missing)}/{len(a.expected)}")
         title = t["summary_subject"].format(year=year, due=due.isoformat(), done=done, total=total)
-        return notice_text("completeness", lang, title, [md(t["summary_intro"].format(year=year, due=due.isoformat()))],
-                           items, f"{base}/?lang={lang}", data={"year": year, "received": done, "expected": total})  # fmt: skip
+        return notice_text(
+            "completeness",
+            lang,
+            title,
+            [md(t["summary_intro"].format(year=year, due=due.isoformat()))],
+            items,
+            f"{base}/?lang={lang}",
+            data={"year": year, "received": done, "expected": total},
+        )
 
     return build
 
@@ -267,19 +302,29 @@ def queue_reminders(session: Session, settings: Settings, *, now: dt.datetime) -
     regions = {r.id: r for r in session.scalars(select(Region))}
     indicators = {i.id: i for i in session.scalars(select(Indicator))}
     members = zone_members(session)
-    people = list(session.scalars(
-        select(User)
-        .where(User.is_active.is_(True), User.email.is_not(None), User.role.in_((Role.EDITOR, Role.ADMIN)))
-        .options(selectinload(User.regions))
-        .order_by(User.id)
-    ))  # fmt: skip
+    people = list(
+        session.scalars(
+            select(User)
+            .where(
+                User.is_active.is_(True), User.email.is_not(None), User.role.in_((Role.EDITOR, Role.ADMIN))
+            )
+            .options(selectinload(User.regions))
+            .order_by(User.id)
+        )
+    )
     editors = [(u, responsible_regions(u, members)) for u in people if u.role is Role.EDITOR]
     admins = [u for u in people if u.role is Role.ADMIN]
     base = settings.base_url.rstrip("/")
 
     def indicator_rows(ids: Iterable[int], lang: str) -> list[dict[str, str]]:
-        return [{"name": _pick_name((indicators[i].name_zh, indicators[i].name_en), lang),
-                 "code": indicators[i].code, "unit": indicators[i].unit} for i in ids]  # fmt: skip
+        return [
+            {
+                "name": _pick_name((indicators[i].name_zh, indicators[i].name_en), lang),
+                "code": indicators[i].code,
+                "unit": indicators[i].unit,
+            }
+            for i in ids
+        ]
 
     for ask in asks:
         if not ask.missing:
@@ -295,16 +340,29 @@ def queue_reminders(session: Session, settings: Settings, *, now: dt.datetime) -
             subject = t[f"{ask.phase}_subject"].format(**fields)
             days = abs((ask.due - today).days)
             context = {
-                "lang": lang, "t": t, "subject": subject, "kind": ask.phase,
+                "lang": lang,
+                "t": t,
+                "subject": subject,
+                "kind": ask.phase,
                 "hello": t["hello"].format(name=user.display_name or user.username),
                 "intro": t[f"{ask.phase}_intro"].format(**fields, days=days),
-                "how": t["how"].format(base=base), "rows": indicator_rows(ask.missing, lang),
-            }  # fmt: skip
+                "how": t["how"].format(base=base),
+                "rows": indicator_rows(ask.missing, lang),
+            }
             key = f"reminder:{ask.phase}:{region.code}:{ask.year}:{ask.due.isoformat()}:{user.id}"
-            queued = enqueue(session, key=key, to=user.email, subject=subject, text=render("reminder.txt", **context),
-                             html=render("reminder.html", **context), settings=settings, now=now)  # fmt: skip
-            report.keys += queue_to_chats(session, user.id, key, reminder_chat(ask, region, today, base, indicator_rows),
-                                          now=now)  # fmt: skip
+            queued = enqueue(
+                session,
+                key=key,
+                to=user.email,
+                subject=subject,
+                text=render("reminder.txt", **context),
+                html=render("reminder.html", **context),
+                settings=settings,
+                now=now,
+            )
+            report.keys += queue_to_chats(
+                session, user.id, key, reminder_chat(ask, region, today, base, indicator_rows), now=now
+            )
             if queued is not None:
                 report.keys.append(key)
                 if ask.phase == "due":
@@ -329,25 +387,49 @@ def queue_reminders(session: Session, settings: Settings, *, now: dt.datetime) -
                 share = (len(a.expected) - len(a.missing)) / len(a.expected)
                 names = [r["name"] for r in indicator_rows(a.missing, lang)]
                 shown = t["sep"].join(names[:8]) + (t["more"].format(n=len(names)) if len(names) > 8 else "")
-                rows.append({
-                    "region": _pick_name((regions[a.region_id].name_zh, regions[a.region_id].name_en), lang),
-                    "code": regions[a.region_id].code, "expected": len(a.expected),
-                    "received": len(a.expected) - len(a.missing), "share": share, "width": bar_width(share),
-                    "approved": a.approved,
-                    "missing": shown or t["all_done"],
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "region": _pick_name(
+                            (regions[a.region_id].name_zh, regions[a.region_id].name_en), lang
+                        ),
+                        "code": regions[a.region_id].code,
+                        "expected": len(a.expected),
+                        "received": len(a.expected) - len(a.missing),
+                        "share": share,
+                        "width": bar_width(share),
+                        "approved": a.approved,
+                        "missing": shown or t["all_done"],
+                    }
+                )
             subject = t["summary_subject"].format(year=year, due=due.isoformat(), done=done, total=total)
             context = {
-                "lang": lang, "t": t, "subject": subject, "kind": "summary",
+                "lang": lang,
+                "t": t,
+                "subject": subject,
+                "kind": "summary",
                 "hello": t["hello"].format(name=user.display_name or user.username),
-                "intro": t["summary_intro"].format(year=year, due=due.isoformat()), "how": t["how"].format(base=base),
+                "intro": t["summary_intro"].format(year=year, due=due.isoformat()),
+                "how": t["how"].format(base=base),
                 "regions": rows,
-            }  # fmt: skip
+            }
             key = f"completeness:{year}:{due.isoformat()}:{user.id}"
-            queued = enqueue(session, key=key, to=user.email, subject=subject, text=render("completeness.txt", **context),
-                             html=render("completeness.html", **context), settings=settings, now=now)  # fmt: skip
-            report.keys += queue_to_chats(session, user.id, key, summary_chat(year, due, done, total, group, regions, base, indicator_rows),
-                                          now=now)  # fmt: skip
+            queued = enqueue(
+                session,
+                key=key,
+                to=user.email,
+                subject=subject,
+                text=render("completeness.txt", **context),
+                html=render("completeness.html", **context),
+                settings=settings,
+                now=now,
+            )
+            report.keys += queue_to_chats(
+                session,
+                user.id,
+                key,
+                summary_chat(year, due, done, total, group, regions, base, indicator_rows),
+                now=now,
+            )
             if queued is not None:
                 report.keys.append(key)
                 report.summaries += 1

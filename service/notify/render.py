@@ -50,8 +50,12 @@ def status_chip(status: str | None, lang: str, preliminary: bool = False) -> dic
     if status is None:
         return None
     if status == QUALITATIVE:
-        return {"status": status, "word": pick(QUALITATIVE_LABELS, lang), "colour": STATUS_COLOURS[status],
-                "icon": STATUS_ICONS[status]}  # fmt: skip
+        return {
+            "status": status,
+            "word": pick(QUALITATIVE_LABELS, lang),
+            "colour": STATUS_COLOURS[status],
+            "icon": STATUS_ICONS[status],
+        }
     try:
         s = Status(status)
     except ValueError:

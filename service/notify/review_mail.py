@@ -80,20 +80,39 @@ def queue_returned(
             else f"{kind_en.capitalize()}: {ind.name_en}, {reg.name_en} {obs.period}"
         )
         lines = (
-            [f"{md(region)}{obs.period}年{md(indicator)}（{md(value)}）已被{md(who)}退回。", f"**退回意见**：{md(comment) or '—'}",
-             "请更正后重新报送，或说明数值无误后重新报送。"]
+            [
+                f"{md(region)}{obs.period}年{md(indicator)}（{md(value)}）已被{md(who)}退回。",
+                f"**退回意见**：{md(comment) or '—'}",
+                "请更正后重新报送，或说明数值无误后重新报送。",
+            ]
             if zh
-            else [f"{md(indicator)} for {md(region)}, {obs.period} ({md(value)}) was returned by {md(who)}.",
-                  f"**Reviewer's comment**: {md(comment) or '—'}",
-                  "Please correct it and submit it again, or resubmit it with an explanation of why it is right."]
-        )  # fmt: skip
-        return notice_text("returned", lang, title, lines, [], link,
-                           data={"observation_id": obs.id, "indicator": ind.code, "region": reg.code, "year": obs.period})  # fmt: skip
+            else [
+                f"{md(indicator)} for {md(region)}, {obs.period} ({md(value)}) was returned by {md(who)}.",
+                f"**Reviewer's comment**: {md(comment) or '—'}",
+                "Please correct it and submit it again, or resubmit it with an explanation of why it is right.",
+            ]
+        )
+        return notice_text(
+            "returned",
+            lang,
+            title,
+            lines,
+            [],
+            link,
+            data={"observation_id": obs.id, "indicator": ind.code, "region": reg.code, "year": obs.period},
+        )
 
     queue_to_chats(session, editor.id, key, chat, now=now)
     return enqueue(
-        session, key=key, to=editor.email, subject=subject, text=text, html=html, settings=settings, now=now,
-    )  # fmt: skip
+        session,
+        key=key,
+        to=editor.email,
+        subject=subject,
+        text=text,
+        html=html,
+        settings=settings,
+        now=now,
+    )
 
 
 def queue_reviewer_digests(session: Session, *, settings: Settings, now: dt.datetime) -> int:
@@ -113,10 +132,16 @@ def queue_reviewer_digests(session: Session, *, settings: Settings, now: dt.date
         if not items:
             continue
         assert person.email is not None
-        lines_zh = [f"- {i.region.name_zh}{i.period}年{i.indicator.name_zh}：{i.value}"
-                    f"{'（修订申请）' if i.revision else ''}" for i in items]  # fmt: skip
-        lines_en = [f"- {i.indicator.code} {i.region.code} {i.period}: {i.value}"
-                    f"{' (revision request)' if i.revision else ''}" for i in items]  # fmt: skip
+        lines_zh = [
+            f"- {i.region.name_zh}{i.period}年{i.indicator.name_zh}：{i.value}"
+            f"{'（修订申请）' if i.revision else ''}"
+            for i in items
+        ]
+        lines_en = [
+            f"- {i.indicator.code} {i.region.code} {i.period}: {i.value}"
+            f"{' (revision request)' if i.revision else ''}"
+            for i in items
+        ]
         link = f"{settings.base_url.rstrip('/')}/review"
         text = (
             f"您有 {len(items)} 条数据待审核：\n" + "\n".join(lines_zh) + f"\n{link}\n\n"
@@ -129,8 +154,13 @@ def queue_reviewer_digests(session: Session, *, settings: Settings, now: dt.date
         )
         key = f"review-digest:{person.id}:{now:%Y-%m-%d}"
 
-        def chat(lang: str, n: int = len(items), zh_lines: list[str] = lines_zh, en_lines: list[str] = lines_en,
-                 link: str = link) -> ChatText:  # fmt: skip
+        def chat(
+            lang: str,
+            n: int = len(items),
+            zh_lines: list[str] = lines_zh,
+            en_lines: list[str] = lines_en,
+            link: str = link,
+        ) -> ChatText:
             title = f"【待审核】{n} 条数据" if lang == "zh" else f"{n} figure(s) to review"
             lines = [f"您有 {n} 条数据待审核：" if lang == "zh" else f"{n} figure(s) await your review:"]
             shown = [md(x.removeprefix("- ")) for x in (zh_lines if lang == "zh" else en_lines)]
@@ -138,9 +168,14 @@ def queue_reviewer_digests(session: Session, *, settings: Settings, now: dt.date
 
         queue_to_chats(session, person.id, key, chat, now=now)
         message = enqueue(
-            session, key=key, to=person.email,
-            subject=f"【待审核】{len(items)} 条数据 / {len(items)} figure(s) to review", text=text, html=html,
-            settings=settings, now=now,
-        )  # fmt: skip
+            session,
+            key=key,
+            to=person.email,
+            subject=f"【待审核】{len(items)} 条数据 / {len(items)} figure(s) to review",
+            text=text,
+            html=html,
+            settings=settings,
+            now=now,
+        )
         queued += message is not None
     return queued

@@ -225,18 +225,37 @@ def claim(
     if _rowcount(taken) != 1:
         return None
     if row.status == OutboxStatus.SENDING:
-        session.add(DeliveryLog(
-            message_id=message_id, at=now, outcome=DeliveryOutcome.INTERRUPTED,
-            detail=f"attempt {row.attempts} did not finish (its claim expired); its outcome is unknown, "
-            "so the message is sent again with the same Message-ID",
-        ))  # fmt: skip
+        session.add(
+            DeliveryLog(
+                message_id=message_id,
+                at=now,
+                outcome=DeliveryOutcome.INTERRUPTED,
+                detail=f"attempt {row.attempts} did not finish (its claim expired); its outcome is unknown, "
+                "so the message is sent again with the same Message-ID",
+            )
+        )
     message = session.get(OutboxMessage, message_id, populate_existing=True)
     assert message is not None
     if message.channel != "email":
-        return Claim(message_id, attempt, message.message_key, None, "", message.to_addr, message.channel,
-                     message.body_text, message.destination)  # fmt: skip
-    return Claim(message_id, attempt, message.message_key, to_mime(message),
-                 envelope_sender(message, settings), message.to_addr)  # fmt: skip
+        return Claim(
+            message_id,
+            attempt,
+            message.message_key,
+            None,
+            "",
+            message.to_addr,
+            message.channel,
+            message.body_text,
+            message.destination,
+        )
+    return Claim(
+        message_id,
+        attempt,
+        message.message_key,
+        to_mime(message),
+        envelope_sender(message, settings),
+        message.to_addr,
+    )
 
 
 def renew(session: Session, claimed: Claim, *, now: dt.datetime, policy: DeliveryPolicy) -> bool:
@@ -290,8 +309,12 @@ class ClaimKeeper:
                 continue
             if not kept:
                 self.lost = True
-                log.warning("message %s (%s): claim of attempt %s was taken by another sender",
-                            self.claimed.message_id, self.claimed.key, self.claimed.attempt)  # fmt: skip
+                log.warning(
+                    "message %s (%s): claim of attempt %s was taken by another sender",
+                    self.claimed.message_id,
+                    self.claimed.key,
+                    self.claimed.attempt,
+                )
                 return
             self.renewals += 1
 
@@ -305,8 +328,15 @@ def record_sent(
         .values(status=OutboxStatus.SENT, sent_at=now, last_error=None)
         .execution_options(synchronize_session=False)
     )
-    session.add(DeliveryLog(message_id=claimed.message_id, at=now, outcome=DeliveryOutcome.SENT,
-                            detail=f"attempt {claimed.attempt}: {detail}", code=code))  # fmt: skip
+    session.add(
+        DeliveryLog(
+            message_id=claimed.message_id,
+            at=now,
+            outcome=DeliveryOutcome.SENT,
+            detail=f"attempt {claimed.attempt}: {detail}",
+            code=code,
+        )
+    )
 
 
 def record_failure(
@@ -386,8 +416,9 @@ def deliver_due(
                         raise ChatError(f"not tried: {down}", permanent=False, zh=down.zh, unreachable=True)
                     try:
                         with ClaimKeeper(unit, claimed, clock=clock, policy=policy):
-                            result = chat.send(claimed.channel, claimed.destination, claimed.body or "",
-                                               claimed.key)  # fmt: skip
+                            result = chat.send(
+                                claimed.channel, claimed.destination, claimed.body or "", claimed.key
+                            )
                     except ChatError as exc:
                         if exc.unreachable:
                             chat_down[claimed.destination or ""] = exc
@@ -407,8 +438,15 @@ def deliver_due(
                 if isinstance(exc, SmtpUnavailable) and unreachable is None:
                     unreachable = error
                 with unit() as session:
-                    outcome = record_failure(session, claimed, now=clock(), error=error, permanent=permanent,
-                                             policy=policy, code=code)  # fmt: skip
+                    outcome = record_failure(
+                        session,
+                        claimed,
+                        now=clock(),
+                        error=error,
+                        permanent=permanent,
+                        policy=policy,
+                        code=code,
+                    )
                 log.warning("message %s (%s) %s: %s", message_id, claimed.key, outcome, error)
                 if outcome == DeliveryOutcome.FAILED:
                     report.failed += 1

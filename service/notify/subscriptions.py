@@ -71,8 +71,12 @@ class Scope:
 
     @classmethod
     def of(cls, sub: Subscription) -> Scope:
-        return cls(frozenset(sub.plan_codes or ()), frozenset(sub.region_codes or ()),
-                   frozenset(sub.indicator_codes or ()), frozenset(sub.organisation_codes or ()))  # fmt: skip
+        return cls(
+            frozenset(sub.plan_codes or ()),
+            frozenset(sub.region_codes or ()),
+            frozenset(sub.indicator_codes or ()),
+            frozenset(sub.organisation_codes or ()),
+        )
 
     def contains(self, plan: str | None, region: str | None, indicator: str | None) -> bool:
         return (
@@ -122,8 +126,13 @@ def _resolve(session: Session, req: SubscriptionRequest) -> tuple[list[str], lis
         check("indicator_codes", req.indicator_codes, indicators),
     )
     if req.cadence not in CADENCES:
-        problems.append({"field": "cadence", "zh": "频率应为 after_run、weekly 或 monthly",
-                         "en": "cadence must be after_run, weekly or monthly"})  # fmt: skip
+        problems.append(
+            {
+                "field": "cadence",
+                "zh": "频率应为 after_run、weekly 或 monthly",
+                "en": "cadence must be after_run, weekly or monthly",
+            }
+        )
     if req.language not in LANGUAGES:
         problems.append({"field": "language", "zh": "语言应为 zh 或 en", "en": "language must be zh or en"})
     if problems:
@@ -133,18 +142,43 @@ def _resolve(session: Session, req: SubscriptionRequest) -> tuple[list[str], lis
     return result
 
 
-def _audit(session: Session, actor: User | None, path: WritePath, action: str, sub: Subscription,
-           before: dict[str, Any] | None, after: dict[str, Any] | None, now: dt.datetime) -> None:  # fmt: skip
-    session.add(AuditEntry(at=now, user_id=actor.id if actor else None, path=path, action=action,
-                           entity_type="subscription", entity_id=str(sub.id), before=before, after=after))  # fmt: skip
+def _audit(
+    session: Session,
+    actor: User | None,
+    path: WritePath,
+    action: str,
+    sub: Subscription,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    now: dt.datetime,
+) -> None:
+    session.add(
+        AuditEntry(
+            at=now,
+            user_id=actor.id if actor else None,
+            path=path,
+            action=action,
+            entity_type="subscription",
+            entity_id=str(sub.id),
+            before=before,
+            after=after,
+        )
+    )
 
 
 def _snapshot(sub: Subscription) -> dict[str, Any]:
     return {
-        "email": sub.email, "channel": sub.channel, "destination": sub.channel_label, "plan_codes": sub.plan_codes, "region_codes": sub.region_codes,
-        "indicator_codes": sub.indicator_codes, "cadence": sub.cadence, "language": sub.language,
-        "active": sub.active, "user_id": sub.user_id,
-    }  # fmt: skip
+        "email": sub.email,
+        "channel": sub.channel,
+        "destination": sub.channel_label,
+        "plan_codes": sub.plan_codes,
+        "region_codes": sub.region_codes,
+        "indicator_codes": sub.indicator_codes,
+        "cadence": sub.cadence,
+        "language": sub.language,
+        "active": sub.active,
+        "user_id": sub.user_id,
+    }
 
 
 def create_subscription(
@@ -174,8 +208,10 @@ def create_subscription(
     own = normalise_email(owner.email) if owner is not None and owner.email else None
     if not is_admin:
         if own is None:
-            raise Invalid("您的账户没有电子邮件地址，请联系管理员添加",
-                          "your account has no e-mail address; ask an administrator to add one")  # fmt: skip
+            raise Invalid(
+                "您的账户没有电子邮件地址，请联系管理员添加",
+                "your account has no e-mail address; ask an administrator to add one",
+            )
         if wanted is not None and wanted.lower() != own.lower():
             raise Forbidden(
                 "只能订阅本人账户的电子邮件地址", "you can only subscribe your own account's address"
@@ -199,24 +235,41 @@ def create_subscription(
         )
     ):
         if Scope.of(other) == scope:  # JSON lists do not compare portably in SQL
-            raise Conflict(f"该地址已有相同的订阅（编号 {other.id}）",
-                           f"this address already has the same subscription (id {other.id})")  # fmt: skip
+            raise Conflict(
+                f"该地址已有相同的订阅（编号 {other.id}）",
+                f"this address already has the same subscription (id {other.id})",
+            )
     # the first digest reports what changed since the run current when they subscribed
     current = latest_live_run(session)
     latest = current.id if current is not None else None
     sub = Subscription(
-        user_id=owner.id if owner else None, email=email, plan_codes=plans, region_codes=regions,
-        indicator_codes=indicators, organisation_codes=organisations or None, cadence=req.cadence, language=req.language, active=True, created_at=now,
+        user_id=owner.id if owner else None,
+        email=email,
+        plan_codes=plans,
+        region_codes=regions,
+        indicator_codes=indicators,
+        organisation_codes=organisations or None,
+        cadence=req.cadence,
+        language=req.language,
+        active=True,
+        created_at=now,
         last_run_id=latest,
-    )  # fmt: skip
+    )
     session.add(sub)
     session.flush()
     _audit(session, actor, path, "subscribe", sub, None, _snapshot(sub), now)
     return sub
 
 
-def _create_chat(session: Session, actor: User | None, req: SubscriptionRequest, *, now: dt.datetime,
-                 path: WritePath, settings: Settings | None) -> Subscription:  # fmt: skip
+def _create_chat(
+    session: Session,
+    actor: User | None,
+    req: SubscriptionRequest,
+    *,
+    now: dt.datetime,
+    path: WritePath,
+    settings: Settings | None,
+) -> Subscription:
     """A chat channel belongs to a person (its owner gets their reminders and review notices there too);
     anyone may add one for themselves, administrators for anyone or for no account."""
     from service.notify import channels
@@ -232,8 +285,10 @@ def _create_chat(session: Session, actor: User | None, req: SubscriptionRequest,
             raise NotFound(f"用户 {req.username} 不存在", f"user {req.username!r} does not exist")
     if req.channel == channels.WEBHOOK and actor is not None and actor.role is not Role.ADMIN:
         # a webhook may point anywhere on the intranet: the service would post there for whoever asks
-        raise Forbidden("只有管理员可以添加本单位系统推送渠道（它可以指向内网中的任何系统）",
-                        "only administrators can add a webhook channel (it can point at any system on the intranet)")  # fmt: skip
+        raise Forbidden(
+            "只有管理员可以添加本单位系统推送渠道（它可以指向内网中的任何系统）",
+            "only administrators can add a webhook channel (it can point at any system on the intranet)",
+        )
     dest = channels.validate(req.channel, req.url, req.secret, settings)
     plans, regions, indicators = _resolve(session, req)
     from service.domain.assignments import find_organisation
@@ -243,11 +298,13 @@ def _create_chat(session: Session, actor: User | None, req: SubscriptionRequest,
     label = channels.label(dest)
     for other in session.scalars(
         select(Subscription).where(
-            Subscription.channel == req.channel, Subscription.channel_label == label,
-            Subscription.active.is_(True), Subscription.cadence == req.cadence,
+            Subscription.channel == req.channel,
+            Subscription.channel_label == label,
+            Subscription.active.is_(True),
+            Subscription.cadence == req.cadence,
             Subscription.language == req.language,
         )
-    ):  # fmt: skip
+    ):
         try:
             same_url = (
                 other.channel_secret is not None
@@ -256,16 +313,27 @@ def _create_chat(session: Session, actor: User | None, req: SubscriptionRequest,
         except channels.SealBroken:
             same_url = False
         if same_url and Scope.of(other) == scope:
-            raise Conflict(f"该渠道已有相同的订阅（编号 {other.id}）",
-                           f"this channel already has the same subscription (id {other.id})")  # fmt: skip
+            raise Conflict(
+                f"该渠道已有相同的订阅（编号 {other.id}）",
+                f"this channel already has the same subscription (id {other.id})",
+            )
     current = latest_live_run(session)
     sub = Subscription(
-        user_id=owner.id if owner else None, email=None, channel=req.channel,
-        channel_secret=channels.seal(dest, settings), channel_label=label, plan_codes=plans,
-        region_codes=regions, indicator_codes=indicators, organisation_codes=organisations or None,
-        cadence=req.cadence, language=req.language, active=True, created_at=now,
+        user_id=owner.id if owner else None,
+        email=None,
+        channel=req.channel,
+        channel_secret=channels.seal(dest, settings),
+        channel_label=label,
+        plan_codes=plans,
+        region_codes=regions,
+        indicator_codes=indicators,
+        organisation_codes=organisations or None,
+        cadence=req.cadence,
+        language=req.language,
+        active=True,
+        created_at=now,
         last_run_id=current.id if current is not None else None,
-    )  # fmt: skip
+    )
     session.add(sub)
     session.flush()
     _audit(session, actor, path, "subscribe", sub, None, _snapshot(sub), now)
@@ -295,9 +363,13 @@ def get_subscription(session: Session, actor: User | None, sub_id: int) -> Subsc
 
 
 def _cancel_queued(session: Session, sub: Subscription, now: dt.datetime, why: str) -> int:
-    ids = list(session.scalars(
-        select(OutboxMessage.id).where(OutboxMessage.subscription_id == sub.id, OutboxMessage.status == OutboxStatus.QUEUED)
-    ))  # fmt: skip
+    ids = list(
+        session.scalars(
+            select(OutboxMessage.id).where(
+                OutboxMessage.subscription_id == sub.id, OutboxMessage.status == OutboxStatus.QUEUED
+            )
+        )
+    )
     if not ids:
         return 0
     session.execute(
@@ -386,8 +458,12 @@ def last_delivery(session: Session, sub: Subscription) -> dict[str, Any] | None:
         .order_by(DeliveryLog.id.desc())
         .limit(1)
     )
-    return {"status": row.status, "sent_at": row.sent_at.isoformat() if row.sent_at else None,
-            "error": row.last_error if row.status == OutboxStatus.FAILED else None, "code": code}  # fmt: skip
+    return {
+        "status": row.status,
+        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+        "error": row.last_error if row.status == OutboxStatus.FAILED else None,
+        "code": code,
+    }
 
 
 def subscription_record(
@@ -395,11 +471,21 @@ def subscription_record(
 ) -> dict[str, Any]:
     """A subscription as the API shows it: a chat channel only by its label, never its URL or secret."""
     return {
-        "id": sub.id, "email": sub.email, "channel": sub.channel, "destination": sub.channel_label or sub.email,
-        "last_delivery": last_delivery(session, sub) if session is not None else None, "user_id": sub.user_id, "plan_codes": sub.plan_codes,
-        "region_codes": sub.region_codes, "indicator_codes": sub.indicator_codes,
-        "organisation_codes": list(sub.organisation_codes or []), "cadence": sub.cadence,
-        "language": sub.language, "active": sub.active, "created_at": sub.created_at.isoformat(),
+        "id": sub.id,
+        "email": sub.email,
+        "channel": sub.channel,
+        "destination": sub.channel_label or sub.email,
+        "last_delivery": last_delivery(session, sub) if session is not None else None,
+        "user_id": sub.user_id,
+        "plan_codes": sub.plan_codes,
+        "region_codes": sub.region_codes,
+        "indicator_codes": sub.indicator_codes,
+        "organisation_codes": list(sub.organisation_codes or []),
+        "cadence": sub.cadence,
+        "language": sub.language,
+        "active": sub.active,
+        "created_at": sub.created_at.isoformat(),
         "last_sent_at": sub.last_sent_at.isoformat() if sub.last_sent_at else None,
-        "last_run_id": sub.last_run_id, "unsubscribe_url": unsubscribe_url(settings, sub),
-    }  # fmt: skip
+        "last_run_id": sub.last_run_id,
+        "unsubscribe_url": unsubscribe_url(settings, sub),
+    }

@@ -56,10 +56,12 @@ def risk_reasons(r: dict[str, Any]) -> list[dict[str, str]]:
         out.append({"zh": f"如期实现的概率约{p:.0%}", "en": f"probability of meeting it about {p:.0%}"})
     sense, proj, level = _sense(r), r.get("projection"), r.get("target_level")
     if sense is not None and proj is not None and level is not None and sense * (proj - level) < 0:
-        out.append({
-            "zh": f"按现有增速预计{r['target_year']}年为{proj:.4g}{r['unit']}，达不到目标{level:.4g}{r['unit']}",
-            "en": f"at the present rate {proj:.4g} {r['unit']} is expected in {r['target_year']}, short of {level:.4g}",
-        })  # fmt: skip
+        out.append(
+            {
+                "zh": f"按现有增速预计{r['target_year']}年为{proj:.4g}{r['unit']}，达不到目标{level:.4g}{r['unit']}",
+                "en": f"at the present rate {proj:.4g} {r['unit']} is expected in {r['target_year']}, short of {level:.4g}",
+            }
+        )
     return out
 
 
@@ -114,10 +116,16 @@ def milestone_comparison(m: dict[str, Any], parent: dict[str, Any] | None) -> di
     rate = m["value"] / 100 if m["declared_form"] == "annual_growth" and m["value"] is not None else None
     level = m["target_level"] if m["declared_form"] != "annual_growth" or rate is None else None
     return milestones.compare(
-        b=parent["base_year"], xb=parent["base_value"], T=parent["target_year"], xT=parent["target_level"],
-        compounding=parent["declared_form"] in COMPOUNDING_FORMS, sense=_sense(parent) or 1,
-        year=m["target_year"], level=level, rate=rate,
-    )  # fmt: skip
+        b=parent["base_year"],
+        xb=parent["base_value"],
+        T=parent["target_year"],
+        xT=parent["target_level"],
+        compounding=parent["declared_form"] in COMPOUNDING_FORMS,
+        sense=_sense(parent) or 1,
+        year=m["target_year"],
+        level=level,
+        rate=rate,
+    )
 
 
 def annual_evaluation(
@@ -130,11 +138,15 @@ def annual_evaluation(
         and plan.period_end is not None
         and not plan.period_start <= year <= plan.period_end
     ):
-        raise Invalid(f"{year}年不在规划期 {plan.period_start}–{plan.period_end} 内",
-                      f"{year} is outside the plan period {plan.period_start}-{plan.period_end}")  # fmt: skip
+        raise Invalid(
+            f"{year}年不在规划期 {plan.period_start}–{plan.period_end} 内",
+            f"{year} is outside the plan period {plan.period_start}-{plan.period_end}",
+        )
     if run.as_of.year < year:
-        raise Invalid(f"报告运行 {run.id}（截至 {run.as_of.date()}）早于 {year} 年",
-                      f"run {run.id} (as of {run.as_of.date()}) is before {year}")  # fmt: skip
+        raise Invalid(
+            f"报告运行 {run.id}（截至 {run.as_of.date()}）早于 {year} 年",
+            f"run {run.id} (as of {run.as_of.date()}) is before {year}",
+        )
     year_ended = run.as_of.year > year
     own = assessment_records(session, run, AssessmentFilter(plan=plan_code))
     by_id = {r["id"]: r for r in own}
@@ -144,10 +156,11 @@ def annual_evaluation(
     serves = {
         f"{p}/{k}": s
         for k, s, p in session.execute(
-            select(Target.key, Target.serves, Plan.code).join(Plan, Target.plan_id == Plan.id)
+            select(Target.key, Target.serves, Plan.code)
+            .join(Plan, Target.plan_id == Plan.id)
             .where(Target.serves.like(f"{plan_code}/%"), Target.valid_to.is_(None))
         )
-    }  # fmt: skip
+    }
     served_ids = {r["id"] for r in served}
     year_targets = [*served, *(r for r in own if r["target_year"] == year and r["id"] not in served_ids)]
     for m in year_targets:
@@ -164,12 +177,20 @@ def annual_evaluation(
     later = _only_organisation(session, _with_assignments(session, later), organisation)
     add_evidence(session, [*year_targets, *later])
     return {
-        "kind": "annual", "year": year, "year_ended": year_ended, "plan_code": plan.code, "plan": plan.title_zh,
-        "plan_en": plan.title_en, "run_id": run.id, "as_of": run.as_of.isoformat(), "organisation": organisation,
-        "end_of_term": year_targets if year_ended else [], "end_of_term_counts": counts if year_ended else {},
+        "kind": "annual",
+        "year": year,
+        "year_ended": year_ended,
+        "plan_code": plan.code,
+        "plan": plan.title_zh,
+        "plan_en": plan.title_en,
+        "run_id": run.id,
+        "as_of": run.as_of.isoformat(),
+        "organisation": organisation,
+        "end_of_term": year_targets if year_ended else [],
+        "end_of_term_counts": counts if year_ended else {},
         "mid_term": later if year_ended else [*year_targets, *later],
         "warnings": warnings(session, run, plan_code, organisation),
-    }  # fmt: skip
+    }
 
 
 def warning_text(plan: Plan, run: ReportRun, items: list[dict[str, Any]], lang: str) -> tuple[str, str]:
@@ -177,8 +198,9 @@ def warning_text(plan: Plan, run: ReportRun, items: list[dict[str, Any]], lang: 
     en = lang == "en"
     subject = (
         f"Early warning: {len(items)} binding target(s) of {plan.title_en} at risk (run {run.id})"
-        if en else f"【预警】《{plan.title_zh}》{len(items)}项约束性目标完成存在困难（报告运行{run.id}）"
-    )  # fmt: skip
+        if en
+        else f"【预警】《{plan.title_zh}》{len(items)}项约束性目标完成存在困难（报告运行{run.id}）"
+    )
     lines = [subject, ""]
     for n, r in enumerate(items, 1):
         lead = r.get("lead")
@@ -190,15 +212,28 @@ def warning_text(plan: Plan, run: ReportRun, items: list[dict[str, Any]], lang: 
         name = f"{r['indicator_en']} ({r['region_en']})" if en else f"{r['indicator']}（{r['region']}）"
         why = "; ".join(x["en" if en else "zh"] for x in r["risks"])
         lines.append(f"{n}. {name} — {r['target_year']}: {why}. {'Lead' if en else '牵头单位'}: {who}")
-    lines += ["", (f"As of {run.as_of.date()}; figures from report run {run.id}." if en
-                   else f"截至{run.as_of.date()}，依据报告运行{run.id}。")]  # fmt: skip
+    lines += [
+        "",
+        (
+            f"As of {run.as_of.date()}; figures from report run {run.id}."
+            if en
+            else f"截至{run.as_of.date()}，依据报告运行{run.id}。"
+        ),
+    ]
     return subject, "\n".join(lines) + "\n"
 
 
 def queue_warnings(
-    session: Session, settings: Settings, run: ReportRun, plan_code: str, *, plan_office: list[str],
-    now: dt.datetime, lang: str = "zh", once_per: str | None = None,
-) -> dict[str, int]:  # fmt: skip
+    session: Session,
+    settings: Settings,
+    run: ReportRun,
+    plan_code: str,
+    *,
+    plan_office: list[str],
+    now: dt.datetime,
+    lang: str = "zh",
+    once_per: str | None = None,
+) -> dict[str, int]:
     """Queue the warning list through the outbox: the whole list to the plan office's addresses, and to
     each lead department's users the targets they lead. Once per run and address (the message key)."""
     from service.notify.outbox import enqueue
@@ -266,11 +301,16 @@ def queue_scheduled_warnings(
     if not office and not leads_reachable:
         return {}
     codes = session.scalars(
-        select(Plan.code).join(Target, Target.plan_id == Plan.id)
-        .where(Target.valid_to.is_(None), Target.attribute == Attribute.BINDING,
-               Target.target_year >= run.as_of.year)
-        .distinct().order_by(Plan.code)
-    ).all()  # fmt: skip
+        select(Plan.code)
+        .join(Target, Target.plan_id == Plan.id)
+        .where(
+            Target.valid_to.is_(None),
+            Target.attribute == Attribute.BINDING,
+            Target.target_year >= run.as_of.year,
+        )
+        .distinct()
+        .order_by(Plan.code)
+    ).all()
     day = local_time(now).date().isoformat()
     out: dict[str, dict[str, int]] = {}
     for code in codes:

@@ -74,10 +74,23 @@ _PRELIMINARY = ObservationStatus.PRELIMINARY.value
 
 
 _TARGET_COLUMNS = (
-    Target.id, Target.plan_id, Target.indicator_id, Target.region_id, Target.chapter, Target.unit,
-    Target.comparator, Target.value, Target.low, Target.high, Target.stretch_value, Target.tolerance,
-    Target.target_year, Target.reference_year, Target.declared_form, Target.period_start,
-)  # fmt: skip
+    Target.id,
+    Target.plan_id,
+    Target.indicator_id,
+    Target.region_id,
+    Target.chapter,
+    Target.unit,
+    Target.comparator,
+    Target.value,
+    Target.low,
+    Target.high,
+    Target.stretch_value,
+    Target.tolerance,
+    Target.target_year,
+    Target.reference_year,
+    Target.declared_form,
+    Target.period_start,
+)
 
 
 class TargetRow(NamedTuple):
@@ -305,11 +318,15 @@ class SeriesBuilder:
             if not years:
                 return [], None, None
             # rows are (id, region_id, period, value, status, series_break); by position: millions of them
-            return [
-                Point(y, o[3], bool(o[5]), o[0], o[4] == _PRELIMINARY, _span(o[7]), _mean(o))
-                for y, o in years.items()
-                if y >= first and o[3] is not None
-            ], None, None  # fmt: skip
+            return (
+                [
+                    Point(y, o[3], bool(o[5]), o[0], o[4] == _PRELIMINARY, _span(o[7]), _mean(o))
+                    for y, o in years.items()
+                    if y >= first and o[3] is not None
+                ],
+                None,
+                None,
+            )
         series, how = self.series(vintage, ind_id, reg_id)
         points = [
             Point(p.year, p.value, p.series_break, i, p.preliminary)
@@ -417,17 +434,38 @@ def target_spec(target: Any, ctx: SpecContext) -> TargetSpec:
 
     tolerance = target.tolerance
     return TargetSpec(
-        target.comparator, fig(target.value), target.target_year, form, ctx.direction, ctx.kind,
-        fig(target.low), fig(target.high), fig(target.stretch_value),
-        float(tolerance) if tolerance is not None else None, target.reference_year, ctx.base_year,
-        form is DeclaredForm.CUMULATIVE and ctx.flow_named, target.period_start,
-    )  # fmt: skip
+        target.comparator,
+        fig(target.value),
+        target.target_year,
+        form,
+        ctx.direction,
+        ctx.kind,
+        fig(target.low),
+        fig(target.high),
+        fig(target.stretch_value),
+        float(tolerance) if tolerance is not None else None,
+        target.reference_year,
+        ctx.base_year,
+        form is DeclaredForm.CUMULATIVE and ctx.flow_named,
+        target.period_start,
+    )
 
 
 _ASSESSMENT_COLUMNS = (
-    "run_id", "target_id", "status", "latest_year", "latest_value", "base_year", "base_value", "target_level",
-    "pace_ratio", "completion", "score", "metrics", "inputs",
-)  # fmt: skip
+    "run_id",
+    "target_id",
+    "status",
+    "latest_year",
+    "latest_value",
+    "base_year",
+    "base_value",
+    "target_level",
+    "pace_ratio",
+    "completion",
+    "score",
+    "metrics",
+    "inputs",
+)
 _RESULT_FIELDS = [f.name for f in dataclasses.fields(TargetResult) if f.name != "observation_ids"]
 
 
@@ -444,19 +482,28 @@ def _metrics(result: TargetResult, extra: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _qualitative_metrics(target_year: int, profile: str, points: list[Point], as_of_year: int,
-                         how: str | None) -> tuple[Point | None, dict[str, Any]]:  # fmt: skip
+def _qualitative_metrics(
+    target_year: int, profile: str, points: list[Point], as_of_year: int, how: str | None
+) -> tuple[Point | None, dict[str, Any]]:
     """A qualitative target's entry in a run: no judgement, its latest figure (if any) for context."""
     shown = [p for p in points if p.year <= as_of_year]
     last = shown[-1] if shown else None
     data: dict[str, Any] = dict.fromkeys(_RESULT_FIELDS)
     data.update(
-        status=QUALITATIVE, profile=profile, target_year=target_year, method_version=METHOD_VERSION,
-        comparator=Comparator.QUALITATIVE.value, latest_year=last.year if last else None,
-        latest_value=last.value if last else None, label_zh=QUALITATIVE_LABELS[0], label_en=QUALITATIVE_LABELS[1],
-        score=None, aggregation=how, first_met_year=None,
+        status=QUALITATIVE,
+        profile=profile,
+        target_year=target_year,
+        method_version=METHOD_VERSION,
+        comparator=Comparator.QUALITATIVE.value,
+        latest_year=last.year if last else None,
+        latest_value=last.value if last else None,
+        label_zh=QUALITATIVE_LABELS[0],
+        label_en=QUALITATIVE_LABELS[1],
+        score=None,
+        aggregation=how,
+        first_met_year=None,
         notes=["定性目标，不作数值评估 / qualitative target: shown with its words, not assessed numerically"],
-    )  # fmt: skip
+    )
     return last, data
 
 
@@ -508,10 +555,23 @@ def _assess(
             shown, data = _qualitative_metrics(t.target_year, profile, points, as_of_year, how)
             oids = [] if shown is None or shown.observation_id is None else [shown.observation_id]
             inputs = sorted(oids if inputs_of is None else {o for i in oids for o in inputs_of[i]})
-            rows.append((
-                run_id, t.id, QUALITATIVE, data["latest_year"], data["latest_value"], None, None, None, None,
-                None, None, json_dumps(data), json_dumps(inputs),
-            ))  # fmt: skip
+            rows.append(
+                (
+                    run_id,
+                    t.id,
+                    QUALITATIVE,
+                    data["latest_year"],
+                    data["latest_value"],
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    json_dumps(data),
+                    json_dumps(inputs),
+                )
+            )
             entries.append((plan_id, ind_id, reg_id, t.chapter, QUALITATIVE))
             continue
         result, norm = evaluate(spec, points, as_of_year=as_of_year, profile=profile)
@@ -532,11 +592,23 @@ def _assess(
             extra["notes_extra"] = how
         status = result.status.value
         score = result.score
-        rows.append((
-            run_id, t.id, status, result.latest_year, result.latest_value, result.base_year, result.base_value,
-            result.target_level, result.pace_ratio, result.completion, float(score) if score is not None else None,
-            json_dumps(_metrics(result, extra)), json_dumps(inputs),
-        ))  # fmt: skip
+        rows.append(
+            (
+                run_id,
+                t.id,
+                status,
+                result.latest_year,
+                result.latest_value,
+                result.base_year,
+                result.base_value,
+                result.target_level,
+                result.pace_ratio,
+                result.completion,
+                float(score) if score is not None else None,
+                json_dumps(_metrics(result, extra)),
+                json_dumps(inputs),
+            )
+        )
         entries.append((plan_id, ind_id, reg_id, t.chapter, status))
     return rows, entries
 
@@ -627,9 +699,11 @@ def target_chunks(session: Session, vintage: Vintage, size: int | None = None) -
     size = RUN_CHUNK if size is None else size
     in_force = vintage.targets(session)
     per_indicator = session.execute(
-        select(Target.indicator_id, func.count()).where(in_force).group_by(Target.indicator_id)
+        select(Target.indicator_id, func.count())
+        .where(in_force)
+        .group_by(Target.indicator_id)
         .order_by(Target.indicator_id)
-    ).all()  # fmt: skip
+    ).all()
     groups: list[list[int]] = []
     filled = size
     for ind_id, n in per_indicator:
@@ -665,9 +739,16 @@ def run_report(
         raise ValueError(f"unknown threshold profile {profile!r}")
     cutoff = now if recorded_until is None else recorded_until
     view = review_view(session, view)
-    run = ReportRun(as_of=as_of, recorded_until=cutoff, started_at=now, trigger=trigger,
-                    method_version=METHOD_VERSION, threshold_profile=profile, status=RunStatus.RUNNING,
-                    review_view=view)  # fmt: skip
+    run = ReportRun(
+        as_of=as_of,
+        recorded_until=cutoff,
+        started_at=now,
+        trigger=trigger,
+        method_version=METHOD_VERSION,
+        threshold_profile=profile,
+        status=RunStatus.RUNNING,
+        review_view=view,
+    )
     session.add(run)
     session.flush()
     known = Vintage(as_of, cutoff, view)
@@ -827,8 +908,16 @@ def run_incremental(
     total = (base.summary or {}).get("targets", 0)
     if base_stored + len(targets) > INCREMENTAL_SHARE * total:
         return None
-    run = ReportRun(as_of=now, recorded_until=now, started_at=now, trigger=trigger, review_view=view,
-                    method_version=METHOD_VERSION, threshold_profile=profile, status=RunStatus.RUNNING)  # fmt: skip
+    run = ReportRun(
+        as_of=now,
+        recorded_until=now,
+        started_at=now,
+        trigger=trigger,
+        review_view=view,
+        method_version=METHOD_VERSION,
+        threshold_profile=profile,
+        status=RunStatus.RUNNING,
+    )
     session.add(run)
     session.flush()
     rows, _ = _assess(session, run.id, targets, known, catalog, profile)
@@ -862,11 +951,16 @@ def run_incremental(
     summary = _updated_summary(base.summary or {}, targets, old, new_status, catalog)
     carried = summary["targets"] - len(covered_ids)
     summary["scope"] = {
-        "kind": "incremental", "carried_from_run": base.id, "covered": len(covered_ids), "carried": carried,
-        "changes": [w.id for w in waiting], "series": len({p for w in waiting for p in (w.series or ())}),
+        "kind": "incremental",
+        "carried_from_run": base.id,
+        "covered": len(covered_ids),
+        "carried": carried,
+        "changes": [w.id for w in waiting],
+        "series": len({p for w in waiting for p in (w.series or ())}),
         "covered_targets": covered_ids if len(covered_ids) <= LISTED_TARGETS else None,
-        ROWS_FROM: rows_from, "stored": stored,
-    }  # fmt: skip
+        ROWS_FROM: rows_from,
+        "stored": stored,
+    }
     run.summary = summary
     run.status = RunStatus.FINISHED
     run.finished_at = now

@@ -37,8 +37,14 @@ def _label(v: float) -> str:
     return fmt_number(v)
 
 
-def _dashed(draw: ImageDraw.ImageDraw, a: tuple[float, float], b: tuple[float, float], fill: str, width: int,
-            dash: float) -> None:  # fmt: skip
+def _dashed(
+    draw: ImageDraw.ImageDraw,
+    a: tuple[float, float],
+    b: tuple[float, float],
+    fill: str,
+    width: int,
+    dash: float,
+) -> None:
     length = math.dist(a, b)
     if length == 0:
         return
@@ -47,8 +53,14 @@ def _dashed(draw: ImageDraw.ImageDraw, a: tuple[float, float], b: tuple[float, f
         s, e = (2 * i * dash) / length, min(1.0, (2 * i + 1) * dash / length)
         if s >= 1:
             break
-        draw.line([(a[0] + (b[0] - a[0]) * s, a[1] + (b[1] - a[1]) * s),
-                   (a[0] + (b[0] - a[0]) * e, a[1] + (b[1] - a[1]) * e)], fill=fill, width=width)  # fmt: skip
+        draw.line(
+            [
+                (a[0] + (b[0] - a[0]) * s, a[1] + (b[1] - a[1]) * s),
+                (a[0] + (b[0] - a[0]) * e, a[1] + (b[1] - a[1]) * e),
+            ],
+            fill=fill,
+            width=width,
+        )
 
 
 def line_chart(
@@ -77,8 +89,10 @@ def line_chart(
     y0, y1 = ticks[0], ticks[-1]
 
     def px(year: float, value: float) -> tuple[float, float]:
-        return (left + (year - x0) / (x1 - x0) * (w - left - right),
-                h - bottom - (value - y0) / (y1 - y0) * (h - top - bottom))  # fmt: skip
+        return (
+            left + (year - x0) / (x1 - x0) * (w - left - right),
+            h - bottom - (value - y0) / (y1 - y0) * (h - top - bottom),
+        )
 
     for v in ticks:  # grid and value labels
         _, y = px(x0, v)
@@ -113,8 +127,9 @@ def line_chart(
     r = 8 * SCALE
     for i, (x, y) in enumerate(pts):
         hollow = preliminary_last and i == len(pts) - 1
-        draw.ellipse([(x - r, y - r), (x + r, y + r)], fill="white" if hollow else BLUE, outline=BLUE,
-                     width=3 * SCALE)  # fmt: skip
+        draw.ellipse(
+            [(x - r, y - r), (x + r, y + r)], fill="white" if hollow else BLUE, outline=BLUE, width=3 * SCALE
+        )
     if series:  # the latest value and the target, written beside their points
         lx, ly = pts[-1]
         text = _label(series[-1][1])

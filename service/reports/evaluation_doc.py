@@ -29,8 +29,17 @@ from service.reports.queries import VERDICT_LABELS, evaluation
 
 QUALITATIVE = "qualitative"  # the status and verdict of a target without a number (branch plans)
 ACHIEVED = ("achieved", "achieved_early")
-MID_TERM_ORDER = ["achieved_early", "achieved", "on_track", "needs_acceleration", "off_track", "regressing",
-                  "missed", "insufficient_data", QUALITATIVE]  # fmt: skip
+MID_TERM_ORDER = [
+    "achieved_early",
+    "achieved",
+    "on_track",
+    "needs_acceleration",
+    "off_track",
+    "regressing",
+    "missed",
+    "insufficient_data",
+    QUALITATIVE,
+]
 # pale tints of the status colours for printed tables (one palette: service.domain.statuses)
 PALE = STATUS_TINTS
 KEY_CHARTS = 12  # at most this many charts: a report, not an atlas
@@ -214,15 +223,22 @@ def _row(
     if r.get("series_break"):
         notes.append(_zh_en(lang, "统计口径有调整（序列断点）", "series break"))
     if index:
-        notes.append(_zh_en(lang, f"增速连乘为指数（{r.get('base_year')}年=100）",
-                            f"annual rates chained into an index ({r.get('base_year')} = 100)"))  # fmt: skip
+        notes.append(
+            _zh_en(
+                lang,
+                f"增速连乘为指数（{r.get('base_year')}年=100）",
+                f"annual rates chained into an index ({r.get('base_year')} = 100)",
+            )
+        )
         if r.get("cagr_actual") is not None:
             rate = fmt_number(100 * r["cagr_actual"]) + "%"
             notes.append(_zh_en(lang, f"实际年均增长{rate}", f"actual average growth {rate}/yr"))
     if (
-        end_of_term and r.get("latest_year") and r["latest_year"] > r["target_year"]
+        end_of_term
+        and r.get("latest_year")
+        and r["latest_year"] > r["target_year"]
         and key in ("achieved", "missed")
-    ):  # fmt: skip
+    ):
         notes.append(_zh_en(lang, f"按{r['latest_year']}年数据", f"based on {r['latest_year']} data"))
     for n in notes_in:
         if m := _SUBSTITUTED.search(n):
@@ -231,8 +247,13 @@ def _row(
             )
     if r.get("stretch_value") is not None and r.get("stretch_met") is not None:
         met = r["stretch_met"]
-        notes.append(_zh_en(lang, "力争目标" + ("已实现" if met else "未实现"),
-                            "stretch target " + ("met" if met else "not met")))  # fmt: skip
+        notes.append(
+            _zh_en(
+                lang,
+                "力争目标" + ("已实现" if met else "未实现"),
+                "stretch target " + ("met" if met else "not met"),
+            )
+        )
     if r.get("p_meet") is not None and not end_of_term:
         p = f"{round(100 * r['p_meet'])}%"
         iv = r.get("p_meet_interval")
@@ -245,27 +266,48 @@ def _row(
         notes.append(_zh_en(lang, f"实现概率{p}", f"P(meet) {p}"))
     if r.get("aggregation") and r.get("latest_value") is not None:
         notes.append(_zh_en(lang, "由成员地区数据汇总", "aggregated from member regions"))
-    cited = sorted({source_no[(s["source"], s["url"])] for s in r.get("sources") or []
-                    if (s["source"], s["url"]) in source_no})  # fmt: skip
+    cited = sorted(
+        {
+            source_no[(s["source"], s["url"])]
+            for s in r.get("sources") or []
+            if (s["source"], s["url"]) in source_no
+        }
+    )
     if cited:
         notes.append(_zh_en(lang, "来源", "sources ") + "".join(f"[{n}]" for n in cited))
     attribute = r.get("attribute") or ""
     return Row(
-        id=r["id"], chapter=r.get("chapter") or "", region=(r.get("region_en") if en else None) or r["region"],
-        indicator=(r.get("indicator_en") if en else None) or r["indicator"], attribute=attribute,
+        id=r["id"],
+        chapter=r.get("chapter") or "",
+        region=(r.get("region_en") if en else None) or r["region"],
+        indicator=(r.get("indicator_en") if en else None) or r["indicator"],
+        attribute=attribute,
         attribute_text=_zh_en(lang, *ATTRIBUTES[attribute]) if attribute in ATTRIBUTES else "",
-        target=target_words(r, lang), target_year=r["target_year"],
+        target=target_words(r, lang),
+        target_year=r["target_year"],
         baseline=_value_year(r.get("base_value"), r.get("base_year"), unit, lang, index),
         latest=_value_year(r.get("latest_value"), r.get("latest_year"), unit, lang, index, prelim)
         or _zh_en(lang, "无数据", "no data"),
-        verdict=key, verdict_text=verdict_text,
+        verdict=key,
+        verdict_text=verdict_text,
         shortfall=fmt_difference(shortfall_value, unit, lang) if shortfall_value is not None else "",
-        notes=notes, unit=unit, base_value=r.get("base_value"), base_year=r.get("base_year"),
-        latest_value=r.get("latest_value"), latest_year=r.get("latest_year"), shortfall_value=shortfall_value,
-        preliminary=prelim, index_values=index, stretch_met=r.get("stretch_met"), p_meet=r.get("p_meet"),
-        p_meet_interval=(r["p_meet_interval"][0], r["p_meet_interval"][1]) if r.get("p_meet_interval") else None,
-        source_quote=r.get("source_quote") or "", record=r,
-    )  # fmt: skip
+        notes=notes,
+        unit=unit,
+        base_value=r.get("base_value"),
+        base_year=r.get("base_year"),
+        latest_value=r.get("latest_value"),
+        latest_year=r.get("latest_year"),
+        shortfall_value=shortfall_value,
+        preliminary=prelim,
+        index_values=index,
+        stretch_met=r.get("stretch_met"),
+        p_meet=r.get("p_meet"),
+        p_meet_interval=(r["p_meet_interval"][0], r["p_meet_interval"][1])
+        if r.get("p_meet_interval")
+        else None,
+        source_quote=r.get("source_quote") or "",
+        record=r,
+    )
 
 
 def _count_phrase(counts: dict[str, int], lang: str) -> str:
@@ -293,29 +335,38 @@ def _summary(ev: dict[str, Any], end_rows: list[Row], mid_rows: list[Row], lang:
             b_judged = sum(n for k, n in b_counts.items() if k != QUALITATIVE)
             out.append(
                 f"Of the {b_judged} binding targets whose target year has passed: {_count_phrase(b_counts, lang)}."
-                if en else f"目标年已到的约束性目标{b_judged}项：{_count_phrase(b_counts, lang)}。"
-            )  # fmt: skip
+                if en
+                else f"目标年已到的约束性目标{b_judged}项：{_count_phrase(b_counts, lang)}。"
+            )
         text = (
             f"{judged} targets have reached their target year: {_count_phrase(counts, lang)}."
-            if en else f"截至{ev['as_of'][:10]}，本规划目标年已到的目标共{judged}项：{_count_phrase(counts, lang)}。"
-        )  # fmt: skip
+            if en
+            else f"截至{ev['as_of'][:10]}，本规划目标年已到的目标共{judged}项：{_count_phrase(counts, lang)}。"
+        )
         if binding:
             text = text.replace("目标共", "全部目标共") if not en else "All told, " + text
         out.append(text)
         if qualitative:
-            out.append(f"{qualitative} qualitative targets are listed with their words and not judged." if en
-                       else f"另有定性目标{qualitative}项，列出规划原文，不作判断。")  # fmt: skip
+            out.append(
+                f"{qualitative} qualitative targets are listed with their words and not judged."
+                if en
+                else f"另有定性目标{qualitative}项，列出规划原文，不作判断。"
+            )
     if mid_rows:
         mid: dict[str, int] = {}
         for r in mid_rows:
             mid[r.verdict] = mid.get(r.verdict, 0) + 1
-        parts = [f"{verdict_label(k, lang)} {mid[k]}" if en else f"{verdict_label(k, lang)}{mid[k]}项"
-                 for k in MID_TERM_ORDER if mid.get(k)]  # fmt: skip
+        parts = [
+            f"{verdict_label(k, lang)} {mid[k]}" if en else f"{verdict_label(k, lang)}{mid[k]}项"
+            for k in MID_TERM_ORDER
+            if mid.get(k)
+        ]
         parts += [f"{k} {n}" for k, n in mid.items() if k not in MID_TERM_ORDER]
         out.append(
             f"{len(mid_rows)} targets are for later years (mid-term evaluation): {'; '.join(parts)}."
-            if en else f"目标年未到的目标{len(mid_rows)}项（中期评估）：{'，'.join(parts)}。"
-        )  # fmt: skip
+            if en
+            else f"目标年未到的目标{len(mid_rows)}项（中期评估）：{'，'.join(parts)}。"
+        )
     if not end_rows and not mid_rows:
         out.append("The run has no assessed target of this plan." if en else "该次报告运行没有本规划的目标。")
     return out
@@ -334,8 +385,13 @@ def _title(plan_title: str, has_end: bool, has_mid: bool, lang: str) -> str:
 def _key_rows(rows: list[Row]) -> list[Row]:
     """The targets that get a chart: binding ones where the plan says which, else every target with a
     base and a latest value; missed ones first, at most ``KEY_CHARTS``."""
-    drawable = [r for r in rows if r.base_value is not None and r.latest_value is not None
-                and r.record.get("target_level") is not None]  # fmt: skip
+    drawable = [
+        r
+        for r in rows
+        if r.base_value is not None
+        and r.latest_value is not None
+        and r.record.get("target_level") is not None
+    ]
     binding = [r for r in drawable if r.attribute == "binding"]
     chosen = binding or drawable
     order = {"missed": 0, "off_track": 1, "regressing": 1, "needs_acceleration": 2}
@@ -360,9 +416,12 @@ def build(
     plan = session.scalar(select(Plan).where(Plan.code == plan_code))
     assert plan is not None  # evaluation() raised NotFound otherwise
     # catalog order (the YAML's order is the plan's order) for chapters and rows
-    order: dict[str, int] = {key: first for key, first in session.execute(
-        select(Target.key, func.min(Target.id)).where(Target.plan_id == plan.id).group_by(Target.key)
-    )}  # fmt: skip
+    order: dict[str, int] = {
+        key: first
+        for key, first in session.execute(
+            select(Target.key, func.min(Target.id)).where(Target.plan_id == plan.id).group_by(Target.key)
+        )
+    }
     records = [*ev["end_of_term"], *ev["mid_term"]]
     # statistics sources, numbered by first use; plan baselines are the plan documents, listed apart
     source_no: dict[tuple[str, str | None], int] = {}
@@ -384,17 +443,30 @@ def build(
         for row in sorted(rows, key=lambda x: order.get(x.id.split("/", 1)[1], 0)):
             chapters.setdefault(row.chapter, []).append(row)
             first.setdefault(row.chapter, order.get(row.id.split("/", 1)[1], 0))
-        ordered = [(c, sorted(rs, key=lambda x: rank.get(x.attribute, 2))) for c, rs in
-                   sorted(chapters.items(), key=lambda kv: first[kv[0]])]  # fmt: skip
+        ordered = [
+            (c, sorted(rs, key=lambda x: rank.get(x.attribute, 2)))
+            for c, rs in sorted(chapters.items(), key=lambda kv: first[kv[0]])
+        ]
         end = key == "end_of_term"
-        title = _zh_en(lang, "末期评估（目标年已到）" if end else "中期评估（目标年未到）",
-                       "End-of-term evaluation (target year reached)" if end else "Mid-term evaluation (later targets)")  # fmt: skip
+        title = _zh_en(
+            lang,
+            "末期评估（目标年已到）" if end else "中期评估（目标年未到）",
+            "End-of-term evaluation (target year reached)" if end else "Mid-term evaluation (later targets)",
+        )
         if annual:
             y = ev["year"]
-            title = _zh_en(lang, f"{y}年度目标完成情况" if end else f"规划目标序时进度（{y}年评估）",
-                           f"The targets for {y}" if end else f"Plan targets against their schedule ({y} evaluation)")  # fmt: skip
-        return Section(key, title, _zh_en(lang, *LABELS["verdict" if end else "status"]),
-                       _zh_en(lang, *LABELS["shortfall" if end else "gap"]), ordered)  # fmt: skip
+            title = _zh_en(
+                lang,
+                f"{y}年度目标完成情况" if end else f"规划目标序时进度（{y}年评估）",
+                f"The targets for {y}" if end else f"Plan targets against their schedule ({y} evaluation)",
+            )
+        return Section(
+            key,
+            title,
+            _zh_en(lang, *LABELS["verdict" if end else "status"]),
+            _zh_en(lang, *LABELS["shortfall" if end else "gap"]),
+            ordered,
+        )
 
     sections = [
         s for s in (section("end_of_term", ev["end_of_term"]), section("mid_term", ev["mid_term"])) if s
@@ -416,11 +488,15 @@ def build(
     if plan.source_document in files:
         known[plan.source_document] = plan
     documents = [
-        {"file": f, "title": (known[f].document_title or known[f].title_zh) if f in known else f,
-         "issuer": known[f].issuer if f in known else None, "issued": known[f].issued if f in known else None,
-         "targets": sum(1 for r in records if r.get("source_document") == f)}
+        {
+            "file": f,
+            "title": (known[f].document_title or known[f].title_zh) if f in known else f,
+            "issuer": known[f].issuer if f in known else None,
+            "issued": known[f].issued if f in known else None,
+            "targets": sum(1 for r in records if r.get("source_document") == f),
+        }
         for f in files
-    ]  # fmt: skip
+    ]
     materials = _materials(
         session, [r for sec in sections for r in sec.rows], ev["year"] if annual else None, lang
     )
@@ -429,22 +505,38 @@ def build(
         (texts.when(finished, lang) + texts.paren(texts.t("beijing_time", lang), lang)) if finished else ""
     )
     return EvaluationDocument(
-        lang=lang, plan_code=plan.code, plan_title=plan_title,
+        lang=lang,
+        plan_code=plan.code,
+        plan_title=plan_title,
         title=_viewed(
-            (f"{plan_title}: annual evaluation report {ev['year']}" if en else f"《{plan_title}》{ev['year']}年度评估报告")
+            (
+                f"{plan_title}: annual evaluation report {ev['year']}"
+                if en
+                else f"《{plan_title}》{ev['year']}年度评估报告"
+            )
             if annual
             else _title(plan_title, bool(ev["end_of_term"]), bool(ev["mid_term"]), lang),
             run,
             lang,
         ),
-        as_of=run.as_of.date().isoformat(), computed_at=computed, run_id=run.id,
-        method_version=run.method_version, profile=run.threshold_profile,
+        as_of=run.as_of.date().isoformat(),
+        computed_at=computed,
+        run_id=run.id,
+        method_version=run.method_version,
+        profile=run.threshold_profile,
         end_of_term_counts=dict(ev["end_of_term_counts"]),
-        mid_term_counts={k: sum(1 for r in mid_rows if r.verdict == k) for k in {r.verdict for r in mid_rows}},
-        summary=_view_line(run, lang) + _summary(ev, end_rows, mid_rows, lang), sections=sections, charts=chart_list,
-        documents=documents, statistics=statistics, labels={k: _zh_en(lang, *v) for k, v in LABELS.items()},
-        evaluation=ev, materials=materials,
-    )  # fmt: skip
+        mid_term_counts={
+            k: sum(1 for r in mid_rows if r.verdict == k) for k in {r.verdict for r in mid_rows}
+        },
+        summary=_view_line(run, lang) + _summary(ev, end_rows, mid_rows, lang),
+        sections=sections,
+        charts=chart_list,
+        documents=documents,
+        statistics=statistics,
+        labels={k: _zh_en(lang, *v) for k, v in LABELS.items()},
+        evaluation=ev,
+        materials=materials,
+    )
 
 
 def _materials(session: Session, rows: list[Row], year: int | None, lang: str) -> list[dict[str, Any]]:
@@ -457,13 +549,20 @@ def _materials(session: Session, rows: list[Row], year: int | None, lang: str) -
     for row in rows:
         for s in found.get(row.id, []):
             org = s.get("organisation")
-            out.append({
-                "id": row.id, "indicator": row.indicator, "region": row.region, "year": s["year"],
-                "text": s["text"], "by": s["by"] or "", "version": s["version"],
-                "organisation": (org["name_en"] if lang == "en" else org["name_zh"]) if org else "",
-                "at": texts.day(s["at"], lang),
-                "files": s["files"],
-            })  # fmt: skip
+            out.append(
+                {
+                    "id": row.id,
+                    "indicator": row.indicator,
+                    "region": row.region,
+                    "year": s["year"],
+                    "text": s["text"],
+                    "by": s["by"] or "",
+                    "version": s["version"],
+                    "organisation": (org["name_en"] if lang == "en" else org["name_zh"]) if org else "",
+                    "at": texts.day(s["at"], lang),
+                    "files": s["files"],
+                }
+            )
     return out
 
 
@@ -477,9 +576,12 @@ def _chart(session: Session, row: Row, n: int, lang: str, draw: Any) -> Chart:
     points = {b: r["base_value"], t: r["latest_value"]}
     ids = [int(i) for i in r.get("inputs") or []]
     if ids and not r.get("aggregation") and not row.index_values:
-        obs: dict[int, Any] = {year: value for year, value in session.execute(
-            select(Observation.period, Observation.value).where(Observation.id.in_(ids[:500]))
-        )}  # fmt: skip
+        obs: dict[int, Any] = {
+            year: value
+            for year, value in session.execute(
+                select(Observation.period, Observation.value).where(Observation.id.in_(ids[:500]))
+            )
+        }
         # the observations are the series only where they give the run's own base and latest values
         same = all(
             obs.get(y) is not None and math.isclose(float(obs[y]), v, rel_tol=1e-9) for y, v in points.items()
@@ -495,8 +597,11 @@ def _chart(session: Session, row: Row, n: int, lang: str, draw: Any) -> Chart:
         path=progress_shown(r),  # no schedule path from a base that already met the target
     )
     unit = "" if row.index_values else unit_words(row.unit, lang)
-    title = f"{_zh_en(lang, '图', 'Figure ')}{n}  {row.indicator}（{row.region}）" if lang != "en" else (
-        f"Figure {n}  {row.indicator} ({row.region})")  # fmt: skip
+    title = (
+        f"{_zh_en(lang, '图', 'Figure ')}{n}  {row.indicator}（{row.region}）"
+        if lang != "en"
+        else (f"Figure {n}  {row.indicator} ({row.region})")
+    )
     caption = row.target + texts.paren(_year(T, lang), lang) + texts.t("semicolon", lang) + row.verdict_text
     if unit:
         caption += texts.t("semicolon", lang) + texts.pick(LABELS["chart_note"], lang) + unit

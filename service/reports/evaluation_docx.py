@@ -69,8 +69,9 @@ def _shade(cell: Any, hex_fill: str) -> None:
     tc_pr.append(shd)
 
 
-def _cell_text(cell: Any, text: str, *, size: float = 9, bold: bool = False, grey: str | None = None,
-               align: Any = None) -> None:  # fmt: skip
+def _cell_text(
+    cell: Any, text: str, *, size: float = 9, bold: bool = False, grey: str | None = None, align: Any = None
+) -> None:
     cell.text = ""
     paragraph = cell.paragraphs[0]
     paragraph.paragraph_format.space_after = Pt(0)
@@ -103,8 +104,15 @@ def _no_split(row: Any) -> None:
 
 
 def _table(doc: Any, section: Section, rows: list[Any], labels: dict[str, str]) -> None:
-    headers = [labels["indicator"], labels["target"], labels["baseline"], labels["latest"], section.verdict_header,
-               section.shortfall_header, labels["notes"]]  # fmt: skip
+    headers = [
+        labels["indicator"],
+        labels["target"],
+        labels["baseline"],
+        labels["latest"],
+        section.verdict_header,
+        section.shortfall_header,
+        labels["notes"],
+    ]
     table = doc.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -178,8 +186,10 @@ def to_docx(d: EvaluationDocument) -> bytes:
     run.font.size, run.bold = Pt(18), True
     meta = doc.add_paragraph()
     meta.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    text = (f"{labels['as_of']} {d.as_of}  ·  {labels['computed']} {d.computed_at}  ·  "
-            f"{labels['run']} #{d.run_id}  ·  {labels['method']} {d.method_version}")  # fmt: skip
+    text = (
+        f"{labels['as_of']} {d.as_of}  ·  {labels['computed']} {d.computed_at}  ·  "
+        f"{labels['run']} #{d.run_id}  ·  {labels['method']} {d.method_version}"
+    )
     meta_run = meta.add_run(text)
     meta_run.font.size = Pt(9)
     meta_run.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
@@ -227,8 +237,11 @@ def to_docx(d: EvaluationDocument) -> bytes:
         for m in d.materials:
             head = doc.add_paragraph()
             head.paragraph_format.keep_with_next = True
-            head_run = head.add_run(f"{m['indicator']}（{m['region']}）· {m['year']}" if not en
-                                    else f"{m['indicator']} ({m['region']}) · {m['year']}")  # fmt: skip
+            head_run = head.add_run(
+                f"{m['indicator']}（{m['region']}）· {m['year']}"
+                if not en
+                else f"{m['indicator']} ({m['region']}) · {m['year']}"
+            )
             _fonts(head_run, HEAD_CJK)
             head_run.bold = True
             who = ("，" if not en else ", ").join(x for x in (m["organisation"], m["by"], m["at"]) if x)
@@ -236,9 +249,12 @@ def to_docx(d: EvaluationDocument) -> bytes:
             who_run.font.size = Pt(9)
             doc.add_paragraph(m["text"])
             for f in m["files"]:
-                p = doc.add_paragraph(f"{f['name']}（{f['kind']}，{f['size_text']}，SHA-256 {f['sha256']}）" if not en
-                                      else f"{f['name']} ({f['kind']}, {f['size_text']}, SHA-256 {f['sha256']})",
-                                      style="List Bullet")  # fmt: skip
+                p = doc.add_paragraph(
+                    f"{f['name']}（{f['kind']}，{f['size_text']}，SHA-256 {f['sha256']}）"
+                    if not en
+                    else f"{f['name']} ({f['kind']}, {f['size_text']}, SHA-256 {f['sha256']})",
+                    style="List Bullet",
+                )
                 p.runs[0].font.size = Pt(8)
     n += 1
     doc.add_heading(heading_number(n, d.lang) + labels["sources"], level=1)

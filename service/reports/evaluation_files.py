@@ -47,9 +47,13 @@ class ReportFile:
 
 
 def document(
-    session: Session, run: ReportRun, plan_code: str, fmt: str, lang: str = "zh",
+    session: Session,
+    run: ReportRun,
+    plan_code: str,
+    fmt: str,
+    lang: str = "zh",
     ev: dict[str, Any] | None = None,
-) -> ReportFile:  # fmt: skip
+) -> ReportFile:
     """The evaluation of ``plan_code`` in ``run`` as a docx, xlsx, html or json file (``ev``: another
     kind of evaluation in the same shape, such as the annual one)."""
     if fmt not in FORMATS:
@@ -116,8 +120,12 @@ def to_xlsx(d: EvaluationDocument) -> bytes:
     ws.title = "Summary" if en else "摘要"
     xlsx_append(ws, [d.title])
     ws["A1"].font = Font(bold=True, size=14)
-    for key, value in (("as_of", d.as_of), ("computed", d.computed_at), ("run", d.run_id),
-                       ("method", d.method_version)):  # fmt: skip
+    for key, value in (
+        ("as_of", d.as_of),
+        ("computed", d.computed_at),
+        ("run", d.run_id),
+        ("method", d.method_version),
+    ):
         xlsx_append(ws, [labels[key], value])
     xlsx_append(ws, [])
     for text in d.summary:
@@ -167,12 +175,34 @@ def to_xlsx(d: EvaluationDocument) -> bytes:
         sheet = wb.create_sheet(
             ("End of term" if end else "Mid term") if en else ("末期评估" if end else "中期评估")
         )
-        columns = ["chapter", "indicator", "region", "attribute", "target", "target_year", "base_value", "base_year",
-                   "latest_value", "latest_year", "unit", "verdict", "preliminary", "shortfall", "stretch_met",
-                   "p_meet", "notes", "source_quote", "id"]  # fmt: skip
-        header = {**labels, "verdict": section.verdict_header, "shortfall": section.shortfall_header,
-                  "indicator": "Indicator" if en else "指标",
-                  "id": "Target id" if en else "目标编号"}  # fmt: skip
+        columns = [
+            "chapter",
+            "indicator",
+            "region",
+            "attribute",
+            "target",
+            "target_year",
+            "base_value",
+            "base_year",
+            "latest_value",
+            "latest_year",
+            "unit",
+            "verdict",
+            "preliminary",
+            "shortfall",
+            "stretch_met",
+            "p_meet",
+            "notes",
+            "source_quote",
+            "id",
+        ]
+        header = {
+            **labels,
+            "verdict": section.verdict_header,
+            "shortfall": section.shortfall_header,
+            "indicator": "Indicator" if en else "指标",
+            "id": "Target id" if en else "目标编号",
+        }
         xlsx_append(sheet, [header[c] for c in columns])
         for cell in sheet[1]:
             cell.font = bold
@@ -183,17 +213,26 @@ def to_xlsx(d: EvaluationDocument) -> bytes:
             pct = _percent(r.unit, r.index_values)
             scale = 0.01 if pct else 1.0
             values = {
-                "chapter": r.chapter, "indicator": r.indicator, "region": r.region, "attribute": r.attribute_text,
-                "target": r.target, "target_year": r.target_year,
-                "base_value": _figure(r.base_value, scale), "base_year": r.base_year,
+                "chapter": r.chapter,
+                "indicator": r.indicator,
+                "region": r.region,
+                "attribute": r.attribute_text,
+                "target": r.target,
+                "target_year": r.target_year,
+                "base_value": _figure(r.base_value, scale),
+                "base_year": r.base_year,
                 "latest_value": _figure(r.latest_value, scale),
-                "latest_year": r.latest_year, "unit": "" if r.index_values else r.unit,
-                "verdict": r.verdict_text, "preliminary": yes if r.preliminary else "",
+                "latest_year": r.latest_year,
+                "unit": "" if r.index_values else r.unit,
+                "verdict": r.verdict_text,
+                "preliminary": yes if r.preliminary else "",
                 "shortfall": _figure(r.shortfall_value),
                 "stretch_met": "" if r.stretch_met is None else (yes if r.stretch_met else no),
-                "p_meet": r.p_meet, "notes": "；".join(r.notes) if not en else "; ".join(r.notes),
-                "source_quote": r.source_quote, "id": r.id,
-            }  # fmt: skip
+                "p_meet": r.p_meet,
+                "notes": "；".join(r.notes) if not en else "; ".join(r.notes),
+                "source_quote": r.source_quote,
+                "id": r.id,
+            }
             xlsx_append(sheet, [values[c] for c in columns])
             n = sheet.max_row
             for key in ("base_value", "latest_value"):
@@ -215,17 +254,44 @@ def to_xlsx(d: EvaluationDocument) -> bytes:
             sheet.column_dimensions[letter].width = min(width, sheet.column_dimensions[letter].width or width)
     if d.materials:
         sheet = wb.create_sheet(labels["materials"])
-        columns = ["id", "indicator", "region", "statement_year", "statement", "organisation", "statement_by",
-                   "statement_at", "files", "sha256"]  # fmt: skip
-        header = {**labels, "id": "Target id" if en else "目标编号", "indicator": "Indicator" if en else "指标",
-                  "organisation": "Organisation" if en else "单位", "sha256": "SHA-256"}  # fmt: skip
+        columns = [
+            "id",
+            "indicator",
+            "region",
+            "statement_year",
+            "statement",
+            "organisation",
+            "statement_by",
+            "statement_at",
+            "files",
+            "sha256",
+        ]
+        header = {
+            **labels,
+            "id": "Target id" if en else "目标编号",
+            "indicator": "Indicator" if en else "指标",
+            "organisation": "Organisation" if en else "单位",
+            "sha256": "SHA-256",
+        }
         xlsx_append(sheet, [header[c] for c in columns])
         for cell in sheet[1]:
             cell.font = bold
         for m in d.materials:
-            xlsx_append(sheet, [m["id"], m["indicator"], m["region"], m["year"], m["text"], m["organisation"],
-                                m["by"], m["at"], "\n".join(f["name"] for f in m["files"]),
-                                "\n".join(f["sha256"] for f in m["files"])])  # fmt: skip
+            xlsx_append(
+                sheet,
+                [
+                    m["id"],
+                    m["indicator"],
+                    m["region"],
+                    m["year"],
+                    m["text"],
+                    m["organisation"],
+                    m["by"],
+                    m["at"],
+                    "\n".join(f["name"] for f in m["files"]),
+                    "\n".join(f["sha256"] for f in m["files"]),
+                ],
+            )
             sheet.cell(row=sheet.max_row, column=5).alignment = Alignment(wrap_text=True, vertical="top")
         sheet.freeze_panes = "A2"
         _fit(sheet, widest=50)
@@ -292,21 +358,47 @@ def to_html(d: EvaluationDocument) -> str:
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     en = d.lang == "en"
     return env.from_string(_HTML).render(
-        d=d, en=en, pale=PALE, icons=STATUS_ICONS,
-        num=lambda n: heading_number(n, d.lang), b64=lambda b: base64.b64encode(b).decode("ascii"),
+        d=d,
+        en=en,
+        pale=PALE,
+        icons=STATUS_ICONS,
+        num=lambda n: heading_number(n, d.lang),
+        b64=lambda b: base64.b64encode(b).decode("ascii"),
         year=lambda y: f"by {y}" if en else f"{y}年",
         lines=lambda text: Markup("<br>").join(escape(x) for x in str(text).split("\n")),
         notes=lambda items: Markup("<br>").join(escape(x) for x in items),
-    )  # fmt: skip
+    )
 
 
 # --- the evaluation as CSV rows (the download of /plans/{code}/evaluation.csv) -------------------------
-CSV_FIELDS = ["id", "region", "indicator", "target_year", "target", "verdict", "status", "latest_year",
-              "latest_value", "unit", "target_level", "shortfall"]  # fmt: skip
-_CSV_LABEL_KEYS = {"id": "target_id", "region": "region", "indicator": "indicator", "target_year": "target_year",
-                   "target": "target", "verdict": "verdict", "status": "status", "latest_year": "year",
-                   "latest_value": "latest", "unit": "unit", "target_level": "target_point",
-                   "shortfall": "shortfall"}  # fmt: skip
+CSV_FIELDS = [
+    "id",
+    "region",
+    "indicator",
+    "target_year",
+    "target",
+    "verdict",
+    "status",
+    "latest_year",
+    "latest_value",
+    "unit",
+    "target_level",
+    "shortfall",
+]
+_CSV_LABEL_KEYS = {
+    "id": "target_id",
+    "region": "region",
+    "indicator": "indicator",
+    "target_year": "target_year",
+    "target": "target",
+    "verdict": "verdict",
+    "status": "status",
+    "latest_year": "year",
+    "latest_value": "latest",
+    "unit": "unit",
+    "target_level": "target_point",
+    "shortfall": "shortfall",
+}
 
 
 def csv_labels(lang: str) -> list[str]:
@@ -320,15 +412,19 @@ def csv_row(r: dict[str, Any], lang: str) -> dict[str, Any]:
     en = lang == "en"
     verdict = r.get("verdict")
     return {
-        "id": r["id"], "region": (r.get("region_en") if en else None) or r["region"],
+        "id": r["id"],
+        "region": (r.get("region_en") if en else None) or r["region"],
         "indicator": (r.get("indicator_en") if en else None) or r["indicator"],
-        "target_year": r["target_year"], "target": target_text(r, lang),
+        "target_year": r["target_year"],
+        "target": target_text(r, lang),
         "verdict": texts.t("status_" + verdict, lang) if verdict else "",
         "status": "" if verdict else texts.t("status_" + r["status"], lang),
-        "latest_year": r["latest_year"], "latest_value": r["latest_value"],
-        "unit": texts.unit_name(r.get("unit"), lang), "target_level": r["target_level"],
+        "latest_year": r["latest_year"],
+        "latest_value": r["latest_value"],
+        "unit": texts.unit_name(r.get("unit"), lang),
+        "target_level": r["target_level"],
         "shortfall": r["shortfall"] if verdict == "missed" else None,
-    }  # fmt: skip
+    }
 
 
 def csv_chunks(session: Session, run: ReportRun, plan_code: str, lang: str) -> Iterator[list[dict[str, Any]]]:

@@ -39,9 +39,14 @@ def _observations(session: Session, ids: set[int]) -> dict[int, Any]:
     wanted = sorted(ids)
     for i in range(0, len(wanted), _CHUNK):
         stmt = select(
-            Observation.id, Observation.period, Observation.status, Observation.source,
-            Observation.source_url, Observation.series_break, Observation.published_on,
-        ).where(Observation.id.in_(wanted[i : i + _CHUNK]))  # fmt: skip
+            Observation.id,
+            Observation.period,
+            Observation.status,
+            Observation.source,
+            Observation.source_url,
+            Observation.series_break,
+            Observation.published_on,
+        ).where(Observation.id.in_(wanted[i : i + _CHUNK]))
         for row in session.execute(stmt):
             rows[row.id] = row
     return rows
@@ -68,10 +73,12 @@ def add_evidence(session: Session, records: list[dict[str, Any]]) -> list[dict[s
         for o in used:
             if o.source and (o.source, o.source_url) not in seen:
                 seen[(o.source, o.source_url)] = {
-                    "source": o.source, "url": o.source_url, "published": (
+                    "source": o.source,
+                    "url": o.source_url,
+                    "published": (
                         o.published_on.isoformat() if o.published_on else publication_date(o.source)
                     ),
                     "baseline": o.status == ObservationStatus.PLAN_BASELINE,
-                }  # fmt: skip
+                }
         r["sources"] = list(seen.values())
     return records

@@ -88,8 +88,10 @@ def get_run(session: Session, run_id: int | None) -> ReportRun:
         )
     if run is None:
         if run_id is None:
-            raise NotFound("还没有已完成的报告运行，请先运行 yrdmon report run",
-                           "no finished report run yet; run `yrdmon report run` first")  # fmt: skip
+            raise NotFound(
+                "还没有已完成的报告运行，请先运行 yrdmon report run",
+                "no finished report run yet; run `yrdmon report run` first",
+            )
         raise NotFound(f"报告运行 {run_id} 不存在", f"report run {run_id} does not exist")
     return run
 
@@ -118,18 +120,44 @@ def assessment_records(
 
 
 _RECORD_COLUMNS = (
-    Assessment.status, Assessment.score, Assessment.target_level, Assessment.base_year, Assessment.base_value,
-    Assessment.latest_year, Assessment.latest_value, Assessment.completion, Assessment.pace_ratio,
-    Assessment.inputs, Assessment.metrics,
-    Target.key, Target.version, Target.chapter, Target.comparator, Target.value, Target.low, Target.high,
-    Target.stretch_value, Target.unit.label("target_unit"), Target.target_year, Target.declared_form,
-    Target.period_start, Target.attribute, Target.source_document, Target.source_quote, Target.reference_year,
-    Target.baseline_value, Target.baseline_year,
-    Plan.code.label("plan_code"), Plan.title_zh.label("plan_zh"), Plan.title_en.label("plan_en"),
-    Indicator.code.label("indicator_code"), Indicator.name_zh.label("indicator_zh"),
-    Indicator.name_en.label("indicator_en"), Indicator.unit.label("indicator_unit"),
+    Assessment.status,
+    Assessment.score,
+    Assessment.target_level,
+    Assessment.base_year,
+    Assessment.base_value,
+    Assessment.latest_year,
+    Assessment.latest_value,
+    Assessment.completion,
+    Assessment.pace_ratio,
+    Assessment.inputs,
+    Assessment.metrics,
+    Target.key,
+    Target.version,
+    Target.chapter,
+    Target.comparator,
+    Target.value,
+    Target.low,
+    Target.high,
+    Target.stretch_value,
+    Target.unit.label("target_unit"),
+    Target.target_year,
+    Target.declared_form,
+    Target.period_start,
+    Target.attribute,
+    Target.source_document,
+    Target.source_quote,
+    Target.reference_year,
+    Target.baseline_value,
+    Target.baseline_year,
+    Plan.code.label("plan_code"),
+    Plan.title_zh.label("plan_zh"),
+    Plan.title_en.label("plan_en"),
+    Indicator.code.label("indicator_code"),
+    Indicator.name_zh.label("indicator_zh"),
+    Indicator.name_en.label("indicator_en"),
+    Indicator.unit.label("indicator_unit"),
     Indicator.kind.label("indicator_kind"),
-)  # fmt: skip
+)
 
 
 def _records_stmt(run: ReportRun, f: AssessmentFilter, where: tuple[Any, ...]) -> Any:
@@ -137,15 +165,19 @@ def _records_stmt(run: ReportRun, f: AssessmentFilter, where: tuple[Any, ...]) -
     download reads 840,000 of them)."""
     region = aliased(Region)
     stmt = (
-        select(*_RECORD_COLUMNS, region.code.label("region_code"), region.name_zh.label("region_zh"),
-               region.name_en.label("region_en"))
+        select(
+            *_RECORD_COLUMNS,
+            region.code.label("region_code"),
+            region.name_zh.label("region_zh"),
+            region.name_en.label("region_en"),
+        )
         .select_from(Assessment)
         .join(Target, Assessment.target_id == Target.id)
         .join(Plan, Target.plan_id == Plan.id)
         .join(Indicator, Target.indicator_id == Indicator.id)
         .join(region, Target.region_id == region.id)
         .where(in_run(run), *where)
-    )  # fmt: skip
+    )
     if f.plan:
         stmt = stmt.where(Plan.code == f.plan)
     if f.region:
@@ -168,37 +200,84 @@ def assessment_record(run: ReportRun, r: Any) -> dict[str, Any]:
     a = t = r
     m = r.metrics
     return {
-        "run_id": run.id, "as_of": run.as_of.isoformat(), "id": f"{r.plan_code}/{t.key}", "target_version": t.version,
-        "plan_code": r.plan_code, "plan": r.plan_zh, "plan_en": r.plan_en, "chapter": t.chapter,
-        "region_code": r.region_code, "region": r.region_zh, "region_en": r.region_en, "indicator_code": r.indicator_code,
-        "indicator": r.indicator_zh, "indicator_en": r.indicator_en, "unit": r.indicator_unit,
-        "comparator": t.comparator.value, "value": figure(t.value), "low": figure(t.low), "high": figure(t.high),
-        "stretch_value": figure(t.stretch_value), "target_unit": r.target_unit, "target_year": t.target_year,
-        "declared_form": t.declared_form.value, "period_start": t.period_start,
-        "attribute": t.attribute.value if t.attribute else None, "status": a.status, "status_zh": m.get("label_zh"),
-        "status_en": m.get("label_en"), "score": a.score, "target_level": a.target_level,
-        "base_year": a.base_year, "base_value": a.base_value, "latest_year": a.latest_year,
-        "latest_value": a.latest_value, "tau": m.get("tau"), "completion": a.completion,
-        "schedule_gap": m.get("schedule_gap"), "ref_value": m.get("ref_value"), "cagr_actual": m.get("cagr_actual"),
-        "cagr_required": m.get("cagr_required"), "pace_ratio": a.pace_ratio, "r_remain": m.get("r_remain"),
-        "gap": m.get("gap"), "shortfall": m.get("shortfall"), "projection": m.get("projection"),
-        "projection_trend": m.get("projection_trend"), "p_meet": m.get("p_meet"),
-        "strict_pass": m.get("strict_pass"), "first_met_year": m.get("first_met_year"),
-        "aggregation": m.get("aggregation"), "notes": m.get("notes", []), "inputs": a.inputs,
-        "source_document": t.source_document, "source_quote": t.source_quote,
-        "gap_share": m.get("gap_share"), "p_meet_interval": m.get("p_meet_interval"),
-        "stretch_level": m.get("stretch_level"), "stretch_met": m.get("stretch_met"),
-        "reference_year": t.reference_year, "latest_preliminary": bool(m.get("latest_preliminary")),
-        "verdict_year": m.get("verdict_year"), "base_met": m.get("base_met"), "band": m.get("band"),
-        "binding_comparator": m.get("comparator"), "indicator_kind": r.indicator_kind.value,
-        "baseline_value": figure(t.baseline_value), "baseline_year": t.baseline_year,
-    }  # fmt: skip
+        "run_id": run.id,
+        "as_of": run.as_of.isoformat(),
+        "id": f"{r.plan_code}/{t.key}",
+        "target_version": t.version,
+        "plan_code": r.plan_code,
+        "plan": r.plan_zh,
+        "plan_en": r.plan_en,
+        "chapter": t.chapter,
+        "region_code": r.region_code,
+        "region": r.region_zh,
+        "region_en": r.region_en,
+        "indicator_code": r.indicator_code,
+        "indicator": r.indicator_zh,
+        "indicator_en": r.indicator_en,
+        "unit": r.indicator_unit,
+        "comparator": t.comparator.value,
+        "value": figure(t.value),
+        "low": figure(t.low),
+        "high": figure(t.high),
+        "stretch_value": figure(t.stretch_value),
+        "target_unit": r.target_unit,
+        "target_year": t.target_year,
+        "declared_form": t.declared_form.value,
+        "period_start": t.period_start,
+        "attribute": t.attribute.value if t.attribute else None,
+        "status": a.status,
+        "status_zh": m.get("label_zh"),
+        "status_en": m.get("label_en"),
+        "score": a.score,
+        "target_level": a.target_level,
+        "base_year": a.base_year,
+        "base_value": a.base_value,
+        "latest_year": a.latest_year,
+        "latest_value": a.latest_value,
+        "tau": m.get("tau"),
+        "completion": a.completion,
+        "schedule_gap": m.get("schedule_gap"),
+        "ref_value": m.get("ref_value"),
+        "cagr_actual": m.get("cagr_actual"),
+        "cagr_required": m.get("cagr_required"),
+        "pace_ratio": a.pace_ratio,
+        "r_remain": m.get("r_remain"),
+        "gap": m.get("gap"),
+        "shortfall": m.get("shortfall"),
+        "projection": m.get("projection"),
+        "projection_trend": m.get("projection_trend"),
+        "p_meet": m.get("p_meet"),
+        "strict_pass": m.get("strict_pass"),
+        "first_met_year": m.get("first_met_year"),
+        "aggregation": m.get("aggregation"),
+        "notes": m.get("notes", []),
+        "inputs": a.inputs,
+        "source_document": t.source_document,
+        "source_quote": t.source_quote,
+        "gap_share": m.get("gap_share"),
+        "p_meet_interval": m.get("p_meet_interval"),
+        "stretch_level": m.get("stretch_level"),
+        "stretch_met": m.get("stretch_met"),
+        "reference_year": t.reference_year,
+        "latest_preliminary": bool(m.get("latest_preliminary")),
+        "verdict_year": m.get("verdict_year"),
+        "base_met": m.get("base_met"),
+        "band": m.get("band"),
+        "binding_comparator": m.get("comparator"),
+        "indicator_kind": r.indicator_kind.value,
+        "baseline_value": figure(t.baseline_value),
+        "baseline_year": t.baseline_year,
+    }
 
 
 def assessment_records_where(
-    session: Session, run: ReportRun, f: AssessmentFilter = AssessmentFilter(), *where: Any,
-    offset: int | None = None, limit: int | None = None,
-) -> list[dict[str, Any]]:  # fmt: skip
+    session: Session,
+    run: ReportRun,
+    f: AssessmentFilter = AssessmentFilter(),
+    *where: Any,
+    offset: int | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
     """The records ``f`` and the further SQL conditions ``where`` keep, ordered by plan and key; with
     ``offset``/``limit`` only that slice is read from the database (a page of a large plan)."""
     stmt = assessment_select(run, f, *where)
@@ -219,8 +298,19 @@ def record_chunks(
         yield [assessment_record(run, row) for row in part]
 
 
-OVERVIEW_FIELDS = ["id", "plan", "region", "indicator", "target_year", "status", "status_zh", "latest_year",
-                   "latest_value", "target_level", "pace_ratio"]  # fmt: skip
+OVERVIEW_FIELDS = [
+    "id",
+    "plan",
+    "region",
+    "indicator",
+    "target_year",
+    "status",
+    "status_zh",
+    "latest_year",
+    "latest_value",
+    "target_level",
+    "pace_ratio",
+]
 
 
 def overview_chunks(session: Session, run: ReportRun, chunk: int = 5000) -> Iterator[list[dict[str, Any]]]:
@@ -229,9 +319,20 @@ def overview_chunks(session: Session, run: ReportRun, chunk: int = 5000) -> Iter
     of the sixty fields a download does not show (the overview CSV of a national run)."""
     region = aliased(Region)
     stmt = (
-        select(Plan.code, Target.key, Plan.title_zh, region.name_zh, Indicator.name_zh, Target.target_year,
-               Assessment.status, Assessment.metrics["label_zh"].as_string(), Assessment.latest_year,
-               Assessment.latest_value, Assessment.target_level, Assessment.pace_ratio)
+        select(
+            Plan.code,
+            Target.key,
+            Plan.title_zh,
+            region.name_zh,
+            Indicator.name_zh,
+            Target.target_year,
+            Assessment.status,
+            Assessment.metrics["label_zh"].as_string(),
+            Assessment.latest_year,
+            Assessment.latest_value,
+            Assessment.target_level,
+            Assessment.pace_ratio,
+        )
         .select_from(Assessment)
         .join(Target, Assessment.target_id == Target.id)
         .join(Plan, Target.plan_id == Plan.id)
@@ -240,14 +341,15 @@ def overview_chunks(session: Session, run: ReportRun, chunk: int = 5000) -> Iter
         .where(in_run(run))
         .order_by(Plan.code, Target.key)
         .execution_options(yield_per=chunk)
-    )  # fmt: skip
+    )
     names = OVERVIEW_FIELDS[1:]
     for part in session.execute(stmt).partitions():
         yield [{"id": f"{row[0]}/{row[1]}", **dict(zip(names, row[2:], strict=True))} for row in part]
 
 
-def count_records_where(session: Session, run: ReportRun, f: AssessmentFilter = AssessmentFilter(),
-                        *where: Any) -> int:  # fmt: skip
+def count_records_where(
+    session: Session, run: ReportRun, f: AssessmentFilter = AssessmentFilter(), *where: Any
+) -> int:
     """How many records ``assessment_records_where`` would give, counted in the database."""
     inner = _records_stmt(run, f, where).with_only_columns(Assessment.id).subquery()
     return session.scalar(select(func.count()).select_from(inner)) or 0
@@ -261,20 +363,30 @@ def changes(session: Session, run: ReportRun, before: ReportRun | None = None) -
     old = {r["id"]: r for r in assessment_records(session, before)}
     new = {r["id"]: r for r in assessment_records(session, run)}
     ids = {i for r in (*old.values(), *new.values()) for i in r["inputs"]}
-    keys = {
-        oid: (ind, reg, period)
-        for oid, ind, reg, period in session.execute(
-            select(Observation.id, Observation.indicator_id, Observation.region_id, Observation.period).where(
-                Observation.id.in_(ids)
+    keys = (
+        {
+            oid: (ind, reg, period)
+            for oid, ind, reg, period in session.execute(
+                select(
+                    Observation.id, Observation.indicator_id, Observation.region_id, Observation.period
+                ).where(Observation.id.in_(ids))
             )
-        )
-    } if ids else {}  # fmt: skip
+        }
+        if ids
+        else {}
+    )
     out = []
     for key in sorted(set(old) | set(new)):
         a, b = old.get(key), new.get(key)
         if a is None or b is None:
-            out.append({"id": key, "before": a and a["status"], "after": b and b["status"],
-                        "reason": "target_added" if a is None else "target_removed"})  # fmt: skip
+            out.append(
+                {
+                    "id": key,
+                    "before": a and a["status"],
+                    "after": b and b["status"],
+                    "reason": "target_added" if a is None else "target_removed",
+                }
+            )
             continue
         same_figures = (a["status"], a["latest_value"], a["latest_year"]) == (
             b["status"],
@@ -294,13 +406,22 @@ def changes(session: Session, run: ReportRun, before: ReportRun | None = None) -
             reasons.append("new_data")
         if not added and a["inputs"] != b["inputs"]:
             reasons.append("data_withdrawn")
-        out.append({
-            "id": key, "plan_code": b["plan_code"], "region": b["region"], "indicator": b["indicator"],
-            "before": a["status"], "after": b["status"], "status_changed": a["status"] != b["status"],
-            "before_value": a["latest_value"], "after_value": b["latest_value"],
-            "before_year": a["latest_year"], "after_year": b["latest_year"],
-            "reason": "+".join(reasons) or "recomputed",
-        })  # fmt: skip
+        out.append(
+            {
+                "id": key,
+                "plan_code": b["plan_code"],
+                "region": b["region"],
+                "indicator": b["indicator"],
+                "before": a["status"],
+                "after": b["status"],
+                "status_changed": a["status"] != b["status"],
+                "before_value": a["latest_value"],
+                "after_value": b["latest_value"],
+                "before_year": a["latest_year"],
+                "after_year": b["latest_year"],
+                "reason": "+".join(reasons) or "recomputed",
+            }
+        )
     return out
 
 
@@ -332,8 +453,13 @@ def with_verdict(r: dict[str, Any]) -> dict[str, Any]:
         evidence = f"定性目标：{r['source_quote']}" + (
             f"（{evidence}）" if r["latest_value"] is not None else ""
         )
-    return {**r, "verdict": verdict, "verdict_zh": VERDICT_LABELS[verdict][0],
-            "verdict_en": VERDICT_LABELS[verdict][1], "evidence": evidence}  # fmt: skip
+    return {
+        **r,
+        "verdict": verdict,
+        "verdict_zh": VERDICT_LABELS[verdict][0],
+        "verdict_en": VERDICT_LABELS[verdict][1],
+        "evidence": evidence,
+    }
 
 
 def _first_met_year() -> Any:
@@ -402,9 +528,14 @@ def evaluation_counts(session: Session, run: ReportRun, plan_code: str, *where: 
         else:
             mid_counts[status] = mid_counts.get(status, 0) + n
     return {
-        "plan_code": plan.code, "plan": plan.title_zh, "plan_en": plan.title_en, "run_id": run.id,
-        "as_of": run.as_of.isoformat(), "end_of_term_counts": end_counts, "mid_term_counts": mid_counts,
-    }  # fmt: skip
+        "plan_code": plan.code,
+        "plan": plan.title_zh,
+        "plan_en": plan.title_en,
+        "run_id": run.id,
+        "as_of": run.as_of.isoformat(),
+        "end_of_term_counts": end_counts,
+        "mid_term_counts": mid_counts,
+    }
 
 
 def evaluation(session: Session, run: ReportRun, plan_code: str) -> dict[str, Any]:
@@ -424,7 +555,12 @@ def evaluation(session: Session, run: ReportRun, plan_code: str) -> dict[str, An
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
     add_evidence(session, [*end_term, *mid_term])
     return {
-        "plan_code": plan.code, "plan": plan.title_zh, "run_id": run.id, "as_of": run.as_of.isoformat(),
-        "end_of_term": end_term, "end_of_term_counts": counts, "mid_term": mid_term,
+        "plan_code": plan.code,
+        "plan": plan.title_zh,
+        "run_id": run.id,
+        "as_of": run.as_of.isoformat(),
+        "end_of_term": end_term,
+        "end_of_term_counts": counts,
+        "mid_term": mid_term,
         "review_view": run.review_view,  # official / provisional where figures are reviewed; None: review off
-    }  # fmt: skip
+    }

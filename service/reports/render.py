@@ -106,10 +106,15 @@ def write_csv_records(out: IO[str], chunks: Iterable[list[dict[str, Any]]]) -> N
         first = fields is None
         if fields is None:
             fields = [k for k in records[0] if k not in ("notes", "inputs")] + ["notes", "inputs"]
-        write_csv(out, fields, (
-            {**r, "notes": "; ".join(r.get("notes") or []), "inputs": " ".join(map(str, r["inputs"]))}
-            for r in records
-        ), header=first)  # fmt: skip
+        write_csv(
+            out,
+            fields,
+            (
+                {**r, "notes": "; ".join(r.get("notes") or []), "inputs": " ".join(map(str, r["inputs"]))}
+                for r in records
+            ),
+            header=first,
+        )
 
 
 def to_xlsx(records: Iterable[dict[str, Any]]) -> bytes:
@@ -199,9 +204,16 @@ def to_html(records: list[dict[str, Any]], *, run_id: int, as_of: str, method: s
     for r in records:
         plans.setdefault(r["plan_code"], []).append(r)
     return env.from_string(_HTML).render(
-        plans=plans, columns=COLUMNS, colours=STATUS_COLOURS, icons=STATUS_ICONS, shown=_shown, run_id=run_id,
-        as_of=as_of, method=method, profile=profile,
-    )  # fmt: skip
+        plans=plans,
+        columns=COLUMNS,
+        colours=STATUS_COLOURS,
+        icons=STATUS_ICONS,
+        shown=_shown,
+        run_id=run_id,
+        as_of=as_of,
+        method=method,
+        profile=profile,
+    )
 
 
 __all__ = [
@@ -225,8 +237,13 @@ def export_run(session: Session, run: ReportRun, fmt: str, plan: str | None = No
     records = assessment_records(session, run, AssessmentFilter(plan=plan))
     if fmt == "json":
         return to_json(records).encode()
-    html = to_html(records, run_id=run.id, as_of=run.as_of.isoformat(), method=run.method_version,
-                   profile=run.threshold_profile)  # fmt: skip
+    html = to_html(
+        records,
+        run_id=run.id,
+        as_of=run.as_of.isoformat(),
+        method=run.method_version,
+        profile=run.threshold_profile,
+    )
     return html.encode()
 
 

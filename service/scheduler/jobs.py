@@ -42,8 +42,14 @@ def _report(trigger: str, *, incremental: bool = False) -> int:
         for hook in AFTER_RUN_HOOKS:
             hook(session, run)
         scope = (run.summary or {}).get("scope") or {}
-        log.info("report run %s (%s, %s): %s targets, %s reassessed", run.id, trigger, scope.get("kind", "full"),
-                 (run.summary or {}).get("targets"), scope.get("covered", "all"))  # fmt: skip
+        log.info(
+            "report run %s (%s, %s): %s targets, %s reassessed",
+            run.id,
+            trigger,
+            scope.get("kind", "full"),
+            (run.summary or {}).get("targets"),
+            scope.get("covered", "all"),
+        )
         return run.id
 
 

@@ -61,8 +61,13 @@ class SchedulerRunner:
             self.context.epoch = epoch
         if held and self.scheduler is None:
             log.info("scheduler lease taken by %s (epoch %s); starting jobs", self.holder, epoch)
-            self.context = jobs.JobContext(self.sessions, self.settings, holder=self.holder, epoch=epoch,
-                                           read_sessions=make_sessionmaker(self.engine, write=False))  # fmt: skip
+            self.context = jobs.JobContext(
+                self.sessions,
+                self.settings,
+                holder=self.holder,
+                epoch=epoch,
+                read_sessions=make_sessionmaker(self.engine, write=False),
+            )
             jobs.install_context(self.context)
             self.scheduler = self._make_scheduler()
             self.scheduler.start(paused=True)

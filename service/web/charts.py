@@ -18,11 +18,15 @@ def _layout(title: str, y_title: str, x_title: str | None = None, **extra: Any) 
         "font": FONT,
         "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
         # plain figures on the value axis: 150, 20000 (no 1.5E+2, no 20k)
-        "yaxis": {"title": {"text": y_title}, "zeroline": False, "exponentformat": "none",
-                  "automargin": True},
+        "yaxis": {
+            "title": {"text": y_title},
+            "zeroline": False,
+            "exponentformat": "none",
+            "automargin": True,
+        },
         "legend": {"orientation": "h", "y": -0.3, "yanchor": "top"},
         "hovermode": "closest",
-    }  # fmt: skip
+    }
     if x_title:
         layout["xaxis"] = {"title": {"text": x_title}, "tickformat": "d"}
     layout.update(extra)
@@ -34,8 +38,15 @@ def year_axis(first: int, last: int, title: str) -> dict[str, Any]:
     every 2 or 5 years on longer spans, half a year of room at each end."""
     span = max(0, last - first)
     step = 1 if span <= 12 else 2 if span <= 24 else 5
-    return {"title": {"text": title}, "tickmode": "linear", "tick0": first, "dtick": step, "tickformat": "d",
-            "range": [first - 0.5, last + 0.5], "automargin": True}  # fmt: skip
+    return {
+        "title": {"text": title},
+        "tickmode": "linear",
+        "tick0": first,
+        "dtick": step,
+        "tickformat": "d",
+        "range": [first - 0.5, last + 0.5],
+        "automargin": True,
+    }
 
 
 def _shown(values: list[Any], unit: str, lang: str) -> list[str]:
@@ -53,12 +64,19 @@ def status_counts(plans: list[dict[str, Any]], lang: str) -> dict[str, Any]:
         if not any(counts):
             continue
         label = f"{STATUS_ICONS[s]} {t('status_' + s, lang)}"
-        traces.append({
-            "type": "bar", "orientation": "h", "name": label, "y": names, "x": counts,
-            "marker": {"color": STATUS_COLOURS[s], "line": {"color": "#333", "width": 0.5}},
-            "text": [str(c) if c else "" for c in counts], "textposition": "inside",
-            "hovertemplate": "%{y}<br>" + label + ": %{x}<extra></extra>",
-        })  # fmt: skip
+        traces.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": label,
+                "y": names,
+                "x": counts,
+                "marker": {"color": STATUS_COLOURS[s], "line": {"color": "#333", "width": 0.5}},
+                "text": [str(c) if c else "" for c in counts],
+                "textposition": "inside",
+                "hovertemplate": "%{y}<br>" + label + ": %{x}<extra></extra>",
+            }
+        )
     layout = _layout(t("status_counts", lang), "", barmode="stack", height=120 + 60 * max(1, len(plans)))
     layout["xaxis"] = {"title": {"text": t("targets_count", lang)}, "rangemode": "tozero"}
     if max((sum(p["counts"].values()) for p in plans), default=0) <= 10:
@@ -79,21 +97,49 @@ def target_chart(d: dict[str, Any], lang: str) -> dict[str, Any]:
 
     def points(name_key: str, pts: list[list[float]], **style: Any) -> dict[str, Any]:
         name = t(name_key, lang)
-        return {"type": "scatter", "name": name, "x": [p[0] for p in pts], "y": [p[1] for p in pts],
-                "customdata": _shown([p[1] for p in pts], unit, lang),
-                "hovertemplate": name + "<br>" + hover + "<extra></extra>", **style}  # fmt: skip
+        return {
+            "type": "scatter",
+            "name": name,
+            "x": [p[0] for p in pts],
+            "y": [p[1] for p in pts],
+            "customdata": _shown([p[1] for p in pts], unit, lang),
+            "hovertemplate": name + "<br>" + hover + "<extra></extra>",
+            **style,
+        }
 
     if d["revised"]:
-        traces.append(points("revised", d["revised"], mode="markers",
-                             marker={"symbol": "circle-open", "size": 9, "color": "#777"}))  # fmt: skip
+        traces.append(
+            points(
+                "revised",
+                d["revised"],
+                mode="markers",
+                marker={"symbol": "circle-open", "size": 9, "color": "#777"},
+            )
+        )
     if d["series"]:
-        traces.append(points("observations", d["series"], mode="lines+markers",
-                             line={"color": "#0072B2", "width": 2.5}, marker={"size": 7}))  # fmt: skip
+        traces.append(
+            points(
+                "observations",
+                d["series"],
+                mode="lines+markers",
+                line={"color": "#0072B2", "width": 2.5},
+                marker={"size": 7},
+            )
+        )
     if d.get("base") is not None:
-        traces.append(points("baseline", [d["base"]], mode="markers",
-                             marker={"symbol": "square", "size": 11, "color": "#000"}))  # fmt: skip
-    for key, colour, dash in (("reference", "#999999", "dash"), ("required", "#D55E00", "dot"),
-                              ("projection", "#56B4E9", "dashdot")):  # fmt: skip
+        traces.append(
+            points(
+                "baseline",
+                [d["base"]],
+                mode="markers",
+                marker={"symbol": "square", "size": 11, "color": "#000"},
+            )
+        )
+    for key, colour, dash in (
+        ("reference", "#999999", "dash"),
+        ("required", "#D55E00", "dot"),
+        ("projection", "#56B4E9", "dashdot"),
+    ):
         path = d.get(key)
         if path:
             name_key = {
@@ -105,22 +151,42 @@ def target_chart(d: dict[str, Any], lang: str) -> dict[str, Any]:
                 points(name_key, path, mode="lines", line={"color": colour, "dash": dash, "width": 2})
             )
     if d.get("trend") is not None:
-        traces.append(points("trend", [[d["target_year"], d["trend"]]], mode="markers",
-                             marker={"symbol": "x", "size": 10, "color": "#56B4E9"}))  # fmt: skip
+        traces.append(
+            points(
+                "trend",
+                [[d["target_year"], d["trend"]]],
+                mode="markers",
+                marker={"symbol": "x", "size": 10, "color": "#56B4E9"},
+            )
+        )
     if d.get("target_level") is not None:
         band = d.get("band")
-        target_trace = points("band" if band else "target_point", [[d["target_year"], d["target_level"]]],
-                              mode="markers", marker={"symbol": "star", "size": 16, "color": "#009E73",
-                                                      "line": {"color": "#000", "width": 1}})  # fmt: skip
+        target_trace = points(
+            "band" if band else "target_point",
+            [[d["target_year"], d["target_level"]]],
+            mode="markers",
+            marker={"symbol": "star", "size": 16, "color": "#009E73", "line": {"color": "#000", "width": 1}},
+        )
         if band:
             target_trace["error_y"] = {
-                "type": "data", "symmetric": False, "array": [band[1] - d["target_level"]],
-                "arrayminus": [d["target_level"] - band[0]], "color": "#009E73", "thickness": 3, "width": 12,
-            }  # fmt: skip
+                "type": "data",
+                "symmetric": False,
+                "array": [band[1] - d["target_level"]],
+                "arrayminus": [d["target_level"] - band[0]],
+                "color": "#009E73",
+                "thickness": 3,
+                "width": 12,
+            }
         traces.append(target_trace)
     if d.get("stretch") is not None:
-        traces.append(points("stretch", [[d["target_year"], d["stretch"]]], mode="markers",
-                             marker={"symbol": "triangle-up", "size": 13, "color": "#CC79A7"}))  # fmt: skip
+        traces.append(
+            points(
+                "stretch",
+                [[d["target_year"], d["stretch"]]],
+                mode="markers",
+                marker={"symbol": "triangle-up", "size": 13, "color": "#CC79A7"},
+            )
+        )
     indicator = (d.get("indicator_en") if en else None) or d["indicator"]
     region = (d.get("region_en") if en else None) or d["region"]
     # the unit on the value axis (the indicator is in the title: a long name would be cut off there)
@@ -133,14 +199,32 @@ def target_chart(d: dict[str, Any], lang: str) -> dict[str, Any]:
     layout["xaxis"] = year_axis(min(years), max(years), t("year", lang))
     annotations = []
     if not d["series"]:
-        annotations.append({"text": t("no_data_yet", lang), "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
-                            "showarrow": False, "font": {"size": 18, "color": "#555"}})  # fmt: skip
+        annotations.append(
+            {
+                "text": t("no_data_yet", lang),
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "showarrow": False,
+                "font": {"size": 18, "color": "#555"},
+            }
+        )
     if d.get("target_level") is None and d.get("words"):
         # a target not drawn on this axis (下降10% before its base is known, a rate's target): said in words
         words = d["words"].get(lang) or ""
-        annotations.append({"text": t("target_in_words", lang).format(words=words), "xref": "paper",
-                            "yref": "paper", "x": 0.5, "y": 1.0, "yanchor": "bottom", "showarrow": False,
-                            "font": {"size": 12, "color": "#333"}})  # fmt: skip
+        annotations.append(
+            {
+                "text": t("target_in_words", lang).format(words=words),
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 1.0,
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 12, "color": "#333"},
+            }
+        )
     if annotations:
         layout["annotations"] = annotations
     if not any(tr["y"] for tr in traces):
@@ -157,19 +241,29 @@ def regions_chart(rows: list[dict[str, Any]], indicator: str, unit: str, lang: s
         f"{(r.get('region_en') if lang == 'en' else None) or r['region']} {r['target_year']}" for r in rows
     ]
     bars = {
-        "type": "bar", "name": t("latest", lang), "x": names, "y": [r["latest_value"] for r in rows],
-        "marker": {"color": [STATUS_COLOURS[r["status"]] for r in rows], "line": {"color": "#333", "width": 0.5}},
-        "text": [f"{STATUS_ICONS[r['status']]} {r['status_label']}" for r in rows], "textposition": "outside",
+        "type": "bar",
+        "name": t("latest", lang),
+        "x": names,
+        "y": [r["latest_value"] for r in rows],
+        "marker": {
+            "color": [STATUS_COLOURS[r["status"]] for r in rows],
+            "line": {"color": "#333", "width": 0.5},
+        },
+        "text": [f"{STATUS_ICONS[r['status']]} {r['status_label']}" for r in rows],
+        "textposition": "outside",
         "customdata": [[r["latest_year"], fmt_value(r["latest_value"], unit, lang)] for r in rows],
         "hovertemplate": "%{x}<br>%{customdata[0]}: %{customdata[1]}<br>%{text}<extra></extra>",
-    }  # fmt: skip
+    }
     targets = {
-        "type": "scatter", "mode": "markers", "name": t("target_point", lang), "x": names,
+        "type": "scatter",
+        "mode": "markers",
+        "name": t("target_point", lang),
+        "x": names,
         "y": [r["target_level"] for r in rows],
         "marker": {"symbol": "star", "size": 14, "color": "#009E73", "line": {"color": "#000", "width": 1}},
         "customdata": _shown([r["target_level"] for r in rows], unit, lang),
         "hovertemplate": "%{x}<br>" + t("target_point", lang) + ": %{customdata}<extra></extra>",
-    }  # fmt: skip
+    }
     unit_shown = unit_words(unit, lang)
     sep, y_title = texts.colon(lang), indicator + texts.paren(unit_shown, lang)
     layout = _layout(f"{indicator}{sep}{t('regions_vs_targets', lang)}", y_title if unit_shown else indicator)
@@ -185,9 +279,12 @@ def verdict_chart(counts: dict[str, int], labels: dict[str, str], lang: str) -> 
     ]
     colours = {k: STATUS_COLOURS[k] for k in keys}
     trace = {
-        "type": "bar", "x": [labels[k] for k in keys], "y": [counts[k] for k in keys],
+        "type": "bar",
+        "x": [labels[k] for k in keys],
+        "y": [counts[k] for k in keys],
         "marker": {"color": [colours[k] for k in keys], "line": {"color": "#333", "width": 0.5}},
-        "text": [str(counts[k]) for k in keys], "textposition": "outside",
+        "text": [str(counts[k]) for k in keys],
+        "textposition": "outside",
         "hovertemplate": "%{x}: %{y}<extra></extra>",
-    }  # fmt: skip
+    }
     return {"data": [trace], "layout": _layout(t("end_of_term", lang), t("targets_count", lang))}

@@ -57,9 +57,14 @@ T = TypeVar("T")
 
 def recent_runs(session: Session, limit: int = 30) -> list[ReportRun]:
     """The latest finished runs, newest first: the runs a page offers to show instead of the latest."""
-    return list(session.scalars(
-        select(ReportRun).where(ReportRun.status == RunStatus.FINISHED).order_by(ReportRun.id.desc()).limit(limit)
-    ))  # fmt: skip
+    return list(
+        session.scalars(
+            select(ReportRun)
+            .where(ReportRun.status == RunStatus.FINISHED)
+            .order_by(ReportRun.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def status_label(status: str, lang: str, preliminary: bool = False) -> str:
@@ -132,15 +137,20 @@ class _OverviewScope:
         indicator_ids = (
             frozenset(i.id for i in indicators.values() if i.category == f.category) if f.category else None
         )
-        region_ids = {
-            r.id for r in regions.values() if f.region in (r.code, r.name_zh, r.name_en)
-        } if f.region else None  # fmt: skip
+        region_ids = (
+            {r.id for r in regions.values() if f.region in (r.code, r.name_zh, r.name_en)}
+            if f.region
+            else None
+        )
         return cls(plans, indicators, regions, plan_id, indicator_ids, region_ids, f.year)
 
     def wanted(self, pid: int, iid: int, year: int) -> bool:
         """Kept by the filters but the region's."""
-        return (self.plan_id in (None, pid) and (self.indicator_ids is None or iid in self.indicator_ids)
-                and self.year in (None, year))  # fmt: skip
+        return (
+            self.plan_id in (None, pid)
+            and (self.indicator_ids is None or iid in self.indicator_ids)
+            and self.year in (None, year)
+        )
 
 
 def _of_regions(ids: Iterable[int]) -> Any:
@@ -163,19 +173,27 @@ def _overview_counts(
     with a target in the run (the filter's menu), those the filters keep (the grid's columns), and the
     status counts per plan that the filters keep."""
     in_run = _in_run(run)
-    everything: list[tuple[int, int, int, str, int]] = cache.get(run, "totals", lambda: [
-        (pid, iid, year, status, n)
-        for pid, iid, year, status, n in session.execute(
-            select(*_GROUPING, func.count()).join(Assessment, in_run).group_by(*_GROUPING))
-    ])  # fmt: skip
+    everything: list[tuple[int, int, int, str, int]] = cache.get(
+        run,
+        "totals",
+        lambda: [
+            (pid, iid, year, status, n)
+            for pid, iid, year, status, n in session.execute(
+                select(*_GROUPING, func.count()).join(Assessment, in_run).group_by(*_GROUPING)
+            )
+        ],
+    )
     with_targets = select(Target.region_id).join(Assessment, in_run).distinct()
     all_region_ids: set[int] = cache.get(run, "regions", lambda: set(session.scalars(with_targets)))
     rows: Iterable[tuple[int, int, int, str, int]] = everything
     kept = all_region_ids
     if scope.region_ids is not None:  # a few regions: count their targets here
-        by_region = session.execute(select(Target.region_id, *_GROUPING, func.count()).join(Assessment, in_run)
-                                    .where(_of_regions(scope.region_ids))
-                                    .group_by(Target.region_id, *_GROUPING)).all()  # fmt: skip
+        by_region = session.execute(
+            select(Target.region_id, *_GROUPING, func.count())
+            .join(Assessment, in_run)
+            .where(_of_regions(scope.region_ids))
+            .group_by(Target.region_id, *_GROUPING)
+        ).all()
         rows = [(pid, iid, year, status, n) for _, pid, iid, year, status, n in by_region]
         kept = {rid for rid, pid, iid, year, _, _ in by_region if scope.wanted(pid, iid, year)}
     elif scope.plan_id is not None or scope.indicator_ids is not None or scope.year is not None:
@@ -184,8 +202,11 @@ def _overview_counts(
             narrowing.append(Target.indicator_id.in_(scope.indicator_ids))
         if scope.year is not None:
             narrowing.append(Target.target_year == scope.year)
-        kept = cache.get(run, ("regions", scope.plan_id, scope.indicator_ids, scope.year),
-                         lambda: set(session.scalars(with_targets.where(*narrowing))))  # fmt: skip
+        kept = cache.get(
+            run,
+            ("regions", scope.plan_id, scope.indicator_ids, scope.year),
+            lambda: set(session.scalars(with_targets.where(*narrowing))),
+        )
     counts: dict[int, dict[str, int]] = {}
     for pid, iid, year, status, n in rows:
         if scope.wanted(pid, iid, year):
@@ -207,12 +228,19 @@ def _grid_cells(
     if not shown:
         return cells, grid_indicators
     in_page = (
-        select(Target.plan_id, Target.key, Target.indicator_id, Target.region_id, Target.target_year,
-               Assessment.status, Assessment.metrics)
+        select(
+            Target.plan_id,
+            Target.key,
+            Target.indicator_id,
+            Target.region_id,
+            Target.target_year,
+            Assessment.status,
+            Assessment.metrics,
+        )
         .join(Assessment, _in_run(run))
         .where(_of_regions(shown))
         .order_by(Target.plan_id, Target.key)
-    )  # fmt: skip
+    )
     for pid, key, iid, rid, year, status, metrics in session.execute(in_page):
         if not scope.wanted(pid, iid, year):
             continue
@@ -223,15 +251,26 @@ def _grid_cells(
         # a verdict resting on a preliminary figure says so in the grid too (已实现（初步数据）)
         prelim = bool((metrics or {}).get("latest_preliminary"))
         if cell is None or rank[status] < rank[cell["status"]]:
-            cells[cell_key] = {"status": status, "label": status_label(status, lang, prelim), "preliminary": prelim,
-                               "link": f"{scope.plans[pid].code}/{key}", "count": (cell or {}).get("count", 0) + 1}  # fmt: skip
+            cells[cell_key] = {
+                "status": status,
+                "label": status_label(status, lang, prelim),
+                "preliminary": prelim,
+                "link": f"{scope.plans[pid].code}/{key}",
+                "count": (cell or {}).get("count", 0) + 1,
+            }
         else:
             cell["count"] += 1
     return cells, grid_indicators
 
 
-def overview(session: Session, run: ReportRun, lang: str, f: OverviewFilter, page: int = 1,
-             cache: RunCache | None = None) -> dict[str, Any]:  # fmt: skip
+def overview(
+    session: Session,
+    run: ReportRun,
+    lang: str,
+    f: OverviewFilter,
+    page: int = 1,
+    cache: RunCache | None = None,
+) -> dict[str, Any]:
     """Targets by status per plan, and one page of the attainment grid (indicators x regions, the worst
     status of the targets in a cell). A province-wide run holds 100,000s of assessments: they are
     counted in the database, once per run (``cache``), and only the regions on the page are read."""
@@ -251,19 +290,28 @@ def overview(session: Session, run: ReportRun, lang: str, f: OverviewFilter, pag
     first = (page - 1) * REGIONS_PER_PAGE
     plans = scope.plans
     return {
-        "plans": [{"code": p.code, "title": p.title_en if en else p.title_zh, "counts": counts[p.id]}
-                  for p in plans.values() if p.id in counts],
+        "plans": [
+            {"code": p.code, "title": p.title_en if en else p.title_zh, "counts": counts[p.id]}
+            for p in plans.values()
+            if p.id in counts
+        ],
         "grid_indicators": sorted(grid_indicators.items(), key=lambda kv: kv[1]),
         "grid_regions": [region(i) for i in shown],
         "cells": cells,
-        "grid_page": {"page": page, "pages": pages, "total": len(ordered), "first": first + 1 if shown else 0,
-                      "last": first + len(shown), "window": page_window(page, pages)},
+        "grid_page": {
+            "page": page,
+            "pages": pages,
+            "total": len(ordered),
+            "first": first + 1 if shown else 0,
+            "last": first + len(shown),
+            "window": page_window(page, pages),
+        },
         "all_plans": [(p.code, p.title_en if en else p.title_zh) for p in plans.values()],
         "all_regions": sorted(region(i) for i in all_region_ids),
         "region_menu": "select" if len(all_region_ids) <= REGION_SELECT_MAX else "search",
         "all_categories": sorted({i.category for i in scope.indicators.values()}),
         "all_years": sorted({year for _, _, year, _, _ in everything}),
-    }  # fmt: skip
+    }
 
 
 def page_window(page: int, pages: int, around: int = 2) -> list[int | None]:
@@ -323,28 +371,49 @@ def target_page(session: Session, run: ReportRun, plan_code: str, key: str) -> d
         [period, value]
         for oid, period, value in session.execute(
             select(Observation.id, Observation.period, type_coerce(Observation.value, Float)).where(
-                Observation.indicator_id == indicator.id, Observation.region_id == region.id,
-                known.observations(), Observation.value.is_not(None),
+                Observation.indicator_id == indicator.id,
+                Observation.region_id == region.id,
+                known.observations(),
+                Observation.value.is_not(None),
                 Observation.status != ObservationStatus.PLAN_BASELINE,
             )
         )
         if oid not in used
-    ]  # fmt: skip
+    ]
     others = beside_figures(session, indicator.id, region.id, run.as_of, used)
     compounding = r["declared_form"] in COMPOUNDING_FORMS
     assessment_full = _assessment_row(session, run, target.id)
     # the target on the indicator's axis: its level (declared, or implied once the base is known), else
     # nothing drawn and the target said in words (a rate indicator's index, 下降10% without a base)
-    marker = target_marker({**r, "baseline_value": figure(target.baseline_value),
-                            "band": assessment_full.get("band"), "stretch_level": assessment_full.get("stretch_level")})  # fmt: skip
+    marker = target_marker(
+        {
+            **r,
+            "baseline_value": figure(target.baseline_value),
+            "band": assessment_full.get("band"),
+            "stretch_level": assessment_full.get("stretch_level"),
+        }
+    )
     chart: dict[str, Any] = {
-        "indicator": indicator.name_zh, "indicator_en": indicator.name_en, "region": region.name_zh,
-        "region_en": region.name_en, "unit": indicator.unit, "target_year": target.target_year,
-        "period_start": target.period_start, "first_year": _first_year(target, r),
-        "series": [[p.year, p.value] for p in series], "revised": revised, "base": None, "reference": [],
-        "required": [], "projection": [], "trend": None, "target_level": None, "band": None, "stretch": None,
+        "indicator": indicator.name_zh,
+        "indicator_en": indicator.name_en,
+        "region": region.name_zh,
+        "region_en": region.name_en,
+        "unit": indicator.unit,
+        "target_year": target.target_year,
+        "period_start": target.period_start,
+        "first_year": _first_year(target, r),
+        "series": [[p.year, p.value] for p in series],
+        "revised": revised,
+        "base": None,
+        "reference": [],
+        "required": [],
+        "projection": [],
+        "trend": None,
+        "target_level": None,
+        "band": None,
+        "stretch": None,
         "words": {lang: target_words(r, lang) for lang in ("zh", "en")},
-    }  # fmt: skip
+    }
     is_rate = indicator.kind is IndicatorKind.GROWTH_RATE
     if not is_rate and r["base_value"] is not None:
         chart["base"] = [r["base_year"], r["base_value"]]
@@ -374,8 +443,16 @@ def target_page(session: Session, run: ReportRun, plan_code: str, key: str) -> d
                 (r["latest_year"], r["latest_value"]), target.target_year, r["projection"], True
             )
             chart["trend"] = r["projection_trend"]
-    return {"record": r, "chart": chart, "aggregation": how, "metrics": assessment_full, "target": target,
-            "indicator": indicator, "region": region, "others": others}  # fmt: skip
+    return {
+        "record": r,
+        "chart": chart,
+        "aggregation": how,
+        "metrics": assessment_full,
+        "target": target,
+        "indicator": indicator,
+        "region": region,
+        "others": others,
+    }
 
 
 def _first_year(target: Target, r: dict[str, Any]) -> int:
@@ -396,12 +473,23 @@ def beside_figures(
     for a year, and figures for part of a year (METHODOLOGY §6: "the others stay visible")."""
     latest: dict[tuple[int, str], Any] = {}
     for row in session.execute(
-        select(Observation.id, Observation.period, type_coerce(Observation.value, Float).label("value"),
-               Observation.status, Observation.source, Observation.source_key, Observation.coverage)
-        .where(Observation.indicator_id == indicator_id, Observation.region_id == region_id,
-               Observation.reported_at <= as_of, Observation.status != ObservationStatus.PLAN_BASELINE)
+        select(
+            Observation.id,
+            Observation.period,
+            type_coerce(Observation.value, Float).label("value"),
+            Observation.status,
+            Observation.source,
+            Observation.source_key,
+            Observation.coverage,
+        )
+        .where(
+            Observation.indicator_id == indicator_id,
+            Observation.region_id == region_id,
+            Observation.reported_at <= as_of,
+            Observation.status != ObservationStatus.PLAN_BASELINE,
+        )
         .order_by(Observation.reported_at, Observation.id)
-    ):  # fmt: skip
+    ):
         latest[(row.period, row.source_key)] = row
     return [
         {
@@ -431,12 +519,21 @@ def _page_of(total: int, page: int, size: int) -> dict[str, Any]:
     page = min(max(page, 1), pages)
     first = (page - 1) * size
     last = min(total, first + size)
-    return {"page": page, "pages": pages, "total": total, "first": first + 1 if total else 0, "last": last,
-            "offset": first, "size": size, "window": page_window(page, pages)}  # fmt: skip
+    return {
+        "page": page,
+        "pages": pages,
+        "total": total,
+        "first": first + 1 if total else 0,
+        "last": last,
+        "offset": first,
+        "size": size,
+        "window": page_window(page, pages),
+    }
 
 
-def indicator_page(session: Session, run: ReportRun, code: str, lang: str,
-                   page: int | None = None) -> dict[str, Any]:  # fmt: skip
+def indicator_page(
+    session: Session, run: ReportRun, code: str, lang: str, page: int | None = None
+) -> dict[str, Any]:
     """An indicator's targets across regions, ordered by region. With ``page`` only the targets of that
     page's regions (``INDICATOR_REGIONS_PER_PAGE`` of them) are read; without it, every one (the CSV)."""
     indicator = session.scalar(select(Indicator).where(Indicator.code == code))
@@ -449,15 +546,24 @@ def indicator_page(session: Session, run: ReportRun, code: str, lang: str,
         in_run = and_(Assessment.target_id == Target.id, run_rows(run))
         regions = session.execute(
             select(Region.id, Region.code, Region.name_zh, Region.name_en)
-            .where(Region.id.in_(select(Target.region_id).join(Assessment, in_run)
-                                 .where(Target.indicator_id == indicator.id)))
+            .where(
+                Region.id.in_(
+                    select(Target.region_id)
+                    .join(Assessment, in_run)
+                    .where(Target.indicator_id == indicator.id)
+                )
+            )
             .order_by(Region.code)
-        ).all()  # fmt: skip
+        ).all()
         g = _page_of(len(regions), page, INDICATOR_REGIONS_PER_PAGE)
         shown = regions[g["offset"] : g["offset"] + g["size"]]
-        rows = assessment_records_where(
-            session, run, AssessmentFilter(indicator=code), Target.region_id.in_([r.id for r in shown])
-        ) if shown else []  # fmt: skip
+        rows = (
+            assessment_records_where(
+                session, run, AssessmentFilter(indicator=code), Target.region_id.in_([r.id for r in shown])
+            )
+            if shown
+            else []
+        )
         names = [r.name_en if lang == "en" else r.name_zh for r in shown]
         out["region_page"] = {
             **g,
@@ -484,8 +590,16 @@ class EvaluationFilter:
     organisation: str | None = None  # what it leads, supports or holds a share of
 
 
-def evaluation_view(session: Session, run: ReportRun, plan_code: str, lang: str, f: EvaluationFilter,
-                    eot_page: int = 1, mid_page: int = 1, cache: RunCache | None = None) -> dict[str, Any]:  # fmt: skip
+def evaluation_view(
+    session: Session,
+    run: ReportRun,
+    plan_code: str,
+    lang: str,
+    f: EvaluationFilter,
+    eot_page: int = 1,
+    mid_page: int = 1,
+    cache: RunCache | None = None,
+) -> dict[str, Any]:
     """A plan's evaluation: the counts over all its targets (counted in the database, once per run)
     and one page of each table (end-of-term, mid-term), read from the database page by page."""
     cache = cache or RunCache()
@@ -493,8 +607,9 @@ def evaluation_view(session: Session, run: ReportRun, plan_code: str, lang: str,
     ended = end_of_term_condition(run.as_of.year)
     region_where: list[Any] = []
     if f.region:
-        ids = select(Region.id).where(or_(Region.code == f.region, Region.name_zh == f.region,
-                                          Region.name_en == f.region))  # fmt: skip
+        ids = select(Region.id).where(
+            or_(Region.code == f.region, Region.name_zh == f.region, Region.name_en == f.region)
+        )
         region_where.append(Target.region_id.in_(ids))
     if f.organisation:
         from service.domain.targets import organisation_condition
@@ -526,14 +641,17 @@ def evaluation_view(session: Session, run: ReportRun, plan_code: str, lang: str,
         )
 
     return {
-        **d, "plan_title": d["plan_en"] if lang == "en" else d["plan"],
-        "end_of_term": [with_verdict(r) for r in rows(eot_where, eot)], "eot_page": eot,
-        "mid_term": rows(mid_where, mid), "mid_page": mid,
+        **d,
+        "plan_title": d["plan_en"] if lang == "en" else d["plan"],
+        "end_of_term": [with_verdict(r) for r in rows(eot_where, eot)],
+        "eot_page": eot,
+        "mid_term": rows(mid_where, mid),
+        "mid_page": mid,
         "end_of_term_total": sum(d["end_of_term_counts"].values()),
         "mid_term_total": sum(d["mid_term_counts"].values()),
         "verdicts": [v for v in VERDICTS if d["end_of_term_counts"].get(v)],
         "statuses": [s for s in (*(s.value for s in Status), QUALITATIVE) if d["mid_term_counts"].get(s)],
-    }  # fmt: skip
+    }
 
 
 def entry_rows(session: Session, region: Region, year: int) -> list[dict[str, Any]]:
@@ -547,10 +665,13 @@ def entry_rows(session: Session, region: Region, year: int) -> list[dict[str, An
     for i in sorted(ind_ids, key=lambda i: indicators[i].code):
         years = vintage.get((i, region.id), {})
         last, current = years.get(year - 1), years.get(year)
-        rows.append({
-            "indicator": indicators[i], "last": last.value if last else None,
-            "current": current.value if current else None,
-        })  # fmt: skip
+        rows.append(
+            {
+                "indicator": indicators[i],
+                "last": last.value if last else None,
+                "current": current.value if current else None,
+            }
+        )
     return rows
 
 
@@ -572,13 +693,20 @@ def plan_list(session: Session, lang: str) -> list[dict[str, Any]]:
         if is_qualitative:
             kinds[plan_id]["qualitative"] += n
     return [
-        {"code": p.code, "title": p.title_en if lang == "en" else p.title_zh, "issuer": p.issuer,
-         "issued": p.issued, "base_year": p.base_year, "document": p.document_title or p.source_document,
-         "period": (p.period_start, p.period_end) if p.period_start else None,
-         "years": sorted(per_year[p.id].items()), "targets": sum(per_year[p.id].values()),
-         "kinds": dict(kinds[p.id])}
+        {
+            "code": p.code,
+            "title": p.title_en if lang == "en" else p.title_zh,
+            "issuer": p.issuer,
+            "issued": p.issued,
+            "base_year": p.base_year,
+            "document": p.document_title or p.source_document,
+            "period": (p.period_start, p.period_end) if p.period_start else None,
+            "years": sorted(per_year[p.id].items()),
+            "targets": sum(per_year[p.id].values()),
+            "kinds": dict(kinds[p.id]),
+        }
         for p in session.scalars(select(Plan).order_by(Plan.code))
-    ]  # fmt: skip
+    ]
 
 
 PLAN_TARGETS_PER_PAGE = 100
@@ -592,8 +720,9 @@ class PlanTargetFilter:
     organisation: str | None = None  # code or name: what it leads, supports or holds a share of
 
 
-def plan_targets(session: Session, run: ReportRun | None, code: str, lang: str, f: PlanTargetFilter,
-                 page: int = 1) -> dict[str, Any]:  # fmt: skip
+def plan_targets(
+    session: Session, run: ReportRun | None, code: str, lang: str, f: PlanTargetFilter, page: int = 1
+) -> dict[str, Any]:
     """A plan's targets in force, one page of them, with their attribute, period and (when the latest run
     assessed them) status; qualitative targets with their words."""
     plan = session.scalar(select(Plan).where(Plan.code == code))
@@ -632,18 +761,32 @@ def plan_targets(session: Session, run: ReportRun | None, code: str, lang: str, 
     rows = []
     for tg, ind, reg, status, latest_year, latest_value in session.execute(stmt):
         rec = {
-            "id": f"{plan.code}/{tg.key}", "key": tg.key, "chapter": tg.chapter,
-            "indicator": ind.name_en if en else ind.name_zh, "region": reg.name_en if en else reg.name_zh,
-            "unit": ind.unit, "target_unit": tg.unit, "comparator": tg.comparator.value,
-            "value": figure(tg.value), "low": figure(tg.low), "high": figure(tg.high),
-            "stretch_value": figure(tg.stretch_value), "declared_form": tg.declared_form.value,
-            "target_year": tg.target_year, "period_start": tg.period_start,
+            "id": f"{plan.code}/{tg.key}",
+            "key": tg.key,
+            "chapter": tg.chapter,
+            "indicator": ind.name_en if en else ind.name_zh,
+            "region": reg.name_en if en else reg.name_zh,
+            "unit": ind.unit,
+            "target_unit": tg.unit,
+            "comparator": tg.comparator.value,
+            "value": figure(tg.value),
+            "low": figure(tg.low),
+            "high": figure(tg.high),
+            "stretch_value": figure(tg.stretch_value),
+            "declared_form": tg.declared_form.value,
+            "target_year": tg.target_year,
+            "period_start": tg.period_start,
             "attribute": tg.attribute.value if tg.attribute else None,
-            "qualitative": tg.comparator is Comparator.QUALITATIVE, "source_quote": tg.source_quote,
-            "baseline_value": figure(tg.baseline_value), "baseline_year": tg.baseline_year,
-            "reference_year": tg.reference_year, "indicator_kind": ind.kind.value,
-            "status": status, "latest_year": latest_year, "latest_value": latest_value,
-        }  # fmt: skip
+            "qualitative": tg.comparator is Comparator.QUALITATIVE,
+            "source_quote": tg.source_quote,
+            "baseline_value": figure(tg.baseline_value),
+            "baseline_year": tg.baseline_year,
+            "reference_year": tg.reference_year,
+            "indicator_kind": ind.kind.value,
+            "status": status,
+            "latest_year": latest_year,
+            "latest_value": latest_value,
+        }
         rows.append(rec)
     from service.domain.assignments import assignments_by_key
 
@@ -651,11 +794,23 @@ def plan_targets(session: Session, run: ReportRun | None, code: str, lang: str, 
     for rec in rows:  # 牵头单位, for "what my bureau is accountable for"
         lead = who.get((plan.id, rec["key"]), {}).get("lead")
         rec["lead"] = (lead["name_en"] if en else lead["name_zh"]) if lead else None
-    years = sorted(set(session.scalars(
-        select(Target.target_year).where(Target.plan_id == plan.id, Target.valid_to.is_(None)).distinct()
-    )))  # fmt: skip
-    return {"plan": plan, "title": plan.title_en if en else plan.title_zh, "rows": rows, "page": g,
-            "years": years, "kinds": PLAN_TARGET_KINDS}  # fmt: skip
+    years = sorted(
+        set(
+            session.scalars(
+                select(Target.target_year)
+                .where(Target.plan_id == plan.id, Target.valid_to.is_(None))
+                .distinct()
+            )
+        )
+    )
+    return {
+        "plan": plan,
+        "title": plan.title_en if en else plan.title_zh,
+        "rows": rows,
+        "page": g,
+        "years": years,
+        "kinds": PLAN_TARGET_KINDS,
+    }
 
 
 def plan_regions(session: Session, plan_code: str, lang: str) -> list[tuple[str, str, str]]:
@@ -669,8 +824,9 @@ def plan_regions(session: Session, plan_code: str, lang: str) -> list[tuple[str,
         .distinct()
     ).all()
     en = lang == "en"
-    return sorted(((c, (ne or nz) if en else nz, nz if en else (ne or "")) for c, nz, ne in rows),
-                  key=lambda r: r[0])  # fmt: skip
+    return sorted(
+        ((c, (ne or nz) if en else nz, nz if en else (ne or "")) for c, nz, ne in rows), key=lambda r: r[0]
+    )
 
 
 def pick_region(regions: list[tuple[str, str, str]], given: str) -> str | None:

@@ -21,8 +21,9 @@ SWAGGER_UI = Path(fastapi_offline.__file__).parent / "static"
 
 @router.get("/docs")
 def docs_page() -> FileResponse:
-    return FileResponse(STATIC / "docs.html", media_type="text/html; charset=utf-8",
-                        headers={"Cache-Control": "no-cache"})  # fmt: skip
+    return FileResponse(
+        STATIC / "docs.html", media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
+    )
 
 
 @router.get("/docs/swagger-ui-bundle.js")

@@ -43,9 +43,17 @@ def _back_link(request: Request) -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-TITLES = {400: "error_bad_request", 401: "login_needed", 403: "forbidden", 404: "not_found",
-          405: "error_bad_request", 409: "error_conflict", 422: "error_bad_request", 429: "error_bad_request",
-          503: "error_busy"}  # fmt: skip
+TITLES = {
+    400: "error_bad_request",
+    401: "login_needed",
+    403: "forbidden",
+    404: "not_found",
+    405: "error_bad_request",
+    409: "error_conflict",
+    422: "error_bad_request",
+    429: "error_bad_request",
+    503: "error_busy",
+}
 
 
 def error_page(
@@ -56,8 +64,17 @@ def error_page(
 
     lang = language(request)
     title = t(TITLES.get(status, "error_server"), lang)
-    response = render(request, "error.html", lang, None, status_code=status, title=title, status=status,
-                      message=zh if lang == "zh" else en, back=_back_link(request))  # fmt: skip
+    response = render(
+        request,
+        "error.html",
+        lang,
+        None,
+        status_code=status,
+        title=title,
+        status=status,
+        message=zh if lang == "zh" else en,
+        back=_back_link(request),
+    )
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

@@ -73,21 +73,40 @@ async def statement_submit(
     limit = settings.evidence_max_bytes
     form = await request.form(max_files=statements.MAX_FILES + 1, max_part_size=1 << 20)
     if not csrf_ok(request, str(form.get("csrf") or "")):
-        return target_response(request, session, lang, user, plan_code, key, status_code=403,
-                               statement_error=t("csrf", lang))  # fmt: skip
+        return target_response(
+            request, session, lang, user, plan_code, key, status_code=403, statement_error=t("csrf", lang)
+        )
     kept = {"year": str(form.get("year") or ""), "text": str(form.get("text") or "")}
     corrects = str(form.get("corrects") or "").strip()
     try:
         files = await files_of(form, limit)
         made = statements.add_statement(
-            session, user, plan_code, key, year=kept["year"], text=kept["text"], files=files,
-            var_dir=settings.var_dir, max_bytes=limit, now=dt.datetime.now(dt.UTC), path=WritePath.WEB,
+            session,
+            user,
+            plan_code,
+            key,
+            year=kept["year"],
+            text=kept["text"],
+            files=files,
+            var_dir=settings.var_dir,
+            max_bytes=limit,
+            now=dt.datetime.now(dt.UTC),
+            path=WritePath.WEB,
             corrects=int(corrects) if corrects.isdigit() else None,
-        )  # fmt: skip
+        )
     except DomainError as exc:
         session.rollback()
-        return target_response(request, session, lang, user, plan_code, key, status_code=exc.status,
-                               statement_error=exc.en if lang == "en" else exc.zh, statement_kept=kept)  # fmt: skip
+        return target_response(
+            request,
+            session,
+            lang,
+            user,
+            plan_code,
+            key,
+            status_code=exc.status,
+            statement_error=exc.en if lang == "en" else exc.zh,
+            statement_kept=kept,
+        )
     return RedirectResponse(
         f"/targets/{quote(plan_code)}/{quote(key)}?lang={lang}&statement={made['id']}#statements",
         status_code=303,
@@ -99,12 +118,13 @@ def download(request: Request, session: Session, file_id: int) -> Response:
     data = statements.read(request.app.state.settings.var_dir, row)
 
     headers = {
-        "Content-Disposition": attachment(statements.ascii_name(row.id, statements.extension(row.media_type)),
-                                          row.filename),
+        "Content-Disposition": attachment(
+            statements.ascii_name(row.id, statements.extension(row.media_type)), row.filename
+        ),
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "sandbox; default-src 'none'",
         "Cache-Control": "private, max-age=0, no-cache",
-    }  # fmt: skip
+    }
     return Response(data, media_type=row.media_type, headers=headers)
 
 

@@ -81,11 +81,16 @@ def summarise(
         if not row.problems:
             continue
         name = (row_names or {}).get(row.row) or t("row_n", lang).format(n=row.row)
-        reasons.append(Reason(
-            ref=name, outcome=t("outcome_" + row.outcome, lang) if row.outcome in ("rejected", "needs_confirmation")
-            else "", problems=[(_where(p, lang), p.zh if lang == "zh" else p.en) for p in row.problems],
-            indicator=row.indicator,
-        ))  # fmt: skip
+        reasons.append(
+            Reason(
+                ref=name,
+                outcome=t("outcome_" + row.outcome, lang)
+                if row.outcome in ("rejected", "needs_confirmation")
+                else "",
+                problems=[(_where(p, lang), p.zh if lang == "zh" else p.en) for p in row.problems],
+                indicator=row.indicator,
+            )
+        )
     saved = added + revised
     if result.dry_run:
         if bad:
@@ -93,8 +98,12 @@ def summarise(
         return Summary("dry_run", t("dry_run_ok", lang).format(n=saved, added=added, revised=revised))
     if result.applied and saved:
         details = [t("unchanged_counts", lang).format(n=unchanged)] if unchanged else []
-        return Summary("saved", t("saved_counts", lang).format(n=saved, added=added, revised=revised),
-                       details=details, reasons=reasons)  # fmt: skip
+        return Summary(
+            "saved",
+            t("saved_counts", lang).format(n=saved, added=added, revised=revised),
+            details=details,
+            reasons=reasons,
+        )
     if bad:
         why = t("file_refused" if from_file else "batch_refused", lang).format(bad=bad, rest=total - bad)
         return Summary("refused", t("nothing_saved", lang), details=[why], reasons=reasons)

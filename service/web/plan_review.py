@@ -69,42 +69,87 @@ def _readings(session: SessionDep) -> list[dict[str, Any]]:
 @router.get("/plan-reader", response_class=HTMLResponse)
 def reader_form(request: Request, session: SessionDep, lang: Lang, checked: ReaderAdmin) -> Response:
     return _page(
-        request, "plans_upload.html", lang, checked, error=None, readings=_readings(session), form={},
+        request,
+        "plans_upload.html",
+        lang,
+        checked,
+        error=None,
+        readings=_readings(session),
+        form={},
         **_pickers(session, lang),
-    )  # fmt: skip
+    )
 
 
 @router.post("/plan-reader", response_class=HTMLResponse)
 async def reader_upload(
-    request: Request, session: SessionDep, lang: Lang, checked: ReaderAdmin, settings: SettingsDep,
-    file: Annotated[UploadFile, File()], plan_code: Annotated[str, Form(max_length=80)] = "",
-    plan_title: Annotated[str, Form(max_length=300)] = "", issued: Annotated[str, Form(max_length=10)] = "",
-    region: Annotated[str, Form(max_length=40)] = "", csrf: Annotated[str, Form()] = "",
-) -> Response:  # fmt: skip
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    checked: ReaderAdmin,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File()],
+    plan_code: Annotated[str, Form(max_length=80)] = "",
+    plan_title: Annotated[str, Form(max_length=300)] = "",
+    issued: Annotated[str, Form(max_length=10)] = "",
+    region: Annotated[str, Form(max_length=40)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
     check_csrf(request, checked, csrf)
     form = {"plan_code": plan_code, "plan_title": plan_title, "issued": issued, "region": region}
     limit = settings.max_upload_bytes
     content = await file.read(limit + 1)
     if len(content) > limit:
         error = t("file_too_large", lang).format(mb=limit // 2**20)
-        return _page(request, "plans_upload.html", lang, checked, status_code=413, error=error,
-                     readings=_readings(session), form=form, **_pickers(session, lang))  # fmt: skip
+        return _page(
+            request,
+            "plans_upload.html",
+            lang,
+            checked,
+            status_code=413,
+            error=error,
+            readings=_readings(session),
+            form=form,
+            **_pickers(session, lang),
+        )
     if region.strip():  # picked by name from the list (a code works too)
         code = _region_code(session, region)
         if code is None:
-            return _page(request, "plans_upload.html", lang, checked, status_code=422,
-                         error=pt("unknown_region", lang).format(given=region.strip()), readings=_readings(session),
-                         form=form, **_pickers(session, lang))  # fmt: skip
+            return _page(
+                request,
+                "plans_upload.html",
+                lang,
+                checked,
+                status_code=422,
+                error=pt("unknown_region", lang).format(given=region.strip()),
+                readings=_readings(session),
+                form=form,
+                **_pickers(session, lang),
+            )
         region = code
     try:
         reading = plan_review.create_reading(
-            session, checked, filename=file.filename or "upload.txt", content=content, plan_code=plan_code,
-            plan_title=plan_title, issued=issued or None, region_code=region or None, now=dt.datetime.now(dt.UTC),
-        )  # fmt: skip
+            session,
+            checked,
+            filename=file.filename or "upload.txt",
+            content=content,
+            plan_code=plan_code,
+            plan_title=plan_title,
+            issued=issued or None,
+            region_code=region or None,
+            now=dt.datetime.now(dt.UTC),
+        )
     except DomainError as exc:
-        return _page(request, "plans_upload.html", lang, checked, status_code=exc.status,
-                     error=exc.zh if lang == "zh" else exc.en, readings=_readings(session), form=form,
-                     **_pickers(session, lang))  # fmt: skip
+        return _page(
+            request,
+            "plans_upload.html",
+            lang,
+            checked,
+            status_code=exc.status,
+            error=exc.zh if lang == "zh" else exc.en,
+            readings=_readings(session),
+            form=form,
+            **_pickers(session, lang),
+        )
     return RedirectResponse(f"/plan-reader/{reading.id}?lang={lang}", status_code=303)
 
 
@@ -114,22 +159,34 @@ def _pickers(session: SessionDep, lang: str) -> dict[str, Any]:
     en = lang == "en"
     regions = session.execute(select(Region.code, Region.name_zh, Region.name_en).order_by(Region.code)).all()
     plans = session.execute(select(Plan.code, Plan.title_zh, Plan.title_en).order_by(Plan.code)).all()
-    return {"regions": [(c, (ne or nz) if en else nz) for c, nz, ne in regions],
-            "plans": [(c, (te or tz) if en else tz) for c, tz, te in plans]}  # fmt: skip
+    return {
+        "regions": [(c, (ne or nz) if en else nz) for c, nz, ne in regions],
+        "plans": [(c, (te or tz) if en else tz) for c, tz, te in plans],
+    }
 
 
 def _region_code(session: SessionDep, given: str) -> str | None:
     """The region a person picked or typed: its code, or its Chinese or English name."""
     wanted = given.strip()
-    return session.scalar(select(Region.code).where(
-        or_(Region.code == wanted, Region.name_zh == wanted, func.lower(Region.name_en) == wanted.lower())
-    ).limit(1))  # fmt: skip
+    return session.scalar(
+        select(Region.code)
+        .where(
+            or_(Region.code == wanted, Region.name_zh == wanted, func.lower(Region.name_en) == wanted.lower())
+        )
+        .limit(1)
+    )
 
 
 def _review(
-    request: Request, session: SessionDep, lang: str, user: User, reading_id: int, status_code: int = 200,
-    error: str | None = None, error_for: int | None = None,
-) -> Response:  # fmt: skip
+    request: Request,
+    session: SessionDep,
+    lang: str,
+    user: User,
+    reading_id: int,
+    status_code: int = 200,
+    error: str | None = None,
+    error_for: int | None = None,
+) -> Response:
     reading = plan_review.get_reading(session, reading_id)
     proposals = plan_review.proposals_of(session, reading_id)
     rows = []
@@ -148,12 +205,29 @@ def _review(
         )
     indicators = session.execute(select(Indicator.code, Indicator.name_zh).order_by(Indicator.code)).all()
     regions = session.execute(select(Region.code, Region.name_zh).order_by(Region.code)).all()
-    plan_exists = bool(session.scalar(select(func.count()).select_from(PlanProposal).where(
-        PlanProposal.reading_id == reading_id, PlanProposal.status == ProposalStatus.ACCEPTED)))  # fmt: skip
-    return _page(request, "plans_review.html", lang, user, status_code=status_code, reading=reading, rows=rows,
-                 indicators=indicators, regions=regions, forms=[f.value for f in DeclaredForm],
-                 comparators=[">=", "<=", "=", "~", "range"], error=error, error_for=error_for,
-                 plan_exists=plan_exists)  # fmt: skip
+    plan_exists = bool(
+        session.scalar(
+            select(func.count())
+            .select_from(PlanProposal)
+            .where(PlanProposal.reading_id == reading_id, PlanProposal.status == ProposalStatus.ACCEPTED)
+        )
+    )
+    return _page(
+        request,
+        "plans_review.html",
+        lang,
+        user,
+        status_code=status_code,
+        reading=reading,
+        rows=rows,
+        indicators=indicators,
+        regions=regions,
+        forms=[f.value for f in DeclaredForm],
+        comparators=[">=", "<=", "=", "~", "range"],
+        error=error,
+        error_for=error_for,
+        plan_exists=plan_exists,
+    )
 
 
 @router.get("/plan-reader/{reading_id}", response_class=HTMLResponse)
@@ -163,8 +237,14 @@ def reader_review(
     try:
         return _review(request, session, lang, checked, reading_id)
     except DomainError as exc:
-        return render(request, "message.html", lang, checked, status_code=exc.status,
-                      message=exc.zh if lang == "zh" else exc.en)  # fmt: skip
+        return render(
+            request,
+            "message.html",
+            lang,
+            checked,
+            status_code=exc.status,
+            message=exc.zh if lang == "zh" else exc.en,
+        )
 
 
 @router.post("/plan-reader/{reading_id}/proposals/{proposal_id}", response_class=HTMLResponse)
@@ -188,12 +268,20 @@ async def reader_decide(
         return str(value)[:200] if value is not None else None
 
     edits = plan_review.Edits(
-        indicator_code=field("indicator_code"), new_indicator_name=field("indicator_name"),
-        region_code=field("region_code"), comparator=field("comparator"), value=field("value"), low=field("low"),
-        high=field("high"), stretch_value=field("stretch_value"), unit=field("unit"),
-        target_year=field("target_year"), reference_year=field("reference_year"),
-        declared_form=field("declared_form"), note=field("note"),
-    )  # fmt: skip
+        indicator_code=field("indicator_code"),
+        new_indicator_name=field("indicator_name"),
+        region_code=field("region_code"),
+        comparator=field("comparator"),
+        value=field("value"),
+        low=field("low"),
+        high=field("high"),
+        stretch_value=field("stretch_value"),
+        unit=field("unit"),
+        target_year=field("target_year"),
+        reference_year=field("reference_year"),
+        declared_form=field("declared_form"),
+        note=field("note"),
+    )
     try:
         with session.begin_nested():
             if action == "accept":
@@ -204,8 +292,16 @@ async def reader_decide(
                 return render(request, "message.html", lang, checked, status_code=400, message="action?")
     except DomainError as exc:
         session.expire_all()
-        return _review(request, session, lang, checked, reading_id, status_code=exc.status,
-                       error=exc.zh if lang == "zh" else exc.en, error_for=proposal_id)  # fmt: skip
+        return _review(
+            request,
+            session,
+            lang,
+            checked,
+            reading_id,
+            status_code=exc.status,
+            error=exc.zh if lang == "zh" else exc.en,
+            error_for=proposal_id,
+        )
     return RedirectResponse(f"/plan-reader/{reading_id}?lang={lang}#p{proposal_id}", status_code=303)
 
 
@@ -222,7 +318,16 @@ def reader_export(
         reading = plan_review.get_reading(session, reading_id)
         name, text = plan_review.export_plan_file(session, reading.plan_code, settings.catalog_dir)
     except DomainError as exc:
-        return render(request, "message.html", lang, checked, status_code=exc.status,
-                      message=exc.zh if lang == "zh" else exc.en)  # fmt: skip
-    return Response(text, media_type="application/yaml; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})  # fmt: skip
+        return render(
+            request,
+            "message.html",
+            lang,
+            checked,
+            status_code=exc.status,
+            message=exc.zh if lang == "zh" else exc.en,
+        )
+    return Response(
+        text,
+        media_type="application/yaml; charset=utf-8",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+    )

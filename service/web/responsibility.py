@@ -71,8 +71,17 @@ def organisations_page(request: Request, session: SessionDep, lang: Lang, user: 
             counts.setdefault(o["code"], {}).setdefault("support", 0)
             counts[o["code"]]["support"] += 1
     picker = target_choices(session, lang) if user is not None and user.role is Role.ADMIN else []
-    return render(request, "organisations.html", lang, user, orgs=orgs, counts=counts, picker=picker,
-                  tx=lambda k: tx(k, lang), saved=request.query_params.get("saved"))  # fmt: skip
+    return render(
+        request,
+        "organisations.html",
+        lang,
+        user,
+        orgs=orgs,
+        counts=counts,
+        picker=picker,
+        tx=lambda k: tx(k, lang),
+        saved=request.query_params.get("saved"),
+    )
 
 
 def target_choices(session: Session, lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -83,13 +92,24 @@ def target_choices(session: Session, lang: str) -> list[tuple[str, list[tuple[st
     en = lang == "en"
     groups: dict[int, tuple[str, list[tuple[str, str]]]] = {}
     rows = session.execute(
-        select(Target.key, Target.target_year, Plan.id, Plan.code, Plan.title_zh, Plan.title_en, Indicator.name_zh,
-               Indicator.name_en, Region.name_zh, Region.name_en)
-        .join(Plan, Target.plan_id == Plan.id).join(Indicator, Target.indicator_id == Indicator.id)
+        select(
+            Target.key,
+            Target.target_year,
+            Plan.id,
+            Plan.code,
+            Plan.title_zh,
+            Plan.title_en,
+            Indicator.name_zh,
+            Indicator.name_en,
+            Region.name_zh,
+            Region.name_en,
+        )
+        .join(Plan, Target.plan_id == Plan.id)
+        .join(Indicator, Target.indicator_id == Indicator.id)
         .join(Region, Target.region_id == Region.id)
         .where(Target.valid_to.is_(None), Target.parent_key.is_(None), Target.serves.is_(None))
         .order_by(Plan.code, Target.id)
-    )  # fmt: skip
+    )
     for key, year, pid, code, tzh, ten, izh, ien, rzh, ren in rows:
         label = f"{ien} ({ren}), {year}" if en else f"{izh}（{rzh}）{year}年"
         groups.setdefault(pid, ((ten or tzh) if en else tzh, []))[1].append((f"{code}/{key}", label))
@@ -98,52 +118,97 @@ def target_choices(session: Session, lang: str) -> list[tuple[str, list[tuple[st
 
 @router.post("/organisations/assign", response_class=HTMLResponse)
 def assign_submit(
-    request: Request, session: SessionDep, lang: Lang, user: OrganisationsAdmin,
-    plan: Annotated[str, Form(max_length=80)] = "", key: Annotated[str, Form(max_length=120)] = "",
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    user: OrganisationsAdmin,
+    plan: Annotated[str, Form(max_length=80)] = "",
+    key: Annotated[str, Form(max_length=120)] = "",
     target: Annotated[str, Form(max_length=201)] = "",
     lead: Annotated[str, Form(max_length=200)] = "",
     support: Annotated[list[str] | None, Form(max_length=2000)] = None,
-    source: Annotated[str, Form(max_length=400)] = "", csrf: Annotated[str, Form()] = "",
+    source: Annotated[str, Form(max_length=400)] = "",
+    csrf: Annotated[str, Form()] = "",
     back: Annotated[str, Form(max_length=20)] = "",
-) -> Response:  # fmt: skip
+) -> Response:
     check_csrf(request, user, csrf)
     if target and not (plan and key):  # the picker's "plan/key"
         plan, _, key = target.partition("/")
     # several picked names (the breakdown page's list) or one box of codes or names, comma-separated
-    supporting = list(dict.fromkeys(
-        s.strip() for v in support or [] for s in v.replace("，", ",").replace("、", ",").split(",") if s.strip()
-    ))  # fmt: skip
+    supporting = list(
+        dict.fromkeys(
+            s.strip()
+            for v in support or []
+            for s in v.replace("，", ",").replace("、", ",").split(",")
+            if s.strip()
+        )
+    )
     try:
-        assignments.set_assignment(session, user, plan.strip(), key.strip(), lead=lead.strip() or None,
-                                   support=supporting, source=source.strip() or None,
-                                   now=dt.datetime.now(dt.UTC), path=WritePath.WEB)  # fmt: skip
+        assignments.set_assignment(
+            session,
+            user,
+            plan.strip(),
+            key.strip(),
+            lead=lead.strip() or None,
+            support=supporting,
+            source=source.strip() or None,
+            now=dt.datetime.now(dt.UTC),
+            path=WritePath.WEB,
+        )
     except DomainError as exc:
         session.rollback()
         if back == "breakdown":
-            return _breakdown(request, session, lang, user, plan.strip(), key.strip(), None, status_code=exc.status,
-                              form_error={"assign": exc.en if lang == "en" else exc.zh})  # fmt: skip
+            return _breakdown(
+                request,
+                session,
+                lang,
+                user,
+                plan.strip(),
+                key.strip(),
+                None,
+                status_code=exc.status,
+                form_error={"assign": exc.en if lang == "en" else exc.zh},
+            )
         orgs = assignments.organisation_records(session)
-        return render(request, "organisations.html", lang, user, status_code=exc.status, orgs=orgs, counts={},
-                      picker=target_choices(session, lang),
-                      tx=lambda k: tx(k, lang), error=exc.en if lang == "en" else exc.zh,
-                      form={"plan": plan, "key": key, "lead": lead, "support": "，".join(supporting), "source": source})  # fmt: skip
-    return RedirectResponse(f"/targets/{quote(plan.strip())}/{quote(key.strip())}/breakdown?lang={lang}&saved=assign",
-                            status_code=303)  # fmt: skip
+        return render(
+            request,
+            "organisations.html",
+            lang,
+            user,
+            status_code=exc.status,
+            orgs=orgs,
+            counts={},
+            picker=target_choices(session, lang),
+            tx=lambda k: tx(k, lang),
+            error=exc.en if lang == "en" else exc.zh,
+            form={"plan": plan, "key": key, "lead": lead, "support": "，".join(supporting), "source": source},
+        )
+    return RedirectResponse(
+        f"/targets/{quote(plan.strip())}/{quote(key.strip())}/breakdown?lang={lang}&saved=assign",
+        status_code=303,
+    )
 
 
 @router.get("/organisations/{code}", response_class=HTMLResponse)
 def organisation_page(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser, code: str,
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    user: WebUser,
+    code: str,
     run: Annotated[int | None, Query(ge=1)] = None,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     org = assignments.find_organisation(session, code)
     the_run = latest_live_run(session) if run is None else get_run(session, run)
     plans = {p.id: p.code for p in session.scalars(select(Plan))}
     who = assignments.assignments_by_key(session)
     rows: list[dict[str, Any]] = []
     for (pid, key), a in who.items():
-        role = "lead" if (a.get("lead") or {}).get("code") == org.code else (
-            "support" if any(o["code"] == org.code for o in a.get("support", [])) else None)  # fmt: skip
+        role = (
+            "lead"
+            if (a.get("lead") or {}).get("code") == org.code
+            else ("support" if any(o["code"] == org.code for o in a.get("support", [])) else None)
+        )
         if role:
             rows.append(
                 {
@@ -154,30 +219,44 @@ def organisation_page(
                 }
             )
     for t, p in session.execute(
-        select(Target, Plan).join(Plan, Target.plan_id == Plan.id)
+        select(Target, Plan)
+        .join(Plan, Target.plan_id == Plan.id)
         .where(Target.organisation_id == org.id, Target.valid_to.is_(None))
-    ):  # fmt: skip
+    ):
         rows.append({"id": f"{p.code}/{t.key}", "role": "share", "lead": None, "support": []})
     status = _statuses(session, the_run, {r["id"] for r in rows})
     for r in rows:
         r["record"] = status.get(r["id"])
     rows.sort(key=lambda r: ({"lead": 0, "support": 1, "share": 2}[r["role"]], r["id"]))
-    return render(request, "organisation.html", lang, user, org=org, rows=rows, run=the_run,
-                  tx=lambda k: tx(k, lang))  # fmt: skip
+    return render(
+        request, "organisation.html", lang, user, org=org, rows=rows, run=the_run, tx=lambda k: tx(k, lang)
+    )
 
 
 @router.get("/targets/{plan_code}/{key}/breakdown", response_class=HTMLResponse)
 def breakdown_page(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser, plan_code: str, key: str,
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    user: WebUser,
+    plan_code: str,
+    key: str,
     run: Annotated[int | None, Query(ge=1)] = None,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     return _breakdown(request, session, lang, user, plan_code, key, run)
 
 
 def _breakdown(
-    request: Request, session: Session, lang: str, user: User | None, plan_code: str, key: str, run: int | None,
-    status_code: int = 200, **extra: Any,
-) -> HTMLResponse:  # fmt: skip
+    request: Request,
+    session: Session,
+    lang: str,
+    user: User | None,
+    plan_code: str,
+    key: str,
+    run: int | None,
+    status_code: int = 200,
+    **extra: Any,
+) -> HTMLResponse:
     """The breakdown page; for the plan office also its forms (assign, add a district quota, enter a
     year's target), with pickers by name. ``extra``: a refused form's message and what was typed."""
     plan, target = assignments.current_target(session, plan_code, key)
@@ -187,12 +266,19 @@ def _breakdown(
     )
     kids = assignments.children_of(session, target)
     check = assignments.split_check(session, target, kids)
-    milestone_rows = list(session.execute(
-        select(Target, Plan).join(Plan, Target.plan_id == Plan.id)
-        .where(Target.serves == f"{plan_code}/{key}", Target.valid_to.is_(None)).order_by(Target.target_year)
-    ))  # fmt: skip
-    ids = {f"{plan_code}/{key}", *(f"{plan_code}/{k.key}" for k in kids),
-           *(f"{p.code}/{m.key}" for m, p in milestone_rows)}  # fmt: skip
+    milestone_rows = list(
+        session.execute(
+            select(Target, Plan)
+            .join(Plan, Target.plan_id == Plan.id)
+            .where(Target.serves == f"{plan_code}/{key}", Target.valid_to.is_(None))
+            .order_by(Target.target_year)
+        )
+    )
+    ids = {
+        f"{plan_code}/{key}",
+        *(f"{plan_code}/{k.key}" for k in kids),
+        *(f"{p.code}/{m.key}" for m, p in milestone_rows),
+    }
     status = _statuses(session, the_run, ids)
     names = {
         r.id: r for r in session.scalars(select(Region).where(Region.id.in_({k.region_id for k in kids})))
@@ -215,18 +301,42 @@ def _breakdown(
     ms = []
     for m, p in milestone_rows:
         rec = status.get(f"{p.code}/{m.key}")
-        ms.append({"id": f"{p.code}/{m.key}", "plan": p, "target": m, "record": rec,
-                   "compare": milestone_comparison(rec, parent) if rec else None})  # fmt: skip
+        ms.append(
+            {
+                "id": f"{p.code}/{m.key}",
+                "plan": p,
+                "target": m,
+                "record": rec,
+                "compare": milestone_comparison(rec, parent) if rec else None,
+            }
+        )
     admin = (
         admin_choices(session, plan, target, kids, check)
         if user is not None and user.role is Role.ADMIN
         else None
     )
-    return render(request, "breakdown.html", lang, user, status_code=status_code, plan=plan, target=target, who=who,
-                  subs=subs, check=check, behind={b.key for b in behind}, behind_list=behind, milestones=ms,
-                  parent=parent, run=the_run, tx=lambda k: tx(k, lang), admin=admin,
-                  form_error=extra.get("form_error") or {}, kept=extra.get("kept") or {},
-                  saved=request.query_params.get("saved"))  # fmt: skip
+    return render(
+        request,
+        "breakdown.html",
+        lang,
+        user,
+        status_code=status_code,
+        plan=plan,
+        target=target,
+        who=who,
+        subs=subs,
+        check=check,
+        behind={b.key for b in behind},
+        behind_list=behind,
+        milestones=ms,
+        parent=parent,
+        run=the_run,
+        tx=lambda k: tx(k, lang),
+        admin=admin,
+        form_error=extra.get("form_error") or {},
+        kept=extra.get("kept") or {},
+        saved=request.query_params.get("saved"),
+    )
 
 
 def admin_choices(
@@ -236,17 +346,32 @@ def admin_choices(
     (without a quota yet), the split rule when none is set, the years a milestone can be for."""
     orgs = assignments.organisation_records(session)
     taken = {k.region_id for k in kids}
-    districts = [r for r in session.scalars(select(Region).where(Region.parent_id == target.region_id).order_by(Region.code))
-                 if r.id not in taken]  # fmt: skip
+    districts = [
+        r
+        for r in session.scalars(
+            select(Region).where(Region.parent_id == target.region_id).order_by(Region.code)
+        )
+        if r.id not in taken
+    ]
     first = max(plan.period_start or target.target_year - 4, (target.baseline_year or 0) + 1)
     years = list(range(first, target.target_year + 1))
     forms = ("annual_growth", "level", "share")
-    default_form = "annual_growth" if target.declared_form.value in ("avg_annual_growth", "annual_growth") else (
-        "share" if target.declared_form.value == "share" else "level")  # fmt: skip
+    default_form = (
+        "annual_growth"
+        if target.declared_form.value in ("avg_annual_growth", "annual_growth")
+        else ("share" if target.declared_form.value == "share" else "level")
+    )
     summable = target.declared_form in decomposition.SUMMABLE_FORMS
-    return {"orgs": orgs, "districts": districts, "split": check["split"] if check else None, "years": years,
-            "default_split": "sum" if summable else "each",
-            "forms": forms, "default_form": default_form, "comparators": (">=", "<=", "~", "=")}  # fmt: skip
+    return {
+        "orgs": orgs,
+        "districts": districts,
+        "split": check["split"] if check else None,
+        "years": years,
+        "default_split": "sum" if summable else "each",
+        "forms": forms,
+        "default_form": default_form,
+        "comparators": (">=", "<=", "~", "="),
+    }
 
 
 def _admin_form(request: Request, user: User | None, lang: str, next_path: str) -> Response | None:
@@ -275,16 +400,31 @@ async def subtarget_submit(
     }
     try:
         value = _number(kept["value"])
-        data = {"region": kept["region"] or None, "value": value, "split": kept["split"] or None,
-                "document": kept["document"], "quote": kept["quote"] or kept["document"],
-                "comparator": kept["comparator"] or None}  # fmt: skip
+        data = {
+            "region": kept["region"] or None,
+            "value": value,
+            "split": kept["split"] or None,
+            "document": kept["document"],
+            "quote": kept["quote"] or kept["document"],
+            "comparator": kept["comparator"] or None,
+        }
         assignments.add_subtarget(
             session, user, plan_code, key, data, now=dt.datetime.now(dt.UTC), path=WritePath.WEB
         )
     except DomainError as exc:
         session.rollback()
-        return _breakdown(request, session, lang, user, plan_code, key, None, status_code=exc.status,
-                          form_error={"subtarget": exc.en if lang == "en" else exc.zh}, kept={"subtarget": kept})  # fmt: skip
+        return _breakdown(
+            request,
+            session,
+            lang,
+            user,
+            plan_code,
+            key,
+            None,
+            status_code=exc.status,
+            form_error={"subtarget": exc.en if lang == "en" else exc.zh},
+            kept={"subtarget": kept},
+        )
     return RedirectResponse(f"{quote(page)}?lang={lang}&saved=subtarget#sub-targets-part", status_code=303)
 
 
@@ -300,8 +440,10 @@ async def milestone_submit(
     assert user is not None
     form = await request.form()
     check_csrf(request, user, str(form.get("csrf") or ""))
-    kept = {k: str(form.get(k) or "").strip()[:400]
-            for k in ("year", "value", "declared_form", "comparator", "source_kind", "document", "quote")}  # fmt: skip
+    kept = {
+        k: str(form.get(k) or "").strip()[:400]
+        for k in ("year", "value", "declared_form", "comparator", "source_kind", "document", "quote")
+    }
     try:
         value = _number(kept["value"])
         if not kept["year"].isdigit():
@@ -315,7 +457,8 @@ async def milestone_submit(
         _plan, served = assignments.current_target(session, plan_code, key)
         region = session.get(Region, served.region_id)
         title_en = f"{region.name_en if region else ''} {kept['year']} " + (
-            "government work report" if kind == "work-report" else "economic and social development plan")  # fmt: skip
+            "government work report" if kind == "work-report" else "economic and social development plan"
+        )
         data = {
             "year": int(kept["year"]),
             "value": value,
@@ -326,14 +469,24 @@ async def milestone_submit(
             "document": kept["document"],
             "quote": kept["quote"] or kept["document"],
             "issued": None,
-        }  # fmt: skip  (the issue date is not asked: the year's target counts from now)
+        }  # the issue date is not asked: the year's target counts from now
         assignments.add_milestone(
             session, user, plan_code, key, data, now=dt.datetime.now(dt.UTC), path=WritePath.WEB
         )
     except DomainError as exc:
         session.rollback()
-        return _breakdown(request, session, lang, user, plan_code, key, None, status_code=exc.status,
-                          form_error={"milestone": exc.en if lang == "en" else exc.zh}, kept={"milestone": kept})  # fmt: skip
+        return _breakdown(
+            request,
+            session,
+            lang,
+            user,
+            plan_code,
+            key,
+            None,
+            status_code=exc.status,
+            form_error={"milestone": exc.en if lang == "en" else exc.zh},
+            kept={"milestone": kept},
+        )
     return RedirectResponse(f"{quote(page)}?lang={lang}&saved=milestone#milestones-part", status_code=303)
 
 
@@ -354,16 +507,30 @@ def _number(typed: str) -> str:
 
 @router.get("/plans/{code}/annual", response_class=HTMLResponse)
 def annual_page(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser, code: str,
-    year: Annotated[int | None, Query(ge=1990, le=2100)] = None, org: Annotated[str | None, Query(max_length=200)] = None,
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    user: WebUser,
+    code: str,
+    year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+    org: Annotated[str | None, Query(max_length=200)] = None,
     run: Annotated[int | None, Query(ge=1)] = None,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     the_run = _run(session, run)
     y = year if year is not None else _default_year(session, code, the_run)
     ev = annual_evaluation(session, the_run, code, y, org or None)
     orgs = session.scalars(select(Organisation).order_by(Organisation.code)).all()
-    return render(request, "annual.html", lang, user, ev=ev, run=the_run, orgs=orgs, org=org or "",
-                  tx=lambda k: tx(k, lang))  # fmt: skip
+    return render(
+        request,
+        "annual.html",
+        lang,
+        user,
+        ev=ev,
+        run=the_run,
+        orgs=orgs,
+        org=org or "",
+        tx=lambda k: tx(k, lang),
+    )
 
 
 def _default_year(session: Session, code: str, run: ReportRun) -> int:
@@ -378,10 +545,14 @@ def _default_year(session: Session, code: str, run: ReportRun) -> int:
 
 @router.get("/plans/{code}/annual.{fmt}")
 def annual_download(
-    session: SessionDep, code: str, fmt: str, year: Annotated[int, Query(ge=1990, le=2100)],
-    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh", org: Annotated[str | None, Query(max_length=200)] = None,
+    session: SessionDep,
+    code: str,
+    fmt: str,
+    year: Annotated[int, Query(ge=1990, le=2100)],
+    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
+    org: Annotated[str | None, Query(max_length=200)] = None,
     run: Annotated[int | None, Query(ge=1)] = None,
-) -> Response:  # fmt: skip
+) -> Response:
     from service.reports.evaluation_files import FORMATS, document
 
     if fmt not in FORMATS:
@@ -389,5 +560,8 @@ def annual_download(
     the_run = _run(session, run)
     ev = annual_evaluation(session, the_run, code, year, org or None)
     made = document(session, the_run, code, fmt, lang, ev=ev)
-    return Response(made.body, media_type=made.media_type,
-                    headers={"Content-Disposition": attachment(made.filename, made.filename_words)})  # fmt: skip
+    return Response(
+        made.body,
+        media_type=made.media_type,
+        headers={"Content-Disposition": attachment(made.filename, made.filename_words)},
+    )

@@ -28,8 +28,17 @@ def rt(key: str, lang: str) -> str:
     return en if lang == "en" else zh
 
 
-def _page(request: Request, session: Any, lang: str, user: Any, *, status_code: int = 200,
-          errors: list[str] | None = None, batch: int | None = None, done: int | None = None) -> HTMLResponse:  # fmt: skip
+def _page(
+    request: Request,
+    session: Any,
+    lang: str,
+    user: Any,
+    *,
+    status_code: int = 200,
+    errors: list[str] | None = None,
+    batch: int | None = None,
+    done: int | None = None,
+) -> HTMLResponse:
     rules = review.policy(session)
     waiting = (
         review.queue(session, user) if user.role in (Role.REVIEWER, Role.ADMIN) and rules.enabled else []
@@ -40,10 +49,21 @@ def _page(request: Request, session: Any, lang: str, user: Any, *, status_code: 
         back = [i for i in back if i.batch_id == batch]
     batches = sorted({i.batch_id for i in waiting if i.batch_id is not None})
     return render(
-        request, "review.html", lang, user, status_code=status_code, rt=lambda k: rt(k, lang), enabled=rules.enabled,
-        waiting=[(i, review.flags(i)) for i in waiting], back=back, errors=errors or [], batch=batch,
-        batches=batches, done=done, can_review=user.role in (Role.REVIEWER, Role.ADMIN),
-    )  # fmt: skip
+        request,
+        "review.html",
+        lang,
+        user,
+        status_code=status_code,
+        rt=lambda k: rt(k, lang),
+        enabled=rules.enabled,
+        waiting=[(i, review.flags(i)) for i in waiting],
+        back=back,
+        errors=errors or [],
+        batch=batch,
+        batches=batches,
+        done=done,
+        can_review=user.role in (Role.REVIEWER, Role.ADMIN),
+    )
 
 
 # reviewers review; editors see what came back to them; administrators both
@@ -54,10 +74,13 @@ ReviewUser = Annotated[
 
 @router.get("/review", response_class=HTMLResponse)
 def review_page(
-    request: Request, session: SessionDep, lang: Lang, user: ReviewUser,
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    user: ReviewUser,
     batch: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     done: Annotated[int | None, Query(ge=0, le=10**6)] = None,
-) -> Response:  # fmt: skip
+) -> Response:
     return _page(request, session, lang, user, batch=batch, done=done)
 
 
@@ -85,8 +108,9 @@ async def review_submit(
                 raise DomainError("数据编号无效", "a figure id is invalid")
             ids = [int(v) for v in raw]
         notify = returned_notifier(settings, now) if action == review.RETURN else None
-        result = review.act(session, user, action, ids, comment=comment, now=now, path=WritePath.WEB,
-                            notify=notify)  # fmt: skip
+        result = review.act(
+            session, user, action, ids, comment=comment, now=now, path=WritePath.WEB, notify=notify
+        )
     except DomainError as exc:
         session.rollback()
         errors = [exc.zh if lang == "zh" else exc.en]
@@ -99,18 +123,36 @@ async def review_submit(
 
 @router.get("/review/history/{observation_id}", response_class=HTMLResponse)
 def review_history_page(
-    request: Request, session: SessionDep, lang: Lang, user: ReviewUser,
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    user: ReviewUser,
     observation_id: Annotated[int, Path(ge=1, le=2**62)],
-) -> Response:  # fmt: skip
+) -> Response:
     try:
         versions = review.history(session, observation_id)
     except DomainError as exc:
-        return render(request, "message.html", lang, user, status_code=exc.status,
-                      message=exc.zh if lang == "zh" else exc.en)  # fmt: skip
+        return render(
+            request,
+            "message.html",
+            lang,
+            user,
+            status_code=exc.status,
+            message=exc.zh if lang == "zh" else exc.en,
+        )
     from service.db.models import Indicator, Observation, Region
 
     obs = session.get(Observation, observation_id)
     assert obs is not None
     ind, reg = session.get(Indicator, obs.indicator_id), session.get(Region, obs.region_id)
-    return render(request, "review_history.html", lang, user, rt=lambda k: rt(k, lang), versions=versions,
-                  indicator=ind, region=reg, period=obs.period)  # fmt: skip
+    return render(
+        request,
+        "review_history.html",
+        lang,
+        user,
+        rt=lambda k: rt(k, lang),
+        versions=versions,
+        indicator=ind,
+        region=reg,
+        period=obs.period,
+    )

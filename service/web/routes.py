@@ -100,16 +100,31 @@ def render(
     request: Request, name: str, lang: str, user: User | None, status_code: int = 200, **ctx: Any
 ) -> HTMLResponse:
     ctx.update(
-        lang=lang, t=lambda k: t(k, lang), user=user, colours=STATUS_COLOURS, icons=STATUS_ICONS,
+        lang=lang,
+        t=lambda k: t(k, lang),
+        user=user,
+        colours=STATUS_COLOURS,
+        icons=STATUS_ICONS,
         csrf=csrf_token(request),
-        other_lang="en" if lang == "zh" else "zh", path=request.url.path, query=request.url.query,
-        target_text=lambda r: target_text(r, lang), attribute_text=lambda a: attribute_text(a, lang),
-        num=lambda v, digits=None: texts.number(v, lang, digits), pct=lambda v, digits=1: texts.percent(v, lang, digits),
-        when=lambda m: texts.when(m, lang), day=lambda d: texts.day(d, lang), note=lambda n: texts.note(n, lang),
-        unit=lambda u: texts.unit(u, lang), unit_name=lambda u: texts.unit_name(u, lang),
-        paren=lambda x: texts.paren(x, lang), colon=texts.colon(lang),
-        mark_names=mark_names, fmt_value=lambda v, u=None: fmt_value(v, u, lang), progress_shown=progress_shown, base_met=base_already_met,
-    )  # fmt: skip
+        other_lang="en" if lang == "zh" else "zh",
+        path=request.url.path,
+        query=request.url.query,
+        target_text=lambda r: target_text(r, lang),
+        attribute_text=lambda a: attribute_text(a, lang),
+        num=lambda v, digits=None: texts.number(v, lang, digits),
+        pct=lambda v, digits=1: texts.percent(v, lang, digits),
+        when=lambda m: texts.when(m, lang),
+        day=lambda d: texts.day(d, lang),
+        note=lambda n: texts.note(n, lang),
+        unit=lambda u: texts.unit(u, lang),
+        unit_name=lambda u: texts.unit_name(u, lang),
+        paren=lambda x: texts.paren(x, lang),
+        colon=texts.colon(lang),
+        mark_names=mark_names,
+        fmt_value=lambda v, u=None: fmt_value(v, u, lang),
+        progress_shown=progress_shown,
+        base_met=base_already_met,
+    )
     response = TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)
     if request.query_params.get("lang") in ("zh", "en"):
         response.set_cookie("yrdmon_lang", lang, max_age=365 * 86400, samesite="lax")
@@ -139,8 +154,11 @@ def csv_stream(
                 buf.truncate()
             yield buf.getvalue().encode("utf-8")
 
-    return StreamingResponse(body(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})  # fmt: skip
+    return StreamingResponse(
+        body(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+    )
 
 
 def csv_response(
@@ -149,8 +167,11 @@ def csv_response(
     """A CSV download (UTF-8 with BOM, for Excel); ``labels``: the header in words instead of field names."""
     buf = io.StringIO()
     write_csv(buf, fields, rows, labels)
-    return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})  # fmt: skip
+    return Response(
+        "\ufeff" + buf.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+    )
 
 
 @functools.cache
@@ -209,13 +230,16 @@ def app_css() -> FileResponse:
 
 @router.get("/", response_class=HTMLResponse)
 def overview(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser,
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    user: WebUser,
     plan: Annotated[str | None, Query(max_length=80)] = None,
     region: Annotated[str | None, Query(max_length=120)] = None,
     category: Annotated[str | None, Query(max_length=40)] = None,
     year: Annotated[str | None, Query(max_length=4)] = None,
     page: Annotated[str | None, Query(max_length=9)] = None,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     run = latest_live_run(session)
     if run is None:
         return render(request, "overview.html", lang, user, run=None)
@@ -226,15 +250,23 @@ def overview(
         "year": year or "",
     }
     target_year = int(year) if year and year.isdigit() else None
-    f = data.OverviewFilter(plan=plan or None, region=filters["region"] or None, category=category or None,
-                            year=target_year)  # fmt: skip
-    d = data.overview(session, run, lang, f, page=int(page) if page and page.isdigit() else 1,
-                      cache=getattr(request.app.state, "run_cache", None))  # fmt: skip
+    f = data.OverviewFilter(
+        plan=plan or None, region=filters["region"] or None, category=category or None, year=target_year
+    )
+    d = data.overview(
+        session,
+        run,
+        lang,
+        f,
+        page=int(page) if page and page.isdigit() else 1,
+        cache=getattr(request.app.state, "run_cache", None),
+    )
     figure = charts.status_counts(d["plans"], lang)
     # the grid's page links keep the filters and the language
     paging = urlencode({**{k: v for k, v in filters.items() if v}, "lang": lang})
-    return render(request, "overview.html", lang, user, run=run, d=d, figure=figure, filters=filters,
-                  paging=paging)  # fmt: skip
+    return render(
+        request, "overview.html", lang, user, run=run, d=d, figure=figure, filters=filters, paging=paging
+    )
 
 
 @router.get("/overview.csv")
@@ -264,9 +296,15 @@ def target_page(
 
 
 def target_response(
-    request: Request, session: Session, lang: str, user: User | None, plan_code: str, key: str,
-    status_code: int = 200, **extra: Any,
-) -> HTMLResponse:  # fmt: skip
+    request: Request,
+    session: Session,
+    lang: str,
+    user: User | None,
+    plan_code: str,
+    key: str,
+    status_code: int = 200,
+    **extra: Any,
+) -> HTMLResponse:
     """The target page; ``extra``: what a refused progress statement gives back (its message, its text)."""
     from service.web import evidence
 
@@ -313,22 +351,30 @@ def _page_number(value: str | None) -> int:
 
 @router.get("/indicators/{code}", response_class=HTMLResponse)
 def indicator_page(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser, code: str,
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    user: WebUser,
+    code: str,
     page: Annotated[str | None, Query(max_length=9)] = None,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     run = _require_run(session)
     d = data.indicator_page(session, run, code, lang, page=_page_number(page))
     name = d["indicator"].name_zh if lang == "zh" else d["indicator"].name_en
     figure = charts.regions_chart(d["rows"], name, d["indicator"].unit, lang)
-    return render(request, "indicator.html", lang, user, run=run, d=d, figure=figure,
-                  paging=urlencode({"lang": lang}))  # fmt: skip
+    return render(
+        request, "indicator.html", lang, user, run=run, d=d, figure=figure, paging=urlencode({"lang": lang})
+    )
 
 
 @router.get("/indicators/{code}/data.csv")
 def indicator_csv(session: SessionDep, code: str) -> Response:
     d = data.indicator_page(session, _require_run(session), code, "zh")
-    return csv_response(d["rows"], ["id", "region", "target_year", "status", "latest_year", "latest_value",
-                                    "target_level", "unit"], f"{code}.csv")  # fmt: skip
+    return csv_response(
+        d["rows"],
+        ["id", "region", "target_year", "status", "latest_year", "latest_value", "target_level", "unit"],
+        f"{code}.csv",
+    )
 
 
 @router.get("/plans", response_class=HTMLResponse)
@@ -339,17 +385,23 @@ def plans_page(request: Request, session: SessionDep, lang: Lang, user: WebUser)
 
 @router.get("/plans/{code}", response_class=HTMLResponse)
 def plan_page(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser, code: str,
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    user: WebUser,
+    code: str,
     year: Annotated[str | None, Query(max_length=4)] = None,
     kind: Annotated[str | None, Query(max_length=20)] = None,
     page: Annotated[str | None, Query(max_length=9)] = None,
     org: Annotated[str | None, Query(max_length=200)] = None,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     """One plan's targets: attribute (约束性 / 预期性), period, qualitative targets with their words, and
     the latest run's status where there is one."""
-    f = data.PlanTargetFilter(year=int(year) if year and year.isdigit() else None,
-                              kind=kind if kind in data.PLAN_TARGET_KINDS else None,
-                              organisation=(org or "").strip() or None)  # fmt: skip
+    f = data.PlanTargetFilter(
+        year=int(year) if year and year.isdigit() else None,
+        kind=kind if kind in data.PLAN_TARGET_KINDS else None,
+        organisation=(org or "").strip() or None,
+    )
     d = data.plan_targets(session, latest_live_run(session), code, lang, f, page=_page_number(page))
     filters = {"year": str(f.year or ""), "kind": f.kind or "", "org": f.organisation or ""}
     keep = {**{k: v for k, v in filters.items() if v}, "lang": lang}
@@ -358,7 +410,11 @@ def plan_page(
 
 @router.get("/plans/{code}/evaluation", response_class=HTMLResponse)
 def evaluation_page(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser, code: str,
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    user: WebUser,
+    code: str,
     verdict: Annotated[str | None, Query(max_length=40)] = None,
     status: Annotated[str | None, Query(max_length=40)] = None,
     region: Annotated[str | None, Query(max_length=120)] = None,
@@ -366,10 +422,14 @@ def evaluation_page(
     eot_page: Annotated[str | None, Query(max_length=9)] = None,
     mid_page: Annotated[str | None, Query(max_length=9)] = None,
     run_id: Annotated[str | None, Query(alias="run", max_length=12)] = None,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     run = _evaluation_run(session, run_id)
-    filters = {"verdict": verdict or "", "status": status or "", "region": (region or "").strip(),
-               "org": (org or "").strip()}  # fmt: skip
+    filters = {
+        "verdict": verdict or "",
+        "status": status or "",
+        "region": (region or "").strip(),
+        "org": (org or "").strip(),
+    }
     # the region filter is a picker over the plan's regions (by name); a code or name typed in a link works too
     plan_regions = data.plan_regions(session, code, lang)
     region_error = None
@@ -387,8 +447,16 @@ def evaluation_page(
         region=filters["region"] or None,
         organisation=filters["org"] or None,
     )
-    d = data.evaluation_view(session, run, code, lang, f, eot_page=_page_number(eot_page),
-                             mid_page=_page_number(mid_page), cache=getattr(request.app.state, "run_cache", None))  # fmt: skip
+    d = data.evaluation_view(
+        session,
+        run,
+        code,
+        lang,
+        f,
+        eot_page=_page_number(eot_page),
+        mid_page=_page_number(mid_page),
+        cache=getattr(request.app.state, "run_cache", None),
+    )
     labels = {
         k: t("status_" + k, lang)
         for k in ("achieved_early", "achieved", "missed", "insufficient_data", "qualitative")
@@ -401,18 +469,37 @@ def evaluation_page(
     runs = data.recent_runs(session)  # a past run's evaluation and its downloads
     if run.id not in {r.id for r in runs}:
         runs.append(run)
-    return render(request, "evaluation.html", lang, user, status_code=422 if region_error else 200, run=run, d=d,
-                  figure=figure, labels=labels, filters=filters, eot_keep=eot_keep, mid_keep=mid_keep,
-                  eot_paging=urlencode(eot_keep), mid_paging=urlencode(mid_keep), runs=runs,
-                  latest=latest_live_run(session), plan_regions=plan_regions, region_error=region_error,
-                  region_select_max=data.REGION_SELECT_MAX)  # fmt: skip
+    return render(
+        request,
+        "evaluation.html",
+        lang,
+        user,
+        status_code=422 if region_error else 200,
+        run=run,
+        d=d,
+        figure=figure,
+        labels=labels,
+        filters=filters,
+        eot_keep=eot_keep,
+        mid_keep=mid_keep,
+        eot_paging=urlencode(eot_keep),
+        mid_paging=urlencode(mid_keep),
+        runs=runs,
+        latest=latest_live_run(session),
+        plan_regions=plan_regions,
+        region_error=region_error,
+        region_select_max=data.REGION_SELECT_MAX,
+    )
 
 
 @router.get("/plans/{code}/evaluation.csv")
 def evaluation_csv(
-    session: SessionDep, read: ReadUnits, code: str, lang: Lang,
+    session: SessionDep,
+    read: ReadUnits,
+    code: str,
+    lang: Lang,
     run_id: Annotated[str | None, Query(alias="run", max_length=12)] = None,
-) -> Response:  # fmt: skip
+) -> Response:
     """The evaluation's rows in the reader's language: headers, names, verdicts and statuses in words
     (the target's id stays as the key that links a row to /targets/{id}); streamed, chunk by chunk."""
     run = _evaluation_run(session, run_id)
@@ -425,8 +512,13 @@ def evaluation_csv(
         if r is not None:
             yield from evaluation_files.csv_chunks(s, r, code, lang)
 
-    return csv_stream(read, chunks, evaluation_files.CSV_FIELDS, f"{code}_evaluation.csv",
-                      labels=evaluation_files.csv_labels(lang))  # fmt: skip
+    return csv_stream(
+        read,
+        chunks,
+        evaluation_files.CSV_FIELDS,
+        f"{code}_evaluation.csv",
+        labels=evaluation_files.csv_labels(lang),
+    )
 
 
 def _evaluation_run(session: Session, run_id: str | None) -> Any:
@@ -446,9 +538,12 @@ def attachment(filename: str, words: str) -> str:
 
 @router.get("/plans/{code}/evaluation.{fmt}")
 def evaluation_download(
-    session: SessionDep, lang: Lang, code: str, fmt: str,
+    session: SessionDep,
+    lang: Lang,
+    code: str,
+    fmt: str,
     run_id: Annotated[str | None, Query(alias="run", max_length=12)] = None,
-) -> Response:  # fmt: skip
+) -> Response:
     """The evaluation report as a Word, Excel or standalone HTML file (the same as `yrdmon report
     evaluate --format ...`), of the latest run or of ``?run=ID``."""
     from service.reports.evaluation_files import document
@@ -456,8 +551,11 @@ def evaluation_download(
     if fmt not in ("docx", "xlsx", "html"):
         raise NotFound(f"没有 .{fmt[:10]} 格式的评估报告", f"no evaluation report as .{fmt[:10]}")
     made = document(session, _evaluation_run(session, run_id), code, fmt, lang)
-    return Response(made.body, media_type=made.media_type,
-                    headers={"Content-Disposition": attachment(made.filename, made.filename_words)})  # fmt: skip
+    return Response(
+        made.body,
+        media_type=made.media_type,
+        headers={"Content-Disposition": attachment(made.filename, made.filename_words)},
+    )
 
 
 # --- login, entry, upload ------------------------------------------------------------------------
@@ -470,19 +568,33 @@ def login_form(request: Request, lang: Lang, user: WebUser, next: str = "/") -> 
 
 @router.post("/login", response_class=HTMLResponse)
 def login(
-    request: Request, session: SessionDep, lang: Lang, settings: SettingsDep,
-    username: Annotated[str, Form(max_length=80)], password: Annotated[str, Form(max_length=200)],
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    settings: SettingsDep,
+    username: Annotated[str, Form(max_length=80)],
+    password: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form(max_length=500)] = "/",
-) -> Response:  # fmt: skip
-    policy = LoginPolicy(settings.login_max_failures, settings.login_max_failures_per_address,
-                         dt.timedelta(seconds=settings.login_window_seconds))  # fmt: skip
+) -> Response:
+    policy = LoginPolicy(
+        settings.login_max_failures,
+        settings.login_max_failures_per_address,
+        dt.timedelta(seconds=settings.login_window_seconds),
+    )
     now = dt.datetime.now(dt.UTC)
     address = request.client.host if request.client else None
     result = authenticate(session, username, password, address=address, policy=policy, now=now)
     if result.retry_after is not None:
         minutes = max(1, -(-result.retry_after // 60))
-        response = render(request, "login.html", lang, None, status_code=429, next=next,
-                          error=t("login_locked", lang).format(minutes=minutes))  # fmt: skip
+        response = render(
+            request,
+            "login.html",
+            lang,
+            None,
+            status_code=429,
+            next=next,
+            error=t("login_locked", lang).format(minutes=minutes),
+        )
         response.headers["Retry-After"] = str(result.retry_after)
         return response
     if result.user is None:
@@ -512,18 +624,31 @@ def _entry_regions(session: Session, user: User) -> list[Region]:
 
 @router.get("/entry", response_class=HTMLResponse)
 def entry_form(
-    request: Request, session: SessionDep, lang: Lang, checked: EditorUser,
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    checked: EditorUser,
     region: Annotated[str | None, Query(max_length=40)] = None,
     year: Annotated[int | None, Query(ge=1949, le=2100)] = None,
-) -> Response:  # fmt: skip
+) -> Response:
     regions = _entry_regions(session, checked)
     chosen = next((r for r in regions if r.code == region), None) if region else None
     if chosen is None:
         chosen = forms.first_region_with_targets(session, regions)
     the_year = year or dt.date.today().year - 1
     rows = data.entry_rows(session, chosen, the_year) if chosen else []
-    return render(request, "entry.html", lang, checked, regions=regions, region=chosen, year=the_year, rows=rows,
-                  summary=None, kept={})  # fmt: skip
+    return render(
+        request,
+        "entry.html",
+        lang,
+        checked,
+        regions=regions,
+        region=chosen,
+        year=the_year,
+        rows=rows,
+        summary=None,
+        kept={},
+    )
 
 
 @router.post("/entry", response_class=HTMLResponse)
@@ -540,15 +665,31 @@ async def entry_submit(
         n += 1
         known = resolver.indicators.get(code.lower())
         names[n] = (known.name_zh if lang == "zh" else known.name_en) if known is not None else code
-        inputs.append(ObservationInput(
-            row=n, indicator=code, region=region_code, period=year, value=str(value),
-            status=str(form.get("status") or "final"), source=str(form.get("source") or "") or None,
-            published=str(form.get("published") or "") or None,
-            revision_reason=str(form.get(f"reason_{code}") or "") or None, confirm=bool(form.get(f"confirm_{code}")),
-            series_break=bool(form.get(f"break_{code}")), coverage=str(form.get("coverage") or "").strip() or None,
-        ))  # fmt: skip
-    result = ingest(session, checked, inputs, path=WritePath.WEB, now=dt.datetime.now(dt.UTC),
-                    dry_run=bool(form.get("dry_run")), confirm_hint=CONFIRM_IN_FORM)  # fmt: skip
+        inputs.append(
+            ObservationInput(
+                row=n,
+                indicator=code,
+                region=region_code,
+                period=year,
+                value=str(value),
+                status=str(form.get("status") or "final"),
+                source=str(form.get("source") or "") or None,
+                published=str(form.get("published") or "") or None,
+                revision_reason=str(form.get(f"reason_{code}") or "") or None,
+                confirm=bool(form.get(f"confirm_{code}")),
+                series_break=bool(form.get(f"break_{code}")),
+                coverage=str(form.get("coverage") or "").strip() or None,
+            )
+        )
+    result = ingest(
+        session,
+        checked,
+        inputs,
+        path=WritePath.WEB,
+        now=dt.datetime.now(dt.UTC),
+        dry_run=bool(form.get("dry_run")),
+        confirm_hint=CONFIRM_IN_FORM,
+    )
     regions = _entry_regions(session, checked)
     chosen = next((r for r in regions if r.code == region_code), None)
     the_year = int(year) if year.isdigit() else dt.date.today().year - 1
@@ -558,15 +699,36 @@ async def entry_submit(
     # a refused batch or a dry run gives back everything typed; a saved one shows the stored figures
     kept = {} if saved else forms.kept_values(form)
     status = 200 if saved or (result.dry_run and summary is not None and summary.ok) else 422
-    return render(request, "entry.html", lang, checked, status_code=status, regions=regions, region=chosen,
-                  year=the_year, rows=rows, summary=summary, result=result, kept=kept)  # fmt: skip
+    return render(
+        request,
+        "entry.html",
+        lang,
+        checked,
+        status_code=status,
+        regions=regions,
+        region=chosen,
+        year=the_year,
+        rows=rows,
+        summary=summary,
+        result=result,
+        kept=kept,
+    )
 
 
 @router.get("/upload", response_class=HTMLResponse)
 def upload_form(request: Request, session: SessionDep, lang: Lang, checked: EditorUser) -> Response:
-    return render(request, "upload.html", lang, checked, summary=None, dry_run=False, reading=None, upload=None,
-                  plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
-                  regions=_entry_regions(session, checked))  # fmt: skip
+    return render(
+        request,
+        "upload.html",
+        lang,
+        checked,
+        summary=None,
+        dry_run=False,
+        reading=None,
+        upload=None,
+        plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
+        regions=_entry_regions(session, checked),
+    )
 
 
 @router.post("/upload", response_class=HTMLResponse)
@@ -590,8 +752,16 @@ async def upload_submit(
         if not reading.inputs:
             raise DomainError("文件中没有可导入的数值", "the file holds no figures to import")
         dry_run = bool(form.get("dry_run")) if long else form.get("action") != "import"
-        result = ingest(session, checked, reading.inputs, path=WritePath.WEB, now=dt.datetime.now(dt.UTC),
-                        dry_run=dry_run, filename=upload.name[:300], confirm_hint=CONFIRM_IN_FILE)  # fmt: skip
+        result = ingest(
+            session,
+            checked,
+            reading.inputs,
+            path=WritePath.WEB,
+            now=dt.datetime.now(dt.UTC),
+            dry_run=dry_run,
+            filename=upload.name[:300],
+            confirm_hint=CONFIRM_IN_FILE,
+        )
         if result.applied and options.mapping:
             layouts.remember(session, reading, options, checked.id, dt.datetime.now(dt.UTC))
         if long:
@@ -602,27 +772,56 @@ async def upload_submit(
     status = 200 if summary is not None and summary.ok else 422
     if result is not None and result.applied and not result.dry_run:
         status = 200
-    return render(request, "upload.html", lang, checked, status_code=status, summary=summary, result=result,
-                  dry_run=bool(result is not None and result.dry_run and reading is None),
-                  reading=reading, upload=upload, given=options, plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
-                  regions=_entry_regions(session, checked))  # fmt: skip
+    return render(
+        request,
+        "upload.html",
+        lang,
+        checked,
+        status_code=status,
+        summary=summary,
+        result=result,
+        dry_run=bool(result is not None and result.dry_run and reading is None),
+        reading=reading,
+        upload=upload,
+        given=options,
+        plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
+        regions=_entry_regions(session, checked),
+    )
 
 
 # --- subscriptions ---------------------------------------------------------------------------------
 
 
-def _subscription_page(request: Request, session: Session, lang: str, user: User, status_code: int = 200,
-                       error: str | None = None, kept: dict[str, Any] | None = None, notice: Any = None) -> HTMLResponse:  # fmt: skip
+def _subscription_page(
+    request: Request,
+    session: Session,
+    lang: str,
+    user: User,
+    status_code: int = 200,
+    error: str | None = None,
+    kept: dict[str, Any] | None = None,
+    notice: Any = None,
+) -> HTMLResponse:
     from service.notify.subscriptions import last_delivery, visible_subscriptions
 
     subs, _ = visible_subscriptions(session, user)
     failures = {
         s.id: d["error"] for s in subs if (d := last_delivery(session, s)) and d["status"] == "failed"
     }
-    return render(request, "subscriptions.html", lang, user, status_code=status_code, subs=subs, error=error,
-                  notice=notice, failures=failures,
-                  plans=session.scalars(select(Plan).order_by(Plan.code)).all(), kept=kept or {},
-                  **forms.subscription_choices(session, lang))  # fmt: skip
+    return render(
+        request,
+        "subscriptions.html",
+        lang,
+        user,
+        status_code=status_code,
+        subs=subs,
+        error=error,
+        notice=notice,
+        failures=failures,
+        plans=session.scalars(select(Plan).order_by(Plan.code)).all(),
+        kept=kept or {},
+        **forms.subscription_choices(session, lang),
+    )
 
 
 @router.get("/subscriptions", response_class=HTMLResponse)
@@ -632,9 +831,13 @@ def subscriptions_page(request: Request, session: SessionDep, lang: Lang, user: 
 
 @router.post("/subscriptions", response_class=HTMLResponse)
 async def subscriptions_submit(
-    request: Request, session: SessionDep, lang: Lang, user: SignedInUser, form: CheckedForm,
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    user: SignedInUser,
+    form: CheckedForm,
     side_writes: SideWrites,
-) -> Response:  # fmt: skip
+) -> Response:
     from service.notify.subscriptions import SubscriptionRequest, create_subscription, delete_subscription
 
     now = dt.datetime.now(dt.UTC)
@@ -664,31 +867,50 @@ async def subscriptions_submit(
             delete_subscription(session, user, int(str(form.get("delete"))), now=now, path=WritePath.WEB)
         else:
             channel = str(form.get("channel") or "email")
-            create_subscription(session, user, SubscriptionRequest(
-                email=(str(form.get("email") or "") or None) if channel == "email" else None,
-                plan_codes=[str(p) for p in form.getlist("plan") if p],
-                region_codes=codes("region", resolver.regions), indicator_codes=codes("indicator", resolver.indicators),
-                cadence=str(form.get("cadence") or "after_run"), language=str(form.get("language") or "zh"),
-                channel=channel, url=str(form.get("url") or "") or None, secret=str(form.get("secret") or "") or None,
-            ), now=now, path=WritePath.WEB, settings=request.app.state.settings)  # fmt: skip
+            create_subscription(
+                session,
+                user,
+                SubscriptionRequest(
+                    email=(str(form.get("email") or "") or None) if channel == "email" else None,
+                    plan_codes=[str(p) for p in form.getlist("plan") if p],
+                    region_codes=codes("region", resolver.regions),
+                    indicator_codes=codes("indicator", resolver.indicators),
+                    cadence=str(form.get("cadence") or "after_run"),
+                    language=str(form.get("language") or "zh"),
+                    channel=channel,
+                    url=str(form.get("url") or "") or None,
+                    secret=str(form.get("secret") or "") or None,
+                ),
+                now=now,
+                path=WritePath.WEB,
+                settings=request.app.state.settings,
+            )
     except (DomainError, ValueError) as exc:
         message = (exc.zh if lang == "zh" else exc.en) if isinstance(exc, DomainError) else str(exc)
         session.rollback()
-        kept = {"email": str(form.get("email") or ""), "plans": [str(p) for p in form.getlist("plan")],
-                "regions": [str(v) for v in form.getlist("region") if str(v).strip()],
-                "indicators": [str(v) for v in form.getlist("indicator") if str(v).strip()],
-                "cadence": str(form.get("cadence") or ""), "language": str(form.get("language") or ""),
-                "channel": str(form.get("channel") or "")}  # never the URL or secret: entered again  # fmt: skip
+        kept = {
+            "email": str(form.get("email") or ""),
+            "plans": [str(p) for p in form.getlist("plan")],
+            "regions": [str(v) for v in form.getlist("region") if str(v).strip()],
+            "indicators": [str(v) for v in form.getlist("indicator") if str(v).strip()],
+            "cadence": str(form.get("cadence") or ""),
+            "language": str(form.get("language") or ""),
+            "channel": str(form.get("channel") or ""),
+        }  # never the URL or secret: entered again
         return _subscription_page(request, session, lang, user, status_code=422, error=message, kept=kept)
     return RedirectResponse(f"/subscriptions?lang={lang}", status_code=303)
 
 
 @router.get("/entry/history", response_class=HTMLResponse)
 def entry_history(
-    request: Request, session: SessionDep, lang: Lang, checked: EditorUser,
-    indicator: Annotated[str, Query(max_length=80)], region: Annotated[str, Query(max_length=40)],
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    checked: EditorUser,
+    indicator: Annotated[str, Query(max_length=80)],
+    region: Annotated[str, Query(max_length=40)],
     year: Annotated[int, Query(ge=1949, le=2100)],
-) -> Response:  # fmt: skip
+) -> Response:
     """Every version of one figure with who entered it, when, from where and why."""
     from service.db.models import ImportBatch, Indicator, Observation
 
@@ -700,12 +922,22 @@ def entry_history(
         .outerjoin(ImportBatch, Observation.batch_id == ImportBatch.id)
         .where(Indicator.code == indicator, Region.code == region, Observation.period == year)
         .order_by(Observation.reported_at, Observation.id)
-    ).all()  # fmt: skip
+    ).all()
     ind = session.scalar(select(Indicator).where(Indicator.code == indicator))
     reg = session.scalar(select(Region).where(Region.code == region))
     indicator_name = (ind.name_en if lang == "en" else ind.name_zh) if ind else indicator
     region_name = (reg.name_en if lang == "en" else reg.name_zh) if reg else region
     docs = forms.documents(session)
-    return render(request, "history.html", lang, checked, rows=rows, indicator=indicator, region=region, year=year,
-                  indicator_name=indicator_name, region_name=region_name,
-                  source_label=lambda text: forms.source_label(text, docs, lang))  # fmt: skip
+    return render(
+        request,
+        "history.html",
+        lang,
+        checked,
+        rows=rows,
+        indicator=indicator,
+        region=region,
+        year=year,
+        indicator_name=indicator_name,
+        region_name=region_name,
+        source_label=lambda text: forms.source_label(text, docs, lang),
+    )

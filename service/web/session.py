@@ -24,8 +24,14 @@ def session_cookie(request: Request) -> str | None:
 
 def set_session_cookie(request: Request, response: Response, value: str) -> None:
     """HttpOnly and SameSite=Lax always; Secure when YRDMON_SECURE_COOKIES is set (behind HTTPS)."""
-    response.set_cookie(COOKIE, value, max_age=MAX_AGE, httponly=True, samesite="lax",
-                        secure=app_settings(request).secure_cookies)  # fmt: skip
+    response.set_cookie(
+        COOKIE,
+        value,
+        max_age=MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=app_settings(request).secure_cookies,
+    )
 
 
 def clear_session_cookie(request: Request, response: Response) -> None:

@@ -48,8 +48,16 @@ def test_an_admin_sees_who_changed_what_when_and_how(client: TestClient, session
         at = dt.datetime.fromisoformat(entry["at"])
         assert started - dt.timedelta(seconds=5) <= at <= dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
         assert set(entry) == {
-            "id", "at", "user", "path", "action", "entity_type", "entity_id", "before", "after",
-        }  # fmt: skip
+            "id",
+            "at",
+            "user",
+            "path",
+            "action",
+            "entity_type",
+            "entity_id",
+            "before",
+            "after",
+        }
 
 
 def test_only_administrators_may_read_the_audit_log(client: TestClient, session: Session) -> None:

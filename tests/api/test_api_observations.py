@@ -14,9 +14,14 @@ from tests.support.factories import create_user
 
 
 def stored(session: Session) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Observation).where(Observation.status != ObservationStatus.PLAN_BASELINE)
-    ) or 0  # fmt: skip
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Observation)
+            .where(Observation.status != ObservationStatus.PLAN_BASELINE)
+        )
+        or 0
+    )
 
 
 def gdp(region: str = "嘉善县", year: int | str = 2024, value: object = "880.5", **extra: object) -> dict:
@@ -73,8 +78,14 @@ def test_dry_run_reports_exactly_and_writes_nothing(client: TestClient, session:
     _, headers = create_user(session)
     client.post("/api/v1/observations", json=gdp(year=2023, value=850), headers=headers)
     before = stored(session)
-    batch = {"dry_run": True, "observations": [
-        gdp(year=2024), gdp(year=2023, value=851, revision_reason="核实"), gdp(year=2023, region="上海")]}  # fmt: skip
+    batch = {
+        "dry_run": True,
+        "observations": [
+            gdp(year=2024),
+            gdp(year=2023, value=851, revision_reason="核实"),
+            gdp(year=2023, region="上海"),
+        ],
+    }
     body = client.post("/api/v1/observations", json=batch, headers=headers).json()
     assert body["dry_run"] and not body["applied"]
     assert body["counts"] == {
@@ -131,8 +142,13 @@ def test_xlsx_upload_and_formula_cells_are_refused(client: TestClient, session: 
 
 def test_files_that_are_not_what_they_say_get_a_clear_4xx(client: TestClient, session: Session) -> None:
     _, headers = create_user(session)
-    cases = [("a.xlsx", b"not a zip at all"), ("a.csv", b"PK\x03\x04binary"), ("a.csv", b""),
-             ("a.pdf", b"%PDF-1.4"), ("a.csv", "地区,值\n嘉善,1\n".encode())]  # fmt: skip
+    cases = [
+        ("a.xlsx", b"not a zip at all"),
+        ("a.csv", b"PK\x03\x04binary"),
+        ("a.csv", b""),
+        ("a.pdf", b"%PDF-1.4"),
+        ("a.csv", "地区,值\n嘉善,1\n".encode()),
+    ]
     for name, data in cases:
         response = client.post("/api/v1/imports", files={"file": (name, data)}, headers=headers)
         assert response.status_code in (400, 422), (name, response.status_code, response.text)
@@ -183,12 +199,18 @@ def test_a_later_row_with_a_reason_revises_an_earlier_row_of_the_same_batch(
     client: TestClient, session: Session
 ) -> None:
     _, headers = create_user(session)
-    batch = {"observations": [gdp(value=880, status="preliminary"),
-                              gdp(value=884, status="final", revision_reason="年报"), gdp(year=2023, value=850)]}  # fmt: skip
+    batch = {
+        "observations": [
+            gdp(value=880, status="preliminary"),
+            gdp(value=884, status="final", revision_reason="年报"),
+            gdp(year=2023, value=850),
+        ]
+    }
     response = client.post("/api/v1/observations", json=batch, headers=headers)
     assert response.status_code == 201 and response.json()["counts"]["revised"] == 1
-    versions = client.get("/api/v1/observations/history",
-                          params={"indicator": "gdp", "region": "330421", "period": 2024}).json()["items"]  # fmt: skip
+    versions = client.get(
+        "/api/v1/observations/history", params={"indicator": "gdp", "region": "330421", "period": 2024}
+    ).json()["items"]
     assert [v["value"] for v in versions] == [880, 884] and versions[1]["supersedes"] == versions[0]["id"]
     latest = client.get(
         "/api/v1/observations", params={"indicator": "gdp", "region": "330421", "period": 2024}
@@ -201,13 +223,20 @@ def test_an_editor_limited_to_indicators_cannot_write_others(client: TestClient,
     from service.domain import users
     from tests.support.factories import NOW
 
-    user = users.create_user(session, username="gdp-only", role=Role.EDITOR, region_codes=["330421"],
-                             indicator_codes=["gdp"], now=NOW)  # fmt: skip
+    user = users.create_user(
+        session,
+        username="gdp-only",
+        role=Role.EDITOR,
+        region_codes=["330421"],
+        indicator_codes=["gdp"],
+        now=NOW,
+    )
     headers = {"Authorization": f"Bearer {users.issue_token(session, user, now=NOW)}"}
     session.commit()
     assert client.post("/api/v1/observations", json=gdp(), headers=headers).status_code == 201
-    other = client.post("/api/v1/observations", json=gdp(indicator="rd_intensity", value=3.1, unit="%"),
-                        headers=headers)  # fmt: skip
+    other = client.post(
+        "/api/v1/observations", json=gdp(indicator="rd_intensity", value=3.1, unit="%"), headers=headers
+    )
     assert other.status_code == 422 and "may not write the indicator rd_intensity" in other.text
 
 
@@ -218,13 +247,19 @@ def test_a_retraction_is_a_new_version_without_a_value(client: TestClient, sessi
         "/api/v1/observations", json={**gdp(value=None), "status": "retracted"}, headers=headers
     )
     assert no_reason.status_code == 422 and "needs a reason" in no_reason.text
-    retracted = client.post("/api/v1/observations",
-                            json={**gdp(value=None), "status": "retracted", "revision_reason": "口径错误"},
-                            headers=headers)  # fmt: skip
+    retracted = client.post(
+        "/api/v1/observations",
+        json={**gdp(value=None), "status": "retracted", "revision_reason": "口径错误"},
+        headers=headers,
+    )
     assert retracted.status_code == 200 and retracted.json()["counts"]["revised"] == 1
-    versions = client.get("/api/v1/observations/history",
-                          params={"indicator": "gdp", "region": "330421", "period": 2024}).json()["items"]  # fmt: skip
+    versions = client.get(
+        "/api/v1/observations/history", params={"indicator": "gdp", "region": "330421", "period": 2024}
+    ).json()["items"]
     assert [(v["value"], v["status"]) for v in versions] == [(880, "final"), (None, "retracted")]
-    nothing = client.post("/api/v1/observations", json={**gdp(year=2001, value=None), "status": "retracted",
-                                                        "revision_reason": "x"}, headers=headers)  # fmt: skip
+    nothing = client.post(
+        "/api/v1/observations",
+        json={**gdp(year=2001, value=None), "status": "retracted", "revision_reason": "x"},
+        headers=headers,
+    )
     assert nothing.status_code == 422 and "no stored value" in nothing.text

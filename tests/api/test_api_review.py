@@ -46,8 +46,9 @@ def test_review_off_by_default_steps_are_refused_with_a_reason(client: TestClien
 
 def test_from_entry_to_approval_by_batch(client: TestClient, session: Session) -> None:
     h = setup_office(client, session)
-    sent = client.post("/api/v1/observations", json={"observations": [gdp(year=2023, value=851), gdp()]},
-                       headers=h["editor"])  # fmt: skip
+    sent = client.post(
+        "/api/v1/observations", json={"observations": [gdp(year=2023, value=851), gdp()]}, headers=h["editor"]
+    )
     assert sent.status_code == 201
     assert sent.json()["review"] == {"state": "submitted", "figures": 2, "revision_requests": 0}
     queue = client.get("/api/v1/reviews/queue", headers=h["reviewer"]).json()["items"]
@@ -74,8 +75,12 @@ def test_scope_and_bad_requests_get_4xx_in_both_languages(client: TestClient, se
     refused = client.post("/api/v1/reviews/approve", json={"observation_ids": ids}, headers=h["reviewer"])
     assert refused.status_code == 403
     assert "青浦区" in refused.json()["errors"][0]["detail_zh"]
-    assert client.post("/api/v1/reviews/approve", json={"batch_id": qp["batch_id"]},
-                       headers=h["editor"]).status_code == 403  # fmt: skip
+    assert (
+        client.post(
+            "/api/v1/reviews/approve", json={"batch_id": qp["batch_id"]}, headers=h["editor"]
+        ).status_code
+        == 403
+    )
     both = client.post(
         "/api/v1/reviews/approve", json={"observation_ids": ids, "batch_id": 1}, headers=h["admin"]
     )
@@ -91,11 +96,15 @@ def test_a_returned_figure_tells_its_editor_exactly_once(client: TestClient, ses
     h = setup_office(client, session)
     client.post("/api/v1/observations", json=gdp(value="88.05"), headers=h["editor"])
     oid = client.get("/api/v1/reviews/queue", headers=h["reviewer"]).json()["items"][0]["observation_id"]
-    back = client.post("/api/v1/reviews/return", json={"observation_ids": [oid], "comment": "单位疑误 <b>x</b>"},
-                       headers=h["reviewer"])  # fmt: skip
+    back = client.post(
+        "/api/v1/reviews/return",
+        json={"observation_ids": [oid], "comment": "单位疑误 <b>x</b>"},
+        headers=h["reviewer"],
+    )
     assert back.status_code == 200
-    again = client.post("/api/v1/reviews/return", json={"observation_ids": [oid], "comment": "再次"},
-                        headers=h["reviewer"])  # fmt: skip
+    again = client.post(
+        "/api/v1/reviews/return", json={"observation_ids": [oid], "comment": "再次"}, headers=h["reviewer"]
+    )
     assert again.status_code == 409 and "returned" in again.json()["errors"][0]["detail_en"]
     mails = session.scalars(
         select(OutboxMessage).where(OutboxMessage.message_key.like("review-returned:%"))
@@ -107,19 +116,25 @@ def test_a_returned_figure_tells_its_editor_exactly_once(client: TestClient, ses
     assert mine["observation_id"] == oid and mine["comment"] == "单位疑误 <b>x</b>"
     assert client.get("/api/v1/reviews/returned", headers=h["qp"]).json()["items"] == []
     # the editor resubmits it with an explanation; it is back in the queue
-    resub = client.post("/api/v1/reviews/resubmit", json={"observation_ids": [oid], "comment": "已核对年鉴"},
-                        headers=h["editor"])  # fmt: skip
+    resub = client.post(
+        "/api/v1/reviews/resubmit",
+        json={"observation_ids": [oid], "comment": "已核对年鉴"},
+        headers=h["editor"],
+    )
     assert resub.status_code == 200
-    assert [i["observation_id"] for i in client.get("/api/v1/reviews/queue", headers=h["reviewer"]).json()["items"]] \
-        == [oid]  # fmt: skip
+    assert [
+        i["observation_id"]
+        for i in client.get("/api/v1/reviews/queue", headers=h["reviewer"]).json()["items"]
+    ] == [oid]
 
 
 def test_a_revision_request_leaves_the_approved_value_in_force(client: TestClient, session: Session) -> None:
     h = setup_office(client, session)
     sent = client.post("/api/v1/observations", json=gdp(), headers=h["editor"]).json()
     client.post("/api/v1/reviews/approve", json={"batch_id": sent["batch_id"]}, headers=h["reviewer"])
-    no_reason = client.post("/api/v1/reviews/revisions", json={"observations": [gdp(value="901")]},
-                            headers=h["editor"])  # fmt: skip
+    no_reason = client.post(
+        "/api/v1/reviews/revisions", json={"observations": [gdp(value="901")]}, headers=h["editor"]
+    )
     assert no_reason.status_code == 422 and "reason" in no_reason.json()["detail_en"]
     asked = client.post(
         "/api/v1/reviews/revisions",
@@ -142,16 +157,24 @@ def test_a_locked_figure_is_not_changed_by_an_editors_write_on_any_path(
     from tests.support.factories import NOW
 
     h = setup_office(client, session)
-    users.create_user(session, username="js-web", role=Role.EDITOR, region_codes=["330421"],
-                               password="pw-123456", now=NOW)  # fmt: skip
+    users.create_user(
+        session, username="js-web", role=Role.EDITOR, region_codes=["330421"], password="pw-123456", now=NOW
+    )
     session.commit()
     sent = client.post("/api/v1/observations", json=gdp(), headers=h["editor"]).json()
-    assert client.post("/api/v1/reviews/approve", json={"batch_id": sent["batch_id"]},
-                       headers=h["reviewer"]).status_code == 200  # fmt: skip
+    assert (
+        client.post(
+            "/api/v1/reviews/approve", json={"batch_id": sent["batch_id"]}, headers=h["reviewer"]
+        ).status_code
+        == 200
+    )
 
     def official() -> list[str]:
-        items = client.get("/api/v1/observations", params={"indicator": "gdp", "region": "330421", "period": 2024,
-                                                           "view": "official"}, headers=h["admin"]).json()["items"]  # fmt: skip
+        items = client.get(
+            "/api/v1/observations",
+            params={"indicator": "gdp", "region": "330421", "period": 2024, "view": "official"},
+            headers=h["admin"],
+        ).json()["items"]
         return [i["value"] for i in items if i["status"] != "plan_baseline"]
 
     before = official()
@@ -163,13 +186,25 @@ def test_a_locked_figure_is_not_changed_by_an_editors_write_on_any_path(
     assert api.status_code == 200 and api.json()["review"]["revision_requests"] == 1
     assert official() == before
     # the web form and a file upload, as another editor of 嘉善县
-    login = client.post("/login", data={"username": "js-web", "password": "pw-123456", "next": "/entry"},
-                        follow_redirects=False)  # fmt: skip
+    login = client.post(
+        "/login",
+        data={"username": "js-web", "password": "pw-123456", "next": "/entry"},
+        follow_redirects=False,
+    )
     assert login.status_code == 303
     page = client.get("/entry?region=330421&year=2024")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    form = client.post("/entry", data={"csrf": csrf, "region": "330421", "year": "2024", "value_gdp": "902",
-                                       "reason_gdp": "再核实", "status": "final"})  # fmt: skip
+    form = client.post(
+        "/entry",
+        data={
+            "csrf": csrf,
+            "region": "330421",
+            "year": "2024",
+            "value_gdp": "902",
+            "reason_gdp": "再核实",
+            "status": "final",
+        },
+    )
     assert form.status_code == 200, form.text
     assert official() == before
     csv_bytes = (
@@ -189,10 +224,20 @@ def test_hostile_review_requests_never_get_a_5xx(client: TestClient, session: Se
 
     h = setup_office(client, session)
     sent = client.post("/api/v1/observations", json=gdp(), headers=h["editor"]).json()
-    leaf = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-                     st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30), st.just("\x00"), st.just(sent["batch_id"]))  # fmt: skip
-    junk = st.recursive(leaf, lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c, max_size=4),
-                        max_leaves=8)  # fmt: skip
+    leaf = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=30),
+        st.just("\x00"),
+        st.just(sent["batch_id"]),
+    )
+    junk = st.recursive(
+        leaf,
+        lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c, max_size=4),
+        max_leaves=8,
+    )
     body = (
         st.fixed_dictionaries({}, optional={"observation_ids": junk, "batch_id": junk, "comment": junk})
         | junk
@@ -200,8 +245,12 @@ def test_hostile_review_requests_never_get_a_5xx(client: TestClient, session: Se
     paths = st.sampled_from(["approve", "return", "resubmit", "revisions"])
     who = st.sampled_from(["reviewer", "editor", "admin", "qp"])
 
-    @settings(max_examples=60, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+    @settings(
+        max_examples=60,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
     @given(path=paths, payload=body, user=who)
     def check(path: str, payload: object, user: str) -> None:
         response = client.post(f"/api/v1/reviews/{path}", json=payload, headers=h[user])

@@ -38,8 +38,16 @@ def test_streamed_downloads_equal_the_whole_lists(client: TestClient, session: S
         ("gdp", "310000", 2019 + k, 38000 + 1500 * k) for k in range(5)
     ]
     figures += [("rd_intensity", "320000", 2019 + k, round(2.7 + 0.05 * k, 2)) for k in range(5)]
-    result = ingest(session, admin, [ObservationInput(row=n, indicator=i, region=r, period=y, value=v, confirm=True)
-                                     for n, (i, r, y, v) in enumerate(figures, 1)], path=WritePath.API, now=when)  # fmt: skip
+    result = ingest(
+        session,
+        admin,
+        [
+            ObservationInput(row=n, indicator=i, region=r, period=y, value=v, confirm=True)
+            for n, (i, r, y, v) in enumerate(figures, 1)
+        ],
+        path=WritePath.API,
+        now=when,
+    )
     assert result.applied
     moment = dt.datetime.now(dt.UTC)
     run = run_report(session, as_of=moment, now=moment)

@@ -60,9 +60,30 @@ def repeated(low: int, high: int) -> st.SearchStrategy[str]:
 short_text = st.one_of(
     st.text(max_size=30),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=30),
-    st.sampled_from(["", " ", "\x00", "a\x00b", "gdp\x00", "null", "NaN", "Infinity", "-0", "'; drop table x;--",
-                     "<script>", "%s%n", "\\", "\r\n", "\ufeff", "🇨🇳", "𠀀", "\u202e嘉善县", "ＧＤＰ"]),
-)  # fmt: skip
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "a\x00b",
+            "gdp\x00",
+            "null",
+            "NaN",
+            "Infinity",
+            "-0",
+            "'; drop table x;--",
+            "<script>",
+            "%s%n",
+            "\\",
+            "\r\n",
+            "\ufeff",
+            "🇨🇳",
+            "𠀀",
+            "\u202e嘉善县",
+            "ＧＤＰ",
+        ]
+    ),
+)
 # lengths straddling the columns: unit 40, source 400, filename 300, source_url 1000, note 2000
 long_text = st.one_of(
     repeated(30, 6000),
@@ -79,13 +100,44 @@ numbers = st.one_of(
     st.integers(), st.floats(), big_numbers, big_numbers
 )  # NaN and ±Infinity are sent as NaN / Infinity
 number_text = st.one_of(
-    st.sampled_from(["880.5", "3.7%", "82,553亿元", "８,８０５", "约880", "超过2600家", "3.7左右", "=A1*2", "1e18",
-                     "1e19", "9" * 19, "9" * 20, "9" * 40, "-1e30", "1e-30", "0.000000001", "1E+999999999",
-                     "1e-999999999", "0x10", "1_000", "١٢٣", "³", "--1", "1.2.3", "1e18万亿元", "1e18元",
-                     "99999999999999999999.999999999", "1e18万人", "880\x00", "NaN", "-inf"]),
+    st.sampled_from(
+        [
+            "880.5",
+            "3.7%",
+            "82,553亿元",
+            "８,８０５",
+            "约880",
+            "超过2600家",
+            "3.7左右",
+            "=A1*2",
+            "1e18",
+            "1e19",
+            "9" * 19,
+            "9" * 20,
+            "9" * 40,
+            "-1e30",
+            "1e-30",
+            "0.000000001",
+            "1E+999999999",
+            "1e-999999999",
+            "0x10",
+            "1_000",
+            "١٢٣",
+            "³",
+            "--1",
+            "1.2.3",
+            "1e18万亿元",
+            "1e18元",
+            "99999999999999999999.999999999",
+            "1e18万人",
+            "880\x00",
+            "NaN",
+            "-inf",
+        ]
+    ),
     st.decimals(allow_nan=True, allow_infinity=True).map(str),
     st.floats().map(repr),
-)  # fmt: skip
+)
 years = st.one_of(
     st.integers(),
     st.floats(),
@@ -103,10 +155,17 @@ junk = st.recursive(
 
 # indicator (code or name) -> units it can be written in
 INDICATORS = {
-    "gdp": ["亿元", "万元", "万亿元"], "地区生产总值": ["亿元"], "GDP": ["亿元"], "rd_intensity": ["%", "％"],
-    "研究与试验发展经费投入强度": ["%"], "rd_expenditure": ["亿元", "万元"], "gdp_per_capita": ["元", "万元"],
-    "resident_population": ["万人", "人"], "high_tech_enterprises": ["家", "万家", "个"], "network_5g_coverage": ["%"],
-}  # fmt: skip
+    "gdp": ["亿元", "万元", "万亿元"],
+    "地区生产总值": ["亿元"],
+    "GDP": ["亿元"],
+    "rd_intensity": ["%", "％"],
+    "研究与试验发展经费投入强度": ["%"],
+    "rd_expenditure": ["亿元", "万元"],
+    "gdp_per_capita": ["元", "万元"],
+    "resident_population": ["万人", "人"],
+    "high_tech_enterprises": ["家", "万家", "个"],
+    "network_5g_coverage": ["%"],
+}
 # all of them written by an editor of the demonstration zone (Z-DEMO)
 REGIONS = ["330421", "嘉善县", "嘉善", "Z-DEMO", "青浦区", "310118", "吴江区"]
 UNITS = sorted({u for units in INDICATORS.values() for u in units} | {"‰", "倍", "吨标准煤/万元", "公里"})
@@ -190,14 +249,37 @@ bodies = st.one_of(
 )
 raw_bodies = st.one_of(
     st.binary(max_size=300),
-    st.sampled_from([b"", b"{", b"[]", b"null", b'{"a":1}{', b"\xff\xfe{}", b'{"indicator": "\\ud800"}',
-                     b'{"value": 1e999999}', b"[" * 5000, b'{"observations": [' + b"{}," * 2000 + b"{}]}"]),
-)  # fmt: skip
+    st.sampled_from(
+        [
+            b"",
+            b"{",
+            b"[]",
+            b"null",
+            b'{"a":1}{',
+            b"\xff\xfe{}",
+            b'{"indicator": "\\ud800"}',
+            b'{"value": 1e999999}',
+            b"[" * 5000,
+            b'{"observations": [' + b"{}," * 2000 + b"{}]}",
+        ]
+    ),
+)
 
 # --- files: the same broken rows as CSV or XLSX, random text and bytes, damaged workbooks ------------
 
-COLUMNS = {"indicator": "指标", "region": "地区", "period": "年份", "value": "数值", "unit": "单位", "status": "状态",
-           "source": "来源", "source_url": "来源链接", "note": "备注", "revision_reason": "修订原因", "confirm": "确认"}  # fmt: skip
+COLUMNS = {
+    "indicator": "指标",
+    "region": "地区",
+    "period": "年份",
+    "value": "数值",
+    "unit": "单位",
+    "status": "状态",
+    "source": "来源",
+    "source_url": "来源链接",
+    "note": "备注",
+    "revision_reason": "修订原因",
+    "confirm": "确认",
+}
 
 
 def cell_text(value: Any) -> str:
@@ -280,33 +362,65 @@ hostile_params = st.one_of(
     short_text.map(lambda s: s[:3] + "\x00" + s[3:]),
     repeated(100, 1500),  # httpx itself refuses URLs over 64 KiB
     st.integers().map(str),
-    st.sampled_from(["0", "-1", "1001", "99999999999999999999999", "1e3", "2024-02-30", "0001-01-01T00:00:00+14:00",
-                     "9999-12-31T23:59:59-14:00", "9999-12-31T23:59:59.999999", "0001-01-01", "now", "\x00"]),
+    st.sampled_from(
+        [
+            "0",
+            "-1",
+            "1001",
+            "99999999999999999999999",
+            "1e3",
+            "2024-02-30",
+            "0001-01-01T00:00:00+14:00",
+            "9999-12-31T23:59:59-14:00",
+            "9999-12-31T23:59:59.999999",
+            "0001-01-01",
+            "now",
+            "\x00",
+        ]
+    ),
     st.datetimes(timezones=st.timezones() | st.none()).map(lambda d: d.isoformat()),
-)  # fmt: skip
+)
 READS: dict[str, dict[str, st.SearchStrategy[str]]] = {
     "/api/v1/observations": {
-        "indicator": st.sampled_from(["gdp", "rd_intensity"]), "region": st.sampled_from(REGIONS),
-        "period": st.just("2024"), "as_of": st.just("2026-01-01T00:00:00+08:00"),
-        "include_baselines": st.sampled_from(["true", "false"]), "limit": st.just("10"), "offset": st.just("0"),
+        "indicator": st.sampled_from(["gdp", "rd_intensity"]),
+        "region": st.sampled_from(REGIONS),
+        "period": st.just("2024"),
+        "as_of": st.just("2026-01-01T00:00:00+08:00"),
+        "include_baselines": st.sampled_from(["true", "false"]),
+        "limit": st.just("10"),
+        "offset": st.just("0"),
     },
     "/api/v1/observations/history": {
-        "indicator": st.just("gdp"), "region": st.sampled_from(REGIONS), "period": st.just("2024"),
+        "indicator": st.just("gdp"),
+        "region": st.sampled_from(REGIONS),
+        "period": st.just("2024"),
     },
     "/api/v1/audit": {
-        "user": st.just("editor"), "entity_type": st.just("observation"), "entity_id": st.just("gdp/330421/2024"),
-        "action": st.just("revise"), "path": st.just("api"), "since": st.just("2020-01-01T00:00:00Z"),
-        "until": st.just("2100-01-01"), "limit": st.just("5"), "offset": st.just("0"),
+        "user": st.just("editor"),
+        "entity_type": st.just("observation"),
+        "entity_id": st.just("gdp/330421/2024"),
+        "action": st.just("revise"),
+        "path": st.just("api"),
+        "since": st.just("2020-01-01T00:00:00Z"),
+        "until": st.just("2100-01-01"),
+        "limit": st.just("5"),
+        "offset": st.just("0"),
     },
     "/api/v1/templates": {
-        "region": st.sampled_from(REGIONS), "plan": st.just("demo-zone-industry-2023"), "year": st.just("2024"),
+        "region": st.sampled_from(REGIONS),
+        "plan": st.just("demo-zone-industry-2023"),
+        "year": st.just("2024"),
         "format": st.sampled_from(["xlsx", "csv"]),
     },
     "/api/v1/targets": {
-        "plan": st.just("yrd-outline-2019"), "region": st.sampled_from(REGIONS), "indicator": st.just("gdp"),
-        "year": st.just("2025"), "limit": st.just("5"), "offset": st.just("0"),
+        "plan": st.just("yrd-outline-2019"),
+        "region": st.sampled_from(REGIONS),
+        "indicator": st.just("gdp"),
+        "year": st.just("2025"),
+        "limit": st.just("5"),
+        "offset": st.just("0"),
     },
-}  # fmt: skip
+}
 
 
 @st.composite
@@ -449,9 +563,10 @@ def test_found_by_the_fuzzer_requests(client: TestClient, session: Session) -> N
         assert response.status_code == 422, response.text
         assert_handled(response)
     long_name = client.post(
-        "/api/v1/imports", files={"file": ("长" * 400 + ".csv", "指标,地区,年份,数值\ngdp,330421,2023,870\n".encode())},
+        "/api/v1/imports",
+        files={"file": ("长" * 400 + ".csv", "指标,地区,年份,数值\ngdp,330421,2023,870\n".encode())},
         headers=headers,
-    )  # fmt: skip
+    )
     assert long_name.status_code == 201, long_name.text
 
 

@@ -52,9 +52,27 @@ def test_export_json_and_csv_match_the_api(cli_db: tuple[dict[str, str], Path]) 
     run(["init"], env, cwd)
     records = json.loads(run(["targets", "export", "--format", "json"], env, cwd).stdout)
     assert len(records) >= 50
-    required = {"id", "plan", "region", "region_code", "indicator_code", "indicator", "unit", "comparator", "value",
-                "low", "high", "stretch_value", "target_year", "reference_year", "declared_form", "baseline_value",
-                "baseline_year", "source_document", "source_quote"}  # fmt: skip
+    required = {
+        "id",
+        "plan",
+        "region",
+        "region_code",
+        "indicator_code",
+        "indicator",
+        "unit",
+        "comparator",
+        "value",
+        "low",
+        "high",
+        "stretch_value",
+        "target_year",
+        "reference_year",
+        "declared_form",
+        "baseline_value",
+        "baseline_year",
+        "source_document",
+        "source_quote",
+    }
     assert required <= set(records[0])
     csv_text = run(["targets", "export", "--format", "csv"], env, cwd).stdout
     assert csv_text.splitlines()[0].startswith("id,plan,plan_code,region,region_code")
@@ -119,9 +137,12 @@ def test_init_loads_the_new_round_of_plans(cli_db: tuple[dict[str, str], Path]) 
             assert bool(with_attribute) == (code != "hefei-15th-suggestion"), code
         nanjing = session.scalar(select(Region.id).where(Region.code == "320100"))
         stored = session.scalars(
-            select(Observation).where(Observation.region_id == nanjing, Observation.period == 2025,
-                                      Observation.source == "南京市国民经济和社会发展第十五个五年规划纲要")
-        ).all()  # fmt: skip
+            select(Observation).where(
+                Observation.region_id == nanjing,
+                Observation.period == 2025,
+                Observation.source == "南京市国民经济和社会发展第十五个五年规划纲要",
+            )
+        ).all()
         assert len(stored) == rows and all(o.batch_id is not None for o in stored)
     engine.dispose()
     with TestClient(
@@ -184,9 +205,13 @@ def test_serve_answers_healthz_and_docs_with_the_scheduler_running(
     run(["init"], env, cwd)
     port = free_port()
     proc = subprocess.Popen(
-        [*YRDMON, "serve", "--port", str(port)], env={**os.environ, **env}, cwd=cwd,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [*YRDMON, "serve", "--port", str(port)],
+        env={**os.environ, **env},
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -276,8 +301,10 @@ def test_messages_speak_the_chosen_language_and_machine_output_does_not_change(
         "catalog unchanged" in run(["--lang", "en", "init"], zh_env, cwd).stdout
     )  # --lang beats the default
     assert "目录无变化" in run(["--lang", "zh", "init"], en_env, cwd).stdout  # and YRDMON_LANG
-    for lang_env, said, other in ((zh_env, "错误：--plan nope：未知代码", "unknown"),
-                                  (en_env, "error: --plan nope: unknown code", "未知")):  # fmt: skip
+    for lang_env, said, other in (
+        (zh_env, "错误：--plan nope：未知代码", "unknown"),
+        (en_env, "error: --plan nope: unknown code", "未知"),
+    ):
         bad = run(["targets", "export", "--plan", "nope"], lang_env, cwd, check=False)
         assert bad.returncode == 2 and said in bad.stderr and other not in bad.stderr, bad.stderr
         bad_date = run(["report", "run", "--as-of", "last week"], lang_env, cwd, check=False)

@@ -19,8 +19,10 @@ def test_a_file_import_carried_from_entry_to_approval_on_the_command_line(
     run(["users", "add", "sh", "--role", "reviewer", "--region", "310000"], env, cwd)
     assert "review: on" in run(["review", "policy", "--on"], env, cwd).stdout
     data = cwd / "jiashan.csv"
-    data.write_text("indicator,region,year,value,unit\ngdp,嘉善县,2023,851,亿元\ngdp,嘉善县,2024,880.5,亿元\n",
-                    encoding="utf-8-sig")  # fmt: skip
+    data.write_text(
+        "indicator,region,year,value,unit\ngdp,嘉善县,2023,851,亿元\ngdp,嘉善县,2024,880.5,亿元\n",
+        encoding="utf-8-sig",
+    )
     imported = run(["import", str(data), "--user", "js"], env, cwd).stdout
     assert "2 figure(s) submitted" in imported
     batch = imported.split("batch ")[1].split(":")[0]
@@ -36,8 +38,10 @@ def test_a_file_import_carried_from_entry_to_approval_on_the_command_line(
         ["--lang", "zh", "review", "approve", "--user", "sh", "--batch", batch], env, cwd, check=False
     )
     assert refused.returncode == 2 and "嘉善县" in refused.stderr and "Jiashan" not in refused.stderr
-    assert "2 figure(s) returned" in run(["review", "return", "--user", "jx", "--batch", batch, "-m", "请附来源"],
-                                         env, cwd).stdout  # fmt: skip
+    assert (
+        "2 figure(s) returned"
+        in run(["review", "return", "--user", "jx", "--batch", batch, "-m", "请附来源"], env, cwd).stdout
+    )
     again = run(["review", "approve", "--user", "jx", str(listed[0]["id"])], env, cwd, check=False)
     assert again.returncode == 2 and "returned" in again.stderr
     run(["review", "resubmit", "--user", "js", "--batch", batch, "-m", "来源：嘉善县统计公报"], env, cwd)

@@ -141,19 +141,33 @@ def test_users_commands_change_accounts_and_end_sessions(users, web: TestClient,
             .order_by(AuditEntry.id)
         ).all()
         password_audit = conn.scalar(select(AuditEntry.after).where(AuditEntry.action == "set_password"))
-    assert actions == ["create", "issue_token", "set_password", "set_role", "set_role", "disable", "enable",
-                       "issue_token", "revoke_token", "revoke_tokens"]  # fmt: skip
+    assert actions == [
+        "create",
+        "issue_token",
+        "set_password",
+        "set_role",
+        "set_role",
+        "disable",
+        "enable",
+        "issue_token",
+        "revoke_token",
+        "revoke_tokens",
+    ]
     assert "new-pass-1" not in json.dumps(password_audit) and "hash" not in json.dumps(password_audit)
 
 
 @pytest.mark.parametrize(
     "args",
     [
-        ["set-password", "nobody", "--password-stdin"], ["set-role", "nobody", "--role", "viewer"],
-        ["disable", "nobody"], ["enable", "nobody"], ["tokens", "nobody"], ["revoke-tokens", "nobody"],
+        ["set-password", "nobody", "--password-stdin"],
+        ["set-role", "nobody", "--role", "viewer"],
+        ["disable", "nobody"],
+        ["enable", "nobody"],
+        ["tokens", "nobody"],
+        ["revoke-tokens", "nobody"],
         ["issue-token", "nobody"],
     ],
-)  # fmt: skip
+)
 def test_unknown_names_exit_non_zero_in_both_languages(users, args: list[str]) -> None:  # type: ignore[no-untyped-def]
     zh = users(*args, input="whatever\n", ok=False, lang="zh")
     assert zh.exit_code == 2 and "错误：没有名为 nobody 的用户" in zh.stderr and "unknown" not in zh.stderr

@@ -11,8 +11,17 @@ from service.db.bulk import MEMO_LIMIT, bulk_insert
 from service.db.models import Indicator, Observation, ObservationStatus, Qualifier, Region
 from tests.support.factories import table_of
 
-COLUMNS = ("indicator_id", "region_id", "period", "value", "status", "qualifier", "reported_at", "note",
-           "series_break")  # fmt: skip
+COLUMNS = (
+    "indicator_id",
+    "region_id",
+    "period",
+    "value",
+    "status",
+    "qualifier",
+    "reported_at",
+    "note",
+    "series_break",
+)
 
 
 def test_rows_read_back_as_written_and_roll_back_with_the_transaction(session) -> None:  # type: ignore[no-untyped-def]
@@ -21,11 +30,19 @@ def test_rows_read_back_as_written_and_roll_back_with_the_transaction(session) -
     at = dt.datetime(2026, 3, 1, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     # more distinct values than the memo keeps, so both the memoised and the direct conversion run
     rows = [
-        (ind.id, reg.id, 1900 + n, Decimal(n) / 3 if n % 7 else None,
-         ObservationStatus.PRELIMINARY if n % 2 else ObservationStatus.FINAL, Qualifier.EXACT, at,
-         "说明 <b>'x'</b>" if n == 5 else None, n == 3)
+        (
+            ind.id,
+            reg.id,
+            1900 + n,
+            Decimal(n) / 3 if n % 7 else None,
+            ObservationStatus.PRELIMINARY if n % 2 else ObservationStatus.FINAL,
+            Qualifier.EXACT,
+            at,
+            "说明 <b>'x'</b>" if n == 5 else None,
+            n == 3,
+        )
         for n in range(MEMO_LIMIT * 2)
-    ]  # fmt: skip
+    ]
     savepoint = session.begin_nested()
     assert bulk_insert(session.connection(), table_of(Observation), COLUMNS, rows) == len(rows)
     stored = {

@@ -97,33 +97,109 @@ def test_upgrading_a_database_with_data_keeps_it(fresh_db_url: Callable[[], str]
         command.upgrade(cfg, before)
     # the rows as the older schema holds them (Core inserts name only the columns it had)
     with engine.begin() as conn:
-        conn.execute(insert(table_of(Region)).values(id=1, code="310000", name_zh="上海市", name_en="Shanghai",
-                                                     level="province", aliases=[], content_hash="r"))  # fmt: skip
-        conn.execute(insert(table_of(Indicator)).values(
-            id=1, code="gdp", name_zh="地区生产总值", name_en="GDP", unit="亿元", direction="up", kind="level",
-            aggregation="sum", category="economy", synonyms=[], content_hash="i"))  # fmt: skip
-        conn.execute(insert(table_of(Plan)).values(
-            id=1, code="old-plan", title_zh="旧规划", title_en="Old plan", horizon_years=[2025],
-            source_document="000.txt", content_hash="p", created_at=now, updated_at=now))  # fmt: skip
-        conn.execute(insert(table_of(Target)).values(
-            id=1, plan_id=1, key="gdp-2025", version=1, valid_from=now, indicator_id=1, region_id=1, unit="亿元",
-            comparator=">=", value=Decimal("50000"), target_year=2025, reference_year=2020,
-            declared_form="level", source_document="000.txt", source_quote="GDP达到5万亿元", confidence="high",
-            content_hash="t"))  # fmt: skip
-        conn.execute(insert(table_of(PlanReading)).values(
-            id=1, filename="a.txt", sha256="s", plan_code="old-plan", plan_title="旧规划", chars=1, text="x",
-            created_at=now))  # fmt: skip
-        conn.execute(insert(table_of(PlanProposal)).values(
-            id=1, reading_id=1, seq=1, kind="target", indicator_name="GDP", comparator="~", unit="亿元",
-            declared_form="level", quote="q", quote_start=0, quote_end=1, line=1, sentence="s",
-            confidence="high", reason="r", status="pending"))  # fmt: skip
+        conn.execute(
+            insert(table_of(Region)).values(
+                id=1,
+                code="310000",
+                name_zh="上海市",
+                name_en="Shanghai",
+                level="province",
+                aliases=[],
+                content_hash="r",
+            )
+        )
+        conn.execute(
+            insert(table_of(Indicator)).values(
+                id=1,
+                code="gdp",
+                name_zh="地区生产总值",
+                name_en="GDP",
+                unit="亿元",
+                direction="up",
+                kind="level",
+                aggregation="sum",
+                category="economy",
+                synonyms=[],
+                content_hash="i",
+            )
+        )
+        conn.execute(
+            insert(table_of(Plan)).values(
+                id=1,
+                code="old-plan",
+                title_zh="旧规划",
+                title_en="Old plan",
+                horizon_years=[2025],
+                source_document="000.txt",
+                content_hash="p",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        conn.execute(
+            insert(table_of(Target)).values(
+                id=1,
+                plan_id=1,
+                key="gdp-2025",
+                version=1,
+                valid_from=now,
+                indicator_id=1,
+                region_id=1,
+                unit="亿元",
+                comparator=">=",
+                value=Decimal("50000"),
+                target_year=2025,
+                reference_year=2020,
+                declared_form="level",
+                source_document="000.txt",
+                source_quote="GDP达到5万亿元",
+                confidence="high",
+                content_hash="t",
+            )
+        )
+        conn.execute(
+            insert(table_of(PlanReading)).values(
+                id=1,
+                filename="a.txt",
+                sha256="s",
+                plan_code="old-plan",
+                plan_title="旧规划",
+                chars=1,
+                text="x",
+                created_at=now,
+            )
+        )
+        conn.execute(
+            insert(table_of(PlanProposal)).values(
+                id=1,
+                reading_id=1,
+                seq=1,
+                kind="target",
+                indicator_name="GDP",
+                comparator="~",
+                unit="亿元",
+                declared_form="level",
+                quote="q",
+                quote_start=0,
+                quote_end=1,
+                line=1,
+                sentence="s",
+                confidence="high",
+                reason="r",
+                status="pending",
+            )
+        )
 
     upgrade_to_head(engine)
 
     with engine.begin() as conn:
         target = conn.execute(select(table_of(Target)).where(Target.id == 1)).mappings().one()
         assert (target["key"], target["comparator"], Decimal(target["value"]), target["reference_year"]) == (
-            "gdp-2025", Comparator.GE, Decimal("50000"), 2020)  # fmt: skip
+            "gdp-2025",
+            Comparator.GE,
+            Decimal("50000"),
+            2020,
+        )
         assert target["source_quote"] == "GDP达到5万亿元" and target["content_hash"] == "t"
         assert target["period_start"] is None and target["attribute"] is None
         plan = conn.execute(select(table_of(Plan))).mappings().one()
@@ -131,18 +207,55 @@ def test_upgrading_a_database_with_data_keeps_it(fresh_db_url: Callable[[], str]
         proposal = conn.execute(select(table_of(PlanProposal))).mappings().one()
         assert proposal["comparator"] == "~" and proposal["attribute"] is None and proposal["quote"] == "q"
         # what the 十五五 plans need now fits
-        conn.execute(insert(table_of(Target)).values(
-            id=2, plan_id=1, key="forest-2030", version=1, valid_from=now, indicator_id=1, region_id=1, unit="%",
-            comparator=Comparator.QUALITATIVE, target_year=2030, period_start=2026,
-            declared_form=DeclaredForm.EACH_YEAR, attribute=Attribute.BINDING, source_document="000.txt",
-            source_quote="完成省定目标", confidence="high", content_hash="q"))  # fmt: skip
-        conn.execute(insert(table_of(PlanProposal)).values(
-            id=2, reading_id=1, seq=2, kind="target", indicator_name="森林覆盖率", comparator="qualitative",
-            unit="%", declared_form="level", attribute="binding", quote="q", quote_start=0, quote_end=1, line=1,
-            sentence="s", confidence="high", reason="r", status="pending"))  # fmt: skip
+        conn.execute(
+            insert(table_of(Target)).values(
+                id=2,
+                plan_id=1,
+                key="forest-2030",
+                version=1,
+                valid_from=now,
+                indicator_id=1,
+                region_id=1,
+                unit="%",
+                comparator=Comparator.QUALITATIVE,
+                target_year=2030,
+                period_start=2026,
+                declared_form=DeclaredForm.EACH_YEAR,
+                attribute=Attribute.BINDING,
+                source_document="000.txt",
+                source_quote="完成省定目标",
+                confidence="high",
+                content_hash="q",
+            )
+        )
+        conn.execute(
+            insert(table_of(PlanProposal)).values(
+                id=2,
+                reading_id=1,
+                seq=2,
+                kind="target",
+                indicator_name="森林覆盖率",
+                comparator="qualitative",
+                unit="%",
+                declared_form="level",
+                attribute="binding",
+                quote="q",
+                quote_start=0,
+                quote_end=1,
+                line=1,
+                sentence="s",
+                confidence="high",
+                reason="r",
+                status="pending",
+            )
+        )
         new = conn.execute(select(table_of(Target)).where(Target.id == 2)).mappings().one()
         assert (new["comparator"], new["declared_form"], new["attribute"], new["period_start"]) == (
-            Comparator.QUALITATIVE, DeclaredForm.EACH_YEAR, Attribute.BINDING, 2026)  # fmt: skip
+            Comparator.QUALITATIVE,
+            DeclaredForm.EACH_YEAR,
+            Attribute.BINDING,
+            2026,
+        )
 
     # going back refuses while the older schema could not read the rows; without them it keeps the rest
     with pytest.raises(RuntimeError, match="qualitative or each_year"), engine.begin() as conn:
@@ -184,18 +297,65 @@ def test_publication_dates_and_cut_offs_keep_the_old_data(fresh_db_url: Callable
     from sqlalchemy import column, table
 
     # the columns of the schema at c14a00000003 (the model's own table would name later columns)
-    old_obs = table("observations", *(column(c, table_of(Observation).c[c].type) for c in (
-        "id", "indicator_id", "region_id", "period", "value", "status", "qualifier", "series_break", "source",
-        "reported_at")))  # fmt: skip
+    old_obs = table(
+        "observations",
+        *(
+            column(c, table_of(Observation).c[c].type)
+            for c in (
+                "id",
+                "indicator_id",
+                "region_id",
+                "period",
+                "value",
+                "status",
+                "qualifier",
+                "series_break",
+                "source",
+                "reported_at",
+            )
+        ),
+    )
     with engine.begin() as conn:
-        conn.execute(insert(table_of(Region)).values(id=1, code="310000", name_zh="上海市", name_en="Shanghai",
-                                                     level="province", aliases=[], content_hash="r"))  # fmt: skip
-        conn.execute(insert(table_of(Indicator)).values(
-            id=1, code="gdp", name_zh="地区生产总值", name_en="GDP", unit="亿元", direction="up", kind="level",
-            aggregation="sum", category="economy", synonyms=[], content_hash="i"))  # fmt: skip
-        conn.execute(insert(table_of(Plan)).values(
-            id=1, code="old-plan", title_zh="旧规划", title_en="Old plan", issued="2019-12", horizon_years=[2025],
-            source_document="000.txt", content_hash="p", created_at=now, updated_at=now))  # fmt: skip
+        conn.execute(
+            insert(table_of(Region)).values(
+                id=1,
+                code="310000",
+                name_zh="上海市",
+                name_en="Shanghai",
+                level="province",
+                aliases=[],
+                content_hash="r",
+            )
+        )
+        conn.execute(
+            insert(table_of(Indicator)).values(
+                id=1,
+                code="gdp",
+                name_zh="地区生产总值",
+                name_en="GDP",
+                unit="亿元",
+                direction="up",
+                kind="level",
+                aggregation="sum",
+                category="economy",
+                synonyms=[],
+                content_hash="i",
+            )
+        )
+        conn.execute(
+            insert(table_of(Plan)).values(
+                id=1,
+                code="old-plan",
+                title_zh="旧规划",
+                title_en="Old plan",
+                issued="2019-12",
+                horizon_years=[2025],
+                source_document="000.txt",
+                content_hash="p",
+                created_at=now,
+                updated_at=now,
+            )
+        )
         base = {
             "indicator_id": 1,
             "region_id": 1,
@@ -213,12 +373,23 @@ def test_publication_dates_and_cut_offs_keep_the_old_data(fresh_db_url: Callable
                 **base,
             )
         )
-        conn.execute(insert(old_obs).values(
-            id=2, period=2024, value=Decimal("53926"), status="final", source="统计公报", **base))  # fmt: skip
+        conn.execute(
+            insert(old_obs).values(
+                id=2, period=2024, value=Decimal("53926"), status="final", source="统计公报", **base
+            )
+        )
         for run_id, as_of in ((1, now), (2, dt.datetime(2019, 12, 31, tzinfo=dt.UTC))):
-            conn.execute(insert(table_of(ReportRun)).values(
-                id=run_id, as_of=as_of, started_at=now, status="finished", trigger="api", method_version="m",
-                threshold_profile="eurostat"))  # fmt: skip
+            conn.execute(
+                insert(table_of(ReportRun)).values(
+                    id=run_id,
+                    as_of=as_of,
+                    started_at=now,
+                    status="finished",
+                    trigger="api",
+                    method_version="m",
+                    threshold_profile="eurostat",
+                )
+            )
     assert "published_on" not in columns
     upgrade_to_head(engine)
     with engine.begin() as conn:
@@ -261,29 +432,87 @@ def test_sources_migration_keeps_each_history_under_its_first_versions_source(
     # the older schema's columns only (the model's defaults would name the new ones)
     from sqlalchemy import column, table
 
-    old = table("observations", *(column(c) for c in ("id", "indicator_id", "region_id", "period", "value", "status",
-                                                      "qualifier", "series_break", "source", "supersedes_id",
-                                                      "reported_at")))  # fmt: skip
+    old = table(
+        "observations",
+        *(
+            column(c)
+            for c in (
+                "id",
+                "indicator_id",
+                "region_id",
+                "period",
+                "value",
+                "status",
+                "qualifier",
+                "series_break",
+                "source",
+                "supersedes_id",
+                "reported_at",
+            )
+        ),
+    )
     obs = table_of(Observation)
     common = {"indicator_id": 1, "region_id": 1, "period": 2023, "qualifier": "exact", "series_break": False}
     with engine.begin() as conn:
-        conn.execute(insert(table_of(Region)).values(id=1, code="330000", name_zh="浙江省", name_en="Zhejiang",
-                                                     level="province", aliases=[], content_hash="r"))  # fmt: skip
-        conn.execute(insert(table_of(Indicator)).values(
-            id=1, code="gdp", name_zh="地区生产总值", name_en="GDP", unit="亿元", direction="up", kind="level",
-            aggregation="sum", category="economy", synonyms=[], content_hash="i"))  # fmt: skip
-        conn.execute(insert(old).values(id=1, value=82553, status="preliminary", source="浙江省统计公报",
-                                        reported_at=now, **common))  # fmt: skip
-        conn.execute(insert(old).values(id=2, value=85620, status="final", source="网易号转载", supersedes_id=1,
-                                        reported_at=now + dt.timedelta(days=1), **common))  # fmt: skip
+        conn.execute(
+            insert(table_of(Region)).values(
+                id=1,
+                code="330000",
+                name_zh="浙江省",
+                name_en="Zhejiang",
+                level="province",
+                aliases=[],
+                content_hash="r",
+            )
+        )
+        conn.execute(
+            insert(table_of(Indicator)).values(
+                id=1,
+                code="gdp",
+                name_zh="地区生产总值",
+                name_en="GDP",
+                unit="亿元",
+                direction="up",
+                kind="level",
+                aggregation="sum",
+                category="economy",
+                synonyms=[],
+                content_hash="i",
+            )
+        )
+        conn.execute(
+            insert(old).values(
+                id=1, value=82553, status="preliminary", source="浙江省统计公报", reported_at=now, **common
+            )
+        )
+        conn.execute(
+            insert(old).values(
+                id=2,
+                value=85620,
+                status="final",
+                source="网易号转载",
+                supersedes_id=1,
+                reported_at=now + dt.timedelta(days=1),
+                **common,
+            )
+        )
     upgrade_to_head(engine)
     with engine.begin() as conn:
         keys: dict[int, str] = dict(
             conn.execute(select(obs.c.id, obs.c.source_key).order_by(obs.c.id)).tuples().all()
         )
         assert keys == {1: "统计局", 2: "统计局"}
-        conn.execute(insert(obs).values(id=3, value=85000, status="final", source="科技局", source_key="科技局",
-                                        reported_at=now, **common))  # fmt: skip
+        conn.execute(
+            insert(obs).values(
+                id=3,
+                value=85000,
+                status="final",
+                source="科技局",
+                source_key="科技局",
+                reported_at=now,
+                **common,
+            )
+        )
     with pytest.raises(RuntimeError, match="several sources"), engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "c14a00000003")

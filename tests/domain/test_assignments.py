@@ -36,11 +36,21 @@ def _split_grain(quotas: dict[str, int], *, lead: str = "nj-nyncj") -> Callable[
                 t["lead"] = lead
                 t["support"] = ["nj-fgw", "nj-tjj"]
                 for code, value in quotas.items():
-                    children.append({
-                        "key": f"{GRAIN}.{code}", "indicator": t["indicator"], "region": code, "unit": "万吨",
-                        "comparator": ">=", "value": value, "target_year": 2030, "declared_form": "level",
-                        "attribute": "binding", "parent": GRAIN, "quote": f"粮食综合生产能力不低于{value}万吨",
-                    })  # fmt: skip
+                    children.append(
+                        {
+                            "key": f"{GRAIN}.{code}",
+                            "indicator": t["indicator"],
+                            "region": code,
+                            "unit": "万吨",
+                            "comparator": ">=",
+                            "value": value,
+                            "target_year": 2030,
+                            "declared_form": "level",
+                            "attribute": "binding",
+                            "parent": GRAIN,
+                            "quote": f"粮食综合生产能力不低于{value}万吨",
+                        }
+                    )
         data["targets"].extend(children)
 
     return edit
@@ -81,8 +91,10 @@ def test_a_catalog_file_assigns_and_splits_a_binding_target_into_district_quotas
     ]
 
     # a new lead department: a new assignment, the old one closed, the target not versioned again
-    edit_yaml(catalog / "plans" / f"{NJ}.yaml", lambda d: [t.update(lead="nj-fgw", support=["nj-tjj"])
-                                                         for t in d["targets"] if t["key"] == GRAIN])  # fmt: skip
+    edit_yaml(
+        catalog / "plans" / f"{NJ}.yaml",
+        lambda d: [t.update(lead="nj-fgw", support=["nj-tjj"]) for t in d["targets"] if t["key"] == GRAIN],
+    )
     again = NOW + dt.timedelta(days=2)
     report = apply_catalog(session, read_catalog(catalog), now=again)
     assert report.updated == {"assignments": 1} and "targets" not in report.created
@@ -152,8 +164,11 @@ def test_the_plan_office_assigns_and_splits_through_the_api(client: TestClient, 
     )
     assert no_split.status_code == 422 and "sum" in no_split.json()["detail_en"]
     for code, value in list(QUOTAS.items())[1:]:
-        r = client.post(f"{url}/subtargets", json={"region": code, "value": value, "document": NOTICE,
-                                                   "quote": f"不低于{value}万吨"}, headers=admin)  # fmt: skip
+        r = client.post(
+            f"{url}/subtargets",
+            json={"region": code, "value": value, "document": NOTICE, "quote": f"不低于{value}万吨"},
+            headers=admin,
+        )
         assert r.status_code == 201, r.text
     assert r.json()["check"]["ok"] and r.json()["check"]["total"] == 100
     assert client.get("/api/v1/splits", params={"plan": NJ}).json()[0]["ok"] is True
@@ -172,8 +187,11 @@ def test_sub_targets_from_the_api_survive_loading_the_catalog_again(
 ) -> None:
     _, admin = create_user(session, username="plan-office", role="admin", regions=())
     url = f"/api/v1/plans/{NJ}/targets/{GRAIN}/subtargets"
-    r = client.post(url, json={"region": "320115", "value": 30, "split": "sum", "document": NOTICE, "quote": "不低于30万吨"},
-                    headers=admin)  # fmt: skip
+    r = client.post(
+        url,
+        json={"region": "320115", "value": 30, "split": "sum", "document": NOTICE, "quote": "不低于30万吨"},
+        headers=admin,
+    )
     assert r.status_code == 201
     from service.config import PROJECT_ROOT
 
@@ -187,11 +205,17 @@ def test_each_sub_target_meets_the_parents_rate(client: TestClient, session: Ses
     """Under 'each' a district may not ask less than the city (稳定在100% is the floor everywhere)."""
     _, admin = create_user(session, username="plan-office", role="admin", regions=())
     url = f"/api/v1/plans/{NJ}/targets/metro-area-1h-access-2030/subtargets"
-    weak = client.post(url, json={"region": "320115", "value": 90, "split": "each", "document": NOTICE,
-                                  "quote": "达到90%"}, headers=admin)  # fmt: skip
+    weak = client.post(
+        url,
+        json={"region": "320115", "value": 90, "split": "each", "document": NOTICE, "quote": "达到90%"},
+        headers=admin,
+    )
     assert weak.status_code == 422 and "less than the parent's 100" in weak.json()["detail_en"]
-    ok = client.post(url, json={"region": "320115", "value": 100, "split": "each", "document": NOTICE,
-                                "quote": "达到100%"}, headers=admin)  # fmt: skip
+    ok = client.post(
+        url,
+        json={"region": "320115", "value": 100, "split": "each", "document": NOTICE, "quote": "达到100%"},
+        headers=admin,
+    )
     assert ok.status_code == 201 and ok.json()["check"]["ok"]
 
 
@@ -208,8 +232,11 @@ def test_the_assign_form_needs_an_administrator_and_its_csrf_token(
             session, username=username, role=role, region_codes=[], password="pw-123456", now=NOW
         )
         session.commit()
-        r = client.post("/login", data={"username": username, "password": "pw-123456", "next": "/organisations"},
-                        follow_redirects=False)  # fmt: skip
+        r = client.post(
+            "/login",
+            data={"username": username, "password": "pw-123456", "next": "/organisations"},
+            follow_redirects=False,
+        )
         assert r.status_code == 303
         page = client.get("/organisations?lang=zh")
         if role is not Role.ADMIN:
@@ -242,8 +269,11 @@ def test_a_district_quota_lies_within_the_parents_region(
 ) -> None:
     _, admin = create_user(session, username="plan-office", role="admin", regions=())
     url = f"/api/v1/plans/{NJ}/targets/{GRAIN}/subtargets"
-    elsewhere = client.post(url, json={"region": "310118", "value": 30, "split": "sum", "document": NOTICE,
-                                       "quote": "不低于30万吨"}, headers=admin)  # fmt: skip
+    elsewhere = client.post(
+        url,
+        json={"region": "310118", "value": 30, "split": "sum", "document": NOTICE, "quote": "不低于30万吨"},
+        headers=admin,
+    )
     assert elsewhere.status_code == 422 and "Qingpu" in elsewhere.json()["detail_en"]
     catalog = copy_catalog(tmp_path)
     edit_yaml(catalog / "plans" / f"{NJ}.yaml", _split_grain({**QUOTAS, "310118": 0}))

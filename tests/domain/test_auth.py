@@ -53,17 +53,22 @@ def strict(engine: Engine, session: Session, db_url: str) -> Iterator[TestClient
 
 def add_user(session: Session, name: str, role: Role = Role.EDITOR, password: str | None = PASSWORD) -> User:
     user = users.create_user(
-        session, username=name, role=role, region_codes=["330421"] if role is Role.EDITOR else [],
-        password=password, now=NOW,
-    )  # fmt: skip
+        session,
+        username=name,
+        role=role,
+        region_codes=["330421"] if role is Role.EDITOR else [],
+        password=password,
+        now=NOW,
+    )
     session.commit()
     return user
 
 
 def log_in(client: TestClient, name: str, password: str = PASSWORD) -> tuple[str, str]:
     """Log in; returns (session cookie, CSRF token of the entry form)."""
-    response = client.post("/login", data={"username": name, "password": password, "next": "/entry"},
-                           follow_redirects=False)  # fmt: skip
+    response = client.post(
+        "/login", data={"username": name, "password": password, "next": "/entry"}, follow_redirects=False
+    )
     assert response.status_code == 303, response.text
     cookie = client.cookies.get(COOKIE)
     assert cookie
@@ -233,8 +238,10 @@ def test_unknown_and_known_users_take_as_long(engine: Engine, session: Session, 
         for i in range(20):
             for name in times:
                 start = time.perf_counter()
-                response = c.post("/login", data={"username": name if name != "unknown" else f"nobody{i}",
-                                                  "password": f"wrong-{i}"})  # fmt: skip
+                response = c.post(
+                    "/login",
+                    data={"username": name if name != "unknown" else f"nobody{i}", "password": f"wrong-{i}"},
+                )
                 times[name].append(time.perf_counter() - start)
                 assert response.status_code == 401
     medians = {name: statistics.median(ts) for name, ts in times.items()}
@@ -267,10 +274,12 @@ def test_users_and_hashes_survive_the_migration(fresh_db_url: Callable[[], str])
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "5667a2280018")
             conn.execute(
-                text("INSERT INTO users (username, role, password_hash, is_active, language, created_at) "
-                     "VALUES ('veteran', 'admin', :h, true, 'zh', :at)"),
+                text(
+                    "INSERT INTO users (username, role, password_hash, is_active, language, created_at) "
+                    "VALUES ('veteran', 'admin', :h, true, 'zh', :at)"
+                ),
                 {"h": legacy_scrypt(PASSWORD), "at": NOW},
-            )  # fmt: skip
+            )
         with eng.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
@@ -347,8 +356,10 @@ def test_the_limit_holds_across_processes_under_concurrent_attempts(fresh_db_url
     with transaction(make_sessionmaker(eng)) as s:
         add_user(s, "target", Role.VIEWER)
     try:
-        with TestClient(create_app(settings_for(url), start_scheduler=False)) as one, \
-                TestClient(create_app(settings_for(url), start_scheduler=False)) as two:  # fmt: skip
+        with (
+            TestClient(create_app(settings_for(url), start_scheduler=False)) as one,
+            TestClient(create_app(settings_for(url), start_scheduler=False)) as two,
+        ):
 
             def attempt(i: int) -> int:
                 client = one if i % 2 else two

@@ -40,8 +40,12 @@ def test_loading_the_same_catalog_again_changes_nothing(session: Session) -> Non
 
 def test_the_catalog_holds_every_plan_with_targets_and_baselines(session: Session) -> None:
     plans = set(session.scalars(select(Plan.code)))
-    assert {"yrd-outline-2019", "demo-zone-industry-2023", "sh-new-cities-industry-2021",
-            "hangzhou-yrd-action-2019"} <= plans  # fmt: skip
+    assert {
+        "yrd-outline-2019",
+        "demo-zone-industry-2023",
+        "sh-new-cities-industry-2021",
+        "hangzhou-yrd-action-2019",
+    } <= plans
     rd = session.scalar(
         select(Target)
         .join(Plan)
@@ -62,9 +66,10 @@ def test_composite_zones_have_their_members(session: Session) -> None:
         zone = session.scalar(select(Region).where(Region.code == code))
         assert zone is not None
         rows = session.scalars(
-            select(Region.name_zh).join(region_members, region_members.c.member_id == Region.id)
+            select(Region.name_zh)
+            .join(region_members, region_members.c.member_id == Region.id)
             .where(region_members.c.zone_id == zone.id)
-        )  # fmt: skip
+        )
         return set(rows)
 
     assert members("Z-DEMO") == {"青浦区", "吴江区", "嘉善县"}
@@ -86,9 +91,11 @@ def test_a_changed_target_becomes_a_new_version(session: Session, tmp_path: Path
     report = apply_catalog(session, read_catalog(catalog), now=later)
     assert report.updated == {"targets": 1}
     versions = session.scalars(
-        select(Target).join(Plan).where(Plan.code == "demo-zone-industry-2023", Target.key == "rd-intensity-2025")
+        select(Target)
+        .join(Plan)
+        .where(Plan.code == "demo-zone-industry-2023", Target.key == "rd-intensity-2025")
         .order_by(Target.version)
-    ).all()  # fmt: skip
+    ).all()
     assert [v.version for v in versions] == [1, 2]
     assert versions[0].valid_to == later and versions[1].valid_to is None
     assert versions[1].note == "reviewed again" and versions[0].note != "reviewed again"
@@ -137,11 +144,16 @@ def test_a_changed_baseline_is_a_new_observation_not_an_overwrite(session: Sessi
     edit_yaml(catalog / "plans" / "demo-zone-industry-2023.yaml", change)
     apply_catalog(session, read_catalog(catalog), now=NOW + dt.timedelta(days=2))
     rows = session.scalars(
-        select(Observation).join(Indicator).join(Region, Observation.region_id == Region.id)
-        .where(Indicator.code == "rd_intensity", Region.code == "Z-DEMO",
-               Observation.status == ObservationStatus.PLAN_BASELINE)
+        select(Observation)
+        .join(Indicator)
+        .join(Region, Observation.region_id == Region.id)
+        .where(
+            Indicator.code == "rd_intensity",
+            Region.code == "Z-DEMO",
+            Observation.status == ObservationStatus.PLAN_BASELINE,
+        )
         .order_by(Observation.reported_at)
-    ).all()  # fmt: skip
+    ).all()
     assert [num(r.value) for r in rows] == [3.4, 3.41]
     assert rows[1].supersedes_id == rows[0].id
 
@@ -156,18 +168,26 @@ def test_published_statistics_load_through_the_import_path_once(session: Session
     again = load_observation_files(session, PROJECT_ROOT / "indicators", now=NOW + dt.timedelta(days=1))
     assert again["published_stats.csv"] == loaded  # the same file is not applied twice
     zj = session.scalars(
-        select(Observation).join(Indicator).join(Region, Observation.region_id == Region.id)
+        select(Observation)
+        .join(Indicator)
+        .join(Region, Observation.region_id == Region.id)
         .where(Indicator.code == "gdp", Region.code == "330000", Observation.period == 2023)
         .order_by(Observation.id)
-    ).all()  # fmt: skip
+    ).all()
     assert [num(o.value) for o in zj] == [82553, 85620] and zj[1].supersedes_id == zj[0].id
     assert zj[0].status is ObservationStatus.PRELIMINARY
     qualifiers = {q for (q,) in session.execute(select(Observation.qualifier))}
     assert {Qualifier.LOWER_BOUND, Qualifier.APPROXIMATE} <= qualifiers
     # two offices' figures for the YRD's 2023 R&D intensity both stay visible
     rd = session.scalars(
-        select(Observation.value).join(Indicator).join(Region, Observation.region_id == Region.id)
-        .where(Indicator.code == "rd_intensity", Region.code == "Z-YRD", Observation.period == 2023,
-               Observation.status != ObservationStatus.PLAN_BASELINE)
-    ).all()  # fmt: skip
+        select(Observation.value)
+        .join(Indicator)
+        .join(Region, Observation.region_id == Region.id)
+        .where(
+            Indicator.code == "rd_intensity",
+            Region.code == "Z-YRD",
+            Observation.period == 2023,
+            Observation.status != ObservationStatus.PLAN_BASELINE,
+        )
+    ).all()
     assert sorted(num(v) for v in rd) == [3.33, 3.34]

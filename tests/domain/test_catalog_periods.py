@@ -33,32 +33,85 @@ AS_OF = dt.datetime(2028, 6, 1, tzinfo=dt.UTC)
 
 PLAN: dict[str, Any] = {
     "plan": {
-        "code": "test-15th-outline", "title_zh": "测试市第十五个五年规划纲要", "title_en": "Test 15th outline",
-        "issuer": "测试市人民政府", "issued": "2026-02", "base_year": 2025, "horizon_years": [2030],
-        "period": [2026, 2030], "source_document": "test-15th-outline.txt",
+        "code": "test-15th-outline",
+        "title_zh": "测试市第十五个五年规划纲要",
+        "title_en": "Test 15th outline",
+        "issuer": "测试市人民政府",
+        "issued": "2026-02",
+        "base_year": 2025,
+        "horizon_years": [2030],
+        "period": [2026, 2030],
+        "source_document": "test-15th-outline.txt",
     },
     "targets": [
-        {"key": "gdp-growth-2030", "indicator": "gdp", "region": "310000", "unit": "%", "comparator": ">=",
-         "value": 5, "target_year": 2030, "period_start": 2026, "declared_form": "avg_annual_growth",
-         "attribute": "anticipatory", "quote": "地区生产总值年均增长5%以上", "reference_year": 2025},
-        {"key": "new-firms-each-year", "indicator": "new_high_tech_enterprises", "region": "310000",
-         "unit": "家", "comparator": ">=", "value": 1000, "target_year": 2030, "period_start": 2026,
-         "declared_form": "each_year", "attribute": "anticipatory", "quote": "每年新增高新技术企业1000家"},
-        {"key": "pm25-2030", "indicator": "pm25_concentration", "region": "310000", "unit": "微克/立方米",
-         "comparator": "qualitative", "target_year": 2030, "attribute": "binding",
-         "quote": "细颗粒物（PM2.5）年均浓度    约束性    完成省定目标"},
-        {"key": "energy-2030", "indicator": "energy_intensity", "region": "310000", "unit": "%",
-         "comparator": "<=", "value": -13.5, "target_year": 2030, "reference_year": 2025, "period_start": 2026,
-         "declared_form": "relative_change", "attribute": "binding", "quote": "单位地区生产总值能耗降低〔13.5〕",
-         "baseline": {"value": 0.3, "year": 2025, "unit": "吨标准煤/万元"}},
+        {
+            "key": "gdp-growth-2030",
+            "indicator": "gdp",
+            "region": "310000",
+            "unit": "%",
+            "comparator": ">=",
+            "value": 5,
+            "target_year": 2030,
+            "period_start": 2026,
+            "declared_form": "avg_annual_growth",
+            "attribute": "anticipatory",
+            "quote": "地区生产总值年均增长5%以上",
+            "reference_year": 2025,
+        },
+        {
+            "key": "new-firms-each-year",
+            "indicator": "new_high_tech_enterprises",
+            "region": "310000",
+            "unit": "家",
+            "comparator": ">=",
+            "value": 1000,
+            "target_year": 2030,
+            "period_start": 2026,
+            "declared_form": "each_year",
+            "attribute": "anticipatory",
+            "quote": "每年新增高新技术企业1000家",
+        },
+        {
+            "key": "pm25-2030",
+            "indicator": "pm25_concentration",
+            "region": "310000",
+            "unit": "微克/立方米",
+            "comparator": "qualitative",
+            "target_year": 2030,
+            "attribute": "binding",
+            "quote": "细颗粒物（PM2.5）年均浓度    约束性    完成省定目标",
+        },
+        {
+            "key": "energy-2030",
+            "indicator": "energy_intensity",
+            "region": "310000",
+            "unit": "%",
+            "comparator": "<=",
+            "value": -13.5,
+            "target_year": 2030,
+            "reference_year": 2025,
+            "period_start": 2026,
+            "declared_form": "relative_change",
+            "attribute": "binding",
+            "quote": "单位地区生产总值能耗降低〔13.5〕",
+            "baseline": {"value": 0.3, "year": 2025, "unit": "吨标准煤/万元"},
+        },
     ],
-}  # fmt: skip
+}
 
 
 def target(**overrides: Any) -> TargetEntry:
-    fields: dict[str, Any] = {"key": "k", "indicator": "gdp", "region": "310000", "unit": "亿元",
-                              "comparator": ">=", "value": 1, "target_year": 2030, "declared_form": "level",
-                              "quote": "达到1亿元"}  # fmt: skip
+    fields: dict[str, Any] = {
+        "key": "k",
+        "indicator": "gdp",
+        "region": "310000",
+        "unit": "亿元",
+        "comparator": ">=",
+        "value": 1,
+        "target_year": 2030,
+        "declared_form": "level",
+        "quote": "达到1亿元",
+    }
     fields.update(overrides)
     return TargetEntry.model_validate(fields)
 
@@ -114,8 +167,17 @@ def test_a_plan_period_is_two_years_in_order() -> None:
 def test_hashes_of_entries_without_the_new_fields_are_unchanged() -> None:
     # computed by the loader before the schema had attribute, period_start and period: a database loaded
     # then sees its targets and plans unchanged, not as new versions
-    e = target(key="rd-intensity-2025", indicator="rd_intensity", region="Z-DEMO", unit="%", comparator="~",
-               value=3.7, target_year=2025, quote="研发投入强度达到3.7%", baseline={"value": 3.4, "year": 2022})  # fmt: skip
+    e = target(
+        key="rd-intensity-2025",
+        indicator="rd_intensity",
+        region="Z-DEMO",
+        unit="%",
+        comparator="~",
+        value=3.7,
+        target_year=2025,
+        quote="研发投入强度达到3.7%",
+        baseline={"value": 3.4, "year": 2022},
+    )
     assert content_hash({"entry": hashed_dump(e), "document": "doc.txt"}) == (
         "83215207ce8587d0fce70c1402bfe36b6e81b8f854e159beca1159eec1bad7cb"
     )
@@ -141,11 +203,19 @@ def load(session: Session, tmp_path: Path) -> Path:
 
 def figures(session: Session) -> None:
     user, _ = create_user(session, username="stats", role="admin", regions=())
-    rows = [("gdp", 2025, "50000", "亿元"), ("gdp", 2026, "52500", "亿元"), ("gdp", 2027, "55125", "亿元"),
-            ("new_high_tech_enterprises", 2026, "1200", "家"), ("new_high_tech_enterprises", 2027, "900", "家"),
-            ("pm25_concentration", 2027, "26", "微克/立方米"), ("energy_intensity", 2027, "0.28", "吨标准煤/万元")]  # fmt: skip
-    inputs = [ObservationInput(row=n, indicator=i, region="310000", period=y, value=v, unit=u, confirm=True)
-              for n, (i, y, v, u) in enumerate(rows, 1)]  # fmt: skip
+    rows = [
+        ("gdp", 2025, "50000", "亿元"),
+        ("gdp", 2026, "52500", "亿元"),
+        ("gdp", 2027, "55125", "亿元"),
+        ("new_high_tech_enterprises", 2026, "1200", "家"),
+        ("new_high_tech_enterprises", 2027, "900", "家"),
+        ("pm25_concentration", 2027, "26", "微克/立方米"),
+        ("energy_intensity", 2027, "0.28", "吨标准煤/万元"),
+    ]
+    inputs = [
+        ObservationInput(row=n, indicator=i, region="310000", period=y, value=v, unit=u, confirm=True)
+        for n, (i, y, v, u) in enumerate(rows, 1)
+    ]
     result = ingest(session, user, inputs, path=WritePath.API, now=ENTERED)
     assert result.applied, result.as_dict(all_rows=False)
     session.commit()
@@ -159,7 +229,9 @@ def test_the_loader_stores_the_new_fields_and_is_idempotent(session: Session, tm
     assert rows["pm25-2030"].comparator is Comparator.QUALITATIVE and rows["pm25-2030"].value is None
     assert rows["pm25-2030"].attribute is Attribute.BINDING
     assert (rows["new-firms-each-year"].declared_form, rows["new-firms-each-year"].period_start) == (
-        DeclaredForm.EACH_YEAR, 2026)  # fmt: skip
+        DeclaredForm.EACH_YEAR,
+        2026,
+    )
     assert rows["gdp-growth-2030"].attribute is Attribute.ANTICIPATORY
     again = apply_catalog(session, read_catalog(catalog), now=dt.datetime(2026, 4, 1, tzinfo=dt.UTC))
     assert not again.changed

@@ -45,8 +45,17 @@ def office(session: Session, tmp_path: Path):  # type: ignore[no-untyped-def]
     """An admin (the plan office), the grain target assigned to the agriculture bureau, and the app on the
     test's session with its data directory in tmp_path."""
     admin, admin_h = create_user(session, username="ghb", role="admin", regions=())
-    assignments.set_assignment(session, admin, NJ, KEY, lead="nj-nyncj", support=["nj-ghzyj"], source="分解方案",
-                               now=NOW, path=WritePath.API)  # fmt: skip
+    assignments.set_assignment(
+        session,
+        admin,
+        NJ,
+        KEY,
+        lead="nj-nyncj",
+        support=["nj-ghzyj"],
+        source="分解方案",
+        now=NOW,
+        path=WritePath.API,
+    )
     settings = Settings(database_url="sqlite://", var_dir=tmp_path / "var", evidence_max_bytes=4096)
     with client_for(session, settings) as client:
         yield client, admin_h, settings
@@ -65,8 +74,15 @@ def test_a_statement_with_files_is_stored_by_checksum_and_served_as_an_attachmen
     session: Session, office
 ) -> None:
     client, admin_h, settings = office
-    made = post(client, admin_h, files=[("../../etc/南京 粮食 2026.pdf", PDF, "application/pdf"),
-                                         ("田间照片.png", PNG, "image/png"), ("报告.docx", docx_bytes(), "x/y")])  # fmt: skip
+    made = post(
+        client,
+        admin_h,
+        files=[
+            ("../../etc/南京 粮食 2026.pdf", PDF, "application/pdf"),
+            ("田间照片.png", PNG, "image/png"),
+            ("报告.docx", docx_bytes(), "x/y"),
+        ],
+    )
     assert made.status_code == 201, made.text
     body = made.json()
     assert [f["name"] for f in body["files"]] == ["南京 粮食 2026.pdf", "田间照片.png", "报告.docx"]
@@ -86,8 +102,9 @@ def test_a_statement_with_files_is_stored_by_checksum_and_served_as_an_attachmen
     assert got.headers["content-type"] == "application/pdf"
     assert got.headers["x-content-type-options"] == "nosniff"
     disposition = got.headers["content-disposition"]
-    assert disposition.startswith('attachment; filename="evidence-') and disposition.endswith(".pdf\"; filename*=UTF-8''"
-                                                                                               "%E5%8D%97%E4%BA%AC%20%E7%B2%AE%E9%A3%9F%202026.pdf")  # fmt: skip
+    assert disposition.startswith('attachment; filename="evidence-') and disposition.endswith(
+        ".pdf\"; filename*=UTF-8''%E5%8D%97%E4%BA%AC%20%E7%B2%AE%E9%A3%9F%202026.pdf"
+    )
     listed = client.get(URL).json()
     assert [s["year"] for s in listed] == [2026] and len(listed[0]["files"]) == 3
     # tampered on disk: refused (409), never served
@@ -196,8 +213,11 @@ def test_the_target_page_form_and_the_evaluation_documents(session: Session, off
         and 'id="statement-form"' not in anonymous.text
         and "登录后可填写进展情况" in anonymous.text
     )
-    login = client.post("/login", data={"username": "office", "password": "office-pass-123", "next": page},
-                        follow_redirects=False)  # fmt: skip
+    login = client.post(
+        "/login",
+        data={"username": "office", "password": "office-pass-123", "next": page},
+        follow_redirects=False,
+    )
     assert login.status_code == 303
     html = client.get(page + "?lang=zh").text
     csrf = re.search(r'id="statement-form">\s*<input type="hidden" name="csrf" value="([^"]+)"', html)
@@ -214,8 +234,12 @@ def test_the_target_page_form_and_the_evaluation_documents(session: Session, off
     )
     assert wrong.status_code == 415 and "not an allowed type" in wrong.text
     assert "&lt;script&gt;alert" in wrong.text  # what was typed comes back, escaped
-    saved = client.post(page + "/statements?lang=zh", data=form, files=[("file", ("<b>公报<i>.pdf", PDF, "application/pdf"))],
-                        follow_redirects=False)  # fmt: skip
+    saved = client.post(
+        page + "/statements?lang=zh",
+        data=form,
+        files=[("file", ("<b>公报<i>.pdf", PDF, "application/pdf"))],
+        follow_redirects=False,
+    )
     assert saved.status_code == 303
     shown = client.get(saved.headers["location"]).text
     assert (

@@ -204,8 +204,13 @@ def test_a_yearbook_workbook_imports_every_sheet_with_the_right_figures(
     assert twice["cell"] == "三省一市!C3" and "上海市2024年各区主要指标!C4" in twice["en"]
     # the person maps the unknown row and leaves out the Shanghai column of the summary sheet; the import
     # stores every figure and remembers the corrections
-    response = post(client, headers, "江苏统计年鉴.xlsx", yearbook_xlsx(),
-                    mapping=json.dumps({"研发强度": "rd_intensity", "上海": "-"}))  # fmt: skip
+    response = post(
+        client,
+        headers,
+        "江苏统计年鉴.xlsx",
+        yearbook_xlsx(),
+        mapping=json.dumps({"研发强度": "rd_intensity", "上海": "-"}),
+    )
     assert response.status_code == 201, response.text
     expected = {
         **YEARBOOK_EXPECTED,
@@ -415,8 +420,14 @@ def upload_server(prepared: PreparedDatabases, db_kind: str, tmp_path: Path):  #
     env = {"YRDMON_DATABASE_URL": url}
     engine = make_engine(url)
     with transaction(make_sessionmaker(engine)) as session:
-        users.create_user(session, username="clerk", role=Role.EDITOR, region_codes=["330421"],
-                          password="pw-123456", now=dt.datetime.now(dt.UTC))  # fmt: skip
+        users.create_user(
+            session,
+            username="clerk",
+            role=Role.EDITOR,
+            region_codes=["330421"],
+            password="pw-123456",
+            now=dt.datetime.now(dt.UTC),
+        )
     engine.dispose()
     for base in serve(env, tmp_path):
         yield base, url, tmp_path

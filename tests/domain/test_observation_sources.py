@@ -24,8 +24,17 @@ WHEN = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 
 
 def rd(value: float, source: str, **extra: object) -> ObservationInput:
-    fields: dict = {"row": 1, "indicator": "rd_intensity", "region": "Z-YRD", "period": 2023, "value": value,
-                    "unit": "%", "source": source, "confirm": True, **extra}  # fmt: skip
+    fields: dict = {
+        "row": 1,
+        "indicator": "rd_intensity",
+        "region": "Z-YRD",
+        "period": 2023,
+        "value": value,
+        "unit": "%",
+        "source": source,
+        "confirm": True,
+        **extra,
+    }
     return ObservationInput(**fields)
 
 
@@ -71,8 +80,13 @@ def test_two_offices_figures_stand_side_by_side_and_the_bureau_counts(
     assert all(o.supersedes_id is None for o in stored)  # side by side, not a chain
     assert counted(session) == 3.33  # the statistics bureau's, whatever the order
     # a revision of the office's figure stays in the office's history
-    revised = ingest(session, admin, [rd(3.35, "科技局", revision_reason="更正")], path=WritePath.API,
-                     now=WHEN + dt.timedelta(days=1))  # fmt: skip
+    revised = ingest(
+        session,
+        admin,
+        [rd(3.35, "科技局", revision_reason="更正")],
+        path=WritePath.API,
+        now=WHEN + dt.timedelta(days=1),
+    )
     assert revised.counts["revised"] == 1
     office_rows = session.scalars(
         select(Observation).where(Observation.source_key == "科技局").order_by(Observation.id)
@@ -86,23 +100,58 @@ def test_final_beats_preliminary_across_sources(session: Session) -> None:
     ingest(session, admin, [rd(3.30, "统计局", status="preliminary")], path=WritePath.API, now=WHEN)
     ingest(session, admin, [rd(3.31, "科技局")], path=WritePath.API, now=WHEN - dt.timedelta(days=1))
     assert counted(session) == 3.31  # final (science office) over preliminary (bureau)
-    ingest(session, admin, [rd(3.32, "统计局", status="final", revision_reason="年报")], path=WritePath.API,
-           now=WHEN + dt.timedelta(days=1))  # fmt: skip
+    ingest(
+        session,
+        admin,
+        [rd(3.32, "统计局", status="final", revision_reason="年报")],
+        path=WritePath.API,
+        now=WHEN + dt.timedelta(days=1),
+    )
     assert counted(session) == 3.32  # the bureau's final
 
 
 def test_a_part_of_the_year_is_stored_as_such_and_never_the_years_value(session: Session) -> None:
     admin, _ = create_user(session, username="admin", role="admin", regions=())
     rows = [
-        ObservationInput(row=1, indicator="good_air_days_ratio", region="Z-YRD", period="2024年1-10月", value=83.3,
-                         unit="%", confirm=True),
-        ObservationInput(row=2, indicator="good_air_days_ratio", region="Z-YRD", period=2023, value=80.1,
-                         unit="%", note="部分年度 partial year: 仅1–11月", confirm=True),
-        ObservationInput(row=3, indicator="good_air_days_ratio", region="Z-YRD", period=2023, value=81.0,
-                         unit="%", confirm=True),
-        ObservationInput(row=4, indicator="good_air_days_ratio", region="Z-YRD", period=2022, value=79.0,
-                         unit="%", coverage="前三季度", confirm=True),
-    ]  # fmt: skip
+        ObservationInput(
+            row=1,
+            indicator="good_air_days_ratio",
+            region="Z-YRD",
+            period="2024年1-10月",
+            value=83.3,
+            unit="%",
+            confirm=True,
+        ),
+        ObservationInput(
+            row=2,
+            indicator="good_air_days_ratio",
+            region="Z-YRD",
+            period=2023,
+            value=80.1,
+            unit="%",
+            note="部分年度 partial year: 仅1–11月",
+            confirm=True,
+        ),
+        ObservationInput(
+            row=3,
+            indicator="good_air_days_ratio",
+            region="Z-YRD",
+            period=2023,
+            value=81.0,
+            unit="%",
+            confirm=True,
+        ),
+        ObservationInput(
+            row=4,
+            indicator="good_air_days_ratio",
+            region="Z-YRD",
+            period=2022,
+            value=79.0,
+            unit="%",
+            coverage="前三季度",
+            confirm=True,
+        ),
+    ]
     result = ingest(session, admin, rows, path=WritePath.API, now=WHEN)
     assert result.applied and result.counts["added"] == 4, result.as_dict()
     by_year = {
@@ -122,10 +171,19 @@ def test_a_series_break_through_the_api_and_a_file_reaches_the_methodology(
     client: TestClient, session: Session
 ) -> None:
     _, headers = create_user(session, username="admin", role="admin", regions=())
-    api = client.post("/api/v1/observations", headers=headers, json={
-        "indicator": "rd_intensity", "region": "Z-YRD", "period": 2022, "value": 2.97, "unit": "%",
-        "series_break": True, "confirm": True,
-    })  # fmt: skip
+    api = client.post(
+        "/api/v1/observations",
+        headers=headers,
+        json={
+            "indicator": "rd_intensity",
+            "region": "Z-YRD",
+            "period": 2022,
+            "value": 2.97,
+            "unit": "%",
+            "series_break": True,
+            "confirm": True,
+        },
+    )
     assert api.status_code == 201, api.text
     csv_text = "指标,地区,年份,数值,单位,口径调整,确认\nrd_intensity,Z-YRD,2021,2.93,%,是,是\nrd_intensity,Z-YRD,2020,2.88,%,,是\n"
     parsed = list(read_csv(csv_text.encode()))
@@ -154,8 +212,15 @@ def test_the_entry_form_records_a_series_break_and_a_part_of_the_year(
     from tests.support.web import login
 
     csrf = login(client, session, "js", Role.EDITOR, ["330421"])
-    form = {"csrf": csrf, "region": "330421", "year": "2024", "value_gdp": "880.5", "status": "final",
-            "break_gdp": "1", "coverage": "1-10月"}  # fmt: skip
+    form = {
+        "csrf": csrf,
+        "region": "330421",
+        "year": "2024",
+        "value_gdp": "880.5",
+        "status": "final",
+        "break_gdp": "1",
+        "coverage": "1-10月",
+    }
     assert client.post("/entry", data=form).status_code == 200
     (o,) = session.scalars(select(Observation).where(Observation.status != "plan_baseline")).all()
     assert o.series_break is True and o.coverage == "1-10月" and o.source_key == "#1-10月"
@@ -168,8 +233,10 @@ def test_the_api_lists_two_sources_figures_for_one_year_side_by_side(
     for n, row in enumerate((rd(3.33, "统计监测办公室"), rd(3.34, "科技局"))):
         assert ingest(session, admin, [row], path=WritePath.API, now=WHEN + dt.timedelta(hours=n)).applied
     session.commit()
-    listed = client.get("/api/v1/observations", params={"indicator": "rd_intensity", "region": "Z-YRD",
-                                                        "period": 2023, "include_baselines": False}).json()  # fmt: skip
+    listed = client.get(
+        "/api/v1/observations",
+        params={"indicator": "rd_intensity", "region": "Z-YRD", "period": 2023, "include_baselines": False},
+    ).json()
     assert sorted((i["source_key"], i["value"]) for i in listed["items"]) == [
         ("科技局", 3.34),
         ("统计局", 3.33),
@@ -181,9 +248,10 @@ def test_the_cli_import_reader_takes_the_break_and_coverage_columns(tmp_path: Pa
 
     path = tmp_path / "嘉善.csv"
     path.write_bytes(
-        "指标,地区,年份,数值,单位,口径调整,覆盖期\ngdp,嘉善县,2024,880.5,亿元,是,\ngdp,嘉善县,2025,700,亿元,,1-10月\n"
-        .encode("gb18030")
-    )  # fmt: skip
+        "指标,地区,年份,数值,单位,口径调整,覆盖期\ngdp,嘉善县,2024,880.5,亿元,是,\ngdp,嘉善县,2025,700,亿元,,1-10月\n".encode(
+            "gb18030"
+        )
+    )
     rows = list(iter_file(path))
     assert [(r.series_break, r.coverage) for r in rows] == [(True, None), (False, "1-10月")]
 
@@ -194,8 +262,12 @@ def test_the_target_page_shows_the_figures_not_counted_beside_the_counted_one(
     from service.reports.engine import run_report
 
     admin, _ = create_user(session, username="admin", role="admin", regions=())
-    rows = [rd(3.33, "统计监测办公室"), rd(3.34, "科技局"), rd(2.9, "统计局", period=2022),
-            rd(2.1, "统计局", period="2024年上半年")]  # fmt: skip
+    rows = [
+        rd(3.33, "统计监测办公室"),
+        rd(3.34, "科技局"),
+        rd(2.9, "统计局", period=2022),
+        rd(2.1, "统计局", period="2024年上半年"),
+    ]
     for n, row in enumerate(rows):
         assert ingest(session, admin, [row], path=WritePath.API, now=WHEN + dt.timedelta(hours=n)).applied
     run_report(session, as_of=WHEN + dt.timedelta(days=1), now=WHEN + dt.timedelta(days=1))
@@ -240,8 +312,16 @@ def test_a_several_year_average_is_kept_as_such_for_growth_rates_only(session: S
     admin, _ = create_user(session, username="admin", role="admin", regions=())
 
     def row(indicator: str, period: object, value: float, unit: str, **extra: object) -> ObservationInput:
-        return ObservationInput(row=1, indicator=indicator, region="320100", period=period, value=value,
-                                unit=unit, confirm=True, **extra)  # type: ignore[arg-type]  # fmt: skip
+        return ObservationInput(
+            row=1,
+            indicator=indicator,
+            region="320100",
+            period=period,
+            value=value,
+            unit=unit,
+            confirm=True,
+            **extra,  # type: ignore[arg-type]
+        )
 
     stored = ingest(
         session, admin, [row("gdp_growth", "2021—2025年年均", 4.8, "%")], path=WritePath.API, now=WHEN
@@ -249,8 +329,13 @@ def test_a_several_year_average_is_kept_as_such_for_growth_rates_only(session: S
     assert stored.applied, stored.as_dict()
     o = session.scalars(select(Observation).where(Observation.coverage.is_not(None))).one()
     assert (o.period, o.coverage) == (2025, "2021-2025年均")
-    also = ingest(session, admin, [row("gdp_growth", 2025, 4.8, "%", coverage="2021-2025年平均")],
-                  path=WritePath.API, now=WHEN + dt.timedelta(hours=1))  # fmt: skip
+    also = ingest(
+        session,
+        admin,
+        [row("gdp_growth", 2025, 4.8, "%", coverage="2021-2025年平均")],
+        path=WritePath.API,
+        now=WHEN + dt.timedelta(hours=1),
+    )
     assert also.counts["unchanged"] == 1  # the same figure, said the other way
     refused = ingest(
         session, admin, [row("gdp", "2021-2025年均", 19000, "亿元")], path=WritePath.API, now=WHEN
@@ -260,8 +345,13 @@ def test_a_several_year_average_is_kept_as_such_for_growth_rates_only(session: S
     assert (
         problem.column == "coverage" and "只有增速类指标" in problem.zh and "only a growth rate" in problem.en
     )
-    wrong_year = ingest(session, admin, [row("gdp_growth", 2024, 4.8, "%", coverage="2021-2025年均")],
-                        path=WritePath.API, now=WHEN)  # fmt: skip
+    wrong_year = ingest(
+        session,
+        admin,
+        [row("gdp_growth", 2024, 4.8, "%", coverage="2021-2025年均")],
+        path=WritePath.API,
+        now=WHEN,
+    )
     assert not wrong_year.applied and "2025" in wrong_year.rows[0].problems[0].en
     # a run of years without 年均 is not silently its first year
     run_of_years = ingest(

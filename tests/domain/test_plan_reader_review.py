@@ -58,10 +58,16 @@ def admin(session: Session, username: str = "reviewer") -> User:
 
 def reading(session: Session, user: User, text: str = PLAN, code: str = CODE, **kw: Any) -> PlanReading:
     return plan_review.create_reading(
-        session, user, filename="city-plan.txt", content=text.encode(), plan_code=code,
-        plan_title=kw.pop("title", "上海市青浦区国民经济和社会发展第十五个五年规划纲要"), issued=kw.pop("issued", "2026"),
-        now=NOW, **kw,
-    )  # fmt: skip
+        session,
+        user,
+        filename="city-plan.txt",
+        content=text.encode(),
+        plan_code=code,
+        plan_title=kw.pop("title", "上海市青浦区国民经济和社会发展第十五个五年规划纲要"),
+        issued=kw.pop("issued", "2026"),
+        now=NOW,
+        **kw,
+    )
 
 
 def proposal(session: Session, r: PlanReading, indicator: str | None, kind: str = "target") -> PlanProposal:
@@ -152,8 +158,13 @@ def test_accept_edit_and_reject_write_catalog_targets_with_provenance(session: S
 def test_the_exported_file_loads_into_the_catalog_with_no_change(session: Session, tmp_path: Path) -> None:
     user = admin(session)
     r = reading(session, user)
-    for code, kind in [("gdp", "target"), ("rd_intensity", "target"), ("base_stations_5g", "target"),
-                       ("energy_intensity", "target"), ("gdp_growth", "baseline")]:  # fmt: skip
+    for code, kind in [
+        ("gdp", "target"),
+        ("rd_intensity", "target"),
+        ("base_stations_5g", "target"),
+        ("energy_intensity", "target"),
+        ("gdp_growth", "baseline"),
+    ]:
         plan_review.accept(session, user, proposal(session, r, code, kind).id, now=NOW)
     name, text = plan_review.export_plan_file(session, CODE, PROJECT_ROOT / "indicators")
     assert name == f"{CODE}.yaml" and "研发投入强度达到百分之三点五" in text
@@ -181,8 +192,15 @@ def test_an_unreadable_file_changes_nothing(session: Session) -> None:
     user = admin(session)
     before = session.scalar(select(func.count()).select_from(PlanReading))
     with pytest.raises(UnreadableDocument):
-        plan_review.create_reading(session, user, filename="x.docx", content=b"PK\x03\x04junk", plan_code=CODE,
-                                   plan_title="某规划", now=NOW)  # fmt: skip
+        plan_review.create_reading(
+            session,
+            user,
+            filename="x.docx",
+            content=b"PK\x03\x04junk",
+            plan_code=CODE,
+            plan_title="某规划",
+            now=NOW,
+        )
     with pytest.raises(Invalid):
         reading(session, user, code="Not A Code")
     assert session.scalar(select(func.count()).select_from(PlanReading)) == before
@@ -196,9 +214,11 @@ def test_an_administrator_uploads_reviews_and_downloads(client: TestClient, sess
     page = client.get("/plan-reader")
     assert page.status_code == 200 and 'id="reader-form"' in page.text and 'id="nav-plan-reader"' in page.text
     response = client.post(
-        "/plan-reader", data={"csrf": csrf, "plan_code": CODE, "plan_title": "上海市青浦区规划", "issued": "2026"},
-        files={"file": ("plan.txt", PLAN.encode(), "text/plain")}, follow_redirects=False,
-    )  # fmt: skip
+        "/plan-reader",
+        data={"csrf": csrf, "plan_code": CODE, "plan_title": "上海市青浦区规划", "issued": "2026"},
+        files={"file": ("plan.txt", PLAN.encode(), "text/plain")},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
     review_url = response.headers["location"].split("?")[0]
     review = client.get(review_url)
@@ -206,8 +226,11 @@ def test_an_administrator_uploads_reviews_and_downloads(client: TestClient, sess
     r = session.scalar(select(PlanReading).where(PlanReading.plan_code == CODE))
     assert r is not None
     gdp = proposal(session, r, "gdp")
-    done = client.post(f"{review_url}/proposals/{gdp.id}", data={"csrf": csrf, "action": "accept", "value": "21000"},
-                       follow_redirects=False)  # fmt: skip
+    done = client.post(
+        f"{review_url}/proposals/{gdp.id}",
+        data={"csrf": csrf, "action": "accept", "value": "21000"},
+        follow_redirects=False,
+    )
     assert done.status_code == 303
     session.refresh(gdp)
     assert gdp.status == "accepted" and session.get(Target, gdp.target_id).value == Decimal(21000)  # type: ignore[union-attr]
@@ -234,14 +257,26 @@ def test_bad_uploads_get_a_clear_message_and_change_nothing(client: TestClient, 
         ("empty.txt", b"", 422, "文件为空"),
         ("big.txt", b"a" * (21 * 1024 * 1024), 413, "上限"),
     ]:
-        response = client.post("/plan-reader", data={"csrf": csrf, "plan_code": CODE, "plan_title": "规划"},
-                               files={"file": (name, content, "text/plain")})  # fmt: skip
+        response = client.post(
+            "/plan-reader",
+            data={"csrf": csrf, "plan_code": CODE, "plan_title": "规划"},
+            files={"file": (name, content, "text/plain")},
+        )
         assert response.status_code == status and message in response.text, name
-    english = client.post("/plan-reader?lang=en", data={"csrf": csrf, "plan_code": CODE, "plan_title": "x"},
-                          files={"file": ("x.txt", b"\x00\x01", "text/plain")})  # fmt: skip
+    english = client.post(
+        "/plan-reader?lang=en",
+        data={"csrf": csrf, "plan_code": CODE, "plan_title": "x"},
+        files={"file": ("x.txt", b"\x00\x01", "text/plain")},
+    )
     assert english.status_code == 422 and "binary" in english.text
-    assert client.post("/plan-reader", data={"plan_code": CODE, "plan_title": "x"},
-                       files={"file": ("x.txt", PLAN.encode(), "text/plain")}).status_code == 403  # fmt: skip
+    assert (
+        client.post(
+            "/plan-reader",
+            data={"plan_code": CODE, "plan_title": "x"},
+            files={"file": ("x.txt", PLAN.encode(), "text/plain")},
+        ).status_code
+        == 403
+    )
     assert session.scalar(select(func.count()).select_from(PlanReading)) == before
 
 
@@ -260,15 +295,21 @@ def test_the_upload_picks_the_region_by_name_and_offers_the_catalog_plans(
         ("zh", "火星", "没有名称或代码为“火星”的地区"),
         ("en", "Mars", "No region is named or coded “Mars”"),
     ):
-        refused = client.post(f"/plan-reader?lang={lang}", data={"csrf": csrf, "plan_code": CODE, "plan_title": "规划",
-                                                                 "region": given},
-                              files={"file": ("plan.txt", PLAN.encode(), "text/plain")})  # fmt: skip
+        refused = client.post(
+            f"/plan-reader?lang={lang}",
+            data={"csrf": csrf, "plan_code": CODE, "plan_title": "规划", "region": given},
+            files={"file": ("plan.txt", PLAN.encode(), "text/plain")},
+        )
         assert refused.status_code == 422 and said in refused.text, refused.text[-2000:]
         assert f'value="{given}"' in refused.text  # what was typed is kept
     assert session.scalar(select(func.count()).select_from(PlanReading)) == before
     for given in ("青浦区", "310118"):
-        done = client.post("/plan-reader", data={"csrf": csrf, "plan_code": CODE, "plan_title": "某规划", "region": given},
-                           files={"file": ("plan.txt", PLAN.encode(), "text/plain")}, follow_redirects=False)  # fmt: skip
+        done = client.post(
+            "/plan-reader",
+            data={"csrf": csrf, "plan_code": CODE, "plan_title": "某规划", "region": given},
+            files={"file": ("plan.txt", PLAN.encode(), "text/plain")},
+            follow_redirects=False,
+        )
         assert done.status_code == 303, done.text
         reading_id = int(done.headers["location"].split("?")[0].rsplit("/", 1)[1])
         assert session.get(PlanReading, reading_id).region_code == "310118"  # type: ignore[union-attr]
@@ -286,8 +327,18 @@ def test_only_administrators_see_the_plan_reader(client: TestClient, session: Se
 
 def test_plans_read_prints_records_with_the_export_fields(tmp_path: Path, seeds_dir: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(cli_app, ["plans", "read", str(seeds_dir / "000_7beb258b8a9f605f.txt"), "--plan",
-                                     "长三角生态绿色一体化发展示范区产业发展规划", "--format", "json"])  # fmt: skip
+    result = runner.invoke(
+        cli_app,
+        [
+            "plans",
+            "read",
+            str(seeds_dir / "000_7beb258b8a9f605f.txt"),
+            "--plan",
+            "长三角生态绿色一体化发展示范区产业发展规划",
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     records = json.loads(result.stdout)
     assert {r["kind"] for r in records} == {"target", "baseline"}

@@ -25,13 +25,24 @@ THIS_YEAR = dt.datetime.now(dt.UTC).year
 
 
 def stored(session: Session) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Observation).where(Observation.status != ObservationStatus.PLAN_BASELINE)
-    ) or 0  # fmt: skip
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Observation)
+            .where(Observation.status != ObservationStatus.PLAN_BASELINE)
+        )
+        or 0
+    )
 
 
-def row(indicator: str = "gdp", value: object = "880.5", unit: str | None = "亿元", year: object = 2024,
-        region: str = "330421", **extra: object) -> dict:  # fmt: skip
+def row(
+    indicator: str = "gdp",
+    value: object = "880.5",
+    unit: str | None = "亿元",
+    year: object = 2024,
+    region: str = "330421",
+    **extra: object,
+) -> dict:
     return {"indicator": indicator, "region": region, "period": year, "value": value, "unit": unit, **extra}
 
 
@@ -151,8 +162,13 @@ def test_figures_round_trip_exactly(client: TestClient, session: Session) -> Non
         o.period: o.value
         for o in session.scalars(select(Observation).where(Observation.entered_by_id == user.id))
     }
-    assert got == {2015: Decimal("4.15"), 2016: Decimal("0.00000001"), 2017: Decimal("1234567.12345678"),
-                   2018: Decimal("0.08805"), 2019: Decimal("37987.55")}  # fmt: skip
+    assert got == {
+        2015: Decimal("4.15"),
+        2016: Decimal("0.00000001"),
+        2017: Decimal("1234567.12345678"),
+        2018: Decimal("0.08805"),
+        2019: Decimal("37987.55"),
+    }
     listed = client.get(
         "/api/v1/observations", params={"indicator": "gdp", "region": "330421", "period": 2015}
     )
@@ -201,8 +217,10 @@ def test_the_form_refuses_a_share_above_100_and_stores_nothing(client: TestClien
 
 def test_uploads_refuse_the_same_garbage(client: TestClient, session: Session) -> None:
     _, headers = create_user(session)
-    text = ("指标,地区,年份,数值,单位\ngdp,330421,2023,-5,亿元\nnetwork_5g_coverage,330421,2023,120,%\n"
-            "gdp,330421,2099,880,亿元\nrd_intensity,330421,2023,1e-30,%\ngdp,330421,2022,0,亿元\n")  # fmt: skip
+    text = (
+        "指标,地区,年份,数值,单位\ngdp,330421,2023,-5,亿元\nnetwork_5g_coverage,330421,2023,120,%\n"
+        "gdp,330421,2099,880,亿元\nrd_intensity,330421,2023,1e-30,%\ngdp,330421,2022,0,亿元\n"
+    )
     response = client.post(
         "/api/v1/imports", files={"file": ("g.csv", text.encode(), "text/csv")}, headers=headers
     )

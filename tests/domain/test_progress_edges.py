@@ -20,8 +20,13 @@ from service.domain.statuses import Status
 
 
 def target(**overrides: Any) -> TargetSpec:
-    fields: dict[str, Any] = {"comparator": Comparator.GE, "value": 3.7, "target_year": 2025,
-                              "declared_form": DeclaredForm.LEVEL, "plan_base_year": 2020}  # fmt: skip
+    fields: dict[str, Any] = {
+        "comparator": Comparator.GE,
+        "value": 3.7,
+        "target_year": 2025,
+        "declared_form": DeclaredForm.LEVEL,
+        "plan_base_year": 2020,
+    }
     fields.update(overrides)
     return TargetSpec(**fields)
 
@@ -51,8 +56,11 @@ def test_after_the_target_year_without_its_value_no_pace_status_but_insufficient
 
 def test_after_the_target_year_the_verdict_rests_on_the_first_later_value() -> None:
     # 2025 has no value, 2026 = 3.72 and 2027 = 3.60: the verdict rests on 2026 (met), not on 2027
-    data = [*series(2020, 3.40, 3.44, 3.51, 3.55), Point(2026, 3.72, observation_id=2026),
-            Point(2027, 3.60, observation_id=2027)]  # fmt: skip
+    data = [
+        *series(2020, 3.40, 3.44, 3.51, 3.55),
+        Point(2026, 3.72, observation_id=2026),
+        Point(2027, 3.60, observation_id=2027),
+    ]
     a = assess(target(), data, as_of_year=2028)
     assert a.status is Status.ACHIEVED and a.verdict_year == 2026 and a.latest_value == 3.72
     assert any("the verdict rests on 2026" in n for n in a.notes)
@@ -80,8 +88,13 @@ def test_the_target_years_value_wins_over_later_ones() -> None:
 def test_a_relative_change_from_a_negative_base_is_judged_on_the_linear_schedule() -> None:
     # net outflow -100 (2020), 下降10% (v = -10): x_T = -100 - 10 = -110 (the sign of v is the move);
     # 2023 = -104: P = 4/10 = 0.4, τ = 0.6, S = 0.667 -> 略滞后 on P/τ (no logarithm of values < 0)
-    spec = target(comparator=Comparator.LE, value=-10.0, declared_form=DeclaredForm.RELATIVE_CHANGE,
-                  reference_year=2020, direction=Direction.DOWN)  # fmt: skip
+    spec = target(
+        comparator=Comparator.LE,
+        value=-10.0,
+        declared_form=DeclaredForm.RELATIVE_CHANGE,
+        reference_year=2020,
+        direction=Direction.DOWN,
+    )
     a = assess(spec, series(2020, -100, -101, -102, -104))
     assert a.target_level == pytest.approx(-110)
     assert a.completion == pytest.approx(0.4) and a.schedule_ratio == pytest.approx(0.4 / 0.6)
@@ -124,12 +137,22 @@ def test_a_zone_share_from_members_rates_and_denominators() -> None:
     members = ["A", "B"]
     nums, derived = derive_numerators({"A": 60.0}, {"A": 60.0, "B": 50.0}, {"A": 100.0, "B": 200.0}, 100)
     assert nums == {"A": 60.0, "B": 100.0} and derived == ["B"]
-    z = aggregate_zone_year(Aggregation.RATIO, members, {"B": 50.0}, numerators={"A": 60.0},
-                            denominators={"A": 100.0, "B": 200.0}, scale=100)  # fmt: skip
+    z = aggregate_zone_year(
+        Aggregation.RATIO,
+        members,
+        {"B": 50.0},
+        numerators={"A": 60.0},
+        denominators={"A": 100.0, "B": 200.0},
+        scale=100,
+    )
     assert z is not None and z.value == pytest.approx(160 / 300 * 100) and z.derived == ("B",)
     # never an average of the rates (55 %), and nothing without every member's denominator
-    assert aggregate_zone_year(Aggregation.RATIO, members, {"A": 60.0, "B": 50.0},
-                               denominators={"A": 100.0}, scale=100) is None  # fmt: skip
+    assert (
+        aggregate_zone_year(
+            Aggregation.RATIO, members, {"A": 60.0, "B": 50.0}, denominators={"A": 100.0}, scale=100
+        )
+        is None
+    )
     assert aggregate_zone_year(Aggregation.SUM, members, {"A": 1.0, "B": 2.0}) == (3.0, ())
     assert aggregate_zone_year(Aggregation.SUM, members, {"A": 1.0}) is None
     assert aggregate_zone_year(Aggregation.NONE, members, {"A": 1.0, "B": 2.0}) is None
@@ -141,9 +164,13 @@ def test_a_zone_share_from_members_rates_and_denominators() -> None:
 def rate_target(**overrides: Any) -> TargetSpec:
     from service.db.models import IndicatorKind
 
-    fields: dict[str, Any] = {"comparator": Comparator.ABOUT, "value": 6.5, "reference_year": 2020,
-                              "declared_form": DeclaredForm.AVG_ANNUAL_GROWTH,
-                              "indicator_kind": IndicatorKind.GROWTH_RATE}  # fmt: skip
+    fields: dict[str, Any] = {
+        "comparator": Comparator.ABOUT,
+        "value": 6.5,
+        "reference_year": 2020,
+        "declared_form": DeclaredForm.AVG_ANNUAL_GROWTH,
+        "indicator_kind": IndicatorKind.GROWTH_RATE,
+    }
     return target(**overrides | fields)
 
 
@@ -163,8 +190,10 @@ def test_a_published_period_average_stands_for_its_years_where_annual_rates_are_
     met = assess(rate_target(), [Point(2025, 6.6, span=5)], as_of_year=2026)
     assert met.status is Status.ACHIEVED
     # complete annual rates are chained as before and win over the average
-    annual = [Point(2020 + i, 6.5, observation_id=i, mean=(5, 4.8, 9, False) if i == 5 else None)
-              for i in range(1, 6)]  # fmt: skip
+    annual = [
+        Point(2020 + i, 6.5, observation_id=i, mean=(5, 4.8, 9, False) if i == 5 else None)
+        for i in range(1, 6)
+    ]
     c = assess(rate_target(), annual, as_of_year=2026)
     assert c.status is Status.ACHIEVED and c.latest_value == pytest.approx(100 * 1.065**5)
 
@@ -182,7 +211,12 @@ def test_a_period_average_that_does_not_start_after_the_chain_is_not_used() -> N
 def test_a_yearly_target_never_reads_a_several_year_average_as_a_year() -> None:
     from service.db.models import IndicatorKind
 
-    spec = target(declared_form=DeclaredForm.EACH_YEAR, comparator=Comparator.GE, value=5.0, period_start=2021,
-                  indicator_kind=IndicatorKind.GROWTH_RATE)  # fmt: skip
+    spec = target(
+        declared_form=DeclaredForm.EACH_YEAR,
+        comparator=Comparator.GE,
+        value=5.0,
+        period_start=2021,
+        indicator_kind=IndicatorKind.GROWTH_RATE,
+    )
     a = assess(spec, [Point(2025, 6.0, span=5)], as_of_year=2026)
     assert a.status is Status.INSUFFICIENT_DATA

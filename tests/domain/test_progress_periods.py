@@ -172,8 +172,12 @@ def test_avg_annual_growth_over_the_period_compounds_from_the_year_before() -> N
 
 def test_bracketed_cumulative_decrease_is_a_relative_change_from_2025() -> None:
     # 单位GDP二氧化碳排放降低〔20〕: value -20, period 2026–2030, against 2025
-    spec = jobs(declared_form=DeclaredForm.RELATIVE_CHANGE, value=-20.0, comparator=Comparator.LE,
-                direction=Direction.DOWN)  # fmt: skip
+    spec = jobs(
+        declared_form=DeclaredForm.RELATIVE_CHANGE,
+        value=-20.0,
+        comparator=Comparator.LE,
+        direction=Direction.DOWN,
+    )
     a = assess(spec, years(2025, 1.0, 0.95, 0.9), as_of_year=2027)
     assert a.target_level == pytest.approx(0.8) and a.base_year == 2025
     assert a.completion == pytest.approx(0.5)  # 0.1 of the 0.2 promised
@@ -182,8 +186,13 @@ def test_bracketed_cumulative_decrease_is_a_relative_change_from_2025() -> None:
 
 
 def test_a_reference_year_wins_over_the_period() -> None:
-    spec = jobs(declared_form=DeclaredForm.RELATIVE_CHANGE, value=-10.0, comparator=Comparator.LE,
-                direction=Direction.DOWN, reference_year=2020)  # fmt: skip
+    spec = jobs(
+        declared_form=DeclaredForm.RELATIVE_CHANGE,
+        value=-10.0,
+        comparator=Comparator.LE,
+        direction=Direction.DOWN,
+        reference_year=2020,
+    )
     assert spec.base_year == 2020
     assert normalise(spec, years(2020, 1.0, 0.98)).target_level == pytest.approx(0.9)
 
@@ -204,8 +213,13 @@ def test_a_qualitative_target_is_not_assessed() -> None:
 
 def plan_2025(**overrides: Any) -> TargetSpec:
     """常住人口城镇化率 85 % by 2025, plan base year 2020 (no 2020 value known)."""
-    fields: dict[str, Any] = {"comparator": Comparator.GE, "value": 85.0, "target_year": 2025,
-                              "declared_form": DeclaredForm.SHARE, "plan_base_year": 2020}  # fmt: skip
+    fields: dict[str, Any] = {
+        "comparator": Comparator.GE,
+        "value": 85.0,
+        "target_year": 2025,
+        "declared_form": DeclaredForm.SHARE,
+        "plan_base_year": 2020,
+    }
     fields.update(overrides)
     return TargetSpec(**fields)
 
@@ -228,8 +242,13 @@ def test_after_the_term_a_level_target_is_judged_on_the_target_years_value_alone
 
 def test_one_value_is_still_not_enough_before_the_term_ends_or_for_a_change() -> None:
     assert assess(plan_2025(), [Point(2025, 87.5)], as_of_year=2025).status is Status.INSUFFICIENT_DATA
-    change = plan_2025(declared_form=DeclaredForm.RELATIVE_CHANGE, value=-20.0, comparator=Comparator.LE,
-                       reference_year=2020, direction=Direction.DOWN)  # fmt: skip
+    change = plan_2025(
+        declared_form=DeclaredForm.RELATIVE_CHANGE,
+        value=-20.0,
+        comparator=Comparator.LE,
+        reference_year=2020,
+        direction=Direction.DOWN,
+    )
     assert assess(change, [Point(2025, 0.5)], as_of_year=2026).status is Status.INSUFFICIENT_DATA
     growth = plan_2025(declared_form=DeclaredForm.AVG_ANNUAL_GROWTH, value=6.5)
     assert assess(growth, [Point(2025, 19428.78)], as_of_year=2026).status is Status.INSUFFICIENT_DATA

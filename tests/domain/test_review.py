@@ -48,8 +48,9 @@ def person(session: Session, name: str, role: Role, regions: tuple[str, ...] = (
 def gdp(
     row: int = 1, *, region: str = "330421", year: int = 2024, value: object = "880.5", **extra: Any
 ) -> ObservationInput:
-    return ObservationInput(row=row, indicator="gdp", region=region, period=year, value=value, unit="亿元",
-                            **extra)  # fmt: skip
+    return ObservationInput(
+        row=row, indicator="gdp", region=region, period=year, value=value, unit="亿元", **extra
+    )
 
 
 def enter(
@@ -68,10 +69,14 @@ def counted(
     ind = session.scalar(select(Indicator.id).where(Indicator.code == "gdp"))
     rows = session.execute(
         select(Observation.value)
-        .where(Observation.indicator_id == ind, Observation.region_id == reg, Observation.period == year,
-               Vintage(at, at, view).observations())
+        .where(
+            Observation.indicator_id == ind,
+            Observation.region_id == reg,
+            Observation.period == year,
+            Vintage(at, at, view).observations(),
+        )
         .order_by(Observation.reported_at, Observation.id)
-    ).all()  # fmt: skip
+    ).all()
     return rows[-1][0] if rows else None
 
 
@@ -120,17 +125,22 @@ def test_a_submitted_figure_counts_officially_only_once_approved_and_from_the_ap
     assert counted(session, "provisional", T0) == Decimal("880.5")
     oid = latest_id(session)
     approved_at = T0 + dt.timedelta(days=2)
-    done = review.act(session, office["reviewer"], "approve", [oid], comment=None, now=approved_at,
-                      path=WritePath.API)  # fmt: skip
+    done = review.act(
+        session, office["reviewer"], "approve", [oid], comment=None, now=approved_at, path=WritePath.API
+    )
     assert done.steps[0]["state"] == "approved"
     # the approval's time is part of the record: as recorded before it, the figure was not official
     assert counted(session, "official", approved_at - dt.timedelta(seconds=1)) is None
     assert counted(session, "official", approved_at) == Decimal("880.5")
-    steps = session.scalars(select(ObservationReview).where(ObservationReview.observation_id == oid)
-                            .order_by(ObservationReview.seq)).all()  # fmt: skip
+    steps = session.scalars(
+        select(ObservationReview)
+        .where(ObservationReview.observation_id == oid)
+        .order_by(ObservationReview.seq)
+    ).all()
     assert [(s.state, s.user_id) for s in steps] == [
-        (ReviewState.SUBMITTED, office["editor"].id), (ReviewState.APPROVED, office["reviewer"].id)
-    ]  # fmt: skip
+        (ReviewState.SUBMITTED, office["editor"].id),
+        (ReviewState.APPROVED, office["reviewer"].id),
+    ]
     audit = session.scalar(select(AuditEntry).where(AuditEntry.action == "review_approve"))
     assert (
         audit is not None and audit.user_id == office["reviewer"].id and audit.entity_id == "gdp/330421/2024"
@@ -142,16 +152,24 @@ def test_a_reviewer_for_jiaxing_cannot_approve_qingpu(session: Session, office: 
     enter(session, office["editor"], gdp(), at=T0)
     qingpu, jiashan = latest_id(session, "310118"), latest_id(session)
     with pytest.raises(Forbidden) as refused:
-        review.act(session, office["reviewer"], "approve", [jiashan, qingpu], comment=None, now=T0,
-                   path=WritePath.API)  # fmt: skip
+        review.act(
+            session,
+            office["reviewer"],
+            "approve",
+            [jiashan, qingpu],
+            comment=None,
+            now=T0,
+            path=WritePath.API,
+        )
     problem = refused.value.problem()
     assert problem["status"] == 403
     assert [e["observation_id"] for e in problem["errors"]] == [qingpu]
     assert "青浦区" in problem["errors"][0]["detail_zh"] and "310118" in problem["errors"][0]["detail_en"]
     # all or none: the 嘉善县 figure the reviewer may approve was not approved either
     assert review.current_states(session, [jiashan, qingpu]) == {
-        jiashan: ReviewState.SUBMITTED, qingpu: ReviewState.SUBMITTED
-    }  # fmt: skip
+        jiashan: ReviewState.SUBMITTED,
+        qingpu: ReviewState.SUBMITTED,
+    }
     assert [i.observation_id for i in review.queue(session, office["reviewer"])] == [jiashan]
 
 
@@ -200,8 +218,9 @@ def test_an_approved_figure_is_locked_a_correction_is_a_revision_request(
     item = next(i for i in review.queue(session, office["reviewer"]) if i.observation_id == request)
     assert item.revision and item.previous_value == Decimal("880.5") and item.value == Decimal("901")
     # rejected: the approved value stays; the request is recorded, not erased
-    review.act(session, office["reviewer"], "return", [request], comment="与年鉴不符", now=later,
-               path=WritePath.API)  # fmt: skip
+    review.act(
+        session, office["reviewer"], "return", [request], comment="与年鉴不符", now=later, path=WritePath.API
+    )
     assert counted(session, "official", later) == Decimal("880.5")
     assert counted(session, "provisional", later) == Decimal("880.5")
     # asked again and approved: the new value is in force from the approval on
@@ -209,8 +228,9 @@ def test_an_approved_figure_is_locked_a_correction_is_a_revision_request(
     assert again.review is not None and again.review["revision_requests"] == 1
     second = latest_id(session)
     approved_at = later + dt.timedelta(hours=1)
-    review.act(session, office["reviewer"], "approve", [second], comment=None, now=approved_at,
-               path=WritePath.API)  # fmt: skip
+    review.act(
+        session, office["reviewer"], "approve", [second], comment=None, now=approved_at, path=WritePath.API
+    )
     assert counted(session, "official", later) == Decimal("880.5")
     assert counted(session, "official", approved_at) == Decimal("902")
     history = review.history(session, second)
@@ -225,8 +245,9 @@ def test_a_figure_from_another_source_for_an_approved_year_is_a_revision_request
     """The lock is on the indicator, region and year, whatever the source: the bulletin's figure approved,
     the editor's figure from the quick report is a revision request and the approved value stays."""
     enter(session, office["editor"], gdp(source="嘉善县统计公报"), at=T0)
-    review.act(session, office["reviewer"], "approve", [latest_id(session)], comment=None, now=T0,
-               path=WritePath.API)  # fmt: skip
+    review.act(
+        session, office["reviewer"], "approve", [latest_id(session)], comment=None, now=T0, path=WritePath.API
+    )
     later = T0 + dt.timedelta(days=1)
     result = enter(session, office["editor"], gdp(value="905", source="嘉善县统计快报"), at=later)
     assert result.review == {"state": "submitted", "figures": 1, "revision_requests": 1}
@@ -236,8 +257,13 @@ def test_a_figure_from_another_source_for_an_approved_year_is_a_revision_request
     )
     assert item.revision and item.previous_value == Decimal("880.5")
     # another year, or a part of the year, is not locked by it
-    other = enter(session, office["editor"], gdp(year=2023, value="850", source="嘉善县统计快报"),
-                  gdp(2, value="640", source="嘉善县统计快报", coverage="1-9月"), at=later)  # fmt: skip
+    other = enter(
+        session,
+        office["editor"],
+        gdp(year=2023, value="850", source="嘉善县统计快报"),
+        gdp(2, value="640", source="嘉善县统计快报", coverage="1-9月"),
+        at=later,
+    )
     assert other.review is not None and other.review["revision_requests"] == 0
 
 
@@ -245,17 +271,30 @@ def test_a_returned_batch_is_corrected_or_resubmitted_row_by_row(
     session: Session, office: dict[str, User]
 ) -> None:
     editor, reviewer = office["editor"], office["reviewer"]
-    result = ingest(session, editor, [gdp(1, year=2022, value="820"), gdp(2, year=2023, value="851"),
-                                      gdp(3, year=2024, value="88.05")],
-                    path=WritePath.WEB, now=T0, filename="嘉善县2022-2024.xlsx")  # fmt: skip
+    result = ingest(
+        session,
+        editor,
+        [gdp(1, year=2022, value="820"), gdp(2, year=2023, value="851"), gdp(3, year=2024, value="88.05")],
+        path=WritePath.WEB,
+        now=T0,
+        filename="嘉善县2022-2024.xlsx",
+    )
     assert result.applied and result.batch_id is not None
     ids = review.batch_versions(session, result.batch_id)
     assert len(ids) == 3
     with pytest.raises(Invalid):  # returning needs a reason
         review.act(session, reviewer, "return", ids, comment=" ", now=T0, path=WritePath.WEB)
     returned: list[tuple[int, int]] = []
-    review.act(session, reviewer, "return", ids, comment="2024年数值疑似单位错误", now=T0, path=WritePath.WEB,
-               notify=lambda s, obs, step: returned.append((obs.id, step.seq)))  # fmt: skip
+    review.act(
+        session,
+        reviewer,
+        "return",
+        ids,
+        comment="2024年数值疑似单位错误",
+        now=T0,
+        path=WritePath.WEB,
+        notify=lambda s, obs, step: returned.append((obs.id, step.seq)),
+    )
     assert sorted(returned) == sorted((i, 2) for i in ids)
     assert review.batch_versions(session, result.batch_id) == []
     assert counted(session, "provisional", T0, year=2024) is None  # returned counts in no view
@@ -265,8 +304,9 @@ def test_a_returned_batch_is_corrected_or_resubmitted_row_by_row(
     with pytest.raises(Invalid):  # resubmitting unchanged needs an explanation
         review.act(session, editor, "resubmit", ids[:2], comment=None, now=later, path=WritePath.WEB)
     with pytest.raises(Forbidden):  # and only an editor for the region may do it
-        review.act(session, office["qp_editor"], "resubmit", ids[:2], comment="无误", now=later,
-                   path=WritePath.WEB)  # fmt: skip
+        review.act(
+            session, office["qp_editor"], "resubmit", ids[:2], comment="无误", now=later, path=WritePath.WEB
+        )
     review.act(
         session, editor, "resubmit", ids[:2], comment="已与统计年鉴核对无误", now=later, path=WritePath.WEB
     )
@@ -274,10 +314,19 @@ def test_a_returned_batch_is_corrected_or_resubmitted_row_by_row(
         review.act(session, editor, "resubmit", ids[2:], comment="无误", now=later, path=WritePath.WEB)
     waiting = review.queue(session, reviewer)
     assert sorted((i.period, i.value) for i in waiting) == [
-        (2022, Decimal("820")), (2023, Decimal("851")), (2024, Decimal("880.5"))
-    ]  # fmt: skip
-    review.act(session, reviewer, "approve", [i.observation_id for i in waiting], comment=None, now=later,
-               path=WritePath.WEB)  # fmt: skip
+        (2022, Decimal("820")),
+        (2023, Decimal("851")),
+        (2024, Decimal("880.5")),
+    ]
+    review.act(
+        session,
+        reviewer,
+        "approve",
+        [i.observation_id for i in waiting],
+        comment=None,
+        now=later,
+        path=WritePath.WEB,
+    )
     assert counted(session, "official", later, year=2024) == Decimal("880.5")
     assert review.queue(session, reviewer) == []
 
@@ -371,8 +420,15 @@ def test_two_reviewers_at_once_one_wins_the_other_gets_a_conflict(
         try:
             with transaction(make_sessionmaker(engine)) as s:
                 reviewer = s.get_one(User, ids["r2"])
-                review.act(s, reviewer, "return", [oid], comment="再核实", now=dt.datetime.now(dt.UTC),
-                           path=WritePath.API)  # fmt: skip
+                review.act(
+                    s,
+                    reviewer,
+                    "return",
+                    [oid],
+                    comment="再核实",
+                    now=dt.datetime.now(dt.UTC),
+                    path=WritePath.API,
+                )
             outcome["second"] = "done"
         except Conflict as exc:
             outcome["second"] = exc
@@ -390,8 +446,11 @@ def test_two_reviewers_at_once_one_wins_the_other_gets_a_conflict(
     assert isinstance(outcome["second"], Conflict), outcome
     assert "jx-reviewer" in outcome["second"].problem()["errors"][0]["detail_en"]
     with transaction(make_sessionmaker(engine)) as s:
-        steps = s.scalars(select(ObservationReview.state).where(ObservationReview.observation_id == oid)
-                          .order_by(ObservationReview.seq)).all()  # fmt: skip
+        steps = s.scalars(
+            select(ObservationReview.state)
+            .where(ObservationReview.observation_id == oid)
+            .order_by(ObservationReview.seq)
+        ).all()
     assert steps == [ReviewState.SUBMITTED, ReviewState.APPROVED]
 
 
@@ -480,8 +539,15 @@ def test_a_large_import_correcting_a_figure_approved_while_it_was_read_files_a_r
             with transaction(make_sessionmaker(engine)) as s:
                 reviewer = s.get(User, ids["r1"])
                 assert reviewer is not None
-                review.act(s, reviewer, "approve", [oid], comment=None, now=dt.datetime.now(dt.UTC),
-                           path=WritePath.API)  # fmt: skip
+                review.act(
+                    s,
+                    reviewer,
+                    "approve",
+                    [oid],
+                    comment=None,
+                    now=dt.datetime.now(dt.UTC),
+                    path=WritePath.API,
+                )
             outcome["approval"] = "done"
         except Conflict as exc:
             outcome["approval"] = exc
@@ -541,10 +607,18 @@ def test_reviewers_get_a_daily_digest_and_editors_their_returns_by_e_mail(
                 reviewer = s.scalars(
                     select(User).where(User.id == ids["r1"]).options(selectinload(User.regions))
                 ).one()
-                review.act(s, reviewer, "return", [oid], comment="请附统计公报来源", now=dt.datetime.now(dt.UTC),
-                           path=WritePath.API,
-                           notify=lambda ss, obs, step: queue_returned(ss, obs, step, settings=smtp_settings(port),
-                                                                       now=dt.datetime.now(dt.UTC)))  # fmt: skip
+                review.act(
+                    s,
+                    reviewer,
+                    "return",
+                    [oid],
+                    comment="请附统计公报来源",
+                    now=dt.datetime.now(dt.UTC),
+                    path=WritePath.API,
+                    notify=lambda ss, obs, step: queue_returned(
+                        ss, obs, step, settings=smtp_settings(port), now=dt.datetime.now(dt.UTC)
+                    ),
+                )
             notify_jobs.send_outbox()
             notify_jobs.send_outbox()
     finally:

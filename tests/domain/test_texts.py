@@ -150,8 +150,9 @@ def _note_literals(path: Path) -> list[str]:
             owner = f.value.id if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) else ""
             if (name == "append" and owner == "notes") or name in ("unassessable", "insufficient"):
                 found.append(node.args[0])
-        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in ("reason", "how")
-                                                   for t in node.targets):  # fmt: skip
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id in ("reason", "how") for t in node.targets
+        ):
             found.append(node.value)
 
     def render(e: ast.expr) -> str | None:

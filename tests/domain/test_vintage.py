@@ -98,8 +98,15 @@ def test_a_correction_counts_only_once_published(session: Session) -> None:
 
 def test_a_rerun_is_identical_after_back_dated_entries(session: Session) -> None:
     admin, _ = create_user(session, username="admin", role="admin", regions=())
-    enter(session, admin, [("rd_intensity", "Z-DEMO", y, v, f"{y + 1}-05-01", None)
-                           for y, v in ((2020, "3.40"), (2021, "3.45"))], T1)  # fmt: skip
+    enter(
+        session,
+        admin,
+        [
+            ("rd_intensity", "Z-DEMO", y, v, f"{y + 1}-05-01", None)
+            for y, v in ((2020, "3.40"), (2021, "3.45"))
+        ],
+        T1,
+    )
     first = run_report(session, as_of=T2, now=T2)
     assert first.recorded_until == T2
     # entered after the run, published before its as_of: a back-dated figure
@@ -108,8 +115,10 @@ def test_a_rerun_is_identical_after_back_dated_entries(session: Session) -> None
     later = run_report(session, as_of=first.as_of, now=T3)  # the same date, recorded until now
 
     def rows(run: ReportRun) -> list[dict]:
-        return [{k: v for k, v in r.items() if k != "run_id"}
-                for r in assessment_records(session, run, AssessmentFilter(plan="demo-zone-industry-2023"))]  # fmt: skip
+        return [
+            {k: v for k, v in r.items() if k != "run_id"}
+            for r in assessment_records(session, run, AssessmentFilter(plan="demo-zone-industry-2023"))
+        ]
 
     assert rows(rerun) == rows(first)
     rd = next(r for r in rows(later) if r["id"] == "demo-zone-industry-2023/rd-intensity-2025")
@@ -140,13 +149,18 @@ def test_a_plan_baseline_is_published_on_its_plans_issue_date(session: Session) 
 def test_targets_are_in_force_from_their_plans_issue_date(session: Session) -> None:
     def plans(as_of: dt.datetime) -> set[str]:
         run = run_report(session, as_of=as_of, now=T3)
-        return set((run.summary or {})["groups"]) & {"plan:yrd-outline-2019", "plan:demo-zone-industry-2023",
-                                                     "plan:shanghai-15th-outline"}  # fmt: skip
+        return set((run.summary or {})["groups"]) & {
+            "plan:yrd-outline-2019",
+            "plan:demo-zone-industry-2023",
+            "plan:shanghai-15th-outline",
+        }
 
     assert plans(dt.datetime(2019, 11, 30, tzinfo=dt.UTC)) == set()
     assert plans(dt.datetime(2020, 1, 1, tzinfo=dt.UTC)) == {"plan:yrd-outline-2019"}
-    assert plans(dt.datetime(2025, 12, 31, tzinfo=dt.UTC)) == {"plan:yrd-outline-2019",
-                                                               "plan:demo-zone-industry-2023"}  # fmt: skip
+    assert plans(dt.datetime(2025, 12, 31, tzinfo=dt.UTC)) == {
+        "plan:yrd-outline-2019",
+        "plan:demo-zone-industry-2023",
+    }
     assert "plan:shanghai-15th-outline" in plans(T3)  # issued 2026-02-07, catalogued 2026-01-01 in tests
 
 
@@ -186,8 +200,9 @@ def test_publication_dates_through_the_api_a_file_and_the_history(
     future = {**one, "period": 2023, "published": (dt.date.today() + dt.timedelta(days=2)).isoformat()}
     refused = client.post("/api/v1/observations", json=future, headers=headers)
     assert refused.status_code == 422 and refused.json()["rows"][0]["problems"][0]["column"] == "published"
-    bad = client.post("/api/v1/observations", json={**one, "period": 2023, "published": "next spring"},
-                      headers=headers)  # fmt: skip
+    bad = client.post(
+        "/api/v1/observations", json={**one, "period": 2023, "published": "next spring"}, headers=headers
+    )
     assert bad.status_code == 422
     csv_bytes = (
         "指标,地区,年份,数值,发布日期\ngdp,330421,2022,820,2023-02-15\ngdp,330421,2021,790,\n".encode()
@@ -196,16 +211,19 @@ def test_publication_dates_through_the_api_a_file_and_the_history(
     assert upload.status_code == 201, upload.text
 
     def history(year: int) -> list[dict]:
-        return client.get("/api/v1/observations/history",
-                          params={"indicator": "gdp", "region": "330421", "period": year}).json()["items"]  # fmt: skip
+        return client.get(
+            "/api/v1/observations/history", params={"indicator": "gdp", "region": "330421", "period": year}
+        ).json()["items"]
 
     assert history(2024)[0]["published"] == "2025-03-31" and history(2024)[0]["published_known"] is True
     assert history(2022)[0]["published"] == "2023-02-15"
     unknown = history(2021)[0]
     assert unknown["published"] is None and unknown["published_known"] is False
     assert unknown["published_effective"] == unknown["reported_at"][:10]
-    listed = client.get("/api/v1/observations", params={"region": "330421", "indicator": "gdp",
-                                                        "as_of": "2024-01-01T00:00:00Z"}).json()  # fmt: skip
+    listed = client.get(
+        "/api/v1/observations",
+        params={"region": "330421", "indicator": "gdp", "as_of": "2024-01-01T00:00:00Z"},
+    ).json()
     assert [i["period"] for i in listed["items"]] == [2022]
     # the same figure again with a publication date now known: a new version carrying it
     again = {**one, "period": 2021, "value": "790", "published": "2022-02-01"}
@@ -234,13 +252,23 @@ def test_the_default_data_gives_an_end_of_term_evaluation_as_of_2025_12_31(sessi
     assert counts["published_stats_2025.csv"]["rejected"] == 0
     end_2025 = run_report(session, as_of=dt.datetime(2025, 12, 31, 23, 59, 59, tzinfo=dt.UTC), now=now)
     today = run_report(session, as_of=now, now=now)
-    assessed_2025 = {r["id"]: r for r in assessment_records(session, end_2025)
-                     if r["status"] not in ("insufficient_data", "qualitative")}  # fmt: skip
-    for key in ("demo-zone-industry-2023/rd-intensity-2025", "demo-zone-industry-2023/high-tech-enterprises-2025",
-                "yrd-outline-2019/rd-intensity-2025", "hangzhou-yrd-action-2019/high-new-tech-va-share-2025"):  # fmt: skip
+    assessed_2025 = {
+        r["id"]: r
+        for r in assessment_records(session, end_2025)
+        if r["status"] not in ("insufficient_data", "qualitative")
+    }
+    for key in (
+        "demo-zone-industry-2023/rd-intensity-2025",
+        "demo-zone-industry-2023/high-tech-enterprises-2025",
+        "yrd-outline-2019/rd-intensity-2025",
+        "hangzhou-yrd-action-2019/high-new-tech-va-share-2025",
+    ):
         assert key in assessed_2025, key
-    assessed_now = [r for r in assessment_records(session, today)
-                    if r["status"] not in ("insufficient_data", "qualitative")]  # fmt: skip
+    assessed_now = [
+        r
+        for r in assessment_records(session, today)
+        if r["status"] not in ("insufficient_data", "qualitative")
+    ]
     assert len(assessed_now) > len(assessed_2025)
     # nothing published after 2025-12-31 was used as of that date
     ids = {i for r in assessed_2025.values() for i in r["inputs"]}
@@ -267,8 +295,13 @@ def test_a_past_run_is_repeated_through_the_api_with_its_cut_off(
     later = client.post("/api/v1/runs", params={"as_of": first["as_of"]}, headers=headers).json()
 
     def rd(run: dict) -> tuple:
-        r = next(r for r in client.get(f"/api/v1/assessments?run={run['id']}&plan=demo-zone-industry-2023").json()[
-            "items"] if r["id"] == "demo-zone-industry-2023/rd-intensity-2025")  # fmt: skip
+        r = next(
+            r
+            for r in client.get(f"/api/v1/assessments?run={run['id']}&plan=demo-zone-industry-2023").json()[
+                "items"
+            ]
+            if r["id"] == "demo-zone-industry-2023/rd-intensity-2025"
+        )
         return r["latest_year"], r["latest_value"]
 
     assert rd(again) == rd(first) == (2023, 3.5)
@@ -291,8 +324,9 @@ def test_an_existing_deployment_gets_the_publication_dates_on_init(session: Sess
     path = old / "observations" / "published_stats.csv"
     rows = list(csv.DictReader(_io.StringIO(path.read_text(encoding="utf-8"))))
     out = _io.StringIO()
-    writer = csv.DictWriter(out, [f for f in rows[0] if f != "published"], lineterminator="\n",
-                            extrasaction="ignore")  # fmt: skip
+    writer = csv.DictWriter(
+        out, [f for f in rows[0] if f != "published"], lineterminator="\n", extrasaction="ignore"
+    )
     writer.writeheader()
     writer.writerows(rows)
     path.write_text(out.getvalue(), encoding="utf-8")
@@ -303,9 +337,16 @@ def test_an_existing_deployment_gets_the_publication_dates_on_init(session: Sess
     assert counts["published_stats.csv"]["rejected"] == 0 and counts["published_stats.csv"]["revised"] > 150
     assert load_observation_files(session, PROJECT_ROOT / "indicators", now=now) == counts  # once
     run = run_report(session, as_of=dt.datetime(2025, 12, 31, 23, 59, 59, tzinfo=dt.UTC), now=now)
-    assessed = {r["id"] for r in assessment_records(session, run) if r["status"] not in ("insufficient_data",
-                                                                                           "qualitative")}  # fmt: skip
-    assert assessed == {"demo-zone-industry-2023/rd-intensity-2025", "demo-zone-industry-2023/high-tech-enterprises-2025",
-                        "yrd-outline-2019/rd-intensity-2025", "hangzhou-yrd-action-2019/high-new-tech-va-share-2025"}  # fmt: skip
+    assessed = {
+        r["id"]
+        for r in assessment_records(session, run)
+        if r["status"] not in ("insufficient_data", "qualitative")
+    }
+    assert assessed == {
+        "demo-zone-industry-2023/rd-intensity-2025",
+        "demo-zone-industry-2023/high-tech-enterprises-2025",
+        "yrd-outline-2019/rd-intensity-2025",
+        "hangzhou-yrd-action-2019/high-new-tech-va-share-2025",
+    }
     # a chain of versions restated in order: the final 2023 GDP of Zhejiang counts today
     assert known(session, "gdp", "330000", Vintage(now, now))[2023] == 85620.0

@@ -55,8 +55,13 @@ def test_killed_import_leaves_nothing(prepared: PreparedDatabases, db_kind: str,
         return int(n or 0)
 
     before = stored()  # init loads the published statistics
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, url], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **env})  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert "inserted 140" in proc.stdout
     assert stored() == before

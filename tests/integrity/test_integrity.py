@@ -39,8 +39,10 @@ class Server:
             self.proc = subprocess.Popen(
                 [*YRDMON, "serve", "--no-scheduler", "--port", str(self.port)],
                 env={**os.environ, "YRDMON_DATABASE_URL": url, "YRDMON_VAR_DIR": str(cwd / "var")},
-                cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                cwd=cwd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -131,9 +133,10 @@ def test_a_write_acknowledged_survives_kill_9_right_after_the_response(live: dic
     try:
         with httpx.Client(timeout=60) as client:
             one = client.post(
-                server.base + "/api/v1/observations", headers=headers,
+                server.base + "/api/v1/observations",
+                headers=headers,
                 json={"indicator": "gdp", "region": live["regions"][0], "period": 1989, "value": 999},
-            )  # fmt: skip
+            )
             server.kill()
     finally:
         server.stop()
@@ -155,18 +158,30 @@ def _client_work(
                     r = client.get("/api/v1/observations", params={"indicator": "gdp", "region": region})
                 elif n % 3 == 1:
                     year = 1949 + n // 3  # a figure only this client writes (its own region, a past year)
-                    r = client.post("/api/v1/observations", json={
-                        "indicator": "resident_population", "region": region, "period": year,
-                        "value": 500 + n % 5, "confirm": True,
-                    })  # fmt: skip
+                    r = client.post(
+                        "/api/v1/observations",
+                        json={
+                            "indicator": "resident_population",
+                            "region": region,
+                            "period": year,
+                            "value": 500 + n % 5,
+                            "confirm": True,
+                        },
+                    )
                     if r.status_code == 201:
                         log["own"].append((region, year, r.json()["batch_id"]))
                 else:
-                    r = client.post("/api/v1/observations", json={
-                        "indicator": "industrial_output", "region": shared, "period": 1950,
-                        "value": 1000 + me * 1000 + n, "revision_reason": f"client {me} correction {n}",
-                        "confirm": True,
-                    })  # fmt: skip
+                    r = client.post(
+                        "/api/v1/observations",
+                        json={
+                            "indicator": "industrial_output",
+                            "region": shared,
+                            "period": 1950,
+                            "value": 1000 + me * 1000 + n,
+                            "revision_reason": f"client {me} correction {n}",
+                            "confirm": True,
+                        },
+                    )
                     if r.status_code in (200, 201):
                         log["shared_versions"] += r.json()["counts"]["added"] + r.json()["counts"]["revised"]
                 log["codes"][r.status_code] += 1
@@ -205,21 +220,25 @@ def test_several_clients_on_two_processes_get_no_5xx_and_lose_nothing(live: dict
         reg = {r.code: r.id for r in s.scalars(select(Region))}
         for region, year, batch_id in log["own"]:  # every acknowledged figure is there
             stored = s.scalar(
-                select(func.count()).select_from(Observation).where(
+                select(func.count())
+                .select_from(Observation)
+                .where(
                     Observation.indicator_id == ind["resident_population"],
-                    Observation.region_id == reg[region], Observation.period == year,
+                    Observation.region_id == reg[region],
+                    Observation.period == year,
                     Observation.batch_id == batch_id,
                 )
-            )  # fmt: skip
+            )
             assert stored == 1, (region, year)
         history = list(
             s.execute(
                 select(Observation.id, Observation.supersedes_id).where(
                     Observation.indicator_id == ind["industrial_output"],
-                    Observation.region_id == reg[shared], Observation.period == 1950,
+                    Observation.region_id == reg[shared],
+                    Observation.period == 1950,
                 )
             )
-        )  # fmt: skip
+        )
     engine.dispose()
     # one line: a single original, each later version superseding the one before, one per acknowledgement
     assert len(history) == log["shared_versions"]
@@ -242,9 +261,12 @@ def test_simultaneous_first_submissions_of_one_figure_leave_one_original(live: d
                 i: int, year: int = year, with_reason: bool = with_reason, gate: threading.Barrier = gate
             ) -> None:
                 body: dict[str, Any] = {
-                    "indicator": "gdp", "region": region, "period": year,
-                    "value": 2000 + (i if with_reason else 0), "confirm": True,
-                }  # fmt: skip
+                    "indicator": "gdp",
+                    "region": region,
+                    "period": year,
+                    "value": 2000 + (i if with_reason else 0),
+                    "confirm": True,
+                }
                 if with_reason:
                     body["revision_reason"] = f"office {i}"
                 with httpx.Client(timeout=120, headers=headers) as client:
@@ -275,12 +297,15 @@ def test_simultaneous_first_submissions_of_one_figure_leave_one_original(live: d
         for year, versions in ((1960, 1), (1961, 8)):
             rows = list(
                 s.execute(
-                    select(Observation.id, Observation.supersedes_id, Observation.reported_at).where(
-                        Observation.indicator_id == gdp, Observation.region_id == reg_id,
+                    select(Observation.id, Observation.supersedes_id, Observation.reported_at)
+                    .where(
+                        Observation.indicator_id == gdp,
+                        Observation.region_id == reg_id,
                         Observation.period == year,
-                    ).order_by(Observation.reported_at, Observation.id)
+                    )
+                    .order_by(Observation.reported_at, Observation.id)
                 )
-            )  # fmt: skip
+            )
             assert len(rows) == versions
             assert rows[0].supersedes_id is None
             for earlier, later in itertools.pairwise(rows):

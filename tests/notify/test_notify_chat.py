@@ -58,16 +58,26 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 def chat_settings(**extra: Any) -> Settings:
     values: dict[str, Any] = {
-        "secret_key": "chat-test-key", "channel_key": CHANNEL_KEY, "chat_relay_hosts": "127.0.0.1",
-        "base_url": "https://yrdmon.test", "smtp_host": "127.0.0.1", "smtp_port": 1,
-        "mail_from": "规划目标监测 <yrdmon@yrdmon.test>", "chat_timeout_seconds": 5,
-    }  # fmt: skip
+        "secret_key": "chat-test-key",
+        "channel_key": CHANNEL_KEY,
+        "chat_relay_hosts": "127.0.0.1",
+        "base_url": "https://yrdmon.test",
+        "smtp_host": "127.0.0.1",
+        "smtp_port": 1,
+        "mail_from": "规划目标监测 <yrdmon@yrdmon.test>",
+        "chat_timeout_seconds": 5,
+    }
     return Settings(**{**values, **extra})
 
 
 def subscribe(session: Session, channel: str, url: str, secret: str | None = None, **kw: Any) -> Subscription:
-    return create_subscription(session, None, SubscriptionRequest(channel=channel, url=url, secret=secret, **kw),
-                               now=T0, settings=chat_settings())  # fmt: skip
+    return create_subscription(
+        session,
+        None,
+        SubscriptionRequest(channel=channel, url=url, secret=secret, **kw),
+        now=T0,
+        settings=chat_settings(),
+    )
 
 
 def message(n: int, lang: str = "zh") -> ChatText:
@@ -84,24 +94,33 @@ def test_a_channel_is_checked_when_entered_and_then_shown_only_masked() -> None:
         "wecom", f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={WECOM_KEY}", None, s
     )
     assert channels.label(ok) == "qyapi.weixin.qq.com …5aaa"
-    ding = channels.validate("dingtalk", f"https://oapi.dingtalk.com/robot/send?access_token={DING_TOKEN}",
-                             DING_SECRET, s)  # fmt: skip
+    ding = channels.validate(
+        "dingtalk", f"https://oapi.dingtalk.com/robot/send?access_token={DING_TOKEN}", DING_SECRET, s
+    )
     assert ding.secret == DING_SECRET and channels.label(ding) == "oapi.dingtalk.com …b1c2"
     hook = channels.validate("webhook", "https://oa.example.gov.cn/yrdmon/inbox", HOOK_SECRET, s)
     assert channels.label(hook) == "oa.example.gov.cn …nbox"
     refused = {
         "plain http to another host": ("webhook", "http://oa.example.gov.cn/in", HOOK_SECRET),
-        "not the platform's host": ("wecom", f"https://evil.example.com/cgi-bin/webhook/send?key={WECOM_KEY}", None),
+        "not the platform's host": (
+            "wecom",
+            f"https://evil.example.com/cgi-bin/webhook/send?key={WECOM_KEY}",
+            None,
+        ),
         "no key": ("wecom", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send", None),
         "no token": ("dingtalk", "https://oapi.dingtalk.com/robot/send?access_token=", None),
         "a login in the URL": ("webhook", f"https://user:{HOOK_SECRET}@oa.example.gov.cn/in", HOOK_SECRET),
         "a short webhook secret": ("webhook", "https://oa.example.gov.cn/in", "short"),
         "no webhook secret": ("webhook", "https://oa.example.gov.cn/in", None),
-        "a secret for WeCom": ("wecom", f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={WECOM_KEY}", "SECx"),
+        "a secret for WeCom": (
+            "wecom",
+            f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={WECOM_KEY}",
+            "SECx",
+        ),
         "spaces": ("webhook", "https://oa.example.gov.cn/in put", HOOK_SECRET),
         "no scheme": ("webhook", "oa.example.gov.cn/in", HOOK_SECRET),
         "another channel": ("sms", "https://oa.example.gov.cn/in", HOOK_SECRET),
-    }  # fmt: skip
+    }
     for why, (channel, url, secret) in refused.items():
         with pytest.raises(Invalid) as caught:
             channels.validate(channel, url, secret, s)
@@ -121,8 +140,9 @@ def test_a_channel_is_checked_when_entered_and_then_shown_only_masked() -> None:
 
 def test_secrets_are_encrypted_with_a_key_generated_0600_outside_the_repository(tmp_path: Path) -> None:
     s = Settings(var_dir=tmp_path / "var")
-    dest = channels.Destination("dingtalk", f"https://oapi.dingtalk.com/robot/send?access_token={DING_TOKEN}",
-                                DING_SECRET)  # fmt: skip
+    dest = channels.Destination(
+        "dingtalk", f"https://oapi.dingtalk.com/robot/send?access_token={DING_TOKEN}", DING_SECRET
+    )
     sealed = channels.seal(dest, s)
     key_file = tmp_path / "var" / "channel.key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
@@ -136,8 +156,13 @@ def test_messages_fit_each_platform_and_document_text_cannot_become_markup() -> 
     name = '嘉善县 · **加粗** [链接](https://evil.example) <font color="warning">注入</font> `代码`'
     items = [f"{md(name)} 第{i}项：◆ 略滞后（时间进度 67%，完成进度 50%）" for i in range(400)]
     for channel in ("wecom", "dingtalk", "webhook"):
-        text = fit(["### 规划目标监测 · 进展摘要", Items("**落后于序时进度的目标（400 项）**", items,
-                                                  lambda shown, total: f"……等{total}项")], channel)  # fmt: skip
+        text = fit(
+            [
+                "### 规划目标监测 · 进展摘要",
+                Items("**落后于序时进度的目标（400 项）**", items, lambda shown, total: f"……等{total}项"),
+            ],
+            channel,
+        )
         assert len(text.encode()) <= MAX_BYTES and len(text) <= 5000
         assert text.endswith("……等400项")
         shown = text.count("第")
@@ -176,21 +201,30 @@ def state(sessions: sessionmaker[Session]) -> dict[str, tuple[str, int, list[tup
     with sessions() as s:
         out: dict[str, tuple[str, int, list[tuple[str, str | None]]]] = {}
         for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)):
-            log = [(e.outcome, e.code) for e in s.scalars(
-                select(DeliveryLog).where(DeliveryLog.message_id == m.id).order_by(DeliveryLog.id))]  # fmt: skip
+            log = [
+                (e.outcome, e.code)
+                for e in s.scalars(
+                    select(DeliveryLog).where(DeliveryLog.message_id == m.id).order_by(DeliveryLog.id)
+                )
+            ]
             out[m.message_key] = (m.status, m.attempts, log)
         return out
 
 
 def test_each_platform_gets_its_own_format_signed_as_documented(chat_outbox) -> None:  # type: ignore[no-untyped-def]
     _, _, sessions = chat_outbox
-    with Platform(wecom_keys={WECOM_KEY}, dingtalk={DING_TOKEN: DING_SECRET, "unsigned": None},
-                  hooks={"oa": HOOK_SECRET}) as platform:  # fmt: skip
+    with Platform(
+        wecom_keys={WECOM_KEY},
+        dingtalk={DING_TOKEN: DING_SECRET, "unsigned": None},
+        hooks={"oa": HOOK_SECRET},
+    ) as platform:
         with transaction(sessions) as s:
-            subs = [subscribe(s, "wecom", platform.wecom_url(WECOM_KEY)),
-                    subscribe(s, "dingtalk", platform.dingtalk_url(DING_TOKEN), DING_SECRET),
-                    subscribe(s, "dingtalk", platform.dingtalk_url("unsigned"), language="en"),
-                    subscribe(s, "webhook", platform.hook_url("oa"), HOOK_SECRET)]  # fmt: skip
+            subs = [
+                subscribe(s, "wecom", platform.wecom_url(WECOM_KEY)),
+                subscribe(s, "dingtalk", platform.dingtalk_url(DING_TOKEN), DING_SECRET),
+                subscribe(s, "dingtalk", platform.dingtalk_url("unsigned"), language="en"),
+                subscribe(s, "webhook", platform.hook_url("oa"), HOOK_SECRET),
+            ]
             for sub in subs:
                 assert (
                     enqueue_chat(s, sub, message(sub.id, sub.language), key=f"m:{sub.id}", now=T0) is not None
@@ -235,8 +269,11 @@ def test_each_platform_gets_its_own_format_signed_as_documented(chat_outbox) -> 
 
 def test_rate_limits_are_retried_later_and_a_removed_robot_stops_and_is_reported(chat_outbox) -> None:  # type: ignore[no-untyped-def]
     _, _, sessions = chat_outbox
-    with Platform(wecom_keys={"w-rate", "w-gone", "w-off"}, dingtalk={"d-rate": None, "d-kw": None, "d-off": None},
-                  hooks={"h-busy": HOOK_SECRET, "h-limit": HOOK_SECRET, "h-bad": HOOK_SECRET}) as platform:  # fmt: skip
+    with Platform(
+        wecom_keys={"w-rate", "w-gone", "w-off"},
+        dingtalk={"d-rate": None, "d-kw": None, "d-off": None},
+        hooks={"h-busy": HOOK_SECRET, "h-limit": HOOK_SECRET, "h-bad": HOOK_SECRET},
+    ) as platform:
         answers: dict[str, tuple[int, Any]] = {
             "w-rate": (200, {"errcode": 45009, "errmsg": "api freq out of limit"}),
             "w-gone": (200, {"errcode": 93000, "errmsg": "invalid webhook url"}),
@@ -291,9 +328,11 @@ def test_with_the_platform_down_messages_wait_with_back_off_then_arrive_once(cha
     platform = Platform(wecom_keys={WECOM_KEY}, dingtalk={DING_TOKEN: DING_SECRET}, hooks={"oa": HOOK_SECRET})
     platform.port = free_port()  # nothing listens there yet
     with transaction(sessions) as s:
-        subs = [subscribe(s, "wecom", platform.wecom_url(WECOM_KEY)),
-                subscribe(s, "dingtalk", platform.dingtalk_url(DING_TOKEN), DING_SECRET),
-                subscribe(s, "webhook", platform.hook_url("oa"), HOOK_SECRET)]  # fmt: skip
+        subs = [
+            subscribe(s, "wecom", platform.wecom_url(WECOM_KEY)),
+            subscribe(s, "dingtalk", platform.dingtalk_url(DING_TOKEN), DING_SECRET),
+            subscribe(s, "webhook", platform.hook_url("oa"), HOOK_SECRET),
+        ]
         keys = [f"digest:{sub.id}:{n}" for sub in subs for n in range(3)]
         for sub in subs:
             for n in range(3):
@@ -328,11 +367,17 @@ def test_a_sender_killed_mid_batch_loses_nothing_and_sends_no_second_message(  #
             keys = [f"digest:{sub.id}:run:{n}" for n in range(12)]
             for n, key in enumerate(keys):
                 enqueue_chat(s, sub, message(n), key=key, now=T0)
-        env = {**os.environ, "YRDMON_DATABASE_URL": url, "YRDMON_CHANNEL_KEY": CHANNEL_KEY,
-               "YRDMON_SECRET_KEY": "chat-test-key", "YRDMON_VAR_DIR": str(tmp_path),
-               "YRDMON_SMTP_PORT": str(free_port())}  # fmt: skip
-        sender = subprocess.Popen([*YRDMON, "email", "send"], env=env, cwd=tmp_path,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        env = {
+            **os.environ,
+            "YRDMON_DATABASE_URL": url,
+            "YRDMON_CHANNEL_KEY": CHANNEL_KEY,
+            "YRDMON_SECRET_KEY": "chat-test-key",
+            "YRDMON_VAR_DIR": str(tmp_path),
+            "YRDMON_SMTP_PORT": str(free_port()),
+        }
+        sender = subprocess.Popen(
+            [*YRDMON, "email", "send"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         try:
             platform.wait_for(4)
             time.sleep(0.1)  # inside the slow answer to the 4th or 5th message
@@ -344,11 +389,15 @@ def test_a_sender_killed_mid_batch_loses_nothing_and_sends_no_second_message(  #
         assert len(in_flight) == 1, now
         assert sum(v[0] == "sent" for v in now.values()) >= 3 and any(v[0] == "queued" for v in now.values())
         with engine.begin() as conn:  # the dead sender's claim expires (moved into the past, not waited for)
-            conn.execute(update(OutboxMessage).where(OutboxMessage.status == "sending")
-                         .values(next_attempt_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))  # fmt: skip
+            conn.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == "sending")
+                .values(next_attempt_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+            )
         platform.delay = 0
-        again = subprocess.run([*YRDMON, "email", "send"], env=env, cwd=tmp_path, capture_output=True, text=True,
-                               timeout=120)  # fmt: skip
+        again = subprocess.run(
+            [*YRDMON, "email", "send"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
         assert again.returncode == 0, again.stderr
     final = state(sessions)
     assert all(v[0] == "sent" for v in final.values()), final
@@ -397,9 +446,15 @@ def test_a_digest_reaches_each_kind_of_channel(fresh_db_url) -> None:  # type: i
             wecom_keys={WECOM_KEY}, dingtalk={DING_TOKEN: DING_SECRET}, hooks={"oa": HOOK_SECRET}
         ) as platform:
             plans = ["yrd-outline-2019", "demo-zone-industry-2023"]
-            subs = [subscribe(session, "wecom", platform.wecom_url(WECOM_KEY), plan_codes=plans),
-                    subscribe(session, "dingtalk", platform.dingtalk_url(DING_TOKEN), DING_SECRET, plan_codes=plans),
-                    subscribe(session, "webhook", platform.hook_url("oa"), HOOK_SECRET, plan_codes=plans, language="en")]  # fmt: skip
+            subs = [
+                subscribe(session, "wecom", platform.wecom_url(WECOM_KEY), plan_codes=plans),
+                subscribe(
+                    session, "dingtalk", platform.dingtalk_url(DING_TOKEN), DING_SECRET, plan_codes=plans
+                ),
+                subscribe(
+                    session, "webhook", platform.hook_url("oa"), HOOK_SECRET, plan_codes=plans, language="en"
+                ),
+            ]
             for sub in subs:
                 sub.last_run_id = first.id  # as if the first digest had gone out
             assert queue_after_run_digests(session, second, settings, now=SECOND) == 3
@@ -428,10 +483,20 @@ def test_a_digest_reaches_each_kind_of_channel(fresh_db_url) -> None:  # type: i
     assert hook.body["data"]["changed"] == 6 and hook.body["data"]["targets"] == 21
     assert hook.body["link"] == "https://yrdmon.test/?lang=en"
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "chat-digests.json").write_text(json.dumps(
-        {"wecom": wecom.raw.decode(), "dingtalk": ding.raw.decode(), "dingtalk_query": ding.raw_query.replace(DING_TOKEN, "<token>"),
-         "webhook": hook.raw.decode(), "webhook_headers": {k: v for k, v in hook.headers.items() if k.startswith("X-Yrdmon")}},
-        ensure_ascii=False, indent=1), encoding="utf-8")  # fmt: skip
+    (ARTIFACTS / "chat-digests.json").write_text(
+        json.dumps(
+            {
+                "wecom": wecom.raw.decode(),
+                "dingtalk": ding.raw.decode(),
+                "dingtalk_query": ding.raw_query.replace(DING_TOKEN, "<token>"),
+                "webhook": hook.raw.decode(),
+                "webhook_headers": {k: v for k, v in hook.headers.items() if k.startswith("X-Yrdmon")},
+            },
+            ensure_ascii=False,
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
 
 
 @pytest.fixture
@@ -470,15 +535,25 @@ def test_channels_through_the_api_and_the_page_never_show_their_secrets_and_can_
             channel="dingtalk", url=platform.dingtalk_url(DING_TOKEN), secret=DING_SECRET, language="en"
         )
         assert ding.status_code == 201, ding.text
-        assert post(channel="dingtalk", url=platform.dingtalk_url(DING_TOKEN), secret=DING_SECRET,
-                    language="en").status_code == 409  # fmt: skip
-        viewer = chat_client.post("/api/v1/subscriptions", headers=other,
-                                  json={"channel": "webhook", "url": platform.hook_url("oa"), "secret": HOOK_SECRET})  # fmt: skip
+        assert (
+            post(
+                channel="dingtalk", url=platform.dingtalk_url(DING_TOKEN), secret=DING_SECRET, language="en"
+            ).status_code
+            == 409
+        )
+        viewer = chat_client.post(
+            "/api/v1/subscriptions",
+            headers=other,
+            json={"channel": "webhook", "url": platform.hook_url("oa"), "secret": HOOK_SECRET},
+        )
         assert (
             viewer.status_code == 403 and "administrators" in viewer.json()["detail_en"]
         )  # it may point anywhere
-        mine = chat_client.post("/api/v1/subscriptions", headers=other,
-                                json={"channel": "wecom", "url": platform.wecom_url(WECOM_KEY), "language": "en"})  # fmt: skip
+        mine = chat_client.post(
+            "/api/v1/subscriptions",
+            headers=other,
+            json={"channel": "wecom", "url": platform.wecom_url(WECOM_KEY), "language": "en"},
+        )
         assert mine.status_code == 201  # a group robot, on the platform's (or an allowed relay) host: anyone
         answers += [viewer.text, mine.text]
         short = post(channel="webhook", url=platform.hook_url("oa"), secret="short")
@@ -543,8 +618,13 @@ def test_channels_through_the_api_and_the_page_never_show_their_secrets_and_can_
     logs = [r.getMessage() for r in caplog.records]
     stored = [f"{s.channel_secret} {s.channel_label}" for s in session.scalars(select(Subscription))]
     for value in SECRETS:
-        for where, texts in (("API answer or page", answers), ("audit", audit), ("outbox", rows), ("log", logs),
-                             ("stored", stored)):  # fmt: skip
+        for where, texts in (
+            ("API answer or page", answers),
+            ("audit", audit),
+            ("outbox", rows),
+            ("log", logs),
+            ("stored", stored),
+        ):
             assert not any(value in text for text in texts), (where, value)
 
 
@@ -564,18 +644,39 @@ def test_reminders_and_review_notices_reach_their_owners_chat_channels(
     from tests.support.notify import person
 
     h = setup_office(client, session)  # review on; js-editor reports for 嘉善县
-    wecom = create_subscription(session, None, SubscriptionRequest(channel="wecom", url=f"http://127.0.0.1:9/cgi-bin/webhook/send?key={WECOM_KEY}",
-                                                                   username="js-editor"), now=T0, settings=chat_settings())  # fmt: skip
-    hook = create_subscription(session, None, SubscriptionRequest(channel="webhook", url="http://127.0.0.1:9/hooks/oa", secret=HOOK_SECRET,
-                                                                  username="js-editor", language="en"), now=T0, settings=chat_settings())  # fmt: skip
+    wecom = create_subscription(
+        session,
+        None,
+        SubscriptionRequest(
+            channel="wecom",
+            url=f"http://127.0.0.1:9/cgi-bin/webhook/send?key={WECOM_KEY}",
+            username="js-editor",
+        ),
+        now=T0,
+        settings=chat_settings(),
+    )
+    hook = create_subscription(
+        session,
+        None,
+        SubscriptionRequest(
+            channel="webhook",
+            url="http://127.0.0.1:9/hooks/oa",
+            secret=HOOK_SECRET,
+            username="js-editor",
+            language="en",
+        ),
+        now=T0,
+        settings=chat_settings(),
+    )
     person(session, "someone", "editor", "someone@example.org", ("330421",))  # no chat channel: e-mail only
     session.commit()
     # a figure returned with a comment that tries markup: the editor's channels get it once, escaped
     client.post("/api/v1/observations", json=gdp(value="88.05"), headers=h["editor"])
     oid = client.get("/api/v1/reviews/queue", headers=h["reviewer"]).json()["items"][0]["observation_id"]
     comment = "单位疑误 **亿元还是万元** [详见](https://evil.example) <b>x</b>"
-    back = client.post("/api/v1/reviews/return", json={"observation_ids": [oid], "comment": comment},
-                       headers=h["reviewer"])  # fmt: skip
+    back = client.post(
+        "/api/v1/reviews/return", json={"observation_ids": [oid], "comment": comment}, headers=h["reviewer"]
+    )
     assert back.status_code == 200
     returned = chat_bodies(session, "review-returned:%")
     step_key = next(iter(returned)).split("@")[0]
@@ -610,8 +711,17 @@ def test_reminders_and_review_notices_reach_their_owners_chat_channels(
     reviewer = session.scalar(select(User).where(User.username == "jx-reviewer"))
     assert reviewer is not None
     reviewer.email = "jx-reviewer@example.gov.cn"
-    ding = create_subscription(session, None, SubscriptionRequest(channel="dingtalk", url=f"http://127.0.0.1:9/robot/send?access_token={DING_TOKEN}",
-                                                                  username="jx-reviewer"), now=T0, settings=chat_settings())  # fmt: skip
+    ding = create_subscription(
+        session,
+        None,
+        SubscriptionRequest(
+            channel="dingtalk",
+            url=f"http://127.0.0.1:9/robot/send?access_token={DING_TOKEN}",
+            username="jx-reviewer",
+        ),
+        now=T0,
+        settings=chat_settings(),
+    )
     session.commit()
     assert client.post(
         "/api/v1/observations", json=gdp(year=2023, value="86.1"), headers=h["editor"]
@@ -642,8 +752,11 @@ def test_the_command_line_adds_tests_and_lists_chat_channels_without_echoing_sec
     runner = CliRunner()
     with Platform(wecom_keys={WECOM_KEY}, dingtalk={DING_TOKEN: DING_SECRET}) as platform:
         # the URL asked for without echo (here: typed on standard input), never an argument
-        added = runner.invoke(cli_app, ["subscriptions", "add", "--channel", "wecom", "--plan", "yrd-outline-2019"],
-                              input=platform.wecom_url(WECOM_KEY) + "\n")  # fmt: skip
+        added = runner.invoke(
+            cli_app,
+            ["subscriptions", "add", "--channel", "wecom", "--plan", "yrd-outline-2019"],
+            input=platform.wecom_url(WECOM_KEY) + "\n",
+        )
         assert added.exit_code == 0, added.output
         assert (
             f"subscription 1: wecom 127.0.0.1:{platform.port} …{WECOM_KEY[-4:]}, after_run, zh"
@@ -651,11 +764,27 @@ def test_the_command_line_adds_tests_and_lists_chat_channels_without_echoing_sec
         )
         monkeypatch.setenv("DING_URL", platform.dingtalk_url(DING_TOKEN))
         monkeypatch.setenv("DING_SECRET", DING_SECRET)
-        signed = runner.invoke(cli_app, ["subscriptions", "add", "--channel", "dingtalk", "--url-env", "DING_URL",
-                                         "--secret-env", "DING_SECRET", "--language", "en"])  # fmt: skip
+        signed = runner.invoke(
+            cli_app,
+            [
+                "subscriptions",
+                "add",
+                "--channel",
+                "dingtalk",
+                "--url-env",
+                "DING_URL",
+                "--secret-env",
+                "DING_SECRET",
+                "--language",
+                "en",
+            ],
+        )
         assert signed.exit_code == 0, signed.output
-        bad = runner.invoke(cli_app, ["subscriptions", "add", "--channel", "webhook"],
-                            input="https://oa.example.gov.cn/in\nshort\n")  # fmt: skip
+        bad = runner.invoke(
+            cli_app,
+            ["subscriptions", "add", "--channel", "webhook"],
+            input="https://oa.example.gov.cn/in\nshort\n",
+        )
         assert bad.exit_code == 2 and "at least 16 characters" in bad.output
         listed = runner.invoke(cli_app, ["subscriptions", "list"])
         assert f"1\twecom 127.0.0.1:{platform.port} …{WECOM_KEY[-4:]}\tafter_run\tzh\tactive" in listed.output

@@ -82,8 +82,16 @@ def queue(sessions: sessionmaker[Session], settings: Settings, n: int, prefix: s
     with transaction(sessions) as s:
         for i in range(n):
             key = f"test:{prefix}:{i}"
-            enqueue(s, key=key, to=f"reader{i}@example.org", subject=f"测试 {i}", text=f"正文 {i}\n",
-                    html=f"<p>正文 {i}</p>", settings=settings, now=T0)  # fmt: skip
+            enqueue(
+                s,
+                key=key,
+                to=f"reader{i}@example.org",
+                subject=f"测试 {i}",
+                text=f"正文 {i}\n",
+                html=f"<p>正文 {i}</p>",
+                settings=settings,
+                now=T0,
+            )
             keys.append(key)
     return keys
 
@@ -206,10 +214,16 @@ def test_a_sender_killed_mid_batch_loses_nothing_and_sends_no_second_message(
     with smtp_server(inbox) as port:
         settings = smtp_settings(port)
         keys = queue(sessions, settings, 12)
-        env = {**os.environ, "YRDMON_DATABASE_URL": url, "YRDMON_SMTP_PORT": str(port),
-               "YRDMON_SECRET_KEY": "test-secret-key", "YRDMON_VAR_DIR": str(tmp_path)}  # fmt: skip
-        sender = subprocess.Popen([*YRDMON, "email", "send"], env=env, cwd=tmp_path,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        env = {
+            **os.environ,
+            "YRDMON_DATABASE_URL": url,
+            "YRDMON_SMTP_PORT": str(port),
+            "YRDMON_SECRET_KEY": "test-secret-key",
+            "YRDMON_VAR_DIR": str(tmp_path),
+        }
+        sender = subprocess.Popen(
+            [*YRDMON, "email", "send"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         try:
             inbox.wait_for(4)
             time.sleep(0.1)  # inside the slow acknowledgement of the 4th message
@@ -229,8 +243,9 @@ def test_a_sender_killed_mid_batch_loses_nothing_and_sends_no_second_message(
                 .values(next_attempt_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
             )
         inbox.delay = 0
-        again = subprocess.run([*YRDMON, "email", "send"], env=env, cwd=tmp_path, capture_output=True, text=True,
-                               timeout=120)  # fmt: skip
+        again = subprocess.run(
+            [*YRDMON, "email", "send"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
         assert again.returncode == 0, again.stderr
     state = rows(sessions)
     assert all(m.status == "sent" for m in state.values()), {k: m.status for k, m in state.items()}
@@ -257,10 +272,27 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     where = tmp_path_factory.mktemp("tls")
     cert, key = where / "cert.pem", where / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-         "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -293,8 +325,11 @@ def test_starttls_and_tls_with_login(security: str, certificate: tuple[Path, Pat
             transport.send(mime, "yrdmon@yrdmon.test", "reader@example.org")
         finally:
             transport.close()
-        wrong = SmtpTransport(smtp_settings(port, smtp_security=security, smtp_user="mailer",
-                                            smtp_password="wrong"), timeout=5, ssl_context=client_tls)  # fmt: skip
+        wrong = SmtpTransport(
+            smtp_settings(port, smtp_security=security, smtp_user="mailer", smtp_password="wrong"),
+            timeout=5,
+            ssl_context=client_tls,
+        )
         with pytest.raises(SmtpUnavailable) as refused:
             wrong.send(mime, "yrdmon@yrdmon.test", "reader@example.org")
         wrong.close()
@@ -329,8 +364,9 @@ def test_a_delivery_slower_than_the_claim_is_sent_once_while_another_sender_poll
         def slow_sender() -> None:
             transport = SmtpTransport(settings, timeout=30)
             try:
-                first["report"] = deliver_due(lambda: transaction(sessions), transport, settings, clock=now_utc,
-                                              policy=short)  # fmt: skip
+                first["report"] = deliver_due(
+                    lambda: transaction(sessions), transport, settings, clock=now_utc, policy=short
+                )
             finally:
                 transport.close()
 
@@ -341,8 +377,11 @@ def test_a_delivery_slower_than_the_claim_is_sent_once_while_another_sender_poll
         while thread.is_alive():  # a second sender polls every 0.1 s for due messages
             transport = SmtpTransport(settings, timeout=30)
             try:
-                polls.append(deliver_due(lambda: transaction(sessions), transport, settings, clock=now_utc,
-                                         policy=short))  # fmt: skip
+                polls.append(
+                    deliver_due(
+                        lambda: transaction(sessions), transport, settings, clock=now_utc, policy=short
+                    )
+                )
             finally:
                 transport.close()
             time.sleep(0.1)
@@ -406,8 +445,12 @@ def test_a_sender_killed_mid_data_leaves_the_message_due_within_the_claim(
     try:
         settings = smtp_settings(port)
         (key,) = queue(sessions, settings, 1)
-        sender = subprocess.Popen([sys.executable, "-c", SENDER, url, str(port), str(ttl.total_seconds())],
-                                  cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        sender = subprocess.Popen(
+            [sys.executable, "-c", SENDER, url, str(port), str(ttl.total_seconds())],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         try:
             assert server.in_data.wait(60), (
                 sender.communicate()[1] if sender.poll() is not None else "no DATA"

@@ -36,8 +36,10 @@ def app_client(session: Session, db_url: str) -> Iterator[TestClient]:
 
 
 def enter(session: Session, user: User, rows: list[tuple], when: dt.datetime) -> None:
-    inputs = [ObservationInput(row=n, indicator=i, region=r, period=y, value=v, unit=u, confirm=True)
-              for n, (i, r, y, v, u) in enumerate(rows, 1)]  # fmt: skip
+    inputs = [
+        ObservationInput(row=n, indicator=i, region=r, period=y, value=v, unit=u, confirm=True)
+        for n, (i, r, y, v, u) in enumerate(rows, 1)
+    ]
     assert ingest(session, user, inputs, path=WritePath.API, now=when).applied
 
 
@@ -46,13 +48,21 @@ def test_a_digest_after_a_run_reaches_the_subscriber_and_unsubscribing_stops_the
 ) -> None:
     admin, _ = person(session, "admin", "admin", "admin@example.org")
     _, headers = person(session, "leader", "viewer", "leader@example.org")
-    created = app_client.post("/api/v1/subscriptions", headers=headers,
-                              json={"plan_codes": ["yrd-outline-2019"], "region_codes": ["长三角"]})  # fmt: skip
+    created = app_client.post(
+        "/api/v1/subscriptions",
+        headers=headers,
+        json={"plan_codes": ["yrd-outline-2019"], "region_codes": ["长三角"]},
+    )
     assert created.status_code == 201, created.text
     sub_id = created.json()["id"]
     assert created.json()["region_codes"] == ["Z-YRD"] and created.json()["language"] == "zh"
-    enter(session, admin, [("rd_intensity", "Z-YRD", y, v, "%") for y, v in ((2018, 2.75), (2020, 2.88), (2022, 2.97))]
-          + [("rd_intensity", "Z-DEMO", 2023, 3.52, "%")], T1)  # fmt: skip
+    enter(
+        session,
+        admin,
+        [("rd_intensity", "Z-YRD", y, v, "%") for y, v in ((2018, 2.75), (2020, 2.88), (2022, 2.97))]
+        + [("rd_intensity", "Z-DEMO", 2023, 3.52, "%")],
+        T1,
+    )
     first = run_report(session, as_of=T1, now=T1, trigger="nightly")
     # the first run ever: nothing to compare with, so nothing changed
     assert queue_after_run_digests(session, first, settings_for(db_url), now=T1) == 0
@@ -146,8 +156,12 @@ def test_no_email_when_nothing_changed_but_weekly_digests_still_go(session: Sess
     demo = subscribe("demo@example.org", plan_codes=["demo-zone-industry-2023"])
     # (scoped to a plan in force all along: the 十五五 plans issued between T1 and T2 come into force in between)
     weekly = subscribe("weekly@example.org", cadence="weekly", language="en", plan_codes=["yrd-outline-2019"])
-    enter(session, admin, [("rd_intensity", "Z-YRD", y, v, "%") for y, v in ((2018, 2.75), (2020, 2.88), (2022, 2.97))],
-          T1)  # fmt: skip
+    enter(
+        session,
+        admin,
+        [("rd_intensity", "Z-YRD", y, v, "%") for y, v in ((2018, 2.75), (2020, 2.88), (2022, 2.97))],
+        T1,
+    )
     settings = settings_for(db_url)
     first = run_report(session, as_of=T1, now=T1, trigger="nightly")
     again = run_report(session, as_of=T1, now=T2, trigger="nightly")  # same data: nothing changed
@@ -164,11 +178,15 @@ def test_no_email_when_nothing_changed_but_weekly_digests_still_go(session: Sess
     assert queue_periodic_digests(session, settings, now=monday) == 1
     assert queue_periodic_digests(session, settings, now=monday + dt.timedelta(days=3)) == 0
     assert queue_periodic_digests(session, settings, now=monday + dt.timedelta(days=7)) == 1
-    keys = sorted(m.message_key for m in session.scalars(select(OutboxMessage).where(
-        OutboxMessage.subscription_id == weekly.id)))  # fmt: skip
+    keys = sorted(
+        m.message_key
+        for m in session.scalars(select(OutboxMessage).where(OutboxMessage.subscription_id == weekly.id))
+    )
     assert keys == [f"digest:{weekly.id}:weekly:2026-W24", f"digest:{weekly.id}:weekly:2026-W25"]
-    first_mail, second_mail = sorted(session.scalars(select(OutboxMessage).where(OutboxMessage.subscription_id == weekly.id)),
-                           key=lambda m: m.message_key)  # fmt: skip
+    first_mail, second_mail = sorted(
+        session.scalars(select(OutboxMessage).where(OutboxMessage.subscription_id == weekly.id)),
+        key=lambda m: m.message_key,
+    )
     assert (
         first_mail.subject.startswith("[YRD plan monitoring] 1 targets changed")
         and "Newly achieved" in first_mail.body_text
@@ -220,9 +238,16 @@ def test_the_example_digest_shows_every_kind_of_change(fresh_db_url: Callable[[]
         engine.dispose()
     text, html = digest.text, digest.html
     assert digest.subject == "【规划目标监测】6项目标有变化 · 截至2025-06-01" and digest.targets == 21
-    for words in ("新实现的目标（2）", "新落后于序时进度的目标（2）", "其他状态变化（1）", "其他更新（状态未变）（1）",
-                  "原因：新数据", "原因：目标调整、数据修订", "时间进度 67%，完成进度 50%（慢于序时进度 17 个百分点）",
-                  "今后每年需增长 4.2%（此前实际年均 2.2%）"):  # fmt: skip
+    for words in (
+        "新实现的目标（2）",
+        "新落后于序时进度的目标（2）",
+        "其他状态变化（1）",
+        "其他更新（状态未变）（1）",
+        "原因：新数据",
+        "原因：目标调整、数据修订",
+        "时间进度 67%，完成进度 50%（慢于序时进度 17 个百分点）",
+        "今后每年需增长 4.2%（此前实际年均 2.2%）",
+    ):
         assert words in text, words
     assert "◆ 略滞后" in html and "background:#F0E442" in html and "<script" not in html
 

@@ -36,11 +36,14 @@ def scheduled(fresh_db_url: Callable[[], str], tmp_path: Path) -> Iterator[sessi
         apply_catalog(s, read_catalog(PROJECT_ROOT / "indicators"), now=NOW)
         admin = create_user(s, username="admin", role=Role.ADMIN, now=NOW)
         rows = [("rd_intensity", "Z-YRD", y, v) for y, v in ((2018, 2.75), (2020, 2.88), (2022, 2.97))]
-        inputs = [ObservationInput(row=n, indicator=i, region=r, period=y, value=v, unit="%", confirm=True)
-                  for n, (i, r, y, v) in enumerate(rows, 1)]  # fmt: skip
+        inputs = [
+            ObservationInput(row=n, indicator=i, region=r, period=y, value=v, unit="%", confirm=True)
+            for n, (i, r, y, v) in enumerate(rows, 1)
+        ]
         assert ingest(s, admin, inputs, path=WritePath.API, now=NOW).applied
-        create_subscription(s, None, SubscriptionRequest(email="leader@example.org", plan_codes=["yrd-outline-2019"]),
-                            now=NOW)  # fmt: skip
+        create_subscription(
+            s, None, SubscriptionRequest(email="leader@example.org", plan_codes=["yrd-outline-2019"]), now=NOW
+        )
     yield sessions
     jobs.install_context(None)
     engine.dispose()
@@ -50,8 +53,18 @@ def add_2024(sessions: sessionmaker[Session], value: float = 3.08) -> None:
     with transaction(sessions) as s:
         admin = s.scalar(select(User).where(User.username == "admin"))
         assert admin is not None
-        inputs = [ObservationInput(row=1, indicator="rd_intensity", region="Z-YRD", period=2024, value=value,
-                                   unit="%", revision_reason="年报修订", confirm=True)]  # fmt: skip
+        inputs = [
+            ObservationInput(
+                row=1,
+                indicator="rd_intensity",
+                region="Z-YRD",
+                period=2024,
+                value=value,
+                unit="%",
+                revision_reason="年报修订",
+                confirm=True,
+            )
+        ]
         assert ingest(s, admin, inputs, path=WritePath.API, now=dt.datetime.now(dt.UTC)).applied
 
 

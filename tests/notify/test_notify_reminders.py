@@ -48,8 +48,14 @@ def test_the_calendar_asks_for_the_latest_year_whose_reminder_window_has_opened(
 
 def test_the_most_specific_deadline_wins() -> None:
     def row(indicator: int | None, region: int | None, month: int) -> ReportingDeadline:
-        return ReportingDeadline(indicator_id=indicator, region_id=region, due_month=month, due_day=1,
-                                 lag_years=1, remind_days_before=14)  # fmt: skip
+        return ReportingDeadline(
+            indicator_id=indicator,
+            region_id=region,
+            due_month=month,
+            due_day=1,
+            lag_years=1,
+            remind_days_before=14,
+        )
 
     assert ReportingCalendar().rule(1, 7) == DEFAULT_RULE
     cal = ReportingCalendar([row(None, None, 4), row(1, None, 5), row(None, 7, 6), row(1, 7, 8)])
@@ -71,10 +77,20 @@ def test_reminders_before_the_due_date_overdue_notices_after_it_and_a_summary_fo
     names = {i.code: i.name_zh for i in session.scalars(select(Indicator))}
     high_tech = session.scalar(select(Indicator.id).where(Indicator.code == "high_tech_enterprises"))
     # high-tech enterprise counts are due earlier everywhere: 20 March (an indicator-wide override)
-    session.add(ReportingDeadline(indicator_id=high_tech, region_id=None, due_month=3, due_day=20, lag_years=1,
-                                  remind_days_before=30))  # fmt: skip
-    inputs = [ObservationInput(row=n, indicator=i, region="330421", period=2025, value=v, unit=u)
-              for n, (i, v, u) in enumerate((("rd_intensity", 3.6, "%"), ("network_5g_coverage", 100, "%")), 1)]  # fmt: skip
+    session.add(
+        ReportingDeadline(
+            indicator_id=high_tech,
+            region_id=None,
+            due_month=3,
+            due_day=20,
+            lag_years=1,
+            remind_days_before=30,
+        )
+    )
+    inputs = [
+        ObservationInput(row=n, indicator=i, region="330421", period=2025, value=v, unit=u)
+        for n, (i, v, u) in enumerate((("rd_intensity", 3.6, "%"), ("network_5g_coverage", 100, "%")), 1)
+    ]
     assert ingest(session, jiashan, inputs, path=WritePath.API, now=at_nine(D(2026, 3, 1))).applied
     settings = settings_for(db_url)
 

@@ -79,9 +79,17 @@ def test_people_manage_their_own_subscriptions_and_administrators_anyones(
     # deleting cancels what was queued and not yet sent
     row = session.get(Subscription, sub["id"])
     assert row is not None and row.email is not None
-    message = enqueue(session, key=f"digest:{row.id}:run:0", to=row.email, subject="s", text="t", html=None,
-                      settings=settings_for(db_url), now=dt.datetime(2026, 6, 1, tzinfo=dt.UTC),
-                      subscription_id=row.id)  # fmt: skip
+    message = enqueue(
+        session,
+        key=f"digest:{row.id}:run:0",
+        to=row.email,
+        subject="s",
+        text="t",
+        html=None,
+        settings=settings_for(db_url),
+        now=dt.datetime(2026, 6, 1, tzinfo=dt.UTC),
+        subscription_id=row.id,
+    )
     assert message is not None
     session.commit()
     assert app_client.delete(f"/api/v1/subscriptions/{sub['id']}", headers=mine).status_code == 204
@@ -105,8 +113,13 @@ def cli_env(
     prepared: PreparedDatabases, db_kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[dict[str, str]]:
     url = prepared.catalogued(db_kind)
-    env = {"YRDMON_DATABASE_URL": url, "YRDMON_VAR_DIR": str(tmp_path), "YRDMON_SECRET_KEY": "cli-test-key",
-           "YRDMON_BASE_URL": "https://yrdmon.test", "YRDMON_MAIL_FROM": "yrdmon@yrdmon.test"}  # fmt: skip
+    env = {
+        "YRDMON_DATABASE_URL": url,
+        "YRDMON_VAR_DIR": str(tmp_path),
+        "YRDMON_SECRET_KEY": "cli-test-key",
+        "YRDMON_BASE_URL": "https://yrdmon.test",
+        "YRDMON_MAIL_FROM": "yrdmon@yrdmon.test",
+    }
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     monkeypatch.chdir(tmp_path)
@@ -116,8 +129,22 @@ def cli_env(
 
 def test_the_command_line_adds_lists_and_removes_subscriptions(cli_env: dict[str, str]) -> None:
     runner = CliRunner()
-    added = runner.invoke(cli_app, ["subscriptions", "add", "office@example.gov.cn", "--plan", "yrd-outline-2019",
-                                    "--region", "嘉善县", "--cadence", "weekly", "--language", "en"])  # fmt: skip
+    added = runner.invoke(
+        cli_app,
+        [
+            "subscriptions",
+            "add",
+            "office@example.gov.cn",
+            "--plan",
+            "yrd-outline-2019",
+            "--region",
+            "嘉善县",
+            "--cadence",
+            "weekly",
+            "--language",
+            "en",
+        ],
+    )
     assert added.exit_code == 0, added.output
     assert "subscription 1: office@example.gov.cn, weekly, en" in added.output
     assert "unsubscribe link: https://yrdmon.test/api/v1/unsubscribe/1." in added.output

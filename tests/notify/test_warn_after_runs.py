@@ -40,15 +40,34 @@ def scheduled(fresh_db_url) -> Iterator[sessionmaker[Session]]:  # type: ignore[
         apply_catalog(s, read_catalog(PROJECT_ROOT / "indicators"), now=CATALOGUED)
         admin = create_user(s, username="admin", role=Role.ADMIN, now=CATALOGUED)
         s.flush()
-        assignments.set_assignment(s, admin, NJ, "grain-capacity-2030", lead="nj-nyncj", support=[], source=None,
-                                   now=CATALOGUED, path=WritePath.API)  # fmt: skip
+        assignments.set_assignment(
+            s,
+            admin,
+            NJ,
+            "grain-capacity-2030",
+            lead="nj-nyncj",
+            support=[],
+            source=None,
+            now=CATALOGUED,
+            path=WritePath.API,
+        )
         bureau = create_user(s, username="nyncj", role=Role.VIEWER, now=CATALOGUED)
         bureau.email = BUREAU
         set_organisation(s, bureau, "nj-nyncj", now=CATALOGUED)
         # grain capacity fell from 100 (2025) to 96 (2026): regressing, the binding target at risk
-        grain = [ObservationInput(row=n, indicator="grain_production_capacity", region="320100", period=y,
-                                  value=v, unit="万吨", confirm=True, source="南京市统计公报（测试数据）")
-                 for n, (y, v) in enumerate(((2025, 100), (2026, 96)), 1)]  # fmt: skip
+        grain = [
+            ObservationInput(
+                row=n,
+                indicator="grain_production_capacity",
+                region="320100",
+                period=y,
+                value=v,
+                unit="万吨",
+                confirm=True,
+                source="南京市统计公报（测试数据）",
+            )
+            for n, (y, v) in enumerate(((2025, 100), (2026, 96)), 1)
+        ]
         assert ingest(s, admin, grain, path=WritePath.API, now=dt.datetime.now(dt.UTC)).applied
     yield sessions
     jobs.install_context(None)
@@ -57,8 +76,13 @@ def scheduled(fresh_db_url) -> Iterator[sessionmaker[Session]]:  # type: ignore[
 
 def warnings_sent(sessions: sessionmaker[Session]) -> list[OutboxMessage]:
     with transaction(sessions) as s:
-        return list(s.scalars(select(OutboxMessage).where(OutboxMessage.message_key.like("warning:%"))
-                              .order_by(OutboxMessage.id)))  # fmt: skip
+        return list(
+            s.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.message_key.like("warning:%"))
+                .order_by(OutboxMessage.id)
+            )
+        )
 
 
 def test_a_full_scheduled_run_warns_once_a_day_and_an_incremental_one_does_not(
@@ -80,8 +104,16 @@ def test_a_full_scheduled_run_warns_once_a_day_and_an_incremental_one_does_not(
     with transaction(scheduled) as s:
         admin = s.scalar(select(User).where(User.username == "admin"))
         assert admin is not None
-        more = ObservationInput(row=1, indicator="gdp", region="320100", period=2025, value=19000, unit="亿元",
-                                confirm=True, source="南京市统计公报（测试数据）")  # fmt: skip
+        more = ObservationInput(
+            row=1,
+            indicator="gdp",
+            region="320100",
+            period=2025,
+            value=19000,
+            unit="亿元",
+            confirm=True,
+            source="南京市统计公报（测试数据）",
+        )
         assert ingest(s, admin, [more], path=WritePath.API, now=dt.datetime.now(dt.UTC)).applied
     assert jobs.recompute_if_changed() is not None
     tomorrow = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)

@@ -34,18 +34,45 @@ AS_OF = dt.datetime(2027, 3, 31, tzinfo=dt.UTC)
 def _yearly_plan(catalog: Path) -> None:
     """The year's plan: GDP growth about 5 % toward 年均增长5%以上, grain capacity 98 万吨 toward ≥ 100."""
     plan = {
-        "plan": {"code": YEARLY, "title_zh": "南京市2026年国民经济和社会发展计划", "title_en": "Nanjing 2026 plan",
-                 "issuer": "南京市人民政府", "issued": "2026-01", "period": [2026, 2026],
-                 "source_document": "nanjing-2026-yearly-plan.txt"},
+        "plan": {
+            "code": YEARLY,
+            "title_zh": "南京市2026年国民经济和社会发展计划",
+            "title_en": "Nanjing 2026 plan",
+            "issuer": "南京市人民政府",
+            "issued": "2026-01",
+            "period": [2026, 2026],
+            "source_document": "nanjing-2026-yearly-plan.txt",
+        },
         "targets": [
-            {"key": "gdp-growth-2026", "indicator": "gdp_growth", "region": "320100", "unit": "%", "comparator": "~",
-             "value": 5, "target_year": 2026, "period_start": 2026, "declared_form": "annual_growth",
-             "attribute": "anticipatory", "quote": "地区生产总值增长5%左右", "serves": f"{NJ}/gdp-avg-growth-2030"},
-            {"key": "grain-capacity-2026", "indicator": "grain_production_capacity", "region": "320100",
-             "unit": "万吨", "comparator": ">=", "value": 98, "target_year": 2026, "declared_form": "level",
-             "attribute": "binding", "quote": "粮食综合生产能力98万吨以上", "serves": f"{NJ}/grain-capacity-2030"},
+            {
+                "key": "gdp-growth-2026",
+                "indicator": "gdp_growth",
+                "region": "320100",
+                "unit": "%",
+                "comparator": "~",
+                "value": 5,
+                "target_year": 2026,
+                "period_start": 2026,
+                "declared_form": "annual_growth",
+                "attribute": "anticipatory",
+                "quote": "地区生产总值增长5%左右",
+                "serves": f"{NJ}/gdp-avg-growth-2030",
+            },
+            {
+                "key": "grain-capacity-2026",
+                "indicator": "grain_production_capacity",
+                "region": "320100",
+                "unit": "万吨",
+                "comparator": ">=",
+                "value": 98,
+                "target_year": 2026,
+                "declared_form": "level",
+                "attribute": "binding",
+                "quote": "粮食综合生产能力98万吨以上",
+                "serves": f"{NJ}/grain-capacity-2030",
+            },
         ],
-    }  # fmt: skip
+    }
     (catalog / "plans" / f"{YEARLY}.yaml").write_text(
         yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8"
     )
@@ -70,11 +97,20 @@ def nanjing_2026(session: Session, tmp_path: Path) -> ReportRun:
     # 2026 figures as a statistics bulletin of early 2027 would give them (test figures)
     rows = [("gdp_growth", 5.0, "%"), ("grain_production_capacity", 96, "万吨")]
     inputs = [
-        ObservationInput(row=n, indicator=i, region="320100", period=2026, value=v, unit=u, status="final",
-                         confirm=True, source="南京市2026年国民经济和社会发展统计公报（南京市统计局）",
-                         published="2027-02-28")
+        ObservationInput(
+            row=n,
+            indicator=i,
+            region="320100",
+            period=2026,
+            value=v,
+            unit=u,
+            status="final",
+            confirm=True,
+            source="南京市2026年国民经济和社会发展统计公报（南京市统计局）",
+            published="2027-02-28",
+        )
         for n, (i, v, u) in enumerate(rows, 1)
-    ]  # fmt: skip
+    ]
     assert ingest(session, admin, inputs, path=WritePath.API, now=ENTERED).applied
     return run_report(session, as_of=AS_OF, now=AS_OF)
 
@@ -163,8 +199,17 @@ def test_the_pages_show_the_breakdown_the_bureau_and_the_annual_evaluation(
     with client_for(session, settings) as client:
         # a district quota through the API, so the breakdown has a sub-target that holds the city back
         url = f"/api/v1/plans/{NJ}/targets/grain-capacity-2030/subtargets"
-        made = client.post(url, json={"region": "江宁区", "value": 30, "split": "sum", "document": "分解方案",
-                                      "quote": "不低于30万吨"}, headers=admin)  # fmt: skip
+        made = client.post(
+            url,
+            json={
+                "region": "江宁区",
+                "value": 30,
+                "split": "sum",
+                "document": "分解方案",
+                "quote": "不低于30万吨",
+            },
+            headers=admin,
+        )
         assert made.status_code == 201, made.text
         run = run_report(session, as_of=AS_OF, now=AS_OF)  # assesses the new sub-target (no data: behind)
         assert session.scalar(select(Target).where(Target.key == "grain-capacity-2030.320115")) is not None
@@ -216,8 +261,9 @@ def test_a_bureaus_digest_holds_only_what_it_is_accountable_for(
     )
     sub = create_subscription(session, None, req, now=AS_OF)
     assert sub.organisation_codes == ["nj-nyncj"]
-    everything = create_subscription(session, None, SubscriptionRequest(email="ghb@plan-office.example",
-                                                                        plan_codes=[NJ]), now=AS_OF)  # fmt: skip
+    everything = create_subscription(
+        session, None, SubscriptionRequest(email="ghb@plan-office.example", plan_codes=[NJ]), now=AS_OF
+    )
     view = RunView(session, run)
     mine, all_of_it = (
         compose_digest(view, sub, None, settings),
@@ -226,8 +272,12 @@ def test_a_bureaus_digest_holds_only_what_it_is_accountable_for(
     assert mine.targets == 1 and "粮食综合生产能力" in mine.text
     assert all_of_it.targets > 10 and "地区生产总值" in all_of_it.text and "地区生产总值" not in mine.text
     with pytest.raises(Exception, match="nj-nobody"):
-        create_subscription(session, None, SubscriptionRequest(email="x@nanjing.example",
-                                                               organisation_codes=["nj-nobody"]), now=AS_OF)  # fmt: skip
+        create_subscription(
+            session,
+            None,
+            SubscriptionRequest(email="x@nanjing.example", organisation_codes=["nj-nobody"]),
+            now=AS_OF,
+        )
 
 
 def test_a_years_target_from_the_work_report_enters_through_the_api(session: Session) -> None:
@@ -238,8 +288,16 @@ def test_a_years_target_from_the_work_report_enters_through_the_api(session: Ses
 
     _, admin = create_user(session, username="sh-office", role="admin", regions=())
     _, editor = create_user(session, username="sh-editor", role="editor", regions=("310000",))
-    body = {"year": 2026, "value": 4.6, "comparator": "~", "declared_form": "share", "plan": "shanghai-2026-work-report",
-            "document": "上海市2026年政府工作报告", "issued": "2026-02", "quote": "全社会研发经费支出占GDP比重达4.6%左右"}  # fmt: skip
+    body = {
+        "year": 2026,
+        "value": 4.6,
+        "comparator": "~",
+        "declared_form": "share",
+        "plan": "shanghai-2026-work-report",
+        "document": "上海市2026年政府工作报告",
+        "issued": "2026-02",
+        "quote": "全社会研发经费支出占GDP比重达4.6%左右",
+    }
     url = "/api/v1/plans/shanghai-15th-outline/targets/rd-intensity-2030/milestones"
     with client_for(session, Settings(database_url="sqlite://")) as client:
         assert client.post(url, json=body, headers=editor).status_code == 403

@@ -52,10 +52,19 @@ def enter_figures(session: Session, user: User) -> None:
         for y, v, s in ((2018, 74.1, "final"), (2025, 85.2, "preliminary"))
     ]
     inputs = [
-        ObservationInput(row=n, indicator=i, region="Z-YRD", period=y, value=v, unit=u, status=s, confirm=True,
-                         source=f"长三角统计公报{y}（国家统计局，{y + 1}-02-28）")
+        ObservationInput(
+            row=n,
+            indicator=i,
+            region="Z-YRD",
+            period=y,
+            value=v,
+            unit=u,
+            status=s,
+            confirm=True,
+            source=f"长三角统计公报{y}（国家统计局，{y + 1}-02-28）",
+        )
         for n, (i, y, v, u, s) in enumerate(rows, 1)
-    ]  # fmt: skip
+    ]
     result = ingest(session, user, inputs, path=WritePath.API, now=ENTERED)
     assert result.applied, result.as_dict(all_rows=False)
 
@@ -79,12 +88,28 @@ def test_targets_in_words_and_numbers_for_people() -> None:
         "declared_form": "level",
     }
     assert target_words(base) == "≥3.7%"
-    assert target_words({**base, "declared_form": "multiple", "value": 2, "target_unit": "倍",
-                         "reference_year": 2018}) == "较2018年翻一番"  # fmt: skip
-    assert target_words({**base, "declared_form": "relative_change", "comparator": "<=", "value": -10,
-                         "reference_year": 2017}) == "较2017年下降10%"  # fmt: skip
-    assert target_words({**base, "comparator": "range", "value": None, "low": 2, "high": 3,
-                         "target_unit": "个"}) == "2–3个"  # fmt: skip
+    assert (
+        target_words(
+            {**base, "declared_form": "multiple", "value": 2, "target_unit": "倍", "reference_year": 2018}
+        )
+        == "较2018年翻一番"
+    )
+    assert (
+        target_words(
+            {
+                **base,
+                "declared_form": "relative_change",
+                "comparator": "<=",
+                "value": -10,
+                "reference_year": 2017,
+            }
+        )
+        == "较2017年下降10%"
+    )
+    assert (
+        target_words({**base, "comparator": "range", "value": None, "low": 2, "high": 3, "target_unit": "个"})
+        == "2–3个"
+    )
     assert target_words({**base, "value": 6, "stretch_value": 8}) == "≥6%（力争8%）"
     assert target_words({**base, "value": 6, "stretch_value": 8}, "en") == "≥6% (stretch 8%)"
     # a qualitative target (comparator "qualitative", no number) is its own words
@@ -153,8 +178,11 @@ def report_db(prepared: PreparedDatabases, db_kind: str) -> dict[str, str]:
 
 
 def _cli(report_db: dict[str, str], args: list[str], cwd: Path) -> str:
-    return run_cli(["report", "evaluate", "--plan", PLAN, *args], {"YRDMON_DATABASE_URL": report_db["YRDMON_DATABASE_URL"]},
-                   cwd).stdout  # fmt: skip
+    return run_cli(
+        ["report", "evaluate", "--plan", PLAN, *args],
+        {"YRDMON_DATABASE_URL": report_db["YRDMON_DATABASE_URL"]},
+        cwd,
+    ).stdout
 
 
 def test_cli_writes_a_word_document(report_db: dict[str, str], tmp_path: Path) -> None:
@@ -281,10 +309,21 @@ def test_the_word_document_renders_to_pdf(session: Session, tmp_path: Path) -> N
     home = tmp_path / "home"  # a private profile: parallel runs must not share LibreOffice's
     home.mkdir()
     result = subprocess.run(
-        [binary, f"-env:UserInstallation={home.as_uri()}", "--headless", "--convert-to", "pdf",
-         "--outdir", str(tmp_path), str(source)],
-        env={**os.environ, "HOME": str(home)}, capture_output=True, text=True, timeout=240,
-    )  # fmt: skip
+        [
+            binary,
+            f"-env:UserInstallation={home.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        env={**os.environ, "HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     pdf = source.with_suffix(".pdf")
     assert result.returncode == 0 and pdf.exists(), result.stdout + result.stderr
     reader = PdfReader(str(pdf))

@@ -25,8 +25,19 @@ from tests.support.databases import PreparedDatabases
 from tests.support.factories import table_of
 from tests.support.samples import PROVINCES, RESIDENT, URBAN
 
-COMPARED = ("status", "latest_year", "latest_value", "base_year", "base_value", "target_level", "pace_ratio",
-            "completion", "score", "metrics", "inputs")  # fmt: skip
+COMPARED = (
+    "status",
+    "latest_year",
+    "latest_value",
+    "base_year",
+    "base_value",
+    "target_level",
+    "pace_ratio",
+    "completion",
+    "score",
+    "metrics",
+    "inputs",
+)
 
 
 @pytest.fixture
@@ -38,8 +49,16 @@ def fresh_engine(prepared: PreparedDatabases, db_kind: str) -> Iterator[Engine]:
     with transaction(sessions) as s:
         load_observation_files(s, PROJECT_ROOT / "indicators", now=before)
         s.add(User(username="office", role=Role.ADMIN, created_at=before))
-    enter(engine, [(i, p, 2018 + k, v[p][k]) for p in PROVINCES for k in range(5)
-                   for i, v in (("urban_population", URBAN), ("resident_population", RESIDENT))], before)  # fmt: skip
+    enter(
+        engine,
+        [
+            (i, p, 2018 + k, v[p][k])
+            for p in PROVINCES
+            for k in range(5)
+            for i, v in (("urban_population", URBAN), ("resident_population", RESIDENT))
+        ],
+        before,
+    )
     yield engine
     jobs.install_context(None)
     engine.dispose()
@@ -51,10 +70,18 @@ def enter(
     with transaction(make_sessionmaker(engine)) as s:
         office = s.scalars(select(User).where(User.username == "office")).one()
         inputs = [
-            ObservationInput(row=n, indicator=i, region=r, period=y, value=v, unit="万人" if "population" in i else None,
-                             revision_reason=reason or None, confirm=True)
+            ObservationInput(
+                row=n,
+                indicator=i,
+                region=r,
+                period=y,
+                value=v,
+                unit="万人" if "population" in i else None,
+                revision_reason=reason or None,
+                confirm=True,
+            )
             for n, (i, r, y, v) in enumerate(rows, 1)
-        ]  # fmt: skip
+        ]
         result = ingest(s, office, inputs, path=WritePath.API, now=when)
         assert result.applied, result.as_dict(all_rows=False)
 
@@ -167,8 +194,12 @@ def test_a_revised_figure_reassesses_only_what_it_feeds_and_equals_a_full_run(
     assert summary == full_summary
 
     # a second revision of the same figure after that: the chain of incremental runs stays exact
-    enter(fresh_engine, [("resident_population", "330000", 2022, RESIDENT["330000"][4] + 9)],
-          dt.datetime.now(dt.UTC), "统计局修订")  # fmt: skip
+    enter(
+        fresh_engine,
+        [("resident_population", "330000", 2022, RESIDENT["330000"][4] + 9)],
+        dt.datetime.now(dt.UTC),
+        "统计局修订",
+    )
     fourth = jobs.recompute_if_changed()
     assert fourth is not None
     run = run_of(fresh_engine, fourth)

@@ -35,16 +35,25 @@ def test_a_zone_with_a_plan_baseline_is_aggregated_from_its_members_for_the_othe
     # = 3.214286 %
     admin, _ = create_user(session, username="admin", role="admin", regions=())
     rows = [
-        ("rd_expenditure", "310118", 2023, 30, "亿元", None), ("gdp", "310118", 2023, 1000, "亿元", None),
-        ("rd_expenditure", "320509", 2023, 60, "亿元", None), ("gdp", "320509", 2023, 2000, "亿元", None),
-        ("rd_expenditure", "330421", 2023, 20, "亿元", None), ("gdp", "330421", 2023, 700, "亿元", None),
-        ("rd_expenditure", "310118", 2024, 33, "亿元", None), ("gdp", "310118", 2024, 1050, "亿元", None),
-        ("rd_expenditure", "320509", 2024, 66, "亿元", None), ("gdp", "320509", 2024, 2100, "亿元", None),
-        ("rd_expenditure", "330421", 2024, 24, "亿元", None), ("gdp", "330421", 2024, 800, "亿元", None),
-        ("rd_expenditure", "310118", 2025, 36, "亿元", None), ("gdp", "310118", 2025, 1100, "亿元", None),
-        ("rd_expenditure", "320509", 2025, 72, "亿元", None), ("gdp", "320509", 2025, 2200, "亿元", None),
-        ("rd_intensity", "330421", 2025, 3.0, "%", None), ("gdp", "330421", 2025, 900, "亿元", None),
-    ]  # fmt: skip
+        ("rd_expenditure", "310118", 2023, 30, "亿元", None),
+        ("gdp", "310118", 2023, 1000, "亿元", None),
+        ("rd_expenditure", "320509", 2023, 60, "亿元", None),
+        ("gdp", "320509", 2023, 2000, "亿元", None),
+        ("rd_expenditure", "330421", 2023, 20, "亿元", None),
+        ("gdp", "330421", 2023, 700, "亿元", None),
+        ("rd_expenditure", "310118", 2024, 33, "亿元", None),
+        ("gdp", "310118", 2024, 1050, "亿元", None),
+        ("rd_expenditure", "320509", 2024, 66, "亿元", None),
+        ("gdp", "320509", 2024, 2100, "亿元", None),
+        ("rd_expenditure", "330421", 2024, 24, "亿元", None),
+        ("gdp", "330421", 2024, 800, "亿元", None),
+        ("rd_expenditure", "310118", 2025, 36, "亿元", None),
+        ("gdp", "310118", 2025, 1100, "亿元", None),
+        ("rd_expenditure", "320509", 2025, 72, "亿元", None),
+        ("gdp", "320509", 2025, 2200, "亿元", None),
+        ("rd_intensity", "330421", 2025, 3.0, "%", None),
+        ("gdp", "330421", 2025, 900, "亿元", None),
+    ]
     enter(session, admin, rows, AS_OF - dt.timedelta(days=30))
     run = run_report(session, as_of=AS_OF, now=AS_OF)
     r = record(session, run, "demo-zone-industry-2023/rd-intensity-2025")

@@ -44,8 +44,13 @@ def test_a_zone_without_figures_is_the_ratio_of_summed_members(session: Session)
     assert r["base_year"] == 2018 and r["base_value"] == expected[0]
     assert r["latest_year"] == 2023 and abs(r["latest_value"] - expected[-1]) < 1e-9
     # the stored figures are exactly what the pure methodology gives for that series
-    spec = TargetSpec(comparator=r["comparator"], value=70.0, target_year=2025, declared_form=DeclaredForm.SHARE,
-                      plan_base_year=2018)  # fmt: skip
+    spec = TargetSpec(
+        comparator=r["comparator"],
+        value=70.0,
+        target_year=2025,
+        declared_form=DeclaredForm.SHARE,
+        plan_base_year=2018,
+    )
     pure = assess(spec, [Point(2018 + k, v) for k, v in enumerate(expected)], as_of_year=2026)
     assert r["status"] == pure.status.value and r["pace_ratio"] == pure.pace_ratio
     assert len(r["inputs"]) == 6 * 8  # every member's numerator and denominator for 2018..2023
@@ -63,9 +68,16 @@ def test_same_as_of_gives_identical_results_before_and_after_revisions(session: 
     why = {c["id"]: c for c in changes(session, latest, first)}
     change = why["yrd-outline-2019/urbanization-rate-2025"]
     assert change["reason"] == "revised" and change["after_value"] > change["before_value"]
-    enter(session, admin, [(i, p, 2024, v, "万人", None) for p in PROVINCES
-                           for i, v in (("urban_population", URBAN[p][-1] + 30), ("resident_population", RESIDENT[p][-1]))],
-          T3)  # fmt: skip
+    enter(
+        session,
+        admin,
+        [
+            (i, p, 2024, v, "万人", None)
+            for p in PROVINCES
+            for i, v in (("urban_population", URBAN[p][-1] + 30), ("resident_population", RESIDENT[p][-1]))
+        ],
+        T3,
+    )
     newest = run_report(session, as_of=T3, now=T3)
     assert {c["id"]: c for c in changes(session, newest)}["yrd-outline-2019/urbanization-rate-2025"][
         "reason"
@@ -91,11 +103,25 @@ def test_a_changed_target_is_named_as_the_reason(session: Session, tmp_path: Pat
 def test_end_of_term_evaluation_lists_achieved_and_missed_with_evidence(session: Session) -> None:
     admin, _ = create_user(session, username="admin", role="admin", regions=())
     # Z-YRD R&D intensity ≥3% by 2025 (rates are not summed: the zone's own published figures)
-    enter(session, admin, [("rd_intensity", "Z-YRD", y, v, "%", None)
-                           for y, v in ((2018, 2.81), (2020, 2.93), (2022, 3.02), (2024, 3.12), (2025, 3.2))], T1)  # fmt: skip
+    enter(
+        session,
+        admin,
+        [
+            ("rd_intensity", "Z-YRD", y, v, "%", None)
+            for y, v in ((2018, 2.81), (2020, 2.93), (2022, 3.02), (2024, 3.12), (2025, 3.2))
+        ],
+        T1,
+    )
     # Z-YRD urbanisation ≥70% by 2025 missed (a zone's own figures win over aggregation)
-    enter(session, admin, [("urbanization_rate", "Z-YRD", y, v, "%", None)
-                           for y, v in ((2018, 66.0), (2020, 67.0), (2025, 69.1))], T1)  # fmt: skip
+    enter(
+        session,
+        admin,
+        [
+            ("urbanization_rate", "Z-YRD", y, v, "%", None)
+            for y, v in ((2018, 66.0), (2020, 67.0), (2025, 69.1))
+        ],
+        T1,
+    )
     run = run_report(session, as_of=T3, now=T3)
     report = evaluation(session, run, "yrd-outline-2019")
     verdicts = {r["id"].split("/")[1]: r for r in report["end_of_term"]}
@@ -136,8 +162,9 @@ def test_api_runs_assessments_and_exports(client: TestClient, session: Session) 
         "明显滞后",
         "逆向变化",
     }
-    assert sheet.cell(row=2, column=6).fill.start_color.rgb.endswith(("BBBBBB", "56B4E9", "F0E442", "E69F00", "009E73",
-                                                                     "D55E00", "CC79A7"))  # fmt: skip
+    assert sheet.cell(row=2, column=6).fill.start_color.rgb.endswith(
+        ("BBBBBB", "56B4E9", "F0E442", "E69F00", "009E73", "D55E00", "CC79A7")
+    )
     html = client.get(f"/api/v1/runs/{run_id}/export", params={"format": "html"}).text
     assert "规划目标监测报告" in html and "<script" not in html
     assert client.get("/api/v1/evaluations/yrd-outline-2019").json()["run_id"] == run_id

@@ -31,19 +31,38 @@ def rd_series(session: Session) -> dict[int, int]:
     editor = users.create_user(
         session, username="yrd-editor", role=Role.EDITOR, region_codes=["Z-YRD"], now=T1
     )
-    reviewer = users.create_user(session, username="yrd-reviewer", role=Role.REVIEWER, region_codes=["Z-YRD"],
-                                 now=T1)  # fmt: skip
+    reviewer = users.create_user(
+        session, username="yrd-reviewer", role=Role.REVIEWER, region_codes=["Z-YRD"], now=T1
+    )
     session.flush()
     review.set_policy(session, enabled=True, actor=admin, now=T1)
-    inputs = [ObservationInput(row=n, indicator="rd_intensity", region="Z-YRD", period=y, value=v, unit="%",
-                               confirm=True) for n, (y, v) in enumerate(SERIES, 1)]  # fmt: skip
+    inputs = [
+        ObservationInput(
+            row=n, indicator="rd_intensity", region="Z-YRD", period=y, value=v, unit="%", confirm=True
+        )
+        for n, (y, v) in enumerate(SERIES, 1)
+    ]
     result = ingest(session, editor, inputs, path=WritePath.API, now=T1)
     assert result.applied
     zone = session.scalar(select(Region.id).where(Region.code == "Z-YRD"))
-    ids: dict[int, int] = dict(session.execute(select(Observation.period, Observation.id).where(
-        Observation.region_id == zone, Observation.batch_id == result.batch_id)).tuples().all())  # fmt: skip
-    review.act(session, reviewer, "approve", [ids[y] for y in (2018, 2020, 2022)], comment=None, now=T2,
-               path=WritePath.API)  # fmt: skip
+    ids: dict[int, int] = dict(
+        session.execute(
+            select(Observation.period, Observation.id).where(
+                Observation.region_id == zone, Observation.batch_id == result.batch_id
+            )
+        )
+        .tuples()
+        .all()
+    )
+    review.act(
+        session,
+        reviewer,
+        "approve",
+        [ids[y] for y in (2018, 2020, 2022)],
+        comment=None,
+        now=T2,
+        path=WritePath.API,
+    )
     return ids
 
 
@@ -83,8 +102,13 @@ def test_with_review_off_runs_take_no_view_and_count_every_figure(session: Sessi
         session, username="yrd-editor", role=Role.EDITOR, region_codes=["Z-YRD"], now=T1
     )
     session.flush()
-    ingest(session, editor, [ObservationInput(row=1, indicator="rd_intensity", region="Z-YRD", period=2025,
-                                              value=3.2, unit="%")], path=WritePath.API, now=T1)  # fmt: skip
+    ingest(
+        session,
+        editor,
+        [ObservationInput(row=1, indicator="rd_intensity", region="Z-YRD", period=2025, value=3.2, unit="%")],
+        path=WritePath.API,
+        now=T1,
+    )
     run = run_report(session, as_of=T3, now=T3, view="provisional")
     assert run.review_view is None and verdict(session, run)["latest_year"] == 2025
     doc = build(session, run, "yrd-outline-2019", "zh", charts=False)
@@ -103,8 +127,11 @@ def test_runs_through_the_api_state_their_view(client: TestClient, session: Sess
     assert bad.status_code == 422
 
     def years(view: str) -> set[int]:
-        page = client.get("/api/v1/observations", params={"indicator": "rd_intensity", "region": "Z-YRD",
-                                                           "view": view}, headers=admin).json()  # fmt: skip
+        page = client.get(
+            "/api/v1/observations",
+            params={"indicator": "rd_intensity", "region": "Z-YRD", "view": view},
+            headers=admin,
+        ).json()
         assert page["view"] == view
         return {i["period"] for i in page["items"]}
 
@@ -122,8 +149,10 @@ def test_the_completeness_summary_shows_approved_and_under_review_by_region(
     reviewer, _ = person(session, "jx", "reviewer", "jx@example.org", ("330400",))
     admin, _ = person(session, "admin", "admin", "admin@example.org")
     review.set_policy(session, enabled=True, actor=admin, now=T1)
-    inputs = [ObservationInput(row=n, indicator=i, region="330421", period=2025, value=v, unit=u)
-              for n, (i, v, u) in enumerate((("rd_intensity", 3.6, "%"), ("network_5g_coverage", 100, "%")), 1)]  # fmt: skip
+    inputs = [
+        ObservationInput(row=n, indicator=i, region="330421", period=2025, value=v, unit=u)
+        for n, (i, v, u) in enumerate((("rd_intensity", 3.6, "%"), ("network_5g_coverage", 100, "%")), 1)
+    ]
     result = ingest(session, editor, inputs, path=WritePath.API, now=T1)
     first = min(review.batch_versions(session, result.batch_id or 0))
     review.act(session, reviewer, "approve", [first], comment=None, now=T1, path=WritePath.API)
@@ -152,9 +181,17 @@ def test_the_schedulers_incremental_run_takes_the_official_view(session: Session
     )
     assert editor is not None
     now = dt.datetime.now(dt.UTC)
-    entered = ingest(session, editor, [ObservationInput(row=1, indicator="rd_intensity", region="Z-YRD",
-                                                        period=2023, value=3.05, unit="%")],
-                     path=WritePath.WEB, now=now)  # fmt: skip
+    entered = ingest(
+        session,
+        editor,
+        [
+            ObservationInput(
+                row=1, indicator="rd_intensity", region="Z-YRD", period=2023, value=3.05, unit="%"
+            )
+        ],
+        path=WritePath.WEB,
+        now=now,
+    )
     assert entered.applied
     run = run_report_now(session, trigger="data", incremental=True)
     assert (run.summary or {}).get("scope", {}).get("kind") == "incremental"

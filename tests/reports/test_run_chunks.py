@@ -20,8 +20,19 @@ from service.reports.engine import run_report, target_chunks
 from tests.reports.test_reports import populations
 from tests.support.factories import create_user
 
-COLUMNS = ("status", "latest_year", "latest_value", "base_year", "base_value", "target_level", "pace_ratio",
-           "completion", "score", "metrics", "inputs")  # fmt: skip
+COLUMNS = (
+    "status",
+    "latest_year",
+    "latest_value",
+    "base_year",
+    "base_value",
+    "target_level",
+    "pace_ratio",
+    "completion",
+    "score",
+    "metrics",
+    "inputs",
+)
 
 
 def stored(session: Session, run: ReportRun) -> dict[int, tuple[Any, ...]]:
@@ -58,10 +69,14 @@ def test_a_run_in_small_chunks_equals_a_run_in_one(session: Session, monkeypatch
     items: dict[str, list[tuple[Any, _Judged]]] = defaultdict(list)
     statuses = {s.value: s for s in Status}
     rows = session.execute(
-        select(Plan.code, Region.code, Target.chapter, Target.indicator_id, Target.region_id, Assessment.status)
-        .join(Target, Assessment.target_id == Target.id).join(Plan, Plan.id == Target.plan_id)
-        .join(Region, Region.id == Target.region_id).where(Assessment.run_id == whole.id)
-    ).all()  # fmt: skip
+        select(
+            Plan.code, Region.code, Target.chapter, Target.indicator_id, Target.region_id, Assessment.status
+        )
+        .join(Target, Assessment.target_id == Target.id)
+        .join(Plan, Plan.id == Target.plan_id)
+        .join(Region, Region.id == Target.region_id)
+        .where(Assessment.run_id == whole.id)
+    ).all()
     for plan, region, chapter, ind, reg, status in rows:
         if status == QUALITATIVE:
             continue

@@ -83,9 +83,12 @@ def test_an_import_that_began_before_a_run_and_committed_after_it_still_causes_a
         # a long import: it started before the last run began and commits only now
         started = last_run - dt.timedelta(minutes=10)
         result = ingest(
-            s, office, [ObservationInput(row=1, indicator="gdp", region="310000", period=2024, value="53926.71")],
-            path=WritePath.API, now=started,
-        )  # fmt: skip
+            s,
+            office,
+            [ObservationInput(row=1, indicator="gdp", region="310000", period=2024, value="53926.71")],
+            path=WritePath.API,
+            now=started,
+        )
         assert result.applied and result.counts["added"] + result.counts["revised"] == 1
     run_id = jobs.recompute_if_changed()
     assert run_id is not None, "the import was missed"

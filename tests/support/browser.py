@@ -16,8 +16,13 @@ from service.config import PROJECT_ROOT
 from tests.support import IN_CI
 
 CHROMIUM = os.environ.get("YRDMON_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run"]  # fmt: skip
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 SHOTS = PROJECT_ROOT / "test-artifacts" / "screens"
 
 

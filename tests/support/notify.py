@@ -23,8 +23,14 @@ DELIVERED_AT = dt.datetime(2026, 9, 2, tzinfo=dt.UTC)  # the digest tests' last 
 
 
 def settings_for(db_url: str, port: int = 1) -> Settings:
-    return Settings(database_url=db_url, secret_key="digest-test-key", base_url=BASE, smtp_host="127.0.0.1",
-                    smtp_port=port, mail_from="规划目标监测 <yrdmon@yrdmon.test>")  # fmt: skip
+    return Settings(
+        database_url=db_url,
+        secret_key="digest-test-key",
+        base_url=BASE,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        mail_from="规划目标监测 <yrdmon@yrdmon.test>",
+    )
 
 
 def client_for(session: Session, db_url: str) -> AbstractContextManager[TestClient]:

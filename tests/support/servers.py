@@ -20,8 +20,13 @@ def serve(env: dict[str, str], cwd: Path, *, scheduler: bool = False) -> Iterato
     afterwards. Use with ``yield from`` in a fixture or wrap in ``contextlib.contextmanager``."""
     port = free_port()
     flag = "--scheduler" if scheduler else "--no-scheduler"
-    proc = subprocess.Popen([*YRDMON, "serve", flag, "--port", str(port)], env={**os.environ, **env},
-                            cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [*YRDMON, "serve", flag, "--port", str(port)],
+        env={**os.environ, **env},
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

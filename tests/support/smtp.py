@@ -74,8 +74,13 @@ def smtp_server(inbox: Inbox, port: int | None = None, **kwargs: Any) -> Iterato
 
 
 def smtp_settings(port: int, **extra: Any) -> Settings:
-    values: dict[str, Any] = {"smtp_host": "127.0.0.1", "smtp_port": port, "secret_key": "test-secret-key",
-                              "mail_from": "规划目标监测 <yrdmon@yrdmon.test>", "base_url": "https://yrdmon.test"}  # fmt: skip
+    values: dict[str, Any] = {
+        "smtp_host": "127.0.0.1",
+        "smtp_port": port,
+        "secret_key": "test-secret-key",
+        "mail_from": "规划目标监测 <yrdmon@yrdmon.test>",
+        "base_url": "https://yrdmon.test",
+    }
     return Settings(**{**values, **extra})
 
 

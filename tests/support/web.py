@@ -54,8 +54,11 @@ def login(client: TestClient, session: Session, username: str, role: Role, regio
         session, username=username, role=role, region_codes=regions, password="pw-123456", now=NOW
     )
     session.commit()
-    response = client.post("/login", data={"username": username, "password": "pw-123456", "next": "/entry"},
-                           follow_redirects=False)  # fmt: skip
+    response = client.post(
+        "/login",
+        data={"username": username, "password": "pw-123456", "next": "/entry"},
+        follow_redirects=False,
+    )
     assert response.status_code == 303 and response.headers["location"] == "/entry"
     page = client.get("/entry?region=330421&year=2024")
     return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]

@@ -40,8 +40,10 @@ def test_the_forms_are_the_plan_offices(client: TestClient, session: Session) ->
         and 'id="subtarget-form"' not in page
         and 'id="milestone-form"' not in page
     )
-    refused = client.post(f"/targets/{NJ}/{GRAIN}/subtargets", data={"csrf": csrf, "region": "320115", "value": "30",
-                                                                   "split": "sum", "document": "分解方案"})  # fmt: skip
+    refused = client.post(
+        f"/targets/{NJ}/{GRAIN}/subtargets",
+        data={"csrf": csrf, "region": "320115", "value": "30", "split": "sum", "document": "分解方案"},
+    )
     assert refused.status_code == 403 and "只有管理员" in refused.text
     assert client.post(f"/targets/{NJ}/{GDP}/milestones", data={"csrf": csrf}).status_code == 403
     client.post("/logout")
@@ -64,8 +66,15 @@ def test_the_plan_office_assigns_splits_and_sets_the_years_target_by_name(
         and "Add a district quota" in english
     )
     # assign: one lead, two supporting (several picked)
-    form = {"csrf": csrf, "plan": NJ, "key": GRAIN, "back": "breakdown", "lead": "nj-nyncj",
-            "support": ["nj-ghzyj", "nj-slj"], "source": "分解落实方案"}  # fmt: skip
+    form = {
+        "csrf": csrf,
+        "plan": NJ,
+        "key": GRAIN,
+        "back": "breakdown",
+        "lead": "nj-nyncj",
+        "support": ["nj-ghzyj", "nj-slj"],
+        "source": "分解落实方案",
+    }
     assert client.post("/organisations/assign", data={**form, "csrf": "forged"}).status_code == 403
     both = client.post("/organisations/assign?lang=en", data={**form, "support": ["nj-nyncj"]})
     assert (
@@ -78,13 +87,22 @@ def test_the_plan_office_assigns_splits_and_sets_the_years_target_by_name(
     shown = client.get(done.headers["location"]).text
     assert "南京市规划和自然资源局" in shown and "南京市水务局" in shown
     assert re.search(r'<option value="nj-slj" selected>南京市水务局</option>', shown)
-    current = session.scalars(select(TargetAssignment.role).where(TargetAssignment.target_key == GRAIN,
-                                                                  TargetAssignment.valid_to.is_(None))).all()  # fmt: skip
+    current = session.scalars(
+        select(TargetAssignment.role).where(
+            TargetAssignment.target_key == GRAIN, TargetAssignment.valid_to.is_(None)
+        )
+    ).all()
     assert sorted(current) == ["lead", "support", "support"]
     # district quotas: a wrong number comes back with what was typed; two quotas that do not add up are shown
     url = f"/targets/{NJ}/{GRAIN}/subtargets"
-    quota = {"csrf": csrf, "region": "320115", "value": "三十", "split": "sum", "document": "粮食产能分解方案",
-             "quote": "江宁区不低于30万吨"}  # fmt: skip
+    quota = {
+        "csrf": csrf,
+        "region": "320115",
+        "value": "三十",
+        "split": "sum",
+        "document": "粮食产能分解方案",
+        "quote": "江宁区不低于30万吨",
+    }
     bad = client.post(url + "?lang=zh", data=quota)
     assert bad.status_code == 422 and "“三十”不是数字" in bad.text and 'value="粮食产能分解方案"' in bad.text
     assert (
@@ -112,8 +130,16 @@ def test_the_plan_office_assigns_splits_and_sets_the_years_target_by_name(
     murl = f"/targets/{NJ}/{GDP}/milestones"
     gdp_page = client.get(f"/targets/{NJ}/{GDP}/breakdown?lang=zh").text
     assert re.search(r'<option value="annual_growth" selected>当年增速（%）</option>', gdp_page)
-    milestone = {"csrf": csrf, "year": "2026", "source_kind": "yearly_plan", "document": "南京市2026年国民经济和社会发展计划",
-                 "declared_form": "annual_growth", "comparator": "~", "value": "5", "quote": "地区生产总值增长5%左右"}  # fmt: skip
+    milestone = {
+        "csrf": csrf,
+        "year": "2026",
+        "source_kind": "yearly_plan",
+        "document": "南京市2026年国民经济和社会发展计划",
+        "declared_form": "annual_growth",
+        "comparator": "~",
+        "value": "5",
+        "quote": "地区生产总值增长5%左右",
+    }
     late = client.post(murl + "?lang=en", data={**milestone, "year": "2031"})
     assert late is not None and late.status_code == 422
     made = client.post(murl, data=milestone, follow_redirects=False)
@@ -133,9 +159,11 @@ def test_the_plan_office_assigns_splits_and_sets_the_years_target_by_name(
     # the organisations page picks the target by its name too
     orgs = client.get("/organisations?lang=zh").text
     assert f'<option value="{NJ}/{GDP}">地区生产总值增速（南京市）2030年</option>' in orgs
-    by_pick = client.post("/organisations/assign?lang=zh", data={"csrf": csrf, "target": f"{NJ}/{GDP}",
-                                                                   "lead": "nj-fgw", "support": ["nj-tjj"]},
-                          follow_redirects=False)  # fmt: skip
+    by_pick = client.post(
+        "/organisations/assign?lang=zh",
+        data={"csrf": csrf, "target": f"{NJ}/{GDP}", "lead": "nj-fgw", "support": ["nj-tjj"]},
+        follow_redirects=False,
+    )
     assert by_pick.status_code == 303 and by_pick.headers["location"].startswith(
         f"/targets/{NJ}/{GDP}/breakdown"
     )

@@ -43,11 +43,25 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
     with transaction(make_sessionmaker(engine)) as session:
         office = users.create_user(session, username="ghb", role=Role.ADMIN, password=PASSWORD, now=now)
         session.flush()
-        figures = [("grain_production_capacity", 2025, 100, "万吨"), ("grain_production_capacity", 2026, 96, "万吨"),
-                   ("gdp_growth", 2026, 5.0, "%")]  # fmt: skip
-        inputs = [ObservationInput(row=n, indicator=i, region="320100", period=y, value=v, unit=u, status="final",
-                                   confirm=True, source="南京市国民经济和社会发展统计公报（测试数据）")
-                  for n, (i, y, v, u) in enumerate(figures, 1)]  # fmt: skip
+        figures = [
+            ("grain_production_capacity", 2025, 100, "万吨"),
+            ("grain_production_capacity", 2026, 96, "万吨"),
+            ("gdp_growth", 2026, 5.0, "%"),
+        ]
+        inputs = [
+            ObservationInput(
+                row=n,
+                indicator=i,
+                region="320100",
+                period=y,
+                value=v,
+                unit=u,
+                status="final",
+                confirm=True,
+                source="南京市国民经济和社会发展统计公报（测试数据）",
+            )
+            for n, (i, y, v, u) in enumerate(figures, 1)
+        ]
         assert ingest(session, office, inputs, path=WritePath.API, now=now).applied
     engine.dispose()
     run(["report", "run"], env, tmp)

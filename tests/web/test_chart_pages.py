@@ -32,10 +32,19 @@ def test_met_at_the_base_then_missed_shows_no_completion_share(client: TestClien
     (500−520)/(507−520) means nothing once the base met the target), nor a path sloping down to 507."""
     admin = users.create_user(session, username="admin", role=Role.ADMIN, region_codes=[], now=ENTERED)
     inputs = [
-        ObservationInput(row=n, indicator="railway_network_density", region="Z-YRD", period=y, value=v,
-                         unit="公里/万平方公里", status="final", confirm=True, source=f"统计公报{y}")
+        ObservationInput(
+            row=n,
+            indicator="railway_network_density",
+            region="Z-YRD",
+            period=y,
+            value=v,
+            unit="公里/万平方公里",
+            status="final",
+            confirm=True,
+            source=f"统计公报{y}",
+        )
         for n, (y, v) in enumerate(((2018, 520.0), (2022, 512.0), (2025, 500.0)), 1)
-    ]  # fmt: skip
+    ]
     assert ingest(session, admin, inputs, path=WritePath.API, now=ENTERED).applied
     run_report(session, as_of=END, now=END)
     session.commit()
@@ -76,10 +85,19 @@ def test_a_doubling_target_with_its_base_shows_the_level_it_means(
     as the target on the 亿元 axis."""
     admin = users.create_user(session, username="admin", role=Role.ADMIN, region_codes=[], now=ENTERED)
     inputs = [
-        ObservationInput(row=n, indicator="industrial_investment", region="330100", period=y, value=v, unit="亿元",
-                         status="final", confirm=True, source=f"杭州统计公报{y}")
+        ObservationInput(
+            row=n,
+            indicator="industrial_investment",
+            region="330100",
+            period=y,
+            value=v,
+            unit="亿元",
+            status="final",
+            confirm=True,
+            source=f"杭州统计公报{y}",
+        )
         for n, (y, v) in enumerate(((2018, 1000.0), (2021, 1400.0)), 1)
-    ]  # fmt: skip
+    ]
     assert ingest(session, admin, inputs, path=WritePath.API, now=ENTERED).applied
     run_report(session, as_of=ENTERED, now=ENTERED)
     session.commit()

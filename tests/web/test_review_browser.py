@@ -27,9 +27,11 @@ def office(prepared: PreparedDatabases, db_kind: str, tmp_path: Path) -> Iterato
     url = prepared.catalogued(db_kind)  # migrated, catalog as of CATALOGUED (START)
     engine = make_engine(url)
     with transaction(make_sessionmaker(engine)) as s:
-        for name, role, regions in (("shifan-editor", Role.EDITOR, ["Z-DEMO"]),
-                                    ("shifan-reviewer", Role.REVIEWER, ["Z-DEMO"]),
-                                    ("plan-office", Role.ADMIN, [])):  # fmt: skip
+        for name, role, regions in (
+            ("shifan-editor", Role.EDITOR, ["Z-DEMO"]),
+            ("shifan-reviewer", Role.REVIEWER, ["Z-DEMO"]),
+            ("plan-office", Role.ADMIN, []),
+        ):
             users.create_user(s, username=name, role=role, region_codes=regions, password=PASSWORD, now=START)
         review.set_policy(s, enabled=True, actor=None, now=START)
     engine.dispose()

@@ -53,8 +53,11 @@ MAIL = {
     REVIEWER: "nj-reviewer@nanjing.gov.cn",
     OFFICE: "ghc@nanjing.gov.cn",
 }
-FAST = {"YRDMON_SCHEDULER_LEASE_SECONDS": "3", "YRDMON_RECOMPUTE_DEBOUNCE_SECONDS": "1",
-        "YRDMON_RECOMPUTE_CHECK_SECONDS": "1"}  # fmt: skip
+FAST = {
+    "YRDMON_SCHEDULER_LEASE_SECONDS": "3",
+    "YRDMON_RECOMPUTE_DEBOUNCE_SECONDS": "1",
+    "YRDMON_RECOMPUTE_CHECK_SECONDS": "1",
+}
 
 
 def _district_target(data: dict[str, Any]) -> None:
@@ -62,11 +65,20 @@ def _district_target(data: dict[str, Any]) -> None:
     for t in data["targets"]:
         if t["key"] == "rd-intensity-2025":
             t["split"] = "each"
-    data["targets"].append({
-        "key": f"rd-intensity-2025.{DISTRICT}", "indicator": "rd_intensity", "region": DISTRICT, "unit": "%",
-        "comparator": ">=", "value": 4, "target_year": 2025, "declared_form": "share",
-        "parent": "rd-intensity-2025", "quote": "全社会研发投入占地区生产总值比重达到4%",
-    })  # fmt: skip
+    data["targets"].append(
+        {
+            "key": f"rd-intensity-2025.{DISTRICT}",
+            "indicator": "rd_intensity",
+            "region": DISTRICT,
+            "unit": "%",
+            "comparator": ">=",
+            "value": 4,
+            "target_year": 2025,
+            "declared_form": "share",
+            "parent": "rd-intensity-2025",
+            "quote": "全社会研发投入占地区生产总值比重达到4%",
+        }
+    )
 
 
 @pytest.fixture
@@ -78,15 +90,31 @@ def office(fresh_db_url, tmp_path: Path) -> Iterator[dict[str, Any]]:  # type: i
     edit_yaml(catalog / "plans" / f"{PLAN}.yaml", _district_target)
     with transaction(make_sessionmaker(engine)) as s:
         apply_catalog(s, read_catalog(catalog), now=START)
-        for name, role, regions in ((EDITOR, Role.EDITOR, [DISTRICT]), (REVIEWER, Role.REVIEWER, [CITY]),
-                                    (OFFICE, Role.ADMIN, [])):  # fmt: skip
-            users.create_user(s, username=name, role=role, region_codes=regions, password=PASSWORD, now=START,
-                              email=MAIL[name])  # fmt: skip
+        for name, role, regions in (
+            (EDITOR, Role.EDITOR, [DISTRICT]),
+            (REVIEWER, Role.REVIEWER, [CITY]),
+            (OFFICE, Role.ADMIN, []),
+        ):
+            users.create_user(
+                s,
+                username=name,
+                role=role,
+                region_codes=regions,
+                password=PASSWORD,
+                now=START,
+                email=MAIL[name],
+            )
         review.set_policy(s, enabled=True, actor=None, now=START)
     inbox = Inbox()
     with smtp_server(inbox) as port:
-        env = {**FAST, "YRDMON_DATABASE_URL": url, "YRDMON_CATALOG_DIR": str(catalog), "YRDMON_SMTP_HOST": "127.0.0.1",
-               "YRDMON_SMTP_PORT": str(port), "YRDMON_BASE_URL": "https://yrdmon.test"}  # fmt: skip
+        env = {
+            **FAST,
+            "YRDMON_DATABASE_URL": url,
+            "YRDMON_CATALOG_DIR": str(catalog),
+            "YRDMON_SMTP_HOST": "127.0.0.1",
+            "YRDMON_SMTP_PORT": str(port),
+            "YRDMON_BASE_URL": "https://yrdmon.test",
+        }
         for base in serve(env, tmp_path, scheduler=True):
             yield {"base": base, "url": url, "engine": engine, "inbox": inbox}
     engine.dispose()
@@ -126,11 +154,15 @@ def in_force(engine: Any, indicator: str) -> Decimal | None:
             select(Observation.value)
             .join(Indicator, Indicator.id == Observation.indicator_id)
             .join(Region, Region.id == Observation.region_id)
-            .where(Indicator.code == indicator, Region.code == DISTRICT, Observation.period == 2025,
-                   Vintage.now(dt.datetime.now(dt.UTC), "official").observations())
+            .where(
+                Indicator.code == indicator,
+                Region.code == DISTRICT,
+                Observation.period == 2025,
+                Vintage.now(dt.datetime.now(dt.UTC), "official").observations(),
+            )
             .order_by(Observation.reported_at.desc(), Observation.id.desc())
             .limit(1)
-        )  # fmt: skip
+        )
 
 
 def mails(inbox: Inbox, to: str) -> list[Any]:
@@ -288,15 +320,26 @@ def test_a_district_a_city_reviewer_and_the_plan_office_through_the_pages(  # ty
     refused_at = dt.datetime.now(dt.UTC)
     # 6. the serving process's scheduler makes the official run after the last step
     with make_sessionmaker(engine)() as s:
-        last_step = s.scalar(select(ObservationReview.at).where(ObservationReview.state == ReviewState.APPROVED)
-                             .order_by(ObservationReview.at.desc()).limit(1))  # fmt: skip
+        last_step = s.scalar(
+            select(ObservationReview.at)
+            .where(ObservationReview.state == ReviewState.APPROVED)
+            .order_by(ObservationReview.at.desc())
+            .limit(1)
+        )
     assert last_step is not None
 
     def official_run() -> ReportRun | None:
         with make_sessionmaker(engine)() as s:
-            return s.scalar(select(ReportRun).where(ReportRun.trigger == "data", ReportRun.started_at >= last_step,
-                                                    ReportRun.finished_at.is_not(None))
-                            .order_by(ReportRun.id.desc()).limit(1))  # fmt: skip
+            return s.scalar(
+                select(ReportRun)
+                .where(
+                    ReportRun.trigger == "data",
+                    ReportRun.started_at >= last_step,
+                    ReportRun.finished_at.is_not(None),
+                )
+                .order_by(ReportRun.id.desc())
+                .limit(1)
+            )
 
     run = wait_for(official_run, "a data run after the approval")
     assert run.review_view == "official"

@@ -135,8 +135,9 @@ def test_overview_pages_and_searches_many_regions(browser, province_server: str,
     page.fill("input[name=region]", "合成地区42")  # the search box (suggestions from the datalist)
     page.click("#filters button")
     page.wait_for_load_state()
-    assert "page=" not in page.url and [h.strip() for h in page.locator("#grid thead th").all_inner_texts()] == [
-        "指标", "合成地区42"]  # fmt: skip
+    assert "page=" not in page.url and [
+        h.strip() for h in page.locator("#grid thead th").all_inner_texts()
+    ] == ["指标", "合成地区42"]
     assert page.locator("#grid td.cell").count() == 2  # its two synthetic targets
     page.screenshot(path=str(SHOTS / f"overview-province-{db_kind}.png"), full_page=True)
     page.click("#lang-toggle")

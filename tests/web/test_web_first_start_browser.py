@@ -40,8 +40,9 @@ def fresh_server(
     engine = make_engine(url)
     with transaction(make_sessionmaker(engine)) as session:
         now = dt.datetime.now(dt.UTC)
-        users.create_user(session, username="jiashan", role=Role.EDITOR, region_codes=["330421"],
-                          password=PASSWORD, now=now)  # fmt: skip
+        users.create_user(
+            session, username="jiashan", role=Role.EDITOR, region_codes=["330421"], password=PASSWORD, now=now
+        )
         users.create_user(session, username="boss", role=Role.ADMIN, password=PASSWORD, now=now)
     engine.dispose()
     yield from serve(env, tmp_path)
@@ -131,8 +132,11 @@ def test_a_browser_gets_an_html_error_page_and_an_api_client_problem_json(browse
     # Chromium reports every 404 answer to a navigation on the console; nothing else may appear
     assert [e for e in errors if "status of 404" not in e] == [] and len(errors) <= 2, errors
     page.close()
-    for path, accept in (("/no/such/page", "application/json"), ("/api/v1/nothing", "text/html"),
-                         ("/targets/no-plan/no-target", "*/*")):  # fmt: skip
+    for path, accept in (
+        ("/no/such/page", "application/json"),
+        ("/api/v1/nothing", "text/html"),
+        ("/targets/no-plan/no-target", "*/*"),
+    ):
         answer = httpx.get(fresh_server + path, headers={"Accept": accept})
         assert answer.status_code == 404
         assert answer.headers["content-type"].startswith("application/problem+json"), path

@@ -18,9 +18,14 @@ from tests.support.web import login
 
 
 def stored(session: Session) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Observation).where(Observation.status != ObservationStatus.PLAN_BASELINE)
-    ) or 0  # fmt: skip
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Observation)
+            .where(Observation.status != ObservationStatus.PLAN_BASELINE)
+        )
+        or 0
+    )
 
 
 def field_value(html: str, name: str) -> str | None:
@@ -45,9 +50,19 @@ def test_a_refused_entry_says_nothing_was_saved_and_keeps_what_was_typed(
     client: TestClient, session: Session
 ) -> None:
     csrf = login(client, session, "keep", Role.EDITOR, ["330421"])
-    form = {"csrf": csrf, "region": "330421", "year": "2024", "status": "preliminary", "source": "嘉善县统计局",
-            "published": "2025-03-01", "value_gdp": "880.5", "reason_gdp": "快报", "value_network_5g_coverage": "120",
-            "confirm_gdp": "1", "break_gdp": "1"}  # fmt: skip
+    form = {
+        "csrf": csrf,
+        "region": "330421",
+        "year": "2024",
+        "status": "preliminary",
+        "source": "嘉善县统计局",
+        "published": "2025-03-01",
+        "value_gdp": "880.5",
+        "reason_gdp": "快报",
+        "value_network_5g_coverage": "120",
+        "confirm_gdp": "1",
+        "break_gdp": "1",
+    }
     page = client.post("/entry", data=form)
     assert page.status_code == 422
     text = headline(page.text)
@@ -116,10 +131,18 @@ def test_a_held_figure_tells_the_form_to_tick_and_a_file_to_fill_the_column(
         and "请勾选该行的“确认异常值”后重新保存" in page.text
     )
     assert "确认”列" not in page.text
-    upload = client.post("/upload", data={"csrf": csrf}, files={"file": ("g.csv", "指标,地区,年份,数值\ngdp,330421,2024,0\n".encode(), "text/csv")})  # fmt: skip
+    upload = client.post(
+        "/upload",
+        data={"csrf": csrf},
+        files={"file": ("g.csv", "指标,地区,年份,数值\ngdp,330421,2024,0\n".encode(), "text/csv")},
+    )
     assert upload.status_code == 422 and "请在文件该行的“确认”列填“是”后重新上传" in upload.text
     assert "勾选" not in upload.text.split('id="result"')[1].split("</div>")[0]
-    confirmed = client.post("/upload", data={"csrf": csrf}, files={"file": ("g.csv", "指标,地区,年份,数值,确认\ngdp,330421,2024,0,是\n".encode(), "text/csv")})  # fmt: skip
+    confirmed = client.post(
+        "/upload",
+        data={"csrf": csrf},
+        files={"file": ("g.csv", "指标,地区,年份,数值,确认\ngdp,330421,2024,0,是\n".encode(), "text/csv")},
+    )
     assert confirmed.status_code == 200 and headline(confirmed.text) == "已保存 1 条（新增 1，修订 0）"
 
 
@@ -166,12 +189,19 @@ def test_percent_formatted_excel_cells_are_read_as_percentages(client: TestClien
     ws["D3"].number_format = "0.0%"
     buf = io.BytesIO()
     wb.save(buf)
-    page = client.post("/upload", data={"csrf": csrf}, files={"file": ("p.xlsx", buf.getvalue(), "application/octet-stream")})  # fmt: skip
+    page = client.post(
+        "/upload", data={"csrf": csrf}, files={"file": ("p.xlsx", buf.getvalue(), "application/octet-stream")}
+    )
     assert page.status_code == 200 and headline(page.text) == "已保存 3 条（新增 3，修订 0）", page.text
-    got: dict[str, Decimal | None] = dict(session.execute(
-        select(Indicator.code, Observation.value).join(Indicator, Observation.indicator_id == Indicator.id)
-        .where(Observation.period == 2023, Observation.status != ObservationStatus.PLAN_BASELINE)
-    ).tuples().all())  # fmt: skip
+    got: dict[str, Decimal | None] = dict(
+        session.execute(
+            select(Indicator.code, Observation.value)
+            .join(Indicator, Observation.indicator_id == Indicator.id)
+            .where(Observation.period == 2023, Observation.status != ObservationStatus.PLAN_BASELINE)
+        )
+        .tuples()
+        .all()
+    )
     assert {k: num(v) for k, v in got.items()} == {
         "rd_intensity": 4.15,
         "network_5g_coverage": 98.5,
@@ -213,8 +243,14 @@ def test_subscriptions_are_picked_by_name_and_listed_by_name(client: TestClient,
     from service.domain import users
     from tests.support.factories import NOW
 
-    users.create_user(session, username="reader", role=Role.VIEWER, email="reader@example.gov.cn",
-                      password="pw-123456", now=NOW)  # fmt: skip
+    users.create_user(
+        session,
+        username="reader",
+        role=Role.VIEWER,
+        email="reader@example.gov.cn",
+        password="pw-123456",
+        now=NOW,
+    )
     session.commit()
     client.post("/login", data={"username": "reader", "password": "pw-123456"})
     page = client.get("/subscriptions?lang=zh")
@@ -222,8 +258,16 @@ def test_subscriptions_are_picked_by_name_and_listed_by_name(client: TestClient,
     assert '<option value="rd_intensity" label="研究与试验发展经费投入强度">' in page.text
     assert page.text.count('list="region-choices"') == 3 and "Z-DEMO, 330421" not in page.text
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    bad = client.post("/subscriptions", data={"csrf": csrf, "region": ["嘉善县", "不存在县"], "indicator": "研发投入强度",
-                                              "cadence": "weekly", "plan": "yrd-outline-2019"})  # fmt: skip
+    bad = client.post(
+        "/subscriptions",
+        data={
+            "csrf": csrf,
+            "region": ["嘉善县", "不存在县"],
+            "indicator": "研发投入强度",
+            "cadence": "weekly",
+            "plan": "yrd-outline-2019",
+        },
+    )
     assert (
         bad.status_code == 422 and "不存在县" in bad.text.split('id="subscription-error"')[1].split("</p>")[0]
     )
@@ -231,8 +275,15 @@ def test_subscriptions_are_picked_by_name_and_listed_by_name(client: TestClient,
         'value="不存在县"' in bad.text and 'value="嘉善县"' in bad.text and 'value="研发投入强度"' in bad.text
     )
     assert '<option value="weekly" selected>' in bad.text and 'value="yrd-outline-2019" checked' in bad.text
-    made = client.post("/subscriptions", data={"csrf": csrf, "region": ["嘉善县", "", "Z-DEMO"],
-                                               "indicator": ["研发投入强度", ""], "cadence": "weekly"})  # fmt: skip
+    made = client.post(
+        "/subscriptions",
+        data={
+            "csrf": csrf,
+            "region": ["嘉善县", "", "Z-DEMO"],
+            "indicator": ["研发投入强度", ""],
+            "cadence": "weekly",
+        },
+    )
     assert made.status_code == 200
     listed = made.text.split('id="subscription-list"')[1].split("</table>")[0]
     assert (
@@ -263,8 +314,12 @@ def test_sources_are_named_by_document_title_and_date_not_file_name(
 def test_a_baselines_source_reads_as_its_document_and_date() -> None:
     from service.web.forms import Document, source_label
 
-    docs = {"000_7beb258b8a9f605f.txt": Document("示范区产业发展规划", "Demonstration zone industry plan", "2023-07"),
-            "x.txt": Document("某规划", "Some plan", None)}  # fmt: skip
+    docs = {
+        "000_7beb258b8a9f605f.txt": Document(
+            "示范区产业发展规划", "Demonstration zone industry plan", "2023-07"
+        ),
+        "x.txt": Document("某规划", "Some plan", None),
+    }
     stored_as = "示范区产业发展规划（000_7beb258b8a9f605f.txt）"
     assert source_label(stored_as, docs, "zh") == "示范区产业发展规划（2023-07发布）"
     assert source_label(stored_as, docs, "en") == "示范区产业发展规划 (issued 2023-07)"
@@ -293,8 +348,11 @@ def test_browsers_get_error_pages_in_their_language_and_api_clients_problem_json
     )
     bad = client.get("/entry?year=abc", headers=html)
     assert bad.status_code == 422 and "地址中的参数有误：year" in bad.text
-    for path, accept in (("/no/such/page", "application/json"), ("/api/v1/nothing", html["Accept"]),
-                         ("/targets/no/such", "*/*")):  # fmt: skip
+    for path, accept in (
+        ("/no/such/page", "application/json"),
+        ("/api/v1/nothing", html["Accept"]),
+        ("/targets/no/such", "*/*"),
+    ):
         answer = client.get(path, headers={"Accept": accept})
         assert answer.status_code == 404 and answer.headers["content-type"] == "application/problem+json"
 

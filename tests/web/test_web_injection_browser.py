@@ -47,8 +47,10 @@ def hostile_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
         entry = next(e for e in entries if e["code"] == code)
         entry["name_zh"] = entry["name_en"] = name
 
-    edit_yaml(catalog / "plans" / "yrd-outline-2019.yaml",
-              lambda d: d["plan"].update(title_zh=PLAN_TITLE, title_en=PLAN_TITLE))  # fmt: skip
+    edit_yaml(
+        catalog / "plans" / "yrd-outline-2019.yaml",
+        lambda d: d["plan"].update(title_zh=PLAN_TITLE, title_en=PLAN_TITLE),
+    )
     edit_yaml(catalog / "indicators.yaml", lambda d: rename(d, "rd_intensity", INDICATOR_NAME))
     edit_yaml(catalog / "regions.yaml", lambda d: rename(d, "Z-YRD", REGION_NAME))
     return catalog
@@ -66,8 +68,9 @@ def hostile_server(
         run(["init"], env, tmp_path)
         engine = make_engine(url)
         with transaction(make_sessionmaker(engine)) as session:
-            users.create_user(session, username="chief", role=Role.ADMIN, password=PASSWORD,
-                              now=dt.datetime.now(dt.UTC))  # fmt: skip
+            users.create_user(
+                session, username="chief", role=Role.ADMIN, password=PASSWORD, now=dt.datetime.now(dt.UTC)
+            )
         engine.dispose()
         run(["report", "run"], env, tmp_path)
 
@@ -128,17 +131,25 @@ def test_hostile_catalog_names_stay_text_on_every_page(browser, hostile_server, 
         ("overview", "/", (PLAN_TITLE, INDICATOR_NAME), "status-counts"),
         ("plans", "/plans", (PLAN_TITLE,), None),
         ("plan", "/plans/yrd-outline-2019", (PLAN_TITLE, INDICATOR_NAME, REGION_NAME), None),
-        ("target", "/targets/yrd-outline-2019/rd-intensity-2025", (INDICATOR_NAME, REGION_NAME, PLAN_TITLE),
-         "target-chart"),
+        (
+            "target",
+            "/targets/yrd-outline-2019/rd-intensity-2025",
+            (INDICATOR_NAME, REGION_NAME, PLAN_TITLE),
+            "target-chart",
+        ),
         ("indicator", "/indicators/rd_intensity", (INDICATOR_NAME, REGION_NAME), "regions-chart"),
-        ("evaluation", "/plans/yrd-outline-2019/evaluation", (PLAN_TITLE, INDICATOR_NAME, REGION_NAME),
-         "verdict-chart"),
+        (
+            "evaluation",
+            "/plans/yrd-outline-2019/evaluation",
+            (PLAN_TITLE, INDICATOR_NAME, REGION_NAME),
+            "verdict-chart",
+        ),
         ("evaluation-en", "/plans/yrd-outline-2019/evaluation?lang=en", (PLAN_TITLE,), "verdict-chart"),
         ("entry", "/entry?region=Z-YRD&lang=zh", (INDICATOR_NAME,), None),
         ("upload", "/upload", (), None),
         ("subscriptions", "/subscriptions", (PLAN_TITLE,), None),
         ("plan-reader", "/plan-reader", (), None),
-    ]  # fmt: skip
+    ]
     SHOTS.mkdir(parents=True, exist_ok=True)
     for name, path, shows, chart in pages:
         page, errors = visit(context, base + path)
@@ -171,8 +182,9 @@ def test_hostile_names_entered_through_the_plan_reader_stay_text(browser, hostil
     page, errors = visit(context, base + "/plan-reader")
     # the last sentence names an indicator the catalog does not have: the reviewer creates it
     text = PLAN + "\n四、特色目标\n到2030年，全市萤火虫观测站点达到120个。\n"
-    page.set_input_files("input[name=file]", files=[
-        {"name": "plan.txt", "mimeType": "text/plain", "buffer": text.encode()}])  # fmt: skip
+    page.set_input_files(
+        "input[name=file]", files=[{"name": "plan.txt", "mimeType": "text/plain", "buffer": text.encode()}]
+    )
     page.fill("input[name=plan_title]", PLAN_TITLE)
     page.fill("input[name=plan_code]", "hostile-plan")
     with page.expect_navigation():
@@ -203,7 +215,7 @@ def test_hostile_names_entered_through_the_plan_reader_stay_text(browser, hostil
         ("indicator", "/indicators/hostile_indicator", (INDICATOR_NAME, REGION_NAME), "regions-chart"),
         ("plan-reader", "/plan-reader", (PLAN_TITLE,), None),
         ("review", review.removeprefix(base), (PLAN_TITLE, INDICATOR_NAME), None),
-    ]  # fmt: skip
+    ]
     for name, path, shows, chart in pages:
         page, errors = visit(context, base + path)
         # the new indicator has no figures yet: its charts draw, with or without traces

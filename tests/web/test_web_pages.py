@@ -87,14 +87,23 @@ def test_viewers_cannot_open_the_entry_form(client: TestClient, session: Session
 
 
 def test_subscriptions_page_subscribes_and_unsubscribes(client: TestClient, session: Session) -> None:
-    users.create_user(session, username="lead", role=Role.VIEWER, email="lead@example.gov.cn", password="pw-123456",
-                      now=NOW)  # fmt: skip
+    users.create_user(
+        session, username="lead", role=Role.VIEWER, email="lead@example.gov.cn", password="pw-123456", now=NOW
+    )
     session.commit()
     client.post("/login", data={"username": "lead", "password": "pw-123456"})
     page = client.get("/subscriptions?lang=zh")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    created = client.post("/subscriptions", data={"csrf": csrf, "plan": "yrd-outline-2019", "regions": "Z-YRD",
-                                                  "cadence": "weekly", "language": "zh"})  # fmt: skip
+    created = client.post(
+        "/subscriptions",
+        data={
+            "csrf": csrf,
+            "plan": "yrd-outline-2019",
+            "regions": "Z-YRD",
+            "cadence": "weekly",
+            "language": "zh",
+        },
+    )
     assert created.status_code == 200 and "lead@example.gov.cn" in created.text and "每周" in created.text
     bad = client.post("/subscriptions", data={"csrf": csrf, "regions": "NOWHERE"})
     assert bad.status_code == 422 and 'id="subscription-error"' in bad.text
@@ -115,26 +124,68 @@ def add_many_regions(session: Session, n: int, ended: bool = False) -> None:
 
     gdp = session.scalar(select(Indicator).where(Indicator.code == "gdp"))
     assert gdp is not None
-    plan = Plan(code="paging-test", title_zh="分页测试规划", title_en="Paging test plan", source_document="test",
-                horizon_years=[2035], content_hash="x")  # fmt: skip
-    regions = [Region(code=f"P{i:04d}", name_zh=f"测试地区{i}", name_en=f"Test county {i}", level="county",
-                      aliases=[], content_hash="x") for i in range(n)]  # fmt: skip
+    plan = Plan(
+        code="paging-test",
+        title_zh="分页测试规划",
+        title_en="Paging test plan",
+        source_document="test",
+        horizon_years=[2035],
+        content_hash="x",
+    )
+    regions = [
+        Region(
+            code=f"P{i:04d}",
+            name_zh=f"测试地区{i}",
+            name_en=f"Test county {i}",
+            level="county",
+            aliases=[],
+            content_hash="x",
+        )
+        for i in range(n)
+    ]
     session.add_all([plan, *regions])
     session.flush()
-    session.add_all([
-        Target(plan_id=plan.id, key=f"gdp-{r.code}", indicator_id=gdp.id, region_id=r.id, unit="亿元",
-               comparator=Comparator.GE, value=Decimal(100), target_year=2035, declared_form=DeclaredForm.LEVEL,
-               source_document="test", source_quote="测试", content_hash="x", valid_from=NOW - dt.timedelta(days=1))
-        for r in regions
-    ])  # fmt: skip
-    if ended:
-        session.add_all([
-            Target(plan_id=plan.id, key=f"old-{r.code}", indicator_id=gdp.id, region_id=r.id, unit="亿元",
-                   comparator=Comparator.GE, value=Decimal(100), target_year=2020, declared_form=DeclaredForm.LEVEL,
-                   source_document="test", source_quote="测试", content_hash="x",
-                   valid_from=NOW - dt.timedelta(days=1))
+    session.add_all(
+        [
+            Target(
+                plan_id=plan.id,
+                key=f"gdp-{r.code}",
+                indicator_id=gdp.id,
+                region_id=r.id,
+                unit="亿元",
+                comparator=Comparator.GE,
+                value=Decimal(100),
+                target_year=2035,
+                declared_form=DeclaredForm.LEVEL,
+                source_document="test",
+                source_quote="测试",
+                content_hash="x",
+                valid_from=NOW - dt.timedelta(days=1),
+            )
             for r in regions
-        ])  # fmt: skip
+        ]
+    )
+    if ended:
+        session.add_all(
+            [
+                Target(
+                    plan_id=plan.id,
+                    key=f"old-{r.code}",
+                    indicator_id=gdp.id,
+                    region_id=r.id,
+                    unit="亿元",
+                    comparator=Comparator.GE,
+                    value=Decimal(100),
+                    target_year=2020,
+                    declared_form=DeclaredForm.LEVEL,
+                    source_document="test",
+                    source_quote="测试",
+                    content_hash="x",
+                    valid_from=NOW - dt.timedelta(days=1),
+                )
+                for r in regions
+            ]
+        )
     session.commit()
 
 
@@ -315,11 +366,15 @@ def test_evaluation_pages_each_table_of_a_large_plan(client: TestClient, session
     missed = client.get(base, params={"verdict": "missed", "lang": "zh"})
     assert 'id="end-of-term-empty"' in missed.text and "共 0 条" in missed.text
     assert sum(chart_figure(missed.text, "verdict-chart")["data"][0]["y"]) == n
-    short = client.get(base, params={"verdict": "insufficient_data", "status": "insufficient_data",
-                                     "eot_page": "2", "lang": "zh"})  # fmt: skip
+    short = client.get(
+        base,
+        params={"verdict": "insufficient_data", "status": "insufficient_data", "eot_page": "2", "lang": "zh"},
+    )
     assert len(table_rows(short.text, "end-of-term")) == ROWS_PER_PAGE and f"共 {n} 条" in short.text
-    assert (f'href="{base}?verdict=insufficient_data&amp;status=insufficient_data&amp;lang=zh&amp;mid_page=1'
-            f'&amp;eot_page=3#end-of-term-title"') in short.text  # fmt: skip
+    assert (
+        f'href="{base}?verdict=insufficient_data&amp;status=insufficient_data&amp;lang=zh&amp;mid_page=1'
+        f'&amp;eot_page=3#end-of-term-title"'
+    ) in short.text
     assert '<option value="insufficient_data" selected>' in short.text
     for region in ("P0007", "测试地区7", "Test county 7"):
         one = client.get(base, params={"region": region, "lang": "zh", "eot_page": "5"})
@@ -346,7 +401,12 @@ def test_evaluation_of_a_small_plan_has_one_page(client: TestClient, session: Se
     assert table_rows(page.text, "end-of-term") == [r["id"] for r in d["end_of_term"]]
     assert table_rows(page.text, "mid-term") == [r["id"] for r in d["mid_term"]]
     figure = chart_figure(page.text, "verdict-chart")
-    labels = {"提前实现": "achieved_early", "已实现": "achieved", "未实现": "missed", "数据不足": "insufficient_data"}  # fmt: skip
+    labels = {
+        "提前实现": "achieved_early",
+        "已实现": "achieved",
+        "未实现": "missed",
+        "数据不足": "insufficient_data",
+    }
     counts = {labels[x]: y for x, y in zip(figure["data"][0]["x"], figure["data"][0]["y"], strict=True)}
     assert counts == d["end_of_term_counts"]
     assert 'rel="next"' not in page.text and "jump" not in page.text
@@ -404,8 +464,11 @@ def test_indicator_page_pages_its_regions(client: TestClient, session: Session) 
     with_run(session)
     in_run = (Assessment.target_id == Target.id, Target.indicator_id == Indicator.id, Indicator.code == "gdp")
     regions = session.scalar(select(func.count(distinct(Target.region_id))).where(*in_run))
-    targets = session.scalar(select(func.count(Assessment.id)).where(*in_run, Assessment.run_id == session.scalar(
-        select(func.max(Assessment.run_id)))))  # fmt: skip
+    targets = session.scalar(
+        select(func.count(Assessment.id)).where(
+            *in_run, Assessment.run_id == session.scalar(select(func.max(Assessment.run_id)))
+        )
+    )
     assert regions is not None and regions >= n and targets is not None and targets >= n
     first = client.get("/indicators/gdp?lang=zh")
     assert first.status_code == 200
@@ -421,8 +484,10 @@ def test_indicator_page_pages_its_regions(client: TestClient, session: Session) 
     assert f"The chart shows this page&#39;s regions {(pages - 1) * PER_PAGE + 1}–{regions}" in last.text
     shown = table_rows(last.text, "regions")
     assert len(chart_figure(last.text, "regions-chart")["data"][0]["x"]) == len(shown) > 0
-    every = [table_rows(client.get("/indicators/gdp", params={"page": str(p)}).text, "regions")
-             for p in range(1, pages + 1)]  # fmt: skip
+    every = [
+        table_rows(client.get("/indicators/gdp", params={"page": str(p)}).text, "regions")
+        for p in range(1, pages + 1)
+    ]
     assert sum(len(rows) for rows in every) == targets and len({r for rows in every for r in rows}) == targets
     assert f"paging-test/gdp-P{n - 1:04d}" in every[-1]
     csv_rows = client.get("/indicators/gdp/data.csv").text.splitlines()[1:]
@@ -435,9 +500,15 @@ def test_plans_page_lists_every_plan_with_its_evaluation(client: TestClient, ses
     from service.db.models import Plan, Target
 
     plans = session.scalars(select(Plan).order_by(Plan.code)).all()
-    with_targets = set(session.scalars(select(Plan.code).join(Target, Target.plan_id == Plan.id)
-                                       .where(Target.valid_to.is_(None)).group_by(Plan.code)
-                                       .having(func.count() > 0)))  # fmt: skip
+    with_targets = set(
+        session.scalars(
+            select(Plan.code)
+            .join(Target, Target.plan_id == Plan.id)
+            .where(Target.valid_to.is_(None))
+            .group_by(Plan.code)
+            .having(func.count() > 0)
+        )
+    )
     zh = client.get("/plans?lang=zh")
     assert zh.status_code == 200 and 'href="/plans"' in zh.text  # the menu leads here
     rows = zh.text.split('id="plans"')[1].split("</tbody>")[0].split("<tr>")[2:]

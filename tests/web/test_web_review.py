@@ -21,8 +21,9 @@ def as_user(client: TestClient, username: str) -> str:
     """Log in (ending any earlier login) and return the session's CSRF token (from the subscriptions page,
     which every logged-in user has)."""
     client.post("/logout")
-    response = client.post("/login", data={"username": username, "password": PASSWORD, "next": "/review"},
-                           follow_redirects=False)  # fmt: skip
+    response = client.post(
+        "/login", data={"username": username, "password": PASSWORD, "next": "/review"}, follow_redirects=False
+    )
     assert response.status_code == 303, response.text
     assert client.get("/review").status_code == 200
     page = client.get("/subscriptions")
@@ -37,8 +38,12 @@ def ids_on(page: str, table: str) -> list[int]:
 
 
 def test_entry_to_approval_through_the_pages(client: TestClient, session: Session) -> None:
-    for name, role, regions in (("js", Role.EDITOR, ["330421"]), ("jx", Role.REVIEWER, ["330400"]),
-                                ("shr", Role.REVIEWER, ["310000"]), ("office", Role.ADMIN, [])):  # fmt: skip
+    for name, role, regions in (
+        ("js", Role.EDITOR, ["330421"]),
+        ("jx", Role.REVIEWER, ["330400"]),
+        ("shr", Role.REVIEWER, ["310000"]),
+        ("office", Role.ADMIN, []),
+    ):
         users.create_user(session, username=name, role=role, region_codes=regions, password=PASSWORD, now=NOW)
     review.set_policy(session, enabled=True, actor=None, now=NOW)
     session.commit()
@@ -49,8 +54,17 @@ def test_entry_to_approval_through_the_pages(client: TestClient, session: Sessio
     entry = client.get("/entry?region=330421&year=2024")
     csrf = re.search(r'name="csrf" value="([^"]+)"', entry.text).group(1)  # type: ignore[union-attr]
     for year, value in (("2023", "851"), ("2024", "85.05")):
-        sent = client.post("/entry", data={"csrf": csrf, "region": "330421", "year": year, "value_gdp": value,
-                                           "confirm_gdp": "1", "status": "final"})  # fmt: skip
+        sent = client.post(
+            "/entry",
+            data={
+                "csrf": csrf,
+                "region": "330421",
+                "year": year,
+                "value_gdp": value,
+                "confirm_gdp": "1",
+                "status": "final",
+            },
+        )
         assert sent.status_code == 200, sent.text
 
     csrf = as_user(client, "jx")
@@ -65,9 +79,16 @@ def test_entry_to_approval_through_the_pages(client: TestClient, session: Sessio
     assert forged.status_code == 403
     no_reason = client.post("/review", data={"csrf": csrf, "action": "return", "id": [second], "comment": ""})
     assert no_reason.status_code == 422 and "须填写意见" in no_reason.text
-    returned = client.post("/review", data={"csrf": csrf, "action": "return", "id": [second],
-                                            "comment": "单位疑误 <script>alert(1)</script>"},
-                           follow_redirects=False)  # fmt: skip
+    returned = client.post(
+        "/review",
+        data={
+            "csrf": csrf,
+            "action": "return",
+            "id": [second],
+            "comment": "单位疑误 <script>alert(1)</script>",
+        },
+        follow_redirects=False,
+    )
     assert returned.status_code == 303 and "done=1" in returned.headers["location"]
 
     csrf = as_user(client, "shr")  # a Shanghai reviewer sees nothing of 嘉善县 and cannot approve it
@@ -81,8 +102,17 @@ def test_entry_to_approval_through_the_pages(client: TestClient, session: Sessio
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
     entry = client.get("/entry?region=330421&year=2024")
     csrf = re.search(r'name="csrf" value="([^"]+)"', entry.text).group(1)  # type: ignore[union-attr]
-    fixed = client.post("/entry", data={"csrf": csrf, "region": "330421", "year": "2024", "value_gdp": "850.5",
-                                        "reason_gdp": "单位更正", "status": "final"})  # fmt: skip
+    fixed = client.post(
+        "/entry",
+        data={
+            "csrf": csrf,
+            "region": "330421",
+            "year": "2024",
+            "value_gdp": "850.5",
+            "reason_gdp": "单位更正",
+            "status": "final",
+        },
+    )
     assert fixed.status_code == 200, fixed.text
 
     csrf = as_user(client, "jx")
@@ -91,8 +121,9 @@ def test_entry_to_approval_through_the_pages(client: TestClient, session: Sessio
     assert len(corrected) == 1
     batch_id = session.scalar(select(Observation.batch_id).where(Observation.id == corrected[0]))
     assert f'id="batch-{batch_id}"' in page
-    whole = client.post("/review", data={"csrf": csrf, "action": "approve", "batch": str(batch_id)},
-                        follow_redirects=False)  # fmt: skip
+    whole = client.post(
+        "/review", data={"csrf": csrf, "action": "approve", "batch": str(batch_id)}, follow_redirects=False
+    )
     assert whole.status_code == 303
     done = client.post(
         "/review", data={"csrf": csrf, "action": "approve", "id": [first]}, follow_redirects=False

@@ -89,26 +89,65 @@ def test_every_response_carries_the_policy_and_no_page_has_inline_script(
     with_run(session)
     pages_anonymous = ["/login", "/", "/plans"]
     admin = admin_login(client, session)
-    reading = plan_review.create_reading(session, admin, filename="p.txt", content=PLAN.encode(),
-                                         plan_code="sec-test", plan_title="某市规划", issued="2026", now=NOW)  # fmt: skip
+    reading = plan_review.create_reading(
+        session,
+        admin,
+        filename="p.txt",
+        content=PLAN.encode(),
+        plan_code="sec-test",
+        plan_title="某市规划",
+        issued="2026",
+        now=NOW,
+    )
     session.commit()
     pages = [
-        "/", "/?lang=en", "/plans", "/plans/yrd-outline-2019", "/targets/yrd-outline-2019/rd-intensity-2025", "/indicators/rd_intensity",
-        "/plans/yrd-outline-2019/evaluation", "/entry?region=330421&year=2024", "/upload", "/subscriptions",
-        "/plan-reader", f"/plan-reader/{reading.id}", "/entry/history?indicator=gdp&region=330421&year=2024",
-        "/docs", "/api/v1/unsubscribe/not-a-token", "/targets/no/such-page", "/review", "/review/history/1",
-        "/organisations", "/organisations/nj-fgw", "/targets/yrd-outline-2019/rd-intensity-2025/breakdown",
+        "/",
+        "/?lang=en",
+        "/plans",
+        "/plans/yrd-outline-2019",
+        "/targets/yrd-outline-2019/rd-intensity-2025",
+        "/indicators/rd_intensity",
+        "/plans/yrd-outline-2019/evaluation",
+        "/entry?region=330421&year=2024",
+        "/upload",
+        "/subscriptions",
+        "/plan-reader",
+        f"/plan-reader/{reading.id}",
+        "/entry/history?indicator=gdp&region=330421&year=2024",
+        "/docs",
+        "/api/v1/unsubscribe/not-a-token",
+        "/targets/no/such-page",
+        "/review",
+        "/review/history/1",
+        "/organisations",
+        "/organisations/nj-fgw",
+        "/targets/yrd-outline-2019/rd-intensity-2025/breakdown",
         "/plans/yrd-outline-2019/annual?year=2025",
-    ]  # fmt: skip
+    ]
     others = [
-        "/overview.csv", "/targets/yrd-outline-2019/rd-intensity-2025/data.csv", "/indicators/rd_intensity/data.csv",
-        "/plans/yrd-outline-2019/evaluation.csv", "/plans/yrd-outline-2019/evaluation.xlsx", "/static/plotly-basic.min.js",
-        "/static/plotly-basic.LICENSE.txt", "/static/charts.js", "/static/app.css",
-        "/static/docs.js", "/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css", "/favicon.ico", "/openapi.json",
-        "/healthz", "/api/v1/targets?limit=1", "/api/v1/targets?limit=-1", "/api/v1/runs", "/no/such/path",
-        "/api/v1/templates?region=330421&format=csv", f"/plan-reader/{reading.id}/catalog.yaml",
+        "/overview.csv",
+        "/targets/yrd-outline-2019/rd-intensity-2025/data.csv",
+        "/indicators/rd_intensity/data.csv",
+        "/plans/yrd-outline-2019/evaluation.csv",
+        "/plans/yrd-outline-2019/evaluation.xlsx",
+        "/static/plotly-basic.min.js",
+        "/static/plotly-basic.LICENSE.txt",
+        "/static/charts.js",
+        "/static/app.css",
+        "/static/docs.js",
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-ui.css",
+        "/favicon.ico",
+        "/openapi.json",
+        "/healthz",
+        "/api/v1/targets?limit=1",
+        "/api/v1/targets?limit=-1",
+        "/api/v1/runs",
+        "/no/such/path",
+        "/api/v1/templates?region=330421&format=csv",
+        f"/plan-reader/{reading.id}/catalog.yaml",
         "/plans/yrd-outline-2019/annual.xlsx?year=2025",
-    ]  # fmt: skip
+    ]
     checked_html = 0
     for url in pages + others:
         response = client.get(url)
@@ -181,8 +220,10 @@ def hostile_catalog(session: Session) -> None:
         update(Target).where(Target.key == "rd-intensity-2025").values(chapter=CHAPTER, source_quote=QUOTE)
     )
     stats = users.create_user(session, username="stats", role=Role.ADMIN, now=NOW)
-    figures = [ObservationInput(row=n, indicator="rd_intensity", region="Z-YRD", period=year, value=value)
-               for n, (year, value) in enumerate([(2018, "2.81"), (2022, "3.2"), (2023, "3.33")], start=1)]  # fmt: skip
+    figures = [
+        ObservationInput(row=n, indicator="rd_intensity", region="Z-YRD", period=year, value=value)
+        for n, (year, value) in enumerate([(2018, "2.81"), (2022, "3.2"), (2023, "3.33")], start=1)
+    ]
     assert ingest(session, stats, figures, path=WritePath.API, now=NOW).applied
     session.execute(update(Region).where(Region.code == "Z-YRD").values(name_zh=REGION_NAME))
     session.execute(update(Region).where(Region.code == "330421").values(name_zh=COUNTY_NAME))
@@ -270,11 +311,23 @@ def test_the_command_line_exports_keep_formula_like_names_as_text(
 @pytest.mark.parametrize(
     ("value", "written"),
     [
-        ("=1+1", "'=1+1"), ("+1+1", "'+1+1"), ("-1+1", "'-1+1"), ("@SUM(A1)", "'@SUM(A1)"),
-        ("\t=1", "'\t=1"), ("\r=1", "'\r=1"), ("-x", "'-x"), ("长三角", "长三角"), ("a=1", "a=1"),
-        ("-3.5", "-3.5"), ("+12%", "+12%"), ("-1,234.5", "-1,234.5"), (-3.5, -3.5), (0, 0), (None, None),
+        ("=1+1", "'=1+1"),
+        ("+1+1", "'+1+1"),
+        ("-1+1", "'-1+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("-x", "'-x"),
+        ("长三角", "长三角"),
+        ("a=1", "a=1"),
+        ("-3.5", "-3.5"),
+        ("+12%", "+12%"),
+        ("-1,234.5", "-1,234.5"),
+        (-3.5, -3.5),
+        (0, 0),
+        (None, None),
     ],
-)  # fmt: skip
+)
 def test_spreadsheet_safe(value: object, written: object) -> None:
     assert spreadsheet_safe(value) == written
 

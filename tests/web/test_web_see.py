@@ -51,10 +51,37 @@ HAN = re.compile(r"[\u3400-\u9fff\uff08\uff09\uff0c\u3001\u3002\uff1a\uff1b]")
 # English words of three or more letters, but not units, codes or abbreviations people use in Chinese
 # (CSV, XLSX, GDP, API, R&D, PM2.5, 5G, ...)
 ALLOWED_LATIN = {
-    "csv", "xlsx", "docx", "html", "json", "gdp", "api", "yaml", "pdf", "txt", "utf", "gb", "english",
-    "pm", "yrdmon", "excel", "word", "admin", "editor", "viewer", "plotly", "cpi", "co", "ppi", "kwh", "nox", "cod",
-    "png", "jpeg", "jpg",  # the supporting files' types, named so in Chinese too
-}  # fmt: skip
+    "csv",
+    "xlsx",
+    "docx",
+    "html",
+    "json",
+    "gdp",
+    "api",
+    "yaml",
+    "pdf",
+    "txt",
+    "utf",
+    "gb",
+    "english",
+    "pm",
+    "yrdmon",
+    "excel",
+    "word",
+    "admin",
+    "editor",
+    "viewer",
+    "plotly",
+    "cpi",
+    "co",
+    "ppi",
+    "kwh",
+    "nox",
+    "cod",
+    "png",
+    "jpeg",
+    "jpg",  # the supporting files' types, named so in Chinese too
+}
 HAN_RUN = re.compile(HAN.pattern + "+")
 WORD = re.compile(r"[A-Za-z]{3,}")
 
@@ -94,11 +121,19 @@ def site(
     with transaction(make_sessionmaker(engine)) as session:
         chief = users.create_user(session, username="chief", role=Role.ADMIN, password=PASSWORD, now=now)
         session.flush()
-        plan_review.create_reading(session, chief, filename="city-plan.txt", content=PLAN.encode(),
-                                   plan_code="test-city-15th-fyp", plan_title="上海市青浦区国民经济和社会发展第十五个五年规划纲要",
-                                   issued="2026", now=now)  # fmt: skip
-        hz = users.create_user(session, username="hz", role=Role.EDITOR, password=PASSWORD,
-                               region_codes=["330100"], now=now)  # fmt: skip
+        plan_review.create_reading(
+            session,
+            chief,
+            filename="city-plan.txt",
+            content=PLAN.encode(),
+            plan_code="test-city-15th-fyp",
+            plan_title="上海市青浦区国民经济和社会发展第十五个五年规划纲要",
+            issued="2026",
+            now=now,
+        )
+        hz = users.create_user(
+            session, username="hz", role=Role.EDITOR, password=PASSWORD, region_codes=["330100"], now=now
+        )
         reader = users.create_user(session, username="reader", role=Role.VIEWER, password=PASSWORD, now=now)
         session.flush()
         # a 企业微信 group robot beside e-mail on the subscriptions page (the service's own var/ key)
@@ -106,36 +141,105 @@ def site(
         from service.notify.subscriptions import SubscriptionRequest, create_subscription
 
         robot = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=0f3c9a51-5b9e-4a55-8a6e-2d7c1a0b9e42"
-        create_subscription(session, reader, SubscriptionRequest(channel="wecom", url=robot), now=now,
-                            settings=Settings(var_dir=tmp / "var"))  # fmt: skip
+        create_subscription(
+            session,
+            reader,
+            SubscriptionRequest(channel="wecom", url=robot),
+            now=now,
+            settings=Settings(var_dir=tmp / "var"),
+        )
         # review on, with one figure submitted: the review pages show a queue, not only "review is off"
         review.set_policy(session, enabled=True, actor=None, now=now)
         session.flush()
-        submitted = ingest(session, hz, [ObservationInput(row=1, indicator="gdp", region="330100", period=2025,
-                                                          value="23500", unit="亿元", status="preliminary",
-                                                          source="杭州市2025年国民经济和社会发展统计公报",
-                                                          confirm=True)],
-                           path=WritePath.WEB, now=now)  # fmt: skip
+        submitted = ingest(
+            session,
+            hz,
+            [
+                ObservationInput(
+                    row=1,
+                    indicator="gdp",
+                    region="330100",
+                    period=2025,
+                    value="23500",
+                    unit="亿元",
+                    status="preliminary",
+                    source="杭州市2025年国民经济和社会发展统计公报",
+                    confirm=True,
+                )
+            ],
+            path=WritePath.WEB,
+            now=now,
+        )
         assert submitted.applied, submitted.as_dict(all_rows=False)
         # the grain target assigned, one district quota, and a progress statement with a PDF
         from service.domain import assignments, statements
 
-        assignments.set_assignment(session, chief, "nanjing-15th-outline", "grain-capacity-2030", lead="nj-nyncj",
-                                   support=["nj-ghzyj"], source="分解落实方案", now=now, path=WritePath.WEB)  # fmt: skip
-        assignments.add_subtarget(session, chief, "nanjing-15th-outline", "grain-capacity-2030",
-                                  {"region": "320115", "value": "30", "split": "sum", "document": "粮食产能分解方案",
-                                   "quote": "江宁区不低于30万吨"}, now=now, path=WritePath.WEB)  # fmt: skip
-        statements.add_statement(session, chief, "nanjing-15th-outline", "grain-capacity-2030", year=2026,
-                                 text="2026年新建高标准农田3万亩，粮食综合生产能力保持稳定。",
-                                 files=[statements.Upload("南京市2026年粮食生产情况.pdf", b"%PDF-1.4\n%%EOF\n")],
-                                 var_dir=tmp / "var", max_bytes=1 << 20, now=now, path=WritePath.WEB)  # fmt: skip
+        assignments.set_assignment(
+            session,
+            chief,
+            "nanjing-15th-outline",
+            "grain-capacity-2030",
+            lead="nj-nyncj",
+            support=["nj-ghzyj"],
+            source="分解落实方案",
+            now=now,
+            path=WritePath.WEB,
+        )
+        assignments.add_subtarget(
+            session,
+            chief,
+            "nanjing-15th-outline",
+            "grain-capacity-2030",
+            {
+                "region": "320115",
+                "value": "30",
+                "split": "sum",
+                "document": "粮食产能分解方案",
+                "quote": "江宁区不低于30万吨",
+            },
+            now=now,
+            path=WritePath.WEB,
+        )
+        statements.add_statement(
+            session,
+            chief,
+            "nanjing-15th-outline",
+            "grain-capacity-2030",
+            year=2026,
+            text="2026年新建高标准农田3万亩，粮食综合生产能力保持稳定。",
+            files=[statements.Upload("南京市2026年粮食生产情况.pdf", b"%PDF-1.4\n%%EOF\n")],
+            var_dir=tmp / "var",
+            max_bytes=1 << 20,
+            now=now,
+            path=WritePath.WEB,
+        )
         # review walk-through: a province's reviewer, and a figure returned to the editor with a comment
-        zj = users.create_user(session, username="zj-reviewer", role=Role.REVIEWER, password=PASSWORD,
-                               region_codes=["330000"], now=now)  # fmt: skip
-        back = ingest(session, hz, [ObservationInput(row=1, indicator="gdp", region="330100", period=2024,
-                                                     value="21860", unit="亿元", source="杭州统计年鉴2025",
-                                                     revision_reason="年鉴数")],
-                      path=WritePath.WEB, now=now)  # fmt: skip
+        zj = users.create_user(
+            session,
+            username="zj-reviewer",
+            role=Role.REVIEWER,
+            password=PASSWORD,
+            region_codes=["330000"],
+            now=now,
+        )
+        back = ingest(
+            session,
+            hz,
+            [
+                ObservationInput(
+                    row=1,
+                    indicator="gdp",
+                    region="330100",
+                    period=2024,
+                    value="21860",
+                    unit="亿元",
+                    source="杭州统计年鉴2025",
+                    revision_reason="年鉴数",
+                )
+            ],
+            path=WritePath.WEB,
+            now=now,
+        )
         assert back.applied, back.as_dict(all_rows=False)
         returned = review.batch_versions(session, back.batch_id or 0)
         review.act(
@@ -252,9 +356,13 @@ def test_every_page_speaks_one_language_and_fits_a_phone(browser, site, tmp_path
     base, _ = site
     tmp = tmp_path
     SHOTS.mkdir(parents=True, exist_ok=True)
-    contexts = {"admin": login(browser, base, "chief"), "editor": login(browser, base, "hz"),
-                "viewer": login(browser, base, "reader"), "reviewer": login(browser, base, "zj-reviewer"),
-                "anonymous": browser.new_context()}  # fmt: skip
+    contexts = {
+        "admin": login(browser, base, "chief"),
+        "editor": login(browser, base, "hz"),
+        "viewer": login(browser, base, "reader"),
+        "reviewer": login(browser, base, "zj-reviewer"),
+        "anonymous": browser.new_context(),
+    }
     problems: list[str] = []
     widths: dict[str, int] = {}
     started = time.monotonic()

@@ -51,8 +51,25 @@ from service.domain.plan_reader.text import (
 from service.domain.plan_reader.vocabulary import IndicatorTerm, RegionTerm, Vocabulary
 
 __all__ = [
-    "MAX_FILE_BYTES", "MAX_TEXT_CHARS", "RECORD_FIELDS", "CleanText", "ExistingTarget", "IndicatorTerm",
-    "PlanHints", "Proposal", "Reading", "RegionTerm", "UnreadableDocument", "Vocabulary", "check_text",
-    "chinese_number", "figure", "mark_duplicates", "numbers_in", "read_document", "read_plan", "to_decimal",
+    "MAX_FILE_BYTES",
+    "MAX_TEXT_CHARS",
+    "RECORD_FIELDS",
+    "CleanText",
+    "ExistingTarget",
+    "IndicatorTerm",
+    "PlanHints",
+    "Proposal",
+    "Reading",
+    "RegionTerm",
+    "UnreadableDocument",
+    "Vocabulary",
+    "check_text",
+    "chinese_number",
+    "figure",
+    "mark_duplicates",
+    "numbers_in",
+    "read_document",
+    "read_plan",
+    "to_decimal",
     "to_record",
-]  # fmt: skip
+]

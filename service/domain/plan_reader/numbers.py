@@ -112,12 +112,94 @@ _WORD_VALUES = {
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _CNUM = r"[零〇一二两三四五六七八九十百千]+(?:万[零〇一二两三四五六七八九十百千]+)?(?:点[零〇一二两三四五六七八九]+)?"
 _BASE_UNITS = [
-    "公里/万平方公里", "公里/百平方公里", "微克/立方米", "吨标准煤/万元", "个百分点", "平方公里", "平方米",
-    "立方米", "标准箱", "吨标准煤", "千瓦时", "人次", "千瓦", "兆瓦", "美元", "元", "人", "家", "个", "件",
-    "项", "所", "座", "条", "台", "套", "处", "张", "辆", "艘", "名", "位", "户", "岁", "年", "天", "倍",
-    "公里", "千米", "米", "吨", "亩", "公顷", "小时", "标箱", "幢", "宗", "场", "床", "部", "种", "只", "支", "篇", "款", "%", "‰",
-]  # fmt: skip
-_SCALABLE = {"元", "美元", "人", "人次", "吨", "亩", "立方米", "公顷", "标箱", "幢", "宗", "场", "千瓦", "平方米", "标准箱", "户", "辆", "件", "家", "个", "台", "套", "张", "床", "千瓦时", "公里", "项", "名"}  # fmt: skip
+    "公里/万平方公里",
+    "公里/百平方公里",
+    "微克/立方米",
+    "吨标准煤/万元",
+    "个百分点",
+    "平方公里",
+    "平方米",
+    "立方米",
+    "标准箱",
+    "吨标准煤",
+    "千瓦时",
+    "人次",
+    "千瓦",
+    "兆瓦",
+    "美元",
+    "元",
+    "人",
+    "家",
+    "个",
+    "件",
+    "项",
+    "所",
+    "座",
+    "条",
+    "台",
+    "套",
+    "处",
+    "张",
+    "辆",
+    "艘",
+    "名",
+    "位",
+    "户",
+    "岁",
+    "年",
+    "天",
+    "倍",
+    "公里",
+    "千米",
+    "米",
+    "吨",
+    "亩",
+    "公顷",
+    "小时",
+    "标箱",
+    "幢",
+    "宗",
+    "场",
+    "床",
+    "部",
+    "种",
+    "只",
+    "支",
+    "篇",
+    "款",
+    "%",
+    "‰",
+]
+_SCALABLE = {
+    "元",
+    "美元",
+    "人",
+    "人次",
+    "吨",
+    "亩",
+    "立方米",
+    "公顷",
+    "标箱",
+    "幢",
+    "宗",
+    "场",
+    "千瓦",
+    "平方米",
+    "标准箱",
+    "户",
+    "辆",
+    "件",
+    "家",
+    "个",
+    "台",
+    "套",
+    "张",
+    "床",
+    "千瓦时",
+    "公里",
+    "项",
+    "名",
+}
 _COMPOUND_UNITS = ["EFLOPS", "万TEU", "TEU", "万元/人", "元/人", "人/亿元", "件/万人", "平方米/人", "吨/万元"]
 _UNIT = "|".join(
     [re.escape(u) for u in _COMPOUND_UNITS]
@@ -228,34 +310,62 @@ def _mentions(clean: str, a: int, b: int) -> list[_Mention]:
         st, en = a + m.start(), a + m.end()
         word = m.group()
         if m.group("cls"):  # water quality class: Ⅲ类 (a lower class is cleaner)
-            out.append(_Mention(st, en, Decimal(_ROMAN[m.group("cls").rstrip("类").strip()]), None, None, "类",
-                                word="类"))  # fmt: skip
+            out.append(
+                _Mention(
+                    st, en, Decimal(_ROMAN[m.group("cls").rstrip("类").strip()]), None, None, "类", word="类"
+                )
+            )
         elif word.endswith("清零"):  # a count brought to zero (and kept there)
             out.append(_Mention(st, en, Decimal(0), None, None, "个", word="清零"))
         elif word in ("全覆盖", "全面实现", "全面完成") or word.startswith("全部"):
             out.append(_Mention(st, en, Decimal(100), None, None, "%", word="全覆盖"))
         elif m.group("per"):
-            out.append(_Mention(st, en, Decimal(1), None, None, "个", word="一城一", per=m.group("per"),
-                                what=m.group("what")))  # fmt: skip
+            out.append(
+                _Mention(
+                    st,
+                    en,
+                    Decimal(1),
+                    None,
+                    None,
+                    "个",
+                    word="一城一",
+                    per=m.group("per"),
+                    what=m.group("what"),
+                )
+            )
         else:
             times_s = m.group("times") or ""
             times = to_decimal(times_s) if times_s else None
-            out.append(_Mention(st, en, Decimal(2), None, None, "倍", word="倍增",
-                                times=int(times) if times is not None else None))  # fmt: skip
+            out.append(
+                _Mention(
+                    st,
+                    en,
+                    Decimal(2),
+                    None,
+                    None,
+                    "倍",
+                    word="倍增",
+                    times=int(times) if times is not None else None,
+                )
+            )
     # a figure inside a word (the 六倍 of 六倍增) is dropped, and so is the level that all members of a set
     # reach (县区全部达到千亿元: the goal is that every one does, 100 %)
-    words = [(mt.start, mt.end + (3 if s[mt.start - a : mt.start - a + 2] == "全部" else 0))
-             for mt in out if mt.word and mt.word not in ("级", "类")]  # fmt: skip
+    words = [
+        (mt.start, mt.end + (3 if s[mt.start - a : mt.start - a + 2] == "全部" else 0))
+        for mt in out
+        if mt.word and mt.word not in ("级", "类")
+    ]
     out = [mt for mt in out if mt.word or not any(s0 < mt.end and mt.start < e0 for s0, e0 in words)]
     out.sort(key=lambda x: x.start)
     # a scale class (千万千瓦级基地, 4个万亿级产业) is not a figure of its own: the count before it is the
     # goal (4个); a 亿级 class without a count (培育千亿级产业集群) reads as its scale
     counted = {mt.end for mt in out if mt.unit in _COUNTS and not mt.word}
     return [
-        mt for mt in out
+        mt
+        for mt in out
         if not (mt.word == "级" and mt.start in counted)
         and not (mt.word is None and clean[mt.end : mt.end + 1] == "级")
-    ]  # fmt: skip
+    ]
 
 
 _BARE_SCALE = re.compile(r"(?<=突破|超过|达到|迈上|跨越)万亿(?:元|美元)|(?<=[超达])万亿(?:元|美元)")

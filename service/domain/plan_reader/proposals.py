@@ -189,15 +189,49 @@ def _same(x: Decimal | None, y: Decimal | None) -> bool:
 # --- output -------------------------------------------------------------------------------------
 
 RECORD_FIELDS = [
-    "id", "kind", "plan", "plan_code", "region", "region_code", "indicator_code", "indicator", "unit",
-    "comparator", "value", "low", "high", "stretch_value", "tolerance", "target_year", "reference_year",
-    "declared_form", "baseline_value", "baseline_year", "source_document", "source_quote", "quote_start",
-    "quote_end", "line", "chapter", "confidence", "confidence_reason", "duplicate_of", "note", "version",
-]  # fmt: skip
+    "id",
+    "kind",
+    "plan",
+    "plan_code",
+    "region",
+    "region_code",
+    "indicator_code",
+    "indicator",
+    "unit",
+    "comparator",
+    "value",
+    "low",
+    "high",
+    "stretch_value",
+    "tolerance",
+    "target_year",
+    "reference_year",
+    "declared_form",
+    "baseline_value",
+    "baseline_year",
+    "source_document",
+    "source_quote",
+    "quote_start",
+    "quote_end",
+    "line",
+    "chapter",
+    "confidence",
+    "confidence_reason",
+    "duplicate_of",
+    "note",
+    "version",
+]
 
 
-def to_record(p: Proposal, n: int, vocab: Vocabulary, *, plan: str | None, plan_code: str | None,
-              source_document: str | None) -> dict[str, Any]:  # fmt: skip
+def to_record(
+    p: Proposal,
+    n: int,
+    vocab: Vocabulary,
+    *,
+    plan: str | None,
+    plan_code: str | None,
+    source_document: str | None,
+) -> dict[str, Any]:
     """A proposal as a record with the catalog export's fields, plus kind and confidence."""
     baseline = p.kind == "baseline"
     return {

@@ -64,8 +64,19 @@ def read_plan(text: str, vocab: Vocabulary, hints: PlanHints | None = None) -> R
         if _own_line(ct, m.start(), m.end())
     ]
     period = _plan_period(hints.title, clean, issued)
-    ctx = _Ctx(vocab, ct, issued, horizon, scope, marks, [m.start for m in marks], headings,
-               [h.start for h in headings], plan_titles, period)  # fmt: skip
+    ctx = _Ctx(
+        vocab,
+        ct,
+        issued,
+        horizon,
+        scope,
+        marks,
+        [m.start for m in marks],
+        headings,
+        [h.start for h in headings],
+        plan_titles,
+        period,
+    )
     spans: list[tuple[int, int]] = []
     table_proposals = _read_tables(ctx, spans)
     # the text of a table read as one is not read again as running text

@@ -293,8 +293,14 @@ def _clause_bounds(clean: str, a: int, b: int, pos: int) -> tuple[int, int]:
     e = pos
     while e < b and clean[e] not in "。！？!?；;":
         if clean[e] in "（(":
-            c = min((x for x in (clean.find("）", e, min(b, e + 15)), clean.find(")", e, min(b, e + 15))) if x >= 0),
-                    default=-1)  # fmt: skip
+            c = min(
+                (
+                    x
+                    for x in (clean.find("）", e, min(b, e + 15)), clean.find(")", e, min(b, e + 15)))
+                    if x >= 0
+                ),
+                default=-1,
+            )
             if c > e and _GLOSS.fullmatch(clean, e + 1, c) and e > pos:
                 e = c + 1
                 continue
@@ -459,8 +465,21 @@ def _clause(ctx: _Ctx, a: int, b: int, mt: _Mention, state: _State) -> _Clause:
         if gm:
             growth = gm.group()
             subject_raw = subject_raw[: gm.start()]
-    return _Clause(cs, ce, pre, subject_raw, verb, pm.group("force") or "", pm.group("adv") or "", suffix,
-                   post[len(suffix) :], growth, continuation, listed, object_item)  # fmt: skip
+    return _Clause(
+        cs,
+        ce,
+        pre,
+        subject_raw,
+        verb,
+        pm.group("force") or "",
+        pm.group("adv") or "",
+        suffix,
+        post[len(suffix) :],
+        growth,
+        continuation,
+        listed,
+        object_item,
+    )
 
 
 _LIST_SEP = re.compile(r"(?:以上|以内|以下|左右|上下)?[）)”]?[、，,和及与]")
@@ -549,20 +568,42 @@ def _qualitative(ctx: _Ctx, a: int, b: int) -> list[Proposal]:
         ind = ctx.vocab.indicators[matched[0]] if matched else None
         q_start = s_start + (clean[s_start : m.end()].find(subj) if subj else 0)
         o_start, o_end = ctx.text.original_span(q_start, m.end())
-        regions = _region_codes(ctx, a, _Clause(q_start, m.end(), "", subj, "", "", "", "", "", "", False), subj,
-                                _Mention(m.start(), m.end(), None, None, None, ""))  # fmt: skip
+        regions = _region_codes(
+            ctx,
+            a,
+            _Clause(q_start, m.end(), "", subj, "", "", "", "", "", "", False),
+            subj,
+            _Mention(m.start(), m.end(), None, None, None, ""),
+        )
         out.append(
             Proposal(
-                kind="target", indicator_code=ind.code if ind else None,
-                indicator=ind.name if ind else (suggested[0] if suggested else subj), region_code=regions[0] if regions else None,
-                comparator="qualitative", value=None, unit=ind.unit if ind else "%", target_year=year,
-                declared_form="avg_annual_growth" if growth else "level", quote=ctx.text.quote(q_start, m.end()),
-                start=o_start, end=o_end, line=ctx.text.line_of(o_start), sentence=ctx.text.quote(a, b),
-                confidence="medium", reason=[r("goal_without_number", said=clean[m.start() : m.end()][-20:]), *([year_reason] if year_reason else [])],
-                chapter=chapter, plan_title=_plan_title_at(ctx, m.start()), suggested_code=suggested[1] if suggested else None,
-                period_start=(period[0] if period else ctx.period[0] if ctx.period else None) if growth else None,
+                kind="target",
+                indicator_code=ind.code if ind else None,
+                indicator=ind.name if ind else (suggested[0] if suggested else subj),
+                region_code=regions[0] if regions else None,
+                comparator="qualitative",
+                value=None,
+                unit=ind.unit if ind else "%",
+                target_year=year,
+                declared_form="avg_annual_growth" if growth else "level",
+                quote=ctx.text.quote(q_start, m.end()),
+                start=o_start,
+                end=o_end,
+                line=ctx.text.line_of(o_start),
+                sentence=ctx.text.quote(a, b),
+                confidence="medium",
+                reason=[
+                    r("goal_without_number", said=clean[m.start() : m.end()][-20:]),
+                    *([year_reason] if year_reason else []),
+                ],
+                chapter=chapter,
+                plan_title=_plan_title_at(ctx, m.start()),
+                suggested_code=suggested[1] if suggested else None,
+                period_start=(period[0] if period else ctx.period[0] if ctx.period else None)
+                if growth
+                else None,
             )
-        )  # fmt: skip
+        )
     return out
 
 
@@ -595,8 +636,26 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
         if carried is None or year is None:
             return []
         reasons.append(r("list_of_figures", said=clean[a : cl.cs][-12:] + "…分别", how=carried[1]))
-        return _build(ctx, a, b, mt, cl, kind, carried, None, listed, year, period, year_reason,
-                      year_strength, reasons, quote_start, quote_end, chapter, inherited=True)  # fmt: skip
+        return _build(
+            ctx,
+            a,
+            b,
+            mt,
+            cl,
+            kind,
+            carried,
+            None,
+            listed,
+            year,
+            period,
+            year_reason,
+            year_strength,
+            reasons,
+            quote_start,
+            quote_end,
+            chapter,
+            inherited=True,
+        )
 
     # 发展A、B等10个千亿级产业集群: the count closing a list of what a goal verb makes is the goal
     enumerated = bool(
@@ -636,19 +695,36 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
     covering = cl.post.startswith("覆盖") or cl.pre.endswith("覆盖")  # 覆盖70%的社区 / 100%覆盖
     # 新增百亿元跨境电商产业集群5个: an amount describing the noun that a later count measures
     if (
-        not mt.word and not cl.suffix and mt.unit.endswith("元")
-        and re.match(r"[\u4e00-\u9fff“”]{2,16}(?:\d+|[一二三四五六七八九十百千]+)(?:个|家|座|条|项|所|处)", cl.post)
-    ):  # fmt: skip
+        not mt.word
+        and not cl.suffix
+        and mt.unit.endswith("元")
+        and re.match(
+            r"[\u4e00-\u9fff“”]{2,16}(?:\d+|[一二三四五六七八九十百千]+)(?:个|家|座|条|项|所|处)", cl.post
+        )
+    ):
         return []
     # 约1000平方公里建成区达到海绵城市要求: the figure measures the subject that follows it
     quantified = bool(
-        not mt.word and not _strip_lead(cl.subject_raw) and mt.unit not in ("%", "‰")
+        not mt.word
+        and not _strip_lead(cl.subject_raw)
+        and mt.unit not in ("%", "‰")
         and re.match(r"[\u4e00-\u9fff]{1,10}?(?:达到|实现|完成|建成|纳入|具备)", cl.post)
-    )  # fmt: skip
-    if not mt.word and not enumerated and not covering and not quantified and (cl.post.startswith("的") or (
-        not cl.suffix and cl.verb in _WEAK_VERBS and _ATTRIBUTIVE_NEXT.match(cl.post)
-        and (cl.subject_raw.endswith("的") or not cl.subject_raw or cl.verb == "")
-    )):  # fmt: skip
+    )
+    if (
+        not mt.word
+        and not enumerated
+        and not covering
+        and not quantified
+        and (
+            cl.post.startswith("的")
+            or (
+                not cl.suffix
+                and cl.verb in _WEAK_VERBS
+                and _ATTRIBUTIVE_NEXT.match(cl.post)
+                and (cl.subject_raw.endswith("的") or not cl.subject_raw or cl.verb == "")
+            )
+        )
+    ):
         return []
 
     subject = _strip_lead(cl.subject_raw)
@@ -715,10 +791,12 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
     shared = cl.listed and bool(state.group) and state.group[0].kind == "target" and cl.verb in _WEAK_VERBS
     # 到2030年，X覆盖率100% / 实现绿色建筑100%覆盖: a rate stated under an explicit target year, or a coverage
     dated = (
-        kind == "target" and year_strength == 2 and year_reason is not None
+        kind == "target"
+        and year_strength == 2
+        and year_reason is not None
         and re.search(r"^(?:到|至)|五[”\"]?末$", str(year_reason[1].get("said", ""))) is not None
         and bool(re.search(r"(?:率|比例|比重|占比|数|量)$", cl.subject_raw))
-    ) or (covering and mt.unit == "%")  # fmt: skip
+    ) or (covering and mt.unit == "%")
     shared = shared or dated
     if kind == "target" and not (cl.evidence or mt.word or object_phrase or shared):
         return []  # 为 / 有 with a future year is a forecast or a statement, not a goal
@@ -789,12 +867,50 @@ def _propose(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention, state: _State
         # A和B占全市比重均超过80%: one goal for each of the subjects the figure is shared by
         out: list[Proposal] = []
         for item_match, item_name in each:
-            out.extend(_build(ctx, a, b, mt, cl, kind, item_match, item_name, regions, year, period, year_reason,
-                              year_strength, [*reasons, r("each_subject", said="均")], quote_start,
-                              quote_end, chapter, stretch_only=stretch_only))  # fmt: skip
+            out.extend(
+                _build(
+                    ctx,
+                    a,
+                    b,
+                    mt,
+                    cl,
+                    kind,
+                    item_match,
+                    item_name,
+                    regions,
+                    year,
+                    period,
+                    year_reason,
+                    year_strength,
+                    [*reasons, r("each_subject", said="均")],
+                    quote_start,
+                    quote_end,
+                    chapter,
+                    stretch_only=stretch_only,
+                )
+            )
         return out
-    return _build(ctx, a, b, mt, cl, kind, matched, new_name, regions, year, period, year_reason, year_strength,
-                  reasons, quote_start, quote_end, chapter, inherited=inherited, stretch_only=stretch_only)  # fmt: skip
+    return _build(
+        ctx,
+        a,
+        b,
+        mt,
+        cl,
+        kind,
+        matched,
+        new_name,
+        regions,
+        year,
+        period,
+        year_reason,
+        year_strength,
+        reasons,
+        quote_start,
+        quote_end,
+        chapter,
+        inherited=inherited,
+        stretch_only=stretch_only,
+    )
 
 
 def _each_of(
@@ -822,11 +938,27 @@ _INDICATOR_REASONS = frozenset(
 
 
 def _build(
-    ctx: _Ctx, a: int, b: int, mt: _Mention, cl: _Clause, kind: str, matched: tuple[str, str, str] | None,
-    new_name: str | None, regions: list[str], year: int | None, period: tuple[int, int] | None,
-    year_reason: Reason | None, year_strength: int, reasons: list[Reason], quote_start: int, quote_end: int,
-    chapter: str | None, *, inherited: bool = False, stretch_only: bool = False,
-) -> list[Proposal]:  # fmt: skip
+    ctx: _Ctx,
+    a: int,
+    b: int,
+    mt: _Mention,
+    cl: _Clause,
+    kind: str,
+    matched: tuple[str, str, str] | None,
+    new_name: str | None,
+    regions: list[str],
+    year: int | None,
+    period: tuple[int, int] | None,
+    year_reason: Reason | None,
+    year_strength: int,
+    reasons: list[Reason],
+    quote_start: int,
+    quote_end: int,
+    chapter: str | None,
+    *,
+    inherited: bool = False,
+    stretch_only: bool = False,
+) -> list[Proposal]:
     vocab = ctx.vocab
     clean = ctx.text.clean
     if year is None and kind == "target" and _end_year(ctx) is not None:
@@ -888,17 +1020,33 @@ def _build(
     sentence = ctx.text.quote(a, b)
     return [
         Proposal(
-            kind=kind, indicator_code=ind.code if ind else None, indicator=ind.name if ind else (new_name or ""),
-            region_code=region, comparator=comparator, value=value, unit=mt.unit, target_year=year,
-            declared_form=form, quote=quote, start=o_start, end=o_end, line=ctx.text.line_of(o_start),
-            sentence=sentence, confidence=confidence, reason=list(reasons), low=mt.low,
-            high=mt.high, reference_year=reference_year if kind == "target" else None,
-            period=period if kind == "baseline" else None, chapter=chapter, plan_title=_plan_title_at(ctx, mt.start),
+            kind=kind,
+            indicator_code=ind.code if ind else None,
+            indicator=ind.name if ind else (new_name or ""),
+            region_code=region,
+            comparator=comparator,
+            value=value,
+            unit=mt.unit,
+            target_year=year,
+            declared_form=form,
+            quote=quote,
+            start=o_start,
+            end=o_end,
+            line=ctx.text.line_of(o_start),
+            sentence=sentence,
+            confidence=confidence,
+            reason=list(reasons),
+            low=mt.low,
+            high=mt.high,
+            reference_year=reference_year if kind == "target" else None,
+            period=period if kind == "baseline" else None,
+            chapter=chapter,
+            plan_title=_plan_title_at(ctx, mt.start),
             suggested_code=suggested[1] if suggested else None,
             period_start=_period_start(ctx, kind, form, year, period),
         )
         for region in _or_none(regions)
-    ]  # fmt: skip
+    ]
 
 
 def _period_start(ctx: _Ctx, kind: str, form: str, year: int, period: tuple[int, int] | None) -> int | None:
@@ -958,8 +1106,14 @@ def _new_indicator_name(phrase: str) -> str | None:
         return None
     qualifier = r"\d+(?:\.\d+)?(?:万|亿)?(?:元|美元|人|吨|平方米)?(?:以上|以下)"
     quoted = r"“[^”]{1,12}”"  # a quoted name (村集体经济“10080”目标) may hold digits
-    if re.search(r"\d", re.sub(rf"5G|PM2\.5|R&D|\d+周?岁(?:以下|以上)?|\d+强|\d+分钟|{qualifier}",
-                               "", re.sub(quoted, "", phrase_quoted(phrase, name)))):  # fmt: skip
+    if re.search(
+        r"\d",
+        re.sub(
+            rf"5G|PM2\.5|R&D|\d+周?岁(?:以下|以上)?|\d+强|\d+分钟|{qualifier}",
+            "",
+            re.sub(quoted, "", phrase_quoted(phrase, name)),
+        ),
+    ):
         return None
     return name
 
@@ -1246,16 +1400,27 @@ def _doubling(ctx: _Ctx, a: int, b: int, cl: _Clause, mt: _Mention) -> list[Prop
         regions = _region_codes(ctx, a, cl, item, mt)
         out.append(
             Proposal(
-                kind="target", indicator_code=ind.code if ind else None, indicator=ind.name if ind else (name or item),
+                kind="target",
+                indicator_code=ind.code if ind else None,
+                indicator=ind.name if ind else (name or item),
                 region_code=regions[0] if regions else None,
-                comparator=">=", value=Decimal(2), unit=ind.unit if ind else "倍", target_year=year,
+                comparator=">=",
+                value=Decimal(2),
+                unit=ind.unit if ind else "倍",
+                target_year=year,
                 declared_form="multiple",
-                quote=ctx.text.quote(item_pos, q_end), start=o_start, end=o_end, line=ctx.text.line_of(o_start),
-                sentence=ctx.text.quote(a, b), confidence="medium" if count_ok and rel else "low",
-                reason=reasons, reference_year=reference if reference and reference < year else None,
-                chapter=_section(ctx, mt.start)[2], plan_title=_plan_title_at(ctx, mt.start),
+                quote=ctx.text.quote(item_pos, q_end),
+                start=o_start,
+                end=o_end,
+                line=ctx.text.line_of(o_start),
+                sentence=ctx.text.quote(a, b),
+                confidence="medium" if count_ok and rel else "low",
+                reason=reasons,
+                reference_year=reference if reference and reference < year else None,
+                chapter=_section(ctx, mt.start)[2],
+                plan_title=_plan_title_at(ctx, mt.start),
             )
-        )  # fmt: skip
+        )
     return out
 
 
@@ -1282,18 +1447,34 @@ def _per_member(ctx: _Ctx, a: int, cl: _Clause, mt: _Mention) -> list[Proposal]:
     q_end = mt.end + (3 if clean[mt.end : mt.end + 3] == "”建设" else 0)
     q_start = _after_heading(clean, cl.cs, mt.start)
     o_start, o_end = ctx.text.original_span(q_start, q_end)
-    reason = [r("per_member", said=clean[mt.start : mt.end], zone=zone.name), r("indicator_matched", how=matched[1]),
-              *([year_reason] if year_reason else [])]  # fmt: skip
+    reason = [
+        r("per_member", said=clean[mt.start : mt.end], zone=zone.name),
+        r("indicator_matched", how=matched[1]),
+        *([year_reason] if year_reason else []),
+    ]
     return [
         Proposal(
-            kind="target", indicator_code=ind.code, indicator=ind.name, region_code=member, comparator=">=",
-            value=Decimal(1), unit=ind.unit, target_year=year, declared_form="level",
-            quote=ctx.text.quote(q_start, q_end), start=o_start, end=o_end, line=ctx.text.line_of(o_start),
-            sentence=ctx.text.quote(a, cl.ce), confidence="medium", reason=list(reason), chapter=chapter,
+            kind="target",
+            indicator_code=ind.code,
+            indicator=ind.name,
+            region_code=member,
+            comparator=">=",
+            value=Decimal(1),
+            unit=ind.unit,
+            target_year=year,
+            declared_form="level",
+            quote=ctx.text.quote(q_start, q_end),
+            start=o_start,
+            end=o_end,
+            line=ctx.text.line_of(o_start),
+            sentence=ctx.text.quote(a, cl.ce),
+            confidence="medium",
+            reason=list(reason),
+            chapter=chapter,
             plan_title=_plan_title_at(ctx, mt.start),
         )
         for member in zone.members
-    ]  # fmt: skip
+    ]
 
 
 def _earlier_plan(ctx: _Ctx, title: str) -> bool:

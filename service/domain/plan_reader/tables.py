@@ -300,12 +300,21 @@ def _join_spaced(cells: list[_Cell]) -> list[_Cell]:
                 or (re.fullmatch(r"[<>≤≥＜＞]=?", prev.text) and re.match(r"^\d", c.text))  # ≥ 420
                 or (re.fullmatch(r"\d{1,2}", prev.text) and re.match(r"^(?:周?岁|个月)", c.text))  # 3 岁以下…
                 or (re.search(r"[（(][^）)]*$", prev.text))  # an open bracket
-                or (re.match(r"^[\u4e00-\u9fff（(]", c.text) and re.search(r"[\u4e00-\u9fff]$", prev.text)
-                    and not _ATTR.match(c.text) and not _ATTR.match(prev.text) and not _CATEGORY_NOTE(c.text))
+                or (
+                    re.match(r"^[\u4e00-\u9fff（(]", c.text)
+                    and re.search(r"[\u4e00-\u9fff]$", prev.text)
+                    and not _ATTR.match(c.text)
+                    and not _ATTR.match(prev.text)
+                    and not _CATEGORY_NOTE(c.text)
+                )
                 or (re.match(r"^\d", c.text) and re.search(r"(提高|提升|增加|下降|降低|减少)$", prev.text))
-                or (re.match(r"^[\u4e00-\u9fff]", c.text) and re.search(r"[\u4e00-\u9fff][）)]$", prev.text) is None
-                    and re.search(r"\d$", prev.text) is not None and re.match(r"^个", c.text) is not None)
-            )  # fmt: skip
+                or (
+                    re.match(r"^[\u4e00-\u9fff]", c.text)
+                    and re.search(r"[\u4e00-\u9fff][）)]$", prev.text) is None
+                    and re.search(r"\d$", prev.text) is not None
+                    and re.match(r"^个", c.text) is not None
+                )
+            )
             if glue:
                 out[-1] = _Cell(prev.text + c.text, prev.start, c.end)
                 continue
@@ -371,10 +380,14 @@ def _row_parts(cells: list[_Cell], has_unit: bool, spaced: bool) -> list[_Row]:
 def _value_like(t: str) -> bool:
     t = t.strip()
     return bool(
-        _VALUE.match(t) or _DASH.match(t) or _POINTS.match(t.replace(" ", "")) or re.match(r"^[（(]\s*20\d\d\s*年\s*[)）]$", t)
-        or re.match(rf"^[{_OPEN}].*[{_CLOSE}]$", t) or re.match(r"^(左右|以上|以下)$", t)
+        _VALUE.match(t)
+        or _DASH.match(t)
+        or _POINTS.match(t.replace(" ", ""))
+        or re.match(r"^[（(]\s*20\d\d\s*年\s*[)）]$", t)
+        or re.match(rf"^[{_OPEN}].*[{_CLOSE}]$", t)
+        or re.match(r"^(左右|以上|以下)$", t)
         or re.match(rf"^{_NUM}[，,]", t)
-    )  # fmt: skip
+    )
 
 
 def _merge_values(values: list[_Cell], n: int) -> list[_Cell | None]:
@@ -386,9 +399,13 @@ def _merge_values(values: list[_Cell], n: int) -> list[_Cell | None]:
         if merged and not c.gap and not merged[-1].gap:
             prev = merged[-1]
             if re.match(r"^(左右|以上|以下|以内|%)$", t) or (
-                re.match(r"^[\u4e00-\u9fff]", t) and re.search(r"[\u4e00-\u9fff]$", prev.text) and len(merged) + 0 >= 1
-                and not _VALUE.match(prev.text) and not _DASH.match(prev.text) and len(values) > n
-            ):  # fmt: skip
+                re.match(r"^[\u4e00-\u9fff]", t)
+                and re.search(r"[\u4e00-\u9fff]$", prev.text)
+                and len(merged) + 0 >= 1
+                and not _VALUE.match(prev.text)
+                and not _DASH.match(prev.text)
+                and len(values) > n
+            ):
                 merged[-1] = _Cell(prev.text + t, prev.start, c.end)
                 continue
             m = re.match(r"^[（(]\s*((?:19|20)\d\d)\s*年\s*[)）]$", t)
@@ -454,9 +471,15 @@ def _unit_in_paren(text: str) -> bool:
 
 
 def _cell_proposal(
-    ctx: _Ctx, row: _Row, name: str, unit: str | None, col: _Column, cell: _Cell, text: str,
+    ctx: _Ctx,
+    row: _Row,
+    name: str,
+    unit: str | None,
+    col: _Column,
+    cell: _Cell,
+    text: str,
     period: tuple[int, int] | None,
-) -> Proposal | None:  # fmt: skip
+) -> Proposal | None:
     if not text or _DASH.match(text):
         return None
     year_note = cell.year_note
@@ -631,15 +654,34 @@ def _cell_proposal(
         reason.append(why("applies_over", start=period_start, end=year))
     confidence = "high" if matched and comparator != "qualitative" else "medium"
     return Proposal(
-        kind=kind, indicator_code=ind.code if ind else None, indicator=ind.name if ind else (suggested[0] if suggested else name),
-        region_code=region, comparator=comparator, value=value, unit=unit or (ind.unit if ind else ""),
-        target_year=year, declared_form=form, quote=quote, start=o_start, end=o_end, line=ctx.text.line_of(o_start),
-        sentence=quote, confidence=confidence, reason=reason, low=low, high=high,
-        reference_year=reference_year if kind == "target" else None, chapter=chapter,
-        plan_title=_plan_title_at(ctx, clean_a), attribute=row.attribute, period_start=period_start,
+        kind=kind,
+        indicator_code=ind.code if ind else None,
+        indicator=ind.name if ind else (suggested[0] if suggested else name),
+        region_code=region,
+        comparator=comparator,
+        value=value,
+        unit=unit or (ind.unit if ind else ""),
+        target_year=year,
+        declared_form=form,
+        quote=quote,
+        start=o_start,
+        end=o_end,
+        line=ctx.text.line_of(o_start),
+        sentence=quote,
+        confidence=confidence,
+        reason=reason,
+        low=low,
+        high=high,
+        reference_year=reference_year if kind == "target" else None,
+        chapter=chapter,
+        plan_title=_plan_title_at(ctx, clean_a),
+        attribute=row.attribute,
+        period_start=period_start,
         suggested_code=suggested[1] if suggested else None,
-        period=(period_start, year) if kind == "baseline" and form == "avg_annual_growth" and period_start else None,
-    )  # fmt: skip
+        period=(period_start, year)
+        if kind == "baseline" and form == "avg_annual_growth" and period_start
+        else None,
+    )
 
 
 def _row_quote(raw: str) -> str:

@@ -56,10 +56,21 @@ def _norm_term(s: str) -> str:
 
 
 _SPELLINGS = (
-    ("每万人口", "每万人"), ("每千人口", "每千人"), ("年均增速", "年均增长"), ("增长率", "增长"),
-    ("研究与试验发展", "研发"), ("R&D", "研发"), ("相当于", "占"), ("能源消耗", "能耗"), ("下降率", "降低"),
-    ("下降", "降低"), ("年均浓度", "浓度"), ("平均浓度", "浓度"), ("拥有量", "数"), ("经费投入", "经费支出"),
-)  # fmt: skip
+    ("每万人口", "每万人"),
+    ("每千人口", "每千人"),
+    ("年均增速", "年均增长"),
+    ("增长率", "增长"),
+    ("研究与试验发展", "研发"),
+    ("R&D", "研发"),
+    ("相当于", "占"),
+    ("能源消耗", "能耗"),
+    ("下降率", "降低"),
+    ("下降", "降低"),
+    ("年均浓度", "浓度"),
+    ("平均浓度", "浓度"),
+    ("拥有量", "数"),
+    ("经费投入", "经费支出"),
+)
 
 # The reader's own knowledge of how plans name catalog indicators (indicators.yaml is reconciled elsewhere):
 # more names for indicators the catalog has, and indicators plans share that it lacks yet, each with a
@@ -68,21 +79,28 @@ _SPELLINGS = (
 EXTRA_SYNONYMS: dict[str, tuple[str, ...]] = {
     "gdp": ("地区生产总值", "经济总量"),
     "rd_intensity": (
-        "研发经费支出占地区生产总值比重", "全社会研发经费支出占地区生产总值比重", "研发经费支出与地区生产总值之比",
-        "研发经费支出占地区生产总值比例", "全社会研发经费支出占地区生产总值比例", "研发投入强度",
+        "研发经费支出占地区生产总值比重",
+        "全社会研发经费支出占地区生产总值比重",
+        "研发经费支出与地区生产总值之比",
+        "研发经费支出占地区生产总值比例",
+        "全社会研发经费支出占地区生产总值比例",
+        "研发投入强度",
     ),
     "rd_expenditure": ("全社会研发经费支出", "研发经费支出"),
     "energy_intensity": ("单位地区生产总值能耗",),
     "energy_intensity_change": ("单位地区生产总值能耗降低",),
     "high_value_invention_patents_per_10k": ("每万人拥有高价值发明专利数", "每万人高价值发明专利数"),
     "good_air_days_ratio": ("空气质量达到优良天数比例", "空气质量优良天数比率", "空气优良天数比率"),
-    "high_new_tech_industry_output_share": ("高新技术产业产值占规上工业产值比重", "高新技术产业产值占规上工业总产值比重"),
+    "high_new_tech_industry_output_share": (
+        "高新技术产业产值占规上工业产值比重",
+        "高新技术产业产值占规上工业总产值比重",
+    ),
     "strategic_emerging_industry_output_share": ("战略性新兴产业产值占规上工业总产值比重",),
     "disposable_income_per_capita": ("全体居民人均可支配收入", "全市居民人均可支配收入"),
     "pm25_concentration": ("细颗粒物浓度", "PM2.5浓度"),
     "headquarters_enterprises": ("跨国公司地区总部",),
     "working_age_schooling_years": ("劳动年龄人口平均受教育年限",),
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)
@@ -97,15 +115,40 @@ class NewIndicator:
 
 NEW_INDICATORS: tuple[NewIndicator, ...] = (
     NewIndicator("labour_productivity", "全员劳动生产率", "万元/人", "up", "level"),
-    NewIndicator("digital_economy_core_va_share", "数字经济核心产业增加值占地区生产总值比重", "%", "up", "share"),
+    NewIndicator(
+        "digital_economy_core_va_share", "数字经济核心产业增加值占地区生产总值比重", "%", "up", "share"
+    ),
     NewIndicator("surveyed_unemployment_rate", "城镇调查失业率", "%", "down", "share"),
     NewIndicator("nursing_bed_share", "养老机构护理型床位占比", "%", "up", "share"),
-    NewIndicator("carbon_intensity_reduction", "单位地区生产总值二氧化碳排放降低", "%", "up", "growth_rate",
-                 ("单位地区生产总值二氧化碳排放降低",)),
-    NewIndicator("non_fossil_energy_share", "非化石能源占能源消费总量比重", "%", "up", "share",
-                 ("非化石能源占一次能源消费比重", "非化石能源消费比重")),
-    NewIndicator("surface_water_good_share", "地表水优良水体比例", "%", "up", "share",
-                 ("优良水体比例", "地表水国考断面优良水体比例", "断面水质达到或优于Ⅲ类水体比例", "达到或好于Ⅲ类水体比例")),
+    NewIndicator(
+        "carbon_intensity_reduction",
+        "单位地区生产总值二氧化碳排放降低",
+        "%",
+        "up",
+        "growth_rate",
+        ("单位地区生产总值二氧化碳排放降低",),
+    ),
+    NewIndicator(
+        "non_fossil_energy_share",
+        "非化石能源占能源消费总量比重",
+        "%",
+        "up",
+        "share",
+        ("非化石能源占一次能源消费比重", "非化石能源消费比重"),
+    ),
+    NewIndicator(
+        "surface_water_good_share",
+        "地表水优良水体比例",
+        "%",
+        "up",
+        "share",
+        (
+            "优良水体比例",
+            "地表水国考断面优良水体比例",
+            "断面水质达到或优于Ⅲ类水体比例",
+            "达到或好于Ⅲ类水体比例",
+        ),
+    ),
     NewIndicator("forest_coverage", "森林覆盖率", "%", "up", "share", ("林木覆盖率",)),
     NewIndicator("grain_capacity", "粮食综合生产能力", "万吨", "up", "level"),
     NewIndicator("cultivated_land", "耕地保有量", "万公顷", "up", "level"),
@@ -114,44 +157,95 @@ NEW_INDICATORS: tuple[NewIndicator, ...] = (
     NewIndicator("financial_market_turnover", "金融市场交易总额", "万亿元", "up", "level"),
     NewIndicator("services_trade", "服务贸易进出口额", "亿美元", "up", "level", ("服务贸易进出口",)),
     NewIndicator("air_cargo_throughput", "航空货邮吞吐量", "万吨", "up", "level", ("航空货邮年吞吐量",)),
-    NewIndicator("higher_education_share_working_age", "主要劳动年龄人口受过高等教育的比例", "%", "up", "share"),
-    NewIndicator("disposable_income_growth", "居民人均可支配收入增长", "%", "up", "growth_rate",
-                 ("居民收入增长", "居民人均可支配收入年均增长", "全市居民人均可支配收入年均增长")),
-    NewIndicator("affordable_rental_housing", "新增供应保障性租赁住房", "万套（间）", "up", "count",
-                 ("保障性租赁住房",)),
-    NewIndicator("ai_core_industry_revenue", "规上人工智能核心产业营业收入", "亿元", "up", "level",
-                 ("人工智能核心产业营业收入",)),
+    NewIndicator(
+        "higher_education_share_working_age", "主要劳动年龄人口受过高等教育的比例", "%", "up", "share"
+    ),
+    NewIndicator(
+        "disposable_income_growth",
+        "居民人均可支配收入增长",
+        "%",
+        "up",
+        "growth_rate",
+        ("居民收入增长", "居民人均可支配收入年均增长", "全市居民人均可支配收入年均增长"),
+    ),
+    NewIndicator(
+        "affordable_rental_housing",
+        "新增供应保障性租赁住房",
+        "万套（间）",
+        "up",
+        "count",
+        ("保障性租赁住房",),
+    ),
+    NewIndicator(
+        "ai_core_industry_revenue",
+        "规上人工智能核心产业营业收入",
+        "亿元",
+        "up",
+        "level",
+        ("人工智能核心产业营业收入",),
+    ),
     NewIndicator("retail_sales", "社会消费品零售总额", "亿元", "up", "level"),
     NewIndicator("culture_industry_va", "文化及相关产业增加值", "亿元", "up", "level", ("文化产业增加值",)),
-    NewIndicator("culture_industry_va_share", "文化产业增加值占地区生产总值比重", "%", "up", "share",
-                 ("文化及相关产业增加值占地区生产总值比重",)),
+    NewIndicator(
+        "culture_industry_va_share",
+        "文化产业增加值占地区生产总值比重",
+        "%",
+        "up",
+        "share",
+        ("文化及相关产业增加值占地区生产总值比重",),
+    ),
     NewIndicator("land_use_per_gdp", "单位地区生产总值建设用地使用面积", "平方米/万元", "down", "ratio"),
     NewIndicator("digital_trade", "数字贸易额", "亿元", "up", "level"),
-    NewIndicator("strategic_emerging_industry_va_share_industry", "战略性新兴产业增加值占规上工业增加值比重", "%",
-                 "up", "share"),
-    NewIndicator("new_urban_jobs", "城镇新增就业人数", "万人", "up", "count", ("城镇新增就业", "新增就业人数")),
+    NewIndicator(
+        "strategic_emerging_industry_va_share_industry",
+        "战略性新兴产业增加值占规上工业增加值比重",
+        "%",
+        "up",
+        "share",
+    ),
+    NewIndicator(
+        "new_urban_jobs", "城镇新增就业人数", "万人", "up", "count", ("城镇新增就业", "新增就业人数")
+    ),
     NewIndicator("doctors_per_1000", "每千人执业医师数", "人", "up", "ratio", ("执业医师数",)),
     NewIndicator("nurses_per_1000", "每千人注册护士数", "人", "up", "ratio", ("注册护士数",)),
     NewIndicator("childcare_enrolment_rate", "3岁以下婴幼儿入托率", "%", "up", "share", ("婴幼儿入托率",)),
-    NewIndicator("childcare_places_per_1000", "每千人拥有3岁以下婴幼儿托位数", "个", "up", "ratio",
-                 ("婴幼儿托位数",)),
+    NewIndicator(
+        "childcare_places_per_1000", "每千人拥有3岁以下婴幼儿托位数", "个", "up", "ratio", ("婴幼儿托位数",)
+    ),
     NewIndicator("energy_production_capacity", "能源综合生产能力", "万吨标煤", "up", "level"),
-    NewIndicator("water_intensity_reduction", "单位地区生产总值用水量降低", "%", "up", "growth_rate",
-                 ("单位地区生产总值用水量降低",)),
-    NewIndicator("manufacturing_va_share", "制造业增加值占地区生产总值比重", "%", "up", "share",
-                 ("制造业增加值占比",)),
+    NewIndicator(
+        "water_intensity_reduction",
+        "单位地区生产总值用水量降低",
+        "%",
+        "up",
+        "growth_rate",
+        ("单位地区生产总值用水量降低",),
+    ),
+    NewIndicator(
+        "manufacturing_va_share", "制造业增加值占地区生产总值比重", "%", "up", "share", ("制造业增加值占比",)
+    ),
     NewIndicator("industry_va_share", "工业增加值占地区生产总值比重", "%", "up", "share"),
-    NewIndicator("urban_rail_length", "城市轨道交通运营里程", "公里", "up", "level",
-                 ("轨道交通运营总里程", "轨道交通运营里程", "轨道交通市区线和市域线运营总里程")),
+    NewIndicator(
+        "urban_rail_length",
+        "城市轨道交通运营里程",
+        "公里",
+        "up",
+        "level",
+        ("轨道交通运营总里程", "轨道交通运营里程", "轨道交通市区线和市域线运营总里程"),
+    ),
     NewIndicator("container_throughput", "集装箱吞吐量", "万标箱", "up", "level", ("集装箱年吞吐量",)),
     NewIndicator("tourism_revenue", "旅游业总收入", "亿元", "up", "level", ("旅游总收入",)),
     NewIndicator("resident_population_share", "常住人口", "万人", "up", "level"),
-)  # fmt: skip
+)
 _NEW_TERMS = sorted(
-    ((_norm_term(t), ni) for ni in NEW_INDICATORS if ni.code != "resident_population_share"
-     for t in (ni.name, *ni.synonyms)),
+    (
+        (_norm_term(t), ni)
+        for ni in NEW_INDICATORS
+        if ni.code != "resident_population_share"
+        for t in (ni.name, *ni.synonyms)
+    ),
     key=lambda x: -len(x[0]),
-)  # fmt: skip
+)
 
 
 def suggest_indicator(phrase: str, unit: str | None) -> tuple[str, str, str] | None:
@@ -219,15 +313,24 @@ class Vocabulary:
         return cls(
             [
                 IndicatorTerm(
-                    i.code, i.name_zh, i.unit, str(getattr(i.kind, "value", i.kind)),
-                    str(getattr(i.direction, "value", i.direction)), tuple(i.synonyms or ()),
-                    getattr(i, "numerator", None), getattr(i, "denominator", None),
+                    i.code,
+                    i.name_zh,
+                    i.unit,
+                    str(getattr(i.kind, "value", i.kind)),
+                    str(getattr(i.direction, "value", i.direction)),
+                    tuple(i.synonyms or ()),
+                    getattr(i, "numerator", None),
+                    getattr(i, "denominator", None),
                 )
                 for i in indicators
             ],
-            [RegionTerm(r.code, r.name_zh, r.level, tuple(r.members or ()), tuple(r.aliases or ()), r.parent)
-             for r in regions],
-        )  # fmt: skip
+            [
+                RegionTerm(
+                    r.code, r.name_zh, r.level, tuple(r.members or ()), tuple(r.aliases or ()), r.parent
+                )
+                for r in regions
+            ],
+        )
 
     # -- indicators
 

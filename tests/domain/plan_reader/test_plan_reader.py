@@ -78,8 +78,11 @@ def test_a_plan_written_for_this_test(vocab: Vocabulary) -> None:
     assert (urb.comparator, urb.value, urb.declared_form) == ("~", Decimal(75), "share")  # 左右
     energy = by(props, "energy_intensity")  # a heading year governs the sentences after it
     assert (energy.declared_form, energy.value, energy.reference_year, energy.target_year) == (
-        "relative_change", Decimal("-13.5"), 2025, 2030,
-    )  # fmt: skip
+        "relative_change",
+        Decimal("-13.5"),
+        2025,
+        2030,
+    )
     pm = by(props, "pm25_concentration")
     assert (pm.comparator, pm.value, pm.unit) == ("<=", Decimal(30), "微克/立方米")  # 控制在…以内
     income = by(props, "disposable_income_per_capita")
@@ -134,8 +137,12 @@ def test_shared_subjects_stretch_values_and_the_other_members_of_a_zone(vocab: V
     nanhui = [p for p in props if p.region_code == "SH-NC-NANHUI" and p.indicator_code == "industrial_output"]
     assert {(p.value, p.declared_form) for p in nanhui} == {(3000, "level"), (20, "avg_annual_growth")}
     growth = [p for p in props if p.indicator_code == "industrial_output" and p.value == 7]
-    assert sorted(p.region_code or "" for p in growth) == ["SH-NC-FENGXIAN", "SH-NC-JIADING", "SH-NC-QINGPU",
-                                                         "SH-NC-SONGJIANG"]  # fmt: skip
+    assert sorted(p.region_code or "" for p in growth) == [
+        "SH-NC-FENGXIAN",
+        "SH-NC-JIADING",
+        "SH-NC-QINGPU",
+        "SH-NC-SONGJIANG",
+    ]
     assert all(p.stretch_value == 9 and p.reference_year == 2020 for p in growth)
     parks = [p for p in props if p.indicator_code == "brand_industrial_parks"]
     assert len(parks) == 5 and all(p.value == 1 for p in parks)
@@ -229,8 +236,10 @@ def test_docx_and_pdf_text_layers_are_read(vocab: Vocabulary) -> None:
     pdf_text = read_document("plan.pdf", _pdf(GOALS))
     assert pdf_text.replace("\n", "").replace(" ", "") == GOALS
     assert {p.indicator_code for p in read_plan(pdf_text, vocab).proposals} == {
-        "rd_intensity", "high_tech_enterprises", "urbanization_rate",
-    }  # fmt: skip
+        "rd_intensity",
+        "high_tech_enterprises",
+        "urbanization_rate",
+    }
 
 
 def _zip_bomb() -> bytes:
@@ -285,10 +294,13 @@ def test_an_indicator_table_in_a_docx(vocab: Vocabulary) -> None:
     table = document.add_table(rows=3, cols=4)
     for row, cells in zip(
         table.rows,
-        [["指标", "2025年", "2030年", "属性"], ["研发经费投入强度（%）", "3.2", "3.6左右", "预期性"],
-         ["PM2.5平均浓度（微克/立方米）", "30", "≤28", "约束性"]],
+        [
+            ["指标", "2025年", "2030年", "属性"],
+            ["研发经费投入强度（%）", "3.2", "3.6左右", "预期性"],
+            ["PM2.5平均浓度（微克/立方米）", "30", "≤28", "约束性"],
+        ],
         strict=True,
-    ):  # fmt: skip
+    ):
         for cell, text in zip(row.cells, cells, strict=True):
             cell.text = text
     buf = io.BytesIO()

@@ -96,8 +96,12 @@ def find(props: list[Proposal], words: str, kind: str = "target", year: int = 20
 def test_a_table_one_cell_per_line(vocab: Vocabulary) -> None:
     props = read_plan(CELLS, vocab, PlanHints()).proposals
     (lp,) = find(props, "全员劳动生产率")
-    assert (lp.value, lp.unit, lp.attribute, lp.suggested_code) == (Decimal(30), "万元/人", "anticipatory",
-                                                                    "labour_productivity")  # fmt: skip
+    assert (lp.value, lp.unit, lp.attribute, lp.suggested_code) == (
+        Decimal(30),
+        "万元/人",
+        "anticipatory",
+        "labour_productivity",
+    )
     assert len(lp.quotes) == 1  # the sentence restating it
     (base,) = find(props, "全员劳动生产率", kind="baseline", year=2025)
     assert base.value == Decimal("24.5")
@@ -116,7 +120,11 @@ def test_a_pdf_table_row_per_line(vocab: Vocabulary) -> None:
     props = read_plan(SPACED, vocab, PlanHints()).proposals
     (pat,) = find(props, "发明专利")
     assert (pat.indicator_code, pat.comparator, pat.value, pat.attribute) == (
-        "high_value_invention_patents_per_10k", "~", Decimal(35), "binding")  # fmt: skip
+        "high_value_invention_patents_per_10k",
+        "~",
+        Decimal(35),
+        "binding",
+    )
     (box,) = find(props, "集装箱")
     assert (box.comparator, box.value, box.unit) == (">=", Decimal(420), "万标箱")
     (forest,) = find(props, "森林覆盖率")
@@ -214,8 +222,12 @@ def test_items_of_a_list_share_the_verb_of_the_first(vocab: Vocabulary) -> None:
     after the figure before it; a 亿级 scale describing projects is no goal."""
     props = read_plan(SHARED_VERB, vocab, PlanHints()).proposals
     got = {(p.indicator, p.value, p.unit) for p in props if p.kind == "target" and p.target_year == 2030}
-    assert {("省级智能工厂", Decimal(80), "家"), ("国家级智能工厂", Decimal(12), "个"),
-            ("数据赋能中心", Decimal(15), "家"), ("市级数据实验室", Decimal(40), "家")} <= got  # fmt: skip
+    assert {
+        ("省级智能工厂", Decimal(80), "家"),
+        ("国家级智能工厂", Decimal(12), "个"),
+        ("数据赋能中心", Decimal(15), "家"),
+        ("市级数据实验室", Decimal(40), "家"),
+    } <= got
     assert len([p for p in props if p.value == Decimal(300)]) == 1
     assert not [p for p in props if p.value == Decimal(100)]
 
@@ -307,9 +319,15 @@ def test_counts_and_amounts_before_their_noun(vocab: Vocabulary) -> None:
     is the goal; 至少 is at least; TEU and EFLOPS are units; 创新城市 names no region (新城)."""
     props = read_plan(OBJECTS, vocab, PlanHints()).proposals
     got = {(p.value, p.unit, p.comparator) for p in props if p.kind == "target" and p.target_year == 2030}
-    assert {(Decimal(3), "个", ">="), (Decimal(12), "个", ">="), (Decimal(80), "个", ">="),
-            (Decimal(2000), "万平方米", ">="), (Decimal(25), "个", ">="), (Decimal(450), "万TEU", ">="),
-            (Decimal(60), "EFLOPS", ">=")} <= got  # fmt: skip
+    assert {
+        (Decimal(3), "个", ">="),
+        (Decimal(12), "个", ">="),
+        (Decimal(80), "个", ">="),
+        (Decimal(2000), "万平方米", ">="),
+        (Decimal(25), "个", ">="),
+        (Decimal(450), "万TEU", ">="),
+        (Decimal(60), "EFLOPS", ">="),
+    } <= got
     (scenes,) = find(props, "80个")
     assert (scenes.indicator, scenes.declared_form) == ("应用场景", "each_year")
     assert all(p.region_code is None for p in props)
@@ -424,8 +442,12 @@ def test_rates_stated_under_a_target_year(vocab: Vocabulary) -> None:
     no negation; 联合举办 opens a goal; 100%覆盖 is a coverage."""
     props = read_plan(BARE_RATES + "未成年人保护站覆盖率达到95%。\n", vocab, PlanHints()).proposals
     got = {(p.value, p.low, p.unit) for p in props if p.kind == "target" and p.target_year == 2030}
-    assert {(Decimal(100), None, "%"), (Decimal(45), None, "张"), (None, Decimal(3), "个"),
-            (Decimal(95), None, "%")} <= got  # fmt: skip
+    assert {
+        (Decimal(100), None, "%"),
+        (Decimal(45), None, "张"),
+        (None, Decimal(3), "个"),
+        (Decimal(95), None, "%"),
+    } <= got
     assert not [p for p in props if p.value == Decimal(1000)]
     assert len([p for p in props if p.value == Decimal(100)]) == 2
 

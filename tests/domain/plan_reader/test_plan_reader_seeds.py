@@ -50,8 +50,11 @@ def plan_results(seeds_dir: Path) -> list[DocResult]:
     plans = seeds_dir.parent / "plans"
     if not plans.is_dir():
         pytest.skip(f"plan documents not found at {plans}")
-    return [r for r in evaluate(seeds=seeds_dir, plans=plans) if r.document.endswith("-outline.txt")
-            or r.document.endswith("-suggestion.txt")]  # fmt: skip
+    return [
+        r
+        for r in evaluate(seeds=seeds_dir, plans=plans)
+        if r.document.endswith("-outline.txt") or r.document.endswith("-suggestion.txt")
+    ]
 
 
 def test_the_new_plans_against_their_reviewed_targets(plan_results: list[DocResult]) -> None:
