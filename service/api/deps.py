@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from service.config import Settings
 from service.db.models import Role, User
 from service.db.session import transaction
-from service.domain.errors import Forbidden, Unauthorized
+from service.domain.errors import Forbidden, Refusal, Unauthorized
 from service.domain.users import touch_token, user_for_token
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -26,7 +26,11 @@ def get_session(request: Request) -> Iterator[Session]:
     state = request.app.state
     factory = state.read_sessionmaker if request.method in READ_METHODS else state.sessionmaker
     with transaction(factory) as session:
-        yield session
+        try:
+            yield session
+        except Refusal:
+            session.commit()  # only the guards' bookkeeping was written; keep it, then refuse
+            raise
 
 
 # scope="function": the transaction ends (commit or rollback) when the endpoint returns, before the

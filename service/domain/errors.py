@@ -5,6 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 
+class Refusal(Exception):
+    """A request turned away by its guards (no login, wrong role, a forged form) before it wrote anything.
+    The request's own bookkeeping ("last seen") still counts: its unit of work commits, then the refusal
+    is answered."""
+
+
 class DomainError(Exception):
     status = 400
     title = "Bad request"

@@ -4,13 +4,14 @@ no HTML in Accept) keep application/problem+json."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from service.domain.errors import DomainError, Forbidden, Unauthorized
+from service.domain.errors import DomainError, Forbidden, Refusal, Unauthorized
 from service.web.i18n import t
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def error_page(
     return response
 
 
-class LoginNeeded(Exception):
+class LoginNeeded(Refusal):
     """A page needs a signed-in user (raised by service.web.guards)."""
 
     def __init__(self, next_path: str) -> None:
@@ -88,12 +89,15 @@ class LoginNeeded(Exception):
         self.next_path = next_path
 
 
-class PageRefused(Exception):
+class PageRefused(Refusal):
     """The user may not do this here (their role, or a form without this session's CSRF token)."""
 
     def __init__(self, user: User | None, message: tuple[str, str]) -> None:
         super().__init__(message[1])
-        self.user, self.message = user, message
+        # what the page's header shows of the user, read now: the refusal page is drawn after the
+        # request's database session has closed, when the row can no longer be loaded
+        self.user: Any = None if user is None else SimpleNamespace(username=user.username, role=user.role)
+        self.message = message
 
 
 def _is_api(request: Request) -> bool:
