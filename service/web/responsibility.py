@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from service.api.deps import SessionDep
 from service.db.models import Organisation, Plan, Region, ReportRun, Role, Target, User, WritePath
@@ -20,7 +21,8 @@ from service.domain.errors import DomainError, Invalid, NotFound
 from service.domain.texts import RESPONSIBILITY_TEXTS as TEXTS
 from service.reports.annual import annual_evaluation, milestone_comparison
 from service.reports.queries import AssessmentFilter, assessment_records, get_run, latest_live_run
-from service.web.guards import check_csrf, require_role
+from service.web.errors import LoginNeeded, PageRefused
+from service.web.guards import CheckedForm, check_csrf, require_role
 from service.web.routes import Lang, WebUser, attachment, render
 
 router = APIRouter(include_in_schema=False)
@@ -374,30 +376,63 @@ def admin_choices(
     }
 
 
-def _admin_form(request: Request, user: User | None, lang: str, next_path: str) -> Response | None:
+def breakdown_admin(request: Request, user: WebUser, plan_code: str, key: str) -> User:
+    """The plan office (an administrator) on a target's breakdown forms; without a login, the login page
+    and back to the breakdown page (not to the form's address, which only takes a POST)."""
     if user is None:
-        return RedirectResponse(f"/login?next={quote(next_path)}", status_code=303)
+        raise LoginNeeded(f"/targets/{plan_code}/{key}/breakdown")
     if user.role is not Role.ADMIN:
-        return render(request, "message.html", lang, user, status_code=403, message=tx("forbidden", lang))
-    return None
+        raise PageRefused(user, TEXTS["forbidden"])
+    return user
+
+
+BreakdownAdmin = Annotated[User, Depends(breakdown_admin)]
+
+
+def _kept(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
+    return {k: str(form.get(k) or "").strip()[:400] for k in names}
+
+
+def _form_refused(
+    request: Request,
+    session: Session,
+    lang: str,
+    user: User,
+    plan_code: str,
+    key: str,
+    part: str,
+    exc: DomainError,
+    kept: dict[str, str],
+) -> Response:
+    """The breakdown page again, with the refused form's message and what was typed in it."""
+    session.rollback()
+    return _breakdown(
+        request,
+        session,
+        lang,
+        user,
+        plan_code,
+        key,
+        None,
+        status_code=exc.status,
+        form_error={part: exc.en if lang == "en" else exc.zh},
+        kept={part: kept},
+    )
 
 
 @router.post("/targets/{plan_code}/{key}/subtargets", response_class=HTMLResponse)
 async def subtarget_submit(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser, plan_code: str, key: str
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    user: BreakdownAdmin,
+    form: CheckedForm,
+    plan_code: str,
+    key: str,
 ) -> Response:
     """A district's quota (or its share of a rate) from the breakdown page."""
     page = f"/targets/{plan_code}/{key}/breakdown"
-    refused = _admin_form(request, user, lang, page)
-    if refused is not None:
-        return refused
-    assert user is not None
-    form = await request.form()
-    check_csrf(request, user, str(form.get("csrf") or ""))
-    kept = {
-        k: str(form.get(k) or "").strip()[:400]
-        for k in ("region", "value", "split", "document", "quote", "comparator")
-    }
+    kept = _kept(form, ("region", "value", "split", "document", "quote", "comparator"))
     try:
         value = _number(kept["value"])
         data = {
@@ -412,38 +447,23 @@ async def subtarget_submit(
             session, user, plan_code, key, data, now=dt.datetime.now(dt.UTC), path=WritePath.WEB
         )
     except DomainError as exc:
-        session.rollback()
-        return _breakdown(
-            request,
-            session,
-            lang,
-            user,
-            plan_code,
-            key,
-            None,
-            status_code=exc.status,
-            form_error={"subtarget": exc.en if lang == "en" else exc.zh},
-            kept={"subtarget": kept},
-        )
+        return _form_refused(request, session, lang, user, plan_code, key, "subtarget", exc, kept)
     return RedirectResponse(f"{quote(page)}?lang={lang}&saved=subtarget#sub-targets-part", status_code=303)
 
 
 @router.post("/targets/{plan_code}/{key}/milestones", response_class=HTMLResponse)
 async def milestone_submit(
-    request: Request, session: SessionDep, lang: Lang, user: WebUser, plan_code: str, key: str
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    user: BreakdownAdmin,
+    form: CheckedForm,
+    plan_code: str,
+    key: str,
 ) -> Response:
     """A year's target (2026年 GDP 增长5%左右) from the yearly plan or the work report, on the breakdown page."""
     page = f"/targets/{plan_code}/{key}/breakdown"
-    refused = _admin_form(request, user, lang, page)
-    if refused is not None:
-        return refused
-    assert user is not None
-    form = await request.form()
-    check_csrf(request, user, str(form.get("csrf") or ""))
-    kept = {
-        k: str(form.get(k) or "").strip()[:400]
-        for k in ("year", "value", "declared_form", "comparator", "source_kind", "document", "quote")
-    }
+    kept = _kept(form, ("year", "value", "declared_form", "comparator", "source_kind", "document", "quote"))
     try:
         value = _number(kept["value"])
         if not kept["year"].isdigit():
@@ -474,19 +494,7 @@ async def milestone_submit(
             session, user, plan_code, key, data, now=dt.datetime.now(dt.UTC), path=WritePath.WEB
         )
     except DomainError as exc:
-        session.rollback()
-        return _breakdown(
-            request,
-            session,
-            lang,
-            user,
-            plan_code,
-            key,
-            None,
-            status_code=exc.status,
-            form_error={"milestone": exc.en if lang == "en" else exc.zh},
-            kept={"milestone": kept},
-        )
+        return _form_refused(request, session, lang, user, plan_code, key, "milestone", exc, kept)
     return RedirectResponse(f"{quote(page)}?lang={lang}&saved=milestone#milestones-part", status_code=303)
 
 

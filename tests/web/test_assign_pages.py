@@ -5,6 +5,7 @@ in zh and en; refused input comes back with a message and what was typed. On bot
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -49,6 +50,10 @@ def test_the_forms_are_the_plan_offices(client: TestClient, session: Session) ->
     client.post("/logout")
     anonymous = client.post(f"/targets/{NJ}/{GRAIN}/subtargets", data={}, follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+    # back to the breakdown page after signing in (the form's own address takes only a POST)
+    assert quote(f"/targets/{NJ}/{GRAIN}/breakdown", safe="") in anonymous.headers["location"].replace(
+        "/", "%2F"
+    )
 
 
 def test_the_plan_office_assigns_splits_and_sets_the_years_target_by_name(
