@@ -35,8 +35,6 @@ from service.notify.chat import MAX_BYTES, ChatText, Items, enqueue_chat, fit, m
 from service.notify.chat_sender import dingtalk_sign
 from service.notify.sender import DeliveryPolicy, SmtpTransport, deliver_due
 from service.notify.subscriptions import SubscriptionRequest, create_subscription, subscription_record
-from tests.notify.test_notify_delivery import outbox, outbox_db  # noqa: F401  (fixtures)
-from tests.notify.test_notify_subscriptions import cli_env  # noqa: F401  (fixture)
 from tests.support.chat_platforms import Platform
 from tests.support.cli import YRDMON
 from tests.support.factories import create_user
@@ -178,7 +176,7 @@ def test_messages_fit_each_platform_and_document_text_cannot_become_markup() -> 
 
 
 @pytest.fixture
-def chat_outbox(outbox: tuple[str, Any, sessionmaker[Session]]) -> tuple[str, Any, sessionmaker[Session]]:  # noqa: F811
+def chat_outbox(outbox: tuple[str, Any, sessionmaker[Session]]) -> tuple[str, Any, sessionmaker[Session]]:
     with transaction(outbox[2]) as s:
         s.execute(update(OutboxMessage).values(subscription_id=None))
         s.execute(delete(Subscription))
@@ -640,8 +638,8 @@ def test_reminders_and_review_notices_reach_their_owners_chat_channels(
     session: Session, client: TestClient
 ) -> None:
     from service.notify.reminders import queue_reminders
-    from tests.api.test_api_review import gdp, setup_office
     from tests.support.notify import person
+    from tests.support.review import gdp, setup_office
 
     h = setup_office(client, session)  # review on; js-editor reports for 嘉善县
     wecom = create_subscription(
@@ -739,7 +737,7 @@ def test_reminders_and_review_notices_reach_their_owners_chat_channels(
 
 
 def test_the_command_line_adds_tests_and_lists_chat_channels_without_echoing_secrets(
-    cli_env: dict[str, str],  # noqa: F811
+    cli_env: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -25,13 +24,12 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import Settings
-from service.db.migrate import upgrade_to_head
 from service.db.models import DeliveryLog, OutboxMessage
-from service.db.session import make_engine, make_sessionmaker, transaction
+from service.db.session import transaction
 from service.notify.outbox import enqueue, message_id
 from service.notify.sender import (
     DeliveryPolicy,
@@ -57,24 +55,6 @@ Outbox = tuple[str, Engine, sessionmaker[Session]]  # a database URL, its engine
 
 
 # --- an outbox database of the kind under test (migrated, no catalog needed) --------------------
-
-
-@pytest.fixture(scope="module")
-def outbox_db(fresh_db_url: Callable[[], str]) -> Iterator[tuple[str, Engine, sessionmaker[Session]]]:
-    url = fresh_db_url()
-    engine = make_engine(url)
-    upgrade_to_head(engine)
-    yield url, engine, make_sessionmaker(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-def outbox(outbox_db: Outbox) -> tuple[str, Engine, sessionmaker[Session]]:
-    sessions = outbox_db[2]
-    with transaction(sessions) as s:
-        s.execute(delete(DeliveryLog))
-        s.execute(delete(OutboxMessage))
-    return outbox_db
 
 
 def queue(sessions: sessionmaker[Session], settings: Settings, n: int, prefix: str = "m") -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,11 +13,9 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from service.cli.main import app as cli_app
-from service.config import get_settings
 from service.db.models import AuditEntry, DeliveryLog, OutboxMessage, Subscription
 from service.db.session import make_engine, make_sessionmaker
 from service.notify.outbox import enqueue
-from tests.support.databases import PreparedDatabases
 from tests.support.factories import create_user
 from tests.support.notify import client_for, person, settings_for
 from tests.support.pgcluster import free_port
@@ -106,25 +103,6 @@ def test_people_manage_their_own_subscriptions_and_administrators_anyones(
         )
     ).all()
     assert sorted(actions) == ["delete", "subscribe"]
-
-
-@pytest.fixture
-def cli_env(
-    prepared: PreparedDatabases, db_kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[dict[str, str]]:
-    url = prepared.catalogued(db_kind)
-    env = {
-        "YRDMON_DATABASE_URL": url,
-        "YRDMON_VAR_DIR": str(tmp_path),
-        "YRDMON_SECRET_KEY": "cli-test-key",
-        "YRDMON_BASE_URL": "https://yrdmon.test",
-        "YRDMON_MAIL_FROM": "yrdmon@yrdmon.test",
-    }
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.chdir(tmp_path)
-    yield env
-    get_settings.cache_clear()  # the command line cached these settings
 
 
 def test_the_command_line_adds_lists_and_removes_subscriptions(cli_env: dict[str, str]) -> None:

@@ -10,26 +10,17 @@ import openpyxl
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from service.db.models import DeclaredForm, User
+from service.db.models import DeclaredForm
 from service.domain.catalog import apply_catalog, read_catalog
 from service.domain.progress import Point, TargetSpec, assess
 from service.reports.engine import run_report
 from service.reports.queries import assessment_records, changes, evaluation
 from tests.support.factories import copy_catalog, create_user, edit_yaml
-from tests.support.samples import PROVINCES, RESIDENT, URBAN, enter, record
+from tests.support.samples import PROVINCES, RESIDENT, URBAN, enter, populations, record
 
 T1 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 T2 = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 T3 = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
-
-
-def populations(session: Session, user: User) -> None:
-    rows = []
-    for p in PROVINCES:
-        for k, year in enumerate(range(2018, 2024)):
-            rows.append(("urban_population", p, year, URBAN[p][k], "万人", None))
-            rows.append(("resident_population", p, year, RESIDENT[p][k], "万人", None))
-    enter(session, user, rows, T1)
 
 
 def test_a_zone_without_figures_is_the_ratio_of_summed_members(session: Session) -> None:

@@ -17,8 +17,8 @@ from service.domain.statuses import QUALITATIVE, Status
 from service.domain.vintage import Vintage
 from service.reports import engine
 from service.reports.engine import run_report, target_chunks
-from tests.reports.test_reports import populations
 from tests.support.factories import create_user
+from tests.support.samples import populations
 
 COLUMNS = (
     "status",

@@ -75,3 +75,16 @@ def enter(session: Session, user: User, rows: list[tuple], when: dt.datetime) ->
 def record(session: Session, run: ReportRun, key: str) -> dict:
     plan, _, _target = key.partition("/")
     return next(r for r in assessment_records(session, run, AssessmentFilter(plan=plan)) if r["id"] == key)
+
+
+POPULATIONS_AT = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+
+
+def populations(session: Session, user: User) -> None:
+    """Urban and resident population of the four provinces, 2018–2023 (a ratio built from components)."""
+    rows = []
+    for p in PROVINCES:
+        for k, year in enumerate(range(2018, 2024)):
+            rows.append(("urban_population", p, year, URBAN[p][k], "万人", None))
+            rows.append(("resident_population", p, year, RESIDENT[p][k], "万人", None))
+    enter(session, user, rows, POPULATIONS_AT)
