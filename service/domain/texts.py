@@ -4,7 +4,7 @@ writing numbers, percentages, dates and times (Babel's CLDR data: 12,345.6 / 4.2
 always in Beijing time (Asia/Shanghai), whatever the server's zone; stored times stay UTC.
 
 ``t(key, lang)`` picks a text; ``TEXTS`` holds them as ``key: (zh, en)``. A key not found is shown as
-itself, which the page-language browser test (tests/test_web_see.py) catches."""
+itself, which the page-language browser test (tests/web/test_web_see.py) catches."""
 
 from __future__ import annotations
 
