@@ -133,7 +133,9 @@ def due_now(engine: Any, job_id: str) -> None:
     """Make the scheduler's stored job due now, as the clock reaching its hour would (the job store is the
     database; the serving process's scheduler looks at it every second)."""
     now = dt.datetime.now(dt.UTC)
-    with engine.begin() as conn:
+    # a writing unit of work (BEGIN IMMEDIATE on SQLite): it waits for the serving scheduler's write lock
+    # instead of failing with "database is locked" when the scheduler wrote since this read began
+    with transaction(make_sessionmaker(engine)) as conn:
         row = conn.execute(select(apscheduler_jobs).where(apscheduler_jobs.c.id == job_id)).one()
         state = pickle.loads(row.job_state)
         state["next_run_time"] = now
