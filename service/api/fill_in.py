@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from service.api.deps import NO_NUL, SessionDep
 from service.db.models import Indicator, Plan, Region
 from service.domain.errors import NotFound
-from service.domain.observations import Resolver
 from service.domain.regions import expected_indicators
+from service.domain.resolver import Resolver
 from service.domain.tabular import write_csv, xlsx_append
 
 router = APIRouter(tags=["observations"])

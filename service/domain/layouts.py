@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 
 from service.domain import units
 from service.domain.errors import Invalid
-from service.domain.observations import ObservationInput, Resolver
+from service.domain.observations import ObservationInput
+from service.domain.resolver import Resolver
 from service.domain.tabular import DAMAGED_EN, DAMAGED_ZH, HEADERS, REQUIRED, _decode, _row_reader
 from service.domain.values import FOOTNOTE_MARKS
 

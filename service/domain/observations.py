@@ -8,7 +8,6 @@ written, and every problem is reported with its row, column and reason in Chines
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
@@ -16,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,19 +23,16 @@ from service.db.bulk import bulk_insert
 from service.db.models import (
     AuditEntry,
     ImportBatch,
-    Indicator,
     Observation,
     ObservationStatus,
     Qualifier,
-    Region,
     Role,
     User,
     WritePath,
-    user_indicators,
 )
 from service.domain import changes, plausibility, review, units, vintage
 from service.domain.errors import Conflict, Forbidden
-from service.domain.regions import zone_members
+from service.domain.resolver import IndicatorRef, RegionRef, Resolver, RowProblem
 from service.domain.values import (
     MAX_ABS,
     ValueProblem,
@@ -48,6 +44,7 @@ from service.domain.values import (
     split_period,
     to_column,
 )
+from service.domain.write_scope import lock_figures, writable_indicator_ids, writable_region_ids
 
 CHUNK = 5000
 OBSERVATIONS: Table = Observation.__table__  # type: ignore[assignment]  # Core inserts: no ORM bookkeeping per row
@@ -94,14 +91,6 @@ class ObservationInput:
     cells: dict[str, str] | None = None  # where each field was read in a spreadsheet ("value": "Sheet2!D14")
 
 
-@dataclass
-class RowProblem:
-    column: str
-    zh: str
-    en: str
-    cell: str | None = None  # the spreadsheet cell the problem is in (Sheet2!D14), when read from a table
-
-
 @dataclass(slots=True)
 class RowResult:
     row: int
@@ -145,168 +134,6 @@ class BatchResult:
         if self.review is not None:
             out["review"] = self.review
         return out
-
-
-@dataclass(frozen=True, slots=True)
-class IndicatorRef:
-    """The few facts about an indicator that ingestion needs, as plain values (no ORM per-row cost)."""
-
-    id: int
-    code: str
-    unit: str
-    name_zh: str
-    name_en: str
-    numerator_id: int | None
-    denominator_id: int | None
-    scale: Decimal | None
-    kind: str  # level | share | count | ratio | growth_rate | index: which plausibility rules apply
-
-
-@dataclass(frozen=True, slots=True)
-class RegionRef:
-    id: int
-    code: str
-    name_zh: str
-    name_en: str
-
-
-RESOLVE_CACHE = 50_000  # texts remembered per resolver (a file names the same codes over and over)
-
-
-class Resolver:
-    """Finds indicators and regions by code, name or synonym; suggests the nearest match otherwise."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        self._largest: dict[int, Decimal | None] = {}
-        self.indicators: dict[str, Indicator] = {}
-        for ind in session.scalars(select(Indicator)):
-            for name in (ind.code, ind.name_zh, ind.name_en, *ind.synonyms):
-                self.indicators.setdefault(name.strip().lower(), ind)
-        self.regions: dict[str, Region] = {}
-        for reg in session.scalars(select(Region)):
-            for name in (reg.code, reg.name_zh, reg.name_en, *(reg.aliases or [])):
-                self.regions.setdefault(name.strip().lower(), reg)
-        self.region_by_id = {r.id: r for r in self.regions.values()}
-        self.indicator_by_id = {i.id: i for i in self.indicators.values()}
-        self.indicator_refs = {
-            i.id: IndicatorRef(
-                i.id,
-                i.code,
-                i.unit,
-                i.name_zh,
-                i.name_en,
-                i.numerator_id,
-                i.denominator_id,
-                i.scale,
-                str(i.kind),
-            )
-            for i in self.indicator_by_id.values()
-        }
-        self.region_refs = {
-            r.id: RegionRef(r.id, r.code, r.name_zh, r.name_en) for r in self.region_by_id.values()
-        }
-        self._indicator_texts: dict[str, IndicatorRef | RowProblem] = {}
-        self._region_texts: dict[str, RegionRef | RowProblem] = {}
-
-    @staticmethod
-    def _suggest(text: str, names: Iterable[str]) -> str | None:
-        close = difflib.get_close_matches(text.strip().lower(), list(names), n=1, cutoff=0.5)
-        return close[0] if close else None
-
-    def indicator(self, text: str) -> Indicator | RowProblem:
-        found = self.indicators.get(str(text).strip().lower())
-        if found is not None:
-            return found
-        hint = self._suggest(str(text), self.indicators)
-        tip_zh = (
-            f"，是否为“{self.indicators[hint].name_zh}”（{self.indicators[hint].code}）？" if hint else ""
-        )
-        tip_en = (
-            f"; did you mean {self.indicators[hint].code} ({self.indicators[hint].name_en})?" if hint else ""
-        )
-        return RowProblem("indicator", f"未知指标“{text}”{tip_zh}", f"unknown indicator {text!r}{tip_en}")
-
-    def indicator_ref(self, text: str) -> IndicatorRef | RowProblem:
-        """Like ``indicator``, as plain values, remembered per text."""
-        found = self._indicator_texts.get(text)
-        return (
-            found
-            if found is not None
-            else self._remember(self._indicator_texts, text, self.indicator, self.indicator_refs)
-        )
-
-    def region_ref(self, text: str) -> RegionRef | RowProblem:
-        """Like ``region``, as plain values, remembered per text."""
-        found = self._region_texts.get(text)
-        return (
-            found
-            if found is not None
-            else self._remember(self._region_texts, text, self.region, self.region_refs)
-        )
-
-    @staticmethod
-    def _remember(texts: dict[str, Any], text: str, find: Any, refs: dict[int, Any]) -> Any:
-        """Resolve a text not seen before, and remember the answer (up to RESOLVE_CACHE texts)."""
-        hit = find(text)
-        found = hit if isinstance(hit, RowProblem) else refs[hit.id]
-        if len(texts) < RESOLVE_CACHE:
-            texts[text] = found
-        return found
-
-    def largest(self, indicator_id: int) -> Decimal | None:
-        """The largest |value| stored for an indicator (any region, year, version), read once per batch:
-        the yardstick of ``plausibility.judge_scale``. None when nothing is stored."""
-        if indicator_id not in self._largest:
-            high, low = self._session.execute(
-                select(func.max(Observation.value), func.min(Observation.value)).where(
-                    Observation.indicator_id == indicator_id
-                )
-            ).one()
-            known = [abs(Decimal(v)) for v in (high, low) if v is not None]
-            self._largest[indicator_id] = max(known) if known else None
-        return self._largest[indicator_id]
-
-    def region(self, text: str) -> Region | RowProblem:
-        found = self.regions.get(str(text).strip().lower())
-        if found is not None:
-            return found
-        hint = self._suggest(str(text), self.regions)
-        tip_zh = f"，是否为“{self.regions[hint].name_zh}”（{self.regions[hint].code}）？" if hint else ""
-        tip_en = f"; did you mean {self.regions[hint].code} ({self.regions[hint].name_en})?" if hint else ""
-        return RowProblem("region", f"未知地区“{text}”{tip_zh}", f"unknown region {text!r}{tip_en}")
-
-
-def writable_region_ids(session: Session, user: User, resolver: Resolver) -> set[int] | None:
-    """Region ids a user may write (None = all).
-
-    Editors may write their regions, the members of zones in their scope, and the regions below those.
-    """
-    if user.role is Role.ADMIN:
-        return None
-    if user.role is not Role.EDITOR:
-        return set()
-    allowed = {r.id for r in user.regions}
-    members = zone_members(session)
-    allowed |= {m for zone in list(allowed) for m in members.get(zone, ())}
-    changed = True
-    while changed:
-        changed = False
-        for region in resolver.region_by_id.values():
-            if region.id not in allowed and region.parent_id in allowed:
-                allowed.add(region.id)
-                changed = True
-    return allowed
-
-
-def writable_indicator_ids(session: Session, user: User) -> set[int] | None:
-    """Indicator ids an editor is limited to (None = no limit: administrators, editors without a list)."""
-    if user.role is not Role.EDITOR:
-        return None
-    ids = set(
-        session.scalars(select(user_indicators.c.indicator_id).where(user_indicators.c.user_id == user.id))
-    )
-    return ids or None
 
 
 _LATER_FIELDS = {
@@ -678,31 +505,6 @@ def _check_plausibility(
 
 
 FORK_RETRIES = 20
-LOCK_KEYS_LIMIT = 1000  # chunks with more figures than this are not locked figure by figure
-ALL_FIGURES_LOCK = 0x79726D6F6E  # a transaction-level advisory lock for writers that lost a race
-
-
-def _lock_figures(session: Session, keys: list[tuple[int, int, int]], *, everything: bool = False) -> None:
-    """PostgreSQL: queue writers of the same figures behind each other (transaction advisory locks,
-    taken in one order so two writers cannot deadlock), so a small batch (an entry form, an API call)
-    decides against the latest committed version and does not lose a race. Large imports are not
-    locked row by row; they rely on the history's unique indexes and redo a chunk that lost a race,
-    then queue behind one lock shared by every writer in that situation. SQLite needs none of this:
-    a writing transaction holds the database's single write lock from its start."""
-    if session.get_bind().dialect.name != "postgresql" or not keys:
-        return
-    if everything or len(keys) > LOCK_KEYS_LIMIT:
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ALL_FIGURES_LOCK})
-        return
-    # one statement for the batch: the arrays are in lock order, and a scan of unnest() yields (and so
-    # locks) them in that order
-    pairs = sorted({(i, (r * 4099 + p) % 2_147_483_647) for i, r, p in keys})
-    session.execute(
-        text(
-            "SELECT count(pg_advisory_xact_lock(a, b)) FROM unnest(CAST(:a AS integer[]), CAST(:b AS integer[])) AS k(a, b)"
-        ),
-        {"a": [a for a, _ in pairs], "b": [b for _, b in pairs]},
-    )
 
 
 def _new_batch(
@@ -1042,7 +844,7 @@ def ingest(
         # unique indexes on the history refuse the fork, and the chunk is decided again on what is
         # stored now (the loser of a race becomes a revision, or is told a revision needs a reason).
         if savepoint is not None:
-            _lock_figures(session, [p.key for p in chunk_prepared])
+            lock_figures(session, [p.key for p in chunk_prepared])
         for attempt in range(FORK_RETRIES + 1):
             decided, to_write = _decide_chunk(
                 session, chunk_prepared, later, resolver, batch.id if batch is not None else None, now
@@ -1063,7 +865,7 @@ def ingest(
                 if attempt == FORK_RETRIES or not concurrent_write_conflict(exc):
                     raise
                 now = max(now, dt.datetime.now(dt.UTC))  # after the other writer's commit
-                _lock_figures(session, [p.key for p in chunk_prepared], everything=True)
+                lock_figures(session, [p.key for p in chunk_prepared], everything=True)
         for result in decided:
             record(result)
     kept.sort(key=lambda r: r.row)

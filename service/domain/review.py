@@ -39,9 +39,13 @@ from service.db.models import (
     WritePath,
     user_regions,
 )
-from service.domain import changes, texts
+from service.domain import changes, plausibility, texts
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.domain.regions import zone_members
+from service.domain.resolver import Resolver
+from service.domain.review_policy import Policy, policy
+from service.domain.vintage import Vintage
+from service.domain.write_scope import ALL_FIGURES_LOCK, lock_figures, writable_region_ids
 
 APPROVE, RETURN, RESUBMIT = "approve", "return", "resubmit"
 ACTIONS = (APPROVE, RETURN, RESUBMIT)
@@ -49,22 +53,6 @@ MAX_BATCH = 5000  # figures acted on in one request
 COMMENT_LIMIT = 2000
 _ACTION_STATE = {APPROVE: ReviewState.APPROVED, RETURN: ReviewState.RETURNED, RESUBMIT: ReviewState.SUBMITTED}
 FROM_STATE = {APPROVE: ReviewState.SUBMITTED, RETURN: ReviewState.SUBMITTED, RESUBMIT: ReviewState.RETURNED}
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    enabled: bool = False
-    approve_admin: bool = True
-    approve_published: bool = True
-    since: dt.datetime | None = None
-
-
-def policy(session: Session) -> Policy:
-    """The review policy in force: the latest switch; none recorded: review off."""
-    row = session.scalar(select(ReviewSetting).order_by(ReviewSetting.id.desc()).limit(1))
-    if row is None:
-        return Policy()
-    return Policy(row.enabled, row.approve_admin, row.approve_published, row.at)
 
 
 def set_policy(
@@ -366,7 +354,6 @@ def act(
     else:
         if user.role not in (Role.EDITOR, Role.ADMIN):
             raise Forbidden("只有填报人员可以重新报送数据", "only an editor can resubmit a figure")
-        from service.domain.observations import Resolver, writable_region_ids
 
         scope = writable_region_ids(session, user, Resolver(session))
     versions = {o.id: o for o in session.scalars(select(Observation).where(Observation.id.in_(ids)))}
@@ -533,16 +520,14 @@ def act(
 
 def _lock(session: Session, keys: list[tuple[int, int, int]]) -> None:
     """PostgreSQL: queue behind writers of the same figures (the ingest's locks, see
-    ``observations._lock_figures``) and behind large imports, so that a step and a correction of the
+    ``write_scope.lock_figures``) and behind large imports, so that a step and a correction of the
     same figure never miss each other: the step sees the correction, or the correction sees the step.
     SQLite: a writing transaction already holds the database's write lock."""
     if session.get_bind().dialect.name != "postgresql" or not keys:
         return
     from sqlalchemy import text
 
-    from service.domain.observations import ALL_FIGURES_LOCK, _lock_figures
-
-    _lock_figures(session, keys)
+    lock_figures(session, keys)
     session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": ALL_FIGURES_LOCK})
 
 
@@ -620,7 +605,6 @@ def returned_to(session: Session, user: User, *, limit: int = 500) -> list[Queue
     (a new version through entry or upload) or resubmit unchanged with an explanation."""
     if user.role not in (Role.EDITOR, Role.ADMIN):
         return []
-    from service.domain.observations import Resolver, writable_region_ids
 
     scope = writable_region_ids(session, user, Resolver(session))
     return _latest_in_state(session, scope, ReviewState.RETURNED, not_by=None, limit=limit)
@@ -698,7 +682,6 @@ def _latest_in_state(
 def _fill_context(session: Session, items: list[QueueItem]) -> None:
     """The neighbouring years (the latest stored version of each) and, for a revision request, the
     approved value it would replace."""
-    from service.domain.vintage import Vintage
 
     now = dt.datetime.now(dt.UTC)
     official = Vintage.now(now, "official").observations()
@@ -732,8 +715,6 @@ def flags(item: QueueItem) -> list[tuple[str, str]]:
     """What a reviewer should look at twice (zh, en): a value implausible for its kind, ten times or more
     away from a neighbouring year, or a revision that moves the value in force by more than 10%."""
     from decimal import Decimal
-
-    from service.domain import plausibility
 
     out: list[tuple[str, str]] = []
     value = item.value

@@ -39,6 +39,8 @@ from service.db.models import (
     WritePath,
 )
 from service.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from service.domain.resolver import Resolver
+from service.domain.write_scope import writable_region_ids
 
 MAX_TEXT = 10_000
 MAX_FILES = 10
@@ -181,7 +183,6 @@ def read(var_dir: Path, row: StatementFile) -> bytes:
 
 
 def _covers(session: Session, user: User, region_id: int) -> bool:
-    from service.domain.observations import Resolver, writable_region_ids
 
     writable = writable_region_ids(session, user, Resolver(session))
     return writable is None or region_id in writable

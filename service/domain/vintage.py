@@ -30,6 +30,8 @@ from sqlalchemy import and_, exists, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from service.db.models import Observation, ObservationReview, Plan, ReportRun, ReviewState, Target
+from service.domain.errors import Invalid
+from service.domain.review_policy import policy
 
 OFFICIAL, PROVISIONAL = "official", "provisional"
 VIEWS = (OFFICIAL, PROVISIONAL)
@@ -166,15 +168,12 @@ def review_state_as_of(session: Session, observation_ids: list[int], cutoff: dt.
 def review_view(session: Session, asked: str | None = None) -> str | None:
     """The view a run or page takes: none while review is off (every figure counts); where it is on,
     the one asked for, official by default."""
-    from service.domain.review import policy
 
     if not policy(session).enabled:
         return None
     if asked is None:
         return OFFICIAL
     if asked not in VIEWS:
-        from service.domain.errors import Invalid
-
         raise Invalid(
             f"未知的数据口径“{asked}”（official 或 provisional）",
             f"unknown view {asked!r}: official or provisional",

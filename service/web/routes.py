@@ -36,13 +36,13 @@ from service.domain.observations import (
     CONFIRM_IN_FILE,
     CONFIRM_IN_FORM,
     ObservationInput,
-    Resolver,
     ingest,
-    writable_region_ids,
 )
+from service.domain.resolver import Resolver
 from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
 from service.domain.tabular import write_csv
 from service.domain.wording import base_already_met, fmt_value, progress_shown
+from service.domain.write_scope import writable_region_ids
 from service.reports import evaluation_files
 from service.reports.queries import OVERVIEW_FIELDS, latest_live_run, overview_chunks
 from service.reports.render import attribute_text, target_text

@@ -501,7 +501,7 @@ def test_a_large_import_correcting_a_figure_approved_while_it_was_read_files_a_r
     so the approved value stays in force. (The import's clock started before the approval; what it
     supersedes is judged on what is committed when it holds its locks, not on that clock.) On SQLite the
     import holds the write lock while reading, so the approval waits and is then refused as out of date."""
-    from service.domain.observations import LOCK_KEYS_LIMIT
+    from service.domain.write_scope import LOCK_KEYS_LIMIT
 
     engine, ids = shared
     oid = _submit(engine, ids["editor"], 2018, "600")
