@@ -7,9 +7,12 @@ written, and every problem is reported with its row, column and reason in Chines
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -241,7 +244,7 @@ def _prepare_row(
     item: ObservationInput,
     resolver: Resolver,
     writable: set[int] | None,
-    user: User,
+    username: str,
     indicators_allowed: set[int] | None = None,
     latest_year: int = 2100,
     today: dt.date = dt.date.max,
@@ -318,8 +321,8 @@ def _prepare_row(
             problems.append(
                 RowProblem(
                     "indicator",
-                    f"您（{user.username}）无权填报指标“{indicator.name_zh}”",
-                    f"you ({user.username}) may not write the indicator {indicator.code}",
+                    f"您（{username}）无权填报指标“{indicator.name_zh}”",
+                    f"you ({username}) may not write the indicator {indicator.code}",
                 )
             )
         if not retract:
@@ -346,8 +349,8 @@ def _prepare_row(
             problems.append(
                 RowProblem(
                     "region",
-                    f"您（{user.username}）无权填报“{region.name_zh}”的数据",
-                    f"you ({user.username}) may not write data for {region.name_en} ({region.code})",
+                    f"您（{username}）无权填报“{region.name_zh}”的数据",
+                    f"you ({username}) may not write data for {region.name_en} ({region.code})",
                 )
             )
     problems.extend(_text_problems(item))
@@ -730,6 +733,211 @@ def _close_batch(
     return reviewed
 
 
+READ_AHEAD = 2  # chunks checked ahead by a background thread while PostgreSQL stores the previous one
+
+
+def _checked_chunks(
+    inputs: Iterable[ObservationInput], resolver: Resolver, scope: _WriterScope, now: dt.datetime
+) -> Iterator[tuple[int, list[_Prepared | RowResult]]]:
+    """Stage 1: each chunk's rows read and checked on their own (names, year, value and unit, the
+    writer's scope, texts), as (rows read, each row prepared or refused). No database involved."""
+    year, today = now.year, now.date()
+    for chunk in _chunks(inputs):
+        yield (
+            len(chunk),
+            [
+                _prepare_row(item, resolver, scope.regions, scope.username, scope.indicators, year, today)
+                for item in chunk
+            ],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _WriterScope:
+    username: str
+    regions: set[int] | None  # region ids the writer may write (None: all)
+    indicators: set[int] | None  # indicator ids an editor is limited to (None: no limit)
+
+
+_END = object()
+
+
+def _read_ahead(items: Iterator[Any], depth: int = READ_AHEAD) -> Iterator[Any]:
+    """``items`` produced by a background thread, at most ``depth`` ahead of the consumer.
+
+    On PostgreSQL an import waits most of its time for the server to store a chunk (COPY, indexes,
+    foreign keys), without holding the GIL; the next chunks' checks, pure Python, run meanwhile. The
+    producer never touches the database; its exceptions (a malformed file) are raised here, in order,
+    and it stops (closing the file) when the consumer does."""
+    handoff: queue.Queue[tuple[BaseException | None, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[BaseException | None, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((None, item)):
+                    return
+            put((None, _END))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((exc, None))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="ingest-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            error, item = handoff.get()
+            if error is not None:
+                raise error
+            if item is _END:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _within_chunk(
+    rows: list[_Prepared | RowResult], seen: dict[tuple[int, int, int, str], int | str], dry_run: bool
+) -> tuple[list[_Prepared], list[_Prepared], list[RowResult]]:
+    """Stage 2: the chunk's rows against each other and against the batch's earlier rows (``seen``,
+    kept for a dry run only: a real run finds them in the database). Returns the rows to decide, the
+    rows revising an earlier row of the chunk (written after it), and the rows settled here."""
+    in_chunk: dict[tuple[int, int, int, str], _Prepared] = {}
+    to_decide: list[_Prepared] = []
+    later: list[_Prepared] = []
+    settled: list[RowResult] = []
+    for p in rows:
+        if type(p) is RowResult:
+            settled.append(p)
+            continue
+        assert isinstance(p, _Prepared)
+        key = p.chain
+        if key in in_chunk and (p.input.revision_reason or "").strip():
+            prior = in_chunk[key]
+            p.stage = prior.stage + 1
+            p.result.previous_value = float(prior.value)
+            p.result.outcome = "unchanged" if p.value == prior.value else "revised"
+            if p.result.outcome == "revised":
+                later.append(p)
+                in_chunk[key] = p
+            else:
+                settled.append(p.result)
+            continue
+        if key in seen or key in in_chunk:
+            p.result.outcome = "rejected"
+            first = seen.get(key) or _where(in_chunk[key].input)
+            p.result.problems.append(
+                RowProblem(
+                    "period",
+                    f"与{'第 ' if isinstance(first, int) else ''}{first}{' 行' if isinstance(first, int) else ''}"
+                    "重复（同一指标、地区、年份、来源）",
+                    f"duplicate of {'row ' if isinstance(first, int) else ''}{first} (same indicator, region, year "
+                    "and source)",
+                )
+            )
+            settled.append(p.result)
+            continue
+        if dry_run:
+            seen[key] = _where(p.input)
+        in_chunk[key] = p
+        to_decide.append(p)
+    return to_decide, later, settled
+
+
+class _Batch:
+    """What a batch being ingested carries from chunk to chunk: its counts, the results it keeps, its
+    ImportBatch row (made at its first written chunk) and what it wrote to."""
+
+    def __init__(self, confirm_hint: tuple[str, str] | None) -> None:
+        self.counts = dict.fromkeys(OUTCOMES, 0)
+        self.kept: list[RowResult] = []
+        self.rows_read = 0
+        self.confirm_hint = confirm_hint
+        self.row: ImportBatch | None = None
+        self.touched: set[int] = set()  # indicators written to
+        self.touched_series: set[tuple[int, int]] = set()  # (indicator, region) series written to
+
+    def read(self, rows: int) -> None:
+        """Count a chunk's rows; past KEEP_ALL_ROWS only the rows with problems are kept."""
+        self.rows_read += rows
+        if self.rows_read > KEEP_ALL_ROWS and self.kept and not self.kept[-1].problems:
+            self.kept = [r for r in self.kept if r.problems]
+
+    def record(self, result: RowResult) -> None:
+        self.counts[result.outcome] += 1
+        if result.cells:
+            for problem in result.problems:
+                problem.cell = problem.cell or result.place(problem)
+        if result.outcome == "needs_confirmation" and self.confirm_hint is not None:
+            zh, en = self.confirm_hint
+            result.problems = [
+                RowProblem(p.column, f"{p.zh}（{zh}）", f"{p.en} ({en})", p.cell) for p in result.problems
+            ]
+        if result.problems or self.rows_read <= KEEP_ALL_ROWS:
+            self.kept.append(result)
+
+    def blocked(self) -> bool:
+        return self.counts["rejected"] + self.counts["needs_confirmation"] > 0
+
+
+def _decide_and_write(
+    session: Session,
+    to_decide: list[_Prepared],
+    later: list[_Prepared],
+    resolver: Resolver,
+    batch: _Batch,
+    user: User,
+    path: WritePath,
+    now: dt.datetime,
+    *,
+    writing: bool,
+    all_or_nothing: bool,
+) -> tuple[list[RowResult], dt.datetime]:
+    """Stage 3: the chunk decided against what is stored, and (when ``writing`` and nothing stops the
+    batch) written in a savepoint of its own. On PostgreSQL another transaction may commit a version
+    of one of these figures in between; the unique indexes on the history refuse the fork, and the
+    chunk is decided again on what is stored now (the loser of a race becomes a revision, or is told
+    a revision needs a reason). Returns the chunk's results and the time its rows were written at
+    (later than ``now`` after a lost race: the batch's next rows must come after the other writer's)."""
+    if writing:
+        lock_figures(session, [p.key for p in to_decide])
+    for attempt in range(FORK_RETRIES + 1):
+        batch_id = batch.row.id if batch.row is not None else None
+        decided, to_write = _decide_chunk(session, to_decide, later, resolver, batch_id, now)
+        stops = any(r.outcome in ("rejected", "needs_confirmation") for r in decided)
+        if not writing or not to_write or ((batch.blocked() or stops) and all_or_nothing):
+            return decided, now
+        assert batch.row is not None
+        chunk_savepoint = session.begin_nested()
+        try:
+            _write(session, to_write, batch.row, user, path, now)
+            chunk_savepoint.commit()
+        except Exception as exc:
+            chunk_savepoint.rollback()
+            if attempt == FORK_RETRIES or not concurrent_write_conflict(exc):
+                raise
+            now = max(now, dt.datetime.now(dt.UTC))  # after the other writer's commit
+            lock_figures(session, [p.key for p in to_decide], everything=True)
+            continue
+        batch.touched.update(p.indicator.id for p in to_write)
+        batch.touched_series.update((p.key[0], p.key[1]) for p in to_write)
+        return decided, now
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
 def ingest(
     session: Session,
     user: User,
@@ -745,10 +953,12 @@ def ingest(
 ) -> BatchResult:
     """Validate and (unless dry_run or refused) write a batch of observations in the caller's transaction.
 
-    Rows stream through in chunks: each valid chunk is written at once inside a savepoint, which is
-    released when the whole batch is accepted and rolled back otherwise, so memory does not grow with
-    the file and a refused batch leaves nothing behind. ``confirm_hint`` (zh, en) says how to confirm
-    a held figure on the path it came by (CONFIRM_IN_FORM, _FILE, _JSON).
+    Rows stream through in chunks, each in three stages (``_checked_chunks``: each row on its own;
+    ``_within_chunk``: the rows against each other; ``_decide_and_write``: against what is stored, then
+    written at once inside a savepoint). The batch's savepoint is released when the whole batch is
+    accepted and rolled back otherwise, so memory does not grow with the file and a refused batch
+    leaves nothing behind. ``confirm_hint`` (zh, en) says how to confirm a held figure on the path it
+    came by (CONFIRM_IN_FORM, _FILE, _JSON).
     """
     if user.role not in (Role.ADMIN, Role.EDITOR):
         raise Forbidden(
@@ -763,129 +973,101 @@ def ingest(
             return replayed
         inputs = items
     resolver = Resolver(session)
-    writable = writable_region_ids(session, user, resolver)
-    indicators_allowed = writable_indicator_ids(session, user)
-    counts = dict.fromkeys(OUTCOMES, 0)
-    kept: list[RowResult] = []
-    seen_rows = 0
+    scope = _WriterScope(
+        user.username, writable_region_ids(session, user, resolver), writable_indicator_ids(session, user)
+    )
+    batch = _Batch(confirm_hint)
     # keys of this batch: all of them for a dry run (nothing reaches the database); for a real run the
     # rows of earlier chunks are found in the database with this batch's id
     seen: dict[tuple[int, int, int, str], int | str] = {}
     savepoint = None if dry_run else session.begin_nested()
-    batch: ImportBatch | None = None
-    touched: set[int] = set()  # indicators written to
-    touched_series: set[tuple[int, int]] = set()  # (indicator, region) series written to
-
-    def record(result: RowResult) -> None:
-        nonlocal kept
-        counts[result.outcome] += 1
-        if result.cells:
-            for problem in result.problems:
-                problem.cell = problem.cell or result.place(problem)
-        if result.outcome == "needs_confirmation" and confirm_hint is not None:
-            result.problems = [
-                RowProblem(p.column, f"{p.zh}（{confirm_hint[0]}）", f"{p.en} ({confirm_hint[1]})", p.cell)
-                for p in result.problems
-            ]
-        if result.problems or seen_rows <= KEEP_ALL_ROWS:
-            kept.append(result)
-
-    def blocked() -> bool:
-        return counts["rejected"] + counts["needs_confirmation"] > 0
-
-    for chunk in _chunks(inputs):
-        seen_rows += len(chunk)
-        if seen_rows > KEEP_ALL_ROWS and len(kept) > 0 and not kept[-1].problems:
-            kept = [r for r in kept if r.problems]
-        if not dry_run:
-            seen = {}
-        in_chunk: dict[tuple[int, int, int, str], _Prepared] = {}
-        chunk_prepared: list[_Prepared] = []
-        later: list[_Prepared] = []  # rows revising an earlier row of this chunk
-        for item in chunk:
-            p = _prepare_row(item, resolver, writable, user, indicators_allowed, now.year, now.date())
-            if isinstance(p, RowResult):
-                record(p)
-                continue
-            key = p.chain
-            if key in in_chunk and (item.revision_reason or "").strip():
-                prior = in_chunk[key]
-                p.stage = prior.stage + 1
-                p.result.previous_value = float(prior.value)
-                p.result.outcome = "unchanged" if p.value == prior.value else "revised"
-                if p.result.outcome == "revised":
-                    later.append(p)
-                    in_chunk[key] = p
-                else:
-                    record(p.result)
-                continue
-            if key in seen or key in in_chunk:
-                p.result.outcome = "rejected"
-                first = seen.get(key) or _where(in_chunk[key].input)
-                p.result.problems.append(
-                    RowProblem(
-                        "period",
-                        f"与{'第 ' if isinstance(first, int) else ''}{first}{' 行' if isinstance(first, int) else ''}"
-                        "重复（同一指标、地区、年份、来源）",
-                        f"duplicate of {'row ' if isinstance(first, int) else ''}{first} (same indicator, region, year "
-                        "and source)",
-                    )
-                )
-                record(p.result)
-                continue
-            if dry_run:
-                seen[key] = _where(item)
-            in_chunk[key] = p
-            chunk_prepared.append(p)
-        if savepoint is not None and batch is None and chunk_prepared:
-            batch = _new_batch(session, user, path, filename, idempotency_key, fingerprint, now)
-        # The chunk is decided against what is stored and then written, in a savepoint of its own. On
-        # PostgreSQL another transaction may commit a version of one of these figures in between; the
-        # unique indexes on the history refuse the fork, and the chunk is decided again on what is
-        # stored now (the loser of a race becomes a revision, or is told a revision needs a reason).
-        if savepoint is not None:
-            lock_figures(session, [p.key for p in chunk_prepared])
-        for attempt in range(FORK_RETRIES + 1):
-            decided, to_write = _decide_chunk(
-                session, chunk_prepared, later, resolver, batch.id if batch is not None else None, now
+    chunks = _checked_chunks(inputs, resolver, scope, now)
+    small = isinstance(inputs, list | tuple) and len(inputs) <= CHUNK
+    if savepoint is not None and not small and session.get_bind().dialect.name == "postgresql":
+        chunks = _read_ahead(chunks)
+    try:
+        for rows_read, rows in chunks:
+            batch.read(rows_read)
+            if not dry_run:
+                seen = {}
+            to_decide, later, settled = _within_chunk(rows, seen, dry_run)
+            for result in settled:
+                batch.record(result)
+            if savepoint is not None and batch.row is None and to_decide:
+                batch.row = _new_batch(session, user, path, filename, idempotency_key, fingerprint, now)
+            decided, now = _decide_and_write(
+                session,
+                to_decide,
+                later,
+                resolver,
+                batch,
+                user,
+                path,
+                now,
+                writing=savepoint is not None,
+                all_or_nothing=all_or_nothing,
             )
-            stops = any(r.outcome in ("rejected", "needs_confirmation") for r in decided)
-            if savepoint is None or not to_write or ((blocked() or stops) and all_or_nothing):
-                break
-            assert batch is not None
-            chunk_savepoint = session.begin_nested()
-            try:
-                _write(session, to_write, batch, user, path, now)
-                chunk_savepoint.commit()
-                touched.update(p.indicator.id for p in to_write)
-                touched_series.update((p.key[0], p.key[1]) for p in to_write)
-                break
-            except Exception as exc:
-                chunk_savepoint.rollback()
-                if attempt == FORK_RETRIES or not concurrent_write_conflict(exc):
-                    raise
-                now = max(now, dt.datetime.now(dt.UTC))  # after the other writer's commit
-                lock_figures(session, [p.key for p in chunk_prepared], everything=True)
-        for result in decided:
-            record(result)
-    kept.sort(key=lambda r: r.row)
+            for result in decided:
+                batch.record(result)
+    except BaseException:
+        # a file found broken at a late line, a lost connection: nothing of the batch stays behind,
+        # even in a transaction the caller goes on with
+        if savepoint is not None and savepoint.is_active:
+            with contextlib.suppress(Exception):  # the error being raised is the one to report
+                savepoint.rollback()
+        raise
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()  # stops a read-ahead thread when a chunk fails
+    return _finish(
+        session,
+        batch,
+        user,
+        path,
+        now,
+        savepoint,
+        idempotency_key,
+        fingerprint,
+        filename,
+        dry_run,
+        all_or_nothing,
+    )
+
+
+def _finish(
+    session: Session,
+    batch: _Batch,
+    user: User,
+    path: WritePath,
+    now: dt.datetime,
+    savepoint: Any,
+    idempotency_key: str | None,
+    fingerprint: str | None,
+    filename: str | None,
+    dry_run: bool,
+    all_or_nothing: bool,
+) -> BatchResult:
+    """Stage 4: the batch accepted (its bookkeeping written, its savepoint released) or rolled back."""
+    counts = batch.counts
+    batch.kept.sort(key=lambda r: r.row)
     wrote = counts["added"] + counts["revised"] > 0
-    applied = not dry_run and not (blocked() and all_or_nothing) and (wrote or not blocked())
+    applied = not dry_run and not (batch.blocked() and all_or_nothing) and (wrote or not batch.blocked())
     batch_id: int | None = None
     reviewed: dict[str, Any] | None = None
     if savepoint is not None:
         if not applied:
             savepoint.rollback()
         else:
-            if batch is None:
-                batch = _new_batch(session, user, path, filename, idempotency_key, fingerprint, now)
+            if batch.row is None:
+                batch.row = _new_batch(session, user, path, filename, idempotency_key, fingerprint, now)
             reviewed = _close_batch(
-                session, batch, user, path, now, counts, filename, touched, touched_series
+                session, batch.row, user, path, now, counts, filename, batch.touched, batch.touched_series
             )
-            batch_id = batch.id
+            batch_id = batch.row.id
             savepoint.commit()
     return BatchResult(
-        dry_run=dry_run, applied=applied, batch_id=batch_id, counts=counts, rows=kept, review=reviewed
+        dry_run=dry_run, applied=applied, batch_id=batch_id, counts=counts, rows=batch.kept, review=reviewed
     )
 
 

@@ -181,53 +181,51 @@ def _text(v: Any) -> str | None:
 
 
 def _row_reader(mapping: dict[int, str]) -> Callable[[int, Sequence[Any]], ObservationInput | None]:
-    """A function turning one row's cells into an input (None for an empty or unfilled template row)."""
+    """A function turning one row's cells into an input (None for an empty or unfilled template row).
+
+    Only the columns the file has are read (a file of five columns costs five cells a row, not
+    fourteen); the others keep the input's defaults."""
     index = {field: i for i, field in mapping.items()}
-    positions = tuple(index.get(f, -1) for f in _FIELDS)
+    present = tuple((f, index[f]) for f in _FIELDS if f in index)
+    has_reason = "revision_reason" in index
 
     def read(row_number: int, cells: Sequence[Any]) -> ObservationInput | None:
         n = len(cells)
-        vals = [cells[i] if 0 <= i < n else None for i in positions]
-        vals = [v.strip() if type(v) is str else v for v in vals]
-        if all(v is None or v == "" for v in vals):
+        got: dict[str, Any] = {}
+        filled = False
+        for field, i in present:
+            v = cells[i] if i < n else None
+            if type(v) is str:
+                v = v.strip()
+            if v is not None and v != "":
+                filled = True
+            got[field] = v
+        if not filled:
             return None
-        (
-            indicator,
-            region,
-            period,
-            value,
-            unit,
-            status,
-            source,
-            source_url,
-            note,
-            reason,
-            published,
-            confirm,
-            brk,
-            cover,
-        ) = vals
-        if (value is None or value == "") and not reason:
+        value = got.get("value")
+        if (value is None or value == "") and not (has_reason and got["revision_reason"]):
             return None  # a template row left empty: not reported (an empty value never erases a figure)
-        return ObservationInput(
+        item = ObservationInput(
             row=row_number,
-            indicator=_text(unguard(indicator)) or "",
-            region=_text(unguard(region)) or "",
-            period=period,
+            indicator=_text(unguard(got.get("indicator"))) or "",
+            region=_text(unguard(got.get("region"))) or "",
+            period=got.get("period"),
             value=value,
-            unit=_text(unit),
-            status=_text(status),
-            source=_text(source),
-            source_url=_text(source_url),
-            note=_text(note),
-            revision_reason=_text(reason),
-            published=published if isinstance(published, dt.date) else _text(published),
-            confirm=str(confirm or "").strip().lower() in TRUE_WORDS,
-            series_break=str(brk or "").strip().lower() in TRUE_WORDS,
-            coverage=_text(cover),
         )
+        for field, v in got.items():
+            if field in _AS_TEXT:
+                setattr(item, field, _text(v))
+            elif field == "published":
+                item.published = v if isinstance(v, dt.date) else _text(v)
+            elif field in _AS_FLAG:
+                setattr(item, field, str(v or "").strip().lower() in TRUE_WORDS)
+        return item
 
     return read
+
+
+_AS_TEXT = frozenset(("unit", "status", "source", "source_url", "note", "revision_reason", "coverage"))
+_AS_FLAG = frozenset(("confirm", "series_break"))
 
 
 def _read_csv_text(stream: Any) -> Iterator[ObservationInput]:

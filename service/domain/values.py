@@ -7,6 +7,7 @@ refused with a message that says what was expected.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -319,6 +320,7 @@ _BUREAU_WORDS = (
 SOURCE_KEY_LIMIT = 80
 
 
+@functools.lru_cache(maxsize=4096)  # a file names the same few sources over and over
 def source_key(source: str | None, coverage: str | None = None) -> str:
     """The normalised source a figure's history is kept under: every statistics-bureau publication
     (统计局, 统计公报, 统计年鉴, 调查队, 统计监测) is ``统计局``; another source is its text without case,
