@@ -13,7 +13,7 @@ import hashlib
 import json
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -762,7 +762,7 @@ class _WriterScope:
 _END = object()
 
 
-def _read_ahead(items: Iterator[Any], depth: int = READ_AHEAD) -> Iterator[Any]:
+def _read_ahead(items: Iterator[Any], depth: int = READ_AHEAD) -> Generator[Any, None, None]:
     """``items`` produced by a background thread, at most ``depth`` ahead of the consumer.
 
     On PostgreSQL an import waits most of its time for the server to store a chunk (COPY, indexes,
