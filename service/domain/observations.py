@@ -56,6 +56,10 @@ COMPONENT_TOLERANCE = Decimal("0.05")
 # the observation columns' sizes (source and unit are VARCHARs that PostgreSQL enforces)
 TEXT_LIMITS = {"unit": 40, "source": 400, "source_url": 1000, "note": 2000, "revision_reason": 2000}
 
+# enum members read once: a member looked up on its class costs ~10x a name, on every row of a file
+_RETRACTED, _FINAL, _REVISED = ObservationStatus.RETRACTED, ObservationStatus.FINAL, ObservationStatus.REVISED
+_EXACT = Qualifier.EXACT
+
 _STATUS_WORDS = {
     "preliminary": ObservationStatus.PRELIMINARY,
     "初步": ObservationStatus.PRELIMINARY,
@@ -305,9 +309,9 @@ def _prepare_row(
                 f"status {item.status!r} is invalid; use preliminary or final",
             )
         )
-    retract = status is ObservationStatus.RETRACTED
+    retract = status is _RETRACTED
     value: Decimal | None = None
-    qualifier = Qualifier.EXACT
+    qualifier = _EXACT
     doubt: plausibility.Verdict | None = None
     if retract:
         value = Decimal(0)  # not stored: a retraction has no value
@@ -1108,13 +1112,8 @@ def _write(
         revised = p.result.outcome == "revised"
         previous = p.previous
         status = p.status
-        if (
-            revised
-            and status is ObservationStatus.FINAL
-            and previous is not None
-            and previous.status is ObservationStatus.FINAL
-        ):
-            status = ObservationStatus.REVISED
+        if revised and status is _FINAL and previous is not None and previous.status is _FINAL:
+            status = _REVISED
         item = p.input
         row = (
             p.indicator.id,

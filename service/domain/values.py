@@ -62,10 +62,13 @@ class ParsedValue(NamedTuple):
     qualifier: Qualifier
 
 
+_EXACT = Qualifier.EXACT  # read once: the fast path below runs on every row of a file
+
+
 def parse_value(raw: object) -> ParsedValue:
     """Parse one cell or JSON value into a number, the unit written beside it and a qualifier."""
     if type(raw) is str and _PLAIN.fullmatch(raw):  # the common case, e.g. "1234.5": skip the slow path
-        return ParsedValue(Decimal(raw), None, Qualifier.EXACT)
+        return ParsedValue(Decimal(raw), None, _EXACT)
     if isinstance(raw, bool):  # JSON true/false: never 1/0
         raise ValueProblem(BOOLEAN_ZH, BOOLEAN_EN)
     if raw is None:
