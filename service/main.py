@@ -19,7 +19,7 @@ from service.api import review as review_api
 from service.api import statements as statements_api
 from service.config import Settings, get_settings
 from service.db.session import make_engine, make_sessionmaker
-from service.domain.errors import DomainError
+from service.domain.errors import DomainError, problem_body
 from service.web import docs as web_docs
 from service.web import evidence as web_evidence
 from service.web import plan_review as web_plan_review
@@ -38,17 +38,9 @@ log = logging.getLogger("yrdmon.web")
 def _problem(
     status: int, title: str, zh: str, en: str, errors: object = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    body: dict[str, object] = {
-        "type": "about:blank",
-        "title": title,
-        "status": status,
-        "detail": f"{zh} / {en}",
-        "detail_zh": zh,
-        "detail_en": en,
-    }
-    if errors is not None:
-        body["errors"] = errors
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    return JSONResponse(
+        problem_body(status, title, zh, en, errors), status_code=status, media_type=PROBLEM, headers=headers
+    )
 
 
 def create_app(settings: Settings | None = None, *, start_scheduler: bool | None = None) -> FastAPI:

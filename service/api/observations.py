@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from service.api.deps import NO_NUL, CurrentUser, SessionDep, SettingsDep
 from service.api.paging import Page, paginate
 from service.db.models import Indicator, Observation, Region, User, WritePath
-from service.domain.errors import Invalid
+from service.domain.errors import Invalid, problem_body
 from service.domain.layouts import Options, Reading, parse_mapping, read_upload, remember
 from service.domain.observations import (
     CONFIRM_IN_FILE,
@@ -158,15 +158,13 @@ def _respond(result: BatchResult, extra: dict[str, Any] | None = None) -> JSONRe
         )
     blocked = result.counts["rejected"] + result.counts["needs_confirmation"]
     body.update(
-        {
-            "type": "about:blank",
-            "title": "Batch refused",
-            "status": 422,
-            "detail_zh": f"有 {blocked} 行未通过校验，本批次未写入任何数据",
-            "detail_en": f"{blocked} row(s) failed validation; nothing from this batch was stored",
-        }
+        problem_body(
+            422,
+            "Batch refused",
+            f"有 {blocked} 行未通过校验，本批次未写入任何数据",
+            f"{blocked} row(s) failed validation; nothing from this batch was stored",
+        )
     )
-    body["detail"] = f"{body['detail_zh']} / {body['detail_en']}"
     return JSONResponse(body, status_code=422, media_type="application/problem+json")
 
 

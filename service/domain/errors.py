@@ -11,6 +11,23 @@ class Refusal(Exception):
     is answered."""
 
 
+def problem_body(status: int, title: str, zh: str, en: str, errors: object = None) -> dict[str, Any]:
+    """An RFC 9457 problem document with the message in both languages (the one shape of every 4xx/5xx
+    body the API sends: ``detail`` holds both, ``detail_zh`` / ``detail_en`` each; ``errors`` the rows or
+    fields at fault, when there are any)."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": f"{zh} / {en}",
+        "detail_zh": zh,
+        "detail_en": en,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
 class DomainError(Exception):
     status = 400
     title = "Bad request"
@@ -22,17 +39,7 @@ class DomainError(Exception):
         self.details = details
 
     def problem(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "type": "about:blank",
-            "title": self.title,
-            "status": self.status,
-            "detail": f"{self.zh} / {self.en}",
-            "detail_zh": self.zh,
-            "detail_en": self.en,
-        }
-        if self.details is not None:
-            body["errors"] = self.details
-        return body
+        return problem_body(self.status, self.title, self.zh, self.en, self.details)
 
 
 class Invalid(DomainError):
