@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import case, func, select
@@ -248,7 +249,9 @@ async def _read_upload(session: Any, file: UploadFile, options: Options, limit: 
     data = await file.read(limit + 1)
     if len(data) > limit:
         raise Invalid(f"文件超过 {limit // 2**20} MB 上限", f"the file exceeds the {limit // 2**20} MB limit")
-    return read_upload(session, file.filename or "upload", data, options)
+    # reading a workbook and ingesting it are long and synchronous: in a worker thread, so that this
+    # process keeps answering other requests (and /healthz) meanwhile
+    return await run_in_threadpool(read_upload, session, file.filename or "upload", data, options)
 
 
 def _no_figures(reading: Reading) -> Invalid:
@@ -303,7 +306,8 @@ async def import_file(
         raise _no_figures(reading)
     # kept for the record only: it must fit import_batches.filename (VARCHAR 300) and hold no NUL
     name = (file.filename or "").replace("\x00", "")[:300] or None
-    result = ingest(
+    result = await run_in_threadpool(
+        ingest,
         session,
         user,
         reading.inputs,
@@ -335,7 +339,8 @@ async def preview_file(
     reading = await _read_upload(session, file, options, settings.max_upload_bytes)
     if not reading.inputs:
         raise _no_figures(reading)
-    result = ingest(
+    result = await run_in_threadpool(
+        ingest,
         session,
         user,
         reading.inputs,

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 
 import plotly
 from fastapi import APIRouter, Form, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
@@ -747,12 +748,14 @@ async def upload_submit(
     try:
         upload = await upload_preview.received(form, limit)
         options = upload_preview.options(form)
-        reading = layouts.read_upload(session, upload.name, upload.data, options)
+        # long and synchronous: in a worker thread, so the process keeps answering meanwhile
+        reading = await run_in_threadpool(layouts.read_upload, session, upload.name, upload.data, options)
         long = all(sheet.layout == layouts.LONG for sheet in reading.sheets)
         if not reading.inputs:
             raise DomainError("文件中没有可导入的数值", "the file holds no figures to import")
         dry_run = bool(form.get("dry_run")) if long else form.get("action") != "import"
-        result = ingest(
+        result = await run_in_threadpool(
+            ingest,
             session,
             checked,
             reading.inputs,
