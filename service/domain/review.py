@@ -25,7 +25,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from service.db.models import (
-    AuditEntry,
     ImportBatch,
     Indicator,
     Observation,
@@ -39,7 +38,7 @@ from service.db.models import (
     WritePath,
     user_regions,
 )
-from service.domain import changes, texts
+from service.domain import audit, changes, texts
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.domain.regions import zone_members
 
@@ -90,25 +89,24 @@ def set_policy(
             approve_published=approve_published,
         )
     )
-    session.add(
-        AuditEntry(
-            at=now,
-            user_id=actor.id if actor else None,
-            path=path,
-            action="review_policy",
-            entity_type="review_settings",
-            entity_id=None,
-            before={
-                "enabled": before.enabled,
-                "approve_admin": before.approve_admin,
-                "approve_published": before.approve_published,
-            },
-            after={
-                "enabled": enabled,
-                "approve_admin": approve_admin,
-                "approve_published": approve_published,
-            },
-        )
+    audit.record(
+        session,
+        user=actor,
+        path=path,
+        action="review_policy",
+        entity_type="review_settings",
+        entity_id=None,
+        before={
+            "enabled": before.enabled,
+            "approve_admin": before.approve_admin,
+            "approve_published": before.approve_published,
+        },
+        after={
+            "enabled": enabled,
+            "approve_admin": approve_admin,
+            "approve_published": approve_published,
+        },
+        at=now,
     )
     session.flush()
     return policy(session)
@@ -497,22 +495,21 @@ def act(
     for obs, step in new_steps:
         ind, reg = indicators[obs.indicator_id], regions[obs.region_id]
         entity = f"{ind.code}/{reg.code}/{obs.period}"
-        session.add(
-            AuditEntry(
-                at=now,
-                user_id=user.id,
-                path=path,
-                action=f"review_{action}",
-                entity_type="observation",
-                entity_id=entity,
-                before={"id": obs.id, "state": FROM_STATE[action].value},
-                after={
-                    "id": obs.id,
-                    "state": state.value,
-                    "comment": text or None,
-                    "revision": step.revision,
-                },
-            )
+        audit.record(
+            session,
+            user=user,
+            path=path,
+            action=f"review_{action}",
+            entity_type="observation",
+            entity_id=entity,
+            before={"id": obs.id, "state": FROM_STATE[action].value},
+            after={
+                "id": obs.id,
+                "state": state.value,
+                "comment": text or None,
+                "revision": step.revision,
+            },
+            at=now,
         )
         result.steps.append(
             {

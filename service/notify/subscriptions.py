@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from service.config import Settings, secret_key
 from service.db.models import (
-    AuditEntry,
     DeliveryLog,
     DeliveryOutcome,
     Indicator,
@@ -35,6 +34,7 @@ from service.db.models import (
     User,
     WritePath,
 )
+from service.domain import audit
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.notify.channels import EMAIL
 from service.reports.queries import latest_live_run
@@ -142,30 +142,6 @@ def _resolve(session: Session, req: SubscriptionRequest) -> tuple[list[str], lis
     return result
 
 
-def _audit(
-    session: Session,
-    actor: User | None,
-    path: WritePath,
-    action: str,
-    sub: Subscription,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    now: dt.datetime,
-) -> None:
-    session.add(
-        AuditEntry(
-            at=now,
-            user_id=actor.id if actor else None,
-            path=path,
-            action=action,
-            entity_type="subscription",
-            entity_id=str(sub.id),
-            before=before,
-            after=after,
-        )
-    )
-
-
 def _snapshot(sub: Subscription) -> dict[str, Any]:
     return {
         "email": sub.email,
@@ -257,7 +233,17 @@ def create_subscription(
     )
     session.add(sub)
     session.flush()
-    _audit(session, actor, path, "subscribe", sub, None, _snapshot(sub), now)
+    audit.record(
+        session,
+        user=actor,
+        path=path,
+        action="subscribe",
+        entity_type="subscription",
+        entity_id=sub.id,
+        before=None,
+        after=_snapshot(sub),
+        at=now,
+    )
     return sub
 
 
@@ -336,7 +322,17 @@ def _create_chat(
     )
     session.add(sub)
     session.flush()
-    _audit(session, actor, path, "subscribe", sub, None, _snapshot(sub), now)
+    audit.record(
+        session,
+        user=actor,
+        path=path,
+        action="subscribe",
+        entity_type="subscription",
+        entity_id=sub.id,
+        before=None,
+        after=_snapshot(sub),
+        at=now,
+    )
     return sub
 
 
@@ -389,7 +385,17 @@ def delete_subscription(
 ) -> None:
     sub = get_subscription(session, actor, sub_id)
     _cancel_queued(session, sub, now, "subscription deleted")
-    _audit(session, actor, path, "delete", sub, _snapshot(sub), None, now)
+    audit.record(
+        session,
+        user=actor,
+        path=path,
+        action="delete",
+        entity_type="subscription",
+        entity_id=sub.id,
+        before=_snapshot(sub),
+        after=None,
+        at=now,
+    )
     session.delete(sub)
     session.flush()
 
@@ -434,7 +440,17 @@ def unsubscribe(
     before = _snapshot(sub)
     sub.active = False
     _cancel_queued(session, sub, now, "unsubscribed")
-    _audit(session, None, path, "unsubscribe", sub, before, _snapshot(sub), now)
+    audit.record(
+        session,
+        user=None,
+        path=path,
+        action="unsubscribe",
+        entity_type="subscription",
+        entity_id=sub.id,
+        before=before,
+        after=_snapshot(sub),
+        at=now,
+    )
     session.flush()
     return True
 
