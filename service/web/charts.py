@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.domain import texts
-from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
+from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS, VERDICTS
 from service.domain.wording import fmt_value, unit_words
 from service.web.i18n import t
 
@@ -272,11 +272,7 @@ def regions_chart(rows: list[dict[str, Any]], indicator: str, unit: str, lang: s
 
 
 def verdict_chart(counts: dict[str, int], labels: dict[str, str], lang: str) -> dict[str, Any]:
-    keys = [
-        k
-        for k in ("achieved_early", "achieved", "missed", "insufficient_data", "qualitative")
-        if counts.get(k)
-    ]
+    keys = [k for k in VERDICTS if counts.get(k)]
     colours = {k: STATUS_COLOURS[k] for k in keys}
     trace = {
         "type": "bar",

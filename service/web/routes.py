@@ -40,7 +40,7 @@ from service.domain.observations import (
     ingest,
     writable_region_ids,
 )
-from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
+from service.domain.statuses import MET, STATUS_COLOURS, STATUS_ICONS, VERDICTS
 from service.domain.tabular import write_csv
 from service.domain.wording import base_already_met, fmt_value, progress_shown
 from service.reports import evaluation_files
@@ -105,6 +105,8 @@ def render(
         user=user,
         colours=STATUS_COLOURS,
         icons=STATUS_ICONS,
+        status_word=lambda s, preliminary=False: data.status_label(s, lang, bool(preliminary)),
+        met_statuses=MET,
         csrf=csrf_token(request),
         other_lang="en" if lang == "zh" else "zh",
         path=request.url.path,
@@ -457,10 +459,7 @@ def evaluation_page(
         mid_page=_page_number(mid_page),
         cache=getattr(request.app.state, "run_cache", None),
     )
-    labels = {
-        k: t("status_" + k, lang)
-        for k in ("achieved_early", "achieved", "missed", "insufficient_data", "qualitative")
-    }
+    labels = {k: t("status_" + k, lang) for k in VERDICTS}
     figure = charts.verdict_chart(d["end_of_term_counts"], labels, lang)
     # each table's page links keep the filters, the language and the other table's page
     kept = {k: v for k, v in filters.items() if v}
