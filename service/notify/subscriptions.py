@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from service.config import Settings, secret_key
@@ -336,17 +336,15 @@ def _create_chat(
     return sub
 
 
-def visible_subscriptions(
-    session: Session, actor: User | None, *, email: str | None = None, limit: int = 100, offset: int = 0
-) -> tuple[list[Subscription], int]:
+def visible_to(actor: User | None, *, email: str | None = None) -> Select[tuple[Subscription]]:
+    """The subscriptions ``actor`` may see, oldest first: their own, or every one for an administrator
+    and for the command line (None); with ``email``, only that address's. Callers page or limit it."""
     stmt = select(Subscription)
     if actor is not None and actor.role is not Role.ADMIN:
         stmt = stmt.where(Subscription.user_id == actor.id)
     if email:
         stmt = stmt.where(func.lower(Subscription.email) == email.strip().lower())
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    items = list(session.scalars(stmt.order_by(Subscription.id).limit(limit).offset(offset)))
-    return items, total
+    return stmt.order_by(Subscription.id)
 
 
 def get_subscription(session: Session, actor: User | None, sub_id: int) -> Subscription:
