@@ -509,12 +509,7 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
             spec, yearly, [p for p in usable if p.span == 1], comparator, v, stretch_v, sense, notes
         )
 
-    mode: Mode = "level"
-    verdict_only = False
-    if spec.indicator_kind is IndicatorKind.GROWTH_RATE:
-        mode = "rate_index"
-    elif form is DeclaredForm.CUMULATIVE and spec.series_is_flow:
-        mode = "flow_sum"
+    mode = _mode(spec)
 
     def unassessable(reason: str, b: int | None = None, xb: float | None = None) -> Normalised:
         return Normalised(
@@ -527,39 +522,82 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
             problem=reason,
         )
 
+    problem = _spec_problem(spec, mode, v)
+    if problem is not None:
+        return unassessable(problem)
+    assert v is not None
+    based = _base_and_window(spec, mode, usable, years, ended, notes)
+    if isinstance(based, str):
+        return unassessable(based)
+    return _levelled(spec, mode, comparator, v, stretch_v, sense, based, notes, unassessable)
+
+
+def _mode(spec: TargetSpec) -> Mode:
+    """How the series is read: as levels, as annual growth rates chained into an index, or as yearly
+    additions summed (a cumulative target over a flow)."""
+    if spec.indicator_kind is IndicatorKind.GROWTH_RATE:
+        return "rate_index"
+    if spec.declared_form is DeclaredForm.CUMULATIVE and spec.series_is_flow:
+        return "flow_sum"
+    return "level"
+
+
+def _spec_problem(spec: TargetSpec, mode: Mode, v: float | None) -> str | None:
+    """Why the target cannot be assessed whatever the data (no binding value, a form a growth-rate
+    indicator does not have, a base year not before the target year); None when it can."""
+    form = spec.declared_form
     if v is None:
-        return unassessable("the target has no binding value")
+        return "the target has no binding value"
     if mode == "rate_index" and form not in _RATE_INDICATOR_FORMS:
-        return unassessable(f"declared form {form.value!r} is not defined for a growth-rate indicator")
-
+        return f"declared form {form.value!r} is not defined for a growth-rate indicator"
     b0 = spec.base_year
-    if b0 is not None and b0 >= T:
-        return unassessable(f"base year {b0} is not before the target year {T}")
+    if b0 is not None and b0 >= spec.target_year:
+        return f"base year {b0} is not before the target year {spec.target_year}"
+    return None
 
-    if mode != "level":
-        if b0 is None:
-            return unassessable("no reference year or plan base year: the period is unknown")
-        b = b0
-        window = _chain(mode, b, usable, notes)
-        if mode == "rate_index":
-            notes.append(f"annual rates chained into an index ({b} = 100); rates are never fed to a CAGR")
-        else:
-            notes.append(f"yearly additions summed from {b + 1} ({b} = 0)")
+
+def _base_and_window(
+    spec: TargetSpec, mode: Mode, usable: list[Point], years: list[int], ended: bool, notes: list[str]
+) -> tuple[int, tuple[Point, ...], bool] | str:
+    """The base year b, the window from it (rates chained, additions summed, levels as they are) and
+    whether only a verdict on the target year's value can be given; or why there is no base."""
+    b0 = spec.base_year
+    if mode == "level":
+        return _level_base(spec.declared_form, b0, spec.target_year, usable, years, ended, notes)
+    if b0 is None:
+        return "no reference year or plan base year: the period is unknown"
+    window = _chain(mode, b0, usable, notes)
+    if mode == "rate_index":
+        notes.append(f"annual rates chained into an index ({b0} = 100); rates are never fed to a CAGR")
     else:
-        base = _level_base(form, b0, T, usable, years, ended, notes)
-        if isinstance(base, str):
-            return unassessable(base)
-        b, window, verdict_only = base
+        notes.append(f"yearly additions summed from {b0 + 1} ({b0} = 0)")
+    return b0, window, False
 
+
+def _levelled(
+    spec: TargetSpec,
+    mode: Mode,
+    comparator: Comparator,
+    v: float,
+    stretch_v: float | None,
+    sense: int,
+    based: tuple[int, tuple[Point, ...], bool],
+    notes: list[str],
+    unassessable: Callable[[str, int, float], Normalised],
+) -> Normalised:
+    """The target on the window's scale: its level x_T from the base value, the band and edge it is met
+    at, the stretch level, and whether progress compounds; unassessable when a level cannot be had."""
+    form = spec.declared_form
+    b, window, verdict_only = based
     xb = window[0].value
     assert xb is not None
     x_T = _level(spec, mode, v, b, xb)
     if x_T is None:
-        return unassessable(f"the target level needs a positive base value (x_{b} = {xb})", b=b, xb=xb)
+        return unassessable(f"the target level needs a positive base value (x_{b} = {xb})", b, xb)
 
     banded = _band(spec, mode, comparator, v, b, xb, x_T, sense)
     if banded is None:
-        return unassessable("the tolerance band has no level", b=b, xb=xb)
+        return unassessable("the tolerance band has no level", b, xb)
     band, edge = banded
     stretch = _level(spec, mode, stretch_v, b, xb) if stretch_v is not None else None
 
