@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api.deps import ReadUnits, SessionDep, SettingsDep, SideWrites, UnitOfWork
-from service.db.models import Plan, Region, ReportRun, User, WritePath
+from service.db.models import OutboxStatus, Plan, Region, ReportRun, User, WritePath
 from service.domain import layouts, texts
 from service.domain.auth import (
     LoginPolicy,
@@ -805,7 +805,9 @@ def _subscription_page(
 
     subs = list(session.scalars(visible_to(user).limit(100)))  # the first 100, as the API's first page
     failures = {
-        s.id: d["error"] for s in subs if (d := last_delivery(session, s)) and d["status"] == "failed"
+        s.id: d["error"]
+        for s in subs
+        if (d := last_delivery(session, s)) and d["status"] == OutboxStatus.FAILED
     }
     return render(
         request,
