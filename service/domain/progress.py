@@ -926,7 +926,7 @@ def _window_problem(norm: Normalised, as_of_year: int | None, T: int) -> str | N
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # (not frozen: a frozen init is slow, and a report run makes one per target)
 class _Measures:
     """§2's measures of a window (base b, latest t) against its target level x_T in year T."""
 
