@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from service.api.deps import CurrentUser, SessionDep, SettingsDep, SideWrites
+from service.api.paging import Page, paginate
 from service.db.models import WritePath
 from service.notify import subscriptions as subs
 from service.notify.digest import preview_digest
@@ -81,11 +82,8 @@ class SubscriptionOut(BaseModel):
     unsubscribe_url: str
 
 
-class SubscriptionPage(BaseModel):
-    items: list[SubscriptionOut]
-    total: int
-    limit: int
-    offset: int
+class SubscriptionPage(Page[SubscriptionOut]):
+    """A page of subscriptions, oldest first."""
 
 
 def _now() -> dt.datetime:
@@ -126,9 +124,9 @@ def list_subscriptions(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    items, total = subs.visible_subscriptions(session, user, email=email, limit=limit, offset=offset)
+    rows, total = paginate(session, subs.visible_to(user, email=email), limit=limit, offset=offset)
     return {
-        "items": [subs.subscription_record(s, settings, session) for s in items],
+        "items": [subs.subscription_record(s, settings, session) for (s,) in rows],
         "total": total,
         "limit": limit,
         "offset": offset,

@@ -143,13 +143,13 @@ def subscriptions_list(
     """List subscriptions (id, address, cadence, language, scope, state)."""
     from service import cli
     from service.db.session import make_sessionmaker, transaction
-    from service.notify.subscriptions import visible_subscriptions
+    from service.notify.subscriptions import visible_to
 
     settings = cli.load_settings()
     engine = cli.open_database(settings)
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            items, total = visible_subscriptions(session, None, email=email, limit=100_000)
+            items = list(session.scalars(visible_to(None, email=email)))
     finally:
         engine.dispose()
     for s in items:
@@ -168,7 +168,7 @@ def subscriptions_list(
         typer.echo(
             f"{s.id}\t{where}\t{s.cadence}\t{s.language}\t{state}\tlast {last}\t{scope or 'everything'}"
         )
-    cli.say("subscriptions_n", n=total, err=True)
+    cli.say("subscriptions_n", n=len(items), err=True)
 
 
 @subscriptions_app.command("remove")

@@ -19,7 +19,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from service.db.models import (
-    AuditEntry,
     Comparator,
     Indicator,
     Organisation,
@@ -31,8 +30,8 @@ from service.db.models import (
     User,
     WritePath,
 )
+from service.domain import audit, changes, decomposition, texts, units
 from service.domain import catalog as catalog_mod
-from service.domain import changes, decomposition, texts, units
 from service.domain.catalog_schema import TargetEntry
 from service.domain.errors import Forbidden, Invalid, NotFound
 
@@ -351,17 +350,15 @@ def add_subtarget(
         if problems:
             raise Invalid(problems[0].zh, problems[0].en)
     session.add(row)
-    session.add(
-        AuditEntry(
-            at=now,
-            user_id=user.id,
-            path=path,
-            action="create",
-            entity_type="target",
-            entity_id=f"{plan_code}/{key}",
-            before=None,
-            after={"version": 1, "document": document, **entry.model_dump(mode="json")},
-        )
+    audit.record(
+        session,
+        user=user,
+        path=path,
+        action="create",
+        entity_type="target",
+        entity_id=f"{plan_code}/{key}",
+        after={"version": 1, "document": document, **entry.model_dump(mode="json")},
+        at=now,
     )
     session.flush()
     changes.record(session, "catalog", now=now, indicator_ids=[indicator.id])
@@ -467,17 +464,15 @@ def add_milestone(
         )
         session.add(plan)
         session.flush()
-        session.add(
-            AuditEntry(
-                at=now,
-                user_id=user.id,
-                path=path,
-                action="create",
-                entity_type="plan",
-                entity_id=code,
-                before=None,
-                after={"title_zh": plan.title_zh, "year": year},
-            )
+        audit.record(
+            session,
+            user=user,
+            path=path,
+            action="create",
+            entity_type="plan",
+            entity_id=code,
+            after={"title_zh": plan.title_zh, "year": year},
+            at=now,
         )
     indicator = session.get(Indicator, served.indicator_id)
     region = session.get(Region, served.region_id)
@@ -533,17 +528,15 @@ def add_milestone(
             **fields,
         )
     )
-    session.add(
-        AuditEntry(
-            at=now,
-            user_id=user.id,
-            path=path,
-            action="create",
-            entity_type="target",
-            entity_id=f"{code}/{mkey}",
-            before=None,
-            after={"version": 1, "document": document, **entry.model_dump(mode="json")},
-        )
+    audit.record(
+        session,
+        user=user,
+        path=path,
+        action="create",
+        entity_type="target",
+        entity_id=f"{code}/{mkey}",
+        after={"version": 1, "document": document, **entry.model_dump(mode="json")},
+        at=now,
     )
     session.flush()
     changes.record(session, "catalog", now=now, indicator_ids=[indicator.id])

@@ -23,7 +23,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db.models import (
-    AuditEntry,
     DeclaredForm,
     ImportBatch,
     Indicator,
@@ -37,7 +36,7 @@ from service.db.models import (
     WritePath,
     region_members,
 )
-from service.domain import changes, decomposition, units
+from service.domain import audit, changes, decomposition, units
 from service.domain.catalog_schema import (
     IndicatorEntry,
     OrganisationEntry,
@@ -453,23 +452,6 @@ def _baseline_unit(t: TargetEntry) -> str:
 # --- applying ----------------------------------------------------------------------------------
 
 
-def _audit(
-    session: Session, action: str, entity: str, entity_id: str, before: Any, after: Any, now: dt.datetime
-) -> None:
-    session.add(
-        AuditEntry(
-            at=now,
-            user_id=None,
-            path=WritePath.CATALOG,
-            action=action,
-            entity_type=entity,
-            entity_id=entity_id,
-            before=before,
-            after=after,
-        )
-    )
-
-
 def _dec(v: Decimal | None) -> Decimal | None:
     return None if v is None else Decimal(v)
 
@@ -522,13 +504,33 @@ def _upsert_by_code(
             session.add(row)
             existing[e.code] = row
             report.bump(report.created, kind + "s")
-            _audit(session, "create", kind, e.code, None, e.model_dump(mode="json"), now)
+            audit.record(
+                session,
+                user=None,
+                path=WritePath.CATALOG,
+                action="create",
+                entity_type=kind,
+                entity_id=e.code,
+                before=None,
+                after=e.model_dump(mode="json"),
+                at=now,
+            )
         elif row.content_hash != h:
             before = {k: getattr(row, k) for k in audited}
             for k, v in fields.items():
                 setattr(row, k, v)
             report.bump(report.updated, kind + "s")
-            _audit(session, "update", kind, e.code, before, e.model_dump(mode="json"), now)
+            audit.record(
+                session,
+                user=None,
+                path=WritePath.CATALOG,
+                action="update",
+                entity_type=kind,
+                entity_id=e.code,
+                before=before,
+                after=e.model_dump(mode="json"),
+                at=now,
+            )
     session.flush()
 
 
@@ -593,7 +595,17 @@ def _apply_indicators(
             session.add(row)
             existing[e.code] = row
             report.bump(report.created, "indicators")
-            _audit(session, "create", "indicator", e.code, None, e.model_dump(mode="json"), now)
+            audit.record(
+                session,
+                user=None,
+                path=WritePath.CATALOG,
+                action="create",
+                entity_type="indicator",
+                entity_id=e.code,
+                before=None,
+                after=e.model_dump(mode="json"),
+                at=now,
+            )
         elif row.content_hash != h:
             if row.unit != e.unit:
                 # Stored observations are in the old canonical unit; changing it would silently rescale them.
@@ -610,7 +622,17 @@ def _apply_indicators(
             for k, v in fields.items():
                 setattr(row, k, v)
             report.bump(report.updated, "indicators")
-            _audit(session, "update", "indicator", e.code, before, e.model_dump(mode="json"), now)
+            audit.record(
+                session,
+                user=None,
+                path=WritePath.CATALOG,
+                action="update",
+                entity_type="indicator",
+                entity_id=e.code,
+                before=before,
+                after=e.model_dump(mode="json"),
+                at=now,
+            )
     session.flush()
     for e in entries:
         row = existing[e.code]
@@ -689,21 +711,20 @@ def assign(
             )
         )
     codes = {o.id: o.code for o in ([lead] if lead else []) + support}
-    session.add(
-        AuditEntry(
-            at=now,
-            user_id=user_id,
-            path=path,
-            action="assign",
-            entity_type="target",
-            entity_id=f"{plan.code}/{key}",
-            before={"assignments": [[a.organisation_id, a.role] for a in have]} if have else None,
-            after={
-                "lead": lead.code if lead else None,
-                "support": [codes[o.id] for o in support],
-                "source": source,
-            },
-        )
+    audit.record(
+        session,
+        user=user_id,
+        path=path,
+        action="assign",
+        entity_type="target",
+        entity_id=f"{plan.code}/{key}",
+        before={"assignments": [[a.organisation_id, a.role] for a in have]} if have else None,
+        after={
+            "lead": lead.code if lead else None,
+            "support": [codes[o.id] for o in support],
+            "source": source,
+        },
+        at=now,
     )
     session.flush()
     return True
@@ -752,14 +773,34 @@ def _apply_plan(session: Session, pf: PlanFile, report: ApplyReport, now: dt.dat
         session.add(row)
         session.flush()
         report.bump(report.created, "plans")
-        _audit(session, "create", "plan", meta.code, None, meta.model_dump(mode="json"), now)
+        audit.record(
+            session,
+            user=None,
+            path=WritePath.CATALOG,
+            action="create",
+            entity_type="plan",
+            entity_id=meta.code,
+            before=None,
+            after=meta.model_dump(mode="json"),
+            at=now,
+        )
     elif row.content_hash != h:
         before = {"title_zh": row.title_zh, "issued": row.issued, "base_year": row.base_year}
         for k, v in fields.items():
             setattr(row, k, v)
         row.updated_at = now
         report.bump(report.updated, "plans")
-        _audit(session, "update", "plan", meta.code, before, meta.model_dump(mode="json"), now)
+        audit.record(
+            session,
+            user=None,
+            path=WritePath.CATALOG,
+            action="update",
+            entity_type="plan",
+            entity_id=meta.code,
+            before=before,
+            after=meta.model_dump(mode="json"),
+            at=now,
+        )
     return row
 
 
@@ -838,14 +879,16 @@ def _apply_targets(
             )
         )
         report.bump(report.created if row is None else report.updated, "targets")
-        _audit(
+        audit.record(
             session,
-            "create" if row is None else "new_version",
-            "target",
-            f"{plan.code}/{e.key}",
-            None if row is None else {"version": row.version, "hash": row.content_hash},
-            {"version": version, **e.model_dump(mode="json")},
-            now,
+            user=None,
+            path=WritePath.CATALOG,
+            action="create" if row is None else "new_version",
+            entity_type="target",
+            entity_id=f"{plan.code}/{e.key}",
+            before=None if row is None else {"version": row.version, "hash": row.content_hash},
+            after={"version": version, **e.model_dump(mode="json")},
+            at=now,
         )
     for key, row in current.items():
         # a target accepted or entered through the service (a plan-reader proposal, a sub-target from
@@ -853,7 +896,17 @@ def _apply_targets(
         if key not in seen and row.accepted_by_id is None:
             row.valid_to = now
             report.bump(report.retired, "targets")
-            _audit(session, "retire", "target", f"{plan.code}/{key}", {"version": row.version}, None, now)
+            audit.record(
+                session,
+                user=None,
+                path=WritePath.CATALOG,
+                action="retire",
+                entity_type="target",
+                entity_id=f"{plan.code}/{key}",
+                before={"version": row.version},
+                after=None,
+                at=now,
+            )
 
 
 def _baselines_of(pf: PlanFile) -> Iterable[StandaloneBaseline]:

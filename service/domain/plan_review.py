@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from service.db.models import (
     Aggregation,
-    AuditEntry,
     Direction,
     ImportBatch,
     Indicator,
@@ -40,8 +39,8 @@ from service.db.models import (
     WritePath,
     region_members,
 )
+from service.domain import audit, changes
 from service.domain import catalog as catalog_mod
-from service.domain import changes
 from service.domain.catalog import content_hash
 from service.domain.catalog_schema import PlanFile, PlanMeta, StandaloneBaseline, TargetEntry
 from service.domain.errors import Conflict, Invalid, NotFound
@@ -199,17 +198,15 @@ def create_reading(
                 status=ProposalStatus.PENDING,
             )
         )
-    session.add(
-        AuditEntry(
-            at=now,
-            user_id=user.id if user else None,
-            path=WritePath.WEB,
-            action="read_plan",
-            entity_type="plan_reading",
-            entity_id=str(row.id),
-            before=None,
-            after={"filename": name, "plan": plan_code, "proposals": len(reading.proposals)},
-        )
+    audit.record(
+        session,
+        user=user,
+        path=WritePath.WEB,
+        action="read_plan",
+        entity_type="plan_reading",
+        entity_id=str(row.id),
+        after={"filename": name, "plan": plan_code, "proposals": len(reading.proposals)},
+        at=now,
     )
     session.flush()
     return row
@@ -298,17 +295,15 @@ def reject(
 ) -> PlanProposal:
     p = _pending(session, proposal_id)
     p.status, p.decided_by_id, p.decided_at = ProposalStatus.REJECTED, user.id, now
-    session.add(
-        AuditEntry(
-            at=now,
-            user_id=user.id,
-            path=path,
-            action="reject",
-            entity_type="plan_proposal",
-            entity_id=str(p.id),
-            before=None,
-            after={"status": ProposalStatus.REJECTED},
-        )
+    audit.record(
+        session,
+        user=user,
+        path=path,
+        action="reject",
+        entity_type="plan_proposal",
+        entity_id=str(p.id),
+        after={"status": ProposalStatus.REJECTED},
+        at=now,
     )
     session.flush()
     return p
@@ -358,17 +353,15 @@ def accept(
         p.target_id = _accept_target(session, p, plan, indicators, regions, user, now, path).id
     p.status, p.decided_by_id, p.decided_at = ProposalStatus.ACCEPTED, user.id, now
     changes.record(session, "catalog", now=now, indicator_ids=[indicators[p.indicator_code].id])
-    session.add(
-        AuditEntry(
-            at=now,
-            user_id=user.id,
-            path=path,
-            action="accept",
-            entity_type="plan_proposal",
-            entity_id=str(p.id),
-            before=None,
-            after={"target_id": p.target_id, "kind": p.kind},
-        )
+    audit.record(
+        session,
+        user=user,
+        path=path,
+        action="accept",
+        entity_type="plan_proposal",
+        entity_id=str(p.id),
+        after={"target_id": p.target_id, "kind": p.kind},
+        at=now,
     )
     session.flush()
     return p
@@ -416,17 +409,15 @@ def _new_indicator(
         content_hash=content_hash(entry),
     )
     session.add(row)
-    session.add(
-        AuditEntry(
-            at=now,
-            user_id=user.id,
-            path=path,
-            action="create",
-            entity_type="indicator",
-            entity_id=code,
-            before=None,
-            after=entry,
-        )
+    audit.record(
+        session,
+        user=user,
+        path=path,
+        action="create",
+        entity_type="indicator",
+        entity_id=code,
+        after=entry,
+        at=now,
     )
     session.flush()
     return row
@@ -535,17 +526,15 @@ def _accept_target(
         **catalog_mod._target_fields(entry, plan, indicators, regions),
     )
     session.add(row)
-    session.add(
-        AuditEntry(
-            at=now,
-            user_id=user.id,
-            path=path,
-            action="create",
-            entity_type="target",
-            entity_id=f"{plan.code}/{key}",
-            before=None,
-            after={"version": 1, "proposal": p.id, **entry.model_dump(mode="json")},
-        )
+    audit.record(
+        session,
+        user=user,
+        path=path,
+        action="create",
+        entity_type="target",
+        entity_id=f"{plan.code}/{key}",
+        after={"version": 1, "proposal": p.id, **entry.model_dump(mode="json")},
+        at=now,
     )
     session.flush()
     return row

@@ -509,12 +509,7 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
             spec, yearly, [p for p in usable if p.span == 1], comparator, v, stretch_v, sense, notes
         )
 
-    mode: Mode = "level"
-    verdict_only = False
-    if spec.indicator_kind is IndicatorKind.GROWTH_RATE:
-        mode = "rate_index"
-    elif form is DeclaredForm.CUMULATIVE and spec.series_is_flow:
-        mode = "flow_sum"
+    mode = _mode(spec)
 
     def unassessable(reason: str, b: int | None = None, xb: float | None = None) -> Normalised:
         return Normalised(
@@ -527,39 +522,82 @@ def normalise(spec: TargetSpec, series: Iterable[Point], as_of_year: int | None 
             problem=reason,
         )
 
+    problem = _spec_problem(spec, mode, v)
+    if problem is not None:
+        return unassessable(problem)
+    assert v is not None
+    based = _base_and_window(spec, mode, usable, years, ended, notes)
+    if isinstance(based, str):
+        return unassessable(based)
+    return _levelled(spec, mode, comparator, v, stretch_v, sense, based, notes, unassessable)
+
+
+def _mode(spec: TargetSpec) -> Mode:
+    """How the series is read: as levels, as annual growth rates chained into an index, or as yearly
+    additions summed (a cumulative target over a flow)."""
+    if spec.indicator_kind is IndicatorKind.GROWTH_RATE:
+        return "rate_index"
+    if spec.declared_form is DeclaredForm.CUMULATIVE and spec.series_is_flow:
+        return "flow_sum"
+    return "level"
+
+
+def _spec_problem(spec: TargetSpec, mode: Mode, v: float | None) -> str | None:
+    """Why the target cannot be assessed whatever the data (no binding value, a form a growth-rate
+    indicator does not have, a base year not before the target year); None when it can."""
+    form = spec.declared_form
     if v is None:
-        return unassessable("the target has no binding value")
+        return "the target has no binding value"
     if mode == "rate_index" and form not in _RATE_INDICATOR_FORMS:
-        return unassessable(f"declared form {form.value!r} is not defined for a growth-rate indicator")
-
+        return f"declared form {form.value!r} is not defined for a growth-rate indicator"
     b0 = spec.base_year
-    if b0 is not None and b0 >= T:
-        return unassessable(f"base year {b0} is not before the target year {T}")
+    if b0 is not None and b0 >= spec.target_year:
+        return f"base year {b0} is not before the target year {spec.target_year}"
+    return None
 
-    if mode != "level":
-        if b0 is None:
-            return unassessable("no reference year or plan base year: the period is unknown")
-        b = b0
-        window = _chain(mode, b, usable, notes)
-        if mode == "rate_index":
-            notes.append(f"annual rates chained into an index ({b} = 100); rates are never fed to a CAGR")
-        else:
-            notes.append(f"yearly additions summed from {b + 1} ({b} = 0)")
+
+def _base_and_window(
+    spec: TargetSpec, mode: Mode, usable: list[Point], years: list[int], ended: bool, notes: list[str]
+) -> tuple[int, tuple[Point, ...], bool] | str:
+    """The base year b, the window from it (rates chained, additions summed, levels as they are) and
+    whether only a verdict on the target year's value can be given; or why there is no base."""
+    b0 = spec.base_year
+    if mode == "level":
+        return _level_base(spec.declared_form, b0, spec.target_year, usable, years, ended, notes)
+    if b0 is None:
+        return "no reference year or plan base year: the period is unknown"
+    window = _chain(mode, b0, usable, notes)
+    if mode == "rate_index":
+        notes.append(f"annual rates chained into an index ({b0} = 100); rates are never fed to a CAGR")
     else:
-        base = _level_base(form, b0, T, usable, years, ended, notes)
-        if isinstance(base, str):
-            return unassessable(base)
-        b, window, verdict_only = base
+        notes.append(f"yearly additions summed from {b0 + 1} ({b0} = 0)")
+    return b0, window, False
 
+
+def _levelled(
+    spec: TargetSpec,
+    mode: Mode,
+    comparator: Comparator,
+    v: float,
+    stretch_v: float | None,
+    sense: int,
+    based: tuple[int, tuple[Point, ...], bool],
+    notes: list[str],
+    unassessable: Callable[[str, int, float], Normalised],
+) -> Normalised:
+    """The target on the window's scale: its level x_T from the base value, the band and edge it is met
+    at, the stretch level, and whether progress compounds; unassessable when a level cannot be had."""
+    form = spec.declared_form
+    b, window, verdict_only = based
     xb = window[0].value
     assert xb is not None
     x_T = _level(spec, mode, v, b, xb)
     if x_T is None:
-        return unassessable(f"the target level needs a positive base value (x_{b} = {xb})", b=b, xb=xb)
+        return unassessable(f"the target level needs a positive base value (x_{b} = {xb})", b, xb)
 
     banded = _band(spec, mode, comparator, v, b, xb, x_T, sense)
     if banded is None:
-        return unassessable("the tolerance band has no level", b=b, xb=xb)
+        return unassessable("the tolerance band has no level", b, xb)
     band, edge = banded
     stretch = _level(spec, mode, stretch_v, b, xb) if stretch_v is not None else None
 
@@ -813,6 +851,8 @@ def _status(
 
 
 def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile: str) -> TargetResult:
+    """§2–3 for one normalised target, in stages: can its window be judged (``_window_problem``), its
+    measures (``_measure``), its status (``_status``) and the result (``_assessed``)."""
     T = spec.target_year
     notes = list(norm.notes)
     window = norm.window
@@ -843,12 +883,76 @@ def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile:
         return _assess_each_year(spec, norm, as_of_year, profile, insufficient)
     if norm.verdict_only:
         return _verdict_on_the_target_year(spec, norm, profile)
+    thin = _window_problem(norm, as_of_year, T)
+    if thin is not None:
+        return insufficient(thin)
+
+    m = _measure(norm, T)
+    met_now = norm.satisfied_by(m.xt)
+    if met_now and norm.band is not None and not norm.band[0] <= m.xt <= norm.band[1]:
+        notes.append(f"x_t = {m.xt:g} is beyond the band on the better side: counted as achieved")
+    strict = _strict_pass(spec, norm, window, m.cagr_actual)
+    ended = as_of_year is not None and as_of_year > T
+    decided = _status(
+        norm,
+        T,
+        m.b,
+        m.t,
+        m.xb,
+        met_now=met_now,
+        ended=ended,
+        projection=m.projection,
+        pace=m.pace,
+        p_lin=m.p_lin,
+        tau=m.tau,
+        profile=profile,
+        notes=notes,
+    )
+    if isinstance(decided, str):
+        return insufficient(decided)
+    status, basis = decided
+    return _assessed(norm, T, m, status, basis, met_now, strict, ended, profile, tuple(notes), ids)
+
+
+def _window_problem(norm: Normalised, as_of_year: int | None, T: int) -> str | None:
+    """Why the window cannot carry a pace assessment (fewer than two points, a series break inside it);
+    None when it can."""
+    window = norm.window
     if len(window) < 2:
-        return insufficient(f"fewer than 2 points in [{norm.base_year}, {min(as_of_year or T, T)}]")
+        return f"fewer than 2 points in [{norm.base_year}, {min(as_of_year or T, T)}]"
     breaks = [p.year for p in window[1:] if p.series_break]
     if breaks:
-        return insufficient(f"series break in {', '.join(map(str, breaks))} inside the window")
+        return f"series break in {', '.join(map(str, breaks))} inside the window"
+    return None
 
+
+@dataclass(slots=True)  # (not frozen: a frozen init is slow, and a report run makes one per target)
+class _Measures:
+    """§2's measures of a window (base b, latest t) against its target level x_T in year T."""
+
+    b: int
+    xb: float
+    t: int
+    xt: float
+    x_T: float
+    tau: float
+    p_lin: float | None
+    completion: float | None
+    ref_value: float | None
+    cagr_actual: float | None
+    cagr_required: float | None
+    pace: float | None
+    r_remain: float | None
+    projection: float | None
+    trend: float | None
+    meet: tuple[float, tuple[float, float]] | None
+
+
+def _measure(norm: Normalised, T: int) -> _Measures:
+    """The window's measures against the target: time elapsed, completion (linear or compounding), the
+    reference path, actual and required growth and their pace ratio, and, before the target year, what
+    remains, the projections and P(meet)."""
+    window = norm.window
     assert norm.target_level is not None and norm.edge is not None
     b, xb = window[0].year, window[0].value
     t, xt = window[-1].year, window[-1].value
@@ -867,35 +971,45 @@ def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile:
     cagr_r = (x_T / xb) ** (1 / (T - b)) - 1 if _pos(xb, x_T) else None
     pace = cagr_a / cagr_r if cagr_a is not None and cagr_r else None
     ahead = t < T
-    r_remain = (x_T / xt) ** (1 / (T - t)) - 1 if ahead and _pos(xt, x_T) else None
-    projection = xt * (1 + cagr_a) ** (T - t) if ahead and cagr_a is not None else None
-    trend = _trend(window, T, logs=norm.compounding) if ahead and len(window) >= TREND_MIN_POINTS else None
-    meet = _p_meet(window, T, norm.edge, norm.sense) if ahead else None
-
-    met_now = norm.satisfied_by(xt)
-    if met_now and norm.band is not None and not norm.band[0] <= xt <= norm.band[1]:
-        notes.append(f"x_t = {xt:g} is beyond the band on the better side: counted as achieved")
-    strict = _strict_pass(spec, norm, window, cagr_a)
-    ended = as_of_year is not None and as_of_year > T
-    decided = _status(
-        norm,
-        T,
-        b,
-        t,
-        xb,
-        met_now=met_now,
-        ended=ended,
-        projection=projection,
-        pace=pace,
-        p_lin=p_lin,
+    return _Measures(
+        b=b,
+        xb=xb,
+        t=t,
+        xt=xt,
+        x_T=x_T,
         tau=tau,
-        profile=profile,
-        notes=notes,
+        p_lin=p_lin,
+        completion=completion,
+        ref_value=ref_value,
+        cagr_actual=cagr_a,
+        cagr_required=cagr_r,
+        pace=pace,
+        r_remain=(x_T / xt) ** (1 / (T - t)) - 1 if ahead and _pos(xt, x_T) else None,
+        projection=xt * (1 + cagr_a) ** (T - t) if ahead and cagr_a is not None else None,
+        trend=_trend(window, T, logs=norm.compounding) if ahead and len(window) >= TREND_MIN_POINTS else None,
+        meet=_p_meet(window, T, norm.edge, norm.sense) if ahead else None,
     )
-    if isinstance(decided, str):
-        return insufficient(decided)
-    status, basis = decided
 
+
+def _assessed(
+    norm: Normalised,
+    T: int,
+    m: _Measures,
+    status: Status,
+    basis: StatusBasis | None,
+    met_now: bool,
+    strict: bool | None,
+    ended: bool,
+    profile: str,
+    notes: tuple[str, ...],
+    ids: tuple[int, ...],
+) -> TargetResult:
+    """The result of an assessed target: its status and how it was reached, with every measure the pages,
+    reports and evaluations show; the year a verdict rests on (achieved or missed, or achieved early once
+    the term has ended)."""
+    assert norm.edge is not None
+    x_T, xb, xt, t = m.x_T, m.xb, m.xt, m.t
+    completion = m.completion
     return TargetResult(
         status=status,
         profile=profile,
@@ -909,32 +1023,32 @@ def _assess(spec: TargetSpec, norm: Normalised, as_of_year: int | None, profile:
             if norm.stretch_level is not None
             else None
         ),
-        base_year=b,
+        base_year=m.b,
         base_value=xb,
         latest_year=t,
         latest_value=xt,
-        tau=tau,
+        tau=m.tau,
         completion=completion,
-        schedule_ratio=completion / tau if completion is not None else None,
-        schedule_gap=completion - tau if completion is not None else None,
-        ref_value=ref_value,
-        cagr_actual=cagr_a,
-        cagr_required=cagr_r,
-        pace_ratio=pace,
-        r_remain=r_remain,
+        schedule_ratio=completion / m.tau if completion is not None else None,
+        schedule_gap=completion - m.tau if completion is not None else None,
+        ref_value=m.ref_value,
+        cagr_actual=m.cagr_actual,
+        cagr_required=m.cagr_required,
+        pace_ratio=m.pace,
+        r_remain=m.r_remain,
         gap=x_T - xt,
         gap_share=(x_T - xt) / (x_T - xb) if x_T != xb else None,
         shortfall=None if met_now else abs(norm.edge - xt),
-        projection=projection,
-        projection_trend=trend,
-        p_meet=meet[0] if meet else None,
-        p_meet_interval=meet[1] if meet else None,
+        projection=m.projection,
+        projection_trend=m.trend,
+        p_meet=m.meet[0] if m.meet else None,
+        p_meet_interval=m.meet[1] if m.meet else None,
         strict_pass=strict,
         status_basis=basis,
-        latest_preliminary=window[-1].preliminary,
+        latest_preliminary=norm.window[-1].preliminary,
         verdict_year=t if status in _VERDICTS or (ended and status is Status.ACHIEVED_EARLY) else None,
         base_met=norm.satisfied_by(xb),
-        notes=tuple(notes),
+        notes=notes,
         observation_ids=ids,
     )
 

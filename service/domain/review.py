@@ -25,7 +25,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from service.db.models import (
-    AuditEntry,
     ImportBatch,
     Indicator,
     Observation,
@@ -39,7 +38,7 @@ from service.db.models import (
     WritePath,
     user_regions,
 )
-from service.domain import changes, plausibility, texts
+from service.domain import audit, changes, plausibility, texts
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.domain.regions import zone_members
 from service.domain.resolver import Resolver
@@ -78,25 +77,24 @@ def set_policy(
             approve_published=approve_published,
         )
     )
-    session.add(
-        AuditEntry(
-            at=now,
-            user_id=actor.id if actor else None,
-            path=path,
-            action="review_policy",
-            entity_type="review_settings",
-            entity_id=None,
-            before={
-                "enabled": before.enabled,
-                "approve_admin": before.approve_admin,
-                "approve_published": before.approve_published,
-            },
-            after={
-                "enabled": enabled,
-                "approve_admin": approve_admin,
-                "approve_published": approve_published,
-            },
-        )
+    audit.record(
+        session,
+        user=actor,
+        path=path,
+        action="review_policy",
+        entity_type="review_settings",
+        entity_id=None,
+        before={
+            "enabled": before.enabled,
+            "approve_admin": before.approve_admin,
+            "approve_published": before.approve_published,
+        },
+        after={
+            "enabled": enabled,
+            "approve_admin": approve_admin,
+            "approve_published": approve_published,
+        },
+        at=now,
     )
     session.flush()
     return policy(session)
@@ -326,6 +324,61 @@ def act(
             f"未知的审核操作“{action}”", f"unknown review action {action!r} (approve, return, resubmit)"
         )
     require_enabled(session)
+    ids, text = _request(action, observation_ids, comment)
+    scope = _scope(session, user, action)
+    known = _load(session, ids)
+    problems = [p for oid in ids if (p := _item_problem(oid, known, scope, user, action)) is not None]
+    if problems:
+        kinds = {p.kind for p in problems}
+        kind = next((k for k in ("not_found", "forbidden", "conflict") if k in kinds), "invalid")
+        raise _problem(
+            kind,
+            problems,
+            f"有 {len(problems)} 条数据不能{ACTION_ZH[action]}，本次操作未执行",
+            f"{len(problems)} figure(s) cannot be {ACTION_EN[action]}; nothing was done",
+        )
+    state = _ACTION_STATE[action]
+    new_steps = _add_steps(session, ids, known, state, user, text or None, now)
+    result = StepResult(action)
+    for obs, step in new_steps:
+        ind, reg = known.indicators[obs.indicator_id], known.regions[obs.region_id]
+        entity = f"{ind.code}/{reg.code}/{obs.period}"
+        audit.record(
+            session,
+            user=user,
+            path=path,
+            action=f"review_{action}",
+            entity_type="observation",
+            entity_id=entity,
+            before={"id": obs.id, "state": FROM_STATE[action].value},
+            after={
+                "id": obs.id,
+                "state": state.value,
+                "comment": text or None,
+                "revision": step.revision,
+            },
+            at=now,
+        )
+        result.steps.append(
+            {
+                "observation_id": obs.id,
+                "figure": entity,
+                "state": state.value,
+                "seq": step.seq,
+                "revision": step.revision,
+            }
+        )
+        if action == RETURN and notify is not None:
+            notify(session, obs, step)
+    if action == APPROVE:  # what counts officially changed: report runs learn of it by this row
+        changes.record(session, "observations", now=now, indicator_ids={o.indicator_id for o, _ in new_steps})
+    session.flush()
+    return result
+
+
+def _request(action: str, observation_ids: Sequence[int], comment: str | None) -> tuple[list[int], str]:
+    """The versions asked for (each once, in the order given) and the comment, refused when there are
+    none or too many, or when the comment is too long or missing where a step needs its reason."""
     ids = list(dict.fromkeys(int(i) for i in observation_ids))
     if not ids:
         raise Invalid("未选择任何数据", "no figure was chosen")
@@ -344,18 +397,40 @@ def act(
             if action == RETURN
             else "resubmitting a figure unchanged needs a comment saying why it is right",
         )
+    return ids, text
+
+
+def _scope(session: Session, user: User, action: str) -> set[int] | None:
+    """Whether the user's role may take the step at all (reviewers and administrators approve and
+    return, editors and administrators resubmit), and the regions they may take it in (None: all)."""
     if action in (APPROVE, RETURN):
         if user.role not in (Role.REVIEWER, Role.ADMIN):
             raise Forbidden(
                 "只有审核员或管理员可以审核数据",
                 "only a reviewer or an administrator can approve or return figures",
             )
-        scope = reviewable_region_ids(session, user)
-    else:
-        if user.role not in (Role.EDITOR, Role.ADMIN):
-            raise Forbidden("只有填报人员可以重新报送数据", "only an editor can resubmit a figure")
+        return reviewable_region_ids(session, user)
+    if user.role not in (Role.EDITOR, Role.ADMIN):
+        raise Forbidden("只有填报人员可以重新报送数据", "only an editor can resubmit a figure")
 
-        scope = writable_region_ids(session, user, Resolver(session))
+    return writable_region_ids(session, user, Resolver(session))
+
+
+@dataclass
+class _Known:
+    """What deciding a step needs about the versions asked for, read once (after their figures' locks)."""
+
+    versions: dict[int, Observation]
+    newer: set[int | None]  # ids among them that a later version supersedes
+    latest_steps: dict[int, ObservationReview]
+    indicators: dict[int, Indicator]
+    regions: dict[int, Region]
+    users: dict[int, User]  # who took each version's latest step
+
+
+def _load(session: Session, ids: list[int]) -> _Known:
+    """The versions, locked against concurrent writers of the same figures, with their latest review
+    steps, whether a newer version exists, and the names the refusals and the audit log use."""
     versions = {o.id: o for o in session.scalars(select(Observation).where(Observation.id.in_(ids)))}
     _lock(session, [(o.indicator_id, o.region_id, o.period) for o in versions.values()])
     newer = set(session.scalars(select(Observation.supersedes_id).where(Observation.supersedes_id.in_(ids))))
@@ -376,146 +451,102 @@ def act(
             )
         )
     }
-    problems: list[ItemProblem] = []
-    for oid in ids:
-        obs = versions.get(oid)
-        if obs is None:
-            problems.append(
-                ItemProblem(oid, f"数据 {oid} 不存在", f"figure version {oid} does not exist", "not_found")
-            )
-            continue
-        zh, en = _label(indicators[obs.indicator_id], regions[obs.region_id], obs.period)
-        region = regions[obs.region_id]
-        if scope is not None and obs.region_id not in scope:
-            problems.append(
-                ItemProblem(
-                    oid,
-                    f"您（{user.username}）无权审核“{region.name_zh}”的数据：{zh}"
-                    if action != RESUBMIT
-                    else f"您（{user.username}）无权报送“{region.name_zh}”的数据：{zh}",
-                    f"you ({user.username}) are not responsible for {region.name_en} ({region.code}): {en}",
-                    "forbidden",
-                )
-            )
-            continue
-        if action in (APPROVE, RETURN) and obs.entered_by_id == user.id:
-            problems.append(
-                ItemProblem(
-                    oid,
-                    f"不能审核本人填报的数据：{zh}",
-                    f"nobody reviews their own figure: {en}",
-                    "forbidden",
-                )
-            )
-            continue
-        last = latest_steps.get(oid)
-        if last is None:
-            problems.append(
-                ItemProblem(
-                    oid,
-                    f"该数据录入时未启用审核，无需审核：{zh}",
-                    f"this figure was stored while review was off; it counts as approved: {en}",
-                    "conflict",
-                )
-            )
-            continue
-        if oid in newer:
-            problems.append(
-                ItemProblem(
-                    oid,
-                    f"该数据已有更新的版本，请审核最新版本：{zh}",
-                    f"a newer version of this figure exists; review the latest one: {en}",
-                    "conflict",
-                )
-            )
-            continue
-        if last.state is not FROM_STATE[action]:
-            who = users.get(last.user_id) if last.user_id is not None else None
-            by_zh = (
-                f"（{who.username}，{last.at:%Y-%m-%d %H:%M}）" if who else f"（{last.at:%Y-%m-%d %H:%M}）"
-            )
-            by_en = (
-                f" (by {who.username} at {last.at:%Y-%m-%d %H:%M} UTC)"
-                if who
-                else f" ({last.at:%Y-%m-%d %H:%M} UTC)"
-            )
-            zh_state, en_state = texts.TEXTS["review_state_" + last.state.value]
-            problems.append(
-                ItemProblem(
-                    oid,
-                    f"该数据当前状态为“{zh_state}”{by_zh}，不能{ACTION_ZH[action]}：{zh}",
-                    f"this figure is {en_state}{by_en}; it cannot be {ACTION_EN[action]}: {en}",
-                    "conflict",
-                )
-            )
-    if problems:
-        kinds = {p.kind for p in problems}
-        kind = next((k for k in ("not_found", "forbidden", "conflict") if k in kinds), "invalid")
-        raise _problem(
-            kind,
-            problems,
-            f"有 {len(problems)} 条数据不能{ACTION_ZH[action]}，本次操作未执行",
-            f"{len(problems)} figure(s) cannot be {ACTION_EN[action]}; nothing was done",
+    return _Known(versions, newer, latest_steps, indicators, regions, users)
+
+
+def _item_problem(
+    oid: int, known: _Known, scope: set[int] | None, user: User, action: str
+) -> ItemProblem | None:
+    """Why this version cannot take the step (missing, outside the user's regions, the user's own figure,
+    stored while review was off, superseded, or not in the state the step starts from); None if it can."""
+    obs = known.versions.get(oid)
+    if obs is None:
+        return ItemProblem(oid, f"数据 {oid} 不存在", f"figure version {oid} does not exist", "not_found")
+    zh, en = _label(known.indicators[obs.indicator_id], known.regions[obs.region_id], obs.period)
+    region = known.regions[obs.region_id]
+    if scope is not None and obs.region_id not in scope:
+        return ItemProblem(
+            oid,
+            f"您（{user.username}）无权审核“{region.name_zh}”的数据：{zh}"
+            if action != RESUBMIT
+            else f"您（{user.username}）无权报送“{region.name_zh}”的数据：{zh}",
+            f"you ({user.username}) are not responsible for {region.name_en} ({region.code}): {en}",
+            "forbidden",
         )
-    state = _ACTION_STATE[action]
-    result = StepResult(action)
+    if action in (APPROVE, RETURN) and obs.entered_by_id == user.id:
+        return ItemProblem(
+            oid,
+            f"不能审核本人填报的数据：{zh}",
+            f"nobody reviews their own figure: {en}",
+            "forbidden",
+        )
+    last = known.latest_steps.get(oid)
+    if last is None:
+        return ItemProblem(
+            oid,
+            f"该数据录入时未启用审核，无需审核：{zh}",
+            f"this figure was stored while review was off; it counts as approved: {en}",
+            "conflict",
+        )
+    if oid in known.newer:
+        return ItemProblem(
+            oid,
+            f"该数据已有更新的版本，请审核最新版本：{zh}",
+            f"a newer version of this figure exists; review the latest one: {en}",
+            "conflict",
+        )
+    if last.state is not FROM_STATE[action]:
+        who = known.users.get(last.user_id) if last.user_id is not None else None
+        by_zh = f"（{who.username}，{last.at:%Y-%m-%d %H:%M}）" if who else f"（{last.at:%Y-%m-%d %H:%M}）"
+        by_en = (
+            f" (by {who.username} at {last.at:%Y-%m-%d %H:%M} UTC)"
+            if who
+            else f" ({last.at:%Y-%m-%d %H:%M} UTC)"
+        )
+        zh_state, en_state = texts.TEXTS["review_state_" + last.state.value]
+        return ItemProblem(
+            oid,
+            f"该数据当前状态为“{zh_state}”{by_zh}，不能{ACTION_ZH[action]}：{zh}",
+            f"this figure is {en_state}{by_en}; it cannot be {ACTION_EN[action]}: {en}",
+            "conflict",
+        )
+    return None
+
+
+def _add_steps(
+    session: Session,
+    ids: list[int],
+    known: _Known,
+    state: ReviewState,
+    user: User,
+    comment: str | None,
+    now: dt.datetime,
+) -> list[tuple[Observation, ObservationReview]]:
+    """Each version's next review step, all written or none: a step number taken by someone acting at
+    the same moment is a 409 (the first reviewer wins)."""
     new_steps: list[tuple[Observation, ObservationReview]] = []
     try:
         with session.begin_nested():
             for oid in ids:
-                before = latest_steps[oid]
+                before = known.latest_steps[oid]
                 step = ObservationReview(
                     observation_id=oid,
                     seq=before.seq + 1,
                     state=state,
                     at=now,
                     user_id=user.id,
-                    comment=text or None,
+                    comment=comment,
                     revision=before.revision,
                 )
                 session.add(step)
-                new_steps.append((versions[oid], step))
+                new_steps.append((known.versions[oid], step))
             session.flush()
     except IntegrityError:
         raise Conflict(
             "其他人刚刚审核了其中的数据，本次操作未执行；请刷新后重试",
             "someone else has just acted on one of these figures; nothing was done; reload and try again",
         ) from None
-    for obs, step in new_steps:
-        ind, reg = indicators[obs.indicator_id], regions[obs.region_id]
-        entity = f"{ind.code}/{reg.code}/{obs.period}"
-        session.add(
-            AuditEntry(
-                at=now,
-                user_id=user.id,
-                path=path,
-                action=f"review_{action}",
-                entity_type="observation",
-                entity_id=entity,
-                before={"id": obs.id, "state": FROM_STATE[action].value},
-                after={
-                    "id": obs.id,
-                    "state": state.value,
-                    "comment": text or None,
-                    "revision": step.revision,
-                },
-            )
-        )
-        result.steps.append(
-            {
-                "observation_id": obs.id,
-                "figure": entity,
-                "state": state.value,
-                "seq": step.seq,
-                "revision": step.revision,
-            }
-        )
-        if action == RETURN and notify is not None:
-            notify(session, obs, step)
-    if action == APPROVE:  # what counts officially changed: report runs learn of it by this row
-        changes.record(session, "observations", now=now, indicator_ids={o.indicator_id for o, _ in new_steps})
-    session.flush()
-    return result
+    return new_steps
 
 
 def _lock(session: Session, keys: list[tuple[int, int, int]]) -> None:

@@ -27,7 +27,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db.models import (
-    AuditEntry,
     Organisation,
     Plan,
     ProgressStatement,
@@ -38,6 +37,7 @@ from service.db.models import (
     User,
     WritePath,
 )
+from service.domain import audit
 from service.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from service.domain.resolver import Resolver
 from service.domain.write_scope import writable_region_ids
@@ -339,22 +339,20 @@ def add_statement(
             )
         )
     session.add_all(stored)
-    session.add(
-        AuditEntry(
-            at=now,
-            user_id=user.id,
-            path=path,
-            action="correct" if previous else "create",
-            entity_type="progress_statement",
-            entity_id=str(row.id),
-            before=None,
-            after={
-                "target": f"{plan_code}/{key}",
-                "year": the_year,
-                "corrects": corrects,
-                "files": [{"name": s.filename, "sha256": s.sha256, "size": s.size} for s in stored],
-            },
-        )
+    audit.record(
+        session,
+        user=user,
+        path=path,
+        action="correct" if previous else "create",
+        entity_type="progress_statement",
+        entity_id=str(row.id),
+        after={
+            "target": f"{plan_code}/{key}",
+            "year": the_year,
+            "corrects": corrects,
+            "files": [{"name": s.filename, "sha256": s.sha256, "size": s.size} for s in stored],
+        },
+        at=now,
     )
     session.flush()
     return {

@@ -35,6 +35,16 @@ class Status(enum.StrEnum):
     def assessable(self) -> bool:
         return self is not Status.INSUFFICIENT_DATA
 
+    @property
+    def met(self) -> bool:
+        """The target is reached (已实现 or 提前实现): no pace is needed any more."""
+        return self is Status.ACHIEVED or self is Status.ACHIEVED_EARLY
+
+    @property
+    def behind(self) -> bool:
+        """Behind the schedule (落后于序时进度): too slow, far too slow, or moving the wrong way."""
+        return self in (Status.NEEDS_ACCELERATION, Status.OFF_TRACK, Status.REGRESSING)
+
 
 # The words for each status live with every other text (service/domain/texts.py, keys status_*).
 STATUS_LABELS: dict[Status, tuple[str, str]] = {s: TEXTS["status_" + s.value] for s in Status}
@@ -73,7 +83,23 @@ WORST_FIRST: tuple[Status, ...] = (
 QUALITATIVE = "qualitative"
 QUALITATIVE_LABELS = TEXTS["status_qualitative"]
 
+# The end-of-term verdicts (末期评估) of a target whose year has passed, in the order pages, charts and
+# files list them: met early, met, missed, not enough data to say, or a target without a number.
+VERDICTS: tuple[str, ...] = (
+    Status.ACHIEVED_EARLY.value,
+    Status.ACHIEVED.value,
+    Status.MISSED.value,
+    Status.INSUFFICIENT_DATA.value,
+    QUALITATIVE,
+)
+
 _WORST_FIRST_SET = frozenset(WORST_FIRST)
+
+# The statuses with each property, for records that carry a status as its string (a StrEnum member
+# hashes and compares as its value, so ``record["status"] in MET`` needs no conversion; a qualitative
+# target's status or None is in neither).
+MET: frozenset[Status] = frozenset(s for s in Status if s.met)
+BEHIND: frozenset[Status] = frozenset(s for s in Status if s.behind)
 
 
 def worst(statuses: Iterable[Status]) -> Status:
@@ -104,25 +130,25 @@ STATUS_COLOURS: dict[str, str] = {
     QUALITATIVE: "#E4E4E4",  # not a judgement: a pale neutral, told apart by its word and icon
 }
 STATUS_ICONS: dict[str, str] = {
-    "achieved": "✔",
-    "achieved_early": "★",
-    "on_track": "▲",
-    "needs_acceleration": "◆",
-    "off_track": "▼",
-    "missed": "✖",
-    "regressing": "↘",
-    "insufficient_data": "?",
+    Status.ACHIEVED.value: "✔",
+    Status.ACHIEVED_EARLY.value: "★",
+    Status.ON_TRACK.value: "▲",
+    Status.NEEDS_ACCELERATION.value: "◆",
+    Status.OFF_TRACK.value: "▼",
+    Status.MISSED.value: "✖",
+    Status.REGRESSING.value: "↘",
+    Status.INSUFFICIENT_DATA.value: "?",
     QUALITATIVE: "≈",
 }
 # pale tints of the colours for printed tables (word and icon carry the meaning, black text stays readable)
 STATUS_TINTS: dict[str, str] = {
-    "achieved": "E2F5ED",
-    "achieved_early": "C6E9DC",
-    "on_track": "DDF0FB",
-    "needs_acceleration": "FBF8D0",
-    "off_track": "FBEBCC",
-    "missed": "F7DDCC",
-    "regressing": "F4E4EE",
-    "insufficient_data": "EEEEEE",
+    Status.ACHIEVED.value: "E2F5ED",
+    Status.ACHIEVED_EARLY.value: "C6E9DC",
+    Status.ON_TRACK.value: "DDF0FB",
+    Status.NEEDS_ACCELERATION.value: "FBF8D0",
+    Status.OFF_TRACK.value: "FBEBCC",
+    Status.MISSED.value: "F7DDCC",
+    Status.REGRESSING.value: "F4E4EE",
+    Status.INSUFFICIENT_DATA.value: "EEEEEE",
     QUALITATIVE: "F4F4F4",
 }

@@ -8,12 +8,12 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from service.db.models import ApiToken, AuditEntry, Indicator, Region, Role, User, WritePath
+from service.db.models import ApiToken, Indicator, Region, Role, User, WritePath
+from service.domain import audit
 from service.domain.auth import revoke_sessions
 from service.domain.catalog import SYSTEM_USER
 from service.domain.errors import Conflict, Invalid, NotFound
@@ -78,22 +78,21 @@ def create_user(
         user.indicators = [found_ind[c] for c in indicator_codes]
     session.add(user)
     session.flush()
-    session.add(
-        AuditEntry(
-            at=now,
-            user_id=actor_id,
-            path=path,
-            action="create",
-            entity_type="user",
-            entity_id=str(user.id),
-            after={
-                "username": username,
-                "role": role.value,
-                "regions": list(region_codes),
-                "indicators": list(indicator_codes),
-                "email": email,
-            },
-        )
+    audit.record(
+        session,
+        user=actor_id,
+        path=path,
+        action="create",
+        entity_type="user",
+        entity_id=str(user.id),
+        after={
+            "username": username,
+            "role": role.value,
+            "regions": list(region_codes),
+            "indicators": list(indicator_codes),
+            "email": email,
+        },
+        at=now,
     )
     return user
 
@@ -115,7 +114,16 @@ def issue_token(
     )
     session.add(row)
     session.flush()
-    _audit(session, "issue_token", user, now, path, actor_id, after={"prefix": row.prefix, "name": name})
+    audit.record(
+        session,
+        user=actor_id,
+        path=path,
+        action="issue_token",
+        entity_type="user",
+        entity_id=user.id,
+        after={"username": user.username, "prefix": row.prefix, "name": name},
+        at=now,
+    )
     return token
 
 
@@ -158,30 +166,6 @@ def touch_token(session: Session, token_id: int, *, now: dt.datetime) -> None:
 # --- administration (the `yrdmon users` commands) ---------------------------------------------------
 
 
-def _audit(
-    session: Session,
-    action: str,
-    user: User,
-    now: dt.datetime,
-    path: WritePath,
-    actor_id: int | None,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    session.add(
-        AuditEntry(
-            at=now,
-            user_id=actor_id,
-            path=path,
-            action=action,
-            entity_type="user",
-            entity_id=str(user.id),
-            before=before,
-            after={"username": user.username, **(after or {})},
-        )
-    )
-
-
 def _not_the_system_user(user: User) -> None:
     if user.username == SYSTEM_USER:
         raise Invalid(
@@ -220,7 +204,16 @@ def set_password(
         raise Invalid("密码不能为空", "the password must not be empty")
     user.password_hash = hash_password(password)
     ended = revoke_sessions(session, user.id, now=now)
-    _audit(session, "set_password", user, now, path, actor_id, after={"sessions_ended": ended})
+    audit.record(
+        session,
+        user=actor_id,
+        path=path,
+        action="set_password",
+        entity_type="user",
+        entity_id=user.id,
+        after={"username": user.username, "sessions_ended": ended},
+        at=now,
+    )
     return ended
 
 
@@ -253,7 +246,17 @@ def set_role(
     user.regions = regions
     ended = revoke_sessions(session, user.id, now=now)
     after = {"role": role.value, "regions": sorted(r.code for r in regions), "sessions_ended": ended}
-    _audit(session, "set_role", user, now, path, actor_id, before=before, after=after)
+    audit.record(
+        session,
+        user=actor_id,
+        path=path,
+        action="set_role",
+        entity_type="user",
+        entity_id=user.id,
+        before=before,
+        after={"username": user.username, **after},
+        at=now,
+    )
     session.flush()
     return ended
 
@@ -274,7 +277,17 @@ def set_active(
     before = {"is_active": user.is_active}
     user.is_active = active
     after = {"is_active": active, "sessions_ended": ended}
-    _audit(session, "enable" if active else "disable", user, now, path, actor_id, before=before, after=after)
+    audit.record(
+        session,
+        user=actor_id,
+        path=path,
+        action="enable" if active else "disable",
+        entity_type="user",
+        entity_id=user.id,
+        before=before,
+        after={"username": user.username, **after},
+        at=now,
+    )
     session.flush()
     return ended
 
@@ -307,7 +320,16 @@ def revoke_token(
     row = rows[0]
     row.revoked_at = now
     user = session.get_one(User, row.user_id)
-    _audit(session, "revoke_token", user, now, path, actor_id, after={"prefix": row.prefix, "name": row.name})
+    audit.record(
+        session,
+        user=actor_id,
+        path=path,
+        action="revoke_token",
+        entity_type="user",
+        entity_id=user.id,
+        after={"username": user.username, "prefix": row.prefix, "name": row.name},
+        at=now,
+    )
     session.flush()
     return row
 
@@ -328,7 +350,16 @@ def revoke_tokens(
         .execution_options(synchronize_session=False)
     )
     count = int(getattr(result, "rowcount", 0) or 0)
-    _audit(session, "revoke_tokens", user, now, path, actor_id, after={"tokens_revoked": count})
+    audit.record(
+        session,
+        user=actor_id,
+        path=path,
+        action="revoke_tokens",
+        entity_type="user",
+        entity_id=user.id,
+        after={"username": user.username, "tokens_revoked": count},
+        at=now,
+    )
     return count
 
 
@@ -348,15 +379,16 @@ def set_organisation(
     before_org = session.get(Organisation, user.organisation_id) if user.organisation_id else None
     org = find_organisation(session, organisation) if organisation else None
     user.organisation_id = org.id if org else None
-    _audit(
+    audit.record(
         session,
-        "set_organisation",
-        user,
-        now,
-        path,
-        actor_id,
+        user=actor_id,
+        path=path,
+        action="set_organisation",
+        entity_type="user",
+        entity_id=user.id,
         before={"organisation": before_org.code if before_org else None},
-        after={"organisation": org.code if org else None},
+        after={"username": user.username, "organisation": org.code if org else None},
+        at=now,
     )
     session.flush()
     return org.code if org else None

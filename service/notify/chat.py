@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db.models import OutboxMessage, OutboxStatus, Subscription
+from service.domain.statuses import BEHIND
 from service.notify.channels import CHAT_CHANNELS, DINGTALK, WEBHOOK, WECOM
 
 MAX_BYTES = 4096  # 企业微信 markdown content; also what we keep 钉钉 and webhook text to
@@ -234,7 +235,6 @@ def queue_to_chats(
 
 # --- the progress digest ---------------------------------------------------------------------------
 
-BEHIND = ("needs_acceleration", "off_track", "regressing")
 _DIGEST_WORDS = {
     "zh": {
         "title": "规划目标监测 · 进展摘要",

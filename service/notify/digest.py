@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from service.config import Settings
 from service.db.models import Indicator, OutboxMessage, Plan, Region, ReportRun, RunStatus, Subscription
 from service.domain import texts
-from service.domain.statuses import WORST_FIRST, Status
+from service.domain.statuses import BEHIND, MET, WORST_FIRST, Status
 from service.domain.texts import DIGEST_TEXTS as TEXTS
 from service.domain.vintage import is_current
 from service.domain.wording import progress_shown, target_words
@@ -43,8 +43,6 @@ from service.notify.subscriptions import Scope, unsubscribe_url
 from service.reports.queries import assessment_records, changes, get_run, latest_live_run, previous_run
 
 CHINA = zoneinfo.ZoneInfo("Asia/Shanghai")
-ACHIEVED = {Status.ACHIEVED.value, Status.ACHIEVED_EARLY.value}
-BEHIND = {Status.NEEDS_ACCELERATION.value, Status.OFF_TRACK.value, Status.REGRESSING.value}
 _ORDER = {s.value: i for i, s in enumerate((*WORST_FIRST, Status.INSUFFICIENT_DATA))}
 
 
@@ -128,7 +126,7 @@ def _value(year: int | None, value: float | None, unit: str, lang: str) -> str |
 def _change_item(entry: dict[str, Any], view: RunView, lang: str, base: str) -> dict[str, Any]:
     _, region, indicator = view.codes.get(entry["id"], ("", "", ""))
     before, after = entry.get("before"), entry.get("after")
-    if after in ACHIEVED and before not in ACHIEVED:
+    if after in MET and before not in MET:
         kind = "achieved"
     elif after in BEHIND and before not in BEHIND:
         kind = "behind"
@@ -165,7 +163,7 @@ def _change_item(entry: dict[str, Any], view: RunView, lang: str, base: str) -> 
 
 def _rate_needed(r: dict[str, Any], lang: str) -> str:
     zh = lang == "zh"
-    if r["status"] in ACHIEVED:
+    if r["status"] in MET:
         return "已实现，无需追赶" if zh else "achieved; nothing to catch up"
     rate = r.get("r_remain")
     if rate is None:

@@ -17,12 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from service.config import Settings, secret_key
 from service.db.models import (
-    AuditEntry,
     DeliveryLog,
     DeliveryOutcome,
     Indicator,
@@ -35,6 +34,7 @@ from service.db.models import (
     User,
     WritePath,
 )
+from service.domain import audit
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.notify.channels import EMAIL
 from service.reports.queries import latest_live_run
@@ -142,30 +142,6 @@ def _resolve(session: Session, req: SubscriptionRequest) -> tuple[list[str], lis
     return result
 
 
-def _audit(
-    session: Session,
-    actor: User | None,
-    path: WritePath,
-    action: str,
-    sub: Subscription,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    now: dt.datetime,
-) -> None:
-    session.add(
-        AuditEntry(
-            at=now,
-            user_id=actor.id if actor else None,
-            path=path,
-            action=action,
-            entity_type="subscription",
-            entity_id=str(sub.id),
-            before=before,
-            after=after,
-        )
-    )
-
-
 def _snapshot(sub: Subscription) -> dict[str, Any]:
     return {
         "email": sub.email,
@@ -257,7 +233,17 @@ def create_subscription(
     )
     session.add(sub)
     session.flush()
-    _audit(session, actor, path, "subscribe", sub, None, _snapshot(sub), now)
+    audit.record(
+        session,
+        user=actor,
+        path=path,
+        action="subscribe",
+        entity_type="subscription",
+        entity_id=sub.id,
+        before=None,
+        after=_snapshot(sub),
+        at=now,
+    )
     return sub
 
 
@@ -336,21 +322,29 @@ def _create_chat(
     )
     session.add(sub)
     session.flush()
-    _audit(session, actor, path, "subscribe", sub, None, _snapshot(sub), now)
+    audit.record(
+        session,
+        user=actor,
+        path=path,
+        action="subscribe",
+        entity_type="subscription",
+        entity_id=sub.id,
+        before=None,
+        after=_snapshot(sub),
+        at=now,
+    )
     return sub
 
 
-def visible_subscriptions(
-    session: Session, actor: User | None, *, email: str | None = None, limit: int = 100, offset: int = 0
-) -> tuple[list[Subscription], int]:
+def visible_to(actor: User | None, *, email: str | None = None) -> Select[tuple[Subscription]]:
+    """The subscriptions ``actor`` may see, oldest first: their own, or every one for an administrator
+    and for the command line (None); with ``email``, only that address's. Callers page or limit it."""
     stmt = select(Subscription)
     if actor is not None and actor.role is not Role.ADMIN:
         stmt = stmt.where(Subscription.user_id == actor.id)
     if email:
         stmt = stmt.where(func.lower(Subscription.email) == email.strip().lower())
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    items = list(session.scalars(stmt.order_by(Subscription.id).limit(limit).offset(offset)))
-    return items, total
+    return stmt.order_by(Subscription.id)
 
 
 def get_subscription(session: Session, actor: User | None, sub_id: int) -> Subscription:
@@ -389,7 +383,17 @@ def delete_subscription(
 ) -> None:
     sub = get_subscription(session, actor, sub_id)
     _cancel_queued(session, sub, now, "subscription deleted")
-    _audit(session, actor, path, "delete", sub, _snapshot(sub), None, now)
+    audit.record(
+        session,
+        user=actor,
+        path=path,
+        action="delete",
+        entity_type="subscription",
+        entity_id=sub.id,
+        before=_snapshot(sub),
+        after=None,
+        at=now,
+    )
     session.delete(sub)
     session.flush()
 
@@ -434,7 +438,17 @@ def unsubscribe(
     before = _snapshot(sub)
     sub.active = False
     _cancel_queued(session, sub, now, "unsubscribed")
-    _audit(session, None, path, "unsubscribe", sub, before, _snapshot(sub), now)
+    audit.record(
+        session,
+        user=None,
+        path=path,
+        action="unsubscribe",
+        entity_type="subscription",
+        entity_id=sub.id,
+        before=before,
+        after=_snapshot(sub),
+        at=now,
+    )
     session.flush()
     return True
 

@@ -21,14 +21,12 @@ from service.db.models import Plan, ReportRun, Target
 from service.domain import texts
 from service.domain.progress import PRELIMINARY_SUFFIX
 from service.domain.review import view_note
-from service.domain.statuses import STATUS_LABELS, STATUS_TINTS, Status
+from service.domain.statuses import MET, QUALITATIVE, STATUS_LABELS, STATUS_TINTS, Status
 from service.domain.texts import EVALUATION_LABELS as LABELS
 from service.domain.wording import fmt_number, fmt_value, progress_shown, unit_words
 from service.domain.wording import target_words as _target_words
 from service.reports.queries import VERDICT_LABELS, evaluation
 
-QUALITATIVE = "qualitative"  # the status and verdict of a target without a number (branch plans)
-ACHIEVED = ("achieved", "achieved_early")
 MID_TERM_ORDER = [
     "achieved_early",
     "achieved",
@@ -213,7 +211,7 @@ def _row(
     shortfall_value: float | None = None
     if end_of_term and key == "missed":
         shortfall_value = r.get("shortfall")
-    elif not end_of_term and key not in (*ACHIEVED, QUALITATIVE, "insufficient_data"):
+    elif not end_of_term and key not in (*MET, QUALITATIVE, Status.INSUFFICIENT_DATA):
         shortfall_value = r.get("gap")
     if shortfall_value is not None and index:
         shortfall_value = None  # a gap on a chained index is not in the indicator's unit

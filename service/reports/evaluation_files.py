@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from service.db.models import ReportRun
 from service.domain import texts
-from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
+from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS, VERDICTS
 from service.domain.tabular import xlsx_append
 from service.reports.evaluation_doc import (
     MID_TERM_ORDER,
@@ -26,7 +26,7 @@ from service.reports.evaluation_doc import (
     heading_number,
     verdict_label,
 )
-from service.reports.queries import VERDICTS, evaluation, evaluation_chunks
+from service.reports.queries import evaluation, evaluation_chunks
 from service.reports.render import target_text
 
 FORMATS = ("docx", "xlsx", "html", "json")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from service.db.models import Assessment, Indicator, Observation, Plan, Region, ReportRun, RunStatus, Target
 from service.domain.errors import NotFound
-from service.domain.statuses import QUALITATIVE, Status
+from service.domain.statuses import MET, QUALITATIVE, VERDICTS, Status
 from service.domain.targets import figure
 from service.domain.texts import TEXTS
 from service.domain.vintage import is_current
@@ -19,7 +19,6 @@ from service.domain.wording import fmt_value
 from service.reports.evidence import add_evidence
 
 RUN_PAGE = 50
-ACHIEVED = {Status.ACHIEVED.value, Status.ACHIEVED_EARLY.value}
 # an incremental run's ``summary["scope"]`` key naming the full run whose rows stand for the
 # assessments the incremental run does not store (``engine.run_incremental``)
 ROWS_FROM = "rows_from_run"
@@ -425,13 +424,12 @@ def changes(session: Session, run: ReportRun, before: ReportRun | None = None) -
     return out
 
 
-VERDICTS = ("achieved_early", "achieved", "missed", "insufficient_data", QUALITATIVE)
 VERDICT_LABELS = {v: TEXTS["status_" + v] for v in VERDICTS}  # the words live in service/domain/texts.py
 
 
 def verdict_of(status: str, first_met_year: float | None, target_year: int) -> str:
     """The end-of-term verdict of a target whose year has passed."""
-    if status in ACHIEVED:
+    if status in MET:
         early = first_met_year is not None and first_met_year < target_year
         return "achieved_early" if early else "achieved"
     if status == Status.MISSED.value:
@@ -488,7 +486,7 @@ def end_of_term_condition(year: int) -> Any:
 
 def verdict_condition(verdict: str) -> Any:
     """The SQL condition of an end-of-term verdict (``verdict_of`` in the database)."""
-    achieved = Assessment.status.in_(sorted(ACHIEVED))
+    achieved = Assessment.status.in_(sorted(s.value for s in MET))
     early = and_(_first_met_year().is_not(None), _first_met_year() < Target.target_year)
     if verdict == "achieved_early":
         return and_(achieved, early)
@@ -497,7 +495,7 @@ def verdict_condition(verdict: str) -> Any:
     if verdict == "missed":
         return Assessment.status == Status.MISSED.value
     if verdict == "insufficient_data":
-        return Assessment.status.not_in([*sorted(ACHIEVED), Status.MISSED.value, QUALITATIVE])
+        return Assessment.status.not_in([*sorted(s.value for s in MET), Status.MISSED.value, QUALITATIVE])
     if verdict == QUALITATIVE:
         return Assessment.status == QUALITATIVE
     raise ValueError(verdict)
@@ -523,7 +521,7 @@ def evaluation_counts(session: Session, run: ReportRun, plan_code: str, *where: 
     mid_counts: dict[str, int] = {}
     for status, ended_, early_, n in session.execute(grouped):
         if ended_:
-            verdict = "achieved_early" if early_ and status in ACHIEVED else verdict_of(status, None, 0)
+            verdict = "achieved_early" if early_ and status in MET else verdict_of(status, None, 0)
             end_counts[verdict] = end_counts.get(verdict, 0) + n
         else:
             mid_counts[status] = mid_counts.get(status, 0) + n

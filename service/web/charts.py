@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.domain import texts
-from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
+from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS, VERDICTS
 from service.domain.wording import fmt_value, unit_words
 from service.web.i18n import t
 
@@ -89,38 +89,51 @@ def target_chart(d: dict[str, Any], lang: str) -> dict[str, Any]:
     """A target's trajectory: observations (revisions as such), baseline, reference path, target,
     band/range/stretch, projection and the required remaining path; with no data yet it says so and
     still shows the target (and the baseline when known) on the target's years."""
-    en = lang == "en"
+    traces = [
+        *_series_traces(d, lang),
+        *_path_traces(d, lang),
+        *_target_traces(d, lang),
+    ]
+    return {"data": traces, "layout": _target_layout(d, traces, lang)}
+
+
+def _points(name_key: str, pts: list[list[float]], unit: str, lang: str, **style: Any) -> dict[str, Any]:
+    """One scatter trace of (year, value) points, named in the page's language, values shown with their
+    unit on hover."""
+    name = t(name_key, lang)
+    return {
+        "type": "scatter",
+        "name": name,
+        "x": [p[0] for p in pts],
+        "y": [p[1] for p in pts],
+        "customdata": _shown([p[1] for p in pts], unit, lang),
+        "hovertemplate": name + "<br>%{x}: %{customdata}<extra></extra>",
+        **style,
+    }
+
+
+def _series_traces(d: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """What was observed: values since revised (open circles), the series that counts, the baseline."""
     unit = d["unit"]
-    unit_shown = unit_words(unit, lang)
-    hover = "%{x}: %{customdata}"
     traces: list[dict[str, Any]] = []
-
-    def points(name_key: str, pts: list[list[float]], **style: Any) -> dict[str, Any]:
-        name = t(name_key, lang)
-        return {
-            "type": "scatter",
-            "name": name,
-            "x": [p[0] for p in pts],
-            "y": [p[1] for p in pts],
-            "customdata": _shown([p[1] for p in pts], unit, lang),
-            "hovertemplate": name + "<br>" + hover + "<extra></extra>",
-            **style,
-        }
-
     if d["revised"]:
         traces.append(
-            points(
+            _points(
                 "revised",
                 d["revised"],
+                unit,
+                lang,
                 mode="markers",
                 marker={"symbol": "circle-open", "size": 9, "color": "#777"},
             )
         )
     if d["series"]:
         traces.append(
-            points(
+            _points(
                 "observations",
                 d["series"],
+                unit,
+                lang,
                 mode="lines+markers",
                 line={"color": "#0072B2", "width": 2.5},
                 marker={"size": 7},
@@ -128,42 +141,64 @@ def target_chart(d: dict[str, Any], lang: str) -> dict[str, Any]:
         )
     if d.get("base") is not None:
         traces.append(
-            points(
+            _points(
                 "baseline",
                 [d["base"]],
+                unit,
+                lang,
                 mode="markers",
                 marker={"symbol": "square", "size": 11, "color": "#000"},
             )
         )
-    for key, colour, dash in (
-        ("reference", "#999999", "dash"),
-        ("required", "#D55E00", "dot"),
-        ("projection", "#56B4E9", "dashdot"),
-    ):
+    return traces
+
+
+_PATHS = (  # the page data's key, the legend's text key, colour and dash
+    ("reference", "reference_path", "#999999", "dash"),
+    ("required", "required_path", "#D55E00", "dot"),
+    ("projection", "projection", "#56B4E9", "dashdot"),
+)
+
+
+def _path_traces(d: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """The paths the page data carries (序时进度 reference, the pace still required, the projection) and
+    the trend's value at the target year."""
+    unit = d["unit"]
+    traces: list[dict[str, Any]] = []
+    for key, name_key, colour, dash in _PATHS:
         path = d.get(key)
         if path:
-            name_key = {
-                "reference": "reference_path",
-                "required": "required_path",
-                "projection": "projection",
-            }[key]
             traces.append(
-                points(name_key, path, mode="lines", line={"color": colour, "dash": dash, "width": 2})
+                _points(
+                    name_key, path, unit, lang, mode="lines", line={"color": colour, "dash": dash, "width": 2}
+                )
             )
     if d.get("trend") is not None:
         traces.append(
-            points(
+            _points(
                 "trend",
                 [[d["target_year"], d["trend"]]],
+                unit,
+                lang,
                 mode="markers",
                 marker={"symbol": "x", "size": 10, "color": "#56B4E9"},
             )
         )
+    return traces
+
+
+def _target_traces(d: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """The target at its year (a star; with its band as error bars for 左右 / a range) and the stretch
+    level (力争)."""
+    unit = d["unit"]
+    traces: list[dict[str, Any]] = []
     if d.get("target_level") is not None:
         band = d.get("band")
-        target_trace = points(
+        target_trace = _points(
             "band" if band else "target_point",
             [[d["target_year"], d["target_level"]]],
+            unit,
+            lang,
             mode="markers",
             marker={"symbol": "star", "size": 16, "color": "#009E73", "line": {"color": "#000", "width": 1}},
         )
@@ -180,17 +215,26 @@ def target_chart(d: dict[str, Any], lang: str) -> dict[str, Any]:
         traces.append(target_trace)
     if d.get("stretch") is not None:
         traces.append(
-            points(
+            _points(
                 "stretch",
                 [[d["target_year"], d["stretch"]]],
+                unit,
+                lang,
                 mode="markers",
                 marker={"symbol": "triangle-up", "size": 13, "color": "#CC79A7"},
             )
         )
+    return traces
+
+
+def _target_layout(d: dict[str, Any], traces: list[dict[str, Any]], lang: str) -> dict[str, Any]:
+    """Title, axes over every drawn year (back to the first year of the term), and the words the chart
+    needs: no data yet, or a target that cannot be drawn on this axis; an empty axis hides its ticks."""
+    en = lang == "en"
     indicator = (d.get("indicator_en") if en else None) or d["indicator"]
     region = (d.get("region_en") if en else None) or d["region"]
     # the unit on the value axis (the indicator is in the title: a long name would be cut off there)
-    y_title = unit_shown or t("value", lang)
+    y_title = unit_words(d["unit"], lang) or t("value", lang)
     years = [int(x) for tr in traces for x in tr["x"]] + [
         d["target_year"],
         d.get("first_year") or d["target_year"] - 5,
@@ -232,7 +276,7 @@ def target_chart(d: dict[str, Any], lang: str) -> dict[str, Any]:
         layout["yaxis"]["showticklabels"] = False
     elif not d["series"]:  # only the target (and base): the axis from 0, not a sliver around one point
         layout["yaxis"]["rangemode"] = "tozero"
-    return {"data": traces, "layout": layout}
+    return layout
 
 
 def regions_chart(rows: list[dict[str, Any]], indicator: str, unit: str, lang: str) -> dict[str, Any]:
@@ -272,11 +316,7 @@ def regions_chart(rows: list[dict[str, Any]], indicator: str, unit: str, lang: s
 
 
 def verdict_chart(counts: dict[str, int], labels: dict[str, str], lang: str) -> dict[str, Any]:
-    keys = [
-        k
-        for k in ("achieved_early", "achieved", "missed", "insufficient_data", "qualitative")
-        if counts.get(k)
-    ]
+    keys = [k for k in VERDICTS if counts.get(k)]
     colours = {k: STATUS_COLOURS[k] for k in keys}
     trace = {
         "type": "bar",

@@ -27,15 +27,15 @@ from service.db.models import (
     Target,
 )
 from service.domain.errors import NotFound
+from service.domain.progress import status_label as progress_status_label
 from service.domain.regions import expected_indicators, zone_members
-from service.domain.statuses import QUALITATIVE, WORST_FIRST, Status
+from service.domain.statuses import MET, QUALITATIVE, VERDICTS, WORST_FIRST, Status
 from service.domain.targets import figure
 from service.domain.vintage import Vintage
 from service.domain.wording import progress_shown, target_marker, target_words
 from service.reports.engine import SeriesBuilder, load_vintage
 from service.reports.evidence import add_evidence
 from service.reports.queries import (
-    VERDICTS,
     AssessmentFilter,
     assessment_records,
     assessment_records_where,
@@ -67,10 +67,13 @@ def recent_runs(session: Session, limit: int = 30) -> list[ReportRun]:
     )
 
 
-def status_label(status: str, lang: str, preliminary: bool = False) -> str:
-    """A status's words; marked when it rests on a preliminary figure (已实现（初步数据）)."""
-    mark = preliminary and status not in ("insufficient_data", "qualitative")
-    return t("status_" + status, lang) + (t("preliminary_mark", lang) if mark else "")
+def status_label(status: Status | str, lang: str, preliminary: bool = False) -> str:
+    """A status's words; marked when it rests on a preliminary figure (已实现（初步数据）). Records carry
+    the status as its string: it is read as a ``Status`` here, once, and a qualitative target (not a
+    ``Status``) has its own words and never the mark."""
+    if status == QUALITATIVE:
+        return t("status_" + QUALITATIVE, lang)
+    return progress_status_label(Status(status), preliminary, lang)
 
 
 REGIONS_PER_PAGE = 12  # regions (columns) of the attainment grid per page
@@ -431,7 +434,7 @@ def target_page(session: Session, run: ReportRun, plan_code: str, key: str) -> d
                 (r["base_year"], r["base_value"]), target.target_year, r["target_level"], compounding
             )
         if (
-            r["status"] not in ("achieved", "achieved_early")  # nothing is "needed" once it is met
+            r["status"] not in MET  # nothing is "needed" once it is met
             and r["latest_value"] is not None
             and r["latest_year"] is not None
             and r["latest_year"] < target.target_year

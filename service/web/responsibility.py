@@ -22,7 +22,7 @@ from service.domain.texts import RESPONSIBILITY_TEXTS as TEXTS
 from service.reports.annual import annual_evaluation, milestone_comparison
 from service.reports.queries import AssessmentFilter, assessment_records, get_run, latest_live_run
 from service.web.errors import LoginNeeded, PageRefused
-from service.web.guards import CheckedForm, check_csrf, require_role
+from service.web.guards import CheckedForm, require_role
 from service.web.routes import Lang, WebUser, attachment, render
 
 router = APIRouter(include_in_schema=False)
@@ -124,16 +124,17 @@ def assign_submit(
     session: SessionDep,
     lang: Lang,
     user: OrganisationsAdmin,
+    _form: CheckedForm,
     plan: Annotated[str, Form(max_length=80)] = "",
     key: Annotated[str, Form(max_length=120)] = "",
     target: Annotated[str, Form(max_length=201)] = "",
     lead: Annotated[str, Form(max_length=200)] = "",
     support: Annotated[list[str] | None, Form(max_length=2000)] = None,
     source: Annotated[str, Form(max_length=400)] = "",
-    csrf: Annotated[str, Form()] = "",
     back: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    check_csrf(request, user, csrf)
+    """Who leads and who supports a target, from the organisations page or a target's breakdown page.
+    The fields arrive typed and bounded as form parameters; the CSRF check is the form's dependency."""
     if target and not (plan and key):  # the picker's "plan/key"
         plan, _, key = target.partition("/")
     # several picked names (the breakdown page's list) or one box of codes or names, comma-separated

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api.deps import ReadUnits, SessionDep, SettingsDep, SideWrites, UnitOfWork
-from service.db.models import Plan, Region, ReportRun, User, WritePath
+from service.db.models import OutboxStatus, Plan, Region, ReportRun, User, WritePath
 from service.domain import layouts, texts
 from service.domain.auth import (
     LoginPolicy,
@@ -40,7 +40,7 @@ from service.domain.observations import (
     ingest,
 )
 from service.domain.resolver import Resolver
-from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS
+from service.domain.statuses import MET, STATUS_COLOURS, STATUS_ICONS, VERDICTS
 from service.domain.tabular import write_csv
 from service.domain.wording import base_already_met, fmt_value, progress_shown
 from service.domain.write_scope import writable_region_ids
@@ -106,6 +106,8 @@ def render(
         user=user,
         colours=STATUS_COLOURS,
         icons=STATUS_ICONS,
+        status_word=lambda s, preliminary=False: data.status_label(s, lang, bool(preliminary)),
+        met_statuses=MET,
         csrf=csrf_token(request),
         other_lang="en" if lang == "zh" else "zh",
         path=request.url.path,
@@ -458,10 +460,7 @@ def evaluation_page(
         mid_page=_page_number(mid_page),
         cache=getattr(request.app.state, "run_cache", None),
     )
-    labels = {
-        k: t("status_" + k, lang)
-        for k in ("achieved_early", "achieved", "missed", "insufficient_data", "qualitative")
-    }
+    labels = {k: t("status_" + k, lang) for k in VERDICTS}
     figure = charts.verdict_chart(d["end_of_term_counts"], labels, lang)
     # each table's page links keep the filters, the language and the other table's page
     kept = {k: v for k, v in filters.items() if v}
@@ -805,11 +804,13 @@ def _subscription_page(
     kept: dict[str, Any] | None = None,
     notice: Any = None,
 ) -> HTMLResponse:
-    from service.notify.subscriptions import last_delivery, visible_subscriptions
+    from service.notify.subscriptions import last_delivery, visible_to
 
-    subs, _ = visible_subscriptions(session, user)
+    subs = list(session.scalars(visible_to(user).limit(100)))  # the first 100, as the API's first page
     failures = {
-        s.id: d["error"] for s in subs if (d := last_delivery(session, s)) and d["status"] == "failed"
+        s.id: d["error"]
+        for s in subs
+        if (d := last_delivery(session, s)) and d["status"] == OutboxStatus.FAILED
     }
     return render(
         request,

@@ -66,6 +66,10 @@ def test_people_manage_their_own_subscriptions_and_administrators_anyones(
     assert external.status_code == 201 and external.json()["user_id"] is None
     listing = app_client.get("/api/v1/subscriptions", headers=admin).json()
     assert listing["total"] == 3 and listing["limit"] == 100 and listing["offset"] == 0
+    ids = [s["id"] for s in listing["items"]]
+    assert ids == sorted(ids) and len(ids) == 3  # oldest first, the whole list on the default page
+    later = app_client.get("/api/v1/subscriptions", params={"limit": 1, "offset": 1}, headers=admin).json()
+    assert ([s["id"] for s in later["items"]], later["total"], later["limit"]) == (ids[1:2], 3, 1)
     filtered = app_client.get(
         "/api/v1/subscriptions", params={"email": "LEADER@gov.example.cn"}, headers=admin
     )

@@ -10,7 +10,7 @@ from typing import Any
 from service.domain.plan_reader import reasons
 from service.domain.plan_reader.reasons import Reason, r
 from service.domain.plan_reader.vocabulary import Vocabulary
-from service.domain.targets import figure
+from service.domain.targets import EXPORT_FIELDS, figure
 
 
 @dataclass(frozen=True)
@@ -188,39 +188,15 @@ def _same(x: Decimal | None, y: Decimal | None) -> bool:
 
 # --- output -------------------------------------------------------------------------------------
 
-RECORD_FIELDS = [
-    "id",
-    "kind",
-    "plan",
-    "plan_code",
-    "region",
-    "region_code",
-    "indicator_code",
-    "indicator",
-    "unit",
-    "comparator",
-    "value",
-    "low",
-    "high",
-    "stretch_value",
-    "tolerance",
-    "target_year",
-    "reference_year",
-    "declared_form",
-    "baseline_value",
-    "baseline_year",
-    "source_document",
-    "source_quote",
-    "quote_start",
-    "quote_end",
-    "line",
-    "chapter",
-    "confidence",
-    "confidence_reason",
-    "duplicate_of",
-    "note",
-    "version",
-]
+# A proposal's record is the catalog export's record (EXPORT_FIELDS, in that order) with the reader's own
+# fields placed after the export field they explain: the proposal's kind after its id, where the quote
+# sits after the quote, and why the reader is (un)sure and what it duplicates after its confidence.
+READER_FIELDS = {
+    "id": ["kind"],
+    "source_quote": ["quote_start", "quote_end", "line"],
+    "confidence": ["confidence_reason", "duplicate_of"],
+}
+RECORD_FIELDS = [name for field in EXPORT_FIELDS for name in (field, *READER_FIELDS.get(field, []))]
 
 
 def to_record(
@@ -234,7 +210,7 @@ def to_record(
 ) -> dict[str, Any]:
     """A proposal as a record with the catalog export's fields, plus kind and confidence."""
     baseline = p.kind == "baseline"
-    return {
+    values = {
         "id": f"proposal-{n}",
         "kind": p.kind,
         "plan": plan or p.plan_title,
@@ -267,3 +243,4 @@ def to_record(
         "note": None if p.indicator_code else f"new indicator proposed: {p.indicator}",
         "version": None,
     }
+    return {name: values[name] for name in RECORD_FIELDS}
