@@ -19,7 +19,7 @@ from service.config import Settings
 from service.db.models import ReportRun
 from service.db.session import transaction
 from service.domain import changes
-from service.notify import jobs as notify_jobs
+from service.scheduler import notify_jobs
 from service.scheduler.context import JobContext, context, install_context
 
 __all__ = ["JobContext", "context", "install_context", "job_specs", "register"]
