@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from service.api.deps import NO_NUL, CurrentUser, SessionDep
 from service.db.models import WritePath
 from service.domain import statements
+from service.domain.attachments import form_uploads, supporting_file
 from service.domain.errors import Invalid
 
 router = APIRouter(tags=["evidence"])
@@ -75,8 +76,6 @@ Key = Annotated[str, Path(max_length=120, pattern=NO_NUL)]
 async def post_statement(
     request: Request, plan: PlanCode, key: Key, session: SessionDep, user: CurrentUser
 ) -> dict[str, Any]:
-    from service.web.evidence import files_of
-
     settings = request.app.state.settings
     limit = settings.evidence_max_bytes
     if not request.headers.get("content-type", "").startswith(
@@ -97,7 +96,7 @@ async def post_statement(
         key,
         year=str(form.get("year") or ""),
         text=str(form.get("text") or ""),
-        files=await files_of(form, limit),
+        files=await form_uploads(form.getlist("file"), limit),
         var_dir=settings.var_dir,
         max_bytes=limit,
         now=dt.datetime.now(dt.UTC),
@@ -134,6 +133,5 @@ def list_statements(
     },
 )
 def get_file(request: Request, file_id: int, session: SessionDep) -> Response:
-    from service.web.evidence import download
-
-    return download(request, session, file_id)
+    served = supporting_file(session, request.app.state.settings.var_dir, file_id)
+    return Response(served.data, media_type=served.media_type, headers=served.headers)

@@ -534,7 +534,8 @@ def report_warn(
 ) -> None:
     """Queue the early warning (预警) of binding targets at risk: the whole list to the plan office
     (--to), and to the users of each lead department the targets it leads. Once per run and address."""
-    from service.reports.annual import queue_warnings, warnings
+    from service.notify.warnings import queue_warnings
+    from service.reports.annual import warnings
     from service.reports.queries import get_run
 
     settings = load_settings()

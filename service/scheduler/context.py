@@ -1,6 +1,6 @@
 """What scheduled jobs reach the database through: the context the scheduler runner installs while it
-holds the lease. Its own module, below both the scheduler's job list and the e-mail jobs, so neither
-imports the other to find it."""
+holds the lease. Its own module, below both the scheduler's job list (``jobs``) and the e-mail jobs
+(``notify_jobs``), so neither imports the other to find it."""
 
 from __future__ import annotations
 

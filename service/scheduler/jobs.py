@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.config import Settings
-from service.db.models import ReportRun
+from service.db.models import ReportRun, apscheduler_jobs
 from service.db.session import transaction
 from service.domain import changes
-from service.notify import jobs as notify_jobs
+from service.scheduler import notify_jobs
 from service.scheduler.context import JobContext, context, install_context
 
-__all__ = ["JobContext", "context", "install_context", "job_specs", "register"]
+__all__ = ["JobContext", "adopt_moved_jobs", "context", "install_context", "job_specs", "register"]
 
 log = logging.getLogger("yrdmon.jobs")
 
@@ -123,6 +125,30 @@ def job_specs(settings: Settings) -> list[JobSpec]:
             {"hour": notify_jobs.DIGEST_HOUR_UTC, "minute": 0},
         ),
     ]
+
+
+# Modules whose jobs moved, as a job store an earlier release left them: {former module: module now}.
+MOVED_JOB_MODULES = {"service.notify.jobs": "service.scheduler.notify_jobs"}
+
+
+def adopt_moved_jobs(session: Session) -> list[str]:
+    """Point stored jobs whose function moved module at the module it lives in now, keeping everything
+    else stored (the trigger, the next run). Unadopted, APScheduler could not load such a job: it would
+    drop it and ``register`` would schedule it afresh, losing a run due while the service was down.
+    Call before the scheduler reads its store. Returns the ids of the jobs adopted."""
+    adopted = []
+    for job_id, blob in session.execute(select(apscheduler_jobs.c.id, apscheduler_jobs.c.job_state)):
+        state = pickle.loads(blob)  # the job's own state: its function is stored by name, not imported
+        module, sep, name = str(state.get("func", "")).partition(":")
+        if sep and module in MOVED_JOB_MODULES:
+            state["func"] = f"{MOVED_JOB_MODULES[module]}:{name}"
+            session.execute(
+                update(apscheduler_jobs)
+                .where(apscheduler_jobs.c.id == job_id)
+                .values(job_state=pickle.dumps(state, pickle.HIGHEST_PROTOCOL))
+            )
+            adopted.append(job_id)
+    return adopted
 
 
 def register(scheduler: BaseScheduler, specs: list[JobSpec]) -> None:

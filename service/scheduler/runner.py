@@ -69,6 +69,13 @@ class SchedulerRunner:
                 read_sessions=make_sessionmaker(self.engine, write=False),
             )
             jobs.install_context(self.context)
+            try:
+                with self.context.unit() as session:
+                    adopted = jobs.adopt_moved_jobs(session)
+                if adopted:
+                    log.info("stored jobs %s adopted under the module they moved to", adopted)
+            except Exception:  # never keeps the scheduler from starting: such jobs are then rescheduled
+                log.exception("stored jobs of moved modules could not be adopted")
             self.scheduler = self._make_scheduler()
             self.scheduler.start(paused=True)
             jobs.register(self.scheduler, self.specs)

@@ -25,7 +25,9 @@ from service.db.models import (
     ReportRun,
     RunStatus,
     Target,
+    User,
 )
+from service.domain import statements
 from service.domain.errors import NotFound
 from service.domain.progress import status_label as progress_status_label
 from service.domain.regions import expected_indicators, zone_members
@@ -455,6 +457,33 @@ def target_page(session: Session, run: ReportRun, plan_code: str, key: str) -> d
         "indicator": indicator,
         "region": region,
         "others": others,
+    }
+
+
+def statements_view(
+    session: Session, user: User | None, plan_code: str, key: str, limit: int
+) -> dict[str, Any]:
+    """What the target page shows of a target's statements, and whether this user may add one."""
+    plan = session.scalar(select(Plan).where(Plan.code == plan_code))
+    target = (
+        session.scalar(
+            select(Target).where(Target.plan_id == plan.id, Target.key == key, Target.valid_to.is_(None))
+        )
+        if plan
+        else None
+    )
+    if plan is None or target is None:
+        return {"items": [], "history": [], "may_write": False, "years": [], "limit_mb": 0}
+    items = statements.statements(session, plan.id, [key], history=True).get(key, [])
+    now = dt.datetime.now(dt.UTC)
+    first = target.period_start or (target.baseline_year or target.target_year - 5)
+    years = list(range(min(target.target_year, now.year), min(first, target.target_year) - 1, -1))
+    return {
+        "items": [s for s in items if not s["corrected"]],
+        "history": [s for s in items if s["corrected"]],
+        "may_write": statements.may_write(session, user, plan, target),
+        "years": years,
+        "limit_mb": f"{limit / (1024 * 1024):g}",
     }
 
 

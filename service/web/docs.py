@@ -13,7 +13,8 @@ import fastapi_offline
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
-from service.web.routes import STATIC, static_file
+from service.web.rendering import STATIC
+from service.web.routes import static_file
 
 router = APIRouter(include_in_schema=False)
 SWAGGER_UI = Path(fastapi_offline.__file__).parent / "static"

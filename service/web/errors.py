@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from service.domain.errors import DomainError, Forbidden, Refusal, Unauthorized
 from service.web.i18n import t
+from service.web.rendering import language, render
 
 if TYPE_CHECKING:
     from service.db.models import User
@@ -60,9 +61,6 @@ TITLES = {
 def error_page(
     request: Request, status: int, zh: str, en: str, headers: dict[str, str] | None = None
 ) -> HTMLResponse:
-    from service.web.guards import language
-    from service.web.routes import render
-
     lang = language(request)
     title = t(TITLES.get(status, "error_server"), lang)
     response = render(
@@ -115,9 +113,6 @@ def page_refused(request: Request, exc: PageRefused) -> Response:
     """A page: the message page with a 403 in the page's language; an API path: 403 problem+json."""
     if _is_api(request):
         return _problem(Forbidden(*exc.message))
-    from service.web.guards import language
-    from service.web.routes import render
-
     lang = language(request)
     message = exc.message[1] if lang == "en" else exc.message[0]
     return render(request, "message.html", lang, exc.user, status_code=403, message=message)

@@ -1,5 +1,5 @@
-"""Who may open a page, as FastAPI dependencies: the page's language, the signed-in user, a role, and a
-posted form whose CSRF token is checked.
+"""Who may open a page, as FastAPI dependencies: the signed-in user, a role, and a posted form whose CSRF
+token is checked (the page's language is ``service.web.rendering.Lang``).
 
 A guard that says no raises ``LoginNeeded`` or ``PageRefused`` (service/web/errors.py); the app turns
 them into what a browser expects (a redirect to the login page, an HTML 403 in the page's language) or,
@@ -24,14 +24,6 @@ from service.domain.auth import session_user, touch_session
 from service.domain.texts import TEXTS
 from service.web.errors import LoginNeeded, PageRefused
 from service.web.session import csrf_ok, session_cookie
-
-
-def language(request: Request) -> str:
-    lang = request.query_params.get("lang") or request.cookies.get("yrdmon_lang") or "zh"
-    return "en" if lang == "en" else "zh"
-
-
-Lang = Annotated[str, Depends(language)]
 
 
 def web_user(request: Request, session: SessionDep, side_writes: SideWrites) -> User | None:

@@ -28,7 +28,7 @@ from service.domain.errors import DomainError
 from service.domain.plan_reader import figure, reasons
 from service.domain.texts import TEXTS, t
 from service.web.guards import CheckedForm, check_csrf, require_role
-from service.web.routes import Lang, render
+from service.web.rendering import Lang, render
 
 router = APIRouter(include_in_schema=False)
 

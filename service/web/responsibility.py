@@ -17,13 +17,14 @@ from starlette.datastructures import FormData
 from service.api.deps import SessionDep
 from service.db.models import Organisation, Plan, Region, ReportRun, Role, Target, User, WritePath
 from service.domain import assignments, decomposition
+from service.domain.attachments import attachment
 from service.domain.errors import DomainError, Invalid, NotFound
 from service.domain.texts import RESPONSIBILITY_TEXTS as TEXTS
 from service.reports.annual import annual_evaluation, milestone_comparison
 from service.reports.queries import AssessmentFilter, assessment_records, get_run, latest_live_run
 from service.web.errors import LoginNeeded, PageRefused
-from service.web.guards import CheckedForm, require_role
-from service.web.routes import Lang, WebUser, attachment, render
+from service.web.guards import CheckedForm, WebUser, require_role
+from service.web.rendering import Lang, render
 
 router = APIRouter(include_in_schema=False)
 

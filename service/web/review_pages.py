@@ -18,7 +18,7 @@ from service.domain.errors import DomainError
 from service.domain.texts import REVIEW_TEXTS as TEXTS
 from service.notify.review_mail import returned_notifier
 from service.web.guards import CheckedForm, require_role
-from service.web.routes import Lang, render
+from service.web.rendering import Lang, render
 
 router = APIRouter(include_in_schema=False)
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gzip
-import hashlib
 import io
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,14 +16,13 @@ import plotly
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
-from fastapi.templating import Jinja2Templates
-from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api.deps import ReadUnits, SessionDep, SettingsDep, SideWrites, UnitOfWork
 from service.db.models import OutboxStatus, Plan, Region, ReportRun, User, WritePath
-from service.domain import layouts, texts
+from service.domain import layouts
+from service.domain.attachments import attachment
 from service.domain.auth import (
     LoginPolicy,
     authenticate,
@@ -40,98 +37,24 @@ from service.domain.observations import (
     ingest,
 )
 from service.domain.resolver import Resolver
-from service.domain.statuses import MET, STATUS_COLOURS, STATUS_ICONS, VERDICTS
+from service.domain.statuses import VERDICTS
 from service.domain.tabular import write_csv
-from service.domain.wording import base_already_met, fmt_value, progress_shown
 from service.domain.write_scope import writable_region_ids
 from service.reports import evaluation_files
 from service.reports.queries import OVERVIEW_FIELDS, latest_live_run, overview_chunks
-from service.reports.render import attribute_text, target_text
 from service.web import charts, data, forms, upload_preview
-from service.web.guards import (  # Lang and WebUser: the other pages import them from here
-    CheckedForm,
-    CheckedUpload,
-    EditorUser,
-    Lang,
-    SignedInUser,
-    WebUser,
-)
+from service.web.guards import CheckedForm, CheckedUpload, EditorUser, SignedInUser, WebUser
 from service.web.i18n import t
+from service.web.rendering import PLOTLY_JS, STATIC, Lang, render
 from service.web.session import (
     clear_session_cookie,
-    csrf_token,
     session_cookie,
     set_session_cookie,
 )
 
 router = APIRouter(include_in_schema=False)
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-# `| tojson` (Jinja's own filter, which escapes < > & ') is the only way data enter a <script> element;
-# the names stay readable in the page source.
-TEMPLATES.env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
-STATIC = Path(__file__).parent / "static"
-# plotly.js's official "basic" partial bundle (scatter, bar and pie traces: all that charts.py draws),
-# of the same plotly.js version the Python package ships, vendored with its licence: 1.1 MB (370 kB
-# compressed) where the full bundle is 4.8 MB (1.4 MB); see static/PLOTLY.md.
-PLOTLY_JS = STATIC / "plotly-basic.min.js"
 PLOTLY_FULL_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 PLOTLY_TRACES = frozenset({"scatter", "bar", "pie"})  # the trace types the basic bundle holds
-TEMPLATES.env.globals["plotly_version"] = hashlib.sha256(PLOTLY_JS.read_bytes()).hexdigest()[:12]
-TEMPLATES.env.globals["charts_version"] = hashlib.sha256((STATIC / "charts.js").read_bytes()).hexdigest()[:12]
-
-
-def mark_names(text: str, names: list[str] | None) -> Markup:
-    """A message with the names it quotes (a file's labels, catalog names) marked as names; all escaped."""
-    found = sorted({n for n in names or [] if n}, key=len, reverse=True)
-    if not found:
-        return escape(text)
-    out, last = Markup(""), 0
-    for m in re.finditer("|".join(re.escape(n) for n in found), text):
-        out += (
-            escape(text[last : m.start()])
-            + Markup('<span class="name">')
-            + escape(m.group(0))
-            + Markup("</span>")
-        )
-        last = m.end()
-    return out + escape(text[last:])
-
-
-def render(
-    request: Request, name: str, lang: str, user: User | None, status_code: int = 200, **ctx: Any
-) -> HTMLResponse:
-    ctx.update(
-        lang=lang,
-        t=lambda k: t(k, lang),
-        user=user,
-        colours=STATUS_COLOURS,
-        icons=STATUS_ICONS,
-        status_word=lambda s, preliminary=False: data.status_label(s, lang, bool(preliminary)),
-        met_statuses=MET,
-        csrf=csrf_token(request),
-        other_lang="en" if lang == "zh" else "zh",
-        path=request.url.path,
-        query=request.url.query,
-        target_text=lambda r: target_text(r, lang),
-        attribute_text=lambda a: attribute_text(a, lang),
-        num=lambda v, digits=None: texts.number(v, lang, digits),
-        pct=lambda v, digits=1: texts.percent(v, lang, digits),
-        when=lambda m: texts.when(m, lang),
-        day=lambda d: texts.day(d, lang),
-        note=lambda n: texts.note(n, lang),
-        unit=lambda u: texts.unit(u, lang),
-        unit_name=lambda u: texts.unit_name(u, lang),
-        paren=lambda x: texts.paren(x, lang),
-        colon=texts.colon(lang),
-        mark_names=mark_names,
-        fmt_value=lambda v, u=None: fmt_value(v, u, lang),
-        progress_shown=progress_shown,
-        base_met=base_already_met,
-    )
-    response = TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)
-    if request.query_params.get("lang") in ("zh", "en"):
-        response.set_cookie("yrdmon_lang", lang, max_age=365 * 86400, samesite="lax")
-    return response
 
 
 def csv_stream(
@@ -309,8 +232,6 @@ def target_response(
     **extra: Any,
 ) -> HTMLResponse:
     """The target page; ``extra``: what a refused progress statement gives back (its message, its text)."""
-    from service.web import evidence
-
     run = _require_run(session)
     d = data.target_page(session, run, plan_code, key)
     figure = charts.target_chart(d["chart"], lang)
@@ -327,7 +248,7 @@ def target_response(
         figure=figure,
         document=forms.plan_document(session, plan_code, lang),
         source_label=lambda text: forms.source_label(text, docs, lang),
-        statements=evidence.view(
+        statements=data.statements_view(
             session, user, plan_code, key, request.app.state.settings.evidence_max_bytes
         ),
         status_code=status_code,
@@ -528,12 +449,6 @@ def _evaluation_run(session: Session, run_id: str | None) -> Any:
     if run_id and run_id.isdigit():
         return get_run(session, int(run_id))
     return _require_run(session)
-
-
-def attachment(filename: str, words: str) -> str:
-    """A Content-Disposition that every browser saves under a good name: a safe ASCII ``filename``
-    and the name in words as ``filename*`` (RFC 6266 / 5987)."""
-    return f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(words, safe='')}"
 
 
 @router.get("/plans/{code}/evaluation.{fmt}")

@@ -584,8 +584,7 @@ def test_a_large_import_correcting_a_figure_approved_while_it_was_read_files_a_r
 def test_reviewers_get_a_daily_digest_and_editors_their_returns_by_e_mail(
     shared: tuple[Engine, dict[str, int]], tmp_path: Path
 ) -> None:
-    from service.notify import jobs as notify_jobs
-    from service.scheduler import jobs
+    from service.scheduler import jobs, notify_jobs
     from tests.support.smtp import Inbox, smtp_server, smtp_settings
 
     engine, ids = shared

@@ -20,9 +20,8 @@ from service.domain import assignments
 from service.domain.catalog import apply_catalog, read_catalog
 from service.domain.observations import ObservationInput, ingest
 from service.domain.users import create_user, set_organisation
-from service.notify import jobs as notify_jobs
-from service.reports.annual import queue_scheduled_warnings
-from service.scheduler import jobs
+from service.notify.warnings import queue_scheduled_warnings
+from service.scheduler import jobs, notify_jobs
 from tests.support.smtp import smtp_settings
 
 NJ = "nanjing-15th-outline"

@@ -20,7 +20,8 @@ from service.domain.catalog import apply_catalog, read_catalog
 from service.domain.errors import Invalid
 from service.domain.observations import ObservationInput, ingest
 from service.domain.users import set_organisation
-from service.reports.annual import annual_evaluation, queue_warnings, warnings
+from service.notify.warnings import queue_warnings
+from service.reports.annual import annual_evaluation, warnings
 from service.reports.engine import run_report
 from service.reports.evaluation_files import document
 from tests.support.factories import NOW, copy_catalog, edit_yaml

@@ -144,3 +144,49 @@ def test_a_nightly_run_missed_while_down_is_caught_up_once(
     finally:
         runner.stop()
         engine.dispose()
+
+
+def test_e_mail_jobs_stored_under_their_former_module_keep_their_schedule(
+    prepared: PreparedDatabases, db_kind: str
+) -> None:
+    """The e-mail jobs moved from ``service.notify.jobs`` to ``service.scheduler.notify_jobs``; a job store
+    an earlier release left names the former module. A scheduler taking over adopts those jobs as they
+    are stored (their next run included), rather than dropping them as unreadable and scheduling afresh,
+    which would lose a digest due while the service was down for the upgrade."""
+    url = prepared.initialised(db_kind)
+    engine = make_engine(url)
+    settings = Settings(database_url=url, scheduler_lease_seconds=3)
+    mail = [s for s in jobs.job_specs(settings) if s.id in ("periodic_digests", "data_reminders")]
+    first = SchedulerRunner(settings, engine, specs=mail)
+    assert first.tick()
+    first.stop()
+    # as an earlier release stored them: the former module, and a next run days away (a fresh schedule
+    # of these daily jobs would be due within a day)
+    stored_next = (dt.datetime.now(dt.UTC) + dt.timedelta(days=5)).replace(microsecond=0)
+    with engine.begin() as conn:
+        for row in conn.execute(select(apscheduler_jobs)).all():
+            state = pickle.loads(row.job_state)
+            module, _, name = state["func"].partition(":")
+            assert module == "service.scheduler.notify_jobs"
+            state["func"] = f"service.notify.jobs:{name}"
+            state["next_run_time"] = stored_next
+            conn.execute(
+                update(apscheduler_jobs)
+                .where(apscheduler_jobs.c.id == row.id)
+                .values(
+                    job_state=pickle.dumps(state, pickle.HIGHEST_PROTOCOL),
+                    next_run_time=stored_next.timestamp(),
+                )
+            )
+    runner = SchedulerRunner(settings, engine, specs=mail)
+    try:
+        assert runner.tick()
+        assert runner.scheduler is not None
+        found = {j.id: j for j in runner.scheduler.get_jobs()}
+        assert set(found) == {"periodic_digests", "data_reminders"}
+        for job in found.values():
+            assert job.func_ref == f"service.scheduler.notify_jobs:{job.id}"
+            assert job.next_run_time == stored_next
+    finally:
+        runner.stop()
+        engine.dispose()

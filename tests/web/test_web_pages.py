@@ -267,7 +267,7 @@ def test_page_window() -> None:
 
 
 def test_plotly_is_sent_compressed_once_and_versioned(client: TestClient, session: Session) -> None:
-    from service.web.routes import PLOTLY_JS
+    from service.web.rendering import PLOTLY_JS
 
     with_run(session)
     script = PLOTLY_JS.read_bytes()
@@ -293,7 +293,8 @@ def test_plotly_bundle_matches_the_python_package_and_holds_every_trace_type() -
     import re
 
     from service.web import charts
-    from service.web.routes import PLOTLY_FULL_JS, PLOTLY_JS, PLOTLY_TRACES
+    from service.web.rendering import PLOTLY_JS
+    from service.web.routes import PLOTLY_FULL_JS, PLOTLY_TRACES
 
     def version(path: Path) -> str:
         head = path.read_text(encoding="utf-8")[:200]

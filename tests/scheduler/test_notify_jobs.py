@@ -19,9 +19,8 @@ from service.domain.catalog import apply_catalog, read_catalog
 from service.domain.observations import ObservationInput, ingest
 from service.domain.users import create_user
 from service.notify import digest
-from service.notify import jobs as notify_jobs
 from service.notify.subscriptions import SubscriptionRequest, create_subscription
-from service.scheduler import jobs
+from service.scheduler import jobs, notify_jobs
 from tests.support.smtp import Inbox, smtp_server, smtp_settings
 
 NOW = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)

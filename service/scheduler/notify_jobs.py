@@ -1,8 +1,10 @@
-"""The e-mail work the scheduler runs: the after-run digest hook, periodic digests, reminders, the sender.
+"""The e-mail work the scheduler runs: the after-run digest and warning hooks, periodic digests,
+reminders, the sender.
 
 These are module-level functions (APScheduler stores jobs by reference) that reach the database through
-the context the scheduler runner installs (``service.scheduler.context``). They read the clock; the
-functions they call take ``now``.
+the context the scheduler runner installs (``service.scheduler.context``). They live in the scheduler
+package because they need that context; what they call in ``service.notify`` takes the session, the
+settings and ``now`` as arguments and knows nothing of the scheduler. They read the clock.
 """
 
 from __future__ import annotations
@@ -43,9 +45,9 @@ def after_run_digests(session: Session, run: ReportRun) -> None:
 
 def after_run_warnings(session: Session, run: ReportRun) -> None:
     """After-run hook: after a full scheduled run, queue the early warning (预警) of binding targets at
-    risk, at most once a day per plan and address (``reports.annual.queue_scheduled_warnings``); in a
+    risk, at most once a day per plan and address (``notify.warnings.queue_scheduled_warnings``); in a
     savepoint, so that a failure here never costs the run."""
-    from service.reports.annual import queue_scheduled_warnings
+    from service.notify.warnings import queue_scheduled_warnings
 
     now = run.finished_at or run.started_at
     try:
