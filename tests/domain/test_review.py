@@ -393,12 +393,38 @@ def _submit(engine: Engine, editor_id: int, year: int, value: str, reason: str |
         return latest_id(s, year=year)
 
 
-def _hold_then(engine: Engine, work: Any, held: threading.Event, release: threading.Event) -> None:
-    """Do ``work(session)`` in a transaction, signal, and commit only once released."""
-    with transaction(make_sessionmaker(engine)) as s:
-        work(s)
-        held.set()
-        release.wait(timeout=30)
+def _while_an_approval_is_held(
+    engine: Engine, ids: dict[str, int], oid: int, other: Callable[[], None]
+) -> bool:
+    """The first reviewer approves ``oid`` in a transaction kept open while ``other`` runs on a thread of its
+    own (started once the approval is written, not yet committed); the approval commits half a second
+    later. Returns whether ``other`` was still waiting then (on the approval's locks)."""
+    held, release = threading.Event(), threading.Event()
+
+    def approve() -> None:
+        with transaction(make_sessionmaker(engine)) as s:
+            reviewer = s.get_one(User, ids["r1"])
+            review.act(
+                s, reviewer, "approve", [oid], comment=None, now=dt.datetime.now(dt.UTC), path=WritePath.API
+            )
+            held.set()
+            release.wait(timeout=30)
+
+    def after_the_approval() -> None:
+        held.wait(timeout=30)
+        other()
+
+    first = threading.Thread(target=approve)
+    second = threading.Thread(target=after_the_approval)
+    first.start()
+    second.start()
+    held.wait(timeout=30)
+    second.join(timeout=0.5)
+    waiting = second.is_alive()
+    release.set()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    return waiting
 
 
 def test_two_reviewers_at_once_one_wins_the_other_gets_a_conflict(
@@ -406,17 +432,9 @@ def test_two_reviewers_at_once_one_wins_the_other_gets_a_conflict(
 ) -> None:
     engine, ids = shared
     oid = _submit(engine, ids["editor"], 2021, "700")
-    held, release = threading.Event(), threading.Event()
     outcome: dict[str, Any] = {}
 
-    def approve(s: Session) -> None:
-        reviewer = s.get_one(User, ids["r1"])
-        review.act(
-            s, reviewer, "approve", [oid], comment=None, now=dt.datetime.now(dt.UTC), path=WritePath.API
-        )
-
     def second() -> None:
-        held.wait(timeout=30)
         try:
             with transaction(make_sessionmaker(engine)) as s:
                 reviewer = s.get_one(User, ids["r2"])
@@ -433,16 +451,8 @@ def test_two_reviewers_at_once_one_wins_the_other_gets_a_conflict(
         except Conflict as exc:
             outcome["second"] = exc
 
-    first = threading.Thread(target=_hold_then, args=(engine, approve, held, release))
-    other = threading.Thread(target=second)
-    first.start()
-    other.start()
-    held.wait(timeout=30)
-    other.join(timeout=0.5)  # the second reviewer is waiting on the first one's transaction
-    assert other.is_alive()
-    release.set()
-    first.join(timeout=30)
-    other.join(timeout=30)
+    # the second reviewer waits on the first one's transaction
+    assert _while_an_approval_is_held(engine, ids, oid, second)
     assert isinstance(outcome["second"], Conflict), outcome
     assert "jx-reviewer" in outcome["second"].problem()["errors"][0]["detail_en"]
     with transaction(make_sessionmaker(engine)) as s:
@@ -457,28 +467,12 @@ def test_two_reviewers_at_once_one_wins_the_other_gets_a_conflict(
 def test_an_approval_and_a_correction_at_once_lose_neither(shared: tuple[Engine, dict[str, int]]) -> None:
     engine, ids = shared
     oid = _submit(engine, ids["editor"], 2020, "650")
-    held, release = threading.Event(), threading.Event()
     outcome: dict[str, Any] = {}
 
-    def approve(s: Session) -> None:
-        reviewer = s.get_one(User, ids["r1"])
-        review.act(
-            s, reviewer, "approve", [oid], comment=None, now=dt.datetime.now(dt.UTC), path=WritePath.API
-        )
-
     def correct() -> None:
-        held.wait(timeout=30)
         outcome["new"] = _submit(engine, ids["editor"], 2020, "651", reason="核实")
 
-    first = threading.Thread(target=_hold_then, args=(engine, approve, held, release))
-    other = threading.Thread(target=correct)
-    first.start()
-    other.start()
-    held.wait(timeout=30)
-    other.join(timeout=0.5)
-    release.set()
-    first.join(timeout=30)
-    other.join(timeout=30)
+    _while_an_approval_is_held(engine, ids, oid, correct)
     new = outcome["new"]
     assert new != oid
     with transaction(make_sessionmaker(engine)) as s:
