@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from service.db.migrate import upgrade_to_head
 from service.db.models import (
     AuditEntry,
     Indicator,
@@ -34,6 +33,7 @@ from service.domain.errors import Conflict, Forbidden, Invalid
 from service.domain.observations import BatchResult, ObservationInput, ingest
 from service.domain.vintage import Vintage
 from service.notify.review_mail import queue_returned
+from tests.support.databases import PreparedDatabases
 from tests.support.smtp import plain_text
 
 T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
@@ -365,15 +365,10 @@ def test_review_steps_need_review_on_and_a_reviewer(session: Session) -> None:
 
 
 @pytest.fixture(scope="module")
-def shared(fresh_db_url: Callable[[], str]) -> Iterator[tuple[Engine, dict[str, int]]]:
-    from service.config import PROJECT_ROOT
-    from service.domain.catalog import apply_catalog, read_catalog
-
-    engine = make_engine(fresh_db_url())
-    upgrade_to_head(engine)
+def shared(prepared: PreparedDatabases, db_kind: str) -> Iterator[tuple[Engine, dict[str, int]]]:
+    engine = make_engine(prepared.catalogued(db_kind, now=T0 - dt.timedelta(days=30)))
     factory = make_sessionmaker(engine)
     with transaction(factory) as s:
-        apply_catalog(s, read_catalog(PROJECT_ROOT / "indicators"), now=T0 - dt.timedelta(days=30))
         ids = {
             "editor": person(s, "js-editor", Role.EDITOR, ("330421",)).id,
             "r1": person(s, "jx-reviewer", Role.REVIEWER, ("330400",)).id,
