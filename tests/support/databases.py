@@ -15,7 +15,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from service.config import PROJECT_ROOT
 from tests.support.cli import run
 from tests.support.pgcluster import PgCluster
 
@@ -90,15 +89,15 @@ class PreparedDatabases:
         (``CATALOGUED`` unless given; what ``factories.new_database`` makes), for tests whose work commits.
         One template per kind and ``now``."""
         from service.db.session import make_engine, make_sessionmaker, transaction
-        from service.domain.catalog import apply_catalog, read_catalog
-        from tests.support.factories import CATALOGUED
+        from service.domain.catalog import apply_catalog
+        from tests.support.factories import CATALOGUED, project_catalog
 
         at = now or CATALOGUED
 
         def build(url: str) -> None:
             engine = make_engine(url)
             with transaction(make_sessionmaker(engine)) as session:
-                apply_catalog(session, read_catalog(PROJECT_ROOT / "indicators"), now=at)
+                apply_catalog(session, project_catalog(), now=at)
             engine.dispose()
 
         name = "catalog" if at == CATALOGUED else f"catalog-{at:%Y%m%d%H%M%S}"
