@@ -235,7 +235,7 @@ def test_serve_answers_healthz_and_docs_with_the_scheduler_running(
                     raise AssertionError("service did not start") from None
                 time.sleep(0.05)
         assert health.status_code == 200 and health.json()["targets"] >= 50
-        assert "/api/v1/targets" in httpx.get(f"http://127.0.0.1:{port}/openapi.json").text
+        assert "/api/v1/targets" in httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=30).text
         # the embedded scheduler says when it holds the lease (shortly after start): wait for it, no longer
         deadline = time.monotonic() + 30
         while "scheduler lease taken" not in log.read_text() and time.monotonic() < deadline:
