@@ -86,8 +86,7 @@ class PreparedDatabases:
 
     def catalogued(self, kind: str, now: dt.datetime | None = None) -> str:
         """A copy of a database migrated in-process with the catalog from ``indicators/`` loaded as of ``now``
-        (``CATALOGUED`` unless given; what ``factories.new_database`` makes), for tests whose work commits.
-        One template per kind and ``now``."""
+        (``CATALOGUED`` unless given), for tests whose work commits. One template per kind and ``now``."""
         from service.db.session import make_engine, make_sessionmaker, transaction
         from service.domain.catalog import apply_catalog
         from tests.support.factories import CATALOGUED, project_catalog

@@ -38,22 +38,6 @@ def project_catalog() -> Catalog:
     return copy.deepcopy(_parsed_catalog())
 
 
-def new_database(url: str, *, catalog: bool = True, now: dt.datetime = CATALOGUED) -> Any:
-    """A migrated database of its own, with the catalog from ``indicators/`` unless ``catalog`` is False.
-    For tests whose work commits (jobs, other processes, the CLI), which cannot share the suite's
-    rolled-back database. The caller disposes of the engine."""
-    from service.db.migrate import upgrade_to_head
-    from service.db.session import make_engine, make_sessionmaker, transaction
-    from service.domain.catalog import apply_catalog
-
-    engine = make_engine(url)
-    upgrade_to_head(engine)
-    if catalog:
-        with transaction(make_sessionmaker(engine)) as session:
-            apply_catalog(session, project_catalog(), now=now)
-    return engine
-
-
 def copy_catalog(dest: Path) -> Path:
     """A writable copy of the project's catalog, for tests that edit it."""
     target = dest / "indicators"
