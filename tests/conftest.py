@@ -17,10 +17,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from service.config import PROJECT_ROOT, Settings
+from service.db.session import make_engine
 from tests.support import IN_CI
 from tests.support.browser import chromium
 from tests.support.databases import PreparedDatabases
-from tests.support.factories import new_database
 from tests.support.pgcluster import PgCluster, find_bin_dir
 from tests.support.web import client_for
 
@@ -91,13 +91,15 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def db_url(fresh_db_url: Callable[[], str]) -> str:
-    return fresh_db_url()
+def db_url(prepared: PreparedDatabases, db_kind: str) -> str:
+    """The suite's shared database: migrated, with the catalog loaded as of ``CATALOGUED`` (a copy of the
+    prepared template that other fixtures copy too)."""
+    return prepared.catalogued(db_kind)
 
 
 @pytest.fixture(scope="session")
 def engine(db_url: str) -> Iterator[Engine]:
-    eng = new_database(db_url)
+    eng = make_engine(db_url)
     yield eng
     eng.dispose()
 

@@ -16,6 +16,7 @@ from sqlalchemy import MetaData, select
 from service.config import PROJECT_ROOT
 from service.db.session import make_engine
 from tests.support.cli import YRDMON, run
+from tests.support.databases import PreparedDatabases
 from tests.support.pgcluster import free_port
 
 
@@ -34,22 +35,29 @@ def snapshot(url: str) -> dict[str, list[tuple]]:
 
 @pytest.fixture
 def cli_db(fresh_db_url: Callable[[], str], tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """An empty database, for the tests of ``init`` itself."""
     return {"YRDMON_DATABASE_URL": fresh_db_url()}, tmp_path
 
 
-def test_init_twice_leaves_the_database_unchanged(cli_db: tuple[dict[str, str], Path]) -> None:
-    env, cwd = cli_db
-    first = run(["init"], env, cwd)
-    assert "catalog loaded" in first.stdout
+@pytest.fixture
+def initialised(prepared: PreparedDatabases, db_kind: str, tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """A copy of a database as ``yrdmon init`` left it (run once per kind), for the commands that follow."""
+    return {"YRDMON_DATABASE_URL": prepared.initialised(db_kind)}, tmp_path
+
+
+def test_init_twice_leaves_the_database_unchanged(
+    initialised: tuple[dict[str, str], Path], prepared: PreparedDatabases, db_kind: str
+) -> None:
+    env, cwd = initialised
+    assert "catalog loaded" in prepared.init_output[db_kind]  # the first init, which made the copied database
     before = snapshot(env["YRDMON_DATABASE_URL"])
     second = run(["init"], env, cwd)
     assert "catalog unchanged" in second.stdout
     assert snapshot(env["YRDMON_DATABASE_URL"]) == before
 
 
-def test_export_json_and_csv_match_the_api(cli_db: tuple[dict[str, str], Path]) -> None:
-    env, cwd = cli_db
-    run(["init"], env, cwd)
+def test_export_json_and_csv_match_the_api(initialised: tuple[dict[str, str], Path]) -> None:
+    env, cwd = initialised
     records = json.loads(run(["targets", "export", "--format", "json"], env, cwd).stdout)
     assert len(records) >= 50
     required = {
@@ -104,7 +112,9 @@ NEW_ROUND = {  # plan code: (period, at least this many targets, of which qualit
 }
 
 
-def test_init_loads_the_new_round_of_plans(cli_db: tuple[dict[str, str], Path]) -> None:
+def test_init_loads_the_new_round_of_plans(
+    initialised: tuple[dict[str, str], Path], prepared: PreparedDatabases, db_kind: str
+) -> None:
     """The 十五五 plans and Nanjing's restated 十四五 plan load on a fresh database, with their 2025
     results (专栏1) as observations whose source is the outline, through the import path."""
     from fastapi.testclient import TestClient
@@ -115,8 +125,8 @@ def test_init_loads_the_new_round_of_plans(cli_db: tuple[dict[str, str], Path]) 
     from service.db.models import Comparator, Observation, Plan, Region, Target
     from service.main import create_app
 
-    env, cwd = cli_db
-    out = run(["init"], env, cwd).stdout
+    env, _ = initialised
+    out = prepared.init_output[db_kind]  # what `init` printed on the fresh database copied here
     results = PROJECT_ROOT / "indicators" / "observations" / "nanjing-15th-outline-2025.csv"
     rows = len(results.read_text(encoding="utf-8").strip().splitlines()) - 1  # every row, none refused
     assert f"nanjing-15th-outline-2025.csv: added {rows}, revised 0" in out
@@ -158,9 +168,10 @@ def test_init_loads_the_new_round_of_plans(cli_db: tuple[dict[str, str], Path]) 
         assert "Binding" in english and "Qualitative target" in english
 
 
-def test_users_add_prints_a_token_once_and_stores_only_its_hash(cli_db: tuple[dict[str, str], Path]) -> None:
-    env, cwd = cli_db
-    run(["init"], env, cwd)
+def test_users_add_prints_a_token_once_and_stores_only_its_hash(
+    initialised: tuple[dict[str, str], Path],
+) -> None:
+    env, cwd = initialised
     out = run(["users", "add", "jiashan", "--role", "editor", "--region", "330421"], env, cwd).stdout
     token = out.strip().split()[-1]
     assert token.startswith("yrd_") and len(token) > 30
@@ -199,19 +210,20 @@ def test_a_var_dir_that_cannot_be_written_is_named(tmp_path: Path) -> None:
 
 
 def test_serve_answers_healthz_and_docs_with_the_scheduler_running(
-    cli_db: tuple[dict[str, str], Path],
+    initialised: tuple[dict[str, str], Path],
 ) -> None:
-    env, cwd = cli_db
-    run(["init"], env, cwd)
+    env, cwd = initialised
     port = free_port()
-    proc = subprocess.Popen(
-        [*YRDMON, "serve", "--port", str(port)],
-        env={**os.environ, **env},
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = cwd / "serve.log"  # what the service prints, read while it runs
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [*YRDMON, "serve", "--port", str(port)],
+            env={**os.environ, **env},
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -221,19 +233,21 @@ def test_serve_answers_healthz_and_docs_with_the_scheduler_running(
             except httpx.TransportError:
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise AssertionError("service did not start") from None
-                time.sleep(0.3)
+                time.sleep(0.05)
         assert health.status_code == 200 and health.json()["targets"] >= 50
-        assert "/api/v1/targets" in httpx.get(f"http://127.0.0.1:{port}/openapi.json").text
-        time.sleep(1.5)
+        assert "/api/v1/targets" in httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=30).text
+        # the embedded scheduler says when it holds the lease (shortly after start): wait for it, no longer
+        deadline = time.monotonic() + 30
+        while "scheduler lease taken" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         proc.terminate()
-        output, _ = proc.communicate(timeout=30)
-    assert "scheduler lease taken" in output
+        proc.wait(timeout=30)
+    assert "scheduler lease taken" in log.read_text()
 
 
-def test_import_command_uses_the_same_checks(cli_db: tuple[dict[str, str], Path]) -> None:
-    env, cwd = cli_db
-    run(["init"], env, cwd)
+def test_import_command_uses_the_same_checks(initialised: tuple[dict[str, str], Path]) -> None:
+    env, cwd = initialised
     run(["users", "add", "js", "--role", "editor", "--region", "330421"], env, cwd)
     good = cwd / "good.csv"
     good.write_text("indicator,region,year,value,unit\ngdp,嘉善县,2024,880.5,亿元\n", encoding="utf-8-sig")
@@ -248,10 +262,9 @@ def test_import_command_uses_the_same_checks(cli_db: tuple[dict[str, str], Path]
 
 
 def test_an_export_filtered_by_an_unknown_code_exits_non_zero_and_says_which(
-    cli_db: tuple[dict[str, str], Path],
+    initialised: tuple[dict[str, str], Path],
 ) -> None:
-    env, cwd = cli_db
-    run(["init"], env, cwd)
+    env, cwd = initialised
     bad = run(["targets", "export", "--plan", "nope", "--indicator", "gdp"], env, cwd, check=False)
     assert bad.returncode != 0 and "--plan nope" in bad.stderr and "--indicator" not in bad.stderr
     good = run(["targets", "export", "--plan", "yrd-outline-2019"], env, cwd)
@@ -259,15 +272,14 @@ def test_an_export_filtered_by_an_unknown_code_exits_non_zero_and_says_which(
 
 
 def test_a_report_run_from_the_command_line_does_the_digest_work_a_scheduled_run_would(
-    cli_db: tuple[dict[str, str], Path],
+    initialised: tuple[dict[str, str], Path],
 ) -> None:
     from sqlalchemy import select
 
     from service.db.models import Subscription
     from service.db.session import make_engine, make_sessionmaker
 
-    env, cwd = cli_db
-    run(["init"], env, cwd)
+    env, cwd = initialised
     run(["subscriptions", "add", "office@example.gov.cn"], env, cwd)
     engine = make_engine(env["YRDMON_DATABASE_URL"])
 

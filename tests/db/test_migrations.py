@@ -7,11 +7,40 @@ from collections.abc import Callable
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Engine, MetaData, String
+from sqlalchemy import Column, Connection, Engine, MetaData, String
 
 from service.db.base import Base
 from service.db.migrate import check_models_match, current_revision, head_revision
 from tests.support.factories import table_of
+
+
+def _province_and_gdp(conn: Connection, code: str, name_zh: str, name_en: str) -> None:
+    """Region 1 (a province) and indicator 1 (GDP) as every schema since the first one holds them: the
+    rows the data-keeping migration tests start from (Core inserts name only these columns)."""
+    from sqlalchemy import insert
+
+    from service.db.models import Indicator, Region
+
+    conn.execute(
+        insert(table_of(Region)).values(
+            id=1, code=code, name_zh=name_zh, name_en=name_en, level="province", aliases=[], content_hash="r"
+        )
+    )
+    conn.execute(
+        insert(table_of(Indicator)).values(
+            id=1,
+            code="gdp",
+            name_zh="地区生产总值",
+            name_en="GDP",
+            unit="亿元",
+            direction="up",
+            kind="level",
+            aggregation="sum",
+            category="economy",
+            synonyms=[],
+            content_hash="i",
+        )
+    )
 
 
 def test_the_history_is_one_line_and_every_step_reverses(fresh_db_url: Callable[[], str]) -> None:
@@ -76,11 +105,9 @@ def test_upgrading_a_database_with_data_keeps_it(fresh_db_url: Callable[[], str]
         Attribute,
         Comparator,
         DeclaredForm,
-        Indicator,
         Plan,
         PlanProposal,
         PlanReading,
-        Region,
         Target,
     )
     from service.db.session import make_engine
@@ -97,32 +124,7 @@ def test_upgrading_a_database_with_data_keeps_it(fresh_db_url: Callable[[], str]
         command.upgrade(cfg, before)
     # the rows as the older schema holds them (Core inserts name only the columns it had)
     with engine.begin() as conn:
-        conn.execute(
-            insert(table_of(Region)).values(
-                id=1,
-                code="310000",
-                name_zh="上海市",
-                name_en="Shanghai",
-                level="province",
-                aliases=[],
-                content_hash="r",
-            )
-        )
-        conn.execute(
-            insert(table_of(Indicator)).values(
-                id=1,
-                code="gdp",
-                name_zh="地区生产总值",
-                name_en="GDP",
-                unit="亿元",
-                direction="up",
-                kind="level",
-                aggregation="sum",
-                category="economy",
-                synonyms=[],
-                content_hash="i",
-            )
-        )
+        _province_and_gdp(conn, "310000", "上海市", "Shanghai")
         conn.execute(
             insert(table_of(Plan)).values(
                 id=1,
@@ -283,7 +285,7 @@ def test_publication_dates_and_cut_offs_keep_the_old_data(fresh_db_url: Callable
     from sqlalchemy import insert, select
 
     from service.db.migrate import alembic_config, upgrade_to_head
-    from service.db.models import Indicator, Observation, Plan, Region, ReportRun
+    from service.db.models import Observation, Plan, ReportRun
     from service.db.session import make_engine
     from service.domain.vintage import is_current
 
@@ -316,32 +318,7 @@ def test_publication_dates_and_cut_offs_keep_the_old_data(fresh_db_url: Callable
         ),
     )
     with engine.begin() as conn:
-        conn.execute(
-            insert(table_of(Region)).values(
-                id=1,
-                code="310000",
-                name_zh="上海市",
-                name_en="Shanghai",
-                level="province",
-                aliases=[],
-                content_hash="r",
-            )
-        )
-        conn.execute(
-            insert(table_of(Indicator)).values(
-                id=1,
-                code="gdp",
-                name_zh="地区生产总值",
-                name_en="GDP",
-                unit="亿元",
-                direction="up",
-                kind="level",
-                aggregation="sum",
-                category="economy",
-                synonyms=[],
-                content_hash="i",
-            )
-        )
+        _province_and_gdp(conn, "310000", "上海市", "Shanghai")
         conn.execute(
             insert(table_of(Plan)).values(
                 id=1,
@@ -420,7 +397,7 @@ def test_sources_migration_keeps_each_history_under_its_first_versions_source(
     from sqlalchemy import insert, select
 
     from service.db.migrate import alembic_config, upgrade_to_head
-    from service.db.models import Indicator, Observation, Region
+    from service.db.models import Observation
     from service.db.session import make_engine
 
     engine = make_engine(fresh_db_url())
@@ -454,32 +431,7 @@ def test_sources_migration_keeps_each_history_under_its_first_versions_source(
     obs = table_of(Observation)
     common = {"indicator_id": 1, "region_id": 1, "period": 2023, "qualifier": "exact", "series_break": False}
     with engine.begin() as conn:
-        conn.execute(
-            insert(table_of(Region)).values(
-                id=1,
-                code="330000",
-                name_zh="浙江省",
-                name_en="Zhejiang",
-                level="province",
-                aliases=[],
-                content_hash="r",
-            )
-        )
-        conn.execute(
-            insert(table_of(Indicator)).values(
-                id=1,
-                code="gdp",
-                name_zh="地区生产总值",
-                name_en="GDP",
-                unit="亿元",
-                direction="up",
-                kind="level",
-                aggregation="sum",
-                category="economy",
-                synonyms=[],
-                content_hash="i",
-            )
-        )
+        _province_and_gdp(conn, "330000", "浙江省", "Zhejiang")
         conn.execute(
             insert(old).values(
                 id=1, value=82553, status="preliminary", source="浙江省统计公报", reported_at=now, **common

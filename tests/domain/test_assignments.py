@@ -16,7 +16,7 @@ from service.db.models import Organisation, Plan, Target, TargetAssignment
 from service.domain.assignments import split_checks
 from service.domain.catalog import CatalogError, apply_catalog, read_catalog
 from service.domain.targets import TargetFilter, target_records
-from tests.support.factories import NOW, copy_catalog, create_user, edit_yaml
+from tests.support.factories import NOW, copy_catalog, create_user, edit_yaml, project_catalog
 
 NJ = "nanjing-15th-outline"
 GRAIN = "grain-capacity-2030"  # 粮食综合生产能力 ≥ 100 万吨, binding (约束性)
@@ -193,9 +193,7 @@ def test_sub_targets_from_the_api_survive_loading_the_catalog_again(
         headers=admin,
     )
     assert r.status_code == 201
-    from service.config import PROJECT_ROOT
-
-    report = apply_catalog(session, read_catalog(PROJECT_ROOT / "indicators"), now=NOW + dt.timedelta(days=3))
+    report = apply_catalog(session, project_catalog(), now=NOW + dt.timedelta(days=3))
     assert not report.retired
     kept = session.scalar(select(Target).where(Target.key == f"{GRAIN}.320115", Target.valid_to.is_(None)))
     assert kept is not None and kept.parent_key == GRAIN and kept.split == "sum"

@@ -28,23 +28,7 @@ from service.domain.progress import (
     summarise,
 )
 from service.domain.statuses import STATUS_LABELS, STATUS_SCORES, Status, worst
-
-
-def target(**overrides: Any) -> TargetSpec:
-    fields: dict[str, Any] = {
-        "comparator": Comparator.GE,
-        "value": 3.7,
-        "target_year": 2025,
-        "declared_form": DeclaredForm.LEVEL,
-        "plan_base_year": 2020,
-    }
-    fields.update(overrides)
-    return TargetSpec(**fields)
-
-
-def series(start: int, *values: float | None) -> list[Point]:
-    """Consecutive years from ``start``; the observation id is the year (easy to check)."""
-    return [Point(start + i, v, observation_id=start + i) for i, v in enumerate(values)]
+from tests.support.progress import series, target
 
 
 def rnd(x: float | None, digits: int) -> float:

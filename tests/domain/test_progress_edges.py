@@ -17,23 +17,7 @@ from service.domain.progress import (
     status_label,
 )
 from service.domain.statuses import Status
-
-
-def target(**overrides: Any) -> TargetSpec:
-    fields: dict[str, Any] = {
-        "comparator": Comparator.GE,
-        "value": 3.7,
-        "target_year": 2025,
-        "declared_form": DeclaredForm.LEVEL,
-        "plan_base_year": 2020,
-    }
-    fields.update(overrides)
-    return TargetSpec(**fields)
-
-
-def series(start: int, *values: float | None) -> list[Point]:
-    return [Point(start + i, v, observation_id=start + i) for i, v in enumerate(values)]
-
+from tests.support.progress import series, target
 
 # --- after the target year: end-of-term verdicts only ---------------------------------------------
 

@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from service.db.migrate import upgrade_to_head
 from service.db.models import (
     AuditEntry,
     Indicator,
@@ -34,6 +33,7 @@ from service.domain.errors import Conflict, Forbidden, Invalid
 from service.domain.observations import BatchResult, ObservationInput, ingest
 from service.domain.vintage import Vintage
 from service.notify.review_mail import queue_returned
+from tests.support.databases import PreparedDatabases
 from tests.support.smtp import plain_text
 
 T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
@@ -365,15 +365,10 @@ def test_review_steps_need_review_on_and_a_reviewer(session: Session) -> None:
 
 
 @pytest.fixture(scope="module")
-def shared(fresh_db_url: Callable[[], str]) -> Iterator[tuple[Engine, dict[str, int]]]:
-    from service.config import PROJECT_ROOT
-    from service.domain.catalog import apply_catalog, read_catalog
-
-    engine = make_engine(fresh_db_url())
-    upgrade_to_head(engine)
+def shared(prepared: PreparedDatabases, db_kind: str) -> Iterator[tuple[Engine, dict[str, int]]]:
+    engine = make_engine(prepared.catalogued(db_kind, now=T0 - dt.timedelta(days=30)))
     factory = make_sessionmaker(engine)
     with transaction(factory) as s:
-        apply_catalog(s, read_catalog(PROJECT_ROOT / "indicators"), now=T0 - dt.timedelta(days=30))
         ids = {
             "editor": person(s, "js-editor", Role.EDITOR, ("330421",)).id,
             "r1": person(s, "jx-reviewer", Role.REVIEWER, ("330400",)).id,
@@ -393,12 +388,38 @@ def _submit(engine: Engine, editor_id: int, year: int, value: str, reason: str |
         return latest_id(s, year=year)
 
 
-def _hold_then(engine: Engine, work: Any, held: threading.Event, release: threading.Event) -> None:
-    """Do ``work(session)`` in a transaction, signal, and commit only once released."""
-    with transaction(make_sessionmaker(engine)) as s:
-        work(s)
-        held.set()
-        release.wait(timeout=30)
+def _while_an_approval_is_held(
+    engine: Engine, ids: dict[str, int], oid: int, other: Callable[[], None]
+) -> bool:
+    """The first reviewer approves ``oid`` in a transaction kept open while ``other`` runs on a thread of its
+    own (started once the approval is written, not yet committed); the approval commits half a second
+    later. Returns whether ``other`` was still waiting then (on the approval's locks)."""
+    held, release = threading.Event(), threading.Event()
+
+    def approve() -> None:
+        with transaction(make_sessionmaker(engine)) as s:
+            reviewer = s.get_one(User, ids["r1"])
+            review.act(
+                s, reviewer, "approve", [oid], comment=None, now=dt.datetime.now(dt.UTC), path=WritePath.API
+            )
+            held.set()
+            release.wait(timeout=30)
+
+    def after_the_approval() -> None:
+        held.wait(timeout=30)
+        other()
+
+    first = threading.Thread(target=approve)
+    second = threading.Thread(target=after_the_approval)
+    first.start()
+    second.start()
+    held.wait(timeout=30)
+    second.join(timeout=0.5)
+    waiting = second.is_alive()
+    release.set()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    return waiting
 
 
 def test_two_reviewers_at_once_one_wins_the_other_gets_a_conflict(
@@ -406,17 +427,9 @@ def test_two_reviewers_at_once_one_wins_the_other_gets_a_conflict(
 ) -> None:
     engine, ids = shared
     oid = _submit(engine, ids["editor"], 2021, "700")
-    held, release = threading.Event(), threading.Event()
     outcome: dict[str, Any] = {}
 
-    def approve(s: Session) -> None:
-        reviewer = s.get_one(User, ids["r1"])
-        review.act(
-            s, reviewer, "approve", [oid], comment=None, now=dt.datetime.now(dt.UTC), path=WritePath.API
-        )
-
     def second() -> None:
-        held.wait(timeout=30)
         try:
             with transaction(make_sessionmaker(engine)) as s:
                 reviewer = s.get_one(User, ids["r2"])
@@ -433,16 +446,8 @@ def test_two_reviewers_at_once_one_wins_the_other_gets_a_conflict(
         except Conflict as exc:
             outcome["second"] = exc
 
-    first = threading.Thread(target=_hold_then, args=(engine, approve, held, release))
-    other = threading.Thread(target=second)
-    first.start()
-    other.start()
-    held.wait(timeout=30)
-    other.join(timeout=0.5)  # the second reviewer is waiting on the first one's transaction
-    assert other.is_alive()
-    release.set()
-    first.join(timeout=30)
-    other.join(timeout=30)
+    # the second reviewer waits on the first one's transaction
+    assert _while_an_approval_is_held(engine, ids, oid, second)
     assert isinstance(outcome["second"], Conflict), outcome
     assert "jx-reviewer" in outcome["second"].problem()["errors"][0]["detail_en"]
     with transaction(make_sessionmaker(engine)) as s:
@@ -457,28 +462,12 @@ def test_two_reviewers_at_once_one_wins_the_other_gets_a_conflict(
 def test_an_approval_and_a_correction_at_once_lose_neither(shared: tuple[Engine, dict[str, int]]) -> None:
     engine, ids = shared
     oid = _submit(engine, ids["editor"], 2020, "650")
-    held, release = threading.Event(), threading.Event()
     outcome: dict[str, Any] = {}
 
-    def approve(s: Session) -> None:
-        reviewer = s.get_one(User, ids["r1"])
-        review.act(
-            s, reviewer, "approve", [oid], comment=None, now=dt.datetime.now(dt.UTC), path=WritePath.API
-        )
-
     def correct() -> None:
-        held.wait(timeout=30)
         outcome["new"] = _submit(engine, ids["editor"], 2020, "651", reason="核实")
 
-    first = threading.Thread(target=_hold_then, args=(engine, approve, held, release))
-    other = threading.Thread(target=correct)
-    first.start()
-    other.start()
-    held.wait(timeout=30)
-    other.join(timeout=0.5)
-    release.set()
-    first.join(timeout=30)
-    other.join(timeout=30)
+    _while_an_approval_is_held(engine, ids, oid, correct)
     new = outcome["new"]
     assert new != oid
     with transaction(make_sessionmaker(engine)) as s:

@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from service.db.models import Indicator, Observation, Region
 from service.db.session import make_engine, make_sessionmaker
 from tests.support.cli import YRDMON, run
+from tests.support.databases import PreparedDatabases
 from tests.support.pgcluster import free_port
 
 LEVEL_INDICATORS = ("gdp", "resident_population", "industrial_output")
@@ -51,7 +52,7 @@ class Server:
             except httpx.TransportError:
                 if time.monotonic() > deadline or self.proc.poll() is not None:
                     raise RuntimeError("the service did not start") from None
-                time.sleep(0.2)
+                time.sleep(0.05)
 
     def kill(self) -> None:
         os.kill(self.proc.pid, signal.SIGKILL)
@@ -81,12 +82,11 @@ def admin_token(url: str, cwd: Path, name: str = "admin") -> str:
 
 @pytest.fixture(scope="module")
 def live(
-    fresh_db_url: Callable[[], str], tmp_path_factory: pytest.TempPathFactory
+    prepared: PreparedDatabases, db_kind: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
     """An initialised database, an administrator's token and a regions list, shared by this module."""
     cwd = tmp_path_factory.mktemp("live")
-    url = fresh_db_url()
-    run(["init"], {"YRDMON_DATABASE_URL": url, "YRDMON_VAR_DIR": str(cwd / "var")}, cwd)
+    url = prepared.initialised(db_kind)  # a copy of what `yrdmon init` leaves
     token = admin_token(url, cwd)
     engine = make_engine(url)
     with make_sessionmaker(engine)() as s:

@@ -3,7 +3,7 @@ line's environment on a prepared database."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,6 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import get_settings
-from service.db.migrate import upgrade_to_head
 from service.db.models import DeliveryLog, OutboxMessage
 from service.db.session import make_engine, make_sessionmaker, transaction
 from tests.support.databases import PreparedDatabases
@@ -20,10 +19,11 @@ Outbox = tuple[str, Engine, sessionmaker[Session]]  # a database URL, its engine
 
 
 @pytest.fixture(scope="module")
-def outbox_db(fresh_db_url: Callable[[], str]) -> Iterator[tuple[str, Engine, sessionmaker[Session]]]:
-    url = fresh_db_url()
+def outbox_db(
+    prepared: PreparedDatabases, db_kind: str
+) -> Iterator[tuple[str, Engine, sessionmaker[Session]]]:
+    url = prepared.migrated(db_kind)  # empty, at the newest schema
     engine = make_engine(url)
-    upgrade_to_head(engine)
     yield url, engine, make_sessionmaker(engine)
     engine.dispose()
 

@@ -37,6 +37,7 @@ from service.notify.sender import DeliveryPolicy, SmtpTransport, deliver_due
 from service.notify.subscriptions import SubscriptionRequest, create_subscription, subscription_record
 from tests.support.chat_platforms import Platform
 from tests.support.cli import YRDMON
+from tests.support.databases import PreparedDatabases
 from tests.support.factories import create_user
 from tests.support.pgcluster import free_port
 from tests.support.web import client_for
@@ -423,20 +424,17 @@ def unit(session: Session) -> Iterator[Session]:
         raise
 
 
-def test_a_digest_reaches_each_kind_of_channel(fresh_db_url) -> None:  # type: ignore[no-untyped-def]
-    from service.db.migrate import upgrade_to_head
+def test_a_digest_reaches_each_kind_of_channel(prepared: PreparedDatabases, db_kind: str) -> None:
     from service.db.session import make_engine, make_sessionmaker
-    from service.domain.catalog import apply_catalog, read_catalog
     from service.notify.digest import queue_after_run_digests
     from tools.digest_example import FIRST, SECOND, build_example
 
-    url = fresh_db_url()
+    # a database of its own whose catalog was recorded before the example's runs (as in test_notify_digest)
+    url = prepared.catalogued(db_kind, now=FIRST - dt.timedelta(days=60))
     engine = make_engine(url)
-    upgrade_to_head(engine)
     session = make_sessionmaker(engine)()
     settings = chat_settings()
     try:
-        apply_catalog(session, read_catalog(PROJECT_ROOT / "indicators"), now=FIRST - dt.timedelta(days=60))
         build_example(session, settings)
         first, second = session.scalars(select(ReportRun).order_by(ReportRun.id)).all()[-2:]
         session.execute(update(Subscription).values(active=False))  # the example's e-mail subscriber

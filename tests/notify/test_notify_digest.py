@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.config import PROJECT_ROOT
 from service.db.models import DeliveryLog, OutboxMessage, ReportRun, Subscription, User, WritePath
 from service.domain.observations import ObservationInput, ingest
 from service.notify.digest import queue_after_run_digests, queue_periodic_digests
 from service.reports.engine import run_report
+from tests.support.databases import PreparedDatabases
 from tests.support.notify import BASE, client_for, deliver, parts, person, settings_for
 from tests.support.smtp import Inbox, smtp_server
 from tools.digest_example import build_example
@@ -217,20 +217,16 @@ def test_preview_renders_without_sending(session: Session, app_client: TestClien
     assert session.get(Subscription, sub_id).last_run_id is None  # type: ignore[union-attr]
 
 
-def test_the_example_digest_shows_every_kind_of_change(fresh_db_url: Callable[[], str]) -> None:
+def test_the_example_digest_shows_every_kind_of_change(prepared: PreparedDatabases, db_kind: str) -> None:
     # a database of its own whose catalog was recorded before the example's runs (early 2025), as
     # `python -m tools.digest_example` builds it: a run's recording cut-off excludes what came later
-    from service.db.migrate import upgrade_to_head
     from service.db.session import make_engine, make_sessionmaker
-    from service.domain.catalog import apply_catalog, read_catalog
     from tools.digest_example import FIRST
 
-    url = fresh_db_url()
+    url = prepared.catalogued(db_kind, now=FIRST - dt.timedelta(days=60))
     engine = make_engine(url)
-    upgrade_to_head(engine)
     session = make_sessionmaker(engine)()
     try:
-        apply_catalog(session, read_catalog(PROJECT_ROOT / "indicators"), now=FIRST - dt.timedelta(days=60))
         digest = build_example(session, settings_for(url))
     finally:
         session.rollback()

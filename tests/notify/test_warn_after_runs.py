@@ -12,16 +12,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.config import PROJECT_ROOT
-from service.db.migrate import upgrade_to_head
 from service.db.models import OutboxMessage, ReportRun, Role, User, WritePath
 from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain import assignments
-from service.domain.catalog import apply_catalog, read_catalog
 from service.domain.observations import ObservationInput, ingest
 from service.domain.users import create_user, set_organisation
 from service.notify.warnings import queue_scheduled_warnings
 from service.scheduler import jobs, notify_jobs
+from tests.support.databases import PreparedDatabases
 from tests.support.smtp import smtp_settings
 
 NJ = "nanjing-15th-outline"
@@ -31,12 +29,10 @@ BUREAU = "nyncj@nanjing.example"
 
 
 @pytest.fixture
-def scheduled(fresh_db_url) -> Iterator[sessionmaker[Session]]:  # type: ignore[no-untyped-def]
-    engine = make_engine(fresh_db_url())
-    upgrade_to_head(engine)
+def scheduled(prepared: PreparedDatabases, db_kind: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(prepared.catalogued(db_kind, now=CATALOGUED))  # migrated, catalog as of CATALOGUED
     sessions = make_sessionmaker(engine)
     with transaction(sessions) as s:
-        apply_catalog(s, read_catalog(PROJECT_ROOT / "indicators"), now=CATALOGUED)
         admin = create_user(s, username="admin", role=Role.ADMIN, now=CATALOGUED)
         s.flush()
         assignments.set_assignment(

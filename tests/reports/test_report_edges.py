@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from service.config import PROJECT_ROOT
 from service.db.migrate import upgrade_to_head
 from service.db.session import make_engine, make_sessionmaker, transaction
-from service.domain.catalog import apply_catalog, load_observation_files, read_catalog
+from service.domain.catalog import apply_catalog, load_observation_files
 from service.domain.statuses import Status
 from service.reports.engine import run_report
 from service.reports.queries import AssessmentFilter, assessment_records
-from tests.support.factories import create_user
+from tests.support.factories import create_user, project_catalog
 from tests.support.samples import enter, record
 
 AS_OF = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)  # after the catalog (and its baselines) was loaded
@@ -109,7 +109,7 @@ def test_nanjing_14th_targets_agree_with_their_2025_results(fresh_db_url: Callab
         upgrade_to_head(engine)
         now = dt.datetime(2026, 12, 4, tzinfo=dt.UTC)
         with transaction(make_sessionmaker(engine)) as session:  # what `yrdmon init` does
-            apply_catalog(session, read_catalog(PROJECT_ROOT / "indicators"), now=now)
+            apply_catalog(session, project_catalog(), now=now)
             load_observation_files(session, PROJECT_ROOT / "indicators", now=now)
         with transaction(make_sessionmaker(engine)) as session:
             run = run_report(session, as_of=now, now=now)

@@ -4,35 +4,31 @@ transaction (and a broken digest never costs the run), and the sender job delive
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.config import PROJECT_ROOT
-from service.db.migrate import upgrade_to_head
 from service.db.models import OutboxMessage, ReportRun, Role, User, WritePath
 from service.db.session import make_engine, make_sessionmaker, transaction
-from service.domain.catalog import apply_catalog, read_catalog
 from service.domain.observations import ObservationInput, ingest
 from service.domain.users import create_user
 from service.notify import digest
 from service.notify.subscriptions import SubscriptionRequest, create_subscription
 from service.scheduler import jobs, notify_jobs
+from tests.support.databases import PreparedDatabases
 from tests.support.smtp import Inbox, smtp_server, smtp_settings
 
 NOW = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def scheduled(fresh_db_url: Callable[[], str], tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(fresh_db_url())
-    upgrade_to_head(engine)
+def scheduled(prepared: PreparedDatabases, db_kind: str, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(prepared.catalogued(db_kind, now=NOW))  # migrated, catalog as of NOW
     sessions = make_sessionmaker(engine)
     with transaction(sessions) as s:
-        apply_catalog(s, read_catalog(PROJECT_ROOT / "indicators"), now=NOW)
         admin = create_user(s, username="admin", role=Role.ADMIN, now=NOW)
         rows = [("rd_intensity", "Z-YRD", y, v) for y, v in ((2018, 2.75), (2020, 2.88), (2022, 2.97))]
         inputs = [

@@ -8,6 +8,7 @@ tests that write stay independent of each other.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import shutil
 import tempfile
@@ -67,12 +68,39 @@ class PreparedDatabases:
 
         return self.template(kind, "init", build)
 
-    def catalogued(self, kind: str) -> str:
-        """A copy of a database migrated in-process with the catalog loaded as of ``CATALOGUED`` (what
-        ``factories.new_database`` makes), for tests whose work commits."""
-        from tests.support.factories import new_database
+    def migrated_template(self, kind: str) -> str:
+        """The template of an empty database at the newest schema (migrated once per kind)."""
+        from service.db.migrate import upgrade_to_head
+        from service.db.session import make_engine
 
-        return self.copy(self.template(kind, "catalog", lambda url: new_database(url).dispose()))
+        def build(url: str) -> None:
+            engine = make_engine(url)
+            upgrade_to_head(engine)
+            engine.dispose()
+
+        return self.template(kind, "migrated", build)
+
+    def migrated(self, kind: str) -> str:
+        """A copy of an empty database at the newest schema (what ``upgrade_to_head`` leaves)."""
+        return self.copy(self.migrated_template(kind))
+
+    def catalogued(self, kind: str, now: dt.datetime | None = None) -> str:
+        """A copy of a database migrated in-process with the catalog from ``indicators/`` loaded as of ``now``
+        (``CATALOGUED`` unless given), for tests whose work commits. One template per kind and ``now``."""
+        from service.db.session import make_engine, make_sessionmaker, transaction
+        from service.domain.catalog import apply_catalog
+        from tests.support.factories import CATALOGUED, project_catalog
+
+        at = now or CATALOGUED
+
+        def build(url: str) -> None:
+            engine = make_engine(url)
+            with transaction(make_sessionmaker(engine)) as session:
+                apply_catalog(session, project_catalog(), now=at)
+            engine.dispose()
+
+        name = "catalog" if at == CATALOGUED else f"catalog-{at:%Y%m%d%H%M%S}"
+        return self.copy(self.template(kind, name, build, base=self.migrated_template(kind)))
 
     def initialised(self, kind: str) -> str:
         """A copy of a database as ``yrdmon init`` leaves it (migrated, catalog loaded, no report run)."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import shutil
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from sqlalchemy import Table
@@ -15,24 +17,25 @@ from sqlalchemy.orm import Session
 from service.config import PROJECT_ROOT
 from service.db.models import User
 
+if TYPE_CHECKING:
+    from service.domain.catalog import Catalog
+
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 CATALOGUED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # when the test databases' catalog is loaded
 
 
-def new_database(url: str, *, catalog: bool = True, now: dt.datetime = CATALOGUED) -> Any:
-    """A migrated database of its own, with the catalog from ``indicators/`` unless ``catalog`` is False.
-    For tests whose work commits (jobs, other processes, the CLI), which cannot share the suite's
-    rolled-back database. The caller disposes of the engine."""
-    from service.db.migrate import upgrade_to_head
-    from service.db.session import make_engine, make_sessionmaker, transaction
-    from service.domain.catalog import apply_catalog, read_catalog
+@functools.cache
+def _parsed_catalog() -> Catalog:
+    from service.domain.catalog import read_catalog
 
-    engine = make_engine(url)
-    upgrade_to_head(engine)
-    if catalog:
-        with transaction(make_sessionmaker(engine)) as session:
-            apply_catalog(session, read_catalog(PROJECT_ROOT / "indicators"), now=now)
-    return engine
+    return read_catalog(PROJECT_ROOT / "indicators")
+
+
+def project_catalog() -> Catalog:
+    """The project's catalog (``indicators/``) as ``read_catalog`` returns it, for tests that load it as a
+    starting point. Its YAML takes seconds to parse, so it is parsed once per test process; each caller gets
+    a deep copy of its own. (The catalog loader's own tests call ``read_catalog`` themselves.)"""
+    return copy.deepcopy(_parsed_catalog())
 
 
 def copy_catalog(dest: Path) -> Path:

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from service.config import PROJECT_ROOT
 from tests.support.browser import SHOTS, open_page, rendered_traces
 from tests.support.cli import run
 from tests.support.databases import PreparedDatabases
@@ -109,11 +108,11 @@ def test_phone_width_has_no_sideways_scroll(browser, server: str, db_kind: str) 
 
 
 def test_overview_pages_and_searches_many_regions(browser, province_server: str, db_kind: str) -> None:  # type: ignore[no-untyped-def]
-    from service.domain.catalog import read_catalog
     from service.web.data import REGIONS_PER_PAGE
+    from tests.support.factories import project_catalog
 
     # 300 synthetic counties and the regions the catalog's targets name
-    catalog = read_catalog(PROJECT_ROOT / "indicators")
+    catalog = project_catalog()
     regions = 300 + len({t.region for _, plan in catalog.plans for t in plan.targets})
     pages = -(-regions // REGIONS_PER_PAGE)
     page, errors = open_page(browser, province_server + "/")

@@ -145,47 +145,27 @@ def add_many_regions(session: Session, n: int, ended: bool = False) -> None:
     ]
     session.add_all([plan, *regions])
     session.flush()
-    session.add_all(
-        [
-            Target(
-                plan_id=plan.id,
-                key=f"gdp-{r.code}",
-                indicator_id=gdp.id,
-                region_id=r.id,
-                unit="亿元",
-                comparator=Comparator.GE,
-                value=Decimal(100),
-                target_year=2035,
-                declared_form=DeclaredForm.LEVEL,
-                source_document="test",
-                source_quote="测试",
-                content_hash="x",
-                valid_from=NOW - dt.timedelta(days=1),
-            )
-            for r in regions
-        ]
-    )
-    if ended:
-        session.add_all(
-            [
-                Target(
-                    plan_id=plan.id,
-                    key=f"old-{r.code}",
-                    indicator_id=gdp.id,
-                    region_id=r.id,
-                    unit="亿元",
-                    comparator=Comparator.GE,
-                    value=Decimal(100),
-                    target_year=2020,
-                    declared_form=DeclaredForm.LEVEL,
-                    source_document="test",
-                    source_quote="测试",
-                    content_hash="x",
-                    valid_from=NOW - dt.timedelta(days=1),
-                )
-                for r in regions
-            ]
+
+    def gdp_target(region: Region, key: str, year: int) -> Target:
+        return Target(
+            plan_id=plan.id,
+            key=key,
+            indicator_id=gdp.id,
+            region_id=region.id,
+            unit="亿元",
+            comparator=Comparator.GE,
+            value=Decimal(100),
+            target_year=year,
+            declared_form=DeclaredForm.LEVEL,
+            source_document="test",
+            source_quote="测试",
+            content_hash="x",
+            valid_from=NOW - dt.timedelta(days=1),
         )
+
+    session.add_all([gdp_target(r, f"gdp-{r.code}", 2035) for r in regions])
+    if ended:
+        session.add_all([gdp_target(r, f"old-{r.code}", 2020) for r in regions])
     session.commit()
 
 

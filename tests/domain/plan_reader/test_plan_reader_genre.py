@@ -76,9 +76,9 @@ def vocab() -> Vocabulary:
     """The vocabulary a plan from another city meets: the catalog as it stood before the 十五五 round
     (the indicators of the seed plans and of the published statistics), so that these texts, written
     in the genre and not taken from any plan, exercise both known indicators and proposals of new ones."""
-    from service.domain.catalog import read_catalog
+    from tests.support.factories import project_catalog
 
-    catalog = read_catalog(PROJECT_ROOT / "indicators")
+    catalog = project_catalog()
     used = {
         t.indicator for _, pf in catalog.plans if pf.plan.source_document[:1].isdigit() for t in pf.targets
     }
