@@ -12,7 +12,23 @@ the same database:
   memory) against a plain SELECT of the run's assessment rows.
 
 Goals: flat per-target time (±20 %) and flat memory from the smallest to the largest size.
-``BENCH_NATIONAL_DOWNLOADS=0`` leaves the downloads out (the report run only).
+
+The sizes share one database: it is built once for the smallest size and extended for each larger one
+(``synthetic.build`` makes the rows in PostgreSQL itself, the schema's own indexes dropped for the load,
+created again after it, and the tables vacuumed and analysed), so ``BENCH_NATIONAL_TARGETS=100000,300000,
+840000`` measures the three sizes in one process. Between sizes the runs made at the smaller one are
+deleted (and the tables vacuumed), so every size is measured on a database that holds its catalog only.
+The reference reads its rows through a server-side cursor, a chunk at a time, as the run does, so the
+benchmark's own memory stays flat too.
+
+Environment knobs:
+
+- ``BENCH_NATIONAL_TARGETS``: comma-separated sizes (default ``100000,300000``);
+- ``BENCH_NATIONAL_DB``: ``postgresql`` (default) and/or ``sqlite``;
+- ``BENCH_NATIONAL_DOWNLOADS=0``: leave the downloads out (the report run only).
+
+Run it under ``nice -n -15`` (as root) on a shared machine: the child processes and the PostgreSQL server
+it starts inherit the priority.
 """
 
 from __future__ import annotations
@@ -25,7 +41,7 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from benchmarks.harness import Measurement, databases, load, measure, report
 from benchmarks.synthetic import build
@@ -70,35 +86,48 @@ def _run_in_child(url: str) -> tuple[float, int, int]:
     return seconds, before, peak
 
 
+def _clear_runs(engine: Engine) -> None:
+    """Delete the runs (and their assessments) made at the previous size; vacuum what they left."""
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM assessments"))
+        conn.execute(text("DELETE FROM report_runs"))
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM (ANALYZE) assessments, report_runs"))
+
+
 def run() -> None:
-    figures: list[tuple[str, int, float, float | None, float | None]] = []
+    figures: list[tuple[str, int, float, float, int, str, int | None]] = []
     spawn = multiprocessing.get_context("spawn")
-    for size in SIZES:
-        with databases(KINDS) as dbs:
-            for kind, url in dbs:
-                engine = make_engine(url)
+    print(f"  process priority (nice): {os.nice(0)}  [{load()}]", flush=True)
+    with databases(KINDS) as dbs:
+        for kind, url in dbs:
+            engine = make_engine(url)
+            for size in sorted(SIZES):
                 started = time.perf_counter()
                 data = build(engine, targets=size, regions=COUNTIES)
                 print(
-                    f"  built {size:,} targets, {data.observations:,} observations in "
+                    f"  {kind}: built (extended to) {size:,} targets, {data.observations:,} observations in "
                     f"{time.perf_counter() - started:.0f} s  [{load()}]",
                     flush=True,
                 )
                 sessions = make_sessionmaker(engine)
-                with engine.connect() as conn:
-                    if engine.dialect.name == "postgresql":
+                if engine.dialect.name == "postgresql":
+                    with engine.connect() as conn:
                         conn.execute(text("ANALYZE"))
                         conn.commit()
 
                 def plain_read() -> None:
-                    with engine.connect() as conn:
-                        conn.execute(
+                    with engine.connect().execution_options(stream_results=True, yield_per=20_000) as conn:
+                        result = conn.execute(
                             text(
                                 "SELECT o.id, o.indicator_id, o.region_id, o.period, o.value, o.status, o.reported_at "
                                 "FROM observations o JOIN targets t ON t.indicator_id = o.indicator_id "
                                 "AND t.region_id = o.region_id WHERE t.valid_to IS NULL"
                             )
-                        ).all()
+                        )
+                        for _ in result.partitions():
+                            pass
 
                 reference = measure(
                     "plain SELECT of the rows used (reference)", plain_read, rows=data.observations
@@ -118,9 +147,10 @@ def run() -> None:
                     f"({before / 2**20:,.0f} MiB before the run)",
                     flush=True,
                 )
+                figure = (kind, size, per_target, reference.seconds / size * 1e6, peak, load())
                 if not DOWNLOADS:
-                    figures.append((kind, size, per_target, peak, None))
-                    engine.dispose()
+                    figures.append((*figure, None))
+                    _clear_runs(engine)
                     continue
 
                 with sessions() as s:
@@ -164,11 +194,14 @@ def run() -> None:
                         ref_dl,
                         "goal: flat memory",
                     )
-                figures.append((kind, size, per_target, peak, dl.peak_bytes))
-                engine.dispose()
-    print("summary by size:")
-    for kind, size, per_target, run_peak, dl_peak in figures:
+                figures.append((*figure, dl.peak_bytes))
+                _clear_runs(engine)
+            engine.dispose()
+    print("summary by size (each run beside its reference, plain SELECT of its rows, in the same process):")
+    for kind, size, per_target, ref_per_target, run_peak, at, dl_peak in figures:
         print(
-            f"  {kind} {size:>9,} targets: run {per_target:6.0f} µs/target, run peak RSS "
-            f"{(run_peak or 0) / 2**20:8,.0f} MiB, download peak {(dl_peak or 0) / 2**20:6.1f} MiB"
+            f"  {kind} {size:>9,} targets: run {per_target:6.0f} µs/target, reference {ref_per_target:6.0f} "
+            f"µs/target (ratio {per_target / ref_per_target:.2f}x), run peak RSS {run_peak / 2**20:6,.0f} MiB"
+            + (f", download peak {dl_peak / 2**20:6.1f} MiB" if dl_peak is not None else "")
+            + f"  [{at}]"
         )

@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import shutil
 import sys
+import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -419,36 +421,49 @@ def report_evaluate(
 
     Without --output, JSON and HTML go to standard output; a .docx or .xlsx is written to the current
     directory under the report's file name."""
-    from service.reports.evaluation_files import document
+    from service.reports.evaluation_files import STREAMED, document, write_document
     from service.reports.queries import get_run
 
     if kind is EvaluationKind.annual and year is None:
         fail_key("annual_needs_year")
     settings = load_settings()
     engine = open_database(settings)
-    try:
-        with transaction(make_sessionmaker(engine)) as session:
-            the_run = get_run(session, run)
-            ev = None
-            if kind is EvaluationKind.annual:
-                from service.reports.annual import annual_evaluation
+    # a Word or Excel file is written as the records are read, into a temporary file first
+    streamed = format.value in STREAMED and kind is not EvaluationKind.annual
+    with tempfile.TemporaryFile() as spool:
+        try:
+            with transaction(make_sessionmaker(engine)) as session:
+                the_run = get_run(session, run)
+                ev = None
+                if kind is EvaluationKind.annual:
+                    from service.reports.annual import annual_evaluation
 
-                assert year is not None
-                ev = annual_evaluation(session, the_run, plan, year, organisation)
-            made = document(session, the_run, plan, format.value, lang.value, ev=ev)
-    except DomainError as exc:
-        fail((exc.zh, exc.en))
-    finally:
-        engine.dispose()
-    if output is None and format in (EvaluationFormat.json, EvaluationFormat.html):
-        sys.stdout.write(made.body.decode("utf-8"))
-        return
-    target = output if output is not None else Path(made.filename)
-    try:
-        target.write_bytes(made.body)
-    except OSError as exc:
-        fail(f"--output {target}: {exc.strerror or exc}")
-    say("wrote", path=target, n=len(made.body))
+                    assert year is not None
+                    ev = annual_evaluation(session, the_run, plan, year, organisation)
+                if streamed:
+                    filename, _ = write_document(session, the_run, plan, format.value, spool, lang.value)
+                else:
+                    made = document(session, the_run, plan, format.value, lang.value, ev=ev)
+                    filename = made.filename
+        except DomainError as exc:
+            fail((exc.zh, exc.en))
+        finally:
+            engine.dispose()
+        if not streamed and output is None and format in (EvaluationFormat.json, EvaluationFormat.html):
+            sys.stdout.write(made.body.decode("utf-8"))
+            return
+        target = output if output is not None else Path(filename)
+        try:
+            if streamed:
+                size = spool.tell()
+                spool.seek(0)
+                with target.open("wb") as fh:
+                    shutil.copyfileobj(spool, fh)
+            else:
+                size = target.write_bytes(made.body)
+        except OSError as exc:
+            fail(f"--output {target}: {exc.strerror or exc}")
+    say("wrote", path=target, n=size)
 
 
 class ExportFormat(StrEnum):

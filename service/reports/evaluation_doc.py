@@ -9,23 +9,35 @@ it out.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, not_, select
 from sqlalchemy.orm import Session
 
-from service.db.models import Plan, ReportRun, Target
+from service.db.models import Attribute, Plan, ReportRun, Target
 from service.domain import texts
+from service.domain.errors import NotFound
 from service.domain.progress import PRELIMINARY_SUFFIX
 from service.domain.review import view_note
 from service.domain.statuses import MET, QUALITATIVE, STATUS_LABELS, STATUS_TINTS, Status
 from service.domain.texts import EVALUATION_LABELS as LABELS
 from service.domain.wording import fmt_number, fmt_value, progress_shown, unit_words
 from service.domain.wording import target_words as _target_words
-from service.reports.queries import VERDICT_LABELS, evaluation
+from service.reports.evidence import add_evidence
+from service.reports.queries import (
+    VERDICT_LABELS,
+    AssessmentFilter,
+    assessment_record,
+    assessment_select,
+    end_of_term_condition,
+    evaluation,
+    with_verdict,
+)
 
 MID_TERM_ORDER = [
     "achieved_early",
@@ -41,6 +53,7 @@ MID_TERM_ORDER = [
 # pale tints of the status colours for printed tables (one palette: service.domain.statuses)
 PALE = STATUS_TINTS
 KEY_CHARTS = 12  # at most this many charts: a report, not an atlas
+CHUNK = 2000  # records read at a time by ``outline``
 
 
 def _zh_en(lang: str, zh: str, en: str) -> str:
@@ -108,10 +121,20 @@ class Section:
     verdict_header: str
     shortfall_header: str
     chapters: list[tuple[str, list[Row]]]
+    # ``outline``'s sections hold no rows: ``stream`` reads them from the database, in the same order
+    stream: Callable[[], Iterator[tuple[str, list[Row]]]] | None = field(default=None, repr=False)
 
     @property
     def rows(self) -> list[Row]:
         return [r for _, rows in self.chapters for r in rows]
+
+    def parts(self) -> Iterator[tuple[str, list[Row]]]:
+        """(chapter, rows) in the document's order; one chapter may come in several consecutive parts
+        (a streamed section gives one chunk of rows at a time). Read a streamed section once."""
+        if self.stream is None:
+            yield from self.chapters
+        else:
+            yield from self.stream()
 
 
 @dataclass
@@ -144,10 +167,19 @@ class EvaluationDocument:
     evaluation: dict[str, Any] = field(repr=False)
     # progress statements with their files (支撑材料) of the targets listed, in the tables' order
     materials: list[dict[str, Any]] = field(default_factory=list)
+    # an ``outline`` fills ``charts`` and ``materials`` once its sections have been read: ``complete``
+    finish: Callable[[], None] | None = field(default=None, repr=False)
 
     @property
     def rows(self) -> list[Row]:
         return [r for s in self.sections for r in s.rows]
+
+    def complete(self) -> None:
+        """After the sections' rows were read (``Section.parts``): the charts and supporting materials
+        of a streamed document are known (a built document has them from the start)."""
+        if self.finish is not None:
+            finish, self.finish = self.finish, None
+            finish()
 
     def filename(self, ext: str) -> tuple[str, str]:
         """(a safe ASCII file name, the same in words for filename*=UTF-8'')."""
@@ -319,17 +351,30 @@ def _count_phrase(counts: dict[str, int], lang: str) -> str:
 
 
 def _summary(ev: dict[str, Any], end_rows: list[Row], mid_rows: list[Row], lang: str) -> list[str]:
+    binding: dict[str, int] = {}
+    for r in end_rows:
+        if r.attribute == "binding":
+            binding[r.verdict] = binding.get(r.verdict, 0) + 1
+    mid: dict[str, int] = {}
+    for r in mid_rows:
+        mid[r.verdict] = mid.get(r.verdict, 0) + 1
+    return _summary_of(ev, bool(end_rows), binding, mid, lang)
+
+
+def _summary_of(
+    ev: dict[str, Any], has_end: bool, b_counts: dict[str, int], mid: dict[str, int], lang: str
+) -> list[str]:
+    """The summary's sentences from the counts: ``ev``'s end-of-term counts (and as-of date), the
+    end-of-term verdicts of the binding targets, the mid-term statuses."""
     en = lang == "en"
     out: list[str] = []
     counts = ev["end_of_term_counts"]
     qualitative = counts.get(QUALITATIVE, 0)
     judged = sum(n for k, n in counts.items() if k != QUALITATIVE)
-    if end_rows:
-        binding = [r for r in end_rows if r.attribute == "binding"]
+    n_mid = sum(mid.values())
+    if has_end:
+        binding = bool(b_counts)
         if binding:  # binding (约束性) targets first where the plan says which they are
-            b_counts: dict[str, int] = {}
-            for r in binding:
-                b_counts[r.verdict] = b_counts.get(r.verdict, 0) + 1
             b_judged = sum(n for k, n in b_counts.items() if k != QUALITATIVE)
             out.append(
                 f"Of the {b_judged} binding targets whose target year has passed: {_count_phrase(b_counts, lang)}."
@@ -350,10 +395,7 @@ def _summary(ev: dict[str, Any], end_rows: list[Row], mid_rows: list[Row], lang:
                 if en
                 else f"另有定性目标{qualitative}项，列出规划原文，不作判断。"
             )
-    if mid_rows:
-        mid: dict[str, int] = {}
-        for r in mid_rows:
-            mid[r.verdict] = mid.get(r.verdict, 0) + 1
+    if n_mid:
         parts = [
             f"{verdict_label(k, lang)} {mid[k]}" if en else f"{verdict_label(k, lang)}{mid[k]}项"
             for k in MID_TERM_ORDER
@@ -361,11 +403,11 @@ def _summary(ev: dict[str, Any], end_rows: list[Row], mid_rows: list[Row], lang:
         ]
         parts += [f"{k} {n}" for k, n in mid.items() if k not in MID_TERM_ORDER]
         out.append(
-            f"{len(mid_rows)} targets are for later years (mid-term evaluation): {'; '.join(parts)}."
+            f"{n_mid} targets are for later years (mid-term evaluation): {'; '.join(parts)}."
             if en
-            else f"目标年未到的目标{len(mid_rows)}项（中期评估）：{'，'.join(parts)}。"
+            else f"目标年未到的目标{n_mid}项（中期评估）：{'，'.join(parts)}。"
         )
-    if not end_rows and not mid_rows:
+    if not has_end and not n_mid:
         out.append("The run has no assessed target of this plan." if en else "该次报告运行没有本规划的目标。")
     return out
 
@@ -383,17 +425,51 @@ def _title(plan_title: str, has_end: bool, has_mid: bool, lang: str) -> str:
 def _key_rows(rows: list[Row]) -> list[Row]:
     """The targets that get a chart: binding ones where the plan says which, else every target with a
     base and a latest value; missed ones first, at most ``KEY_CHARTS``."""
-    drawable = [
-        r
-        for r in rows
-        if r.base_value is not None
-        and r.latest_value is not None
-        and r.record.get("target_level") is not None
-    ]
+    drawable = [r for r in rows if _drawable(r)]
     binding = [r for r in drawable if r.attribute == "binding"]
     chosen = binding or drawable
-    order = {"missed": 0, "off_track": 1, "regressing": 1, "needs_acceleration": 2}
-    return sorted(chosen, key=lambda r: order.get(r.verdict, 3))[:KEY_CHARTS]
+    return sorted(chosen, key=_chart_rank)[:KEY_CHARTS]
+
+
+_CHART_ORDER = {"missed": 0, "off_track": 1, "regressing": 1, "needs_acceleration": 2}
+
+
+def _chart_rank(row: Row) -> int:
+    return _CHART_ORDER.get(row.verdict, 3)
+
+
+def _drawable(row: Row) -> bool:
+    return (
+        row.base_value is not None
+        and row.latest_value is not None
+        and row.record.get("target_level") is not None
+    )
+
+
+class _KeyRows:
+    """``_key_rows`` of rows that go by in the document's order, holding at most ``KEY_CHARTS`` of each
+    kind (binding, any) instead of every row."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+        self.binding: list[tuple[int, int, Row]] = []
+        self.drawable: list[tuple[int, int, Row]] = []
+
+    def add(self, rows: list[Row]) -> None:
+        for row in rows:
+            self.seen += 1
+            if not _drawable(row):
+                continue
+            kinds = (self.drawable, self.binding) if row.attribute == "binding" else (self.drawable,)
+            for kept in kinds:
+                kept.append((_chart_rank(row), self.seen, row))
+                if len(kept) > 4 * KEY_CHARTS:
+                    kept.sort(key=lambda x: x[:2])
+                    del kept[KEY_CHARTS:]
+
+    def rows(self) -> list[Row]:
+        chosen = self.binding or self.drawable
+        return [row for _, _, row in sorted(chosen, key=lambda x: x[:2])[:KEY_CHARTS]]
 
 
 def build(
@@ -625,3 +701,181 @@ def _view_line(run: ReportRun, lang: str) -> list[str]:
 def heading_number(n: int, lang: str) -> str:
     """一、 二、 … in Chinese, 1. 2. … in English (n from 1)."""
     return f"{n}. " if lang == "en" else f"{ZH_NUMERALS[n - 1]}、"
+
+
+# --- the same document, read in chunks (a national plan's downloads) -----------------------------------
+
+
+def _record_chunks(
+    session: Session, run: ReportRun, plan: Plan, end: bool, document_order: bool, chunk: int
+) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    """The end-of-term (``end``) or mid-term records of ``evaluation``, with their evidence, ``chunk`` at a
+    time, each beside its catalog order (the first id of its key); with ``document_order`` in the
+    order of ``build``'s tables: chapters by their first target, binding targets first in a chapter,
+    then the catalog's order."""
+    first = (
+        select(Target.key.label("key"), func.min(Target.id).label("first"))
+        .where(Target.plan_id == plan.id)
+        .group_by(Target.key)
+        .subquery()
+    )
+    ended = end_of_term_condition(run.as_of.year)
+    stmt = (
+        assessment_select(run, AssessmentFilter(plan=plan.code), ended if end else not_(ended))
+        .join(first, first.c.key == Target.key)
+        .add_columns(first.c.first.label("catalog_order"))
+    )
+    if document_order:
+        chapter = func.coalesce(Target.chapter, "")
+        rank = case(
+            (Target.attribute == Attribute.BINDING, 0),
+            (Target.attribute == Attribute.ANTICIPATORY, 1),
+            else_=2,
+        )
+        stmt = stmt.order_by(None).order_by(
+            func.min(first.c.first).over(partition_by=chapter), rank, first.c.first
+        )
+    for part in session.execute(stmt.execution_options(yield_per=chunk)).partitions():
+        records = [assessment_record(run, row) for row in part]
+        if end:
+            records = [with_verdict(r) for r in records]
+        add_evidence(session, records)
+        yield [(row.catalog_order, r) for row, r in zip(part, records, strict=True)]
+
+
+def outline(
+    session: Session,
+    run: ReportRun,
+    plan_code: str,
+    lang: str = "zh",
+    charts: bool = True,
+    visit: Callable[[str, Row], None] | None = None,
+    chunk: int = CHUNK,
+) -> EvaluationDocument:
+    """``build``'s document without holding the plan's records: one pass over them in chunks counts
+    what the summary says and numbers the statistics sources; the sections' rows are read again, a
+    chunk at a time in the tables' order, when a renderer reads them (``Section.parts``), and the
+    charts and supporting materials are then known (``EvaluationDocument.complete``). ``visit`` sees
+    every row in the first pass (its source numbers not yet final): a spreadsheet's column widths."""
+    from service.reports.evaluation_chart import line_chart  # Pillow only when a document is made
+
+    en = lang == "en"
+    plan = session.scalar(select(Plan).where(Plan.code == plan_code))
+    if plan is None:
+        raise NotFound(f"规划 {plan_code} 不存在", f"plan {plan_code!r} does not exist")
+    end_counts: dict[str, int] = {}
+    binding: dict[str, int] = {}
+    mid: dict[str, int] = {}
+    first_use: dict[tuple[str, str | None], tuple[tuple[int, int], dict[str, Any]]] = {}
+    files: dict[str, int] = {}
+    provisional: dict[tuple[str, str | None], int] = {}
+    for end in (True, False):
+        for part in _record_chunks(session, run, plan, end, False, chunk):
+            for order, r in part:
+                key = r["verdict"] if end else r["status"]
+                if end:
+                    end_counts[key] = end_counts.get(key, 0) + 1
+                    if r.get("attribute") == "binding":
+                        binding[key] = binding.get(key, 0) + 1
+                else:
+                    mid[key] = mid.get(key, 0) + 1
+                for i, s in enumerate(r.get("sources") or []):
+                    k = (s["source"], s["url"])
+                    if not s["baseline"] and (k not in first_use or (order, i) < first_use[k][0]):
+                        first_use[k] = ((order, i), s)
+                        provisional.setdefault(k, len(provisional) + 1)
+                if f := r.get("source_document"):
+                    files[f] = files.get(f, 0) + 1
+                if visit is not None:
+                    visit("end_of_term" if end else "mid_term", _row(r, lang, end, provisional))
+    source_no: dict[tuple[str, str | None], int] = {}
+    statistics: list[dict[str, Any]] = []
+    for k, (_, s) in sorted(first_use.items(), key=lambda kv: kv[1][0]):
+        source_no[k] = len(source_no) + 1
+        statistics.append({"no": source_no[k], **s})
+    key_rows = _KeyRows()
+    materials: list[dict[str, Any]] = []
+
+    def rows_of(end: bool) -> Iterator[tuple[str, list[Row]]]:
+        for part in _record_chunks(session, run, plan, end, True, chunk):
+            rows = [_row(r, lang, end, source_no) for _, r in part]
+            key_rows.add(rows)
+            materials.extend(_materials(session, rows, None, lang))
+            for chapter, group in itertools.groupby(rows, key=lambda x: x.chapter):
+                yield chapter, list(group)
+
+    def section(end: bool) -> Section:
+        title = _zh_en(
+            lang,
+            "末期评估（目标年已到）" if end else "中期评估（目标年未到）",
+            "End-of-term evaluation (target year reached)" if end else "Mid-term evaluation (later targets)",
+        )
+        return Section(
+            "end_of_term" if end else "mid_term",
+            title,
+            _zh_en(lang, *LABELS["verdict" if end else "status"]),
+            _zh_en(lang, *LABELS["shortfall" if end else "gap"]),
+            [],
+            stream=lambda: rows_of(end),
+        )
+
+    has_end, has_mid = bool(end_counts), bool(mid)
+    sections = [section(end) for end, has in ((True, has_end), (False, has_mid)) if has]
+    known = (
+        {p.source_document: p for p in session.scalars(select(Plan).where(Plan.source_document.in_(files)))}
+        if files
+        else {}
+    )
+    if plan.source_document in files:
+        known[plan.source_document] = plan
+    documents = [
+        {
+            "file": f,
+            "title": (known[f].document_title or known[f].title_zh) if f in known else f,
+            "issuer": known[f].issuer if f in known else None,
+            "issued": known[f].issued if f in known else None,
+            "targets": n,
+        }
+        for f, n in files.items()
+    ]
+    ev = {
+        "plan_code": plan.code,
+        "plan": plan.title_zh,
+        "run_id": run.id,
+        "as_of": run.as_of.isoformat(),
+        "end_of_term_counts": end_counts,
+        "review_view": run.review_view,
+    }
+    plan_title = plan.title_en if en else plan.title_zh
+    finished = run.finished_at or run.started_at
+    computed = (
+        (texts.when(finished, lang) + texts.paren(texts.t("beijing_time", lang), lang)) if finished else ""
+    )
+    d = EvaluationDocument(
+        lang=lang,
+        plan_code=plan.code,
+        plan_title=plan_title,
+        title=_viewed(_title(plan_title, has_end, has_mid, lang), run, lang),
+        as_of=run.as_of.date().isoformat(),
+        computed_at=computed,
+        run_id=run.id,
+        method_version=run.method_version,
+        profile=run.threshold_profile,
+        end_of_term_counts=dict(end_counts),
+        mid_term_counts=dict(mid),
+        summary=_view_line(run, lang) + _summary_of(ev, has_end, binding, mid, lang),
+        sections=sections,
+        charts=[],
+        documents=documents,
+        statistics=statistics,
+        labels={k: _zh_en(lang, *v) for k, v in LABELS.items()},
+        evaluation=ev,
+        materials=materials,
+    )
+
+    def finish() -> None:
+        if charts:
+            d.charts = [_chart(session, row, n, lang, line_chart) for n, row in enumerate(key_rows.rows(), 1)]
+
+    d.finish = finish
+    return d

@@ -8,7 +8,7 @@ Tables repeat their header row on each page and never split a row across pages.
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import IO, Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -103,7 +103,8 @@ def _no_split(row: Any) -> None:
     tr_pr.append(cant)
 
 
-def _table(doc: Any, section: Section, rows: list[Any], labels: dict[str, str]) -> None:
+def _table(doc: Any, section: Section, labels: dict[str, str]) -> Any:
+    """A new table with its header row; ``_add_rows`` fills it."""
     headers = [
         labels["indicator"],
         labels["target"],
@@ -122,9 +123,25 @@ def _table(doc: Any, section: Section, rows: list[Any], labels: dict[str, str]) 
         _cell_text(cell, text, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
         _shade(cell, "E7E6E6")
     _repeat_header(table.rows[0])
+    # Word reads the cells' widths, LibreOffice the grid's: set both (autofit False is a fixed layout)
+    widths = _widths(labels)
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Cm(width)
+    for cell, width in zip(table.rows[0].cells, widths, strict=True):
+        cell.width = Cm(width)
+    return table
+
+
+def _widths(labels: dict[str, str]) -> tuple[float, ...]:
+    return WIDTHS_CM if labels["yes"] == "是" else WIDTHS_CM_EN
+
+
+def _add_rows(table: Any, rows: list[Any], labels: dict[str, str]) -> None:
     sep = "；" if labels["yes"] == "是" else "; "
+    widths = _widths(labels)
     for r in rows:
-        cells = table.add_row().cells
+        row = table.add_row()
+        cells = row.cells
         attribute = f"{r.region}" + (f" · {r.attribute_text}" if r.attribute_text else "")
         _cell_text(cells[0], f"{r.indicator}\n{attribute}", grey="595959")
         year = f"{r.target_year}年" if labels["yes"] == "是" else f"by {r.target_year}"
@@ -135,13 +152,8 @@ def _table(doc: Any, section: Section, rows: list[Any], labels: dict[str, str]) 
         _shade(cells[4], PALE.get(r.verdict, "FFFFFF"))
         _cell_text(cells[5], r.shortfall, align=WD_ALIGN_PARAGRAPH.RIGHT)
         _cell_text(cells[6], sep.join(r.notes), size=8)
-        _no_split(table.rows[-1])
-    # Word reads the cells' widths, LibreOffice the grid's: set both (autofit False is a fixed layout)
-    widths = WIDTHS_CM if labels["yes"] == "是" else WIDTHS_CM_EN
-    for column, width in zip(table.columns, widths, strict=True):
-        column.width = Cm(width)
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths, strict=True):
+        _no_split(row)
+        for cell, width in zip(cells, widths, strict=True):
             cell.width = Cm(width)
 
 
@@ -165,7 +177,14 @@ def _page_number_footer(section: Any, lang: str) -> None:
 
 
 def to_docx(d: EvaluationDocument) -> bytes:
-    """The Word document of an evaluation (see ``evaluation_doc.build``)."""
+    """The Word document of an evaluation (see ``evaluation_doc.build``) as bytes."""
+    out = io.BytesIO()
+    write_docx(d, out)
+    return out.getvalue()
+
+
+def write_docx(d: EvaluationDocument, out: IO[bytes]) -> None:
+    """The Word document of an evaluation (``evaluation_doc.build`` or ``outline``) written to ``out``."""
     doc = Document()
     _styles(doc)
     page = doc.sections[0]
@@ -203,11 +222,18 @@ def to_docx(d: EvaluationDocument) -> bytes:
     for section in d.sections:
         n += 1
         doc.add_heading(heading_number(n, d.lang) + section.title, level=1)
-        for chapter, rows in section.chapters:
-            if chapter:
-                doc.add_heading(chapter, level=2)
-            _table(doc, section, rows, labels)
+        table, current = None, None
+        for chapter, rows in section.parts():  # a chapter may come in several parts: one table
+            if table is None or chapter != current:
+                if table is not None:
+                    doc.add_paragraph().paragraph_format.space_after = Pt(2)
+                if chapter:
+                    doc.add_heading(chapter, level=2)
+                table, current = _table(doc, section, labels), chapter
+            _add_rows(table, rows, labels)
+        if table is not None:
             doc.add_paragraph().paragraph_format.space_after = Pt(2)
+    d.complete()  # a streamed document's charts and materials are known once its rows were read
     if d.charts:
         n += 1
         doc.add_heading(heading_number(n, d.lang) + labels["charts"], level=1)
@@ -281,9 +307,7 @@ def to_docx(d: EvaluationDocument) -> bytes:
     note.paragraph_format.space_before = Pt(12)
     note.runs[0].font.size = Pt(8)
     note.runs[0].font.color.rgb = RGBColor(0x59, 0x59, 0x59)
-    out = io.BytesIO()
     doc.save(out)
-    return out.getvalue()
 
 
-__all__ = ["STATUS_COLOURS", "to_docx"]
+__all__ = ["STATUS_COLOURS", "to_docx", "write_docx"]

@@ -7,9 +7,9 @@ import base64
 import io
 import json
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from jinja2 import Environment, select_autoescape
 from sqlalchemy.orm import Session
@@ -17,13 +17,16 @@ from sqlalchemy.orm import Session
 from service.db.models import ReportRun
 from service.domain import texts
 from service.domain.statuses import STATUS_COLOURS, STATUS_ICONS, VERDICTS
-from service.domain.tabular import xlsx_append
+from service.domain.tabular import FORMULA_START
+from service.domain.texts import EVALUATION_LABELS as LABELS
 from service.reports.evaluation_doc import (
     MID_TERM_ORDER,
     PALE,
     EvaluationDocument,
+    Row,
     build,
     heading_number,
+    outline,
     verdict_label,
 )
 from service.reports.queries import evaluation, evaluation_chunks
@@ -64,6 +67,10 @@ def document(
         kind = f"annual{ev['year']}_" if ev is not None and ev.get("kind") == "annual" else ""
         name = f"{plan_code}_{kind}evaluation_run{run.id}.json"
         return ReportFile(body, MEDIA_TYPES["json"], name, name)
+    if fmt in STREAMED and ev is None:
+        buf = io.BytesIO()
+        ascii_name, words = write_document(session, run, plan_code, fmt, buf, lang)
+        return ReportFile(buf.getvalue(), MEDIA_TYPES[fmt], ascii_name, words)
     d = build(session, run, plan_code, lang, charts=fmt != "xlsx", ev=ev)
     if fmt == "docx":
         from service.reports.evaluation_docx import to_docx
@@ -77,6 +84,30 @@ def document(
     return ReportFile(body, MEDIA_TYPES[fmt], ascii_name, words)
 
 
+STREAMED = ("docx", "xlsx")  # the formats ``write_document`` writes as the records are read
+
+
+def write_document(
+    session: Session, run: ReportRun, plan_code: str, fmt: str, out: IO[bytes], lang: str = "zh"
+) -> tuple[str, str]:
+    """The evaluation of ``plan_code`` in ``run`` as a Word or Excel file written to ``out``, its records
+    read a chunk at a time (``evaluation_doc.outline``): the workbook in openpyxl's write-only mode,
+    in memory that does not grow with the plan; the Word document (python-docx holds its whole XML)
+    without the plan's records. Returns the file's names (``EvaluationDocument.filename``)."""
+    if fmt == "xlsx":
+        widths = ColumnWidths(lang)
+        d = outline(session, run, plan_code, lang, charts=False, visit=widths.visit)
+        write_xlsx(d, out, widths)
+    elif fmt == "docx":
+        from service.reports.evaluation_docx import write_docx
+
+        d = outline(session, run, plan_code, lang)
+        write_docx(d, out)
+    else:
+        raise ValueError(f"not a streamed format: {fmt!r}")
+    return d.filename(fmt)
+
+
 # --- XLSX ----------------------------------------------------------------------------------------------
 
 
@@ -84,18 +115,6 @@ def _display_width(text: Any) -> int:
     """Columns a text needs in a spreadsheet: a Chinese character takes two."""
     lines = str(text).split("\n") if text is not None else [""]
     return max(sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line) for line in lines)
-
-
-def _fit(ws: Any, widest: int = 60, narrowest: int = 6) -> None:
-    widths: dict[str, int] = {}
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.value is None or type(cell).__name__ == "MergedCell":
-                continue
-            letter = cell.column_letter
-            widths[letter] = max(widths.get(letter, 0), _display_width(cell.value))
-    for letter, w in widths.items():
-        ws.column_dimensions[letter].width = max(narrowest, min(widest, w + 2))
 
 
 def _figure(v: float | None, scale: float = 1.0) -> float | None:
@@ -107,95 +126,203 @@ def _percent(unit: str, index: bool) -> bool:
     return unit == "%" and not index
 
 
+SECTION_COLUMNS = [
+    "chapter",
+    "indicator",
+    "region",
+    "attribute",
+    "target",
+    "target_year",
+    "base_value",
+    "base_year",
+    "latest_value",
+    "latest_year",
+    "unit",
+    "verdict",
+    "preliminary",
+    "shortfall",
+    "stretch_met",
+    "p_meet",
+    "notes",
+    "source_quote",
+    "id",
+]
+MATERIAL_COLUMNS = [
+    "id",
+    "indicator",
+    "region",
+    "statement_year",
+    "statement",
+    "organisation",
+    "statement_by",
+    "statement_at",
+    "files",
+    "sha256",
+]
+_WRAPPED = ("notes", "source_quote", "target", "indicator")
+_NARROWER = (("notes", 40), ("source_quote", 50), ("chapter", 30))
+
+
+def _row_values(r: Row, en: bool, yes: str, no: str) -> list[Any]:
+    """A table row's cells in ``SECTION_COLUMNS`` order: figures scaled for their number format."""
+    scale = 0.01 if _percent(r.unit, r.index_values) else 1.0
+    values = {
+        "chapter": r.chapter,
+        "indicator": r.indicator,
+        "region": r.region,
+        "attribute": r.attribute_text,
+        "target": r.target,
+        "target_year": r.target_year,
+        "base_value": _figure(r.base_value, scale),
+        "base_year": r.base_year,
+        "latest_value": _figure(r.latest_value, scale),
+        "latest_year": r.latest_year,
+        "unit": "" if r.index_values else r.unit,
+        "verdict": r.verdict_text,
+        "preliminary": yes if r.preliminary else "",
+        "shortfall": _figure(r.shortfall_value),
+        "stretch_met": "" if r.stretch_met is None else (yes if r.stretch_met else no),
+        "p_meet": r.p_meet,
+        "notes": "；".join(r.notes) if not en else "; ".join(r.notes),
+        "source_quote": r.source_quote,
+        "id": r.id,
+    }
+    return [values[c] for c in SECTION_COLUMNS]
+
+
+class ColumnWidths:
+    """The widest cell of each column of each table sheet, measured as the rows go by (a write-only
+    sheet takes its column widths before its first row): ``evaluation_doc.outline``'s ``visit``."""
+
+    def __init__(self, lang: str) -> None:
+        self.en = lang == "en"
+        labels = {k: v[1] if self.en else v[0] for k, v in LABELS.items()}
+        self.yes, self.no = labels["yes"], labels["no"]
+        self.widest: dict[str, list[int]] = {}
+
+    def visit(self, section: str, row: Row) -> None:
+        self.add(section, _row_values(row, self.en, self.yes, self.no))
+
+    def add(self, section: str, values: Sequence[Any]) -> None:
+        widest = self.widest.setdefault(section, [0] * len(values))
+        for i, v in enumerate(values):
+            if v is not None:
+                widest[i] = max(widest[i], _display_width(v))
+
+
+def _widths(widest: Sequence[int], widest_allowed: int = 60, narrowest: int = 6) -> list[float]:
+    """``_fit``'s widths of columns whose widest cells are ``widest`` (0: an empty column, left alone)."""
+    return [max(narrowest, min(widest_allowed, w + 2)) if w else 0 for w in widest]
+
+
 def to_xlsx(d: EvaluationDocument) -> bytes:
+    """The workbook of a document (``write_xlsx``) as bytes."""
+    buf = io.BytesIO()
+    write_xlsx(d, buf)
+    return buf.getvalue()
+
+
+def write_xlsx(d: EvaluationDocument, out: IO[bytes], widths: ColumnWidths | None = None) -> None:
     """A summary sheet first, then one table per part (end-of-term, mid-term): number formats by unit
-    (a % indicator as percentages), an autofilter, a frozen header, widths that fit Chinese names."""
+    (a % indicator as percentages), an autofilter, a frozen header, widths that fit Chinese names.
+
+    Written in openpyxl's write-only mode (each row goes to a temporary file as it is made) to ``out``:
+    the rows of an ``outline``'s sections are read from the database a chunk at a time, so a plan of
+    any size is written in memory that does not grow with it; ``widths`` are the column widths its
+    ``visit`` measured (a built document's are measured here)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
 
     en, labels = d.lang == "en", d.labels
+    if widths is None:
+        widths = ColumnWidths(d.lang)
+        for sec in d.sections:
+            for r in sec.rows:
+                widths.visit(sec.key, r)
     bold = Font(bold=True)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Summary" if en else "摘要"
-    xlsx_append(ws, [d.title])
-    ws["A1"].font = Font(bold=True, size=14)
+    wrap_top = Alignment(wrap_text=True, vertical="top")
+    wb = Workbook(write_only=True)
+
+    def cell(ws: Any, value: Any, **style: Any) -> Any:
+        c = WriteOnlyCell(ws, value)
+        if isinstance(value, str) and value.startswith(FORMULA_START):  # text, never a live formula
+            c.data_type = "s"
+            c.quotePrefix = True
+        for name, v in style.items():
+            setattr(c, name, v)
+        return c
+
+    ws = wb.create_sheet("Summary" if en else "摘要")
+    ws.column_dimensions["A"].width = 60
+    ws.column_dimensions["B"].width = 24
+    n = columns = 0  # rows and columns written so far
+
+    def add(values: Sequence[Any], bold_first: bool = False, all_bold: bool = False) -> None:
+        """A row; ``all_bold``: every cell of the row so far wide, as a header row's."""
+        nonlocal n, columns
+        n += 1
+        columns = max(columns, len(values))
+        if all_bold:
+            values = [*values, *[None] * (columns - len(values))]
+        ws.append(
+            [
+                cell(ws, v, font=bold) if all_bold or (bold_first and i == 0) else cell(ws, v)
+                for i, v in enumerate(values)
+            ]
+        )
+
+    n, columns = 1, 1
+    ws.append([cell(ws, d.title, font=Font(bold=True, size=14))])
     for key, value in (
         ("as_of", d.as_of),
         ("computed", d.computed_at),
         ("run", d.run_id),
         ("method", d.method_version),
     ):
-        xlsx_append(ws, [labels[key], value])
-    xlsx_append(ws, [])
+        add([labels[key], value])
+    add([])
     for text in d.summary:
-        xlsx_append(ws, [text])
-        ws.cell(row=ws.max_row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=6)
-        ws.row_dimensions[ws.max_row].height = 15 * (1 + _display_width(text) // 90)
+        ws.row_dimensions[n + 1].height = 15 * (1 + _display_width(text) // 90)
+        ws.merged_cells.add(f"A{n + 1}:F{n + 1}")
+        n, columns = n + 1, max(columns, 6)
+        ws.append([cell(ws, text, alignment=wrap_top)])
     if d.end_of_term_counts:
-        xlsx_append(ws, [])
-        xlsx_append(ws, [labels["verdict"], labels["count"]])
-        for cell in ws[ws.max_row]:
-            cell.font = bold
+        add([])
+        add([labels["verdict"], labels["count"]], all_bold=True)
         for v in VERDICTS + tuple(k for k in d.end_of_term_counts if k not in VERDICTS):
             if d.end_of_term_counts.get(v):
-                xlsx_append(ws, [verdict_label(v, d.lang), d.end_of_term_counts[v]])
-        xlsx_append(ws, ["Total" if en else "合计", sum(d.end_of_term_counts.values())])
-        ws.cell(row=ws.max_row, column=1).font = bold
+                add([verdict_label(v, d.lang), d.end_of_term_counts[v]])
+        add(["Total" if en else "合计", sum(d.end_of_term_counts.values())], bold_first=True)
     if d.mid_term_counts:
-        xlsx_append(ws, [])
-        xlsx_append(ws, [labels["status"], labels["count"]])
-        for cell in ws[ws.max_row]:
-            cell.font = bold
+        add([])
+        add([labels["status"], labels["count"]], all_bold=True)
         for s in sorted(
             d.mid_term_counts, key=lambda k: MID_TERM_ORDER.index(k) if k in MID_TERM_ORDER else 99
         ):
-            xlsx_append(ws, [verdict_label(s, d.lang), d.mid_term_counts[s]])
-    xlsx_append(ws, [])
-    xlsx_append(ws, [labels["documents"]])
-    ws.cell(row=ws.max_row, column=1).font = bold
+            add([verdict_label(s, d.lang), d.mid_term_counts[s]])
+    add([])
+    add([labels["documents"]], bold_first=True)
     for item in d.documents:
-        xlsx_append(ws, [item["title"], ", ".join(x for x in (item.get("issuer"), item.get("issued")) if x)])
+        add([item["title"], ", ".join(x for x in (item.get("issuer"), item.get("issued")) if x)])
     if d.statistics:
-        xlsx_append(ws, [])
-        xlsx_append(ws, [labels["statistics"]])
-        ws.cell(row=ws.max_row, column=1).font = bold
+        add([])
+        add([labels["statistics"]], bold_first=True)
         for src in d.statistics:
-            xlsx_append(
-                ws, [f"[{src['no']}] {src['source']}", src.get("published") or "", src.get("url") or ""]
-            )
-    ws.column_dimensions["A"].width = 60
-    ws.column_dimensions["B"].width = 24
+            add([f"[{src['no']}] {src['source']}", src.get("published") or "", src.get("url") or ""])
 
     yes, no = labels["yes"], labels["no"]
     pp = '0.0##" pp"' if en else '0.0##"个百分点"'
+    col = {c: i for i, c in enumerate(SECTION_COLUMNS)}
+    header_fill = PatternFill("solid", start_color="E7E6E6", end_color="E7E6E6")
+    header_alignment = Alignment(wrap_text=True, vertical="center")
+    fills: dict[str, Any] = {}
     for section in d.sections:
         end = section.key == "end_of_term"
         sheet = wb.create_sheet(
             ("End of term" if end else "Mid term") if en else ("末期评估" if end else "中期评估")
         )
-        columns = [
-            "chapter",
-            "indicator",
-            "region",
-            "attribute",
-            "target",
-            "target_year",
-            "base_value",
-            "base_year",
-            "latest_value",
-            "latest_year",
-            "unit",
-            "verdict",
-            "preliminary",
-            "shortfall",
-            "stretch_met",
-            "p_meet",
-            "notes",
-            "source_quote",
-            "id",
-        ]
         header = {
             **labels,
             "verdict": section.verdict_header,
@@ -203,69 +330,40 @@ def to_xlsx(d: EvaluationDocument) -> bytes:
             "indicator": "Indicator" if en else "指标",
             "id": "Target id" if en else "目标编号",
         }
-        xlsx_append(sheet, [header[c] for c in columns])
-        for cell in sheet[1]:
-            cell.font = bold
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
-            cell.fill = PatternFill("solid", start_color="E7E6E6", end_color="E7E6E6")
-        col = {c: i + 1 for i, c in enumerate(columns)}
-        for r in section.rows:
-            pct = _percent(r.unit, r.index_values)
-            scale = 0.01 if pct else 1.0
-            values = {
-                "chapter": r.chapter,
-                "indicator": r.indicator,
-                "region": r.region,
-                "attribute": r.attribute_text,
-                "target": r.target,
-                "target_year": r.target_year,
-                "base_value": _figure(r.base_value, scale),
-                "base_year": r.base_year,
-                "latest_value": _figure(r.latest_value, scale),
-                "latest_year": r.latest_year,
-                "unit": "" if r.index_values else r.unit,
-                "verdict": r.verdict_text,
-                "preliminary": yes if r.preliminary else "",
-                "shortfall": _figure(r.shortfall_value),
-                "stretch_met": "" if r.stretch_met is None else (yes if r.stretch_met else no),
-                "p_meet": r.p_meet,
-                "notes": "；".join(r.notes) if not en else "; ".join(r.notes),
-                "source_quote": r.source_quote,
-                "id": r.id,
-            }
-            xlsx_append(sheet, [values[c] for c in columns])
-            n = sheet.max_row
-            for key in ("base_value", "latest_value"):
-                sheet.cell(row=n, column=col[key]).number_format = "0.0##%" if pct else "General"
-            if r.shortfall_value is not None:
-                sheet.cell(row=n, column=col["shortfall"]).number_format = pp if pct else "General"
-            sheet.cell(row=n, column=col["p_meet"]).number_format = "0%"
-            fill = STATUS_COLOURS.get(r.verdict, "#FFFFFF").lstrip("#")
-            sheet.cell(row=n, column=col["verdict"]).fill = PatternFill(
-                "solid", start_color=fill, end_color=fill
-            )
-            for key in ("notes", "source_quote", "target", "indicator"):
-                sheet.cell(row=n, column=col[key]).alignment = Alignment(wrap_text=True, vertical="top")
+        titles = [header[c] for c in SECTION_COLUMNS]
+        widths.add(section.key, titles)
+        fitted = _widths(widths.widest[section.key], widest_allowed=50)
+        for c, cap in _NARROWER:
+            fitted[col[c]] = min(cap, fitted[col[c]] or cap)
+        for i, w in enumerate(fitted, start=1):
+            if w:
+                sheet.column_dimensions[get_column_letter(i)].width = w
         sheet.freeze_panes = "C2"  # the header row, and the chapter and indicator while scrolling right
-        sheet.auto_filter.ref = sheet.dimensions
-        _fit(sheet, widest=50)
-        for key, width in (("notes", 40), ("source_quote", 50), ("chapter", 30)):
-            letter = sheet.cell(row=1, column=col[key]).column_letter
-            sheet.column_dimensions[letter].width = min(width, sheet.column_dimensions[letter].width or width)
+        sheet.append(
+            [cell(sheet, t, font=bold, alignment=header_alignment, fill=header_fill) for t in titles]
+        )
+        rows = 1
+        for _, part in section.parts():
+            for r in part:
+                pct = _percent(r.unit, r.index_values)
+                cells = [cell(sheet, v) for v in _row_values(r, en, yes, no)]
+                for key in ("base_value", "latest_value"):
+                    cells[col[key]].number_format = "0.0##%" if pct else "General"
+                if r.shortfall_value is not None:
+                    cells[col["shortfall"]].number_format = pp if pct else "General"
+                cells[col["p_meet"]].number_format = "0%"
+                colour = STATUS_COLOURS.get(r.verdict, "#FFFFFF").lstrip("#")
+                if colour not in fills:
+                    fills[colour] = PatternFill("solid", start_color=colour, end_color=colour)
+                cells[col["verdict"]].fill = fills[colour]
+                for key in _WRAPPED:
+                    cells[col[key]].alignment = wrap_top
+                sheet.append(cells)
+                rows += 1
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(SECTION_COLUMNS))}{rows}"
+    d.complete()
     if d.materials:
         sheet = wb.create_sheet(labels["materials"])
-        columns = [
-            "id",
-            "indicator",
-            "region",
-            "statement_year",
-            "statement",
-            "organisation",
-            "statement_by",
-            "statement_at",
-            "files",
-            "sha256",
-        ]
         header = {
             **labels,
             "id": "Target id" if en else "目标编号",
@@ -273,31 +371,35 @@ def to_xlsx(d: EvaluationDocument) -> bytes:
             "organisation": "Organisation" if en else "单位",
             "sha256": "SHA-256",
         }
-        xlsx_append(sheet, [header[c] for c in columns])
-        for cell in sheet[1]:
-            cell.font = bold
-        for m in d.materials:
-            xlsx_append(
-                sheet,
-                [
-                    m["id"],
-                    m["indicator"],
-                    m["region"],
-                    m["year"],
-                    m["text"],
-                    m["organisation"],
-                    m["by"],
-                    m["at"],
-                    "\n".join(f["name"] for f in m["files"]),
-                    "\n".join(f["sha256"] for f in m["files"]),
-                ],
-            )
-            sheet.cell(row=sheet.max_row, column=5).alignment = Alignment(wrap_text=True, vertical="top")
+        table = [[header[c] for c in MATERIAL_COLUMNS]]
+        table += [
+            [
+                m["id"],
+                m["indicator"],
+                m["region"],
+                m["year"],
+                m["text"],
+                m["organisation"],
+                m["by"],
+                m["at"],
+                "\n".join(f["name"] for f in m["files"]),
+                "\n".join(f["sha256"] for f in m["files"]),
+            ]
+            for m in d.materials
+        ]
+        measured = ColumnWidths(d.lang)
+        for values in table:
+            measured.add("materials", values)
+        for i, w in enumerate(_widths(measured.widest["materials"], widest_allowed=50), start=1):
+            if w:
+                sheet.column_dimensions[get_column_letter(i)].width = w
         sheet.freeze_panes = "A2"
-        _fit(sheet, widest=50)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+        sheet.append([cell(sheet, t, font=bold) for t in table[0]])
+        for values in table[1:]:
+            cells = [cell(sheet, v) for v in values]
+            cells[4].alignment = wrap_top
+            sheet.append(cells)
+    wb.save(out)
 
 
 # --- HTML ----------------------------------------------------------------------------------------------

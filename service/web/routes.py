@@ -7,9 +7,10 @@ import datetime as dt
 import functools
 import gzip
 import io
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 from urllib.parse import quote, urlencode
 
 import plotly
@@ -461,16 +462,37 @@ def evaluation_download(
 ) -> Response:
     """The evaluation report as a Word, Excel or standalone HTML file (the same as `yrdmon report
     evaluate --format ...`), of the latest run or of ``?run=ID``."""
-    from service.reports.evaluation_files import document
+    from service.reports.evaluation_files import MEDIA_TYPES, STREAMED, document, write_document
 
     if fmt not in ("docx", "xlsx", "html"):
         raise NotFound(f"没有 .{fmt[:10]} 格式的评估报告", f"no evaluation report as .{fmt[:10]}")
-    made = document(session, _evaluation_run(session, run_id), code, fmt, lang)
+    run = _evaluation_run(session, run_id)
+    if fmt in STREAMED:  # written to a temporary file as the records are read, then sent from it
+        spool = tempfile.TemporaryFile()  # noqa: SIM115  # closed once sent (_sent_and_closed)
+        try:
+            filename, words = write_document(session, run, code, fmt, spool, lang)
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        return StreamingResponse(
+            _sent_and_closed(spool),
+            media_type=MEDIA_TYPES[fmt],
+            headers={"Content-Disposition": attachment(filename, words)},
+        )
+    made = document(session, run, code, fmt, lang)
     return Response(
         made.body,
         media_type=made.media_type,
         headers={"Content-Disposition": attachment(made.filename, made.filename_words)},
     )
+
+
+def _sent_and_closed(spool: IO[bytes], size: int = 1 << 16) -> Iterator[bytes]:
+    """A temporary file's bytes, a block at a time; the file is closed (and so removed) at the end."""
+    with spool:
+        while block := spool.read(size):
+            yield block
 
 
 # --- login, entry, upload ------------------------------------------------------------------------

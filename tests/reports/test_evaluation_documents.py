@@ -25,8 +25,16 @@ from service.db.session import make_engine, make_sessionmaker, transaction
 from service.domain import users
 from service.domain.observations import ObservationInput, ingest
 from service.reports.engine import run_report
-from service.reports.evaluation_doc import _summary, build, fmt_number, target_words
-from service.reports.evaluation_files import document, to_xlsx
+from service.reports.evaluation_doc import (
+    EvaluationDocument,
+    _summary,
+    build,
+    fmt_number,
+    outline,
+    target_words,
+)
+from service.reports.evaluation_docx import to_docx
+from service.reports.evaluation_files import document, to_xlsx, write_document
 from service.reports.queries import evaluation
 from tests.support import IN_CI
 from tests.support.cli import run as run_cli
@@ -156,6 +164,99 @@ def test_spreadsheet_text_that_looks_like_a_formula_stays_text(session: Session)
     sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx(d)))["末期评估"]
     cell = sheet["B2"]
     assert cell.value.startswith("=HYPERLINK") and cell.data_type == "s" and cell.quotePrefix
+
+
+# figures and charts; binding targets in chapters, end of term; the same, mid-term, in many chapters
+STREAMED_PLANS = (PLAN, "nanjing-14th-outline", "hangzhou-15th-outline")
+
+
+def _shown(d: EvaluationDocument) -> dict[str, object]:
+    """Everything a document shows, its sections read the way a renderer reads them (consecutive parts
+    of one chapter joined), then its charts and materials."""
+    sections = []
+    for s in d.sections:
+        chapters: list[tuple[str, list[object]]] = []
+        for chapter, rows in s.parts():
+            if not chapters or chapters[-1][0] != chapter:
+                chapters.append((chapter, []))
+            chapters[-1][1].extend({k: v for k, v in vars(r).items() if k != "record"} for r in rows)
+        sections.append((s.key, s.title, s.verdict_header, s.shortfall_header, chapters))
+    d.complete()
+    return {
+        **{k: v for k, v in vars(d).items() if k not in ("sections", "charts", "evaluation", "finish")},
+        "filename": d.filename("docx"),
+        "sections": sections,
+        "charts": [(c.row.id, c.title, c.caption, c.png) for c in d.charts],
+    }
+
+
+def test_the_streamed_document_shows_what_the_built_one_shows(session: Session) -> None:
+    """``outline`` (records read in chunks, here of 3 records so chapters and sections span chunks)
+    gives every plan's document as ``build`` does: rows in the same order, the same summary, source
+    numbers, documents, charts and materials, in both languages, end-of-term and mid-term."""
+    admin = users.create_user(session, username="admin", role=Role.ADMIN, region_codes=[], now=ENTERED)
+    enter_figures(session, admin)
+    runs = [run_report(session, as_of=END, now=END), run_report(session, as_of=MID, now=END)]
+    compared = 0
+    for run in runs:
+        for code in STREAMED_PLANS:
+            for lang in ("zh", "en"):
+                d = build(session, run, code, lang)
+                built = _shown(d)
+                assert _shown(outline(session, run, code, lang, chunk=3)) == built, (run.id, code, lang)
+                compared += len(d.rows)
+    assert compared > 200 and any(
+        r.attribute == "binding" for r in build(session, runs[0], STREAMED_PLANS[1], "zh").rows
+    )
+
+
+def _cells(data: bytes) -> dict[str, object]:
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    out: dict[str, object] = {}
+    for ws in wb.worksheets:
+        out[ws.title] = (
+            [
+                [
+                    (
+                        c.value,
+                        c.number_format,
+                        c.font.b,
+                        c.fill.fgColor.rgb,
+                        c.alignment.wrap_text,
+                        c.quotePrefix,
+                    )
+                    for c in row
+                ]
+                for row in ws.iter_rows()
+            ],
+            ws.freeze_panes,
+            ws.auto_filter.ref,
+            sorted(str(m) for m in ws.merged_cells.ranges),
+            {k: round(v.width) for k, v in ws.column_dimensions.items() if v.width},
+        )
+    return out
+
+
+def test_the_streamed_files_hold_what_the_built_documents_hold(session: Session) -> None:
+    """The Excel and Word files written as the records are read equal those of the built document: every
+    cell with its format, fill, font and wrapping, frozen panes, filter, merges and column widths;
+    every paragraph and table cell of the Word document."""
+    admin = users.create_user(session, username="admin", role=Role.ADMIN, region_codes=[], now=ENTERED)
+    enter_figures(session, admin)
+    run = run_report(session, as_of=END, now=END)
+    for code in STREAMED_PLANS:
+        for lang in ("zh", "en"):
+            out = io.BytesIO()
+            write_document(session, run, code, "xlsx", out, lang)
+            assert _cells(out.getvalue()) == _cells(to_xlsx(build(session, run, code, lang, charts=False)))
+            out = io.BytesIO()
+            write_document(session, run, code, "docx", out, lang)
+            streamed, built = Document(out), Document(io.BytesIO(to_docx(build(session, run, code, lang))))
+            assert [p.text for p in streamed.paragraphs] == [p.text for p in built.paragraphs]
+            assert [[[c.text for c in r.cells] for r in t.rows] for t in streamed.tables] == [
+                [[c.text for c in r.cells] for r in t.rows] for t in built.tables
+            ]
+            assert len(streamed.inline_shapes) == len(built.inline_shapes)
 
 
 # --- the command line ----------------------------------------------------------------------------------
