@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from service.db.bulk import bulk_insert
 from service.db.models import (
-    AuditEntry,
     ImportBatch,
     Observation,
     ObservationStatus,
@@ -33,7 +32,7 @@ from service.db.models import (
     User,
     WritePath,
 )
-from service.domain import changes, plausibility, review, units, vintage
+from service.domain import audit, changes, plausibility, review, units, vintage
 from service.domain.errors import Conflict, Forbidden
 from service.domain.resolver import IndicatorRef, RegionRef, Resolver, RowProblem
 from service.domain.values import (
@@ -719,16 +718,15 @@ def _close_batch(
     if reviewed is not None:
         batch.response["review"] = reviewed
     session.flush()
-    session.add(
-        AuditEntry(
-            at=now,
-            user_id=user.id,
-            path=path,
-            action="import",
-            entity_type="import_batch",
-            entity_id=str(batch.id),
-            after={"counts": counts, "filename": filename},
-        )
+    audit.record(
+        session,
+        user=user,
+        path=path,
+        action="import",
+        entity_type="import_batch",
+        entity_id=batch.id,
+        after={"counts": counts, "filename": filename},
+        at=now,
     )
     if touched:  # report runs learn of it by this row, committed with the figures
         changes.record(
@@ -1142,17 +1140,16 @@ def _write(
         else:
             later.append((list(row), p))
         if revised and previous is not None:
-            session.add(
-                AuditEntry(
-                    at=now,
-                    user_id=user_id,
-                    path=path,
-                    action="revise",
-                    entity_type="observation",
-                    entity_id=f"{p.indicator.code}/{p.region.code}/{p.period}",
-                    before={"value": str(previous.value), "status": previous.status.value, "id": previous.id},
-                    after={"value": str(p.value), "status": status.value, "reason": item.revision_reason},
-                )
+            audit.record(
+                session,
+                user=user_id,
+                path=path,
+                action="revise",
+                entity_type="observation",
+                entity_id=f"{p.indicator.code}/{p.region.code}/{p.period}",
+                before={"value": str(previous.value), "status": previous.status.value, "id": previous.id},
+                after={"value": str(p.value), "status": status.value, "reason": item.revision_reason},
+                at=now,
             )
     connection = session.connection()
     bulk_insert(connection, OBSERVATIONS, _WRITE_COLUMNS, first)
