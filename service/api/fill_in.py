@@ -10,9 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import io
-import re
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -21,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from service.api.deps import NO_NUL, SessionDep
 from service.db.models import Indicator, Plan, Region
+from service.domain.attachments import attachment
 from service.domain.errors import NotFound
 from service.domain.regions import expected_indicators
 from service.domain.resolver import Resolver
@@ -93,12 +92,6 @@ def to_csv(rows: list[list[object]]) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")  # the BOM makes Excel read UTF-8
 
 
-def content_disposition(name: str, fallback: str) -> str:
-    """attachment with an ASCII fallback and the real (Chinese) name as RFC 5987 filename*."""
-    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", fallback)
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
 def _find_plan(session: Session, code: str) -> Plan:
     found = session.scalar(select(Plan).where(Plan.code == code))
     if found is not None:
@@ -142,6 +135,4 @@ def download_template(
     plan_part = f"_{the_plan.code}" if the_plan else ""
     name = f"模板_{found.name_zh}{plan_part}_{year}.{fmt}"
     fallback = f"template_{found.code}{plan_part}_{year}.{fmt}"
-    return Response(
-        body, media_type=MEDIA[fmt], headers={"Content-Disposition": content_disposition(name, fallback)}
-    )
+    return Response(body, media_type=MEDIA[fmt], headers={"Content-Disposition": attachment(fallback, name)})

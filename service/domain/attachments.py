@@ -10,6 +10,7 @@ awaitable ``read``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +23,11 @@ from service.domain import statements
 
 
 def attachment(filename: str, words: str) -> str:
-    """A Content-Disposition that every browser saves under a good name: a safe ASCII ``filename``
-    and the name in words as ``filename*`` (RFC 6266 / 5987)."""
-    return f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(words, safe='')}"
+    """A Content-Disposition that every browser saves under a good name: an ASCII ``filename`` (any
+    other character, a quote or a line break included, becomes ``_``) and the name in words as
+    ``filename*`` (RFC 6266 / 5987)."""
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(words, safe='')}"
 
 
 @runtime_checkable
