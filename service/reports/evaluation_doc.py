@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func, not_, select
+from sqlalchemy import case, func, not_, select, text
 from sqlalchemy.orm import Session
 
 from service.db.models import Attribute, Plan, ReportRun, Target
@@ -735,6 +735,9 @@ def _record_chunks(
         stmt = stmt.order_by(None).order_by(
             func.min(first.c.first).over(partition_by=chapter), rank, first.c.first
         )
+    if session.get_bind().dialect.name == "postgresql":
+        # a cursor read to its end: plan for all its rows, not PostgreSQL's default first 10 %
+        session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
     for part in session.execute(stmt.execution_options(yield_per=chunk)).partitions():
         records = [assessment_record(run, row) for row in part]
         if end:
