@@ -135,9 +135,19 @@ def content_hash(model: BaseModel | dict[str, Any]) -> str:
 # --- reading -----------------------------------------------------------------------------------
 
 
+# libyaml's parser where PyYAML has it (the same safe constructors, the same result): the catalog's
+# files parse ~5x faster, which every `yrdmon init` and start-up pays
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(path: Path) -> Any:
+    """A catalog file's data (safe YAML: plain data only)."""
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+
+
 def _load_yaml(path: Path, issues: list[CatalogIssue]) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return read_yaml(path)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         issues.append(CatalogIssue(path.name, "-", f"not readable YAML: {exc}".replace("\n", " ")))
         return None

@@ -41,7 +41,7 @@ from service.db.models import (
 )
 from service.domain import audit, changes
 from service.domain import catalog as catalog_mod
-from service.domain.catalog import content_hash
+from service.domain.catalog import content_hash, read_yaml
 from service.domain.catalog_schema import PlanFile, PlanMeta, StandaloneBaseline, TargetEntry
 from service.domain.errors import Conflict, Invalid, NotFound
 from service.domain.plan_reader import (
@@ -593,7 +593,7 @@ def _accept_baseline(
 def _plan_file_path(catalog_dir: Path, code: str) -> Path | None:
     for path in sorted((catalog_dir / "plans").glob("*.yaml")):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = read_yaml(path)
         except (yaml.YAMLError, OSError):
             continue
         if isinstance(data, dict) and isinstance(data.get("plan"), dict) and data["plan"].get("code") == code:
@@ -611,7 +611,7 @@ def export_plan_file(session: Session, plan_code: str, catalog_dir: Path) -> tup
         )
     path = _plan_file_path(catalog_dir, plan_code)
     if path is not None:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path)
         name = path.name
     else:
         meta = PlanMeta(
@@ -684,10 +684,7 @@ def export_plan_file(session: Session, plan_code: str, catalog_dir: Path) -> tup
 def _new_indicators(session: Session, catalog_dir: Path, codes: set[str]) -> list[dict[str, Any]]:
     """Indicators the entries use that indicators.yaml does not define (created when a reviewer accepted them)."""
     try:
-        known = {
-            e.get("code")
-            for e in yaml.safe_load((catalog_dir / "indicators.yaml").read_text(encoding="utf-8"))
-        }
+        known = {e.get("code") for e in read_yaml(catalog_dir / "indicators.yaml")}
     except (OSError, yaml.YAMLError, TypeError, AttributeError):
         known = set()
     out = []

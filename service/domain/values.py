@@ -80,7 +80,7 @@ def parse_value(raw: object) -> ParsedValue:
             raise ValueProblem("数值无法识别", f"{raw!r} is not a number") from None
         if not value.is_finite():
             raise ValueProblem("数值必须是有限数字", "the value must be a finite number")
-        if abs(value) > MAX_ABS:
+        if value.copy_abs() > MAX_ABS:  # copy_abs: exact, never an overflow signal
             raise ValueProblem(OUT_OF_RANGE_ZH, OUT_OF_RANGE_EN)
         return ParsedValue(value, None, Qualifier.EXACT)
     if not isinstance(raw, str):
@@ -107,7 +107,7 @@ def parse_value(raw: object) -> ParsedValue:
     if not match:
         raise ValueProblem(f"“{raw}”不是数值", f"{raw!r} is not a number")
     value = Decimal(match.group(1))
-    if not value.is_finite() or abs(value) > MAX_ABS:
+    if not value.is_finite() or value.copy_abs() > MAX_ABS:  # 1E+999999999: refused, not an overflow
         raise ValueProblem(OUT_OF_RANGE_ZH, OUT_OF_RANGE_EN)
     unit = match.group(2) or None
     return ParsedValue(value, unit, qualifier)
