@@ -472,6 +472,28 @@ class _KeyRows:
         return [row for _, _, row in sorted(chosen, key=lambda x: x[:2])[:KEY_CHARTS]]
 
 
+def _documents(session: Session, plan: Plan, files: dict[str, int]) -> list[dict[str, Any]]:
+    """The documents the listed targets come from, in order of first use, each with its title, issuer,
+    date and how many of the targets it holds (``files``: document file → that count)."""
+    known = (
+        {p.source_document: p for p in session.scalars(select(Plan).where(Plan.source_document.in_(files)))}
+        if files
+        else {}
+    )
+    if plan.source_document in files:
+        known[plan.source_document] = plan
+    return [
+        {
+            "file": f,
+            "title": (known[f].document_title or known[f].title_zh) if f in known else f,
+            "issuer": known[f].issuer if f in known else None,
+            "issued": known[f].issued if f in known else None,
+            "targets": n,
+        }
+        for f, n in files.items()
+    ]
+
+
 def build(
     session: Session,
     run: ReportRun,
@@ -553,24 +575,11 @@ def build(
         for n, row in enumerate(_key_rows(end_rows + mid_rows), start=1):
             chart_list.append(_chart(session, row, n, lang, line_chart))
     # the documents the targets come from
-    files = list(dict.fromkeys(r.get("source_document") for r in records if r.get("source_document")))
-    known = (
-        {p.source_document: p for p in session.scalars(select(Plan).where(Plan.source_document.in_(files)))}
-        if files
-        else {}
-    )
-    if plan.source_document in files:
-        known[plan.source_document] = plan
-    documents = [
-        {
-            "file": f,
-            "title": (known[f].document_title or known[f].title_zh) if f in known else f,
-            "issuer": known[f].issuer if f in known else None,
-            "issued": known[f].issued if f in known else None,
-            "targets": sum(1 for r in records if r.get("source_document") == f),
-        }
-        for f in files
-    ]
+    files: dict[str, int] = {}
+    for r in records:
+        if f := r.get("source_document"):
+            files[f] = files.get(f, 0) + 1
+    documents = _documents(session, plan, files)
     materials = _materials(
         session, [r for sec in sections for r in sec.rows], ev["year"] if annual else None, lang
     )
@@ -824,23 +833,7 @@ def outline(
 
     has_end, has_mid = bool(end_counts), bool(mid)
     sections = [section(end) for end, has in ((True, has_end), (False, has_mid)) if has]
-    known = (
-        {p.source_document: p for p in session.scalars(select(Plan).where(Plan.source_document.in_(files)))}
-        if files
-        else {}
-    )
-    if plan.source_document in files:
-        known[plan.source_document] = plan
-    documents = [
-        {
-            "file": f,
-            "title": (known[f].document_title or known[f].title_zh) if f in known else f,
-            "issuer": known[f].issuer if f in known else None,
-            "issued": known[f].issued if f in known else None,
-            "targets": n,
-        }
-        for f, n in files.items()
-    ]
+    documents = _documents(session, plan, files)
     ev = {
         "plan_code": plan.code,
         "plan": plan.title_zh,
