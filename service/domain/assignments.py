@@ -350,18 +350,15 @@ def add_subtarget(
         if problems:
             raise Invalid(problems[0].zh, problems[0].en)
     session.add(row)
-    audit.record(
+    _record_created(
         session,
-        user=user,
-        path=path,
-        action="create",
-        entity_type="target",
-        entity_id=f"{plan_code}/{key}",
-        after={"version": 1, "document": document, **entry.model_dump(mode="json")},
-        at=now,
+        user,
+        path,
+        now,
+        f"{plan_code}/{key}",
+        {"version": 1, "document": document, **entry.model_dump(mode="json")},
+        indicator.id,
     )
-    session.flush()
-    changes.record(session, "catalog", now=now, indicator_ids=[indicator.id])
     check = split_check(session, parent)
     return {
         "target": f"{plan_code}/{key}",
@@ -528,16 +525,37 @@ def add_milestone(
             **fields,
         )
     )
+    _record_created(
+        session,
+        user,
+        path,
+        now,
+        f"{code}/{mkey}",
+        {"version": 1, "document": document, **entry.model_dump(mode="json")},
+        indicator.id,
+    )
+    return {"target": f"{code}/{mkey}", "serves": f"{plan_code}/{key}", "year": year}
+
+
+def _record_created(
+    session: Session,
+    user: User,
+    path: WritePath,
+    now: dt.datetime,
+    entity_id: str,
+    after: dict[str, Any],
+    indicator_id: int,
+) -> None:
+    """A new target (a sub-target or a milestone) audited, and report runs told the catalog changed."""
     audit.record(
         session,
         user=user,
         path=path,
         action="create",
         entity_type="target",
-        entity_id=f"{code}/{mkey}",
-        after={"version": 1, "document": document, **entry.model_dump(mode="json")},
+        entity_id=entity_id,
+        after=after,
         at=now,
     )
     session.flush()
-    changes.record(session, "catalog", now=now, indicator_ids=[indicator.id])
-    return {"target": f"{code}/{mkey}", "serves": f"{plan_code}/{key}", "year": year}
+    changes.record(session, "catalog", now=now, indicator_ids=[indicator_id])

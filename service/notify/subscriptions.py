@@ -231,20 +231,7 @@ def create_subscription(
         created_at=now,
         last_run_id=latest,
     )
-    session.add(sub)
-    session.flush()
-    audit.record(
-        session,
-        user=actor,
-        path=path,
-        action="subscribe",
-        entity_type="subscription",
-        entity_id=sub.id,
-        before=None,
-        after=_snapshot(sub),
-        at=now,
-    )
-    return sub
+    return _stored(session, sub, actor, path, now)
 
 
 def _create_chat(
@@ -320,20 +307,7 @@ def _create_chat(
         created_at=now,
         last_run_id=current.id if current is not None else None,
     )
-    session.add(sub)
-    session.flush()
-    audit.record(
-        session,
-        user=actor,
-        path=path,
-        action="subscribe",
-        entity_type="subscription",
-        entity_id=sub.id,
-        before=None,
-        after=_snapshot(sub),
-        at=now,
-    )
-    return sub
+    return _stored(session, sub, actor, path, now)
 
 
 def visible_to(actor: User | None, *, email: str | None = None) -> Select[tuple[Subscription]]:
@@ -503,3 +477,22 @@ def subscription_record(
         "last_run_id": sub.last_run_id,
         "unsubscribe_url": unsubscribe_url(settings, sub),
     }
+
+
+def _stored(
+    session: Session, sub: Subscription, actor: User | None, path: WritePath, now: dt.datetime
+) -> Subscription:
+    """A new subscription (e-mail or chat) written, with its audit entry."""
+    session.add(sub)
+    session.flush()
+    audit.record(
+        session,
+        user=actor,
+        path=path,
+        action="subscribe",
+        entity_type="subscription",
+        entity_id=sub.id,
+        after=_snapshot(sub),
+        at=now,
+    )
+    return sub
